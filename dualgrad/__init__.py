@@ -1,0 +1,32 @@
+"""dualgrad: automatic differentiation for NumPy with PyTorch's API.
+
+Reverse mode to any order, forward mode with nested dual levels, and both together.
+This file only re-exports.
+"""
+
+from . import _tensor_methods
+from ._dtype import (  # noqa: F401
+    dtype, float32, float64, int64, get_default_dtype, set_default_dtype, promote_types,
+)
+from ._dtype import bool_ as bool  # noqa: F401,A001
+from ._factories import (  # noqa: F401
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    manual_seed, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+    randperm, seed, tensor, zeros, zeros_like,
+)
+from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from ._ops.elementwise import *  # noqa: F401,F403
+from ._ops.indexing import argwhere, gather, index_put, nonzero  # noqa: F401
+from ._ops.reduction import (  # noqa: F401
+    amax, amin, argmax, argmin, cumsum, max, mean, min, prod, sum,
+)
+from ._ops.shape import *  # noqa: F401,F403
+from ._tensor import Size, Tensor  # noqa: F401
+from . import autograd  # noqa: F401
+
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int64  # noqa: A001
+half = None
+_tensor_methods.attach()

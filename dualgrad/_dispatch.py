@@ -1,0 +1,132 @@
+"""apply(op, *args, **params): the one entry point every primitive call goes through.
+
+# NOTE: [hot path]
+With no live level and nothing to record, ``apply`` is one NumPy call plus one tensor object:
+no node, no tangent, no dtype table beyond the kernel's own. Everything else is in
+``_apply_full``.
+
+# NOTE: [dispatch order]
+For an op whose inputs carry tangents, the value is computed once from the raw arrays, the
+backward node is attached (saving the *full* inputs, tangents included, so that a backward run
+inside a dual level propagates tangents: forward-over-reverse), and then the tangent of each
+dual level present is computed from the lowest level up. The tangent of level L is computed by
+the op's jvp rule from the inputs and output *stripped to levels below L* (NOTE: [canonical
+form]), so every op the rule runs re-enters this dispatcher one level down. The node is attached
+before the tangents so the rules' own ops see the output's history: reverse-over-forward.
+When vmap levels arrive (the transforms issue) the value step becomes the batching rule of the
+highest vmap level, with dual levels above it handled as here.
+
+# NOTE: [canonical form]
+A tangent at level L carries only levels below L; a mixed partial is then stored once, as the
+level-(L-1) tangent of the level-L tangent. ``alias(x, L)`` gives the primal a level-L rule
+sees: same data, same autograd edge (so gradients reach ``x``), tangents of levels < L only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _levels
+from ._grad_mode import state as _grad_state
+from ._tensor import Tensor, alias, set_tangent
+from .autograd.graph import OpNode
+
+_stack = _levels.stack
+_ndarray = np.ndarray
+
+
+def apply(op, *args, **params):
+    """Run primitive ``op`` on tensors ``args``: values, backward node and tangents."""
+    if not _stack.levels:
+        if not (_grad_state.enabled and op.differentiable):
+            return _wrap(op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args)
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                break
+        else:
+            return _wrap(op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args)
+    return _apply_full(op, args, params)
+
+
+def _wrap(op, raw, args):
+    if op.multi_output:
+        return tuple(_to_tensor(r) for r in raw)
+    out = Tensor._make(raw if type(raw) is _ndarray else np.asarray(raw))
+    if op.view:
+        base = args[0]
+        out._vc = base._version_counter()
+        out._base = base if base._base is None else base._base
+    return out
+
+
+def _to_tensor(raw):
+    return Tensor._make(raw if type(raw) is _ndarray else np.asarray(raw))
+
+
+def _apply_full(op, args, params):
+    out = _wrap(op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args)
+    if not op.differentiable:
+        return out
+    if _grad_state.enabled:
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                _record(op, args, params, out)
+                break
+    if _stack.levels:
+        levels = set()
+        for a in args:
+            if isinstance(a, Tensor) and a._fw:
+                levels.update(a._fw)
+        for level in sorted(levels):
+            _push_tangent(op, args, params, out, level)
+    return out
+
+
+def _record(op, args, params, out):
+    edges = tuple(a._edge() if isinstance(a, Tensor) else None for a in args)
+    versions = tuple(
+        (a._vc[0] if a._vc is not None else 0) if isinstance(a, Tensor) else None for a in args
+    )
+    node = OpNode(op, args, params, out if op.uses_out else None, edges, versions)
+    if op.multi_output:
+        node.n_out = len(out)
+        for i in op.diff_outputs(len(out)):
+            o = out[i]
+            if o._data.dtype.kind == "f":
+                o.grad_fn, o._out_nr, o._requires_grad = node, i, True
+    elif out._data.dtype.kind == "f":
+        out.grad_fn = node
+        out._requires_grad = True
+
+
+def _strip(a, level):
+    if isinstance(a, Tensor) and a._fw and max(a._fw) >= level:
+        return alias(a, level)
+    return a
+
+
+def _push_tangent(op, args, params, out, level):
+    tangents = [a._fw.get(level) if isinstance(a, Tensor) and a._fw else None for a in args]
+    if all(t is None for t in tangents):
+        return
+    primals = [_strip(a, level) for a in args]
+    if op.multi_output:
+        outs = tuple(alias(o, level) for o in out)
+        result = op.jvp(tangents, *primals, out=outs, **params)
+        for i in op.diff_outputs(len(out)):
+            _attach(out[i], level, result[i])
+    else:
+        result = op.jvp(tangents, *primals, out=alias(out, level), **params)
+        _attach(out, level, result)
+
+
+def _attach(out, level, tangent):
+    if tangent is None or out._data.dtype.kind != "f":
+        return
+    if not isinstance(tangent, Tensor):
+        raise TypeError(f"a jvp rule returned {type(tangent).__name__}, expected a Tensor")
+    if tangent._data.dtype != out._data.dtype:
+        tangent = tangent.to(out.dtype)
+    if tangent._data.shape != out._data.shape:
+        tangent = tangent.expand(out._data.shape)
+    set_tangent(out, level, tangent)

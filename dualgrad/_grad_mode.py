@@ -1,0 +1,70 @@
+"""Grad mode: whether ops record the reverse graph. Thread-local, as in PyTorch."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+
+class _State(threading.local):
+    enabled = True
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops on tensors that require grad record a backward graph."""
+    return state.enabled
+
+
+class _GradModeContext:
+    """Base of the grad-mode switches: a context manager and a decorator."""
+
+    _target: bool
+
+    def __enter__(self):
+        self._prev = state.enabled
+        state.enabled = self._target
+
+    def __exit__(self, *exc):
+        state.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(*self._ctor_args()):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    def _ctor_args(self):
+        return ()
+
+
+class no_grad(_GradModeContext):
+    """Disable recording. ``with dualgrad.no_grad(): y = x * 2`` gives ``y.requires_grad == False``."""
+
+    _target = False
+
+
+class enable_grad(_GradModeContext):
+    """Enable recording inside a ``no_grad`` block."""
+
+    _target = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set recording on or off: as a function call, a context manager or a decorator."""
+
+    def __init__(self, mode: bool):
+        self._target = bool(mode)
+        self._prev = state.enabled
+        state.enabled = self._target  # like torch, calling it sets the mode at once
+
+    def __enter__(self):
+        pass
+
+    def _ctor_args(self):
+        return (self._target,)

@@ -1,0 +1,79 @@
+"""The level stack shared by dual (forward-mode) levels and, later, vmap levels.
+
+# NOTE: [levels]
+Every transform level gets a number from one counter, and live levels form a stack: a level
+entered later is nested deeper and has a larger number. A tensor stores its tangent for level
+L in ``tensor._fw[L]``; the dispatcher handles the highest level present among an op's inputs
+first, then lower ones (see NOTE: [dispatch order] in _dispatch.py). Because numbers are never
+reused, a stale level can never be confused with a new one, and a tangent for level L is only
+ever computed from values that carry levels below L (NOTE: [canonical form]).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+
+class Level:
+    """One live level: its number, kind ('dual' or 'vmap'), and who holds its tangents."""
+
+    __slots__ = ("number", "kind", "holders", "alive")
+
+    def __init__(self, number: int, kind: str):
+        self.number = number
+        self.kind = kind
+        self.holders: list[weakref.ref] = []  # tensors given a tangent at this level
+        self.alive = True
+
+    def __repr__(self) -> str:
+        return f"Level({self.number}, {self.kind!r})"
+
+
+class _Stack(threading.local):
+    def __init__(self):
+        self.levels: list[Level] = []
+        self.by_number: dict[int, Level] = {}
+
+
+_counter = [0]
+_lock = threading.Lock()
+stack = _Stack()
+
+
+def push(kind: str) -> Level:
+    with _lock:
+        number = _counter[0]
+        _counter[0] += 1
+    level = Level(number, kind)
+    stack.levels.append(level)
+    stack.by_number[number] = level
+    return level
+
+
+def pop(number: int) -> Level:
+    if not stack.levels or stack.levels[-1].number != number:
+        live = [lv.number for lv in stack.levels]
+        raise RuntimeError(
+            f"exit_dual_level: level {number} is not the innermost live level (live: {live}); "
+            "exit levels in the reverse order of entering them"
+        )
+    level = stack.levels.pop()
+    del stack.by_number[number]
+    level.alive = False
+    return level
+
+
+def top(kind: str | None = None) -> Level | None:
+    for level in reversed(stack.levels):
+        if kind is None or level.kind == kind:
+            return level
+    return None
+
+
+def get(number: int) -> Level | None:
+    return stack.by_number.get(number)
+
+
+def any_live() -> bool:
+    return bool(stack.levels)

@@ -1,0 +1,8 @@
+"""The op table: every primitive and the public functions built on them.
+
+Importing this package registers every primitive (``registry.REGISTRY``); the Tensor methods
+and operators are attached in ``_tensor_methods``.
+"""
+
+from . import elementwise, indexing, reduction, shape  # noqa: F401
+from .registry import REGISTRY  # noqa: F401

@@ -1,0 +1,538 @@
+"""Element-wise primitives, each declared by its NumPy kernel and its local partials.
+
+A partial is written in dualgrad ops of the inputs and the output (``out``); the registry
+derives vjp (with the sum over broadcast dims) and jvp from it. The partials follow
+PyTorch's derivatives.yaml, including its choices at kinks: relu'(0) = 0, abs'(0) = 0,
+maximum splits the gradient in half at ties, clamp passes it at the bounds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._dispatch import apply
+from .._tensor import Tensor
+from .kernels import binary_dtype, compare_binary, float_binary, float_unary, promote_binary, same_unary
+from .registry import elementwise, linear, nondiff, sum_to
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+def _recip(y):
+    return 1.0 / y if not isinstance(y, Tensor) else reciprocal(y)
+
+
+# ------------------------------------------------------------------ arithmetic
+ADD = elementwise("add", promote_binary(np.add), (1, 1))
+SUB = elementwise("sub", promote_binary(np.subtract), (1, -1))
+MUL = elementwise("mul", promote_binary(np.multiply), (lambda x, y, out: y, lambda x, y, out: x))
+DIV = elementwise(
+    "div",
+    float_binary(np.true_divide),
+    (lambda x, y, out: _recip(y), lambda x, y, out: -x / (y * y)),
+)
+NEG = elementwise("neg", same_unary(np.negative), (-1,))
+
+
+def _pow_exponent_partial(x, y, out):
+    """d(x**y)/dy = x**y log x, defined as 0 where x == 0 and y >= 0 (PyTorch's choice)."""
+    if not isinstance(x, Tensor):
+        if x > 0:
+            return out * math.log(x)
+        return out * 0.0
+    return where((x == 0) & (y >= 0), 0.0, out * log(x))
+
+
+def _pow_base_partial(x, y, out):
+    """d(x**y)/dx = y x**(y-1), defined as 0 where y == 0."""
+    if not isinstance(y, Tensor):
+        return 0.0 if y == 0 else y * x ** (y - 1)
+    return where(y == 0, 0.0, y * x ** (y - 1))
+
+
+POW = elementwise(
+    "pow",
+    promote_binary(np.power),
+    (_pow_base_partial, _pow_exponent_partial),
+    node_name="PowBackward1",
+    uses_out=True,
+)
+POW_SCALAR = elementwise(
+    "pow_scalar",
+    lambda x, *, exponent: promote_binary(np.power)(x, exponent),
+    (lambda x, out, exponent: _pow_base_partial(x, exponent, out),),
+    node_name="PowBackward0",
+)
+RPOW = elementwise(
+    "rpow",
+    lambda y, *, base: promote_binary(np.power)(base, y),
+    (lambda y, out, base: _pow_exponent_partial(base, y, out),),
+    node_name="PowBackward2",
+    uses_out=True,
+)
+
+# ------------------------------------------------------------------ unary math
+RECIPROCAL = elementwise("reciprocal", float_unary(np.reciprocal), (lambda x, out: -(out * out),), uses_out=True)
+EXP = elementwise("exp", float_unary(np.exp), (lambda x, out: out,), uses_out=True)
+EXP2 = elementwise("exp2", float_unary(np.exp2), (lambda x, out: out * _LN2,), uses_out=True)
+LOG = elementwise("log", float_unary(np.log), (lambda x, out: reciprocal(x),))
+LOG2 = elementwise("log2", float_unary(np.log2), (lambda x, out: reciprocal(x * _LN2),))
+LOG10 = elementwise("log10", float_unary(np.log10), (lambda x, out: reciprocal(x * _LN10),))
+LOG1P = elementwise("log1p", float_unary(np.log1p), (lambda x, out: reciprocal(x + 1),))
+EXPM1 = elementwise("expm1", float_unary(np.expm1), (lambda x, out: out + 1,), uses_out=True)
+SQRT = elementwise("sqrt", float_unary(np.sqrt), (lambda x, out: 0.5 / out,), uses_out=True)
+RSQRT = elementwise(
+    "rsqrt", float_unary(lambda a: 1.0 / np.sqrt(a)), (lambda x, out: -0.5 * out ** 3,), uses_out=True
+)
+SQUARE = elementwise("square", same_unary(np.square), (lambda x, out: 2 * x,), node_name="PowBackward0")
+ABS = elementwise("abs", same_unary(np.abs), (lambda x, out: sign(x),))
+SIGN = elementwise("sign", same_unary(np.sign), (0,))
+SIN = elementwise("sin", float_unary(np.sin), (lambda x, out: cos(x),))
+COS = elementwise("cos", float_unary(np.cos), (lambda x, out: -sin(x),))
+TAN = elementwise("tan", float_unary(np.tan), (lambda x, out: 1 + out * out,), uses_out=True)
+ASIN = elementwise("asin", float_unary(np.arcsin), (lambda x, out: rsqrt(1 - x * x),))
+ACOS = elementwise("acos", float_unary(np.arccos), (lambda x, out: -rsqrt(1 - x * x),))
+ATAN = elementwise("atan", float_unary(np.arctan), (lambda x, out: reciprocal(1 + x * x),))
+ATAN2 = elementwise(
+    "atan2",
+    float_binary(np.arctan2),
+    (lambda y, x, out: x / (x * x + y * y), lambda y, x, out: -y / (x * x + y * y)),
+)
+SINH = elementwise("sinh", float_unary(np.sinh), (lambda x, out: cosh(x),))
+COSH = elementwise("cosh", float_unary(np.cosh), (lambda x, out: sinh(x),))
+TANH = elementwise("tanh", float_unary(np.tanh), (lambda x, out: 1 - out * out,), uses_out=True)
+ASINH = elementwise("asinh", float_unary(np.arcsinh), (lambda x, out: rsqrt(x * x + 1),))
+ACOSH = elementwise("acosh", float_unary(np.arccosh), (lambda x, out: rsqrt(x * x - 1),))
+ATANH = elementwise("atanh", float_unary(np.arctanh), (lambda x, out: reciprocal(1 - x * x),))
+
+
+def _sigmoid_kernel(a):
+    # exp of a negative argument only, so large |a| neither overflows nor loses precision
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+SIGMOID = elementwise(
+    "sigmoid", float_unary(_sigmoid_kernel), (lambda x, out: out * (1 - out),), uses_out=True
+)
+RELU = elementwise(
+    "relu", same_unary(lambda a: np.maximum(a, 0).astype(a.dtype, copy=False)),
+    (lambda x, out: out > 0,), uses_out=True,
+)
+
+
+def _clamp_kernel(x, *, min=None, max=None):
+    if min is not None:
+        x = np.maximum(x, np.asarray(min, dtype=x.dtype))
+    if max is not None:
+        x = np.minimum(x, np.asarray(max, dtype=x.dtype))
+    return x
+
+
+def _clamp_partial(x, out, min=None, max=None):
+    mask = None
+    if min is not None:
+        mask = x >= min
+    if max is not None:
+        mask = (x <= max) if mask is None else mask & (x <= max)
+    return mask
+
+
+CLAMP = elementwise("clamp", same_unary(_clamp_kernel), (_clamp_partial,))
+MAXIMUM = elementwise(
+    "maximum",
+    promote_binary(np.maximum),
+    (lambda x, y, out: (x > y) + (x == y) * 0.5, lambda x, y, out: (y > x) + (x == y) * 0.5),
+)
+MINIMUM = elementwise(
+    "minimum",
+    promote_binary(np.minimum),
+    (lambda x, y, out: (x < y) + (x == y) * 0.5, lambda x, y, out: (y < x) + (x == y) * 0.5),
+)
+FLOOR = elementwise("floor", same_unary(np.floor), (0,))
+CEIL = elementwise("ceil", same_unary(np.ceil), (0,))
+ROUND = elementwise("round", same_unary(np.round), (0,))
+TRUNC = elementwise("trunc", same_unary(np.trunc), (0,))
+
+
+# ------------------------------------------------------------------ where, casts, copies
+def _where_adjoint(g, x, y, cond, *, needs):
+    gx = sum_to(where(cond, g, 0.0), x.shape) if needs[0] else None
+    gy = sum_to(where(cond, 0.0, g), y.shape) if needs[1] else None
+    return gx, gy, None
+
+
+def _where_kernel(x, y, cond):
+    return np.asarray(np.where(cond, x, y)).astype(binary_dtype(x, y), copy=False)
+
+
+WHERE = linear("where", _where_kernel, _where_adjoint, n_linear=2, node_name="WhereBackward0")
+
+
+def _to_kernel(x, *, dtype):
+    return x.astype(dtype.np)
+
+
+TO = linear(
+    "to_dtype", _to_kernel,
+    lambda g, x, *, needs, dtype: (g.to(x.dtype),),
+    node_name="ToCopyBackward0",
+)
+CLONE = linear("clone", lambda x: x.copy(), lambda g, x, *, needs: (g,))
+
+# ------------------------------------------------------------------ comparisons and logic
+EQ = nondiff("eq", compare_binary(np.equal))
+NE = nondiff("ne", compare_binary(np.not_equal))
+LT = nondiff("lt", compare_binary(np.less))
+LE = nondiff("le", compare_binary(np.less_equal))
+GT = nondiff("gt", compare_binary(np.greater))
+GE = nondiff("ge", compare_binary(np.greater_equal))
+LOGICAL_AND = nondiff("logical_and", lambda a, b: np.asarray(np.logical_and(a, b)))
+LOGICAL_OR = nondiff("logical_or", lambda a, b: np.asarray(np.logical_or(a, b)))
+LOGICAL_XOR = nondiff("logical_xor", lambda a, b: np.asarray(np.logical_xor(a, b)))
+LOGICAL_NOT = nondiff("logical_not", lambda a: np.asarray(np.logical_not(a)))
+BITWISE_AND = nondiff("bitwise_and", promote_binary(np.bitwise_and))
+BITWISE_OR = nondiff("bitwise_or", promote_binary(np.bitwise_or))
+BITWISE_XOR = nondiff("bitwise_xor", promote_binary(np.bitwise_xor))
+BITWISE_NOT = nondiff("bitwise_not", lambda a: np.asarray(np.invert(a)))
+ISNAN = nondiff("isnan", lambda a: np.asarray(np.isnan(a)))
+ISINF = nondiff("isinf", lambda a: np.asarray(np.isinf(a)))
+ISFINITE = nondiff("isfinite", lambda a: np.asarray(np.isfinite(a)))
+FLOOR_DIVIDE = nondiff("floor_divide", promote_binary(np.floor_divide))
+
+
+# ------------------------------------------------------------------ public functions
+def _tensor_arg(x, fn: str) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' must be Tensor, not {type(x).__name__}")
+
+
+def _operand(x, fn: str):
+    """A binary op's operand: a Tensor or a Python number; anything else is refused."""
+    if isinstance(x, (Tensor, int, float, bool)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(
+        f"{fn}(): expected a Tensor or a Python number, got {type(x).__name__}; "
+        "wrap arrays and lists with dualgrad.tensor(...)"
+    )
+
+
+def _binary(op, x, y):
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        from .._factories import tensor
+
+        x = tensor(_operand(x, op.name))
+    return apply(op, _operand(x, op.name), _operand(y, op.name))
+
+
+def add(x, y, *, alpha=1):
+    return _binary(ADD, x, y if alpha == 1 else y * alpha)
+
+
+def sub(x, y, *, alpha=1):
+    return _binary(SUB, x, y if alpha == 1 else y * alpha)
+
+
+def mul(x, y):
+    return _binary(MUL, x, y)
+
+
+def div(x, y, *, rounding_mode=None):
+    if rounding_mode is None:
+        return _binary(DIV, x, y)
+    q = _binary(DIV, x, y)
+    if rounding_mode == "trunc":
+        q = trunc(q)
+    elif rounding_mode == "floor":
+        q = floor(q)
+    else:
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    if isinstance(x, Tensor) and not x.is_floating_point() and not (isinstance(y, Tensor) and y.is_floating_point()) and not isinstance(y, float):
+        q = q.to(x.dtype)
+    return q
+
+
+true_divide = divide = div
+multiply = mul
+subtract = sub
+
+
+def neg(x):
+    return apply(NEG, x)
+
+
+negative = neg
+
+
+def pow(x, exponent):
+    """``x ** exponent`` with a tensor or a number on either side."""
+    if isinstance(x, Tensor) and isinstance(exponent, Tensor):
+        return apply(POW, x, exponent)
+    if isinstance(x, Tensor):
+        return apply(POW_SCALAR, x, exponent=_operand(exponent, "pow"))
+    _tensor_arg(exponent, "pow")
+    return apply(RPOW, exponent, base=_operand(x, "pow"))
+
+
+def reciprocal(x):
+    return apply(RECIPROCAL, x)
+
+
+def exp(x):
+    return apply(EXP, x)
+
+
+def exp2(x):
+    return apply(EXP2, x)
+
+
+def log(x):
+    return apply(LOG, x)
+
+
+def log2(x):
+    return apply(LOG2, x)
+
+
+def log10(x):
+    return apply(LOG10, x)
+
+
+def log1p(x):
+    return apply(LOG1P, x)
+
+
+def expm1(x):
+    return apply(EXPM1, x)
+
+
+def sqrt(x):
+    return apply(SQRT, x)
+
+
+def rsqrt(x):
+    return apply(RSQRT, x)
+
+
+def square(x):
+    return apply(SQUARE, x)
+
+
+def abs(x):
+    return apply(ABS, x)
+
+
+absolute = abs
+
+
+def sign(x):
+    return apply(SIGN, x)
+
+
+def sin(x):
+    return apply(SIN, x)
+
+
+def cos(x):
+    return apply(COS, x)
+
+
+def tan(x):
+    return apply(TAN, x)
+
+
+def asin(x):
+    return apply(ASIN, x)
+
+
+def acos(x):
+    return apply(ACOS, x)
+
+
+def atan(x):
+    return apply(ATAN, x)
+
+
+def atan2(y, x):
+    return _binary(ATAN2, y, x)
+
+
+def sinh(x):
+    return apply(SINH, x)
+
+
+def cosh(x):
+    return apply(COSH, x)
+
+
+def tanh(x):
+    return apply(TANH, x)
+
+
+def asinh(x):
+    return apply(ASINH, x)
+
+
+def acosh(x):
+    return apply(ACOSH, x)
+
+
+def atanh(x):
+    return apply(ATANH, x)
+
+
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+def sigmoid(x):
+    return apply(SIGMOID, x)
+
+
+def relu(x):
+    return apply(RELU, x)
+
+
+def clamp(x, min=None, max=None):
+    """Limit ``x`` to [min, max]; bounds may be numbers or tensors."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is not None:
+            x = maximum(x, min)
+        if max is not None:
+            x = minimum(x, max)
+        return x
+    return apply(CLAMP, x, min=min, max=max)
+
+
+clip = clamp
+
+
+def clamp_min(x, min):
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):
+    return clamp(x, max=max)
+
+
+def maximum(x, y):
+    return _binary(MAXIMUM, x, y)
+
+
+def minimum(x, y):
+    return _binary(MINIMUM, x, y)
+
+
+def floor(x):
+    return apply(FLOOR, x)
+
+
+def ceil(x):
+    return apply(CEIL, x)
+
+
+def round(x):
+    return apply(ROUND, x)
+
+
+def trunc(x):
+    return apply(TRUNC, x)
+
+
+fix = trunc
+
+
+def where(condition, x=None, y=None):
+    """Elements of ``x`` where ``condition`` holds, else of ``y``."""
+    if x is None and y is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    _tensor_arg(condition, "where")
+    return apply(WHERE, _operand(x, "where"), _operand(y, "where"), condition)
+
+
+def clone(x):
+    return apply(CLONE, x)
+
+
+def eq(x, y):
+    return _binary(EQ, x, y)
+
+
+def ne(x, y):
+    return _binary(NE, x, y)
+
+
+def lt(x, y):
+    return _binary(LT, x, y)
+
+
+def le(x, y):
+    return _binary(LE, x, y)
+
+
+def gt(x, y):
+    return _binary(GT, x, y)
+
+
+def ge(x, y):
+    return _binary(GE, x, y)
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def logical_and(x, y):
+    return _binary(LOGICAL_AND, x, y)
+
+
+def logical_or(x, y):
+    return _binary(LOGICAL_OR, x, y)
+
+
+def logical_xor(x, y):
+    return _binary(LOGICAL_XOR, x, y)
+
+
+def logical_not(x):
+    return apply(LOGICAL_NOT, x)
+
+
+def bitwise_and(x, y):
+    return _binary(BITWISE_AND, x, y)
+
+
+def bitwise_or(x, y):
+    return _binary(BITWISE_OR, x, y)
+
+
+def bitwise_xor(x, y):
+    return _binary(BITWISE_XOR, x, y)
+
+
+def bitwise_not(x):
+    return apply(BITWISE_NOT, x)
+
+
+def isnan(x):
+    return apply(ISNAN, x)
+
+
+def isinf(x):
+    return apply(ISINF, x)
+
+
+def isfinite(x):
+    return apply(ISFINITE, x)
+
+
+def floor_divide(x, y):
+    return _binary(FLOOR_DIVIDE, x, y)

@@ -1,0 +1,96 @@
+"""NumPy kernels shared by many ops: dtype handling around a NumPy call.
+
+This is the only place outside forward functions that touches NumPy dtypes; keeping array calls
+behind these wrappers is what would let another array library (CuPy) stand in later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype
+
+_ndarray = np.ndarray
+_cache: dict = {}
+
+
+def _key(a):
+    if type(a) is _ndarray:
+        return (a.dtype, a.ndim == 0)
+    return type(a)
+
+
+def binary_dtype(a, b) -> np.dtype:
+    """PyTorch's result dtype for two raw operands (arrays or Python scalars), cached."""
+    default = _dtype.get_default_dtype()
+    key = (_key(a), _key(b), default)
+    dt = _cache.get(key)
+    if dt is None:
+        dt = _cache[key] = _dtype.result_type_of_arrays(a, b).np
+    return dt
+
+
+def _cast(a, dt):
+    if type(a) is _ndarray and a.dtype != dt:
+        return a.astype(dt)
+    return a
+
+
+def _as_array(r, dt):
+    if type(r) is not _ndarray:
+        r = np.asarray(r)
+    return r if r.dtype == dt else r.astype(dt)
+
+
+def promote_binary(fn):
+    """Kernel for ops whose result has the promoted dtype (add, mul, maximum)."""
+
+    def kernel(a, b):
+        dt = binary_dtype(a, b)
+        return _as_array(fn(_cast(a, dt), _cast(b, dt)), dt)
+
+    return kernel
+
+
+def float_binary(fn):
+    """Kernel for ops with a floating result (div, atan2): ints promote to the default dtype."""
+
+    def kernel(a, b):
+        dt = binary_dtype(a, b)
+        if dt.kind != "f":
+            dt = _dtype.get_default_dtype().np
+        return _as_array(fn(_cast(a, dt), _cast(b, dt)), dt)
+
+    return kernel
+
+
+def compare_binary(fn):
+    """Kernel for comparisons: compare in the promoted dtype, return bool."""
+
+    def kernel(a, b):
+        dt = binary_dtype(a, b)
+        return np.asarray(fn(_cast(a, dt), _cast(b, dt)))
+
+    return kernel
+
+
+def float_unary(fn):
+    """Kernel for ops with a floating result (sin, exp): ints become the default dtype."""
+
+    def kernel(x):
+        if x.dtype.kind != "f":
+            x = x.astype(_dtype.get_default_dtype().np)
+        r = fn(x)
+        return r if type(r) is _ndarray else np.asarray(r, dtype=x.dtype)
+
+    return kernel
+
+
+def same_unary(fn):
+    """Kernel for ops that keep the dtype (neg, abs, floor)."""
+
+    def kernel(x):
+        r = fn(x)
+        return r if type(r) is _ndarray else np.asarray(r, dtype=x.dtype)
+
+    return kernel

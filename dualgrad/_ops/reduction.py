@@ -1,0 +1,271 @@
+"""Reductions: sum (linear), prod, amax/amin, max/min with indices, argmax, cumsum.
+
+Dims are normalised to a sorted tuple of non-negative ints before they reach the op, so the
+rules can rely on it. ``keepdim`` follows PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype
+from .._dispatch import apply
+from .._tensor import Tensor
+from .elementwise import where
+from .registry import custom, linear, nondiff
+
+
+def normalize_dims(dim, ndim: int) -> tuple:
+    """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        dim = (dim,)
+    rank = max(ndim, 1)
+    out = []
+    for d in dim:
+        d = int(d)
+        if not -rank <= d < rank:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {d})"
+            )
+        out.append(d % rank)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def expand_back(g, shape, dims, keepdim):
+    """Broadcast a reduced gradient back to ``shape`` (the adjoint of a sum over ``dims``)."""
+    if not keepdim and dims:
+        g = g.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
+    return g.expand(tuple(shape))
+
+
+def _sum_kernel(x, *, dims, keepdim, dtype=None):
+    if dtype is None and x.dtype.kind in "bi":
+        dtype = np.int64
+    return np.asarray(x.sum(axis=dims, keepdims=keepdim, dtype=dtype))
+
+
+SUM = linear(
+    "sum",
+    lambda x, *, dims, keepdim: _sum_kernel(x, dims=dims, keepdim=keepdim),
+    lambda g, x, *, needs, dims, keepdim: (expand_back(g, x.shape, dims, keepdim),),
+)
+
+
+def _prod_partial(x, dims, keepdim):
+    """d prod / d x_i = the product of the others, exact with zeros (PyTorch's prod_backward)."""
+    is_zero = x == 0
+    n_zero = sum(is_zero, dims, keepdim=True)
+    prod_nonzero = prod(where(is_zero, 1.0, x), dims, keepdim=True)
+    safe = where(is_zero, 1.0, x)
+    return where(n_zero == 0, prod_nonzero / safe, where(is_zero & (n_zero == 1), prod_nonzero, 0.0))
+
+
+def _prod_vjp(g, x, *, out, needs, dims, keepdim):
+    return (expand_back(g, x.shape, dims, keepdim) * _prod_partial(x, dims, keepdim),)
+
+
+def _prod_jvp(tangents, x, *, out, dims, keepdim):
+    return sum(_prod_partial(x, dims, keepdim) * tangents[0], dims, keepdim=keepdim)
+
+
+PROD = custom(
+    "prod",
+    lambda x, *, dims, keepdim: np.asarray(
+        x.prod(axis=dims, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" else None)
+    ),
+    _prod_vjp,
+    _prod_jvp,
+)
+
+
+def _even_share(x, out, dims, keepdim):
+    """The mask of the extreme values, each sharing the gradient evenly (PyTorch's amax rule)."""
+    mask = x == expand_back(out, x.shape, dims, keepdim)
+    return mask / sum(mask, dims, keepdim=True)
+
+
+def _extreme_op(name, npfn):
+    def vjp(g, x, *, out, needs, dims, keepdim):
+        return (expand_back(g, x.shape, dims, keepdim) * _even_share(x, out, dims, keepdim),)
+
+    def jvp(tangents, x, *, out, dims, keepdim):
+        return sum(_even_share(x, out, dims, keepdim) * tangents[0], dims, keepdim=keepdim)
+
+    def kernel(x, *, dims, keepdim):
+        if x.size == 0 and dims:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        return np.asarray(npfn(x, axis=dims, keepdims=keepdim))
+
+    return custom(name, kernel, vjp, jvp, uses_out=True)
+
+
+AMAX = _extreme_op("amax", np.max)
+AMIN = _extreme_op("amin", np.min)
+
+
+def _max_dim_kernel(npfn, argfn):
+    def kernel(x, *, dim, keepdim):
+        idx = argfn(x, axis=dim, keepdims=True)
+        values = np.take_along_axis(x, idx, axis=dim)
+        if not keepdim:
+            values, idx = values.squeeze(dim), idx.squeeze(dim)
+        return np.asarray(values), np.asarray(idx, dtype=np.int64)
+
+    return kernel
+
+
+def _max_dim_vjp(g, x, *, out, needs, dim, keepdim):
+    from .indexing import scatter_values
+
+    g = g[0]
+    idx = out[1]
+    if g is None:
+        return (None,)
+    if not keepdim:
+        g, idx = g.unsqueeze(dim), idx.unsqueeze(dim)
+    return (scatter_values(g, idx, shape=tuple(x.shape), dim=dim),)
+
+
+def _max_dim_jvp(tangents, x, *, out, dim, keepdim):
+    from .indexing import gather
+
+    idx = out[1] if keepdim else out[1].unsqueeze(dim)
+    t = gather(tangents[0], dim, idx)
+    return (t if keepdim else t.squeeze(dim), None)
+
+
+MAX_DIM = custom(
+    "max_dim", _max_dim_kernel(np.max, np.argmax), _max_dim_vjp, _max_dim_jvp,
+    node_name="MaxBackward0", multi_output=True, diff_outputs=lambda n: (0,), uses_out=True,
+)
+MIN_DIM = custom(
+    "min_dim", _max_dim_kernel(np.min, np.argmin), _max_dim_vjp, _max_dim_jvp,
+    node_name="MinBackward0", multi_output=True, diff_outputs=lambda n: (0,), uses_out=True,
+)
+
+
+def _arg_kernel(argfn):
+    def kernel(x, *, dim, keepdim):
+        if dim is None:
+            r = argfn(x.reshape(-1))
+            return np.asarray(r, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ())
+        return np.asarray(argfn(x, axis=dim, keepdims=keepdim), dtype=np.int64)
+
+    return kernel
+
+
+ARGMAX = nondiff("argmax", _arg_kernel(np.argmax))
+ARGMIN = nondiff("argmin", _arg_kernel(np.argmin))
+
+
+def _cumsum_adjoint(g, x, *, needs, dim):
+    return (flip(cumsum(flip(g, (dim,)), dim), (dim,)),)
+
+
+def _cumsum_kernel(x, *, dim):
+    return np.cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bi" else None)
+
+
+CUMSUM = linear("cumsum", _cumsum_kernel, _cumsum_adjoint)
+
+
+# ------------------------------------------------------------------ public functions
+def sum(x, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim`` (all dims by default)."""
+    out = apply(SUM, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim)
+    return out if dtype is None else out.to(dtype)
+
+
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.is_floating_point():
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}; "
+            "use x.float().mean()"
+        )
+    dims = normalize_dims(dim, x.ndim)
+    count = 1
+    for d in dims:
+        count *= x.shape[d]
+    return sum(x, dims, keepdim) / count if count else sum(x, dims, keepdim) * float("nan")
+
+
+def prod(x, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    return apply(PROD, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def amax(x, dim=(), keepdim=False):
+    return apply(AMAX, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
+
+
+def amin(x, dim=(), keepdim=False):
+    return apply(AMIN, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
+
+
+class _MinMax(tuple):
+    """``(values, indices)`` with names, like torch.return_types.max."""
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+def _minmax(op, full_op, x, dim, keepdim, other, name):
+    if isinstance(dim, Tensor):  # max(x, y) is maximum
+        other, dim = dim, None
+    if other is not None:
+        from . import elementwise
+
+        return (elementwise.maximum if name == "max" else elementwise.minimum)(x, other)
+    if dim is None:
+        return full_op(x)
+    (d,) = normalize_dims(dim, x.ndim) or (0,)
+    return _MinMax(apply(op, x, dim=d, keepdim=keepdim))
+
+
+def max(x, dim=None, keepdim=False, *, other=None):
+    """The largest value; with ``dim``, ``(values, indices)`` along it."""
+    return _minmax(MAX_DIM, amax, x, dim, keepdim, other, "max")
+
+
+def min(x, dim=None, keepdim=False, *, other=None):
+    return _minmax(MIN_DIM, amin, x, dim, keepdim, other, "min")
+
+
+def argmax(x, dim=None, keepdim=False):
+    d = None if dim is None else normalize_dims(dim, x.ndim)[0] if x.ndim else None
+    return apply(ARGMAX, x, dim=d, keepdim=keepdim)
+
+
+def argmin(x, dim=None, keepdim=False):
+    d = None if dim is None else normalize_dims(dim, x.ndim)[0] if x.ndim else None
+    return apply(ARGMIN, x, dim=d, keepdim=keepdim)
+
+
+def cumsum(x, dim, *, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    (d,) = normalize_dims(dim, x.ndim) or (0,)
+    if x.ndim == 0:
+        return x.clone()
+    return apply(CUMSUM, x, dim=d)
+
+
+def flip(x, dims):
+    from .shape import flip as _flip
+
+    return _flip(x, dims)
+
+
+_ = _dtype

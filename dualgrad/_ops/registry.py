@@ -1,0 +1,205 @@
+"""The op record and the helpers that derive rules from an op's declared kind.
+
+Each primitive is one ``Op``: its NumPy forward, its vjp and jvp rules (written only in
+dualgrad ops, so they are differentiable in both modes), and its batching slot. The helpers
+below build the record from the least a kind needs:
+
+- ``elementwise``: the local partial derivative per input; vjp = g * d (summed over broadcast
+  dims), jvp = sum_i d_i * x_t_i.
+- ``linear``: the adjoint; jvp = the op applied to the tangents (HIPS autograd's "linear ops
+  as data", derivatives.yaml's ``result: auto_linear``).
+- ``multilinear``: one vjp per input; jvp by the product rule, the op with one input swapped
+  for its tangent at a time (ezyang's note in seed 003).
+- ``custom``: both rules by hand, where derivation cannot serve.
+- ``nondiff``: integer or bool results (comparisons, argmax): never require grad.
+
+A differentiable op without both rules cannot be registered (``register`` raises).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+REGISTRY: dict[str, "Op"] = {}
+
+
+def _camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+class Op:
+    """One primitive. See the module docstring for how the rules are made."""
+
+    __slots__ = (
+        "name", "forward", "vjp", "jvp", "batch", "kind", "node_name", "differentiable",
+        "saves", "uses_out", "view", "multi_output", "diff_outputs",
+    )
+
+    def __init__(self, name, forward, vjp=None, jvp=None, *, kind, node_name=None,
+                 differentiable=True, saves=True, uses_out=False, view=False,
+                 multi_output=False, diff_outputs=None, batch=None):
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+        self.jvp = jvp
+        self.batch = batch  # filled by the transforms issue (vmap)
+        self.kind = kind
+        self.node_name = node_name or _camel(name) + "Backward0"
+        self.differentiable = differentiable
+        self.saves = saves  # False: rules read only shapes, so a freed graph can be reused
+        self.uses_out = uses_out
+        self.view = view
+        self.multi_output = multi_output
+        self.diff_outputs = diff_outputs or (lambda n: range(n))
+
+    def __repr__(self) -> str:
+        return f"<op {self.name} ({self.kind})>"
+
+
+def register(op: Op) -> Op:
+    if op.name in REGISTRY:
+        raise ValueError(f"op '{op.name}' is registered twice")
+    if op.differentiable and (op.vjp is None or op.jvp is None):
+        missing = "vjp" if op.vjp is None else "jvp"
+        raise TypeError(f"op '{op.name}' has no {missing} rule; every differentiable op needs both")
+    REGISTRY[op.name] = op
+    return op
+
+
+# ------------------------------------------------------------------ helpers for rules
+def _scale(g, d):
+    """g * d, skipping the multiply for the constants 1 and -1."""
+    if type(d) in (int, float):
+        if d == 1:
+            return g
+        if d == -1:
+            return -g
+    return g * d
+
+
+def sum_to(g, shape):
+    """Sum ``g`` over the dims that broadcasting added to reach its shape from ``shape``."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    from . import reduction  # rules are written in dualgrad ops
+
+    lead = g.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
+    )
+    if dims:
+        g = reduction.sum(g, dim=dims, keepdim=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def _zeros_like(x):
+    import numpy as np
+
+    from .._tensor import Tensor
+
+    return Tensor._make(np.zeros_like(x._data))
+
+
+def _is_tensor(x) -> bool:
+    from .._tensor import Tensor
+
+    return isinstance(x, Tensor)
+
+
+# ------------------------------------------------------------------ kinds
+def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
+    """An element-wise op from its local partials: ``partials[i](*args, out=, **params)``.
+
+    A partial may be a number (1, -1, 0: no multiply or no dependence on any value).
+    """
+
+    def vjp(g, *args, out, needs, **params):
+        grads = []
+        for i, a in enumerate(args):
+            if not needs[i]:
+                grads.append(None)
+                continue
+            d = partials[i]
+            d = d(*args, out=out, **params) if callable(d) else d
+            grads.append(sum_to(_scale(g, d), a.shape))
+        return tuple(grads)
+
+    def jvp(tangents, *args, out, **params):
+        total = None
+        for i, t in enumerate(tangents):
+            if t is None:
+                continue
+            d = partials[i]
+            d = d(*args, out=out, **params) if callable(d) else d
+            term = _scale(t, d)
+            total = term if total is None else total + term
+        return total
+
+    constant = all(not callable(d) for d in partials)
+    kw.setdefault("saves", not constant)
+    return register(Op(name, forward, vjp, jvp, kind="elementwise", **kw))
+
+
+def linear(name: str, forward: Callable, adjoint: Callable, *, n_linear: int = 1, **kw) -> Op:
+    """A linear op: ``adjoint(g, *args, needs=, **params)`` gives the input gradients.
+
+    The first ``n_linear`` tensor inputs are the linear ones (jointly, as in ``cat`` or
+    ``where``'s two branches); the rest are constants such as masks or indices. The jvp is the
+    op itself applied to the tangents, with zeros standing in for missing ones.
+    """
+    from .._dispatch import apply
+
+    def vjp(g, *args, out, needs, **params):
+        return adjoint(g, *args, needs=needs, **params)
+
+    def jvp(tangents, *args, out, **params):
+        k = n_linear if n_linear >= 0 else len(args)
+        lin = list(tangents[:k])
+        if all(t is None for t in lin):
+            return None
+        if k == 1:
+            return apply(op, lin[0], *args[1:], **params)
+        for i in range(k):
+            if lin[i] is None:  # a constant input: its tangent is zero
+                lin[i] = _zeros_like(args[i]) if _is_tensor(args[i]) else 0.0
+        return apply(op, *lin, *args[k:], **params)
+
+    kw.setdefault("saves", False)
+    op = Op(name, forward, vjp, jvp, kind="linear", **kw)
+    return register(op)
+
+
+def multilinear(name: str, forward: Callable, vjps, **kw) -> Op:
+    """An op linear in each input separately (mul, matmul, einsum): jvp by the product rule."""
+    from .._dispatch import apply
+
+    def vjp(g, *args, out, needs, **params):
+        return tuple(vjps[i](g, *args, **params) if needs[i] else None for i in range(len(args)))
+
+    def jvp(tangents, *args, out, **params):
+        total = None
+        for i, t in enumerate(tangents):
+            if t is None:
+                continue
+            swapped = list(args)
+            swapped[i] = t
+            term = apply(op, *swapped, **params)
+            total = term if total is None else total + term
+        return total
+
+    op = Op(name, forward, vjp, jvp, kind="multilinear", **kw)
+    return register(op)
+
+
+def custom(name: str, forward: Callable, vjp: Callable, jvp: Callable, **kw) -> Op:
+    """An op whose rules are written by hand: ``vjp(g, *args, out, needs, **params)`` and
+    ``jvp(tangents, *args, out, **params)``."""
+    return register(Op(name, forward, vjp, jvp, kind="custom", **kw))
+
+
+def nondiff(name: str, forward: Callable, **kw) -> Op:
+    """An op whose outputs are integers or bools, or otherwise carry no derivative."""
+    return register(Op(name, forward, kind="nondiff", differentiable=False, **kw))

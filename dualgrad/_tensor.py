@@ -1,0 +1,369 @@
+"""Tensor: a NumPy array plus what autograd needs (grad, grad_fn, tangents per level).
+
+Attributes that most tensors never use are class-level defaults, so making a tensor on the hot
+path sets one field (``_data``); see NOTE: [hot path] in _dispatch.py.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from . import _dtype
+from . import _levels
+from ._grad_mode import state as _grad_state
+
+
+class Tensor:
+    """An n-dimensional array that records the operations done on it.
+
+    >>> import dualgrad as dg
+    >>> x = dg.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
+
+    __array_priority__ = 1000  # NumPy defers to our reflected operators
+
+    grad = None
+    grad_fn = None  # the backward node that made this tensor (None for leaves)
+    _out_nr = 0  # which output of grad_fn this is
+    _requires_grad = False
+    _acc = None  # AccumulateGrad of a leaf that requires grad (shared by its aliases)
+    _vc = None  # version counter [int], shared with views; made on first need
+    _fw = None  # {level number: tangent}; NOTE: [levels] in _levels.py
+    _hooks = None
+    _retains_grad = False
+    _base = None
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use dualgrad.tensor(data) to make a tensor")
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def _make(cls, data: np.ndarray) -> "Tensor":
+        t = object.__new__(cls)
+        t._data = data
+        return t
+
+    # ------------------------------------------------------------ metadata
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[dim]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def __len__(self) -> int:
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def stride(self, dim: int | None = None):
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[dim]
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    @property
+    def data(self) -> "Tensor":
+        """This tensor's values without history (shares memory), like ``detach()``."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._data = value._data
+
+    # ------------------------------------------------------------ conversion
+    def numpy(self) -> np.ndarray:
+        if self._requires_grad and _grad_state.enabled:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.reshape(()).item())
+
+    # ------------------------------------------------------------ autograd fields
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach()."
+                )
+            return self
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients (got {self.dtype}); "
+                "convert first, e.g. x.float().requires_grad_()"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def _edge(self):
+        """Where this tensor's gradient goes: (node, output number), or None."""
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._out_nr)
+        if self._requires_grad:
+            acc = self._acc
+            if acc is None:
+                from .autograd.graph import AccumulateGrad
+
+                acc = self._acc = AccumulateGrad(self)
+            return (acc, 0)
+        return None
+
+    def _version_counter(self) -> list:
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0] if self._vc is not None else 0
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing data with this one, with no history and no tangents."""
+        t = Tensor._make(self._data)
+        t._vc = self._version_counter()
+        return t
+
+    def detach_(self) -> "Tensor":
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._out_nr = 0
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                t.grad = g.detach() if t.grad is None else t.grad + g.detach()
+
+        self.grad_fn.register_prehook(self._out_nr, _RetainGrad(keep))
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node, nr = self._edge()
+        node.register_prehook(nr, hook)
+        return _RemovableHook(node, nr, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+        from .autograd.engine import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    # ------------------------------------------------------------ repr
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self._data, separator=", ", precision=4, prefix="tensor(", floatmode="maxprec_equal"
+        ) if self._data.size else "[]"
+        if self._data.dtype.kind == "f" and self._data.size and np.all(np.isfinite(self._data)):
+            if np.all(self._data == np.round(self._data)):
+                body = body.replace(".0,", ".,").replace(".0]", ".]")
+                if self._data.ndim == 0 and body.endswith(".0"):
+                    body = body[:-1]
+        extras = []
+        if self._data.size == 0 and self._data.shape != (0,):
+            extras.append(f"size={tuple(self._data.shape)}")
+        default = _dtype.get_default_dtype().np
+        if self._data.dtype not in (default, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self._fw:
+            extras.append(f"tangent_levels={sorted(self._fw)}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    __str__ = __repr__
+
+    def __iter__(self):
+        if not self._data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment; detach() first"
+            )
+        t = Tensor._make(self._data.copy())
+        t._requires_grad = self._requires_grad
+        if self.grad is not None:
+            t.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+
+def _rebuild(data, requires_grad):
+    t = Tensor._make(data)
+    t._requires_grad = requires_grad
+    return t
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints like ``dualgrad.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"dualgrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class _RetainGrad:
+    """A prehook marker so retain_grad hooks run after user hooks, as in PyTorch."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, g):
+        self.fn(g)
+        return None
+
+
+class _RemovableHook:
+    def __init__(self, node, nr, hook):
+        self._node, self._nr, self._hook = node, nr, hook
+
+    def remove(self) -> None:
+        hooks = self._node.pre_hooks.get(self._nr, []) if self._node.pre_hooks else []
+        if self._hook in hooks:
+            hooks.remove(self._hook)
+
+
+def alias(x: Tensor, below_level: int | None = None) -> Tensor:
+    """A new tensor object sharing ``x``'s data, version counter and autograd edge.
+
+    With ``below_level`` it keeps only tangents of levels below that number: the primal that a
+    rule at that level sees (NOTE: [canonical form] in _dispatch.py). Gradients that flow into
+    the alias reach ``x``'s edge, leaf or not.
+    """
+    t = Tensor._make(x._data)
+    t._vc = x._version_counter()
+    t.grad_fn = x.grad_fn
+    t._out_nr = x._out_nr
+    t._requires_grad = x._requires_grad
+    if x._requires_grad and x.grad_fn is None:
+        x._edge()  # make the accumulator so both objects share it
+        t._acc = x._acc
+    if x._fw and below_level is not None:
+        kept = {lv: tan for lv, tan in x._fw.items() if lv < below_level}
+        t._fw = kept or None
+    elif x._fw:
+        t._fw = dict(x._fw)
+    return t
+
+
+def set_tangent(t: Tensor, level: int, tangent: Tensor) -> None:
+    """Attach a tangent for a live level, and let the level forget it on exit."""
+    if t._fw is None:
+        t._fw = {}
+    t._fw[level] = tangent
+    _levels.stack.by_number[level].holders.append(weakref.ref(t))

@@ -1,0 +1,252 @@
+"""The backward engine: walks the reverse graph from the roots, in dependency order.
+
+It is iterative (a chain of 100,000 ops needs no recursion), runs a node once all the
+gradients for its outputs have arrived, and runs only the nodes that lead to what was asked
+for (``inputs=``). With ``create_graph`` the rules run with recording on, so the gradients
+have history themselves: double backward and beyond, for every op, because every rule is
+written in dualgrad ops.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from .._grad_mode import state as _grad_state
+from .._tensor import Tensor
+from .graph import AccumulateGrad
+
+
+def _as_tuple(x):
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _make_grads(outputs, grad_outputs):
+    from .._factories import ones_like
+
+    grads = []
+    for i, out in enumerate(outputs):
+        g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not out.is_floating_point():
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
+                )
+            g = ones_like(out)
+        elif not isinstance(g, Tensor):
+            raise TypeError(f"grad_outputs[{i}] must be a Tensor or None, got {type(g).__name__}")
+        elif tuple(g.shape) != tuple(out.shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                f"output[{i}] has a shape of {tuple(out.shape)}."
+            )
+        grads.append(g)
+    return grads
+
+
+def _roots(outputs):
+    roots = []
+    for i, out in enumerate(outputs):
+        edge = out._edge() if isinstance(out, Tensor) else None
+        if edge is None:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        roots.append(edge)
+    return roots
+
+
+def _dependencies(root_nodes):
+    """How many edges point at each node reachable from the roots (iterative DFS)."""
+    deps: dict = {}
+    seen = set()
+    stack = list(root_nodes)
+    for n in root_nodes:
+        seen.add(n)
+    while stack:
+        node = stack.pop()
+        for edge in node.edges:
+            if edge is None:
+                continue
+            nxt = edge[0]
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps, seen
+
+
+def _needed(nodes, targets):
+    """The nodes from which some target node can be reached (only those need to run)."""
+    parents: dict = {}
+    for node in nodes:
+        for edge in node.edges:
+            if edge is not None:
+                parents.setdefault(edge[0], []).append(node)
+    needed = set(targets)
+    stack = list(targets)
+    while stack:
+        node = stack.pop()
+        for p in parents.get(node, ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    return needed
+
+
+def _add(a, b):
+    return b if a is None else a + b
+
+
+def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=None, accumulate=True):
+    """Propagate ``grad_outputs`` from ``outputs``; return grads for ``inputs`` (if given)."""
+    roots = _roots(outputs)
+    root_nodes = list(dict.fromkeys(edge[0] for edge in roots))
+    deps, nodes = _dependencies(root_nodes)
+
+    # Where the answer is collected: for each input, the edge its gradient flows along.
+    capture: dict = {}
+    input_edges = []
+    if inputs is not None:
+        for t in inputs:
+            edge = t._edge()
+            input_edges.append(edge)
+            if edge is not None:
+                capture[edge] = None
+        targets = {e[0] for e in input_edges if e is not None}
+        needed = _needed(nodes, targets)
+    else:
+        needed = nodes
+
+    buffers: dict = {}
+    for edge, g in zip(roots, grad_outputs):
+        buf = buffers.setdefault(edge[0], {})
+        buf[edge[1]] = _add(buf.get(edge[1]), g)
+
+    prev_mode = _grad_state.enabled
+    _grad_state.enabled = create_graph
+    try:
+        ready = deque(n for n in root_nodes if deps.get(n, 0) == 0)
+        while ready:
+            node = ready.popleft()
+            buf = buffers.pop(node, {})
+            if node.pre_hooks:
+                for nr, hooks in node.pre_hooks.items():
+                    for hook in hooks:
+                        if nr in buf and buf[nr] is not None:
+                            new = hook(buf[nr])
+                            if new is not None:
+                                buf[nr] = new
+            for nr, g in buf.items():
+                if (node, nr) in capture:
+                    capture[(node, nr)] = g
+            if node in needed:
+                if isinstance(node, AccumulateGrad):
+                    if accumulate and 0 in buf and buf[0] is not None:
+                        node.accumulate(buf[0], create_graph)
+                else:
+                    _run_node(node, buf, buffers, retain_graph)
+            for edge in node.edges:
+                if edge is None:
+                    continue
+                nxt = edge[0]
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    ready.append(nxt)
+    finally:
+        _grad_state.enabled = prev_mode
+    if inputs is not None:
+        return [capture.get(e) if e is not None else None for e in input_edges]
+    return None
+
+
+def _run_node(node, buf, buffers, retain_graph):
+    n_out = node.num_outputs
+    grads = tuple(buf.get(i) for i in range(n_out))
+    if all(g is None for g in grads):
+        return
+    input_grads = node.apply(grads)
+    if not retain_graph:
+        node.release()
+    if len(input_grads) != len(node.edges):
+        raise RuntimeError(
+            f"{node.name()} returned {len(input_grads)} gradients, expected {len(node.edges)}"
+        )
+    for edge, g in zip(node.edges, input_grads):
+        if edge is None or g is None:
+            continue
+        b = buffers.setdefault(edge[0], {})
+        b[edge[1]] = _add(b.get(edge[1]), g)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of graph leaves."""
+    outputs = _as_tuple(tensors)
+    grads = _make_grads(outputs, _as_tuple(grad_tensors) if grad_tensors is not None else None)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        found = run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph,
+                             inputs=inputs, accumulate=False)
+        for t, g in zip(inputs, found):
+            if g is None:
+                continue
+            if t.grad_fn is None:
+                t._edge()[0].accumulate(g, create_graph)
+            else:
+                t.grad = (g if create_graph else g.detach()) if t.grad is None else t.grad + g
+        return
+    run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    >>> import dualgrad as dg
+    >>> x = dg.tensor(3.0, requires_grad=True)
+    >>> (g,) = dg.autograd.grad(x ** 3, x, create_graph=True)
+    >>> dg.autograd.grad(g, x)[0]
+    tensor(18.)
+    """
+    if is_grads_batched:
+        raise NotImplementedError("grad(is_grads_batched=True) needs vmap (the transforms issue)")
+    outputs = _as_tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs[{i}] must be a Tensor, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    grads = _make_grads(outputs, _as_tuple(grad_outputs) if grad_outputs is not None else None)
+    if retain_graph is None:
+        retain_graph = create_graph
+    result = run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph,
+                          inputs=inputs, accumulate=False)
+    final = []
+    for i, (t, g) in enumerate(zip(inputs, result)):
+        if g is None:
+            if materialize_grads:
+                from .._factories import zeros_like
+
+                g = zeros_like(t)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}) appears to not have been used "
+                    "in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+        elif not create_graph:
+            g = g.detach()
+        final.append(g)
+    return tuple(final)

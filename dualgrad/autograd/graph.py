@@ -1,0 +1,128 @@
+"""Backward nodes: the reverse graph that ops record and the engine walks.
+
+A node knows, for each input of the op that made it, the *edge* that input's gradient flows
+along: ``(node, output_number)`` for a tensor made by an op, ``(AccumulateGrad, 0)`` for a leaf
+that requires grad, ``None`` for anything else.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from .._grad_mode import state as _grad_state
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """Base of all backward nodes; ``name()`` gives PyTorch's name (``MulBackward0``)."""
+
+    __slots__ = ("edges", "pre_hooks", "__weakref__")
+    num_outputs = 1
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        return tuple(e if e is not None else (None, 0) for e in self.edges)
+
+    def register_prehook(self, output_nr: int, hook) -> None:
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        self.pre_hooks.setdefault(output_nr, []).append(hook)
+
+    def release(self) -> None:
+        """Free saved values after a backward without retain_graph."""
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class OpNode(Node):
+    """The node of one primitive call: the op, its saved inputs and output, its params."""
+
+    __slots__ = ("op", "args", "params", "out", "versions", "freed", "n_out")
+
+    def __init__(self, op, args, params, out, edges, versions):
+        self.op = op
+        self.args = args
+        self.params = params
+        self.out = out
+        self.edges = edges
+        self.versions = versions
+        self.freed = False
+        self.pre_hooks = None
+        self.n_out = 1
+
+    def name(self) -> str:
+        return self.op.node_name
+
+    @property
+    def num_outputs(self) -> int:  # type: ignore[override]
+        return self.n_out
+
+    def release(self) -> None:
+        if self.op.saves:
+            self.freed = True
+            self.args = self.out = None
+
+    def apply(self, grads):
+        """Input gradients from output gradients (a tuple for multi-output ops)."""
+        if self.freed:
+            raise RuntimeError(_FREED)
+        self._check_versions()
+        g = grads if self.op.multi_output else grads[0]
+        needs = tuple(e is not None for e in self.edges)
+        return self.op.vjp(g, *self.args, out=self.out, needs=needs, **self.params)
+
+    def _check_versions(self) -> None:
+        if not self.op.saves:
+            return
+        for i, (a, v) in enumerate(zip(self.args, self.versions)):
+            if v is not None and a._vc is not None and a._vc[0] != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: input {i} of {self.name()} (a tensor of shape "
+                    f"{tuple(a.shape)}) is at version {a._vc[0]}; expected version {v} instead. "
+                    "Hint: clone() the tensor before modifying it in place, or do the in-place "
+                    "operation out of place."
+                )
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+
+    __slots__ = ("_leaf",)
+
+    def __init__(self, leaf):
+        self._leaf = weakref.ref(leaf)
+        self.edges = ()
+        self.pre_hooks = None
+
+    @property
+    def variable(self):
+        return self._leaf()
+
+    def accumulate(self, g, create_graph: bool) -> None:
+        leaf = self._leaf()
+        if leaf is None:
+            return
+        if not create_graph:
+            g = g.detach()
+        if leaf.grad is None:
+            # Own the buffer: later in-place accumulation must not touch the caller's tensor.
+            leaf.grad = g if create_graph else g.clone()
+        else:
+            prev = _grad_state.enabled
+            _grad_state.enabled = create_graph
+            try:
+                leaf.grad = leaf.grad + g
+            finally:
+                _grad_state.enabled = prev
