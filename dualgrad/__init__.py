@@ -16,10 +16,10 @@ from ._factories import (  # noqa: F401
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from ._ops.elementwise import *  # noqa: F401,F403
-from ._ops.indexing import argwhere, gather, index_put, nonzero  # noqa: F401
-from ._ops.reduction import (  # noqa: F401
-    amax, amin, argmax, argmin, cumsum, max, mean, min, prod, sum,
-)
+from ._ops.composite import *  # noqa: F401,F403
+from ._ops.indexing import *  # noqa: F401,F403
+from ._ops.linalg import *  # noqa: F401,F403
+from ._ops.reduction import *  # noqa: F401,F403
 from ._ops.shape import *  # noqa: F401,F403
 from ._tensor import Size, Tensor  # noqa: F401
 from . import autograd  # noqa: F401

@@ -83,10 +83,24 @@ def _apply_full(op, args, params):
 
 
 def _record(op, args, params, out):
-    edges = tuple(a._edge() if isinstance(a, Tensor) else None for a in args)
-    versions = tuple(
-        (a._vc[0] if a._vc is not None else 0) if isinstance(a, Tensor) else None for a in args
-    )
+    edges = []
+    versions = [] if op.saves else None
+    for a in args:
+        if isinstance(a, Tensor):
+            fn = a.grad_fn
+            if fn is not None:
+                edges.append((fn, a._out_nr))
+            elif a._requires_grad:
+                edges.append(a._edge())
+            else:
+                edges.append(None)
+            if versions is not None:
+                vc = a._vc
+                versions.append(vc[0] if vc is not None else 0)
+        else:
+            edges.append(None)
+            if versions is not None:
+                versions.append(None)
     node = OpNode(op, args, params, out if op.uses_out else None, edges, versions)
     if op.multi_output:
         node.n_out = len(out)

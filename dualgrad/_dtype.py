@@ -113,13 +113,18 @@ def promote_types(a: dtype, b: dtype) -> dtype:
 
 
 def _scalar_dtype(x) -> dtype:
+    if isinstance(x, np.generic) and not isinstance(x, (float, int, bool)):
+        x = x.item()
     if isinstance(x, bool):
         return bool_
     if isinstance(x, int):
         return int64
     if isinstance(x, float):
         return get_default_dtype()
-    raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
+    raise TypeError(
+        f"expected a Tensor or a Python number, got {type(x).__name__}; "
+        "wrap arrays and lists with dualgrad.tensor(...)"
+    )
 
 
 def _combine(higher, lower):

@@ -361,6 +361,21 @@ def alias(x: Tensor, below_level: int | None = None) -> Tensor:
     return t
 
 
+def detach_history(x: Tensor) -> Tensor:
+    """``x`` without reverse-mode history but with its tangents: what a gradient computed
+    with ``create_graph=False`` is. Inside a dual level its tangent is the HVP
+    (forward-over-reverse), so it must survive."""
+    if not x._requires_grad:
+        return x
+    t = Tensor._make(x._data)
+    t._vc = x._version_counter()
+    if x._fw:
+        t._fw = dict(x._fw)
+        for level in t._fw:
+            _levels.stack.by_number[level].holders.append(weakref.ref(t))
+    return t
+
+
 def set_tangent(t: Tensor, level: int, tangent: Tensor) -> None:
     """Attach a tangent for a live level, and let the level forget it on exit."""
     if t._fw is None:

@@ -9,8 +9,10 @@ import numpy as np
 
 from . import _dtype
 from ._grad_mode import state as _grad_state
+from ._ops import composite as C
 from ._ops import elementwise as E
 from ._ops import indexing as I
+from ._ops import linalg as L
 from ._ops import reduction as R
 from ._ops import shape as S
 from ._tensor import Tensor, alias, set_tangent
@@ -158,6 +160,7 @@ _OPERATORS = {
     "__xor__": lambda a, b: E.logical_xor(a, b) if a.dtype is _dtype.bool_ else E.bitwise_xor(a, b),
     "__invert__": lambda a: E.logical_not(a) if a.dtype is _dtype.bool_ else E.bitwise_not(a),
     "__getitem__": I.getitem, "__setitem__": _setitem,
+    "__matmul__": L.matmul, "__rmatmul__": _swap(L.matmul),
 }
 _INPLACE_OPERATORS = {
     "__iadd__": E.add, "__isub__": E.sub, "__imul__": E.mul, "__itruediv__": E.div,
@@ -166,7 +169,7 @@ _INPLACE_OPERATORS = {
 
 # Functions that are also Tensor methods, by module; each also gets an in-place ``name_``
 # variant when listed in _INPLACE_NAMES.
-_METHOD_SOURCES = (E, R, S, I)
+_METHOD_SOURCES = (E, R, S, I, L, C)
 _METHOD_NAMES = (
     "add sub mul div neg pow reciprocal exp exp2 log log2 log10 log1p expm1 sqrt rsqrt square abs "
     "sign sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh arcsin arccos arctan "
@@ -178,7 +181,10 @@ _METHOD_NAMES = (
     "sum mean prod amax amin max min argmax argmin cumsum "
     "reshape view expand expand_as broadcast_to permute transpose swapaxes swapdims t unsqueeze "
     "squeeze flatten unflatten movedim moveaxis flip fliplr flipud "
-    "gather nonzero argwhere"
+    "gather nonzero argwhere "
+    "split chunk tensor_split unbind repeat diagonal diag diag_embed trace tril triu "
+    "matmul mm bmm mv dot vdot inner outer ger cross "
+    "softmax log_softmax logsumexp var std norm"
 ).split()
 _INPLACE_NAMES = (
     "add sub mul div neg pow reciprocal exp exp2 log log2 log10 log1p expm1 sqrt rsqrt square abs "
@@ -219,6 +225,3 @@ def attach() -> None:
     Tensor.copy_ = _copy_
     Tensor.T = property(lambda self: S.permute(self, tuple(reversed(range(self.ndim)))))
     Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
-    Tensor.unbind = lambda self, dim=0: tuple(
-        I.getitem(self, (slice(None),) * (dim % self.ndim) + (i,)) for i in range(self.shape[dim])
-    )

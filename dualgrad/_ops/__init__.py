@@ -4,5 +4,5 @@ Importing this package registers every primitive (``registry.REGISTRY``); the Te
 and operators are attached in ``_tensor_methods``.
 """
 
-from . import elementwise, indexing, reduction, shape  # noqa: F401
+from . import composite, elementwise, indexing, linalg, reduction, shape  # noqa: F401
 from .registry import REGISTRY  # noqa: F401

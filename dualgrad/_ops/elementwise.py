@@ -211,23 +211,33 @@ def _tensor_arg(x, fn: str) -> None:
 
 
 def _operand(x, fn: str):
-    """A binary op's operand: a Tensor or a Python number; anything else is refused."""
-    if isinstance(x, (Tensor, int, float, bool)):
+    """A binary op's operand: a Tensor or a Python number; arrays become tensors."""
+    if isinstance(x, (Tensor, int, float)):
         return x
     if isinstance(x, np.generic):
         return x.item()
+    if isinstance(x, np.ndarray):
+        from .._factories import tensor
+
+        return tensor(x)
     raise TypeError(
         f"{fn}(): expected a Tensor or a Python number, got {type(x).__name__}; "
-        "wrap arrays and lists with dualgrad.tensor(...)"
+        "wrap lists with dualgrad.tensor(...)"
     )
 
 
 def _binary(op, x, y):
-    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+    if isinstance(x, Tensor):
+        if not isinstance(y, (Tensor, float, int)):
+            y = _operand(y, op.name)
+    elif isinstance(y, Tensor):
+        x = _operand(x, op.name)
+    else:
         from .._factories import tensor
 
         x = tensor(_operand(x, op.name))
-    return apply(op, _operand(x, op.name), _operand(y, op.name))
+        y = _operand(y, op.name)
+    return apply(op, x, y)
 
 
 def add(x, y, *, alpha=1):
@@ -536,3 +546,16 @@ def isfinite(x):
 
 def floor_divide(x, y):
     return _binary(FLOOR_DIVIDE, x, y)
+
+
+__all__ = [
+    "add", "sub", "mul", "div", "true_divide", "divide", "multiply", "subtract", "neg", "negative",
+    "pow", "reciprocal", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
+    "square", "abs", "absolute", "sign", "sin", "cos", "tan", "asin", "acos", "atan", "atan2",
+    "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arctan2",
+    "arcsinh", "arccosh", "arctanh", "sigmoid", "relu", "clamp", "clip", "clamp_min", "clamp_max",
+    "maximum", "minimum", "floor", "ceil", "round", "trunc", "fix", "where", "clone", "eq", "ne",
+    "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+    "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "floor_divide",
+]

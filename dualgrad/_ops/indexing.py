@@ -154,3 +154,6 @@ def nonzero(x, *, as_tuple=False):
 
 def argwhere(x):
     return apply(NONZERO, x)
+
+
+__all__ = ["index_put", "gather", "nonzero", "argwhere"]

@@ -46,6 +46,13 @@ def promote_binary(fn):
     """Kernel for ops whose result has the promoted dtype (add, mul, maximum)."""
 
     def kernel(a, b):
+        # Fast paths (NOTE: [hot path]): same-dtype arrays, or a float array and a Python
+        # float, need no promotion and NumPy already returns the right dtype.
+        if type(a) is _ndarray:
+            tb = type(b)
+            if (tb is _ndarray and a.dtype is b.dtype) or (tb is float and a.dtype.kind == "f"):
+                r = fn(a, b)
+                return r if type(r) is _ndarray else np.asarray(r, dtype=a.dtype)
         dt = binary_dtype(a, b)
         return _as_array(fn(_cast(a, dt), _cast(b, dt)), dt)
 
@@ -77,10 +84,10 @@ def compare_binary(fn):
 def float_unary(fn):
     """Kernel for ops with a floating result (sin, exp): ints become the default dtype."""
 
-    def kernel(x):
+    def kernel(x, **params):
         if x.dtype.kind != "f":
             x = x.astype(_dtype.get_default_dtype().np)
-        r = fn(x)
+        r = fn(x, **params)
         return r if type(r) is _ndarray else np.asarray(r, dtype=x.dtype)
 
     return kernel
@@ -89,8 +96,8 @@ def float_unary(fn):
 def same_unary(fn):
     """Kernel for ops that keep the dtype (neg, abs, floor)."""
 
-    def kernel(x):
-        r = fn(x)
+    def kernel(x, **params):
+        r = fn(x, **params)
         return r if type(r) is _ndarray else np.asarray(r, dtype=x.dtype)
 
     return kernel

@@ -21,7 +21,7 @@ def normalize_dims(dim, ndim: int) -> tuple:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
         dim = (dim,)
-    rank = max(ndim, 1)
+    rank = ndim if ndim > 1 else 1  # not max(): this module defines its own max
     out = []
     for d in dim:
         d = int(d)
@@ -56,12 +56,28 @@ SUM = linear(
 
 
 def _prod_partial(x, dims, keepdim):
-    """d prod / d x_i = the product of the others, exact with zeros (PyTorch's prod_backward)."""
-    is_zero = x == 0
-    n_zero = sum(is_zero, dims, keepdim=True)
-    prod_nonzero = prod(where(is_zero, 1.0, x), dims, keepdim=True)
-    safe = where(is_zero, 1.0, x)
-    return where(n_zero == 0, prod_nonzero / safe, where(is_zero & (n_zero == 1), prod_nonzero, 0.0))
+    """d prod / d x_i: the product of the other elements, exact to any order with zeros.
+
+    Without zeros it is prod / x_i. With zeros (PyTorch's subtle case) it is formed directly:
+    the reduced dims are flattened to one axis of size n and each row of an n x n matrix that
+    has 1 on the diagonal is multiplied out, O(n^2) memory but only when zeros are present.
+    """
+    if not (x._data == 0).any():
+        return prod(x, dims, keepdim=True) / x
+    if not dims:
+        return x * 0.0 + 1.0
+    from .. import _factories
+    from .shape import permute, unsqueeze
+
+    keep = [d for d in range(x.ndim) if d not in dims]
+    order = keep + list(dims)
+    moved = permute(x, tuple(order))
+    lead = tuple(moved.shape[: len(keep)])
+    n = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
+    rows = unsqueeze(moved.reshape(lead + (n,)), -2)
+    eye = _factories.from_numpy(np.eye(n, dtype=bool))
+    others = prod(where(eye, 1.0, rows), -1)
+    return permute(others.reshape(tuple(moved.shape)), tuple(np.argsort(order)))
 
 
 def _prod_vjp(g, x, *, out, needs, dims, keepdim):
@@ -269,3 +285,6 @@ def flip(x, dims):
 
 
 _ = _dtype
+
+
+__all__ = ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "cumsum"]

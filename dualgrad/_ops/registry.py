@@ -80,7 +80,7 @@ def _scale(g, d):
 def sum_to(g, shape):
     """Sum ``g`` over the dims that broadcasting added to reach its shape from ``shape``."""
     shape = tuple(shape)
-    if tuple(g.shape) == shape:
+    if g._data.shape == shape:
         return g
     from . import reduction  # rules are written in dualgrad ops
 
@@ -124,8 +124,9 @@ def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
                 continue
             d = partials[i]
             d = d(*args, out=out, **params) if callable(d) else d
-            grads.append(sum_to(_scale(g, d), a.shape))
-        return tuple(grads)
+            gi = _scale(g, d)
+            grads.append(gi if gi._data.shape == a._data.shape else sum_to(gi, a._data.shape))
+        return grads
 
     def jvp(tangents, *args, out, **params):
         total = None

@@ -1,7 +1,14 @@
-"""Shape primitives (reshape, expand, permute, flip) and the shape functions built on them.
+"""Shape primitives and the shape functions built on them.
 
-All are linear: each declares its adjoint and gets its jvp by applying itself to the tangent.
-reshape, expand and permute are views: their outputs share the input's version counter.
+reshape, expand, permute, flip, cat, stack, split, repeat, diagonal (and its adjoint, the
+scatter of a diagonal into zeros), tril and triu. All are linear: each declares its adjoint and
+gets its jvp by applying itself to the tangent. reshape, expand and permute are views: their
+outputs share the input's version counter. split and diagonal copy (NOTE: [copying kernels]).
+
+# NOTE: [copying kernels]
+A multi-output op cannot be marked as a view by the dispatcher, and ``np.diagonal`` is a
+read-only view; so split and diagonal return copies. An in-place write to their outputs does
+not reach the input (PyTorch's would, or would refuse). unbind returns true views (getitem).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import numpy as np
 from .._dispatch import apply
 from .._tensor import Tensor
 from .reduction import normalize_dims
+from .. import _dtype
 from .registry import linear, sum_to
 
 
@@ -197,3 +205,303 @@ def flipud(x):
 
 
 _ = Tensor
+
+
+# ------------------------------------------------------------------ joining and splitting
+def _cat_kernel(*xs, dim):
+    dt = _dtype.result_type_of_arrays(*xs).np
+    return np.concatenate([x if x.dtype == dt else x.astype(dt) for x in xs], axis=dim)
+
+
+def _cat_adjoint(g, *xs, needs, dim):
+    grads = apply(SPLIT, g, dim=dim, sizes=tuple(x.shape[dim] for x in xs))
+    return tuple(
+        (gi if gi.dtype == x.dtype else gi.to(x.dtype)) if need else None
+        for gi, x, need in zip(grads, xs, needs)
+    )
+
+
+def _stack_kernel(*xs, dim):
+    dt = _dtype.result_type_of_arrays(*xs).np
+    return np.stack([x if x.dtype == dt else x.astype(dt) for x in xs], axis=dim)
+
+
+def _stack_adjoint(g, *xs, needs, dim):
+    return tuple(
+        (gi if gi.dtype == x.dtype else gi.to(x.dtype)) if need else None
+        for gi, x, need in zip(unbind(g, dim), xs, needs)
+    )
+
+
+def _split_kernel(x, *, dim, sizes):
+    bounds = np.cumsum(sizes)[:-1]
+    return tuple(c.copy() for c in np.split(x, bounds, axis=dim))
+
+
+def _split_adjoint(g, x, *, needs, dim, sizes):
+    from .._factories import zeros
+
+    parts = []
+    for gi, n in zip(g, sizes):
+        if gi is None:  # an output that took no part in the loss: its gradient is zero
+            shape = tuple(x.shape[:dim]) + (n,) + tuple(x.shape[dim + 1:])
+            gi = zeros(shape, dtype=x.dtype)
+        parts.append(gi)
+    return (apply(CAT, *parts, dim=dim),)
+
+
+CAT = linear("cat", _cat_kernel, _cat_adjoint, n_linear=-1)
+STACK = linear("stack", _stack_kernel, _stack_adjoint, n_linear=-1)
+SPLIT = linear(
+    "split", _split_kernel, _split_adjoint, multi_output=True, node_name="SplitWithSizesBackward0",
+)
+
+
+def _repeat_kernel(x, *, repeats):
+    lead = len(repeats) - x.ndim
+    return np.tile(x.reshape((1,) * lead + x.shape), repeats)
+
+
+def _repeat_adjoint(g, x, *, needs, repeats):
+    # out dim i holds repeats[i] copies of padded dim i: split it in two and sum the copies
+    padded = (1,) * (len(repeats) - x.ndim) + tuple(x.shape)
+    interleaved = []
+    for r, s in zip(repeats, padded):
+        interleaved += [r, s]
+    from .reduction import sum as _sum
+
+    g = _sum(reshape(g, tuple(interleaved)), dim=tuple(range(0, 2 * len(repeats), 2)))
+    return (reshape(g, tuple(x.shape)),)
+
+
+REPEAT = linear("repeat", _repeat_kernel, _repeat_adjoint)
+
+
+def _diagonal_positions(offset, n):
+    i = np.arange(n)
+    return (i, i + offset) if offset >= 0 else (i - offset, i)
+
+
+def _diagonal_scatter_zeros_kernel(g, *, shape, offset, dim1, dim2):
+    z = np.zeros(shape, dtype=g.dtype)
+    zt = np.moveaxis(z, (dim1, dim2), (-2, -1))  # a writable view of z
+    rows, cols = _diagonal_positions(offset, g.shape[-1])
+    zt[..., rows, cols] = g
+    return z
+
+
+DIAGONAL = linear(
+    "diagonal",
+    lambda x, *, offset, dim1, dim2: np.diagonal(x, offset, dim1, dim2).copy(),
+    lambda g, x, *, needs, offset, dim1, dim2: (
+        apply(DIAGONAL_SCATTER_ZEROS, g, shape=tuple(x.shape), offset=offset, dim1=dim1, dim2=dim2),
+    ),
+)
+DIAGONAL_SCATTER_ZEROS = linear(
+    "diagonal_scatter_zeros",
+    _diagonal_scatter_zeros_kernel,
+    lambda g, x, *, needs, shape, offset, dim1, dim2: (
+        apply(DIAGONAL, g, offset=offset, dim1=dim1, dim2=dim2),
+    ),
+    node_name="DiagEmbedBackward0",
+)
+TRIL = linear(
+    "tril", lambda x, *, diagonal: np.tril(x, diagonal),
+    lambda g, x, *, needs, diagonal: (apply(TRIL, g, diagonal=diagonal),),
+)
+TRIU = linear(
+    "triu", lambda x, *, diagonal: np.triu(x, diagonal),
+    lambda g, x, *, needs, diagonal: (apply(TRIU, g, diagonal=diagonal),),
+)
+
+
+def _tensor_list(tensors, fn):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fn}(): argument 'tensors' must be a tuple or list of Tensors, not {type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{fn}(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{fn}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    return tuple(tensors)
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim.
+
+    >>> import dualgrad as dg
+    >>> dg.cat([dg.zeros(1, 2), dg.ones(2, 2)]).shape
+    dualgrad.Size([3, 2])
+    """
+    tensors = _tensor_list(tensors, "cat")
+    # PyTorch's legacy rule: 1-D empty tensors are skipped whatever the other shapes are
+    kept = tuple(t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0))
+    if not kept:
+        return tensors[0].clone()
+    ref = kept[0]
+    if ref.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    (d,) = normalize_dims(dim, ref.ndim)
+    for i, t in enumerate(kept):
+        if t.ndim != ref.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}"
+            )
+        for j in range(ref.ndim):
+            if j != d and t.shape[j] != ref.shape[j]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref.shape[j]} but got size {t.shape[j]} for tensor number {i} in the list."
+                )
+    return apply(CAT, *kept, dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Join tensors of one shape along a new dim.
+
+    >>> import dualgrad as dg
+    >>> dg.stack([dg.zeros(2), dg.ones(2)], dim=1).shape
+    dualgrad.Size([2, 2])
+    """
+    tensors = _tensor_list(tensors, "stack")
+    ref = tensors[0]
+    for i, t in enumerate(tensors):
+        if tuple(t.shape) != tuple(ref.shape):
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(ref.shape)} at entry 0 "
+                f"and {list(t.shape)} at entry {i}"
+            )
+    (d,) = normalize_dims(dim, ref.ndim + 1)
+    return apply(STACK, *tensors, dim=d)
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Pieces of ``x`` along ``dim``: of size ``split_size`` (the last may be smaller) or of
+    the listed sizes.
+
+    >>> import dualgrad as dg
+    >>> [p.shape[0] for p in dg.split(dg.arange(5.0), 2)]
+    [2, 2, 1]
+    """
+    if x.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    (d,) = normalize_dims(dim, x.ndim)
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0 and not (size == 0 and n == 0):
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+        sizes = tuple(min(size, n - i) for i in range(0, n, size)) if n else (0,)
+    else:
+        sizes = tuple(int(s) for s in split_size_or_sections)
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                f"dimension {d}), but got split_sizes={list(sizes)}"
+            )
+    return apply(SPLIT, x, dim=d, sizes=sizes)
+
+
+def chunk(x, chunks, dim=0):
+    """Up to ``chunks`` pieces of ``x`` along ``dim``, each of size ceil(n / chunks)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: %d" % chunks)
+    (d,) = normalize_dims(dim, x.ndim)
+    n = x.shape[d]
+    return split(x, max(-(-n // chunks), 1), d)
+
+
+def tensor_split(x, indices_or_sections, dim=0):
+    (d,) = normalize_dims(dim, x.ndim)
+    n = x.shape[d]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    else:
+        bounds = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
+        sizes = [max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
+    return split(x, sizes, d)
+
+
+def unbind(x, dim=0):
+    """The slices of ``x`` along ``dim``, each a view without that dim."""
+    if x.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    from .indexing import getitem
+
+    (d,) = normalize_dims(dim, x.ndim)
+    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
+
+
+def repeat(x, *repeats):
+    """``x`` tiled ``repeats[i]`` times along dim i (leading dims are added as needed)."""
+    repeats = _shape_arg(repeats)
+    if len(repeats) < x.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    return apply(REPEAT, x, repeats=repeats)
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    """The diagonal of ``x`` over ``dim1`` and ``dim2``, as a new last dim."""
+    d1, d2 = (normalize_dims(d, x.ndim)[0] for d in (dim1, dim2))
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return apply(DIAGONAL, x, offset=int(offset), dim1=d1, dim2=d2)
+
+
+def diag_embed(x, offset=0, dim1=-2, dim2=-1):
+    """A tensor whose diagonals over (dim1, dim2) are the last dim of ``x``, zeros elsewhere."""
+    n = x.shape[-1] + abs(offset)
+    rank = x.ndim + 1
+    d1, d2 = (normalize_dims(d, rank)[0] for d in (dim1, dim2))
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    shape = list(x.shape[:-1])
+    for d in sorted((d1, d2)):
+        shape.insert(d, n)
+    return apply(DIAGONAL_SCATTER_ZEROS, x, shape=tuple(shape), offset=int(offset), dim1=d1, dim2=d2)
+
+
+def diag(x, diagonal=0):
+    """A 1-D tensor as a diagonal matrix, or the diagonal of a 2-D tensor."""
+    if x.ndim == 1:
+        return diag_embed(x, diagonal, 0, 1)
+    if x.ndim == 2:
+        return apply(DIAGONAL, x, offset=int(diagonal), dim1=0, dim2=1)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
+
+
+def trace(x):
+    """The sum of the main diagonal of a matrix."""
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+    from .reduction import sum as _sum
+
+    return _sum(diagonal(x))
+
+
+def tril(x, diagonal=0):
+    """``x`` with the elements above the ``diagonal``-th diagonal set to zero."""
+    if x.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return apply(TRIL, x, diagonal=int(diagonal))
+
+
+def triu(x, diagonal=0):
+    """``x`` with the elements below the ``diagonal``-th diagonal set to zero."""
+    if x.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return apply(TRIU, x, diagonal=int(diagonal))
+
+
+__all__ = [
+    "reshape", "view", "expand", "broadcast_to", "expand_as", "permute", "transpose", "swapaxes",
+    "swapdims", "t", "unsqueeze", "squeeze", "flatten", "unflatten", "movedim", "moveaxis", "flip",
+    "fliplr", "flipud", "cat", "concat", "concatenate", "stack", "split", "chunk", "tensor_split",
+    "unbind", "repeat", "diagonal", "diag_embed", "diag", "trace", "tril", "triu",
+]

@@ -2,3 +2,4 @@
 
 from . import forward_ad  # noqa: F401
 from .engine import backward, grad  # noqa: F401
+from .gradcheck import GradcheckError, check_adjoint, gradcheck, gradgradcheck  # noqa: F401

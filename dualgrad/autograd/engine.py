@@ -9,10 +9,8 @@ written in dualgrad ops.
 
 from __future__ import annotations
 
-from collections import deque
-
 from .._grad_mode import state as _grad_state
-from .._tensor import Tensor
+from .._tensor import Tensor, _RetainGrad, detach_history
 from .graph import AccumulateGrad
 
 
@@ -121,43 +119,40 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
         targets = {e[0] for e in input_edges if e is not None}
         needed = _needed(nodes, targets)
     else:
-        needed = nodes
+        needed = nodes  # without inputs=, every reachable node runs
 
+    # buffers[node] is the list of gradients for the node's outputs, summed as they arrive.
     buffers: dict = {}
-    for edge, g in zip(roots, grad_outputs):
-        buf = buffers.setdefault(edge[0], {})
-        buf[edge[1]] = _add(buf.get(edge[1]), g)
+    for (node, nr), g in zip(roots, grad_outputs):
+        _send(buffers, node, nr, g)
 
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
     try:
-        ready = deque(n for n in root_nodes if deps.get(n, 0) == 0)
+        ready = [n for n in root_nodes if deps.get(n, 0) == 0]
         while ready:
-            node = ready.popleft()
-            buf = buffers.pop(node, {})
-            if node.pre_hooks:
-                for nr, hooks in node.pre_hooks.items():
-                    for hook in hooks:
-                        if nr in buf and buf[nr] is not None:
-                            new = hook(buf[nr])
-                            if new is not None:
-                                buf[nr] = new
-            for nr, g in buf.items():
-                if (node, nr) in capture:
-                    capture[(node, nr)] = g
-            if node in needed:
-                if isinstance(node, AccumulateGrad):
-                    if accumulate and 0 in buf and buf[0] is not None:
-                        node.accumulate(buf[0], create_graph)
-                else:
-                    _run_node(node, buf, buffers, retain_graph)
+            node = ready.pop()
+            buf = buffers.pop(node, None)
+            if buf is not None:
+                if node.pre_hooks:
+                    _run_prehooks(node, buf)
+                if capture:
+                    for nr, g in enumerate(buf):
+                        if (node, nr) in capture:
+                            capture[(node, nr)] = g
+                if node in needed:
+                    if type(node) is AccumulateGrad:
+                        if accumulate and buf[0] is not None:
+                            node.accumulate(buf[0], create_graph)
+                    else:
+                        _run_node(node, buf, buffers, retain_graph)
             for edge in node.edges:
-                if edge is None:
-                    continue
-                nxt = edge[0]
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
-                    ready.append(nxt)
+                if edge is not None:
+                    nxt = edge[0]
+                    left = deps[nxt] - 1
+                    deps[nxt] = left
+                    if not left:
+                        ready.append(nxt)
     finally:
         _grad_state.enabled = prev_mode
     if inputs is not None:
@@ -165,23 +160,37 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
     return None
 
 
+def _send(buffers, node, nr, g):
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = [None] * node.num_outputs
+    prev = buf[nr]
+    buf[nr] = g if prev is None else prev + g
+
+
+def _run_prehooks(node, buf):
+    # As in PyTorch, retain_grad's hook runs after the tensor's other hooks, whatever the
+    # order they were registered in, so .grad shows the gradient the hooks produced.
+    for nr, hooks in node.pre_hooks.items():
+        for hook in sorted(hooks, key=lambda h: isinstance(h, _RetainGrad)):
+            if buf[nr] is not None:
+                new = hook(buf[nr])
+                if new is not None:
+                    buf[nr] = new
+
+
 def _run_node(node, buf, buffers, retain_graph):
-    n_out = node.num_outputs
-    grads = tuple(buf.get(i) for i in range(n_out))
-    if all(g is None for g in grads):
-        return
-    input_grads = node.apply(grads)
+    input_grads = node.apply(tuple(buf))
     if not retain_graph:
         node.release()
-    if len(input_grads) != len(node.edges):
+    edges = node.edges
+    if len(input_grads) != len(edges):
         raise RuntimeError(
-            f"{node.name()} returned {len(input_grads)} gradients, expected {len(node.edges)}"
+            f"{node.name()} returned {len(input_grads)} gradients, expected {len(edges)}"
         )
-    for edge, g in zip(node.edges, input_grads):
-        if edge is None or g is None:
-            continue
-        b = buffers.setdefault(edge[0], {})
-        b[edge[1]] = _add(b.get(edge[1]), g)
+    for edge, g in zip(edges, input_grads):
+        if edge is not None and g is not None:
+            _send(buffers, edge[0], edge[1], g)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -202,7 +211,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if t.grad_fn is None:
                 t._edge()[0].accumulate(g, create_graph)
             else:
-                t.grad = (g if create_graph else g.detach()) if t.grad is None else t.grad + g
+                t.grad = (g if create_graph else detach_history(g)) if t.grad is None else t.grad + g
         return
     run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph)
 
@@ -247,6 +256,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     "in the graph. Set allow_unused=True if this is the desired behavior."
                 )
         elif not create_graph:
-            g = g.detach()
+            g = detach_history(g)
         final.append(g)
     return tuple(final)

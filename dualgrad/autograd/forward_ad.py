@@ -87,17 +87,17 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
         raise TypeError(f"make_dual: '{bad}' must be a Tensor, got {type(locals()[bad]).__name__}")
     level = _resolve_level(level, "make_dual")
     if tuple(tangent.shape) != tuple(tensor.shape):
-        raise ValueError(
+        raise RuntimeError(
             f"make_dual: tangent shape {tuple(tangent.shape)} does not match primal shape "
             f"{tuple(tensor.shape)}; pass a tangent of the primal's shape"
         )
     if tangent._data.dtype != tensor._data.dtype:
-        raise ValueError(
+        raise RuntimeError(
             f"make_dual: tangent dtype {tangent.dtype} does not match primal dtype {tensor.dtype}; "
             f"convert it with tangent.to({tensor.dtype})"
         )
     if not tensor.is_floating_point():
-        raise ValueError(f"make_dual: expected a floating point primal, got {tensor.dtype}")
+        raise RuntimeError(f"make_dual: expected a floating point primal, got {tensor.dtype}")
     if tensor._fw and level in tensor._fw:
         raise RuntimeError(
             f"make_dual: the primal already has a tangent at level {level}; "

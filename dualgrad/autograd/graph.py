@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 
 from .._grad_mode import state as _grad_state
+from .._tensor import detach_history
 
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -48,7 +49,7 @@ class Node:
 class OpNode(Node):
     """The node of one primitive call: the op, its saved inputs and output, its params."""
 
-    __slots__ = ("op", "args", "params", "out", "versions", "freed", "n_out")
+    __slots__ = ("op", "args", "params", "out", "versions", "out_versions", "freed", "n_out")
 
     def __init__(self, op, args, params, out, edges, versions):
         self.op = op
@@ -57,6 +58,14 @@ class OpNode(Node):
         self.out = out
         self.edges = edges
         self.versions = versions
+        # A saved output is checked like a saved input: y = x.exp(); y.add_(1) must make
+        # exp's backward (which reads y) fail, as in PyTorch.
+        if out is None:
+            self.out_versions = None
+        elif type(out) is tuple:
+            self.out_versions = tuple(o._vc[0] if o._vc is not None else 0 for o in out)
+        else:
+            self.out_versions = (out._vc[0] if out._vc is not None else 0,)
         self.freed = False
         self.pre_hooks = None
         self.n_out = 1
@@ -79,21 +88,28 @@ class OpNode(Node):
             raise RuntimeError(_FREED)
         self._check_versions()
         g = grads if self.op.multi_output else grads[0]
-        needs = tuple(e is not None for e in self.edges)
+        needs = [e is not None for e in self.edges]
         return self.op.vjp(g, *self.args, out=self.out, needs=needs, **self.params)
 
     def _check_versions(self) -> None:
-        if not self.op.saves:
-            return
-        for i, (a, v) in enumerate(zip(self.args, self.versions)):
-            if v is not None and a._vc is not None and a._vc[0] != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: input {i} of {self.name()} (a tensor of shape "
-                    f"{tuple(a.shape)}) is at version {a._vc[0]}; expected version {v} instead. "
-                    "Hint: clone() the tensor before modifying it in place, or do the in-place "
-                    "operation out of place."
-                )
+        if self.versions is not None:
+            for i, (a, v) in enumerate(zip(self.args, self.versions)):
+                if v is not None and a._vc is not None and a._vc[0] != v:
+                    self._modified(f"input {i}", a, v)
+        if self.out_versions is not None:
+            outs = self.out if type(self.out) is tuple else (self.out,)
+            for i, (o, v) in enumerate(zip(outs, self.out_versions)):
+                if o._vc is not None and o._vc[0] != v:
+                    self._modified(f"output {i}", o, v)
+
+    def _modified(self, which, t, v):
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified "
+            f"by an inplace operation: {which} of {self.name()} (a tensor of shape "
+            f"{tuple(t.shape)}) is at version {t._vc[0]}; expected version {v} instead. "
+            "Hint: clone() the tensor before modifying it in place, or do the in-place "
+            "operation out of place."
+        )
 
 
 class AccumulateGrad(Node):
@@ -115,10 +131,10 @@ class AccumulateGrad(Node):
         if leaf is None:
             return
         if not create_graph:
-            g = g.detach()
+            g = detach_history(g)
         if leaf.grad is None:
             # Own the buffer: later in-place accumulation must not touch the caller's tensor.
-            leaf.grad = g if create_graph else g.clone()
+            leaf.grad = g if create_graph or g._fw else detach_history(g.clone())
         else:
             prev = _grad_state.enabled
             _grad_state.enabled = create_graph

@@ -1,0 +1,135 @@
+"""Composite ops, written only with primitives, so every mode comes for free.
+
+softmax, log_softmax, logsumexp (stable: the max is subtracted, detached, as these are
+shift-invariant), var, std and norm (PyTorch's gradient of 0 where the std or 2-norm is 0,
+NOTE: [safe root]).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .elementwise import abs as _abs
+from .elementwise import exp, isinf, log, sqrt, where
+from .reduction import amax, amin, normalize_dims
+from .reduction import sum as _sum
+
+__all__ = ["softmax", "log_softmax", "logsumexp", "var", "std", "norm"]
+
+
+def _shifted(x, dims):
+    """``x - max(x)`` with the max detached (shift invariance) and infinities left alone."""
+    m = amax(x, dims, keepdim=True).detach()
+    return x - where(isinf(m), 0.0, m), m
+
+
+def _float_input(x, dtype, fn):
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.is_floating_point():
+        raise RuntimeError(f"{fn}(): expected a floating point input, got {x.dtype}; use x.float()")
+    return x
+
+
+def softmax(x, dim, dtype=None):
+    """``exp(x) / exp(x).sum(dim)``, computed stably.
+
+    >>> import dualgrad as dg
+    >>> dg.softmax(dg.tensor([0.0, 0.0]), 0)
+    tensor([0.5000, 0.5000])
+    """
+    x = _float_input(x, dtype, "softmax")
+    dims = normalize_dims(dim, x.ndim)
+    z, _ = _shifted(x, dims)
+    e = exp(z)
+    return e / _sum(e, dims, keepdim=True)
+
+
+def log_softmax(x, dim, dtype=None):
+    """``x - logsumexp(x, dim)``, computed stably."""
+    x = _float_input(x, dtype, "log_softmax")
+    dims = normalize_dims(dim, x.ndim)
+    z, _ = _shifted(x, dims)
+    return z - log(_sum(exp(z), dims, keepdim=True))
+
+
+def logsumexp(x, dim=None, keepdim=False):
+    """``log(exp(x).sum(dim))``, computed stably; its gradient is softmax."""
+    x = _float_input(x, None, "logsumexp")
+    dims = normalize_dims(dim, x.ndim)
+    z, m = _shifted(x, dims)
+    out = log(_sum(exp(z), dims, keepdim=True)) + where(isinf(m), 0.0, m)
+    if not keepdim and dims:
+        out = out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in dims))
+    return out
+
+
+# NOTE: [safe root]
+# sqrt(s) and s ** (1/p) have an infinite derivative at s = 0, and the chain rule then gives
+# inf * 0 = nan. PyTorch defines the gradient of std and of the p-norm there as 0; the double
+# where gives the same value and a gradient of exactly 0 at s = 0, to every order, in both modes.
+def _safe_root(s, root):
+    zero = s == 0
+    return where(zero, 0.0, root(where(zero, 1.0, s)))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        if unbiased is not None:
+            raise RuntimeError("var/std: give 'unbiased' or 'correction', not both")
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The variance over ``dim`` with Bessel's ``correction`` (1 by default).
+
+    >>> import dualgrad as dg
+    >>> dg.var(dg.tensor([1.0, 2.0, 3.0]))
+    tensor(1.)
+    """
+    if isinstance(dim, bool):  # the old signature var(x, unbiased)
+        dim, unbiased = None, dim
+    x = _float_input(x, None, "var")
+    c = _correction(unbiased, correction)
+    dims = normalize_dims(dim, x.ndim)
+    n = 1
+    for d in dims:
+        n *= x.shape[d]
+    centred = x - _sum(x, dims, keepdim=True) / n
+    return _sum(centred * centred, dims, keepdim=keepdim) / max(n - c, 0)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """The standard deviation: ``sqrt(var(...))``, with gradient 0 where it is 0."""
+    return _safe_root(var(x, dim, unbiased, keepdim, correction=correction), sqrt)
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """A vector norm over ``dim`` (all dims by default), as torch.norm: p = 'fro', 2, 1, inf,
+    -inf, 0 or any number. Matrix norms ('nuc') are not supported yet.
+
+    >>> import dualgrad as dg
+    >>> dg.norm(dg.tensor([3.0, 4.0]))
+    tensor(5.)
+    """
+    x = _float_input(x, dtype, "norm")
+    if p is None or p == "fro":
+        if dim is not None and not isinstance(dim, int) and len(dim) > 2:
+            raise RuntimeError("norm: 'fro' expects at most two dims")
+        p = 2
+    elif isinstance(p, str):
+        raise NotImplementedError(f"norm: p={p!r} (a matrix norm) is not supported yet; use p='fro' or a number")
+    dims = normalize_dims(dim, x.ndim)
+    if p == 2:
+        return _safe_root(_sum(x * x, dims, keepdim=keepdim), sqrt)
+    a = _abs(x)
+    if p == 1:
+        return _sum(a, dims, keepdim=keepdim)
+    if p == math.inf:
+        return amax(a, dims, keepdim=keepdim)
+    if p == -math.inf:
+        return amin(a, dims, keepdim=keepdim)
+    if p == 0:
+        return _sum((x != 0).to(x.dtype), dims, keepdim=keepdim)
+    return _safe_root(_sum(a ** p, dims, keepdim=keepdim), lambda s: s ** (1.0 / p))

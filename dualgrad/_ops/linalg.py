@@ -1,0 +1,347 @@
+"""Linear algebra: matmul (every broadcasting case), einsum and cross as multilinear
+primitives, and the torch-shaped wrappers over them (mm, bmm, mv, dot, outer).
+
+Each declares one vjp per input; the jvp comes from the product rule (registry.multilinear).
+"""
+
+from __future__ import annotations
+
+import string
+import warnings
+
+import numpy as np
+
+from .._dispatch import apply
+from .._tensor import Tensor
+from .reduction import normalize_dims
+from .registry import multilinear, sum_to
+
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "einsum", "cross"]
+
+
+# ------------------------------------------------------------------ matmul
+def _as_matrices(g, a, b):
+    """a, b and g with 1-D operands promoted to matrices, as np.matmul does internally."""
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    g2 = g.unsqueeze(-1) if b.ndim == 1 else g
+    g2 = g2.unsqueeze(-2) if a.ndim == 1 else g2
+    return g2, a2, b2
+
+
+def _matmul_vjp_a(g, a, b):
+    g2, a2, b2 = _as_matrices(g, a, b)
+    return sum_to(matmul(g2, b2.mT), tuple(a2.shape)).reshape(tuple(a.shape))
+
+
+def _matmul_vjp_b(g, a, b):
+    g2, a2, b2 = _as_matrices(g, a, b)
+    return sum_to(matmul(a2.mT, g2), tuple(b2.shape)).reshape(tuple(b.shape))
+
+
+MATMUL = multilinear(
+    "matmul", lambda a, b: np.asarray(np.matmul(a, b)), (_matmul_vjp_a, _matmul_vjp_b),
+    node_name="MmBackward0",
+)
+
+
+def _check_tensor(x, fn, arg):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
+
+
+def _check_same_dtype(a, b, fn):
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"{fn}: expected both operands to have the same dtype, but got {a.dtype} and {b.dtype}; "
+            "convert one, e.g. b.to(a.dtype)"
+        )
+
+
+def matmul(a, b):
+    """The matrix product with NumPy/PyTorch broadcasting: 1-D operands are vectors, leading
+    dims are batch dims and broadcast.
+
+    >>> import dualgrad as dg
+    >>> dg.matmul(dg.ones(5, 2, 3), dg.ones(3)).shape
+    dualgrad.Size([5, 2])
+    """
+    _check_tensor(a, "matmul", "input")
+    _check_tensor(b, "matmul", "other")
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+        )
+    _check_same_dtype(a, b, "matmul")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        sa = "x".join(map(str, a.shape if a.ndim > 1 else (1,) + tuple(a.shape)))
+        sb = "x".join(map(str, b.shape if b.ndim > 1 else tuple(b.shape) + (1,)))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+    try:
+        np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    except ValueError:
+        raise RuntimeError(
+            f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
+        ) from None
+    return apply(MATMUL, a, b)
+
+
+def mm(a, b):
+    """The product of two matrices (no broadcasting)."""
+    _check_tensor(a, "mm", "input")
+    _check_tensor(b, "mm", "mat2")
+    if a.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """Batched matrix product of two 3-D tensors with the same batch size."""
+    _check_tensor(a, "bmm", "input")
+    _check_tensor(b, "bmm", "mat2")
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
+            f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]."
+        )
+    return matmul(a, b)
+
+
+def mv(a, v):
+    """Matrix times vector."""
+    _check_tensor(a, "mv", "input")
+    _check_tensor(v, "mv", "vec")
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})"
+        )
+    return matmul(a, v)
+
+
+def dot(a, b):
+    """The inner product of two 1-D tensors of the same size."""
+    _check_tensor(a, "dot", "input")
+    _check_tensor(b, "dot", "tensor")
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
+            f"the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively"
+        )
+    _check_same_dtype(a, b, "dot")
+    return matmul(a, b)
+
+
+vdot = dot
+
+
+def inner(a, b):
+    """Sums of products over the last dims: shape ``a.shape[:-1] + b.shape[:-1]``."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if b.ndim == 1:
+        return matmul(a, b)
+    k = b.shape[-1]
+    out = matmul(a.reshape(-1, a.shape[-1]), b.reshape(-1, k).mT)
+    return out.reshape(tuple(a.shape[:-1]) + tuple(b.shape[:-1]))
+
+
+def outer(a, b):
+    """The outer product of two 1-D tensors."""
+    _check_tensor(a, "outer", "input")
+    _check_tensor(b, "outer", "vec2")
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"outer: expected 1-D tensors, got {a.ndim}D and {b.ndim}D")
+    return a.unsqueeze(-1) * b
+
+
+ger = outer
+
+
+# ------------------------------------------------------------------ einsum
+# NOTE: [einsum normal form]
+# The public function rewrites the equation so the primitive sees a simple one: no ellipsis
+# (replaced by spare letters), an explicit output, and no letter repeated inside one operand
+# (such an operand is first replaced by its diagonal, a differentiable op). Then the vjp for
+# operand i is one einsum of g with the other operands, giving operand i's letters that appear
+# elsewhere; the letters found only in operand i are summed out by the forward, so their
+# gradient is broadcast back (expand), and a letter broadcast from size 1 is summed back.
+def _einsum_kernel(*xs, equation):
+    return np.asarray(np.einsum(equation, *xs))
+
+
+def _einsum_parse(equation):
+    lhs, out = equation.split("->")
+    return lhs.split(","), out
+
+
+def _einsum_vjp(i):
+    def vjp(g, *xs, equation):
+        ins, out = _einsum_parse(equation)
+        others = [s for j, s in enumerate(ins) if j != i]
+        elsewhere = set(out).union(*others) if others else set(out)
+        mine = ins[i]
+        kept = "".join(c for c in mine if c in elsewhere)
+        eq = ",".join([out] + others) + "->" + kept
+        gi = apply(EINSUM, g, *[x for j, x in enumerate(xs) if j != i], equation=eq)
+        x = xs[i]
+        target = tuple(s if c in elsewhere else 1 for c, s in zip(mine, x.shape))
+        if gi.ndim != len(target):  # put back the summed-out letters as dims of size 1
+            sizes = iter(gi.shape)
+            gi = gi.reshape(tuple(next(sizes) if c in elsewhere else 1 for c in mine))
+        gi = sum_to(gi, target)
+        return gi.expand(tuple(x.shape)) if target != tuple(x.shape) else gi
+
+    return vjp
+
+
+class _EinsumVjps:
+    """vjps[i] for any number of operands."""
+
+    def __getitem__(self, i):
+        return _einsum_vjp(i)
+
+
+EINSUM = multilinear("einsum", _einsum_kernel, _EinsumVjps(), node_name="EinsumBackward0")
+
+
+def _einsum_normalize(equation, operands):
+    equation = equation.replace(" ", "")
+    if "->" in equation:
+        lhs, out = equation.split("->")
+        explicit = True
+    else:
+        lhs, out, explicit = equation, "", False
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise RuntimeError(
+            f"einsum(): {len(ins)} operands in the equation but {len(operands)} tensors were given"
+        )
+    used = set(equation) - set(".,->")
+    for c in used:
+        if not c.isalpha():
+            raise RuntimeError(f"einsum(): invalid subscript given at index: {equation.index(c)} ({c!r})")
+    spare = [c for c in string.ascii_letters if c not in used]
+    n_ell = 0
+    for s, x in zip(ins, operands):
+        if "..." in s:
+            n_ell = max(n_ell, x.ndim - (len(s) - 3))
+    ell = "".join(spare[:n_ell])
+    new_ins = []
+    for s, x in zip(ins, operands):
+        if "..." in s:
+            k = x.ndim - (len(s) - 3)
+            s = s.replace("...", ell[n_ell - k:] if k else "")
+        if len(s) != x.ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({len(s)}) does not match the "
+                f"number of dimensions ({x.ndim}) for operand {len(new_ins)}"
+            )
+        new_ins.append(s)
+    if explicit:
+        out = out.replace("...", ell)
+        for c in out:
+            if not any(c in s for s in new_ins):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+    else:
+        counts = {}
+        for s in new_ins:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return new_ins, out
+
+
+def einsum(equation, *operands):
+    """Sums of products over the letters of ``equation`` (NumPy/PyTorch einsum).
+
+    >>> import dualgrad as dg
+    >>> dg.einsum("ij,jk->ik", dg.ones(2, 3), dg.ones(3, 4)).shape
+    dualgrad.Size([2, 4])
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for i, x in enumerate(operands):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"einsum(): operand {i} must be a Tensor, not {type(x).__name__}")
+    ins, out = _einsum_normalize(equation, operands)
+    operands = list(operands)
+    for i, s in enumerate(ins):
+        # a letter repeated inside one operand takes its diagonal (NOTE: [einsum normal form])
+        while len(set(s)) != len(s):
+            c = next(c for c in s if s.count(c) > 1)
+            p = s.index(c)
+            q = s.index(c, p + 1)
+            from .shape import diagonal
+
+            operands[i] = diagonal(operands[i], 0, p, q)
+            s = s[:p] + s[p + 1:q] + s[q + 1:] + c
+        ins[i] = s
+    dtypes = {x.dtype for x in operands}
+    if len(dtypes) > 1:
+        raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got {sorted(map(str, dtypes))}")
+    return apply(EINSUM, *operands, equation=",".join(ins) + "->" + out)
+
+
+# ------------------------------------------------------------------ cross
+# <g, a x b> = <a, b x g> = <b, g x a>: the scalar triple product is cyclic.
+CROSS = multilinear(
+    "cross",
+    lambda a, b, *, dim: np.asarray(np.cross(a, b, axis=dim)),
+    (
+        lambda g, a, b, *, dim: apply(CROSS, b, g, dim=dim),
+        lambda g, a, b, *, dim: apply(CROSS, g, a, dim=dim),
+    ),
+    node_name="LinalgCrossBackward0",
+)
+
+
+def cross(a, b, dim=None):
+    """The cross product of 3-vectors along ``dim``; by default (as torch.cross) the first dim
+    of size 3. Operands broadcast."""
+    _check_tensor(a, "cross", "input")
+    _check_tensor(b, "cross", "other")
+    _check_same_dtype(a, b, "cross")
+    if a.ndim != b.ndim:
+        raise RuntimeError(
+            f"linalg.cross: inputs must have the same number of dimensions (got {a.ndim} and {b.ndim}); "
+            "unsqueeze the smaller one"
+        )
+    try:
+        shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    except ValueError:
+        raise RuntimeError(
+            f"cross: shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
+        ) from None
+    if dim is None:
+        dims = [i for i, s in enumerate(shape) if s == 3]
+        if not dims:
+            raise RuntimeError("no dimension of size 3 in input")
+        d = dims[0]
+        warnings.warn(
+            "Using dualgrad.cross without specifying the dim arg is deprecated (as in PyTorch); "
+            "pass dim explicitly, or use dim=-1 as torch.linalg.cross does",
+            UserWarning, stacklevel=2,
+        )
+    else:
+        (d,) = normalize_dims(dim, len(shape))
+    if tuple(a.shape) != shape:
+        a = a.expand(shape)
+    if tuple(b.shape) != shape:
+        b = b.expand(shape)
+    if shape[d] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {d} must have length 3. Got {a.shape[d]} and {b.shape[d]}"
+        )
+    return apply(CROSS, a, b, dim=d)

@@ -1,0 +1,227 @@
+"""The op test table: one row per primitive (or per public function that reaches it).
+
+A row's function takes the module as its first argument, so the same code runs on dualgrad
+and on torch: ``lambda m, x: m.sin(x)``. Samples list the inputs; ``F`` inputs are float64 and
+differentiable, ``I`` and ``B`` are integer and bool constants. tests/test_ops.py runs every
+row in every mode, and a meta-test fails when a registered primitive has no row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class F:
+    """A float64 input that requires grad: shape, value range, optional transposed layout."""
+
+    shape: tuple
+    low: float = -1.0
+    high: float = 1.0
+    transposed: bool = False
+    diff: bool = True
+
+
+@dataclass(frozen=True)
+class I:
+    """An int64 constant input with values in [low, high)."""
+
+    shape: tuple
+    low: int = 0
+    high: int = 3
+    diff: bool = False
+
+
+@dataclass(frozen=True)
+class B:
+    """A bool constant input."""
+
+    shape: tuple
+    diff: bool = False
+
+
+@dataclass(frozen=True)
+class Const:
+    """A fixed array constant (e.g. indices that must be valid or unique)."""
+
+    value: object
+    diff: bool = False  # True: a float64 input that requires grad
+
+
+@dataclass
+class Row:
+    name: str
+    fn: object  # fn(m, *inputs) -> tensor or tuple of tensors
+    samples: list
+    ops: tuple = ()  # registered primitives this row exercises (default: (name,))
+    torch_fn: object = None  # when torch spells it differently: torch_fn(torch, *inputs)
+    nondiff: bool = False  # integer / bool outputs: values only
+    second_order: bool = True  # False where the op is piecewise linear (2nd derivative 0 a.e.)
+    atol: float = 1e-7
+    gradcheck: bool = True
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def covers(self):
+        return self.ops or (self.name,)
+
+
+def make_inputs(sample, seed: int):
+    """NumPy arrays for one sample, the same for dualgrad and torch."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for spec in sample:
+        if isinstance(spec, F):
+            shape = tuple(reversed(spec.shape)) if spec.transposed else spec.shape
+            a = rng.uniform(spec.low, spec.high, shape)
+            arrays.append(a.T if spec.transposed else a)
+        elif isinstance(spec, I):
+            arrays.append(rng.integers(spec.low, spec.high, spec.shape).astype(np.int64))
+        elif isinstance(spec, B):
+            arrays.append(rng.random(spec.shape) > 0.5)
+        elif isinstance(spec, Const):
+            arrays.append(np.asarray(spec.value))
+        else:
+            arrays.append(spec)  # a Python scalar passed as is
+    return arrays
+
+
+# Sample shapes used by many rows.
+UNARY = [[F((3, 4))], [F((4, 3), transposed=True)], [F(())], [F((2, 0))]]
+POS = [[F((3, 4), 0.5, 2.0)], [F((), 0.5, 2.0)], [F((4, 3), 0.5, 2.0, transposed=True)]]
+UNIT = [[F((3, 4), -0.9, 0.9)], [F((), -0.9, 0.9)]]
+BINARY = [
+    [F((3, 4)), F((3, 4))],
+    [F((3, 4)), F((4,))],  # broadcasting
+    [F((2, 1, 4)), F((3, 1))],
+    [F(()), F((2, 3))],  # 0-d with dimensioned
+    [F((3, 4), transposed=True), F((3, 4))],
+]
+NONFINITE = Const([1.0, float("nan"), float("inf"), -float("inf"), -2.0])
+AWAY = 0.3  # keep samples of kinked functions this far from the kink
+
+
+def _away_from_zero(m, x):
+    return x + m.sign(x).detach() * AWAY if hasattr(x, "detach") else x
+
+
+ROWS = [
+    # ---------------------------------------------------------------- arithmetic
+    Row("add", lambda m, x, y: x + y, BINARY + [[F((3,)), 2.5]]),
+    Row("sub", lambda m, x, y: x - y, BINARY + [[F((3,)), 2.5], [1.5, F((3,))]]),
+    Row("mul", lambda m, x, y: x * y, BINARY + [[F((3,)), -0.05]]),
+    Row("div", lambda m, x, y: x / (y.abs() + 0.5) if hasattr(y, "abs") else x / y,
+        BINARY + [[F((3,)), 4.0]]),
+    Row("div_scalar_numerator", lambda m, x: 2.0 / (x.abs() + 0.5), UNARY[:3], ops=("div", "abs", "add")),
+    Row("neg", lambda m, x: -x, UNARY),
+    Row("pow", lambda m, x, y: x ** y, [[F((3, 4), 0.5, 2.0), F((3, 4))], [F((3, 1), 0.5, 2.0), F((4,))]]),
+    Row("pow_scalar", lambda m, x: x ** 3, UNARY),
+    Row("pow_scalar_frac", lambda m, x: x ** 2.5, POS, ops=("pow_scalar",)),
+    Row("rpow", lambda m, x: 2.0 ** x, UNARY),
+    Row("reciprocal", lambda m, x: m.reciprocal(x), POS),
+    Row("square", lambda m, x: m.square(x), UNARY),
+    # ---------------------------------------------------------------- unary math
+    Row("exp", lambda m, x: m.exp(x), UNARY),
+    Row("exp2", lambda m, x: m.exp2(x), UNARY),
+    Row("log", lambda m, x: m.log(x), POS),
+    Row("log2", lambda m, x: m.log2(x), POS),
+    Row("log10", lambda m, x: m.log10(x), POS),
+    Row("log1p", lambda m, x: m.log1p(x), POS),
+    Row("expm1", lambda m, x: m.expm1(x), UNARY),
+    Row("sqrt", lambda m, x: m.sqrt(x), POS),
+    Row("rsqrt", lambda m, x: m.rsqrt(x), POS),
+    Row("abs", lambda m, x: m.abs(_away_from_zero(m, x)), UNARY, ops=("abs", "sign", "add", "mul")),
+    Row("sign", lambda m, x: m.sign(x), UNARY, second_order=False),
+    Row("sin", lambda m, x: m.sin(x), UNARY),
+    Row("cos", lambda m, x: m.cos(x), UNARY),
+    Row("tan", lambda m, x: m.tan(x), UNARY),
+    Row("asin", lambda m, x: m.asin(x), UNIT),
+    Row("acos", lambda m, x: m.acos(x), UNIT),
+    Row("atan", lambda m, x: m.atan(x), UNARY),
+    Row("atan2", lambda m, y, x: m.atan2(y, x), [[F((3, 4)), F((3, 4), 0.2, 1.0)], [F((3, 1)), F((4,), 0.2, 1.0)]]),
+    Row("sinh", lambda m, x: m.sinh(x), UNARY),
+    Row("cosh", lambda m, x: m.cosh(x), UNARY),
+    Row("tanh", lambda m, x: m.tanh(x), UNARY),
+    Row("asinh", lambda m, x: m.asinh(x), UNARY),
+    Row("acosh", lambda m, x: m.acosh(x), [[F((3, 4), 1.2, 3.0)], [F((), 1.2, 3.0)]]),
+    Row("atanh", lambda m, x: m.atanh(x), UNIT),
+    Row("sigmoid", lambda m, x: m.sigmoid(x), UNARY + [[F((5,), -30.0, 30.0)]]),
+    Row("relu", lambda m, x: m.relu(_away_from_zero(m, x)), UNARY, ops=("relu", "sign", "add", "mul"),
+        second_order=False),
+    Row("clamp", lambda m, x: m.clamp(x, -0.5, 0.5), [[Const([-0.9, -0.2, 0.1, 0.7, 0.3])]] and
+        [[F((3, 4))]], second_order=False),
+    Row("clamp_min_only", lambda m, x: m.clamp(x, min=0.1), [[F((3, 4))]], ops=("clamp",), second_order=False),
+    Row("clamp_tensor", lambda m, x, lo: m.clamp(x, min=lo), [[F((3, 4)), F((4,))]],
+        ops=("maximum",), second_order=False),
+    Row("maximum", lambda m, x, y: m.maximum(x, y), BINARY[:4], second_order=False),
+    Row("minimum", lambda m, x, y: m.minimum(x, y), BINARY[:4], second_order=False),
+    Row("floor", lambda m, x: m.floor(x * 3), UNARY, second_order=False, ops=("floor", "mul")),
+    Row("ceil", lambda m, x: m.ceil(x * 3), UNARY, second_order=False, ops=("ceil", "mul")),
+    Row("round", lambda m, x: m.round(x * 3), UNARY, second_order=False, ops=("round", "mul")),
+    Row("trunc", lambda m, x: m.trunc(x * 3), UNARY, second_order=False, ops=("trunc", "mul")),
+    Row("where", lambda m, c, x, y: m.where(c, x, y), [[B((3, 4)), F((3, 4)), F((3, 4))],
+                                                       [B((3, 1)), F((4,)), F((3, 4))]]),
+    Row("where_scalar", lambda m, c, x: m.where(c, x, 0.0), [[B((3, 4)), F((3, 4))]], ops=("where",)),
+    Row("clone", lambda m, x: x.clone(), UNARY),
+    Row("to_dtype", lambda m, x: x.float().double() * 1.0, [[F((3,), 0.0, 0.5)]], atol=1e-6,
+        gradcheck=False),
+    # ---------------------------------------------------------------- non-differentiable
+    *[Row(n, (lambda op: lambda m, x, y: getattr(m, op)(x, y))(n), [[F((3, 4)), F((4,))]], nondiff=True)
+      for n in ("eq", "ne", "lt", "le", "gt", "ge")],
+    *[Row(n, (lambda op: lambda m, x, y: getattr(m, op)(x, y))(n), [[B((3, 4)), B((4,))]], nondiff=True)
+      for n in ("logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor")],
+    Row("logical_not", lambda m, x: m.logical_not(x), [[B((3, 4))]], nondiff=True),
+    Row("bitwise_not", lambda m, x: m.bitwise_not(x), [[I((3, 4), -5, 5)]], nondiff=True),
+    *[Row(n, (lambda op: lambda m, x: getattr(m, op)(x))(n), [[NONFINITE]], nondiff=True)
+      for n in ("isnan", "isinf", "isfinite")],
+    Row("floor_divide", lambda m, x, y: m.floor_divide(x, y), [[I((3, 4), -9, 9), I((4,), 1, 4)]], nondiff=True),
+    Row("argmax", lambda m, x: m.argmax(x, dim=1), [[F((3, 4))]], nondiff=True),
+    Row("argmin", lambda m, x: m.argmin(x), [[F((3, 4))]], nondiff=True),
+    Row("nonzero", lambda m, x: m.nonzero(x), [[B((3, 4))]], nondiff=True),
+    # ---------------------------------------------------------------- reductions
+    Row("sum", lambda m, x: x.sum(), UNARY),
+    Row("sum_dim", lambda m, x: x.sum(dim=(0, -1), keepdim=True), [[F((2, 3, 4))]], ops=("sum",)),
+    Row("mean", lambda m, x: x.mean(1), [[F((3, 4))], [F((4, 3), transposed=True)]], ops=("sum", "div")),
+    Row("prod", lambda m, x: x.prod(1), [[F((3, 4))], [Const([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0]], diff=True)],
+                                          [Const([[1.5, 0.0, 2.0, 0.5]], diff=True)]]),
+    Row("prod_all", lambda m, x: x.prod(), [[F((2, 3))], [F(())]], ops=("prod",)),
+    Row("amax", lambda m, x: m.amax(x, 1), [[F((3, 4))]], second_order=False),
+    Row("amin", lambda m, x: m.amin(x, (0, 1)), [[F((3, 4))]], second_order=False),
+    Row("max_dim", lambda m, x: m.max(x, 1)[0], [[F((3, 4))]], second_order=False),
+    Row("max_all", lambda m, x: m.max(x), [[F((3, 4))]], ops=("amax",), second_order=False),
+    Row("min_dim", lambda m, x: m.min(x, 0, keepdim=True)[0], [[F((3, 4))]], second_order=False),
+    Row("cumsum", lambda m, x: m.cumsum(x, 1), [[F((3, 4))]]),
+    # ---------------------------------------------------------------- shapes
+    Row("reshape", lambda m, x: x.reshape(4, -1), [[F((3, 4))], [F((4, 3), transposed=True)]]),
+    Row("view_unsqueeze_squeeze", lambda m, x: x.unsqueeze(1).squeeze(), [[F((3, 4))]], ops=("reshape",)),
+    Row("flatten", lambda m, x: x.flatten(1), [[F((2, 3, 4))]], ops=("reshape",)),
+    Row("expand", lambda m, x: x.expand(2, 3, 4), [[F((3, 1))], [F((4,))]]),
+    Row("permute", lambda m, x: x.permute(2, 0, 1), [[F((2, 3, 4))]]),
+    Row("transpose", lambda m, x: x.transpose(0, 1), [[F((3, 4))]], ops=("permute",)),
+    Row("T", lambda m, x: x.T * 1, [[F((3, 4))]], ops=("permute",)),
+    Row("movedim", lambda m, x: m.movedim(x, 0, 2), [[F((2, 3, 4))]], ops=("permute",)),
+    Row("flip", lambda m, x: m.flip(x, (0, 1)), [[F((3, 4))]]),
+    # ---------------------------------------------------------------- indexing
+    Row("select", lambda m, x: x[1:, None, ..., 2], [[F((3, 4))]]),
+    Row("index", lambda m, x, i: x[i], [[F((4, 3)), Const([0, 2, 2, 1])]], ops=("index", "index_add_zeros")),
+    Row("index_mask", lambda m, x, b: x[b], [[F((3, 4)), B((3, 4))]], ops=("index",)),
+    Row("index_put", lambda m, x, v: _setitem(m, x, v), [[F((3, 4)), F((4,))]], ops=("index_put", "clone")),
+    Row("gather", lambda m, x, i: m.gather(x, 1, i), [[F((3, 4)), I((3, 2), 0, 4)]],
+        ops=("gather", "scatter_add_zeros")),
+]
+
+
+def _setitem(m, x, v):
+    y = x.clone()
+    y[1] = v
+    y[0, 1:3] = 7.0
+    return y
+
+
+def covered_ops():
+    ops = set()
+    for row in ROWS:
+        ops.update(row.covers)
+    return ops

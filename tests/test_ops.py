@@ -1,0 +1,240 @@
+"""Every op in every mode, against PyTorch (float64), driven by tests/op_table.py.
+
+Modes: values; vjp (first derivative, reverse); jvp (forward, dual tensors); reverse over
+reverse; forward over reverse (HVP, Pearlmutter); reverse over forward; forward over forward
+(nested dual levels: the mixed partial d2f[u1, u2]). The reference for every derivative is
+torch.autograd / torch.func on the same function.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import dualgrad as dg
+from dualgrad._ops.registry import REGISTRY
+from dualgrad.autograd import forward_ad as fw
+from op_table import ROWS, F, covered_ops, make_inputs
+
+CASES = [pytest.param(row, k, id=f"{row.name}-{k}") for row in ROWS for k in range(len(row.samples))]
+DIFF_CASES = [
+    pytest.param(row, k, id=f"{row.name}-{k}")
+    for row in ROWS if not row.nondiff for k in range(len(row.samples))
+]
+
+
+def _is_diff(spec) -> bool:
+    return isinstance(spec, F) or getattr(spec, "diff", False)
+
+
+class Case:
+    """One sample of one row, as dualgrad leaves and torch leaves with the same values."""
+
+    def __init__(self, row, k):
+        self.row = row
+        self.sample = row.samples[k]
+        self.arrays = make_inputs(self.sample, seed=k + 7 * len(row.name))
+        self.diff = [i for i, s in enumerate(self.sample) if _is_diff(s)]
+        self.arrays = [a.astype(np.float64) if i in self.diff else a for i, a in enumerate(self.arrays)]
+        self.rng = np.random.default_rng(1234 + k)
+
+    def dg_leaves(self):
+        out = []
+        for i, a in enumerate(self.arrays):
+            if isinstance(a, np.ndarray):
+                out.append(dg.tensor(a, requires_grad=i in self.diff))
+            else:
+                out.append(a)
+        return out
+
+    def torch_leaves(self):
+        out = []
+        for i, a in enumerate(self.arrays):
+            if isinstance(a, np.ndarray):
+                t = torch.tensor(a)
+                out.append(t.requires_grad_(True) if i in self.diff else t)
+            else:
+                out.append(a)
+        return out
+
+    def dg_fn(self, *xs):
+        return self.row.fn(dg, *xs)
+
+    def torch_fn(self, *xs):
+        return (self.row.torch_fn or self.row.fn)(torch, *xs)
+
+    def like(self, shape):
+        return self.rng.standard_normal(tuple(shape))
+
+
+def _np(t):
+    if t is None:
+        return None
+    return np.asarray(t.detach().numpy(force=True) if isinstance(t, torch.Tensor) else t._data)
+
+
+def assert_close(actual, expected, atol, what):
+    a, e = _np(actual), _np(expected)
+    if e is None:
+        assert a is None or np.allclose(a, 0, atol=atol), f"{what}: expected no gradient, got {a}"
+        return
+    if a is None:
+        a = np.zeros_like(e)
+    assert a.shape == e.shape, f"{what}: shape {a.shape} != torch's {e.shape}"
+    np.testing.assert_allclose(a, e, rtol=1e-6, atol=atol, err_msg=what)
+
+
+def test_every_registered_op_has_a_row():
+    missing = sorted(set(REGISTRY) - covered_ops())
+    assert not missing, f"ops without a row in tests/op_table.py: {missing}"
+
+
+@pytest.mark.parametrize("row,k", CASES)
+def test_values(row, k):
+    c = Case(row, k)
+    out, ref = c.dg_fn(*c.dg_leaves()), c.torch_fn(*c.torch_leaves())
+    assert str(out.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1], "dtype differs from torch"
+    np.testing.assert_allclose(_np(out), _np(ref), rtol=1e-7, atol=row.atol)
+    if not row.nondiff:
+        assert out.requires_grad == ref.requires_grad
+
+
+def _torch_vjp(c, v, create_graph=False):
+    xs = c.torch_leaves()
+    out = c.torch_fn(*xs)
+    grads = torch.autograd.grad(out, [xs[i] for i in c.diff], torch.tensor(v), allow_unused=True,
+                                create_graph=create_graph)
+    return xs, grads
+
+
+@pytest.mark.parametrize("row,k", DIFF_CASES)
+def test_vjp(row, k):
+    c = Case(row, k)
+    xs = c.dg_leaves()
+    out = c.dg_fn(*xs)
+    v = c.like(out.shape)
+    grads = dg.autograd.grad(out, [xs[i] for i in c.diff], dg.tensor(v), allow_unused=True)
+    _, ref = _torch_vjp(c, v)
+    for i, g, r in zip(c.diff, grads, ref):
+        assert_close(g, r, row.atol, f"d out / d input {i}")
+
+
+def _torch_jvp(c, tangents):
+    xs = c.torch_leaves()
+
+    def f(*diff_xs):
+        full = list(xs)
+        for i, x in zip(c.diff, diff_xs):
+            full[i] = x
+        return c.torch_fn(*full)
+
+    primals = tuple(xs[i].detach() for i in c.diff)
+    return torch.func.jvp(f, primals, tuple(torch.tensor(t) for t in tangents))[1]
+
+
+@pytest.mark.parametrize("row,k", DIFF_CASES)
+def test_jvp(row, k):
+    c = Case(row, k)
+    tangents = [c.like(c.arrays[i].shape) for i in c.diff]
+    xs = c.dg_leaves()
+    with fw.dual_level():
+        for i, t in zip(c.diff, tangents):
+            xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+        out = fw.unpack_dual(c.dg_fn(*xs)).tangent
+    assert_close(out, _torch_jvp(c, tangents), row.atol, "jvp")
+
+
+def _torch_hvp(c, v, u):
+    """H u of L = <f, v>, by reverse over reverse in torch (the reference for three modes)."""
+    xs, grads = _torch_vjp(c, v, create_graph=True)
+    inner = sum((g * torch.tensor(t)).sum() for g, t in zip(grads, u) if g is not None and g.requires_grad)
+    if not torch.is_tensor(inner):
+        return [None] * len(c.diff)
+    return torch.autograd.grad(inner, [xs[i] for i in c.diff], allow_unused=True)
+
+
+@pytest.mark.parametrize("row,k", DIFF_CASES)
+def test_reverse_over_reverse(row, k):
+    c = Case(row, k)
+    xs = c.dg_leaves()
+    out = c.dg_fn(*xs)
+    v = c.like(out.shape)
+    u = [c.like(c.arrays[i].shape) for i in c.diff]
+    leaves = [xs[i] for i in c.diff]
+    grads = dg.autograd.grad(out, leaves, dg.tensor(v), allow_unused=True, create_graph=True)
+    terms = [(g * dg.tensor(t)).sum() for g, t in zip(grads, u) if g is not None and g.requires_grad]
+    hvp = dg.autograd.grad(sum(terms), leaves, allow_unused=True) if terms else [None] * len(leaves)
+    for i, h, r in zip(c.diff, hvp, _torch_hvp(c, v, u)):
+        assert_close(h, r, row.atol, f"reverse-over-reverse, input {i}")
+
+
+@pytest.mark.parametrize("row,k", DIFF_CASES)
+def test_forward_over_reverse(row, k):
+    c = Case(row, k)
+    xs = c.dg_leaves()
+    leaves = [xs[i] for i in c.diff]
+    u = [c.like(c.arrays[i].shape) for i in c.diff]
+    with fw.dual_level():
+        for i, t in zip(c.diff, u):
+            xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+        out = c.dg_fn(*xs)
+        v = c.like(out.shape)
+        grads = dg.autograd.grad(out, leaves, dg.tensor(v), allow_unused=True)
+        hvp = [None if g is None else fw.unpack_dual(g).tangent for g in grads]
+    for i, h, r in zip(c.diff, hvp, _torch_hvp(c, v, u)):
+        assert_close(h, r, row.atol, f"forward-over-reverse, input {i}")
+
+
+@pytest.mark.parametrize("row,k", DIFF_CASES)
+def test_reverse_over_forward(row, k):
+    c = Case(row, k)
+    xs = c.dg_leaves()
+    leaves = [xs[i] for i in c.diff]
+    u = [c.like(c.arrays[i].shape) for i in c.diff]
+    with fw.dual_level():
+        for i, t in zip(c.diff, u):
+            xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+        out = c.dg_fn(*xs)
+        v = c.like(out.shape)
+        tangent = fw.unpack_dual(out).tangent
+    if tangent is None or not tangent.requires_grad:
+        grads = [None] * len(leaves)
+    else:
+        grads = dg.autograd.grad((tangent * dg.tensor(v)).sum(), leaves, allow_unused=True)
+    for i, g, r in zip(c.diff, grads, _torch_hvp(c, v, u)):
+        assert_close(g, r, row.atol, f"reverse-over-forward, input {i}")
+
+
+@pytest.mark.parametrize("row,k", DIFF_CASES)
+def test_forward_over_forward(row, k):
+    c = Case(row, k)
+    u1 = [c.like(c.arrays[i].shape) for i in c.diff]
+    u2 = [c.like(c.arrays[i].shape) for i in c.diff]
+    xs = c.dg_leaves()
+    with fw.dual_level() as outer:
+        for i, t in zip(c.diff, u1):
+            xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+        with fw.dual_level() as inner:
+            for i, t in zip(c.diff, u2):
+                xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+            out = c.dg_fn(*xs)
+            t2 = fw.unpack_dual(out, level=inner).tangent
+            mixed = None if t2 is None else fw.unpack_dual(t2, level=outer).tangent
+            first = fw.unpack_dual(out, level=outer).tangent
+
+    txs = c.torch_leaves()
+
+    def f(*diff_xs):
+        full = list(txs)
+        for i, x in zip(c.diff, diff_xs):
+            full[i] = x
+        return c.torch_fn(*full)
+
+    def jvp_u2(*p):
+        return torch.func.jvp(f, p, tuple(torch.tensor(t) for t in u2))[1]
+
+    primals = tuple(txs[i].detach() for i in c.diff)
+    ref = torch.func.jvp(jvp_u2, primals, tuple(torch.tensor(t) for t in u1))[1]
+    assert_close(mixed, ref, row.atol, "mixed partial d2f[u1, u2]")
+    assert_close(first, _torch_jvp(c, u1), row.atol, "outer-level tangent")
