@@ -13,8 +13,9 @@ framework's own cost: dispatch, graph recording, tangent handling. Three modes:
 PyTorch runs in the same process with ``torch.set_num_threads(1)``; NumPy does the forward chain
 only, as the floor. (On torch 2.13 CPU, forward-mode ``mul`` by a scalar goes through a Python
 decomposition in torch._refs, about 0.4 ms a call, so torch's ``dual`` figure is mostly that.)
-Timing is timeit-style: warm-up, then the best of ``--repeat`` runs of
-``number`` calls each (``number`` chosen so that one run lasts at least ``--min-time`` seconds).
+Timing is timeit-style: warm-up, then the best of ``--repeat`` runs of ``number`` calls each
+(``number`` chosen so that one run lasts at least ``--min-time`` seconds), the libraries' runs
+alternating so that load from other processes falls on all of them alike.
 
 Targets (DESIGN.md, "the dispatcher is the one hot path"): forward <= 0.9x torch and
 fwd+bwd <= 0.9x torch. This is a benchmark only, never a test: it reports, it does not fail on a
@@ -97,8 +98,8 @@ def make_cases(lib, fwad, x_np, t_np):
 
 # ---- timing -------------------------------------------------------------------------------------
 
-def best_time(fn, *, repeat, min_time, warmup):
-    """Best seconds per call of ``fn``: warm up, calibrate ``number``, best of ``repeat`` runs."""
+def calibrate(fn, *, min_time, warmup):
+    """Warm ``fn`` up and return how many calls make one timed run last at least ``min_time``."""
     for _ in range(warmup):
         fn()
     number = 1
@@ -106,16 +107,26 @@ def best_time(fn, *, repeat, min_time, warmup):
         start = time.perf_counter()
         for _ in range(number):
             fn()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            break
+        if time.perf_counter() - start >= min_time:
+            return number
         number *= 2
-    best = elapsed / number
-    for _ in range(repeat - 1):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
+
+
+def best_times(fns, *, repeat, min_time, warmup):
+    """Best seconds per call of each function in ``fns`` (a dict), timeit-style.
+
+    The runs of the different functions alternate, so that load from other processes during
+    the benchmark falls on every library alike and the ratios stay fair.
+    """
+    numbers = {k: calibrate(fn, min_time=min_time, warmup=warmup) for k, fn in fns.items()}
+    best = {k: float("inf") for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            number = numbers[k]
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best[k] = min(best[k], (time.perf_counter() - start) / number)
     return best
 
 
@@ -172,10 +183,12 @@ def main(argv=None):
 
     timing = dict(repeat=args.repeat, min_time=args.min_time, warmup=args.warmup)
     us_per_op = {lib: {} for lib in (*cases, "numpy")}
-    us_per_op["numpy"]["forward"] = best_time(lambda: numpy_forward(x_np), **timing) / N_OPS * 1e6
-    for mode in MODES:  # interleave libraries per mode so drift hits both alike
-        for lib, fns in cases.items():
-            us_per_op[lib][mode] = best_time(fns[mode], **timing) / N_OPS * 1e6
+    for mode in MODES:
+        fns = {lib: cases[lib][mode] for lib in cases}
+        if mode == "forward":
+            fns["numpy"] = lambda: numpy_forward(x_np)
+        for lib, seconds in best_times(fns, **timing).items():
+            us_per_op[lib][mode] = seconds / N_OPS * 1e6
 
     ratios = {}
     if torch is not None:
@@ -243,7 +256,7 @@ def main(argv=None):
         for msg in problems:
             print("  " + msg)
     else:
-        print("values: dualgrad, torch and numpy agree in every mode")
+        print(f"values: {', '.join(values)} agree in every mode")
     return 0
 
 

@@ -72,7 +72,7 @@ def _apply_full(op, args, params):
             if isinstance(a, Tensor) and a._requires_grad:
                 _record(op, args, params, out)
                 break
-    if _stack.levels:
+    if _stack.levels:  # see NOTE: [dispatch order]
         levels = set()
         for a in args:
             if isinstance(a, Tensor) and a._fw:
@@ -84,24 +84,29 @@ def _apply_full(op, args, params):
 
 def _record(op, args, params, out):
     edges = []
+    needs = []
     versions = [] if op.saves else None
     for a in args:
         if isinstance(a, Tensor):
             fn = a.grad_fn
             if fn is not None:
                 edges.append((fn, a._out_nr))
+                needs.append(True)
             elif a._requires_grad:
                 edges.append(a._edge())
+                needs.append(True)
             else:
                 edges.append(None)
+                needs.append(False)
             if versions is not None:
                 vc = a._vc
                 versions.append(vc[0] if vc is not None else 0)
         else:
             edges.append(None)
+            needs.append(False)
             if versions is not None:
                 versions.append(None)
-    node = OpNode(op, args, params, out if op.uses_out else None, edges, versions)
+    node = OpNode(op, args, params, out if op.uses_out else None, edges, versions, needs)
     if op.multi_output:
         node.n_out = len(out)
         for i in op.diff_outputs(len(out)):

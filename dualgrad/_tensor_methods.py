@@ -146,11 +146,30 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
+def _operator(op, fn, reflected=False):
+    """``Tensor.__mul__`` and friends: straight to the dispatcher for tensors and numbers
+    (NOTE: [hot path] in _dispatch.py); anything else takes the checked function."""
+    from ._dispatch import apply
+
+    if reflected:
+        def method(self, other):
+            if isinstance(other, (float, int)):
+                return apply(op, other, self)
+            return fn(other, self)
+    else:
+        def method(self, other):
+            if isinstance(other, (Tensor, float, int)):
+                return apply(op, self, other)
+            return fn(self, other)
+    return method
+
+
 _OPERATORS = {
-    "__add__": E.add, "__radd__": _swap(E.add),
-    "__sub__": E.sub, "__rsub__": _swap(E.sub),
-    "__mul__": E.mul, "__rmul__": _swap(E.mul),
-    "__truediv__": E.div, "__rtruediv__": _swap(E.div),
+    "__add__": _operator(E.ADD, E.add), "__radd__": _operator(E.ADD, E.add, reflected=True),
+    "__sub__": _operator(E.SUB, E.sub), "__rsub__": _operator(E.SUB, E.sub, reflected=True),
+    "__mul__": _operator(E.MUL, E.mul), "__rmul__": _operator(E.MUL, E.mul, reflected=True),
+    "__truediv__": _operator(E.DIV, E.div),
+    "__rtruediv__": _operator(E.DIV, E.div, reflected=True),
     "__floordiv__": E.floor_divide, "__rfloordiv__": _swap(E.floor_divide),
     "__pow__": E.pow, "__rpow__": _swap(E.pow),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,

@@ -8,6 +8,7 @@ row in every mode, and a meta-test fails when a registered primitive has no row.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +60,7 @@ class Row:
     torch_fn: object = None  # when torch spells it differently: torch_fn(torch, *inputs)
     nondiff: bool = False  # integer / bool outputs: values only
     second_order: bool = True  # False where the op is piecewise linear (2nd derivative 0 a.e.)
+    torch_second_order: bool = True  # False where torch's second derivative is nan (see R)
     atol: float = 1e-7
     gradcheck: bool = True
     extra: dict = field(default_factory=dict)
@@ -210,6 +212,117 @@ ROWS = [
     Row("index_put", lambda m, x, v: _setitem(m, x, v), [[F((3, 4)), F((4,))]], ops=("index_put", "clone")),
     Row("gather", lambda m, x, i: m.gather(x, 1, i), [[F((3, 4)), I((3, 2), 0, 4)]],
         ops=("gather", "scatter_add_zeros")),
+]
+
+
+def R(name, op, fn, *inputs, torch_fn=None):
+    """A row from input shapes (uniform in [-1, 1]) or fixed float arrays."""
+    sample = [F(i) if isinstance(i, tuple) else Const(i, diff=True) for i in inputs]
+    return Row(name, fn, [sample], ops=(op,) if op else (), torch_fn=torch_fn,
+               torch_second_order=name not in _TORCH_NAN_SECOND_ORDER)
+
+
+INF = math.inf
+# PyTorch's second derivative of the 2-norm at 0 is nan (its first-order rule masks the
+# division by zero and the mask is not differentiated); dualgrad's is 0. These rows are
+# compared with torch at first order only.
+_TORCH_NAN_SECOND_ORDER = {"norm_zero", "norm_zero_dim"}
+
+ROWS += [
+    # ---------------------------------------------------------------- shape
+    R("cat", "cat", lambda m, a, b, c: m.cat([a, b, c], 1), (2, 1, 3), (2, 4, 3), (2, 2, 3)),
+    R("cat_neg_dim", "cat", lambda m, a, b: m.cat((a, b), -1), (2, 3), (2, 1)),
+    R("stack", "stack", lambda m, a, b: m.stack([a, b], 1), (2, 3), (2, 3)),
+    R("stack_last", "stack", lambda m, a, b, c: m.stack([a, b, c], -1), (2,), (2,), (2,)),
+    R("split_int", "split", lambda m, x: m.split(x, 2, 1), (3, 5)),
+    R("split_sizes", "split", lambda m, x: m.split(x, [1, 3, 1], 1), (3, 5)),
+    R("split_one_used", "split", lambda m, x: m.split(x, 2, 0)[1] * 2, (5, 2)),
+    R("split_method", "split", lambda m, x: x.split(3), (7,)),
+    R("chunk", "split", lambda m, x: m.chunk(x, 3, 0), (7, 2)),
+    R("chunk_method", "split", lambda m, x: x.chunk(2, -1), (2, 4)),
+    R("unbind", "select", lambda m, x: m.unbind(x, 1), (3, 4)),
+    R("unbind_method", "select", lambda m, x: x.unbind(), (2, 3)),
+    R("repeat", "repeat", lambda m, x: x.repeat(2, 1, 3), (2, 3)),
+    R("repeat_same_rank", "repeat", lambda m, x: x.repeat(3, 2), (2, 3)),
+    R("diag_embed_vec", "diagonal_scatter_zeros", lambda m, x: m.diag(x, 1), (3,)),
+    R("diag_embed_vec_neg", "diagonal_scatter_zeros", lambda m, x: m.diag(x, -2), (3,)),
+    R("diag_of_matrix", "diagonal", lambda m, x: m.diag(x, 1), (3, 4)),
+    R("diag_method", "diagonal", lambda m, x: x.diag(), (3, 3)),
+    R("diagonal", "diagonal", lambda m, x: m.diagonal(x, 1, 0, 2), (3, 2, 4)),
+    R("diagonal_neg", "diagonal", lambda m, x: m.diagonal(x, -1, 2, 0), (3, 2, 4)),
+    R("diagonal_method", "diagonal", lambda m, x: x.diagonal(), (3, 3)),
+    R("diag_embed", "diagonal_scatter_zeros", lambda m, x: m.diag_embed(x, 1), (2, 3)),
+    R("trace", "diagonal", lambda m, x: m.trace(x), (3, 4)),
+    R("trace_method", "diagonal", lambda m, x: (x * x).trace(), (3, 3)),
+    R("tril", "tril", lambda m, x: m.tril(x, -1), (2, 3, 4)),
+    R("triu", "triu", lambda m, x: m.triu(x, 1), (3, 4)),
+    R("tril_method", "tril", lambda m, x: (x * x).tril(), (3, 3)),
+    # ---------------------------------------------------------------- linear algebra
+    R("matmul_1d_1d", "matmul", lambda m, a, b: m.matmul(a, b), (3,), (3,)),
+    R("matmul_1d_nd", "matmul", lambda m, a, b: m.matmul(a, b), (3,), (2, 3, 4)),
+    R("matmul_nd_1d", "matmul", lambda m, a, b: m.matmul(a, b), (2, 3, 4), (4,)),
+    R("matmul_2d_2d", "matmul", lambda m, a, b: m.matmul(a, b), (3, 4), (4, 2)),
+    R("matmul_1d_2d", "matmul", lambda m, a, b: m.matmul(a, b), (4,), (4, 2)),
+    R("matmul_2d_1d", "matmul", lambda m, a, b: m.matmul(a, b), (3, 4), (4,)),
+    R("matmul_batch_bcast", "matmul", lambda m, a, b: m.matmul(a, b), (2, 1, 3, 4), (5, 4, 2)),
+    R("matmul_batch_2d", "matmul", lambda m, a, b: m.matmul(a, b), (3, 4), (2, 4, 2)),
+    R("matmul_operator", "matmul", lambda m, a, b: (a @ b) * a.sum(), (3, 3), (3, 3)),
+    R("matmul_rmatmul_square", "matmul", lambda m, a: a @ a @ a, (3, 3)),
+    R("mm", "matmul", lambda m, a, b: m.mm(a, b), (3, 4), (4, 2)),
+    R("bmm", "matmul", lambda m, a, b: m.bmm(a, b), (2, 3, 4), (2, 4, 5)),
+    R("mv", "matmul", lambda m, a, b: m.mv(a, b), (3, 4), (4,)),
+    R("dot", "matmul", lambda m, a, b: m.dot(a, b), (4,), (4,)),
+    R("dot_method", "matmul", lambda m, a: a.dot(a), (4,)),
+    R("inner", "matmul", lambda m, a, b: m.inner(a, b), (2, 4), (3, 4)),
+    R("outer", "mul", lambda m, a, b: m.outer(a, b), (3,), (4,)),
+    R("einsum_mm", "einsum", lambda m, a, b: m.einsum("ij,jk->ik", a, b), (2, 3), (3, 4)),
+    R("einsum_bmm", "einsum", lambda m, a, b: m.einsum("bij,bjk->bik", a, b), (2, 2, 3), (2, 3, 4)),
+    R("einsum_sum", "einsum", lambda m, a: m.einsum("ij->j", a), (3, 4)),
+    R("einsum_diag", "einsum", lambda m, a: m.einsum("ii->i", a), (3, 3)),
+    R("einsum_trace_3", "einsum", lambda m, a, b: m.einsum("iji,j->j", a, b), (3, 2, 3), (2,)),
+    R("einsum_full", "einsum", lambda m, a, b: m.einsum("ij,ij->", a, b), (3, 4), (3, 4)),
+    R("einsum_outer", "einsum", lambda m, a, b: m.einsum("i,j->ij", a, b), (3,), (2,)),
+    R("einsum_ellipsis", "einsum", lambda m, a, b: m.einsum("...ij,jk->...ik", a, b), (2, 3, 4), (4, 5)),
+    R("einsum_implicit", "einsum", lambda m, a, b: m.einsum("ijk,k", a, b), (2, 3, 4), (4,)),
+    R("einsum_lonely", "einsum", lambda m, a, b: m.einsum("ij,k->jk", a, b), (3, 2), (4,)),
+    R("einsum_three", "einsum", lambda m, a, b, c: m.einsum("ij,jk,kl->il", a, b, c), (2, 3), (3, 4), (4, 2)),
+    R("einsum_list", "einsum", lambda m, a, b: m.einsum("ij,ji", [a, b]), (2, 3), (3, 2)),
+    R("cross_dim", "cross", lambda m, a, b: m.cross(a, b, dim=1), (4, 3), (4, 3)),
+    R("cross_bcast", "cross", lambda m, a, b: m.cross(a, b, dim=-1), (4, 3), (1, 3),
+        torch_fn=lambda m, a, b: m.linalg.cross(a, b, dim=-1)),
+    R("cross_method", "cross", lambda m, a, b: a.cross(b, dim=0), (3, 2), (3, 2)),
+    # ---------------------------------------------------------------- composites
+    R("softmax", None, lambda m, x: m.softmax(x, 1), (3, 4)),
+    R("softmax_method", None, lambda m, x: x.softmax(-1) * x, (2, 3)),
+    R("softmax_large", None, lambda m, x: m.softmax(x * 1000, 0), (4,)),
+    R("log_softmax", None, lambda m, x: m.log_softmax(x, 0), (3, 4)),
+    R("log_softmax_method", None, lambda m, x: x.log_softmax(1), (3, 4)),
+    R("logsumexp", None, lambda m, x: m.logsumexp(x, 1), (3, 4)),
+    R("logsumexp_keepdim", None, lambda m, x: m.logsumexp(x, (0, 1), keepdim=True), (3, 4)),
+    R("logsumexp_method", None, lambda m, x: x.logsumexp(0), (3,)),
+    R("var", None, lambda m, x: m.var(x), (3, 4)),
+    R("var_dim", None, lambda m, x: m.var(x, 1), (3, 4)),
+    R("var_corr0", None, lambda m, x: m.var(x, 1, keepdim=True, correction=0), (3, 4)),
+    R("var_unbiased_false", None, lambda m, x: m.var(x, 0, False), (3, 4)),
+    R("var_method", None, lambda m, x: x.var((0, 2)), (2, 3, 2)),
+    R("std", None, lambda m, x: m.std(x), (3, 4)),
+    R("std_dim", None, lambda m, x: m.std(x, 0, keepdim=True), (3, 4)),
+    R("std_method", None, lambda m, x: x.std(-1, correction=0), (3, 4)),
+    R("norm", None, lambda m, x: m.norm(x), (3, 4)),
+    R("norm_fro_dims", None, lambda m, x: m.norm(x, "fro", (0, 2)), (2, 3, 4)),
+    R("norm_1", None, lambda m, x: m.norm(x, 1, 1), (3, 4)),
+    R("norm_2_dim", None, lambda m, x: m.norm(x, 2, 0, keepdim=True), (3, 4)),
+    R("norm_inf", None, lambda m, x: m.norm(x, INF, 0), (3, 4)),
+    R("norm_neg_inf", None, lambda m, x: m.norm(x, -INF), (3, 4)),
+    R("norm_3", None, lambda m, x: m.norm(x, 3, 1), (3, 4)),
+    R("norm_half", None, lambda m, x: m.norm(x, 0.5), (3, 4)),
+    R("norm_0", None, lambda m, x: m.norm(x, 0) * x, (3, 4)),
+    R("norm_method", None, lambda m, x: x.norm(dim=1), (3, 4)),
+    # PyTorch's gradient at zero: 0 for std and the 2-norm, not nan
+    R("std_zero", None, lambda m, x: m.std(x * 0 + 1), (3,)),
+    R("norm_zero", None, lambda m, x: m.norm(x * 0), (3,)),
+    R("norm_zero_dim", None, lambda m, x: m.norm(x * 0, dim=1), (2, 3)),
+    R("norm_3_zero", None, lambda m, x: m.norm(x * 0, 3), (3,)),
 ]
 
 

@@ -35,8 +35,8 @@ def softmax(x, dim, dtype=None):
     """``exp(x) / exp(x).sum(dim)``, computed stably.
 
     >>> import dualgrad as dg
-    >>> dg.softmax(dg.tensor([0.0, 0.0]), 0)
-    tensor([0.5000, 0.5000])
+    >>> dg.softmax(dg.tensor([0.0, 0.0]), 0).tolist()
+    [0.5, 0.5]
     """
     x = _float_input(x, dtype, "softmax")
     dims = normalize_dims(dim, x.ndim)

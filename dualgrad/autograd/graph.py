@@ -49,10 +49,11 @@ class Node:
 class OpNode(Node):
     """The node of one primitive call: the op, its saved inputs and output, its params."""
 
-    __slots__ = ("op", "args", "params", "out", "versions", "out_versions", "freed", "n_out")
+    __slots__ = ("op", "args", "params", "out", "versions", "out_versions", "freed", "n_out", "needs")
 
-    def __init__(self, op, args, params, out, edges, versions):
+    def __init__(self, op, args, params, out, edges, versions, needs):
         self.op = op
+        self.needs = needs  # which inputs want a gradient (their edge is not None)
         self.args = args
         self.params = params
         self.out = out
@@ -88,8 +89,7 @@ class OpNode(Node):
             raise RuntimeError(_FREED)
         self._check_versions()
         g = grads if self.op.multi_output else grads[0]
-        needs = [e is not None for e in self.edges]
-        return self.op.vjp(g, *self.args, out=self.out, needs=needs, **self.params)
+        return self.op.vjp(g, *self.args, out=self.out, needs=self.needs, **self.params)
 
     def _check_versions(self) -> None:
         if self.versions is not None:
