@@ -55,6 +55,12 @@ def _infer(data):
     return arr
 
 
+def _infer_with(data, np_dtype):
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+        data = _nested_to_list(data)
+    return np.array(data, dtype=np_dtype)
+
+
 def _flat(data):
     for d in data:
         if isinstance(d, (list, tuple)):
@@ -73,6 +79,9 @@ def _nested_to_list(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a Tensor)."""
+    if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
+        # build in the requested dtype directly: 0.7 must not pass through float32 first
+        return _finish(np.array(_infer_with(data, _dtype.to_dtype(dtype).np)), None, requires_grad)
     arr = np.array(_infer(data), copy=True)
     if isinstance(data, np.ndarray) and arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
         arr = arr.astype(np.float32)

@@ -66,5 +66,11 @@ class set_grad_enabled(_GradModeContext):
     def __enter__(self):
         pass
 
+    def __call__(self, fn):
+        # Used as a decorator, the constructor's immediate switch is undone (as in torch):
+        # the mode applies only while the decorated function runs.
+        state.enabled = self._prev
+        return super().__call__(fn)
+
     def _ctor_args(self):
         return (self._target,)

@@ -180,7 +180,7 @@ def test_create_graph_without_retain_keeps_graph():
     close(g, 2 * X0)
 
 
-# ---------------------------------------------------------------------------- allow_unused / inputs=
+# ---------------------------------------------------------------------------- allow_unused, inputs=
 def test_allow_unused():
     x, tx = pair()
     z, tz = pair(Z0)
@@ -254,9 +254,9 @@ def test_grad_wrt_non_leaf_stops_there():
 # ---------------------------------------------------------------------------- error messages
 def test_backward_on_non_scalar_without_gradient():
     x, tx = pair()
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
         (tx * 2).backward()
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
         (x * 2).backward()
 
 
@@ -347,8 +347,11 @@ def test_grad_mode_is_thread_local():
     x, _ = pair()
 
     def worker():
-        seen["enabled"] = dg.is_grad_enabled()
-        seen["records"] = (x * 2).requires_grad
+        try:
+            seen["enabled"] = dg.is_grad_enabled()
+            seen["records"] = (x * 2).requires_grad
+        except Exception as e:  # noqa: BLE001 - reported by the assert below
+            seen["error"] = repr(e)
 
     with dg.no_grad():
         th = threading.Thread(target=worker)
@@ -635,7 +638,7 @@ def test_gradgradcheck_catches_wrong_double_backward():
 
 
 def test_check_adjoint():
-    x = dg.tensor(X0, dtype=dg.float32, requires_grad=True)  # no finite differences: float32 is fine
+    x = dg.tensor(X0, dtype=dg.float32, requires_grad=True)  # float32 is fine here
     z = dg.tensor(Z0, dtype=dg.float32, requires_grad=True)
     assert check_adjoint(lambda a, b: ((a * b).sin(), (a.exp() * b).sum()), (x, z))
     assert check_adjoint(lambda a: a**3, (_x64(),))

@@ -263,7 +263,8 @@ def _f_scalar(m, x):
 
 
 def _torch_hvp(x0, v0):
-    return torch.func.jvp(torch.func.grad(lambda t: _f_scalar(torch, t)), (tt64(x0),), (tt64(v0),))[1]
+    grad_f = torch.func.grad(lambda t: _f_scalar(torch, t))
+    return torch.func.jvp(grad_f, (tt64(x0),), (tt64(v0),))[1]
 
 
 @pytest.mark.parametrize("create_graph", [False, True])

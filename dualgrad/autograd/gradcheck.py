@@ -78,7 +78,7 @@ def _numpy_of(t) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- numerical
-def _eval_outputs(func, args, n_out, out_idx):
+def _eval_outputs(func, args, out_idx):
     """Float64 arrays of the outputs gradcheck looks at, for the current perturbation."""
     outs = _as_tuple(func(*args))
     return [np.array(outs[k]._data, dtype=np.float64, copy=True) for k in out_idx]
@@ -102,9 +102,9 @@ def _numerical_jacobian(func, inputs, out_idx, out_sizes, eps):
         for j in range(flat.size):
             orig = flat[j].item()
             flat[j] = orig - eps
-            lo = _eval_outputs(func, copies, None, out_idx)
+            lo = _eval_outputs(func, copies, out_idx)
             flat[j] = orig + eps
-            hi = _eval_outputs(func, copies, None, out_idx)
+            hi = _eval_outputs(func, copies, out_idx)
             flat[j] = orig
             for k, (a, b) in enumerate(zip(lo, hi)):
                 blocks[k][j] = ((b - a) / (2 * eps)).reshape(-1)
@@ -119,9 +119,9 @@ def _numerical_directional(func, inputs, i, u, out_idx, eps):
     x = copies[i]
     orig = x._data.copy()
     x._data[...] = orig - eps * u
-    lo = _eval_outputs(func, copies, None, out_idx)
+    lo = _eval_outputs(func, copies, out_idx)
     x._data[...] = orig + eps * u
-    hi = _eval_outputs(func, copies, None, out_idx)
+    hi = _eval_outputs(func, copies, out_idx)
     x._data[...] = orig
     return [((b - a) / (2 * eps)).reshape(-1) for a, b in zip(lo, hi)]
 
@@ -142,8 +142,9 @@ def _reverse_jacobian(outputs, inputs, diff_pos, check_grad_dtypes, nondet_tol, 
         blocks = {i: np.zeros((inputs[i]._data.size, n_out)) for i in diff_pos}
         for m in range(n_out):
             g_out = _onehot_like(out, m)
-            grads = _grad(out, diff_inputs, grad_outputs=g_out, retain_graph=True, allow_unused=True)
-            again = _grad(out, diff_inputs, grad_outputs=g_out, retain_graph=True, allow_unused=True)
+            kw = dict(grad_outputs=g_out, retain_graph=True, allow_unused=True)
+            grads = _grad(out, diff_inputs, **kw)
+            again = _grad(out, diff_inputs, **kw)  # the reentrancy check: same answer twice
             for i, g, g2 in zip(diff_pos, grads, again):
                 if g is None:
                     continue
@@ -241,7 +242,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             "(the transforms issue); call gradcheck without it"
         )
     if masked:
-        raise NotImplementedError("gradcheck(masked=True) is for sparse tensors, which dualgrad lacks")
+        raise NotImplementedError(
+            "gradcheck(masked=True) is for sparse tensors, which dualgrad does not have"
+        )
     inputs = _as_tuple(inputs)
     diff_pos = [i for i, x in enumerate(inputs) if _is_diff_input(x)]
     if not diff_pos:
@@ -267,7 +270,8 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
     if not outputs:
         # Nothing requires grad: the function must then be constant in its inputs.
-        float_idx = [k for k, o in enumerate(all_outs) if isinstance(o, Tensor) and o.is_floating_point()]
+        float_idx = [k for k, o in enumerate(all_outs)
+                     if isinstance(o, Tensor) and o.is_floating_point()]
         sizes = [all_outs[k]._data.size for k in float_idx]
         numerical = _numerical_jacobian(func, inputs, float_idx, sizes, eps)
         for (i, k), num in numerical.items():
@@ -360,7 +364,8 @@ def _fast_gradcheck(func, inputs, diff_pos, outputs, out_idx, eps, atol, rtol, r
                           allow_unused=True)
             for i, g in zip(diff_pos, grads):
                 u = us[i].reshape(-1).astype(np.float64)
-                analytical[(i, k)] = 0.0 if g is None else float(np.dot(_numpy_of(g).reshape(-1), u))
+                gu = 0.0 if g is None else float(np.dot(_numpy_of(g).reshape(-1), u))
+                analytical[(i, k)] = gu
         if not compare(analytical, "backward"):
             return False
         if check_undefined_grad and not _check_undefined_grad(outputs, inputs, diff_pos,
