@@ -114,7 +114,7 @@ GATHER = linear(
 )
 SCATTER_ADD_ZEROS = linear(
     "scatter_add_zeros", _scatter_add_zeros,
-    lambda g, index, *, needs, shape, dim: (gather(g, dim, index), None),
+    lambda g, src, index, *, needs, shape, dim: (gather(g, dim, index), None),
     node_name="ScatterAddBackward0",
 )
 NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64))

@@ -97,15 +97,16 @@ def _numerical_jacobian(func, inputs, out_idx, out_sizes, eps):
     for i, x in enumerate(copies):
         if not _is_diff_input(inputs[i]):
             continue
-        flat = x._data.reshape(-1)  # a view: writes perturb x's buffer
-        blocks = [np.zeros((flat.size, n)) for n in out_sizes]
-        for j in range(flat.size):
-            orig = flat[j].item()
-            flat[j] = orig - eps
+        data = x._data  # written through an index, so non-contiguous layouts are perturbed too
+        blocks = [np.zeros((data.size, n)) for n in out_sizes]
+        for j in range(data.size):
+            idx = np.unravel_index(j, data.shape)
+            orig = data[idx].item()
+            data[idx] = orig - eps
             lo = _eval_outputs(func, copies, out_idx)
-            flat[j] = orig + eps
+            data[idx] = orig + eps
             hi = _eval_outputs(func, copies, out_idx)
-            flat[j] = orig
+            data[idx] = orig
             for k, (a, b) in enumerate(zip(lo, hi)):
                 blocks[k][j] = ((b - a) / (2 * eps)).reshape(-1)
         for k in range(len(out_sizes)):
