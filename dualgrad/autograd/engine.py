@@ -128,11 +128,14 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
 
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
+    # NOTE: [hot path] the loop below runs once per node; helpers are inlined on purpose.
+    pop_buffer = buffers.pop
+    get_buffer = buffers.get
     try:
         ready = [n for n in root_nodes if deps.get(n, 0) == 0]
         while ready:
             node = ready.pop()
-            buf = buffers.pop(node, None)
+            buf = pop_buffer(node, None)
             if buf is not None:
                 if node.pre_hooks:
                     _run_prehooks(node, buf)
@@ -145,7 +148,25 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                         if accumulate and buf[0] is not None:
                             node.accumulate(buf[0], create_graph)
                     else:
-                        _run_node(node, buf, buffers, retain_graph)
+                        input_grads = node.apply(buf)
+                        if not retain_graph:
+                            node.release()
+                        edges = node.edges
+                        if len(input_grads) != len(edges):
+                            raise RuntimeError(
+                                f"{node.name()} returned {len(input_grads)} gradients, "
+                                f"expected {len(edges)}"
+                            )
+                        for edge, g in zip(edges, input_grads):
+                            if edge is not None and g is not None:
+                                nxt, nr = edge
+                                b = get_buffer(nxt)
+                                if b is None:
+                                    b = buffers[nxt] = [None] * nxt.num_outputs
+                                    b[nr] = g
+                                else:
+                                    prev = b[nr]
+                                    b[nr] = g if prev is None else prev + g
             for edge in node.edges:
                 if edge is not None:
                     nxt = edge[0]
@@ -177,20 +198,6 @@ def _run_prehooks(node, buf):
                 new = hook(buf[nr])
                 if new is not None:
                     buf[nr] = new
-
-
-def _run_node(node, buf, buffers, retain_graph):
-    input_grads = node.apply(tuple(buf))
-    if not retain_graph:
-        node.release()
-    edges = node.edges
-    if len(input_grads) != len(edges):
-        raise RuntimeError(
-            f"{node.name()} returned {len(input_grads)} gradients, expected {len(edges)}"
-        )
-    for edge, g in zip(edges, input_grads):
-        if edge is not None and g is not None:
-            _send(buffers, edge[0], edge[1], g)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

@@ -87,8 +87,9 @@ class OpNode(Node):
         """Input gradients from output gradients (a tuple for multi-output ops)."""
         if self.freed:
             raise RuntimeError(_FREED)
-        self._check_versions()
-        g = grads if self.op.multi_output else grads[0]
+        if self.versions is not None or self.out_versions is not None:
+            self._check_versions()
+        g = tuple(grads) if self.op.multi_output else grads[0]
         return self.op.vjp(g, *self.args, out=self.out, needs=self.needs, **self.params)
 
     def _check_versions(self) -> None:
