@@ -106,6 +106,13 @@ def _record(op, args, params, out):
             needs.append(False)
             if versions is not None:
                 versions.append(None)
+    if versions is not None and op.reads is not None:
+        # Only the inputs the needed rules read are checked (NOTE: [saved reads] in registry.py)
+        read = set()
+        for i, need in enumerate(needs):
+            if need:
+                read.update(op.reads[i])
+        versions = [v if i in read else None for i, v in enumerate(versions)]
     node = OpNode(op, args, params, out if op.uses_out else None, edges, versions, needs)
     if op.multi_output:
         node.n_out = len(out)

@@ -647,3 +647,21 @@ def test_check_adjoint():
     assert "<J u, v>" in str(info.value) and "<u, J^T v>" in str(info.value)
     with pytest.raises(GradcheckError):
         check_adjoint(_wrong_backward, (x,))
+
+
+@pytest.mark.parametrize("module", ["dualgrad", "torch"])
+def test_inplace_on_an_input_the_rule_does_not_read_is_allowed(module):
+    """After y = a * 2 the rule for a reads only 2, so modifying a in place is fine (as in
+    torch); after y = a * a it reads a, and backward must refuse."""
+    m = dg if module == "dualgrad" else torch
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 1
+    y = a * 2
+    a.add_(1)
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+    a = x * 1
+    y = a * a
+    a.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

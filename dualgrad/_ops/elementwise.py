@@ -28,11 +28,14 @@ def _recip(y):
 # ------------------------------------------------------------------ arithmetic
 ADD = elementwise("add", promote_binary(np.add), (1, 1))
 SUB = elementwise("sub", promote_binary(np.subtract), (1, -1))
-MUL = elementwise("mul", promote_binary(np.multiply), (lambda x, y, out: y, lambda x, y, out: x))
+MUL = elementwise(
+    "mul", promote_binary(np.multiply), (lambda x, y, out: y, lambda x, y, out: x), reads=((1,), (0,))
+)
 DIV = elementwise(
     "div",
     float_binary(np.true_divide),
     (lambda x, y, out: _recip(y), lambda x, y, out: -x / (y * y)),
+    reads=((1,), (0, 1)),
 )
 NEG = elementwise("neg", same_unary(np.negative), (-1,))
 

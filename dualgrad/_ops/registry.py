@@ -32,12 +32,12 @@ class Op:
 
     __slots__ = (
         "name", "forward", "vjp", "jvp", "batch", "kind", "node_name", "differentiable",
-        "saves", "uses_out", "view", "multi_output", "diff_outputs",
+        "saves", "uses_out", "view", "multi_output", "diff_outputs", "reads",
     )
 
     def __init__(self, name, forward, vjp=None, jvp=None, *, kind, node_name=None,
                  differentiable=True, saves=True, uses_out=False, view=False,
-                 multi_output=False, diff_outputs=None, batch=None):
+                 multi_output=False, diff_outputs=None, batch=None, reads=None):
         self.name = name
         self.forward = forward
         self.vjp = vjp
@@ -51,6 +51,11 @@ class Op:
         self.view = view
         self.multi_output = multi_output
         self.diff_outputs = diff_outputs or (lambda n: range(n))
+        # NOTE: [saved reads] reads[i]: the inputs that input i's rule reads. A saved input is
+        # version-checked at backward only if a needed rule reads it, as PyTorch saves only
+        # what its formulas use: after y = x * 2, modifying x in place does not break y's
+        # backward. None: every rule may read every input.
+        self.reads = reads
 
     def __repr__(self) -> str:
         return f"<op {self.name} ({self.kind})>"
