@@ -1,94 +1,22 @@
 """The op test table: one row per primitive (or per public function that reaches it).
 
 A row's function takes the module as its first argument, so the same code runs on dualgrad
-and on torch: ``lambda m, x: m.sin(x)``. Samples list the inputs; ``F`` inputs are float64 and
-differentiable, ``I`` and ``B`` are integer and bool constants. tests/test_ops.py runs every
-row in every mode, and a meta-test fails when a registered primitive has no row.
+and on torch: ``lambda m, x: m.sin(x)``. Samples list the inputs (see op_table_base.py).
+tests/test_ops.py runs every row in every mode, and a meta-test fails when a registered
+primitive has no row. Rows of later op families live in op_rows_*.py and are gathered here.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
-import numpy as np
+import op_rows_indexing
+import op_rows_linalg
+import op_rows_sorting
+import op_rows_special
+from op_table_base import B, Const, F, I, R, Row, make_inputs  # noqa: F401
 
-
-@dataclass(frozen=True)
-class F:
-    """A float64 input that requires grad: shape, value range, optional transposed layout."""
-
-    shape: tuple
-    low: float = -1.0
-    high: float = 1.0
-    transposed: bool = False
-    diff: bool = True
-
-
-@dataclass(frozen=True)
-class I:
-    """An int64 constant input with values in [low, high)."""
-
-    shape: tuple
-    low: int = 0
-    high: int = 3
-    diff: bool = False
-
-
-@dataclass(frozen=True)
-class B:
-    """A bool constant input."""
-
-    shape: tuple
-    diff: bool = False
-
-
-@dataclass(frozen=True)
-class Const:
-    """A fixed array constant (e.g. indices that must be valid or unique)."""
-
-    value: object
-    diff: bool = False  # True: a float64 input that requires grad
-
-
-@dataclass
-class Row:
-    name: str
-    fn: object  # fn(m, *inputs) -> tensor or tuple of tensors
-    samples: list
-    ops: tuple = ()  # registered primitives this row exercises (default: (name,))
-    torch_fn: object = None  # when torch spells it differently: torch_fn(torch, *inputs)
-    nondiff: bool = False  # integer / bool outputs: values only
-    second_order: bool = True  # False where the op is piecewise linear (2nd derivative 0 a.e.)
-    torch_second_order: bool = True  # False where torch's second derivative is nan (see R)
-    atol: float = 1e-7
-    gradcheck: bool = True
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def covers(self):
-        return self.ops or (self.name,)
-
-
-def make_inputs(sample, seed: int):
-    """NumPy arrays for one sample, the same for dualgrad and torch."""
-    rng = np.random.default_rng(seed)
-    arrays = []
-    for spec in sample:
-        if isinstance(spec, F):
-            shape = tuple(reversed(spec.shape)) if spec.transposed else spec.shape
-            a = rng.uniform(spec.low, spec.high, shape)
-            arrays.append(a.T if spec.transposed else a)
-        elif isinstance(spec, I):
-            arrays.append(rng.integers(spec.low, spec.high, spec.shape).astype(np.int64))
-        elif isinstance(spec, B):
-            arrays.append(rng.random(spec.shape) > 0.5)
-        elif isinstance(spec, Const):
-            arrays.append(np.asarray(spec.value))
-        else:
-            arrays.append(spec)  # a Python scalar passed as is
-    return arrays
-
+INF = math.inf
 
 # Sample shapes used by many rows.
 UNARY = [[F((3, 4))], [F((4, 3), transposed=True)], [F(())], [F((2, 0))]]
@@ -215,19 +143,6 @@ ROWS = [
 ]
 
 
-def R(name, op, fn, *inputs, torch_fn=None):
-    """A row from input shapes (uniform in [-1, 1]) or fixed float arrays."""
-    sample = [F(i) if isinstance(i, tuple) else Const(i, diff=True) for i in inputs]
-    return Row(name, fn, [sample], ops=(op,) if op else (), torch_fn=torch_fn,
-               torch_second_order=name not in _TORCH_NAN_SECOND_ORDER)
-
-
-INF = math.inf
-# PyTorch's second derivative of the 2-norm at 0 is nan (its first-order rule masks the
-# division by zero and the mask is not differentiated); dualgrad's is 0. These rows are
-# compared with torch at first order only.
-_TORCH_NAN_SECOND_ORDER = {"norm_zero", "norm_zero_dim"}
-
 ROWS += [
     # ---------------------------------------------------------------- shape
     R("cat", "cat", lambda m, a, b, c: m.cat([a, b, c], 1), (2, 1, 3), (2, 4, 3), (2, 2, 3)),
@@ -331,6 +246,10 @@ def _setitem(m, x, v):
     y[1] = v
     y[0, 1:3] = 7.0
     return y
+
+
+for _family in (op_rows_linalg, op_rows_indexing, op_rows_sorting, op_rows_special):
+    ROWS += _family.ROWS
 
 
 def covered_ops():
