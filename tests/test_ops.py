@@ -71,6 +71,27 @@ class Case:
     def like(self, shape):
         return self.rng.standard_normal(tuple(shape))
 
+    def directions(self):
+        """One random direction per differentiable input."""
+        return [self.like(self.arrays[i].shape) for i in self.diff]
+
+    def make_duals(self, xs, tangents):
+        """Give the differentiable inputs in ``xs`` tangents at the innermost level."""
+        for i, t in zip(self.diff, tangents):
+            xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+
+    def torch_closure(self):
+        """torch's version as a function of the differentiable inputs, and their values."""
+        xs = self.torch_leaves()
+
+        def f(*diff_xs):
+            full = list(xs)
+            for i, x in zip(self.diff, diff_xs):
+                full[i] = x
+            return self.torch_fn(*full)
+
+        return f, tuple(xs[i].detach() for i in self.diff)
+
 
 def _np(t):
     if t is None:
@@ -137,26 +158,17 @@ def test_vjp(row, k):
 
 
 def _torch_jvp(c, tangents):
-    xs = c.torch_leaves()
-
-    def f(*diff_xs):
-        full = list(xs)
-        for i, x in zip(c.diff, diff_xs):
-            full[i] = x
-        return c.torch_fn(*full)
-
-    primals = tuple(xs[i].detach() for i in c.diff)
+    f, primals = c.torch_closure()
     return _outs(torch.func.jvp(f, primals, tuple(torch.tensor(t) for t in tangents))[1])
 
 
 @pytest.mark.parametrize("row,k", DIFF_CASES)
 def test_jvp(row, k):
     c = Case(row, k)
-    tangents = [c.like(c.arrays[i].shape) for i in c.diff]
+    tangents = c.directions()
     xs = c.dg_leaves()
     with fw.dual_level():
-        for i, t in zip(c.diff, tangents):
-            xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+        c.make_duals(xs, tangents)
         outs = [fw.unpack_dual(o).tangent for o in _outs(c.dg_fn(*xs))]
     for j, (o, r) in enumerate(zip(outs, _torch_jvp(c, tangents))):
         assert_close(o, r, row.atol, f"jvp of output {j}")
@@ -178,7 +190,7 @@ def test_reverse_over_reverse(row, k):
     xs = c.dg_leaves()
     outs = _outs(c.dg_fn(*xs))
     vs = [c.like(o.shape) for o in outs]
-    u = [c.like(c.arrays[i].shape) for i in c.diff]
+    u = c.directions()
     leaves = [xs[i] for i in c.diff]
     grads = _dg_vjp(c, xs, outs, vs, create_graph=True)
     terms = [(g * dg.tensor(t)).sum() for g, t in zip(grads, u) if g is not None and g.requires_grad]
@@ -192,10 +204,9 @@ def test_forward_over_reverse(row, k):
     c = Case(row, k)
     xs = c.dg_leaves()
     leaves = [xs[i] for i in c.diff]
-    u = [c.like(c.arrays[i].shape) for i in c.diff]
+    u = c.directions()
     with fw.dual_level():
-        for i, t in zip(c.diff, u):
-            xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+        c.make_duals(xs, u)
         outs = _outs(c.dg_fn(*xs))
         vs = [c.like(o.shape) for o in outs]
         grads = dg.autograd.grad(outs, leaves, [dg.tensor(v) for v in vs], allow_unused=True)
@@ -209,10 +220,9 @@ def test_reverse_over_forward(row, k):
     c = Case(row, k)
     xs = c.dg_leaves()
     leaves = [xs[i] for i in c.diff]
-    u = [c.like(c.arrays[i].shape) for i in c.diff]
+    u = c.directions()
     with fw.dual_level():
-        for i, t in zip(c.diff, u):
-            xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+        c.make_duals(xs, u)
         outs = _outs(c.dg_fn(*xs))
         vs = [c.like(o.shape) for o in outs]
         tangents = [fw.unpack_dual(o).tangent for o in outs]
@@ -225,15 +235,12 @@ def test_reverse_over_forward(row, k):
 @pytest.mark.parametrize("row,k", DIFF2_CASES)
 def test_forward_over_forward(row, k):
     c = Case(row, k)
-    u1 = [c.like(c.arrays[i].shape) for i in c.diff]
-    u2 = [c.like(c.arrays[i].shape) for i in c.diff]
+    u1, u2 = c.directions(), c.directions()
     xs = c.dg_leaves()
     with fw.dual_level() as outer:
-        for i, t in zip(c.diff, u1):
-            xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+        c.make_duals(xs, u1)
         with fw.dual_level() as inner:
-            for i, t in zip(c.diff, u2):
-                xs[i] = fw.make_dual(xs[i], dg.tensor(t))
+            c.make_duals(xs, u2)
             outs = _outs(c.dg_fn(*xs))
             mixed, first = [], []
             for o in outs:
@@ -241,18 +248,11 @@ def test_forward_over_forward(row, k):
                 mixed.append(None if t2 is None else fw.unpack_dual(t2, level=outer).tangent)
                 first.append(fw.unpack_dual(o, level=outer).tangent)
 
-    txs = c.torch_leaves()
-
-    def f(*diff_xs):
-        full = list(txs)
-        for i, x in zip(c.diff, diff_xs):
-            full[i] = x
-        return c.torch_fn(*full)
+    f, primals = c.torch_closure()
 
     def jvp_u2(*p):
         return torch.func.jvp(f, p, tuple(torch.tensor(t) for t in u2))[1]
 
-    primals = tuple(txs[i].detach() for i in c.diff)
     ref = _outs(torch.func.jvp(jvp_u2, primals, tuple(torch.tensor(t) for t in u1))[1])
     for j, (m, r) in enumerate(zip(mixed, ref)):
         assert_close(m, r, row.atol, f"mixed partial d2f[u1, u2] of output {j}")
@@ -260,9 +260,11 @@ def test_forward_over_forward(row, k):
         assert_close(o, r, row.atol, f"outer-level tangent of output {j}")
 
 
-def _dg_closure(c):
+def _dg_closure(c, dtype=None):
     """The row as a function of its differentiable inputs only (constants closed over)."""
     xs = c.dg_leaves()
+    if dtype is not None:
+        xs = [x.to(dtype) if isinstance(x, dg.Tensor) and x.is_floating_point() else x for x in xs]
 
     def f(*diff_xs):
         full = list(xs)
@@ -271,7 +273,7 @@ def _dg_closure(c):
         out = c.dg_fn(*full)
         return tuple(out) if isinstance(out, (tuple, list)) else out
 
-    return f, tuple(xs[i] for i in c.diff)
+    return f, tuple(xs[i].detach().requires_grad_() for i in c.diff)
 
 
 GRADCHECK_CASES = [
@@ -298,15 +300,5 @@ def test_gradgradcheck(row, k):
 @pytest.mark.parametrize("row,k", DIFF_CASES)
 def test_adjoint_identity_float32(row, k):
     """<J u, v> == <u, J^T v> in float32: forward and reverse agree without finite differences."""
-    c = Case(row, k)
-    xs = [x.float() if isinstance(x, dg.Tensor) and x.is_floating_point() else x for x in c.dg_leaves()]
-
-    def f(*diff_xs):
-        full = list(xs)
-        for i, x in zip(c.diff, diff_xs):
-            full[i] = x
-        out = c.dg_fn(*full)
-        return tuple(out) if isinstance(out, (tuple, list)) else out
-
-    inputs = tuple(xs[i].detach().requires_grad_() for i in c.diff)
+    f, inputs = _dg_closure(Case(row, k), dtype=dg.float32)
     assert dg.autograd.check_adjoint(f, inputs)
