@@ -4,6 +4,8 @@ Reverse mode to any order, forward mode with nested dual levels, and both togeth
 This file only re-exports.
 """
 
+import warnings as _warnings
+
 from . import _tensor_methods
 from ._dtype import (  # noqa: F401
     dtype, float32, float64, int64, get_default_dtype, set_default_dtype, promote_types,
@@ -30,3 +32,14 @@ long = int64
 int = int64  # noqa: A001
 half = None
 _tensor_methods.attach()
+from ._ops.linalg_decomp import *  # noqa: F401,F403,E402
+from . import linalg  # noqa: F401,E402
+
+# NOTE: [numpy warnings] PyTorch computes log(0) = -inf and 1/0 = inf silently; NumPy warns.
+# Wrapping every kernel in np.errstate would cost more than the kernel itself on small
+# tensors, so the warnings NumPy raises from inside dualgrad's kernels are filtered instead
+# (only those: the filter matches warnings attributed to dualgrad._ops modules).
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"dualgrad\._ops\.")
+from ._ops.sorting import *  # noqa: F401,F403,E402
+from ._ops.special import *  # noqa: F401,F403,E402
+from . import special  # noqa: F401,E402

@@ -39,9 +39,9 @@ def _infer(data):
     """NumPy array from Python data, with PyTorch's inference (floats -> default dtype)."""
     if isinstance(data, Tensor):
         return data._data
-    if isinstance(data, np.ndarray):
-        _dtype.from_numpy_dtype(data.dtype)  # refuses complex/object with a clear error
-        return data
+    if isinstance(data, (np.ndarray, np.generic)):
+        # refuses complex/object with a clear error; widens int32, uint8, float16 to our dtypes
+        return np.asarray(data, dtype=_dtype.from_numpy_dtype(data.dtype).np)
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = _nested_to_list(data)
     arr = np.array(data)
@@ -82,10 +82,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
         # build in the requested dtype directly: 0.7 must not pass through float32 first
         return _finish(np.array(_infer_with(data, _dtype.to_dtype(dtype).np)), None, requires_grad)
-    arr = np.array(_infer(data), copy=True)
-    if isinstance(data, np.ndarray) and arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
-        arr = arr.astype(np.float32)
-    return _finish(arr, dtype, requires_grad)
+    return _finish(np.array(_infer(data), copy=True), dtype, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -160,6 +157,8 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -
 
 
 def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high  # randint(high, size), as torch allows
     if high is None:
         low, high = 0, low
     if size is None:

@@ -249,19 +249,18 @@ class Tensor:
 
     # ------------------------------------------------------------ repr
     def __repr__(self) -> str:
+        data = self._data
         body = np.array2string(
-            self._data, separator=", ", precision=4, prefix="tensor(", floatmode="maxprec_equal"
-        ) if self._data.size else "[]"
-        if self._data.dtype.kind == "f" and self._data.size and np.all(np.isfinite(self._data)):
-            if np.all(self._data == np.round(self._data)):
-                body = body.replace(".0,", ".,").replace(".0]", ".]")
-                if self._data.ndim == 0 and body.endswith(".0"):
-                    body = body[:-1]
+            data, separator=", ", prefix="tensor(", max_line_width=80, threshold=1000,
+            edgeitems=3, formatter={"all": _element_formatter(data)},
+        ) if data.size else "[]"
         extras = []
-        if self._data.size == 0 and self._data.shape != (0,):
-            extras.append(f"size={tuple(self._data.shape)}")
+        if data.size == 0 and data.ndim != 1:
+            extras.append(f"size={tuple(data.shape)}")
         default = _dtype.get_default_dtype().np
-        if self._data.dtype not in (default, np.int64, np.bool_):
+        # an empty tensor has no elements to show that it is int64 or bool, so it says so
+        shown = (default,) if data.size == 0 else (default, np.int64, np.bool_)
+        if data.dtype not in shown:
             extras.append(f"dtype={self.dtype}")
         if self._fw:
             extras.append(f"tangent_levels={sorted(self._fw)}")
@@ -296,6 +295,40 @@ class Tensor:
             t.grad = self.grad.__deepcopy__(memo)
         memo[id(self)] = t
         return t
+
+
+def _element_formatter(data: np.ndarray):
+    """How torch prints each element (torch/_tensor_str.py, _Formatter), right-aligned.
+
+    Floats: ``1.`` when every value is integral, else 4 decimals, and scientific notation
+    (``1.0000e-05``) when the nonzero finite magnitudes span more than 1000x, exceed 1e8 or
+    (non-integral) go below 1e-4. Other dtypes print as Python prints them.
+    """
+    if data.dtype.kind != "f":
+        width = max((len(str(v)) for v in data.reshape(-1).tolist()), default=1)
+        return lambda v: str(v).rjust(width)
+    vals = data[np.isfinite(data) & (data != 0)].astype(np.float64)
+    if not vals.size:
+        return lambda v: f"{v:.0f}" + ("" if np.isnan(v) or np.isinf(v) else ".")
+    mags = np.abs(vals)
+    lo, hi = mags.min(), mags.max()
+    int_mode = bool(np.all(vals == np.ceil(vals)))
+    if hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
+        fmt = "{:.4e}"
+    elif int_mode:
+        fmt = "{:.0f}."
+    else:
+        fmt = "{:.4f}"
+    width = max(len(fmt.format(v)) for v in vals.tolist())
+
+    def format_one(v):
+        v = float(v)
+        s = fmt.format(v)
+        if fmt == "{:.0f}." and not np.isfinite(v):
+            s = s[:-1]
+        return s.rjust(width)
+
+    return format_one
 
 
 def _rebuild(data, requires_grad):

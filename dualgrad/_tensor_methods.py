@@ -174,10 +174,11 @@ _OPERATORS = {
     "__pow__": E.pow, "__rpow__": _swap(E.pow),
     "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
     "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
-    "__and__": lambda a, b: E.logical_and(a, b) if a.dtype is _dtype.bool_ else E.bitwise_and(a, b),
-    "__or__": lambda a, b: E.logical_or(a, b) if a.dtype is _dtype.bool_ else E.bitwise_or(a, b),
-    "__xor__": lambda a, b: E.logical_xor(a, b) if a.dtype is _dtype.bool_ else E.bitwise_xor(a, b),
-    "__invert__": lambda a: E.logical_not(a) if a.dtype is _dtype.bool_ else E.bitwise_not(a),
+    # NumPy's bitwise ufuncs on bool arrays are the logical ops, and promote bool & int as torch does
+    "__and__": E.bitwise_and, "__rand__": _swap(E.bitwise_and),
+    "__or__": E.bitwise_or, "__ror__": _swap(E.bitwise_or),
+    "__xor__": E.bitwise_xor, "__rxor__": _swap(E.bitwise_xor),
+    "__invert__": E.bitwise_not,
     "__getitem__": I.getitem, "__setitem__": _setitem,
     "__matmul__": L.matmul, "__rmatmul__": _swap(L.matmul),
 }
@@ -205,10 +206,35 @@ _METHOD_NAMES = (
     "matmul mm bmm mv dot vdot inner outer ger cross "
     "softmax log_softmax logsumexp var std norm"
 ).split()
+# linear algebra (issue 3)
+from ._ops import linalg_decomp as LD  # noqa: E402
+
+_METHOD_SOURCES += (LD,)
+_METHOD_NAMES += (
+    "inverse det logdet slogdet pinverse matrix_exp matrix_power kron addmm baddbmm "
+    "cholesky_solve svd qr"
+).split()
 _INPLACE_NAMES = (
     "add sub mul div neg pow reciprocal exp exp2 log log2 log10 log1p expm1 sqrt rsqrt square abs "
     "sign sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh sigmoid relu clamp "
     "clip clamp_min clamp_max floor ceil round trunc true_divide multiply subtract"
+).split()
+# sorting and special functions (issue 3); __mod__, __rmod__ and __imod__ are functions of
+# dualgrad._ops.special, found here by name
+from ._ops import sorting as SO  # noqa: E402
+from ._ops import special as SP  # noqa: E402
+
+_METHOD_SOURCES += (SO, SP)
+_METHOD_NAMES += (
+    "sort argsort msort topk kthvalue median quantile nanquantile mode cummax cummin cumprod "
+    "logcumsumexp unique "
+    "erf erfc erfinv lgamma digamma polygamma xlogy logaddexp logaddexp2 hypot sinc logit i0 "
+    "fmod remainder copysign frac lerp addcmul addcdiv nan_to_num isclose allclose mvlgamma "
+    "__mod__ __rmod__ __imod__"
+).split()
+_INPLACE_NAMES += (
+    "cumprod erf erfc erfinv lgamma digamma polygamma xlogy hypot sinc logit i0 fmod remainder "
+    "copysign frac lerp addcmul addcdiv nan_to_num mvlgamma"
 ).split()
 
 

@@ -6,3 +6,5 @@ and operators are attached in ``_tensor_methods``.
 
 from . import composite, elementwise, indexing, linalg, reduction, shape  # noqa: F401
 from .registry import REGISTRY  # noqa: F401
+from . import linalg_decomp  # noqa: F401,E402
+from . import sorting, special  # noqa: F401,E402

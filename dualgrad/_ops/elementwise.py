@@ -27,7 +27,31 @@ def _recip(y):
 
 # ------------------------------------------------------------------ arithmetic
 ADD = elementwise("add", promote_binary(np.add), (1, 1))
-SUB = elementwise("sub", promote_binary(np.subtract), (1, -1))
+def _no_bool(fn, message, *, both=False):
+    """A kernel that refuses bool operands as torch does: either one for subtraction, two
+    for pow."""
+
+    def kernel(a, b):
+        if (_is_bool(a) and _is_bool(b)) if both else (_is_bool(a) or _is_bool(b)):
+            raise RuntimeError(message)
+        return fn(a, b)
+
+    return kernel
+
+
+def _is_bool(a):
+    return isinstance(a, bool) or (type(a) is np.ndarray and a.dtype == np.bool_)
+
+
+SUB = elementwise(
+    "sub",
+    _no_bool(
+        promote_binary(np.subtract),
+        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+        "to invert a mask, use the `~` or `logical_not()` operator instead.",
+    ),
+    (1, -1),
+)
 MUL = elementwise(
     "mul", promote_binary(np.multiply), (lambda x, y, out: y, lambda x, y, out: x), reads=((1,), (0,))
 )
@@ -58,7 +82,8 @@ def _pow_base_partial(x, y, out):
 
 POW = elementwise(
     "pow",
-    promote_binary(np.power),
+    _no_bool(promote_binary(np.power), "pow: not implemented for two bool tensors; convert one, "
+             "e.g. x.long()", both=True),
     (_pow_base_partial, _pow_exponent_partial),
     node_name="PowBackward1",
     uses_out=True,
@@ -289,6 +314,8 @@ def pow(x, exponent):
     if isinstance(x, Tensor):
         return apply(POW_SCALAR, x, exponent=_operand(exponent, "pow"))
     _tensor_arg(exponent, "pow")
+    if isinstance(x, bool) and exponent.dtype.name == "bool":
+        raise RuntimeError("pow: not implemented for two bool operands; convert one, e.g. x.long()")
     return apply(RPOW, exponent, base=_operand(x, "pow"))
 
 

@@ -47,7 +47,10 @@ MATMUL = multilinear(
 
 def _check_tensor(x, fn, arg):
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
+        raise TypeError(
+            f"{fn}(): argument '{arg}' must be Tensor, not {type(x).__name__}; "
+            "wrap arrays and lists with dualgrad.tensor(...)"
+        )
 
 
 def _check_same_dtype(a, b, fn):

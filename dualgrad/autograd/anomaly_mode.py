@@ -2,15 +2,23 @@
 
 >>> import warnings
 >>> import dualgrad as dg
+>>> class Boom(dg.autograd.Function):
+...     @staticmethod
+...     def forward(ctx, x):
+...         return x * 2
+...     @staticmethod
+...     def backward(ctx, g):
+...         raise ValueError("boom")
 >>> with warnings.catch_warnings():
-...     warnings.simplefilter("ignore")
-...     with dg.autograd.detect_anomaly():
-...         y = dg.tensor(-1.0, requires_grad=True).sqrt()
-...         try:
-...             y.backward()
-...         except RuntimeError as e:
-...             "returned nan values" in str(e)
-True
+...     warnings.simplefilter("ignore")  # it warns that it is on, as torch does
+...     anomaly = dg.autograd.detect_anomaly()
+>>> with anomaly:
+...     y = Boom.apply(dg.ones(2, requires_grad=True)).sum()
+...     try:
+...         y.backward()
+...     except ValueError as e:
+...         print(e.__notes__[0].splitlines()[0])
+Error detected in BoomBackward; the forward call that created this node:
 
 # NOTE: [anomaly mode]
 Inside ``detect_anomaly`` (or after ``set_detect_anomaly(True)``), a node made by an op records

@@ -1,0 +1,855 @@
+"""Linear algebra beyond products: solvers, decompositions, norms and matrix functions.
+
+Primitives (hand-written vjp and jvp, each written only in dualgrad ops and so
+differentiable to any order in both modes; the formulas follow PyTorch's FunctionsManual.cpp):
+``linalg_solve``, ``solve_triangular``, ``slogdet``, ``cholesky``, ``qr``, ``eigh``, ``svd``
+and ``matrix_exp``. Everything else is a composite of those and of the products in linalg.py:
+inv (solve with I), det and logdet (slogdet), eigvalsh and svdvals (the decompositions), pinv,
+lstsq, cholesky_solve, the norms, matrix_power, kron, tensordot, addmm, baddbmm.
+
+Every primitive works on stacks of matrices (leading batch dims); the public functions
+broadcast the batch dims of their operands first, so the primitives see equal batch dims and
+the broadcast is undone by ``expand``'s own adjoint.
+
+# NOTE: [gauge]
+Eigenvectors and singular vectors are defined up to sign (and, for repeated values, up to a
+rotation). As in PyTorch, the rules of eigh and svd assume a loss that does not depend on that
+choice (eigenvalues, V diag(f(L)) V^T, U U^T, ...), and distinct eigenvalues / singular values:
+for repeated ones the rules divide by zero and give inf or nan, as torch's do.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from .._dispatch import apply
+from .._factories import eye as _eye
+from .._factories import zeros as _zeros
+from .._grad_mode import no_grad
+from .._tensor import Tensor
+from .composite import norm as _vector_norm_impl
+from .elementwise import abs as _abs
+from .elementwise import exp, log, where
+from .linalg import einsum, matmul
+from .reduction import amax, amin, normalize_dims
+from .reduction import sum as _sum
+from .registry import custom
+from .shape import cat, diag_embed, movedim
+
+__all__ = [
+    "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_exp", "matrix_power", "kron",
+    "tensordot", "addmm", "baddbmm", "cholesky_solve", "svd", "qr",
+]
+
+SlogdetResult = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+QRResult = namedtuple("linalg_qr", ["Q", "R"])
+SVDResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
+TorchSVDResult = namedtuple("svd", ["U", "S", "V"])
+LstsqResult = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+# ------------------------------------------------------------------ helpers (dualgrad ops)
+def _eye_like(x, n=None):
+    return _eye(x.shape[-1] if n is None else n, dtype=x.dtype)
+
+
+def _sym(x):
+    return x + x.mT
+
+
+def _skew(x):
+    return x - x.mT
+
+
+def _diag(x):
+    return x.diagonal(0, -2, -1)
+
+
+def _offdiag_ratio(num, den):
+    """``num / den`` off the diagonal and 0 on it (``den``'s diagonal may be 0)."""
+    eye = _eye_like(den)
+    return num / (den + eye) * (1.0 - eye)
+
+
+def _check_float(x, fn, arg="A"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
+    if not x.is_floating_point():
+        raise RuntimeError(
+            f"{fn}: expected a floating point tensor for '{arg}', got {x.dtype}; use {arg}.double()"
+        )
+
+
+def _check_square(x, fn, arg="A"):
+    _check_float(x, fn, arg)
+    if x.ndim < 2:
+        raise RuntimeError(
+            f"{fn}: The input tensor {arg} must have at least 2 dimensions (got {x.ndim})."
+        )
+    if x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(
+            f"{fn}: {arg} must be batches of square matrices, but they are "
+            f"{x.shape[-2]} by {x.shape[-1]} matrices"
+        )
+
+
+def _check_matrix(x, fn, arg="A"):
+    _check_float(x, fn, arg)
+    if x.ndim < 2:
+        raise RuntimeError(
+            f"{fn}: The input tensor {arg} must have at least 2 dimensions (got {x.ndim})."
+        )
+
+
+def _broadcast_batch(a, b, fn):
+    """``a`` and ``b`` expanded to their common batch dims (all but the last two)."""
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"{fn}: expected both inputs to have the same dtype, got {a.dtype} and {b.dtype}; "
+            "convert one, e.g. B.to(A.dtype)"
+        )
+    try:
+        batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
+    except ValueError:
+        raise RuntimeError(
+            f"{fn}: the batch dims of shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
+        ) from None
+    sa, sb = batch + tuple(a.shape[-2:]), batch + tuple(b.shape[-2:])
+    return (a if tuple(a.shape) == sa else a.expand(sa)), (b if tuple(b.shape) == sb else b.expand(sb))
+
+
+def _as_dtype(raw, like):
+    return np.asarray(raw, dtype=like.dtype)
+
+
+# ------------------------------------------------------------------ solve
+# X = A^{-1} B.  jvp: A^{-1}(B_t - A_t X).  vjp: g_B = A^{-T} g, g_A = -g_B X^T.
+def _solve_kernel(a, b):
+    return _as_dtype(np.linalg.solve(a, b), a)
+
+
+def _solve_vjp(g, a, b, *, out, needs):
+    g_b = apply(SOLVE, a.mT, g)
+    return (-matmul(g_b, out.mT) if needs[0] else None), (g_b if needs[1] else None)
+
+
+def _solve_jvp(tangents, a, b, *, out):
+    a_t, b_t = tangents
+    rhs = b_t
+    if a_t is not None:
+        rhs = -matmul(a_t, out) if rhs is None else rhs - matmul(a_t, out)
+    return apply(SOLVE, a, rhs)
+
+
+SOLVE = custom("linalg_solve", _solve_kernel, _solve_vjp, _solve_jvp, uses_out=True,
+               node_name="LinalgSolveExBackward0")
+
+
+def solve(A, B, *, left=True):
+    """The solution ``X`` of ``A X = B`` (``X A = B`` with ``left=False``); ``B`` may be a
+    (batch of) vector(s). Batch dims broadcast.
+
+    >>> import dualgrad as dg
+    >>> dg.linalg.solve(dg.eye(2, dtype=dg.float64) * 2, dg.ones(2, dtype=dg.float64)).tolist()
+    [0.5, 0.5]
+    """
+    _check_square(A, "linalg.solve")
+    _check_float(B, "linalg.solve", "B")
+    if not left:
+        return solve(A.mT, B.mT).mT
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    if vector:
+        B = B.unsqueeze(-1)
+    if B.shape[-2] != A.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})"
+        )
+    A, B = _broadcast_batch(A, B, "linalg.solve")
+    X = apply(SOLVE, A, B)
+    return X.squeeze(-1) if vector else X
+
+
+def inv(A):
+    """The inverse of a (batch of) square matrices: ``solve(A, I)``."""
+    _check_square(A, "linalg.inv")
+    eye = _eye_like(A)
+    return solve(A, eye.expand(tuple(A.shape)) if A.ndim > 2 else eye)
+
+
+inverse = inv
+
+
+# ------------------------------------------------------------------ solve_triangular
+def _masked_triangle(x, upper, unitriangular, xp=np):
+    out = xp.triu(x) if upper else xp.tril(x)
+    if unitriangular:
+        out = out.copy()
+        n = out.shape[-1]
+        out[..., range(n), range(n)] = 1
+    return out
+
+
+def _solve_triangular_kernel(a, b, *, upper, left, unitriangular):
+    t = _masked_triangle(a, upper, unitriangular)
+    if left:
+        x = np.linalg.solve(t, b)
+    else:
+        x = np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
+    return _as_dtype(x, a)
+
+
+def _project_triangle(x, upper, unitriangular):
+    k = 1 if unitriangular else 0
+    return x.triu(k) if upper else x.tril(-k)
+
+
+def _solve_triangular_vjp(g, a, b, *, out, needs, upper, left, unitriangular):
+    g_b = apply(SOLVE_TRIANGULAR, a.mT, g, upper=not upper, left=left, unitriangular=unitriangular)
+    g_a = None
+    if needs[0]:
+        g_a = -(matmul(g_b, out.mT) if left else matmul(out.mT, g_b))
+        g_a = _project_triangle(g_a, upper, unitriangular)
+    return g_a, (g_b if needs[1] else None)
+
+
+def _solve_triangular_jvp(tangents, a, b, *, out, upper, left, unitriangular):
+    a_t, b_t = tangents
+    rhs = b_t
+    if a_t is not None:
+        a_t = _project_triangle(a_t, upper, unitriangular)
+        term = matmul(a_t, out) if left else matmul(out, a_t)
+        rhs = -term if rhs is None else rhs - term
+    return apply(SOLVE_TRIANGULAR, a, rhs, upper=upper, left=left, unitriangular=unitriangular)
+
+
+SOLVE_TRIANGULAR = custom(
+    "solve_triangular", _solve_triangular_kernel, _solve_triangular_vjp, _solve_triangular_jvp,
+    uses_out=True, node_name="LinalgSolveTriangularBackward0",
+)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """The solution of ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``: only
+    its upper (``upper=True``) or lower triangle is read, and with ``unitriangular`` its
+    diagonal is taken to be ones. Batch dims broadcast."""
+    _check_square(A, "linalg.solve_triangular")
+    _check_matrix(B, "linalg.solve_triangular", "B")
+    k = B.shape[-2] if left else B.shape[-1]
+    if k != A.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})"
+        )
+    A, B = _broadcast_batch(A, B, "linalg.solve_triangular")
+    return apply(SOLVE_TRIANGULAR, A, B, upper=bool(upper), left=bool(left),
+                 unitriangular=bool(unitriangular))
+
+
+def cholesky_solve(B, L, upper=False):
+    """The solution of ``A X = B`` with ``A = L L^T`` (``U^T U`` with ``upper``), given the
+    Cholesky factor; only its triangle is read."""
+    _check_matrix(B, "cholesky_solve", "input")
+    _check_square(L, "cholesky_solve", "input2")
+    if upper:
+        Y = solve_triangular(L.mT, B, upper=False)
+        return solve_triangular(L, Y, upper=True)
+    Y = solve_triangular(L, B, upper=False)
+    return solve_triangular(L.mT, Y, upper=True)
+
+
+# ------------------------------------------------------------------ slogdet, det, logdet
+# d logabsdet = tr(A^{-1} dA); its adjoint is g A^{-T}. The sign is piecewise constant: its
+# tangent is zero and any cotangent it receives is dropped (it still requires grad, as in torch).
+def _slogdet_kernel(a):
+    sign, logabsdet = np.linalg.slogdet(a)
+    return _as_dtype(sign, a), _as_dtype(logabsdet, a)
+
+
+def _slogdet_vjp(g, a, *, out, needs):
+    g_lad = g[1]
+    if g_lad is None:
+        return (None,)
+    return (inv(a.mT) * g_lad.unsqueeze(-1).unsqueeze(-1),)
+
+
+def _slogdet_jvp(tangents, a, *, out):
+    return None, _diag(solve(a, tangents[0])).sum(-1)
+
+
+SLOGDET = custom("slogdet", _slogdet_kernel, _slogdet_vjp, _slogdet_jvp, multi_output=True,
+                 uses_out=True, node_name="LinalgSlogdetBackward0")
+
+
+def slogdet(A):
+    """``(sign, logabsdet)`` of the determinant; ``logabsdet`` is differentiable (on
+    non-singular matrices), ``sign`` is piecewise constant."""
+    _check_square(A, "linalg.slogdet")
+    return SlogdetResult(*apply(SLOGDET, A))
+
+
+def det(A):
+    """The determinant, ``sign * exp(logabsdet)``. Its derivative ``det(A) A^{-T}`` needs a
+    non-singular ``A`` (torch's adjugate formula for singular inputs is not reproduced)."""
+    _check_square(A, "linalg.det")
+    sign, logabsdet = apply(SLOGDET, A)
+    return sign * exp(logabsdet)
+
+
+def logdet(A):
+    """``log(det(A))``: nan for a negative determinant, -inf for a singular matrix."""
+    _check_square(A, "logdet")
+    sign, logabsdet = apply(SLOGDET, A)
+    return logabsdet + log(sign.detach())
+
+
+# ------------------------------------------------------------------ cholesky
+# jvp: dL = L Phi(L^{-1} dA L^{-T}), Phi = lower triangle with half the diagonal.
+# vjp: the symmetric part of L^{-T} Phi(L^T gL) L^{-1} (torch's cholesky_backward).
+def _phi(x):
+    return x.tril() - 0.5 * diag_embed(_diag(x))
+
+
+def _cholesky_kernel(a):
+    try:
+        return np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        raise RuntimeError(
+            "linalg.cholesky: The factorization could not be completed because the input is "
+            "not positive-definite."
+        ) from None
+
+
+def _cholesky_vjp(g, a, *, out, needs):
+    L = out
+    p = _phi(matmul(L.mT, g))
+    s = 0.5 * (p + p.mT)
+    s = apply(SOLVE_TRIANGULAR, L.mT, s, upper=True, left=True, unitriangular=False)
+    return (apply(SOLVE_TRIANGULAR, L, s, upper=False, left=False, unitriangular=False),)
+
+
+def _cholesky_jvp(tangents, a, *, out):
+    L = out
+    x = apply(SOLVE_TRIANGULAR, L, tangents[0], upper=False, left=True, unitriangular=False)
+    x = apply(SOLVE_TRIANGULAR, L.mT, x, upper=True, left=False, unitriangular=False)
+    return matmul(L, _phi(x))
+
+
+CHOLESKY = custom("cholesky", _cholesky_kernel, _cholesky_vjp, _cholesky_jvp, uses_out=True,
+                  node_name="LinalgCholeskyExBackward0")
+
+
+def cholesky(A, *, upper=False):
+    """The Cholesky factor ``L`` (lower) of a symmetric positive-definite ``A = L L^T``; with
+    ``upper``, ``U = L^T``. Only the lower triangle of ``A`` is read."""
+    _check_square(A, "linalg.cholesky")
+    L = apply(CHOLESKY, A)
+    return L.mT if upper else L
+
+
+# ------------------------------------------------------------------ qr (reduced)
+def _qr_kernel(a):
+    q, r = np.linalg.qr(a, mode="reduced")
+    return _as_dtype(q, a), _as_dtype(r, a)
+
+
+def _qr_vjp(g, a, *, out, needs):
+    g_q, g_r = g
+    Q, R = out
+    m, n = Q.shape[-2], R.shape[-1]
+    if g_q is None and g_r is None:
+        return (None,)
+    if g_q is None:
+        gA = matmul(g_r, R.mT)
+    elif g_r is None:
+        gA = -matmul(Q.mT, g_q)
+    else:
+        gA = matmul(g_r, R.mT) - matmul(Q.mT, g_q)
+    if m >= n:
+        t = gA.triu()
+        gA = matmul(Q, t + t.mT - diag_embed(_diag(t)))
+        if g_q is not None:
+            gA = gA + g_q
+        return (apply(SOLVE_TRIANGULAR, R.mT, gA, upper=False, left=False, unitriangular=False),)
+    gA = matmul(Q, _skew(-gA).tril())
+    gA = apply(SOLVE_TRIANGULAR, R[..., :m].mT, gA, upper=False, left=False, unitriangular=False)
+    gA = cat([gA, _zeros(tuple(R.shape[:-1]) + (n - m,), dtype=R.dtype)], -1)
+    if g_r is not None:
+        gA = gA + matmul(Q, g_r)
+    return (gA,)
+
+
+def _qr_jvp(tangents, a, *, out):
+    dA = tangents[0]
+    Q, R = out
+    m, n = dA.shape[-2], dA.shape[-1]
+    if m >= n:
+        dARinv = apply(SOLVE_TRIANGULAR, R, dA, upper=True, left=False, unitriangular=False)
+        x = _sym(matmul(Q.mT, dARinv))
+        dR = x.triu() - 0.5 * diag_embed(_diag(x))
+        dQ = dARinv - matmul(Q, dR)
+        return dQ, matmul(dR, R)
+    QtdA = matmul(Q.mT, dA)
+    x = apply(SOLVE_TRIANGULAR, R[..., :m], QtdA[..., :m], upper=True, left=False,
+              unitriangular=False)
+    x = x.tril(-1)
+    dQ = x - x.mT
+    dR = QtdA - matmul(dQ, R)
+    return matmul(Q, dQ), dR
+
+
+QR = custom("qr", _qr_kernel, _qr_vjp, _qr_jvp, multi_output=True, uses_out=True,
+            node_name="LinalgQrBackward0")
+
+
+def linalg_qr(A, mode="reduced"):
+    """``Q, R`` with ``A = Q R``, ``Q`` with orthonormal columns, ``R`` upper triangular.
+    ``mode='reduced'``; ``'complete'`` is the same when ``A`` has no more rows than columns."""
+    _check_matrix(A, "linalg.qr")
+    m, n = A.shape[-2], A.shape[-1]
+    if mode == "complete" and m > n:
+        raise NotImplementedError(
+            "linalg.qr: mode='complete' with more rows than columns is not supported (and not "
+            "differentiable); use mode='reduced'"
+        )
+    if mode not in ("reduced", "complete"):
+        raise NotImplementedError(f"linalg.qr: mode={mode!r} is not supported; use mode='reduced'")
+    return QRResult(*apply(QR, A))
+
+
+def qr(A, some=True):
+    """torch.qr: the reduced QR decomposition (``some=False`` is not supported)."""
+    if not some:
+        return linalg_qr(A, "complete")
+    return linalg_qr(A)
+
+
+# ------------------------------------------------------------------ eigh
+# jvp: dP = V^T dA V; dL = diag(dP); dV = V (dP / E) off the diagonal, E_ij = L_j - L_i.
+# vjp: gA = V (skew(V^T gV) / 2E + diag(gL)) V^T. NOTE: [gauge]
+def _eigh_kernel(a, *, UPLO):
+    w, v = np.linalg.eigh(a, UPLO=UPLO)
+    return _as_dtype(w, a), _as_dtype(v, a)
+
+
+def _eigh_gaps(L):
+    return L.unsqueeze(-2) - L.unsqueeze(-1)
+
+
+def _eigh_vjp(g, a, *, out, needs, UPLO):
+    g_l, g_v = g
+    L, V = out
+    if g_v is None:
+        if g_l is None:
+            return (None,)
+        return (matmul(V * g_l.unsqueeze(-2), V.mT),)
+    inner = _offdiag_ratio(0.5 * _skew(matmul(V.mT, g_v)), _eigh_gaps(L))
+    if g_l is not None:
+        inner = inner + diag_embed(g_l)
+    return (matmul(V, matmul(inner, V.mT)),)
+
+
+def _eigh_jvp(tangents, a, *, out, UPLO):
+    L, V = out
+    dP = matmul(matmul(V.mT, tangents[0]), V)
+    dV = matmul(V, _offdiag_ratio(dP, _eigh_gaps(L)))
+    return _diag(dP), dV
+
+
+EIGH = custom("eigh", _eigh_kernel, _eigh_vjp, _eigh_jvp, multi_output=True, uses_out=True,
+              node_name="LinalgEighBackward0")
+
+
+def eigh(A, UPLO="L"):
+    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix; only the
+    ``UPLO`` triangle is read. Differentiate only gauge-invariant functions of the
+    eigenvectors (NOTE: [gauge])."""
+    _check_square(A, "linalg.eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return EighResult(*apply(EIGH, A, UPLO=UPLO))
+
+
+def eigvalsh(A, UPLO="L"):
+    """The eigenvalues of a symmetric matrix, ascending."""
+    return eigh(A, UPLO)[0]
+
+
+# ------------------------------------------------------------------ svd (reduced)
+def _svd_kernel(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return _as_dtype(u, a), _as_dtype(s, a), _as_dtype(vh, a)
+
+
+def _svd_gaps(S):
+    s2 = S * S
+    return s2.unsqueeze(-2) - s2.unsqueeze(-1)  # E_jk = S_k^2 - S_j^2
+
+
+def _svd_vjp(g, a, *, out, needs):
+    g_u, g_s, g_vh = g
+    U, S, Vh = out
+    m, n = U.shape[-2], Vh.shape[-1]
+    if g_u is None and g_vh is None:
+        if g_s is None:
+            return (None,)
+        return (matmul(U * g_s.unsqueeze(-2), Vh),)
+    E = _svd_gaps(S)
+    inner = None
+    if g_u is not None:
+        inner = _offdiag_ratio(_skew(matmul(U.mT, g_u)), E) * S.unsqueeze(-2)
+    if g_vh is not None:
+        term = S.unsqueeze(-1) * _offdiag_ratio(_skew(matmul(Vh, g_vh.mT)), E)
+        inner = term if inner is None else inner + term
+    if g_s is not None:
+        inner = inner + diag_embed(g_s)
+    if m > n and g_u is not None:
+        gA = matmul(U, inner)
+        gUSinv = g_u / S.unsqueeze(-2)
+        gA = gA + gUSinv - matmul(U, matmul(U.mT, gUSinv))
+        return (matmul(gA, Vh),)
+    if m < n and g_vh is not None:
+        gA = matmul(inner, Vh)
+        SinvgVh = g_vh / S.unsqueeze(-1)
+        gA = gA + SinvgVh - matmul(matmul(SinvgVh, Vh.mT), Vh)
+        return (matmul(U, gA),)
+    return (matmul(U, matmul(inner, Vh)),)
+
+
+def _svd_jvp(tangents, a, *, out):
+    dA = tangents[0]
+    U, S, Vh = out
+    m, n = dA.shape[-2], dA.shape[-1]
+    V = Vh.mT
+    dP = matmul(matmul(U.mT, dA), V)
+    dS = _diag(dP)
+    dX = dP - diag_embed(dS)
+    E = _svd_gaps(S)
+    dU = matmul(U, _offdiag_ratio(_sym(dX * S.unsqueeze(-2)), E))
+    if m > n:
+        dAVSinv = matmul(dA, V / S.unsqueeze(-2))
+        dU = dU + dAVSinv - matmul(U, matmul(U.mT, dAVSinv))
+    dVh = matmul(_offdiag_ratio(_sym(dX * (-S).unsqueeze(-1)), E), Vh)
+    if m < n:
+        UtdASinv = matmul(U.mT / S.unsqueeze(-1), dA)
+        dVh = dVh + UtdASinv - matmul(matmul(UtdASinv, V), Vh)
+    return dU, dS, dVh
+
+
+SVD = custom("svd", _svd_kernel, _svd_vjp, _svd_jvp, multi_output=True, uses_out=True,
+             node_name="LinalgSvdBackward0")
+
+
+def linalg_svd(A, full_matrices=True):
+    """``U, S, Vh`` with ``A = U diag(S) Vh``, ``S`` descending. Only the reduced form
+    (``full_matrices=False``) is supported. Differentiate only gauge-invariant functions of
+    ``U`` and ``Vh`` (NOTE: [gauge])."""
+    _check_matrix(A, "linalg.svd")
+    if full_matrices and A.shape[-1] != A.shape[-2]:
+        raise NotImplementedError(
+            "linalg.svd: full_matrices=True is not supported for non-square matrices; pass "
+            "full_matrices=False"
+        )
+    return SVDResult(*apply(SVD, A))
+
+
+def svdvals(A):
+    """The singular values, descending."""
+    _check_matrix(A, "linalg.svdvals")
+    return apply(SVD, A)[1]
+
+
+def svd(A, some=True, compute_uv=True):
+    """torch.svd: ``U, S, V`` (not ``Vh``) of the reduced SVD."""
+    if not some and A.shape[-1] != A.shape[-2]:
+        raise NotImplementedError("svd: some=False is not supported for non-square matrices")
+    U, S, Vh = linalg_svd(A, full_matrices=False)
+    if not compute_uv:
+        return TorchSVDResult(_zeros(tuple(U.shape), dtype=A.dtype), S, _zeros(tuple(Vh.shape), dtype=A.dtype))
+    return TorchSVDResult(U, S, Vh.mT)
+
+
+# ------------------------------------------------------------------ pinv, lstsq
+def _rank_tolerance(S, atol, rtol, m, n, dtype):
+    if rtol is None:
+        eps = float(np.finfo(dtype.np).eps)
+        rtol = eps * max(m, n) if atol is None or atol == 0 else 0.0
+    smax = S.amax(-1, keepdim=True) if S.shape[-1] else S.sum(-1, keepdim=True)
+    tol = smax * rtol
+    if atol is not None:
+        tol = where(tol > atol, tol, atol)
+    return tol
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """The Moore-Penrose pseudo-inverse. A full-rank input takes the normal equations
+    (``solve(A^T A, A^T)`` or its transpose), smooth to every order; a rank-deficient one the
+    SVD with singular values below ``max(atol, rtol * max(S))`` dropped."""
+    _check_matrix(A, "linalg.pinv")
+    m, n = A.shape[-2], A.shape[-1]
+    with no_grad():
+        S = svdvals(A.detach())
+        tol = _rank_tolerance(S, atol, rtol, m, n, A.dtype)
+        full_rank = int(_sum((S <= tol).long()).item()) == 0
+    if full_rank and m * n:
+        if m >= n:
+            return solve(matmul(A.mT, A), A.mT)
+        return solve(matmul(A, A.mT), A).mT
+    U, S, Vh = apply(SVD, A)
+    with no_grad():
+        keep = S > _rank_tolerance(S.detach(), atol, rtol, m, n, A.dtype)
+    s_inv = where(keep, 1.0 / where(keep, S, 1.0), 0.0)
+    return matmul(Vh.mT * s_inv.unsqueeze(-2), U.mT)
+
+
+def pinverse(A, rcond=1e-15):
+    """torch.pinverse: ``pinv`` with ``rtol=rcond``."""
+    return pinv(A, rtol=rcond)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of ``A X = B`` (``pinv(A) @ B``), as torch's default CPU
+    driver 'gelsy' returns it: ``residuals`` and ``singular_values`` are empty, ``rank`` is
+    the numerical rank."""
+    _check_matrix(A, "linalg.lstsq")
+    _check_float(B, "linalg.lstsq", "B")
+    vector = B.ndim == A.ndim - 1
+    Bm = B.unsqueeze(-1) if vector else B
+    A2, Bm = _broadcast_batch(A, Bm, "linalg.lstsq")
+    X = matmul(pinv(A2, rtol=rcond), Bm)
+    if vector:
+        X = X.squeeze(-1)
+    with no_grad():
+        S = svdvals(A.detach())
+        tol = _rank_tolerance(S, None, rcond, A.shape[-2], A.shape[-1], A.dtype)
+        rank = _sum((S > tol).long(), -1)
+    empty = _zeros((0,), dtype=A.dtype)
+    return LstsqResult(X, empty, rank, empty)
+
+
+# ------------------------------------------------------------------ norms
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The ``ord``-norm of ``x`` over ``dim`` (all dims by default), seen as a vector."""
+    _check_float(x, "linalg.vector_norm", "x")
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    return _vector_norm_impl(x, ord, dim, keepdim, dtype)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """A matrix norm over the two dims ``dim``: 'fro', 'nuc', 2, -2 (largest / smallest
+    singular value), 1, -1 (max / min column abs sum), inf, -inf (max / min row abs sum)."""
+    _check_float(A, "linalg.matrix_norm")
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    dims = normalize_dims(dim, A.ndim)
+    if len(dims) != 2 or dims[0] == dims[1]:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple of different dims, got {dim}")
+    d0, d1 = (dim[0] % A.ndim, dim[1] % A.ndim)
+    if ord == "fro":
+        return _vector_norm_impl(A, 2, (d0, d1), keepdim, None)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(movedim(A, (d0, d1), (-2, -1)))
+        out = s.sum(-1) if ord == "nuc" else (amax(s, -1) if ord == 2 else amin(s, -1))
+        if keepdim:
+            for d in sorted((d0, d1)):
+                out = out.unsqueeze(d)
+        return out
+    table = {1: (d0, amax), -1: (d0, amin), math.inf: (d1, amax), -math.inf: (d1, amin)}
+    if ord not in table:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    sum_dim, reduce = table[ord]
+    other = d1 if sum_dim == d0 else d0
+    out = reduce(_sum(_abs(A), sum_dim, keepdim=True), other, keepdim=True)
+    if not keepdim:
+        out = out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+    return out
+
+
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """torch.linalg.norm: a vector norm for one dim (or a 1-D input), a matrix norm for two
+    dims (or a 2-D input with ``ord`` given); the 2-norm of the flattened input by default."""
+    _check_float(A, "linalg.norm")
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if A.ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    if A.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    raise RuntimeError(
+        f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D."
+    )
+
+
+# ------------------------------------------------------------------ matrix_power, matrix_exp
+def matrix_power(A, n):
+    """``A`` multiplied by itself ``n`` times (by squaring); a negative ``n`` inverts first,
+    ``n = 0`` gives the identity."""
+    _check_square(A, "linalg.matrix_power")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
+    if n == 0:
+        return A * 0 + _eye_like(A)
+    if n < 0:
+        A, n = inv(A), -n
+    result, base = None, A
+    while True:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if not n:
+            return result
+        base = matmul(base, base)
+
+
+def _expm_pade(a):
+    """exp of a stack of matrices: Pade 13 with scaling and squaring (Higham 2005), for
+    when SciPy is missing."""
+    b = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+         129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+         40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+    norm1 = np.abs(a).sum(-2).max(-1) if a.size else np.zeros(a.shape[:-2])
+    s = np.maximum(0, np.ceil(np.log2(np.maximum(norm1, 1e-300) / 5.371920351148152))).astype(int)
+    a = a / (2.0 ** s)[..., None, None]
+    ident = np.broadcast_to(np.eye(a.shape[-1]), a.shape)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
+    r = np.linalg.solve(v - u, v + u)
+    out = r.copy()
+    for idx in np.ndindex(*s.shape):
+        for _ in range(int(s[idx])):
+            out[idx] = out[idx] @ out[idx]
+    return out
+
+
+def _matrix_exp_kernel(a):
+    try:
+        from scipy.linalg import expm
+    except ImportError:  # NOTE: SciPy is optional; the Pade fallback is exact to rounding
+        return _as_dtype(_expm_pade(a.astype(np.float64)), a)
+    if a.size == 0:
+        return a.copy()
+    return _as_dtype(expm(a), a)
+
+
+def _expm_frechet(A, E):
+    """The derivative of exp at ``A`` along ``E``: the top-right block of
+    exp([[A, E], [0, A]]) (Mathias 1996), one more call of the primitive."""
+    n = A.shape[-1]
+    top = cat([A, E], -1)
+    bottom = cat([_zeros(tuple(A.shape), dtype=A.dtype), A], -1)
+    return apply(MATRIX_EXP, cat([top, bottom], -2))[..., :n, n:]
+
+
+MATRIX_EXP = custom(
+    "matrix_exp", _matrix_exp_kernel,
+    lambda g, a, *, out, needs: (_expm_frechet(a.mT, g),),
+    lambda tangents, a, *, out: _expm_frechet(a, tangents[0]),
+    node_name="LinalgMatrixExpBackward0",
+)
+
+
+def matrix_exp(A):
+    """The matrix exponential of a (batch of) square matrices."""
+    _check_square(A, "linalg.matrix_exp")
+    return apply(MATRIX_EXP, A)
+
+
+# ------------------------------------------------------------------ products
+def multi_dot(tensors):
+    """The product of a list of matrices (the first and last may be vectors), left to right."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError("multi_dot(): expected at least 2 tensors but got " + str(len(tensors)))
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = matmul(out, t)
+    return out
+
+
+def vecdot(x, y, *, dim=-1):
+    """The dot product of vectors along ``dim`` (broadcasting)."""
+    return _sum(x * y, dim)
+
+
+def kron(a, b):
+    """The Kronecker product: block (i, j) of the result is ``a[i, j] * b``, for any ranks."""
+    _check_float(a, "kron", "input")
+    _check_float(b, "kron", "other")
+    nd = max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + tuple(a.shape)
+    sb = (1,) * (nd - b.ndim) + tuple(b.shape)
+    a2 = a.reshape(tuple(x for s in sa for x in (s, 1)))
+    b2 = b.reshape(tuple(x for s in sb for x in (1, s)))
+    return (a2 * b2).reshape(tuple(p * q for p, q in zip(sa, sb)))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def tensordot(a, b, dims=2):
+    """Sums of products over ``dims``: an int (the last ``dims`` of ``a`` with the first of
+    ``b``) or two lists of dims."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    da = [d % a.ndim for d in da]
+    db = [d % b.ndim for d in db]
+    sa = list(_LETTERS[: a.ndim])
+    sb = list(_LETTERS[a.ndim: a.ndim + b.ndim])
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "
+                f"and second has size {b.shape[j]} in dim {j}"
+            )
+        sb[j] = sa[i]
+    out = [c for k, c in enumerate(sa) if k not in da] + [c for k, c in enumerate(sb) if k not in db]
+    return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out), a, b)
+
+
+def _add_scaled(inp, prod, beta, alpha):
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:
+        return prod
+    return prod + (inp if beta == 1 else inp * beta)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts, and is ignored when
+    ``beta`` is 0."""
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"addmm: mat1 and mat2 must be matrices, got {mat1.ndim}D and {mat2.ndim}D")
+    return _add_scaled(input, matmul(mat1, mat2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches."""
+    if batch1.ndim != 3 or batch2.ndim != 3:
+        raise RuntimeError(f"baddbmm: batch1 and batch2 must be 3D, got {batch1.ndim}D and {batch2.ndim}D")
+    return _add_scaled(input, matmul(batch1, batch2), beta, alpha)
+

@@ -1,0 +1,577 @@
+"""Special functions and the other element-wise ops of torch, torch.special and the activations.
+
+Primitives (each declared by its kernel and its local partials, which follow PyTorch's
+derivatives.yaml): erf, erfc, erfinv, erfcx, lgamma, digamma, polygamma, i0, i0e, i1, i1e,
+ndtri, log_ndtr, xlogy, xlog1py, logaddexp, logaddexp2, hypot, fmod, remainder, copysign, and
+the non-differentiable isclose. Every derivative is itself written with these primitives
+(d lgamma = digamma, d digamma = polygamma(1), d polygamma(n) = polygamma(n + 1), d i0 = i1,
+d i1 = i0 - i1 / x), so every order works by construction.
+
+Everything else is a composite of primitives (NOTE: [activations as composites]).
+
+# NOTE: [optional SciPy]
+NumPy lacks erf, gammaln, psi, the Bessel functions and the normal quantile; their kernels call
+``scipy.special``, imported when a kernel first runs, so SciPy stays an optional dependency
+(``pip install 'dualgrad[special]'``). Without it, the op raises ImportError naming the extra.
+We never hand-write approximations of these functions.
+
+# NOTE: [activations as composites]
+softplus, gelu (both forms), silu, mish, elu, selu, celu, leaky_relu, hardtanh, hardsigmoid,
+hardswish, softsign, logit, sinc, nan_to_num, lerp, addcmul and addcdiv are written with
+primitives; ``where`` picks the branch, and a branch that could overflow where it is not picked
+is fed a safe value (the double-where trick), so no inf * 0 = nan reaches a gradient. At a kink
+the branch is chosen to give PyTorch's one-sided derivative (hardtanh and hardsigmoid pass no
+gradient at their bounds, hardswish's middle branch includes them, elu's x <= 0 branch includes
+0). Torch keeps most activations in torch.nn.functional only; they are defined here and
+re-exported where torch has them (dualgrad.selu, dualgrad.special.expit, ...).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _dtype
+from .._dispatch import apply
+from .._tensor import Tensor
+from .elementwise import (
+    _binary, _tensor_arg, abs, clamp, exp, expm1, floor, isfinite, log, log1p, sigmoid, sin,
+    tanh, trunc, where,
+)
+from .kernels import float_binary, float_unary, promote_binary
+from .registry import elementwise, nondiff
+
+_SQRT_PI = math.sqrt(math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_LN2 = math.log(2.0)
+
+
+def _scipy(fn: str):
+    """scipy.special, or an ImportError naming the extra (NOTE: [optional SciPy])."""
+    try:
+        import scipy.special as sc
+    except ImportError:
+        raise ImportError(f"dualgrad.{fn} needs SciPy: pip install 'dualgrad[special]'") from None
+    return sc
+
+
+def _sc_unary(fn: str, sc_name: str | None = None):
+    """A float kernel calling scipy.special.<sc_name>, keeping the input's float dtype."""
+
+    def kernel(a):
+        r = getattr(_scipy(fn), sc_name or fn)(a)
+        return np.asarray(r).astype(a.dtype, copy=False)
+
+    return float_unary(kernel)
+
+
+# ------------------------------------------------------------------ error functions
+ERF = elementwise("erf", _sc_unary("erf"), (lambda x, out: _TWO_OVER_SQRT_PI * exp(-(x * x)),))
+ERFC = elementwise("erfc", _sc_unary("erfc"), (lambda x, out: -_TWO_OVER_SQRT_PI * exp(-(x * x)),))
+ERFINV = elementwise(
+    "erfinv", _sc_unary("erfinv"), (lambda x, out: (0.5 * _SQRT_PI) * exp(out * out),), uses_out=True
+)
+ERFCX = elementwise(
+    "erfcx", _sc_unary("erfcx"), (lambda x, out: 2.0 * x * out - _TWO_OVER_SQRT_PI,), uses_out=True,
+    node_name="SpecialErfcxBackward0",
+)
+NDTRI = elementwise(
+    "ndtri", _sc_unary("ndtri"), (lambda x, out: _SQRT_2PI * exp(0.5 * (out * out)),), uses_out=True,
+    node_name="SpecialNdtriBackward0",
+)
+LOG_NDTR = elementwise(
+    "log_ndtr", _sc_unary("log_ndtr"),
+    (lambda x, out: exp(-(out + 0.5 * (x * x))) / _SQRT_2PI,), uses_out=True,
+    node_name="SpecialLogNdtrBackward0",
+)
+
+
+# ------------------------------------------------------------------ gamma family
+def _digamma_kernel(a):
+    r = np.asarray(_scipy("digamma").psi(a)).astype(a.dtype, copy=False)
+    # PyTorch (and the limit from the right) give -inf at 0; SciPy gives nan or inf
+    return np.where(a == 0, np.array(-np.inf, a.dtype), r)
+
+
+def _polygamma_kernel(a, *, n):
+    if n == 0:
+        return _digamma_kernel(a)
+    return np.asarray(_scipy("polygamma").polygamma(n, a)).astype(a.dtype, copy=False)
+
+
+LGAMMA = elementwise("lgamma", _sc_unary("lgamma", "gammaln"), (lambda x, out: digamma(x),))
+DIGAMMA = elementwise("digamma", float_unary(_digamma_kernel), (lambda x, out: polygamma(1, x),))
+POLYGAMMA = elementwise(
+    "polygamma", float_unary(_polygamma_kernel), (lambda x, out, n: polygamma(n + 1, x),)
+)
+
+
+# ------------------------------------------------------------------ modified Bessel functions
+def _i1_partial(x, out):
+    """d i1 = i0 - i1 / x, which is 1/2 at 0 (PyTorch's i1_backward, with the same guard)."""
+    eps = float(np.finfo(x._data.dtype).eps)
+    small = abs(x) <= eps
+    safe = where(small, eps, x)
+    return where(small, 0.5, i0(safe) - out / safe)
+
+
+def _i1e_partial(x, out):
+    """d i1e = i0e - i1e (sign(x) + 1 / x), which is 1/2 at 0 (PyTorch's i1e_backward)."""
+    eps = float(np.finfo(x._data.dtype).eps)
+    small = abs(x) <= eps
+    safe = where(small, eps, x)
+    return where(small, 0.5, i0e(safe) - out * (safe.sign() + 1.0 / safe))
+
+
+I0 = elementwise("i0", float_unary(np.i0), (lambda x, out: i1(x),))
+I0E = elementwise(
+    "i0e", _sc_unary("i0e"), (lambda x, out: i1e(x) - x.sign() * out,), uses_out=True,
+    node_name="SpecialI0EBackward0",
+)
+I1 = elementwise("i1", _sc_unary("i1"), (_i1_partial,), uses_out=True, node_name="SpecialI1Backward0")
+I1E = elementwise(
+    "i1e", _sc_unary("i1e"), (_i1e_partial,), uses_out=True, node_name="SpecialI1EBackward0"
+)
+
+
+# ------------------------------------------------------------------ binary functions
+def _xlogy_kernel(log_fn):
+    def kernel(x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(x == 0, np.zeros((), x.dtype), x * log_fn(y))
+        return np.where(np.isnan(y), y, r)
+
+    return kernel
+
+
+def _nonzero_as(x):
+    return (x != 0).to(x.dtype)
+
+
+XLOGY = elementwise(
+    "xlogy", float_binary(_xlogy_kernel(np.log)),
+    (lambda x, y, out: xlogy(_nonzero_as(x), y), lambda x, y, out: x / y),
+)
+XLOG1PY = elementwise(
+    "xlog1py", float_binary(_xlogy_kernel(np.log1p)),
+    (lambda x, y, out: xlog1py(_nonzero_as(x), y), lambda x, y, out: x / (y + 1)),
+    node_name="SpecialXlog1PyBackward0",
+)
+LOGADDEXP = elementwise(
+    "logaddexp", float_binary(np.logaddexp),
+    (lambda x, y, out: sigmoid(x - y), lambda x, y, out: sigmoid(y - x)),
+)
+LOGADDEXP2 = elementwise(
+    "logaddexp2", float_binary(np.logaddexp2),
+    (lambda x, y, out: sigmoid((x - y) * _LN2), lambda x, y, out: sigmoid((y - x) * _LN2)),
+)
+HYPOT = elementwise(
+    "hypot", float_binary(np.hypot), (lambda x, y, out: x / out, lambda x, y, out: y / out),
+    uses_out=True,
+)
+FMOD = elementwise("fmod", promote_binary(np.fmod), (1, lambda x, y, out: -trunc(x / y)))
+REMAINDER = elementwise(
+    "remainder", promote_binary(np.remainder), (1, lambda x, y, out: -floor(x / y))
+)
+
+
+def _copysign_partial(x, y, out):
+    """out / x, and 0 where x == 0 (PyTorch's copysign_tensor_self_backward)."""
+    zero = x == 0
+    return where(zero, 0.0, out / where(zero, 1.0, x))
+
+
+COPYSIGN = elementwise(
+    "copysign", float_binary(np.copysign), (_copysign_partial, 0), uses_out=True
+)
+
+
+def _isclose_kernel(a, b, *, rtol, atol, equal_nan):
+    dt = _dtype.result_type_of_arrays(a, b).np
+    return np.asarray(np.isclose(a.astype(dt), np.asarray(b).astype(dt), rtol=rtol, atol=atol,
+                                 equal_nan=equal_nan))
+
+
+ISCLOSE = nondiff("isclose", _isclose_kernel)
+
+
+# ------------------------------------------------------------------ public functions: primitives
+def erf(x):
+    """The error function.
+
+    >>> import dualgrad as dg
+    >>> dg.erf(dg.tensor([0.0])).tolist()
+    [0.0]
+    """
+    return apply(ERF, x)
+
+
+def erfc(x):
+    """``1 - erf(x)``, accurate for large x."""
+    return apply(ERFC, x)
+
+
+def erfinv(x):
+    """The inverse of erf on (-1, 1)."""
+    return apply(ERFINV, x)
+
+
+def erfcx(x):
+    """The scaled complementary error function ``exp(x**2) * erfc(x)``."""
+    return apply(ERFCX, x)
+
+
+def ndtri(x):
+    """The quantile function of the standard normal distribution."""
+    return apply(NDTRI, x)
+
+
+def log_ndtr(x):
+    """``log(ndtr(x))``, accurate in the left tail."""
+    return apply(LOG_NDTR, x)
+
+
+def lgamma(x):
+    """``log(|Gamma(x)|)``; its derivative is digamma."""
+    return apply(LGAMMA, x)
+
+
+def digamma(x):
+    """The logarithmic derivative of Gamma; its derivative is ``polygamma(1, x)``."""
+    return apply(DIGAMMA, x)
+
+
+def polygamma(n, x):
+    """The n-th derivative of digamma: ``polygamma(n, x)``.
+
+    As a method, ``x.polygamma(n)``; the arguments are told apart by type.
+
+    >>> import dualgrad as dg
+    >>> round(dg.polygamma(1, dg.tensor(1.0)).item(), 6)  # pi ** 2 / 6
+    1.644934
+    """
+    if isinstance(n, Tensor) and not isinstance(x, Tensor):  # the method form x.polygamma(n)
+        n, x = x, n
+    _tensor_arg(x, "polygamma")
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"polygamma(n, x) does not support negative n (got n={n})")
+    return apply(POLYGAMMA, x, n=n)
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0."""
+    return apply(I0, x)
+
+
+def i0e(x):
+    """``exp(-|x|) * i0(x)``."""
+    return apply(I0E, x)
+
+
+def i1(x):
+    """The modified Bessel function of the first kind, order 1."""
+    return apply(I1, x)
+
+
+def i1e(x):
+    """``exp(-|x|) * i1(x)``."""
+    return apply(I1E, x)
+
+
+def xlogy(x, y):
+    """``x * log(y)``, and 0 where x == 0 (even where y == 0)."""
+    return _binary(XLOGY, x, y)
+
+
+def xlog1py(x, y):
+    """``x * log1p(y)``, and 0 where x == 0."""
+    return _binary(XLOG1PY, x, y)
+
+
+def logaddexp(x, y):
+    """``log(exp(x) + exp(y))``, computed stably."""
+    return _binary(LOGADDEXP, x, y)
+
+
+def logaddexp2(x, y):
+    """``log2(2**x + 2**y)``, computed stably."""
+    return _binary(LOGADDEXP2, x, y)
+
+
+def hypot(x, y):
+    """``sqrt(x**2 + y**2)`` without overflow."""
+    return _binary(HYPOT, x, y)
+
+
+def fmod(x, y):
+    """The C remainder of ``x / y``: the sign follows the dividend."""
+    return _binary(FMOD, x, y)
+
+
+def remainder(x, y):
+    """The Python remainder ``x % y``: the sign follows the divisor.
+
+    >>> import dualgrad as dg
+    >>> (dg.tensor([-3.0, 3.0]) % 2).tolist()
+    [1.0, 1.0]
+    """
+    return _binary(REMAINDER, x, y)
+
+
+def copysign(x, y):
+    """The magnitude of ``x`` with the sign of ``y`` (its sign bit, so -0.0 counts)."""
+    return _binary(COPYSIGN, x, y)
+
+
+def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """``|x - y| <= atol + rtol * |y|`` element-wise (a bool tensor)."""
+    _tensor_arg(x, "isclose")
+    if not isinstance(y, Tensor):
+        from .._factories import tensor
+
+        y = tensor(y, dtype=x.dtype)
+    return apply(ISCLOSE, x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def allclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """Whether every element of ``x`` is close to ``y`` (a Python bool).
+
+    >>> import dualgrad as dg
+    >>> dg.allclose(dg.tensor([1.0]), dg.tensor([1.0 + 1e-9]))
+    True
+    """
+    return bool(isclose(x, y, rtol, atol, equal_nan)._data.all())
+
+
+# Tensor operators % and %= (found by name by _tensor_methods)
+def __mod__(x, y):  # noqa: N807
+    return remainder(x, y)
+
+
+def __rmod__(x, y):  # noqa: N807
+    return remainder(y, x)
+
+
+def __imod__(x, y):  # noqa: N807
+    return x.remainder_(y)
+
+
+# ------------------------------------------------------------------ composites
+def _float(x, fn):
+    _tensor_arg(x, fn)
+    return x if x.is_floating_point() else x.to(_dtype.get_default_dtype())
+
+
+def ndtr(x):
+    """The standard normal CDF: ``0.5 * erfc(-x / sqrt(2))``."""
+    return 0.5 * erfc(_float(x, "ndtr") * -math.sqrt(0.5))
+
+
+def expit(x):
+    """The logistic sigmoid (torch.special.expit)."""
+    return sigmoid(x)
+
+
+def logit(x, eps=None):
+    """``log(x / (1 - x))``; with ``eps``, x is first clamped to [eps, 1 - eps] (and the
+    gradient is 0 outside it, as in PyTorch)."""
+    x = _float(x, "logit")
+    if eps is not None:
+        x = clamp(x, eps, 1.0 - eps)
+    return log(x / (1 - x))
+
+
+def sinc(x):
+    """``sin(pi x) / (pi x)``, and 1 at 0 with gradient 0 there (PyTorch's choice)."""
+    x = _float(x, "sinc")
+    zero = x == 0
+    pix = where(zero, 1.0, x) * math.pi
+    return where(zero, 1.0, sin(pix) / pix)
+
+
+def entr(x):
+    """``-x log x`` for x > 0, 0 at 0 and -inf below (torch.special.entr)."""
+    x = _float(x, "entr")
+    pos = x > 0
+    safe = where(pos, x, 1.0)
+    return where(pos, -safe * log(safe), where(x == 0, 0.0, -math.inf))
+
+
+def multigammaln(x, p):
+    """The multivariate log-gamma function of dimension ``p``.
+
+    ``sum_j lgamma(x - j / 2) + p (p - 1) / 4 log(pi)`` over j < p; needs x > (p - 1) / 2.
+    """
+    from .._factories import arange
+
+    x = _float(x, "multigammaln")
+    if p < 1:
+        raise ValueError(f"multigammaln: p must be >= 1, got {p}")
+    if bool((x._data <= (p - 1) / 2).any()):
+        raise RuntimeError(f"All elements must be greater than (p-1)/2 (p={p})")
+    shift = arange(p, dtype=x.dtype) * -0.5
+    return lgamma(x.unsqueeze(-1) + shift).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+
+
+mvlgamma = multigammaln
+gammaln = lgamma
+psi = digamma
+
+
+def frac(x):
+    """The fractional part ``x - trunc(x)``, with the sign of x."""
+    return x - trunc(x)
+
+
+def lerp(start, end, weight):
+    """``start + weight * (end - start)``, with PyTorch's two-sided formula for accuracy
+    near weight = 1; ``weight`` is a tensor or a number."""
+    _tensor_arg(start, "lerp")
+    diff = end - start
+    if not isinstance(weight, Tensor):
+        return start + weight * diff if weight < 0.5 else end - diff * (1 - weight)
+    return where(weight < 0.5, start + weight * diff, end - diff * (1 - weight))
+
+
+def addcmul(x, tensor1, tensor2, *, value=1):
+    """``x + value * tensor1 * tensor2``."""
+    prod = tensor1 * tensor2
+    return x + (prod if value == 1 else value * prod)
+
+
+def addcdiv(x, tensor1, tensor2, *, value=1):
+    """``x + value * tensor1 / tensor2``."""
+    quot = tensor1 / tensor2
+    return x + (quot if value == 1 else value * quot)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """``x`` with NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest
+    finite values by default); the gradient is 0 at the replaced elements."""
+    _tensor_arg(x, "nan_to_num")
+    if not x.is_floating_point():
+        return x.clone()
+    info = np.finfo(x._data.dtype)
+    posinf = float(info.max) if posinf is None else posinf
+    neginf = float(info.min) if neginf is None else neginf
+    out = where(isfinite(x), x, nan)
+    out = where(x == math.inf, posinf, out)
+    return where(x == -math.inf, neginf, out)
+
+
+# ------------------------------------------------------------------ activations (composites)
+def softplus(x, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta x)) / beta``, and x itself where ``beta x > threshold``."""
+    x = _float(x, "softplus")
+    bx = x * beta if beta != 1 else x
+    linear = bx > threshold
+    soft = log1p(exp(where(linear, 0.0, bx)))
+    return where(linear, x, soft / beta if beta != 1 else soft)
+
+
+def softsign(x):
+    """``x / (1 + |x|)``."""
+    return x / (abs(x) + 1)
+
+
+_GELU_BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
+_GELU_KAPPA = 0.044715
+
+
+def gelu(x, approximate="none"):
+    """``x * Phi(x)``, exact (``approximate='none'``, via erf) or with the tanh formula."""
+    x = _float(x, "gelu")
+    if approximate == "none":
+        return x * 0.5 * (1 + erf(x * math.sqrt(0.5)))
+    if approximate == "tanh":
+        inner = _GELU_BETA * (x + _GELU_KAPPA * (x * x * x))
+        return 0.5 * x * (1 + tanh(inner))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x):
+    """``x * sigmoid(x)`` (swish)."""
+    return x * sigmoid(x)
+
+
+def mish(x):
+    """``x * tanh(softplus(x))``."""
+    return x * tanh(softplus(x))
+
+
+def elu(x, alpha=1.0):
+    """x for x > 0, ``alpha (exp(x) - 1)`` otherwise."""
+    x = _float(x, "elu")
+    pos = x > 0
+    neg = expm1(where(pos, 0.0, x))
+    return where(pos, x, neg * alpha if alpha != 1 else neg)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x):
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    return elu(x, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(x, alpha=1.0):
+    """x for x > 0, ``alpha (exp(x / alpha) - 1)`` otherwise."""
+    x = _float(x, "celu")
+    pos = x > 0
+    neg = expm1(where(pos, 0.0, x) / alpha) * alpha
+    return where(pos, x, neg)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, ``negative_slope * x`` otherwise."""
+    return where(x > 0, x, x * negative_slope)
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """x clamped to [min_val, max_val]; no gradient at or beyond the bounds (as PyTorch)."""
+    return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+
+
+def relu6(x):
+    """``hardtanh(x, 0, 6)``."""
+    return hardtanh(x, 0.0, 6.0)
+
+
+def hardsigmoid(x):
+    """``relu6(x + 3) / 6``; no gradient at or beyond -3 and 3 (as PyTorch)."""
+    x = _float(x, "hardsigmoid")
+    return where(x <= -3, 0.0, where(x >= 3, 1.0, (x + 3) / 6))
+
+
+def hardswish(x):
+    """``x * relu6(x + 3) / 6``."""
+    x = _float(x, "hardswish")
+    return where(x < -3, 0.0, where(x > 3, x, x * (x + 3) / 6))
+
+
+def logsigmoid(x):
+    """``log(sigmoid(x))`` = ``-softplus(-x)``, computed stably."""
+    return -softplus(-x)
+
+
+# Names torch has at the top level (torch.erf, torch.selu, ...); the other activations are
+# for dualgrad.nn.functional (see ACTIVATIONS) and the rest for dualgrad.special.
+__all__ = [
+    "erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "i0", "xlogy", "logaddexp",
+    "logaddexp2", "hypot", "sinc", "logit", "fmod", "remainder", "copysign", "frac", "lerp",
+    "addcmul", "addcdiv", "nan_to_num", "isclose", "allclose", "selu", "celu", "mvlgamma",
+]
+ACTIVATIONS = [
+    "softplus", "softsign", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu",
+    "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid",
+]
+SPECIAL = [
+    "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "gammaln", "digamma", "psi", "polygamma",
+    "multigammaln", "xlogy", "xlog1py", "i0", "i0e", "i1", "i1e", "ndtr", "ndtri", "log_ndtr",
+    "sinc", "entr",
+]
