@@ -29,6 +29,8 @@ import numpy as np
 from . import _levels
 from ._grad_mode import state as _grad_state
 from ._tensor import Tensor, alias, set_tangent
+from .autograd.anomaly_mode import record as _anomaly_record
+from .autograd.anomaly_mode import state as _anomaly
 from .autograd.graph import OpNode
 
 _stack = _levels.stack
@@ -114,6 +116,8 @@ def _record(op, args, params, out):
                 read.update(op.reads[i])
         versions = [v if i in read else None for i, v in enumerate(versions)]
     node = OpNode(op, args, params, out if op.uses_out else None, edges, versions, needs)
+    if _anomaly.enabled:
+        _anomaly_record(node)
     if op.multi_output:
         node.n_out = len(out)
         for i in op.diff_outputs(len(out)):

@@ -133,12 +133,16 @@ def test_make_dual_shape_mismatch():
             fwAD.make_dual(p, dg.randn(3, 2, dtype=dg.float64))
 
 
-def test_make_dual_dtype_mismatch():
-    # torch accepts this silently; dualgrad refuses with a clear error (DESIGN.md, section 2)
+def test_make_dual_tangent_dtype():
+    # A floating tangent of another dtype is accepted as in torch (seed 001 does this) and
+    # converted to the primal's dtype; a non-floating tangent is refused.
     p = dg.randn(2, 3, dtype=dg.float64)
     with fwAD.dual_level():
-        with pytest.raises(RuntimeError, match="float32.*float64|float64.*float32"):
-            fwAD.make_dual(p, dg.randn(2, 3, dtype=dg.float32))
+        d = fwAD.make_dual(p, dg.ones(2, 3, dtype=dg.float32))
+        assert fwAD.unpack_dual(d).tangent.dtype == dg.float64
+        assert (d * d).dtype == dg.float64
+        with pytest.raises(RuntimeError, match="floating point tangent.*int64"):
+            fwAD.make_dual(p, dg.ones(2, 3, dtype=dg.int64))
 
 
 def test_make_dual_outside_level():

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, _RetainGrad, detach_history
+from . import anomaly_mode
+from .anomaly_mode import state as _anomaly
 from .graph import AccumulateGrad
 
 
@@ -148,7 +150,10 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                         if accumulate and buf[0] is not None:
                             node.accumulate(buf[0], create_graph)
                     else:
-                        input_grads = node.apply(buf)
+                        if _anomaly.enabled:  # NOTE: [anomaly mode] in anomaly_mode.py
+                            input_grads = _apply_checked(node, buf)
+                        else:
+                            input_grads = node.apply(buf)
                         if not retain_graph:
                             node.release()
                         edges = node.edges
@@ -179,6 +184,17 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
     if inputs is not None:
         return [capture.get(e) if e is not None else None for e in input_edges]
     return None
+
+
+def _apply_checked(node, buf):
+    try:
+        input_grads = node.apply(buf)
+    except Exception as e:
+        anomaly_mode.annotate(node, e)
+        raise
+    if _anomaly.check_nan:
+        anomaly_mode.check_nan(node, input_grads)
+    return input_grads
 
 
 def _send(buffers, node, nr, g):

@@ -91,11 +91,16 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             f"make_dual: tangent shape {tuple(tangent.shape)} does not match primal shape "
             f"{tuple(tensor.shape)}; pass a tangent of the primal's shape"
         )
-    if tangent._data.dtype != tensor._data.dtype:
+    if tangent._data.dtype.kind != "f":
         raise RuntimeError(
-            f"make_dual: tangent dtype {tangent.dtype} does not match primal dtype {tensor.dtype}; "
+            f"make_dual: expected a floating point tangent, got {tangent.dtype}; "
             f"convert it with tangent.to({tensor.dtype})"
         )
+    if tangent._data.dtype != tensor._data.dtype:
+        # NOTE: [tangent dtype] torch accepts a tangent of another floating dtype (seed 001
+        # pairs a float64 primal with a float32 tangent); we accept it too and convert it to
+        # the primal's dtype, so every rule sees one dtype. The values are the same.
+        tangent = tangent.to(tensor.dtype)
     if not tensor.is_floating_point():
         raise RuntimeError(f"make_dual: expected a floating point primal, got {tensor.dtype}")
     if tensor._fw and level in tensor._fw:
