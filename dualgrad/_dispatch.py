@@ -35,19 +35,30 @@ from .autograd.graph import OpNode
 
 _stack = _levels.stack
 _ndarray = np.ndarray
+_new = object.__new__
 
 
 def apply(op, *args, **params):
     """Run primitive ``op`` on tensors ``args``: values, backward node and tangents."""
-    if not _stack.levels:
-        if not (_grad_state.enabled and op.differentiable):
-            return _wrap(op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args)
+    if _stack.levels:
+        return _apply_full(op, args, params)
+    if _grad_state.enabled and op.differentiable:
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
-                break
-        else:
-            return _wrap(op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args)
-    return _apply_full(op, args, params)
+                return _apply_full(op, args, params)
+    # NOTE: [hot path]: nothing to record, no level: the kernel and one new tensor.
+    if len(args) == 1:
+        a = args[0]
+        if not isinstance(a, Tensor):
+            raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(a).__name__}")
+        raw = op.forward(a._data, **params)
+    else:
+        raw = op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params)
+    if op.plain:
+        out = _new(Tensor)
+        out._data = raw if type(raw) is _ndarray else np.asarray(raw)
+        return out
+    return _wrap(op, raw, args)
 
 
 def _wrap(op, raw, args):
@@ -66,6 +77,10 @@ def _to_tensor(raw):
 
 
 def _apply_full(op, args, params):
+    if len(args) == 1 and not isinstance(args[0], Tensor):
+        raise TypeError(
+            f"{op.name}(): argument 'input' must be Tensor, not {type(args[0]).__name__}"
+        )
     out = _wrap(op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args)
     if not op.differentiable:
         return out

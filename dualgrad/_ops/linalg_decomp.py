@@ -185,8 +185,8 @@ inverse = inv
 
 
 # ------------------------------------------------------------------ solve_triangular
-def _masked_triangle(x, upper, unitriangular, xp=np):
-    out = xp.triu(x) if upper else xp.tril(x)
+def _masked_triangle(x, upper, unitriangular):
+    out = np.triu(x) if upper else np.tril(x)
     if unitriangular:
         out = out.copy()
         n = out.shape[-1]
@@ -569,7 +569,8 @@ def svd(A, some=True, compute_uv=True):
         raise NotImplementedError("svd: some=False is not supported for non-square matrices")
     U, S, Vh = linalg_svd(A, full_matrices=False)
     if not compute_uv:
-        return TorchSVDResult(_zeros(tuple(U.shape), dtype=A.dtype), S, _zeros(tuple(Vh.shape), dtype=A.dtype))
+        batch, (m, n) = tuple(A.shape[:-2]), tuple(A.shape[-2:])  # torch's zero-filled U, V
+        return TorchSVDResult(_zeros(batch + (m, m), dtype=A.dtype), S, _zeros(batch + (n, n), dtype=A.dtype))
     return TorchSVDResult(U, S, Vh.mT)
 
 
@@ -647,7 +648,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if dtype is not None:
         A = A.to(dtype)
     if A.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     dims = normalize_dims(dim, A.ndim)
     if len(dims) != 2 or dims[0] == dims[1]:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple of different dims, got {dim}")
@@ -726,7 +727,8 @@ def _expm_pade(a):
     a2 = a @ a
     a4 = a2 @ a2
     a6 = a4 @ a2
-    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2)
+             + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
     v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
     r = np.linalg.solve(v - u, v + u)
     out = r.copy()

@@ -32,7 +32,7 @@ class Op:
 
     __slots__ = (
         "name", "forward", "vjp", "jvp", "batch", "kind", "node_name", "differentiable",
-        "saves", "uses_out", "view", "multi_output", "diff_outputs", "reads",
+        "saves", "uses_out", "view", "multi_output", "diff_outputs", "reads", "plain",
     )
 
     def __init__(self, name, forward, vjp=None, jvp=None, *, kind, node_name=None,
@@ -56,6 +56,7 @@ class Op:
         # what its formulas use: after y = x * 2, modifying x in place does not break y's
         # backward. None: every rule may read every input.
         self.reads = reads
+        self.plain = not multi_output and not view  # one output, owns its memory (hot path)
 
     def __repr__(self) -> str:
         return f"<op {self.name} ({self.kind})>"

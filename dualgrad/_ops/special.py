@@ -140,7 +140,7 @@ I1E = elementwise(
 def _xlogy_kernel(log_fn):
     def kernel(x, y):
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(x == 0, np.zeros((), x.dtype), x * log_fn(y))
+            r = np.where(x == 0, 0.0, x * log_fn(y))
         return np.where(np.isnan(y), y, r)
 
     return kernel
