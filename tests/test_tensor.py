@@ -565,7 +565,6 @@ def test_binary_operators_with_reflected_forms(name):
     same(op(9, j), op(9, tj), exact)
 
 
-@pytest.mark.xfail(raises=TypeError, strict=True, reason="remainder (%) is not implemented yet")
 def test_remainder_operator():
     x, tx = both([7, -7, 7, -7], "int64")
     y, ty = both([3, 3, -3, -3], "int64")

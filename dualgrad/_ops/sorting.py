@@ -288,7 +288,9 @@ def msort(x):
 def _check_k(x, k, d, fn, low):
     n = x.shape[d] if x.ndim else 1
     if not low <= k <= n:
-        raise RuntimeError(f"{fn}(): selected number k={k} out of range for dimension {d} of size {n}")
+        raise RuntimeError(
+            f"{fn}(): selected number k={k} out of range for dimension {d} of size {n}"
+        )
 
 
 def topk(x, k, dim=-1, largest=True, sorted=True):
@@ -351,8 +353,10 @@ def median(x, dim=None, keepdim=False):
         return _sum(x) * float("nan")
     flat = x.reshape(-1)
     idx = _narrow(apply(ARGSORT, flat, dim=0, descending=False), 0, (n - 1) // 2, 1)
-    value = gather(flat, 0, idx).detach().reshape(())
-    mask = x == value
+    value = gather(flat, 0, idx).reshape(())
+    if not x.is_floating_point():
+        return value
+    mask = x == value.detach()
     return _sum(where(mask, x, 0.0)) / _sum(mask)
 
 
@@ -373,16 +377,22 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
 
     _tensor_arg(x, "quantile")
     if not x.is_floating_point():
-        raise RuntimeError(f"quantile() input tensor must be either float or double dtype, got {x.dtype}")
+        raise RuntimeError(
+            f"quantile() input tensor must be either float or double dtype, got {x.dtype}"
+        )
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"quantile() interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
+        raise ValueError(
+            f"quantile() interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}"
+        )
     scalar_q = not isinstance(q, Tensor) or q.ndim == 0
     if not isinstance(q, Tensor):
         q = tensor(float(q), dtype=x.dtype)
     if q.ndim > 1:
         raise RuntimeError(f"quantile() q must be a scalar or 1D tensor, got {q.ndim}D")
     if q.dtype != x.dtype:
-        raise RuntimeError(f"quantile() q tensor must be same dtype as the input tensor ({x.dtype}), got {q.dtype}")
+        raise RuntimeError(
+            f"quantile() q tensor must be same dtype as the input tensor ({x.dtype}), got {q.dtype}"
+        )
     qd = q._data
     if qd.size and ((qd < 0) | (qd > 1)).any():
         raise RuntimeError("quantile() q values must be in the range [0, 1]")
@@ -438,7 +448,9 @@ def _lerp(a, b, w):
 def nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
     """quantile, ignoring NaN. Only inputs without NaN are supported so far."""
     if bool(np.isnan(x._data).any()):
-        raise NotImplementedError("nanquantile: inputs with NaN are not supported yet; use quantile on the non-NaN values")
+        raise NotImplementedError(
+            "nanquantile: inputs with NaN are not supported yet; use quantile on the non-NaN values"
+        )
     return quantile(x, q, dim, keepdim, interpolation=interpolation)
 
 
@@ -496,8 +508,8 @@ def logcumsumexp(x, dim):
     """``log(cumsum(exp(x), dim))``, computed stably.
 
     >>> import dualgrad as dg
-    >>> dg.logcumsumexp(dg.tensor([0.0, 0.0]), 0).tolist()[1] == __import__("math").log(2)
-    True
+    >>> dg.logcumsumexp(dg.tensor([0.0, 0.0]), 0)
+    tensor([0.0000, 0.6931])
     """
     _tensor_arg(x, "logcumsumexp")
     d = _dim(dim, x)
@@ -529,8 +541,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
     _tensor_arg(sorted_sequence, "searchsorted")
     if out_int32:
-        raise NotImplementedError("searchsorted: out_int32=True needs an int32 dtype, which dualgrad lacks; "
-                                  "use the int64 result")
+        raise NotImplementedError(
+            "searchsorted: out_int32=True needs an int32 dtype, which dualgrad lacks; "
+            "use the int64 result"
+        )
     if side is not None:
         if side not in ("left", "right"):
             raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
@@ -540,7 +554,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     scalar = not isinstance(input, Tensor)
     values = tensor(input, dtype=sorted_sequence.dtype) if scalar else input
     sorter_arr = None if sorter is None else sorter._data
-    return apply(SEARCHSORTED, sorted_sequence, values, right=bool(right), sorter=_Param(sorter_arr))
+    return apply(
+        SEARCHSORTED, sorted_sequence, values, right=bool(right), sorter=_Param(sorter_arr)
+    )
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
@@ -553,6 +569,20 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 
 __all__ = [
-    "sort", "argsort", "msort", "topk", "kthvalue", "median", "quantile", "nanquantile", "mode",
-    "cummax", "cummin", "cumprod", "logcumsumexp", "unique", "searchsorted", "bucketize",
+    "argsort",
+    "bucketize",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "kthvalue",
+    "logcumsumexp",
+    "median",
+    "mode",
+    "msort",
+    "nanquantile",
+    "quantile",
+    "searchsorted",
+    "sort",
+    "topk",
+    "unique",
 ]

@@ -36,8 +36,21 @@ from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import (
-    _binary, _tensor_arg, abs, clamp, exp, expm1, floor, isfinite, log, log1p, sigmoid, sin,
-    tanh, trunc, where,
+    _binary,
+    _tensor_arg,
+    abs,
+    clamp,
+    exp,
+    expm1,
+    floor,
+    isfinite,
+    log,
+    log1p,
+    sigmoid,
+    sin,
+    tanh,
+    trunc,
+    where,
 )
 from .kernels import float_binary, float_unary, promote_binary
 from .registry import elementwise, nondiff
@@ -61,7 +74,7 @@ def _sc_unary(fn: str, sc_name: str | None = None):
     """A float kernel calling scipy.special.<sc_name>, keeping the input's float dtype."""
 
     def kernel(a):
-        r = getattr(_scipy(fn), sc_name or fn)(a)
+        r = getattr(_scipy(fn), sc_name or fn)(a)  # fn: the public name, for the error
         return np.asarray(r).astype(a.dtype, copy=False)
 
     return float_unary(kernel)
@@ -71,19 +84,30 @@ def _sc_unary(fn: str, sc_name: str | None = None):
 ERF = elementwise("erf", _sc_unary("erf"), (lambda x, out: _TWO_OVER_SQRT_PI * exp(-(x * x)),))
 ERFC = elementwise("erfc", _sc_unary("erfc"), (lambda x, out: -_TWO_OVER_SQRT_PI * exp(-(x * x)),))
 ERFINV = elementwise(
-    "erfinv", _sc_unary("erfinv"), (lambda x, out: (0.5 * _SQRT_PI) * exp(out * out),), uses_out=True
+    "erfinv",
+    _sc_unary("erfinv"),
+    (lambda x, out: (0.5 * _SQRT_PI) * exp(out * out),),
+    uses_out=True,
 )
 ERFCX = elementwise(
-    "erfcx", _sc_unary("erfcx"), (lambda x, out: 2.0 * x * out - _TWO_OVER_SQRT_PI,), uses_out=True,
+    "erfcx",
+    _sc_unary("special.erfcx", "erfcx"),
+    (lambda x, out: 2.0 * x * out - _TWO_OVER_SQRT_PI,),
+    uses_out=True,
     node_name="SpecialErfcxBackward0",
 )
 NDTRI = elementwise(
-    "ndtri", _sc_unary("ndtri"), (lambda x, out: _SQRT_2PI * exp(0.5 * (out * out)),), uses_out=True,
+    "ndtri",
+    _sc_unary("special.ndtri", "ndtri"),
+    (lambda x, out: _SQRT_2PI * exp(0.5 * (out * out)),),
+    uses_out=True,
     node_name="SpecialNdtriBackward0",
 )
 LOG_NDTR = elementwise(
-    "log_ndtr", _sc_unary("log_ndtr"),
-    (lambda x, out: exp(-(out + 0.5 * (x * x))) / _SQRT_2PI,), uses_out=True,
+    "log_ndtr",
+    _sc_unary("special.log_ndtr", "log_ndtr"),
+    (lambda x, out: exp(-(out + 0.5 * (x * x))) / _SQRT_2PI,),
+    uses_out=True,
     node_name="SpecialLogNdtrBackward0",
 )
 
@@ -127,12 +151,25 @@ def _i1e_partial(x, out):
 
 I0 = elementwise("i0", float_unary(np.i0), (lambda x, out: i1(x),))
 I0E = elementwise(
-    "i0e", _sc_unary("i0e"), (lambda x, out: i1e(x) - x.sign() * out,), uses_out=True,
+    "i0e",
+    _sc_unary("special.i0e", "i0e"),
+    (lambda x, out: i1e(x) - x.sign() * out,),
+    uses_out=True,
     node_name="SpecialI0EBackward0",
 )
-I1 = elementwise("i1", _sc_unary("i1"), (_i1_partial,), uses_out=True, node_name="SpecialI1Backward0")
+I1 = elementwise(
+    "i1",
+    _sc_unary("special.i1", "i1"),
+    (_i1_partial,),
+    uses_out=True,
+    node_name="SpecialI1Backward0",
+)
 I1E = elementwise(
-    "i1e", _sc_unary("i1e"), (_i1e_partial,), uses_out=True, node_name="SpecialI1EBackward0"
+    "i1e",
+    _sc_unary("special.i1e", "i1e"),
+    (_i1e_partial,),
+    uses_out=True,
+    node_name="SpecialI1EBackward0",
 )
 
 
@@ -151,24 +188,30 @@ def _nonzero_as(x):
 
 
 XLOGY = elementwise(
-    "xlogy", float_binary(_xlogy_kernel(np.log)),
+    "xlogy",
+    float_binary(_xlogy_kernel(np.log)),
     (lambda x, y, out: xlogy(_nonzero_as(x), y), lambda x, y, out: x / y),
 )
 XLOG1PY = elementwise(
-    "xlog1py", float_binary(_xlogy_kernel(np.log1p)),
+    "xlog1py",
+    float_binary(_xlogy_kernel(np.log1p)),
     (lambda x, y, out: xlog1py(_nonzero_as(x), y), lambda x, y, out: x / (y + 1)),
     node_name="SpecialXlog1PyBackward0",
 )
 LOGADDEXP = elementwise(
-    "logaddexp", float_binary(np.logaddexp),
+    "logaddexp",
+    float_binary(np.logaddexp),
     (lambda x, y, out: sigmoid(x - y), lambda x, y, out: sigmoid(y - x)),
 )
 LOGADDEXP2 = elementwise(
-    "logaddexp2", float_binary(np.logaddexp2),
+    "logaddexp2",
+    float_binary(np.logaddexp2),
     (lambda x, y, out: sigmoid((x - y) * _LN2), lambda x, y, out: sigmoid((y - x) * _LN2)),
 )
 HYPOT = elementwise(
-    "hypot", float_binary(np.hypot), (lambda x, y, out: x / out, lambda x, y, out: y / out),
+    "hypot",
+    float_binary(np.hypot),
+    (lambda x, y, out: x / out, lambda x, y, out: y / out),
     uses_out=True,
 )
 FMOD = elementwise("fmod", promote_binary(np.fmod), (1, lambda x, y, out: -trunc(x / y)))
@@ -183,15 +226,16 @@ def _copysign_partial(x, y, out):
     return where(zero, 0.0, out / where(zero, 1.0, x))
 
 
-COPYSIGN = elementwise(
-    "copysign", float_binary(np.copysign), (_copysign_partial, 0), uses_out=True
-)
+COPYSIGN = elementwise("copysign", float_binary(np.copysign), (_copysign_partial, 0), uses_out=True)
 
 
 def _isclose_kernel(a, b, *, rtol, atol, equal_nan):
     dt = _dtype.result_type_of_arrays(a, b).np
-    return np.asarray(np.isclose(a.astype(dt), np.asarray(b).astype(dt), rtol=rtol, atol=atol,
-                                 equal_nan=equal_nan))
+    return np.asarray(
+        np.isclose(
+            a.astype(dt), np.asarray(b).astype(dt), rtol=rtol, atol=atol, equal_nan=equal_nan
+        )
+    )
 
 
 ISCLOSE = nondiff("isclose", _isclose_kernel)
@@ -347,15 +391,15 @@ def allclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 
 # Tensor operators % and %= (found by name by _tensor_methods)
-def __mod__(x, y):  # noqa: N807
+def __mod__(x, y):
     return remainder(x, y)
 
 
-def __rmod__(x, y):  # noqa: N807
+def __rmod__(x, y):
     return remainder(y, x)
 
 
-def __imod__(x, y):  # noqa: N807
+def __imod__(x, y):
     return x.remainder_(y)
 
 
@@ -562,16 +606,46 @@ def logsigmoid(x):
 # Names torch has at the top level (torch.erf, torch.selu, ...); the other activations are
 # for dualgrad.nn.functional (see ACTIVATIONS) and the rest for dualgrad.special.
 __all__ = [
-    "erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "i0", "xlogy", "logaddexp",
-    "logaddexp2", "hypot", "sinc", "logit", "fmod", "remainder", "copysign", "frac", "lerp",
-    "addcmul", "addcdiv", "nan_to_num", "isclose", "allclose", "selu", "celu", "mvlgamma",
+    "addcdiv",
+    "addcmul",
+    "allclose",
+    "celu",
+    "copysign",
+    "digamma",
+    "erf",
+    "erfc",
+    "erfinv",
+    "fmod",
+    "frac",
+    "hypot",
+    "i0",
+    "isclose",
+    "lerp",
+    "lgamma",
+    "logaddexp",
+    "logaddexp2",
+    "logit",
+    "mvlgamma",
+    "nan_to_num",
+    "polygamma",
+    "remainder",
+    "selu",
+    "sinc",
+    "xlogy",
 ]
 ACTIVATIONS = [
-    "softplus", "softsign", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu",
-    "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid",
-]
-SPECIAL = [
-    "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "gammaln", "digamma", "psi", "polygamma",
-    "multigammaln", "xlogy", "xlog1py", "i0", "i0e", "i1", "i1e", "ndtr", "ndtri", "log_ndtr",
-    "sinc", "entr",
+    "softplus",
+    "softsign",
+    "gelu",
+    "silu",
+    "mish",
+    "elu",
+    "selu",
+    "celu",
+    "leaky_relu",
+    "hardtanh",
+    "relu6",
+    "hardsigmoid",
+    "hardswish",
+    "logsigmoid",
 ]
