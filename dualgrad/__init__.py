@@ -43,3 +43,6 @@ _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"dualgrad\._
 from ._ops.sorting import *  # noqa: F401,F403,E402
 from ._ops.special import *  # noqa: F401,F403,E402
 from . import special  # noqa: F401,E402
+from ._ops.scatter import *  # noqa: F401,F403,E402
+from ._ops.reindex import *  # noqa: F401,F403,E402
+from ._ops.pad import pad  # noqa: F401,E402  (nn.functional.pad re-exports it)

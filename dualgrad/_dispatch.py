@@ -29,6 +29,7 @@ import numpy as np
 from . import _levels
 from ._grad_mode import state as _grad_state
 from ._tensor import Tensor, alias, set_tangent
+from ._views import make_view as _make_view
 from .autograd.anomaly_mode import record as _anomaly_record
 from .autograd.anomaly_mode import state as _anomaly
 from .autograd.graph import OpNode
@@ -36,6 +37,7 @@ from .autograd.graph import OpNode
 _stack = _levels.stack
 _ndarray = np.ndarray
 _new = object.__new__
+_COPYING_MULTI = frozenset({"split"})  # multi-output ops whose outputs are copies
 
 
 def apply(op, *args, **params):
@@ -58,18 +60,20 @@ def apply(op, *args, **params):
         out = _new(Tensor)
         out._data = raw if type(raw) is _ndarray else np.asarray(raw)
         return out
-    return _wrap(op, raw, args)
+    return _wrap(op, raw, args, params)
 
 
-def _wrap(op, raw, args):
+def _wrap(op, raw, args, params):
     if op.multi_output:
-        return tuple(_to_tensor(r) for r in raw)
-    out = Tensor._make(raw if type(raw) is _ndarray else np.asarray(raw))
-    if op.view:
-        base = args[0]
-        out._vc = base._version_counter()
-        out._base = base if base._base is None else base._base
-    return out
+        outs = tuple(_to_tensor(r) for r in raw)
+        if op.name in _COPYING_MULTI:  # NOTE: [copying kernels] in _ops/shape.py
+            for o in outs:
+                o._copy_of = op.name
+        return outs
+    raw = raw if type(raw) is _ndarray else np.asarray(raw)
+    if op.view:  # NOTE: [views and in-place] in _views.py
+        return _make_view(raw, op, params, args[0])
+    return Tensor._make(raw)
 
 
 def _to_tensor(raw):
@@ -81,7 +85,9 @@ def _apply_full(op, args, params):
         raise TypeError(
             f"{op.name}(): argument 'input' must be Tensor, not {type(args[0]).__name__}"
         )
-    out = _wrap(op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args)
+    out = _wrap(
+        op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args, params
+    )
     if not op.differentiable:
         return out
     if _grad_state.enabled:

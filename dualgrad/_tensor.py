@@ -36,7 +36,8 @@ class Tensor:
     _fw = None  # {level number: tangent}; NOTE: [levels] in _levels.py
     _hooks = None
     _retains_grad = False
-    _base = None
+    _base = None  # the root a view shares memory with (NOTE: [views and in-place] in _views.py)
+    _copy_of = None  # the name of a copying multi-output op (split) that made this tensor
 
     def __init__(self, *args, **kwargs):
         raise TypeError("use dualgrad.tensor(data) to make a tensor")

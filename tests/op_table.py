@@ -257,3 +257,23 @@ def covered_ops():
     for row in ROWS:
         ops.update(row.covers)
     return ops
+
+
+# ---------------------------------------------------------------- in-place writes through views
+def _write_through_views(m, x, v):
+    y = x.clone()
+    y[1].mul_(v)
+    y.t().diagonal().add_(v[:3])
+    y[:, 2:].diagonal(1).exp_()
+    return y
+
+
+def _diagonal_view(m, x):
+    return x.diagonal(1, 0, 2) * 1
+
+
+ROWS += [
+    Row("view_scatter", _write_through_views, [[F((3, 4)), F((4,))]],
+        ops=("view_scatter", "diagonal_view")),
+    Row("diagonal_view", _diagonal_view, [[F((2, 3, 4))]], ops=("diagonal_view",)),
+]

@@ -8,3 +8,5 @@ from . import composite, elementwise, indexing, linalg, reduction, shape  # noqa
 from .registry import REGISTRY  # noqa: F401
 from . import linalg_decomp  # noqa: F401,E402
 from . import sorting, special  # noqa: F401,E402
+from . import pad, reindex, scatter  # noqa: F401,E402
+from . import view_scatter  # noqa: F401,E402

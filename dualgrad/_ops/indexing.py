@@ -1,8 +1,11 @@
-"""Indexing primitives: getitem (basic and advanced), index_put (setitem), gather, scatter-add.
+"""Indexing primitives: getitem (basic and advanced), index_put (setitem), gather, scatter-add,
+scatter (overwrite) and the values of scatter_reduce.
 
 Indices are normalised to NumPy form (ints, slices, None, Ellipsis, int64 and bool arrays)
 before they reach an op, so the kernels are NumPy indexing and the rules pair each op with its
-adjoint: getitem <-> add-into-zeros, gather <-> scatter-add.
+adjoint: getitem <-> add-into-zeros, gather <-> scatter-add, scatter <-> (scatter of zeros,
+gather). Every other indexing function (index_select, masked_*, take, scatter_reduce, roll,
+pad, ...) is a composite of these (scatter.py, reindex.py, pad.py).
 """
 
 from __future__ import annotations
@@ -64,8 +67,17 @@ def _select_adjoint(g, x, *, needs, index):
     return (apply(INDEX_ADD_ZEROS, g, shape=tuple(x.shape), index=index),)
 
 
+def _select_kernel(x, *, index):
+    # Basic indexing always gives a view; with every dim indexed by an int NumPy would return
+    # a scalar copy instead, so an Ellipsis keeps it a 0-d view (x[0, 1] sees later writes).
+    idx = index.value
+    if not any(i is Ellipsis for i in idx):
+        idx = idx + (Ellipsis,)
+    return x[idx]
+
+
 SELECT = linear(
-    "select", lambda x, *, index: np.asarray(x[index.value]), _select_adjoint,
+    "select", _select_kernel, _select_adjoint,
     node_name="SliceBackward0", view=True,
 )
 INDEX = linear(
@@ -96,27 +108,80 @@ def _index_put_adjoint(g, x, v, *, needs, index):
 INDEX_PUT = linear("index_put", _index_put_kernel, _index_put_adjoint, n_linear=2)
 
 
+def _along(index, dim):
+    """The NumPy index of torch's gather/scatter: position p of ``index`` addresses
+    ``x[p[0], ..., index[p], ..., p[-1]]`` (``index`` may be smaller than ``x`` in every dim)."""
+    idx = list(np.indices(index.shape, sparse=True))
+    idx[dim] = index
+    return tuple(idx)
+
+
 def _gather_kernel(x, index, *, dim):
-    return np.take_along_axis(x, index, axis=dim)
+    return x[_along(index, dim)]
 
 
 def _scatter_add_zeros(g, index, *, shape, dim):
     z = np.zeros(shape, dtype=g.dtype)
-    idx = list(np.indices(index.shape, sparse=True))
-    idx[dim] = index
-    np.add.at(z, tuple(idx), g)
+    np.add.at(z, _along(index, dim), g)
     return z
+
+
+def _scatter_kernel(x, src, index, *, dim):
+    out = x.copy()
+    out[_along(index, dim)] = src
+    return out
+
+
+def _scatter_adjoint(g, x, src, index, *, needs, dim):
+    # NOTE: [scatter ties] with repeated indices the written value is one of the candidates
+    # (torch: unspecified); the rules assume unique indices, as torch's do.
+    gx = apply(SCATTER, g, 0.0, index, dim=dim) if needs[0] else None
+    gsrc = apply(GATHER, g, index, dim=dim) if needs[1] else None
+    return gx, gsrc, None
+
+
+_REDUCE_UFUNC = {
+    "sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum,
+}
+
+
+def _identity(reduce, dtype):
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    big = np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+    return -big if reduce == "amax" else big
+
+
+def _scatter_reduce_kernel(x, src, index, *, dim, reduce, include_self):
+    idx = _along(index, dim)
+    out = x.copy()
+    if not include_self:
+        out[idx] = _identity(reduce, x.dtype)
+    _REDUCE_UFUNC[reduce].at(out, idx, src)
+    if reduce == "mean":
+        count = np.full(x.shape, 1 if include_self else 0, dtype=np.int64)
+        np.add.at(count, idx, 1)
+        count = np.maximum(count, 1)
+        out = out / count if x.dtype.kind == "f" else out // count
+    return out.astype(x.dtype, copy=False)
 
 
 GATHER = linear(
     "gather", _gather_kernel,
-    lambda g, x, index, *, needs, dim: (scatter_values(g, index, shape=tuple(x.shape), dim=dim), None),
+    lambda g, x, index, *, needs, dim: (
+        scatter_values(g, index, shape=tuple(x.shape), dim=dim), None,
+    ),
 )
 SCATTER_ADD_ZEROS = linear(
     "scatter_add_zeros", _scatter_add_zeros,
-    lambda g, src, index, *, needs, shape, dim: (gather(g, dim, index), None),
+    lambda g, src, index, *, needs, shape, dim: (apply(GATHER, g, index, dim=dim), None),
     node_name="ScatterAddBackward0",
 )
+SCATTER = linear("scatter", _scatter_kernel, _scatter_adjoint, n_linear=2)
+# the values only: scatter_reduce's derivatives come from a composite (scatter.py)
+SCATTER_REDUCE = nondiff("scatter_reduce_values", _scatter_reduce_kernel)
 NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64))
 
 
@@ -127,16 +192,63 @@ def getitem(x, index):
     return apply(INDEX if advanced else SELECT, x, index=_Index(np_index))
 
 
-def index_put(x, index, value):
-    """A copy of ``x`` with ``x[index] = value`` (the functional form of ``__setitem__``)."""
+def indexed_shape(shape, np_index):
+    """The shape of ``x[np_index]`` for ``x`` of ``shape`` (read from a zero-byte view)."""
+    return np.broadcast_to(np.empty((), np.int8), shape)[np_index].shape
+
+
+def index_put(x, index, value, accumulate=False):
+    """A copy of ``x`` with ``x[index] = value`` (the functional form of ``__setitem__``);
+    with ``accumulate=True``, ``x[index] += value``, repeated indices adding up.
+
+    >>> import dualgrad as dg
+    >>> dg.index_put(dg.zeros(3), (dg.tensor([0, 0, 2]),), dg.tensor(1.0), accumulate=True)
+    tensor([2., 0., 1.])
+    """
+    if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
+        index = tuple(index)  # torch.index_put takes a list or tuple of index tensors
     np_index, _ = normalize_index(index)
     if isinstance(value, Tensor) and value.dtype != x.dtype:
         value = value.to(x.dtype)
-    return apply(INDEX_PUT, x, value, index=_Index(np_index))
+    if not accumulate:
+        return apply(INDEX_PUT, x, value, index=_Index(np_index))
+    from .._factories import tensor
+
+    if not isinstance(value, Tensor):
+        value = tensor(value, dtype=x.dtype)
+    shape = indexed_shape(tuple(x.shape), np_index)
+    if tuple(value.shape) != shape:
+        value = value.expand(shape)
+    return x + apply(INDEX_ADD_ZEROS, value, shape=tuple(x.shape), index=_Index(np_index))
 
 
-def gather(x, dim, index):
+def check_index(x, dim, index, name):
+    """torch's checks on the index of gather/scatter: int64, same rank, in range."""
+    if not isinstance(index, Tensor) or index.dtype.np != np.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if index.ndim != max(x.ndim, 1) and not (index.ndim <= 1 and x.ndim <= 1):
+        raise RuntimeError(
+            f"{name}(): Index tensor must have the same number of dimensions as input tensor"
+        )
+    n = x.shape[dim] if x.ndim else 1
+    a = index._data
+    if a.size and (a.min() < 0 or a.max() >= n):
+        bad = a.min() if a.min() < 0 else a.max()
+        raise RuntimeError(
+            f"{name}(): index {bad} is out of bounds for dimension {dim} with size {n}"
+        )
+
+
+def gather(x, dim, index, *, sparse_grad=False):
+    """Values of ``x`` along ``dim`` at ``index``: ``out[i][j] = x[i][index[i][j]]`` (dim=1).
+
+    >>> import dualgrad as dg
+    >>> dg.gather(dg.tensor([[1., 2.], [3., 4.]]), 1, dg.tensor([[1, 1], [0, 1]]))
+    tensor([[2., 2.],
+            [3., 4.]])
+    """
     d = dim % max(x.ndim, 1)
+    check_index(x, d, index, "gather")
     return apply(GATHER, x, index, dim=d)
 
 

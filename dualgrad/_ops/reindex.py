@@ -1,0 +1,230 @@
+"""Shape ops that are index gathers: narrow, select, unfold, roll, tile, repeat_interleave,
+meshgrid; and the index factories tril_indices, triu_indices, one_hot.
+
+Each builds a constant NumPy index and reads ``x`` through the ``select`` (basic index, a
+view) or ``index`` (advanced index) primitive, or through repeat/reshape/expand, so every mode
+and order comes from those primitives' rules.
+
+# NOTE: [unfold copies]
+``Tensor.unfold`` is a view in torch; here it is an advanced-index gather, so a copy: an
+in-place write to the windows does not reach ``x``. Gradients are the same (overlapping windows
+add up through the gather's adjoint).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from . import elementwise as E
+from .indexing import getitem
+from .reduction import normalize_dims
+from .shape import expand, movedim, repeat, reshape
+
+
+def _dim(x, dim):
+    return normalize_dims(dim, x.ndim)[0]
+
+
+def _int(v):
+    return int(v.item()) if isinstance(v, Tensor) else int(v)
+
+
+def _along(dim, index):
+    return (slice(None),) * dim + (index,)
+
+
+def narrow(x, dim, start, length):
+    """The view of ``x`` of ``length`` elements from ``start`` along ``dim``.
+
+    >>> import dualgrad as dg
+    >>> dg.narrow(dg.arange(5.), 0, 1, 3)
+    tensor([1., 2., 3.])
+    """
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = _dim(x, dim)
+    n = x.shape[d]
+    start, length = _int(start), _int(length)
+    if start < 0:
+        start += n
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise RuntimeError(
+            f"start ({start}) + length ({length}) exceeds dimension size ({n})."
+        )
+    return getitem(x, _along(d, slice(start, start + length)))
+
+
+def select(x, dim, index):
+    """The view of ``x`` at ``index`` along ``dim``, without that dim (``x[:, index]``)."""
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _dim(x, dim)
+    n = x.shape[d]
+    i = _int(index)
+    if not -n <= i < n:
+        raise IndexError(
+            f"select(): index {i} out of range for tensor of size {list(x.shape)} at dimension {d}"
+        )
+    return getitem(x, _along(d, i % n))
+
+
+def unfold(x, dimension, size, step):
+    """The windows of ``size`` elements every ``step`` along ``dimension``, as a new last dim
+    (``Tensor.unfold``; a copy, not a view: NOTE: [unfold copies])."""
+    if x.ndim == 0:
+        return reshape(x, (1,)) if size == 1 else _unfold_error(size, 1)
+    d = _dim(x, dimension)
+    n = x.shape[d]
+    if size > n:
+        _unfold_error(size, n)
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    windows = (n - size) // step + 1
+    idx = np.arange(windows)[:, None] * step + np.arange(size)[None, :]
+    return movedim(getitem(x, _along(d, idx)), d + 1, -1)
+
+
+def _unfold_error(size, n):
+    raise RuntimeError(f"maximum size for tensor at dimension is {n} but size is {size}")
+
+
+def roll(x, shifts, dims=None):
+    """``x`` shifted circularly by ``shifts`` along ``dims`` (the flattened ``x`` if None).
+
+    >>> import dualgrad as dg
+    >>> dg.roll(dg.arange(4.), 1)
+    tensor([3., 0., 1., 2.])
+    """
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError("roll: shifts and dims must align when dims is not given")
+        return reshape(roll(reshape(x, (-1,)), shifts, 0), tuple(x.shape))
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+        )
+    for s, dim in zip(shifts, dims):
+        d = _dim(x, dim)
+        n = x.shape[d]
+        if n and s % n:
+            x = getitem(x, _along(d, (np.arange(n) - s) % n))
+    return x
+
+
+def tile(x, dims):
+    """``x`` repeated ``dims[i]`` times along dim i; missing leading entries of ``dims`` are 1."""
+    dims = tuple(int(r) for r in dims)
+    dims = (1,) * (x.ndim - len(dims)) + dims
+    return repeat(x, dims)
+
+
+def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
+    """Each element of ``x`` repeated ``repeats`` times (a number, or one count per element)
+    along ``dim`` (of the flattened ``x`` if None). With ``x`` only, ``x`` holds the counts and
+    the result is ``arange(len(x))`` repeated by them.
+
+    >>> import dualgrad as dg
+    >>> dg.repeat_interleave(dg.tensor([1., 2.]), 2)
+    tensor([1., 1., 2., 2.])
+    """
+    if repeats is None:
+        from .._factories import tensor
+
+        counts = x._data
+        return tensor(np.repeat(np.arange(counts.shape[0]), counts), dtype=x.dtype)
+    if dim is None:
+        x, d = reshape(x, (-1,)), 0
+    else:
+        d = _dim(x, dim)
+    n = x.shape[d]
+    counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if counts.ndim and counts.shape[0] not in (1, n):
+        raise RuntimeError("repeats must have the same size as input along dim")
+    if counts.size and counts.min() < 0:
+        raise RuntimeError("repeats can not be negative")
+    counts = counts.reshape(-1) if counts.size == n else int(counts.reshape(-1)[0])
+    idx = np.repeat(np.arange(n), counts)
+    if output_size is not None and output_size != idx.shape[0]:
+        raise RuntimeError(
+            f"repeat_interleave: output_size {output_size} does not match {idx.shape[0]}"
+        )
+    return getitem(x, _along(d, idx))
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors: output i varies along dim i (``'ij'``) or, for the
+    first two, along the swapped dims (``'xy'``, Cartesian)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(
+            f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}"
+        )
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list")
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        axes[0], axes[1] = 1, 0
+    shape = [0] * len(tensors)
+    for t, a in zip(tensors, axes):
+        shape[a] = t.numel()
+    out = []
+    for t, a in zip(tensors, axes):
+        one = [1] * len(tensors)
+        one[a] = shape[a]
+        out.append(expand(reshape(t, tuple(one)), tuple(shape)))
+    return tuple(out)
+
+
+def _tri_indices(fn, row, col, offset, dtype):
+    from .._dtype import int64
+    from .._factories import tensor
+
+    r, c = fn(row, offset, col)
+    return tensor(np.stack([r, c]).astype(np.int64), dtype=dtype or int64)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) indices of the lower triangle of a row x col matrix, row by row."""
+    return _tri_indices(np.tril_indices, row, col, offset, dtype)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (2, N) indices of the upper triangle of a row x col matrix, row by row."""
+    return _tri_indices(np.triu_indices, row, col, offset, dtype)
+
+
+def one_hot(x, num_classes=-1):
+    """int64 one-hot vectors of the class indices in ``x``, as a new last dim
+    (``torch.nn.functional.one_hot``).
+
+    >>> import dualgrad as dg
+    >>> dg.one_hot(dg.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    from .._dtype import int64
+    from .._factories import arange
+
+    if x.dtype != int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    a = x._data
+    if a.size and a.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        if not a.size:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(a.max()) + 1
+    elif a.size and a.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return E.eq(x.unsqueeze(-1), arange(num_classes)).to(int64)
+
+
+__all__ = [
+    "narrow", "select", "roll", "tile", "repeat_interleave", "meshgrid", "tril_indices",
+    "triu_indices", "one_hot",
+]

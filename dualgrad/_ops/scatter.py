@@ -1,0 +1,295 @@
+"""The scatter family, index_* and masked_* ops, take: composites of the indexing primitives.
+
+Each function here is a few calls to the linear primitives of indexing.py (index, select,
+index_put, index_add_zeros, gather, scatter_add_zeros, scatter) and element-wise ops, so every
+mode and order comes from their rules. scatter_reduce reads its values from the nondiff
+``scatter_reduce`` kernel only where the derivative needs them (the masks of amax/amin, the
+sign of prod); see NOTE: [scatter_reduce derivatives].
+
+# NOTE: [scatter_reduce derivatives]
+torch's rules, reproduced by construction:
+- sum: self gets g (zeroed where scattered if not include_self), src gets gather(g).
+- mean: the sum divided by the count of terms (a constant): g / count, gather(g / count).
+- amax / amin: the gradient is shared evenly among every term equal to the result, self
+  included: d out = (is_self * dx + scatter_add(is_src * dsrc)) / N, with the 0/1 tie masks and
+  the tie count N constants. With include_self=False, an excluded self value that happens to
+  equal the result is not counted in N: torch 2.13's forward AD agrees, its reverse mode counts
+  it (and so loses part of the gradient); one formula cannot match both, and this one keeps
+  jvp and vjp consistent.
+- prod: out = value * exp(L - L0), L = log|self| + scatter_add(log|src|) and L0 its value
+  here: the same function as the product near this point, so its derivatives of every order
+  are the product's (d out / d factor = out / factor, as torch's when no factor is zero).
+  With a zero among the factors this gives nan where torch gives the product of the others:
+  use prod without zeros (torch's zero handling is not reproduced).
+Where a derivative is built as ``value + f(x - x.detach(), ...)``, the value is the kernel's
+own (exact), and ``f`` carries the derivatives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._dispatch import apply
+from .._tensor import Tensor
+from . import elementwise as E
+from .indexing import (
+    INDEX_ADD_ZEROS, SCATTER, SCATTER_REDUCE, _Index, check_index, gather, getitem, index_put,
+    scatter_values,
+)
+from .reduction import normalize_dims
+
+
+def _dim(x, dim):
+    return normalize_dims(dim, x.ndim)[0] if x.ndim else 0
+
+
+def _fit(src, index, name):
+    """``src`` cut to the shape of ``index`` (torch reads only that corner of src)."""
+    if tuple(src.shape) == tuple(index.shape):
+        return src
+    if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
+        raise RuntimeError(
+            f"{name}(): Expected index {list(index.shape)} to be smaller than src "
+            f"{list(src.shape)} apart from dimension"
+        )
+    return getitem(src, tuple(slice(0, n) for n in index.shape))
+
+
+def _same_dtype(x, src, name):
+    if src.dtype != x.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+
+
+def scatter(x, dim, index, src=None, value=None, *, reduce=None):
+    """A copy of ``x`` with ``src`` (a tensor, or a number ``value``) written along ``dim`` at
+    ``index``: ``out[i][index[i][j]] = src[i][j]`` for dim=1. Repeated indices: one of the
+    values is written (torch: unspecified), and the gradient assumes unique indices.
+
+    >>> import dualgrad as dg
+    >>> dg.scatter(dg.zeros(2, 3), 1, dg.tensor([[2], [0]]), dg.tensor([[1.], [2.]]))
+    tensor([[0., 0., 1.],
+            [2., 0., 0.]])
+    """
+    if reduce is not None:
+        raise RuntimeError(
+            "scatter(): the reduce argument is deprecated in torch and not supported; use "
+            "scatter_reduce(x, dim, index, src, reduce) or scatter_add"
+        )
+    if src is None or not isinstance(src, Tensor):
+        value = src if value is None else value
+        if value is None:
+            raise TypeError("scatter() needs a src tensor or a value")
+        d = _dim(x, dim)
+        check_index(x, d, index, "scatter")
+        return apply(SCATTER, x, float(value) if x.is_floating_point() else value, index, dim=d)
+    d = _dim(x, dim)
+    check_index(x, d, index, "scatter")
+    _same_dtype(x, src, "scatter")
+    return apply(SCATTER, x, _fit(src, index, "scatter"), index, dim=d)
+
+
+def scatter_add(x, dim, index, src):
+    """``x`` with ``src`` added along ``dim`` at ``index`` (repeated indices add up).
+
+    >>> import dualgrad as dg
+    >>> dg.scatter_add(dg.zeros(3), 0, dg.tensor([0, 0, 2]), dg.ones(3))
+    tensor([2., 0., 1.])
+    """
+    d = _dim(x, dim)
+    check_index(x, d, index, "scatter_add")
+    _same_dtype(x, src, "scatter_add")
+    return x + scatter_values(_fit(src, index, "scatter_add"), index, shape=tuple(x.shape), dim=d)
+
+
+_REDUCES = ("sum", "prod", "mean", "amax", "amin")
+
+
+def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
+    """``x`` with ``src`` reduced into it along ``dim`` at ``index`` by ``reduce`` (``'sum'``,
+    ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``); with ``include_self=False`` the values of
+    ``x`` at the scattered positions take no part. Derivatives as torch's (NOTE:
+    [scatter_reduce derivatives]); for ``'prod'`` without zeros among the factors.
+
+    >>> import dualgrad as dg
+    >>> dg.scatter_reduce(dg.ones(2), 0, dg.tensor([0, 0, 1]), dg.tensor([2., 3., 4.]), "amax")
+    tensor([3., 4.])
+    """
+    if reduce not in _REDUCES:
+        raise RuntimeError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+        )
+    d = _dim(x, dim)
+    check_index(x, d, index, "scatter_reduce")
+    _same_dtype(x, src, "scatter_reduce")
+    src = _fit(src, index, "scatter_reduce")
+    shape = tuple(x.shape)
+    if not x.is_floating_point():  # no derivative: the kernel's values (torch: floor mean)
+        return apply(SCATTER_REDUCE, x, src, index, dim=d, reduce=reduce, include_self=include_self)
+
+    def sad(v):
+        return scatter_values(v, index, shape=shape, dim=d)
+
+    def own(v, fill):  # x's part: its scattered positions replaced when self is excluded
+        return v if include_self else apply(SCATTER, v, fill, index, dim=d)
+
+    if reduce in ("sum", "mean"):
+        out = own(x, 0.0) + sad(src)
+        if reduce == "mean":
+            from .._factories import ones_like
+
+            count = sad(ones_like(src)) + (1.0 if include_self else 0.0)
+            out = out / E.clamp(count, min=1.0)
+        return out
+    value = apply(SCATTER_REDUCE, x.detach(), src.detach(), index, dim=d, reduce=reduce,
+                  include_self=include_self)
+    # value + (a function of x and src that is 0 here, with the right derivatives): the value
+    # is the kernel's, exact; the derivatives of every order are those of the formula
+    if reduce == "prod":
+        logs = E.log(E.abs(own(x, 1.0))) + sad(E.log(E.abs(src)))
+        return value * E.exp(logs - logs.detach())
+    is_self = (x.detach() == value).to(x.dtype)
+    is_src = (src.detach() == gather(value, d, index)).to(x.dtype)
+    is_self = own(is_self, 0.0)
+    ties = is_self + sad(is_src)
+    dx, dsrc = x - x.detach(), src - src.detach()
+    return value + (is_self * dx + sad(is_src * dsrc)) / ties
+
+
+# ------------------------------------------------------------------ index_*
+def _along(x, dim, index):
+    """The NumPy index that addresses ``index`` along ``dim`` (all of every other dim)."""
+    if isinstance(index, Tensor):
+        if index.ndim > 1:
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        if index.dtype.np.kind not in "iu":
+            raise IndexError("index_select(): Expected dtype int32/int64 for index")
+        index = index._data.reshape(-1)
+    return (slice(None),) * dim + (np.asarray(index, dtype=np.int64),)
+
+
+def index_select(x, dim, index):
+    """The slices of ``x`` along ``dim`` at the positions in the 1-D ``index``.
+
+    >>> import dualgrad as dg
+    >>> dg.index_select(dg.arange(6.).reshape(2, 3), 1, dg.tensor([2, 0]))
+    tensor([[2., 0.],
+            [5., 3.]])
+    """
+    if x.ndim == 0:
+        return getitem(x.reshape(1), _along(x, 0, index)).reshape(())
+    return getitem(x, _along(x, _dim(x, dim), index))
+
+
+def index_add(x, dim, index, source, *, alpha=1):
+    """``x`` with ``alpha * source`` added to the slices along ``dim`` at ``index``
+    (repeated indices add up)."""
+    d = _dim(x, dim)
+    if alpha != 1:
+        source = source * alpha
+    idx = _Index(_along(x, d, index))
+    return x + apply(INDEX_ADD_ZEROS, source, shape=tuple(x.shape), index=idx)
+
+
+def index_copy(x, dim, index, source):
+    """``x`` with the slices along ``dim`` at ``index`` replaced by those of ``source``."""
+    return index_put(x, _along(x, _dim(x, dim), index), source)
+
+
+def index_fill(x, dim, index, value):
+    """``x`` with the slices along ``dim`` at ``index`` set to ``value`` (a number or a 0-d
+    tensor, which then receives the sum of their gradients)."""
+    idx = _along(x, _dim(x, dim), index)
+    if isinstance(value, Tensor):
+        idx = idx[:-1] + (np.unique(idx[-1]),)  # torch's value gradient counts each slice once
+    return index_put(x, idx, value)
+
+
+# ------------------------------------------------------------------ masked_*
+def _broadcast_mask(x, mask, name):
+    if not isinstance(mask, Tensor) or mask.dtype.np != np.bool_:
+        raise RuntimeError(f"{name}: expected BoolTensor for mask")
+    shape = np.broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+    return shape, np.broadcast_to(mask._data, shape)
+
+
+def masked_fill(x, mask, value):
+    """``x`` with ``value`` (a number or a 0-d tensor) where ``mask`` holds.
+
+    >>> import dualgrad as dg
+    >>> dg.masked_fill(dg.zeros(3), dg.tensor([True, False, True]), 5.0)
+    tensor([5., 0., 5.])
+    """
+    shape, _ = _broadcast_mask(x, mask, "masked_fill_")
+    if shape != tuple(x.shape):
+        raise RuntimeError(
+            f"masked_fill: the mask of shape {list(mask.shape)} must broadcast to the input's "
+            f"shape {list(x.shape)}"
+        )
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
+            )
+        value = value.to(x.dtype)
+    elif not x.is_floating_point():
+        value = int(value)
+    out = E.where(mask, value, x)
+    return out if out.dtype == x.dtype else out.to(x.dtype)
+
+
+def masked_select(x, mask):
+    """The elements of ``x`` where ``mask`` holds (both broadcast), as a 1-D tensor."""
+    shape, m = _broadcast_mask(x, mask, "masked_select")
+    xb = x if tuple(x.shape) == shape else x.expand(shape)
+    return getitem(xb, m)
+
+
+def masked_scatter(x, mask, source):
+    """``x`` with the elements of ``source``, in order, written where ``mask`` holds."""
+    shape, m = _broadcast_mask(x, mask, "masked_scatter_")
+    k = int(np.count_nonzero(m))
+    if source.numel() < k:
+        raise RuntimeError("masked_scatter: expected source to have at least as many elements as "
+                           "ones in mask")
+    _same_dtype(x, source, "masked_scatter_")
+    xb = x if tuple(x.shape) == shape else x.expand(shape)
+    return index_put(xb, m, getitem(source.reshape(-1), slice(0, k)))
+
+
+# ------------------------------------------------------------------ take
+def take(x, index):
+    """The elements of ``x`` (as if flattened) at ``index``; the result has index's shape."""
+    n = x.numel()
+    a = index._data
+    if a.size and (a.min() < -n or a.max() >= n):
+        raise IndexError(f"take: index out of range in self (size {n})")
+    return getitem(x.reshape(-1), index)
+
+
+def take_along_dim(x, indices, dim=None):
+    """``gather`` with ``x`` and ``indices`` broadcast against each other outside ``dim``;
+    with ``dim=None``, along the flattened ``x``."""
+    if dim is None:
+        return gather(x.reshape(-1), 0, indices.reshape(-1))
+    if x.ndim != indices.ndim:
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of "
+            f"dimensions, but got {x.ndim} dimensions for input, and {indices.ndim} dimensions "
+            "for indices"
+        )
+    d = _dim(x, dim)
+    xs, js = list(x.shape), list(indices.shape)
+    xs[d] = js[d] = 1
+    common = list(np.broadcast_shapes(tuple(xs), tuple(js)))
+    xshape = tuple(common[:d] + [x.shape[d]] + common[d + 1:])
+    jshape = tuple(common[:d] + [indices.shape[d]] + common[d + 1:])
+    xb = x if tuple(x.shape) == xshape else x.expand(xshape)
+    jb = indices if tuple(indices.shape) == jshape else indices.expand(jshape)
+    return gather(xb, d, jb)
+
+
+__all__ = [
+    "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",
+    "index_fill", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
+]

@@ -1,0 +1,167 @@
+"""Views: tensors that share memory with a base, and how their history follows the base's.
+
+# NOTE: [views and in-place]
+A view op's output (reshape, expand, permute, select, diagonal's view, ...) is a ``_View``: it
+remembers its root ``_base`` (never itself a view), the ``_chain`` of (op, params) that makes
+it from the root (views of views extend the chain), and the base's version when its history
+was last derived (``_view_version``).
+
+An in-place op on a view ``v`` (``_tensor_methods._commit_view_inplace``) computes the new view
+value out of place, ``out = op(v_snapshot, ...)``, and gives the *base* a new history through
+the linear primitive ``view_scatter(base, out, chain=...)``: the base with the viewed region
+replaced (PyTorch's CopySlices, written as an ordinary op, so its vjp and jvp come from the
+table and are differentiable to any order). The new values are then written into the shared
+memory and the version counter bumps.
+
+Every write bumps the shared version counter, so a view whose ``_view_version`` is behind the
+counter may hold a history the base has moved past. Reading such a view's history
+(``grad_fn``, ``requires_grad``, its tangents) re-derives it lazily as ``chain(base)``, as
+PyTorch regenerates a view's grad_fn when the base's version has moved. The properties below do
+that; plain tensors keep their class-level fields and pay nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _levels
+from ._grad_mode import state as _grad_state
+from ._tensor import Tensor, alias, set_tangent
+
+
+class _View(Tensor):
+    """A tensor that shares memory with ``_base``; see NOTE: [views and in-place]."""
+
+    _gf = None
+    _onr = 0
+    _rg = False
+    _fwd = None
+    _chain = ()
+    _view_version = 0
+    _view_grad = True  # was grad mode on when the view was made (its history is recorded)
+    _view_shares = True  # False: the kernel returned a copy (0-d select), written back by hand
+
+    def _stale(self) -> bool:
+        return self._view_version != self._vc[0]
+
+    @property
+    def grad_fn(self):
+        if self._view_version != self._vc[0]:
+            _refresh(self)
+        return self._gf
+
+    @grad_fn.setter
+    def grad_fn(self, fn):
+        self._gf = fn
+
+    @property
+    def _out_nr(self):
+        if self._view_version != self._vc[0]:
+            _refresh(self)
+        return self._onr
+
+    @_out_nr.setter
+    def _out_nr(self, nr):
+        self._onr = nr
+
+    @property
+    def _requires_grad(self):
+        if self._view_version != self._vc[0]:
+            _refresh(self)
+        return self._rg
+
+    @_requires_grad.setter
+    def _requires_grad(self, flag):
+        self._rg = flag
+
+    @property
+    def _fw(self):
+        if self._view_version != self._vc[0]:
+            _refresh(self)
+        return self._fwd
+
+    @_fw.setter
+    def _fw(self, tangents):
+        self._fwd = tangents
+
+
+def make_view(raw: np.ndarray, op, params, parent: Tensor) -> Tensor:
+    """The output of view op ``op`` on ``parent`` (called by ``_dispatch._wrap``)."""
+    shares = np.may_share_memory(raw, parent._data)
+    if not shares and not (raw.ndim == 0 and op.name == "select"):
+        # the kernel had to copy (reshape of a non-contiguous array): not a view, as in PyTorch
+        return Tensor._make(raw)
+    out = object.__new__(_View)
+    out._data = raw
+    out._vc = vc = parent._version_counter()
+    if isinstance(parent, _View):
+        out._base = parent._base
+        out._chain = parent._chain + ((op, params),)
+        out._view_shares = shares and parent._view_shares
+    else:
+        out._base = parent
+        out._chain = ((op, params),)
+        out._view_shares = shares
+    out._view_version = vc[0]
+    if not _grad_state.enabled:
+        out._view_grad = False
+    return out
+
+
+def apply_chain(x: Tensor, chain) -> Tensor:
+    """The view of ``x`` that ``chain`` makes, through the dispatcher (recorded, with tangents)."""
+    from ._dispatch import apply
+
+    for op, params in chain:
+        x = apply(op, x, **params)
+    return x
+
+
+def _refresh(view: _View) -> None:
+    """Re-derive a stale view's history and tangents from its base: ``chain(base)``."""
+    view._view_version = view._vc[0]
+    base = view._base
+    if not (base._requires_grad or base._fw):
+        if view._gf is not None:  # the base lost its history (detach_): so does the view
+            view._gf, view._onr, view._rg = None, 0, False
+        view._fwd = None
+        return
+    b = alias(base)
+    if b._fw:  # only live levels (a level being closed has left the stack already)
+        b._fw = {lv: t for lv, t in b._fw.items() if lv in _levels.stack.by_number} or None
+    prev = _grad_state.enabled
+    _grad_state.enabled = view._view_grad
+    try:
+        fresh = apply_chain(b, view._chain)
+    finally:
+        _grad_state.enabled = prev
+    view._gf, view._onr, view._rg = fresh.grad_fn, fresh._out_nr, fresh._requires_grad
+    view._fwd = None
+    if fresh._fw:
+        for level, tangent in fresh._fw.items():
+            set_tangent(view, level, tangent)
+    view._view_version = view._vc[0]
+
+
+# ------------------------------------------------------------------ writing through a chain
+def scatter_into(arr: np.ndarray, chain, value: np.ndarray) -> None:
+    """Write ``value`` into the region of ``arr`` that ``chain`` views (NumPy, in place)."""
+    for op, params in chain[:-1]:
+        arr = op.forward(arr, **params)
+    op, params = chain[-1]
+    if op.name == "select":  # assignment also reaches a 0-d element, which the kernel copies
+        arr[params["index"].value] = value
+    else:
+        op.forward(arr, **params)[...] = value
+
+
+class Chain:
+    """A view chain held as an op parameter (printable, compared by identity)."""
+
+    __slots__ = ("ops",)
+
+    def __init__(self, ops):
+        self.ops = tuple(ops)
+
+    def __repr__(self) -> str:
+        return "Chain(" + " -> ".join(op.name for op, _ in self.ops) + ")"
