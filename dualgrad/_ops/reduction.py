@@ -225,8 +225,8 @@ def amin(x, dim=(), keepdim=False):
     return apply(AMIN, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
 
 
-class _MinMax(tuple):
-    """``(values, indices)`` with names, like torch.return_types.max."""
+class ValuesIndices(tuple):
+    """``(values, indices)`` with names, like torch.return_types.max / sort / topk."""
 
     @property
     def values(self):
@@ -247,7 +247,7 @@ def _minmax(op, full_op, x, dim, keepdim, other, name):
     if dim is None:
         return full_op(x)
     (d,) = normalize_dims(dim, x.ndim) or (0,)
-    return _MinMax(apply(op, x, dim=d, keepdim=keepdim))
+    return ValuesIndices(apply(op, x, dim=d, keepdim=keepdim))
 
 
 def max(x, dim=None, keepdim=False, *, other=None):

@@ -28,19 +28,11 @@ from .indexing import gather
 from .reduction import normalize_dims
 from .reduction import sum as _sum
 from .registry import custom, nondiff
+from .reduction import ValuesIndices
 from .shape import cat, flip, movedim
 
 
-class _Result(tuple):
-    """``(values, indices)`` with names, like torch.return_types.sort."""
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
+_Result = ValuesIndices  # shared with max/min
 
 
 def _dim(dim, x) -> int:
