@@ -25,6 +25,7 @@ from ._ops.reduction import *  # noqa: F401,F403
 from ._ops.shape import *  # noqa: F401,F403
 from ._tensor import Size, Tensor  # noqa: F401
 from . import autograd  # noqa: F401
+from . import func  # noqa: F401
 
 float = float32  # noqa: A001
 double = float64

@@ -1,0 +1,6 @@
+"""dualgrad.func: composable function transforms (torch.func's API)."""
+
+from ._pytree import tree_flatten, tree_map, tree_unflatten  # noqa: F401
+from ._transforms import (  # noqa: F401
+    grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp, vmap,
+)

@@ -1,0 +1,436 @@
+"""Function transforms: grad, grad_and_value, vjp, jvp, linearize, jacrev, jacfwd, hessian, vmap.
+
+# NOTE: [transforms without vmap levels]
+The reverse-mode transforms run on the ordinary tape: each input is replaced by a fresh
+differentiable alias (a view with its own node when the input already has history, else a new
+leaf) that keeps the input's tangents, so ``grad(grad(f))``, ``jvp(grad(f))`` and
+``grad(jvp(f))`` nest without perturbation confusion: every inner transform asks the engine for
+the gradient at *its own* alias. Forward mode uses one dual level per ``jvp`` call, and levels
+nest (NOTE: [levels]). ``create_graph`` is switched on exactly when an outer transform can see
+the result (an input already requires grad), so the plain first-order case stays cheap.
+
+``vmap`` is, for now, a loop over the batch that stacks the results: correct for every op and
+composable with every transform, but not yet one NumPy call per op; batching rules per op (a
+vmap *level* in the dispatcher, DESIGN.md section 2) are the transforms issue's remaining work.
+Likewise ``jacrev`` / ``jacfwd`` build the Jacobian row by row / column by column.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .. import _factories
+from .._grad_mode import enable_grad
+from .._levels import stack as _level_stack
+from .._tensor import Tensor, alias, set_tangent
+from ..autograd import forward_ad as fwAD
+from ..autograd.engine import grad as _autograd_grad
+from ._pytree import tree_flatten, tree_map, tree_unflatten
+
+
+# ------------------------------------------------------------------ helpers
+def _check_tensor(x, fn: str):
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{fn}: expected the differentiated arguments to be Tensors (or pytrees of Tensors), "
+            f"got {type(x).__name__}; wrap arrays with dualgrad.tensor(...)"
+        )
+    if not x.is_floating_point():
+        raise TypeError(f"{fn}: can only differentiate with respect to floating point tensors, got {x.dtype}")
+
+
+def _fresh(x: Tensor) -> Tensor:
+    """A differentiable stand-in for ``x`` whose gradient the engine can report on its own."""
+    if x.requires_grad:
+        return x.reshape(tuple(x.shape))  # a view with its own node: ViewBackward0
+    y = alias(x)
+    y.grad_fn = None
+    y._acc = None
+    if y._fw:
+        for level, tangent in dict(y._fw).items():
+            set_tangent(y, level, tangent)
+    y.requires_grad_(True)
+    return y
+
+
+def _argnums_tuple(argnums, n_args, fn):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not -n_args <= a < n_args:
+            raise ValueError(f"{fn}: argnums {argnums} out of range for a function of {n_args} arguments")
+    return nums
+
+
+def _split_aux(out, has_aux, fn):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{fn}(f, has_aux=True): f must return a (output, aux) tuple")
+    return out
+
+
+def _zeros_like(x):
+    return _factories.zeros_like(x)
+
+
+def _grad_of(outputs, inputs, cotangents, create_graph):
+    grads = _autograd_grad(outputs, inputs, cotangents, retain_graph=True,
+                           create_graph=create_graph, allow_unused=True)
+    return [_zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
+
+
+# ------------------------------------------------------------------ reverse mode
+def grad_and_value(func, argnums=0, has_aux=False):
+    """``f -> (grad of f, f)``, with torch.func's argnums and has_aux.
+
+    >>> import dualgrad as dg
+    >>> g, v = dg.func.grad_and_value(lambda x: (x ** 3).sum())(dg.tensor([2.0]))
+    >>> g, v
+    (tensor([12.]), tensor(8.))
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args), "grad")
+        args = list(args)
+        flat_per_arg = []
+        create_graph = False
+        for a in nums:
+            leaves, spec = tree_flatten(args[a])
+            for x in leaves:
+                _check_tensor(x, "grad")
+                create_graph = create_graph or x.requires_grad
+            fresh = [_fresh(x) for x in leaves]
+            flat_per_arg.append((fresh, spec))
+            args[a] = tree_unflatten(spec, fresh)
+        with enable_grad():
+            out = func(*args, **kwargs)
+        out, aux = _split_aux(out, has_aux, "grad")
+        if not isinstance(out, Tensor) or out.numel() != 1:
+            raise RuntimeError(
+                "grad(f)(...): f must return a scalar tensor (one element); "
+                "use vjp or jacrev for other outputs"
+            )
+        all_inputs = [x for fresh, _ in flat_per_arg for x in fresh]
+        if out.requires_grad:
+            grads = _grad_of([out], all_inputs, None, create_graph)
+        else:
+            grads = [_zeros_like(x) for x in all_inputs]
+        results, i = [], 0
+        for fresh, spec in flat_per_arg:
+            results.append(tree_unflatten(spec, grads[i:i + len(fresh)]))
+            i += len(fresh)
+        g = results[0] if isinstance(argnums, int) else tuple(results)
+        value = out if create_graph else out.detach()
+        return (g, (value, aux)) if has_aux else (g, value)
+
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """``f -> grad of f`` for a scalar-valued ``f`` (torch.func.grad).
+
+    >>> import dualgrad as dg
+    >>> dg.func.grad(dg.func.grad(lambda x: x ** 3))(dg.tensor(2.0))
+    tensor(12.)
+    """
+    gv = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        g, value = gv(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapper
+
+
+def vjp(func, *primals, has_aux=False):
+    """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangents)`` gives one gradient per primal."""
+    flat, spec = tree_flatten(primals)
+    for x in flat:
+        _check_tensor(x, "vjp")
+    create_graph = any(x.requires_grad for x in flat)
+    fresh = [_fresh(x) for x in flat]
+    with enable_grad():
+        out = func(*tree_unflatten(spec, fresh))
+    out, aux = _split_aux(out, has_aux, "vjp")
+    out_leaves, out_spec = tree_flatten(out)
+
+    def vjp_fn(cotangents):
+        cts, ct_spec = tree_flatten(cotangents)
+        if len(cts) != len(out_leaves):
+            raise RuntimeError(
+                f"vjp_fn: expected cotangents with the structure of the output "
+                f"({len(out_leaves)} tensors), got {len(cts)}"
+            )
+        pairs = [(o, c) for o, c in zip(out_leaves, cts) if o.requires_grad]
+        if not pairs:
+            grads = [_zeros_like(x) for x in fresh]
+        else:
+            grads = _grad_of([o for o, _ in pairs], fresh, [c for _, c in pairs], create_graph)
+        return tree_unflatten(spec, grads)
+
+    value = tree_map(lambda o: o if create_graph else o.detach(), out)
+    return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
+
+
+# ------------------------------------------------------------------ forward mode
+def jvp(func, primals, tangents, *, has_aux=False):
+    """``(f(*primals), J tangents)`` by forward mode: one pass, one dual level.
+
+    >>> import dualgrad as dg
+    >>> dg.func.jvp(lambda x: x.sin(), (dg.tensor(0.0),), (dg.tensor(2.0),))
+    (tensor(0.), tensor(2.))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise RuntimeError("jvp(f, primals, tangents): primals and tangents must be tuples")
+    p_flat, spec = tree_flatten(tuple(primals))
+    t_flat, t_spec = tree_flatten(tuple(tangents))
+    if len(p_flat) != len(t_flat):
+        raise RuntimeError(
+            f"jvp: expected one tangent per primal ({len(p_flat)}), got {len(t_flat)}"
+        )
+    with fwAD.dual_level():
+        duals = []
+        for p, t in zip(p_flat, t_flat):
+            _check_tensor(p, "jvp")
+            duals.append(fwAD.make_dual(p, t))
+        out = func(*tree_unflatten(spec, duals))
+        out, aux = _split_aux(out, has_aux, "jvp")
+
+        def split(o):
+            primal, tangent = fwAD.unpack_dual(o)
+            return primal, (_zeros_like(o) if tangent is None else tangent)
+
+        o_flat, o_spec = tree_flatten(out)
+        pairs = [split(o) for o in o_flat]
+    value = tree_unflatten(o_spec, [p for p, _ in pairs])
+    tangent = tree_unflatten(o_spec, [t for _, t in pairs])
+    return (value, tangent, aux) if has_aux else (value, tangent)
+
+
+def linearize(func, *primals):
+    """``(f(*primals), jvp_fn)`` evaluating ``f`` once: ``jvp_fn(*tangents)`` reuses the graph.
+
+    The recorded graph gives u -> J^T u; that map is linear, so J t is its transpose applied
+    to t, one backward pass through the recorded backward per call (torch re-runs f).
+    """
+    flat, spec = tree_flatten(primals)
+    for x in flat:
+        _check_tensor(x, "linearize")
+    fresh = [_fresh(x) for x in flat]
+    with enable_grad():
+        out = func(*tree_unflatten(spec, fresh))
+    o_flat, o_spec = tree_flatten(out)
+    dummies = [_factories.ones_like(o).requires_grad_() for o in o_flat]
+    with enable_grad():
+        transposed = _grad_of(o_flat, fresh, dummies, create_graph=True)
+
+    def jvp_fn(*tangents):
+        t_flat, _ = tree_flatten(tangents)
+        if len(t_flat) != len(flat):
+            raise RuntimeError(f"jvp_fn: expected {len(flat)} tangents, got {len(t_flat)}")
+        live = [(g, t) for g, t in zip(transposed, t_flat) if g.requires_grad]
+        if not live:
+            return tree_unflatten(o_spec, [_zeros_like(o) for o in o_flat])
+        outs = _grad_of([g for g, _ in live], dummies, [t for _, t in live], create_graph=False)
+        return tree_unflatten(o_spec, outs)
+
+    return tree_map(lambda o: o.detach(), out), jvp_fn
+
+
+# ------------------------------------------------------------------ Jacobians
+def _basis(x):
+    """One-hot tensors shaped like x, one per element (row-major)."""
+    n = x.numel()
+    eye = np.eye(n, dtype=x._data.dtype) if n else np.zeros((0, 0), x._data.dtype)
+    return [_factories.from_numpy(eye[i].reshape(tuple(x.shape))) for i in range(n)]
+
+
+def _stack_or_empty(parts, shape, like):
+    from .._ops.shape import stack
+
+    if parts:
+        return stack(parts, 0).reshape(shape)
+    return _factories.zeros(shape, dtype=like.dtype)
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
+    """The Jacobian by reverse mode, one backward pass per output element.
+
+    ``result.shape == out.shape + input.shape`` for each differentiated input.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        nums = _argnums_tuple(argnums, len(args), "jacrev")
+        outs = {}
+
+        def f_of(*diff_args):
+            full = list(args)
+            for a, v in zip(nums, diff_args):
+                full[a] = v
+            out = func(*full)
+            out, aux = _split_aux(out, has_aux, "jacrev")
+            outs["aux"] = aux
+            return out
+
+        value, pullback = vjp(f_of, *[args[a] for a in nums])
+        o_flat, o_spec = tree_flatten(value)
+        jac_per_out = []
+        for k, o in enumerate(o_flat):
+            rows = []
+            for e in _basis(o):
+                cts = [e if j == k else _zeros_like(oj) for j, oj in enumerate(o_flat)]
+                rows.append(pullback(tree_unflatten(o_spec, cts)))
+            per_input = []
+            for i, a in enumerate(nums):
+                leaves_i = [tree_flatten(r[i])[0] for r in rows]
+                in_leaves, in_spec = tree_flatten(args[a])
+                blocks = []
+                for j, x in enumerate(in_leaves):
+                    shape = tuple(o.shape) + tuple(x.shape)
+                    blocks.append(_stack_or_empty([lv[j] for lv in leaves_i], shape, x))
+                per_input.append(tree_unflatten(in_spec, blocks))
+            jac_per_out.append(per_input[0] if isinstance(argnums, int) else tuple(per_input))
+        jac = tree_unflatten(o_spec, jac_per_out)
+        return (jac, outs["aux"]) if has_aux else jac
+
+    return wrapper
+
+
+def jacfwd(func, argnums=0, *, has_aux=False, randomness="error"):
+    """The Jacobian by forward mode, one dual-level pass per input element."""
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        diff = [args[a] for a in nums]
+        d_flat, d_spec = tree_flatten(tuple(diff))
+        aux_box = {}
+
+        def f_of(*diff_args):
+            full = list(args)
+            for a, v in zip(nums, diff_args):
+                full[a] = v
+            out = func(*full)
+            out, aux = _split_aux(out, has_aux, "jacfwd")
+            aux_box["aux"] = aux
+            return out
+
+        columns = []  # columns[j] = (flat outputs' tangents) for input element j of input leaf
+        for leaf_index, x in enumerate(d_flat):
+            _check_tensor(x, "jacfwd")
+            cols = []
+            for e in _basis(x):
+                tangents = [e if i == leaf_index else _zeros_like(y) for i, y in enumerate(d_flat)]
+                value, t_out = jvp(f_of, tuple(diff), tuple(tree_unflatten(d_spec, tangents)))
+                cols.append(tree_flatten(t_out)[0])
+            columns.append(cols)
+        if not d_flat:
+            raise RuntimeError("jacfwd: no tensor to differentiate")
+        if all(not c for c in columns):
+            value = f_of(*diff)
+        o_flat, o_spec = tree_flatten(value)
+        from .._ops.shape import movedim
+
+        jac_per_out = []
+        for k, o in enumerate(o_flat):
+            blocks = []
+            for leaf_index, x in enumerate(d_flat):
+                cols = [c[k] for c in columns[leaf_index]]
+                stacked = _stack_or_empty(cols, tuple(x.shape) + tuple(o.shape), x)
+                # (input dims..., output dims...) -> (output dims..., input dims...)
+                nd_in = x.ndim
+                perm = tuple(range(nd_in, nd_in + o.ndim)) + tuple(range(nd_in))
+                blocks.append(stacked.permute(*perm) if perm else stacked)
+            per_input = tree_unflatten(d_spec, blocks)
+            jac_per_out.append(per_input[0] if isinstance(argnums, int) else tuple(per_input))
+        jac = tree_unflatten(o_spec, jac_per_out)
+        _ = movedim
+        return (jac, aux_box["aux"]) if has_aux else jac
+
+    return wrapper
+
+
+def hessian(func, argnums=0):
+    """``jacfwd(jacrev(func))``: forward over reverse."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+# ------------------------------------------------------------------ vmap (a loop for now)
+def _move_out(t, out_dim):
+    return t if out_dim == 0 else t.movedim(0, out_dim)
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """Map ``func`` over a batch dimension of its inputs (torch.func.vmap).
+
+    For now a loop over the batch that stacks the results (NOTE: [transforms without vmap
+    levels]): every op works and it composes with every transform, at the cost of one call of
+    ``func`` per batch element. ``randomness``: 'different' (each element draws its own
+    numbers) or 'same' (the generator is rewound for every element); 'error' behaves as
+    'different' until the dispatcher can see random ops under vmap.
+    """
+    if randomness not in ("error", "different", "same"):
+        raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(
+                f"vmap: in_dims has {len(dims)} entries but the function got {len(args)} "
+                "positional arguments; pass one in_dim (int or None) per argument"
+            )
+        flat_args, arg_spec = tree_flatten(tuple(args))
+        flat_dims = _broadcast_dims(dims, args)
+        sizes = {x.shape[d] for x, d in zip(flat_args, flat_dims) if d is not None}
+        if not sizes:
+            raise ValueError("vmap: at least one argument must be mapped (an in_dim that is not None)")
+        if len(sizes) > 1:
+            raise ValueError(f"vmap: the mapped dimensions have different sizes {sorted(sizes)}")
+        (n,) = sizes
+        from .. import _factories as fac
+
+        state = fac._rng[0].bit_generator.state if randomness == "same" else None
+        results = []
+        for b in range(n):
+            if state is not None:
+                fac._rng[0].bit_generator.state = state
+            sliced = [x.select(d, b) if d is not None else x for x, d in zip(flat_args, flat_dims)]
+            results.append(func(*tree_unflatten(arg_spec, sliced), **kwargs))
+        outs = [tree_flatten(r) for r in results]
+        o_spec = outs[0][1]
+        from .._ops.shape import stack
+
+        stacked = [stack([o[0][k] for o in outs], 0) for k in range(len(outs[0][0]))]
+        o_dims = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(stacked)
+        return tree_unflatten(o_spec, [_move_out(t, d) for t, d in zip(stacked, o_dims)])
+
+    return wrapper
+
+
+def _broadcast_dims(dims, args):
+    """in_dims per flat leaf: an int/None applies to a whole argument, or mirrors its pytree."""
+    flat = []
+    for d, a in zip(dims, args):
+        leaves, _ = tree_flatten(a)
+        if d is None or isinstance(d, int):
+            for x in leaves:
+                if d is not None and not isinstance(x, Tensor):
+                    raise ValueError(f"vmap: in_dim {d} given for a non-tensor argument {type(x).__name__}")
+                if d is not None and not -x.ndim <= d < max(x.ndim, 1):
+                    raise ValueError(f"vmap: in_dim {d} is out of range for a tensor of {x.ndim} dims")
+                flat.append(None if d is None else d % x.ndim)
+        else:
+            d_leaves, _ = tree_flatten(d)
+            if len(d_leaves) != len(leaves):
+                raise ValueError("vmap: in_dims must match the structure of the arguments")
+            flat += [None if dd is None else dd % x.ndim for dd, x in zip(d_leaves, leaves)]
+    return flat
+
+
+_ = _level_stack

@@ -1,0 +1,189 @@
+"""dualgrad.func against torch.func on the same functions, in float64.
+
+Every transform alone, and every two-deep composition of grad, jvp, vjp, vmap, jacrev and
+jacfwd (as far as each makes sense on the functions below), plus pytrees, argnums, has_aux
+and the errors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import dualgrad as dg
+import dualgrad.func as F
+
+RNG = np.random.default_rng(0)
+X = RNG.uniform(0.3, 1.5, 4)
+V = RNG.standard_normal(4)
+XS = RNG.uniform(0.3, 1.5, (3, 4))
+
+
+def scalar_fn(m):
+    return lambda x: (m.sin(x) * x ** 2 + m.exp(-x)).sum()
+
+
+def vector_fn(m):
+    return lambda x: m.tanh(x) * x.sum() + x ** 3
+
+
+def both(a):
+    return dg.tensor(a), torch.tensor(a)
+
+
+def close(a, b, atol=1e-10):
+    if isinstance(b, (tuple, list)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            close(x, y, atol)
+        return
+    np.testing.assert_allclose(np.asarray(a._data), b.detach().numpy(), rtol=1e-8, atol=atol)
+
+
+# ---------------------------------------------------------------- one transform
+def _jvp_of(lib, f):
+    fx = lib.func
+    return lambda x, v: fx.jvp(f, (x,), (v,))[1]
+
+
+def _vjp_of(lib, f):
+    fx = lib.func
+    return lambda x, v: fx.vjp(f, x)[1](v)[0]
+
+
+SINGLE = {
+    "grad": lambda lib: lib.func.grad(scalar_fn(lib)),
+    "jacrev": lambda lib: lib.func.jacrev(vector_fn(lib)),
+    "jacfwd": lambda lib: lib.func.jacfwd(vector_fn(lib)),
+    "hessian": lambda lib: lib.func.hessian(scalar_fn(lib)),
+    "vmap": lambda lib: lib.func.vmap(vector_fn(lib)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SINGLE))
+def test_single_transform(name):
+    arg = XS if name == "vmap" else X
+    d, t = both(arg)
+    close(SINGLE[name](dg)(d), SINGLE[name](torch)(t))
+
+
+def test_jvp_and_vjp():
+    (x, tx), (v, tv) = both(X), both(V)
+    close(_jvp_of(dg, vector_fn(dg))(x, v), _jvp_of(torch, vector_fn(torch))(tx, tv))
+    close(_vjp_of(dg, vector_fn(dg))(x, v), _vjp_of(torch, vector_fn(torch))(tx, tv))
+    value, out_t = F.jvp(vector_fn(dg), (x,), (v,))
+    close(value, vector_fn(torch)(tx))
+
+
+def test_linearize_matches_jvp_and_evaluates_once():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return vector_fn(dg)(x)
+
+    (x, tx), (v, tv) = both(X), both(V)
+    out, jvp_fn = F.linearize(f, x)
+    first = jvp_fn(v)
+    second = jvp_fn(v * 2)
+    assert len(calls) == 1, "linearize must evaluate f once"
+    ref = torch.func.jvp(vector_fn(torch), (tx,), (tv,))[1]
+    close(first, ref)
+    close(second, 2 * ref)
+    close(out, vector_fn(torch)(tx))
+
+
+# ---------------------------------------------------------------- two-deep compositions
+def _compose(lib, outer, inner):
+    """outer(inner(f)) for the pairs below; each returns a function of x (and v)."""
+    fx = lib.func
+    s, vec = scalar_fn(lib), vector_fn(lib)
+    table = {
+        ("grad", "grad"): lambda x, v: fx.grad(lambda y: (fx.grad(s)(y) * y).sum())(x),
+        ("jvp", "grad"): lambda x, v: fx.jvp(fx.grad(s), (x,), (v,))[1],
+        ("grad", "jvp"): lambda x, v: fx.grad(lambda y: fx.jvp(s, (y,), (v,))[1])(x),
+        ("jvp", "jvp"): lambda x, v: fx.jvp(lambda y: fx.jvp(vec, (y,), (v,))[1], (x,), (v,))[1],
+        ("vjp", "grad"): lambda x, v: fx.vjp(fx.grad(s), x)[1](v)[0],
+        ("grad", "vjp"): lambda x, v: fx.grad(lambda y: (fx.vjp(vec, y)[1](v)[0]).sum())(x),
+        ("vjp", "jvp"): lambda x, v: fx.vjp(lambda y: fx.jvp(vec, (y,), (v,))[1], x)[1](v)[0],
+        ("jvp", "vjp"): lambda x, v: fx.jvp(lambda y: fx.vjp(vec, y)[1](v)[0], (x,), (v,))[1],
+        ("vmap", "grad"): lambda x, v: fx.vmap(fx.grad(s))(x.unsqueeze(0).expand(3, 4) * 1.0),
+        ("grad", "vmap"): lambda x, v: fx.grad(lambda y: fx.vmap(vec)(y.unsqueeze(0) * v.unsqueeze(1)).sum())(x),
+        ("vmap", "jvp"): lambda x, v: fx.vmap(lambda y: fx.jvp(vec, (y,), (v,))[1])(x.unsqueeze(0) * v.unsqueeze(1)),
+        ("jvp", "vmap"): lambda x, v: fx.jvp(lambda y: fx.vmap(vec)(y.unsqueeze(0) * v.unsqueeze(1)), (x,), (v,))[1],
+        ("vmap", "vmap"): lambda x, v: fx.vmap(fx.vmap(lambda a: a.sin() * a))(x.unsqueeze(0) * v.unsqueeze(1)),
+        ("vmap", "vjp"): lambda x, v: fx.vmap(lambda y: fx.vjp(vec, y)[1](v)[0])(x.unsqueeze(0) * v.unsqueeze(1)),
+        ("jacrev", "jacrev"): lambda x, v: fx.jacrev(fx.jacrev(vec))(x),
+        ("jacfwd", "jacfwd"): lambda x, v: fx.jacfwd(fx.jacfwd(vec))(x),
+        ("jacfwd", "jacrev"): lambda x, v: fx.jacfwd(fx.jacrev(vec))(x),
+        ("jacrev", "jacfwd"): lambda x, v: fx.jacrev(fx.jacfwd(vec))(x),
+        ("vmap", "jacrev"): lambda x, v: fx.vmap(fx.jacrev(vec))(x.unsqueeze(0) * v.unsqueeze(1)),
+        ("jacrev", "vmap"): lambda x, v: fx.jacrev(lambda y: fx.vmap(vec)(y.unsqueeze(0) * v.unsqueeze(1)))(x),
+        ("grad", "jacfwd"): lambda x, v: fx.grad(lambda y: fx.jacfwd(vec)(y).sum())(x),
+        ("jvp", "jacrev"): lambda x, v: fx.jvp(fx.jacrev(vec), (x,), (v,))[1],
+    }
+    return table[(outer, inner)]
+
+
+@pytest.mark.parametrize("pair", [
+    ("grad", "grad"), ("jvp", "grad"), ("grad", "jvp"), ("jvp", "jvp"), ("vjp", "grad"),
+    ("grad", "vjp"), ("vjp", "jvp"), ("jvp", "vjp"), ("vmap", "grad"), ("grad", "vmap"),
+    ("vmap", "jvp"), ("jvp", "vmap"), ("vmap", "vmap"), ("vmap", "vjp"), ("jacrev", "jacrev"),
+    ("jacfwd", "jacfwd"), ("jacfwd", "jacrev"), ("jacrev", "jacfwd"), ("vmap", "jacrev"),
+    ("jacrev", "vmap"), ("grad", "jacfwd"), ("jvp", "jacrev"),
+], ids=lambda p: f"{p[0]}({p[1]})")
+def test_two_deep(pair):
+    (x, tx), (v, tv) = both(X), both(V)
+    close(_compose(dg, *pair)(x, v), _compose(torch, *pair)(tx, tv))
+
+
+def test_no_perturbation_confusion():
+    # d/dx [x * d/dy (x * y)] = d/dx [x * x] = 2x, not 3x (Siskind & Pearlmutter's example)
+    f = lambda x: x * F.grad(lambda y: x * y)(x)  # noqa: E731
+    assert F.grad(f)(dg.tensor(3.0)).item() == 6.0
+    g = lambda x: x * F.jvp(lambda y: x * y, (x,), (dg.tensor(1.0),))[1]  # noqa: E731
+    assert F.jvp(g, (dg.tensor(3.0),), (dg.tensor(1.0),))[1].item() == 6.0
+
+
+# ---------------------------------------------------------------- pytrees, argnums, has_aux
+def test_argnums_pytrees_has_aux():
+    def f(params, x):
+        return ((params["w"] * x).sum() + params["b"][0] ** 2).sin(), {"n": x.sum()}
+
+    params = {"w": dg.tensor(X), "b": (dg.tensor(0.5, dtype=dg.float64),)}
+    tparams = {"w": torch.tensor(X), "b": (torch.tensor(0.5, dtype=torch.float64),)}
+    g, aux = F.grad(f, has_aux=True)(params, dg.tensor(V))
+    tg, taux = torch.func.grad(f, has_aux=True)(tparams, torch.tensor(V))
+    close(g["w"], tg["w"])
+    close(g["b"][0], tg["b"][0])
+    close(aux["n"], taux["n"])
+    g2 = F.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(dg.tensor(X), dg.tensor(V))
+    tg2 = torch.func.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(torch.tensor(X), torch.tensor(V))
+    close(g2, tg2)
+
+
+def test_vmap_in_dims_out_dims_and_randomness():
+    x, tx = both(XS)
+    y, ty = both(X)
+    f = lambda a, b: a * b + a.sum()  # noqa: E731
+    close(F.vmap(f, in_dims=(1, None), out_dims=1)(x, y[:3]),
+          torch.func.vmap(f, in_dims=(1, None), out_dims=1)(tx, ty[:3]))
+    dg.manual_seed(0)
+    same = F.vmap(lambda a: a + dg.rand(()), randomness="same")(dg.zeros(4))
+    assert np.allclose(same._data, same._data[0])
+    diff = F.vmap(lambda a: a + dg.rand(()), randomness="different")(dg.zeros(4))
+    assert len(set(diff.tolist())) == 4
+
+
+def test_errors():
+    with pytest.raises(RuntimeError, match="scalar"):
+        F.grad(lambda x: x * 2)(dg.tensor(X))
+    with pytest.raises(TypeError, match="floating point"):
+        F.grad(lambda x: x.sum())(dg.tensor([1, 2]))
+    with pytest.raises(ValueError, match="in_dims"):
+        F.vmap(lambda a, b: a, in_dims=(0,))(dg.tensor(XS), dg.tensor(XS))
+    with pytest.raises(ValueError, match="different sizes"):
+        F.vmap(lambda a, b: a + b)(dg.zeros(3), dg.zeros(4))
+    with pytest.raises(RuntimeError, match="one tangent per primal"):
+        F.jvp(lambda a: a, (dg.tensor(X),), ())
