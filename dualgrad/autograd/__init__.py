@@ -3,6 +3,7 @@ Functions, anomaly detection, checkers."""
 
 from . import forward_ad  # noqa: F401
 from . import function  # noqa: F401
+from . import functional  # noqa: F401
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .engine import backward, grad  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401

@@ -1,0 +1,653 @@
+"""dualgrad.nn.functional: layers, losses and activations as functions.
+
+Everything here is a composite of dualgrad primitives (matmul, einsum, log_softmax, where,
+im2col/col2im, ...), so each function has every mode (reverse, forward, both nested, any
+order) by construction. Formulas follow PyTorch's (aten/src/ATen/native/Loss*.cpp,
+Normalization.cpp) so values match to rounding.
+
+>>> import dualgrad as dg
+>>> import dualgrad.nn.functional as F
+>>> F.relu(dg.tensor([-1.0, 2.0]))
+tensor([0., 2.])
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _factories
+from .._ops import conv as _conv
+from .._ops import elementwise as E
+from .._ops import special as SP
+from .._ops.composite import log_softmax, logsumexp, softmax  # noqa: F401
+from .._ops.conv import fold, unfold  # noqa: F401
+from .._ops.indexing import getitem
+from .._ops.linalg import einsum, matmul
+from .._ops.pad import pad  # noqa: F401
+from .._ops.reduction import amax, mean
+from .._ops.reduction import sum as _sum
+from .._ops.reindex import one_hot  # noqa: F401
+from .._ops.shape import reshape, unsqueeze
+from .._tensor import Tensor
+
+# activations that live in dualgrad._ops.special (NOTE: [activations as composites])
+from .._ops.special import (  # noqa: F401
+    celu, elu, gelu, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid, mish, relu6,
+    selu, silu, softplus, softsign,
+)
+
+sigmoid = E.sigmoid
+tanh = E.tanh
+
+
+def relu(input, inplace=False):
+    return E.relu(input)
+
+
+def threshold(input, threshold, value, inplace=False):
+    return E.where(input > threshold, input, value)
+
+
+def softmin(input, dim=None, dtype=None):
+    return softmax(-input, dim, dtype=dtype)
+
+
+def glu(input, dim=-1):
+    a, b = input.chunk(2, dim)
+    return a * E.sigmoid(b)
+
+
+def tanhshrink(input):
+    return input - E.tanh(input)
+
+
+def softshrink(input, lambd=0.5):
+    return E.where(input > lambd, input - lambd, E.where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input, lambd=0.5):
+    return E.where((input > lambd) | (input < -lambd), input, 0.0)
+
+
+def prelu(input, weight):
+    w = weight
+    if input.ndim >= 2 and weight.numel() > 1:
+        w = reshape(weight, (-1,) + (1,) * (input.ndim - 2))
+    return E.where(input > 0, input, input * w)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    if training:
+        a = _factories.rand(*input.shape, dtype=input.dtype) * (upper - lower) + lower
+        return E.where(input >= 0, input, input * a)
+    return leaky_relu(input, (lower + upper) / 2)
+
+
+# ------------------------------------------------------------------ linear layers
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``."""
+    out = matmul(input, weight.t()) if weight.ndim == 2 else matmul(input, weight)
+    return out if bias is None else out + bias
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``x1^T A_o x2 + b_o`` for each output feature o."""
+    out = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the integer tensor ``input``; the ``padding_idx`` row gets
+    no gradient."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    if input.dtype.np.kind not in "iu":
+        raise RuntimeError(f"embedding: expected an integer index tensor, got {input.dtype}")
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += weight.shape[0]
+        rows = np.zeros((weight.shape[0], 1), dtype=bool)
+        rows[padding_idx] = True
+        weight = E.where(_factories.tensor(rows), weight.detach(), weight)
+    return getitem(weight, input)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` (dualgrad's generator) and scale the rest by
+    ``1 / (1 - p)``."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = _factories._rng[0].random(tuple(input.shape)) >= p
+    scale = (keep / (1.0 - p)).astype(input._data.dtype)
+    return input * _factories.tensor(scale)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    if not training or p == 0.0:
+        return input
+    raise NotImplementedError("alpha_dropout in training mode is not supported yet")
+
+
+# ------------------------------------------------------------------ normalisation
+def _affine(out, weight, bias, shape):
+    if weight is not None:
+        out = out * (reshape(weight, shape) if shape else weight)
+    if bias is not None:
+        out = out + (reshape(bias, shape) if shape else bias)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dims (biased variance)."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != tuple(normalized_shape):
+        raise RuntimeError(
+            f"layer_norm: expected input with shape [*, {', '.join(map(str, normalized_shape))}], "
+            f"but got input of size {list(input.shape)}"
+        )
+    dims = tuple(range(input.ndim - k, input.ndim))
+    mu = mean(input, dims, keepdim=True)
+    centred = input - mu
+    var = mean(centred * centred, dims, keepdim=True)
+    return _affine(centred * E.rsqrt(var + eps), weight, bias, None)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise over groups of channels (and all spatial dims)."""
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"group_norm: {c} channels are not divisible into {num_groups} groups")
+    g = reshape(input, (n, num_groups, -1))
+    mu = mean(g, 2, keepdim=True)
+    centred = g - mu
+    var = mean(centred * centred, 2, keepdim=True)
+    out = reshape(centred * E.rsqrt(var + eps), tuple(input.shape))
+    return _affine(out, weight, bias, (1, c) + (1,) * (input.ndim - 2))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) by batch statistics when ``training`` (updating the
+    running ones in place, with the unbiased variance), else by the running statistics."""
+    c = input.shape[1]
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    dims = (0,) + tuple(range(2, input.ndim))
+    if training:
+        count = input.numel() // c
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+        mu = mean(input, dims, keepdim=True)
+        centred = input - mu
+        var = mean(centred * centred, dims, keepdim=True)
+        if running_mean is not None:
+            from .._grad_mode import no_grad
+
+            with no_grad():
+                m = momentum
+                new_mean = running_mean.detach() * (1 - m) + reshape(mu.detach(), (c,)) * m
+                unbiased = reshape(var.detach(), (c,)) * (count / (count - 1))
+                new_var = running_var.detach() * (1 - m) + unbiased * m
+                running_mean.copy_(new_mean)
+                running_var.copy_(new_var)
+        out = centred * E.rsqrt(var + eps)
+    else:
+        if running_mean is None:
+            raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
+        out = (input - reshape(running_mean, shape)) * E.rsqrt(reshape(running_var, shape) + eps)
+    return _affine(out, weight, bias, shape)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    if not use_input_stats:
+        raise NotImplementedError("instance_norm with running statistics is not supported")
+    dims = tuple(range(2, input.ndim))
+    mu = mean(input, dims, keepdim=True)
+    centred = input - mu
+    var = mean(centred * centred, dims, keepdim=True)
+    return _affine(centred * E.rsqrt(var + eps), weight, bias, (1, input.shape[1]) + (1,) * (input.ndim - 2))
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    from .._ops.composite import norm
+
+    return input / E.clamp_min(norm(input, p, dim, keepdim=True), eps).expand_as(input)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    w12 = _sum(x1 * x2, dim)
+    n1 = _sum(x1 * x1, dim)
+    n2 = _sum(x2 * x2, dim)
+    return w12 / E.sqrt(E.clamp_min(n1 * n2, eps * eps))
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    from .._ops.composite import norm
+
+    return norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
+
+
+# ------------------------------------------------------------------ convolution and pooling
+def _same_padding(kernel, dilation, stride, name):
+    if any(s != 1 for s in stride):
+        raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return [(t // 2, t - t // 2) for t in total]
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as torch) of (N, C, H, W) by (O, C/groups, kh, kw):
+    im2col + matmul (NOTE: [conv as im2col + matmul] in _ops/conv.py)."""
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = unsqueeze(input, 0)
+    if input.ndim != 4 or weight.ndim != 4:
+        raise RuntimeError(
+            f"conv2d: expected a 3-D or 4-D input and a 4-D weight, got {input.ndim}-D and {weight.ndim}-D"
+        )
+    n, c, h, w = input.shape
+    o, cg, kh, kw = weight.shape
+    if c != cg * groups or o % groups:
+        raise RuntimeError(
+            f"conv2d: given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {cg * groups} channels, but got {c} channels instead"
+        )
+    stride, dilation = _conv.pair(stride, "stride"), _conv.pair(dilation, "dilation")
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            (t, b), (left, r) = _same_padding((kh, kw), dilation, stride, "conv2d")
+            if (t, left) != (b, r):
+                input = pad(input, (left, r, t, b))
+                padding = (0, 0)
+            else:
+                padding = (t, left)
+        else:
+            raise ValueError(f"conv2d: invalid padding string {padding!r}; use 'valid' or 'same'")
+    padding = _conv.pair(padding, "padding")
+    cols = unfold(input, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
+    oh = (input.shape[2] + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (input.shape[3] + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    if groups == 1:
+        out = matmul(reshape(weight, (o, cg * kh * kw)), cols)
+    else:
+        cols = reshape(cols, (n, groups, cg * kh * kw, oh * ow))
+        out = matmul(reshape(weight, (groups, o // groups, cg * kh * kw)), cols)
+    out = reshape(out, (n, o, oh, ow))
+    if bias is not None:
+        out = out + reshape(bias, (1, o, 1, 1))
+    return out[0] if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of (N, C, L) by (O, C/groups, k): conv2d on a height-1 image."""
+    one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
+    pad_ = padding if isinstance(padding, str) else one(padding)
+    if isinstance(padding, str) and padding == "same":
+        k = weight.shape[-1]
+        d = dilation if isinstance(dilation, int) else dilation[0]
+        total = d * (k - 1)
+        input = pad(input, (total // 2, total - total // 2))
+        pad_ = (0, 0)
+    out = conv2d(unsqueeze(input, -2), unsqueeze(weight, -2), bias, one(stride), pad_, one(dilation), groups)
+    return out.squeeze(-2)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transposed 2-D convolution (the adjoint of conv2d in its input): matmul + col2im."""
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = unsqueeze(input, 0)
+    n, c, h, w = input.shape
+    ci, og, kh, kw = weight.shape
+    if c != ci or c % groups:
+        raise RuntimeError(
+            f"conv_transpose2d: weight of size {list(weight.shape)} expects {ci} input channels, got {c}"
+        )
+    s, p, op, d = (_conv.pair(v) for v in (stride, padding, output_padding, dilation))
+    if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]):
+        raise RuntimeError("conv_transpose2d: output padding must be smaller than either stride or dilation")
+    hout = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
+    wout = (w - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
+    cg = c // groups
+    x = reshape(input, (n, groups, cg, h * w))
+    wt = reshape(weight, (groups, cg, og * kh * kw)).transpose(-1, -2)  # (G, og*K, cg)
+    cols = reshape(matmul(wt, x), (n, groups * og * kh * kw, h * w))
+    out = fold(cols, (hout, wout), (kh, kw), d, p, s)
+    if bias is not None:
+        out = out + reshape(bias, (1, -1, 1, 1))
+    return out[0] if unbatched else out
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
+    out = conv_transpose2d(unsqueeze(input, -2), unsqueeze(weight, -2), bias, one(stride), (0, padding if isinstance(padding, int) else padding[0]),
+                           (0, output_padding if isinstance(output_padding, int) else output_padding[0]), groups, one(dilation))
+    return out.squeeze(-2)
+
+
+def _pool_blocks(input, kernel, stride, padding, dilation, fill, name, ceil_mode):
+    if ceil_mode:
+        raise NotImplementedError(f"{name}: ceil_mode=True is not supported yet")
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = unsqueeze(input, 0)
+    k = _conv.pair(kernel)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _conv.pair(stride)
+    p, d = _conv.pair(padding), _conv.pair(dilation)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise RuntimeError(f"{name}: pad should be at most half of effective kernel size, but got pad={p} and kernel_size={k}")
+    n, c, h, w = input.shape
+    if fill is not None and (p[0] or p[1]):
+        input = pad(input, (p[1], p[1], p[0], p[0]), value=fill)
+        p = (0, 0)
+    cols = unfold(input, k, d, p, s)
+    oh = (input.shape[2] + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (input.shape[3] + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    return reshape(cols, (n, c, k[0] * k[1], oh, ow)), unbatched, (k, s, p)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum of each block (padding counts as -inf): im2col + amax."""
+    if return_indices:
+        raise NotImplementedError("max_pool2d: return_indices=True is not supported yet")
+    blocks, unbatched, _ = _pool_blocks(input, kernel_size, stride, padding, dilation, -math.inf, "max_pool2d", ceil_mode)
+    out = amax(blocks, 2)
+    return out[0] if unbatched else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """The mean of each block: im2col + sum / count."""
+    blocks, unbatched, (k, s, p) = _pool_blocks(input, kernel_size, stride, padding, 1, None, "avg_pool2d", ceil_mode)
+    total = _sum(blocks, 2)
+    if divisor_override is not None:
+        out = total / divisor_override
+    elif count_include_pad or (p[0] == 0 and p[1] == 0):
+        out = total / (k[0] * k[1])
+    else:
+        x = input if input.ndim == 4 else unsqueeze(input, 0)
+        ones = _factories.ones(1, 1, x.shape[2], x.shape[3], dtype=x.dtype)
+        count = reshape(unfold(ones, k, 1, p, s), (1, 1, k[0] * k[1]) + tuple(total.shape[2:]))
+        out = total / _sum(count, 2)
+    return out[0] if unbatched else out
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
+    st = None if stride is None else one(stride)
+    return max_pool2d(unsqueeze(input, -2), one(kernel_size), st, (0, padding if isinstance(padding, int) else padding[0]),
+                      one(dilation), ceil_mode, return_indices).squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
+    st = None if stride is None else one(stride)
+    return avg_pool2d(unsqueeze(input, -2), one(kernel_size), st, (0, padding if isinstance(padding, int) else padding[0]),
+                      ceil_mode, count_include_pad).squeeze(-2)
+
+
+def _adaptive_matrix(n_in, n_out, dtype):
+    """Row i averages input positions [floor(i n_in / n_out), ceil((i+1) n_in / n_out))."""
+    a = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        lo, hi = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+        a[i, lo:hi] = 1.0 / (hi - lo)
+    return _factories.tensor(a.astype(dtype.np))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (torch's start/end index rule), as two
+    constant averaging matrices applied by einsum."""
+    oh, ow = output_size if not isinstance(output_size, int) else (output_size, output_size)
+    h, w = input.shape[-2], input.shape[-1]
+    oh, ow = h if oh is None else oh, w if ow is None else ow
+    ah, aw = _adaptive_matrix(h, oh, input.dtype), _adaptive_matrix(w, ow, input.dtype)
+    return einsum("...hw,ih,jw->...ij", input, ah, aw)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    a = _adaptive_matrix(input.shape[-1], output_size, input.dtype)
+    return einsum("...l,il->...i", input, a)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool2d: return_indices=True is not supported yet")
+    oh, ow = output_size if not isinstance(output_size, int) else (output_size, output_size)
+    h, w = input.shape[-2], input.shape[-1]
+    rows = []
+    for i in range(oh):
+        h0, h1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+        cols = []
+        for j in range(ow):
+            w0, w1 = (j * w) // ow, -((-(j + 1) * w) // ow)
+            cols.append(amax(input[..., h0:h1, w0:w1], (-2, -1)))
+        rows.append(E_stack(cols, -1))
+    return E_stack(rows, -2)
+
+
+def E_stack(ts, dim):
+    from .._ops.shape import stack
+
+    return stack(ts, dim)
+
+
+def pixel_shuffle(input, upscale_factor):
+    r = upscale_factor
+    *lead, c, h, w = input.shape
+    x = reshape(input, tuple(lead) + (c // (r * r), r, r, h, w))
+    k = len(lead)
+    x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return reshape(x, tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def interpolate(*args, **kwargs):
+    raise NotImplementedError("interpolate is not supported yet")
+
+
+# ------------------------------------------------------------------ losses
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return _sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction; use 'mean', 'sum' or 'none'")
+
+
+def _check_same_size(input, target, name):
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{name}: target size ({list(target.shape)}) must be the same as input size ({list(input.shape)})"
+        )
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _reduce(E.abs(input - target), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    d = E.abs(input - target)
+    if beta == 0:
+        return _reduce(d, reduction)
+    return _reduce(E.where(d < beta, (0.5 / beta) * d * d, d - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    d = E.abs(input - target)
+    return _reduce(E.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
+
+
+def _class_last(t):
+    """(N, C, d1, ...) -> (N, d1, ..., C): classes on the last dim."""
+    return t.movedim(1, -1) if t.ndim > 2 else t
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """``-weight[t] * input[t]`` per element, over the class dim 1 (or 0 for one sample);
+    ``ignore_index`` targets count for nothing, and the mean divides by the total weight."""
+    if input.ndim == 1:
+        input, target = unsqueeze(input, 0), unsqueeze(target, 0)
+        one = True
+    else:
+        one = False
+    if target.dtype.np.kind not in "iu":
+        raise RuntimeError(f"nll_loss: expected target of an integer dtype (class indices), got {target.dtype}")
+    logp = _class_last(input)
+    c = logp.shape[-1]
+    t = target._data
+    if tuple(t.shape) != tuple(logp.shape[:-1]):
+        raise ValueError(f"nll_loss: expected target of size {list(logp.shape[:-1])}, got {list(t.shape)}")
+    valid = t != ignore_index
+    safe = np.where(valid, t, 0)
+    if valid.any() and (safe.min() < 0 or safe.max() >= c):
+        raise IndexError(f"nll_loss: target {int(safe.max() if safe.max() >= c else safe.min())} is out of bounds for {c} classes")
+    mask = one_hot_np(safe, c, input._data.dtype) * valid[..., None]
+    w = mask if weight is None else mask * weight._data.astype(mask.dtype)
+    wt = _factories.tensor(w)
+    loss = -_sum(logp * wt, -1)
+    if reduction == "mean":
+        total = float(w.sum())
+        out = _sum(loss) / total
+    else:
+        out = _reduce(loss, reduction)
+    return out[0] if one and reduction == "none" else out
+
+
+def one_hot_np(t, c, dtype):
+    return (t[..., None] == np.arange(c)).astype(dtype)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """``nll_loss(log_softmax(input, 1), target)`` for class indices; for class probabilities
+    (a float target of the input's shape) ``-sum(target * log_softmax(input))``; with
+    PyTorch's label smoothing in both forms."""
+    class_dim = 0 if input.ndim == 1 else 1
+    logp = log_softmax(input, class_dim)
+    c = input.shape[class_dim]
+    eps = float(label_smoothing)
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {eps}")
+    if target.is_floating_point():
+        _check_same_size(input, target, "cross_entropy")
+        if eps > 0:
+            target = target * (1 - eps) + eps / c
+        prod = logp * target
+        if weight is not None:
+            prod = prod * reshape(weight, (c,) + (1,) * (input.ndim - 1 - class_dim))
+        if reduction == "mean":
+            return -_sum(prod) / (input.numel() // c)
+        if reduction == "sum":
+            return -_sum(prod)
+        return _reduce(-_sum(prod, class_dim), reduction)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if eps == 0:
+        return nll
+    ignore = target._data == ignore_index
+    keep = _factories.tensor(~ignore)
+    wlogp = logp if weight is None else logp * reshape(weight, (c,) + (1,) * (input.ndim - 1 - class_dim))
+    smooth = E.where(keep, -_sum(wlogp, class_dim), 0.0)
+    if reduction == "mean":
+        if weight is None:
+            denom = float((~ignore).sum())
+        else:
+            denom = float(weight._data[target._data[~ignore]].sum())
+        smooth = _sum(smooth) / denom
+    elif reduction == "sum":
+        smooth = _sum(smooth)
+    else:
+        _reduce(smooth, reduction)
+    return nll * (1 - eps) + smooth * (eps / c)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``-(t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (as PyTorch)."""
+    _check_same_size(input, target, "binary_cross_entropy")
+    loss = -(target * E.clamp_min(E.log(input), -100.0) + (1 - target) * E.clamp_min(E.log1p(-input), -100.0))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """``(1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)``, computed stably."""
+    _check_same_size(input, target, "binary_cross_entropy_with_logits")
+    sp = softplus(-input)  # = -log sigmoid(x), stable
+    if pos_weight is not None:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
+    else:
+        loss = (1 - target) * input + sp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """``target * (log target - input)`` (0 where target is 0), or with ``log_target``
+    ``exp(target) * (target - input)``; ``reduction='batchmean'`` divides the sum by the batch."""
+    if log_target:
+        loss = E.exp(target) * (target - input)
+    else:
+        loss = SP.xlogy(target, target) - target * input
+    if reduction == "batchmean":
+        return _sum(loss) / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    if full:
+        raise NotImplementedError("poisson_nll_loss: full=True is not supported yet")
+    loss = E.exp(input) - target * input if log_input else input - target * E.log(input + eps)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    var = E.clamp_min(var, eps)
+    loss = 0.5 * (E.log(var) + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    return _reduce(softplus(-target * input), reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    return _reduce(E.relu(-target * (input1 - input2) + margin), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+    loss = E.where(target == 1, input, E.relu(margin - input))
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    cos = cosine_similarity(input1, input2, dim=-1, eps=1e-12)
+    return _reduce(E.where(target == 1, 1 - cos, E.relu(cos - margin)), reduction)
+
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in (
+    "annotations", "math", "np", "Tensor", "E", "SP", "E_stack", "one_hot_np", "mean", "amax",
+    "getitem", "reshape", "unsqueeze", "einsum", "matmul",
+)]
