@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import where
@@ -284,7 +283,6 @@ def flip(x, dims):
     return _flip(x, dims)
 
 
-_ = _dtype
 
 
 __all__ = ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "cumsum"]

@@ -204,7 +204,6 @@ def flipud(x):
     return flip(x, (0,))
 
 
-_ = Tensor
 
 
 # ------------------------------------------------------------------ joining and splitting

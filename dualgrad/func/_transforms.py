@@ -23,7 +23,6 @@ import numpy as np
 
 from .. import _factories
 from .._grad_mode import enable_grad
-from .._levels import stack as _level_stack
 from .._tensor import Tensor, alias, set_tangent
 from ..autograd import forward_ad as fwAD
 from ..autograd.engine import grad as _autograd_grad
@@ -334,8 +333,6 @@ def jacfwd(func, argnums=0, *, has_aux=False, randomness="error"):
         if all(not c for c in columns):
             value = f_of(*diff)
         o_flat, o_spec = tree_flatten(value)
-        from .._ops.shape import movedim
-
         jac_per_out = []
         for k, o in enumerate(o_flat):
             blocks = []
@@ -349,7 +346,6 @@ def jacfwd(func, argnums=0, *, has_aux=False, randomness="error"):
             per_input = tree_unflatten(d_spec, blocks)
             jac_per_out.append(per_input[0] if isinstance(argnums, int) else tuple(per_input))
         jac = tree_unflatten(o_spec, jac_per_out)
-        _ = movedim
         return (jac, aux_box["aux"]) if has_aux else jac
 
     return wrapper
@@ -432,5 +428,3 @@ def _broadcast_dims(dims, args):
             flat += [None if dd is None else dd % x.ndim for dd, x in zip(d_leaves, leaves)]
     return flat
 
-
-_ = _level_stack
