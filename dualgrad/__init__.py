@@ -47,3 +47,5 @@ from . import special  # noqa: F401,E402
 from ._ops.scatter import *  # noqa: F401,F403,E402
 from ._ops.reindex import *  # noqa: F401,F403,E402
 from ._ops.pad import pad  # noqa: F401,E402  (nn.functional.pad re-exports it)
+from ._ops import conv as _conv  # noqa: F401,E402  (im2col/col2im: nn.functional.unfold/fold)
+from . import nn  # noqa: F401,E402

@@ -8,7 +8,6 @@ row in every mode, and a meta-test fails when a registered primitive has no row.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np

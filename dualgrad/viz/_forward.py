@@ -39,7 +39,7 @@ INPUT, OUTPUT, CONSTANT, TANGENT_FILL = "lightblue", "darkolivegreen1", "white",
 class _Call:
     """One recorded op (or custom Function) call."""
 
-    __slots__ = ("name", "kind", "inputs", "outputs", "out_tangents")
+    __slots__ = ("name", "kind", "inputs", "outputs", "out_tangents", "mixed")
 
     def __init__(self, name, kind):
         self.name = name
@@ -47,6 +47,7 @@ class _Call:
         self.inputs = []  # (primal source, {level: tangent source}) per tensor input
         self.outputs = []  # tensors
         self.out_tangents = []  # {level: tangent} per output
+        self.mixed = {}  # id(tangent) -> {lower level: its tangent}: mixed partials
 
 
 class ForwardTrace:
@@ -131,6 +132,9 @@ class ForwardTrace:
             for level, t in tangents.items():
                 self._keep.append(t)
                 self._tangent_src[id(t)] = (index, len(call.outputs) - 1, level)
+                if t._fw:  # read now: leaving a level drops its tangents
+                    call.mixed[id(t)] = dict(t._fw)
+                    self._keep.extend(t._fw.values())
         return out
 
     # ------------------------------------------------------------ where values came from
@@ -261,8 +265,9 @@ class _Picture:
 
     def name_of(self, t) -> str:
         name = self.names.get(id(t))
-        if name is None and t._base is not None:  # a dual from make_dual: its primal's name
-            name = self.names.get(id(t._base))
+        while name is None and t._base is not None:  # a dual from make_dual: its primal's
+            t = t._base
+            name = self.names.get(id(t))
         return name or ""
 
     def level_name(self, level) -> str:
@@ -273,7 +278,7 @@ class _Picture:
         return LEVEL_COLOURS[i % len(LEVEL_COLOURS)]
 
     def tangent_attrs(self, level) -> dict:
-        return dict(style="dashed", color=self.colour(level), fontcolor=self.colour(level))
+        return dict(style="dashed", color=self.colour(level))
 
     def tensor_box(self, t, fill) -> str:
         key = f"t{id(t)}"
@@ -285,20 +290,24 @@ class _Picture:
             self.dot.node(key, label, fillcolor=fill)
         return key
 
-    def tangent_box(self, tangent, level, of) -> str:
+    def tangent_box(self, tangent, level, of, prefix=None) -> str:
         key = f"g{id(tangent)}"
         if key not in self.drawn_tensors:
             self.drawn_tensors.add(key)
-            name = self.name_of(of) if of is not None else ""
-            mixed = [self.level_name(lv) for lv in sorted(tangent._fw or {})]
-            label = "%s.tangent (%s)\n %s" % (name, self.level_name(level),
-                                              size_to_str(tangent.shape))
-            if mixed:  # a tangent that carries a lower level's tangent: a mixed partial
-                label += "\n carries a %s tangent" % ", ".join(mixed)
+            if prefix is None:
+                prefix = self.name_of(of) if of is not None else ""
+            prefix = f"{prefix}.tangent ({self.level_name(level)})"
+            label = "%s\n %s" % (prefix, size_to_str(tangent.shape))
             if self.show_values:
                 label += _values(tangent)
             self.dot.node(key, label, fillcolor=TANGENT_FILL, style="filled,dashed",
-                          color=self.colour(level), fontcolor="black")
+                          color=self.colour(level))
+            # A tangent of a tangent (nested levels) is a mixed partial: draw it hanging off.
+            src = self.trace._tangent_src.get(id(tangent))
+            mixed = self.trace.calls[src[0]].mixed.get(id(tangent), {}) if src else {}
+            for lower, tt in sorted(mixed.items()):
+                self.dot.edge(key, self.tangent_box(tt, lower, None, prefix),
+                              **self.tangent_attrs(lower))
         return key
 
     def source_key(self, src, level=None, of=None) -> str:
@@ -307,7 +316,8 @@ class _Picture:
             self.draw_call(what)
             return f"c{what}"
         if level is None:
-            return self.tensor_box(what, INPUT if what._fw or what._requires_grad else CONSTANT)
+            named = self.name_of(what) or what._requires_grad
+            return self.tensor_box(what, INPUT if named else CONSTANT)
         return self.tangent_box(what, level, of)
 
     def draw_call(self, index) -> None:
