@@ -601,8 +601,11 @@ def test_gradcheck_argument_errors():
     c = dg.tensor(X0, dtype=dg.float64)
     with pytest.raises(ValueError, match="requires_grad=True"):
         gradcheck(lambda a: a * 2, (c,))
-    with pytest.raises(NotImplementedError, match="vmap"):
-        gradcheck(lambda a: a * 2, (_x64(),), check_batched_grad=True)
+
+
+def test_gradcheck_batched_grad_and_forward_grad():
+    assert gradcheck(lambda a: (a * a).sin(), (_x64(),), check_batched_grad=True,
+                     check_batched_forward_grad=True, check_forward_ad=True)
 
 
 def test_gradcheck_warns_on_float32():
