@@ -7,6 +7,22 @@ L in ``tensor._fw[L]``; the dispatcher handles the highest level present among a
 first, then lower ones (see NOTE: [dispatch order] in _dispatch.py). Because numbers are never
 reused, a stale level can never be confused with a new one, and a tangent for level L is only
 ever computed from values that carry levels below L (NOTE: [canonical form]).
+
+# NOTE: [vmap levels: where the tape sits] (design for the transforms issue, not built yet)
+Today the reverse tape records each op once, at the outermost dispatch, saving the inputs
+with all their tangents: that is what makes forward-over-reverse work (a backward run inside
+a dual level sees dual saved tensors). A vmap level cannot be handled the same way: if the tape
+saved *batched* tensors with *logical* op params, ``grad(vmap(f))`` would run those nodes after
+the vmap level has exited. The plan that keeps both properties:
+- a vmap level's frame never records; its batching rule calls ops on physical tensors, and
+  those calls record (so ``grad(vmap(f))`` and ``vmap(grad(f))`` see physical nodes);
+- a dual level above a vmap level records at its own frame as today (saved tensors carry the
+  tangent), with the value computed by the vmap frame below it with recording switched off,
+  and the lower levels' tangents then recomputed with recording on (so reverse-over-forward
+  under vmap keeps its history);
+- ``dualgrad.func.grad`` gets its own level only if a case appears that this ordering gets
+  wrong; the tests of every two-deep composition against torch.func decide.
+Until then ``dualgrad.func.vmap`` is a loop over the batch (see func/_transforms.py).
 """
 
 from __future__ import annotations
