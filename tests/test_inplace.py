@@ -392,3 +392,10 @@ def test_single_element_select_is_a_view():
         v = x[0, 1]
         x.add_(1)
         assert v.item() == 1.0
+
+
+def test_diagonal_function_is_a_view_like_the_method():
+    for m in (dg, torch):
+        x = m.ones(3, 3)
+        m.diagonal(x).zero_()
+        assert x.sum().item() == 6.0

@@ -446,11 +446,11 @@ def repeat(x, *repeats):
 
 
 def diagonal(x, offset=0, dim1=0, dim2=1):
-    """The diagonal of ``x`` over ``dim1`` and ``dim2``, as a new last dim."""
-    d1, d2 = (normalize_dims(d, x.ndim)[0] for d in (dim1, dim2))
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return apply(DIAGONAL, x, offset=int(offset), dim1=d1, dim2=d2)
+    """The diagonal of ``x`` over ``dim1`` and ``dim2``, as a new last dim: a view, as in
+    torch (writes through it reach ``x``); ``diag`` of a matrix stays a copy, as in torch."""
+    from .view_scatter import diagonal as diagonal_view  # view_scatter builds on this module
+
+    return diagonal_view(x, offset, dim1, dim2)
 
 
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
