@@ -99,8 +99,10 @@ class _Drawing:
         else:
             if _PRIORITY[colour] < _PRIORITY[entry[1]]:
                 entry[1] = colour
-            if entry[2] is None:
+            if name and not entry[2]:
                 entry[2] = name
+            elif name and name not in entry[2].split(" / "):  # saved by several nodes
+                entry[2] = f"{entry[2]} / {name}"
         return str(key)
 
     def edge(self, tail, head, **attrs):

@@ -70,8 +70,15 @@ class ForwardTrace:
 
         if self._saved is not None:
             raise RuntimeError("this ForwardTrace is already active")
+        full = getattr(_dispatch, "_apply_full", None)
+        fn_apply = getattr(function, "_apply", None)
+        if full is None or fn_apply is None:
+            raise RuntimeError(
+                "forward_trace: dualgrad._dispatch._apply_full or dualgrad.autograd.function."
+                "_apply is gone; update the hook described in NOTE: [forward trace hook] "
+                "(dualgrad/viz/_forward.py)"
+            )
         self._thread = threading.get_ident()
-        full, fn_apply = _dispatch._apply_full, function._apply
         self._saved = (full, fn_apply)
         trace = self
 
@@ -245,7 +252,7 @@ def trace_dot(fn, *primals, tangents, names=None, show_values=False):
 
 # ---------------------------------------------------------------------------- the picture
 def _values(t, limit=6) -> str:
-    data = np.asarray(t._data)
+    data = np.asarray(t._data) + 0  # + 0: no "-0." in a picture
     if data.size > limit:
         return ""
     return "\n " + np.array2string(data.reshape(-1) if data.ndim > 1 else data, precision=3,
@@ -284,7 +291,8 @@ class _Picture:
         key = f"t{id(t)}"
         if key not in self.drawn_tensors:
             self.drawn_tensors.add(key)
-            label = "%s\n %s" % (self.name_of(t), size_to_str(t.shape))
+            name = self.name_of(t) or ("constant" if fill == CONSTANT else "")
+            label = "%s\n %s" % (name, size_to_str(t.shape))
             if self.show_values:
                 label += _values(t)
             self.dot.node(key, label, fillcolor=fill)
@@ -358,9 +366,11 @@ class _Picture:
                     self.draw_call(tsrc[0])
                     self.dot.edge(tail, key, **self.tangent_attrs(level))
         if self.levels:
-            legend = "solid black: primal values;  " + ";  ".join(
-                f"dashed {self.colour(lv)}: tangents of dual {self.level_name(lv)}"
-                for lv in self.levels)
+            legend = "\n".join(
+                ["solid black edges: primal values"]
+                + [f"dashed {self.colour(lv)} edges: tangents of dual {self.level_name(lv)}"
+                   for lv in self.levels]
+                + ["an op with a coloured border computed a tangent"])
             self.dot.attr(label=legend, labelloc="b", fontsize="10", fontname="monospace")
         resize_graph(self.dot)
         return self.dot
