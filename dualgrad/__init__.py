@@ -49,3 +49,5 @@ from ._ops.reindex import *  # noqa: F401,F403,E402
 from ._ops.pad import pad  # noqa: F401,E402  (nn.functional.pad re-exports it)
 from ._ops import conv as _conv  # noqa: F401,E402  (im2col/col2im: nn.functional.unfold/fold)
 from . import nn  # noqa: F401,E402
+from . import optim  # noqa: F401,E402
+from . import optimize  # noqa: F401,E402

@@ -12,6 +12,7 @@ import math
 
 import op_rows_indexing
 import op_rows_linalg
+import op_rows_nn
 import op_rows_sorting
 import op_rows_special
 from op_table_base import B, Const, F, I, R, Row, make_inputs  # noqa: F401
@@ -248,7 +249,7 @@ def _setitem(m, x, v):
     return y
 
 
-for _family in (op_rows_linalg, op_rows_indexing, op_rows_sorting, op_rows_special):
+for _family in (op_rows_linalg, op_rows_indexing, op_rows_sorting, op_rows_special, op_rows_nn):
     ROWS += _family.ROWS
 
 

@@ -30,7 +30,6 @@ from .._ops.reduction import amax, mean
 from .._ops.reduction import sum as _sum
 from .._ops.reindex import one_hot  # noqa: F401
 from .._ops.shape import reshape, unsqueeze
-from .._tensor import Tensor
 
 # activations that live in dualgrad._ops.special (NOTE: [activations as composites])
 from .._ops.special import (  # noqa: F401
@@ -292,7 +291,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution of (N, C, L) by (O, C/groups, k): conv2d on a height-1 image."""
     one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
-    pad_ = padding if isinstance(padding, str) else one(padding)
+    pad_ = padding if isinstance(padding, str) else (0, one(padding)[1])
     if isinstance(padding, str) and padding == "same":
         k = weight.shape[-1]
         d = dilation if isinstance(dilation, int) else dilation[0]
@@ -648,6 +647,6 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
-    "annotations", "math", "np", "Tensor", "E", "SP", "E_stack", "one_hot_np", "mean", "amax",
+    "annotations", "math", "np", "E", "SP", "E_stack", "one_hot_np", "mean", "amax",
     "getitem", "reshape", "unsqueeze", "einsum", "matmul",
 )]

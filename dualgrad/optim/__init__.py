@@ -1,0 +1,10 @@
+"""dualgrad.optim: first-order optimizers (torch.optim's numbers), L-BFGS, and NewtonCG, a
+Hessian-free optimizer with exact HVPs by forward-over-reverse; re-exports only."""
+
+from . import lr_scheduler  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401
+from .lbfgs import LBFGS  # noqa: F401
+from .newton_cg import NewtonCG  # noqa: F401
+from .optimizer import Optimizer  # noqa: F401
+from .rmsprop import Adagrad, RMSprop  # noqa: F401
+from .sgd import SGD  # noqa: F401

@@ -1,0 +1,31 @@
+"""Op-table rows for the nn primitives (im2col, col2im) and the conv/pool composites built on
+them; tests/op_table.py gathers them into ROWS."""
+
+from op_table_base import F, Row  # noqa: F401
+
+
+def _nnf(m):
+    return m.nn.functional
+
+
+ROWS: list = [
+    Row("im2col", lambda m, x: _nnf(m).unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+        [[F((2, 3, 4, 5))], [F((1, 2, 3, 3))]]),
+    Row("im2col_plain", lambda m, x: _nnf(m).unfold(x, 2), [[F((1, 2, 3, 4))]], ops=("im2col",)),
+    Row("col2im", lambda m, x: _nnf(m).fold(x, (4, 5), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+        [[F((2, 18, 9))]]),
+    Row("col2im_overlap", lambda m, x: _nnf(m).fold(x, (3, 4), 2), [[F((1, 8, 6))]], ops=("col2im",)),
+    Row("conv2d", lambda m, x, w, b: _nnf(m).conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2)),
+        [[F((2, 2, 5, 5)), F((3, 2, 2, 2)), F((3,))]], ops=("im2col", "matmul", "reshape", "add")),
+    Row("conv2d_groups", lambda m, x, w: _nnf(m).conv2d(x, w, groups=2),
+        [[F((1, 4, 4, 4)), F((2, 2, 3, 3))]], ops=("im2col", "matmul")),
+    Row("conv1d", lambda m, x, w: _nnf(m).conv1d(x, w, stride=2, padding=1), [[F((2, 2, 7)), F((3, 2, 3))]],
+        ops=("im2col", "matmul")),
+    Row("conv_transpose2d",
+        lambda m, x, w, b: _nnf(m).conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+        [[F((1, 2, 3, 3)), F((2, 3, 3, 3)), F((3,))]], ops=("col2im", "matmul")),
+    Row("max_pool2d", lambda m, x: _nnf(m).max_pool2d(x, 3, 2, 1), [[F((1, 2, 5, 5))]],
+        ops=("im2col", "amax", "index_put"), second_order=False),
+    Row("avg_pool2d", lambda m, x: _nnf(m).avg_pool2d(x, 2, 1, 1, count_include_pad=False), [[F((1, 2, 4, 4))]],
+        ops=("im2col", "sum")),
+]
