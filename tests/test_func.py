@@ -187,3 +187,45 @@ def test_errors():
         F.vmap(lambda a, b: a + b)(dg.zeros(3), dg.zeros(4))
     with pytest.raises(RuntimeError, match="one tangent per primal"):
         F.jvp(lambda a: a, (dg.tensor(X),), ())
+
+
+def test_seed001_functional_api_with_modules():
+    """Seed 001's "Functional API" sections, run as written on dualgrad (functorch -> dualgrad.func),
+    compared with torch.func on the same weights."""
+    import functools
+
+    import dualgrad.nn as nn
+
+    ft = F
+    primal0, tangent0, primal1, tangent1 = (dg.tensor(RNG.standard_normal((10, 10))) for _ in range(4))
+
+    def fn(x, y):
+        return x ** 2 + y ** 2
+
+    primal_out, tangent_out = ft.jvp(fn, (primal0, primal1), (tangent0, tangent1))
+    ref = torch.func.jvp(fn, (torch.tensor(primal0._data), torch.tensor(primal1._data)),
+                         (torch.tensor(tangent0._data), torch.tensor(tangent1._data)))
+    close(primal_out, ref[0])
+    close(tangent_out, ref[1])
+    new_fn = functools.partial(fn, y=primal1)
+    close(ft.jvp(new_fn, (primal0,), (tangent0,))[1], 2 * torch.tensor(primal0._data * tangent0._data))
+
+    model = nn.Linear(5, 5).double()
+    input = dg.tensor(RNG.standard_normal((16, 5)))
+    tangents = tuple([dg.rand_like(p) for p in model.parameters()])
+    func, params, buffers = ft.make_functional_with_buffers(model)
+
+    def func_params_only(params):
+        return func(params, buffers, input)
+
+    model_output, jvp_out = ft.jvp(func_params_only, (params,), (tangents,))
+    tmodel = torch.nn.Linear(5, 5).double()
+    tmodel.load_state_dict({k: torch.tensor(v._data) for k, v in model.state_dict().items()})
+    names = [n for n, _ in tmodel.named_parameters()]
+    tparams = tuple(p.detach() for p in tmodel.parameters())
+    tt = tuple(torch.tensor(t._data) for t in tangents)
+    tinput = torch.tensor(input._data)
+    ref_out, ref_jvp = torch.func.jvp(
+        lambda *ps: torch.func.functional_call(tmodel, dict(zip(names, ps)), (tinput,)), tparams, tt)
+    close(model_output, ref_out)
+    close(jvp_out, ref_jvp)
