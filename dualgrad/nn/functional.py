@@ -650,3 +650,113 @@ __all__ = [n for n in dir() if not n.startswith("_") and n not in (
     "annotations", "math", "np", "E", "SP", "E_stack", "one_hot_np", "mean", "amax",
     "getitem", "reshape", "unsqueeze", "einsum", "matmul",
 )]
+
+
+# ------------------------------------------------------------------ attention
+# NOTE: [attention masks as biases] A mask becomes an additive bias of 0 / -inf built in NumPy
+# (a constant: no gradient flows into a boolean mask), then joins the scores with one `+`, so
+# attention stays a composite of matmul, softmax and dropout and has every mode. A float mask
+# is added as a tensor, so it is differentiable like torch's. Note the two conventions: in
+# scaled_dot_product_attention a True entry *takes part*; in multi_head_attention_forward
+# (attn_mask and key_padding_mask) a True entry is *masked out*, as in torch.
+
+
+def _mask_bias(mask, dtype, masked_value):
+    """An additive bias from ``mask``: bool entries equal to ``masked_value`` become -inf."""
+    if mask is None:
+        return None
+    if mask.dtype.np.kind == "b":
+        hit = mask._data if masked_value else ~mask._data
+        return _factories.tensor(np.where(hit, -np.inf, 0.0).astype(dtype.np))
+    if not mask.is_floating_point():
+        raise RuntimeError(f"attention: only bool and floating types of masks are supported, got {mask.dtype}")
+    return mask.to(dtype)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                 scale=None, enable_gqa=False):
+    """``softmax(q k^T * scale + bias) v`` over the last two dims, scale ``1/sqrt(E)`` by
+    default; a bool ``attn_mask`` keeps the True entries, a float one is added; ``is_causal``
+    keeps the lower triangle. See NOTE: [attention masks as biases].
+
+    >>> import dualgrad as dg
+    >>> q = dg.ones(1, 2, 4)
+    >>> scaled_dot_product_attention(q, q, dg.tensor([[[1.0], [3.0]]]), is_causal=True).tolist()
+    [[[1.0], [2.0]]]
+    """
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported yet")
+    L, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = matmul(query, key.transpose(-2, -1)) * scale
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or is_causal, not both")
+        attn_mask = _factories.tensor(np.tril(np.ones((L, S), dtype=bool)))
+    bias = _mask_bias(attn_mask, scores.dtype, masked_value=False)
+    if bias is not None:
+        scores = scores + bias
+    weights = softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return matmul(weights, value)
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
+                                 in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p,
+                                 out_proj_weight, out_proj_bias, training=True, key_padding_mask=None,
+                                 need_weights=True, attn_mask=None, use_separate_proj_weight=False,
+                                 q_proj_weight=None, k_proj_weight=None, v_proj_weight=None,
+                                 static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """torch.nn.functional.multi_head_attention_forward: inputs (L, N, E) or unbatched (L, E);
+    returns ``(output, weights)``, weights (N, L, S) averaged over heads, (N, H, L, S) if not
+    ``average_attn_weights``, None if not ``need_weights``. ``is_causal`` is only a hint in
+    torch (``attn_mask`` must be given and is what counts), so it is ignored here."""
+    if bias_k is not None or bias_v is not None or add_zero_attn or static_k is not None or static_v is not None:
+        raise NotImplementedError("multi_head_attention_forward: bias_k/bias_v, add_zero_attn and static_k/v are not supported yet")
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint.")
+    batched = query.ndim == 3
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    L, N, E = query.shape
+    S = key.shape[0]
+    if E != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
+    H = num_heads
+    hd = E // H
+    if use_separate_proj_weight:
+        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        w_q, w_k, w_v = in_proj_weight.chunk(3, 0)
+    b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3, 0)
+    # (N, H, L, hd); q is scaled before the product, as torch does
+    q = linear(query, w_q, b_q).reshape(L, N, H, hd).permute(1, 2, 0, 3) * math.sqrt(1.0 / hd)
+    k = linear(key, w_k, b_k).reshape(S, N, H, hd).permute(1, 2, 0, 3)
+    v = linear(value, w_v, b_v).reshape(S, N, H, hd).permute(1, 2, 0, 3)
+    scores = matmul(q, k.transpose(-2, -1))
+    bias = _mask_bias(attn_mask, scores.dtype, masked_value=True)
+    if bias is not None and bias.ndim == 3:
+        bias = bias.reshape(N, H, L, S)
+    pad = _mask_bias(key_padding_mask, scores.dtype, masked_value=True)
+    if pad is not None:
+        pad = pad.reshape(N, 1, 1, S)
+        bias = pad if bias is None else bias + pad
+    if bias is not None:
+        scores = scores + bias
+    weights = softmax(scores, -1)
+    if training and dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    out = matmul(weights, v).permute(2, 0, 1, 3).reshape(L, N, E)
+    out = linear(out, out_proj_weight, out_proj_bias)
+    if not need_weights:
+        weights = None
+    elif average_attn_weights:
+        weights = mean(weights, 1)
+    if not batched:
+        out = out.squeeze(1)
+        weights = None if weights is None else weights.squeeze(0)
+    return out, weights

@@ -21,3 +21,5 @@ from .pooling import (  # noqa: F401
     MaxPool2d,
 )
 from .sparse import Embedding  # noqa: F401
+from .attention import MultiheadAttention  # noqa: F401
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
