@@ -256,6 +256,21 @@ def _stack_or_empty(parts, shape, like):
     return _factories.zeros(shape, dtype=like.dtype)
 
 
+def _of_differentiated(func, args, nums, has_aux, aux_box, fn):
+    """``func`` as a function of the arguments at ``nums`` only (the rest fixed to ``args``);
+    with ``has_aux`` the aux output is left in ``aux_box["aux"]``."""
+
+    def f_of(*diff_args):
+        full = list(args)
+        for a, v in zip(nums, diff_args):
+            full[a] = v
+        out, aux = _split_aux(func(*full), has_aux, fn)
+        aux_box["aux"] = aux
+        return out
+
+    return f_of
+
+
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     """The Jacobian by reverse mode, one backward pass per output element.
 
@@ -266,16 +281,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     def wrapper(*args):
         nums = _argnums_tuple(argnums, len(args), "jacrev")
         outs = {}
-
-        def f_of(*diff_args):
-            full = list(args)
-            for a, v in zip(nums, diff_args):
-                full[a] = v
-            out = func(*full)
-            out, aux = _split_aux(out, has_aux, "jacrev")
-            outs["aux"] = aux
-            return out
-
+        f_of = _of_differentiated(func, args, nums, has_aux, outs, "jacrev")
         value, pullback = vjp(f_of, *[args[a] for a in nums])
         o_flat, o_spec = tree_flatten(value)
         jac_per_out = []
@@ -309,15 +315,7 @@ def jacfwd(func, argnums=0, *, has_aux=False, randomness="error"):
         diff = [args[a] for a in nums]
         d_flat, d_spec = tree_flatten(tuple(diff))
         aux_box = {}
-
-        def f_of(*diff_args):
-            full = list(args)
-            for a, v in zip(nums, diff_args):
-                full[a] = v
-            out = func(*full)
-            out, aux = _split_aux(out, has_aux, "jacfwd")
-            aux_box["aux"] = aux
-            return out
+        f_of = _of_differentiated(func, args, nums, has_aux, aux_box, "jacfwd")
 
         columns = []  # columns[j] = (flat outputs' tangents) for input element j of input leaf
         for leaf_index, x in enumerate(d_flat):
