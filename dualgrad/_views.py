@@ -6,7 +6,7 @@ remembers its root ``_base`` (never itself a view), the ``_chain`` of (op, param
 it from the root (views of views extend the chain), and the base's version when its history
 was last derived (``_view_version``).
 
-An in-place op on a view ``v`` (``_tensor_methods._commit_view_inplace``) computes the new view
+An in-place op on a view ``v`` (``_inplace._commit_view_inplace``) computes the new view
 value out of place, ``out = op(v_snapshot, ...)``, and gives the *base* a new history through
 the linear primitive ``view_scatter(base, out, chain=...)``: the base with the viewed region
 replaced (PyTorch's CopySlices, written as an ordinary op, so its vjp and jvp come from the
