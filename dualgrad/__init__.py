@@ -51,3 +51,7 @@ from ._ops import conv as _conv  # noqa: F401,E402  (im2col/col2im: nn.functiona
 from . import nn  # noqa: F401,E402
 from . import optim  # noqa: F401,E402
 from . import optimize  # noqa: F401,E402
+
+from . import _batching as _batching  # noqa: E402
+
+_batching._build_rules()  # every op's batching slot (NOTE: [vmap levels] in _batching.py)

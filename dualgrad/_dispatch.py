@@ -28,6 +28,7 @@ import numpy as np
 
 from . import _levels
 from ._grad_mode import state as _grad_state
+from ._batching import BatchedTensor, NeedsLoop, apply_batched, live_level
 from ._tensor import Tensor, alias, set_tangent
 from ._views import make_view as _make_view
 from .autograd.anomaly_mode import record as _anomaly_record
@@ -85,6 +86,22 @@ def _apply_full(op, args, params):
         raise TypeError(
             f"{op.name}(): argument 'input' must be Tensor, not {type(args[0]).__name__}"
         )
+    if _stack.levels:
+        vlevel = None
+        for a in args:
+            if isinstance(a, BatchedTensor):
+                lv = live_level(a)
+                if vlevel is None or lv > vlevel:
+                    vlevel = lv
+        if vlevel is not None:  # NOTE: [vmap levels] in _batching.py
+            top_dual = None
+            for a in args:
+                if isinstance(a, Tensor) and a._fw:
+                    m = max(a._fw)
+                    top_dual = m if top_dual is None or m > top_dual else top_dual
+            if top_dual is None or vlevel > top_dual:
+                return apply_batched(op, args, params, vlevel)
+            return _apply_dual_over_batched(op, args, params, top_dual)
     out = _wrap(
         op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args, params
     )
@@ -102,6 +119,20 @@ def _apply_full(op, args, params):
                 levels.update(a._fw)
         for level in sorted(levels):
             _push_tangent(op, args, params, out, level)
+    return out
+
+
+def _apply_dual_over_batched(op, args, params, level):
+    """A dual level above a vmap level: the value comes from the levels below, then the tangent
+    of this level from the jvp rule. Recording here would save batched tensors in the tape,
+    which the reverse pass may outlive: the function then runs per batch element instead."""
+    if _grad_state.enabled:
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                raise NeedsLoop("recording under a dual level above vmap")
+    out = apply(op, *[_strip(a, level) for a in args], **params)
+    if op.differentiable:
+        _push_tangent(op, args, params, out, level)
     return out
 
 

@@ -146,12 +146,32 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), None, requires_grad)
 
 
+def _check_vmap_randomness():
+    """Random ops under vmap follow its ``randomness`` (NOTE: [vmap levels] in _batching.py)."""
+    from . import _levels
+
+    level = _levels.top("vmap")
+    if level is None or level.info == "same":
+        return
+    if level.info == "different":
+        from ._batching import NeedsLoop
+
+        raise NeedsLoop("randomness='different'")
+    raise RuntimeError(
+        "vmap: called a random operation while in randomness error mode. Please either use "
+        "the 'same' or 'different' randomness flags on vmap or perform the randomness "
+        "operation out of vmap"
+    )
+
+
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    _check_vmap_randomness()
     dt = _float_dtype(dtype)
     return _finish(_rng[0].random(_shape(size)).astype(dt), None, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    _check_vmap_randomness()
     dt = _float_dtype(dtype)
     return _finish(_rng[0].standard_normal(_shape(size)).astype(dt), None, requires_grad)
 
@@ -161,6 +181,7 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
         low, high, size = 0, low, high  # randint(high, size), as torch allows
     if high is None:
         low, high = 0, low
+    _check_vmap_randomness()
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     dt = _dtype.to_dtype(dtype).np if dtype is not None else np.int64

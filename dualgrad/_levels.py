@@ -8,7 +8,7 @@ first, then lower ones (see NOTE: [dispatch order] in _dispatch.py). Because num
 reused, a stale level can never be confused with a new one, and a tangent for level L is only
 ever computed from values that carry levels below L (NOTE: [canonical form]).
 
-# NOTE: [vmap levels: where the tape sits] (design for the transforms issue, not built yet)
+# NOTE: [vmap levels: where the tape sits]
 Today the reverse tape records each op once, at the outermost dispatch, saving the inputs
 with all their tangents: that is what makes forward-over-reverse work (a backward run inside
 a dual level sees dual saved tensors). A vmap level cannot be handled the same way: if the tape
@@ -22,7 +22,11 @@ the vmap level has exited. The plan that keeps both properties:
   under vmap keeps its history);
 - ``dualgrad.func.grad`` gets its own level only if a case appears that this ordering gets
   wrong; the tests of every two-deep composition against torch.func decide.
-Until then ``dualgrad.func.vmap`` is a loop over the batch (see func/_transforms.py).
+Built so far (_batching.py): the vmap frame never records, so the tape runs below vmap
+(``grad(vmap(f))``, ``jacrev = vmap(vjp)``); a dual level above a vmap level works while
+nothing records; every case that would need recording on batched tensors (``vmap(grad(f))``,
+forward-over-reverse under vmap) raises NeedsLoop and ``vmap`` runs per element, which is
+right but not vectorised. Giving those cases their own recording frame is what is left.
 """
 
 from __future__ import annotations
@@ -34,13 +38,14 @@ import weakref
 class Level:
     """One live level: its number, kind ('dual' or 'vmap'), and who holds its tangents."""
 
-    __slots__ = ("number", "kind", "holders", "alive")
+    __slots__ = ("number", "kind", "holders", "alive", "info")
 
     def __init__(self, number: int, kind: str):
         self.number = number
         self.kind = kind
         self.holders: list[weakref.ref] = []  # tensors given a tangent at this level
         self.alive = True
+        self.info = None  # vmap: the randomness mode
 
     def __repr__(self) -> str:
         return f"Level({self.number}, {self.kind!r})"

@@ -37,6 +37,7 @@ class Tensor:
     _hooks = None
     _retains_grad = False
     _base = None  # the root a view shares memory with (NOTE: [views and in-place] in _views.py)
+    _alias_hook = None  # BatchedTensor makes its aliases itself (_batching.py)
     _copy_of = None  # the name of a copying multi-output op (split) that made this tensor
 
     def __init__(self, *args, **kwargs):
@@ -379,6 +380,8 @@ def alias(x: Tensor, below_level: int | None = None) -> Tensor:
     rule at that level sees (NOTE: [canonical form] in _dispatch.py). Gradients that flow into
     the alias reach ``x``'s edge, leaf or not.
     """
+    if x._alias_hook is not None:  # a batched tensor (NOTE: [vmap levels] in _batching.py)
+        return x._alias_hook(below_level)
     t = Tensor._make(x._data)
     t._vc = x._version_counter()
     t.grad_fn = x.grad_fn

@@ -229,3 +229,34 @@ def test_seed001_functional_api_with_modules():
         lambda *ps: torch.func.functional_call(tmodel, dict(zip(names, ps)), (tinput,)), tparams, tt)
     close(model_output, ref_out)
     close(jvp_out, ref_jvp)
+
+
+def test_vmap_is_a_level_runs_the_function_once():
+    """With a batching rule for every op, the function runs once on the whole batch."""
+    calls = []
+
+    batch = RNG.standard_normal((5, 4))
+
+    def f(a):
+        calls.append(1)
+        return dg.tanh(dg.tensor(XS) @ a.unsqueeze(-1)).sum() * a
+
+    out = F.vmap(f)(dg.tensor(batch))
+    assert len(calls) == 1
+    ref = torch.func.vmap(lambda a: torch.tanh(torch.tensor(XS) @ a.unsqueeze(-1)).sum() * a)(
+        torch.tensor(batch))
+    close(out, ref)
+
+
+def test_vmap_falls_back_per_element_where_needed_and_stays_right():
+    """vmap(grad(f)) records on batched inputs: it runs per element (still torch's numbers)."""
+    calls = []
+
+    def f(a):
+        calls.append(1)
+        return (a.sin() * a).sum()
+
+    close(F.vmap(F.grad(f))(dg.tensor(XS)), torch.func.vmap(torch.func.grad(lambda a: (a.sin() * a).sum()))(torch.tensor(XS)))
+    assert len(calls) > 1
+    with pytest.raises(RuntimeError, match="randomness"):
+        F.vmap(lambda a: a + dg.rand(()))(dg.zeros(3))

@@ -113,7 +113,12 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             f"make_dual: the tangent carries a tangent of level {max(tangent._fw)}, which is not "
             f"below level {level}; a tangent may only carry levels outside (below) its own"
         )
-    if tangent._data.strides != tensor._data.strides:
+    batched = tensor._alias_hook is not None or tangent._alias_hook is not None
+    if batched and getattr(tensor, "_vlevel", level) > level:
+        from .._batching import NeedsLoop
+
+        raise NeedsLoop("make_dual of a batched primal at a level below its vmap")
+    if not batched and tangent._data.strides != tensor._data.strides:
         copy = np.empty_like(tensor._data)
         copy[...] = tangent._data
         copied = Tensor._make(copy)
@@ -144,6 +149,17 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
         level = top.number
     elif _levels.get(level) is None:
         return UnpackedDualTensor(tensor, None)
+    if getattr(tensor, "_vlevel", level) > level:
+        # batched at a vmap level above this dual level: the tangent lives in the physical
+        # tensor (NOTE: [vmap levels] in _batching.py)
+        from .._batching import BatchedTensor
+
+        inner = unpack_dual(tensor._value, level=level)
+        if inner.tangent is None:
+            return UnpackedDualTensor(tensor, None)
+        wrap = BatchedTensor.wrap
+        return UnpackedDualTensor(wrap(inner.primal, tensor._bdim, tensor._vlevel),
+                                  wrap(inner.tangent, tensor._bdim, tensor._vlevel))
     tangent = tensor._fw.get(level) if tensor._fw else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None)

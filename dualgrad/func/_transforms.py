@@ -9,10 +9,11 @@ the gradient at *its own* alias. Forward mode uses one dual level per ``jvp`` ca
 nest (NOTE: [levels]). ``create_graph`` is switched on exactly when an outer transform can see
 the result (an input already requires grad), so the plain first-order case stays cheap.
 
-``vmap`` is, for now, a loop over the batch that stacks the results: correct for every op and
-composable with every transform, but not yet one NumPy call per op; batching rules per op (a
-vmap *level* in the dispatcher, DESIGN.md section 2) are the transforms issue's remaining work.
-Likewise ``jacrev`` / ``jacfwd`` build the Jacobian row by row / column by column.
+``vmap`` is a level in the dispatcher with a batching rule per op (NOTE: [vmap levels] in
+_batching.py); where only a per-element run is known to be right it runs the function once
+per batch element. ``jacrev`` is ``vmap`` over the pullback of one recorded forward pass
+(one vectorised backward for all rows), ``jacfwd`` is ``vmap`` over ``jvp`` (one vectorised
+forward pass for all columns), and ``hessian`` is ``jacfwd(jacrev)``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 from .. import _factories
 from .._grad_mode import enable_grad
+from .._batching import NeedsLoop
 from .._tensor import Tensor, alias, set_tangent
 from ..autograd import forward_ad as fwAD
 from ..autograd.engine import grad as _autograd_grad
@@ -241,19 +243,10 @@ def linearize(func, *primals):
 
 
 # ------------------------------------------------------------------ Jacobians
-def _basis(x):
-    """One-hot tensors shaped like x, one per element (row-major)."""
+def _basis_batch(x):
+    """All one-hot tensors shaped like x, stacked: shape (x.numel(), *x.shape)."""
     n = x.numel()
-    eye = np.eye(n, dtype=x._data.dtype) if n else np.zeros((0, 0), x._data.dtype)
-    return [_factories.from_numpy(eye[i].reshape(tuple(x.shape))) for i in range(n)]
-
-
-def _stack_or_empty(parts, shape, like):
-    from .._ops.shape import stack
-
-    if parts:
-        return stack(parts, 0).reshape(shape)
-    return _factories.zeros(shape, dtype=like.dtype)
+    return _factories.from_numpy(np.eye(n, dtype=x._data.dtype).reshape((n,) + tuple(x.shape)))
 
 
 def _of_differentiated(func, args, nums, has_aux, aux_box, fn):
@@ -286,18 +279,21 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         o_flat, o_spec = tree_flatten(value)
         jac_per_out = []
         for k, o in enumerate(o_flat):
-            rows = []
-            for e in _basis(o):
+
+            def row(e, k=k):
                 cts = [e if j == k else _zeros_like(oj) for j, oj in enumerate(o_flat)]
-                rows.append(pullback(tree_unflatten(o_spec, cts)))
+                return pullback(tree_unflatten(o_spec, cts))
+
+            # one vmapped backward pass for all the rows (NOTE: [vmap levels])
+            rows = vmap(row)(_basis_batch(o)) if o.numel() else None
             per_input = []
             for i, a in enumerate(nums):
-                leaves_i = [tree_flatten(r[i])[0] for r in rows]
                 in_leaves, in_spec = tree_flatten(args[a])
+                row_leaves = tree_flatten(rows[i])[0] if rows is not None else [None] * len(in_leaves)
                 blocks = []
-                for j, x in enumerate(in_leaves):
+                for x, r in zip(in_leaves, row_leaves):
                     shape = tuple(o.shape) + tuple(x.shape)
-                    blocks.append(_stack_or_empty([lv[j] for lv in leaves_i], shape, x))
+                    blocks.append(r.reshape(shape) if r is not None else _factories.zeros(shape, dtype=x.dtype))
                 per_input.append(tree_unflatten(in_spec, blocks))
             jac_per_out.append(per_input[0] if isinstance(argnums, int) else tuple(per_input))
         jac = tree_unflatten(o_spec, jac_per_out)
@@ -317,30 +313,30 @@ def jacfwd(func, argnums=0, *, has_aux=False, randomness="error"):
         aux_box = {}
         f_of = _of_differentiated(func, args, nums, has_aux, aux_box, "jacfwd")
 
-        columns = []  # columns[j] = (flat outputs' tangents) for input element j of input leaf
-        for leaf_index, x in enumerate(d_flat):
-            _check_tensor(x, "jacfwd")
-            cols = []
-            for e in _basis(x):
-                tangents = [e if i == leaf_index else _zeros_like(y) for i, y in enumerate(d_flat)]
-                value, t_out = jvp(f_of, tuple(diff), tuple(tree_unflatten(d_spec, tangents)))
-                cols.append(tree_flatten(t_out)[0])
-            columns.append(cols)
         if not d_flat:
             raise RuntimeError("jacfwd: no tensor to differentiate")
-        if all(not c for c in columns):
-            value = f_of(*diff)
+        value = None
+        columns = []  # per input leaf: the outputs' tangents, batched over its basis (dim 0)
+        for leaf_index, x in enumerate(d_flat):
+            _check_tensor(x, "jacfwd")
+
+            def column(e, leaf_index=leaf_index):
+                tangents = [e if i == leaf_index else _zeros_like(y) for i, y in enumerate(d_flat)]
+                return jvp(f_of, tuple(diff), tuple(tree_unflatten(d_spec, tangents)))[1]
+
+            columns.append(vmap(column)(_basis_batch(x)) if x.numel() else None)
+        value = f_of(*diff) if value is None else value
         o_flat, o_spec = tree_flatten(value)
         jac_per_out = []
         for k, o in enumerate(o_flat):
             blocks = []
             for leaf_index, x in enumerate(d_flat):
-                cols = [c[k] for c in columns[leaf_index]]
-                stacked = _stack_or_empty(cols, tuple(x.shape) + tuple(o.shape), x)
-                # (input dims..., output dims...) -> (output dims..., input dims...)
-                nd_in = x.ndim
-                perm = tuple(range(nd_in, nd_in + o.ndim)) + tuple(range(nd_in))
-                blocks.append(stacked.permute(*perm) if perm else stacked)
+                shape = tuple(o.shape) + tuple(x.shape)
+                if columns[leaf_index] is None:
+                    blocks.append(_factories.zeros(shape, dtype=o.dtype))
+                    continue
+                col = tree_flatten(columns[leaf_index])[0][k]  # (x.numel(), *o.shape)
+                blocks.append(col.movedim(0, -1).reshape(shape) if o.ndim else col.reshape(shape))
             per_input = tree_unflatten(d_spec, blocks)
             jac_per_out.append(per_input[0] if isinstance(argnums, int) else tuple(per_input))
         jac = tree_unflatten(o_spec, jac_per_out)
@@ -362,11 +358,12 @@ def _move_out(t, out_dim):
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """Map ``func`` over a batch dimension of its inputs (torch.func.vmap).
 
-    For now a loop over the batch that stacks the results (NOTE: [transforms without vmap
-    levels]): every op works and it composes with every transform, at the cost of one call of
-    ``func`` per batch element. ``randomness``: 'different' (each element draws its own
-    numbers) or 'same' (the generator is rewound for every element); 'error' behaves as
-    'different' until the dispatcher can see random ops under vmap.
+    vmap is a level (NOTE: [vmap levels] in _batching.py): inside, the mapped inputs are
+    batched tensors and each op runs once on the whole batch through its batching rule. Where
+    only a per-element run is known to be right (recording on batched inputs, as in
+    ``vmap(grad(f))``; ``randomness='different'``), ``func`` runs once per batch element and
+    the results are stacked; ``func`` should be a pure function, as torch.func assumes.
+    ``randomness``: 'error' (random ops raise), 'different' or 'same'.
     """
     if randomness not in ("error", "different", "same"):
         raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
@@ -387,24 +384,64 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         if len(sizes) > 1:
             raise ValueError(f"vmap: the mapped dimensions have different sizes {sorted(sizes)}")
         (n,) = sizes
-        from .. import _factories as fac
-
-        state = fac._rng[0].bit_generator.state if randomness == "same" else None
-        results = []
-        for b in range(n):
-            if state is not None:
-                fac._rng[0].bit_generator.state = state
-            sliced = [x.select(d, b) if d is not None else x for x, d in zip(flat_args, flat_dims)]
-            results.append(func(*tree_unflatten(arg_spec, sliced), **kwargs))
-        outs = [tree_flatten(r) for r in results]
-        o_spec = outs[0][1]
-        from .._ops.shape import stack
-
-        stacked = [stack([o[0][k] for o in outs], 0) for k in range(len(outs[0][0]))]
-        o_dims = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(stacked)
-        return tree_unflatten(o_spec, [_move_out(t, d) for t, d in zip(stacked, o_dims)])
+        call = (flat_args, flat_dims, arg_spec, n, kwargs)
+        if randomness != "different":
+            try:
+                return _vmap_level(func, call, out_dims, randomness)
+            except NeedsLoop:
+                pass
+        return _vmap_loop(func, call, out_dims, randomness)
 
     return wrapper
+
+
+def _out_dims_for(out_dims, n_outputs):
+    return out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * n_outputs
+
+
+def _vmap_level(func, call, out_dims, randomness):
+    from .._batching import BatchedTensor
+    from .._levels import pop, push
+
+    flat_args, flat_dims, arg_spec, n, kwargs = call
+    level = push("vmap")
+    level.info = randomness
+    try:
+        wrapped = [BatchedTensor.wrap(x, d, level.number) if d is not None else x
+                   for x, d in zip(flat_args, flat_dims)]
+        out = func(*tree_unflatten(arg_spec, wrapped), **kwargs)
+        o_flat, o_spec = tree_flatten(out)
+        results = []
+        for o, od in zip(o_flat, _out_dims_for(out_dims, len(o_flat))):
+            if not isinstance(o, Tensor):
+                raise ValueError(f"vmap: the function must return tensors, got {type(o).__name__}")
+            if isinstance(o, BatchedTensor) and o._vlevel == level.number:
+                phys = o._value
+                results.append(phys if o._bdim == od else phys.movedim(o._bdim, od))
+            else:  # not batched: the same for every element
+                results.append(_move_out(o.unsqueeze(0).expand(n, *o.shape), od))
+    finally:
+        pop(level.number)
+    return tree_unflatten(o_spec, results)
+
+
+def _vmap_loop(func, call, out_dims, randomness):
+    flat_args, flat_dims, arg_spec, n, kwargs = call
+    from .. import _factories as fac
+    from .._ops.shape import stack
+
+    state = fac._rng[0].bit_generator.state if randomness == "same" else None
+    results = []
+    for b in range(n):
+        if state is not None:
+            fac._rng[0].bit_generator.state = state
+        sliced = [x.select(d, b) if d is not None else x for x, d in zip(flat_args, flat_dims)]
+        results.append(func(*tree_unflatten(arg_spec, sliced), **kwargs))
+    outs = [tree_flatten(r) for r in results]
+    o_spec = outs[0][1]
+    stacked = [stack([o[0][k] for o in outs], 0) for k in range(len(outs[0][0]))]
+    o_dims = _out_dims_for(out_dims, len(stacked))
+    return tree_unflatten(o_spec, [_move_out(t, d) for t, d in zip(stacked, o_dims)])
 
 
 def _broadcast_dims(dims, args):

@@ -1,0 +1,366 @@
+"""vmap as a level: batched tensors and the batching rules the dispatcher applies to them.
+
+# NOTE: [vmap levels]
+Inside ``vmap`` every mapped input is a ``BatchedTensor``: a *physical* tensor (``_value``,
+which may itself be batched at a lower level or carry tangents of lower dual levels) with a
+batch dim (``_bdim``) that belongs to the vmap level ``_vlevel``. User code sees the *logical*
+tensor, the physical one without that dim. When the highest level among an op's inputs is a vmap
+level, the dispatcher calls ``apply_batched``: the op's batching rule maps the call to one
+call on physical tensors (re-entering the dispatcher one level down), so batched work is one
+NumPy call; an op without a rule runs once per batch element and stacks (correct, slower).
+
+Where the reverse tape may not follow (NOTE: [vmap levels: where the tape sits] in
+_levels.py) the batched path raises ``NeedsLoop`` and ``dualgrad.func.vmap`` runs the function
+once per batch element instead: recording on batched inputs (``vmap(grad(f))``), a dual level
+above a vmap level while recording, and ``make_dual`` of a batched primal at a level below.
+The reverse tape itself runs happily *below* vmap: ``grad(vmap(f))`` records physical ops, and
+``jacrev = vmap(vjp)`` runs a recorded backward on batched cotangents without recording.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _levels
+from ._grad_mode import state as _grad_state
+from ._tensor import Tensor
+
+
+class NeedsLoop(RuntimeError):
+    """Raised inside the batched path where only the per-element loop is known to be right;
+    ``vmap`` catches it and runs the function once per batch element."""
+
+
+class _Logical:
+    """What ``._data`` of a batched tensor is: its logical shape and dtype, and no values."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    def _refuse(self, *args, **kwargs):
+        # Code that needs the values of a batched tensor (item(), NumPy on ._data, Python
+        # control flow on values) runs per batch element instead.
+        raise NeedsLoop(
+            "this tensor is batched inside vmap: its values are not available per element"
+        )
+
+    __array__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __getitem__ = _refuse
+    __bool__ = __float__ = __int__ = __iter__ = __len__ = _refuse
+    __hash__ = None
+
+    def __getattr__(self, name):
+        self._refuse()
+
+
+class BatchedTensor(Tensor):
+    """A logical tensor inside vmap: ``_value`` with batch dim ``_bdim`` at level ``_vlevel``."""
+
+    @classmethod
+    def wrap(cls, value, bdim, level):
+        t = object.__new__(cls)
+        t.__dict__["_value"] = value
+        t.__dict__["_bdim"] = bdim
+        t.__dict__["_vlevel"] = level
+        return t
+
+    @property
+    def _data(self):
+        v = self._value._data
+        shape = v.shape[: self._bdim] + v.shape[self._bdim + 1:]
+        return _Logical(shape, v.dtype)
+
+    @property
+    def _requires_grad(self):
+        return self._value._requires_grad
+
+    @_requires_grad.setter
+    def _requires_grad(self, flag):
+        if flag:
+            raise NeedsLoop("requires_grad on a batched tensor")
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad:
+            raise NeedsLoop("requires_grad_ on a batched tensor")
+        return self
+
+    def _alias_hook(self, below_level=None):
+        t = BatchedTensor.wrap(self._value, self._bdim, self._vlevel)
+        if self._fw:
+            kept = {lv: tan for lv, tan in self._fw.items() if below_level is None or lv < below_level}
+            if kept:
+                from ._tensor import set_tangent
+
+                for lv, tan in kept.items():
+                    set_tangent(t, lv, tan)
+        return t
+
+    def _edge(self):
+        if self._value._requires_grad:
+            raise NeedsLoop("a batched tensor in the reverse graph")
+        return None
+
+    def detach(self):
+        return BatchedTensor.wrap(self._value.detach(), self._bdim, self._vlevel)
+
+    def __repr__(self):
+        return f"BatchedTensor(level={self._vlevel}, bdim={self._bdim}, value={self._value!r})"
+
+
+def live_level(x):
+    """The vmap level of ``x`` if ``x`` is batched at a live level, else None."""
+    if isinstance(x, BatchedTensor):
+        level = _levels.get(x._vlevel)
+        if level is None:
+            raise RuntimeError(
+                "a batched tensor escaped its vmap (it was stored outside the function and used "
+                "after vmap returned); return it from the function instead"
+            )
+        return x._vlevel
+    return None
+
+
+# ------------------------------------------------------------------ the batched call
+def apply_batched(op, args, params, level):
+    """Run ``op`` on ``args`` where ``level`` (a vmap level) is the highest level among them."""
+    physical, bdims = [], []
+    for a in args:
+        if isinstance(a, BatchedTensor) and a._vlevel == level:
+            if a._fw:
+                raise NeedsLoop("tangents on a batched tensor at the vmap frame")
+            physical.append(a._value)
+            bdims.append(a._bdim)
+        else:
+            physical.append(a)
+            bdims.append(None)
+    size = next(p.shape[d] for p, d in zip(physical, bdims) if d is not None)
+    rule = RULES.get(op.name)
+    if rule is not None:
+        result = rule(op, physical, bdims, params, size)
+        if result is not NotImplemented:
+            return _wrap_result(op, result, level)
+    return _wrap_result(op, _loop(op, physical, bdims, params, size), level)
+
+
+def _wrap_result(op, result, level):
+    out, bdim = result
+    if op.multi_output:
+        return tuple(BatchedTensor.wrap(o, bdim, level) for o in out)
+    return BatchedTensor.wrap(out, bdim, level)
+
+
+def _loop(op, physical, bdims, params, size):
+    """The fallback: one call per batch element, stacked along a new dim 0."""
+    from ._dispatch import apply
+    from ._ops.shape import stack
+
+    outs = []
+    for b in range(size):
+        sliced = [p.select(d, b) if d is not None else p for p, d in zip(physical, bdims)]
+        outs.append(apply(op, *sliced, **params))
+    if op.multi_output:
+        return tuple(stack([o[k] for o in outs], 0) for k in range(len(outs[0]))), 0
+    return stack(outs, 0), 0
+
+
+# ------------------------------------------------------------------ rules
+def _to_front(p, d):
+    return p if d in (None, 0) else p.movedim(d, 0)
+
+
+def _logical_ndim(p, d):
+    return p.ndim - (d is not None)
+
+
+def _pointwise(op, physical, bdims, params, size):
+    """Element-wise ops with broadcasting: batch dims to the front, logical dims right-aligned."""
+    from ._dispatch import apply
+
+    rank = max(
+        (_logical_ndim(p, d) for p, d in zip(physical, bdims) if isinstance(p, Tensor)), default=0
+    )
+    aligned = []
+    for p, d in zip(physical, bdims):
+        if d is None:
+            aligned.append(p)
+            continue
+        p = _to_front(p, d)
+        missing = rank - (p.ndim - 1)
+        if missing:
+            p = p.reshape((p.shape[0],) + (1,) * missing + tuple(p.shape[1:]))
+        aligned.append(p)
+    return apply(op, *aligned, **params), 0
+
+
+def _unary_same_layout(op, physical, bdims, params, size):
+    """Ops applied element by element to one tensor (clone, casts): the batch dim stays."""
+    from ._dispatch import apply
+
+    return apply(op, *physical, **params), bdims[0]
+
+
+def _shift(dims, by=1):
+    return tuple(d + by for d in dims)
+
+
+def _reduce_dims(op, physical, bdims, params, size):
+    from ._dispatch import apply
+
+    x = _to_front(physical[0], bdims[0])
+    p = dict(params)
+    p["dims"] = _shift(params["dims"])
+    out = apply(op, x, *physical[1:], **p)
+    return out, 0
+
+
+def _one_dim(op, physical, bdims, params, size):
+    from ._dispatch import apply
+
+    if params.get("dim") is None or any(d is not None for d in bdims[1:]):
+        return NotImplemented
+    x = _to_front(physical[0], bdims[0])
+    p = dict(params)
+    p["dim"] = params["dim"] + 1
+    return apply(op, x, *physical[1:], **p), 0
+
+
+def _reshape(op, physical, bdims, params, size):
+    from ._dispatch import apply
+
+    x = _to_front(physical[0], bdims[0])
+    return apply(op, x, shape=(size,) + tuple(params["shape"])), 0
+
+
+def _expand(op, physical, bdims, params, size):
+    from ._dispatch import apply
+
+    x = _to_front(physical[0], bdims[0])
+    shape = tuple(params["shape"])
+    missing = len(shape) - (x.ndim - 1)
+    if missing:
+        x = x.reshape((size,) + (1,) * missing + tuple(x.shape[1:]))
+    return apply(op, x, shape=(size,) + shape), 0
+
+
+def _permute(op, physical, bdims, params, size):
+    from ._dispatch import apply
+
+    x = _to_front(physical[0], bdims[0])
+    return apply(op, x, dims=(0,) + _shift(params["dims"])), 0
+
+
+def _flip(op, physical, bdims, params, size):
+    from ._dispatch import apply
+
+    x = _to_front(physical[0], bdims[0])
+    return apply(op, x, dims=_shift(params["dims"])), 0
+
+
+def _select(op, physical, bdims, params, size):
+    """Basic indexing: the batch dim in front is kept by a leading full slice."""
+    from ._dispatch import apply
+    from ._ops.indexing import _Index
+
+    x = _to_front(physical[0], bdims[0])
+    index = params["index"].value
+    return apply(op, x, index=_Index((slice(None),) + tuple(index))), 0
+
+
+def _matmul(op, physical, bdims, params, size):
+    from ._dispatch import apply
+
+    (a, b), (da, db) = physical, bdims
+    ra, rb = _logical_ndim(a, da), _logical_ndim(b, db)
+    a, b = _to_front(a, da), _to_front(b, db)
+    if da is not None and db is None:
+        if ra >= 2 and rb <= 2:
+            return apply(op, a, b), 0
+        if ra == 1 and rb == 1:
+            return apply(op, a, b), 0  # (B, n) @ (n,) -> (B,)
+        if ra == 1 and rb == 2:
+            return apply(op, a, b), 0  # (B, n) @ (n, m) -> (B, m)
+    if da is None and db is not None:
+        if rb >= 2 and ra <= 2 and ra >= 1:
+            return apply(op, a, b), 0  # a @ (B, ..., n, m) broadcasts over B
+        if rb == 1 and ra == 2:
+            return apply(op, b, a.mT), 0  # (B, n) @ a^T -> (B, k)
+        if rb == 1 and ra == 1:
+            return apply(op, b, a), 0
+    if da is not None and db is not None and ra == rb and ra >= 2:
+        return apply(op, a, b), 0
+    return NotImplemented
+
+
+def _join(op, physical, bdims, params, size):
+    """cat / stack: every input batched at the front (unbatched ones expanded), dim + 1."""
+    from ._dispatch import apply
+
+    parts = []
+    for p, d in zip(physical, bdims):
+        if d is None:
+            p = p.unsqueeze(0).expand(size, *p.shape)
+        else:
+            p = _to_front(p, d)
+        parts.append(p)
+    return apply(op, *parts, dim=params["dim"] + 1), 0
+
+
+def _add_into_zeros(op, physical, bdims, params, size):
+    """getitem's adjoint for a basic index: the batch dim in front, a leading full slice."""
+    from ._dispatch import apply
+    from ._ops.indexing import _Index
+
+    index = params["index"].value
+    if any(isinstance(i, np.ndarray) for i in index) or bdims[0] is None:
+        return NotImplemented
+    g = _to_front(physical[0], bdims[0])
+    return apply(op, g, shape=(size,) + tuple(params["shape"]),
+                 index=_Index((slice(None),) + tuple(index))), 0
+
+
+RULES = {}
+_POINTWISE_EXTRA = ("where",)
+_SAME_LAYOUT = ("clone", "to_dtype")
+
+
+def _build_rules():
+    from ._ops.registry import REGISTRY
+
+    for name, op in REGISTRY.items():
+        if op.kind == "elementwise" or name in _POINTWISE_EXTRA:
+            RULES[name] = _pointwise
+    for name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+                 "logical_not", "isnan", "isinf", "isfinite"):
+        if name in REGISTRY:
+            RULES[name] = _pointwise
+    for name in _SAME_LAYOUT:
+        RULES[name] = _unary_same_layout
+    for name in ("sum", "prod", "amax", "amin"):
+        RULES[name] = _reduce_dims
+    for name in ("cumsum", "max_dim", "min_dim", "argmax", "argmin", "softmax", "log_softmax"):
+        if name in REGISTRY:
+            RULES[name] = _one_dim
+    RULES.update(reshape=_reshape, expand=_expand, permute=_permute, flip=_flip,
+                 select=_select, matmul=_matmul, cat=_join, stack=_join,
+                 index_add_zeros=_add_into_zeros)
+    # NOTE: the op record's batching slot points at the rule, so docs/ops.md shows it
+    for name, rule in RULES.items():
+        if name in REGISTRY:
+            REGISTRY[name].batch = rule
+
+
+_ = _grad_state
