@@ -19,6 +19,8 @@ The reverse tape itself runs happily *below* vmap: ``grad(vmap(f))`` records phy
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import _levels
@@ -163,11 +165,22 @@ def _wrap_result(op, result, level):
     return BatchedTensor.wrap(out, bdim, level)
 
 
+_warned: set = set()
+
+
 def _loop(op, physical, bdims, params, size):
-    """The fallback: one call per batch element, stacked along a new dim 0."""
+    """The fallback: one call per batch element, stacked along a new dim 0 (warns once per op)."""
     from ._dispatch import apply
     from ._ops.shape import stack
 
+    if op.name not in _warned:
+        _warned.add(op.name)
+        warnings.warn(
+            f"vmap: op '{op.name}' has no batching rule; it runs once per batch element "
+            "(correct, but a Python loop)",
+            UserWarning,
+            stacklevel=3,
+        )
     outs = []
     for b in range(size):
         sliced = [p.select(d, b) if d is not None else p for p, d in zip(physical, bdims)]

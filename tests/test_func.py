@@ -260,3 +260,12 @@ def test_vmap_falls_back_per_element_where_needed_and_stays_right():
     assert len(calls) > 1
     with pytest.raises(RuntimeError, match="randomness"):
         F.vmap(lambda a: a + dg.rand(()))(dg.zeros(3))
+
+
+def test_vmap_says_once_when_an_op_has_no_batching_rule():
+    import dualgrad._batching as batching
+
+    batching._warned.discard("cumprod")
+    with pytest.warns(UserWarning, match="'cumprod' has no batching rule"):
+        out = F.vmap(lambda a: a.cumprod(0))(dg.tensor(XS))
+    close(out, torch.tensor(XS).cumprod(1))
