@@ -949,3 +949,29 @@ def test_detect_anomaly_op_nodes():
     notes = "".join(getattr(info.value, "__notes__", []))
     assert "the forward call that created this node:" in notes
     assert "test_detect_anomaly_op_nodes" in notes
+
+
+def test_functions_under_every_transform_with_no_extra_code():
+    """Beyond torch (which needs setup_context plus a vmap rule): a Function with only forward
+    and backward works under vmap, grad, jacrev, jacfwd and hessian as written."""
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x
+
+    a = np.arange(6.0).reshape(2, 3)
+    x = dg.tensor(a)
+    F = dg.func
+    np.testing.assert_allclose(F.vmap(Square.apply)(x)._data, a ** 2)
+    np.testing.assert_allclose(F.vmap(F.grad(lambda v: Square.apply(v).sum()))(x)._data, 2 * a)
+    v = dg.tensor([1.0, 2.0, 3.0], dtype=dg.float64)
+    np.testing.assert_allclose(F.jacrev(Square.apply)(v)._data, np.diag([2.0, 4.0, 6.0]))
+    np.testing.assert_allclose(F.jacfwd(Square.apply)(v)._data, np.diag([2.0, 4.0, 6.0]))
+    np.testing.assert_allclose(F.hessian(lambda t: Square.apply(t).sum())(v)._data, 2 * np.eye(3))

@@ -352,7 +352,9 @@ def _apply(cls, args, kwargs):
     if anomaly_mode.state.enabled:
         anomaly_mode.record(ctx)
 
-    hidden, stack.levels = stack.levels, []  # forward mode off inside forward
+    # forward mode off inside forward; vmap levels stay (a Function runs batched under vmap)
+    hidden = stack.levels
+    stack.levels = [lv for lv in hidden if lv.kind != "dual"]
     prev, _grad_state.enabled = _grad_state.enabled, False
     try:
         if _defines(cls, "setup_context"):
