@@ -1,7 +1,7 @@
 """Custom autograd Functions (issue 4), compared with PyTorch running the same code.
 
 The seed examples (001 "Custom autograd Function", 004 all of it) run as written with the
-library passed in as ``torch`` (seed004_functions.py), on dualgrad and on torch, and their
+library passed in as ``torch`` (dualgrad.tour.seed004_functions), on dualgrad and on torch, and their
 numbers are compared. Then: rules derived when one is missing (both directions, first and
 second order), nested levels, forward-over-reverse, the ctx API, every misuse's error, the
 checkers catching wrong rules, and detect_anomaly.
@@ -17,7 +17,7 @@ import torch.autograd.forward_ad as tfwAD
 import dualgrad as dg
 import dualgrad.autograd.forward_ad as fwAD
 from dualgrad.autograd.function import Function, FunctionCtx, once_differentiable
-from seed004_functions import define
+from dualgrad.tour import seed004_functions as define
 
 X0 = np.array([0.3, -1.2, 2.0])
 V0 = np.array([1.5, 0.7, -0.4])

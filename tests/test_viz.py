@@ -17,7 +17,7 @@ import pytest
 
 import dualgrad as dg
 import dualgrad.autograd.forward_ad as fwAD
-from seed004_functions import define
+from dualgrad.tour import seed004_functions as define
 
 graphviz = pytest.importorskip("graphviz")  # the test extra installs it
 
