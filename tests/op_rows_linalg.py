@@ -1,5 +1,7 @@
 """Op-table rows for the linalg ops (issue 3); tests/op_table.py gathers them into ROWS."""
 
+import numpy as np
+
 from op_table_base import F, I, B, Const, Row, R  # noqa: F401
 
 ROWS: list = []
@@ -121,6 +123,11 @@ ROWS += [
     R("qr_tall", "qr", lambda m, a: tuple(m.linalg.qr(a)), (4, 3)),
     R("qr_square", "qr", lambda m, a: tuple(m.linalg.qr(a)), (3, 3)),
     R("qr_wide", "qr", lambda m, a: tuple(m.linalg.qr(a)), (3, 4)),
+    # values only, as in torch: complete with more rows than columns, and mode='r'
+    Row("qr_complete_tall", lambda m, a: m.linalg.qr(a, mode="complete")[1].abs(),
+        [[Const(np.arange(12.0).reshape(4, 3) ** 1.5)]], ops=("qr_values",), nondiff=True),
+    Row("qr_r", lambda m, a: m.linalg.qr(a, mode="r")[1].abs(),
+        [[Const(np.arange(12.0).reshape(3, 4) ** 1.5)]], ops=("qr_values",), nondiff=True),
     R("qr_batch", "qr", lambda m, a: tuple(m.linalg.qr(a)), (2, 4, 3)),
     R("qr_only_q", "qr", lambda m, a: m.linalg.qr(a).Q, (4, 3)),
     R("qr_only_r_wide", "qr", lambda m, a: m.linalg.qr(a).R, (3, 4)),

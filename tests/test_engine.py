@@ -668,3 +668,12 @@ def test_inplace_on_an_input_the_rule_does_not_read_is_allowed(module):
     a.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_grad_is_grads_batched_matches_torch():
+    x = dg.tensor(X0, dtype=dg.float64, requires_grad=True)
+    tx = torch.tensor(X0, dtype=torch.float64, requires_grad=True)
+    basis = np.eye(x.numel()).reshape((x.numel(),) + tuple(x.shape))
+    (g,) = dg.autograd.grad(dg.sin(x) * x, x, dg.tensor(basis), is_grads_batched=True)
+    (tg,) = torch.autograd.grad(torch.sin(tx) * tx, tx, torch.tensor(basis), is_grads_batched=True)
+    np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12)

@@ -76,3 +76,20 @@ def test_forward_over_forward_mixed_partial():
             t_inner = fwAD.unpack_dual(out).tangent
         mixed = fwAD.unpack_dual(t_inner).tangent
     np.testing.assert_allclose(mixed.numpy(), 2 * (u @ v + v @ u), rtol=1e-12)
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+def test_nanquantile_with_nan_matches_torch(interpolation):
+    import torch
+    a = np.array([[1.0, np.nan, 3.0, 0.5], [np.nan] * 4, [2.0, 4.0, np.nan, 1.0]])
+    for q in (0.3, [0.1, 0.5, 0.9]):
+        dq = q if isinstance(q, float) else dg.tensor(q, dtype=dg.float64)
+        tq = q if isinstance(q, float) else torch.tensor(q, dtype=torch.float64)
+        got = dg.nanquantile(dg.tensor(a), dq, dim=1, interpolation=interpolation)
+        ref = torch.nanquantile(torch.tensor(a), tq, dim=1, interpolation=interpolation)
+        np.testing.assert_allclose(got._data, ref.numpy(), equal_nan=True)
+    x, tx = dg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (g,) = dg.autograd.grad(dg.nanquantile(x, 0.3, dim=1, interpolation=interpolation)[[0, 2]].sum(), x)
+    (tg,) = torch.autograd.grad(
+        torch.nanquantile(tx, 0.3, dim=1, interpolation=interpolation)[[0, 2]].sum(), tx)
+    np.testing.assert_allclose(g._data, tg.numpy())

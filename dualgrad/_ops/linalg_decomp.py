@@ -28,7 +28,7 @@ import numpy as np
 from .._dispatch import apply
 from .._factories import eye as _eye
 from .._factories import zeros as _zeros
-from .._grad_mode import no_grad
+from .._grad_mode import is_grad_enabled, no_grad
 from .._tensor import Tensor
 from .composite import norm as _vector_norm_impl
 from .elementwise import abs as _abs
@@ -36,7 +36,7 @@ from .elementwise import exp, log, where
 from .linalg import einsum, matmul
 from .reduction import amax, amin, normalize_dims
 from .reduction import sum as _sum
-from .registry import custom
+from .registry import custom, nondiff
 from .shape import cat, diag_embed, movedim
 
 __all__ = [
@@ -406,18 +406,38 @@ QR = custom("qr", _qr_kernel, _qr_vjp, _qr_jvp, multi_output=True, uses_out=True
             node_name="LinalgQrBackward0")
 
 
+def _qr_values_kernel(a, *, mode):
+    if mode == "r":  # torch returns an empty Q
+        return np.empty((0,), a.dtype), _as_dtype(np.linalg.qr(a, mode="r"), a)
+    q, r = np.linalg.qr(a, mode="complete")
+    return _as_dtype(q, a), _as_dtype(r, a)
+
+
+# mode='complete' with more rows than columns, and mode='r': values only, as in torch, whose
+# derivative is not defined for them either
+QR_VALUES = nondiff("qr_values", _qr_values_kernel, multi_output=True)
+
+
 def linalg_qr(A, mode="reduced"):
     """``Q, R`` with ``A = Q R``, ``Q`` with orthonormal columns, ``R`` upper triangular.
-    ``mode='reduced'``; ``'complete'`` is the same when ``A`` has no more rows than columns."""
+
+    ``mode='reduced'`` is differentiable in every mode. ``'complete'`` equals it when ``A`` has
+    no more rows than columns; with more rows, and with ``mode='r'`` (``R`` only, ``Q`` empty),
+    the values come without derivatives, as in torch.
+    """
     _check_matrix(A, "linalg.qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
+                         "(default), 'r', or 'complete'")
     m, n = A.shape[-2], A.shape[-1]
-    if mode == "complete" and m > n:
-        raise NotImplementedError(
-            "linalg.qr: mode='complete' with more rows than columns is not supported (and not "
-            "differentiable); use mode='reduced'"
-        )
-    if mode not in ("reduced", "complete"):
-        raise NotImplementedError(f"linalg.qr: mode={mode!r} is not supported; use mode='reduced'")
+    if mode == "r" or (mode == "complete" and m > n):
+        if (A.requires_grad and is_grad_enabled()) or A._fw:
+            raise RuntimeError(
+                "linalg.qr: the QR decomposition is not differentiable when mode='complete' and "
+                "nrows > ncols, or when mode='r' (Q is not computed); use mode='reduced' to "
+                "differentiate, or detach() the input"
+            )
+        return QRResult(*apply(QR_VALUES, A, mode=mode))
     return QRResult(*apply(QR, A))
 
 

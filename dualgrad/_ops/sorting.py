@@ -23,7 +23,7 @@ import numpy as np
 from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
-from .elementwise import _tensor_arg, exp, floor, log, where
+from .elementwise import _tensor_arg, ceil, exp, floor, log, minimum, where
 from .indexing import gather
 from .reduction import normalize_dims
 from .reduction import sum as _sum
@@ -355,7 +355,7 @@ def median(x, dim=None, keepdim=False):
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
-def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
+def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_nan=False):
     """The ``q``-quantiles of ``x`` (all elements, or along ``dim``), interpolating between
     the two nearest order statistics as PyTorch does. ``q`` is a number or a 0-d or 1-D
     tensor; a 1-D ``q`` adds a leading dim to the result. The gradient reaches ``x`` through
@@ -398,23 +398,37 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
     n = src.shape[d]
     if n == 0:
         raise RuntimeError("quantile() input tensor must be non-empty")
-    values = movedim(sort(src, d).values, d, -1)  # (..., n)
-    rank = q * (n - 1)
-    if interpolation == "nearest":
-        rank = rank.round()
-    below = floor(rank).detach()
-    lo = below.long()
-    hi = _ceil_index(rank, n)
-    v_lo = values[..., lo]
+    values = movedim(sort(src, d).values, d, -1)  # (..., n), NaN sorted last
+    if _ignore_nan:
+        # each slice has its own count of non-NaN values; all-NaN slices give NaN, as torch
+        from .elementwise import clamp, isnan, logical_not
+        from .indexing import gather
+
+        count = logical_not(isnan(values)).sum(-1, keepdim=True).to(values.dtype)  # (..., 1)
+        last = clamp(count - 1, min=0)
+        rank = q * last  # (..., nq)
+        if interpolation == "nearest":
+            rank = rank.round()
+        below = floor(rank).detach()
+        v_lo = gather(values, -1, below.long())
+        v_hi = gather(values, -1, minimum(ceil(rank).detach(), last.expand(*rank.shape)).long())
+    else:
+        rank = q * (n - 1)
+        if interpolation == "nearest":
+            rank = rank.round()
+        below = floor(rank).detach()
+        v_lo = values[..., below.long()]
+        v_hi = values[..., _ceil_index(rank, n)]
     if interpolation in ("lower", "nearest"):
         out = v_lo
     else:
-        v_hi = values[..., hi]
         if interpolation == "higher":
             out = v_hi
         else:
             weight = 0.5 if interpolation == "midpoint" else rank - below
             out = _lerp(v_lo, v_hi, weight)
+    if _ignore_nan:
+        out = where(count == 0, float("nan"), out)
     # out: (other dims..., nq) -> (nq, other dims...)
     if keepdim:
         if dim is None:
@@ -438,12 +452,8 @@ def _lerp(a, b, w):
 
 
 def nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
-    """quantile, ignoring NaN. Only inputs without NaN are supported so far."""
-    if bool(np.isnan(x._data).any()):
-        raise NotImplementedError(
-            "nanquantile: inputs with NaN are not supported yet; use quantile on the non-NaN values"
-        )
-    return quantile(x, q, dim, keepdim, interpolation=interpolation)
+    """quantile, ignoring NaN: each slice interpolates among its non-NaN values only."""
+    return quantile(x, q, dim, keepdim, interpolation=interpolation, _ignore_nan=True)
 
 
 def mode(x, dim=-1, keepdim=False):

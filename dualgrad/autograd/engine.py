@@ -250,7 +250,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     tensor(18.)
     """
     if is_grads_batched:
-        raise NotImplementedError("grad(is_grads_batched=True) needs vmap (the transforms issue)")
+        # the first dim of every grad_output is a batch of cotangents: one vmapped backward
+        from ..func import vmap
+
+        if grad_outputs is None:
+            raise RuntimeError("grad(is_grads_batched=True) needs grad_outputs with a batch dim")
+
+        def one(*gos):
+            return grad(outputs, inputs, gos, retain_graph=True, create_graph=create_graph,
+                        allow_unused=allow_unused, materialize_grads=materialize_grads)
+
+        return tuple(vmap(one)(*_as_tuple(grad_outputs)))
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     for i, t in enumerate(inputs):

@@ -18,7 +18,11 @@ class LRScheduler:
         self.step()
 
     def get_lr(self):
-        raise NotImplementedError
+        # the base class defines no schedule, as torch.optim.lr_scheduler.LRScheduler
+        raise NotImplementedError(
+            f"{type(self).__name__}.get_lr: a scheduler subclass defines its schedule in "
+            "get_lr(); use StepLR, CosineAnnealingLR, LambdaLR, ... or override get_lr"
+        )
 
     def get_last_lr(self):
         return self._last_lr

@@ -86,7 +86,11 @@ class Optimizer:
                     bump(p.grad)
 
     def step(self, closure=None):
-        raise NotImplementedError
+        # the base class defines no update rule, as torch.optim.Optimizer
+        raise NotImplementedError(
+            f"{type(self).__name__}.step: an Optimizer subclass defines its update in step(); "
+            "use SGD, Adam, ... or override step"
+        )
 
     def _closure_loss(self, closure):
         if closure is None:
