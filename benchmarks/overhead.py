@@ -32,9 +32,9 @@ import argparse
 import json
 import platform
 import sys
-import time
 
 import numpy as np
+from _timing import best_times
 
 import dualgrad as dg
 import dualgrad.autograd.forward_ad as dg_fwad
@@ -97,38 +97,6 @@ def make_cases(lib, fwad, x_np, t_np):
 
 
 # ---- timing -------------------------------------------------------------------------------------
-
-def calibrate(fn, *, min_time, warmup):
-    """Warm ``fn`` up and return how many calls make one timed run last at least ``min_time``."""
-    for _ in range(warmup):
-        fn()
-    number = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        if time.perf_counter() - start >= min_time:
-            return number
-        number *= 2
-
-
-def best_times(fns, *, repeat, min_time, warmup):
-    """Best seconds per call of each function in ``fns`` (a dict), timeit-style.
-
-    The runs of the different functions alternate, so that load from other processes during
-    the benchmark falls on every library alike and the ratios stay fair.
-    """
-    numbers = {k: calibrate(fn, min_time=min_time, warmup=warmup) for k, fn in fns.items()}
-    best = {k: float("inf") for k in fns}
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            number = numbers[k]
-            start = time.perf_counter()
-            for _ in range(number):
-                fn()
-            best[k] = min(best[k], (time.perf_counter() - start) / number)
-    return best
-
 
 def to_numpy(v):
     if v is None:

@@ -39,8 +39,9 @@ from . import linalg  # noqa: F401,E402
 # NOTE: [numpy warnings] PyTorch computes log(0) = -inf and 1/0 = inf silently; NumPy warns.
 # Wrapping every kernel in np.errstate would cost more than the kernel itself on small
 # tensors, so the warnings NumPy raises from inside dualgrad's kernels are filtered instead
-# (only those: the filter matches warnings attributed to dualgrad._ops modules).
-_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"dualgrad\._ops\.")
+# (only those: the filter matches warnings attributed to dualgrad._ops modules, and to the
+# dispatcher, which calls a kernel's ufunc directly on the hot path).
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"dualgrad\.(_ops\.|_dispatch$)")
 from ._ops.sorting import *  # noqa: F401,F403,E402
 from ._ops.special import *  # noqa: F401,F403,E402
 from . import special  # noqa: F401,E402

@@ -9,11 +9,13 @@ level, the dispatcher calls ``apply_batched``: the op's batching rule maps the c
 call on physical tensors (re-entering the dispatcher one level down), so batched work is one
 NumPy call; an op without a rule runs once per batch element and stacks (correct, slower).
 
-Where the reverse tape may not follow (NOTE: [vmap levels: where the tape sits] in
-_levels.py) the batched path raises ``NeedsLoop`` and ``dualgrad.func.vmap`` runs the function
-once per batch element instead: recording on batched inputs (``vmap(grad(f))``), a dual level
-above a vmap level while recording, and ``make_dual`` of a batched primal at a level below.
-The reverse tape itself runs happily *below* vmap: ``grad(vmap(f))`` records physical ops, and
+Reverse mode inside vmap records on a tape of the transform's own level (NOTE: [grad under
+vmap] in _grad_levels.py), so ``vmap(grad(f))`` is batched too. Where only the per-element run
+is known to be right the batched path raises ``NeedsLoop`` and ``dualgrad.func.vmap`` runs the
+function once per batch element instead: Python control flow on batched values, recording on
+the ordinary tape under a dual level above a vmap level, ``make_dual`` of a batched primal at a
+level below, and a custom Function on a transform's tape inside vmap.
+The ordinary tape runs happily *below* vmap: ``grad(vmap(f))`` records physical ops, and
 ``jacrev = vmap(vjp)`` runs a recorded backward on batched cotangents without recording.
 """
 
@@ -23,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from . import _levels
+from . import _grad_levels, _levels
 from ._grad_mode import state as _grad_state
 from ._tensor import Tensor
 
@@ -86,14 +88,15 @@ class BatchedTensor(Tensor):
         shape = v.shape[: self._bdim] + v.shape[self._bdim + 1:]
         return _Logical(shape, v.dtype)
 
+    # Reverse mode on a batched tensor is *logical*: it belongs to a transform called inside
+    # this vmap (NOTE: [grad under vmap] in _grad_levels.py). The physical tensor keeps its own.
     @property
     def _requires_grad(self):
-        return self._value._requires_grad
+        return self.__dict__.get("_lrg", False)
 
     @_requires_grad.setter
     def _requires_grad(self, flag):
-        if flag:
-            raise NeedsLoop("requires_grad on a batched tensor")
+        self.__dict__["_lrg"] = flag
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad:
@@ -109,12 +112,35 @@ class BatchedTensor(Tensor):
 
                 for lv, tan in kept.items():
                     set_tangent(t, lv, tan)
+        if self._requires_grad:  # keep the logical edge: gradients reach this tensor's node
+            from ._tensor import alias
+
+            d = self.__dict__
+            for name in ("grad_fn", "_out_nr", "_lrg", "_acc", "_glevel"):
+                if name in d:
+                    t.__dict__[name] = d[name]
+            if self.grad_fn is None:
+                self._edge()
+                t.__dict__["_acc"] = self._acc
+            if "_below" in d:
+                t.__dict__["_below"] = alias(d["_below"], below_level)
         return t
 
     def _edge(self):
-        if self._value._requires_grad:
-            raise NeedsLoop("a batched tensor in the reverse graph")
+        if self._requires_grad:
+            return Tensor._edge(self)
+        if _grad_levels.requires_grad_anywhere(self._value):
+            raise NeedsLoop("backward from a batched tensor inside vmap")
         return None
+
+    def _without_history(self):
+        from ._tensor import detach_history, set_tangent
+
+        t = BatchedTensor.wrap(detach_history(self._value), self._bdim, self._vlevel)
+        if self._fw:
+            for lv, tan in self._fw.items():
+                set_tangent(t, lv, tan)
+        return t
 
     def detach(self):
         return BatchedTensor.wrap(self._value.detach(), self._bdim, self._vlevel)
@@ -166,6 +192,9 @@ def _wrap_result(op, result, level):
 
 
 _warned: set = set()
+# Every fallback taken, in order: an op's name for a per-op loop, "per-element run" when vmap
+# ran the whole function once per element. The op table reads it to check that no op loops.
+fallbacks: list = []
 
 
 def _loop(op, physical, bdims, params, size):
@@ -173,6 +202,7 @@ def _loop(op, physical, bdims, params, size):
     from ._dispatch import apply
     from ._ops.shape import stack
 
+    fallbacks.append(op.name)
     if op.name not in _warned:
         _warned.add(op.name)
         warnings.warn(
@@ -193,6 +223,13 @@ def _loop(op, physical, bdims, params, size):
 # ------------------------------------------------------------------ rules
 def _to_front(p, d):
     return p if d in (None, 0) else p.movedim(d, 0)
+
+
+def _front(p, d, size):
+    """``p`` with its batch dim in front; an unbatched tensor gets one by expanding (a view)."""
+    if d is None:
+        return p.unsqueeze(0).expand(size, *p.shape) if isinstance(p, Tensor) else p
+    return _to_front(p, d)
 
 
 def _logical_ndim(p, d):
@@ -294,55 +331,58 @@ def _select(op, physical, bdims, params, size):
 
 
 def _matmul(op, physical, bdims, params, size):
+    """matmul with NumPy's broadcasting: batch dims to the front; a batched vector becomes a
+    one-row (or one-column) matrix and that dim is squeezed after; the batched operands get
+    size-1 dims so that their logical batch dims line up with the other operand's."""
     from ._dispatch import apply
 
     (a, b), (da, db) = physical, bdims
     ra, rb = _logical_ndim(a, da), _logical_ndim(b, db)
     a, b = _to_front(a, da), _to_front(b, db)
-    if da is not None and db is None:
-        if ra >= 2 and rb <= 2:
-            return apply(op, a, b), 0
-        if ra == 1 and rb == 1:
-            return apply(op, a, b), 0  # (B, n) @ (n,) -> (B,)
-        if ra == 1 and rb == 2:
-            return apply(op, a, b), 0  # (B, n) @ (n, m) -> (B, m)
-    if da is None and db is not None:
-        if rb >= 2 and ra <= 2 and ra >= 1:
-            return apply(op, a, b), 0  # a @ (B, ..., n, m) broadcasts over B
-        if rb == 1 and ra == 2:
-            return apply(op, b, a.mT), 0  # (B, n) @ a^T -> (B, k)
-        if rb == 1 and ra == 1:
-            return apply(op, b, a), 0
-    if da is not None and db is not None and ra == rb and ra >= 2:
+    # A batch of vectors against one matrix is one matrix product (a GEMM, not a stack of
+    # matrix-vector products).
+    if da is not None and db is None and ra == 1 and rb == 2:
         return apply(op, a, b), 0
-    return NotImplemented
+    if da is None and db is not None and ra == 2 and rb == 1:
+        return apply(op, b, a.mT), 0
+    # A batch of matrices against one matrix: fold the batch into the rows (or columns) so
+    # NumPy makes one GEMM call instead of one per batch element.
+    if da is not None and db is None and ra >= 2 and rb == 2:
+        n = a.shape[-1]
+        out = apply(op, a.reshape((-1, n)), b)
+        return out.reshape(tuple(a.shape[:-1]) + (b.shape[-1],)), 0
+    if da is None and db is not None and ra in (1, 2) and rb == 2:
+        n, m = b.shape[1], b.shape[2]
+        cols = b.permute((1, 0, 2)).reshape((n, size * m))
+        out = apply(op, a, cols)  # (k, B*m), or (B*m,) for a vector a
+        if ra == 1:
+            return out.reshape((size, m)), 0
+        return out.reshape((a.shape[0], size, m)), 1
+    a_vec = da is not None and ra == 1
+    b_vec = db is not None and rb == 1
+    if a_vec:
+        a, ra = a.unsqueeze(-2), 2
+    if b_vec:
+        b, rb = b.unsqueeze(-1), 2
+    lead = max(ra - 2, rb - 2, 0)
+    if da is not None and ra - 2 < lead:
+        a = a.reshape((size,) + (1,) * (lead - ra + 2) + tuple(a.shape[1:]))
+    if db is not None and rb - 2 < lead:
+        b = b.reshape((size,) + (1,) * (lead - rb + 2) + tuple(b.shape[1:]))
+    out = apply(op, a, b)
+    if b_vec:
+        out = out.squeeze(-1)
+    if a_vec:
+        out = out.squeeze(-1 if b_vec or rb == 1 else -2)
+    return out, 0
 
 
 def _join(op, physical, bdims, params, size):
     """cat / stack: every input batched at the front (unbatched ones expanded), dim + 1."""
     from ._dispatch import apply
 
-    parts = []
-    for p, d in zip(physical, bdims):
-        if d is None:
-            p = p.unsqueeze(0).expand(size, *p.shape)
-        else:
-            p = _to_front(p, d)
-        parts.append(p)
+    parts = [_front(p, d, size) for p, d in zip(physical, bdims)]
     return apply(op, *parts, dim=params["dim"] + 1), 0
-
-
-def _add_into_zeros(op, physical, bdims, params, size):
-    """getitem's adjoint for a basic index: the batch dim in front, a leading full slice."""
-    from ._dispatch import apply
-    from ._ops.indexing import _Index
-
-    index = params["index"].value
-    if any(isinstance(i, np.ndarray) for i in index) or bdims[0] is None:
-        return NotImplemented
-    g = _to_front(physical[0], bdims[0])
-    return apply(op, g, shape=(size,) + tuple(params["shape"]),
-                 index=_Index((slice(None),) + tuple(index))), 0
 
 
 RULES = {}
@@ -351,6 +391,7 @@ _SAME_LAYOUT = ("clone", "to_dtype")
 
 
 def _build_rules():
+    from . import _batching_indexing, _batching_linalg
     from ._ops.registry import REGISTRY
 
     for name, op in REGISTRY.items():
@@ -368,8 +409,9 @@ def _build_rules():
         if name in REGISTRY:
             RULES[name] = _one_dim
     RULES.update(reshape=_reshape, expand=_expand, permute=_permute, flip=_flip,
-                 select=_select, matmul=_matmul, cat=_join, stack=_join,
-                 index_add_zeros=_add_into_zeros)
+                 select=_select, matmul=_matmul, cat=_join, stack=_join)
+    RULES.update(_batching_linalg.RULES)
+    RULES.update(_batching_indexing.RULES)
     # NOTE: the op record's batching slot points at the rule, so docs/ops.md shows it
     for name, rule in RULES.items():
         if name in REGISTRY:

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _levels
+from . import _grad_levels, _levels
 from ._grad_mode import state as _grad_state
 from ._batching import BatchedTensor, NeedsLoop, apply_batched, live_level
 from ._tensor import Tensor, alias, set_tangent
 from ._views import make_view as _make_view
 from .autograd.anomaly_mode import record as _anomaly_record
 from .autograd.anomaly_mode import state as _anomaly
-from .autograd.graph import OpNode
+from .autograd.graph import OpNode, saved_versions
 
 _stack = _levels.stack
 _ndarray = np.ndarray
@@ -45,21 +45,46 @@ def apply(op, *args, **params):
     """Run primitive ``op`` on tensors ``args``: values, backward node and tangents."""
     if _stack.levels:
         return _apply_full(op, args, params)
+    record = False
     if _grad_state.enabled and op.differentiable:
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
-                return _apply_full(op, args, params)
-    # NOTE: [hot path]: nothing to record, no level: the kernel and one new tensor.
-    if len(args) == 1:
+                if not op.plain:
+                    return _apply_full(op, args, params)
+                record = True
+                break
+    # NOTE: [hot path]: no level: the kernel, one new tensor, and a node if recording. Float
+    # inputs that need no dtype handling go straight to the op's ufunc (kernels._fast).
+    n = len(args)
+    uf = op.ufunc
+    if n == 1:
         a = args[0]
         if not isinstance(a, Tensor):
             raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(a).__name__}")
-        raw = op.forward(a._data, **params)
+        a = a._data
+        if uf is not None and not params and a.dtype.kind == "f":
+            raw = uf(a)
+        else:
+            raw = op.forward(a, **params)
+    elif n == 2:
+        a, b = args
+        if isinstance(a, Tensor):
+            a = a._data
+        if isinstance(b, Tensor):
+            b = b._data
+        if uf is not None and not params and type(a) is _ndarray and a.dtype.kind == "f" and (
+            (type(b) is _ndarray and a.dtype is b.dtype) or type(b) is float
+        ):
+            raw = uf(a, b)
+        else:
+            raw = op.forward(a, b, **params)
     else:
         raw = op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params)
     if op.plain:
         out = _new(Tensor)
         out._data = raw if type(raw) is _ndarray else np.asarray(raw)
+        if record:
+            _record(op, args, params, out)
         return out
     return _wrap(op, raw, args, params)
 
@@ -93,15 +118,21 @@ def _apply_full(op, args, params):
                 lv = live_level(a)
                 if vlevel is None or lv > vlevel:
                     vlevel = lv
-        if vlevel is not None:  # NOTE: [vmap levels] in _batching.py
-            top_dual = None
+        glevel = _grad_levels.top_grad_level(args) if _grad_state.enabled and op.differentiable else -1
+        if vlevel is not None or glevel >= 0:
+            # The highest level acts first: a vmap level's tape (NOTE: [grad under vmap]), a
+            # dual level above vmap, or the batching rule (NOTE: [vmap levels]).
+            top_dual = -1
             for a in args:
                 if isinstance(a, Tensor) and a._fw:
                     m = max(a._fw)
-                    top_dual = m if top_dual is None or m > top_dual else top_dual
-            if top_dual is None or vlevel > top_dual:
-                return apply_batched(op, args, params, vlevel)
-            return _apply_dual_over_batched(op, args, params, top_dual)
+                    top_dual = m if m > top_dual else top_dual
+            vtop = -1 if vlevel is None else vlevel
+            if glevel >= vtop and glevel > top_dual:
+                return _grad_levels.apply_at_level(op, args, params, glevel)
+            if top_dual > vtop and top_dual > glevel:
+                return _apply_dual_over_batched(op, args, params, top_dual, vlevel)
+            return apply_batched(op, args, params, vlevel)
     out = _wrap(
         op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args, params
     )
@@ -122,13 +153,14 @@ def _apply_full(op, args, params):
     return out
 
 
-def _apply_dual_over_batched(op, args, params, level):
-    """A dual level above a vmap level: the value comes from the levels below, then the tangent
-    of this level from the jvp rule. Recording here would save batched tensors in the tape,
-    which the reverse pass may outlive: the function then runs per batch element instead."""
-    if _grad_state.enabled:
+def _apply_dual_over_batched(op, args, params, level, vlevel):
+    """A dual level above a vmap level (or above a vmap level's tape): the value comes from the
+    levels below, then the tangent of this level from the jvp rule. Recording on the ordinary
+    tape here would save batched tensors in it, which the reverse pass may outlive: the
+    function then runs per batch element instead."""
+    if _grad_state.enabled and vlevel is not None:
         for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
+            if isinstance(a, Tensor) and _grad_levels.grad_below(a, vlevel):
                 raise NeedsLoop("recording under a dual level above vmap")
     out = apply(op, *[_strip(a, level) for a in args], **params)
     if op.differentiable:
@@ -136,12 +168,16 @@ def _apply_dual_over_batched(op, args, params, level):
     return out
 
 
-def _record(op, args, params, out):
+def _record(op, args, params, out, level=-1):
+    """Attach the backward node of ``op`` to ``out``; ``level``: the tape (-1: the ordinary one;
+    else a vmap level's, which takes only the inputs on that tape: NOTE: [grad under vmap])."""
     edges = []
     needs = []
-    versions = [] if op.saves else None
+    tracked = False  # some input has been written in place before (it has a version counter)
     for a in args:
-        if isinstance(a, Tensor):
+        if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
+            if a._vc is not None:
+                tracked = True
             fn = a.grad_fn
             if fn is not None:
                 edges.append((fn, a._out_nr))
@@ -152,26 +188,17 @@ def _record(op, args, params, out):
             else:
                 edges.append(None)
                 needs.append(False)
-            if versions is not None:
-                vc = a._vc
-                versions.append(vc[0] if vc is not None else 0)
         else:
             edges.append(None)
             needs.append(False)
-            if versions is not None:
-                versions.append(None)
-    if versions is not None and op.reads is not None:
-        # Only the inputs the needed rules read are checked (NOTE: [saved reads] in registry.py)
-        read = set()
-        for i, need in enumerate(needs):
-            if need:
-                read.update(op.reads[i])
-        versions = [v if i in read else None for i, v in enumerate(versions)]
+    # NOTE: [saved reads] in registry.py. The common case, no input ever written in place,
+    # stores 0 ("every input at version 0") and builds the list only if a check is needed.
+    versions = None if not op.saves else (saved_versions(op, args, needs, level) if tracked else 0)
     node = OpNode(op, args, params, out if op.uses_out else None, edges, versions, needs)
     if _anomaly.enabled:
         _anomaly_record(node)
     if op.multi_output:
-        node.n_out = len(out)
+        node.num_outputs = len(out)
         for i in op.diff_outputs(len(out)):
             o = out[i]
             if o._data.dtype.kind == "f":

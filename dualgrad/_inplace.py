@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype
+from ._batching import BatchedTensor, NeedsLoop
 from ._grad_mode import state as _grad_state
 from ._ops import elementwise as E
 from ._ops import indexing as I
 from ._ops import shape as S
-from ._tensor import Tensor, alias, set_tangent
+from ._tensor import INPLACE_EPOCH, Tensor, alias, bump_version, set_tangent
 from ._ops import view_scatter as VS
 from ._views import _View, scatter_into
 
@@ -89,6 +90,8 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
     integer-valued op such as ``eq_``) x keeps one that gives its old value a zero gradient,
     as PyTorch's ``EqBackward0`` does.
     """
+    if isinstance(x, BatchedTensor) or isinstance(out, BatchedTensor):
+        return _commit_batched(x, out, name)
     _check_inplace(x, out, name)
     if isinstance(x, _View):
         return _commit_view_inplace(x, out)
@@ -106,8 +109,30 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
     if out._requires_grad and out.grad_fn is None and _grad_state.enabled:
         out = E.clone(out)  # x.copy_(leaf): x gets a node of its own, not the leaf's identity
     np.copyto(x._data, out._data, casting="unsafe")
-    x._version_counter()[0] += 1
+    bump_version(x)
     _take_history(x, out)
+    return x
+
+
+def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
+    """In-place inside vmap: a batched ``x`` takes ``out``'s values in its physical tensor
+    (batch dims lined up; an unbatched ``out`` is the same for every element). Writing a
+    batched value into an unbatched tensor, or in place with history or tangents at the vmap
+    frame, is left to the per-element run (torch.func.vmap refuses the first)."""
+    if not isinstance(x, BatchedTensor) or (isinstance(out, BatchedTensor) and out._vlevel != x._vlevel):
+        raise NeedsLoop(f"{name}: an in-place write of a batched value into an unbatched tensor")
+    if x._requires_grad or x._fw or out._requires_grad or out._fw:
+        raise NeedsLoop(f"{name}: an in-place write with history or tangents inside vmap")
+    if out._data.shape != x._data.shape:
+        raise RuntimeError(
+            f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "
+            f"{list(out._data.shape)}"
+        )
+    if isinstance(out, BatchedTensor):
+        phys = out._value if out._bdim == x._bdim else out._value.movedim(out._bdim, x._bdim)
+    else:
+        phys = out.unsqueeze(x._bdim).expand(*x._value.shape)
+    _commit_inplace(x._value, phys, name)
     return x
 
 
@@ -135,6 +160,7 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
         if not x._view_shares:
             np.copyto(x._data, out._data, casting="unsafe")
         vc[0] += 1
+        INPLACE_EPOCH[0] += 1
         _take_history(base, new_base)
     else:
         if x._view_shares:
@@ -144,6 +170,7 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
             scatter_into(base._data, x._chain, value)
             np.copyto(x._data, value)
         vc[0] += 1
+        INPLACE_EPOCH[0] += 1
     return x
 
 

@@ -1,4 +1,4 @@
-"""The level stack shared by dual (forward-mode) levels and, later, vmap levels.
+"""The level stack shared by dual (forward-mode) levels and vmap levels.
 
 # NOTE: [levels]
 Every transform level gets a number from one counter, and live levels form a stack: a level
@@ -9,24 +9,15 @@ reused, a stale level can never be confused with a new one, and a tangent for le
 ever computed from values that carry levels below L (NOTE: [canonical form]).
 
 # NOTE: [vmap levels: where the tape sits]
-Today the reverse tape records each op once, at the outermost dispatch, saving the inputs
+The ordinary reverse tape records each op once, at the outermost dispatch, saving the inputs
 with all their tangents: that is what makes forward-over-reverse work (a backward run inside
-a dual level sees dual saved tensors). A vmap level cannot be handled the same way: if the tape
-saved *batched* tensors with *logical* op params, ``grad(vmap(f))`` would run those nodes after
-the vmap level has exited. The plan that keeps both properties:
-- a vmap level's frame never records; its batching rule calls ops on physical tensors, and
-  those calls record (so ``grad(vmap(f))`` and ``vmap(grad(f))`` see physical nodes);
-- a dual level above a vmap level records at its own frame as today (saved tensors carry the
-  tangent), with the value computed by the vmap frame below it with recording switched off,
-  and the lower levels' tangents then recomputed with recording on (so reverse-over-forward
-  under vmap keeps its history);
-- ``dualgrad.func.grad`` gets its own level only if a case appears that this ordering gets
-  wrong; the tests of every two-deep composition against torch.func decide.
-Built so far (_batching.py): the vmap frame never records, so the tape runs below vmap
-(``grad(vmap(f))``, ``jacrev = vmap(vjp)``); a dual level above a vmap level works while
-nothing records; every case that would need recording on batched tensors (``vmap(grad(f))``,
-forward-over-reverse under vmap) raises NeedsLoop and ``vmap`` runs per element, which is
-right but not vectorised. Giving those cases their own recording frame is what is left.
+a dual level sees dual saved tensors). A vmap level's frame never records: its batching rule
+calls ops on physical tensors, and those calls record, so the ordinary tape sits below every
+vmap level (``grad(vmap(f))``, ``jacrev = vmap(vjp)``). A reverse transform called *inside* a
+vmap gets a level of its own, numbered when it is called, and records there on logical
+tensors (NOTE: [grad under vmap] in _grad_levels.py): that is what makes ``vmap(grad(f))`` one
+vectorised backward. The case that still runs per batch element is recording on the ordinary
+tape under a dual level above a vmap level (``_apply_dual_over_batched`` raises NeedsLoop).
 """
 
 from __future__ import annotations
@@ -62,10 +53,16 @@ _lock = threading.Lock()
 stack = _Stack()
 
 
-def push(kind: str) -> Level:
+def new_number() -> int:
+    """A level number after every one given so far (levels are ordered by when they began)."""
     with _lock:
         number = _counter[0]
         _counter[0] += 1
+    return number
+
+
+def push(kind: str) -> Level:
+    number = new_number()
     level = Level(number, kind)
     stack.levels.append(level)
     stack.by_number[number] = level

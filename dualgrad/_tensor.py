@@ -31,6 +31,7 @@ class Tensor:
     grad_fn = None  # the backward node that made this tensor (None for leaves)
     _out_nr = 0  # which output of grad_fn this is
     _requires_grad = False
+    _glevel = -1  # the tape this tensor's history is on (NOTE: [grad under vmap] in _grad_levels.py)
     _acc = None  # AccumulateGrad of a leaf that requires grad (shared by its aliases)
     _vc = None  # version counter [int], shared with views; made on first need
     _fw = None  # {level number: tangent}; NOTE: [levels] in _levels.py
@@ -395,7 +396,26 @@ def alias(x: Tensor, below_level: int | None = None) -> Tensor:
         t._fw = kept or None
     elif x._fw:
         t._fw = dict(x._fw)
+    if x._glevel >= 0:  # a tensor on a vmap level's tape (NOTE: [grad under vmap])
+        t._glevel = x._glevel
+        if "_below" in x.__dict__:
+            t._below = alias(x._below, below_level)
     return t
+
+
+# NOTE: [in-place epoch] Every in-place write bumps this counter as well as the tensor's
+# version. A backward node remembers the epoch it was made in: when no write happened since,
+# none of its saved tensors can have changed and the version check is skipped (the hot path).
+INPLACE_EPOCH = [0]
+
+
+def bump_version(t: Tensor) -> None:
+    """Record an in-place write to ``t`` (its version, and the global epoch)."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = [0]
+    vc[0] += 1
+    INPLACE_EPOCH[0] += 1
 
 
 def detach_history(x: Tensor) -> Tensor:
@@ -404,6 +424,8 @@ def detach_history(x: Tensor) -> Tensor:
     (forward-over-reverse), so it must survive."""
     if not x._requires_grad:
         return x
+    if x._alias_hook is not None:  # a batched tensor
+        return x._without_history()
     t = Tensor._make(x._data)
     t._vc = x._version_counter()
     if x._fw:

@@ -248,24 +248,76 @@ def test_vmap_is_a_level_runs_the_function_once():
     close(out, ref)
 
 
-def test_vmap_falls_back_per_element_where_needed_and_stays_right():
-    """vmap(grad(f)) records on batched inputs: it runs per element (still torch's numbers)."""
+def _no_fallback(fn, *args):
+    """Run ``fn`` and check that vmap took no per-element fallback on the way."""
+    import dualgrad._batching as batching
+
+    del batching.fallbacks[:]
+    out = fn(*args)
+    assert batching.fallbacks == [], f"vmap fell back: {batching.fallbacks}"
+    return out
+
+
+def test_reverse_mode_inside_vmap_is_batched_not_a_loop():
+    """vmap(grad(f)) records on a tape of its own level (NOTE: [grad under vmap]): the
+    function runs once, and per-sample gradients, Hessians and Jacobians match torch.func."""
     calls = []
 
     def f(a):
         calls.append(1)
         return (a.sin() * a).sum()
 
-    close(F.vmap(F.grad(f))(dg.tensor(XS)), torch.func.vmap(torch.func.grad(lambda a: (a.sin() * a).sum()))(torch.tensor(XS)))
+    def tf(a):
+        return (a.sin() * a).sum()
+
+    tx = torch.tensor(XS)
+    close(_no_fallback(F.vmap(F.grad(f)), dg.tensor(XS)), torch.func.vmap(torch.func.grad(tf))(tx))
+    assert len(calls) == 1
+    # per-sample gradients with respect to an unbatched weight (the batch is closed over)
+    def loss(m, w, x):
+        return (m.tanh(x * w) * x).sum()
+
+    w = RNG.uniform(0.3, 1.5, 4)
+    got = _no_fallback(F.vmap(lambda x: F.grad(lambda v: loss(dg, v, x))(dg.tensor(w))), dg.tensor(XS))
+    close(got, torch.func.vmap(lambda x: torch.func.grad(lambda v: loss(torch, v, x))(torch.tensor(w)))(tx))
+
+    def g(m):
+        return lambda a: (a.sin() * a).sum() * a.cos().sum()
+
+    for name in ("hessian", "jacrev", "jacfwd"):
+        inner = getattr(F, name)(F.grad(g(dg)) if name != "hessian" else g(dg))
+        tinner = getattr(torch.func, name)(torch.func.grad(g(torch)) if name != "hessian" else g(torch))
+        close(_no_fallback(F.vmap(inner), dg.tensor(XS)), torch.func.vmap(tinner)(tx))
+    # grad of grad inside vmap, and reverse mode through the whole thing from outside
+    close(_no_fallback(F.vmap(F.grad(lambda a: F.grad(g(dg))(a).sum())), dg.tensor(XS)),
+          torch.func.vmap(torch.func.grad(lambda a: torch.func.grad(g(torch))(a).sum()))(tx))
+    outer = _no_fallback(F.grad(lambda y: F.vmap(F.grad(f))(y).pow(2).sum()), dg.tensor(XS))
+    close(outer, torch.func.grad(lambda y: torch.func.vmap(torch.func.grad(tf))(y).pow(2).sum())(tx))
+
+
+def test_vmap_runs_per_element_where_values_decide_and_stays_right():
+    """Python control flow on a batched value cannot be batched: the function runs once per
+    element instead (still torch's numbers); random ops need an explicit randomness mode."""
+    calls = []
+
+    def f(a):
+        calls.append(1)
+        return a * 2 if a.sum() > 0 else a * 3
+
+    batch = np.array([[1.0, 2.0], [-1.0, -2.0], [3.0, -1.0]])
+    close(F.vmap(f)(dg.tensor(batch)), torch.tensor(batch) * torch.tensor([[2.0], [3.0], [2.0]]))
     assert len(calls) > 1
     with pytest.raises(RuntimeError, match="randomness"):
         F.vmap(lambda a: a + dg.rand(()))(dg.zeros(3))
 
 
 def test_vmap_says_once_when_an_op_has_no_batching_rule():
+    """nonzero's output shape depends on the values: it has no batching rule (torch.func.vmap
+    refuses it); dualgrad runs it once per element, says so once, and stays right."""
     import dualgrad._batching as batching
 
-    batching._warned.discard("cumprod")
-    with pytest.warns(UserWarning, match="'cumprod' has no batching rule"):
-        out = F.vmap(lambda a: a.cumprod(0))(dg.tensor(XS))
-    close(out, torch.tensor(XS).cumprod(1))
+    batching._warned.discard("nonzero")
+    batch = [[1.0, 0.0, 2.0], [3.0, 0.0, 4.0]]
+    with pytest.warns(UserWarning, match="'nonzero' has no batching rule"):
+        out = F.vmap(lambda a: a.nonzero())(dg.tensor(batch))
+    np.testing.assert_array_equal(out._data, np.stack([np.argwhere(np.array(r)) for r in batch]))

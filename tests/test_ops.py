@@ -304,32 +304,63 @@ def test_adjoint_identity_float32(row, k):
     assert dg.autograd.check_adjoint(f, inputs)
 
 
+def _has_batched_input(row, sample) -> bool:
+    if row.nondiff:
+        return any(isinstance(a, np.ndarray) for a in make_inputs(sample, seed=0))
+    return any(_is_diff(s) for s in sample)
+
+
+# Rows without a tensor input to map over (tril_indices) have no vmap case.
 VMAP_CASES = [
     pytest.param(row, k, bdim, id=f"{row.name}-{k}-bdim{bdim}")
-    for row in ROWS if not row.nondiff for k in range(len(row.samples)) for bdim in (0, 1)
+    for row in ROWS for k, sample in enumerate(row.samples) if _has_batched_input(row, sample)
+    for bdim in (0, 1)
 ]
+# Ops whose output shape depends on the values (torch.func.vmap refuses them too): they run once
+# per batch element, which is the only right answer.
+LOOP_ONLY = {"nonzero", "unique"}
+# Rows that can only run per batch element, and why (torch.func.vmap refuses each of them).
+PER_ELEMENT_ROWS = {
+    "allclose": "returns a Python bool, decided by the values",
+    "one_hot_infer": "the number of classes is the largest value",
+    "repeat_interleave_counts": "the output length is the sum of the counts",
+}
+
+
+def _batch_copies(a, b):
+    """Batch element ``b`` of a sample array: floats shifted, others rolled (distinct values)."""
+    if a.dtype.kind == "f":
+        return a + 0.01 * b
+    return np.roll(a.reshape(-1), b).reshape(a.shape) if a.size else a
 
 
 @pytest.mark.parametrize("row,k,bdim", VMAP_CASES)
 def test_vmap_matches_loop(row, k, bdim):
-    """vmap over a batch of 3 (at dim 0 and at dim 1 of the batched tensors) equals a loop.
+    """vmap over a batch of 3 (at dim 0 and at dim 1 of the batched tensors) equals a loop,
+    and runs through batching rules: no op falls back to a per-element loop.
 
-    The differentiable inputs are batched (three perturbed copies); the others stay unbatched.
-    Ops with a batching rule run once on the whole batch; the rest fall back per element.
+    Differentiable inputs are batched (three perturbed copies), the others stay unbatched; for
+    ops without derivatives every tensor input is batched.
     """
+    import dualgrad._batching as batching
+
     c = Case(row, k)
-    xs = c.dg_leaves()
     batched, in_dims = [], []
-    for i, x in enumerate(xs):
-        if i in c.diff:
-            d = min(bdim, x.ndim)
-            copies = [x.detach() + 0.01 * b for b in range(3)]
-            batched.append(dg.stack(copies, d))
+    for i, a in enumerate(c.arrays):
+        if isinstance(a, np.ndarray) and (i in c.diff or row.nondiff):
+            d = min(bdim, a.ndim)
+            batched.append(dg.tensor(np.stack([_batch_copies(a, b) for b in range(3)], d)))
             in_dims.append(d)
         else:
-            batched.append(x)
+            batched.append(dg.tensor(a) if isinstance(a, np.ndarray) else a)
             in_dims.append(None)
+    del batching.fallbacks[:]
     got = _outs(dg.func.vmap(lambda *a: c.dg_fn(*a), in_dims=tuple(in_dims))(*batched))
+    looped = set(batching.fallbacks) - LOOP_ONLY
+    if row.name in PER_ELEMENT_ROWS:
+        assert looped, f"{row.name} was expected to run per element"
+    else:
+        assert not looped, f"vmap fell back to a per-element loop for {sorted(looped)}"
     per = [_outs(c.dg_fn(*[x.select(d, b) if d is not None else x
                            for x, d in zip(batched, in_dims)])) for b in range(3)]
     for j, g in enumerate(got):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._batching import BatchedTensor, NeedsLoop
 from .._dispatch import apply
 from .._tensor import Tensor
 from .registry import linear, nondiff, sum_to
@@ -188,8 +189,74 @@ NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64
 # ------------------------------------------------------------------ public functions
 def getitem(x, index):
     """``x[index]`` with ints, slices, None, Ellipsis, integer tensors and bool masks."""
+    if isinstance(index, BatchedTensor) or (
+        type(index) is tuple and any(isinstance(i, BatchedTensor) for i in index)
+    ):
+        return _getitem_batched_index(x, index)
     np_index, advanced = normalize_index(index)
     return apply(INDEX if advanced else SELECT, x, index=_Index(np_index))
+
+
+def _getitem_batched_index(x, index):
+    """``x[index]`` where an index tensor is batched inside vmap: its values exist only per
+    batch element, so it cannot be an op parameter. The advanced dims are flattened into one
+    and read by ``gather``, whose index is a tensor input (batchable); NumPy's placement of the
+    advanced dims is kept (where the first one was if they are adjacent, else in front)."""
+    from .._dtype import int64
+    from .._factories import tensor
+    from . import elementwise as E
+
+    entries = []  # slices, None, and advanced entries (int tensors or ints) of one dim each
+    for i in index if isinstance(index, tuple) else (index,):
+        if isinstance(i, (list, np.ndarray)):
+            i = tensor(np.asarray(i))
+        if isinstance(i, Tensor) and i.dtype.np == np.bool_:
+            if isinstance(i, BatchedTensor):
+                raise NeedsLoop("a batched bool mask: the result's shape depends on its values")
+            entries += [tensor(a) for a in np.nonzero(i._data)]
+        elif isinstance(i, Tensor):
+            if i.dtype.np.kind not in "iu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            entries.append(i.to(int64))
+        elif isinstance(i, bool):
+            raise NeedsLoop("a bool index next to a batched index tensor")
+        else:
+            entries.append(i)
+    if any(e is Ellipsis for e in entries):
+        k = entries.index(Ellipsis)
+        fill = x.ndim - sum(e is not None and e is not Ellipsis for e in entries)
+        entries[k:k + 1] = [slice(None)] * fill
+    entries += [slice(None)] * (x.ndim - sum(e is not None for e in entries))
+    # NumPy treats ints among index arrays as advanced; None and slices are basic: read them first
+    is_adv = [not (e is None or isinstance(e, slice)) for e in entries]
+    basic = tuple(slice(None) if a else e for e, a in zip(entries, is_adv))
+    if any(e != slice(None) for e in basic):
+        x = getitem(x, basic)
+    adv = [k for k, a in enumerate(is_adv) if a]
+    sizes = [x.shape[k] for k in adv]
+    x = x.movedim(tuple(adv), tuple(range(len(adv))))
+    rest = tuple(x.shape[len(adv):])
+    flat, valid = 0, True  # the position in the flattened advanced dims, row-major
+    for k, n in zip(adv, sizes):
+        i = entries[k]
+        if not isinstance(i, Tensor):
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for dimension {k} with size {n}")
+            i = int(i) % n
+        else:
+            valid = E.logical_and(valid, E.logical_and(i >= -n, i < n))
+            i = E.where(i < 0, i + n, i)
+        flat = flat * n + i
+    total, rows = (int(np.prod(s, dtype=np.int64)) for s in (sizes, rest))
+    # no values to raise on here: an index out of range reads row `total`, and gather raises
+    flat = E.where(valid, flat, total)
+    shape = tuple(flat.shape)
+    x = x.reshape((total, rows))
+    flat = flat.reshape(-1, 1).expand(-1, rows)
+    out = gather(x, 0, flat).reshape(shape + rest)
+    if adv == list(range(adv[0], adv[0] + len(adv))) and adv[0]:
+        out = out.movedim(tuple(range(len(shape))), tuple(range(adv[0], adv[0] + len(shape))))
+    return out
 
 
 def indexed_shape(shape, np_index):
@@ -222,8 +289,17 @@ def index_put(x, index, value, accumulate=False):
     return x + apply(INDEX_ADD_ZEROS, value, shape=tuple(x.shape), index=_Index(np_index))
 
 
+def known_values(t):
+    """The NumPy values of ``t``, or None inside vmap where ``t`` is batched: there its values
+    exist only per batch element (NOTE: [vmap levels] in _batching.py), so a check that reads
+    them is skipped rather than forcing a per-element run."""
+    return None if isinstance(t, BatchedTensor) else t._data
+
+
 def check_index(x, dim, index, name):
-    """torch's checks on the index of gather/scatter: int64, same rank, in range."""
+    """torch's checks on the index of gather/scatter: int64, same rank, in range (the range
+    only where the values are known: inside vmap only NumPy's check of too large indices
+    remains, and a negative one counts from the end)."""
     if not isinstance(index, Tensor) or index.dtype.np != np.int64:
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     if index.ndim != max(x.ndim, 1) and not (index.ndim <= 1 and x.ndim <= 1):
@@ -231,8 +307,8 @@ def check_index(x, dim, index, name):
             f"{name}(): Index tensor must have the same number of dimensions as input tensor"
         )
     n = x.shape[dim] if x.ndim else 1
-    a = index._data
-    if a.size and (a.min() < 0 or a.max() >= n):
+    a = known_values(index)
+    if a is not None and a.size and (a.min() < 0 or a.max() >= n):
         bad = a.min() if a.min() < 0 else a.max()
         raise RuntimeError(
             f"{name}(): index {bad} is out of bounds for dimension {dim} with size {n}"
@@ -249,6 +325,8 @@ def gather(x, dim, index, *, sparse_grad=False):
     """
     d = dim % max(x.ndim, 1)
     check_index(x, d, index, "gather")
+    if x.ndim == 0 or index.ndim == 0:  # torch pairs a 0-d tensor with a 1-d one
+        return apply(GATHER, x.reshape(-1), index.reshape(-1), dim=0).reshape(index.shape)
     return apply(GATHER, x, index, dim=d)
 
 

@@ -42,6 +42,15 @@ def _as_array(r, dt):
     return r if r.dtype == dt else r.astype(dt)
 
 
+def _fast(kernel, fn):
+    """Mark ``kernel`` with its NumPy ufunc: where the inputs need no dtype handling (a float
+    array, with a float array of the same dtype or a Python float) the result is the ufunc's, and
+    the dispatcher calls the ufunc directly (NOTE: [hot path] in _dispatch.py)."""
+    if isinstance(fn, np.ufunc):
+        kernel.ufunc = fn
+    return kernel
+
+
 def promote_binary(fn):
     """Kernel for ops whose result has the promoted dtype (add, mul, maximum)."""
 
@@ -56,7 +65,7 @@ def promote_binary(fn):
         dt = binary_dtype(a, b)
         return _as_array(fn(_cast(a, dt), _cast(b, dt)), dt)
 
-    return kernel
+    return _fast(kernel, fn)
 
 
 def float_binary(fn):
@@ -68,7 +77,7 @@ def float_binary(fn):
             dt = _dtype.get_default_dtype().np
         return _as_array(fn(_cast(a, dt), _cast(b, dt)), dt)
 
-    return kernel
+    return _fast(kernel, fn)
 
 
 def compare_binary(fn):
@@ -90,7 +99,7 @@ def float_unary(fn):
         r = fn(x, **params)
         return r if type(r) is _ndarray else np.asarray(r, dtype=x.dtype)
 
-    return kernel
+    return _fast(kernel, fn)
 
 
 def same_unary(fn):
@@ -100,4 +109,4 @@ def same_unary(fn):
         r = fn(x, **params)
         return r if type(r) is _ndarray else np.asarray(r, dtype=x.dtype)
 
-    return kernel
+    return _fast(kernel, fn)

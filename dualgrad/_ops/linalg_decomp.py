@@ -2,10 +2,11 @@
 
 Primitives (hand-written vjp and jvp, each written only in dualgrad ops and so
 differentiable to any order in both modes; the formulas follow PyTorch's FunctionsManual.cpp):
-``linalg_solve``, ``solve_triangular``, ``slogdet``, ``cholesky``, ``qr``, ``eigh``, ``svd``
-and ``matrix_exp``. Everything else is a composite of those and of the products in linalg.py:
-inv (solve with I), det and logdet (slogdet), eigvalsh and svdvals (the decompositions), pinv,
-lstsq, cholesky_solve, the norms, matrix_power, kron, tensordot, addmm, baddbmm.
+``linalg_solve``, ``solve_triangular``, ``slogdet``, ``cholesky``, ``qr``, ``eigh``, ``svd``,
+``matrix_exp`` and ``pinv``. Everything else is a composite of those and of the products in
+linalg.py: inv (solve with I), det and logdet (slogdet), eigvalsh and svdvals (the
+decompositions), lstsq (pinv), cholesky_solve, the norms, matrix_power, kron, tensordot,
+addmm, baddbmm.
 
 Every primitive works on stacks of matrices (leading batch dims); the public functions
 broadcast the batch dims of their operands first, so the primitives see equal batch dims and
@@ -606,25 +607,63 @@ def _rank_tolerance(S, atol, rtol, m, n, dtype):
     return tol
 
 
+def _pinv_kernel(a, *, atol, rtol):
+    """The SVD with singular values at or below the tolerance dropped (torch's rule)."""
+    m, n = a.shape[-2], a.shape[-1]
+    if a.size == 0:
+        return np.zeros(a.shape[:-2] + (n, m), a.dtype)
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    if rtol is None:
+        rtol = np.finfo(a.dtype).eps * max(m, n) if not atol else 0.0
+    tol = s.max(-1, keepdims=True) * rtol
+    if atol is not None:
+        tol = np.maximum(tol, atol)
+    keep = s > tol
+    s_inv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)
+    return _as_dtype(np.swapaxes(vh, -1, -2) * s_inv[..., None, :] @ np.swapaxes(u, -1, -2), a)
+
+
+# Torch's pinv_backward and pinv_jvp (FunctionsManual.cpp): the derivative of the
+# pseudo-inverse P of A where the rank is locally constant, written with P itself, so every
+# order is again these rules; the products are arranged to keep the smaller of m, n inside.
+def _pinv_vjp(g, a, *, out, needs, atol, rtol):
+    P, gT = out, g.mT
+    if a.shape[-2] <= a.shape[-1]:
+        K = matmul(gT, P)
+        KPt = matmul(K, P.mT)
+        return (-matmul(P, K).mT + KPt - matmul(matmul(a, P), KPt)
+                + matmul(matmul(P.mT, P), gT - matmul(K, a)),)
+    K = matmul(P, gT)
+    PtK = matmul(P.mT, K)
+    return (-matmul(K, P).mT + PtK - matmul(PtK, matmul(P, a))
+            + matmul(gT - matmul(a, K), matmul(P, P.mT)),)
+
+
+def _pinv_jvp(tangents, a, *, out, atol, rtol):
+    P, dA = out, tangents[0]
+    dAT = dA.mT
+    if a.shape[-2] <= a.shape[-1]:
+        K = matmul(P.mT, dAT)
+        return (matmul(P, K - K.mT - matmul(K, matmul(a, P)))
+                + matmul(dAT - matmul(P, matmul(a, dAT)), matmul(P.mT, P)))
+    K = matmul(P, dA)
+    KT = K.mT
+    return (matmul(KT - K - matmul(matmul(P, a), KT), P)
+            + matmul(matmul(P, P.mT), dAT - matmul(matmul(dAT, a), P)))
+
+
+PINV = custom("pinv", _pinv_kernel, _pinv_vjp, _pinv_jvp, uses_out=True,
+              node_name="LinalgPinvBackward0")
+
+
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
-    """The Moore-Penrose pseudo-inverse. A full-rank input takes the normal equations
-    (``solve(A^T A, A^T)`` or its transpose), smooth to every order; a rank-deficient one the
-    SVD with singular values below ``max(atol, rtol * max(S))`` dropped."""
+    """The Moore-Penrose pseudo-inverse: the SVD with singular values at or below
+    ``max(atol, rtol * max(S))`` dropped (``hermitian`` changes only torch's method, not the
+    result). Its derivatives are torch's: exact where the rank does not change nearby."""
     _check_matrix(A, "linalg.pinv")
-    m, n = A.shape[-2], A.shape[-1]
-    with no_grad():
-        S = svdvals(A.detach())
-        tol = _rank_tolerance(S, atol, rtol, m, n, A.dtype)
-        full_rank = int(_sum((S <= tol).long()).item()) == 0
-    if full_rank and m * n:
-        if m >= n:
-            return solve(matmul(A.mT, A), A.mT)
-        return solve(matmul(A, A.mT), A).mT
-    U, S, Vh = apply(SVD, A)
-    with no_grad():
-        keep = S > _rank_tolerance(S.detach(), atol, rtol, m, n, A.dtype)
-    s_inv = where(keep, 1.0 / where(keep, S, 1.0), 0.0)
-    return matmul(Vh.mT * s_inv.unsqueeze(-2), U.mT)
+    atol = None if atol is None else float(atol)
+    rtol = None if rtol is None else float(rtol)
+    return apply(PINV, A, atol=atol, rtol=rtol)
 
 
 def pinverse(A, rcond=1e-15):

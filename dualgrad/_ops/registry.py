@@ -32,7 +32,7 @@ class Op:
 
     __slots__ = (
         "name", "forward", "vjp", "jvp", "batch", "kind", "node_name", "differentiable",
-        "saves", "uses_out", "view", "multi_output", "diff_outputs", "reads", "plain",
+        "saves", "uses_out", "view", "multi_output", "diff_outputs", "reads", "plain", "ufunc",
     )
 
     def __init__(self, name, forward, vjp=None, jvp=None, *, kind, node_name=None,
@@ -57,6 +57,7 @@ class Op:
         # backward. None: every rule may read every input.
         self.reads = reads
         self.plain = not multi_output and not view  # one output, owns its memory (hot path)
+        self.ufunc = getattr(forward, "ufunc", None)  # the kernel's ufunc (kernels._fast)
 
     def __repr__(self) -> str:
         return f"<op {self.name} ({self.kind})>"
@@ -147,9 +148,29 @@ def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
 
     if len(partials) == 1:
         vjp, jvp = _unary_rules(partials[0])
+    elif len(partials) == 2:
+        vjp = _binary_vjp(*partials)
     constant = all(not callable(d) for d in partials)
     kw.setdefault("saves", not constant)
     return register(Op(name, forward, vjp, jvp, kind="elementwise", **kw))
+
+
+def _binary_vjp(d0, d1):
+    """``elementwise``'s vjp unrolled for two inputs (add, mul, ...): the hot path."""
+
+    def vjp(g, x, y, *, out, needs, **params):
+        gx = gy = None
+        if needs[0]:
+            gx = _scale(g, d0(x, y, out=out, **params) if callable(d0) else d0)
+            if gx._data.shape != x._data.shape:
+                gx = sum_to(gx, x._data.shape)
+        if needs[1]:
+            gy = _scale(g, d1(x, y, out=out, **params) if callable(d1) else d1)
+            if gy._data.shape != y._data.shape:
+                gy = sum_to(gy, y._data.shape)
+        return (gx, gy)
+
+    return vjp
 
 
 def _unary_rules(d):

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._batching import NeedsLoop
 from .._tensor import Tensor
 from . import elementwise as E
-from .indexing import getitem
+from .indexing import getitem, known_values
 from .reduction import normalize_dims
 from .shape import expand, movedim, repeat, reshape
 
@@ -212,10 +213,13 @@ def one_hot(x, num_classes=-1):
 
     if x.dtype != int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    a = x._data
-    if a.size and a.min() < 0:
+    a = known_values(x)
+    if a is None:  # batched inside vmap: the checks need the values, the result does not
+        if num_classes == -1:
+            raise NeedsLoop("one_hot without num_classes: the output shape depends on the values")
+    elif a.size and a.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
-    if num_classes == -1:
+    elif num_classes == -1:
         if not a.size:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(a.max()) + 1

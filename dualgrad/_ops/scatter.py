@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._batching import BatchedTensor
 from .._dispatch import apply
 from .._tensor import Tensor
 from . import elementwise as E
 from .indexing import (
     INDEX_ADD_ZEROS, SCATTER, SCATTER_REDUCE, _Index, check_index, gather, getitem, index_put,
-    scatter_values,
+    known_values, scatter_values,
 )
 from .reduction import normalize_dims
 
@@ -177,6 +178,10 @@ def index_select(x, dim, index):
     """
     if x.ndim == 0:
         return getitem(x.reshape(1), _along(x, 0, index)).reshape(())
+    if isinstance(index, BatchedTensor) and index.ndim <= 1:  # values per batch element
+        if index.dtype.np.kind not in "iu":
+            raise IndexError("index_select(): Expected dtype int32/int64 for index")
+        return getitem(x, (slice(None),) * _dim(x, dim) + (index.reshape(-1),))
     return getitem(x, _along(x, _dim(x, dim), index))
 
 
@@ -205,10 +210,15 @@ def index_fill(x, dim, index, value):
 
 
 # ------------------------------------------------------------------ masked_*
-def _broadcast_mask(x, mask, name):
+def _mask_shape(x, mask, name):
     if not isinstance(mask, Tensor) or mask.dtype.np != np.bool_:
         raise RuntimeError(f"{name}: expected BoolTensor for mask")
-    shape = np.broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+    return np.broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+
+
+def _broadcast_mask(x, mask, name):
+    """The common shape and the mask's values broadcast to it (an index: the values are read)."""
+    shape = _mask_shape(x, mask, name)
     return shape, np.broadcast_to(mask._data, shape)
 
 
@@ -219,7 +229,7 @@ def masked_fill(x, mask, value):
     >>> dg.masked_fill(dg.zeros(3), dg.tensor([True, False, True]), 5.0)
     tensor([5., 0., 5.])
     """
-    shape, _ = _broadcast_mask(x, mask, "masked_fill_")
+    shape = _mask_shape(x, mask, "masked_fill_")  # where() reads the mask: it may be batched
     if shape != tuple(x.shape):
         raise RuntimeError(
             f"masked_fill: the mask of shape {list(mask.shape)} must broadcast to the input's "
@@ -247,6 +257,8 @@ def masked_select(x, mask):
 
 def masked_scatter(x, mask, source):
     """``x`` with the elements of ``source``, in order, written where ``mask`` holds."""
+    if isinstance(mask, BatchedTensor):
+        return _masked_scatter_batched_mask(x, mask, source)
     shape, m = _broadcast_mask(x, mask, "masked_scatter_")
     k = int(np.count_nonzero(m))
     if source.numel() < k:
@@ -257,12 +269,27 @@ def masked_scatter(x, mask, source):
     return index_put(xb, m, getitem(source.reshape(-1), slice(0, k)))
 
 
+def _masked_scatter_batched_mask(x, mask, source):
+    """masked_scatter with a mask batched inside vmap (values per batch element only): the
+    n-th position where the mask holds reads ``source[n]``, n counted by a cumsum, so the
+    source is gathered, not indexed by the mask's values (a too small source: gather raises)."""
+    from .._dtype import int64
+    from .reduction import cumsum
+
+    shape = _mask_shape(x, mask, "masked_scatter_")
+    _same_dtype(x, source, "masked_scatter_")
+    m = mask if tuple(mask.shape) == shape else mask.expand(shape)
+    n = E.clamp(cumsum(m.reshape(-1).to(int64), 0) - 1, min=0)
+    taken = gather(source.reshape(-1), 0, n).reshape(shape)
+    return E.where(m, taken, x)
+
+
 # ------------------------------------------------------------------ take
 def take(x, index):
     """The elements of ``x`` (as if flattened) at ``index``; the result has index's shape."""
     n = x.numel()
-    a = index._data
-    if a.size and (a.min() < -n or a.max() >= n):
+    a = known_values(index)
+    if a is not None and a.size and (a.min() < -n or a.max() >= n):
         raise IndexError(f"take: index out of range in self (size {n})")
     return getitem(x.reshape(-1), index)
 

@@ -24,7 +24,7 @@ from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import _tensor_arg, ceil, exp, floor, log, minimum, where
-from .indexing import gather
+from .indexing import gather, known_values
 from .reduction import normalize_dims
 from .reduction import sum as _sum
 from .registry import custom, nondiff
@@ -114,22 +114,8 @@ def _unique_kernel(x, *, dim):
 UNIQUE = nondiff("unique", _unique_kernel, multi_output=True)
 
 
-class _Param:
-    """An array held as an op parameter (printable, hashable by identity)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __repr__(self) -> str:
-        return f"Param({self.value!r})"
-
-
-def _searchsorted_kernel(seq, values, *, right, sorter):
+def _searchsorted_kernel(seq, values, *, right):
     side = "right" if right else "left"
-    if sorter.value is not None:
-        seq = np.take_along_axis(seq, sorter.value, axis=-1)
     if seq.ndim == 1:
         return np.asarray(np.searchsorted(seq, values, side=side), dtype=np.int64)
     if seq.shape[:-1] != values.shape[:-1]:
@@ -156,7 +142,8 @@ SEARCHSORTED = nondiff("searchsorted", _searchsorted_kernel)
 # M_ij = prod_{i < k <= j} x_k (an n x n matrix made by a cumprod of x masked to k > i), and the
 # rules contract M with the cotangent or the tangent. Everything is a dualgrad op, cumprod
 # included, so the second order of the zero case is the zero case one size up: O(n^2) memory
-# at first order, O(n^3) at second, and only when the input holds a zero.
+# at first order, O(n^3) at second, and only when the input holds a zero (or, batched inside
+# vmap, may hold one).
 def _suffix_products(xm):
     """M[..., i, j] = prod_{i < k <= j} x_k for j >= i, 0 below the diagonal (x along -1)."""
     from .._factories import from_numpy
@@ -177,7 +164,10 @@ def _exclusive(out_m):
 
 
 def _has_zero(x) -> bool:
-    return bool((x._data == 0).any())
+    """Whether the short rules would divide by zero; inside vmap, where a batched ``x`` has no
+    values to look at, the zero-safe rules serve every batch element."""
+    values = known_values(x)
+    return values is None or bool((values == 0).any())
 
 
 def _cumprod_vjp(g, x, *, out, needs, dim):
@@ -385,8 +375,8 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_n
         raise RuntimeError(
             f"quantile() q tensor must be same dtype as the input tensor ({x.dtype}), got {q.dtype}"
         )
-    qd = q._data
-    if qd.size and ((qd < 0) | (qd > 1)).any():
+    qd = known_values(q)  # None inside vmap for a batched q: the range check is skipped
+    if qd is not None and qd.size and ((qd < 0) | (qd > 1)).any():
         raise RuntimeError("quantile() q values must be in the range [0, 1]")
     q = q.reshape(-1)
     if dim is None:
@@ -555,10 +545,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         right = side == "right"
     scalar = not isinstance(input, Tensor)
     values = tensor(input, dtype=sorted_sequence.dtype) if scalar else input
-    sorter_arr = None if sorter is None else sorter._data
-    return apply(
-        SEARCHSORTED, sorted_sequence, values, right=bool(right), sorter=_Param(sorter_arr)
-    )
+    if sorter is not None:
+        # sort the sequence with dualgrad's gather, not in the kernel: a sorter batched under
+        # vmap has no values to hand the kernel as a parameter
+        sorted_sequence = gather(sorted_sequence, -1, sorter)
+    return apply(SEARCHSORTED, sorted_sequence, values, right=bool(right))
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):

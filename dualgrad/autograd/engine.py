@@ -121,7 +121,7 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
         targets = {e[0] for e in input_edges if e is not None}
         needed = _needed(nodes, targets)
     else:
-        needed = nodes  # without inputs=, every reachable node runs
+        needed = None  # without inputs=, every reachable node runs
 
     # buffers[node] is the list of gradients for the node's outputs, summed as they arrive.
     buffers: dict = {}
@@ -137,7 +137,9 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
         ready = [n for n in root_nodes if deps.get(n, 0) == 0]
         while ready:
             node = ready.pop()
+            edges = node.edges
             buf = pop_buffer(node, None)
+            input_grads = None
             if buf is not None:
                 if node.pre_hooks:
                     _run_prehooks(node, buf)
@@ -145,7 +147,7 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                     for nr, g in enumerate(buf):
                         if (node, nr) in capture:
                             capture[(node, nr)] = g
-                if node in needed:
+                if needed is None or node in needed:
                     if type(node) is AccumulateGrad:
                         if accumulate and buf[0] is not None:
                             node.accumulate(buf[0], create_graph)
@@ -156,25 +158,33 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                             input_grads = node.apply(buf)
                         if not retain_graph:
                             node.release()
-                        edges = node.edges
                         if len(input_grads) != len(edges):
                             raise RuntimeError(
                                 f"{node.name()} returned {len(input_grads)} gradients, "
                                 f"expected {len(edges)}"
                             )
-                        for edge, g in zip(edges, input_grads):
-                            if edge is not None and g is not None:
-                                nxt, nr = edge
-                                b = get_buffer(nxt)
-                                if b is None:
-                                    b = buffers[nxt] = [None] * nxt.num_outputs
-                                    b[nr] = g
-                                else:
-                                    prev = b[nr]
-                                    b[nr] = g if prev is None else prev + g
-            for edge in node.edges:
+            if input_grads is None:
+                for edge in edges:
+                    if edge is not None:
+                        nxt = edge[0]
+                        left = deps[nxt] - 1
+                        deps[nxt] = left
+                        if not left:
+                            ready.append(nxt)
+                continue
+            # Send each gradient along its edge, then count the edge as done (one pass).
+            for edge, g in zip(edges, input_grads):
                 if edge is not None:
                     nxt = edge[0]
+                    if g is not None:
+                        nr = edge[1]
+                        b = get_buffer(nxt)
+                        if b is None:
+                            b = buffers[nxt] = [None] * nxt.num_outputs
+                            b[nr] = g
+                        else:
+                            prev = b[nr]
+                            b[nr] = g if prev is None else prev + g
                     left = deps[nxt] - 1
                     deps[nxt] = left
                     if not left:

@@ -59,9 +59,10 @@ import warnings
 import numpy as np
 
 from .. import _dtype
-from .. import _levels
+from .. import _grad_levels, _levels
+from .._batching import NeedsLoop
 from .._grad_mode import state as _grad_state
-from .._tensor import Tensor, alias, detach_history, set_tangent
+from .._tensor import Tensor, alias, bump_version, detach_history, set_tangent
 from . import anomaly_mode
 from .graph import _FREED, Node, OpNode
 
@@ -329,6 +330,10 @@ class Function:
 
 # ---------------------------------------------------------------------------- apply
 def _apply(cls, args, kwargs):
+    if _grad_state.enabled and _grad_levels.top_grad_level(args) >= 0:
+        # A transform's tape inside vmap (NOTE: [grad under vmap]) would need this node once
+        # per tape; the function runs once per batch element instead, on the ordinary tape.
+        raise NeedsLoop(f"{cls.__name__}.apply on a tape inside vmap")
     ctx = _backward_cls(cls)()
     stack = _levels.stack
     levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw})
@@ -387,7 +392,7 @@ def _apply(cls, args, kwargs):
                     "dualgrad.no_grad()"
                 )
             final._fw = None  # the tangents of the old value; new ones come from jvp below
-            final._version_counter()[0] += 1  # as torch: marking dirty bumps the version
+            bump_version(final)  # as torch: marking dirty bumps the version
         elif (id(o) in input_ids or id(o) in used or o.grad_fn is not None or o._requires_grad
               or o._fw):
             # An input returned as it is, or a tensor with history of its own: the output is a

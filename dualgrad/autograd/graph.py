@@ -10,7 +10,7 @@ from __future__ import annotations
 import weakref
 
 from .._grad_mode import state as _grad_state
-from .._tensor import detach_history
+from .._tensor import INPLACE_EPOCH, detach_history
 
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -19,6 +19,28 @@ _FREED = (
     "backward through the graph a second time or if you need to access saved tensors after "
     "calling backward."
 )
+
+
+def saved_versions(op, args, needs, level=-1, at_zero=False):
+    """The version of each saved input that a needed rule reads (None: not checked); with
+    ``at_zero``, 0 for each (what ``versions == 0`` in a node stands for)."""
+    from .._tensor import Tensor
+
+    versions = []
+    for a in args:
+        if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
+            vc = a._vc
+            versions.append(0 if at_zero or vc is None else vc[0])
+        else:
+            versions.append(None)
+    if op.reads is not None:
+        # Only the inputs the needed rules read are checked (NOTE: [saved reads] in registry.py)
+        read = set()
+        for i, need in enumerate(needs):
+            if need:
+                read.update(op.reads[i])
+        versions = [v if i in read else None for i, v in enumerate(versions)]
+    return versions
 
 
 class Node:
@@ -49,7 +71,8 @@ class Node:
 class OpNode(Node):
     """The node of one primitive call: the op, its saved inputs and output, its params."""
 
-    __slots__ = ("op", "args", "params", "out", "versions", "out_versions", "freed", "n_out", "needs")
+    __slots__ = ("op", "args", "params", "out", "versions", "out_versions", "freed", "num_outputs", "needs",
+                 "epoch")
 
     def __init__(self, op, args, params, out, edges, versions, needs):
         self.op = op
@@ -69,14 +92,11 @@ class OpNode(Node):
             self.out_versions = (out._vc[0] if out._vc is not None else 0,)
         self.freed = False
         self.pre_hooks = None
-        self.n_out = 1
+        self.num_outputs = 1  # an attribute, not a property: the engine reads it per node
+        self.epoch = INPLACE_EPOCH[0]
 
     def name(self) -> str:
         return self.op.node_name
-
-    @property
-    def num_outputs(self) -> int:  # type: ignore[override]
-        return self.n_out
 
     def release(self) -> None:
         if self.op.saves:
@@ -87,14 +107,18 @@ class OpNode(Node):
         """Input gradients from output gradients (a tuple for multi-output ops)."""
         if self.freed:
             raise RuntimeError(_FREED)
-        if self.versions is not None or self.out_versions is not None:
+        # NOTE: [in-place epoch] in _tensor.py: no in-place write since this node was made
+        if self.epoch != INPLACE_EPOCH[0] and (self.versions is not None or self.out_versions is not None):
             self._check_versions()
         g = tuple(grads) if self.op.multi_output else grads[0]
         return self.op.vjp(g, *self.args, out=self.out, needs=self.needs, **self.params)
 
     def _check_versions(self) -> None:
-        if self.versions is not None:
-            for i, (a, v) in enumerate(zip(self.args, self.versions)):
+        versions = self.versions
+        if versions == 0:  # recorded with every input at version 0
+            versions = saved_versions(self.op, self.args, self.needs, at_zero=True)
+        if versions is not None:
+            for i, (a, v) in enumerate(zip(self.args, versions)):
                 if v is not None and a._vc is not None and a._vc[0] != v:
                     self._modified(f"input {i}", a, v)
         if self.out_versions is not None:

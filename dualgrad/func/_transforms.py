@@ -1,13 +1,15 @@
 """Function transforms: grad, grad_and_value, vjp, jvp, linearize, jacrev, jacfwd, hessian, vmap.
 
 # NOTE: [transforms without vmap levels]
-The reverse-mode transforms run on the ordinary tape: each input is replaced by a fresh
+Outside vmap the reverse-mode transforms run on the ordinary tape: each input is replaced by a fresh
 differentiable alias (a view with its own node when the input already has history, else a new
 leaf) that keeps the input's tangents, so ``grad(grad(f))``, ``jvp(grad(f))`` and
 ``grad(jvp(f))`` nest without perturbation confusion: every inner transform asks the engine for
 the gradient at *its own* alias. Forward mode uses one dual level per ``jvp`` call, and levels
 nest (NOTE: [levels]). ``create_graph`` is switched on exactly when an outer transform can see
-the result (an input already requires grad), so the plain first-order case stays cheap.
+the result (an input already requires grad, on any tape), so the plain first-order case
+stays cheap. Inside vmap each reverse transform records on a tape of its own level instead
+(NOTE: [grad under vmap] in _grad_levels.py), and its outputs leave that tape when it returns.
 
 ``vmap`` is a level in the dispatcher with a batching rule per op (NOTE: [vmap levels] in
 _batching.py); where only a per-element run is known to be right it runs the function once
@@ -22,7 +24,7 @@ import functools
 
 import numpy as np
 
-from .. import _factories
+from .. import _factories, _grad_levels
 from .._grad_mode import enable_grad
 from .._batching import NeedsLoop
 from .._tensor import Tensor, alias, set_tangent
@@ -42,8 +44,12 @@ def _check_tensor(x, fn: str):
         raise TypeError(f"{fn}: can only differentiate with respect to floating point tensors, got {x.dtype}")
 
 
-def _fresh(x: Tensor) -> Tensor:
-    """A differentiable stand-in for ``x`` whose gradient the engine can report on its own."""
+def _fresh(x: Tensor, level: int) -> Tensor:
+    """A differentiable stand-in for ``x`` whose gradient the engine can report on its own.
+
+    ``level``: the transform's tape; inside vmap a level of its own (NOTE: [grad under vmap])."""
+    if level >= 0:
+        return _grad_levels.make_leaf(x, level)
     if x.requires_grad:
         return x.reshape(tuple(x.shape))  # a view with its own node: ViewBackward0
     y = alias(x)
@@ -76,10 +82,22 @@ def _zeros_like(x):
     return _factories.zeros_like(x)
 
 
-def _grad_of(outputs, inputs, cotangents, create_graph):
+def _grad_of(outputs, inputs, cotangents, create_graph, tape=-1):
+    """Gradients of ``outputs`` at ``inputs``, as the caller of a transform on ``tape`` sees
+    them: that tape ends with the transform (NOTE: [grad under vmap])."""
     grads = _autograd_grad(outputs, inputs, cotangents, retain_graph=True,
                            create_graph=create_graph, allow_unused=True)
-    return [_zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
+    return [_zeros_like(x) if g is None else _grad_levels.strip(g, tape) for g, x in zip(grads, inputs)]
+
+
+def _leave(tree, tape, create_graph=True):
+    """A transform's outputs off its own tape (and detached unless an outer one sees them)."""
+    def one(o):
+        if not isinstance(o, Tensor):
+            return o
+        o = _grad_levels.strip(o, tape)
+        return o if create_graph else o.detach()
+    return tree_map(one, tree) if tape >= 0 or not create_graph else tree
 
 
 # ------------------------------------------------------------------ reverse mode
@@ -98,12 +116,13 @@ def grad_and_value(func, argnums=0, has_aux=False):
         args = list(args)
         flat_per_arg = []
         create_graph = False
+        tape = _grad_levels.new_tape()
         for a in nums:
             leaves, spec = tree_flatten(args[a])
             for x in leaves:
                 _check_tensor(x, "grad")
-                create_graph = create_graph or x.requires_grad
-            fresh = [_fresh(x) for x in leaves]
+                create_graph = create_graph or _grad_levels.requires_grad_anywhere(x)
+            fresh = [_fresh(x, tape) for x in leaves]
             flat_per_arg.append((fresh, spec))
             args[a] = tree_unflatten(spec, fresh)
         with enable_grad():
@@ -116,7 +135,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
             )
         all_inputs = [x for fresh, _ in flat_per_arg for x in fresh]
         if out.requires_grad:
-            grads = _grad_of([out], all_inputs, None, create_graph)
+            grads = _grad_of([out], all_inputs, None, create_graph, tape)
         else:
             grads = [_zeros_like(x) for x in all_inputs]
         results, i = [], 0
@@ -124,8 +143,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
             results.append(tree_unflatten(spec, grads[i:i + len(fresh)]))
             i += len(fresh)
         g = results[0] if isinstance(argnums, int) else tuple(results)
-        value = out if create_graph else out.detach()
-        return (g, (value, aux)) if has_aux else (g, value)
+        value = _leave(out, tape, create_graph)
+        return (g, (value, _leave(aux, tape))) if has_aux else (g, value)
 
     return wrapper
 
@@ -152,8 +171,9 @@ def vjp(func, *primals, has_aux=False):
     flat, spec = tree_flatten(primals)
     for x in flat:
         _check_tensor(x, "vjp")
-    create_graph = any(x.requires_grad for x in flat)
-    fresh = [_fresh(x) for x in flat]
+    create_graph = any(_grad_levels.requires_grad_anywhere(x) for x in flat)
+    tape = _grad_levels.new_tape()
+    fresh = [_fresh(x, tape) for x in flat]
     with enable_grad():
         out = func(*tree_unflatten(spec, fresh))
     out, aux = _split_aux(out, has_aux, "vjp")
@@ -170,10 +190,11 @@ def vjp(func, *primals, has_aux=False):
         if not pairs:
             grads = [_zeros_like(x) for x in fresh]
         else:
-            grads = _grad_of([o for o, _ in pairs], fresh, [c for _, c in pairs], create_graph)
+            grads = _grad_of([o for o, _ in pairs], fresh, [c for _, c in pairs], create_graph, tape)
         return tree_unflatten(spec, grads)
 
-    value = tree_map(lambda o: o if create_graph else o.detach(), out)
+    value = _leave(out, tape, create_graph)
+    aux = _leave(aux, tape)
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
 
 
@@ -221,7 +242,8 @@ def linearize(func, *primals):
     flat, spec = tree_flatten(primals)
     for x in flat:
         _check_tensor(x, "linearize")
-    fresh = [_fresh(x) for x in flat]
+    tape = _grad_levels.new_tape()
+    fresh = [_fresh(x, tape) for x in flat]
     with enable_grad():
         out = func(*tree_unflatten(spec, fresh))
     o_flat, o_spec = tree_flatten(out)
@@ -236,10 +258,11 @@ def linearize(func, *primals):
         live = [(g, t) for g, t in zip(transposed, t_flat) if g.requires_grad]
         if not live:
             return tree_unflatten(o_spec, [_zeros_like(o) for o in o_flat])
-        outs = _grad_of([g for g, _ in live], dummies, [t for _, t in live], create_graph=False)
+        outs = _grad_of([_grad_levels.strip(g, tape) for g, _ in live], dummies,
+                        [t for _, t in live], create_graph=False)
         return tree_unflatten(o_spec, outs)
 
-    return tree_map(lambda o: o.detach(), out), jvp_fn
+    return _leave(out, tape, create_graph=False), jvp_fn
 
 
 # ------------------------------------------------------------------ Jacobians
@@ -360,8 +383,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     vmap is a level (NOTE: [vmap levels] in _batching.py): inside, the mapped inputs are
     batched tensors and each op runs once on the whole batch through its batching rule. Where
-    only a per-element run is known to be right (recording on batched inputs, as in
-    ``vmap(grad(f))``; ``randomness='different'``), ``func`` runs once per batch element and
+    only a per-element run is known to be right (Python control flow on batched values;
+    ``randomness='different'``), ``func`` runs once per batch element and
     the results are stacked; ``func`` should be a pure function, as torch.func assumes.
     ``randomness``: 'error' (random ops raise), 'different' or 'same'.
     """
@@ -415,6 +438,7 @@ def _vmap_level(func, call, out_dims, randomness):
         for o, od in zip(o_flat, _out_dims_for(out_dims, len(o_flat))):
             if not isinstance(o, Tensor):
                 raise ValueError(f"vmap: the function must return tensors, got {type(o).__name__}")
+            o = _grad_levels.strip(o, level.number)  # this level's tape ends here
             if isinstance(o, BatchedTensor) and o._vlevel == level.number:
                 phys = o._value
                 results.append(phys if o._bdim == od else phys.movedim(o._bdim, od))
@@ -426,6 +450,9 @@ def _vmap_level(func, call, out_dims, randomness):
 
 
 def _vmap_loop(func, call, out_dims, randomness):
+    from .._batching import fallbacks
+
+    fallbacks.append("per-element run")
     flat_args, flat_dims, arg_spec, n, kwargs = call
     from .. import _factories as fac
     from .._ops.shape import stack

@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, bump_version
 
 
 class _Required:
@@ -27,7 +27,7 @@ required = _Required()
 
 def bump(p: Tensor) -> None:
     """Record an in-place write to ``p`` (NOTE: [optimizer arithmetic])."""
-    p._version_counter()[0] += 1
+    bump_version(p)
 
 
 class Optimizer:

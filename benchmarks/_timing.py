@@ -1,0 +1,37 @@
+"""Timing shared by the benchmarks: timeit-style best of several runs, libraries alternating."""
+
+from __future__ import annotations
+
+import time
+
+
+def calibrate(fn, *, min_time, warmup):
+    """Warm ``fn`` up and return how many calls make one timed run last at least ``min_time``."""
+    for _ in range(warmup):
+        fn()
+    number = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        if time.perf_counter() - start >= min_time:
+            return number
+        number *= 2
+
+
+def best_times(fns, *, repeat, min_time, warmup):
+    """Best seconds per call of each function in ``fns`` (a dict), timeit-style.
+
+    The runs of the different functions alternate, so that load from other processes during
+    the benchmark falls on every library alike and the ratios stay fair.
+    """
+    numbers = {k: calibrate(fn, min_time=min_time, warmup=warmup) for k, fn in fns.items()}
+    best = {k: float("inf") for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            number = numbers[k]
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best[k] = min(best[k], (time.perf_counter() - start) / number)
+    return best

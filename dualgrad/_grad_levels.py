@@ -1,0 +1,117 @@
+"""Reverse mode inside vmap: a tape per vmap level, so ``vmap(grad(f))`` runs batched.
+
+# NOTE: [grad under vmap]
+The ordinary tape sits below every vmap level (NOTE: [vmap levels: where the tape sits] in
+_levels.py): ``grad(vmap(f))`` records physical ops. A transform called *inside* a vmap
+(``vmap(grad(f))``: per-sample gradients) must instead differentiate each batch element on
+its own, so its tape holds *logical* tensors. That tape is a level ``G`` of its own, numbered
+when the transform is called (so it sits above the vmap and every level live then, and below
+levels begun inside ``f``), as in functorch:
+
+- the transform's inputs become level-G leaves: new tensor objects with ``_glevel = G`` and
+  ``_below``, the tensor they stand for (which keeps its own history on lower tapes);
+- an op with a level-G input that requires grad, where G is at least the highest vmap level
+  of its batched inputs, runs on the inputs *stripped* of level G (each level-G tensor replaced
+  by its ``_below``; the batched path then does the work in one NumPy call), and its result is
+  *lifted* to level G: a new object over the same data with ``_below`` = the result and the
+  level-G node as ``grad_fn``; the node saves the level-G inputs;
+- the transform's backward runs the rules on those logical tensors inside the vmap, so the
+  gradient of each batch element comes out batched: one vectorised backward, no loop;
+- the node saves the level-G inputs *with* their tangents of lower dual levels, so a backward
+  inside ``jvp`` propagates them: ``hessian = jacfwd(jacrev)`` is forward over reverse here too;
+- on leaving the vmap every output is stripped of the tapes begun inside it, so no such node
+  (which saves batched tensors) outlives the vmap.
+
+Level numbers share one counter with dual and vmap levels, and the dispatcher lets the
+highest level among an op's inputs act first. Tensors on the ordinary tape (below every
+level) have ``_glevel = -1``.
+"""
+
+from __future__ import annotations
+
+from . import _levels
+from ._tensor import Tensor, set_tangent
+
+ORDINARY = -1  # the ordinary tape, below every level
+
+
+def new_tape() -> int:
+    """The tape a reverse transform called now records on: the ordinary one outside vmap, else
+    a new level number (after every live level: the transform acts above them)."""
+    return ORDINARY if _levels.top("vmap") is None else _levels.new_number()
+
+
+def top_grad_level(args) -> int:
+    """The highest vmap-level tape among the inputs that require grad there (-1: none)."""
+    top = ORDINARY
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad and a._glevel > top:
+            top = a._glevel
+    return top
+
+
+def grad_below(t, level: int) -> bool:
+    """Whether ``t`` (or a tensor it wraps) requires grad on a tape below ``level``."""
+    while t is not None:
+        if t._requires_grad and t._glevel < level:
+            return True
+        t = t.__dict__.get("_value") if isinstance(t, Tensor) else None
+    return False
+
+
+def requires_grad_anywhere(t) -> bool:
+    """Whether some tape, at any level, records ops on ``t``: an outer transform can see it."""
+    while isinstance(t, Tensor):
+        if t._requires_grad:
+            return True
+        t = t.__dict__.get("_below", t.__dict__.get("_value"))
+    return False
+
+
+def _shell(t):
+    """A new tensor object over ``t``'s data, tangents and batching, with no history."""
+    from ._batching import BatchedTensor
+
+    if isinstance(t, BatchedTensor):
+        s = BatchedTensor.wrap(t._value, t._bdim, t._vlevel)
+    else:
+        s = Tensor._make(t._data)
+        s._vc = t._version_counter()
+    if t._fw:
+        for lv, tan in t._fw.items():
+            set_tangent(s, lv, tan)
+    return s
+
+
+def make_leaf(x, level: int):
+    """A level-``level`` leaf standing for ``x``: gradients stop at it, ``x`` keeps its history."""
+    leaf = _shell(x)
+    leaf.__dict__["_below"] = x
+    leaf._glevel = level
+    leaf._requires_grad = True
+    return leaf
+
+
+def strip(a, level: int):
+    """``a`` as the ops below ``level`` see it."""
+    while isinstance(a, Tensor) and a._glevel >= level and "_below" in a.__dict__:
+        a = a.__dict__["_below"]
+    return a
+
+
+def lift(out, level: int):
+    """The level-``level`` tensor for the result ``out`` of the stripped call."""
+    t = _shell(out)
+    t.__dict__["_below"] = out
+    t._glevel = level
+    return t
+
+
+def apply_at_level(op, args, params, level: int):
+    """Run ``op`` at a vmap level's tape: value from the stripped inputs, node at ``level``."""
+    from ._dispatch import _record, apply
+
+    low = apply(op, *[strip(a, level) for a in args], **params)
+    out = tuple(lift(o, level) for o in low) if op.multi_output else lift(low, level)
+    _record(op, args, params, out, level)
+    return out
