@@ -199,7 +199,6 @@ fallbacks: list = []
 
 def _loop(op, physical, bdims, params, size):
     """The fallback: one call per batch element, stacked along a new dim 0 (warns once per op)."""
-    from ._dispatch import apply
     from ._ops.shape import stack
 
     fallbacks.append(op.name)
@@ -238,8 +237,6 @@ def _logical_ndim(p, d):
 
 def _pointwise(op, physical, bdims, params, size):
     """Element-wise ops with broadcasting: batch dims to the front, logical dims right-aligned."""
-    from ._dispatch import apply
-
     rank = max(
         (_logical_ndim(p, d) for p, d in zip(physical, bdims) if isinstance(p, Tensor)), default=0
     )
@@ -258,8 +255,6 @@ def _pointwise(op, physical, bdims, params, size):
 
 def _unary_same_layout(op, physical, bdims, params, size):
     """Ops applied element by element to one tensor (clone, casts): the batch dim stays."""
-    from ._dispatch import apply
-
     return apply(op, *physical, **params), bdims[0]
 
 
@@ -268,8 +263,6 @@ def _shift(dims, by=1):
 
 
 def _reduce_dims(op, physical, bdims, params, size):
-    from ._dispatch import apply
-
     x = _to_front(physical[0], bdims[0])
     p = dict(params)
     p["dims"] = _shift(params["dims"])
@@ -278,8 +271,6 @@ def _reduce_dims(op, physical, bdims, params, size):
 
 
 def _one_dim(op, physical, bdims, params, size):
-    from ._dispatch import apply
-
     if params.get("dim") is None or any(d is not None for d in bdims[1:]):
         return NotImplemented
     x = _to_front(physical[0], bdims[0])
@@ -289,15 +280,11 @@ def _one_dim(op, physical, bdims, params, size):
 
 
 def _reshape(op, physical, bdims, params, size):
-    from ._dispatch import apply
-
     x = _to_front(physical[0], bdims[0])
     return apply(op, x, shape=(size,) + tuple(params["shape"])), 0
 
 
 def _expand(op, physical, bdims, params, size):
-    from ._dispatch import apply
-
     x = _to_front(physical[0], bdims[0])
     shape = tuple(params["shape"])
     missing = len(shape) - (x.ndim - 1)
@@ -307,22 +294,17 @@ def _expand(op, physical, bdims, params, size):
 
 
 def _permute(op, physical, bdims, params, size):
-    from ._dispatch import apply
-
     x = _to_front(physical[0], bdims[0])
     return apply(op, x, dims=(0,) + _shift(params["dims"])), 0
 
 
 def _flip(op, physical, bdims, params, size):
-    from ._dispatch import apply
-
     x = _to_front(physical[0], bdims[0])
     return apply(op, x, dims=_shift(params["dims"])), 0
 
 
 def _select(op, physical, bdims, params, size):
     """Basic indexing: the batch dim in front is kept by a leading full slice."""
-    from ._dispatch import apply
     from ._ops.indexing import _Index
 
     x = _to_front(physical[0], bdims[0])
@@ -334,8 +316,6 @@ def _matmul(op, physical, bdims, params, size):
     """matmul with NumPy's broadcasting: batch dims to the front; a batched vector becomes a
     one-row (or one-column) matrix and that dim is squeezed after; the batched operands get
     size-1 dims so that their logical batch dims line up with the other operand's."""
-    from ._dispatch import apply
-
     (a, b), (da, db) = physical, bdims
     ra, rb = _logical_ndim(a, da), _logical_ndim(b, db)
     a, b = _to_front(a, da), _to_front(b, db)
@@ -379,19 +359,20 @@ def _matmul(op, physical, bdims, params, size):
 
 def _join(op, physical, bdims, params, size):
     """cat / stack: every input batched at the front (unbatched ones expanded), dim + 1."""
-    from ._dispatch import apply
-
     parts = [_front(p, d, size) for p, d in zip(physical, bdims)]
     return apply(op, *parts, dim=params["dim"] + 1), 0
 
 
 RULES = {}
+apply = None  # the dispatcher's apply, bound by _build_rules (the dispatcher imports this module)
 _POINTWISE_EXTRA = ("where",)
 _SAME_LAYOUT = ("clone", "to_dtype")
 
 
 def _build_rules():
+    global apply
     from . import _batching_indexing, _batching_linalg
+    from ._dispatch import apply
     from ._ops.registry import REGISTRY
 
     for name, op in REGISTRY.items():

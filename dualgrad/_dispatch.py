@@ -111,44 +111,48 @@ def _apply_full(op, args, params):
         raise TypeError(
             f"{op.name}(): argument 'input' must be Tensor, not {type(args[0]).__name__}"
         )
-    if _stack.levels:
-        vlevel = None
-        for a in args:
-            if isinstance(a, BatchedTensor):
-                lv = live_level(a)
-                if vlevel is None or lv > vlevel:
-                    vlevel = lv
-        glevel = _grad_levels.top_grad_level(args) if _grad_state.enabled and op.differentiable else -1
-        if vlevel is not None or glevel >= 0:
-            # The highest level acts first: a vmap level's tape (NOTE: [grad under vmap]), a
-            # dual level above vmap, or the batching rule (NOTE: [vmap levels]).
-            top_dual = -1
-            for a in args:
-                if isinstance(a, Tensor) and a._fw:
-                    m = max(a._fw)
-                    top_dual = m if m > top_dual else top_dual
-            vtop = -1 if vlevel is None else vlevel
-            if glevel >= vtop and glevel > top_dual:
-                return _grad_levels.apply_at_level(op, args, params, glevel)
-            if top_dual > vtop and top_dual > glevel:
-                return _apply_dual_over_batched(op, args, params, top_dual, vlevel)
-            return apply_batched(op, args, params, vlevel)
+    # One pass over the inputs: the highest vmap level, tape level and dual level among them,
+    # whether to record, and the dual levels to push tangents for.
+    vlevel = glevel = top_dual = -1
+    record = False
+    duals = None
+    grad_on = _grad_state.enabled and op.differentiable
+    for a in args:
+        if not isinstance(a, Tensor):
+            continue
+        if isinstance(a, BatchedTensor):
+            lv = live_level(a)
+            if lv > vlevel:
+                vlevel = lv
+        fw = a._fw
+        if fw:
+            if duals is None:
+                duals = list(fw)
+            else:
+                duals.extend(fw)
+        if grad_on and a._requires_grad:
+            record = True
+            if a._glevel > glevel:
+                glevel = a._glevel
+    if vlevel >= 0 or glevel >= 0:
+        # The highest level acts first: a transform's tape inside vmap (NOTE: [grad under
+        # vmap]), a dual level above vmap, or the batching rule (NOTE: [vmap levels]).
+        if duals:
+            top_dual = max(duals)
+        if glevel >= vlevel and glevel > top_dual:
+            return _grad_levels.apply_at_level(op, args, params, glevel)
+        if top_dual > vlevel and top_dual > glevel:
+            return _apply_dual_over_batched(op, args, params, top_dual, vlevel if vlevel >= 0 else None)
+        return apply_batched(op, args, params, vlevel)
     out = _wrap(
         op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args, params
     )
     if not op.differentiable:
         return out
-    if _grad_state.enabled:
-        for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
-                _record(op, args, params, out)
-                break
-    if _stack.levels:  # see NOTE: [dispatch order]
-        levels = set()
-        for a in args:
-            if isinstance(a, Tensor) and a._fw:
-                levels.update(a._fw)
-        for level in sorted(levels):
+    if record:
+        _record(op, args, params, out)
+    if duals:  # see NOTE: [dispatch order]
+        for level in sorted(set(duals)):
             _push_tangent(op, args, params, out, level)
     return out
 
@@ -176,7 +180,7 @@ def _record(op, args, params, out, level=-1):
     tracked = False  # some input has been written in place before (it has a version counter)
     for a in args:
         if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
-            if a._vc is not None:
+            if a._vc is not None and a._vc[0]:
                 tracked = True
             fn = a.grad_fn
             if fn is not None:
@@ -191,10 +195,10 @@ def _record(op, args, params, out, level=-1):
         else:
             edges.append(None)
             needs.append(False)
-    # NOTE: [saved reads] in registry.py. The common case, no input ever written in place,
+    # NOTE: [saved reads] in registry.py. The common case, every input at version 0,
     # stores 0 ("every input at version 0") and builds the list only if a check is needed.
     versions = None if not op.saves else (saved_versions(op, args, needs, level) if tracked else 0)
-    node = OpNode(op, args, params, out if op.uses_out else None, edges, versions, needs)
+    node = OpNode(op, args, params, _saved_output(out) if op.uses_out else None, edges, versions, needs)
     if _anomaly.enabled:
         _anomaly_record(node)
     if op.multi_output:
@@ -206,6 +210,24 @@ def _record(op, args, params, out, level=-1):
     elif out._data.dtype.kind == "f":
         out.grad_fn = node
         out._requires_grad = True
+
+
+def _saved_output(out):
+    """What a node keeps of its output (NOTE: [saved outputs] in autograd/graph.py): with no
+    level live, a stand-in sharing its data and version counter; else the tensor itself, whose
+    tangents may still be attached."""
+    if _stack.levels:
+        return out
+    if type(out) is tuple:
+        return tuple(_stand_in(o) for o in out)
+    return _stand_in(out)
+
+
+def _stand_in(o):
+    s = _new(Tensor)
+    s._data = o._data
+    s._vc = o._version_counter()
+    return s
 
 
 def _strip(a, level):

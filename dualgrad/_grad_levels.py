@@ -37,8 +37,13 @@ ORDINARY = -1  # the ordinary tape, below every level
 
 def new_tape() -> int:
     """The tape a reverse transform called now records on: the ordinary one outside vmap, else
-    a new level number (after every live level: the transform acts above them)."""
-    return ORDINARY if _levels.top("vmap") is None else _levels.new_number()
+    a new level number (after every live level: the transform acts above them). A vmap over
+    directions only (jacfwd's tangents, jacrev's cotangents) batches no primal, so it does not
+    count: ``hessian = jacfwd(jacrev)`` records on the ordinary tape, as without vmap."""
+    for level in _levels.stack.levels:
+        if level.kind == "vmap" and not level.directions_only:
+            return _levels.new_number()
+    return ORDINARY
 
 
 def top_grad_level(args) -> int:

@@ -29,7 +29,7 @@ import weakref
 class Level:
     """One live level: its number, kind ('dual' or 'vmap'), and who holds its tangents."""
 
-    __slots__ = ("number", "kind", "holders", "alive", "info")
+    __slots__ = ("number", "kind", "holders", "alive", "info", "directions_only")
 
     def __init__(self, number: int, kind: str):
         self.number = number
@@ -37,6 +37,7 @@ class Level:
         self.holders: list[weakref.ref] = []  # tensors given a tangent at this level
         self.alive = True
         self.info = None  # vmap: the randomness mode
+        self.directions_only = False  # vmap over tangents/cotangents only (func._over_directions)
 
     def __repr__(self) -> str:
         return f"Level({self.number}, {self.kind!r})"

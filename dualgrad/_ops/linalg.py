@@ -29,12 +29,34 @@ def _as_matrices(g, a, b):
     return g2, a2, b2
 
 
+# The matrix and matrix-vector cases, the common ones, are written out: no promotion to
+# matrices and back, which costs several shape ops per rule (and each is a batched, dual op
+# inside jacfwd(jacrev)).
 def _matmul_vjp_a(g, a, b):
+    if a.ndim == 2 and b.ndim == 2:
+        return matmul(g, b.mT)
+    if a.ndim == 2 and b.ndim == 1:
+        return g.unsqueeze(-1) * b  # the outer product g b^T
+    if a.ndim == 1 and b.ndim == 2:
+        return matmul(b, g)
     g2, a2, b2 = _as_matrices(g, a, b)
     return sum_to(matmul(g2, b2.mT), tuple(a2.shape)).reshape(tuple(a.shape))
 
 
+def _transposed_layout(t) -> bool:
+    data = t._data
+    return type(data) is np.ndarray and data.flags.f_contiguous and not data.flags.c_contiguous
+
+
 def _matmul_vjp_b(g, a, b):
+    if a.ndim == 2 and b.ndim == 2 and _transposed_layout(b):
+        # b is weight.t() (nn.Linear): make the gradient in the weight's own layout, so the
+        # optimizer's update and the leaf's buffer stay contiguous (PyTorch's layout contract)
+        return matmul(g.mT, a).mT
+    if a.ndim == 2 and b.ndim in (1, 2):
+        return matmul(a.mT, g)
+    if a.ndim == 1 and b.ndim == 2:
+        return a.unsqueeze(-1) * g  # the outer product a g^T
     g2, a2, b2 = _as_matrices(g, a, b)
     return sum_to(matmul(a2.mT, g2), tuple(b2.shape)).reshape(tuple(b.shape))
 

@@ -189,6 +189,7 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                     deps[nxt] = left
                     if not left:
                         ready.append(nxt)
+            g = prev = None  # hold no gradient here: NOTE: [stealing the gradient] counts refs
     finally:
         _grad_state.enabled = prev_mode
     if inputs is not None:

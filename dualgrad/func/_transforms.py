@@ -308,7 +308,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
                 return pullback(tree_unflatten(o_spec, cts))
 
             # one vmapped backward pass for all the rows (NOTE: [vmap levels])
-            rows = vmap(row)(_basis_batch(o)) if o.numel() else None
+            rows = _over_directions(row)(_basis_batch(o)) if o.numel() else None
             per_input = []
             for i, a in enumerate(nums):
                 in_leaves, in_spec = tree_flatten(args[a])
@@ -347,7 +347,7 @@ def jacfwd(func, argnums=0, *, has_aux=False, randomness="error"):
                 tangents = [e if i == leaf_index else _zeros_like(y) for i, y in enumerate(d_flat)]
                 return jvp(f_of, tuple(diff), tuple(tree_unflatten(d_spec, tangents)))[1]
 
-            columns.append(vmap(column)(_basis_batch(x)) if x.numel() else None)
+            columns.append(_over_directions(column)(_basis_batch(x)) if x.numel() else None)
         value = f_of(*diff) if value is None else value
         o_flat, o_spec = tree_flatten(value)
         jac_per_out = []
@@ -390,7 +390,17 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """
     if randomness not in ("error", "different", "same"):
         raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+    return _make_vmap(func, in_dims, out_dims, randomness, directions_only=False)
 
+
+def _over_directions(func):
+    """``vmap(func)`` for a batch of tangents or cotangents (jacfwd's and jacrev's basis): the
+    batched values are directions, never primals, so transforms inside may keep recording on
+    the ordinary tape (NOTE: [grad under vmap]); hessian = jacfwd(jacrev) stays cheap."""
+    return _make_vmap(func, 0, 0, "error", directions_only=True)
+
+
+def _make_vmap(func, in_dims, out_dims, randomness, directions_only):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
@@ -407,7 +417,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         if len(sizes) > 1:
             raise ValueError(f"vmap: the mapped dimensions have different sizes {sorted(sizes)}")
         (n,) = sizes
-        call = (flat_args, flat_dims, arg_spec, n, kwargs)
+        call = (flat_args, flat_dims, arg_spec, n, kwargs, directions_only)
         if randomness != "different":
             try:
                 return _vmap_level(func, call, out_dims, randomness)
@@ -426,9 +436,10 @@ def _vmap_level(func, call, out_dims, randomness):
     from .._batching import BatchedTensor
     from .._levels import pop, push
 
-    flat_args, flat_dims, arg_spec, n, kwargs = call
+    flat_args, flat_dims, arg_spec, n, kwargs, directions_only = call
     level = push("vmap")
     level.info = randomness
+    level.directions_only = directions_only
     try:
         wrapped = [BatchedTensor.wrap(x, d, level.number) if d is not None else x
                    for x, d in zip(flat_args, flat_dims)]
@@ -453,7 +464,7 @@ def _vmap_loop(func, call, out_dims, randomness):
     from .._batching import fallbacks
 
     fallbacks.append("per-element run")
-    flat_args, flat_dims, arg_spec, n, kwargs = call
+    flat_args, flat_dims, arg_spec, n, kwargs, _ = call
     from .. import _factories as fac
     from .._ops.shape import stack
 

@@ -85,17 +85,31 @@ class _Drawing:
         self.show_saved = show_saved
         self.max_attr_chars = max(max_attr_chars, 3)
         self.tensors = {}  # id -> [tensor, colour, name]; first-seen order
+        self.by_data = {}  # id of a tensor's array -> the key it was first drawn under
         self.nodes = {}  # id -> (node, label)
         self.edges = []  # (tail id, head id, attrs)
         self.keep = []  # hold every object drawn, so no id is reused while drawing
 
     # ------------------------------------------------------------ collecting
-    def tensor(self, t, colour, name=None):
+    def _key(self, t, colour):
+        """One picture node per tensor. A node saves a stand-in for its output (NOTE: [saved
+        outputs] in autograd/graph.py): a saved tensor is the same picture node as the tensor
+        whose data it shares."""
         key = id(t)
+        if key in self.tensors:
+            return key
+        other = self.by_data.get(id(t._data))
+        if other is not None and (colour == SAVED or self.tensors[other][1] == SAVED):
+            return other
+        return key
+
+    def tensor(self, t, colour, name=None):
+        key = self._key(t, colour)
         entry = self.tensors.get(key)
         if entry is None:
             self.keep.append(t)
             self.tensors[key] = [t, colour, name]
+            self.by_data.setdefault(id(t._data), key)
         else:
             if _PRIORITY[colour] < _PRIORITY[entry[1]]:
                 entry[1] = colour
@@ -109,16 +123,18 @@ class _Drawing:
         self.edges.append((tail, head, attrs))
 
     def add_root(self, t, colour=OUTPUT):
-        if id(t) in self.tensors and self.tensors[id(t)][1] != SAVED:
+        key = self._key(t, colour)
+        if key in self.tensors and self.tensors[key][1] != SAVED:
             self.tensor(t, colour)
             return
-        self.tensor(t, colour)
+        key = self.tensor(t, colour)
         if t.grad_fn is not None:
             self.add_node(t.grad_fn)
-            self.edge(str(id(t.grad_fn)), str(id(t)))
+            self.edge(str(id(t.grad_fn)), key)
         if t._base is not None:
+            base = self._key(t._base, VIEW_BASE)
             self.add_root(t._base, VIEW_BASE)
-            self.edge(str(id(t._base)), str(id(t)), style="dotted")
+            self.edge(str(base), key, style="dotted")
 
     def add_node(self, fn):
         stack = [fn]
