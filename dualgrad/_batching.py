@@ -384,9 +384,9 @@ def _build_rules():
             RULES[name] = _pointwise
     for name in _SAME_LAYOUT:
         RULES[name] = _unary_same_layout
-    for name in ("sum", "prod", "amax", "amin"):
+    for name in ("sum", "prod", "amax", "amin", "softmax", "log_softmax"):
         RULES[name] = _reduce_dims
-    for name in ("cumsum", "max_dim", "min_dim", "argmax", "argmin", "softmax", "log_softmax"):
+    for name in ("cumsum", "max_dim", "min_dim", "argmax", "argmin"):
         if name in REGISTRY:
             RULES[name] = _one_dim
     RULES.update(reshape=_reshape, expand=_expand, permute=_permute, flip=_flip,

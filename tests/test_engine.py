@@ -677,3 +677,41 @@ def test_grad_is_grads_batched_matches_torch():
     (g,) = dg.autograd.grad(dg.sin(x) * x, x, dg.tensor(basis), is_grads_batched=True)
     (tg,) = torch.autograd.grad(torch.sin(tx) * tx, tx, torch.tensor(basis), is_grads_batched=True)
     np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12)
+
+
+def test_a_leaf_never_shares_its_grad_buffer_with_a_tensor_someone_else_holds():
+    """NOTE: [stealing the gradient]: the leaf takes the engine's gradient without a copy only
+    when nothing else holds it; a caller's grad_output, a hook's kept tensor, or a gradient
+    that also flows elsewhere are copied, so an in-place update of .grad touches none of them."""
+    x = dg.tensor([1.0, 2.0], requires_grad=True)
+    g = dg.tensor([5.0, 7.0])
+    x.backward(g)
+    x.grad.mul_(2)
+    np.testing.assert_array_equal(g._data, [5.0, 7.0])
+
+    kept = []
+    a = dg.tensor([1.0, 2.0], requires_grad=True)
+    a.register_hook(lambda t: kept.append(t))
+    (a * 3).sum().backward()
+    a.grad.add_(1)
+    np.testing.assert_array_equal(kept[0]._data, [3.0, 3.0])
+
+    b = dg.tensor([1.0, 2.0], requires_grad=True)
+    c = dg.tensor([1.0, 2.0], requires_grad=True)
+    (b + c).sum().backward()  # add's rule hands the same gradient to both leaves
+    b.grad.add_(1)
+    np.testing.assert_array_equal(c.grad._data, [1.0, 1.0])
+
+
+def test_linear_weight_grad_is_contiguous_in_the_weight_layout_and_right():
+    """The gradient of weight.t() is made in the weight's layout (it is then taken without a
+    copy), and matches torch."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((5, 4)), rng.standard_normal((3, 4))
+    lin = dg.nn.Linear(4, 3, dtype=dg.float64)
+    lin.weight.data = dg.tensor(w)
+    (lin(dg.tensor(x)) ** 2).sum().backward()
+    tw = torch.tensor(w, requires_grad=True)
+    ((torch.tensor(x) @ tw.t() + torch.tensor(lin.bias._data)) ** 2).sum().backward()
+    assert lin.weight.grad._data.flags.c_contiguous
+    np.testing.assert_allclose(lin.weight.grad._data, tw.grad.numpy(), rtol=1e-12)

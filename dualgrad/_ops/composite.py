@@ -1,7 +1,7 @@
 """Composite ops, written only with primitives, so every mode comes for free.
 
-softmax, log_softmax, logsumexp (stable: the max is subtracted, detached, as these are
-shift-invariant), var, std and norm (PyTorch's gradient of 0 where the std or 2-norm is 0,
+softmax and log_softmax (primitives in softmax.py; here their argument checks), logsumexp
+(stable: the max is subtracted, detached, as it is shift-invariant), var, std and norm (PyTorch's gradient of 0 where the std or 2-norm is 0,
 NOTE: [safe root]).
 """
 
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 
+from .._dispatch import apply
 from .elementwise import abs as _abs
 from .elementwise import exp, isinf, log, sqrt, where
 from .reduction import amax, amin, normalize_dims
 from .reduction import sum as _sum
+from .softmax import LOG_SOFTMAX, SOFTMAX
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "var", "std", "norm"]
 
@@ -39,18 +41,13 @@ def softmax(x, dim, dtype=None):
     [0.5, 0.5]
     """
     x = _float_input(x, dtype, "softmax")
-    dims = normalize_dims(dim, x.ndim)
-    z, _ = _shifted(x, dims)
-    e = exp(z)
-    return e / _sum(e, dims, keepdim=True)
+    return apply(SOFTMAX, x, dims=normalize_dims(dim, x.ndim))
 
 
 def log_softmax(x, dim, dtype=None):
     """``x - logsumexp(x, dim)``, computed stably."""
     x = _float_input(x, dtype, "log_softmax")
-    dims = normalize_dims(dim, x.ndim)
-    z, _ = _shifted(x, dims)
-    return z - log(_sum(exp(z), dims, keepdim=True))
+    return apply(LOG_SOFTMAX, x, dims=normalize_dims(dim, x.ndim))
 
 
 def logsumexp(x, dim=None, keepdim=False):
