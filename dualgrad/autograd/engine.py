@@ -9,6 +9,8 @@ written in dualgrad ops.
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
+
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, _RetainGrad, detach_history
 from . import anomaly_mode
@@ -61,24 +63,17 @@ def _roots(outputs):
     return roots
 
 
-def _dependencies(root_nodes):
-    """How many edges point at each node reachable from the roots (iterative DFS)."""
-    deps: dict = {}
-    seen = set()
+def _reachable(root_nodes):
+    """Every node reachable from the roots (iterative DFS)."""
+    seen = set(root_nodes)
     stack = list(root_nodes)
-    for n in root_nodes:
-        seen.add(n)
     while stack:
         node = stack.pop()
         for edge in node.edges:
-            if edge is None:
-                continue
-            nxt = edge[0]
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return deps, seen
+            if edge is not None and edge[0] not in seen:
+                seen.add(edge[0])
+                stack.append(edge[0])
+    return seen
 
 
 def _needed(nodes, targets):
@@ -104,10 +99,16 @@ def _add(a, b):
 
 
 def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=None, accumulate=True):
-    """Propagate ``grad_outputs`` from ``outputs``; return grads for ``inputs`` (if given)."""
+    """Propagate ``grad_outputs`` from ``outputs``; return grads for ``inputs`` (if given).
+
+    # NOTE: [order by sequence number]
+    Every node gets a number when it is made, after the nodes its edges point to (graph.py),
+    so running the nodes that hold gradients from the highest number down is a topological
+    order: a node runs only after every node that can send it a gradient. A heap keyed by that
+    number replaces counting dependencies in a pass over the whole graph first.
+    """
     roots = _roots(outputs)
     root_nodes = list(dict.fromkeys(edge[0] for edge in roots))
-    deps, nodes = _dependencies(root_nodes)
 
     # Where the answer is collected: for each input, the edge its gradient flows along.
     capture: dict = {}
@@ -119,13 +120,17 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
             if edge is not None:
                 capture[edge] = None
         targets = {e[0] for e in input_edges if e is not None}
-        needed = _needed(nodes, targets)
+        needed = _needed(_reachable(root_nodes), targets)
     else:
         needed = None  # without inputs=, every reachable node runs
 
-    # buffers[node] is the list of gradients for the node's outputs, summed as they arrive.
+    # buffers[node] is the list of gradients for the node's outputs, summed as they arrive;
+    # a node enters the heap with its first gradient.
     buffers: dict = {}
+    heap: list = []
     for (node, nr), g in zip(roots, grad_outputs):
+        if node not in buffers:
+            heappush(heap, (-node.seq, node))
         _send(buffers, node, nr, g)
 
     prev_mode = _grad_state.enabled
@@ -134,62 +139,44 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
     pop_buffer = buffers.pop
     get_buffer = buffers.get
     try:
-        ready = [n for n in root_nodes if deps.get(n, 0) == 0]
-        while ready:
-            node = ready.pop()
-            edges = node.edges
-            buf = pop_buffer(node, None)
-            input_grads = None
-            if buf is not None:
-                if node.pre_hooks:
-                    _run_prehooks(node, buf)
-                if capture:
-                    for nr, g in enumerate(buf):
-                        if (node, nr) in capture:
-                            capture[(node, nr)] = g
-                if needed is None or node in needed:
-                    if type(node) is AccumulateGrad:
-                        if accumulate and buf[0] is not None:
-                            node.accumulate(buf[0], create_graph)
-                    else:
-                        if _anomaly.enabled:  # NOTE: [anomaly mode] in anomaly_mode.py
-                            input_grads = _apply_checked(node, buf)
-                        else:
-                            input_grads = node.apply(buf)
-                        if not retain_graph:
-                            node.release()
-                        if len(input_grads) != len(edges):
-                            raise RuntimeError(
-                                f"{node.name()} returned {len(input_grads)} gradients, "
-                                f"expected {len(edges)}"
-                            )
-            if input_grads is None:
-                for edge in edges:
-                    if edge is not None:
-                        nxt = edge[0]
-                        left = deps[nxt] - 1
-                        deps[nxt] = left
-                        if not left:
-                            ready.append(nxt)
+        while heap:
+            node = heappop(heap)[1]
+            buf = pop_buffer(node)
+            if node.pre_hooks:
+                _run_prehooks(node, buf)
+            if capture:
+                for nr, g in enumerate(buf):
+                    if (node, nr) in capture:
+                        capture[(node, nr)] = g
+            if needed is not None and node not in needed:
                 continue
-            # Send each gradient along its edge, then count the edge as done (one pass).
+            if type(node) is AccumulateGrad:
+                if accumulate and buf[0] is not None:
+                    node.accumulate(buf[0], create_graph)
+                continue
+            if _anomaly.enabled:  # NOTE: [anomaly mode] in anomaly_mode.py
+                input_grads = _apply_checked(node, buf)
+            else:
+                input_grads = node.apply(buf)
+            if not retain_graph:
+                node.release()
+            edges = node.edges
+            if len(input_grads) != len(edges):
+                raise RuntimeError(
+                    f"{node.name()} returned {len(input_grads)} gradients, expected {len(edges)}"
+                )
             for edge, g in zip(edges, input_grads):
-                if edge is not None:
-                    nxt = edge[0]
-                    if g is not None:
-                        nr = edge[1]
-                        b = get_buffer(nxt)
-                        if b is None:
-                            b = buffers[nxt] = [None] * nxt.num_outputs
-                            b[nr] = g
-                        else:
-                            prev = b[nr]
-                            b[nr] = g if prev is None else prev + g
-                    left = deps[nxt] - 1
-                    deps[nxt] = left
-                    if not left:
-                        ready.append(nxt)
-            g = prev = None  # hold no gradient here: NOTE: [stealing the gradient] counts refs
+                if edge is not None and g is not None:
+                    nxt, nr = edge
+                    b = get_buffer(nxt)
+                    if b is None:
+                        b = buffers[nxt] = [None] * nxt.num_outputs
+                        b[nr] = g
+                        heappush(heap, (-nxt.seq, nxt))
+                    else:
+                        prev = b[nr]
+                        b[nr] = g if prev is None else prev + g
+            g = prev = buf = input_grads = None  # NOTE: [stealing the gradient] counts refs
     finally:
         _grad_state.enabled = prev_mode
     if inputs is not None:

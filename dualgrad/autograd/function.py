@@ -64,7 +64,7 @@ from .._batching import NeedsLoop
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, alias, bump_version, detach_history, set_tangent
 from . import anomaly_mode
-from .graph import _FREED, Node, OpNode
+from .graph import _FREED, Node, OpNode, _sequence
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
 
@@ -351,6 +351,7 @@ def _apply(cls, args, kwargs):
     grad_on = _grad_state.enabled
     edges = [a._edge() if grad_on and isinstance(a, Tensor) else None for a in args]
     requires_grad = any(e is not None for e in edges)
+    ctx.seq = next(_sequence)  # after its edges' nodes (NOTE: [order by sequence number])
     ctx.needs_input_grad = tuple(e is not None for e in edges)
     ctx._in_meta = [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args]
     input_tangents = [dict(a._fw) if isinstance(a, Tensor) and a._fw else None for a in args]
@@ -667,13 +668,14 @@ def _vjp_from_jvp(ctx, grads):
 class _DelayedError(Node):
     """Stands for a backward that ran without recording; differentiating it raises."""
 
-    __slots__ = ("message", "n_out")
+    __slots__ = ("message", "n_out", "seq")
 
     def __init__(self, message, edges, n_out):
         self.message = message
         self.edges = edges
         self.pre_hooks = None
         self.n_out = n_out
+        self.seq = next(_sequence)
 
     @property
     def num_outputs(self) -> int:  # type: ignore[override]

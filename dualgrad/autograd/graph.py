@@ -7,6 +7,7 @@ that requires grad, ``None`` for anything else.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import weakref
 
@@ -47,8 +48,14 @@ def saved_versions(op, args, needs, level=-1, at_zero=False):
     return versions
 
 
+# NOTE: [order by sequence number] in engine.py: a node's number is taken once its edges exist.
+_sequence = itertools.count(1)
+
+
 class Node:
     """Base of all backward nodes; ``name()`` gives PyTorch's name (``MulBackward0``)."""
+
+    seq = 0  # every kind of node sets its own (NOTE: [order by sequence number])
 
     __slots__ = ("edges", "pre_hooks", "__weakref__")
     num_outputs = 1
@@ -85,7 +92,7 @@ class OpNode(Node):
     """The node of one primitive call: the op, its saved inputs and output, its params."""
 
     __slots__ = ("op", "args", "params", "out", "versions", "out_versions", "freed", "num_outputs", "needs",
-                 "epoch")
+                 "epoch", "seq")
 
     def __init__(self, op, args, params, out, edges, versions, needs):
         self.op = op
@@ -107,6 +114,7 @@ class OpNode(Node):
         self.pre_hooks = None
         self.num_outputs = 1  # an attribute, not a property: the engine reads it per node
         self.epoch = INPLACE_EPOCH[0]
+        self.seq = next(_sequence)
 
     def name(self) -> str:
         return self.op.node_name
@@ -195,12 +203,13 @@ def _engine_owns(g) -> bool:
 class AccumulateGrad(Node):
     """The sink of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("_leaf",)
+    __slots__ = ("_leaf", "seq")
 
     def __init__(self, leaf):
         self._leaf = weakref.ref(leaf)
         self.edges = ()
         self.pre_hooks = None
+        self.seq = next(_sequence)
 
     @property
     def variable(self):
