@@ -15,7 +15,8 @@ from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, _RetainGrad, detach_history
 from . import anomaly_mode
 from .anomaly_mode import state as _anomaly
-from .graph import AccumulateGrad
+from .._tensor import INPLACE_EPOCH
+from .graph import _FREED, AccumulateGrad, OpNode
 
 
 def _as_tuple(x):
@@ -154,12 +155,27 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                 if accumulate and buf[0] is not None:
                     node.accumulate(buf[0], create_graph)
                 continue
-            if _anomaly.enabled:  # NOTE: [anomaly mode] in anomaly_mode.py
-                input_grads = _apply_checked(node, buf)
+            if type(node) is OpNode and not _anomaly.enabled:
+                # OpNode.apply and release, inlined (NOTE: [hot path])
+                args = node.args
+                if args is None:
+                    raise RuntimeError(_FREED)
+                if node.epoch != INPLACE_EPOCH[0] and (node.versions is not None or node.out is not None):
+                    node._check_versions()
+                op = node.op
+                if create_graph and node.out is not None:
+                    node._connect_outputs()
+                input_grads = op.vjp(tuple(buf) if op.multi_output else buf[0], *args, out=node.out,
+                                     needs=node.needs, **node.params)
+                if not retain_graph and op.saves:
+                    node.args = node.out = None
             else:
-                input_grads = node.apply(buf)
-            if not retain_graph:
-                node.release()
+                if _anomaly.enabled:  # NOTE: [anomaly mode] in anomaly_mode.py
+                    input_grads = _apply_checked(node, buf)
+                else:
+                    input_grads = node.apply(buf)
+                if not retain_graph:
+                    node.release()
             edges = node.edges
             if len(input_grads) != len(edges):
                 raise RuntimeError(
@@ -176,7 +192,7 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                     else:
                         prev = b[nr]
                         b[nr] = g if prev is None else prev + g
-            g = prev = buf = input_grads = None  # NOTE: [stealing the gradient] counts refs
+            g = prev = buf = input_grads = args = None  # NOTE: [stealing the gradient] counts refs
     finally:
         _grad_state.enabled = prev_mode
     if inputs is not None:

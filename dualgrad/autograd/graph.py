@@ -91,8 +91,7 @@ class Node:
 class OpNode(Node):
     """The node of one primitive call: the op, its saved inputs and output, its params."""
 
-    __slots__ = ("op", "args", "params", "out", "versions", "out_versions", "freed", "num_outputs", "needs",
-                 "epoch", "seq")
+    __slots__ = ("op", "args", "params", "out", "versions", "num_outputs", "needs", "epoch", "seq")
 
     def __init__(self, op, args, params, out, edges, versions, needs):
         self.op = op
@@ -102,15 +101,8 @@ class OpNode(Node):
         self.out = out
         self.edges = edges
         self.versions = versions
-        # A saved output is checked like a saved input: y = x.exp(); y.add_(1) must make
-        # exp's backward (which reads y) fail, as in PyTorch.
-        if out is None:
-            self.out_versions = None
-        elif type(out) is tuple:
-            self.out_versions = tuple(o._vc[0] if o._vc is not None else 0 for o in out)
-        else:
-            self.out_versions = (out._vc[0] if out._vc is not None else 0,)
-        self.freed = False
+        # A saved output is checked like a saved input (y = x.exp(); y.add_(1) must make exp's
+        # backward, which reads y, fail, as in PyTorch); it is new, so its version is 0.
         self.pre_hooks = None
         self.num_outputs = 1  # an attribute, not a property: the engine reads it per node
         self.epoch = INPLACE_EPOCH[0]
@@ -119,17 +111,21 @@ class OpNode(Node):
     def name(self) -> str:
         return self.op.node_name
 
+    @property
+    def freed(self) -> bool:
+        return self.args is None
+
     def release(self) -> None:
         if self.op.saves:
-            self.freed = True
             self.args = self.out = None
 
     def apply(self, grads):
-        """Input gradients from output gradients (a tuple for multi-output ops)."""
-        if self.freed:
+        """Input gradients from output gradients (a tuple for multi-output ops). The engine
+        runs the same steps inlined (NOTE: [hot path] in engine.py)."""
+        if self.args is None:
             raise RuntimeError(_FREED)
         # NOTE: [in-place epoch] in _tensor.py: no in-place write since this node was made
-        if self.epoch != INPLACE_EPOCH[0] and (self.versions is not None or self.out_versions is not None):
+        if self.epoch != INPLACE_EPOCH[0] and (self.versions is not None or self.out is not None):
             self._check_versions()
         g = tuple(grads) if self.op.multi_output else grads[0]
         if self.out is not None and _grad_state.enabled:
@@ -154,11 +150,11 @@ class OpNode(Node):
             for i, (a, v) in enumerate(zip(self.args, versions)):
                 if v is not None and a._vc is not None and a._vc[0] != v:
                     self._modified(f"input {i}", a, v)
-        if self.out_versions is not None:
+        if self.out is not None:
             outs = self.out if type(self.out) is tuple else (self.out,)
-            for i, (o, v) in enumerate(zip(outs, self.out_versions)):
-                if o._vc is not None and o._vc[0] != v:
-                    self._modified(f"output {i}", o, v)
+            for i, o in enumerate(outs):
+                if o._vc is not None and o._vc[0] != 0:
+                    self._modified(f"output {i}", o, 0)
 
     def _modified(self, which, t, v):
         raise RuntimeError(
