@@ -176,8 +176,9 @@ def _record(op, args, params, out, level=-1):
     """Attach the backward node of ``op`` to ``out``; ``level``: the tape (-1: the ordinary one;
     else a vmap level's, which takes only the inputs on that tape: NOTE: [grad under vmap])."""
     edges = []
-    needs = []
-    tracked = False  # some input has been written in place before (it has a version counter)
+    mask = 0  # bit i: input i wants a gradient
+    bit = 1
+    tracked = False  # some input has been written in place (its version is not 0)
     for a in args:
         if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
             if a._vc is not None and a._vc[0]:
@@ -185,16 +186,16 @@ def _record(op, args, params, out, level=-1):
             fn = a.grad_fn
             if fn is not None:
                 edges.append((fn, a._out_nr))
-                needs.append(True)
+                mask |= bit
             elif a._requires_grad:
                 edges.append(a._edge())
-                needs.append(True)
+                mask |= bit
             else:
                 edges.append(None)
-                needs.append(False)
         else:
             edges.append(None)
-            needs.append(False)
+        bit <<= 1
+    needs = _NEEDS.get((len(args), mask)) or _needs(len(args), mask)
     # NOTE: [saved reads] in registry.py. The common case, every input at version 0,
     # stores 0 ("every input at version 0") and builds the list only if a check is needed.
     versions = None if not op.saves else (saved_versions(op, args, needs, level) if tracked else 0)
@@ -210,6 +211,19 @@ def _record(op, args, params, out, level=-1):
     elif out._data.dtype.kind == "f":
         out.grad_fn = node
         out._requires_grad = True
+
+
+# NOTE: [objects per node] Every object the tape keeps alive is one more for Python's cyclic
+# garbage collector to scan, and the graph lives through the collections that happen while
+# recording: measured in benchmarks/overhead.py, the collector costs ~1.6 us per recorded op
+# (mostly full collections, which also scan everything else in the process). So a node keeps
+# as few objects as it can: ``needs`` tuples are shared between nodes.
+_NEEDS: dict = {}
+
+
+def _needs(n, mask):
+    needs = _NEEDS[(n, mask)] = tuple(bool(mask >> i & 1) for i in range(n))
+    return needs
 
 
 def _saved_output(out):

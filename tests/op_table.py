@@ -206,6 +206,7 @@ ROWS += [
     R("cross_dim", "cross", lambda m, a, b: m.cross(a, b, dim=1), (4, 3), (4, 3)),
     R("cross_bcast", "cross", lambda m, a, b: m.cross(a, b, dim=-1), (4, 3), (1, 3),
         torch_fn=lambda m, a, b: m.linalg.cross(a, b, dim=-1)),
+    R("linalg_cross_default_last_dim", "cross", lambda m, a, b: m.linalg.cross(a, b), (3, 3), (3, 3)),
     R("cross_method", "cross", lambda m, a, b: a.cross(b, dim=0), (3, 2), (3, 2)),
     # ---------------------------------------------------------------- composites
     R("softmax", None, lambda m, x: m.softmax(x, 1), (3, 4)),

@@ -370,3 +370,9 @@ def cross(a, b, dim=None):
             f"linalg.cross: inputs dimension {d} must have length 3. Got {a.shape[d]} and {b.shape[d]}"
         )
     return apply(CROSS, a, b, dim=d)
+
+
+def linalg_cross(input, other, *, dim=-1):
+    """torch.linalg.cross: the cross product along ``dim``, by default the last dim (unlike
+    ``cross``, whose default is the first dim of size 3)."""
+    return cross(input, other, dim=dim)

@@ -1,6 +1,7 @@
 """dualgrad.linalg: torch.linalg's functions. This file only re-exports."""
 
-from .._ops.linalg import cross, matmul  # noqa: F401
+from .._ops.linalg import linalg_cross as cross  # noqa: F401
+from .._ops.linalg import matmul  # noqa: F401
 from .._ops.linalg_decomp import (  # noqa: F401
     cholesky, det, eigh, eigvalsh, inv, lstsq, matrix_exp, matrix_norm, matrix_power, multi_dot,
     pinv, slogdet, solve, solve_triangular, svdvals, vecdot, vector_norm,
