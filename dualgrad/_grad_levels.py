@@ -98,9 +98,21 @@ def make_leaf(x, level: int):
 
 
 def strip(a, level: int):
-    """``a`` as the ops below ``level`` see it."""
+    """``a`` as the ops below ``level`` see it. A tensor batched by a vmap begun above
+    ``level`` (inside the transform) is stripped inside: its physical value may carry the
+    tape too (a backward with create_graph run under that vmap records there)."""
+    from ._batching import BatchedTensor
+
     while isinstance(a, Tensor) and a._glevel >= level and "_below" in a.__dict__:
         a = a.__dict__["_below"]
+    if isinstance(a, BatchedTensor) and a._vlevel > level:
+        inner = strip(a._value, level)
+        if inner is not a._value:
+            b = BatchedTensor.wrap(inner, a._bdim, a._vlevel)
+            if a._fw:
+                for lv, tan in a._fw.items():
+                    set_tangent(b, lv, tan)
+            return b
     return a
 
 

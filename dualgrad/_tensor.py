@@ -391,11 +391,16 @@ def alias(x: Tensor, below_level: int | None = None) -> Tensor:
     if x._requires_grad and x.grad_fn is None:
         x._edge()  # make the accumulator so both objects share it
         t._acc = x._acc
-    if x._fw and below_level is not None:
-        kept = {lv: tan for lv, tan in x._fw.items() if lv < below_level}
-        t._fw = kept or None
-    elif x._fw:
-        t._fw = dict(x._fw)
+    if x._fw:
+        # The alias holds its tangents like any tensor: a level forgets them on exit, even
+        # where the alias lives on in a backward node (reverse over nested forward).
+        by_number = _levels.stack.by_number
+        for lv, tan in x._fw.items():
+            if (below_level is None or lv < below_level) and lv in by_number:
+                if t._fw is None:
+                    t._fw = {}
+                t._fw[lv] = tan
+                by_number[lv].holders.append(weakref.ref(t))
     if x._glevel >= 0:  # a tensor on a vmap level's tape (NOTE: [grad under vmap])
         t._glevel = x._glevel
         if "_below" in x.__dict__:

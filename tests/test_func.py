@@ -1,11 +1,13 @@
 """dualgrad.func against torch.func on the same functions, in float64.
 
-Every transform alone, every ordered two-deep composition of grad, jvp, vjp, vmap, jacrev and
-jacfwd (36, built generically, plus hand-written forms of some), pytrees, argnums, has_aux
-and the errors.
+Every transform alone, every ordered two-deep and three-deep composition of grad, jvp, vjp,
+vmap, jacrev and jacfwd (36 and 216, built generically, plus hand-written forms of some),
+pytrees, argnums, has_aux and the errors.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
@@ -176,6 +178,21 @@ def test_every_two_deep_composition(outer, inner):
     got = composed(dg)(x)
     assert batching.fallbacks == [], f"vmap fell back: {batching.fallbacks}"
     close(got, composed(torch)(tx))
+
+
+@pytest.mark.parametrize("combo", list(itertools.product(TRANSFORMS, repeat=3)),
+                         ids=lambda c: "(".join(c) + "))")
+def test_every_three_deep_composition(combo):
+    """Three deep (216 orders): vmap around, inside or between reverse transforms (each on
+    a tape of its own inside vmap), and reverse over nested forward, against torch.func."""
+    def composed(lib):
+        f = vector_fn(lib)
+        for name in reversed(combo):
+            f = _transformed(lib, name, f)
+        return f
+
+    (x, tx) = both(X)
+    close(composed(dg)(x), composed(torch)(tx))
 
 
 def test_no_perturbation_confusion():

@@ -975,3 +975,56 @@ def test_functions_under_every_transform_with_no_extra_code():
     np.testing.assert_allclose(F.jacrev(Square.apply)(v)._data, np.diag([2.0, 4.0, 6.0]))
     np.testing.assert_allclose(F.jacfwd(Square.apply)(v)._data, np.diag([2.0, 4.0, 6.0]))
     np.testing.assert_allclose(F.hessian(lambda t: Square.apply(t).sum())(v)._data, 2 * np.eye(3))
+
+
+def test_functions_inside_vmap_of_reverse_transforms_are_batched_and_right():
+    """A Function on a transform's tape inside vmap (per-sample gradients) records once, on
+    that tape: no per-element run. Mixed with forward mode there it runs per element (still
+    right). References: torch.func with generate_vmap_rule."""
+    import dualgrad._batching as batching
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x
+
+    class TSquare(torch.autograd.Function):
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(x):
+            return x ** 2
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x
+
+    a = np.random.default_rng(3).uniform(0.2, 1.5, (3, 4))
+    v = np.random.default_rng(4).standard_normal(4)
+    cases = [
+        (lambda m, S: m.func.vmap(m.func.grad(lambda x: (S.apply(x) * x.sin()).sum())), True),
+        (lambda m, S: m.func.vmap(m.func.jacrev(lambda x: S.apply(x).sin())), True),
+        (lambda m, S: m.func.vmap(m.func.hessian(lambda x: S.apply(x).sin().sum())), False),
+        (lambda m, S: m.func.vmap(lambda x: m.func.jvp(m.func.grad(lambda y: S.apply(y).sin().sum()),
+                                                       (x,), (m.tensor(v),))[1]), False),
+    ]
+    class TPlain:  # torch needs a jvp for forward mode: the same function, without a Function
+        apply = staticmethod(lambda x: x ** 2)
+
+    for make, batched in cases:
+        del batching.fallbacks[:]
+        got = make(dg, Square)(dg.tensor(a))
+        assert (batching.fallbacks == []) == batched
+        ref = make(torch, TSquare if batched else TPlain)(torch.tensor(a))
+        np.testing.assert_allclose(got._data, ref.detach().numpy(), rtol=1e-10)

@@ -60,7 +60,7 @@ import numpy as np
 
 from .. import _dtype
 from .. import _grad_levels, _levels
-from .._batching import NeedsLoop
+from .._batching import BatchedTensor, NeedsLoop
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, alias, bump_version, detach_history, set_tangent
 from . import anomaly_mode
@@ -329,11 +329,26 @@ class Function:
 
 
 # ---------------------------------------------------------------------------- apply
+def _tape_of(cls, args):
+    """The tape this call records on: a transform's tape inside vmap (NOTE: [grad under vmap])
+    when an input is on one, else the ordinary tape (-1). The node is recorded once, on that
+    tape; if an input also has history on a lower tape (an outer transform), is batched by a
+    vmap begun inside the transform, or carries tangents (forward mode mixed in: not yet
+    right on a transform's tape), the function runs once per batch element instead."""
+    tape = _grad_levels.top_grad_level(args) if _grad_state.enabled else -1
+    if tape < 0:
+        return -1
+    for a in args:
+        if not isinstance(a, Tensor):
+            continue
+        if a._fw or _grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape)) or (
+                isinstance(a, BatchedTensor) and a._vlevel > tape):
+            raise NeedsLoop(f"{cls.__name__}.apply on two tapes inside vmap")
+    return tape
+
+
 def _apply(cls, args, kwargs):
-    if _grad_state.enabled and _grad_levels.top_grad_level(args) >= 0:
-        # A transform's tape inside vmap (NOTE: [grad under vmap]) would need this node once
-        # per tape; the function runs once per batch element instead, on the ordinary tape.
-        raise NeedsLoop(f"{cls.__name__}.apply on a tape inside vmap")
+    tape = _tape_of(cls, args)
     ctx = _backward_cls(cls)()
     stack = _levels.stack
     levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw})
@@ -398,8 +413,11 @@ def _apply(cls, args, kwargs):
               or o._fw):
             # An input returned as it is, or a tensor with history of its own: the output is a
             # new tensor sharing its data, so this node does not overwrite anyone's history.
-            final = Tensor._make(o._data)
-            final._vc = o._version_counter()
+            if isinstance(o, BatchedTensor):
+                final = BatchedTensor.wrap(o._value, o._bdim, o._vlevel)
+            else:
+                final = Tensor._make(o._data)
+                final._vc = o._version_counter()
         else:
             final = o
         used.add(id(final))
@@ -412,6 +430,8 @@ def _apply(cls, args, kwargs):
             if id(o) not in dirty:
                 f._requires_grad = False
         elif requires_grad and f._data.dtype.kind == "f":
+            if tape >= 0:
+                f._glevel = tape
             f.grad_fn, f._out_nr, f._requires_grad = ctx, i, True
 
     # NOTE: [saved tensors of a custom function]
@@ -447,6 +467,10 @@ def _apply(cls, args, kwargs):
         tangents = [t.get(level) if t else None for t in input_tangents]
         if any(t is not None for t in tangents):
             _push_tangents(cls, ctx, args, tangents, finals, level)
+    if tape >= 0:  # below the transform's tape the outputs have no history, only values
+        for f in finals:
+            if isinstance(f, Tensor) and f._glevel == tape:
+                f.__dict__["_below"] = _grad_levels._shell(f)
     return finals[0] if single else tuple(finals)
 
 
