@@ -34,7 +34,7 @@ import platform
 import sys
 
 import numpy as np
-from _timing import best_times
+from _timing import add_arguments, best_times
 
 import dualgrad as dg
 import dualgrad.autograd.forward_ad as dg_fwad
@@ -126,11 +126,7 @@ def check_values(results):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeat", type=int, default=7, help="timed runs per case; best is kept")
-    p.add_argument("--min-time", type=float, default=0.1, help="seconds per timed run, at least")
-    p.add_argument("--warmup", type=int, default=5, help="untimed calls before timing")
-    p.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
-                   help="write the figures as JSON to PATH ('-' or no PATH: stdout, no table)")
+    add_arguments(p, repeat=7, min_time=0.1, warmup=5)
     args = p.parse_args(argv)
 
     rng = np.random.default_rng(0)

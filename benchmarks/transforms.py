@@ -28,7 +28,7 @@ import platform
 import sys
 
 import numpy as np
-from _timing import best_times
+from _timing import add_arguments, best_times
 
 import dualgrad as dg
 
@@ -72,10 +72,7 @@ def make_cases(lib, arrays):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeat", type=int, default=5, help="timed runs per case; best is kept")
-    p.add_argument("--min-time", type=float, default=0.2, help="seconds per timed run, at least")
-    p.add_argument("--warmup", type=int, default=2, help="untimed calls before timing")
-    p.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH")
+    add_arguments(p, repeat=5, min_time=0.2, warmup=2)
     args = p.parse_args(argv)
 
     rng = np.random.default_rng(0)

@@ -953,18 +953,9 @@ def test_detect_anomaly_op_nodes():
 
 def test_functions_under_every_transform_with_no_extra_code():
     """Beyond torch (which needs setup_context plus a vmap rule): a Function with only forward
-    and backward works under vmap, grad, jacrev, jacfwd and hessian as written."""
-
-    class Square(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 2
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 2 * x
+    and backward (seed 004's Square) works under vmap, grad, jacrev, jacfwd and hessian as
+    written."""
+    Square = DG["Square"]
 
     a = np.arange(6.0).reshape(2, 3)
     x = dg.tensor(a)
@@ -983,16 +974,7 @@ def test_functions_inside_vmap_of_reverse_transforms_are_batched_and_right():
     right). References: torch.func with generate_vmap_rule."""
     import dualgrad._batching as batching
 
-    class Square(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 2
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 2 * x
+    Square = DG["Square"]  # seed 004's: forward and backward only
 
     class TSquare(torch.autograd.Function):
         generate_vmap_rule = True
