@@ -15,6 +15,7 @@ import numpy as np
 from .._dispatch import apply
 from .._tensor import Tensor
 from .kernels import binary_dtype, compare_binary, float_binary, float_unary, promote_binary, same_unary
+from . import registry
 from .registry import elementwise, linear, nondiff, sum_to
 
 _LN2 = math.log(2.0)
@@ -55,6 +56,8 @@ SUB = elementwise(
 MUL = elementwise(
     "mul", promote_binary(np.multiply), (lambda x, y, out: y, lambda x, y, out: x), reads=((1,), (0,))
 )
+registry._MUL.append(MUL)  # the rules of every element-wise op multiply with it
+
 DIV = elementwise(
     "div",
     float_binary(np.true_divide),
