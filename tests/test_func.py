@@ -378,3 +378,26 @@ def test_vmap_says_once_when_an_op_has_no_batching_rule():
     with pytest.warns(UserWarning, match="'nonzero' has no batching rule"):
         out = F.vmap(lambda a: a.nonzero())(dg.tensor(batch))
     np.testing.assert_array_equal(out._data, np.stack([np.argwhere(np.array(r)) for r in batch]))
+
+
+def test_chunk_size_maps_in_pieces_with_the_same_result():
+    """vmap(chunk_size=k) calls the function once per chunk of k elements (the last one
+    shorter), and vmap and jacrev give torch.func's results; a bad chunk_size is refused."""
+    calls = []
+    batch = RNG.standard_normal((7, 4))
+
+    def f(a, b):
+        calls.append(a.shape)
+        return a.sin() * b, (a * b).sum()
+
+    out = F.vmap(f, in_dims=(0, None), out_dims=(1, 0), chunk_size=3)(dg.tensor(batch), dg.tensor(X))
+    assert len(calls) == 3
+    ref = torch.func.vmap(f, in_dims=(0, None), out_dims=(1, 0), chunk_size=3)(
+        torch.tensor(batch), torch.tensor(X))
+    close(out, ref)
+    close(F.jacrev(vector_fn(dg), chunk_size=2)(dg.tensor(X)),
+          torch.func.jacrev(vector_fn(torch), chunk_size=2)(torch.tensor(X)))
+    same = F.vmap(lambda a: a + dg.rand(()), randomness="same", chunk_size=2)(dg.zeros(5))
+    assert np.all(same._data == same._data[0])
+    with pytest.raises(ValueError, match="chunk_size"):
+        F.vmap(f, chunk_size=0)

@@ -288,10 +288,12 @@ def _of_differentiated(func, args, nums, has_aux, aux_box, fn):
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
-    """The Jacobian by reverse mode, one backward pass per output element.
+    """The Jacobian by reverse mode: one vectorised backward pass over all output elements
+    (``chunk_size`` of them at a time, if given).
 
     ``result.shape == out.shape + input.shape`` for each differentiated input.
     """
+    _check_chunk_size(chunk_size)
 
     @functools.wraps(func)
     def wrapper(*args):
@@ -308,7 +310,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
                 return pullback(tree_unflatten(o_spec, cts))
 
             # one vmapped backward pass for all the rows (NOTE: [vmap levels])
-            rows = _over_directions(row)(_basis_batch(o)) if o.numel() else None
+            rows = _over_directions(row, chunk_size)(_basis_batch(o)) if o.numel() else None
             per_input = []
             for i, a in enumerate(nums):
                 in_leaves, in_spec = tree_flatten(args[a])
@@ -386,21 +388,29 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     only a per-element run is known to be right (Python control flow on batched values;
     ``randomness='different'``), ``func`` runs once per batch element and
     the results are stacked; ``func`` should be a pure function, as torch.func assumes.
-    ``randomness``: 'error' (random ops raise), 'different' or 'same'.
+    ``randomness``: 'error' (random ops raise), 'different' or 'same'. ``chunk_size``: map
+    that many elements at a time (less memory, the same result), as torch.func.vmap.
     """
     if randomness not in ("error", "different", "same"):
         raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
-    return _make_vmap(func, in_dims, out_dims, randomness, directions_only=False)
+    _check_chunk_size(chunk_size)
+    return _make_vmap(func, in_dims, out_dims, randomness, directions_only=False,
+                      chunk_size=chunk_size)
 
 
-def _over_directions(func):
+def _check_chunk_size(chunk_size):
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
+        raise ValueError(f"vmap: chunk_size should be None or a positive int, got {chunk_size!r}")
+
+
+def _over_directions(func, chunk_size=None):
     """``vmap(func)`` for a batch of tangents or cotangents (jacfwd's and jacrev's basis): the
     batched values are directions, never primals, so transforms inside may keep recording on
     the ordinary tape (NOTE: [grad under vmap]); hessian = jacfwd(jacrev) stays cheap."""
-    return _make_vmap(func, 0, 0, "error", directions_only=True)
+    return _make_vmap(func, 0, 0, "error", directions_only=True, chunk_size=chunk_size)
 
 
-def _make_vmap(func, in_dims, out_dims, randomness, directions_only):
+def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=None):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
@@ -417,6 +427,12 @@ def _make_vmap(func, in_dims, out_dims, randomness, directions_only):
         if len(sizes) > 1:
             raise ValueError(f"vmap: the mapped dimensions have different sizes {sorted(sizes)}")
         (n,) = sizes
+        if chunk_size is not None and chunk_size < n:
+            return _in_chunks(run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size, out_dims,
+                              randomness)
+        return run(flat_args, flat_dims, arg_spec, n, kwargs)
+
+    def run(flat_args, flat_dims, arg_spec, n, kwargs):
         call = (flat_args, flat_dims, arg_spec, n, kwargs, directions_only)
         if randomness != "different":
             try:
@@ -426,6 +442,26 @@ def _make_vmap(func, in_dims, out_dims, randomness, directions_only):
         return _vmap_loop(func, call, out_dims, randomness)
 
     return wrapper
+
+
+def _in_chunks(run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size, out_dims, randomness):
+    """vmap over ``chunk_size`` elements at a time, the results joined along their out dims;
+    with randomness='same' every chunk draws the same numbers, as one call would."""
+    from .. import _factories as fac
+    from .._ops.shape import cat
+
+    state = fac._rng[0].bit_generator.state if randomness == "same" else None
+    parts = []
+    for start in range(0, n, chunk_size):
+        if state is not None:
+            fac._rng[0].bit_generator.state = state
+        size = min(chunk_size, n - start)
+        chunk = [x.narrow(d, start, size) if d is not None else x for x, d in zip(flat_args, flat_dims)]
+        parts.append(tree_flatten(run(chunk, flat_dims, arg_spec, size, kwargs)))
+    o_spec = parts[0][1]
+    dims = _out_dims_for(out_dims, len(parts[0][0]))
+    joined = [cat([p[0][k] for p in parts], dims[k]) for k in range(len(parts[0][0]))]
+    return tree_unflatten(o_spec, joined)
 
 
 def _out_dims_for(out_dims, n_outputs):
