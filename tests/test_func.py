@@ -397,6 +397,8 @@ def test_chunk_size_maps_in_pieces_with_the_same_result():
     close(out, ref)
     close(F.jacrev(vector_fn(dg), chunk_size=2)(dg.tensor(X)),
           torch.func.jacrev(vector_fn(torch), chunk_size=2)(torch.tensor(X)))
+    close(F.jacfwd(vector_fn(dg), chunk_size=3)(dg.tensor(X)),
+          torch.func.jacfwd(vector_fn(torch))(torch.tensor(X)))
     same = F.vmap(lambda a: a + dg.rand(()), randomness="same", chunk_size=2)(dg.zeros(5))
     assert np.all(same._data == same._data[0])
     with pytest.raises(ValueError, match="chunk_size"):
