@@ -1,7 +1,8 @@
 """Op-table rows for the nn primitives (im2col, col2im) and the conv/pool composites built on
 them; tests/op_table.py gathers them into ROWS."""
 
-from op_table_base import F, Row  # noqa: F401
+import numpy as np
+from op_table_base import Const, F, Row  # noqa: F401
 
 
 def _nnf(m):
@@ -25,7 +26,30 @@ ROWS: list = [
         lambda m, x, w, b: _nnf(m).conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
         [[F((1, 2, 3, 3)), F((2, 3, 3, 3)), F((3,))]], ops=("col2im", "matmul")),
     Row("max_pool2d", lambda m, x: _nnf(m).max_pool2d(x, 3, 2, 1), [[F((1, 2, 5, 5))]],
-        ops=("im2col", "amax", "index_put"), second_order=False),
+        ops=("index", "argmax", "gather"), second_order=False),
+    Row("max_pool2d_ceil", lambda m, x: _nnf(m).max_pool2d(x, (3, 2), (2, 3), (1, 1), (1, 2), ceil_mode=True),
+        [[F((2, 2, 6, 7))], [F((3, 5, 4))]], ops=("index", "argmax", "gather"), second_order=False),
+    Row("max_pool2d_indices", lambda m, x: _nnf(m).max_pool2d(x, 2, 2, 1, ceil_mode=True, return_indices=True)[1],
+        [[F((2, 3, 5, 5))]], ops=("argmax", "gather"), nondiff=True),
+    Row("adaptive_max_pool2d", lambda m, x: _nnf(m).adaptive_max_pool2d(x, (3, 2)), [[F((2, 2, 7, 5))]],
+        ops=("index", "argmax", "gather"), second_order=False),
+    Row("max_unpool2d", lambda m, x, i: _nnf(m).max_unpool2d(x, i, 2, 2, output_size=(5, 5)),
+        [[F((1, 2, 2, 2)), Const(np.array([[[[0, 3], [11, 18]], [[6, 8], [20, 24]]]]))]], ops=("scatter",)),
     Row("avg_pool2d", lambda m, x: _nnf(m).avg_pool2d(x, 2, 1, 1, count_include_pad=False), [[F((1, 2, 4, 4))]],
         ops=("im2col", "sum")),
+    Row("avg_pool2d_ceil", lambda m, x: _nnf(m).avg_pool2d(x, 3, 2, 1, ceil_mode=True), [[F((2, 2, 6, 5))]],
+        ops=("im2col", "sum")),
+    Row("avg_pool2d_ceil_nopad", lambda m, x: _nnf(m).avg_pool2d(x, (3, 2), 2, (1, 0), True, False),
+        [[F((1, 3, 6, 7))]], ops=("im2col", "sum")),
+    Row("interpolate_nearest", lambda m, x: _nnf(m).interpolate(x, size=(7, 5)), [[F((2, 2, 3, 4))]],
+        ops=("index",)),
+    Row("interpolate_bilinear", lambda m, x: _nnf(m).interpolate(x, scale_factor=1.7, mode="bilinear"),
+        [[F((2, 2, 3, 4))]], ops=("index", "mul", "sum")),
+    Row("interpolate_bilinear_corners",
+        lambda m, x: _nnf(m).interpolate(x, size=(6, 3), mode="bilinear", align_corners=True),
+        [[F((1, 3, 4, 5))]], ops=("index", "mul", "sum")),
+    Row("interpolate_linear", lambda m, x: _nnf(m).interpolate(x, size=9, mode="linear"), [[F((2, 3, 4))]],
+        ops=("index", "mul", "sum")),
+    Row("interpolate_bicubic", lambda m, x: _nnf(m).interpolate(x, size=(5, 7), mode="bicubic"),
+        [[F((1, 2, 4, 3))]], ops=("index", "mul", "sum")),
 ]

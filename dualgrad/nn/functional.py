@@ -23,12 +23,15 @@ from .._ops import elementwise as E
 from .._ops import special as SP
 from .._ops.composite import log_softmax, logsumexp, softmax  # noqa: F401
 from .._ops.conv import fold, unfold  # noqa: F401
+from .._ops.indexing import gather as _gather
 from .._ops.indexing import getitem
 from .._ops.linalg import einsum, matmul
 from .._ops.pad import pad  # noqa: F401
-from .._ops.reduction import amax, mean
+from .._ops.reduction import argmax as _argmax
+from .._ops.reduction import mean
 from .._ops.reduction import sum as _sum
 from .._ops.reindex import one_hot  # noqa: F401
+from .._ops.shape import cat as _cat
 from .._ops.shape import reshape, unsqueeze
 
 # activations that live in dualgrad._ops.special (NOTE: [activations as composites])
@@ -335,64 +338,174 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out.squeeze(-2)
 
 
-def _pool_blocks(input, kernel, stride, padding, dilation, fill, name, ceil_mode):
-    if ceil_mode:
-        raise NotImplementedError(f"{name}: ceil_mode=True is not supported yet")
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = unsqueeze(input, 0)
+def _pool_params(kernel, stride, padding, dilation, name):
+    """(kernel, stride, padding, dilation) as pairs; torch's default stride is the kernel."""
     k = _conv.pair(kernel)
     s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _conv.pair(stride)
     p, d = _conv.pair(padding), _conv.pair(dilation)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise RuntimeError(f"{name}: pad should be at most half of effective kernel size, but got pad={p} and kernel_size={k}")
-    n, c, h, w = input.shape
-    if fill is not None and (p[0] or p[1]):
-        input = pad(input, (p[1], p[1], p[0], p[0]), value=fill)
-        p = (0, 0)
-    cols = unfold(input, k, d, p, s)
-    oh = (input.shape[2] + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
-    ow = (input.shape[3] + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
-    return reshape(cols, (n, c, k[0] * k[1], oh, ow)), unbatched, (k, s, p)
+    return k, s, p, d
+
+
+def _pool_size(n, k, s, p, d, ceil_mode, name):
+    """torch's output length (pooling_output_shape): ceil_mode rounds the window count up, but
+    the last window must still start inside the input or its left padding."""
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    if out < 1:
+        raise RuntimeError(f"{name}: input size {n} is too small for kernel {k}, dilation {d} and padding {p} "
+                           f"(output size {out})")
+    return out
+
+
+def _window_positions(n, k, s, p, d, out):
+    """(out, k): the input position each window slot reads along one axis; those outside
+    [0, n) fall in the padding (or past it, with ceil_mode)."""
+    return np.arange(out)[:, None] * s - p + np.arange(k)[None, :] * d
+
+
+def _adaptive_positions(n, out):
+    """(out, widest window) positions of torch's adaptive windows [floor(i n / out),
+    ceil((i+1) n / out)), -1 in the slots past a narrower window's end."""
+    start = (np.arange(out) * n) // out
+    end = -((-(np.arange(out) + 1) * n) // out)
+    pos = start[:, None] + np.arange(int((end - start).max()))[None, :]
+    return np.where(pos < end[:, None], pos, -1)
+
+
+def _first_real(pos, n):
+    """Each window's slots outside the input [0, n) take its first real position, and whether
+    it has one. A repeated element cannot change the maximum, and because it is the window's
+    first element in row-major order the first maximum argmax finds is the element torch's
+    kernel picks (also when all are -inf). A window of padding only (a large dilation) takes
+    its first nonnegative position: the index torch's kernel reports there."""
+    real = (pos >= 0) & (pos < n)
+    first = np.where(real.any(1), real.argmax(1), (pos >= 0).argmax(1))
+    return np.where(real, pos, pos[np.arange(len(pos)), first][:, None]), real.any(1)
+
+
+def _max_windows(input, rows, cols):
+    """The maximum of each 2-D window (the outer product of per-axis ``rows`` and ``cols``
+    position tables) and its flat index into the input's H*W, as torch's max_pool2d.
+
+    The indices come from argmax over the gathered windows (no derivative); the values are then
+    a gather of the input at them, so the gradient goes to that one element as in torch (amax
+    would share it among ties) and every mode follows from gather."""
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = unsqueeze(input, 0)
+    if input.ndim != 4:
+        raise RuntimeError(f"max_pool2d: expected a 3-D or 4-D input, got {input.ndim}-D")
+    h, w = input.shape[2], input.shape[3]
+    (rows, rows_real), (cols, cols_real) = _first_real(rows, h), _first_real(cols, w)
+    oh, ow = len(rows), len(cols)
+    flat = (rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(oh, ow, -1)  # (oh, ow, kh*kw)
+    real = (rows_real[:, None] & cols_real[None, :])[:, :, None]
+    read = np.where(real, flat, h * w)  # a window of padding only reads an appended -inf: torch's value
+    x = input.flatten(-2)
+    if not real.all():
+        x = _cat([x, _factories.full(tuple(x.shape[:-1]) + (1,), -math.inf, dtype=x.dtype)], -1)
+    arg = unsqueeze(_argmax(getitem(x.detach(), (Ellipsis, read)), -1), -1)
+
+    def pick(table):
+        return _gather(_factories.tensor(table).expand(*arg.shape[:-1], table.shape[-1]), -1, arg).squeeze(-1)
+
+    at = pick(read)
+    values = reshape(_gather(x, -1, at.flatten(-2)), tuple(at.shape))
+    indices = at if real.all() else pick(flat)
+    return (values[0], indices[0]) if unbatched else (values, indices)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """The maximum of each block (padding counts as -inf): im2col + amax."""
-    if return_indices:
-        raise NotImplementedError("max_pool2d: return_indices=True is not supported yet")
-    blocks, unbatched, _ = _pool_blocks(input, kernel_size, stride, padding, dilation, -math.inf, "max_pool2d", ceil_mode)
-    out = amax(blocks, 2)
-    return out[0] if unbatched else out
+    """The maximum of each block (padding never wins); with ``return_indices`` also its flat
+    index into each input channel's H*W, which ``max_unpool2d`` takes."""
+    k, s, p, d = _pool_params(kernel_size, stride, padding, dilation, "max_pool2d")
+    h, w = input.shape[-2], input.shape[-1]
+    oh, ow = (_pool_size(*a, ceil_mode, "max_pool2d") for a in zip((h, w), k, s, p, d))
+    rows, cols = (_window_positions(*a) for a in zip((h, w), k, s, p, d, (oh, ow)))
+    values, indices = _max_windows(input, rows, cols)
+    return (values, indices) if return_indices else values
+
+
+def _avg_divisor(n, k, s, p, out, count_include_pad):
+    """The count each window's sum is divided by along one axis (torch's avg_pool2d kernel):
+    the window clipped to the padded input, or to the input alone without count_include_pad.
+    The 2-D divisor is the outer product of the two axes' counts."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, n + p)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, n) - np.maximum(start, 0)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
     """The mean of each block: im2col + sum / count."""
-    blocks, unbatched, (k, s, p) = _pool_blocks(input, kernel_size, stride, padding, 1, None, "avg_pool2d", ceil_mode)
-    total = _sum(blocks, 2)
+    k, s, p, _ = _pool_params(kernel_size, stride, padding, 1, "avg_pool2d")
+    unbatched = input.ndim == 3
+    x = unsqueeze(input, 0) if unbatched else input
+    n, c, h, w = x.shape
+    oh, ow = (_pool_size(*a, 1, ceil_mode, "avg_pool2d") for a in zip((h, w), k, s, p))
+    # with ceil_mode the last windows hang past the padding: zeros there leave the sum alone
+    eh, ew = ((o - 1) * s_ + k_ - (m + 2 * p_) for o, s_, k_, m, p_ in zip((oh, ow), s, k, (h, w), p))
+    if eh > 0 or ew > 0:
+        x = pad(x, (0, max(ew, 0), 0, max(eh, 0)))
+    total = _sum(reshape(unfold(x, k, 1, p, s), (n, c, k[0] * k[1], oh, ow)), 2)
     if divisor_override is not None:
         out = total / divisor_override
-    elif count_include_pad or (p[0] == 0 and p[1] == 0):
-        out = total / (k[0] * k[1])
     else:
-        x = input if input.ndim == 4 else unsqueeze(input, 0)
-        ones = _factories.ones(1, 1, x.shape[2], x.shape[3], dtype=x.dtype)
-        count = reshape(unfold(ones, k, 1, p, s), (1, 1, k[0] * k[1]) + tuple(total.shape[2:]))
-        out = total / _sum(count, 2)
+        dh, dw = (_avg_divisor(*a, count_include_pad) for a in zip((h, w), k, s, p, (oh, ow)))
+        out = total / _factories.tensor(np.outer(dh, dw).astype(x.dtype.np))
     return out[0] if unbatched else out
 
 
+def _one(v):
+    """A 1-D pooling argument as the (1, v) pair of the height-1 image it runs on."""
+    return (1, v if isinstance(v, int) else tuple(v)[0])
+
+
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
-    st = None if stride is None else one(stride)
-    return max_pool2d(unsqueeze(input, -2), one(kernel_size), st, (0, padding if isinstance(padding, int) else padding[0]),
-                      one(dilation), ceil_mode, return_indices).squeeze(-2)
+    st = None if stride is None else _one(stride)
+    out = max_pool2d(unsqueeze(input, -2), _one(kernel_size), st, (0, _one(padding)[1]), _one(dilation),
+                     ceil_mode, return_indices)
+    return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
-    st = None if stride is None else one(stride)
-    return avg_pool2d(unsqueeze(input, -2), one(kernel_size), st, (0, padding if isinstance(padding, int) else padding[0]),
+    st = None if stride is None else _one(stride)
+    return avg_pool2d(unsqueeze(input, -2), _one(kernel_size), st, (0, _one(padding)[1]),
                       ceil_mode, count_include_pad).squeeze(-2)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d: zeros of the pooled input's size with each value put back at
+    its flat index (a scatter, so the gradient gathers at the indices, as torch)."""
+    k, s, p, _ = _pool_params(kernel_size, stride, padding, 1, "max_unpool2d")
+    if output_size is None:
+        size = tuple((n - 1) * s_ - 2 * p_ + k_ for n, s_, p_, k_ in zip(input.shape[-2:], s, p, k))
+    else:
+        size = tuple(output_size)[-2:]
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"max_unpool2d: expected indices of shape {list(input.shape)}, got {list(indices.shape)}")
+    from .._ops.indexing import known_values
+
+    a = known_values(indices)  # inside vmap only the scatter's own range check remains
+    if a is not None and a.size and (a.min() < 0 or a.max() >= size[0] * size[1]):
+        bad = a.min() if a.min() < 0 else a.max()
+        raise RuntimeError(f"max_unpool2d: Found an invalid max index: {bad} (output volumes are of size {size[0]}x{size[1]})")
+    lead = tuple(input.shape[:-2])
+    zeros = _factories.zeros(*lead, size[0] * size[1], dtype=input.dtype)
+    out = zeros.scatter(-1, indices.flatten(-2), input.flatten(-2))
+    return reshape(out, lead + size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    st = None if stride is None else _one(stride)
+    size = None if output_size is None else (1, tuple(output_size)[-1])
+    out = max_unpool2d(unsqueeze(input, -2), unsqueeze(indices, -2), _one(kernel_size), st,
+                       (0, _one(padding)[1]), size)
+    return out.squeeze(-2)
 
 
 def _adaptive_matrix(n_in, n_out, dtype):
@@ -420,25 +533,19 @@ def adaptive_avg_pool1d(input, output_size):
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool2d: return_indices=True is not supported yet")
+    """Max pooling to a fixed output size over torch's adaptive windows (windows of unequal
+    width are padded by repeating their first element, see _first_real)."""
     oh, ow = output_size if not isinstance(output_size, int) else (output_size, output_size)
     h, w = input.shape[-2], input.shape[-1]
-    rows = []
-    for i in range(oh):
-        h0, h1 = (i * h) // oh, -((-(i + 1) * h) // oh)
-        cols = []
-        for j in range(ow):
-            w0, w1 = (j * w) // ow, -((-(j + 1) * w) // ow)
-            cols.append(amax(input[..., h0:h1, w0:w1], (-2, -1)))
-        rows.append(E_stack(cols, -1))
-    return E_stack(rows, -2)
+    oh, ow = h if oh is None else oh, w if ow is None else ow
+    values, indices = _max_windows(input, _adaptive_positions(h, oh), _adaptive_positions(w, ow))
+    return (values, indices) if return_indices else values
 
 
-def E_stack(ts, dim):
-    from .._ops.shape import stack
-
-    return stack(ts, dim)
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    size = output_size if isinstance(output_size, int) else tuple(output_size)[0]
+    out = adaptive_max_pool2d(unsqueeze(input, -2), (1, size), return_indices)
+    return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -450,8 +557,164 @@ def pixel_shuffle(input, upscale_factor):
     return reshape(x, tuple(lead) + (c // (r * r), h * r, w * r))
 
 
-def interpolate(*args, **kwargs):
-    raise NotImplementedError("interpolate is not supported yet")
+# NOTE: [interpolate as taps along each axis] Every mode of interpolate is separable: along each
+# spatial axis output i reads a few input positions ("taps") with fixed weights. The taps and
+# weights are NumPy constants computed with torch's formulas (aten/src/ATen/native/UpSample.h,
+# including its float32 index arithmetic for the nearest modes), and each axis is one getitem
+# of the taps times the weights, summed over the taps. So interpolate is a composite of
+# getitem, mul and sum: every mode, with no primitive of its own.
+def _nearest_taps(n_in, n_out, scale, exact, legacy):
+    """Taps of 'nearest' (floor(i * scale)) and 'nearest-exact' (floor((i + 0.5) * scale)),
+    in float32 as torch's kernels; ``scale`` is 1 / scale_factor when one was given. torch's
+    2-D 'nearest' kernel (``legacy``, its nearest_idx) copies when the size is unchanged and
+    halves the index when it doubles, whatever the scale_factor."""
+    if legacy and n_out in (n_in, 2 * n_in):
+        return (np.arange(n_out) // (n_out // n_in))[:, None], None
+    s = np.float32(1.0 / scale if scale else n_in / n_out)
+    i = np.arange(n_out)
+    src = np.floor(((i + 0.5) * np.float64(s)).astype(np.float32)) if exact else np.floor(i.astype(np.float32) * s)
+    return np.minimum(src.astype(np.int64), n_in - 1)[:, None], None
+
+
+def _source_scale(n_in, n_out, align_corners, scale):
+    """torch's area_pixel_compute_scale: input step per output step."""
+    if align_corners:
+        return (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    return 1.0 / scale if scale else n_in / n_out
+
+
+def _source_index(n_in, n_out, align_corners, scale, cubic):
+    """torch's area_pixel_compute_source_index: the real input position of each output."""
+    r = _source_scale(n_in, n_out, align_corners, scale)
+    i = np.arange(n_out, dtype=np.float64)
+    if align_corners:
+        return r * i
+    src = r * (i + 0.5) - 0.5
+    return src if cubic else np.maximum(src, 0.0)
+
+
+def _guard(src, n_in):
+    """torch's guard_index_and_lambda: the floor (through float32, as floorf) and the fraction."""
+    i0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)
+    return i0, np.clip(src - i0, 0.0, 1.0)
+
+
+def _linear_taps(n_in, n_out, align_corners, scale):
+    if n_in == n_out:  # torch copies when the size is unchanged, whatever the scale
+        return np.arange(n_out)[:, None], None
+    i0, t = _guard(_source_index(n_in, n_out, align_corners, scale, False), n_in)
+    i1 = np.where(i0 < n_in - 1, i0 + 1, i0)
+    return np.stack([i0, i1], 1), np.stack([1.0 - t, t], 1)
+
+
+def _cubic_taps(n_in, n_out, align_corners, scale):
+    """Keys' cubic convolution (A = -0.75) on the 4 nearest inputs, clamped at the borders."""
+    i0, t = _guard(_source_index(n_in, n_out, align_corners, scale, True), n_in)
+    a = -0.75
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], 1)
+    return np.clip(i0[:, None] + np.arange(-1, 3)[None, :], 0, n_in - 1), weights
+
+
+def _along_axis(x, axis, taps, weights):
+    """Output i along ``axis`` (negative) = sum_t weights[i, t] * x[..., taps[i, t], ...]."""
+    rest = (slice(None),) * (-axis - 1)
+    if weights is None:
+        return getitem(x, (Ellipsis, taps[:, 0]) + rest)
+    g = getitem(x, (Ellipsis, taps) + rest)  # the tap dim right after the axis
+    wt = _factories.tensor(weights.reshape(weights.shape + (1,) * len(rest)).astype(x.dtype.np))
+    return _sum(g * wt, axis)
+
+
+_INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def _interp_sizes(input, size, scale_factor, recompute_scale_factor):
+    """Output sizes and the scales the kernels use (None: from the sizes), as torch's Python
+    front end: scale_factor gives floor(n * s) and is itself the scale unless recomputed."""
+    k = input.ndim - 2
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined" if size is not None
+                         else "either size or scale_factor should be defined")
+    if size is not None:
+        sizes = [size] * k if isinstance(size, int) else list(size)
+        if len(sizes) != k:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got "
+                             f"input with spatial dimensions of {list(input.shape[2:])} and output size of {sizes}.")
+        return sizes, [None] * k
+    scales = [float(scale_factor)] * k if isinstance(scale_factor, (int, float)) else [float(v) for v in scale_factor]
+    if len(scales) != k:
+        raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
+                         f"input with spatial dimensions of {list(input.shape[2:])} and scale_factor of {scales}.")
+    sizes = [math.floor(n * s) for n, s in zip(input.shape[2:], scales)]
+    return sizes, [None] * k if recompute_scale_factor else scales
+
+
+def _check_interp_sizes(input, sizes):
+    if min(input.shape[2:]) < 1 or min(sizes) < 1:
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"{list(input.shape[2:])} and output {list(sizes)}")
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of (N, C, *spatial) by 'nearest', 'nearest-exact', 'linear',
+    'bilinear', 'bicubic', 'trilinear' or 'area', with torch's values (NOTE: [interpolate as
+    taps along each axis])."""
+    k = input.ndim - 2
+    if mode in ("nearest", "nearest-exact", "area"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif mode in _INTERP_DIMS:
+        align_corners = bool(align_corners)
+    else:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, "
+                                  "linear, bilinear, bicubic, trilinear, area)")
+    if k < 1:
+        raise ValueError(f"interpolate: expected an input of shape (N, C, *spatial), got {list(input.shape)}")
+    # torch's order of checks: the sizes, then antialias, then whether the mode fits the input
+    sizes, scales = _interp_sizes(input, size, scale_factor, recompute_scale_factor or mode == "area")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported yet")
+    if _INTERP_DIMS.get(mode, k) != k or k > 3:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
+                                  f"{_INTERP_DIMS.get(mode, 3) + 2}D input")
+    if mode == "area":  # torch: adaptive average pooling to the output size
+        if k == 1:
+            return adaptive_avg_pool1d(input, sizes[0])
+        if k == 2:
+            return adaptive_avg_pool2d(input, sizes)
+        raise NotImplementedError("interpolate: 'area' mode needs a 3-D or 4-D input")
+    _check_interp_sizes(input, sizes)
+    out = input
+    for axis, n_in, n_out, scale in zip(range(-k, 0), input.shape[2:], sizes, scales):
+        if mode.startswith("nearest"):
+            taps = _nearest_taps(n_in, n_out, scale, mode == "nearest-exact", mode == "nearest" and k == 2)
+        elif mode == "bicubic":
+            taps = _cubic_taps(n_in, n_out, align_corners, scale)
+        else:
+            taps = _linear_taps(n_in, n_out, align_corners, scale)
+        out = _along_axis(out, axis, *taps)
+    return out
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # ------------------------------------------------------------------ losses
