@@ -357,6 +357,14 @@ def _matmul(op, physical, bdims, params, size):
     return out, 0
 
 
+def _linear(op, physical, bdims, params, size):
+    """linear(x, w) is matmul(x, w^T): the weight transposed in its logical dims, then the
+    matmul rule (which folds a batch into one GEMM)."""
+    (x, w), (dx, dw) = physical, bdims
+    w_t = w.mT if dw is None else _to_front(w, dw).mT
+    return _matmul(_MATMUL[0], [x, w_t], [dx, None if dw is None else 0], params, size)
+
+
 def _join(op, physical, bdims, params, size):
     """cat / stack: every input batched at the front (unbatched ones expanded), dim + 1."""
     parts = [_front(p, d, size) for p, d in zip(physical, bdims)]
@@ -364,6 +372,7 @@ def _join(op, physical, bdims, params, size):
 
 
 RULES = {}
+_MATMUL: list = []  # the matmul op (linear's rule calls matmul's)
 apply = None  # the dispatcher's apply, bound by _build_rules (the dispatcher imports this module)
 _POINTWISE_EXTRA = ("where",)
 _SAME_LAYOUT = ("clone", "to_dtype")
@@ -390,7 +399,8 @@ def _build_rules():
         if name in REGISTRY:
             RULES[name] = _one_dim
     RULES.update(reshape=_reshape, expand=_expand, permute=_permute, flip=_flip,
-                 select=_select, matmul=_matmul, cat=_join, stack=_join)
+                 select=_select, matmul=_matmul, cat=_join, stack=_join, linear=_linear)
+    _MATMUL.append(REGISTRY["matmul"])
     RULES.update(_batching_linalg.RULES)
     RULES.update(_batching_indexing.RULES)
     # NOTE: the op record's batching slot points at the rule, so docs/ops.md shows it

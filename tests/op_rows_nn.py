@@ -10,6 +10,10 @@ def _nnf(m):
 
 
 ROWS: list = [
+    Row("linear", lambda m, x, w: _nnf(m).linear(x, w),
+        [[F((5, 4)), F((3, 4))], [F((4,)), F((3, 4))], [F((2, 5, 4)), F((3, 4))]]),
+    Row("linear_bias", lambda m, x, w, b: _nnf(m).linear(x, w, b), [[F((5, 4)), F((3, 4)), F((3,))]],
+        ops=("linear", "add")),
     Row("im2col", lambda m, x: _nnf(m).unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
         [[F((2, 3, 4, 5))], [F((1, 2, 3, 3))]]),
     Row("im2col_plain", lambda m, x: _nnf(m).unfold(x, 2), [[F((1, 2, 3, 4))]], ops=("im2col",)),

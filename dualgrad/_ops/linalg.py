@@ -376,3 +376,38 @@ def linalg_cross(input, other, *, dim=-1):
     """torch.linalg.cross: the cross product along ``dim``, by default the last dim (unlike
     ``cross``, whose default is the first dim of size 3)."""
     return cross(input, other, dim=dim)
+
+
+# ------------------------------------------------------------------ linear (nn.Linear's product)
+# x @ w.T as one primitive: as a transpose view plus matmul, every layer of a network cost a
+# view op forward and three shape ops backward, and the weight's gradient came out transposed.
+# Here it is made in the weight's own layout (g^T x, contiguous), which the optimizer updates.
+def _linear_vjp_x(g, x, w):
+    return matmul(g, w)
+
+
+def _linear_vjp_w(g, x, w):
+    if x.ndim == 1:
+        return g.unsqueeze(-1) * x  # the outer product g x^T
+    g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    return matmul(g2.mT, x2)
+
+
+LINEAR = multilinear(
+    "linear", lambda x, w: np.asarray(np.matmul(x, w.T)), (_linear_vjp_x, _linear_vjp_w),
+    node_name="LinearBackward0",
+)
+
+
+def linear(x, w):
+    """``x @ w.T`` for a weight matrix ``w`` of shape (out, in): nn.Linear's product."""
+    _check_tensor(x, "linear", "input")
+    _check_tensor(w, "linear", "weight")
+    _check_same_dtype(x, w, "linear")
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise RuntimeError(
+            f"linear: input of shape {list(x.shape)} does not match a weight of shape "
+            f"{list(w.shape)} (the input's last dim must be in_features = weight.shape[1])"
+        )
+    return apply(LINEAR, x, w)

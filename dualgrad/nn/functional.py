@@ -26,6 +26,7 @@ from .._ops.conv import fold, unfold  # noqa: F401
 from .._ops.indexing import gather as _gather
 from .._ops.indexing import getitem
 from .._ops.linalg import einsum, matmul
+from .._ops.linalg import linear as _linear
 from .._ops.pad import pad  # noqa: F401
 from .._ops.reduction import argmax as _argmax
 from .._ops.reduction import mean
@@ -90,7 +91,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 # ------------------------------------------------------------------ linear layers
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``."""
-    out = matmul(input, weight.t()) if weight.ndim == 2 else matmul(input, weight)
+    out = _linear(input, weight) if weight.ndim == 2 else matmul(input, weight)
     return out if bias is None else out + bias
 
 
@@ -877,9 +878,15 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
                      reduce=None, reduction="mean"):
-    if full:
-        raise NotImplementedError("poisson_nll_loss: full=True is not supported yet")
+    """``exp(input) - target * input`` (or ``input - target * log(input + eps)`` without
+    ``log_input``); ``full`` adds Stirling's approximation of ``log(target!)``,
+    ``t log t - t + log(2 pi t) / 2``, where target > 1 (0 elsewhere, as torch)."""
     loss = E.exp(input) - target * input if log_input else input - target * E.log(input + eps)
+    if full:
+        # computed everywhere then masked, as torch does: so a target of 0 gets torch's nan
+        # gradient (0 * log 0) rather than a silently different 0
+        stirling = target * E.log(target) - target + 0.5 * E.log(2 * math.pi * target)
+        loss = loss + E.where(target > 1, stirling, 0.0)
     return _reduce(loss, reduction)
 
 
@@ -936,11 +943,23 @@ def _mask_bias(mask, dtype, masked_value):
     return mask.to(dtype)
 
 
+def _gqa_repeat(x, heads):
+    """Key or value heads (dim -3) repeated to the query's ``heads``, each head ``heads //
+    x_heads`` times in a row (torch's repeat_interleave), so query head j reads x head
+    j // group."""
+    if x.ndim < 3 or heads % x.shape[-3]:
+        raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
+    group = heads // x.shape[-3]
+    return x if group == 1 else x.repeat_interleave(group, -3)
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
                                  scale=None, enable_gqa=False):
     """``softmax(q k^T * scale + bias) v`` over the last two dims, scale ``1/sqrt(E)`` by
     default; a bool ``attn_mask`` keeps the True entries, a float one is added; ``is_causal``
-    keeps the lower triangle. See NOTE: [attention masks as biases].
+    keeps the lower triangle. See NOTE: [attention masks as biases]. ``enable_gqa``
+    (grouped-query attention) lets key and value have fewer heads (dim -3) than the query, a
+    divisor of its count: each key/value head serves that many consecutive query heads.
 
     >>> import dualgrad as dg
     >>> q = dg.ones(1, 2, 4)
@@ -948,7 +967,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     [[[1.0], [2.0]]]
     """
     if enable_gqa:
-        raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported yet")
+        key, value = _gqa_repeat(key, query.shape[-3]), _gqa_repeat(value, query.shape[-3])
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = matmul(query, key.transpose(-2, -1)) * scale
@@ -965,6 +984,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return matmul(weights, value)
 
 
+def _mha_heads(x, bias, static, N, H):
+    """Projected keys or values (S, N, E) -> (N, H, S', E/H): ``bias`` (1, 1, E) appended as
+    position S (S' = S + 1), or ``static`` (N*H, S', E/H) used instead of ``x``."""
+    if static is not None:
+        return static.reshape(N, H, static.shape[-2], static.shape[-1])
+    if bias is not None:
+        x = _cat([x, bias.expand(1, N, x.shape[-1])], 0)
+    return x.reshape(x.shape[0], N, H, x.shape[-1] // H).permute(1, 2, 0, 3)
+
+
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
                                  in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p,
                                  out_proj_weight, out_proj_bias, training=True, key_padding_mask=None,
@@ -975,9 +1004,16 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     """torch.nn.functional.multi_head_attention_forward: inputs (L, N, E) or unbatched (L, E);
     returns ``(output, weights)``, weights (N, L, S) averaged over heads, (N, H, L, S) if not
     ``average_attn_weights``, None if not ``need_weights``. ``is_causal`` is only a hint in
-    torch (``attn_mask`` must be given and is what counts), so it is ignored here."""
-    if bias_k is not None or bias_v is not None or add_zero_attn or static_k is not None or static_v is not None:
-        raise NotImplementedError("multi_head_attention_forward: bias_k/bias_v, add_zero_attn and static_k/v are not supported yet")
+    torch (``attn_mask`` must be given and is what counts), so it is ignored here.
+
+    ``bias_k``/``bias_v`` (1, 1, E) append one source position to the projected keys and
+    values, ``add_zero_attn`` one zero position (per head); the masks get an unmasked column
+    for each, as torch pads them. ``static_k``/``static_v`` (N*H, S, E/H) replace the
+    projected keys / values."""
+    if (bias_k is None) != (bias_v is None):
+        raise AssertionError("bias_k and bias_v must be given together")
+    if bias_k is not None and (static_k is not None or static_v is not None):
+        raise AssertionError("bias cannot be added to static key or value.")
     if is_causal and attn_mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint.")
     batched = query.ndim == 3
@@ -986,7 +1022,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     L, N, E = query.shape
-    S = key.shape[0]
     if E != embed_dim_to_check:
         raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
     H = num_heads
@@ -998,16 +1033,24 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3, 0)
     # (N, H, L, hd); q is scaled before the product, as torch does
     q = linear(query, w_q, b_q).reshape(L, N, H, hd).permute(1, 2, 0, 3) * math.sqrt(1.0 / hd)
-    k = linear(key, w_k, b_k).reshape(S, N, H, hd).permute(1, 2, 0, 3)
-    v = linear(value, w_v, b_v).reshape(S, N, H, hd).permute(1, 2, 0, 3)
+    k = _mha_heads(linear(key, w_k, b_k), bias_k, static_k, N, H)
+    v = _mha_heads(linear(value, w_v, b_v), bias_v, static_v, N, H)
+    if add_zero_attn:
+        zero = _factories.zeros(N, H, 1, hd, dtype=k.dtype)
+        k, v = _cat([k, zero], 2), _cat([v, zero], 2)
+    S = k.shape[2]
+    # the positions appended above (bias_k, zero) are attended by every query: torch pads
+    # both masks with a 0 (not masked) column for each
+    extra = (bias_k is not None) + bool(add_zero_attn)
     scores = matmul(q, k.transpose(-2, -1))
     bias = _mask_bias(attn_mask, scores.dtype, masked_value=True)
-    if bias is not None and bias.ndim == 3:
-        bias = bias.reshape(N, H, L, S)
-    pad = _mask_bias(key_padding_mask, scores.dtype, masked_value=True)
-    if pad is not None:
-        pad = pad.reshape(N, 1, 1, S)
-        bias = pad if bias is None else bias + pad
+    if bias is not None:
+        bias = pad(bias, (0, extra)) if extra else bias
+        bias = bias.reshape(N, H, L, S) if bias.ndim == 3 else bias
+    kpm = _mask_bias(key_padding_mask, scores.dtype, masked_value=True)
+    if kpm is not None:
+        kpm = (pad(kpm, (0, extra)) if extra else kpm).reshape(N, 1, 1, S)
+        bias = kpm if bias is None else bias + kpm
     if bias is not None:
         scores = scores + bias
     weights = softmax(scores, -1)
