@@ -206,6 +206,31 @@ def test_loss_matches_torch(ctor, kwargs, arrays):
     check_module(d_mod, t_mod, *arrays, diff=[0])
 
 
+POISSON_TARGETS = np.array([[0.0, 0.5, 1.0, 1.5], [2.0, 3.0, 7.0, 0.9], [1.2, 4.0, 0.0, 12.0]])
+POISSON_CASES = [
+    ({"full": True}, [U(3, 4), POISSON_TARGETS]),
+    ({"full": True, "reduction": "none"}, [U(3, 4), POISSON_TARGETS]),
+    ({"full": True, "log_input": False, "reduction": "sum"}, [U(3, 4, lo=0.1, hi=3), POISSON_TARGETS]),
+    ({"full": True, "log_input": False, "eps": 0.1}, [U(3, 4, lo=0.0, hi=3), POISSON_TARGETS + 1]),
+    ({}, [U(3, 4), POISSON_TARGETS]),
+]
+
+
+@pytest.mark.parametrize("kwargs,arrays", POISSON_CASES, ids=[str(c[0]) for c in POISSON_CASES])
+def test_poisson_nll_loss_matches_torch(kwargs, arrays):
+    """Gradients in the target too: the Stirling term of ``full`` depends on it. A target of
+    0 gets torch's nan gradient (0 * log 0 before the mask), compared nan for nan."""
+    d_mod, t_mod = nn.PoissonNLLLoss(**kwargs), torch.nn.PoissonNLLLoss(**kwargs)
+    check_module(d_mod, t_mod, *arrays, diff=[0, 1])
+    if kwargs.get("full"):
+        # the term is really there: where target > 1 it differs from full=False
+        x, t = (dg.tensor(a) for a in arrays)
+        plain = dict(kwargs, full=False, reduction="none")
+        gap = _np(F.poisson_nll_loss(x, t, **dict(kwargs, reduction="none"))) - _np(F.poisson_nll_loss(x, t, **plain))
+        tv = arrays[1]
+        assert np.all(gap[tv <= 1] == 0) and np.all(gap[tv > 1] > 0)
+
+
 def test_functional_forms_match_modules():
     x, t = U(4, 3), np.array([0, 2, 1, 1])
     assert np.allclose(_np(F.cross_entropy(dg.tensor(x), dg.tensor(t))),

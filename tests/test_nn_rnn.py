@@ -98,6 +98,9 @@ RNN_CASES = [
     ("LSTM", {}),
     ("LSTM", {"num_layers": 2, "batch_first": True, "bidirectional": True}),
     ("LSTM", {"bias": False}),
+    ("LSTM", {"proj_size": 3}),
+    ("LSTM", {"proj_size": 2, "num_layers": 2, "batch_first": True, "bidirectional": True}),
+    ("LSTM", {"proj_size": 1, "num_layers": 3, "bias": False}),
 ]
 
 
@@ -157,6 +160,85 @@ def test_recurrent_parameters_init_and_dropout():
         nn.GRU(2, 3)(dg.zeros(5, 3, 4))
 
 
+def test_lstm_projection_states_shapes_and_init():
+    """h0 has proj_size, c0 hidden_size; names, shapes, order and init bounds as torch's."""
+    P = 3
+    d_mod, t_mod = _pair("LSTM", HIN, H, num_layers=2, bidirectional=True, proj_size=P)
+
+    def call(m, x, h, c):
+        return m(x, (h, c))
+
+    check_module(d_mod, t_mod, [U(L, N, HIN), U(4, N, P), U(4, N, H)], call)
+    check_module(d_mod, t_mod, [U(L, HIN), U(4, P), U(4, H)], call)
+    dg.manual_seed(0)
+    d = nn.LSTM(3, 6, num_layers=2, bidirectional=True, bias=False, proj_size=2)
+    t = torch.nn.LSTM(3, 6, num_layers=2, bidirectional=True, bias=False, proj_size=2)
+    d_shapes = [(n, tuple(p.shape)) for n, p in d.named_parameters()]
+    assert d_shapes == [(n, tuple(p.shape)) for n, p in t.named_parameters()]
+    assert ("weight_hr_l1_reverse", (2, 6)) in d_shapes
+    # every parameter, the projection included, is U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))
+    assert max(np.abs(_np(p)).max() for p in d.parameters()) <= 1 / np.sqrt(6)
+    assert np.abs(_np(d.weight_hr_l0)).max() > 1 / np.sqrt(6) / 2
+    assert repr(d) == repr(t)
+    out, (h, c) = d(dg.zeros(5, 4, 3))
+    assert (tuple(out.shape), tuple(h.shape), tuple(c.shape)) == ((5, 4, 4), (4, 4, 2), (4, 4, 6))
+    with pytest.raises(RuntimeError, match=r"hidden size \(4, \[batch,\] 2\)"):
+        d(dg.zeros(5, 4, 3), (dg.zeros(4, 4, 6), dg.zeros(4, 4, 6)))
+    with pytest.raises(RuntimeError, match=r"hidden size \(4, \[batch,\] 6\)"):
+        d(dg.zeros(5, 4, 3), (dg.zeros(4, 4, 2), dg.zeros(4, 4, 2)))
+    for ctor, kw, msg in [("LSTM", {"proj_size": 4}, "smaller than hidden_size"),
+                          ("LSTM", {"proj_size": -1}, "positive integer or zero"),
+                          ("GRU", {"proj_size": 2}, "only supported for LSTM"),
+                          ("RNN", {"proj_size": 2}, "only supported for LSTM")]:
+        with pytest.raises(ValueError, match=msg):
+            getattr(torch.nn, ctor)(2, 4, **kw)
+        with pytest.raises(ValueError, match=msg):
+            getattr(nn, ctor)(2, 4, **kw)
+
+
+def test_lstm_projection_jvp_in_parameters_and_input():
+    """dualgrad.func.jvp against torch.func.jvp with tangents on every parameter (weight_hr
+    included) and the input, through functional_call; and a second-order check: the gradient
+    of a loss, differentiated again in a direction, as forward-over-reverse."""
+    d_mod, t_mod = _pair("LSTM", HIN, H, num_layers=2, bidirectional=True, proj_size=2)
+    names = [n for n, _ in t_mod.named_parameters()]
+    rng = np.random.default_rng(3)
+    x = U(L, N, HIN)
+    params = [p.detach().numpy() for p in t_mod.parameters()]
+    tangents = [rng.standard_normal(a.shape) for a in params + [x]]
+
+    def t_f(*args):
+        out, (h, c) = torch.func.functional_call(t_mod, dict(zip(names, args[:-1])), (args[-1],))
+        return out, h, c
+
+    def d_f(*args):
+        out, (h, c) = dg.func.functional_call(d_mod, dict(zip(names, args[:-1])), (args[-1],))
+        return out, h, c
+
+    t_out, t_jvp = torch.func.jvp(t_f, tuple(torch.tensor(a) for a in params + [x]),
+                                  tuple(torch.tensor(t) for t in tangents))
+    d_out, d_jvp = dg.func.jvp(d_f, tuple(dg.tensor(a) for a in params + [x]),
+                               tuple(dg.tensor(t) for t in tangents))
+    for i in range(3):
+        _close(d_out[i], t_out[i], f"output {i}")
+        _close(d_jvp[i], t_jvp[i], f"jvp of output {i}")
+        assert np.abs(_np(t_jvp[i])).max() > 1e-3  # a real direction, not a zero tangent
+
+    def t_loss(*args):
+        return sum((o ** 2).sum() for o in t_f(*args))
+
+    def d_loss(*args):
+        return sum((o ** 2).sum() for o in d_f(*args))
+
+    argnums = tuple(range(len(params) + 1))
+    _, t_hvp = torch.func.jvp(torch.func.grad(t_loss, argnums), tuple(torch.tensor(a) for a in params + [x]),
+                              tuple(torch.tensor(t) for t in tangents))
+    _, d_hvp = dg.func.jvp(dg.func.grad(d_loss, argnums), tuple(dg.tensor(a) for a in params + [x]),
+                           tuple(dg.tensor(t) for t in tangents))
+    for n, d, t in zip(names + ["input"], d_hvp, t_hvp):
+        _close(d, t, f"hvp of {n}", atol=1e-9)
+
+
 SDPA_CASES = [
     {},
     {"is_causal": True},
@@ -180,6 +262,43 @@ def test_scaled_dot_product_attention(kwargs):
         d_kw["attn_mask"], t_kw["attn_mask"] = dg.tensor(m), torch.tensor(m)
     check(lambda *xs: F.scaled_dot_product_attention(*xs, **d_kw),
           lambda *xs: torch.nn.functional.scaled_dot_product_attention(*xs, **t_kw), [q, k, v])
+
+
+GQA_CASES = [
+    ((2, 6, 5, 4), (2, 2, 6, 4), (2, 2, 6, 3), {}),
+    ((2, 6, 5, 4), (2, 3, 6, 4), (2, 1, 6, 3), {"is_causal": True}),  # k and v group differently
+    ((2, 4, 5, 4), (2, 4, 6, 4), (2, 2, 6, 3), {"attn_mask": "bool", "scale": 0.7}),
+    ((6, 5, 4), (3, 6, 4), (2, 6, 3), {"attn_mask": "float"}),  # unbatched: heads are dim 0
+]
+
+
+@pytest.mark.parametrize("qs,ks,vs,kwargs", GQA_CASES, ids=[str(i) for i in range(len(GQA_CASES))])
+def test_scaled_dot_product_attention_grouped_query(qs, ks, vs, kwargs):
+    d_kw, t_kw = dict(kwargs, enable_gqa=True), dict(kwargs, enable_gqa=True)
+    if kwargs.get("attn_mask") == "bool":
+        m = R.uniform(size=(5, 6)) > 0.3
+        m[:, 0] = True
+        d_kw["attn_mask"], t_kw["attn_mask"] = dg.tensor(m), torch.tensor(m)
+    elif kwargs.get("attn_mask") == "float":
+        m = U(5, 6)
+        d_kw["attn_mask"], t_kw["attn_mask"] = dg.tensor(m), torch.tensor(m)
+    check(lambda *xs: F.scaled_dot_product_attention(*xs, **d_kw),
+          lambda *xs: torch.nn.functional.scaled_dot_product_attention(*xs, **t_kw), [U(*qs), U(*ks), U(*vs)])
+
+
+def test_scaled_dot_product_attention_grouped_query_heads():
+    """Query head j reads key/value head j // group (repeat_interleave, not tile); the group
+    must divide the query heads."""
+    q, k, v = U(1, 4, 3, 2), U(1, 2, 5, 2), U(1, 2, 5, 3)
+    out = F.scaled_dot_product_attention(dg.tensor(q), dg.tensor(k), dg.tensor(v), enable_gqa=True)
+    for j in range(4):
+        alone = F.scaled_dot_product_attention(dg.tensor(q[:, j]), dg.tensor(k[:, j // 2]), dg.tensor(v[:, j // 2]))
+        _close(out[:, j], alone, f"head {j}")
+    bad = (U(1, 4, 3, 2), U(1, 3, 5, 2), U(1, 3, 5, 3))
+    with pytest.raises(RuntimeError, match="must divide the number of heads"):
+        torch.nn.functional.scaled_dot_product_attention(*map(torch.tensor, bad), enable_gqa=True)
+    with pytest.raises(RuntimeError, match="must divide the number of heads"):
+        F.scaled_dot_product_attention(*map(dg.tensor, bad), enable_gqa=True)
 
 
 def _masks(kind, S):
@@ -211,6 +330,12 @@ MHA_CASES = [
     ({}, {}, "both"),
     ({}, {}, "attn_float"),
     ({}, {}, "attn_3d"),
+    ({"add_bias_kv": True}, {}, None),
+    ({"add_zero_attn": True}, {"average_attn_weights": False}, "both"),
+    ({"add_bias_kv": True, "add_zero_attn": True, "batch_first": True}, {}, "both"),
+    ({"add_bias_kv": True, "kdim": 3, "vdim": 5}, {}, "attn_3d"),
+    ({"add_bias_kv": True, "add_zero_attn": True, "bias": False}, {}, "attn_float"),
+    ({"add_zero_attn": True}, {"need_weights": False}, "padding"),
 ]
 
 
@@ -242,3 +367,52 @@ def test_multihead_attention_unbatched_self_attention_and_init():
     assert np.abs(_np(m.in_proj_weight)).max() <= np.sqrt(6 / (6 + 18))
     with pytest.raises(AssertionError, match="divisible"):
         nn.MultiheadAttention(5, 2)
+
+
+def test_multihead_attention_bias_kv_zero_attn_unbatched_and_init():
+    d_mod, t_mod = _pair("MultiheadAttention", 4, 2, add_bias_kv=True, add_zero_attn=True)
+    pad = np.array([False, False, True, False, True, False])
+
+    def call(m, q, k, v):
+        conv = dg.tensor if isinstance(m, nn.Module) else torch.tensor
+        return m(q, k, v, key_padding_mask=conv(pad))
+
+    check_module(d_mod, t_mod, [U(5, 4), U(6, 4), U(6, 4)], call)
+    dg.manual_seed(0)
+    m = nn.MultiheadAttention(256, 4, add_bias_kv=True)
+    t = torch.nn.MultiheadAttention(256, 4, add_bias_kv=True)
+    names = [n for n, _ in m.named_parameters()]
+    assert names == [n for n, _ in t.named_parameters()]
+    assert names == ["in_proj_weight", "in_proj_bias", "bias_k", "bias_v", "out_proj.weight", "out_proj.bias"]
+    # xavier_normal_ on (1, 1, E): fans E and E, so std 1/sqrt(E) = 1/16
+    for p in (m.bias_k, m.bias_v):
+        assert tuple(p.shape) == (1, 1, 256)
+        assert abs(_np(p).std() - 1 / 16) < 0.2 / 16
+    assert nn.MultiheadAttention(4, 2).bias_k is None
+
+
+def test_multi_head_attention_forward_static_kv_and_checks():
+    """static_k / static_v (N*H, S', hd) replace the projected keys and values (with a zero
+    position from add_zero_attn, and a key_padding_mask of the new length)."""
+    E, Hh, S2 = 4, 2, 7
+    w_in, b_in, w_out, b_out = U(3 * E, E), U(3 * E), U(E, E), U(E)
+    pad = np.zeros((N, S2), dtype=bool)
+    pad[0, -3:] = True
+
+    def call(lib, conv):
+        def f(q, k, v, sk, sv):
+            return lib.multi_head_attention_forward(
+                q, k, v, E, Hh, conv(w_in), conv(b_in), None, None, True, 0.0, conv(w_out),
+                conv(b_out), training=False, key_padding_mask=conv(pad), static_k=sk, static_v=sv,
+                average_attn_weights=False)
+        return f
+
+    check(call(F, dg.tensor), call(torch.nn.functional, torch.tensor),
+          [U(5, N, E), U(6, N, E), U(6, N, E), U(N * Hh, S2, E // Hh), U(N * Hh, S2, E // Hh)])
+    x, b = dg.zeros(5, N, E), dg.zeros(1, 1, E)
+    with pytest.raises(AssertionError, match="together"):
+        F.multi_head_attention_forward(x, x, x, E, Hh, dg.tensor(w_in), None, b, None, False, 0.0,
+                                       dg.tensor(w_out), None)
+    with pytest.raises(AssertionError, match="static"):
+        F.multi_head_attention_forward(x, x, x, E, Hh, dg.tensor(w_in), None, b, b, False, 0.0,
+                                       dg.tensor(w_out), None, static_k=dg.zeros(N * Hh, 5, 2))

@@ -16,7 +16,9 @@ class MultiheadAttention(Module):
 
     Parameters ``in_proj_weight`` (3E, E) and ``in_proj_bias`` (3E), or ``q_proj_weight``,
     ``k_proj_weight``, ``v_proj_weight`` when ``kdim``/``vdim`` differ from E; ``out_proj``
-    a Linear. Input projections are xavier-uniform, biases zero, as in torch.
+    a Linear. Input projections are xavier-uniform, biases zero, as in torch. ``add_bias_kv``
+    adds ``bias_k`` and ``bias_v`` (1, 1, E), xavier-normal, appended to the projected keys
+    and values as one more source position; ``add_zero_attn`` appends a zero key and value.
 
     >>> import dualgrad as dg
     >>> mha = dg.nn.MultiheadAttention(4, 2, batch_first=True)
@@ -33,8 +35,6 @@ class MultiheadAttention(Module):
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and num_heads={num_heads} instead")
         if embed_dim % num_heads:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported yet")
         self.embed_dim = embed_dim
         self.kdim = embed_dim if kdim is None else kdim
         self.vdim = embed_dim if vdim is None else vdim
@@ -56,8 +56,12 @@ class MultiheadAttention(Module):
             self.in_proj_bias = empty(3 * embed_dim)
         else:
             self.register_parameter("in_proj_bias", None)
+        # before out_proj, so named_parameters / state_dict keep torch's order
+        if add_bias_kv:
+            self.bias_k, self.bias_v = empty(1, 1, embed_dim), empty(1, 1, embed_dim)
+        else:
+            self.bias_k = self.bias_v = None
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
-        self.bias_k = self.bias_v = None
         self._reset_parameters()
 
     def _reset_parameters(self):
@@ -69,6 +73,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
@@ -77,7 +84,7 @@ class MultiheadAttention(Module):
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         out, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
-            self.in_proj_bias, None, None, False, self.dropout, self.out_proj.weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
             self.out_proj.bias, training=self.training, key_padding_mask=key_padding_mask,
             need_weights=need_weights, attn_mask=attn_mask,
             use_separate_proj_weight=not self._qkv_same_embed_dim, q_proj_weight=self.q_proj_weight,

@@ -3,6 +3,10 @@
 Each step is a composite of dualgrad ops (linear, sigmoid, tanh, chunk, stack), so the layers
 have every mode (reverse, forward, nested) for free. The input projection of a whole layer is
 one matmul over all time steps; only the hidden projection runs step by step.
+
+An LSTM with ``proj_size`` P (Sak et al., 2014, as torch) projects each new hidden state by
+``weight_hr`` (P, H): h (and so the output and the next step's ``weight_hh`` input) has size P
+while the cell state keeps size H.
 """
 
 from __future__ import annotations
@@ -38,12 +42,13 @@ def _gru_step(xw, h, w_hh, b_hh):
     return (1 - z) * n + z * h
 
 
-def _lstm_step(xw, state, w_hh, b_hh):
-    """torch's LSTM gate order: input, forget, cell, output."""
+def _lstm_step(xw, state, w_hh, b_hh, w_hr=None):
+    """torch's LSTM gate order: input, forget, cell, output; ``w_hr`` the optional projection."""
     h, c = state
     i, f, g, o = (xw + F.linear(h, w_hh, b_hh)).chunk(4, -1)
     c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
-    return F.sigmoid(o) * F.tanh(c), c
+    h = F.sigmoid(o) * F.tanh(c)
+    return (h if w_hr is None else F.linear(h, w_hr)), c
 
 
 _STEPS = {"RNN_TANH": _rnn_tanh_step, "RNN_RELU": _rnn_relu_step, "GRU": _gru_step, "LSTM": _lstm_step}
@@ -57,34 +62,42 @@ def _init_uniform(module, hidden_size):
 
 class RNNBase(Module):
     """The shared machinery of RNN, GRU and LSTM: parameters ``weight_ih_l{k}[_reverse]``,
-    ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``, all ~ U(-1/sqrt(hidden),
-    1/sqrt(hidden)); input (L, N, H_in), or (N, L, H_in) with ``batch_first``, or unbatched
-    (L, H_in); hidden states (num_layers * num_directions, N, H)."""
+    ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` (and ``weight_hr_l{k}`` for an LSTM
+    with ``proj_size``), all ~ U(-1/sqrt(hidden), 1/sqrt(hidden)); input (L, N, H_in), or
+    (N, L, H_in) with ``batch_first``, or unbatched (L, H_in); hidden states
+    (num_layers * num_directions, N, H), h of size ``proj_size`` when that is set."""
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
-        if proj_size:
-            raise NotImplementedError(f"{type(self).__name__}: proj_size is not supported yet")
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element being zeroed")
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError("hidden_size must be a positive integer")
         if not isinstance(num_layers, int) or num_layers <= 0:
             raise ValueError("num_layers must be a positive integer")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
         gate_size = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
+        out_size = self._out_size()
         self._flat_weights_names = []
         for layer in range(num_layers):
-            layer_in = input_size if layer == 0 else hidden_size * directions
+            layer_in = input_size if layer == 0 else out_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = [("weight_ih", (gate_size, layer_in)), ("weight_hh", (gate_size, hidden_size))]
+                shapes = [("weight_ih", (gate_size, layer_in)), ("weight_hh", (gate_size, out_size))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size:  # last, as torch registers it (state_dict order)
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
                 for name, shape in shapes:
                     setattr(self, name + suffix, Parameter(_factories.empty(*shape, dtype=dtype)))
                     self._flat_weights_names.append(name + suffix)
@@ -93,14 +106,24 @@ class RNNBase(Module):
     def reset_parameters(self):
         _init_uniform(self, self.hidden_size)
 
-    def _weights(self, layer, direction):
-        suffix = f"_l{layer}" + ("_reverse" if direction else "")
-        get = lambda n: getattr(self, n + suffix) if self.bias or n.startswith("w") else None  # noqa: E731
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+    def _out_size(self):
+        """The size of h (and of each direction's output): proj_size if set, else hidden_size."""
+        return self.proj_size or self.hidden_size
 
-    def _zero_state(self, input, batch):
+    def _state_sizes(self):
+        """The last dim of each state tensor: h, and for an LSTM c (never projected)."""
+        return (self._out_size(), self.hidden_size) if self.mode == "LSTM" else (self.hidden_size,)
+
+    def _weights(self, layer, direction):
+        """(w_ih, w_hh, b_ih, b_hh, w_hr); absent ones (no bias, no projection) are None."""
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        has = {"bias_ih": self.bias, "bias_hh": self.bias, "weight_hr": bool(self.proj_size)}
+        get = lambda n: getattr(self, n + suffix) if has.get(n, True) else None  # noqa: E731
+        return tuple(get(n) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
+
+    def _zero_state(self, input, batch, size):
         directions = 2 if self.bidirectional else 1
-        shape = (self.num_layers * directions,) + ((batch,) if batch is not None else ()) + (self.hidden_size,)
+        shape = (self.num_layers * directions,) + ((batch,) if batch is not None else ()) + (size,)
         return _factories.zeros(*shape, dtype=input.dtype)
 
     def _check_input(self, input, hx_shapes):
@@ -109,17 +132,18 @@ class RNNBase(Module):
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}")
         directions = 2 if self.bidirectional else 1
-        for h in hx_shapes:
+        for h, size in zip(hx_shapes, self._state_sizes()):
             want = self.num_layers * directions
-            if h.ndim != input.ndim or h.shape[0] != want or h.shape[-1] != self.hidden_size:
+            if h.ndim != input.ndim or h.shape[0] != want or h.shape[-1] != size:
                 raise RuntimeError(
-                    f"{type(self).__name__}: expected hidden size ({want}, [batch,] {self.hidden_size}) "
+                    f"{type(self).__name__}: expected hidden size ({want}, [batch,] {size}) "
                     f"for {input.ndim}-D input, got {tuple(h.shape)}"
                 )
 
     def _run(self, input, state):
         """``input`` (L, N, H_in); ``state`` a tuple of (layers*dirs, N, H) tensors (h, or h and
-        c). Returns the last layer's output (L, N, dirs*H) and the final states, stacked."""
+        c; h has size proj_size when set). Returns the last layer's output (L, N, dirs*H_out)
+        and the final states, stacked."""
         step = _STEPS[self.mode]
         directions = 2 if self.bidirectional else 1
         finals = [[] for _ in state]
@@ -127,14 +151,16 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             outs = []
             for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
                 xw = F.linear(layer_in, w_ih, b_ih).unbind(0)
+                # only the LSTM step takes a projection
+                weights = (w_hh, b_hh) if w_hr is None else (w_hh, b_hh, w_hr)
                 s = tuple(t[layer * directions + direction] for t in state)
                 s = s if len(s) > 1 else s[0]
                 hs = [None] * len(xw)
                 order = range(len(xw) - 1, -1, -1) if direction else range(len(xw))
                 for t in order:
-                    s = step(xw[t], s, w_hh, b_hh)
+                    s = step(xw[t], s, *weights)
                     hs[t] = s[0] if isinstance(s, tuple) else s
                 outs.append(stack(hs, 0))
                 for k, v in enumerate(s if isinstance(s, tuple) else (s,)):
@@ -155,7 +181,7 @@ class RNNBase(Module):
         elif self.batch_first:
             input = input.transpose(0, 1)
         if not hx:
-            hx = tuple(self._zero_state(input, input.shape[1]) for _ in range(2 if self.mode == "LSTM" else 1))
+            hx = tuple(self._zero_state(input, input.shape[1], size) for size in self._state_sizes())
         out, finals = self._run(input, hx)
         if not batched:
             return out.squeeze(1), tuple(f.squeeze(1) for f in finals)
@@ -165,6 +191,8 @@ class RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -231,12 +259,16 @@ class GRU(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory; returns ``(output, (h_n, c_n))``.
+    """Long short-term memory; returns ``(output, (h_n, c_n))``. With ``proj_size`` P, h and
+    the output have size P (``weight_hr_l{k}`` projects each step's h), c keeps ``hidden_size``.
 
     >>> import dualgrad as dg
     >>> out, (h, c) = dg.nn.LSTM(3, 4, bidirectional=True)(dg.randn(5, 3))
     >>> tuple(out.shape), tuple(c.shape)
     ((5, 8), (2, 4))
+    >>> out, (h, c) = dg.nn.LSTM(3, 4, proj_size=2)(dg.randn(5, 3))
+    >>> tuple(out.shape), tuple(h.shape), tuple(c.shape)
+    ((5, 2), (1, 2), (1, 4))
     """
 
     def __init__(self, *args, **kwargs):
