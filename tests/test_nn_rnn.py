@@ -248,10 +248,9 @@ SDPA_CASES = [
 ]
 
 
-@pytest.mark.parametrize("kwargs", SDPA_CASES, ids=[str(k) for k in SDPA_CASES])
-def test_scaled_dot_product_attention(kwargs):
-    kwargs = dict(kwargs)
-    q, k, v = U(2, 3, 5, 4), U(2, 3, 6, 4), U(2, 3, 6, 3)
+def _sdpa_kwargs(kwargs):
+    """The case's keyword arguments for dualgrad and for torch, with a (5, 6) mask made when
+    attn_mask names a kind ('bool': random, first column kept; 'float': an additive bias)."""
     d_kw, t_kw = dict(kwargs), dict(kwargs)
     if kwargs.get("attn_mask") == "bool":
         m = R.uniform(size=(5, 6)) > 0.3
@@ -260,6 +259,13 @@ def test_scaled_dot_product_attention(kwargs):
     elif kwargs.get("attn_mask") == "float":
         m = U(5, 6)
         d_kw["attn_mask"], t_kw["attn_mask"] = dg.tensor(m), torch.tensor(m)
+    return d_kw, t_kw
+
+
+@pytest.mark.parametrize("kwargs", SDPA_CASES, ids=[str(k) for k in SDPA_CASES])
+def test_scaled_dot_product_attention(kwargs):
+    q, k, v = U(2, 3, 5, 4), U(2, 3, 6, 4), U(2, 3, 6, 3)
+    d_kw, t_kw = _sdpa_kwargs(kwargs)
     check(lambda *xs: F.scaled_dot_product_attention(*xs, **d_kw),
           lambda *xs: torch.nn.functional.scaled_dot_product_attention(*xs, **t_kw), [q, k, v])
 
@@ -274,14 +280,7 @@ GQA_CASES = [
 
 @pytest.mark.parametrize("qs,ks,vs,kwargs", GQA_CASES, ids=[str(i) for i in range(len(GQA_CASES))])
 def test_scaled_dot_product_attention_grouped_query(qs, ks, vs, kwargs):
-    d_kw, t_kw = dict(kwargs, enable_gqa=True), dict(kwargs, enable_gqa=True)
-    if kwargs.get("attn_mask") == "bool":
-        m = R.uniform(size=(5, 6)) > 0.3
-        m[:, 0] = True
-        d_kw["attn_mask"], t_kw["attn_mask"] = dg.tensor(m), torch.tensor(m)
-    elif kwargs.get("attn_mask") == "float":
-        m = U(5, 6)
-        d_kw["attn_mask"], t_kw["attn_mask"] = dg.tensor(m), torch.tensor(m)
+    d_kw, t_kw = _sdpa_kwargs(dict(kwargs, enable_gqa=True))
     check(lambda *xs: F.scaled_dot_product_attention(*xs, **d_kw),
           lambda *xs: torch.nn.functional.scaled_dot_product_attention(*xs, **t_kw), [U(*qs), U(*ks), U(*vs)])
 
