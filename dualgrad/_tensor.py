@@ -193,7 +193,7 @@ class Tensor:
                 from .autograd.graph import AccumulateGrad
 
                 acc = self._acc = AccumulateGrad(self)
-            return (acc, 0)
+            return acc.edge
         return None
 
     def _version_counter(self) -> list:

@@ -199,13 +199,14 @@ def _engine_owns(g) -> bool:
 class AccumulateGrad(Node):
     """The sink of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("_leaf", "seq")
+    __slots__ = ("_leaf", "seq", "edge")
 
     def __init__(self, leaf):
         self._leaf = weakref.ref(leaf)
         self.edges = ()
         self.pre_hooks = None
         self.seq = next(_sequence)
+        self.edge = (self, 0)  # the edge into it, one object for every use of the leaf
 
     @property
     def variable(self):
