@@ -403,3 +403,28 @@ def test_chunk_size_maps_in_pieces_with_the_same_result():
     assert np.all(same._data == same._data[0])
     with pytest.raises(ValueError, match="chunk_size"):
         F.vmap(f, chunk_size=0)
+
+
+@pytest.mark.parametrize("name", ["index_add", "index_copy", "index_fill"])
+def test_vmap_over_batched_index_tensors_is_batched_and_right(name):
+    """index_add / index_copy / index_fill with an index that is itself mapped: one batched
+    scatter (no per-element run), values and per-sample gradients as torch.func's."""
+    import dualgrad._batching as batching
+
+    def f(a, i, s):
+        if name == "index_add":
+            return a.index_add(0, i, s, alpha=2.0)
+        if name == "index_copy":
+            return a.index_copy(0, i, s)
+        return a.index_fill(0, i, -1.5)
+
+    rng = np.random.default_rng(5)
+    x, src = rng.standard_normal((3, 5, 4)), rng.standard_normal((3, 2, 4))
+    idx = np.array([[0, 3], [4, 4 if name != "index_copy" else 1], [1, 2]])
+    args = (x, idx, src)
+    del batching.fallbacks[:]
+    close(F.vmap(f)(*map(dg.tensor, args)), torch.func.vmap(f)(*map(torch.tensor, args)))
+    loss = F.grad(lambda a, i, s: (f(a, i, s) ** 2).sum(), argnums=(0, 2))
+    tloss = torch.func.grad(lambda a, i, s: (f(a, i, s) ** 2).sum(), argnums=(0, 2))
+    close(F.vmap(loss)(*map(dg.tensor, args)), torch.func.vmap(tloss)(*map(torch.tensor, args)))
+    assert batching.fallbacks == []

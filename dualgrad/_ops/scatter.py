@@ -185,24 +185,49 @@ def index_select(x, dim, index):
     return getitem(x, _along(x, _dim(x, dim), index))
 
 
+def _spread(index, dim, shape):
+    """A 1-D ``index`` along ``dim`` as a scatter index of ``shape``: the slice positions
+    ``_along`` would address, for an index whose values are not known here (batched in vmap:
+    scatter takes its index as a tensor, so the batch stays one call)."""
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    view = [1] * len(shape)
+    view[dim] = -1
+    return index.reshape(view).expand(*shape)
+
+
+def _batched_index(index):
+    return isinstance(index, Tensor) and known_values(index) is None
+
+
 def index_add(x, dim, index, source, *, alpha=1):
     """``x`` with ``alpha * source`` added to the slices along ``dim`` at ``index``
     (repeated indices add up)."""
     d = _dim(x, dim)
     if alpha != 1:
         source = source * alpha
+    if _batched_index(index):
+        return scatter_add(x, d, _spread(index, d, tuple(source.shape)), source)
     idx = _Index(_along(x, d, index))
     return x + apply(INDEX_ADD_ZEROS, source, shape=tuple(x.shape), index=idx)
 
 
 def index_copy(x, dim, index, source):
     """``x`` with the slices along ``dim`` at ``index`` replaced by those of ``source``."""
-    return index_put(x, _along(x, _dim(x, dim), index), source)
+    d = _dim(x, dim)
+    if _batched_index(index):
+        return scatter(x, d, _spread(index, d, tuple(source.shape)), source)
+    return index_put(x, _along(x, d, index), source)
 
 
 def index_fill(x, dim, index, value):
     """``x`` with the slices along ``dim`` at ``index`` set to ``value`` (a number or a 0-d
     tensor, which then receives the sum of their gradients)."""
+    if _batched_index(index) and not isinstance(value, Tensor):
+        d = _dim(x, dim)
+        shape = list(x.shape)
+        shape[d] = index.shape[0]
+        return scatter(x, d, _spread(index, d, tuple(shape)), value=value)
     idx = _along(x, _dim(x, dim), index)
     if isinstance(value, Tensor):
         idx = idx[:-1] + (np.unique(idx[-1]),)  # torch's value gradient counts each slice once
