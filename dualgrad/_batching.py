@@ -197,11 +197,18 @@ _warned: set = set()
 fallbacks: list = []
 
 
+def note_fallback(what: str) -> None:
+    """Log a fallback; only the latest ones are kept (a long run must not grow it forever)."""
+    if len(fallbacks) >= 1000:
+        del fallbacks[:500]
+    fallbacks.append(what)
+
+
 def _loop(op, physical, bdims, params, size):
     """The fallback: one call per batch element, stacked along a new dim 0 (warns once per op)."""
     from ._ops.shape import stack
 
-    fallbacks.append(op.name)
+    note_fallback(op.name)
     if op.name not in _warned:
         _warned.add(op.name)
         warnings.warn(

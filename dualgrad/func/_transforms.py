@@ -499,9 +499,9 @@ def _vmap_level(func, call, out_dims, randomness):
 
 
 def _vmap_loop(func, call, out_dims, randomness):
-    from .._batching import fallbacks
+    from .._batching import note_fallback
 
-    fallbacks.append("per-element run")
+    note_fallback("per-element run")
     flat_args, flat_dims, arg_spec, n, kwargs, _ = call
     from .. import _factories as fac
     from .._ops.shape import stack
