@@ -29,7 +29,7 @@ import weakref
 class Level:
     """One live level: its number, kind ('dual' or 'vmap'), and who holds its tangents."""
 
-    __slots__ = ("number", "kind", "holders", "alive", "info", "directions_only")
+    __slots__ = ("number", "kind", "holders", "alive", "info", "directions_only", "_prune_at")
 
     def __init__(self, number: int, kind: str):
         self.number = number
@@ -38,6 +38,16 @@ class Level:
         self.alive = True
         self.info = None  # vmap: the randomness mode
         self.directions_only = False  # vmap over tangents/cotangents only (func._over_directions)
+        self._prune_at = 4096
+
+    def hold(self, t) -> None:
+        """Remember that ``t`` holds a tangent of this level (dropped on exit). Dead entries are
+        pruned as the list grows, so a long loop inside one level does not grow it forever."""
+        holders = self.holders
+        holders.append(weakref.ref(t))
+        if len(holders) >= self._prune_at:
+            holders[:] = [r for r in holders if r() is not None]
+            self._prune_at = max(4096, 2 * len(holders))
 
     def __repr__(self) -> str:
         return f"Level({self.number}, {self.kind!r})"

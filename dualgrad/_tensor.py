@@ -400,7 +400,7 @@ def alias(x: Tensor, below_level: int | None = None) -> Tensor:
                 if t._fw is None:
                     t._fw = {}
                 t._fw[lv] = tan
-                by_number[lv].holders.append(weakref.ref(t))
+                by_number[lv].hold(t)
     if x._glevel >= 0:  # a tensor on a vmap level's tape (NOTE: [grad under vmap])
         t._glevel = x._glevel
         if "_below" in x.__dict__:
@@ -436,7 +436,7 @@ def detach_history(x: Tensor) -> Tensor:
     if x._fw:
         t._fw = dict(x._fw)
         for level in t._fw:
-            _levels.stack.by_number[level].holders.append(weakref.ref(t))
+            _levels.stack.by_number[level].hold(t)
     return t
 
 
@@ -445,4 +445,4 @@ def set_tangent(t: Tensor, level: int, tangent: Tensor) -> None:
     if t._fw is None:
         t._fw = {}
     t._fw[level] = tangent
-    _levels.stack.by_number[level].holders.append(weakref.ref(t))
+    _levels.stack.by_number[level].hold(t)
