@@ -29,7 +29,7 @@ level) have ``_glevel = -1``.
 
 from __future__ import annotations
 
-from . import _levels
+from . import _batching, _levels  # _batching imports this module: used at call time only
 from ._tensor import Tensor, set_tangent
 
 ORDINARY = -1  # the ordinary tape, below every level
@@ -75,10 +75,8 @@ def requires_grad_anywhere(t) -> bool:
 
 def _shell(t):
     """A new tensor object over ``t``'s data, tangents and batching, with no history."""
-    from ._batching import BatchedTensor
-
-    if isinstance(t, BatchedTensor):
-        s = BatchedTensor.wrap(t._value, t._bdim, t._vlevel)
+    if isinstance(t, _batching.BatchedTensor):
+        s = _batching.BatchedTensor.wrap(t._value, t._bdim, t._vlevel)
     else:
         s = Tensor._make(t._data)
         s._vc = t._version_counter()
@@ -101,8 +99,7 @@ def strip(a, level: int):
     """``a`` as the ops below ``level`` see it. A tensor batched by a vmap begun above
     ``level`` (inside the transform) is stripped inside: its physical value may carry the
     tape too (a backward with create_graph run under that vmap records there)."""
-    from ._batching import BatchedTensor
-
+    BatchedTensor = _batching.BatchedTensor
     while isinstance(a, Tensor) and a._glevel >= level and "_below" in a.__dict__:
         a = a.__dict__["_below"]
     if isinstance(a, BatchedTensor) and a._vlevel > level:
@@ -126,9 +123,15 @@ def lift(out, level: int):
 
 def apply_at_level(op, args, params, level: int):
     """Run ``op`` at a vmap level's tape: value from the stripped inputs, node at ``level``."""
-    from ._dispatch import _record, apply
-
-    low = apply(op, *[strip(a, level) for a in args], **params)
+    if not _DISPATCH:  # the dispatcher imports this module: bound on first use
+        from ._dispatch import _record, apply
+        _DISPATCH.extend((apply, _record))
+    apply, record = _DISPATCH
+    low = apply(op, *[strip(a, level) if isinstance(a, Tensor) and a._glevel >= 0 else a
+                      for a in args], **params)
     out = tuple(lift(o, level) for o in low) if op.multi_output else lift(low, level)
-    _record(op, args, params, out, level)
+    record(op, args, params, out, level)
     return out
+
+
+_DISPATCH: list = []
