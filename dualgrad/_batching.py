@@ -312,11 +312,9 @@ def _flip(op, physical, bdims, params, size):
 
 def _select(op, physical, bdims, params, size):
     """Basic indexing: the batch dim in front is kept by a leading full slice."""
-    from ._ops.indexing import _Index
-
     x = _to_front(physical[0], bdims[0])
-    index = params["index"].value
-    return apply(op, x, index=_Index((slice(None),) + tuple(index))), 0
+    index = params["index"]
+    return apply(op, x, index=type(index)((slice(None),) + tuple(index.value))), 0
 
 
 def _matmul(op, physical, bdims, params, size):

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from .._dispatch import apply as _apply
+from .._tensor import Tensor
 
 REGISTRY: dict[str, "Op"] = {}
 
@@ -96,30 +99,25 @@ def sum_to(g, shape):
     shape = tuple(shape)
     if g._data.shape == shape:
         return g
-    from . import reduction  # rules are written in dualgrad ops
-
+    if not _REDUCTION:  # rules are written in dualgrad ops; reduction.py imports this module
+        from . import reduction
+        _REDUCTION.append(reduction)
     lead = g.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
-    )
-    if dims:
-        g = reduction.sum(g, dim=dims, keepdim=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
+    kept = tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    if not kept:  # only leading dims were added (a bias): one sum, no reshape
+        return _REDUCTION[0].sum(g, dim=tuple(range(lead)))
+    g = _REDUCTION[0].sum(g, dim=tuple(range(lead)) + kept, keepdim=True)
+    return g.reshape(shape) if lead else g
+
+
+_REDUCTION: list = []
 
 
 def _zeros_like(x):
-    import numpy as np
-
-    from .._tensor import Tensor
-
     return Tensor._make(np.zeros_like(x._data))
 
 
 def _is_tensor(x) -> bool:
-    from .._tensor import Tensor
-
     return isinstance(x, Tensor)
 
 

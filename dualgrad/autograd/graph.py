@@ -29,8 +29,6 @@ _FREED = (
 def saved_versions(op, args, needs, level=-1, at_zero=False):
     """The version of each saved input that a needed rule reads (None: not checked); with
     ``at_zero``, 0 for each (what ``versions == 0`` in a node stands for)."""
-    from .._tensor import Tensor
-
     versions = []
     for a in args:
         if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
