@@ -1,4 +1,4 @@
-"""Reverse mode inside vmap: a tape per vmap level, so ``vmap(grad(f))`` runs batched.
+"""Reverse mode inside vmap: a tape per transform level, so ``vmap(grad(f))`` runs batched.
 
 # NOTE: [grad under vmap]
 The ordinary tape sits below every vmap level (NOTE: [vmap levels: where the tape sits] in
@@ -18,9 +18,14 @@ levels begun inside ``f``), as in functorch:
 - the transform's backward runs the rules on those logical tensors inside the vmap, so the
   gradient of each batch element comes out batched: one vectorised backward, no loop;
 - the node saves the level-G inputs *with* their tangents of lower dual levels, so a backward
-  inside ``jvp`` propagates them: ``hessian = jacfwd(jacrev)`` is forward over reverse here too;
-- on leaving the vmap every output is stripped of the tapes begun inside it, so no such node
-  (which saves batched tensors) outlives the vmap.
+  inside ``jvp`` propagates them: ``vmap(hessian(f))`` is forward over reverse here too;
+- when the transform returns, its outputs leave tape G (``strip``), also inside batched values
+  made by a vmap begun within it; on leaving a vmap every output is stripped of the tapes
+  begun inside it, so no such node (which saves batched tensors) outlives the vmap;
+- a vmap over directions only (jacfwd's tangents, jacrev's cotangents) batches no primal and
+  opens no tape: transforms inside it keep the ordinary tape (``new_tape``);
+- custom Functions record on tape G too (autograd/function.py ``_tape_of``), except with
+  forward mode mixed in, where they run per batch element.
 
 Level numbers share one counter with dual and vmap levels, and the dispatcher lets the
 highest level among an op's inputs act first. Tensors on the ordinary tape (below every
@@ -47,7 +52,7 @@ def new_tape() -> int:
 
 
 def top_grad_level(args) -> int:
-    """The highest vmap-level tape among the inputs that require grad there (-1: none)."""
+    """The highest transform tape among the inputs that require grad there (-1: none)."""
     top = ORDINARY
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad and a._glevel > top:
@@ -122,7 +127,7 @@ def lift(out, level: int):
 
 
 def apply_at_level(op, args, params, level: int):
-    """Run ``op`` at a vmap level's tape: value from the stripped inputs, node at ``level``."""
+    """Run ``op`` on tape ``level``: the value from the stripped inputs, the node there."""
     if not _DISPATCH:  # the dispatcher imports this module: bound on first use
         from ._dispatch import _record, apply
         _DISPATCH.extend((apply, _record))
