@@ -82,3 +82,19 @@ def test_strict_and_errors():
         AF.jvp(lambda x: x, [1.0], None)
     with pytest.raises(RuntimeError, match="single Tensor with a single element"):
         AF.hessian(lambda x: x * 2, dg.tensor(A))
+
+
+def test_jacobian_requires_grad_as_torch():
+    """create_graph=True gives a Jacobian with history (even for inputs that do not require
+    grad, as torch); without it, none; and the values are jacrev's."""
+    f = lambda m: (lambda x: m.sin(x) * x)  # noqa: E731
+    flags = {}
+    for lib in (dg, torch):
+        x, xr = lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0], requires_grad=True)
+        jf = lib.autograd.functional.jacobian
+        flags[lib] = (jf(f(lib), x, create_graph=True).requires_grad,
+                      jf(f(lib), xr, create_graph=True).requires_grad, jf(f(lib), xr).requires_grad)
+    assert flags[dg] == flags[torch] == (True, True, False)
+    x = dg.tensor([1.0, 2.0])
+    np.testing.assert_allclose(dg.autograd.functional.jacobian(f(dg), x, vectorize=True)._data,
+                               dg.func.jacrev(f(dg))(x)._data)

@@ -55,7 +55,7 @@ def _fill(grads, like, strict, what):
 
 
 def _finish(xs, is_tuple, create_graph):
-    xs = tuple(x if create_graph else x.detach() for x in xs)
+    xs = _prepare(xs, create_graph) if create_graph else tuple(x.detach() for x in xs)
     return xs if is_tuple else xs[0]
 
 
@@ -117,11 +117,21 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
     in_tuple, xs = _tuple(inputs, "inputs")
-    xs = _prepare(xs, create_graph)
-    probe = func(*xs)
-    out_tuple, os = _tuple(probe, "outputs of the user-provided function")
+    # The transform makes its own leaves; the inputs require grad only when an outer graph
+    # must see the result (else the backward would record a graph of its own for nothing).
+    xs = _prepare(xs, create_graph) if create_graph else tuple(x.detach() for x in xs)
     transform = jacrev if strategy == "reverse-mode" else jacfwd
-    jac = transform(lambda *a: tuple(_tuple(func(*a), "outputs")[1]), argnums=tuple(range(len(xs))))(*xs)
+    seen = {}
+
+    def as_tuple(*a):
+        seen["out_tuple"], outs = _tuple(func(*a), "outputs of the user-provided function")
+        return tuple(outs)
+
+    jac = transform(as_tuple, argnums=tuple(range(len(xs))))(*xs)
+    out_tuple = seen["out_tuple"]
+    if strict:  # which outputs have history at all: one evaluation on leaves that require grad
+        xs = _prepare(xs, create_graph)
+        os = _tuple(func(*xs), "outputs of the user-provided function")[1]
     if strict:
         for i, row in enumerate(jac):
             for j, block in enumerate(row):
