@@ -715,3 +715,27 @@ def test_linear_weight_grad_is_contiguous_in_the_weight_layout_and_right():
     ((torch.tensor(x) @ tw.t() + torch.tensor(lin.bias._data)) ** 2).sum().backward()
     assert lin.weight.grad._data.flags.c_contiguous
     np.testing.assert_allclose(lin.weight.grad._data, tw.grad.numpy(), rtol=1e-12)
+
+
+def test_gradients_only_the_engine_holds_are_taken_without_a_copy():
+    """NOTE: [stealing the gradient]: a Linear layer's weight and bias gradients are taken
+    as made (no clone) where CPython's reference counts are known; elsewhere they are copied."""
+    from dualgrad._tensor import Tensor
+    from dualgrad.autograd import graph
+
+    clones = []
+    original = Tensor.clone
+
+    def counting_clone(self, *args, **kwargs):
+        clones.append(self.shape)
+        return original(self, *args, **kwargs)
+
+    lin = dg.nn.Linear(4, 3)
+    x = dg.randn(5, 4)
+    Tensor.clone = counting_clone
+    try:
+        (lin(x) ** 2).sum().backward()
+    finally:
+        Tensor.clone = original
+    assert len(clones) == (0 if graph._COUNTS_KNOWN else 2)
+    assert lin.weight.grad is not None and lin.bias.grad is not None

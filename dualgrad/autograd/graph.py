@@ -172,12 +172,15 @@ class OpNode(Node):
 # allocation, which for a large weight means fresh pages (measured: a 784x256 float32 grad's
 # clone cost ~0.07 ms of a 2.3 ms MLP train step, six of them per step). The counts are
 # CPython's reference counts along the engine's one call path: the buffer list, the
-# ``accumulate`` argument, ``_engine_owns``'s argument and getrefcount's own.
+# ``accumulate`` argument, ``_engine_owns``'s argument and getrefcount's own. Those counts are
+# CPython's up to 3.13 (tests/test_engine.py checks them); later versions borrow references
+# in places, so there the gradient is always copied.
 _ENGINE_REFS = 4
+_COUNTS_KNOWN = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 
 def _engine_owns(g) -> bool:
-    if sys.getrefcount(g) > _ENGINE_REFS:
+    if not _COUNTS_KNOWN or sys.getrefcount(g) > _ENGINE_REFS:
         return False
     data = g._data
     if type(data) is not np.ndarray or sys.getrefcount(data) > 3:  # g, this name, the call
