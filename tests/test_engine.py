@@ -739,3 +739,13 @@ def test_gradients_only_the_engine_holds_are_taken_without_a_copy():
         Tensor.clone = original
     assert len(clones) == (0 if graph._COUNTS_KNOWN else 2)
     assert lin.weight.grad is not None and lin.bias.grad is not None
+
+
+def test_gradcheck_masked_is_accepted_for_dense_tensors():
+    """masked=True concerns sparse tensors only; on dense ones it changes nothing, as in torch."""
+    x = dg.tensor([0.5, 1.5], dtype=dg.float64, requires_grad=True)
+    assert gradcheck(lambda t: (t * t).sin(), (x,), masked=True)
+    tx = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: (t * t).sin(), (tx,), masked=True)
+    with pytest.raises(GradcheckError):  # and it still checks
+        gradcheck(_wrong_backward, (_x64(),), masked=True)

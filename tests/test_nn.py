@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -591,3 +593,23 @@ def test_per_sample_gradient_example_runs(capsys):
     stacked = mod.main()
     assert stacked["0.weight"].shape == (8, 32, 10)
     assert "mean equals the batch gradient" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("size_average,reduce", [(False, None), (None, False), (True, True), (False, True)])
+def test_legacy_size_average_and_reduce_map_to_reduction_as_torch(size_average, reduce):
+    """The deprecated arguments are honoured as torch honours them (with its warning), in
+    the modules and in the functional forms."""
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    with pytest.warns(UserWarning, match="size_average and reduce"):
+        got = dg.nn.MSELoss(size_average=size_average, reduce=reduce)(dg.tensor(a), dg.tensor(b))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = torch.nn.MSELoss(size_average=size_average, reduce=reduce)(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_allclose(got._data, ref.numpy(), rtol=1e-12)
+    with pytest.warns(UserWarning, match="size_average and reduce"):
+        got = dg.nn.functional.l1_loss(dg.tensor(a), dg.tensor(b), size_average=size_average, reduce=reduce)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = torch.nn.functional.l1_loss(torch.tensor(a), torch.tensor(b), size_average=size_average, reduce=reduce)
+    np.testing.assert_allclose(got._data, ref.numpy(), rtol=1e-12)

@@ -14,6 +14,7 @@ tensor([0., 2.])
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -719,6 +720,24 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 
 # ------------------------------------------------------------------ losses
+def _legacy_reduction(size_average, reduce, reduction):
+    """torch's deprecated ``size_average`` / ``reduce`` arguments, mapped to ``reduction`` as
+    torch maps them (with its deprecation warning); None for both leaves ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction="
+                  f"'{_legacy_string(size_average, reduce)}' instead.", UserWarning, stacklevel=3)
+    return _legacy_string(size_average, reduce)
+
+
+def _legacy_string(size_average, reduce):
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
 def _reduce(loss, reduction):
     if reduction == "mean":
         return mean(loss)
@@ -737,15 +756,18 @@ def _check_same_size(input, target, name):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     d = input - target
     return _reduce(d * d, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce(E.abs(input - target), reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     d = E.abs(input - target)
     if beta == 0:
         return _reduce(d, reduction)
@@ -766,6 +788,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     """``-weight[t] * input[t]`` per element, over the class dim 1 (or 0 for one sample);
     ``ignore_index`` targets count for nothing, and the mean divides by the total weight."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if input.ndim == 1:
         input, target = unsqueeze(input, 0), unsqueeze(target, 0)
         one = True
@@ -803,6 +826,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """``nll_loss(log_softmax(input, 1), target)`` for class indices; for class probabilities
     (a float target of the input's shape) ``-sum(target * log_softmax(input))``; with
     PyTorch's label smoothing in both forms."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     class_dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, class_dim)
     c = input.shape[class_dim]
@@ -843,6 +867,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``-(t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (as PyTorch)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_same_size(input, target, "binary_cross_entropy")
     loss = -(target * E.clamp_min(E.log(input), -100.0) + (1 - target) * E.clamp_min(E.log1p(-input), -100.0))
     if weight is not None:
@@ -853,6 +878,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """``(1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)``, computed stably."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_same_size(input, target, "binary_cross_entropy_with_logits")
     sp = softplus(-input)  # = -log sigmoid(x), stable
     if pos_weight is not None:
@@ -867,6 +893,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """``target * (log target - input)`` (0 where target is 0), or with ``log_target``
     ``exp(target) * (target - input)``; ``reduction='batchmean'`` divides the sum by the batch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if log_target:
         loss = E.exp(target) * (target - input)
     else:
@@ -881,6 +908,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     """``exp(input) - target * input`` (or ``input - target * log(input + eps)`` without
     ``log_input``); ``full`` adds Stirling's approximation of ``log(target!)``,
     ``t log t - t + log(2 pi t) / 2``, where target > 1 (0 elsewhere, as torch)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     loss = E.exp(input) - target * input if log_input else input - target * E.log(input + eps)
     if full:
         # computed everywhere then masked, as torch does: so a target of 0 gets torch's nan
