@@ -104,7 +104,7 @@ def _searchsorted(op, physical, bdims, params, size):
 RULES: dict = {
     **dict.fromkeys(
         ("linalg_solve", "solve_triangular", "slogdet", "cholesky", "qr", "eigh", "svd", "pinv",
-         "matrix_exp"),
+         "matrix_exp", "orth_complement"),
         _matrix_stack,
     ),
     "qr_values": _qr_values,

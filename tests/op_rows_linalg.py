@@ -142,6 +142,12 @@ ROWS += [
     R("eigh_vectors_only", "eigh", lambda m, a: m.linalg.eigh(_sym(m, a))[1] ** 2, (3, 3)),
     R("eigvalsh", "eigh", lambda m, a: m.linalg.eigvalsh(_sym(m, a)), (3, 3)),
     # ------------------------------------------------------------ svd
+    # full_matrices: the complement's projector (gauge-invariant); values only, as torch's
+    # gradient through the extra columns is cut (its backward narrows U and Vh)
+    Row("svd_full_tall", lambda m, a: (lambda u: u @ u.mT)(m.linalg.svd(a)[0][..., 3:]), [[F((5, 3))]],
+        ops=("orth_complement", "svd"), nondiff=True),
+    Row("svd_full_wide", lambda m, a: (lambda v: v.mT @ v)(m.linalg.svd(a)[2][..., 2:, :]), [[F((2, 2, 4))]],
+        ops=("orth_complement", "svd"), nondiff=True),
     R("svd_tall", "svd", lambda m, a: _svd_invariant(m.linalg.svd(a, full_matrices=False)), (4, 3)),
     R("svd_square", "svd", lambda m, a: _svd_invariant(m.linalg.svd(a)), (3, 3)),
     R("svd_wide", "svd", lambda m, a: _svd_invariant(m.linalg.svd(a, full_matrices=False)), (3, 4)),

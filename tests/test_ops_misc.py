@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import torch
+
 import dualgrad as dg
 import dualgrad.autograd.forward_ad as fwAD
 
@@ -93,3 +95,20 @@ def test_nanquantile_with_nan_matches_torch(interpolation):
     (tg,) = torch.autograd.grad(
         torch.nanquantile(tx, 0.3, dim=1, interpolation=interpolation)[[0, 2]].sum(), tx)
     np.testing.assert_allclose(g._data, tg.numpy())
+
+
+def test_full_svd_gradients_flow_through_the_reduced_part_as_torch():
+    """linalg.svd(full_matrices=True) of a tall matrix: U is square and orthogonal, and the
+    gradient of a gauge-invariant function matches torch, which cuts the extra columns."""
+    rng = np.random.default_rng(8)
+    a, w = rng.standard_normal((5, 3)), rng.standard_normal((5, 5))
+    grads = []
+    for lib in (dg, torch):
+        A = lib.tensor(a, requires_grad=True)
+        U, S, Vh = lib.linalg.svd(A)
+        k = U[:, :3]
+        ((k @ k.mT) * lib.tensor(w)).sum().backward()
+        grads.append(np.asarray(A.grad.detach().numpy()))
+        np.testing.assert_allclose(np.asarray(U.detach().numpy()).T @ np.asarray(U.detach().numpy()),
+                                   np.eye(5), atol=1e-12)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-12)

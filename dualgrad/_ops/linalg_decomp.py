@@ -565,17 +565,30 @@ SVD = custom("svd", _svd_kernel, _svd_vjp, _svd_jvp, multi_output=True, uses_out
              node_name="LinalgSvdBackward0")
 
 
+def _orth_complement_kernel(u):
+    """An orthonormal basis of the complement of the orthonormal columns of ``u``."""
+    q = np.linalg.qr(u, mode="complete")[0]
+    return np.ascontiguousarray(q[..., :, u.shape[-1]:])
+
+
+# The extra columns of a full SVD: a basis of the complement, a values-only op (no derivative,
+# as in torch, whose svd backward narrows U and Vh to their first min(m, n) columns).
+ORTH_COMPLEMENT = nondiff("orth_complement", _orth_complement_kernel)
+
+
 def linalg_svd(A, full_matrices=True):
-    """``U, S, Vh`` with ``A = U diag(S) Vh``, ``S`` descending. Only the reduced form
-    (``full_matrices=False``) is supported. Differentiate only gauge-invariant functions of
-    ``U`` and ``Vh`` (NOTE: [gauge])."""
+    """``U, S, Vh`` with ``A = U diag(S) Vh``, ``S`` descending. With ``full_matrices`` (the
+    default) a non-square ``A`` also gets the complement's columns in ``U`` (or rows in
+    ``Vh``), as values only: gradients flow through the first min(m, n), as in torch.
+    Differentiate only gauge-invariant functions of ``U`` and ``Vh`` (NOTE: [gauge])."""
     _check_matrix(A, "linalg.svd")
-    if full_matrices and A.shape[-1] != A.shape[-2]:
-        raise NotImplementedError(
-            "linalg.svd: full_matrices=True is not supported for non-square matrices; pass "
-            "full_matrices=False"
-        )
-    return SVDResult(*apply(SVD, A))
+    U, S, Vh = apply(SVD, A)
+    m, n = A.shape[-2], A.shape[-1]
+    if full_matrices and m > n:
+        U = cat([U, apply(ORTH_COMPLEMENT, U.detach())], -1)
+    elif full_matrices and n > m:
+        Vh = cat([Vh, apply(ORTH_COMPLEMENT, Vh.detach().mT).mT], -2)
+    return SVDResult(U, S, Vh)
 
 
 def svdvals(A):
@@ -585,10 +598,9 @@ def svdvals(A):
 
 
 def svd(A, some=True, compute_uv=True):
-    """torch.svd: ``U, S, V`` (not ``Vh``) of the reduced SVD."""
-    if not some and A.shape[-1] != A.shape[-2]:
-        raise NotImplementedError("svd: some=False is not supported for non-square matrices")
-    U, S, Vh = linalg_svd(A, full_matrices=False)
+    """torch.svd: ``U, S, V`` (not ``Vh``); the reduced SVD, or the full one with
+    ``some=False``."""
+    U, S, Vh = linalg_svd(A, full_matrices=not some)
     if not compute_uv:
         batch, (m, n) = tuple(A.shape[:-2]), tuple(A.shape[-2:])  # torch's zero-filled U, V
         return TorchSVDResult(_zeros(batch + (m, m), dtype=A.dtype), S, _zeros(batch + (n, n), dtype=A.dtype))
