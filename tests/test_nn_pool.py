@@ -246,6 +246,13 @@ INTERP_CASES = [
     ((1, 2, 4, 5), dict(size=(3, 8), mode="bicubic", align_corners=True)),
     ((1, 1, 3, 4, 2), dict(size=(5, 3, 4), mode="trilinear")),
     ((1, 2, 6, 9), dict(size=(3, 4), mode="area")),
+    ((1, 2, 5, 6, 4), dict(size=(3, 4, 3), mode="area")),  # 5-D: adaptive_avg_pool3d
+    ((1, 2, 8, 9), dict(size=(3, 4), mode="bilinear", antialias=True)),
+    ((1, 2, 8, 9), dict(size=(3, 5), mode="bilinear", antialias=True, align_corners=True)),
+    ((2, 1, 6, 5), dict(scale_factor=(2.0, 0.5), mode="bilinear", antialias=True)),
+    ((1, 2, 10, 12), dict(size=(4, 5), mode="bicubic", antialias=True)),
+    ((1, 1, 5, 7), dict(size=(9, 3), mode="bicubic", antialias=True, align_corners=True)),
+    ((1, 2, 6), dict(size=3, mode="linear", antialias=True)),  # refused, as torch
 ]
 
 
@@ -306,3 +313,10 @@ def test_upsample_modules():
     ]:
         _close(d_mod(dg.tensor(x)), t_mod(torch.tensor(x)), repr(d_mod))
     assert "bilinear" in repr(nn.Upsample(size=3, mode="bilinear"))
+
+
+def test_adaptive_avg_pool3d_matches_torch():
+    _check(lambda x: F.adaptive_avg_pool3d(x, (2, 3, 2)),
+           lambda x: torch.nn.functional.adaptive_avg_pool3d(x, (2, 3, 2)), (2, 3, 5, 7, 4))
+    x = np.random.default_rng(4).standard_normal((1, 2, 4, 4, 4))
+    _close(nn.AdaptiveAvgPool3d(2)(dg.tensor(x)), torch.nn.AdaptiveAvgPool3d(2)(torch.tensor(x)), "module")

@@ -534,6 +534,14 @@ def adaptive_avg_pool1d(input, output_size):
     return einsum("...l,il->...i", input, a)
 
 
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling of the last three dims to a fixed size: three averaging matrices."""
+    sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
+    dims = input.shape[-3:]
+    mats = [_adaptive_matrix(n, n if o is None else o, input.dtype) for n, o in zip(dims, sizes)]
+    return einsum("...dhw,id,jh,kw->...ijk", input, *mats)
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed output size over torch's adaptive windows (windows of unequal
     width are padded by repeating their first element, see _first_real)."""
@@ -624,6 +632,36 @@ def _cubic_taps(n_in, n_out, align_corners, scale):
     return np.clip(i0[:, None] + np.arange(-1, 3)[None, :], 0, n_in - 1), weights
 
 
+def _antialias_taps(n_in, n_out, align_corners, scale, cubic):
+    """torch's antialiased taps (PIL's): when shrinking, the filter (triangle, or Keys' cubic
+    with A = -0.5) is stretched by the scale, so each output averages every input it covers;
+    the weights of each output are normalised to sum to 1. Outputs with fewer taps repeat
+    their last one with weight 0."""
+    s = _source_scale(n_in, n_out, align_corners, scale)
+    support = (2.0 if cubic else 1.0) * (s if s >= 1.0 else 1.0)
+    stretch = 1.0 / s if s >= 1.0 else 1.0
+
+    def kernel(x):
+        x = np.abs(x)
+        if not cubic:
+            return np.maximum(0.0, 1.0 - x)
+        a = -0.5
+        return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                        np.where(x < 2, ((x - 5) * x + 8) * x * a - 4 * a, 0.0))
+
+    taps, weights = [], []
+    for i in range(n_out):
+        center = s * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        j = np.arange(lo, min(int(center + support + 0.5), n_in))
+        w = kernel((j - center + 0.5) * stretch)
+        taps.append(j)
+        weights.append(w / w.sum() if w.sum() != 0 else w)
+    width = max(len(t) for t in taps)
+    return (np.array([np.pad(t, (0, width - len(t)), mode="edge") for t in taps]),
+            np.array([np.pad(w, (0, width - len(w))) for w in weights]))
+
+
 def _along_axis(x, axis, taps, weights):
     """Output i along ``axis`` (negative) = sum_t weights[i, t] * x[..., taps[i, t], ...]."""
     rest = (slice(None),) * (-axis - 1)
@@ -683,8 +721,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"interpolate: expected an input of shape (N, C, *spatial), got {list(input.shape)}")
     # torch's order of checks: the sizes, then antialias, then whether the mode fits the input
     sizes, scales = _interp_sizes(input, size, scale_factor, recompute_scale_factor or mode == "area")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported yet")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and "
+                         "requires a 4-D tensor as input")
     if _INTERP_DIMS.get(mode, k) != k or k > 3:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
                                   f"{_INTERP_DIMS.get(mode, 3) + 2}D input")
@@ -693,12 +732,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             return adaptive_avg_pool1d(input, sizes[0])
         if k == 2:
             return adaptive_avg_pool2d(input, sizes)
-        raise NotImplementedError("interpolate: 'area' mode needs a 3-D or 4-D input")
+        return adaptive_avg_pool3d(input, sizes)
     _check_interp_sizes(input, sizes)
     out = input
     for axis, n_in, n_out, scale in zip(range(-k, 0), input.shape[2:], sizes, scales):
         if mode.startswith("nearest"):
             taps = _nearest_taps(n_in, n_out, scale, mode == "nearest-exact", mode == "nearest" and k == 2)
+        elif antialias:
+            taps = _antialias_taps(n_in, n_out, align_corners, scale, mode == "bicubic")
         elif mode == "bicubic":
             taps = _cubic_taps(n_in, n_out, align_corners, scale)
         else:
