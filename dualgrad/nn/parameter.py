@@ -67,3 +67,12 @@ class Buffer(Tensor):
 
     def __init__(self, data, *, persistent: bool = True):
         pass
+
+
+def set_optional_parameter(module, name: str, data) -> None:
+    """``module.<name>`` = a Parameter over ``data``, or None when ``data`` is None (the name
+    stays registered, as torch keeps ``bias=None`` in a layer built with ``bias=False``)."""
+    if data is None:
+        module.register_parameter(name, None)
+    else:
+        setattr(module, name, Parameter(data))

@@ -9,7 +9,7 @@ from ..._ops.conv import pair
 from .. import functional as F
 from .. import init
 from ..module import Module
-from ..parameter import Parameter
+from ..parameter import Parameter, set_optional_parameter
 
 
 class _ConvNd(Module):
@@ -36,10 +36,7 @@ class _ConvNd(Module):
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = Parameter(_factories.empty(*shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_factories.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        set_optional_parameter(self, "bias", _factories.empty(out_channels, dtype=dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):

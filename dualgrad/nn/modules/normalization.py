@@ -7,7 +7,7 @@ from ... import _dtype
 from .. import functional as F
 from .. import init
 from ..module import Module
-from ..parameter import Parameter
+from ..parameter import set_optional_parameter
 
 
 class LayerNorm(Module):
@@ -17,15 +17,10 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_factories.ones(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_factories.zeros(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        shape = self.normalized_shape
+        set_optional_parameter(self, "weight", _factories.ones(*shape, dtype=dtype) if elementwise_affine else None)
+        set_optional_parameter(self, "bias", _factories.zeros(*shape, dtype=dtype)
+                               if elementwise_affine and bias else None)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -40,12 +35,8 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(_factories.ones(num_channels, dtype=dtype))
-            self.bias = Parameter(_factories.zeros(num_channels, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        set_optional_parameter(self, "weight", _factories.ones(num_channels, dtype=dtype) if affine else None)
+        set_optional_parameter(self, "bias", _factories.zeros(num_channels, dtype=dtype) if affine else None)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -62,12 +53,8 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(_factories.ones(num_features, dtype=dtype))
-            self.bias = Parameter(_factories.zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        set_optional_parameter(self, "weight", _factories.ones(num_features, dtype=dtype) if affine else None)
+        set_optional_parameter(self, "bias", _factories.zeros(num_features, dtype=dtype) if affine else None)
         if track_running_stats:
             self.register_buffer("running_mean", _factories.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", _factories.ones(num_features, dtype=dtype))
