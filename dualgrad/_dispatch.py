@@ -89,6 +89,60 @@ def apply(op, *args, **params):
     return _wrap(op, raw, args, params)
 
 
+# NOTE: [fast entries]
+# ``apply_unary(op, x)`` and ``apply_binary(op, a, b)`` are ``apply`` for the calls that
+# dominate small-tensor code: an op with a NumPy ufunc kernel and no params, on float tensors
+# of one dtype (or a tensor and a Python float), with no level live. They skip the argument
+# tuple and dict, the loop over the inputs and the checks ``apply`` makes for every other case,
+# and hand anything else to ``apply`` unchanged, so they are never a second semantics: measured
+# on (16,) float32 tensors, 460 ns a call against apply's 660 (np.sin alone: 230).
+# The element-wise functions, the Tensor operators and the derived rules call them.
+_NO_PARAMS: dict = {}  # the params of every node the fast entries record; never mutated
+_float = float
+
+
+def apply_unary(op, x):
+    """``apply(op, x)`` for a one-input op; the fast case is in NOTE: [fast entries]."""
+    uf = op.ufunc
+    if uf is None or _stack.levels or type(x) is not Tensor:
+        return apply(op, x)
+    data = x._data
+    if data.dtype.kind != "f":
+        return apply(op, x)
+    raw = uf(data)
+    out = _new(Tensor)
+    out._data = raw if type(raw) is _ndarray else np.asarray(raw)
+    if x._requires_grad and _grad_state.enabled:
+        _record(op, (x,), _NO_PARAMS, out)
+    return out
+
+
+def apply_binary(op, a, b):
+    """``apply(op, a, b)`` for a two-input op; the fast case is in NOTE: [fast entries]."""
+    uf = op.ufunc
+    if uf is None or _stack.levels or type(a) is not Tensor:
+        return apply(op, a, b)
+    x = a._data
+    dt = x.dtype
+    tb = type(b)
+    if tb is Tensor:
+        y = b._data
+        if y.dtype is not dt or dt.kind != "f":
+            return apply(op, a, b)
+        record = (a._requires_grad or b._requires_grad) and _grad_state.enabled
+    elif tb is _float and dt.kind == "f":
+        y = b
+        record = a._requires_grad and _grad_state.enabled
+    else:
+        return apply(op, a, b)
+    raw = uf(x, y)
+    out = _new(Tensor)
+    out._data = raw if type(raw) is _ndarray else np.asarray(raw)
+    if record:
+        _record(op, (a, b), _NO_PARAMS, out)
+    return out
+
+
 def _wrap(op, raw, args, params):
     if op.multi_output:
         outs = tuple(_to_tensor(r) for r in raw)

@@ -48,7 +48,7 @@ def _swap(fn):
 def _operator(op, fn, reflected=False):
     """``Tensor.__mul__`` and friends: straight to the dispatcher for tensors and numbers
     (NOTE: [hot path] in _dispatch.py); anything else takes the checked function."""
-    from ._dispatch import apply
+    from ._dispatch import apply, apply_binary
 
     if reflected:
         def method(self, other):
@@ -58,7 +58,7 @@ def _operator(op, fn, reflected=False):
     else:
         def method(self, other):
             if isinstance(other, (Tensor, float, int)):
-                return apply(op, self, other)
+                return apply_binary(op, self, other)
             return fn(self, other)
     return method
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .._dispatch import apply
+from .._dispatch import apply, apply_binary, apply_unary
 from .._tensor import Tensor
 from .kernels import binary_dtype, compare_binary, float_binary, float_unary, promote_binary, same_unary
 from . import registry
@@ -37,6 +37,8 @@ def _no_bool(fn, message, *, both=False):
             raise RuntimeError(message)
         return fn(a, b)
 
+    # Float operands are never bool: the fast entries may call the ufunc directly.
+    kernel.ufunc = getattr(fn, "ufunc", None)
     return kernel
 
 
@@ -268,7 +270,7 @@ def _binary(op, x, y):
 
         x = tensor(_operand(x, op.name))
         y = _operand(y, op.name)
-    return apply(op, x, y)
+    return apply_binary(op, x, y)
 
 
 def add(x, y, *, alpha=1):
@@ -304,7 +306,7 @@ subtract = sub
 
 
 def neg(x):
-    return apply(NEG, x)
+    return apply_unary(NEG, x)
 
 
 negative = neg
@@ -323,39 +325,39 @@ def pow(x, exponent):
 
 
 def reciprocal(x):
-    return apply(RECIPROCAL, x)
+    return apply_unary(RECIPROCAL, x)
 
 
 def exp(x):
-    return apply(EXP, x)
+    return apply_unary(EXP, x)
 
 
 def exp2(x):
-    return apply(EXP2, x)
+    return apply_unary(EXP2, x)
 
 
 def log(x):
-    return apply(LOG, x)
+    return apply_unary(LOG, x)
 
 
 def log2(x):
-    return apply(LOG2, x)
+    return apply_unary(LOG2, x)
 
 
 def log10(x):
-    return apply(LOG10, x)
+    return apply_unary(LOG10, x)
 
 
 def log1p(x):
-    return apply(LOG1P, x)
+    return apply_unary(LOG1P, x)
 
 
 def expm1(x):
-    return apply(EXPM1, x)
+    return apply_unary(EXPM1, x)
 
 
 def sqrt(x):
-    return apply(SQRT, x)
+    return apply_unary(SQRT, x)
 
 
 def rsqrt(x):
@@ -363,42 +365,42 @@ def rsqrt(x):
 
 
 def square(x):
-    return apply(SQUARE, x)
+    return apply_unary(SQUARE, x)
 
 
 def abs(x):
-    return apply(ABS, x)
+    return apply_unary(ABS, x)
 
 
 absolute = abs
 
 
 def sign(x):
-    return apply(SIGN, x)
+    return apply_unary(SIGN, x)
 
 
 def sin(x):
-    return apply(SIN, x)
+    return apply_unary(SIN, x)
 
 
 def cos(x):
-    return apply(COS, x)
+    return apply_unary(COS, x)
 
 
 def tan(x):
-    return apply(TAN, x)
+    return apply_unary(TAN, x)
 
 
 def asin(x):
-    return apply(ASIN, x)
+    return apply_unary(ASIN, x)
 
 
 def acos(x):
-    return apply(ACOS, x)
+    return apply_unary(ACOS, x)
 
 
 def atan(x):
-    return apply(ATAN, x)
+    return apply_unary(ATAN, x)
 
 
 def atan2(y, x):
@@ -406,27 +408,27 @@ def atan2(y, x):
 
 
 def sinh(x):
-    return apply(SINH, x)
+    return apply_unary(SINH, x)
 
 
 def cosh(x):
-    return apply(COSH, x)
+    return apply_unary(COSH, x)
 
 
 def tanh(x):
-    return apply(TANH, x)
+    return apply_unary(TANH, x)
 
 
 def asinh(x):
-    return apply(ASINH, x)
+    return apply_unary(ASINH, x)
 
 
 def acosh(x):
-    return apply(ACOSH, x)
+    return apply_unary(ACOSH, x)
 
 
 def atanh(x):
-    return apply(ATANH, x)
+    return apply_unary(ATANH, x)
 
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
@@ -474,11 +476,11 @@ def minimum(x, y):
 
 
 def floor(x):
-    return apply(FLOOR, x)
+    return apply_unary(FLOOR, x)
 
 
 def ceil(x):
-    return apply(CEIL, x)
+    return apply_unary(CEIL, x)
 
 
 def round(x):
@@ -486,7 +488,7 @@ def round(x):
 
 
 def trunc(x):
-    return apply(TRUNC, x)
+    return apply_unary(TRUNC, x)
 
 
 fix = trunc

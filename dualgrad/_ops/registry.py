@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._dispatch import apply as _apply
+from .._dispatch import apply_binary as _apply_binary
 from .._tensor import Tensor
 
 REGISTRY: dict[str, "Op"] = {}
@@ -62,7 +62,9 @@ class Op:
         # backward. None: every rule may read every input.
         self.reads = reads
         self.plain = not multi_output and not view  # one output, owns its memory (hot path)
-        self.ufunc = getattr(forward, "ufunc", None)  # the kernel's ufunc (kernels._fast)
+        # the kernel's ufunc (kernels._fast), called directly on the hot path (NOTE: [fast
+        # entries] in _dispatch.py); only for differentiable single-output ops
+        self.ufunc = getattr(forward, "ufunc", None) if self.plain and differentiable else None
 
     def __repr__(self) -> str:
         return f"<op {self.name} ({self.kind})>"
@@ -91,7 +93,7 @@ def _scale(g, d):
             return g
         if d == -1:
             return -g
-    return _apply(_MUL[0], g, d)
+    return _apply_binary(_MUL[0], g, d)
 
 
 def sum_to(g, shape):
@@ -166,11 +168,17 @@ def _binary_vjp(d0, d1):
     def vjp(g, x, y, *, out, needs, **params):
         gx = gy = None
         if needs[0]:
-            gx = _scale(g, d0(x, y, out=out, **params) if callable(d0) else d0)
+            if callable(d0):
+                gx = _scale(g, d0(x, y, out=out, **params) if params else d0(x, y, out=out))
+            else:
+                gx = _scale(g, d0)
             if gx._data.shape != x._data.shape:
                 gx = sum_to(gx, x._data.shape)
         if needs[1]:
-            gy = _scale(g, d1(x, y, out=out, **params) if callable(d1) else d1)
+            if callable(d1):
+                gy = _scale(g, d1(x, y, out=out, **params) if params else d1(x, y, out=out))
+            else:
+                gy = _scale(g, d1)
             if gy._data.shape != y._data.shape:
                 gy = sum_to(gy, y._data.shape)
         return (gx, gy)
@@ -183,11 +191,13 @@ def _unary_rules(d):
     hot path (NOTE: [hot path] in _dispatch.py). Shapes match, so there is no sum_to."""
     if callable(d):
 
+        # (``**params`` forwarded only when there are some: an empty one costs ~100 ns)
         def vjp(g, x, *, out, needs, **params):
-            return (_apply(_MUL[0], g, d(x, out=out, **params)),)
+            return (_apply_binary(_MUL[0], g, d(x, out=out, **params) if params else d(x, out=out)),)
 
         def jvp(tangents, x, *, out, **params):
-            return _apply(_MUL[0], tangents[0], d(x, out=out, **params))
+            return _apply_binary(_MUL[0], tangents[0],
+                                 d(x, out=out, **params) if params else d(x, out=out))
     else:
 
         def vjp(g, x, *, out, needs, **params):

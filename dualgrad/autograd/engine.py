@@ -165,8 +165,18 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                 op = node.op
                 if create_graph and node.out is not None:
                     node._connect_outputs()
-                input_grads = op.vjp(tuple(buf) if op.multi_output else buf[0], *args, out=node.out,
-                                     needs=node.needs, **node.params)
+                # Positional inputs where the arity allows: a call with *args and **params
+                # costs ~170 ns more (NOTE: [fast entries] in _dispatch.py)
+                g = tuple(buf) if op.multi_output else buf[0]
+                params = node.params
+                if params:
+                    input_grads = op.vjp(g, *args, out=node.out, needs=node.needs, **params)
+                elif len(args) == 1:
+                    input_grads = op.vjp(g, args[0], out=node.out, needs=node.needs)
+                elif len(args) == 2:
+                    input_grads = op.vjp(g, args[0], args[1], out=node.out, needs=node.needs)
+                else:
+                    input_grads = op.vjp(g, *args, out=node.out, needs=node.needs)
                 if not retain_graph and op.saves:
                     node.args = node.out = None
             else:
