@@ -33,7 +33,9 @@ from ._tensor import Tensor, alias, set_tangent
 from ._views import make_view as _make_view
 from .autograd.anomaly_mode import record as _anomaly_record
 from .autograd.anomaly_mode import state as _anomaly
+from ._tensor import INPLACE_EPOCH as _INPLACE_EPOCH
 from .autograd.graph import OpNode, saved_versions
+from .autograd.graph import _sequence
 
 _stack = _levels.stack
 _ndarray = np.ndarray
@@ -113,7 +115,7 @@ def apply_unary(op, x):
     out = _new(Tensor)
     out._data = raw if type(raw) is _ndarray else np.asarray(raw)
     if x._requires_grad and _grad_state.enabled:
-        _record(op, (x,), _NO_PARAMS, out)
+        _record_fast(op, (x,), out)
     return out
 
 
@@ -139,8 +141,59 @@ def apply_binary(op, a, b):
     out = _new(Tensor)
     out._data = raw if type(raw) is _ndarray else np.asarray(raw)
     if record:
-        _record(op, (a, b), _NO_PARAMS, out)
+        _record_fast(op, (a, b), out)
     return out
+
+
+def _record_fast(op, args, out):
+    """``_record`` for the fast entries, where less can vary: the inputs are tensors or
+    Python floats, the output is one float tensor, no level is live, there are no params."""
+    edges = []
+    mask = 0
+    bit = 1
+    tracked = False
+    for a in args:
+        if type(a) is Tensor:
+            vc = a._vc
+            if vc is not None and vc[0]:
+                tracked = True
+            fn = a.grad_fn
+            if fn is not None:  # NOTE: [compact edges] in autograd/graph.py
+                edges.append(fn if a._out_nr == 0 else (fn, a._out_nr))
+                mask |= bit
+            elif a._requires_grad:
+                acc = a._acc
+                edges.append(acc if acc is not None else a._edge()[0])
+                mask |= bit
+            else:
+                edges.append(None)
+        else:
+            edges.append(None)
+        bit <<= 1
+    edges = tuple(edges)
+    needs = _NEEDS_SMALL[len(args)][mask]
+    if op.uses_out:  # NOTE: [saved outputs] in autograd/graph.py: a stand-in, inlined
+        saved = _new(Tensor)
+        saved._data = out._data
+        saved._vc = out._vc = [0]  # out is new: no counter yet
+    else:
+        saved = None
+    node = _new(OpNode)  # OpNode.__init__, inlined (NOTE: [hot path])
+    node.op = op
+    node.needs = needs
+    node.args = args
+    node.params = _NO_PARAMS
+    node.out = saved
+    node.edges = edges
+    node.versions = None if not op.saves else (saved_versions(op, args, needs) if tracked else 0)
+    node.pre_hooks = None
+    node.num_outputs = 1
+    node.epoch = _INPLACE_EPOCH[0]
+    node.seq = next(_sequence)
+    if _anomaly.enabled:
+        _anomaly_record(node)
+    out.grad_fn = node
+    out._requires_grad = True
 
 
 def _wrap(op, raw, args, params):
@@ -238,11 +291,11 @@ def _record(op, args, params, out, level=-1):
             if a._vc is not None and a._vc[0]:
                 tracked = True
             fn = a.grad_fn
-            if fn is not None:
-                edges.append((fn, a._out_nr))
+            if fn is not None:  # NOTE: [compact edges] in autograd/graph.py
+                edges.append(fn if a._out_nr == 0 else (fn, a._out_nr))
                 mask |= bit
             elif a._requires_grad:
-                edges.append(a._edge())
+                edges.append(a._edge()[0])
                 mask |= bit
             else:
                 edges.append(None)
@@ -278,6 +331,9 @@ _NEEDS: dict = {}
 def _needs(n, mask):
     needs = _NEEDS[(n, mask)] = tuple(bool(mask >> i & 1) for i in range(n))
     return needs
+
+
+_NEEDS_SMALL = [[_needs(n, mask) for mask in range(1 << n)] for n in range(3)]  # by n, mask
 
 
 def _saved_output(out):

@@ -71,9 +71,11 @@ def _reachable(root_nodes):
     while stack:
         node = stack.pop()
         for edge in node.edges:
-            if edge is not None and edge[0] not in seen:
-                seen.add(edge[0])
-                stack.append(edge[0])
+            if edge is not None:
+                nxt = edge[0] if type(edge) is tuple else edge  # NOTE: [compact edges]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
     return seen
 
 
@@ -83,7 +85,7 @@ def _needed(nodes, targets):
     for node in nodes:
         for edge in node.edges:
             if edge is not None:
-                parents.setdefault(edge[0], []).append(node)
+                parents.setdefault(edge[0] if type(edge) is tuple else edge, []).append(node)
     needed = set(targets)
     stack = list(targets)
     while stack:
@@ -193,7 +195,10 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                 )
             for edge, g in zip(edges, input_grads):
                 if edge is not None and g is not None:
-                    nxt, nr = edge
+                    if type(edge) is tuple:  # NOTE: [compact edges] in graph.py
+                        nxt, nr = edge
+                    else:
+                        nxt, nr = edge, 0
                     b = get_buffer(nxt)
                     if b is None:
                         b = buffers[nxt] = [None] * nxt.num_outputs

@@ -3,6 +3,13 @@
 A node knows, for each input of the op that made it, the *edge* that input's gradient flows
 along: ``(node, output_number)`` for a tensor made by an op, ``(AccumulateGrad, 0)`` for a leaf
 that requires grad, ``None`` for anything else.
+
+# NOTE: [compact edges]
+In ``node.edges`` an edge into output 0 of a node (every single-output op, every leaf's
+AccumulateGrad) is stored as the node itself, not as ``(node, 0)``: one tuple fewer per
+recorded op, which is one object fewer for the garbage collector to scan while the graph
+lives (NOTE: [objects per node] in _dispatch.py). ``next_functions`` and ``edge_pair`` give
+the pairs back; only the engine and the recorders see the compact form.
 """
 
 from __future__ import annotations
@@ -46,6 +53,16 @@ def saved_versions(op, args, needs, level=-1, at_zero=False):
     return versions
 
 
+def edge_pair(edge):
+    """``(node, output number)`` of an edge in either form (NOTE: [compact edges])."""
+    return edge if type(edge) is tuple else (edge, 0)
+
+
+def compact_edge(edge):
+    """The form a node stores (NOTE: [compact edges])."""
+    return edge[0] if edge is not None and edge[1] == 0 else edge
+
+
 # NOTE: [order by sequence number] in engine.py: a node's number is taken once its edges exist.
 _sequence = itertools.count(1)
 
@@ -63,7 +80,7 @@ class Node:
 
     @property
     def next_functions(self):
-        return tuple(e if e is not None else (None, 0) for e in self.edges)
+        return tuple(edge_pair(e) if e is not None else (None, 0) for e in self.edges)
 
     def register_prehook(self, output_nr: int, hook) -> None:
         if self.pre_hooks is None:
