@@ -127,8 +127,8 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
     else:
         needed = None  # without inputs=, every reachable node runs
 
-    # buffers[node] is the list of gradients for the node's outputs, summed as they arrive;
-    # a node enters the heap with its first gradient.
+    # buffers[node]: the gradient for the node's output, summed as they arrive, or for a node
+    # with several outputs the list of them; a node enters the heap with its first gradient.
     buffers: dict = {}
     heap: list = []
     for (node, nr), g in zip(roots, grad_outputs):
@@ -145,17 +145,13 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
         while heap:
             node = heappop(heap)[1]
             buf = pop_buffer(node)
-            if node.pre_hooks:
-                _run_prehooks(node, buf)
-            if capture:
-                for nr, g in enumerate(buf):
-                    if (node, nr) in capture:
-                        capture[(node, nr)] = g
+            if node.pre_hooks or capture:
+                buf = _hooks_and_capture(node, buf, capture)
             if needed is not None and node not in needed:
                 continue
             if type(node) is AccumulateGrad:
-                if accumulate and buf[0] is not None:
-                    node.accumulate(buf[0], create_graph)
+                if accumulate and buf is not None:
+                    node.accumulate(buf, create_graph)
                 continue
             if type(node) is OpNode and not _anomaly.enabled:
                 # OpNode.apply and release, inlined (NOTE: [hot path])
@@ -167,33 +163,33 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                 op = node.op
                 if create_graph and node.out is not None:
                     node._connect_outputs()
+                if op.multi_output:
+                    buf = tuple(buf) if type(buf) is list else (buf,)
                 # Positional inputs where the arity allows: a call with *args and **params
                 # costs ~170 ns more (NOTE: [fast entries] in _dispatch.py)
-                g = tuple(buf) if op.multi_output else buf[0]
                 params = node.params
                 if params:
-                    input_grads = op.vjp(g, *args, out=node.out, needs=node.needs, **params)
+                    input_grads = op.vjp(buf, *args, out=node.out, needs=node.needs, **params)
                 elif len(args) == 1:
-                    input_grads = op.vjp(g, args[0], out=node.out, needs=node.needs)
+                    input_grads = op.vjp(buf, args[0], out=node.out, needs=node.needs)
                 elif len(args) == 2:
-                    input_grads = op.vjp(g, args[0], args[1], out=node.out, needs=node.needs)
+                    input_grads = op.vjp(buf, args[0], args[1], out=node.out, needs=node.needs)
                 else:
-                    input_grads = op.vjp(g, *args, out=node.out, needs=node.needs)
+                    input_grads = op.vjp(buf, *args, out=node.out, needs=node.needs)
                 if not retain_graph and op.saves:
                     node.args = node.out = None
             else:
+                buf = buf if type(buf) is list else [buf]
                 if _anomaly.enabled:  # NOTE: [anomaly mode] in anomaly_mode.py
                     input_grads = _apply_checked(node, buf)
                 else:
                     input_grads = node.apply(buf)
                 if not retain_graph:
                     node.release()
-            edges = node.edges
-            if len(input_grads) != len(edges):
-                raise RuntimeError(
-                    f"{node.name()} returned {len(input_grads)} gradients, expected {len(edges)}"
-                )
-            for edge, g in zip(edges, input_grads):
+                if len(input_grads) != len(node.edges):
+                    raise RuntimeError(f"{node.name()} returned {len(input_grads)} gradients, "
+                                       f"expected {len(node.edges)}")
+            for edge, g in zip(node.edges, input_grads):
                 if edge is not None and g is not None:
                     if type(edge) is tuple:  # NOTE: [compact edges] in graph.py
                         nxt, nr = edge
@@ -201,13 +197,18 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                         nxt, nr = edge, 0
                     b = get_buffer(nxt)
                     if b is None:
-                        b = buffers[nxt] = [None] * nxt.num_outputs
-                        b[nr] = g
+                        if nxt.num_outputs == 1:
+                            buffers[nxt] = g
+                        else:
+                            b = buffers[nxt] = [None] * nxt.num_outputs
+                            b[nr] = g
                         heappush(heap, (-nxt.seq, nxt))
-                    else:
+                    elif type(b) is list:
                         prev = b[nr]
                         b[nr] = g if prev is None else prev + g
-            g = prev = buf = input_grads = args = None  # NOTE: [stealing the gradient] counts refs
+                    else:
+                        buffers[nxt] = b + g
+            g = prev = b = buf = input_grads = args = None  # NOTE: [stealing the gradient] counts refs
     finally:
         _grad_state.enabled = prev_mode
     if inputs is not None:
@@ -228,10 +229,26 @@ def _apply_checked(node, buf):
 
 def _send(buffers, node, nr, g):
     buf = buffers.get(node)
+    if node.num_outputs == 1:
+        buffers[node] = g if buf is None else buf + g
+        return
     if buf is None:
         buf = buffers[node] = [None] * node.num_outputs
     prev = buf[nr]
     buf[nr] = g if prev is None else prev + g
+
+
+def _hooks_and_capture(node, buf, capture):
+    """Run the node's tensor hooks on its incoming gradients and note those asked for."""
+    single = type(buf) is not list
+    if single:
+        buf = [buf]
+    if node.pre_hooks:
+        _run_prehooks(node, buf)
+    for nr, g in enumerate(buf):
+        if (node, nr) in capture:
+            capture[(node, nr)] = g
+    return buf[0] if single else buf
 
 
 def _run_prehooks(node, buf):
