@@ -133,7 +133,11 @@ def apply_binary(op, a, b):
             return apply(op, a, b)
         record = (a._requires_grad or b._requires_grad) and _grad_state.enabled
     elif tb is _float and dt.kind == "f":
-        y = b
+        # The float as a 0-d array of the tensor's dtype: the value NumPy would convert it to
+        # (NEP 50), and the ufunc runs ~150 ns faster than with a Python float.
+        y = _SCALARS.get((b, dt))
+        if y is None:
+            y = _scalar_array(b, dt)
         record = a._requires_grad and _grad_state.enabled
     else:
         return apply(op, a, b)
@@ -143,6 +147,17 @@ def apply_binary(op, a, b):
     if record:
         _record_fast(op, (a, b), out)
     return out
+
+
+_SCALARS: dict = {}  # (Python float, dtype) -> 0-d array; bounded, since floats vary
+
+
+def _scalar_array(value, dtype):
+    if len(_SCALARS) >= 1024:
+        _SCALARS.clear()
+    with np.errstate(over="ignore"):  # 1e300 as float32 is inf, as NumPy and torch make it
+        arr = _SCALARS[(value, dtype)] = np.array(value, dtype)
+    return arr
 
 
 def _record_fast(op, args, out):

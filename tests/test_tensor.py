@@ -848,3 +848,33 @@ def test_matmul_with_wrong_type_operand_raises_type_error():
     for a, b in ((x, "a"), ("a", x), (x, [1.0, 2.0])):
         with pytest.raises(TypeError, match="must be Tensor"):
             a @ b
+
+
+FAST_BINARY = [op for op in __import__("dualgrad._ops.registry", fromlist=["REGISTRY"]).REGISTRY.values()
+               if op.ufunc is not None and op.ufunc.nin == 2]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", FAST_BINARY, ids=lambda op: op.name)
+def test_fast_entry_with_a_python_float_is_the_kernel_bit_for_bit(op, dtype):
+    """NOTE: [fast entries]: a Python float becomes a cached 0-d array of the tensor's dtype;
+    the result must be the op's own kernel's, to the bit, overflow included (1e300 in float32
+    is inf)."""
+    from dualgrad._dispatch import apply_binary
+
+    x = np.array([-2.5, -0.3, 0.0, 0.7, 3.0], dtype=dtype)
+    for value in (-0.05, 2.0, 0.1, 1e300):
+        got = apply_binary(op, dg.from_numpy(x), value)._data
+        with np.errstate(all="ignore"):
+            want = op.forward(x, value)
+        assert got.dtype == want.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_fast_entry_scalar_cache_stays_bounded():
+    from dualgrad._dispatch import _SCALARS
+
+    x = dg.ones(3)
+    for i in range(3000):
+        x * (i + 0.5)
+    assert 0 < len(_SCALARS) <= 1024

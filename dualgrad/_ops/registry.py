@@ -165,17 +165,23 @@ def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
 def _binary_vjp(d0, d1):
     """``elementwise``'s vjp unrolled for two inputs (add, mul, ...): the hot path."""
 
+    one0, one1 = (not callable(d) and d == 1 for d in (d0, d1))  # add's: g passes through
+
     def vjp(g, x, y, *, out, needs, **params):
         gx = gy = None
         if needs[0]:
-            if callable(d0):
+            if one0:
+                gx = g
+            elif callable(d0):
                 gx = _scale(g, d0(x, y, out=out, **params) if params else d0(x, y, out=out))
             else:
                 gx = _scale(g, d0)
             if gx._data.shape != x._data.shape:
                 gx = sum_to(gx, x._data.shape)
         if needs[1]:
-            if callable(d1):
+            if one1:
+                gy = g
+            elif callable(d1):
                 gy = _scale(g, d1(x, y, out=out, **params) if params else d1(x, y, out=out))
             else:
                 gy = _scale(g, d1)
