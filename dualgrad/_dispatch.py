@@ -115,7 +115,8 @@ def apply_unary(op, x):
     out = _new(Tensor)
     out._data = raw if type(raw) is _ndarray else np.asarray(raw)
     if x._requires_grad and _grad_state.enabled:
-        _record_fast(op, (x,), out)
+        out.grad_fn = _node(op, (x,), _NO_PARAMS, _stand_in(out) if op.uses_out else None)
+        out._requires_grad = True
     return out
 
 
@@ -145,7 +146,8 @@ def apply_binary(op, a, b):
     out = _new(Tensor)
     out._data = raw if type(raw) is _ndarray else np.asarray(raw)
     if record:
-        _record_fast(op, (a, b), out)
+        out.grad_fn = _node(op, (a, b), _NO_PARAMS, _stand_in(out) if op.uses_out else None)
+        out._requires_grad = True
     return out
 
 
@@ -158,57 +160,6 @@ def _scalar_array(value, dtype):
     with np.errstate(over="ignore"):  # 1e300 as float32 is inf, as NumPy and torch make it
         arr = _SCALARS[(value, dtype)] = np.array(value, dtype)
     return arr
-
-
-def _record_fast(op, args, out):
-    """``_record`` for the fast entries, where less can vary: the inputs are tensors or
-    Python floats, the output is one float tensor, no level is live, there are no params."""
-    edges = []
-    mask = 0
-    bit = 1
-    tracked = False
-    for a in args:
-        if type(a) is Tensor:
-            vc = a._vc
-            if vc is not None and vc[0]:
-                tracked = True
-            fn = a.grad_fn
-            if fn is not None:  # NOTE: [compact edges] in autograd/graph.py
-                edges.append(fn if a._out_nr == 0 else (fn, a._out_nr))
-                mask |= bit
-            elif a._requires_grad:
-                acc = a._acc
-                edges.append(acc if acc is not None else a._edge()[0])
-                mask |= bit
-            else:
-                edges.append(None)
-        else:
-            edges.append(None)
-        bit <<= 1
-    edges = tuple(edges)
-    needs = _NEEDS_SMALL[len(args)][mask]
-    if op.uses_out:  # NOTE: [saved outputs] in autograd/graph.py: a stand-in, inlined
-        saved = _new(Tensor)
-        saved._data = out._data
-        saved._vc = out._vc = [0]  # out is new: no counter yet
-    else:
-        saved = None
-    node = _new(OpNode)  # OpNode.__init__, inlined (NOTE: [hot path])
-    node.op = op
-    node.needs = needs
-    node.args = args
-    node.params = _NO_PARAMS
-    node.out = saved
-    node.edges = edges
-    node.versions = None if not op.saves else (saved_versions(op, args, needs) if tracked else 0)
-    node.pre_hooks = None
-    node.num_outputs = 1
-    node.epoch = _INPLACE_EPOCH[0]
-    node.seq = next(_sequence)
-    if _anomaly.enabled:
-        _anomaly_record(node)
-    out.grad_fn = node
-    out._requires_grad = True
 
 
 def _wrap(op, raw, args, params):
@@ -297,33 +248,7 @@ def _apply_dual_over_batched(op, args, params, level, vlevel):
 def _record(op, args, params, out, level=-1):
     """Attach the backward node of ``op`` to ``out``; ``level``: the tape (-1: the ordinary one;
     else a vmap level's, which takes only the inputs on that tape: NOTE: [grad under vmap])."""
-    edges = []
-    mask = 0  # bit i: input i wants a gradient
-    bit = 1
-    tracked = False  # some input has been written in place (its version is not 0)
-    for a in args:
-        if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
-            if a._vc is not None and a._vc[0]:
-                tracked = True
-            fn = a.grad_fn
-            if fn is not None:  # NOTE: [compact edges] in autograd/graph.py
-                edges.append(fn if a._out_nr == 0 else (fn, a._out_nr))
-                mask |= bit
-            elif a._requires_grad:
-                edges.append(a._edge()[0])
-                mask |= bit
-            else:
-                edges.append(None)
-        else:
-            edges.append(None)
-        bit <<= 1
-    needs = _NEEDS.get((len(args), mask)) or _needs(len(args), mask)
-    # NOTE: [saved reads] in registry.py. The common case, every input at version 0,
-    # stores 0 ("every input at version 0") and builds the list only if a check is needed.
-    versions = None if not op.saves else (saved_versions(op, args, needs, level) if tracked else 0)
-    node = OpNode(op, args, params, _saved_output(out) if op.uses_out else None, edges, versions, needs)
-    if _anomaly.enabled:
-        _anomaly_record(node)
+    node = _node(op, args, params, _saved_output(out) if op.uses_out else None, level)
     if op.multi_output:
         node.num_outputs = len(out)
         for i in op.diff_outputs(len(out)):
@@ -333,6 +258,52 @@ def _record(op, args, params, out, level=-1):
     elif out._data.dtype.kind == "f":
         out.grad_fn = node
         out._requires_grad = True
+
+
+def _node(op, args, params, saved_out, level=-1):
+    """The backward node of one call, its edges taken from the inputs now. It runs once per
+    recorded op, so OpNode's slots are set here, inline (NOTE: [hot path])."""
+    edges = []
+    mask = 0  # bit i: input i wants a gradient
+    bit = 1
+    tracked = False  # some input has been written in place (its version is not 0)
+    for a in args:
+        if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
+            vc = a._vc
+            if vc is not None and vc[0]:
+                tracked = True
+            fn = a.grad_fn
+            if fn is not None:  # NOTE: [compact edges] in autograd/graph.py
+                edges.append(fn if a._out_nr == 0 else (fn, a._out_nr))
+                mask |= bit
+            elif a._requires_grad:
+                acc = a._acc if type(a) is Tensor else None
+                edges.append(acc if acc is not None else a._edge()[0])
+                mask |= bit
+            else:
+                edges.append(None)
+        else:
+            edges.append(None)
+        bit <<= 1
+    n = len(args)
+    needs = _NEEDS_SMALL[n][mask] if n < 3 else (_NEEDS.get((n, mask)) or _needs(n, mask))
+    node = _new(OpNode)
+    node.op = op
+    node.needs = needs
+    node.args = args
+    node.params = params
+    node.out = saved_out
+    node.edges = tuple(edges)
+    # NOTE: [saved reads] in registry.py. The common case, every input at version 0,
+    # stores 0 ("every input at version 0") and builds the list only if a check is needed.
+    node.versions = None if not op.saves else (saved_versions(op, args, needs, level) if tracked else 0)
+    node.pre_hooks = None
+    node.num_outputs = 1
+    node.epoch = _INPLACE_EPOCH[0]
+    node.seq = next(_sequence)
+    if _anomaly.enabled:
+        _anomaly_record(node)
+    return node
 
 
 # NOTE: [objects per node] Every container object the tape keeps alive counts towards
@@ -370,7 +341,10 @@ def _saved_output(out):
 def _stand_in(o):
     s = _new(Tensor)
     s._data = o._data
-    s._vc = o._version_counter()
+    vc = o._vc  # o._version_counter(), inlined: a new output has none yet
+    if vc is None:
+        vc = o._vc = [0]
+    s._vc = vc
     return s
 
 

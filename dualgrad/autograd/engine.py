@@ -141,6 +141,7 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
     # NOTE: [hot path] the loop below runs once per node; helpers are inlined on purpose.
     pop_buffer = buffers.pop
     get_buffer = buffers.get
+    anomaly = _anomaly.enabled  # read once per backward (turned on in a hook: the next one)
     try:
         while heap:
             node = heappop(heap)[1]
@@ -153,7 +154,7 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                 if accumulate and buf is not None:
                     node.accumulate(buf, create_graph)
                 continue
-            if type(node) is OpNode and not _anomaly.enabled:
+            if type(node) is OpNode and not anomaly:
                 # OpNode.apply and release, inlined (NOTE: [hot path])
                 args = node.args
                 if args is None:
@@ -180,7 +181,7 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                     node.args = node.out = None
             else:
                 buf = buf if type(buf) is list else [buf]
-                if _anomaly.enabled:  # NOTE: [anomaly mode] in anomaly_mode.py
+                if anomaly:  # NOTE: [anomaly mode] in anomaly_mode.py
                     input_grads = _apply_checked(node, buf)
                 else:
                     input_grads = node.apply(buf)

@@ -104,24 +104,21 @@ class Node:
 # create_graph (double backward through the output). With a dual level live the output's
 # tangents are still to come, so the node keeps the output itself then.
 class OpNode(Node):
-    """The node of one primitive call: the op, its saved inputs and output, its params."""
+    """The node of one primitive call: the op, its saved inputs and output, its params.
+
+    It is made, once per recorded op, by ``_dispatch._record``, which sets its slots inline
+    (NOTE: [hot path] in _dispatch.py):
+
+    - ``op``, ``args``, ``params``: the call; ``out``: the saved output (a stand-in) or None;
+    - ``edges``: one per input (NOTE: [compact edges]); ``needs``: which of them are not None;
+    - ``versions``: the versions of the saved inputs a needed rule reads, 0 for "all at
+      version 0", None for "nothing to check" (a saved output is new: checked against 0);
+    - ``epoch``: the in-place epoch when it was made (NOTE: [in-place epoch] in _tensor.py);
+    - ``seq``: its number (NOTE: [order by sequence number] in engine.py);
+    - ``num_outputs``: an attribute, not a property: the engine reads it per node.
+    """
 
     __slots__ = ("op", "args", "params", "out", "versions", "num_outputs", "needs", "epoch", "seq")
-
-    def __init__(self, op, args, params, out, edges, versions, needs):
-        self.op = op
-        self.needs = needs  # which inputs want a gradient (their edge is not None)
-        self.args = args
-        self.params = params
-        self.out = out
-        self.edges = edges
-        self.versions = versions
-        # A saved output is checked like a saved input (y = x.exp(); y.add_(1) must make exp's
-        # backward, which reads y, fail, as in PyTorch); it is new, so its version is 0.
-        self.pre_hooks = None
-        self.num_outputs = 1  # an attribute, not a property: the engine reads it per node
-        self.epoch = INPLACE_EPOCH[0]
-        self.seq = next(_sequence)
 
     def name(self) -> str:
         return self.op.node_name
