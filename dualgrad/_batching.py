@@ -60,7 +60,8 @@ class _Logical:
         # Code that needs the values of a batched tensor (item(), NumPy on ._data, Python
         # control flow on values) runs per batch element instead.
         raise NeedsLoop(
-            "this tensor is batched inside vmap: its values are not available per element"
+            "the function reads the values of a batched tensor (Python control flow, item(), "
+            "NumPy on its data), which one batched call cannot do"
         )
 
     __array__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __getitem__ = _refuse

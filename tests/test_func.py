@@ -361,8 +361,14 @@ def test_vmap_runs_per_element_where_values_decide_and_stays_right():
         calls.append(1)
         return a * 2 if a.sum() > 0 else a * 3
 
+    from dualgrad.func import _transforms
+
     batch = np.array([[1.0, 2.0], [-1.0, -2.0], [3.0, -1.0]])
-    close(F.vmap(f)(dg.tensor(batch)), torch.tensor(batch) * torch.tensor([[2.0], [3.0], [2.0]]))
+    _transforms._warned_reasons.clear()
+    with pytest.warns(UserWarning, match="runs once per batch element") as said:
+        close(F.vmap(f)(dg.tensor(batch)), torch.tensor(batch) * torch.tensor([[2.0], [3.0], [2.0]]))
+        F.vmap(f)(dg.tensor(batch))  # the same reason again: said once
+    assert len(said) == 1 and "reads the values of a batched tensor" in str(said[0].message)
     assert len(calls) > 1
     with pytest.raises(RuntimeError, match="randomness"):
         F.vmap(lambda a: a + dg.rand(()))(dg.zeros(3))

@@ -20,6 +20,8 @@ forward pass for all columns), and ``hessian`` is ``jacfwd(jacrev)``.
 
 from __future__ import annotations
 
+import warnings
+
 import functools
 
 import numpy as np
@@ -436,12 +438,12 @@ def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=
 
     def run(flat_args, flat_dims, arg_spec, n, kwargs):
         call = (flat_args, flat_dims, arg_spec, n, kwargs, directions_only)
-        if randomness != "different":
-            try:
-                return _vmap_level(func, call, out_dims, randomness)
-            except NeedsLoop:
-                pass
-        return _vmap_loop(func, call, out_dims, randomness)
+        if randomness == "different":
+            return _vmap_loop(func, call, out_dims, randomness, "randomness='different'")
+        try:
+            return _vmap_level(func, call, out_dims, randomness)
+        except NeedsLoop as e:
+            return _vmap_loop(func, call, out_dims, randomness, str(e))
 
     return wrapper
 
@@ -498,10 +500,19 @@ def _vmap_level(func, call, out_dims, randomness):
     return tree_unflatten(o_spec, results)
 
 
-def _vmap_loop(func, call, out_dims, randomness):
+_warned_reasons: set = set()
+
+
+def _vmap_loop(func, call, out_dims, randomness, reason):
+    """The function once per batch element, the results stacked: right where the batched run
+    cannot be (``reason``), and said once per reason, as an op without a batching rule is."""
     from .._batching import note_fallback
 
     note_fallback("per-element run")
+    if reason not in _warned_reasons:
+        _warned_reasons.add(reason)
+        warnings.warn(f"vmap: {reason}; the function runs once per batch element (correct, but "
+                      "a Python loop)", UserWarning, stacklevel=4)
     flat_args, flat_dims, arg_spec, n, kwargs, _ = call
     from .. import _factories as fac
     from .._ops.shape import stack
