@@ -182,8 +182,12 @@ def _source(x: Tensor) -> Tensor:
     """The value an in-place op reads: a snapshot when the op may record or carry tangents.
 
     The node of ``x.mul_(y)`` must save x's *old* values; a snapshot alias keeps them (and x's
-    autograd edge) while x's buffer is overwritten.
+    autograd edge) while x's buffer is overwritten. Inside vmap the physical tensor is what
+    records (``grad(vmap(f))``): it gets the snapshot, the batched tensor wraps it.
     """
+    if isinstance(x, BatchedTensor) and not (x._requires_grad or x._fw):
+        inner = _source(x._value)
+        return x if inner is x._value else BatchedTensor.wrap(inner, x._bdim, x._vlevel)
     if (_grad_state.enabled and x._requires_grad) or x._fw:
         src = alias(x)
         src._data = x._data.copy()
