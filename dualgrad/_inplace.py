@@ -116,11 +116,15 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
 
 def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     """In-place inside vmap: a batched ``x`` takes ``out``'s values in its physical tensor
-    (batch dims lined up; an unbatched ``out`` is the same for every element). Writing a
-    batched value into an unbatched tensor, or in place with history or tangents at the vmap
-    frame, is left to the per-element run (torch.func.vmap refuses the first)."""
+    (batch dims lined up; an unbatched ``out`` is the same for every element). On a reverse
+    transform's tape (``vmap(grad(f))``) x also takes out's history there (NOTE: [in-place on
+    a transform's tape]). Writing a batched value into an unbatched tensor, or in place with
+    tangents at the vmap frame or into memory another tensor on the tape shares, is left to
+    the per-element run (torch.func.vmap refuses the first)."""
     if not isinstance(x, BatchedTensor) or (isinstance(out, BatchedTensor) and out._vlevel != x._vlevel):
         raise NeedsLoop(f"{name}: an in-place write of a batched value into an unbatched tensor")
+    if x._requires_grad and "_below" in x.__dict__:
+        return _commit_on_tape(x, out, name)
     if x._requires_grad or x._fw or out._requires_grad or out._fw:
         raise NeedsLoop(f"{name}: an in-place write with history or tangents inside vmap")
     if out._data.shape != x._data.shape:
@@ -134,6 +138,57 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         phys = out.unsqueeze(x._bdim).expand(*x._value.shape)
     _commit_inplace(x._value, phys, name)
     return x
+
+
+# NOTE: [in-place on a transform's tape]
+# Inside vmap(grad(f)) a tensor on the transform's tape G is a logical object over a batched
+# one, ``_below``, whose physical value holds the data (NOTE: [grad under vmap] in
+# _grad_levels.py). ``x.op_(...)`` there is, as everywhere, the out-of-place op on a snapshot
+# of x (``_snapshot``: old values, x's edge on G), then the commit: the stripped result is
+# committed into ``_below`` (which writes the physical data and keeps any lower tape's
+# history), x takes the result's node on G, and x's version moves so that nodes which saved
+# x's old values refuse to run, as in PyTorch. Views on G are not tracked back to their
+# bases (the ordinary tape's views are, _views.py), so a write into a tensor that a view op
+# on G made or read runs per batch element instead, where the ordinary view machinery holds.
+def _commit_on_tape(x: Tensor, out: Tensor, name: str) -> Tensor:
+    if x.grad_fn is None:
+        raise RuntimeError(_LEAF_ERROR + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone.")
+    if (x._fw or out._fw or not isinstance(out, BatchedTensor) or out._glevel != x._glevel
+            or "_below" not in out.__dict__):
+        raise NeedsLoop(f"{name}: an in-place write with tangents, or from another tape, inside vmap")
+    if x.__dict__.get("_shares_memory"):
+        raise NeedsLoop(f"{name}: an in-place write into a view (or a viewed tensor) inside a "
+                        "reverse transform under vmap")
+    _commit_inplace(x.__dict__["_below"], out.__dict__["_below"], name)
+    x.grad_fn, x._out_nr = out.grad_fn, out._out_nr
+    bump_version(x)
+    return x
+
+
+def _snapshot_on_tape(x: Tensor) -> Tensor:
+    """``_source`` for a tensor on a transform's tape inside vmap: a copy of its values, below
+    and on the tape alike, with x's edges (NOTE: [in-place on a transform's tape])."""
+    below = _snapshot(x.__dict__["_below"])
+    snap = x._alias_hook()
+    snap.__dict__["_value"] = below._value
+    snap.__dict__["_below"] = below
+    return snap
+
+
+def _snapshot(t: Tensor) -> Tensor:
+    """A copy of ``t``'s values that keeps its edges and tangents (a batched tensor: its
+    physical value copied)."""
+    if isinstance(t, BatchedTensor):
+        if "_below" in t.__dict__:
+            return _snapshot_on_tape(t)
+        snap = t._alias_hook()
+        snap.__dict__["_value"] = _snapshot(t._value)
+        return snap
+    src = alias(t)
+    src._data = t._data.copy()
+    src._vc = None
+    src._base = None
+    return src
 
 
 def _take_history(x: Tensor, out: Tensor) -> None:
@@ -185,15 +240,14 @@ def _source(x: Tensor) -> Tensor:
     autograd edge) while x's buffer is overwritten. Inside vmap the physical tensor is what
     records (``grad(vmap(f))``): it gets the snapshot, the batched tensor wraps it.
     """
-    if isinstance(x, BatchedTensor) and not (x._requires_grad or x._fw):
-        inner = _source(x._value)
-        return x if inner is x._value else BatchedTensor.wrap(inner, x._bdim, x._vlevel)
+    if isinstance(x, BatchedTensor):
+        if _grad_state.enabled and x._requires_grad and "_below" in x.__dict__ and not x._fw:
+            return _snapshot_on_tape(x)
+        if not (x._requires_grad or x._fw):
+            inner = _source(x._value)
+            return x if inner is x._value else BatchedTensor.wrap(inner, x._bdim, x._vlevel)
     if (_grad_state.enabled and x._requires_grad) or x._fw:
-        src = alias(x)
-        src._data = x._data.copy()
-        src._vc = None
-        src._base = None
-        return src
+        return _snapshot(x)
     return x
 
 

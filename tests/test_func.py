@@ -490,7 +490,8 @@ INPLACE_BATCHED = {"setitem", "chain", "saved_then_written"}
 
 
 @pytest.mark.parametrize("transform", ["vmap(grad)", "grad(vmap)", "vmap(hessian)", "vmap(jacrev)",
-                                       "jacrev", "hessian"])
+                                       "jacrev", "hessian", "vmap(jvp)", "grad(vmap(grad))",
+                                       "vmap(vmap(grad))"])
 @pytest.mark.parametrize("name", sorted(INPLACE_FNS))
 def test_inplace_ops_inside_transforms_match_torch_func(name, transform):
     """In-place writes (setitem, op_, writes through and into views) inside every transform
@@ -508,12 +509,36 @@ def test_inplace_ops_inside_transforms_match_torch_func(name, transform):
             "vmap(jacrev)": fx.vmap(fx.jacrev(lambda x: f(x) * x)),
             "jacrev": fx.jacrev(lambda x: f(x) * x),
             "hessian": fx.hessian(f),
+            "vmap(jvp)": fx.vmap(lambda x: fx.jvp(f, (x,), (x.cos(),))[1]),
+            "grad(vmap(grad))": fx.grad(lambda xs: (fx.vmap(fx.grad(f))(xs) ** 2).sum()),
+            "vmap(vmap(grad))": fx.vmap(fx.vmap(fx.grad(f))),
         }[transform]
 
-    arg = XS if "vmap" in transform else X
+    arg = np.stack([XS, XS[::-1] * 0.9]) if transform == "vmap(vmap(grad))" else (
+        XS if "vmap" in transform else X)
     before = len(batching.fallbacks)
     got = build(dg)(dg.tensor(arg))
     loops = batching.fallbacks[before:]
     close(got, build(torch)(torch.tensor(arg)))
-    if transform in ("grad(vmap)",) and name in INPLACE_BATCHED:
+    if transform in ("vmap(grad)", "grad(vmap)", "grad(vmap(grad))", "vmap(vmap(grad))") and (
+            name in INPLACE_BATCHED):
         assert "per-element run" not in loops, loops
+
+
+@pytest.mark.parametrize("lib", ["dualgrad", "torch"])
+def test_inplace_errors_inside_vmap_of_grad_are_torchs(lib):
+    """On a transform's tape inside vmap, a write to a value a node saved fails at backward,
+    and a write to the transform's input is the leaf error, as in torch.func."""
+    m = dg if lib == "dualgrad" else torch
+    fx = m.func
+
+    def saved_then_written(x):
+        y = x.sin()
+        z = y * y  # saves y
+        y.add_(1)
+        return z.sum()
+
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        fx.vmap(fx.grad(saved_then_written))(m.tensor(XS))
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        fx.vmap(fx.grad(lambda x: x.mul_(2).sum()))(m.tensor(XS))
