@@ -189,74 +189,130 @@ NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64
 # ------------------------------------------------------------------ public functions
 def getitem(x, index):
     """``x[index]`` with ints, slices, None, Ellipsis, integer tensors and bool masks."""
-    if isinstance(index, BatchedTensor) or (
-        type(index) is tuple and any(isinstance(i, BatchedTensor) for i in index)
-    ):
+    if _has_batched_index(index):
         return _getitem_batched_index(x, index)
     np_index, advanced = normalize_index(index)
     return apply(INDEX if advanced else SELECT, x, index=_Index(np_index))
 
 
-def _getitem_batched_index(x, index):
-    """``x[index]`` where an index tensor is batched inside vmap: its values exist only per
-    batch element, so it cannot be an op parameter. The advanced dims are flattened into one
-    and read by ``gather``, whose index is a tensor input (batchable); NumPy's placement of the
-    advanced dims is kept (where the first one was if they are adjacent, else in front)."""
-    from .._dtype import int64
-    from .._factories import tensor
-    from . import elementwise as E
+def _has_batched_index(index) -> bool:
+    return isinstance(index, BatchedTensor) or (
+        type(index) is tuple and any(isinstance(i, BatchedTensor) for i in index))
 
-    entries = []  # slices, None, and advanced entries (int tensors or ints) of one dim each
-    for i in index if isinstance(index, tuple) else (index,):
-        if isinstance(i, (list, np.ndarray)):
-            i = tensor(np.asarray(i))
-        if isinstance(i, Tensor) and i.dtype.np == np.bool_:
-            if isinstance(i, BatchedTensor):
-                raise NeedsLoop("a batched bool mask: the result's shape depends on its values")
-            entries += [tensor(a) for a in np.nonzero(i._data)]
-        elif isinstance(i, Tensor):
-            if i.dtype.np.kind not in "iu":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            entries.append(i.to(int64))
-        elif isinstance(i, bool):
-            raise NeedsLoop("a bool index next to a batched index tensor")
-        else:
-            entries.append(i)
-    if any(e is Ellipsis for e in entries):
-        k = entries.index(Ellipsis)
-        fill = x.ndim - sum(e is not None and e is not Ellipsis for e in entries)
-        entries[k:k + 1] = [slice(None)] * fill
-    entries += [slice(None)] * (x.ndim - sum(e is not None for e in entries))
-    # NumPy treats ints among index arrays as advanced; None and slices are basic: read them first
-    is_adv = [not (e is None or isinstance(e, slice)) for e in entries]
-    basic = tuple(slice(None) if a else e for e, a in zip(entries, is_adv))
-    if any(e != slice(None) for e in basic):
-        x = getitem(x, basic)
-    adv = [k for k, a in enumerate(is_adv) if a]
-    sizes = [x.shape[k] for k in adv]
-    x = x.movedim(tuple(adv), tuple(range(len(adv))))
-    rest = tuple(x.shape[len(adv):])
-    flat, valid = 0, True  # the position in the flattened advanced dims, row-major
-    for k, n in zip(adv, sizes):
-        i = entries[k]
-        if not isinstance(i, Tensor):
-            if not -n <= i < n:
-                raise IndexError(f"index {i} is out of bounds for dimension {k} with size {n}")
-            i = int(i) % n
-        else:
-            valid = E.logical_and(valid, E.logical_and(i >= -n, i < n))
-            i = E.where(i < 0, i + n, i)
-        flat = flat * n + i
-    total, rows = (int(np.prod(s, dtype=np.int64)) for s in (sizes, rest))
-    # no values to raise on here: an index out of range reads row `total`, and gather raises
-    flat = E.where(valid, flat, total)
-    shape = tuple(flat.shape)
-    x = x.reshape((total, rows))
-    flat = flat.reshape(-1, 1).expand(-1, rows)
-    out = gather(x, 0, flat).reshape(shape + rest)
-    if adv == list(range(adv[0], adv[0] + len(adv))) and adv[0]:
-        out = out.movedim(tuple(range(len(shape))), tuple(range(adv[0], adv[0] + len(shape))))
-    return out
+
+class _FlatIndex:
+    """An index holding a tensor that is batched inside vmap, as one row index: its values
+    exist only per batch element, so it cannot be an op parameter. The advanced dims of ``x``
+    are moved in front and flattened into one of ``total`` rows of ``rows`` values each;
+    ``flat`` (a batchable tensor input, of the index's broadcast ``shape``) says which row
+    each index position addresses. getitem reads the rows with ``gather``, index_put writes
+    them with ``scatter``; NumPy's placement of the advanced dims in the result is kept
+    (where the first one was if they are adjacent, else in front)."""
+
+    def __init__(self, x, index):
+        from .._dtype import int64
+        from .._factories import tensor
+        from . import elementwise as E
+
+        entries = []  # slices, None, and advanced entries (int tensors or ints) of one dim each
+        for i in index if isinstance(index, tuple) else (index,):
+            if isinstance(i, (list, np.ndarray)):
+                i = tensor(np.asarray(i))
+            if isinstance(i, Tensor) and i.dtype.np == np.bool_:
+                if isinstance(i, BatchedTensor):
+                    raise NeedsLoop("a batched bool mask: the result's shape depends on its values")
+                entries += [tensor(a) for a in np.nonzero(i._data)]
+            elif isinstance(i, Tensor):
+                if i.dtype.np.kind not in "iu":
+                    raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                entries.append(i.to(int64))
+            elif isinstance(i, bool):
+                raise NeedsLoop("a bool index next to a batched index tensor")
+            else:
+                entries.append(i)
+        if any(e is Ellipsis for e in entries):
+            k = entries.index(Ellipsis)
+            fill = x.ndim - sum(e is not None and e is not Ellipsis for e in entries)
+            entries[k:k + 1] = [slice(None)] * fill
+        entries += [slice(None)] * (x.ndim - sum(e is not None for e in entries))
+        # NumPy treats ints among index arrays as advanced; None and slices are basic
+        is_adv = [not (e is None or isinstance(e, slice)) for e in entries]
+        self.basic = tuple(slice(None) if a else e for e, a in zip(entries, is_adv))
+        self.has_basic = any(e != slice(None) for e in self.basic)
+        shape = tuple(getitem(x, self.basic).shape) if self.has_basic else tuple(x.shape)
+        self.adv = adv = [k for k, a in enumerate(is_adv) if a]
+        sizes = [shape[k] for k in adv]
+        self.rest = tuple(s for k, s in enumerate(shape) if k not in adv)
+        flat, valid = 0, True  # the position in the flattened advanced dims, row-major
+        for k, n in zip(adv, sizes):
+            i = entries[k]
+            if not isinstance(i, Tensor):
+                if not -n <= i < n:
+                    raise IndexError(f"index {i} is out of bounds for dimension {k} with size {n}")
+                i = int(i) % n
+            else:
+                valid = E.logical_and(valid, E.logical_and(i >= -n, i < n))
+                i = E.where(i < 0, i + n, i)
+            flat = flat * n + i
+        self.total, self.rows = (int(np.prod(s, dtype=np.int64)) for s in (sizes, self.rest))
+        # no values to raise on here: an index out of range addresses row `total`, and
+        # gather / scatter raise
+        flat = E.where(valid, flat, self.total)
+        self.shape = tuple(flat.shape)
+        self.flat = flat.reshape(-1, 1).expand(-1, self.rows)
+        # where NumPy puts the index's dims in the result: at the first advanced dim if the
+        # advanced dims are adjacent, else in front
+        adjacent = adv == list(range(adv[0], adv[0] + len(adv)))
+        self.at = adv[0] if adjacent else 0
+
+    @property
+    def result_shape(self):
+        """The shape of x[index] (as ``to_result`` lays it out)."""
+        return self.rest[:self.at] + self.shape + self.rest[self.at:]
+
+    def rows_of(self, x):
+        """``x`` (already basic-indexed) with the advanced dims in front, as (total, rows)."""
+        return x.movedim(tuple(self.adv), tuple(range(len(self.adv)))).reshape((self.total, self.rows))
+
+    def to_result(self, t):
+        """The gathered rows (one per index position) laid out as NumPy lays out x[index]."""
+        t = t.reshape(self.shape + self.rest)
+        k = len(self.shape)
+        return t.movedim(tuple(range(k)), tuple(range(self.at, self.at + k))) if self.at else t
+
+    def from_result(self, t):
+        """``to_result``'s inverse: a value laid out as x[index], as one row per position."""
+        k = len(self.shape)
+        if self.at:
+            t = t.movedim(tuple(range(self.at, self.at + k)), tuple(range(k)))
+        return t.reshape((-1, self.rows))
+
+
+def _getitem_batched_index(x, index):
+    """``x[index]`` where an index tensor is batched inside vmap (``_FlatIndex``)."""
+    fi = _FlatIndex(x, index)
+    if fi.has_basic:
+        x = getitem(x, fi.basic)
+    return fi.to_result(gather(fi.rows_of(x), 0, fi.flat))
+
+
+def _index_put_batched_index(x, index, value, accumulate):
+    """``index_put`` where an index tensor is batched inside vmap: the rows of x that the
+    index addresses are written (added, with ``accumulate``) by ``scatter``
+    (``scatter_add``) (``_FlatIndex``)."""
+    from .._factories import tensor
+    from .scatter import scatter, scatter_add
+
+    fi = _FlatIndex(x, index)
+    if fi.has_basic:  # a slice or None beside the batched index: left to the per-element run
+        raise NeedsLoop("x[index] = v with a slice or None beside a batched index tensor")
+    if not isinstance(value, Tensor):
+        value = tensor(value, dtype=x.dtype)
+    value = fi.from_result(value.expand(fi.result_shape))
+    rows = (scatter_add if accumulate else scatter)(fi.rows_of(x), 0, fi.flat, value)
+    front = tuple(range(len(fi.adv)))
+    moved_shape = tuple(x.movedim(tuple(fi.adv), front).shape)
+    return rows.reshape(moved_shape).movedim(front, tuple(fi.adv))
 
 
 def indexed_shape(shape, np_index):
@@ -274,6 +330,10 @@ def index_put(x, index, value, accumulate=False):
     """
     if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
         index = tuple(index)  # torch.index_put takes a list or tuple of index tensors
+    if isinstance(value, Tensor) and value.dtype != x.dtype:
+        value = value.to(x.dtype)
+    if _has_batched_index(index):
+        return _index_put_batched_index(x, index, value, accumulate)
     np_index, _ = normalize_index(index)
     if isinstance(value, Tensor) and value.dtype != x.dtype:
         value = value.to(x.dtype)
