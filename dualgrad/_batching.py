@@ -178,11 +178,12 @@ def apply_batched(op, args, params, level):
             bdims.append(None)
     size = next(p.shape[d] for p, d in zip(physical, bdims) if d is not None)
     rule = RULES.get(op.name)
-    if rule is not None:
-        result = rule(op, physical, bdims, params, size)
-        if result is not NotImplemented:
-            return _wrap_result(op, result, level)
-    return _wrap_result(op, _loop(op, physical, bdims, params, size), level)
+    result = rule(op, physical, bdims, params, size) if rule is not None else NotImplemented
+    if result is NotImplemented:
+        result = _loop(op, physical, bdims, params, size)
+    out = _wrap_result(op, result, level)
+    mark_shared(op, args, out)
+    return out
 
 
 def _wrap_result(op, result, level):
@@ -190,6 +191,17 @@ def _wrap_result(op, result, level):
     if op.multi_output:
         return tuple(BatchedTensor.wrap(o, bdim, level) for o in out)
     return BatchedTensor.wrap(out, bdim, level)
+
+
+def mark_shared(op, args, out) -> None:
+    """After a view op on batched tensors: mark the logical tensors whose memory is now
+    shared, input and output, so that an in-place write into one that keeps history or
+    tangents runs per element (NOTE: [in-place on a transform's tape] in _inplace.py)."""
+    if not op.view:
+        return
+    for t in (*args, out):
+        if isinstance(t, BatchedTensor):
+            t.__dict__["_shares_memory"] = True
 
 
 _warned: set = set()

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _grad_levels, _levels
 from ._grad_mode import state as _grad_state
-from ._batching import BatchedTensor, NeedsLoop, apply_batched, live_level
+from ._batching import BatchedTensor, NeedsLoop, apply_batched, live_level, mark_shared
 from ._tensor import Tensor, alias, set_tangent
 from ._views import make_view as _make_view
 from .autograd.anomaly_mode import record as _anomaly_record
@@ -246,6 +246,7 @@ def _apply_dual_over_batched(op, args, params, level, vlevel):
     out = apply(op, *[_strip(a, level) for a in args], **params)
     if op.differentiable:
         _push_tangent(op, args, params, out, level)
+    mark_shared(op, args, out)
     return out
 
 

@@ -136,11 +136,7 @@ def apply_at_level(op, args, params, level: int):
                       for a in args], **params)
     out = tuple(lift(o, level) for o in low) if op.multi_output else lift(low, level)
     record(op, args, params, out, level)
-    if op.view:  # NOTE: [in-place on a transform's tape] in _inplace.py
-        for a in args:
-            if isinstance(a, Tensor) and a._glevel == level:
-                a.__dict__["_shares_memory"] = True
-        out.__dict__["_shares_memory"] = True
+    _batching.mark_shared(op, args, out)
     return out
 
 

@@ -125,8 +125,11 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         raise NeedsLoop(f"{name}: an in-place write of a batched value into an unbatched tensor")
     if x._requires_grad and "_below" in x.__dict__:
         return _commit_on_tape(x, out, name)
-    if x._requires_grad or x._fw or out._requires_grad or out._fw:
-        raise NeedsLoop(f"{name}: an in-place write with history or tangents inside vmap")
+    if x._requires_grad or out._requires_grad:
+        raise NeedsLoop(f"{name}: an in-place write with history from another tape inside vmap")
+    if (x._fw or out._fw) and x.__dict__.get("_shares_memory"):
+        raise NeedsLoop(f"{name}: an in-place write with tangents into a view (or a viewed "
+                        "tensor) inside vmap")
     if out._data.shape != x._data.shape:
         raise RuntimeError(
             f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "
@@ -137,6 +140,8 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     else:
         phys = out.unsqueeze(x._bdim).expand(*x._value.shape)
     _commit_inplace(x._value, phys, name)
+    if x._fw or out._fw:  # tangents of dual levels above this vmap: x takes out's
+        _take_history(x, out)
     return x
 
 
@@ -150,6 +155,9 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
 # x's old values refuse to run, as in PyTorch. Views on G are not tracked back to their
 # bases (the ordinary tape's views are, _views.py), so a write into a tensor that a view op
 # on G made or read runs per batch element instead, where the ordinary view machinery holds.
+# The same holds for tangents of a dual level above a vmap (``vmap(jvp(f))``): the physical
+# values are committed and x takes out's tangents, unless a view op shares x's memory
+# (``_batching.mark_shared`` marks both sides).
 def _commit_on_tape(x: Tensor, out: Tensor, name: str) -> Tensor:
     if x.grad_fn is None:
         raise RuntimeError(_LEAF_ERROR + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone.")
@@ -157,8 +165,8 @@ def _commit_on_tape(x: Tensor, out: Tensor, name: str) -> Tensor:
             or "_below" not in out.__dict__):
         raise NeedsLoop(f"{name}: an in-place write with tangents, or from another tape, inside vmap")
     if x.__dict__.get("_shares_memory"):
-        raise NeedsLoop(f"{name}: an in-place write into a view (or a viewed tensor) inside a "
-                        "reverse transform under vmap")
+        raise NeedsLoop(f"{name}: an in-place write with history into a view (or a viewed "
+                        "tensor) inside vmap")
     _commit_inplace(x.__dict__["_below"], out.__dict__["_below"], name)
     x.grad_fn, x._out_nr = out.grad_fn, out._out_nr
     bump_version(x)

@@ -491,7 +491,7 @@ INPLACE_BATCHED = {"setitem", "chain", "saved_then_written"}
 
 @pytest.mark.parametrize("transform", ["vmap(grad)", "grad(vmap)", "vmap(hessian)", "vmap(jacrev)",
                                        "jacrev", "hessian", "vmap(jvp)", "grad(vmap(grad))",
-                                       "vmap(vmap(grad))"])
+                                       "vmap(vmap(grad))", "vmap(jacfwd)", "jacfwd"])
 @pytest.mark.parametrize("name", sorted(INPLACE_FNS))
 def test_inplace_ops_inside_transforms_match_torch_func(name, transform):
     """In-place writes (setitem, op_, writes through and into views) inside every transform
@@ -512,6 +512,8 @@ def test_inplace_ops_inside_transforms_match_torch_func(name, transform):
             "vmap(jvp)": fx.vmap(lambda x: fx.jvp(f, (x,), (x.cos(),))[1]),
             "grad(vmap(grad))": fx.grad(lambda xs: (fx.vmap(fx.grad(f))(xs) ** 2).sum()),
             "vmap(vmap(grad))": fx.vmap(fx.vmap(fx.grad(f))),
+            "vmap(jacfwd)": fx.vmap(fx.jacfwd(lambda x: f(x) * x)),
+            "jacfwd": fx.jacfwd(lambda x: f(x) * x),
         }[transform]
 
     arg = np.stack([XS, XS[::-1] * 0.9]) if transform == "vmap(vmap(grad))" else (
@@ -520,8 +522,8 @@ def test_inplace_ops_inside_transforms_match_torch_func(name, transform):
     got = build(dg)(dg.tensor(arg))
     loops = batching.fallbacks[before:]
     close(got, build(torch)(torch.tensor(arg)))
-    if transform in ("vmap(grad)", "grad(vmap)", "grad(vmap(grad))", "vmap(vmap(grad))") and (
-            name in INPLACE_BATCHED):
+    if transform in ("vmap(grad)", "grad(vmap)", "grad(vmap(grad))", "vmap(vmap(grad))",
+                     "vmap(jvp)", "vmap(jacfwd)", "jacfwd") and name in INPLACE_BATCHED:
         assert "per-element run" not in loops, loops
 
 
