@@ -16,15 +16,23 @@ def add_arguments(parser, *, repeat, min_time, warmup):
 
 
 def calibrate(fn, *, min_time, warmup):
-    """Warm ``fn`` up and return how many calls make one timed run last at least ``min_time``."""
+    """Warm ``fn`` up and return how many calls make one timed run last at least ``min_time``.
+
+    Each candidate count is timed three times and the fastest decides: one slow run (a full
+    garbage collection, another process) would otherwise settle on a count far too small,
+    whose short runs then pay the warm-up after the other library's run on every few calls
+    (measured: 8 calls a run instead of 128 read the overhead chain ~8% slower)."""
     for _ in range(warmup):
         fn()
     number = 1
     while True:
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        if time.perf_counter() - start >= min_time:
+        fastest = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            fastest = min(fastest, time.perf_counter() - start)
+        if fastest >= min_time:
             return number
         number *= 2
 
