@@ -116,11 +116,12 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
 
 def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     """In-place inside vmap: a batched ``x`` takes ``out``'s values in its physical tensor
-    (batch dims lined up; an unbatched ``out`` is the same for every element). On a reverse
-    transform's tape (``vmap(grad(f))``) x also takes out's history there (NOTE: [in-place on
-    a transform's tape]). Writing a batched value into an unbatched tensor, or in place with
-    tangents at the vmap frame or into memory another tensor on the tape shares, is left to
-    the per-element run (torch.func.vmap refuses the first)."""
+    (batch dims lined up; an unbatched ``out`` is the same for every element), and out's
+    tangents of dual levels above the vmap; on a reverse transform's tape (``vmap(grad(f))``)
+    x also takes out's history there (NOTE: [in-place on a transform's tape]). Writing a
+    batched value into an unbatched tensor, history from another tape, or history or tangents
+    into memory a view op shares, is left to the per-element run (torch.func.vmap refuses
+    the first)."""
     if not isinstance(x, BatchedTensor) or (isinstance(out, BatchedTensor) and out._vlevel != x._vlevel):
         raise NeedsLoop(f"{name}: an in-place write of a batched value into an unbatched tensor")
     if x._requires_grad and "_below" in x.__dict__:
