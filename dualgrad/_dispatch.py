@@ -362,14 +362,15 @@ def _push_tangent(op, args, params, out, level):
     tangents = [a._fw.get(level) if isinstance(a, Tensor) and a._fw else None for a in args]
     if all(t is None for t in tangents):
         return
-    primals = [_strip(a, level) for a in args]
+    primals = [_strip(a, level) for a in args] if op.jvp_reads_inputs else args
     if op.multi_output:
         outs = tuple(alias(o, level) for o in out)
         result = op.jvp(tangents, *primals, out=outs, **params)
         for i in op.diff_outputs(len(out)):
             _attach(out[i], level, result[i])
     else:
-        result = op.jvp(tangents, *primals, out=alias(out, level), **params)
+        seen_out = alias(out, level) if op.jvp_reads_out else None
+        result = op.jvp(tangents, *primals, out=seen_out, **params)
         _attach(out, level, result)
 
 

@@ -38,6 +38,7 @@ class Op:
     __slots__ = (
         "name", "forward", "vjp", "jvp", "batch", "kind", "node_name", "differentiable",
         "saves", "uses_out", "view", "multi_output", "diff_outputs", "reads", "plain", "ufunc",
+        "jvp_reads_inputs", "jvp_reads_out",
     )
 
     def __init__(self, name, forward, vjp=None, jvp=None, *, kind, node_name=None,
@@ -65,6 +66,12 @@ class Op:
         # the kernel's ufunc (kernels._fast), called directly on the hot path (NOTE: [fast
         # entries] in _dispatch.py); only for differentiable single-output ops
         self.ufunc = getattr(forward, "ufunc", None) if self.plain and differentiable else None
+        # What a derived jvp rule reads, so the dispatcher makes the primals it sees (aliases
+        # without the level's tangents: NOTE: [canonical form]) only where they are read:
+        # element-wise rules with constant partials (add, sub, neg) read no input, and only
+        # the rules of ops that save their output read it (linear and multilinear rules never).
+        self.jvp_reads_inputs = not (kind == "elementwise" and not saves)
+        self.jvp_reads_out = uses_out or kind == "custom"
 
     def __repr__(self) -> str:
         return f"<op {self.name} ({self.kind})>"
