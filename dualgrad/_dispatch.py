@@ -228,8 +228,11 @@ def _apply_full(op, args, params):
     if record:
         _record(op, args, params, out)
     if duals:  # see NOTE: [dispatch order]
-        for level in sorted(set(duals)):
-            _push_tangent(op, args, params, out, level)
+        if len(duals) == 1:  # one dual input at one level: the common case
+            _push_tangent(op, args, params, out, duals[0])
+        else:
+            for level in sorted(set(duals)):
+                _push_tangent(op, args, params, out, level)
     return out
 
 
@@ -362,7 +365,19 @@ def _push_tangent(op, args, params, out, level):
     tangents = [a._fw.get(level) if isinstance(a, Tensor) and a._fw else None for a in args]
     if all(t is None for t in tangents):
         return
-    primals = [_strip(a, level) for a in args] if op.jvp_reads_inputs else args
+    if not op.jvp_reads_inputs:
+        primals = args
+    elif op.kind == "elementwise" and op.reads is not None:
+        # an element-wise jvp is the sum over the inputs with a tangent of tangent * partial,
+        # and partial i reads the inputs reads[i] (NOTE: [saved reads] in registry.py)
+        primals = list(args)
+        for i, t in enumerate(tangents):
+            if t is not None:
+                for j in op.reads[i]:
+                    if primals[j] is args[j]:
+                        primals[j] = _strip(args[j], level)
+    else:
+        primals = [_strip(a, level) for a in args]
     if op.multi_output:
         outs = tuple(alias(o, level) for o in out)
         result = op.jvp(tangents, *primals, out=outs, **params)
