@@ -202,6 +202,18 @@ def mark_shared(op, args, out) -> None:
     for t in (*args, out):
         if isinstance(t, BatchedTensor):
             t.__dict__["_shares_memory"] = True
+    if isinstance(out, BatchedTensor) and isinstance(args[0], BatchedTensor):
+        out.__dict__["_view_of"] = args[0]
+
+
+def viewed_with_history(t) -> bool:
+    """Whether ``t`` is a view (made by a view op inside vmap, maybe under no_grad) of a
+    tensor with history on a transform's tape: a write into it must reach that history."""
+    while t is not None:
+        if t._requires_grad:
+            return True
+        t = t.__dict__.get("_view_of")
+    return False
 
 
 _warned: set = set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype
-from ._batching import BatchedTensor, NeedsLoop
+from ._batching import BatchedTensor, NeedsLoop, viewed_with_history
 from ._grad_mode import state as _grad_state
 from ._ops import elementwise as E
 from ._ops import indexing as I
@@ -131,6 +131,9 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     if (x._fw or out._fw) and x.__dict__.get("_shares_memory"):
         raise NeedsLoop(f"{name}: an in-place write with tangents into a view (or a viewed "
                         "tensor) inside vmap")
+    if _grad_state.enabled and viewed_with_history(x):  # e.g. a view made under no_grad
+        raise NeedsLoop(f"{name}: an in-place write into a view of a tensor with history "
+                        "inside vmap")
     if out._data.shape != x._data.shape:
         raise RuntimeError(
             f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "

@@ -545,6 +545,16 @@ def test_inplace_errors_inside_vmap_of_grad_are_torchs(lib):
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
         fx.vmap(fx.grad(lambda x: x.mul_(2).sum()))(m.tensor(XS))
 
+    def write_through_no_grad_view(x):
+        y = x * 2
+        with m.no_grad():
+            v = y[0:2]
+        v.mul_(3)  # y's history would miss the write: torch refuses it
+        return y.sum()
+
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode"):
+        fx.vmap(fx.grad(write_through_no_grad_view))(m.tensor(XS))
+
 
 BATCHED_INDEX_WRITES = {  # x: (2, 3) per sample; i: an int64 0-d tensor per sample
     "x[i] = v": lambda m, x, i, v: _set(x.clone(), i % 2, v * x[0, 0]),
