@@ -125,6 +125,10 @@ class BatchedTensor(Tensor):
                 t.__dict__["_acc"] = self._acc
             if "_below" in d:
                 t.__dict__["_below"] = alias(d["_below"], below_level)
+                # the same memory on the same tape: a view of the alias is one of the original
+                # (NOTE: [in-place on a transform's tape] in _inplace.py)
+                t.__dict__["_tape_root"] = d.get("_tape_root", self)
+                t.__dict__["_tape_chain"] = d.get("_tape_chain", ())
         return t
 
     def _edge(self):

@@ -3,6 +3,8 @@ them (see NOTE: [in-place ops] below and NOTE: [views and in-place] in _views.py
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from . import _dtype
@@ -13,7 +15,7 @@ from ._ops import indexing as I
 from ._ops import shape as S
 from ._tensor import INPLACE_EPOCH, Tensor, alias, bump_version, set_tangent
 from ._ops import view_scatter as VS
-from ._views import _View, scatter_into
+from ._views import _View, apply_chain, scatter_into
 
 # NOTE: [in-place ops]
 # An in-place op ``x.op_(...)`` is the out-of-place op on a snapshot of x (``_source``), then
@@ -154,26 +156,43 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
 # one, ``_below``, whose physical value holds the data (NOTE: [grad under vmap] in
 # _grad_levels.py). ``x.op_(...)`` there is, as everywhere, the out-of-place op on a snapshot
 # of x (``_snapshot``: old values, x's edge on G), then the commit: the stripped result is
-# committed into ``_below`` (which writes the physical data and keeps any lower tape's
-# history), x takes the result's node on G, and x's version moves so that nodes which saved
-# x's old values refuse to run, as in PyTorch. Views on G are not tracked back to their
-# bases (the ordinary tape's views are, _views.py), so a write into a tensor that a view op
-# on G made or read runs per batch element instead, where the ordinary view machinery holds.
-# The same holds for tangents of a dual level above a vmap (``vmap(jvp(f))``): the physical
-# values are committed and x takes out's tangents, unless a view op shares x's memory
-# (``_batching.mark_shared`` marks both sides).
+# committed into ``_below`` (which writes the physical data and keeps any lower level's
+# history and tangents), x takes the result's node and tangents, and x's version moves so
+# that nodes which saved x's old values refuse to run, as in PyTorch.
+# Views on G are tracked as the ordinary tape's are (NOTE: [views and in-place] in
+# _views.py), but eagerly: a view op on G notes the view's root and the chain of view ops
+# from it, and the root keeps weak references to its live views (_grad_levels
+# ``_note_tape_view``; an alias of a tensor on G stands for the same root). A write into a
+# view gives the root ``view_scatter(root, out, chain)`` as its new history (CopySlices); a
+# write into the root or a view then re-derives every live view as ``chain(root)``.
+# Tangents of a dual level above a vmap but below its tape (``vmap(jvp(f))``) are committed
+# with the physical values; where a view op shares that memory (``_batching.mark_shared``),
+# the write runs per batch element instead, where the ordinary view machinery holds.
 def _commit_on_tape(x: Tensor, out: Tensor, name: str) -> Tensor:
-    if x.grad_fn is None:
-        raise RuntimeError(_LEAF_ERROR + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone.")
-    if (x._fw or out._fw or not isinstance(out, BatchedTensor) or out._glevel != x._glevel
-            or "_below" not in out.__dict__):
-        raise NeedsLoop(f"{name}: an in-place write with tangents, or from another tape, inside vmap")
-    if x.__dict__.get("_shares_memory"):
-        raise NeedsLoop(f"{name}: an in-place write with history into a view (or a viewed "
-                        "tensor) inside vmap")
-    _commit_inplace(x.__dict__["_below"], out.__dict__["_below"], name)
-    x.grad_fn, x._out_nr = out.grad_fn, out._out_nr
-    bump_version(x)
+    d = x.__dict__
+    root = d.get("_tape_root")
+    if root is not None and not d["_tape_chain"]:  # an alias of a root: never written by users
+        raise NeedsLoop(f"{name}: an in-place write into an alias inside vmap")
+    if (root if root is not None else x).grad_fn is None:
+        raise RuntimeError((_VIEW_OF_LEAF_ERROR if root is not None else _LEAF_ERROR)
+                           + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone.")
+    if not isinstance(out, BatchedTensor) or out._glevel != x._glevel or "_below" not in out.__dict__:
+        raise NeedsLoop(f"{name}: an in-place write from another tape inside vmap")
+    if root is None and d.get("_shares_memory") and not d.get("_tape_views"):
+        raise NeedsLoop(f"{name}: an in-place write with history into memory a view outside "
+                        "the transform's tape shares, inside vmap")
+    if root is not None:  # a view: the root's history takes the write (CopySlices)
+        new_root = VS.view_scatter(root, out, d["_tape_chain"])
+    _commit_inplace(d["_below"], out.__dict__["_below"], name)
+    if root is None:
+        root, new_root = x, out
+    _take_history(root, new_root)  # its node on the tape, and its tangents
+    bump_version(root)
+    views = [v for v in (ref() for ref in root.__dict__.get("_tape_views", ())) if v is not None]
+    for view in views:  # every live view: chain(root) again (these new views are not kept)
+        _take_history(view, apply_chain(root, view.__dict__["_tape_chain"]))
+        bump_version(view)
+    root.__dict__["_tape_views"] = [weakref.ref(v) for v in views]  # the dead ones dropped
     return x
 
 

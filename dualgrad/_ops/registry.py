@@ -123,7 +123,9 @@ _REDUCTION: list = []
 
 
 def _zeros_like(x):
-    return Tensor._make(np.zeros_like(x._data))
+    """Zeros of x's shape and dtype, unbatched inside vmap (they broadcast: the same for
+    every element), so shape and dtype are all that is read."""
+    return Tensor._make(np.zeros(x._data.shape, dtype=x._data.dtype))
 
 
 def _is_tensor(x) -> bool:
