@@ -22,6 +22,7 @@ The ordinary tape runs happily *below* vmap: ``grad(vmap(f))`` records physical 
 from __future__ import annotations
 
 import warnings
+import weakref
 
 import numpy as np
 
@@ -127,8 +128,8 @@ class BatchedTensor(Tensor):
                 t.__dict__["_below"] = alias(d["_below"], below_level)
                 # the same memory on the same tape: a view of the alias is one of the original
                 # (NOTE: [in-place on a transform's tape] in _inplace.py)
-                t.__dict__["_tape_root"] = d.get("_tape_root", self)
-                t.__dict__["_tape_chain"] = d.get("_tape_chain", ())
+                t.__dict__["_view_root"] = d.get("_view_root", self)
+                t.__dict__["_view_chain"] = d.get("_view_chain", ())
         return t
 
     def _edge(self):
@@ -208,6 +209,29 @@ def mark_shared(op, args, out) -> None:
             t.__dict__["_shares_memory"] = True
     if isinstance(out, BatchedTensor) and isinstance(args[0], BatchedTensor):
         out.__dict__["_view_of"] = args[0]
+
+
+def note_view(base, out, op, params) -> None:
+    """Remember that ``out``, made by view op ``op`` from ``base``, shares its memory: its
+    root, the chain of view ops from the root, and, on the root, its live views, so that a
+    write into any of them can give the others their new history and tangents (NOTE:
+    [in-place on a transform's tape] in _inplace.py). Only batched tensors whose values do
+    share memory (a reshape may copy), and each view once."""
+    if not (isinstance(base, BatchedTensor) and isinstance(out, BatchedTensor)) or (
+            "_view_root" in out.__dict__ or not np.may_share_memory(_array(out), _array(base))):
+        return
+    d = base.__dict__
+    root = d.get("_view_root", base)
+    out.__dict__["_view_root"] = root
+    out.__dict__["_view_chain"] = d.get("_view_chain", ()) + ((op, params),)
+    root.__dict__.setdefault("_live_views", []).append(weakref.ref(out))
+
+
+def _array(t):
+    """The NumPy array under a (possibly nested) batched tensor."""
+    while isinstance(t, BatchedTensor):
+        t = t._value
+    return t._data
 
 
 def viewed_with_history(t) -> bool:

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _grad_levels, _levels
 from ._grad_mode import state as _grad_state
-from ._batching import BatchedTensor, NeedsLoop, apply_batched, live_level, mark_shared
+from ._batching import BatchedTensor, NeedsLoop, apply_batched, live_level, mark_shared, note_view
 from ._tensor import INPLACE_EPOCH as _INPLACE_EPOCH
 from ._tensor import Tensor, alias, set_tangent
 from ._views import make_view as _make_view
@@ -249,6 +249,8 @@ def _apply_dual_over_batched(op, args, params, level, vlevel):
     if op.differentiable:
         _push_tangent(op, args, params, out, level)
     mark_shared(op, args, out)
+    if op.view:
+        note_view(args[0], out, op, params)
     return out
 
 

@@ -34,10 +34,6 @@ level) have ``_glevel = -1``.
 
 from __future__ import annotations
 
-import weakref
-
-import numpy as np
-
 from . import _batching, _levels  # _batching imports this module: used at call time only
 from ._tensor import Tensor, set_tangent
 
@@ -141,30 +137,9 @@ def apply_at_level(op, args, params, level: int):
     out = tuple(lift(o, level) for o in low) if op.multi_output else lift(low, level)
     record(op, args, params, out, level)
     _batching.mark_shared(op, args, out)
-    if op.view:
-        _note_tape_view(args[0], out, op, params, level)
+    if op.view and args[0]._glevel == level:
+        _batching.note_view(args[0], out, op, params)
     return out
-
-
-def _array(t):
-    """The NumPy array under a (possibly nested) batched tensor."""
-    while isinstance(t, _batching.BatchedTensor):
-        t = t._value
-    return t._data
-
-
-def _note_tape_view(base, out, op, params, level: int) -> None:
-    """Remember that ``out`` is a view of ``base`` on this tape (when their values share
-    memory): its root, the chain of view ops from the root, and, on the root, its live views
-    (NOTE: [in-place on a transform's tape] in _inplace.py)."""
-    if not (isinstance(base, _batching.BatchedTensor) and isinstance(out, _batching.BatchedTensor)
-            and base._glevel == level and np.may_share_memory(_array(out), _array(base))):
-        return
-    d = base.__dict__
-    root = d.get("_tape_root", base)
-    out.__dict__["_tape_root"] = root
-    out.__dict__["_tape_chain"] = d.get("_tape_chain", ()) + ((op, params),)
-    root.__dict__.setdefault("_tape_views", []).append(weakref.ref(out))
 
 
 _DISPATCH: list = []

@@ -118,36 +118,52 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
 
 def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     """In-place inside vmap: a batched ``x`` takes ``out``'s values in its physical tensor
-    (batch dims lined up; an unbatched ``out`` is the same for every element), and out's
-    tangents of dual levels above the vmap; on a reverse transform's tape (``vmap(grad(f))``)
-    x also takes out's history there (NOTE: [in-place on a transform's tape]). Writing a
-    batched value into an unbatched tensor, history from another tape, or history or tangents
-    into memory a view op shares, is left to the per-element run (torch.func.vmap refuses
-    the first)."""
+    (batch dims lined up; an unbatched ``out`` is the same for every element), out's
+    tangents of dual levels above the vmap and, on a reverse transform's tape
+    (``vmap(grad(f))``), out's history there; through views too (NOTE: [in-place on a
+    transform's tape]). Writing a batched value into an unbatched tensor, history from
+    another tape, or history or tangents into memory an untracked view shares, is left to
+    the per-element run (torch.func.vmap refuses the first)."""
     if not isinstance(x, BatchedTensor) or (isinstance(out, BatchedTensor) and out._vlevel != x._vlevel):
         raise NeedsLoop(f"{name}: an in-place write of a batched value into an unbatched tensor")
-    if x._requires_grad and "_below" in x.__dict__:
-        return _commit_on_tape(x, out, name)
-    if x._requires_grad or out._requires_grad:
+    d = x.__dict__
+    on_tape = x._requires_grad and "_below" in d
+    if on_tape:
+        if not isinstance(out, BatchedTensor) or out._glevel != x._glevel or "_below" not in out.__dict__:
+            raise NeedsLoop(f"{name}: an in-place write from another tape inside vmap")
+    elif x._requires_grad or out._requires_grad:
         raise NeedsLoop(f"{name}: an in-place write with history from another tape inside vmap")
-    if (x._fw or out._fw) and x.__dict__.get("_shares_memory"):
-        raise NeedsLoop(f"{name}: an in-place write with tangents into a view (or a viewed "
-                        "tensor) inside vmap")
-    if _grad_state.enabled and viewed_with_history(x):  # e.g. a view made under no_grad
+    elif _grad_state.enabled and viewed_with_history(x):  # e.g. a view made under no_grad
         raise NeedsLoop(f"{name}: an in-place write into a view of a tensor with history "
                         "inside vmap")
-    if out._data.shape != x._data.shape:
-        raise RuntimeError(
-            f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "
-            f"{list(out._data.shape)}"
-        )
-    if isinstance(out, BatchedTensor):
-        phys = out._value if out._bdim == x._bdim else out._value.movedim(out._bdim, x._bdim)
+    carried = on_tape or x._fw or out._fw  # history or tangents that the write must update
+    root = d.get("_view_root") if carried else None
+    if carried:
+        if root is not None and not d["_view_chain"]:  # an alias of a root: never written by users
+            raise NeedsLoop(f"{name}: an in-place write into an alias inside vmap")
+        if root is None and d.get("_shares_memory") and not d.get("_live_views"):
+            raise NeedsLoop(f"{name}: an in-place write with history or tangents into memory "
+                            "an untracked view shares, inside vmap")
+        if on_tape and (root if root is not None else x).grad_fn is None:
+            raise RuntimeError((_VIEW_OF_LEAF_ERROR if root is not None else _LEAF_ERROR)
+                               + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone.")
+        # a view: the root's history and tangents take the write (CopySlices)
+        new_root = VS.view_scatter(root, out, d["_view_chain"]) if root is not None else out
+    if on_tape:  # the values, with the levels below the tape
+        _commit_inplace(d["_below"], out.__dict__["_below"], name)
     else:
-        phys = out.unsqueeze(x._bdim).expand(*x._value.shape)
-    _commit_inplace(x._value, phys, name)
-    if x._fw or out._fw:  # tangents of dual levels above this vmap: x takes out's
-        _take_history(x, out)
+        if out._data.shape != x._data.shape:
+            raise RuntimeError(
+                f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "
+                f"{list(out._data.shape)}"
+            )
+        if isinstance(out, BatchedTensor):
+            phys = out._value if out._bdim == x._bdim else out._value.movedim(out._bdim, x._bdim)
+        else:
+            phys = out.unsqueeze(x._bdim).expand(*x._value.shape)
+        _commit_inplace(x._value, phys, name)
+    if carried:
+        _follow_write(root if root is not None else x, new_root)
     return x
 
 
@@ -158,42 +174,27 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
 # of x (``_snapshot``: old values, x's edge on G), then the commit: the stripped result is
 # committed into ``_below`` (which writes the physical data and keeps any lower level's
 # history and tangents), x takes the result's node and tangents, and x's version moves so
-# that nodes which saved x's old values refuse to run, as in PyTorch.
-# Views on G are tracked as the ordinary tape's are (NOTE: [views and in-place] in
-# _views.py), but eagerly: a view op on G notes the view's root and the chain of view ops
-# from it, and the root keeps weak references to its live views (_grad_levels
-# ``_note_tape_view``; an alias of a tensor on G stands for the same root). A write into a
-# view gives the root ``view_scatter(root, out, chain)`` as its new history (CopySlices); a
-# write into the root or a view then re-derives every live view as ``chain(root)``.
-# Tangents of a dual level above a vmap but below its tape (``vmap(jvp(f))``) are committed
-# with the physical values; where a view op shares that memory (``_batching.mark_shared``),
-# the write runs per batch element instead, where the ordinary view machinery holds.
-def _commit_on_tape(x: Tensor, out: Tensor, name: str) -> Tensor:
-    d = x.__dict__
-    root = d.get("_tape_root")
-    if root is not None and not d["_tape_chain"]:  # an alias of a root: never written by users
-        raise NeedsLoop(f"{name}: an in-place write into an alias inside vmap")
-    if (root if root is not None else x).grad_fn is None:
-        raise RuntimeError((_VIEW_OF_LEAF_ERROR if root is not None else _LEAF_ERROR)
-                           + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone.")
-    if not isinstance(out, BatchedTensor) or out._glevel != x._glevel or "_below" not in out.__dict__:
-        raise NeedsLoop(f"{name}: an in-place write from another tape inside vmap")
-    if root is None and d.get("_shares_memory") and not d.get("_tape_views"):
-        raise NeedsLoop(f"{name}: an in-place write with history into memory a view outside "
-                        "the transform's tape shares, inside vmap")
-    if root is not None:  # a view: the root's history takes the write (CopySlices)
-        new_root = VS.view_scatter(root, out, d["_tape_chain"])
-    _commit_inplace(d["_below"], out.__dict__["_below"], name)
-    if root is None:
-        root, new_root = x, out
-    _take_history(root, new_root)  # its node on the tape, and its tangents
+# that nodes which saved x's old values refuse to run, as in PyTorch. Tangents of a dual
+# level above a vmap (``vmap(jvp(f))``) are carried the same way, with the physical values
+# committed directly.
+# Views are tracked as the ordinary tape's are (NOTE: [views and in-place] in _views.py), but
+# eagerly: a view op on G, or on values with tangents above a vmap, notes the view's root and
+# the chain of view ops from it, and the root keeps weak references to its live views
+# (_batching.note_view; an alias of a tensor on G stands for the same root). A write into a
+# view gives the root ``view_scatter(root, out, chain)`` as its new history and tangents
+# (CopySlices); a write into the root or a view then re-derives every live view as
+# ``chain(root)``. A write with history or tangents into memory that an untracked view
+# shares (one made before the tangents existed) runs per batch element instead.
+def _follow_write(root: Tensor, new_root: Tensor) -> None:
+    """After a write inside vmap: the root takes ``new_root``'s history and tangents, and its
+    live views theirs from it (NOTE: [in-place on a transform's tape])."""
+    _take_history(root, new_root)
     bump_version(root)
-    views = [v for v in (ref() for ref in root.__dict__.get("_tape_views", ())) if v is not None]
-    for view in views:  # every live view: chain(root) again (these new views are not kept)
-        _take_history(view, apply_chain(root, view.__dict__["_tape_chain"]))
+    views = [v for v in (ref() for ref in root.__dict__.get("_live_views", ())) if v is not None]
+    for view in views:  # chain(root) again (these new views are not kept)
+        _take_history(view, apply_chain(root, view.__dict__["_view_chain"]))
         bump_version(view)
-    root.__dict__["_tape_views"] = [weakref.ref(v) for v in views]  # the dead ones dropped
-    return x
+    root.__dict__["_live_views"] = [weakref.ref(v) for v in views]  # the dead ones dropped
 
 
 def _snapshot_on_tape(x: Tensor) -> Tensor:
