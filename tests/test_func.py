@@ -563,6 +563,9 @@ BATCHED_INDEX_WRITES = {  # x: (2, 3) per sample; i: an int64 0-d tensor per sam
     "x[i] = v": lambda m, x, i, v: _set(x.clone(), i % 2, v * x[0, 0]),
     "x[:, i] = v": lambda m, x, i, v: _set(x.clone(), (slice(None), i % 3), v),
     "x[i, j] = v": lambda m, x, i, v: _set(x.clone(), (i % 2, (i + 1) % 3), v.sin()),
+    "x[1:, None, i] = v": lambda m, x, i, v: _set(x.clone(), (slice(1, None), None, i % 3), v),
+    "x[i, ::2] = w": lambda m, x, i, v: _set(x.clone(), (i % 2, slice(None, None, 2)),
+                                              x[0, 0::2] + v),
     "index_put accumulate": lambda m, x, i, v: m.index_put(
         x.reshape(6), (m.stack([i, i, (i + 2) % 6]),), m.stack([v, v * 2, v.exp()]),
         accumulate=True),

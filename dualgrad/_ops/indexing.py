@@ -299,20 +299,21 @@ def _getitem_batched_index(x, index):
 def _index_put_batched_index(x, index, value, accumulate):
     """``index_put`` where an index tensor is batched inside vmap: the rows of x that the
     index addresses are written (added, with ``accumulate``) by ``scatter``
-    (``scatter_add``) (``_FlatIndex``)."""
+    (``scatter_add``) (``_FlatIndex``). With slices or None beside the index, the region they
+    select is written so, then put back with that (unbatched) basic index."""
     from .._factories import tensor
     from .scatter import scatter, scatter_add
 
     fi = _FlatIndex(x, index)
-    if fi.has_basic:  # a slice or None beside the batched index: left to the per-element run
-        raise NeedsLoop("x[index] = v with a slice or None beside a batched index tensor")
+    region = getitem(x, fi.basic) if fi.has_basic else x
     if not isinstance(value, Tensor):
         value = tensor(value, dtype=x.dtype)
     value = fi.from_result(value.expand(fi.result_shape))
-    rows = (scatter_add if accumulate else scatter)(fi.rows_of(x), 0, fi.flat, value)
+    rows = (scatter_add if accumulate else scatter)(fi.rows_of(region), 0, fi.flat, value)
     front = tuple(range(len(fi.adv)))
-    moved_shape = tuple(x.movedim(tuple(fi.adv), front).shape)
-    return rows.reshape(moved_shape).movedim(front, tuple(fi.adv))
+    moved_shape = tuple(region.movedim(tuple(fi.adv), front).shape)
+    written = rows.reshape(moved_shape).movedim(front, tuple(fi.adv))
+    return index_put(x, fi.basic, written) if fi.has_basic else written
 
 
 def indexed_shape(shape, np_index):
