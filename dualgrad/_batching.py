@@ -198,10 +198,14 @@ def _wrap_result(op, result, level):
     return BatchedTensor.wrap(out, bdim, level)
 
 
+# Two records of view ops on batched tensors (NOTE: [in-place on a transform's tape] in
+# _inplace.py): ``mark_shared``, after every one, says that memory is shared and what the view
+# views, which is enough to refuse a write whose effect on the others is not followed;
+# ``note_view``, where history or tangents are carried (on a transform's tape, or under a dual
+# level above vmap), keeps what following it needs: the root, the chain, the live views.
 def mark_shared(op, args, out) -> None:
     """After a view op on batched tensors: mark the logical tensors whose memory is now
-    shared, input and output, so that an in-place write into one that keeps history or
-    tangents runs per element (NOTE: [in-place on a transform's tape] in _inplace.py)."""
+    shared, input and output, and what the output views."""
     if not op.view:
         return
     for t in (*args, out):
