@@ -330,41 +330,55 @@ class Function:
 
 # ---------------------------------------------------------------------------- apply
 def _tape_of(cls, args):
-    """The tape this call records on: a transform's tape inside vmap (NOTE: [grad under vmap])
-    when an input is on one, else the ordinary tape (-1). The node is recorded once, on that
-    tape; if an input also has history on a lower tape (an outer transform), is batched by a
-    vmap begun inside the transform, or carries tangents (forward mode mixed in: not yet
-    right on a transform's tape), the function runs once per batch element instead."""
+    """The tape this call records on, and whether levels below it need the call too.
+
+    The tape is a transform's inside vmap (NOTE: [grad under vmap]) when an input is on one,
+    else the ordinary tape (-1). The node is recorded once, on that tape. Where an input also
+    carries what a level below the tape needs (tangents of a dual level below it, as in
+    ``vmap(hessian(f))``, or history on a lower tape, as in ``grad(vmap(grad(f)))``), the
+    call first runs below the tape and the outputs stand on that result (``_apply``). Where
+    an input carries tangents of a dual level above the tape, or is batched by a vmap begun
+    inside the transform, the function runs once per batch element instead."""
     tape = _grad_levels.top_grad_level(args) if _grad_state.enabled else -1
     if tape < 0:
-        return -1
+        return -1, False
+    below = False
     for a in args:
         if not isinstance(a, Tensor):
             continue
-        if a._fw or _grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape)) or (
-                isinstance(a, BatchedTensor) and a._vlevel > tape):
-            raise NeedsLoop(f"{cls.__name__}.apply on two tapes inside vmap")
-    return tape
+        if (a._fw and max(a._fw) > tape) or (isinstance(a, BatchedTensor) and a._vlevel > tape):
+            raise NeedsLoop(f"{cls.__name__}.apply with tangents above a transform's tape, or "
+                            "batched inside it, inside vmap")
+        if a._fw or _grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape)):
+            below = True
+    return tape, below
 
 
 def _apply(cls, args, kwargs):
-    tape = _tape_of(cls, args)
+    tape, below = _tape_of(cls, args)
+    low = None
+    if below:  # the levels below the tape first: values, tangents, lower tapes' history
+        low = _apply(cls, tuple(_grad_levels.strip(a, tape) if isinstance(a, Tensor) else a
+                                for a in args), kwargs)
+        low = low if isinstance(low, tuple) else (low,)
     ctx = _backward_cls(cls)()
     stack = _levels.stack
-    levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw})
+    all_levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw})
+    levels = [] if below else all_levels  # with ``low``, the tangents come from below
 
     # What forward sees: inputs without tangents; ``originals`` maps them back.
     originals = {}
     seen = []
     for a in args:
         if isinstance(a, Tensor) and a._fw:
-            s = alias(a, levels[0])
+            s = alias(a, all_levels[0])
             originals[id(s)] = a
             seen.append(s)
         else:
             seen.append(a)
     grad_on = _grad_state.enabled
-    edges = [a._edge() if grad_on and isinstance(a, Tensor) else None for a in args]
+    edges = [a._edge() if grad_on and isinstance(a, Tensor) and (tape < 0 or a._glevel == tape)
+             else None for a in args]
     requires_grad = any(e is not None for e in edges)
     ctx.seq = next(_sequence)  # after its edges' nodes (NOTE: [order by sequence number])
     ctx.needs_input_grad = tuple(e is not None for e in edges)
@@ -467,10 +481,14 @@ def _apply(cls, args, kwargs):
         tangents = [t.get(level) if t else None for t in input_tangents]
         if any(t is not None for t in tangents):
             _push_tangents(cls, ctx, args, tangents, finals, level)
-    if tape >= 0:  # below the transform's tape the outputs have no history, only values
-        for f in finals:
+    if tape >= 0:  # what the levels below the tape see: the call's result there, or values
+        for i, f in enumerate(finals):
             if isinstance(f, Tensor) and f._glevel == tape:
-                f.__dict__["_below"] = _grad_levels._shell(f)
+                under = low[i] if low is not None else _grad_levels._shell(f)
+                f.__dict__["_below"] = under
+                if under._fw:
+                    for lv, t in under._fw.items():
+                        set_tangent(f, lv, t)
     return finals[0] if single else tuple(finals)
 
 
