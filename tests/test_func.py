@@ -604,3 +604,43 @@ def test_writes_at_batched_index_tensors_run_batched_and_match_torch_func(name):
     close(values, torch.stack([tf(*r) for r in rows]))
     close(gx, torch.stack([tg(*r)[0] for r in rows]))
     close(gv, torch.stack([tg(*r)[1] for r in rows]))
+
+
+# ---------------------------------------------------------------- closures with history
+CLOSURE_CASES = {
+    # d/dw of a function of grad_x f(x, w): mixed partials through a closed-over w
+    "grad(grad)": lambda m, fx, f, w, x, xs: fx.grad(
+        lambda w: (fx.grad(lambda x: f(x, w))(x) ** 2).sum())(w),
+    "grad(vmap(grad))": lambda m, fx, f, w, x, xs: fx.grad(  # a gradient penalty over a batch
+        lambda w: (fx.vmap(fx.grad(lambda x: f(x, w)))(xs) ** 2).sum())(w),
+    "grad(jacrev)": lambda m, fx, f, w, x, xs: fx.grad(
+        lambda w: fx.jacrev(lambda x: f(x, w) * x)(x).sum())(w),
+    "grad(hessian)": lambda m, fx, f, w, x, xs: fx.grad(
+        lambda w: fx.hessian(lambda x: f(x, w))(x).sum())(w),
+    "grad(vjp)": lambda m, fx, f, w, x, xs: fx.grad(
+        lambda w: fx.vjp(lambda x: (x * w).sin(), x)[1](x.cos())[0].sum())(w),
+    "backward(grad)": lambda m, fx, f, w, x, xs: _backward_through(m, fx, f, w, x),
+    "jacrev(vmap(grad))": lambda m, fx, f, w, x, xs: fx.jacrev(
+        lambda w: fx.vmap(fx.grad(lambda x: f(x, w)))(xs).sum(0))(w),
+}
+
+
+def _backward_through(m, fx, f, w, x):
+    w = w.detach().requires_grad_()
+    g = fx.grad(lambda x: f(x, w))(x)  # torch.func.grad composes with ordinary autograd
+    (g ** 2).sum().backward()
+    return w.grad
+
+
+@pytest.mark.parametrize("case", sorted(CLOSURE_CASES))
+def test_transforms_keep_the_history_of_closed_over_tensors(case):
+    """A function that closes over a tensor with history from an outer transform (or ordinary
+    autograd) gives gradients that still depend on it: d/dw of grad_x f(x, w), as
+    torch.func gives (a gradient penalty, MAML's inner step on closed-over weights)."""
+    w0, x0 = RNG.uniform(0.5, 1.5, 4), RNG.uniform(-1.0, 1.0, 4)
+
+    def run(m):
+        f = lambda x, w: ((x * w).sin() * w).sum() + (x ** 3 * w).sum()  # noqa: E731
+        return CLOSURE_CASES[case](m, m.func, f, m.tensor(w0), m.tensor(x0), m.tensor(XS))
+
+    close(run(dg), run(torch))

@@ -32,6 +32,7 @@ from .._batching import NeedsLoop
 from .._tensor import Tensor, alias, set_tangent
 from ..autograd import forward_ad as fwAD
 from ..autograd.engine import grad as _autograd_grad
+from ..autograd.graph import AccumulateGrad, OpNode, _sequence, edge_pair
 from ._pytree import tree_flatten, tree_map, tree_unflatten
 
 
@@ -92,6 +93,42 @@ def _grad_of(outputs, inputs, cotangents, create_graph, tape=-1):
     return [_zeros_like(x) if g is None else _grad_levels.strip(g, tape) for g, x in zip(grads, inputs)]
 
 
+# NOTE: [closed-over history]
+# A transform returns gradients that an outer transform (or ordinary autograd) can
+# differentiate only if its backward ran with create_graph. The inputs tell part of that (an
+# input with history of its own), but the function may also close over a tensor with
+# history: grad_w of a function of grad_x f(x, w) (a gradient penalty, MAML's inner step on
+# closed-over weights). So after the forward the transform walks its graph from the outputs
+# (``_sees_outside``): a node made before the transform began, a leaf that is not one of its
+# inputs, or, on a tape inside vmap, a saved value with history below that tape, means the
+# gradients depend on something outside, and the backward keeps its graph. (Torch's
+# functorch gets this from its levels; the walk costs one pass over the nodes the transform
+# recorded.)
+def _sees_outside(outputs, inputs, tape, start) -> bool:
+    fresh = {id(x) for x in inputs}
+    stack = [o.grad_fn for o in outputs if isinstance(o, Tensor) and o.grad_fn is not None]
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if type(node) is AccumulateGrad:
+            if id(node.variable) not in fresh:
+                return True
+            continue
+        if getattr(node, "seq", start) < start:
+            return True
+        if tape >= 0:
+            saved = node.args if type(node) is OpNode else getattr(node, "_saved", None)
+            for a in saved or ():
+                if isinstance(a, Tensor) and id(a) not in fresh and (
+                        _grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape))):
+                    return True
+        stack.extend(edge_pair(e)[0] for e in node.edges if e is not None)
+    return False
+
+
 def _leave(tree, tape, create_graph=True):
     """A transform's outputs off its own tape (and detached unless an outer one sees them)."""
     def one(o):
@@ -119,6 +156,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         flat_per_arg = []
         create_graph = False
         tape = _grad_levels.new_tape()
+        start = next(_sequence)  # NOTE: [closed-over history]
         for a in nums:
             leaves, spec = tree_flatten(args[a])
             for x in leaves:
@@ -137,6 +175,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
             )
         all_inputs = [x for fresh, _ in flat_per_arg for x in fresh]
         if out.requires_grad:
+            create_graph = create_graph or _sees_outside([out], all_inputs, tape, start)
             grads = _grad_of([out], all_inputs, None, create_graph, tape)
         else:
             grads = [_zeros_like(x) for x in all_inputs]
@@ -175,11 +214,13 @@ def vjp(func, *primals, has_aux=False):
         _check_tensor(x, "vjp")
     create_graph = any(_grad_levels.requires_grad_anywhere(x) for x in flat)
     tape = _grad_levels.new_tape()
+    start = next(_sequence)  # NOTE: [closed-over history]
     fresh = [_fresh(x, tape) for x in flat]
     with enable_grad():
         out = func(*tree_unflatten(spec, fresh))
     out, aux = _split_aux(out, has_aux, "vjp")
     out_leaves, out_spec = tree_flatten(out)
+    create_graph = create_graph or _sees_outside(out_leaves, fresh, tape, start)
 
     def vjp_fn(cotangents):
         cts, ct_spec = tree_flatten(cotangents)
