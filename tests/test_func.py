@@ -622,6 +622,14 @@ CLOSURE_CASES = {
     "backward(grad)": lambda m, fx, f, w, x, xs: _backward_through(m, fx, f, w, x),
     "jacrev(vmap(grad))": lambda m, fx, f, w, x, xs: fx.jacrev(
         lambda w: fx.vmap(fx.grad(lambda x: f(x, w)))(xs).sum(0))(w),
+    "grad(jvp)": lambda m, fx, f, w, x, xs: fx.grad(
+        lambda w: fx.jvp(lambda x: f(x, w), (x,), (x.cos(),))[1])(w),
+    "grad(jacfwd)": lambda m, fx, f, w, x, xs: fx.grad(
+        lambda w: fx.jacfwd(lambda x: (x * w).sin() * w)(x).sum())(w),
+    "grad(vmap(hessian))": lambda m, fx, f, w, x, xs: fx.grad(
+        lambda w: fx.vmap(fx.hessian(lambda x: f(x, w)))(xs).sum())(w),
+    "jvp(grad)": lambda m, fx, f, w, x, xs: fx.jvp(
+        lambda w: fx.grad(lambda x: f(x, w))(x), (w,), (w.sin(),))[1],
 }
 
 
