@@ -652,3 +652,35 @@ def test_transforms_keep_the_history_of_closed_over_tensors(case):
         return CLOSURE_CASES[case](m, m.func, f, m.tensor(w0), m.tensor(x0), m.tensor(XS))
 
     close(run(dg), run(torch))
+
+
+CLOSURE_OUTER = {
+    "grad": lambda fx, g, w: fx.grad(lambda w: g(w).sum())(w),
+    "jacrev": lambda fx, g, w: fx.jacrev(lambda w: g(w).sum(0) if g(w).ndim > 1 else g(w))(w),
+    "jvp": lambda fx, g, w: fx.jvp(g, (w,), (w.cos(),))[1],
+    "jacfwd": lambda fx, g, w: fx.jacfwd(lambda w: g(w).sum(0) if g(w).ndim > 1 else g(w))(w),
+}
+CLOSURE_INNER = {  # functions of w through a transform of f(., w) at x
+    "grad": lambda fx, f, x, xs: lambda w: fx.grad(lambda x: f(x, w))(x),
+    "vmap(grad)": lambda fx, f, x, xs: lambda w: fx.vmap(fx.grad(lambda x: f(x, w)))(xs),
+    "jacrev": lambda fx, f, x, xs: lambda w: fx.jacrev(lambda x: (x * w).sin() * w)(x).sum(0),
+    "jacfwd": lambda fx, f, x, xs: lambda w: fx.jacfwd(lambda x: (x * w).sin() * w)(x).sum(0),
+    "hessian": lambda fx, f, x, xs: lambda w: fx.hessian(lambda x: f(x, w))(x).sum(0),
+    "vjp": lambda fx, f, x, xs: lambda w: fx.vjp(lambda x: (x * w).sin(), x)[1](x.cos())[0],
+    "vmap(jacrev)": lambda fx, f, x, xs: lambda w: fx.vmap(fx.jacrev(lambda x: f(x, w)))(xs),
+}
+
+
+@pytest.mark.parametrize("outer,inner", list(itertools.product(CLOSURE_OUTER, CLOSURE_INNER)),
+                         ids=lambda s: s)
+def test_every_transform_over_a_closure_of_every_transform(outer, inner):
+    """NOTE: [closed-over history]: for every outer transform of w and every inner transform
+    of f(., w) at x, the derivative through the closed-over w is torch.func's."""
+    w0, x0 = RNG.uniform(0.5, 1.5, 4), RNG.uniform(-1.0, 1.0, 4)
+
+    def run(m):
+        f = lambda x, w: ((x * w).sin() * w).sum() + (x ** 3 * w).sum()  # noqa: E731
+        g = CLOSURE_INNER[inner](m.func, f, m.tensor(x0), m.tensor(XS))
+        return CLOSURE_OUTER[outer](m.func, g, m.tensor(w0))
+
+    close(run(dg), run(torch))
