@@ -684,3 +684,55 @@ def test_every_transform_over_a_closure_of_every_transform(outer, inner):
         return CLOSURE_OUTER[outer](m.func, g, m.tensor(w0))
 
     close(run(dg), run(torch))
+
+
+def test_vmap_refuses_to_write_twice_into_an_input_before_a_per_element_run():
+    """The per-element run starts the function over; if the batched attempt already wrote into
+    an input in place, vmap says so (a clear error) instead of writing twice; a function that
+    clones first runs per element and is right."""
+    t = dg.ones(3, 2)
+
+    def writes_input(x):
+        x.mul_(2)
+        return x if x.sum() > 0 else -x  # control flow on values: per element
+
+    with pytest.raises(RuntimeError, match="already written into its input 0 in place"):
+        F.vmap(writes_input)(t)
+    np.testing.assert_array_equal(t._data, 2 * np.ones((3, 2)))  # written once, not twice
+
+    def writes_clone(x):
+        y = x.clone()
+        y.mul_(2)
+        return y if y.sum() > 0 else -y
+
+    np.testing.assert_array_equal(F.vmap(writes_clone)(t)._data, 4 * np.ones((3, 2)))
+
+
+def test_function_writing_its_input_under_vmap_of_hessian_runs_once_per_call():
+    """A Function whose forward writes into an input (mark_dirty) under vmap(hessian): it runs
+    below the transform's tape and on it, and must not write twice into the same memory; the
+    per-sample Hessians are those of sin(c x) with the counter c written once (c = 1)."""
+
+    class CountedScale(dg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, c):
+            c.add_(1)  # a counter: how often forward wrote into it
+            ctx.mark_dirty(c)
+            ctx.scale = float(c.item())
+            return x * ctx.scale, c
+
+        @staticmethod
+        def backward(ctx, g, gc):
+            return g * ctx.scale, None
+
+        @staticmethod
+        def jvp(ctx, t, tc):
+            return t * ctx.scale, None
+
+    def f(x):
+        y, _ = CountedScale.apply(x, dg.zeros(()))
+        return y.sin().sum()
+
+    got = F.vmap(F.hessian(f))(dg.tensor(XS))
+    want = np.stack([np.diag(-np.sin(x)) for x in XS])
+    np.testing.assert_allclose(got._data, want, rtol=1e-10, atol=1e-12)

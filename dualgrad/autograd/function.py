@@ -358,9 +358,15 @@ def _apply(cls, args, kwargs):
     tape, below = _tape_of(cls, args)
     low = None
     if below:  # the levels below the tape first: values, tangents, lower tapes' history
+        versions = [a._version if isinstance(a, Tensor) else None for a in args]
         low = _apply(cls, tuple(_grad_levels.strip(a, tape) if isinstance(a, Tensor) else a
                                 for a in args), kwargs)
         low = low if isinstance(low, tuple) else (low,)
+        if any(v is not None and a._version != v for a, v in zip(args, versions)):
+            # forward wrote into an input (mark_dirty): running it on the tape too would
+            # write twice, so the whole function runs per element (vmap refuses that if the
+            # written tensor is one of its inputs)
+            raise NeedsLoop(f"{cls.__name__}.forward writes into its input in place")
     ctx = _backward_cls(cls)()
     stack = _levels.stack
     all_levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw})

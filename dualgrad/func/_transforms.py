@@ -481,9 +481,11 @@ def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=
         call = (flat_args, flat_dims, arg_spec, n, kwargs, directions_only)
         if randomness == "different":
             return _vmap_loop(func, call, out_dims, randomness, "randomness='different'")
+        versions = [x._version if isinstance(x, Tensor) else None for x in flat_args]
         try:
             return _vmap_level(func, call, out_dims, randomness)
         except NeedsLoop as e:
+            _refuse_second_write(flat_args, versions, str(e))
             return _vmap_loop(func, call, out_dims, randomness, str(e))
 
     return wrapper
@@ -539,6 +541,19 @@ def _vmap_level(func, call, out_dims, randomness):
     finally:
         pop(level.number)
     return tree_unflatten(o_spec, results)
+
+
+def _refuse_second_write(flat_args, versions, reason):
+    """The per-element run starts the function over: if the batched attempt already wrote into
+    an input in place, that write would happen twice. Say so rather than be silently wrong."""
+    for i, (x, v) in enumerate(zip(flat_args, versions)):
+        if v is not None and x._version != v:
+            raise RuntimeError(
+                f"vmap: {reason}, so the function has to run once per batch element, but it "
+                f"has already written into its input {i} in place, and running it again would "
+                "write twice; clone the input inside the function (x = x.clone()) before "
+                "writing into it"
+            )
 
 
 _warned_reasons: set = set()
