@@ -696,9 +696,22 @@ def test_vmap_refuses_to_write_twice_into_an_input_before_a_per_element_run():
         x.mul_(2)
         return x if x.sum() > 0 else -x  # control flow on values: per element
 
-    with pytest.raises(RuntimeError, match="already written into its input 0 in place"):
+    with pytest.raises(RuntimeError, match="already written in place into input 0"):
         F.vmap(writes_input)(t)
     np.testing.assert_array_equal(t._data, 2 * np.ones((3, 2)))  # written once, not twice
+
+    counter = dg.zeros(())
+
+    def writes_closure(x):
+        counter.add_(1)
+        return x if x.sum() > 0 else -x
+
+    with pytest.raises(RuntimeError, match="already written in place into 'counter'"):
+        F.vmap(writes_closure)(t)
+    assert counter.item() == 1
+    with pytest.raises(RuntimeError, match="already written in place into 'counter'"):
+        F.vmap(F.grad(lambda x: writes_closure(x).sum()))(t)  # through grad's wrapper
+    assert counter.item() == 2
 
     def writes_clone(x):
         y = x.clone()

@@ -481,11 +481,14 @@ def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=
         call = (flat_args, flat_dims, arg_spec, n, kwargs, directions_only)
         if randomness == "different":
             return _vmap_loop(func, call, out_dims, randomness, "randomness='different'")
-        versions = [x._version if isinstance(x, Tensor) else None for x in flat_args]
+        # (not for jacrev's and jacfwd's own vmaps over directions: their functions are ours,
+        # and the scan of closures would cost ~15 us each)
+        watched = [] if directions_only else _tensors_it_may_write(func, flat_args)
+        versions = [t._version for _, t in watched]
         try:
             return _vmap_level(func, call, out_dims, randomness)
         except NeedsLoop as e:
-            _refuse_second_write(flat_args, versions, str(e))
+            _refuse_second_write(watched, versions, str(e))
             return _vmap_loop(func, call, out_dims, randomness, str(e))
 
     return wrapper
@@ -543,16 +546,62 @@ def _vmap_level(func, call, out_dims, randomness):
     return tree_unflatten(o_spec, results)
 
 
-def _refuse_second_write(flat_args, versions, reason):
-    """The per-element run starts the function over: if the batched attempt already wrote into
-    an input in place, that write would happen twice. Say so rather than be silently wrong."""
-    for i, (x, v) in enumerate(zip(flat_args, versions)):
-        if v is not None and x._version != v:
+def _tensors_it_may_write(func, flat_args):
+    """(name, tensor) for the tensors that exist before vmap calls ``func`` and that it can
+    reach to write in place: its inputs, and what it closes over (tensors, containers of
+    them, modules' parameters and buffers; a module called directly, a partial's arguments)."""
+    from ..nn.module import Module
+
+    found = [(f"input {i}", x) for i, x in enumerate(flat_args) if isinstance(x, Tensor)]
+
+    def add(name, obj, depth=0):
+        if isinstance(obj, Tensor):
+            found.append((name, obj))
+        elif isinstance(obj, Module):
+            found.extend((f"{name}.{n}", t) for n, t in obj.named_parameters())
+            found.extend((f"{name}.{n}", t) for n, t in obj.named_buffers())
+        elif depth == 0 and isinstance(obj, (list, tuple)):
+            for k, o in enumerate(obj):
+                add(f"{name}[{k}]", o, 1)
+        elif depth == 0 and isinstance(obj, dict):
+            for k, o in obj.items():
+                add(f"{name}[{k!r}]", o, 1)
+
+    add("the module", func)
+    # through partials, transforms' wrappers and functions closed over, a few levels deep
+    todo, seen = [(func, 0)], set()
+    while todo:
+        fn, depth = todo.pop()
+        if fn is None or id(fn) in seen or depth > 4:
+            continue
+        seen.add(id(fn))
+        if isinstance(fn, functools.partial):
+            add("a partial argument", tuple(fn.args) + tuple(fn.keywords.values()))
+            todo.append((fn.func, depth + 1))
+            continue
+        for var, cell in zip(getattr(fn, "__code__", None) and fn.__code__.co_freevars or (),
+                             getattr(fn, "__closure__", None) or ()):
+            try:
+                obj = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            add(f"'{var}'", obj)
+            if callable(obj) and not isinstance(obj, (Tensor, type)):
+                todo.append((obj, depth + 1))
+        todo.append((getattr(fn, "__wrapped__", None), depth + 1))
+    return found
+
+
+def _refuse_second_write(watched, versions, reason):
+    """The per-element run starts the function over: if the batched attempt already wrote in
+    place into an input or a tensor it closes over, that write would happen twice. Say so
+    rather than be silently wrong."""
+    for (name, t), v in zip(watched, versions):
+        if t._version != v:
             raise RuntimeError(
                 f"vmap: {reason}, so the function has to run once per batch element, but it "
-                f"has already written into its input {i} in place, and running it again would "
-                "write twice; clone the input inside the function (x = x.clone()) before "
-                "writing into it"
+                f"has already written in place into {name}, and running it again would write "
+                "twice; write into a clone made inside the function (x = x.clone()) instead"
             )
 
 
