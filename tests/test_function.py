@@ -970,27 +970,13 @@ def test_functions_under_every_transform_with_no_extra_code():
 
 def test_functions_inside_vmap_of_reverse_transforms_are_batched_and_right():
     """A Function on a transform's tape inside vmap (per-sample gradients) records once, on
-    that tape: no per-element run. Mixed with forward mode there it runs per element (still
-    right). References: torch.func with generate_vmap_rule."""
+    that tape: no per-element run. Mixed with forward mode there, a Function without a jvp
+    (its jvp derived from backward) runs per element (still right; with a jvp it is batched:
+    the test below). References: torch.func with generate_vmap_rule."""
     import dualgrad._batching as batching
 
     Square = DG["Square"]  # seed 004's: forward and backward only
-
-    class TSquare(torch.autograd.Function):
-        generate_vmap_rule = True
-
-        @staticmethod
-        def forward(x):
-            return x ** 2
-
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            ctx.save_for_backward(inputs[0])
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 2 * x
+    TSquare = _power_function(torch, 2)
 
     a = np.random.default_rng(3).uniform(0.2, 1.5, (3, 4))
     v = np.random.default_rng(4).standard_normal(4)
@@ -1012,30 +998,35 @@ def test_functions_inside_vmap_of_reverse_transforms_are_batched_and_right():
         np.testing.assert_allclose(got._data, ref.detach().numpy(), rtol=1e-10)
 
 
-def _cube_with_jvp(m):
-    class Cube(m.autograd.Function):
-        generate_vmap_rule = True  # torch.func needs it; dualgrad batches any Function
+def _power_function(m, p, with_jvp=False):
+    """x ** p as a Function of library ``m`` (torch.func needs generate_vmap_rule; dualgrad
+    batches any Function), with backward and, if asked, jvp."""
+
+    class Power(m.autograd.Function):
+        generate_vmap_rule = True
 
         @staticmethod
         def forward(x):
-            return x ** 3
+            return x ** p
 
         @staticmethod
         def setup_context(ctx, inputs, output):
             ctx.save_for_backward(inputs[0])
-            ctx.save_for_forward(inputs[0])
+            if with_jvp:
+                ctx.save_for_forward(inputs[0])
 
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
-            return g * 3 * x ** 2
+            return g * p * x ** (p - 1)
 
-        @staticmethod
-        def jvp(ctx, t):
-            (x,) = ctx.saved_tensors
-            return t * 3 * x ** 2
+        if with_jvp:
+            @staticmethod
+            def jvp(ctx, t):
+                (x,) = ctx.saved_tensors
+                return t * p * x ** (p - 1)
 
-    return Cube
+    return Power
 
 
 @pytest.mark.parametrize("name", ["vmap(hessian)", "vmap(jvp(grad))", "grad(vmap(grad))",
@@ -1051,7 +1042,7 @@ def test_function_with_jvp_under_vmap_of_forward_over_reverse_is_batched_and_rig
     v = np.random.default_rng(4).standard_normal(4)
 
     def build(m):
-        S, fx = _cube_with_jvp(m), m.func
+        S, fx = _power_function(m, 3, with_jvp=True), m.func
         return {
             "vmap(hessian)": fx.vmap(fx.hessian(lambda x: S.apply(x).sin().sum())),
             "vmap(jvp(grad))": fx.vmap(lambda x: fx.jvp(
