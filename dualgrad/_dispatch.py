@@ -369,13 +369,11 @@ def _push_tangent(op, args, params, out, level):
         return
     if not op.jvp_reads_inputs:
         primals = args
-    elif op.kind == "elementwise" and op.reads is not None:
-        # an element-wise jvp is the sum over the inputs with a tangent of tangent * partial,
-        # and partial i reads the inputs reads[i] (NOTE: [saved reads] in registry.py)
+    elif op.jvp_reads is not None:  # only the inputs the needed partials read
         primals = list(args)
         for i, t in enumerate(tangents):
             if t is not None:
-                for j in op.reads[i]:
+                for j in op.jvp_reads[i]:
                     if primals[j] is args[j]:
                         primals[j] = _strip(args[j], level)
     else:

@@ -38,7 +38,7 @@ class Op:
     __slots__ = (
         "name", "forward", "vjp", "jvp", "batch", "kind", "node_name", "differentiable",
         "saves", "uses_out", "view", "multi_output", "diff_outputs", "reads", "plain", "ufunc",
-        "jvp_reads_inputs", "jvp_reads_out",
+        "jvp_reads_inputs", "jvp_reads", "jvp_reads_out",
     )
 
     def __init__(self, name, forward, vjp=None, jvp=None, *, kind, node_name=None,
@@ -71,6 +71,9 @@ class Op:
         # element-wise rules with constant partials (add, sub, neg) read no input, and only
         # the rules of ops that save their output read it (linear and multilinear rules never).
         self.jvp_reads_inputs = not (kind == "elementwise" and not saves)
+        # an element-wise jvp sums tangent * partial over the inputs with a tangent, and
+        # partial i reads the inputs reads[i] (NOTE: [saved reads]); other kinds: all inputs
+        self.jvp_reads = reads if kind == "elementwise" else None
         self.jvp_reads_out = uses_out or kind == "custom"
 
     def __repr__(self) -> str:
