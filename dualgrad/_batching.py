@@ -151,6 +151,17 @@ class BatchedTensor(Tensor):
     def detach(self):
         return BatchedTensor.wrap(self._value.detach(), self._bdim, self._vlevel)
 
+    def item(self):
+        # torch.func.vmap refuses .item() (and float(), int()) on a batched tensor: a Python
+        # number cannot hold one value per batch element. Control flow on values still runs
+        # per element (NOTE: [vmap levels]); item() says so at the point, as torch does.
+        raise RuntimeError(
+            "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
+            "calling .item() on a Tensor, please try to rewrite what you're doing with other "
+            "operations. If error is occurring somewhere inside PyTorch internals, please file a "
+            "bug report."
+        )
+
     def __repr__(self):
         return f"BatchedTensor(level={self._vlevel}, bdim={self._bdim}, value={self._value!r})"
 

@@ -124,8 +124,18 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     transform's tape]). Writing a batched value into an unbatched tensor, history from
     another tape, or history or tangents into memory an untracked view shares, is left to
     the per-element run (torch.func.vmap refuses the first)."""
-    if not isinstance(x, BatchedTensor) or (isinstance(out, BatchedTensor) and out._vlevel != x._vlevel):
-        raise NeedsLoop(f"{name}: an in-place write of a batched value into an unbatched tensor")
+    if not isinstance(x, BatchedTensor) or (isinstance(out, BatchedTensor) and out._vlevel > x._vlevel):
+        # x is not batched at the level of the value written: torch.func.vmap refuses this at
+        # the op, and so do we (a per-element run would write into x once per element)
+        raise RuntimeError(
+            f"vmap: {name}(self, *extra_args) is not possible because there exists a Tensor `other` in "
+            "extra_args that has more elements than `self`. This happened due to `other` being vmapped "
+            "over but `self` not being vmapped over in a vmap. Please try to use out-of-place operators "
+            f"instead of {name}. If said operator is being called inside the PyTorch framework, please "
+            "file a bug report instead."
+        )
+    if isinstance(out, BatchedTensor) and out._vlevel != x._vlevel:
+        raise NeedsLoop(f"{name}: an in-place write of a value batched at another level")
     d = x.__dict__
     on_tape = x._requires_grad and "_below" in d
     if on_tape:

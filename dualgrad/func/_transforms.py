@@ -437,15 +437,17 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     that many elements at a time (less memory, the same result), as torch.func.vmap.
     """
     if randomness not in ("error", "different", "same"):
-        raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
     _check_chunk_size(chunk_size)
+    _check_dims_type(out_dims, lambda: f"vmap({_name(func)}, ..., out_dims={out_dims}): `out_dims` must be an int, None or a "
+                     "python collection of ints representing where in the outputs the vmapped dimension should appear.")
     return _make_vmap(func, in_dims, out_dims, randomness, directions_only=False,
                       chunk_size=chunk_size)
 
 
 def _check_chunk_size(chunk_size):
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
-        raise ValueError(f"vmap: chunk_size should be None or a positive int, got {chunk_size!r}")
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
 
 
 def _over_directions(func, chunk_size=None):
@@ -458,22 +460,15 @@ def _over_directions(func, chunk_size=None):
 def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=None):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
-        if len(dims) != len(args):
-            raise ValueError(
-                f"vmap: in_dims has {len(dims)} entries but the function got {len(args)} "
-                "positional arguments; pass one in_dim (int or None) per argument"
-            )
         flat_args, arg_spec = tree_flatten(tuple(args))
-        flat_dims = _broadcast_dims(dims, args)
-        sizes = {x.shape[d] for x, d in zip(flat_args, flat_dims) if d is not None}
-        if not sizes:
-            raise ValueError("vmap: at least one argument must be mapped (an in_dim that is not None)")
-        if len(sizes) > 1:
-            raise ValueError(f"vmap: the mapped dimensions have different sizes {sorted(sizes)}")
-        (n,) = sizes
+        flat_dims = _check_in_dims(func, in_dims, args, flat_args)
+        sizes = [x.shape[d] for x, d in zip(flat_args, flat_dims) if d is not None]
+        if any(size != sizes[0] for size in sizes):
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, "
+                             f"got sizes {sizes} for the mapped dimension")
+        n = sizes[0]
         if chunk_size is not None and chunk_size < n:
-            return _in_chunks(run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size, out_dims,
+            return _in_chunks(func, run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size, out_dims,
                               randomness)
         return run(flat_args, flat_dims, arg_spec, n, kwargs)
 
@@ -494,7 +489,7 @@ def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=
     return wrapper
 
 
-def _in_chunks(run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size, out_dims, randomness):
+def _in_chunks(func, run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size, out_dims, randomness):
     """vmap over ``chunk_size`` elements at a time, the results joined along their out dims;
     with randomness='same' every chunk draws the same numbers, as one call would."""
     from .. import _factories as fac
@@ -507,15 +502,96 @@ def _in_chunks(run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size, out_d
             fac._rng[0].bit_generator.state = state
         size = min(chunk_size, n - start)
         chunk = [x.narrow(d, start, size) if d is not None else x for x, d in zip(flat_args, flat_dims)]
-        parts.append(tree_flatten(run(chunk, flat_dims, arg_spec, size, kwargs)))
-    o_spec = parts[0][1]
-    dims = _out_dims_for(out_dims, len(parts[0][0]))
-    joined = [cat([p[0][k] for p in parts], dims[k]) for k in range(len(parts[0][0]))]
-    return tree_unflatten(o_spec, joined)
+        parts.append(run(chunk, flat_dims, arg_spec, size, kwargs))
+    dims = _out_dims_for(out_dims, parts[0], func)
+    flat = [tree_flatten(p)[0] for p in parts]
+    joined = [flat[0][k] if d is None else cat([f[k] for f in flat], d) for k, d in enumerate(dims)]
+    return tree_unflatten(tree_flatten(parts[0])[1], joined)
 
 
-def _out_dims_for(out_dims, n_outputs):
-    return out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * n_outputs
+def _name(func):
+    return getattr(func, "__name__", repr(func))
+
+
+def _check_dims_type(dims, message):
+    """in_dims / out_dims hold ints and Nones, in tuples and lists (and dicts, for pytrees)."""
+    if dims is None or (isinstance(dims, int) and not isinstance(dims, bool)):
+        return
+    children = dims.values() if isinstance(dims, dict) else dims if isinstance(dims, (tuple, list)) else None
+    if children is None:
+        raise ValueError(message())
+    for d in children:
+        _check_dims_type(d, message)
+
+
+def _dims_per_leaf(dims, tree, mismatch):
+    """``dims`` broadcast over the leaves of ``tree``: an int or None covers a whole subtree,
+    a container must match the tree's container there (torch's _broadcast_to_and_flatten)."""
+    if dims is None or not isinstance(dims, (tuple, list, dict)):  # a leaf (checked by the caller)
+        return [dims] * len(tree_flatten(tree)[0])
+    if isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
+        return [d for k in tree for d in _dims_per_leaf(dims[k], tree[k], mismatch)]
+    if (isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(tree)
+            and not isinstance(dims, dict)):
+        return [d for dd, t in zip(dims, tree) for d in _dims_per_leaf(dd, t, mismatch)]
+    raise ValueError(mismatch())
+
+
+def _check_in_dims(func, in_dims, args, flat_args):
+    """in_dims per flat argument, checked as torch.func.vmap checks them and said in its words."""
+    head = f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>)"
+    if not (isinstance(in_dims, (int, tuple)) and not isinstance(in_dims, bool)):
+        raise ValueError(f"{head}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
+                         f"structure of inputs, got: {type(in_dims)}.")
+    if not args:
+        raise ValueError(f"vmap({_name(func)})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you "
+                         "are trying to vmap over a function with no inputs. The latter is unsupported.")
+    flat_dims = _dims_per_leaf(in_dims, tuple(args), lambda: (
+        f"{head}: in_dims is not compatible with the structure of `inputs`. in_dims has structure "
+        f"{_structure(in_dims)} but inputs has structure {_structure(tuple(args))}."))
+    out = []
+    for d, x in zip(flat_dims, flat_args):
+        if d is None:
+            out.append(None)
+            continue
+        if not isinstance(d, int) or isinstance(d, bool):
+            raise ValueError(f"{head}: Got in_dim={d} for an input but in_dim must be either an integer "
+                             "dimension or None.")
+        if not isinstance(x, Tensor):
+            raise ValueError(f"{head}: Got in_dim={d} for an input but the input is of type {type(x)}. We cannot "
+                             "vmap over non-Tensor arguments, please use None as the respective in_dim")
+        if not -x.ndim <= d < x.ndim:
+            raise ValueError(f"{head}: Got in_dim={d} for some input, but that input is a Tensor of "
+                             f"dimensionality {x.ndim} so expected in_dim to satisfy -{x.ndim} <= in_dim < {x.ndim}.")
+        out.append(d % x.ndim)
+    if all(d is None for d in out):
+        raise ValueError("vmap: Expected at least one Tensor to vmap over (every in_dim is None, or no input "
+                         "is a tensor)")
+    return out
+
+
+def _structure(tree):
+    """A short picture of a pytree's structure for errors: leaves are *."""
+    if isinstance(tree, dict):
+        return "{" + ", ".join(f"{k!r}: {_structure(v)}" for k, v in tree.items()) + "}"
+    if isinstance(tree, (tuple, list)):
+        inner = ", ".join(_structure(v) for v in tree)
+        return f"({inner},)" if isinstance(tree, tuple) and len(tree) == 1 else (
+            f"({inner})" if isinstance(tree, tuple) else f"[{inner}]")
+    return "*"
+
+
+def _out_dims_for(out_dims, out, func):
+    """out_dims per flat output, broadcast over the output's pytree as torch does."""
+    return _dims_per_leaf(out_dims, out, lambda: (
+        f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
+        f"structure of `outputs`. out_dims has structure {_structure(out_dims)} but outputs has structure "
+        f"{_structure(out)}."))
+
+
+def _non_tensor_output(func, o):
+    return ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` must only return Tensors, got type {type(o)}. "
+                      "Did you mean to set out_dims= to None for output?")
 
 
 def _vmap_level(func, call, out_dims, randomness):
@@ -532,9 +608,15 @@ def _vmap_level(func, call, out_dims, randomness):
         out = func(*tree_unflatten(arg_spec, wrapped), **kwargs)
         o_flat, o_spec = tree_flatten(out)
         results = []
-        for o, od in zip(o_flat, _out_dims_for(out_dims, len(o_flat))):
+        for o, od in zip(o_flat, _out_dims_for(out_dims, out, func)):
+            if od is None:  # an output the same for every element, returned as it is
+                if isinstance(o, BatchedTensor) and o._vlevel == level.number:
+                    raise ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` can not return a "
+                                     "BatchedTensor when out_dim is None")
+                results.append(_grad_levels.strip(o, level.number) if isinstance(o, Tensor) else o)
+                continue
             if not isinstance(o, Tensor):
-                raise ValueError(f"vmap: the function must return tensors, got {type(o).__name__}")
+                raise _non_tensor_output(func, o)
             o = _grad_levels.strip(o, level.number)  # this level's tape ends here
             if isinstance(o, BatchedTensor) and o._vlevel == level.number:
                 phys = o._value
@@ -629,29 +711,14 @@ def _vmap_loop(func, call, out_dims, randomness, reason):
             fac._rng[0].bit_generator.state = state
         sliced = [x.select(d, b) if d is not None else x for x, d in zip(flat_args, flat_dims)]
         results.append(func(*tree_unflatten(arg_spec, sliced), **kwargs))
-    outs = [tree_flatten(r) for r in results]
-    o_spec = outs[0][1]
-    stacked = [stack([o[0][k] for o in outs], 0) for k in range(len(outs[0][0]))]
-    o_dims = _out_dims_for(out_dims, len(stacked))
-    return tree_unflatten(o_spec, [_move_out(t, d) for t, d in zip(stacked, o_dims)])
-
-
-def _broadcast_dims(dims, args):
-    """in_dims per flat leaf: an int/None applies to a whole argument, or mirrors its pytree."""
-    flat = []
-    for d, a in zip(dims, args):
-        leaves, _ = tree_flatten(a)
-        if d is None or isinstance(d, int):
-            for x in leaves:
-                if d is not None and not isinstance(x, Tensor):
-                    raise ValueError(f"vmap: in_dim {d} given for a non-tensor argument {type(x).__name__}")
-                if d is not None and not -x.ndim <= d < max(x.ndim, 1):
-                    raise ValueError(f"vmap: in_dim {d} is out of range for a tensor of {x.ndim} dims")
-                flat.append(None if d is None else d % x.ndim)
-        else:
-            d_leaves, _ = tree_flatten(d)
-            if len(d_leaves) != len(leaves):
-                raise ValueError("vmap: in_dims must match the structure of the arguments")
-            flat += [None if dd is None else dd % x.ndim for dd, x in zip(d_leaves, leaves)]
-    return flat
-
+    outs = [tree_flatten(r)[0] for r in results]
+    o_spec = tree_flatten(results[0])[1]
+    joined = []
+    for k, d in enumerate(_out_dims_for(out_dims, results[0], func)):
+        if d is None:  # the same for every element (torch refuses a batched one; here none is)
+            joined.append(outs[0][k])
+            continue
+        if not isinstance(outs[0][k], Tensor):
+            raise _non_tensor_output(func, outs[0][k])
+        joined.append(_move_out(stack([o[k] for o in outs], 0), d))
+    return tree_unflatten(o_spec, joined)

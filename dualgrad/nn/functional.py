@@ -110,13 +110,25 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     if input.dtype.np.kind not in "iu":
         raise RuntimeError(f"embedding: expected an integer index tensor, got {input.dtype}")
+    n = weight.shape[0]
+    idx = _values(input)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):  # not wrapped round, as torch
+        raise IndexError(f"index out of range in self (embedding: indices must be in [0, {n}), got "
+                         f"{int(idx.min() if idx.min() < 0 else idx.max())})")
     if padding_idx is not None:
-        if padding_idx < 0:
-            padding_idx += weight.shape[0]
+        padding_idx = _padding_index(padding_idx, n)
         rows = np.zeros((weight.shape[0], 1), dtype=bool)
         rows[padding_idx] = True
         weight = E.where(_factories.tensor(rows), weight.detach(), weight)
     return getitem(weight, input)
+
+
+def _padding_index(padding_idx, n):
+    """``padding_idx`` in [0, n), a negative one counted from the end; torch's assertion else."""
+    if not -n <= padding_idx < n:
+        raise AssertionError(f"Padding_idx must be within num_embeddings (got padding_idx={padding_idx} "
+                             f"for {n} embeddings)")
+    return padding_idx + n if padding_idx < 0 else padding_idx
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -228,15 +240,36 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    w12 = _sum(x1 * x2, dim)
-    n1 = _sum(x1 * x1, dim)
-    n2 = _sum(x2 * x2, dim)
-    return w12 / E.sqrt(E.clamp_min(n1 * n2, eps * eps))
+    """``x1 . x2 / (max(|x1|, eps) max(|x2|, eps))`` over ``dim``, as torch computes it: the
+    inputs are broadcast first, so a norm is of the broadcast vector (``[[0.3, -1.2]]`` against
+    ``[0.7]`` compares with ``[0.7, 0.7]``), and each is normalised before the product."""
+    from .._ops.composite import norm
+
+    x1, x2 = _broadcast_pair(x1, x2)
+    if not (x1.is_floating_point() and x2.is_floating_point()):
+        raise RuntimeError("cosine_similarity: expected common dtype to be floating point, yet common "
+                           f"dtype is {_torch_name(x1.dtype if not x1.is_floating_point() else x2.dtype)}; convert "
+                           "the inputs with .float()")
+    n1 = E.clamp_min(norm(x1, 2, dim, keepdim=True), eps)
+    n2 = E.clamp_min(norm(x2, 2, dim, keepdim=True), eps)
+    return _sum((x1 / n1) * (x2 / n2), dim)
+
+
+def _broadcast_pair(x1, x2):
+    """x1 and x2 expanded to their common shape, or torch's error where they do not broadcast."""
+    a, b = tuple(x1.shape), tuple(x2.shape)
+    for k in range(1, min(len(a), len(b)) + 1):
+        if a[-k] != b[-k] and 1 not in (a[-k], b[-k]):
+            raise RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b ({b[-k]}) "
+                               f"at non-singleton dimension {max(len(a), len(b)) - k}")
+    shape = np.broadcast_shapes(a, b)
+    return x1.expand(*shape), x2.expand(*shape)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     from .._ops.composite import norm
 
+    x1, x2 = _broadcast_pair(x1, x2)
     return norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
 
 
@@ -789,26 +822,72 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction; use 'mean', 'sum' or 'none'")
 
 
+# torch's names for dtypes, for errors worded as torch's
+_TORCH_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+                      "bool": "Bool"}
+
+
+def _torch_name(dtype):
+    return _TORCH_DTYPE_NAMES.get(dtype.name, dtype.name)
+
+
+def _warn_if_broadcast(input, target):
+    """torch's warning where an element-wise loss broadcasts a target of another size."""
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(f"Using a target size ({list(target.shape)}) that is different to the input size "
+                      f"({list(input.shape)}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=3)
+
+
+def _check_in_unit_interval(x, what):
+    # NOTE: [losses check their domain] torch refuses a probability outside [0, 1] (nan
+    # included) rather than return nan or a wrong loss; the check reads values, so inside
+    # vmap it runs per element, as other value checks do.
+    d = _values(x)
+    if not np.all((d >= 0) & (d <= 1)):
+        raise RuntimeError(f"all elements of {what} should be between 0 and 1")
+
+
+def _values(x):
+    """The array of ``x``'s values, every batch element's inside vmap (a check of values then
+    needs no per-element run)."""
+    from .._batching import _array
+
+    return _array(x)
+
+
+def _check_weight_broadcasts(weight, input, name):
+    if weight is not None and np.broadcast_shapes(tuple(weight.shape), tuple(input.shape)) != tuple(input.shape):
+        raise RuntimeError(f"{name}: weight of shape {list(weight.shape)} must broadcast to the input's "
+                           f"shape {list(input.shape)}")
+
+
 def _check_same_size(input, target, name):
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(
-            f"{name}: target size ({list(target.shape)}) must be the same as input size ({list(input.shape)})"
+            f"Target size ({list(target.shape)}) must be the same as input size ({list(input.shape)}) ({name})"
         )
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    _warn_if_broadcast(input, target)
     d = input - target
     return _reduce(d * d, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    _warn_if_broadcast(input, target)
     return _reduce(E.abs(input - target), reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _warn_if_broadcast(input, target)
     d = E.abs(input - target)
     if beta == 0:
         return _reduce(d, reduction)
@@ -816,6 +895,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _warn_if_broadcast(input, target)
     d = E.abs(input - target)
     return _reduce(E.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
 
@@ -830,22 +912,22 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """``-weight[t] * input[t]`` per element, over the class dim 1 (or 0 for one sample);
     ``ignore_index`` targets count for nothing, and the mean divides by the total weight."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_class_target(input, target, weight)
     if input.ndim == 1:
-        input, target = unsqueeze(input, 0), unsqueeze(target, 0)
+        if target.ndim == 0:
+            target = unsqueeze(target, 0)
+        input = unsqueeze(input, 0)
         one = True
     else:
         one = False
-    if target.dtype.np.kind not in "iu":
-        raise RuntimeError(f"nll_loss: expected target of an integer dtype (class indices), got {target.dtype}")
     logp = _class_last(input)
     c = logp.shape[-1]
     t = target._data
-    if tuple(t.shape) != tuple(logp.shape[:-1]):
-        raise ValueError(f"nll_loss: expected target of size {list(logp.shape[:-1])}, got {list(t.shape)}")
     valid = t != ignore_index
     safe = np.where(valid, t, 0)
-    if valid.any() and (safe.min() < 0 or safe.max() >= c):
-        raise IndexError(f"nll_loss: target {int(safe.max() if safe.max() >= c else safe.min())} is out of bounds for {c} classes")
+    bad = valid & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
     mask = one_hot_np(safe, c, input._data.dtype) * valid[..., None]
     w = mask if weight is None else mask * weight._data.astype(mask.dtype)
     wt = _factories.tensor(w)
@@ -856,6 +938,28 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     else:
         out = _reduce(loss, reduction)
     return out[0] if one and reduction == "none" else out
+
+
+def _check_class_target(input, target, weight):
+    """torch's checks of nll_loss's arguments, in torch's order and words (dims, then the
+    weight, then the target's dtype; the class range is checked on the values)."""
+    if input.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    if input.ndim > 1 and input.shape[0] != (target.shape[0] if target.ndim else 0):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.ndim else 0}).")
+    if input.ndim <= 2 and target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input.ndim > 2 and tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}")
+    c = input.shape[0 if input.ndim == 1 else 1]
+    if weight is not None and tuple(weight.shape) != (c,):
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but "
+                           f"got weight tensor of shape: {list(weight.shape)}")
+    if target.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_torch_name(target.dtype)}")
+    if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
 
 
 def one_hot_np(t, c, dtype):
@@ -872,10 +976,20 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     logp = log_softmax(input, class_dim)
     c = input.shape[class_dim]
     eps = float(label_smoothing)
-    if not 0.0 <= eps <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {eps}")
-    if target.is_floating_point():
-        _check_same_size(input, target, "cross_entropy")
+    if eps > 1.0:  # (torch lets a negative one through)
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {eps}")
+    # NOTE: [cross_entropy's two targets] as torch decides: a target of the input's shape holds
+    # class probabilities (and must be floating); any other shape holds class indices, and
+    # nll_loss says what is wrong with them (a float target there is a dtype error).
+    if tuple(target.shape) == tuple(input.shape):
+        if not target.is_floating_point():
+            raise RuntimeError("Expected floating point type for target with class probabilities, "
+                               f"got {_torch_name(target.dtype)}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        if weight is not None and tuple(weight.shape) != (c,):
+            raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {c} classes "
+                               f"or no classes but got weight tensor of shape: {list(weight.shape)}")
         if eps > 0:
             target = target * (1 - eps) + eps / c
         prod = logp * target
@@ -909,7 +1023,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """``-(t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (as PyTorch)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_same_size(input, target, "binary_cross_entropy")
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"Using a target size ({list(target.shape)}) that is different to the input size "
+                         f"({list(input.shape)}) is deprecated. Please ensure they have the same size.")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {_torch_name(target.dtype)} but expected {_torch_name(input.dtype)}")
+    _check_in_unit_interval(input, "input")  # NOTE: [losses check their domain]
+    _check_in_unit_interval(target, "target")
+    _check_weight_broadcasts(weight, input, "binary_cross_entropy")
     loss = -(target * E.clamp_min(E.log(input), -100.0) + (1 - target) * E.clamp_min(E.log1p(-input), -100.0))
     if weight is not None:
         loss = loss * weight
@@ -921,6 +1042,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """``(1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)``, computed stably."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_same_size(input, target, "binary_cross_entropy_with_logits")
+    if not target.is_floating_point():
+        raise RuntimeError(f"result type {_torch_name(input.dtype)} can't be cast to the desired output "
+                           f"type {_torch_name(target.dtype)}; pass a floating point target (target.float())")
+    _check_weight_broadcasts(weight, input, "binary_cross_entropy_with_logits")
     sp = softplus(-input)  # = -log sigmoid(x), stable
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
@@ -960,7 +1085,25 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
-    var = E.clamp_min(var, eps)
+    """``(log var + (input - target)^2 / var) / 2``; ``var`` of the input's shape, or one
+    short of it, or with one dim of size 1 (the homoscedastic cases), or a float; as torch."""
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = _factories.full_like(input, float(var))
+    elif np.any(var._data < 0):
+        raise ValueError("var has negative entry/entries")
+    in_shape, var_shape = tuple(input.shape), tuple(var.shape)
+    if var_shape != in_shape:
+        if in_shape[:-1] == var_shape:
+            var = unsqueeze(var, -1)
+        elif not (len(in_shape) == len(var_shape)
+                  and sum(v for i, v in zip(in_shape, var_shape) if i != v) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    # torch clamps a clone under no_grad: the value is clamped, the gradient is var's own
+    var = var + (E.clamp_min(var.detach(), eps) - var.detach())
     loss = 0.5 * (E.log(var) + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
@@ -981,7 +1124,15 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
-    cos = cosine_similarity(input1, input2, dim=-1, eps=1e-12)
+    if target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:
+        raise RuntimeError(f"{target.ndim}D target tensor expects {target.ndim + 1}D input tensors, but "
+                           f"found inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
+    # torch's own formula here (not cosine_similarity's): 1e-12 added to each squared norm
+    dim = input1.ndim - 1
+    w12 = _sum(input1 * input2, dim)
+    cos = w12 / E.sqrt((_sum(input1 * input1, dim) + 1e-12) * (_sum(input2 * input2, dim) + 1e-12))
     return _reduce(E.where(target == 1, 1 - cos, E.relu(cos - margin)), reduction)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 from .._grad_mode import no_grad
 from .._tensor import Tensor
@@ -288,6 +289,9 @@ class Module:
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Copy values from ``state_dict`` into this module's parameters and buffers."""
+        if not isinstance(state_dict, Mapping):  # a module or a path would be read key by letter
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}. (Pass "
+                            "module.state_dict(), or load the file first.)")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
