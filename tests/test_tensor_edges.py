@@ -89,6 +89,10 @@ def test_a_single_float_size_is_refused(name):
     _same_error(lambda m: SIZE_CALLS[name](m, 5 / 2), phrase="must be tuple of ints, not float")
 
 
+def test_view_of_a_single_float_is_refused():
+    _same_error(lambda m: m.zeros(6).view(6.0), phrase="")
+
+
 @pytest.mark.parametrize("name", sorted(SIZE_CALLS))
 def test_integer_like_sizes_are_accepted(name):
     for size in [(2, 3), ((2, np.int64(3)),)]:
@@ -280,6 +284,7 @@ def test_every_binary_elementwise_op_raises_torchs_broadcast_error():
     lambda m: m.stack([m.ones(3), m.ones(4)]),
     lambda m: m.ones(2, 3).reshape(4),
     lambda m: m.ones(2, 3).view(4),
+    lambda m: m.ones(6).view(np.int64(3)),  # a NumPy int is a size, not a dtype
     lambda m: m.ones(3).expand(2),
 ])
 def test_shape_mismatches_raise_torchs_runtime_error(call):

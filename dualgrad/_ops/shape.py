@@ -76,7 +76,7 @@ def reshape(x, *shape):
 
 
 def view(x, *shape):
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+    if len(shape) == 1 and isinstance(shape[0], (_dtype.dtype, np.dtype, type, str)):
         return x.to(shape[0])
     return reshape(x, *shape)
 
