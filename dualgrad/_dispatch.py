@@ -58,29 +58,32 @@ def apply(op, *args, **params):
     # inputs that need no dtype handling go straight to the op's ufunc (kernels._fast).
     n = len(args)
     uf = op.ufunc
-    if n == 1:
-        a = args[0]
-        if not isinstance(a, Tensor):
-            raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(a).__name__}")
-        a = a._data
-        if uf is not None and not params and a.dtype.kind == "f":
-            raw = uf(a)
-        else:
-            raw = op.forward(a, **params)
-    elif n == 2:
-        a, b = args
-        if isinstance(a, Tensor):
+    try:  # free when nothing raises (Python 3.11): NOTE: [kernel errors]
+        if n == 1:
+            a = args[0]
+            if not isinstance(a, Tensor):
+                raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(a).__name__}")
             a = a._data
-        if isinstance(b, Tensor):
-            b = b._data
-        if uf is not None and not params and type(a) is _ndarray and a.dtype.kind == "f" and (
-            (type(b) is _ndarray and a.dtype is b.dtype) or type(b) is float
-        ):
-            raw = uf(a, b)
+            if uf is not None and not params and a.dtype.kind == "f":
+                raw = uf(a)
+            else:
+                raw = op.forward(a, **params)
+        elif n == 2:
+            a, b = args
+            if isinstance(a, Tensor):
+                a = a._data
+            if isinstance(b, Tensor):
+                b = b._data
+            if uf is not None and not params and type(a) is _ndarray and a.dtype.kind == "f" and (
+                (type(b) is _ndarray and a.dtype is b.dtype) or type(b) is float
+            ):
+                raw = uf(a, b)
+            else:
+                raw = op.forward(a, b, **params)
         else:
-            raw = op.forward(a, b, **params)
-    else:
-        raw = op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params)
+            raw = op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params)
+    except ValueError as e:
+        raise kernel_error(op, args, e) from None
     if op.plain:
         out = _new(Tensor)
         out._data = raw if type(raw) is _ndarray else np.asarray(raw)
@@ -145,7 +148,10 @@ def apply_binary(op, a, b):
         record = a._requires_grad and _grad_state.enabled
     else:
         return apply(op, a, b)
-    raw = uf(x, y)
+    try:
+        raw = uf(x, y)
+    except ValueError as e:
+        raise kernel_error(op, (a, b), e) from None
     out = _new(Tensor)
     out._data = raw if type(raw) is _ndarray else np.asarray(raw)
     if record:
@@ -163,6 +169,53 @@ def _scalar_array(value, dtype):
     with np.errstate(over="ignore"):  # 1e300 as float32 is inf, as NumPy and torch make it
         arr = _SCALARS[(value, dtype)] = np.array(value, dtype)
     return arr
+
+
+# NOTE: [kernel errors] NumPy reports shape mismatches as ValueError ("operands could not be
+# broadcast together ..."); torch raises RuntimeError, and code written for torch catches that.
+# The kernels are called in three places above, each inside a try that costs nothing until a
+# kernel raises; there the error becomes torch's: the broadcast message with the sizes and the
+# dimension, or, for NumPy's other shape complaints, a RuntimeError naming the op and the input
+# shapes. Other ValueErrors (an op's own argument checks) pass through unchanged.
+_SHAPE_WORDS = ("shape", "broadcast", "dimension", "size", "axis")
+
+
+def kernel_error(op, args, err):
+    """The exception to raise for ``err``, a ValueError from ``op``'s kernel on ``args``."""
+    msg = str(err)
+    shapes = [
+        a._data.shape if isinstance(a, Tensor) else a.shape
+        for a in args if isinstance(a, (Tensor, _ndarray))
+    ]
+    if msg.startswith("operands could not be broadcast together"):
+        mismatch = _broadcast_mismatch(shapes)
+        if mismatch is not None:
+            return RuntimeError(mismatch)
+    if any(w in msg for w in _SHAPE_WORDS):
+        listed = ", ".join(str(list(s)) for s in shapes)
+        return RuntimeError(f"{op.name}: {msg} (input shapes {listed})")
+    return err
+
+
+def _broadcast_mismatch(shapes):
+    """torch's message for the first pair of sizes that do not broadcast (infer_size: the
+    shapes are combined left to right, each compared from its last dimension)."""
+    if not shapes:
+        return None
+    acc = tuple(shapes[0])
+    for s in shapes[1:]:
+        s = tuple(s)
+        ndim = max(len(acc), len(s))
+        a = (1,) * (ndim - len(acc)) + acc
+        b = (1,) * (ndim - len(s)) + s
+        for i in range(ndim - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                return (
+                    f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) "
+                    f"at non-singleton dimension {i}"
+                )
+        acc = tuple(x if y == 1 else y for x, y in zip(a, b))
+    return None
 
 
 def _wrap(op, raw, args, params):
@@ -220,9 +273,11 @@ def _apply_full(op, args, params):
         if top_dual > vlevel and top_dual > glevel:
             return _apply_dual_over_batched(op, args, params, top_dual, vlevel if vlevel >= 0 else None)
         return apply_batched(op, args, params, vlevel)
-    out = _wrap(
-        op, op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params), args, params
-    )
+    try:
+        raw = op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params)
+    except ValueError as e:
+        raise kernel_error(op, args, e) from None
+    out = _wrap(op, raw, args, params)
     if not op.differentiable:
         return out
     if record:

@@ -8,8 +8,6 @@ outrank Python scalars, and a lower tier only matters when it is of a higher cat
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 
@@ -86,12 +84,13 @@ def to_dtype(d) -> dtype:
 
 
 # ---------------------------------------------------------------- default dtype
-_default = threading.local()
+# Process-wide, as torch's is: a worker thread sees the dtype the main thread set.
+_default = [float32]
 
 
 def get_default_dtype() -> dtype:
     """The dtype of new floating tensors (float32 unless changed)."""
-    return getattr(_default, "dtype", float32)
+    return _default[0]
 
 
 def set_default_dtype(d) -> None:
@@ -99,7 +98,7 @@ def set_default_dtype(d) -> None:
     d = to_dtype(d)
     if not d.is_floating_point:
         raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {d}")
-    _default.dtype = d
+    _default[0] = d
 
 
 # ---------------------------------------------------------------- promotion

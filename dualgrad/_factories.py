@@ -6,10 +6,13 @@ uses NumPy's global state.
 
 from __future__ import annotations
 
+import operator
+import warnings
+
 import numpy as np
 
 from . import _dtype
-from ._tensor import Tensor
+from ._tensor import Tensor, size_arg
 
 _rng = [np.random.default_rng()]
 
@@ -41,10 +44,19 @@ def _infer(data):
         return data._data
     if isinstance(data, (np.ndarray, np.generic)):
         # refuses complex/object with a clear error; widens int32, uint8, float16 to our dtypes
+        if data.dtype == np.uint64 and data.size and data.max() > _INT64_MAX:
+            raise ValueError(
+                "Overflow when unpacking long long: this uint64 array holds values beyond int64, "
+                "dualgrad's only integer dtype; convert it to float64 first"
+            )
         return np.asarray(data, dtype=_dtype.from_numpy_dtype(data.dtype).np)
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = _nested_to_list(data)
     arr = np.array(data)
+    # NumPy's ways out for Python ints beyond int64: uint64, object, or float64 beside other
+    # numbers (np.array([1, 2**63]) is float64); the elementwise look happens only then
+    if arr.dtype.kind in "uO" or (arr.dtype.kind == "f" and arr.size and (np.abs(arr) >= 2.0**63).any()):
+        _check_python_ints(data)
     if arr.dtype.kind == "f":
         arr = arr.astype(_dtype.get_default_dtype().np)
     elif arr.dtype.kind in "iu":
@@ -58,7 +70,30 @@ def _infer(data):
 def _infer_with(data, np_dtype):
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
         data = _nested_to_list(data)
+    if np_dtype.kind in "iu":
+        _check_python_ints(data)
     return np.array(data, dtype=np_dtype)
+
+
+# NOTE: [int64 overflow] Python ints are unbounded and dualgrad's one integer dtype is int64:
+# NumPy would make 2**63 a uint64 (which the int64 cast wraps to -2**63) or an object array.
+# torch refuses both, with a ValueError from its argument parser for data and a RuntimeError
+# for a fill value; so do we.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _check_python_ints(data):
+    for v in _flat(data) if isinstance(data, (list, tuple)) else (data,):
+        if type(v) is int and not _INT64_MIN <= v <= _INT64_MAX:
+            raise ValueError(
+                f"Overflow when unpacking long long: {v} does not fit in int64, the widest integer "
+                "dtype; pass it as a float (dtype=dualgrad.float64) if an approximation will do"
+            )
+
+
+def _check_int64(value):
+    if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+        raise RuntimeError(f"value cannot be converted to type int64_t without overflow: {value}")
 
 
 def _flat(data):
@@ -89,7 +124,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when it can."""
     if isinstance(data, Tensor) and (dtype is None or _dtype.to_dtype(dtype) == data.dtype):
         return data
-    return _finish(np.asarray(_infer(data)), dtype, False)
+    arr = _finish(np.asarray(_infer(data)), dtype, False)
+    if isinstance(data, np.ndarray) and np.may_share_memory(arr._data, data):
+        _warn_if_read_only(data)
+    return arr
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -97,13 +135,33 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
     d = _dtype.from_numpy_dtype(array.dtype)
-    return Tensor._make(array if array.dtype == d.np else array.astype(d.np))
+    if array.dtype != d.np:
+        return Tensor._make(array.astype(d.np))
+    _warn_if_read_only(array)
+    return Tensor._make(array)
 
 
-def _shape(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
-    return tuple(int(s) for s in size)
+def _warn_if_read_only(array):
+    """torch's warning for a tensor sharing a read-only array's memory; an in-place write then
+    raises (NOTE: [read-only arrays] in _inplace.py)."""
+    if not array.flags.writeable:
+        warnings.warn(
+            "The given NumPy array is not writable, and PyTorch does not support non-writable "
+            "tensors. This means writing to this tensor will result in undefined behavior. You may "
+            "want to copy the array to protect its data or make it writable before converting it "
+            "to a tensor.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _shape(size, op: str) -> tuple:
+    """The size arguments of factory ``op`` as ints (NOTE: [size arguments] in _tensor.py)."""
+    shape = size_arg(size, op)
+    for d in shape:
+        if d < 0:
+            raise RuntimeError(f"{op}: Trying to create tensor with negative dimension {d}: {list(shape)}")
+    return shape
 
 
 def _float_dtype(dtype):
@@ -111,39 +169,84 @@ def _float_dtype(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.zeros(_shape(size), _float_dtype(dtype)), None, requires_grad)
+    return _finish(np.zeros(_shape(size, "zeros"), _float_dtype(dtype)), None, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.ones(_shape(size), _float_dtype(dtype)), None, requires_grad)
+    return _finish(np.ones(_shape(size, "ones"), _float_dtype(dtype)), None, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.empty(_shape(size), _float_dtype(dtype)), None, requires_grad)
+    return _finish(np.empty(_shape(size, "empty"), _float_dtype(dtype)), None, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if dtype is None:
         dtype = _dtype.result_type_of_arrays(fill_value)
-    return _finish(np.full(_shape((size,)), fill_value, _dtype.to_dtype(dtype).np), None, requires_grad)
+    if _dtype.to_dtype(dtype) is _dtype.int64:
+        _check_int64(fill_value)
+    return _finish(np.full(_shape((size,), "full"), fill_value, _dtype.to_dtype(dtype).np), None, requires_grad)
+
+
+def _int_arg(value, op: str, arg: str, pos: int) -> int:
+    """An int argument (a count, a bound of randint) refusing floats, as torch does."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, (float, np.floating)):
+        raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be int, not {type(value).__name__}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"{op}(): argument '{arg}' (position {pos}) must be int, not {type(value).__name__}"
+        ) from None
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    n = _int_arg(n, "eye", "n", 1)
+    m = n if m is None else _int_arg(m, "eye", "m", 2)
+    for name, d in (("n", n), ("m", m)):
+        if d < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {d}")
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), None, requires_grad)
+
+
+def _scalar(v):
+    """A 0-d tensor's value (torch takes them as arange/linspace bounds)."""
+    return v.item() if isinstance(v, Tensor) else v
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if end is None:
         start, end = 0, start
+    start, end, step = _scalar(start), _scalar(end), _scalar(step)
     if dtype is None:
-        is_float = any(isinstance(v, float) for v in (start, end, step))
+        is_float = any(isinstance(v, (float, np.floating)) for v in (start, end, step))
         dtype = _dtype.get_default_dtype() if is_float else _dtype.int64
     dtype = _dtype.to_dtype(dtype)
+    # torch's checks (RangeFactories.cpp), before NumPy's less clear ZeroDivisionError/ValueError
+    if dtype is _dtype.bool_:
+        raise NotImplementedError('"arange_cpu" not implemented for \'Bool\'')
+    if any(not np.isfinite(v) for v in (start, end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype is _dtype.int64:
+        for v in (start, end):
+            _check_int64(v)
+        # torch counts an integer range in integers: the bounds and step truncated first
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("arange: step must be nonzero (it truncates to 0 in an integer dtype)")
     return _finish(np.arange(start, end, step).astype(dtype.np), None, requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.linspace(start, end, int(steps)).astype(_float_dtype(dtype)), None, requires_grad)
+    steps = _int_arg(steps, "linspace", "steps", 3)
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    start, end = _scalar(start), _scalar(end)
+    return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), None, requires_grad)
 
 
 def _check_vmap_randomness():
@@ -167,13 +270,13 @@ def _check_vmap_randomness():
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     _check_vmap_randomness()
     dt = _float_dtype(dtype)
-    return _finish(_rng[0].random(_shape(size)).astype(dt), None, requires_grad)
+    return _finish(_rng[0].random(_shape(size, "rand")).astype(dt), None, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     _check_vmap_randomness()
     dt = _float_dtype(dtype)
-    return _finish(_rng[0].standard_normal(_shape(size)).astype(dt), None, requires_grad)
+    return _finish(_rng[0].standard_normal(_shape(size, "randn")).astype(dt), None, requires_grad)
 
 
 def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -184,12 +287,18 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
     _check_vmap_randomness()
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
+    low, high = _int_arg(low, "randint", "low", 1), _int_arg(high, "randint", "high", 2)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = _dtype.to_dtype(dtype).np if dtype is not None else np.int64
-    return _finish(_rng[0].integers(low, high, _shape((size,))).astype(dt), None, requires_grad)
+    return _finish(_rng[0].integers(low, high, _shape((size,), "randint")).astype(dt), None, requires_grad)
 
 
 def randperm(n, *, dtype=None, device=None) -> Tensor:
-    return _finish(_rng[0].permutation(int(n)).astype(np.int64), dtype, False)
+    n = _int_arg(n, "randperm", "n", 1)
+    if n < 0:
+        raise RuntimeError(f"randperm: Trying to create tensor with negative dimension {n}: [{n}]")
+    return _finish(_rng[0].permutation(n).astype(np.int64), dtype, False)
 
 
 def _like(fn, x, dtype, requires_grad, **kw):
@@ -213,6 +322,8 @@ def empty_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if (_dtype.to_dtype(dtype) if dtype else x.dtype) is _dtype.int64:
+        _check_int64(fill_value)
     return _finish(np.full(x._data.shape, fill_value, _dtype.to_dtype(dtype).np if dtype else x._data.dtype), None, requires_grad)
 
 

@@ -78,6 +78,17 @@ def _check_inplace(x: Tensor, out: Tensor, name: str) -> None:
             f"desired output type {_TORCH_DTYPE_NAMES.get(x._data.dtype.name, x._data.dtype.name)}"
         )
     if not x._data.flags.writeable:
+        # NOTE: [read-only arrays] Memory that is read-only without overlapping elements is a
+        # NumPy array the user made read-only (from_numpy warned): torch would write into it
+        # (undefined behaviour); dualgrad refuses and says how to get a writable tensor.
+        data = x._data
+        if not any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+            raise RuntimeError(
+                f"{name}: this tensor shares memory with a read-only NumPy array (from_numpy of a "
+                "non-writable array, e.g. a memory map opened read-only), "
+                "so it cannot be written in place; use dualgrad.tensor(array) or "
+                "from_numpy(array.copy()) for a writable copy"
+            )
         raise RuntimeError(
             f"{name}: unsupported operation: more than one element of the written-to tensor "
             "refers to a single memory location. Please clone() the tensor before performing the "

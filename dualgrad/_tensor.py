@@ -6,6 +6,7 @@ path sets one field (``_data``); see NOTE: [hot path] in _dispatch.py.
 
 from __future__ import annotations
 
+import operator
 import weakref
 
 import numpy as np
@@ -13,6 +14,11 @@ import numpy as np
 from . import _dtype
 from . import _levels
 from ._grad_mode import state as _grad_state
+
+
+_NUMPY_NEEDS_DETACH = (
+    "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+)
 
 
 class Tensor:
@@ -113,15 +119,20 @@ class Tensor:
         self._data = value._data
 
     # ------------------------------------------------------------ conversion
-    def numpy(self) -> np.ndarray:
-        if self._requires_grad and _grad_state.enabled:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
-            )
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._requires_grad and _grad_state.enabled and not force:
+            raise RuntimeError(_NUMPY_NEEDS_DETACH)
         return self._data
 
+    # NOTE: [NumPy interop] np.asarray(t), np.array(t) and ufuncs such as np.sin(t) go through
+    # __array__: the result is a plain array, outside the graph. For a tensor that requires grad
+    # that would silently cut the gradient, so it raises as numpy() does, as in torch; code that
+    # means it detaches first. dualgrad's own code reads ``._data``.
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        if self._requires_grad and _grad_state.enabled:
+            raise RuntimeError(_NUMPY_NEEDS_DETACH)
+        data = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return data.copy() if copy else data
 
     def item(self):
         if self._data.size != 1:
@@ -351,6 +362,43 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
+
+
+# NOTE: [size arguments] A size is a tuple of ints, as in torch: ``zeros(5 / 2)`` must not quietly
+# make 2 elements. Python and NumPy integers and integer 0-d tensors (anything with
+# ``__index__``) are accepted; floats, bools and float tensors are refused with torch's TypeError.
+def size_arg(size, op: str, arg: str = "size") -> tuple:
+    """``size`` (varargs, or one tuple/list) as a tuple of Python ints, or torch's TypeError."""
+    nested = len(size) == 1 and isinstance(size[0], (tuple, list))
+    if nested:
+        size = size[0]
+    out = []
+    for i, s in enumerate(size):
+        if type(s) is int:
+            out.append(s)
+            continue
+        try:
+            if isinstance(s, (bool, np.bool_)):
+                raise TypeError
+            out.append(operator.index(s))
+        except TypeError:
+            if len(size) == 1 and not nested:
+                raise TypeError(
+                    f"{op}(): argument '{arg}' (position 1) must be tuple of ints, not "
+                    f"{_type_name(s)}"
+                ) from None
+            raise TypeError(
+                f"{op}(): argument '{arg}' must be tuple of ints, but found element of type "
+                f"{_type_name(s)} at pos {i}"
+            ) from None
+    return tuple(out)
+
+
+def _type_name(x) -> str:
+    t = type(x)
+    if t.__module__ == "builtins" or t.__module__.startswith("dualgrad"):
+        return t.__name__
+    return f"{t.__module__}.{t.__name__}"
 
 
 class _RetainGrad:

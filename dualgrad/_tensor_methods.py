@@ -171,6 +171,32 @@ def _find(name):
     raise AttributeError(name)
 
 
+def _new_factory(name):
+    """``x.new_zeros(size)`` and friends: a factory taking ``x``'s dtype unless told."""
+    from . import _factories as F
+
+    fn = getattr(F, name[4:])
+
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
+        dt = self.dtype if dtype is None else dtype
+        return fn(*size, dtype=dt, requires_grad=requires_grad)
+
+    method.__name__ = name
+    return method
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    from ._factories import full
+
+    return full(size, fill_value, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    from ._factories import tensor
+
+    return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
 def attach() -> None:
     """Give Tensor its operators and methods (called once, by dualgrad/__init__.py)."""
     for name, fn in _OPERATORS.items():
@@ -195,6 +221,10 @@ def attach() -> None:
     Tensor.type_as = lambda self, other: _to(self, other.dtype)
     Tensor.cpu = lambda self: self
     Tensor.contiguous = lambda self: self if self._data.flags.c_contiguous else E.clone(self)
+    for name in ("new_zeros", "new_ones", "new_empty"):
+        setattr(Tensor, name, _new_factory(name))
+    Tensor.new_full = _new_full
+    Tensor.new_tensor = _new_tensor
     Tensor.zero_ = _zero_
     Tensor.fill_ = _fill_
     Tensor.copy_ = _copy_

@@ -12,9 +12,12 @@ import math
 
 import numpy as np
 
+from .. import _dtype
 from .._dispatch import apply, apply_binary, apply_unary
 from .._tensor import Tensor
-from .kernels import binary_dtype, compare_binary, float_binary, float_unary, promote_binary, same_unary
+from .kernels import (
+    binary_dtype, compare_binary, float_binary, float_unary, int_division, promote_binary, same_unary,
+)
 from . import registry
 from .registry import elementwise, linear, nondiff, sum_to
 
@@ -234,7 +237,7 @@ BITWISE_NOT = nondiff("bitwise_not", lambda a: np.asarray(np.invert(a)))
 ISNAN = nondiff("isnan", lambda a: np.asarray(np.isnan(a)))
 ISINF = nondiff("isinf", lambda a: np.asarray(np.isinf(a)))
 ISFINITE = nondiff("isfinite", lambda a: np.asarray(np.isfinite(a)))
-FLOOR_DIVIDE = nondiff("floor_divide", promote_binary(np.floor_divide))
+FLOOR_DIVIDE = nondiff("floor_divide", int_division(np.floor_divide, "div_floor"))
 
 
 # ------------------------------------------------------------------ public functions
@@ -288,16 +291,19 @@ def mul(x, y):
 def div(x, y, *, rounding_mode=None):
     if rounding_mode is None:
         return _binary(DIV, x, y)
-    q = _binary(DIV, x, y)
-    if rounding_mode == "trunc":
-        q = trunc(q)
-    elif rounding_mode == "floor":
-        q = floor(q)
-    else:
+    if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
-    if isinstance(x, Tensor) and not x.is_floating_point() and not (isinstance(y, Tensor) and y.is_floating_point()) and not isinstance(y, float):
-        q = q.to(x.dtype)
-    return q
+    raw = [v._data if isinstance(v, Tensor) else v for v in (x, y)]
+    if binary_dtype(*raw).kind != "f":
+        # Integers divide exactly in integers, as torch does (through floats, digits past 2**24
+        # were lost), and a zero divisor raises (NOTE: [integer division by zero]).
+        if rounding_mode == "floor":
+            return floor_divide(x, y)
+        from .special import fmod
+
+        return floor_divide(x - fmod(x, y), y)  # x - fmod(x, y) is a multiple of y
+    q = _binary(DIV, x, y)
+    return trunc(q) if rounding_mode == "trunc" else floor(q)
 
 
 true_divide = divide = div
@@ -453,6 +459,12 @@ def clamp(x, min=None, max=None):
         if max is not None:
             x = minimum(x, max)
         return x
+    if isinstance(x, Tensor) and not x.is_floating_point():
+        # torch clamps in the dtype promoted with the bounds: int.clamp(0.5, 1.5) is float,
+        # bool.clamp(0, 2) is int64 (the kernel would cast 0.5 to the int dtype: 0)
+        dt = _dtype.result_type_of_arrays(x._data, min, max)
+        if dt.np != x._data.dtype:
+            x = x.to(dt)
     return apply(CLAMP, x, min=min, max=max)
 
 

@@ -110,3 +110,31 @@ def same_unary(fn):
         return r if type(r) is _ndarray else np.asarray(r, dtype=x.dtype)
 
     return _fast(kernel, fn)
+
+
+# NOTE: [integer division by zero] NumPy's integer floor_divide, remainder and fmod return 0 for
+# a zero divisor (with a RuntimeWarning); torch raises RuntimeError("ZeroDivisionError"), and
+# refuses bool operands. Float division by zero gives inf/nan in both and takes the ufunc path
+# (_fast), so the check costs nothing there.
+def int_division(fn, kernel_name):
+    """Kernel for floor_divide, remainder, fmod: the promoted dtype; integer division by zero
+    raises as in torch. ``kernel_name`` is torch's for its bool error ("div_floor")."""
+    promoted = promote_binary(fn)
+
+    def kernel(a, b):
+        dt = binary_dtype(a, b)
+        if dt.kind == "f":
+            return promoted(a, b)
+        if dt.kind == "b":
+            raise NotImplementedError(f'"{kernel_name}_cpu" not implemented for \'Bool\'')
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = promoted(a, b)
+        # a non-empty result used every element of the divisor
+        if r.size and not np.all(b):
+            raise RuntimeError(
+                "ZeroDivisionError: integer division by zero; convert to floating point first "
+                "(x.float()) for inf/nan results"
+            )
+        return r
+
+    return _fast(kernel, fn)

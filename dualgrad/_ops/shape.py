@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._dispatch import apply
-from .._tensor import Tensor
+from .._tensor import Tensor, size_arg
 from .reduction import normalize_dims
 from .. import _dtype
 from .registry import linear, sum_to
@@ -63,10 +63,8 @@ FLIP = linear(
 )
 
 
-def _shape_arg(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(s) for s in shape)
+def _shape_arg(shape, op="reshape", arg="shape"):
+    return size_arg(shape, op, arg)  # refuses floats (NOTE: [size arguments] in _tensor.py)
 
 
 def reshape(x, *shape):
@@ -78,13 +76,13 @@ def reshape(x, *shape):
 
 
 def view(x, *shape):
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+    if len(shape) == 1 and isinstance(shape[0], (_dtype.dtype, np.dtype, type, str)):
         return x.to(shape[0])
     return reshape(x, *shape)
 
 
 def expand(x, *shape):
-    shape = _shape_arg(shape)
+    shape = _shape_arg(shape, "expand", "size")
     lead = len(shape) - x.ndim
     if lead < 0:
         raise RuntimeError(
@@ -113,7 +111,7 @@ def expand_as(x, other):
 
 
 def permute(x, *dims):
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "permute", "dims")
     if len(dims) != x.ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -437,7 +435,7 @@ def unbind(x, dim=0):
 
 def repeat(x, *repeats):
     """``x`` tiled ``repeats[i]`` times along dim i (leading dims are added as needed)."""
-    repeats = _shape_arg(repeats)
+    repeats = _shape_arg(repeats, "repeat", "repeats")
     if len(repeats) < x.ndim:
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"

@@ -53,7 +53,7 @@ from .elementwise import (
     where,
 )
 from .indexing import known_values
-from .kernels import float_binary, float_unary, promote_binary
+from .kernels import float_binary, float_unary, int_division
 from .registry import elementwise, nondiff
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -215,9 +215,9 @@ HYPOT = elementwise(
     (lambda x, y, out: x / out, lambda x, y, out: y / out),
     uses_out=True,
 )
-FMOD = elementwise("fmod", promote_binary(np.fmod), (1, lambda x, y, out: -trunc(x / y)))
+FMOD = elementwise("fmod", int_division(np.fmod, "fmod"), (1, lambda x, y, out: -trunc(x / y)))
 REMAINDER = elementwise(
-    "remainder", promote_binary(np.remainder), (1, lambda x, y, out: -floor(x / y))
+    "remainder", int_division(np.remainder, "remainder"), (1, lambda x, y, out: -floor(x / y))
 )
 
 
