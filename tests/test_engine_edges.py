@@ -372,6 +372,20 @@ def test_index_written_in_place_after_the_op(name):
     np.testing.assert_allclose(out[0][1], expected[0][1])
 
 
+@pytest.mark.parametrize("write", ["condition", "none"])
+def test_where_condition_written_in_place(write):
+    def fn(lib):
+        x = lib.ones(3, requires_grad=True)
+        cond = lib.tensor([True, False, True])
+        y = lib.where(cond, x * 2, lib.zeros(3))
+        if write == "condition":
+            cond.logical_not_()
+        y.sum().backward()
+        return x.grad
+
+    agree(fn, "modified by an inplace operation" if write == "condition" else None)
+
+
 # ---------------------------------------------------------------------------- 7. rules at 0
 @pytest.mark.parametrize("row", [r for r in _saved_rows() if all(isinstance(s, F) for s in r.samples[0])],
                          ids=lambda r: r.name)

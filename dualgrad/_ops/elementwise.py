@@ -220,7 +220,9 @@ def _where_kernel(x, y, cond):
     return np.asarray(np.where(cond, x, y)).astype(binary_dtype(x, y), copy=False)
 
 
-WHERE = linear("where", _where_kernel, _where_adjoint, n_linear=2, node_name="WhereBackward0")
+# The condition is saved and version-checked, as torch saves it (NOTE: [saved reads]).
+WHERE = linear("where", _where_kernel, _where_adjoint, n_linear=2, node_name="WhereBackward0",
+               saves=True, reads=((2,), (2,), ()))
 
 
 def _to_kernel(x, *, dtype):
