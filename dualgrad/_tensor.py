@@ -33,7 +33,7 @@ class Tensor:
 
     __array_priority__ = 1000  # NumPy defers to our reflected operators
 
-    grad = None
+    _grad = None  # NOTE: [gradient dtypes] in autograd/engine.py: the setter checks it
     grad_fn = None  # the backward node that made this tensor (None for leaves)
     _out_nr = 0  # which output of grad_fn this is
     _requires_grad = False
@@ -189,6 +189,17 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
 
     @property
     def retains_grad(self) -> bool:
@@ -349,6 +360,28 @@ def _rebuild(data, requires_grad):
     t = Tensor._make(data)
     t._requires_grad = requires_grad
     return t
+
+
+def _check_assigned_grad(t, g) -> None:
+    """``t.grad = g`` takes a tensor of t's shape and dtype only, as torch's setter does (the
+    engine makes gradients so: NOTE: [gradient dtypes] in autograd/engine.py)."""
+    if not isinstance(g, Tensor):
+        kind = type(g)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {name}")
+    if g is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    if g._data.dtype != t._data.dtype:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{g.dtype}' to a tensor with dtype "
+            f"'{t.dtype}'. The gradient must match the tensor's dtype; convert it first, "
+            f"e.g. grad.to({t.dtype})"
+        )
+    if g._data.shape != t._data.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(g._data.shape)}' to a tensor of size "
+            f"'{list(t._data.shape)}'. Please ensure that the gradient and the tensor are the same size"
+        )
 
 
 class Size(tuple):

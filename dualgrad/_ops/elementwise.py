@@ -29,6 +29,14 @@ def _recip(y):
     return 1.0 / y if not isinstance(y, Tensor) else reciprocal(y)
 
 
+# NOTE: [what a rule saves] Each op's rules read what torch's derivatives.yaml formulas read
+# (``self``, ``other``, ``result``), no more, since only what is read is version-checked at
+# backward (NOTE: [saved reads] in registry.py): after y = x.exp(), writing into x in place
+# is fine in torch, whose rule reads only the result; writing into y is not. An op whose
+# rule reads only its output declares ``reads=_RESULT_ONLY``; tests/test_engine_edges.py
+# checks every element-wise op against torch, in-place write into the input and the output.
+_RESULT_ONLY = ((),)
+
 # ------------------------------------------------------------------ arithmetic
 ADD = elementwise("add", promote_binary(np.add), (1, 1))
 def _no_bool(fn, message, *, both=False):
@@ -111,35 +119,44 @@ RPOW = elementwise(
 )
 
 # ------------------------------------------------------------------ unary math
-RECIPROCAL = elementwise("reciprocal", float_unary(np.reciprocal), (lambda x, out: -(out * out),), uses_out=True)
-EXP = elementwise("exp", float_unary(np.exp), (lambda x, out: out,), uses_out=True)
-EXP2 = elementwise("exp2", float_unary(np.exp2), (lambda x, out: out * _LN2,), uses_out=True)
+RECIPROCAL = elementwise("reciprocal", float_unary(np.reciprocal), (lambda x, out: -(out * out),), uses_out=True, reads=_RESULT_ONLY)
+EXP = elementwise("exp", float_unary(np.exp), (lambda x, out: out,), uses_out=True, reads=_RESULT_ONLY)
+EXP2 = elementwise("exp2", float_unary(np.exp2), (lambda x, out: out * _LN2,), uses_out=True, reads=_RESULT_ONLY)
 LOG = elementwise("log", float_unary(np.log), (lambda x, out: reciprocal(x),))
 LOG2 = elementwise("log2", float_unary(np.log2), (lambda x, out: reciprocal(x * _LN2),))
 LOG10 = elementwise("log10", float_unary(np.log10), (lambda x, out: reciprocal(x * _LN10),))
 LOG1P = elementwise("log1p", float_unary(np.log1p), (lambda x, out: reciprocal(x + 1),))
-EXPM1 = elementwise("expm1", float_unary(np.expm1), (lambda x, out: out + 1,), uses_out=True)
-SQRT = elementwise("sqrt", float_unary(np.sqrt), (lambda x, out: 0.5 / out,), uses_out=True)
+EXPM1 = elementwise("expm1", float_unary(np.expm1), (lambda x, out: out + 1,), uses_out=True, reads=_RESULT_ONLY)
+SQRT = elementwise("sqrt", float_unary(np.sqrt), (lambda x, out: 0.5 / out,), uses_out=True, reads=_RESULT_ONLY)
 RSQRT = elementwise(
-    "rsqrt", float_unary(lambda a: 1.0 / np.sqrt(a)), (lambda x, out: -0.5 * out ** 3,), uses_out=True
+    "rsqrt", float_unary(lambda a: 1.0 / np.sqrt(a)), (lambda x, out: -0.5 * out ** 3,), uses_out=True,
+    reads=_RESULT_ONLY,
 )
 SQUARE = elementwise("square", same_unary(np.square), (lambda x, out: 2 * x,), node_name="PowBackward0")
 ABS = elementwise("abs", same_unary(np.abs), (lambda x, out: sign(x),))
 SIGN = elementwise("sign", same_unary(np.sign), (0,))
 SIN = elementwise("sin", float_unary(np.sin), (lambda x, out: cos(x),))
 COS = elementwise("cos", float_unary(np.cos), (lambda x, out: -sin(x),))
-TAN = elementwise("tan", float_unary(np.tan), (lambda x, out: 1 + out * out,), uses_out=True)
+TAN = elementwise("tan", float_unary(np.tan), (lambda x, out: 1 + out * out,), uses_out=True, reads=_RESULT_ONLY)
 ASIN = elementwise("asin", float_unary(np.arcsin), (lambda x, out: rsqrt(1 - x * x),))
 ACOS = elementwise("acos", float_unary(np.arccos), (lambda x, out: -rsqrt(1 - x * x),))
 ATAN = elementwise("atan", float_unary(np.arctan), (lambda x, out: reciprocal(1 + x * x),))
+def _atan2_recip(y, x):
+    """1 / (x^2 + y^2), and 0 at the origin as in torch's atan2_backward, so the gradient
+    there is 0 rather than 0 / 0; the inner where keeps higher derivatives finite too."""
+    den = x * x + y * y
+    origin = den == 0
+    return where(origin, 0.0, reciprocal(where(origin, 1.0, den)))
+
+
 ATAN2 = elementwise(
     "atan2",
     float_binary(np.arctan2),
-    (lambda y, x, out: x / (x * x + y * y), lambda y, x, out: -y / (x * x + y * y)),
+    (lambda y, x, out: x * _atan2_recip(y, x), lambda y, x, out: -y * _atan2_recip(y, x)),
 )
 SINH = elementwise("sinh", float_unary(np.sinh), (lambda x, out: cosh(x),))
 COSH = elementwise("cosh", float_unary(np.cosh), (lambda x, out: sinh(x),))
-TANH = elementwise("tanh", float_unary(np.tanh), (lambda x, out: 1 - out * out,), uses_out=True)
+TANH = elementwise("tanh", float_unary(np.tanh), (lambda x, out: 1 - out * out,), uses_out=True, reads=_RESULT_ONLY)
 ASINH = elementwise("asinh", float_unary(np.arcsinh), (lambda x, out: rsqrt(x * x + 1),))
 ACOSH = elementwise("acosh", float_unary(np.arccosh), (lambda x, out: rsqrt(x * x - 1),))
 ATANH = elementwise("atanh", float_unary(np.arctanh), (lambda x, out: reciprocal(1 - x * x),))
@@ -152,11 +169,12 @@ def _sigmoid_kernel(a):
 
 
 SIGMOID = elementwise(
-    "sigmoid", float_unary(_sigmoid_kernel), (lambda x, out: out * (1 - out),), uses_out=True
+    "sigmoid", float_unary(_sigmoid_kernel), (lambda x, out: out * (1 - out),), uses_out=True,
+    reads=_RESULT_ONLY,
 )
 RELU = elementwise(
     "relu", same_unary(lambda a: np.maximum(a, 0).astype(a.dtype, copy=False)),
-    (lambda x, out: out > 0,), uses_out=True,
+    (lambda x, out: out > 0,), uses_out=True, reads=_RESULT_ONLY,
 )
 
 
@@ -205,7 +223,9 @@ def _where_kernel(x, y, cond):
     return np.asarray(np.where(cond, x, y)).astype(binary_dtype(x, y), copy=False)
 
 
-WHERE = linear("where", _where_kernel, _where_adjoint, n_linear=2, node_name="WhereBackward0")
+# The condition is saved and version-checked, as torch saves it (NOTE: [saved reads]).
+WHERE = linear("where", _where_kernel, _where_adjoint, n_linear=2, node_name="WhereBackward0",
+               saves=True, reads=((2,), (2,), ()))
 
 
 def _to_kernel(x, *, dtype):

@@ -47,15 +47,44 @@ def normalize_index(index):
 
 
 class _Index:
-    """An index held as an op parameter (hashable by identity, printable)."""
+    """An index held as an op parameter (hashable by identity, printable).
 
-    __slots__ = ("value",)
+    # NOTE: [saved indices]
+    The arrays of an index are the index tensors' own memory, so an in-place write into an
+    index tensor after the op would change the gradient silently. As torch saves index tensors
+    and version-checks them, the index tensors given (``sources``) are checked when a rule
+    runs (``check``), raising torch's error; and the arrays are copied, so an array that came
+    from a tensor some other way (a composite's reshape of an index tensor) cannot change
+    under a rule either.
+    """
 
-    def __init__(self, value):
-        self.value = value
+    __slots__ = ("value", "sources")
+
+    def __init__(self, value, sources=()):
+        self.value = tuple(np.array(i) if isinstance(i, np.ndarray) else i for i in value)
+        self.sources = tuple((t, t._version_counter()[0]) for t in sources)
+
+    def check(self, node_name: str) -> None:
+        for t, version in self.sources:
+            if t._vc[0] != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: an index of {node_name} (a tensor of shape "
+                    f"{tuple(t.shape)}) is at version {t._vc[0]}; expected version {version} "
+                    "instead. Hint: clone() the index before modifying it in place."
+                )
 
     def __repr__(self) -> str:
         return f"Index({self.value!r})"
+
+
+def _index_sources(index):
+    """The index tensors in a PyTorch index, whose versions an _Index checks."""
+    if isinstance(index, Tensor):
+        return (index,)
+    if isinstance(index, tuple):
+        return tuple(i for i in index if isinstance(i, Tensor))
+    return ()
 
 
 def _add_into_zeros(g, *, shape, index):
@@ -65,6 +94,7 @@ def _add_into_zeros(g, *, shape, index):
 
 
 def _select_adjoint(g, x, *, needs, index):
+    index.check("IndexBackward0")  # NOTE: [saved indices]
     return (apply(INDEX_ADD_ZEROS, g, shape=tuple(x.shape), index=index),)
 
 
@@ -87,7 +117,7 @@ INDEX = linear(
 )
 INDEX_ADD_ZEROS = linear(
     "index_add_zeros", _add_into_zeros,
-    lambda g, x, *, needs, shape, index: (apply(INDEX, g, index=index),),
+    lambda g, x, *, needs, shape, index: (index.check("IndexPutBackward0") or apply(INDEX, g, index=index),),
     node_name="IndexPutBackward0",
 )
 
@@ -99,6 +129,7 @@ def _index_put_kernel(x, v, *, index):
 
 
 def _index_put_adjoint(g, x, v, *, needs, index):
+    index.check("IndexPutBackward0")  # NOTE: [saved indices]
     gx = apply(INDEX_PUT, g, 0.0, index=index) if needs[0] else None
     gv = None
     if needs[1]:
@@ -169,18 +200,22 @@ def _scatter_reduce_kernel(x, src, index, *, dim, reduce, include_self):
     return out.astype(x.dtype, copy=False)
 
 
+# The index input is saved and version-checked (saves, reads: NOTE: [saved reads] in
+# registry.py), as torch's gather and scatter save theirs; the other inputs only for shapes.
 GATHER = linear(
     "gather", _gather_kernel,
     lambda g, x, index, *, needs, dim: (
         scatter_values(g, index, shape=tuple(x.shape), dim=dim), None,
     ),
+    saves=True, reads=((1,), ()),
 )
 SCATTER_ADD_ZEROS = linear(
     "scatter_add_zeros", _scatter_add_zeros,
     lambda g, src, index, *, needs, shape, dim: (apply(GATHER, g, index, dim=dim), None),
-    node_name="ScatterAddBackward0",
+    node_name="ScatterAddBackward0", saves=True, reads=((1,), ()),
 )
-SCATTER = linear("scatter", _scatter_kernel, _scatter_adjoint, n_linear=2)
+SCATTER = linear("scatter", _scatter_kernel, _scatter_adjoint, n_linear=2, saves=True,
+                 reads=((2,), (2,), ()))
 # the values only: scatter_reduce's derivatives come from a composite (scatter.py)
 SCATTER_REDUCE = nondiff("scatter_reduce_values", _scatter_reduce_kernel)
 NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64))
@@ -192,7 +227,7 @@ def getitem(x, index):
     if _has_batched_index(index):
         return _getitem_batched_index(x, index)
     np_index, advanced = normalize_index(index)
-    return apply(INDEX if advanced else SELECT, x, index=_Index(np_index))
+    return apply(INDEX if advanced else SELECT, x, index=_Index(np_index, _index_sources(index)))
 
 
 def _has_batched_index(index) -> bool:
@@ -339,7 +374,7 @@ def index_put(x, index, value, accumulate=False):
     if isinstance(value, Tensor) and value.dtype != x.dtype:
         value = value.to(x.dtype)
     if not accumulate:
-        return apply(INDEX_PUT, x, value, index=_Index(np_index))
+        return apply(INDEX_PUT, x, value, index=_Index(np_index, _index_sources(index)))
     from .._factories import tensor
 
     if not isinstance(value, Tensor):
@@ -347,7 +382,8 @@ def index_put(x, index, value, accumulate=False):
     shape = indexed_shape(tuple(x.shape), np_index)
     if tuple(value.shape) != shape:
         value = value.expand(shape)
-    return x + apply(INDEX_ADD_ZEROS, value, shape=tuple(x.shape), index=_Index(np_index))
+    return x + apply(INDEX_ADD_ZEROS, value, shape=tuple(x.shape),
+                     index=_Index(np_index, _index_sources(index)))
 
 
 def known_values(t):

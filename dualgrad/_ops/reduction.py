@@ -156,10 +156,12 @@ def _max_dim_jvp(tangents, x, *, out, dim, keepdim):
 MAX_DIM = custom(
     "max_dim", _max_dim_kernel(np.max, np.argmax), _max_dim_vjp, _max_dim_jvp,
     node_name="MaxBackward0", multi_output=True, diff_outputs=lambda n: (0,), uses_out=True,
+    reads=((),), outputs_read=(1,),  # as torch: the indices only (the input's shape is kept)
 )
 MIN_DIM = custom(
     "min_dim", _max_dim_kernel(np.min, np.argmin), _max_dim_vjp, _max_dim_jvp,
     node_name="MinBackward0", multi_output=True, diff_outputs=lambda n: (0,), uses_out=True,
+    reads=((),), outputs_read=(1,),  # as torch: the indices only (the input's shape is kept)
 )
 
 

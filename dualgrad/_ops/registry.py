@@ -38,12 +38,13 @@ class Op:
     __slots__ = (
         "name", "forward", "vjp", "jvp", "batch", "kind", "node_name", "differentiable",
         "saves", "uses_out", "view", "multi_output", "diff_outputs", "reads", "plain", "ufunc",
-        "jvp_reads_inputs", "jvp_reads", "jvp_reads_out",
+        "jvp_reads_inputs", "jvp_reads", "jvp_reads_out", "outputs_read",
     )
 
     def __init__(self, name, forward, vjp=None, jvp=None, *, kind, node_name=None,
                  differentiable=True, saves=True, uses_out=False, view=False,
-                 multi_output=False, diff_outputs=None, batch=None, reads=None):
+                 multi_output=False, diff_outputs=None, batch=None, reads=None,
+                 outputs_read=None):
         self.name = name
         self.forward = forward
         self.vjp = vjp
@@ -62,6 +63,10 @@ class Op:
         # what its formulas use: after y = x * 2, modifying x in place does not break y's
         # backward. None: every rule may read every input.
         self.reads = reads
+        # The outputs of a multi-output op that its rules read (None: all); only those are
+        # version-checked, as torch saves only max(dim)'s indices, not its values. (A saved
+        # output is checked whichever inputs need gradients: torch saves ``result`` so.)
+        self.outputs_read = outputs_read
         self.plain = not multi_output and not view  # one output, owns its memory (hot path)
         # the kernel's ufunc (kernels._fast), called directly on the hot path (NOTE: [fast
         # entries] in _dispatch.py); only for differentiable single-output ops

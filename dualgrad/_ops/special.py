@@ -87,8 +87,9 @@ ERFC = elementwise("erfc", _sc_unary("erfc"), (lambda x, out: -_TWO_OVER_SQRT_PI
 ERFINV = elementwise(
     "erfinv",
     _sc_unary("erfinv"),
-    (lambda x, out: (0.5 * _SQRT_PI) * exp(out * out),),
-    uses_out=True,
+    # torch's rule recomputes erfinv(x) rather than saving the result (NOTE: [what a rule
+    # saves] in elementwise.py)
+    (lambda x, out: (0.5 * _SQRT_PI) * exp(erfinv(x) ** 2),),
 )
 ERFCX = elementwise(
     "erfcx",
@@ -102,6 +103,7 @@ NDTRI = elementwise(
     _sc_unary("special.ndtri", "ndtri"),
     (lambda x, out: _SQRT_2PI * exp(0.5 * (out * out)),),
     uses_out=True,
+    reads=((),),  # the result only (NOTE: [what a rule saves] in elementwise.py)
     node_name="SpecialNdtriBackward0",
 )
 LOG_NDTR = elementwise(
@@ -184,19 +186,31 @@ def _xlogy_kernel(log_fn):
     return kernel
 
 
-def _nonzero_as(x):
-    return (x != 0).to(x.dtype)
+def _xlogy_x_partial(log_fn, np_log, edge):
+    """d xlogy(x, y)/dx = log(y), and 0 where x == 0 and y <= 0 (log1p: y <= -1), as torch's
+    rule (``xlogy(grad, other).masked_fill((self == 0) & (other <= 0), 0)``); the inner where
+    keeps the masked points out of log's own derivative."""
+
+    def partial(x, y, out):
+        if not isinstance(y, Tensor):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = float(np_log(np.float64(y)))  # -inf at the edge, nan below it, as torch
+            return where(x == 0, 0.0, d) if y <= edge else d
+        masked = (x == 0) & (y <= edge)
+        return where(masked, 0.0, log_fn(where(masked, 1.0, y)))
+
+    return partial
 
 
 XLOGY = elementwise(
     "xlogy",
     float_binary(_xlogy_kernel(np.log)),
-    (lambda x, y, out: xlogy(_nonzero_as(x), y), lambda x, y, out: x / y),
+    (_xlogy_x_partial(log, np.log, 0.0), lambda x, y, out: x / y),
 )
 XLOG1PY = elementwise(
     "xlog1py",
     float_binary(_xlogy_kernel(np.log1p)),
-    (lambda x, y, out: xlog1py(_nonzero_as(x), y), lambda x, y, out: x / (y + 1)),
+    (_xlogy_x_partial(log1p, np.log1p, -1.0), lambda x, y, out: x / (y + 1)),
     node_name="SpecialXlog1PyBackward0",
 )
 LOGADDEXP = elementwise(
@@ -214,10 +228,13 @@ HYPOT = elementwise(
     float_binary(np.hypot),
     (lambda x, y, out: x / out, lambda x, y, out: y / out),
     uses_out=True,
+    reads=((0,), (1,)),
 )
-FMOD = elementwise("fmod", int_division(np.fmod, "fmod"), (1, lambda x, y, out: -trunc(x / y)))
+FMOD = elementwise("fmod", int_division(np.fmod, "fmod"), (1, lambda x, y, out: -trunc(x / y)),
+                   reads=((), (0, 1)))
 REMAINDER = elementwise(
-    "remainder", int_division(np.remainder, "remainder"), (1, lambda x, y, out: -floor(x / y))
+    "remainder", int_division(np.remainder, "remainder"), (1, lambda x, y, out: -floor(x / y)),
+    reads=((), (0, 1)),
 )
 
 
@@ -227,7 +244,8 @@ def _copysign_partial(x, y, out):
     return where(zero, 0.0, out / where(zero, 1.0, x))
 
 
-COPYSIGN = elementwise("copysign", float_binary(np.copysign), (_copysign_partial, 0), uses_out=True)
+COPYSIGN = elementwise("copysign", float_binary(np.copysign), (_copysign_partial, 0), uses_out=True,
+                       reads=((0,), ()))
 
 
 def _isclose_kernel(a, b, *, rtol, atol, equal_nan):

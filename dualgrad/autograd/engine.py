@@ -27,12 +27,26 @@ def _as_tuple(x):
     return tuple(x)
 
 
+# NOTE: [gradient dtypes]
+# A gradient has its tensor's dtype, as in torch, whose engine casts every gradient to the
+# dtype recorded for the tensor it flows into (validate_outputs). Gradients enter the engine
+# in three places, and each is cast or checked there: grad_outputs / gradient= (cast here),
+# the gradients a rule returns (an f32 input of an op that promoted to f64 gets an f64
+# gradient from the rule: cast in run_backward, after the rule; a custom Function's are
+# checked in function.py), and what a hook returns (a changed shape or dtype is refused, as
+# torch refuses it). Accumulation into .grad then only ever sees the leaf's dtype, and
+# Tensor.grad's setter refuses the rest.
 def _make_grads(outputs, grad_outputs):
+    """One gradient per output: the given ones cast to their output's dtype (as torch's engine
+    casts every gradient to its tensor's dtype), ones for scalars where None was given."""
     from .._factories import ones_like
 
+    if grad_outputs is not None and len(grad_outputs) < len(outputs):
+        # extra grad_outputs are ignored, as in torch; too few cannot be matched up
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     grads = []
     for i, out in enumerate(outputs):
-        g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
+        g = grad_outputs[i] if grad_outputs is not None else None
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -42,12 +56,14 @@ def _make_grads(outputs, grad_outputs):
                 )
             g = ones_like(out)
         elif not isinstance(g, Tensor):
-            raise TypeError(f"grad_outputs[{i}] must be a Tensor or None, got {type(g).__name__}")
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         elif tuple(g.shape) != tuple(out.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
                 f"output[{i}] has a shape of {tuple(out.shape)}."
             )
+        elif g._data.dtype != out._data.dtype and out._data.dtype.kind == "f":
+            g = g.to(out.dtype)  # NOTE: [gradient dtypes]
         grads.append(g)
     return grads
 
@@ -189,6 +205,12 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                     input_grads = op.vjp(buf, *args, out=node.out, needs=node.needs)
                 if not retain_graph and op.saves:
                     node.args = node.out = None
+                # NOTE: [gradient dtypes] a rule of a promoting op (f32 + f64) gives its f32
+                # input a f64 gradient; torch's engine casts it to the input's dtype.
+                for a, g in zip(args, input_grads):
+                    if g is not None and isinstance(a, Tensor) and g._data.dtype is not a._data.dtype:
+                        input_grads = _cast_to_inputs(input_grads, args)
+                        break
             else:
                 buf = buf if type(buf) is list else [buf]
                 if anomaly:  # NOTE: [anomaly mode] in anomaly_mode.py
@@ -228,12 +250,23 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                         b[nr] = g if prev is None else prev + g
                     else:
                         buffers[nxt] = b + g
-            g = prev = b = buf = input_grads = args = None  # NOTE: [stealing the gradient] counts refs
+            g = prev = b = buf = input_grads = args = a = None  # NOTE: [stealing the gradient] counts refs
     finally:
         _grad_state.enabled = prev_mode
     if inputs is not None:
         return [capture.get(e) if e is not None else None for e in input_edges]
     return None
+
+
+def _cast_to_inputs(grads, args):
+    """Each input's gradient in the input's dtype (NOTE: [gradient dtypes])."""
+    out = []
+    for a, g in zip(args, grads):
+        if g is not None and isinstance(a, Tensor) and g._data.dtype != a._data.dtype \
+                and a._data.dtype.kind == "f":
+            g = g.to(a.dtype)
+        out.append(g)
+    return out
 
 
 def _apply_checked(node, buf):
@@ -279,7 +312,26 @@ def _run_prehooks(node, buf):
             if buf[nr] is not None:
                 new = hook(buf[nr])
                 if new is not None:
+                    _check_hook_result(hook, buf[nr], new)
                     buf[nr] = new
+
+
+def _check_hook_result(hook, old, new):
+    """A hook may change a gradient's values, not its type, shape or dtype (torch's checks and
+    messages; NOTE: [gradient dtypes])."""
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    name = getattr(hook, "__name__", None) or type(hook).__name__
+    if new._data.shape != old._data.shape:
+        raise RuntimeError(
+            f"hook '{name}' has changed the size of value (was {tuple(old.shape)} got "
+            f"{tuple(new.shape)}); return a gradient of the tensor's shape"
+        )
+    if new._data.dtype != old._data.dtype:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was {old.dtype} got {new.dtype}); "
+            f"return a gradient of the tensor's dtype, e.g. grad.to({old.dtype})"
+        )
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

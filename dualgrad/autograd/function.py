@@ -325,6 +325,20 @@ class Function:
             bound = inspect.signature(cls.forward).bind(*args, **kwargs)
             bound.apply_defaults()
             args, kwargs = tuple(bound.args), dict(bound.kwargs)
+        elif kwargs:
+            # As torch does, keyword arguments are bound to forward's parameters and passed
+            # positionally, so a tensor given by keyword is an input like any other (its
+            # gradient flows, needs_input_grad counts it); a keyword forward cannot take
+            # positionally is refused.
+            bound = inspect.signature(cls.forward).bind(None, *args, **kwargs)  # None: ctx
+            if bound.kwargs:
+                name = next(iter(bound.kwargs))
+                raise TypeError(
+                    f"forward() got an unexpected keyword argument '{name}': {cls.__name__}.apply "
+                    "passes keyword arguments to forward's named parameters only; name it in "
+                    "forward's signature or pass it positionally"
+                )
+            args, kwargs = tuple(bound.args[1:]), {}
         return _apply(cls, args, kwargs)
 
 

@@ -42,8 +42,23 @@ def _is_diff_input(x) -> bool:
     return isinstance(x, Tensor) and x._requires_grad
 
 
+def _tensor_outputs(out):
+    """The function's outputs, every one a Tensor: a float or None among them would otherwise
+    be skipped and the check pass on nothing (torch raises AttributeError reading
+    ``requires_grad`` of it; the same type and words here, and the fix)."""
+    outs = _as_tuple(out)
+    for k, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            raise AttributeError(
+                f"'{type(o).__name__}' object has no attribute 'requires_grad': the checked "
+                f"function must return Tensors, and output {k} is {type(o).__name__}; return "
+                "dualgrad.tensor(...) of it, or leave it out"
+            )
+    return outs
+
+
 def _differentiable_outputs(out):
-    return tuple(o for o in _as_tuple(out) if isinstance(o, Tensor) and o._requires_grad)
+    return tuple(o for o in _tensor_outputs(out) if o._requires_grad)
 
 
 def _float_outputs(out):
@@ -86,8 +101,8 @@ def _eval_outputs(func, args, out_idx):
 
 def _output_indices(func_out):
     """Positions of the outputs the Jacobian covers: tensors that require grad."""
-    outs = _as_tuple(func_out)
-    return [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o._requires_grad]
+    outs = _tensor_outputs(func_out)
+    return [k for k, o in enumerate(outs) if o._requires_grad]
 
 
 def _numerical_jacobian(func, inputs, out_idx, out_sizes, eps):

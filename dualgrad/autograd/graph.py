@@ -164,8 +164,9 @@ class OpNode(Node):
                     self._modified(f"input {i}", a, v)
         if self.out is not None:
             outs = self.out if type(self.out) is tuple else (self.out,)
+            read = self.op.outputs_read
             for i, o in enumerate(outs):
-                if o._vc is not None and o._vc[0] != 0:
+                if o._vc is not None and o._vc[0] != 0 and (read is None or i in read):
                     self._modified(f"output {i}", o, 0)
 
     def _modified(self, which, t, v):

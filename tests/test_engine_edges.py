@@ -1,0 +1,493 @@
+"""Edges of the autograd engine that must never give a silent wrong answer (issue 12): the
+dtypes of gradients, hooks that change a gradient, ``.grad`` assignment, grad_outputs counts,
+saved tensors modified in place, derivatives at 0/0 points, ``Function.apply`` with keywords
+and gradcheck of a function that returns no tensor. Each case runs in torch and in dualgrad,
+and the two must agree: the same values and dtypes, or the same exception type and phrase.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import dualgrad as dg
+from op_table import F, Row
+
+
+def _flat(r):
+    if isinstance(r, (tuple, list)):
+        return [x for item in r for x in _flat(item)]
+    return [r]
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype).rsplit(".", 1)[-1]
+
+
+def run(lib, fn):
+    """``fn(lib)``'s outcome: ("ok", [(dtype name, array)]) or ("raise", exception)."""
+    try:
+        result = fn(lib)
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+        return "raise", e
+    out = []
+    for r in _flat(result):
+        if isinstance(r, (torch.Tensor, dg.Tensor)):
+            out.append((_dtype_name(r.dtype), np.asarray(r.detach().numpy(), dtype=np.float64)))
+        else:
+            out.append((type(r).__name__, r))
+    return "ok", out
+
+
+def agree(fn, phrase=None):
+    """torch and dualgrad give the same values and dtypes, or both raise the same exception
+    type (and dualgrad's message holds ``phrase`` when given, torch's too)."""
+    t_kind, t_out = run(torch, fn)
+    d_kind, d_out = run(dg, fn)
+    assert t_kind == d_kind, f"torch: {t_kind} {t_out!r}; dualgrad: {d_kind} {d_out!r}"
+    if t_kind == "raise":
+        assert type(d_out) is type(t_out) or isinstance(d_out, type(t_out)), (t_out, d_out)
+        if phrase is not None:
+            assert phrase in str(t_out), f"torch says: {t_out}"
+            assert phrase in str(d_out), f"dualgrad says: {d_out}"
+        return t_out
+    assert len(t_out) == len(d_out)
+    for (t_dt, t_v), (d_dt, d_v) in zip(t_out, d_out):
+        assert t_dt == d_dt, (t_out, d_out)
+        if isinstance(t_v, np.ndarray):
+            np.testing.assert_allclose(d_v, t_v, rtol=1e-5, atol=1e-6, equal_nan=True)
+        else:
+            assert d_v == t_v
+    return t_out
+
+
+# ---------------------------------------------------------------------------- 1. dtypes
+def _f32_leaf(lib):
+    return lib.tensor([0.5, -1.25, 2.0], requires_grad=True)
+
+
+def _f64(lib, values=(1.5, 0.25, -0.75)):
+    return lib.tensor(values, dtype=lib.float64)
+
+
+# An f32 leaf meets an f64 tensor in every promoting binary op, and in ops that refuse mixed
+# dtypes after a promoting op upstream (dot, matmul): the leaf's gradient is f32 in every case.
+MIXED = {
+    "add": lambda lib, x, y: x + y,
+    "sub": lambda lib, x, y: x - y,
+    "mul": lambda lib, x, y: x * y,
+    "div": lambda lib, x, y: x / y,
+    "rdiv": lambda lib, x, y: y / x,
+    "pow": lambda lib, x, y: x.abs() ** y,
+    "rpow": lambda lib, x, y: y.abs() ** x,
+    "atan2": lambda lib, x, y: lib.atan2(x, y),
+    "maximum": lambda lib, x, y: lib.maximum(x, y),
+    "minimum": lambda lib, x, y: lib.minimum(x, y),
+    "where": lambda lib, x, y: lib.where(y > 0, x, y),
+    "scalar_f64": lambda lib, x, y: (x * x).sum() + lib.tensor(2.0, dtype=lib.float64),
+    "dot_then_f64": lambda lib, x, y: lib.dot(x, x) + lib.tensor(2.0, dtype=lib.float64),
+    "matmul_then_f64": lambda lib, x, y: (x.reshape(1, 3) @ x.reshape(3, 1)) * y,
+    "to_f64": lambda lib, x, y: x.double() * y,
+    "exp_f64": lambda lib, x, y: lib.exp(x) * y,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIXED))
+def test_mixed_dtype_graph_gives_leaf_dtype_grad(name):
+    def grad(lib):
+        x = _f32_leaf(lib)
+        out = MIXED[name](lib, x, _f64(lib))
+        return lib.autograd.grad(out.sum(), x)
+
+    def backward(lib):
+        x = _f32_leaf(lib)
+        MIXED[name](lib, x, _f64(lib)).sum().backward()
+        MIXED[name](lib, x, _f64(lib)).sum().backward()  # accumulation keeps the dtype
+        return x.grad
+
+    def double_backward(lib):
+        x = _f32_leaf(lib)
+        (g,) = lib.autograd.grad(MIXED[name](lib, x, _f64(lib)).sum(), x, create_graph=True)
+        return g, lib.autograd.grad((g * g * x).sum(), x)
+
+    for fn in (grad, backward, double_backward):
+        out = agree(fn)
+        assert [dt for dt, _ in out] == ["float32"] * len(out)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_gradient_argument_is_cast_to_the_output_dtype(dtype):
+    def backward(lib):
+        x = _f32_leaf(lib)
+        (x * 2).backward(lib.ones(3, dtype=getattr(lib, dtype)))
+        return x.grad
+
+    def grad(lib):
+        x = _f32_leaf(lib)
+        return lib.autograd.grad([x * 2, (x * 3).sum()], x, [lib.ones(3, dtype=getattr(lib, dtype)),
+                                                         lib.tensor(2.0, dtype=lib.float64)])
+
+    assert [dt for dt, _ in agree(backward)] == ["float32"]
+    assert [dt for dt, _ in agree(grad)] == ["float32"]
+
+
+def test_gradient_of_f64_leaf_from_f32_path():
+    def fn(lib):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        return lib.autograd.grad((x.float() * lib.tensor([3.0, 4.0])).sum(), x)
+
+    assert [dt for dt, _ in agree(fn)] == ["float64"]
+
+
+# ---------------------------------------------------------------------------- 2. .grad =
+GRAD_VALUES = {
+    "wrong_shape": (lambda lib: lib.ones(3), "attempting to assign a gradient of size"),
+    "scalar_for_vector": (lambda lib: lib.ones(()), "attempting to assign a gradient of size"),
+    "wrong_dtype": (lambda lib: lib.ones(2, dtype=lib.float64), "attempting to assign a gradient with dtype"),
+    "int_dtype": (lambda lib: lib.ones(2, dtype=lib.int64), "attempting to assign a gradient with dtype"),
+    "list": (lambda lib: [1.0, 2.0], "assigned grad expected to be a Tensor or None"),
+    "float": (lambda lib: 1.0, "assigned grad expected to be a Tensor or None"),
+    "ndarray": (lambda lib: np.ones(2, np.float32), "but got grad of type numpy.ndarray"),
+    "right": (lambda lib: lib.full((2,), 3.0), None),
+    "none": (lambda lib: None, None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_VALUES))
+def test_grad_setter(name):
+    make, phrase = GRAD_VALUES[name]
+
+    def fn(lib):
+        x = lib.ones(2, requires_grad=True)
+        x.grad = make(lib)
+        return x.grad if x.grad is not None else "none"
+
+    agree(fn, phrase)
+
+
+def test_grad_setter_refuses_the_tensor_itself():
+    def fn(lib):
+        x = lib.ones(2, requires_grad=True)
+        x.grad = x
+
+    agree(fn, "can't assign Variable as its own grad")
+
+
+# ---------------------------------------------------------------------------- 3. hooks
+HOOK_RESULTS = {
+    "other_shape": (lambda lib, g: lib.ones(3), "has changed the size of value"),
+    "other_dtype": (lambda lib, g: g.double(), "has changed the type of value"),
+    "int_dtype": (lambda lib, g: g.long(), "has changed the type of value"),
+    "float": (lambda lib, g: 1.0, "expected Variable, but hook returned 'float'"),
+    "same": (lambda lib, g: g * 3, None),
+    "none": (lambda lib, g: None, None),
+}
+
+
+def _hook_on(kind, lib, x):
+    """The tensor a hook goes on: the leaf itself, or a non-leaf made from it."""
+    return x if kind == "leaf" else x * 2
+
+
+@pytest.mark.parametrize("kind", ["leaf", "nonleaf", "retained"])
+@pytest.mark.parametrize("name", sorted(HOOK_RESULTS))
+def test_tensor_hook_may_not_change_shape_or_dtype(kind, name):
+    make, phrase = HOOK_RESULTS[name]
+
+    def fn(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = _hook_on(kind, lib, x)
+        if kind == "retained":
+            y.retain_grad()
+
+        def hook(g):
+            return make(lib, g)
+
+        y.register_hook(hook)
+        (y * y).sum().backward()
+        return x.grad, (y.grad if kind == "retained" else 0.0)
+
+    err = agree(fn, phrase)
+    if phrase is not None and "value" in phrase:
+        assert "hook 'hook'" in str(err)
+
+
+# ---------------------------------------------------------------------------- 4. grad_outputs
+GRAD_OUTPUTS = {
+    "two_outputs_one_grad": lambda lib, x: lib.autograd.grad([x * 2, x * 3], x, [lib.ones(2)]),
+    "two_scalars_one_grad": lambda lib, x: lib.autograd.grad([(x * 2).sum(), (x * 3).sum()], x,
+                                                             [lib.ones(())]),
+    "backward_two_one": lambda lib, x: lib.autograd.backward([x * 2, x * 3], [lib.ones(2)]),
+    "empty_list": lambda lib, x: lib.autograd.grad(x * 2, x, []),
+    "none_for_vector": lambda lib, x: lib.autograd.grad(x * 2, x, [None]),
+    "no_grad_for_vector": lambda lib, x: (x * 2).backward(),
+    "extra_grads_ignored": lambda lib, x: lib.autograd.grad([x * 2], x, [lib.ones(2), lib.ones(2)]),
+    "float_grad": lambda lib, x: lib.autograd.grad(x.sum(), x, [1.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_OUTPUTS))
+def test_grad_outputs_count_and_type(name):
+    phrases = {"two_outputs_one_grad": "got 2 tensors and 1 gradients",
+               "two_scalars_one_grad": "got 2 tensors and 1 gradients",
+               "backward_two_one": "got 2 tensors and 1 gradients",
+               "empty_list": "got 1 tensors and 0 gradients",
+               "none_for_vector": "grad can be implicitly created only for scalar outputs",
+               "no_grad_for_vector": "grad can be implicitly created only for scalar outputs",
+               "float_grad": "gradients can be either Tensors or None, but got float"}
+
+    def fn(lib):
+        return GRAD_OUTPUTS[name](lib, lib.ones(2, requires_grad=True))
+
+    agree(fn, phrases.get(name))
+
+
+# ---------------------------------------------------------------------------- 5, 6. saved tensors
+def _saved_case(row, where, only=None):
+    """``row``'s op on non-leaf copies of its inputs, an in-place write (of the same values)
+    into each input or into the output afterwards, then backward: a function of the module.
+    ``only``: the one input that requires grad (the others are constants)."""
+    from op_table import make_inputs
+
+    sample = row.samples[0]
+    arrays = make_inputs(sample, seed=7 * len(row.name))
+
+    def fn(lib):
+        fn_of = row.fn if lib is dg or row.torch_fn is None else row.torch_fn
+        leaves, xs = [], []
+        for i, (spec, a) in enumerate(zip(sample, arrays)):
+            if not isinstance(a, np.ndarray):
+                xs.append(a)
+                continue
+            t = lib.tensor(a)
+            if only is not None and i != only:
+                t = lib.tensor(a.astype(np.float64))
+            elif getattr(spec, "diff", False) or isinstance(spec, F):
+                t = lib.tensor(a.astype(np.float64), requires_grad=True)
+                leaves.append(t)
+                t = t.clone()
+            xs.append(t)
+        outs = fn_of(lib, *xs)
+        outs = list(outs) if isinstance(outs, (tuple, list)) else [outs]
+        floats = [o for o in outs if o.is_floating_point() and o.requires_grad]
+        if where == "input":
+            for x in xs:  # the same values, a new version
+                if isinstance(x, (torch.Tensor, dg.Tensor)) and x.dtype != lib.bool:
+                    x.mul_(1)
+        else:
+            floats[0].mul_(1.0)
+        sum(o.sum() for o in floats).backward()
+        return [t.grad if t.grad is not None else 0.0 for t in leaves]
+
+    return fn
+
+
+def _saved_rows():
+    """The rows of every element-wise primitive, and of the ops whose saving item 6 of issue 12
+    names (max/min with dim)."""
+    from op_table import ROWS
+
+    from dualgrad._ops.registry import REGISTRY
+
+    kinds = {name for name, op in REGISTRY.items() if op.kind == "elementwise"} | {"max_dim", "min_dim"}
+    # (composites such as kron or mvlgamma have rules of their own in torch: not the class)
+    rows = [row for row in ROWS if not row.nondiff and len(row.covers) == 1
+            and row.covers[0] in kinds and row.name.startswith(row.covers[0])]
+    # the table's relu row keeps its input away from the kink with ops of its own
+    return rows + [Row("relu", lambda m, x: m.relu(x), [[F((3, 4))]])]
+
+
+@pytest.mark.parametrize("where", ["input", "output"])
+@pytest.mark.parametrize("row", _saved_rows(), ids=lambda r: r.name)
+def test_inplace_after_op_raises_exactly_where_torch_does(row, where):
+    agree(_saved_case(row, where), None)
+
+
+def _binary_cases():
+    return [pytest.param(row, only, id=f"{row.name}-{only}") for row in _saved_rows()
+            if len(row.samples[0]) == 2 and all(isinstance(spec, F) for spec in row.samples[0])
+            for only in (0, 1)]
+
+
+@pytest.mark.parametrize("where", ["input", "output"])
+@pytest.mark.parametrize("row,only", _binary_cases())
+def test_inplace_after_binary_op_with_one_differentiable_input(row, only, where):
+    """torch saves the inputs the needed formulas read (hypot's inputs each for its own
+    gradient, fmod's nothing for the first input) and a result whichever is needed."""
+    agree(_saved_case(row, where, only), None)
+
+
+# Every op that reads an index tensor in its backward, the index written in place after it.
+INDEX_OPS = {
+    "getitem": lambda m, x, i: x[i],
+    "getitem_tuple": lambda m, x, i: x[i, 0],
+    "index_select": lambda m, x, i: m.index_select(x, 0, i),
+    "take": lambda m, x, i: m.take(x, i),
+    "gather": lambda m, x, i: m.gather(x, 0, i.reshape(2, 1).expand(2, 3)),
+    "take_along_dim": lambda m, x, i: m.take_along_dim(x, i.reshape(2, 1), 0),
+    "embedding": lambda m, x, i: m.nn.functional.embedding(i, x),
+    "index_put": lambda m, x, i: m.index_put(x, (i,), m.ones(3)),
+    "index_put_value": lambda m, x, i: m.index_put(m.zeros(4, 3), (i,), x[:2] * 1),
+    "index_put_acc": lambda m, x, i: m.index_put(x, (i,), m.ones(3), accumulate=True),
+    "index_add_source": lambda m, x, i: m.index_add(m.zeros(4, 3), 0, i, x[:2] * 1),
+    "index_copy": lambda m, x, i: m.index_copy(x, 0, i, m.ones(2, 3)),
+    "index_fill": lambda m, x, i: m.index_fill(x, 0, i, 2.0),
+    "scatter": lambda m, x, i: m.scatter(x, 0, i.reshape(2, 1).expand(2, 3), m.ones(2, 3)),
+    "scatter_src": lambda m, x, i: m.scatter(m.zeros(4, 3), 0, i.reshape(2, 1).expand(2, 3), x[:2] * 1),
+    "scatter_add_src": lambda m, x, i: m.scatter_add(m.zeros(4, 3), 0, i.reshape(2, 1).expand(2, 3),
+                                                     x[:2] * 1),
+    "setitem": lambda m, x, i: _setitem(x * 1, i),
+}
+
+
+def _setitem(y, i):
+    y[i] = 0.0
+    return y
+
+
+@pytest.mark.parametrize("name", sorted(INDEX_OPS))
+def test_index_written_in_place_after_the_op(name):
+    """torch version-checks a saved index and raises; dualgrad raises the same error, or
+    (where a composite's index is a copy: NOTE: [saved indices]) gives the gradient of the
+    index as it was, never one of the new index."""
+
+    def run_op(lib, write):
+        x = lib.arange(12.0).reshape(4, 3).requires_grad_()
+        i = lib.tensor([0, 1])
+        y = INDEX_OPS[name](lib, x * 1, i)
+        if write:
+            i.add_(2)
+        (y * lib.arange(float(y.numel())).reshape(y.shape)).sum().backward()
+        return x.grad
+
+    kind, out = run(dg, lambda lib: run_op(lib, True))
+    t_kind, t_out = run(torch, lambda lib: run_op(lib, True))
+    if kind == "raise":
+        assert isinstance(out, RuntimeError) and "modified by an inplace operation" in str(out)
+        assert t_kind == "raise" or name == "take_along_dim", t_out
+        return
+    # the gradient of the original index, as torch computes it without the write
+    _, expected = run(torch, lambda lib: run_op(lib, False))
+    np.testing.assert_allclose(out[0][1], expected[0][1])
+
+
+@pytest.mark.parametrize("write", ["condition", "none"])
+def test_where_condition_written_in_place(write):
+    def fn(lib):
+        x = lib.ones(3, requires_grad=True)
+        cond = lib.tensor([True, False, True])
+        y = lib.where(cond, x * 2, lib.zeros(3))
+        if write == "condition":
+            cond.logical_not_()
+        y.sum().backward()
+        return x.grad
+
+    agree(fn, "modified by an inplace operation" if write == "condition" else None)
+
+
+# ---------------------------------------------------------------------------- 7. rules at 0
+@pytest.mark.parametrize("row", [r for r in _saved_rows() if all(isinstance(s, F) for s in r.samples[0])],
+                         ids=lambda r: r.name)
+def test_first_derivative_at_zero(row):
+    """Every element-wise op at an all-zero input: torch's gradient, including its choices
+    where the formula is 0/0 (atan2 at the origin gives 0, xlogy's d/dx at x = 0 is log y)."""
+
+    def fn(lib):
+        f = row.fn if lib is dg or row.torch_fn is None else row.torch_fn
+        xs = [lib.zeros(s.shape, dtype=lib.float64, requires_grad=True) for s in row.samples[0]]
+        out = f(lib, *xs)
+        out = out[0] if isinstance(out, tuple) else out
+        return lib.autograd.grad(out.sum(), xs, allow_unused=True, materialize_grads=True)
+
+    agree(fn)
+
+
+ZERO_POINTS = {
+    "atan2": lambda m, x, y: m.atan2(x, y),
+    "xlogy": lambda m, x, y: m.xlogy(x, y),
+    "xlog1py": lambda m, x, y: m.special.xlog1py(x, y),
+    "hypot": lambda m, x, y: m.hypot(x, y),
+    "copysign": lambda m, x, y: m.copysign(x, y),
+    "pow": lambda m, x, y: x ** y,
+    "div": lambda m, x, y: x / y,
+    "maximum": lambda m, x, y: m.maximum(x, y),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_POINTS))
+def test_binary_rules_at_zero_and_edges(name):
+    """Each pair of (0, -1, 1) values (atan2's origin, xlogy's y <= 0 with x == 0, ...)."""
+    vals = [0.0, -1.0, 1.0]
+    xv = [a for a in vals for _ in vals]
+    yv = [b for _ in vals for b in vals]
+
+    def fn(lib):
+        x = lib.tensor(xv, dtype=lib.float64, requires_grad=True)
+        y = lib.tensor(yv, dtype=lib.float64, requires_grad=True)
+        out = ZERO_POINTS[name](lib, x, y)  # (no sum: inf + -inf would warn)
+        return lib.autograd.grad(out, (x, y), lib.ones(9, dtype=lib.float64))
+
+    agree(fn)
+
+
+# ---------------------------------------------------------------------------- 8. Function.apply
+def _functions(lib):
+    class Scale(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b, scale=1.0):
+            ctx.scale = scale
+            return a * 2 + b * 3 * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g * 3 * ctx.scale, None
+
+    class VarKw(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, *args, **kw):
+            return args[0] * 2 + kw["w"]
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g
+
+    return Scale, VarKw
+
+
+APPLY_CALLS = {
+    "all_keywords": lambda F, V, x, z: F.apply(b=z, a=x),
+    "keyword_tensor_and_scalar": lambda F, V, x, z: F.apply(x, b=z, scale=2.0),
+    "positional": lambda F, V, x, z: F.apply(x, z),
+    "var_keyword": lambda F, V, x, z: V.apply(x, w=z),
+}
+
+
+@pytest.mark.parametrize("name", sorted(APPLY_CALLS))
+def test_function_apply_with_keyword_arguments(name):
+    def fn(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        z = lib.tensor([0.5, -1.0], requires_grad=True)
+        y = APPLY_CALLS[name](*_functions(lib), x, z)
+        y.sum().backward()
+        return y, x.grad, z.grad
+
+    agree(fn, "unexpected keyword argument 'w'" if name == "var_keyword" else None)
+
+
+# ---------------------------------------------------------------------------- 9. gradcheck
+GRADCHECK_FUNCS = {
+    "float": lambda lib, x: 1.0,
+    "tensor_and_float": lambda lib, x: (x * 2, 3.0),
+    "none": lambda lib, x: None,
+}
+
+
+@pytest.mark.parametrize("check", ["gradcheck", "gradgradcheck"])
+@pytest.mark.parametrize("name", sorted(GRADCHECK_FUNCS))
+def test_gradcheck_of_a_function_returning_a_non_tensor(name, check):
+    def fn(lib):
+        x = lib.tensor([0.5, 1.5], dtype=lib.float64, requires_grad=True)
+        return getattr(lib.autograd, check)(lambda x: GRADCHECK_FUNCS[name](lib, x), (x,))
+
+    agree(fn, "object has no attribute 'requires_grad'")
