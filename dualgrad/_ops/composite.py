@@ -54,6 +54,8 @@ def logsumexp(x, dim=None, keepdim=False):
     """``log(exp(x).sum(dim))``, computed stably; its gradient is softmax."""
     x = _float_input(x, None, "logsumexp")
     dims = normalize_dims(dim, x.ndim)
+    if any(x.shape[d] == 0 for d in dims):  # an empty sum: log(0) = -inf, as torch; no max
+        return log(_sum(exp(x), dims, keepdim=keepdim))
     z, m = _shifted(x, dims)
     out = log(_sum(exp(z), dims, keepdim=True)) + where(isinf(m), 0.0, m)
     if not keepdim and dims:

@@ -709,6 +709,14 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     _check_float(x, "linalg.vector_norm", "x")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    if ord in (math.inf, -math.inf) and x.numel() == 0:  # a max or min of nothing
+        dims = normalize_dims(dim, x.ndim)
+        where = "an empty tensor" if dim is None else f"the dimension {dim}"
+        if dim is None or any(x.shape[d] == 0 for d in dims):
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {ord} norm on {where} because the "
+                "operation does not have an identity"
+            )
     return _vector_norm_impl(x, ord, dim, keepdim, dtype)
 
 
@@ -781,7 +789,7 @@ def matrix_power(A, n):
             result = base if result is None else matmul(result, base)
         n >>= 1
         if not n:
-            return result
+            return result.clone() if result is A else result  # a new tensor even for n = 1
         base = matmul(base, base)
 
 

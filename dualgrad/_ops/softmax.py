@@ -24,6 +24,8 @@ from .registry import custom
 def _shifted(x, dims):
     """``x - max(x)`` over ``dims``, with infinite maxima replaced by 0 (an all -inf slice
     stays -inf - 0 instead of becoming nan early; torch agrees on every case)."""
+    if x.size == 0:  # nothing to shift (np.amax refuses an empty reduction)
+        return x
     m = np.amax(x, axis=dims, keepdims=True)
     return x - np.where(np.isinf(m), 0, m).astype(x.dtype, copy=False)
 

@@ -1,0 +1,330 @@
+"""Op kernels on the edges against PyTorch: aliasing of outputs (no op returns its input or a
+NumPy view the autograd graph does not know), 0-d / empty / size-1 inputs, reductions over
+empty dims, split-like ops, index checks and the placement of advanced-index dims."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import dualgrad as dg
+from op_table import ROWS, make_inputs
+
+
+def _tensors(out):
+    """The tensors in an op's result (a tensor, or a tuple / namedtuple of them)."""
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _tensors(o)]
+    return [out] if isinstance(out, (dg.Tensor, torch.Tensor)) else []
+
+
+def _leaves(arrays, m):
+    return [m.tensor(a) if isinstance(a, np.ndarray) else a for a in arrays]
+
+
+def _check_no_alias(fn, arrays, torch_fn=None):
+    """``fn(dg, ...)`` never returns one of its inputs, and where torch's result is not a view
+    its result shares no memory with an input."""
+    xs = _leaves(arrays, dg)
+    ts = _leaves(arrays, torch)
+    with dg.no_grad():
+        outs = _tensors(fn(dg, *xs))
+    touts = _tensors((torch_fn or fn)(torch, *ts))
+    assert len(outs) == len(touts)
+    inputs = [x for x in xs if isinstance(x, dg.Tensor)]
+    for o, t in zip(outs, touts):
+        assert all(o is not x for x in inputs), "an op returned its input object"
+        if any(t is x for x in ts):
+            continue  # torch hands back its input here (flatten of a 1-D tensor): dualgrad a view
+        if not t._is_view():
+            for x in inputs:
+                assert not np.shares_memory(o._data, x._data), (
+                    "a result torch makes as a new tensor shares memory with an input"
+                )
+
+
+ROW_CASES = [pytest.param(row, k, id=f"{row.name}-{k}") for row in ROWS for k in range(len(row.samples))]
+
+
+@pytest.mark.parametrize("row,k", ROW_CASES)
+def test_no_row_returns_its_input_or_hidden_view(row, k):
+    _check_no_alias(row.fn, make_inputs(row.samples[k], seed=k), row.torch_fn)
+
+
+# Calls where an op has nothing to do (identity-like arguments): the classic place for a kernel
+# to hand back its input or a NumPy view of it.
+_A = np.arange(6.0).reshape(2, 3)
+_SQ = np.arange(4.0).reshape(2, 2) + np.eye(2) * 3
+_V = np.arange(3.0)
+_S = np.array(2.0)
+IDENTITY_CASES = {
+    "einsum_ij_ji": (lambda m, x: m.einsum("ij->ji", x), _A),
+    "einsum_ij_ij": (lambda m, x: m.einsum("ij->ij", x), _A),
+    "einsum_i_i": (lambda m, x: m.einsum("i->i", x), _V),
+    "einsum_ii_i": (lambda m, x: m.einsum("ii->i", x), _SQ),
+    "einsum_implicit_ij": (lambda m, x: m.einsum("ij", x), _A),
+    "matrix_power_1": (lambda m, x: m.linalg.matrix_power(x, 1), _SQ),
+    "roll_0d": (lambda m, x: m.roll(x, 1), _S),
+    "roll_full_turn": (lambda m, x: m.roll(x, 3, 1), _A),
+    "roll_zero": (lambda m, x: m.roll(x, 0), _A),
+    "expand_same": (lambda m, x: x.expand(2, 3), _A),
+    "expand_as_same": (lambda m, x: x.expand_as(x), _A),
+    "broadcast_to_same": (lambda m, x: m.broadcast_to(x, (2, 3)), _A),
+    "squeeze_nothing": (lambda m, x: x.squeeze(), _A),
+    "squeeze_dim_nothing": (lambda m, x: x.squeeze(0), _A),
+    "transpose_1d": (lambda m, x: x.transpose(0, -1), _V),
+    "t_1d": (lambda m, x: x.t(), _V),
+    "t_0d": (lambda m, x: x.t(), _S),
+    "permute_identity": (lambda m, x: x.permute(0, 1), _A),
+    "reshape_same": (lambda m, x: x.reshape(2, 3), _A),
+    "flatten_1d": (lambda m, x: x.flatten(), _V),
+    "movedim_same": (lambda m, x: m.movedim(x, 0, 0), _A),
+    "flip_none": (lambda m, x: m.flip(x, ()), _A),
+    "tile_ones": (lambda m, x: m.tile(x, (1, 1)), _A),
+    "repeat_ones": (lambda m, x: x.repeat(1, 1), _A),
+    "narrow_all": (lambda m, x: x.narrow(1, 0, 3), _A),
+    "split_whole": (lambda m, x: m.split(x, 2), _A),
+    "chunk_one": (lambda m, x: m.chunk(x, 1), _A),
+    "tensor_split_one": (lambda m, x: m.tensor_split(x, 1), _A),
+    "sort_sorted": (lambda m, x: m.sort(x).values, _V),
+    "cumsum_size1": (lambda m, x: m.cumsum(x, 0), _V[:1]),
+    "cumprod_size1": (lambda m, x: m.cumprod(x, 0), _V[:1]),
+    "sum_no_dims": (lambda m, x: m.sum(x, ()), _A),
+    "amax_0d": (lambda m, x: m.amax(x, 0), _S),
+    "max_0d_dim": (lambda m, x: m.max(x, 0).values, _S),
+    "mean_0d": (lambda m, x: m.mean(x, 0), _S),
+    "tril_big": (lambda m, x: m.tril(x, 5), _A),
+    "triu_low": (lambda m, x: m.triu(x, -5), _A),
+    "clamp_wide": (lambda m, x: m.clamp(x, -100.0, 100.0), _A),
+    "gather_identity": (lambda m, x: m.gather(x, 1, m.tensor([[0, 1, 2], [0, 1, 2]])), _A),
+    "index_select_all": (lambda m, x: m.index_select(x, 0, m.tensor([0, 1])), _A),
+    "getitem_all": (lambda m, x: x[m.tensor([0, 1])], _A),
+    "take_along_dim": (lambda m, x: m.take_along_dim(x, m.tensor([[0, 1, 2]]), 1), _A[:1]),
+    "masked_fill_none": (lambda m, x: x.masked_fill(m.zeros(2, 3, dtype=m.bool), 1.0), _A),
+    "where_all": (lambda m, x: m.where(m.ones(2, 3, dtype=m.bool), x, 0.0), _A),
+    "matmul_eye": (lambda m, x: m.matmul(x, m.eye(3, dtype=m.float64)), _A),
+    "kron_one": (lambda m, x: m.kron(x, m.ones(1, 1, dtype=m.float64)), _A),
+    "cat_one": (lambda m, x: m.cat([x]), _A),
+    "stack_one": (lambda m, x: m.stack([x])[0], _A),
+    "diag_embed_roundtrip": (lambda m, x: m.diagonal(m.diag_embed(x), 0, -2, -1), _A),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IDENTITY_CASES))
+def test_identity_like_calls_return_new_tensors(name):
+    fn, a = IDENTITY_CASES[name]
+    _check_no_alias(fn, [a])
+
+
+@pytest.mark.parametrize("equation", ["ij->ji", "ij->ij", "ii->i", "ij", "i...->...i"])
+def test_einsum_without_sums_is_a_view_as_in_torch(equation):
+    # torch's einsum returns a view when nothing is summed: a write into it reaches the
+    # operand, its values and its gradient
+    grads = []
+    for m in (dg, torch):
+        x = m.ones(3, 3, dtype=m.float64, requires_grad=True)
+        b = x * 1
+        m.einsum(equation, b).mul_(2)
+        (b * m.arange(9.0, dtype=m.float64).reshape(3, 3)).sum().backward()
+        grads.append((b.detach().numpy().copy(), x.grad.numpy()))
+    np.testing.assert_allclose(grads[0][0], grads[1][0])
+    np.testing.assert_allclose(grads[0][1], grads[1][1])
+
+
+def test_matrix_power_1_and_roll_do_not_follow_later_writes():
+    for m in (dg, torch):
+        x = m.ones(2, 2)
+        y = m.linalg.matrix_power(x, 1)
+        s = m.tensor(1.0)
+        r = m.roll(s, 1)
+        x.add_(100)
+        s.add_(100)
+        assert y.sum().item() == 4 and r.item() == 1
+
+
+# ---------------------------------------------------------------- 0-d, empty and size-1 inputs
+def _run(fn, m, a):
+    """``fn`` on a float32 tensor of ``a``'s values: the result, or the exception it raised."""
+    try:
+        with warnings.catch_warnings():  # torch warns of std's zero degrees of freedom
+            warnings.simplefilter("ignore", UserWarning)
+            return fn(m, m.tensor(a))
+    except Exception as e:  # noqa: BLE001 - the exception is the result compared with torch's
+        return e
+
+
+def _compare(fn, a):
+    got, want = _run(fn, dg, a), _run(fn, torch, a)
+    if isinstance(want, Exception):
+        assert isinstance(got, Exception), f"torch raises {type(want).__name__}: {want}; dualgrad returned"
+        assert type(got).__name__ == type(want).__name__ or isinstance(got, type(want)), (got, want)
+        return
+    if isinstance(got, Exception):
+        raise got
+    gots, wants = _tensors(got), _tensors(want)
+    assert len(gots) == len(wants)
+    for g, w in zip(gots, wants):
+        assert tuple(g.shape) == tuple(w.shape), (tuple(g.shape), tuple(w.shape))
+        assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1]
+        np.testing.assert_allclose(g.detach().numpy(), w.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+# Each takes (m, x, dim, keepdim). None as dim means "the op's default" (all dims, or the
+# op's own default dim).
+def _with_dim(name, **kw):
+    def fn(m, x, dim, keepdim):
+        f = getattr(m, name)
+        if dim is None:
+            return f(x, **kw)
+        return f(x, dim, keepdim=keepdim, **kw)
+
+    return fn
+
+
+def _no_keepdim(name, **kw):
+    def fn(m, x, dim, keepdim):
+        f = getattr(m, name)
+        return f(x, **kw) if dim is None else f(x, dim, **kw)
+
+    return fn
+
+
+REDUCTIONS = {
+    "sum": _with_dim("sum"),
+    "mean": _with_dim("mean"),
+    "prod": lambda m, x, dim, keepdim: m.prod(x) if dim is None else m.prod(x, dim, keepdim=keepdim),
+    "amax": _with_dim("amax"),
+    "amin": _with_dim("amin"),
+    "max": _with_dim("max"),
+    "min": _with_dim("min"),
+    "argmax": _with_dim("argmax"),
+    "argmin": _with_dim("argmin"),
+    "logsumexp": lambda m, x, dim, keepdim: m.logsumexp(x, 0 if dim is None else dim, keepdim=keepdim),
+    "std": _with_dim("std"),
+    "var": _with_dim("var"),
+    "std_unbiased0": _with_dim("std", correction=0),
+    "norm": lambda m, x, dim, keepdim: m.norm(x) if dim is None else m.norm(x, dim=dim, keepdim=keepdim),
+    "norm_inf": lambda m, x, dim, keepdim: m.linalg.vector_norm(x, float("inf"), dim=dim, keepdim=keepdim),
+    "vector_norm_1": lambda m, x, dim, keepdim: m.linalg.vector_norm(x, 1, dim=dim, keepdim=keepdim),
+    "cumsum": lambda m, x, dim, keepdim: m.cumsum(x, 0 if dim is None else dim),
+    "cumprod": lambda m, x, dim, keepdim: m.cumprod(x, 0 if dim is None else dim),
+    "logcumsumexp": lambda m, x, dim, keepdim: m.logcumsumexp(x, 0 if dim is None else dim),
+    "cummax": lambda m, x, dim, keepdim: m.cummax(x, 0 if dim is None else dim),
+    "cummin": lambda m, x, dim, keepdim: m.cummin(x, 0 if dim is None else dim),
+    "sort": _no_keepdim("sort"),
+    "argsort": _no_keepdim("argsort"),
+    "topk_1": lambda m, x, dim, keepdim: m.topk(x, 1) if dim is None else m.topk(x, 1, dim),
+    "topk_0": lambda m, x, dim, keepdim: m.topk(x, 0) if dim is None else m.topk(x, 0, dim),
+    "kthvalue_1": _with_dim("kthvalue", k=1) if False else (
+        lambda m, x, dim, keepdim: m.kthvalue(x, 1) if dim is None else m.kthvalue(x, 1, dim, keepdim)),
+    "median": _with_dim("median"),
+    "mode": lambda m, x, dim, keepdim: m.mode(x) if dim is None else m.mode(x, dim, keepdim),
+    "quantile": lambda m, x, dim, keepdim: m.quantile(x, 0.3) if dim is None else m.quantile(x, 0.3, dim, keepdim),
+    "quantile_vec": lambda m, x, dim, keepdim: (
+        m.quantile(x, m.tensor([0.3, 0.5])) if dim is None else m.quantile(x, m.tensor([0.3, 0.5]), dim, keepdim)),
+    "nanquantile": lambda m, x, dim, keepdim: (
+        m.nanquantile(x, 0.5) if dim is None else m.nanquantile(x, 0.5, dim, keepdim)),
+    "softmax": lambda m, x, dim, keepdim: m.softmax(x, 0 if dim is None else dim),
+    "log_softmax": lambda m, x, dim, keepdim: m.log_softmax(x, 0 if dim is None else dim),
+    "msort": lambda m, x, dim, keepdim: m.msort(x),
+    "unique": lambda m, x, dim, keepdim: m.unique(x),
+}
+
+EDGE_SHAPES = [(), (0,), (1,), (0, 3), (3, 0), (1, 1), (2, 0, 3), (1, 3)]
+
+
+def _edge_array(shape):
+    return (np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape) % 5) - 1.5
+
+
+def _dim_choices(shape):
+    out = [(None, False)]
+    for d in ([0, -1] if len(shape) <= 1 else [0, 1, -1]):
+        out += [(d, False), (d, True)]
+    return out
+
+
+REDUCTION_CASES = [
+    pytest.param(name, shape, dim, keepdim, id=f"{name}-{shape}-{dim}-{keepdim}")
+    for name in REDUCTIONS for shape in EDGE_SHAPES for dim, keepdim in _dim_choices(shape)
+]
+
+
+@pytest.mark.parametrize("name,shape,dim,keepdim", REDUCTION_CASES)
+def test_reductions_on_edge_shapes_match_torch(name, shape, dim, keepdim):
+    fn = REDUCTIONS[name]
+    _compare(lambda m, x: fn(m, x, dim, keepdim), _edge_array(shape))
+
+
+# Shape ops on the same edge shapes, with the arguments that are valid for some of them and
+# not for others (torch's exception is then the expected result).
+SHAPE_OPS = {
+    "flatten": lambda m, x: x.flatten(),
+    "flatten_0_-1": lambda m, x: m.flatten(x, 0, -1),
+    "flatten_1_0": lambda m, x: m.flatten(x, 1, 0),
+    "flatten_-1_0": lambda m, x: m.flatten(x, -1, 0),
+    "flatten_0_0": lambda m, x: m.flatten(x, 0, 0),
+    "flatten_1_1": lambda m, x: m.flatten(x, 1, 1),
+    "unflatten_last": lambda m, x: x.unflatten(-1, (1, -1)),
+    "unflatten_first": lambda m, x: x.unflatten(0, (-1, 1)),
+    "unflatten_0_size": lambda m, x: x.unflatten(-1, (0, -1)),
+    "squeeze": lambda m, x: x.squeeze(),
+    "squeeze_0": lambda m, x: x.squeeze(0),
+    "squeeze_-1": lambda m, x: x.squeeze(-1),
+    "unsqueeze_0": lambda m, x: x.unsqueeze(0),
+    "unsqueeze_-1": lambda m, x: x.unsqueeze(-1),
+    "reshape_-1": lambda m, x: x.reshape(-1),
+    "reshape_-1_0": lambda m, x: x.reshape(-1, 0),
+    "view_1_-1": lambda m, x: x.view(1, -1),
+    "t": lambda m, x: x.t(),
+    "transpose_0_-1": lambda m, x: x.transpose(0, -1),
+    "movedim_0_-1": lambda m, x: m.movedim(x, 0, -1),
+    "flip_0": lambda m, x: m.flip(x, (0,)),
+    "roll_1": lambda m, x: m.roll(x, 1),
+    "roll_1_0": lambda m, x: m.roll(x, 1, 0),
+    "repeat_2": lambda m, x: x.repeat(*([2] * max(x.ndim, 1))),
+    "tile_2": lambda m, x: m.tile(x, (2,)),
+    "narrow_0_0_0": lambda m, x: x.narrow(0, 0, 0),
+    "narrow_-1_0_1": lambda m, x: x.narrow(-1, 0, 1),
+    "split_1": lambda m, x: m.split(x, 1),
+    "split_2_-1": lambda m, x: m.split(x, 2, -1),
+    "split_sizes": lambda m, x: m.split(x, [0, x.shape[0]] if x.ndim else [1]),
+    "chunk_2": lambda m, x: m.chunk(x, 2),
+    "chunk_3_-1": lambda m, x: m.chunk(x, 3, -1),
+    "tensor_split_2": lambda m, x: m.tensor_split(x, 2),
+    "tensor_split_3_-1": lambda m, x: m.tensor_split(x, 3, -1),
+    "tensor_split_idx": lambda m, x: m.tensor_split(x, [-2, 6]),
+    "tensor_split_idx_-1": lambda m, x: m.tensor_split(x, [-2, 6], -1),
+    "tensor_split_desc": lambda m, x: m.tensor_split(x, [2, 1], -1),
+    "tensor_split_neg": lambda m, x: m.tensor_split(x, [-1, -5]),
+    "tensor_split_tensor": lambda m, x: m.tensor_split(x, m.tensor([1, -1])),
+    "tensor_split_0": lambda m, x: m.tensor_split(x, 0),
+    "unbind_0": lambda m, x: m.unbind(x),
+    "unbind_-1": lambda m, x: m.unbind(x, -1),
+    "cat_self": lambda m, x: m.cat([x, x], -1),
+    "stack_self": lambda m, x: m.stack([x, x], -1),
+    "diagonal": lambda m, x: m.diagonal(x),
+    "diag": lambda m, x: m.diag(x),
+    "diag_embed": lambda m, x: m.diag_embed(x),
+    "tril": lambda m, x: m.tril(x),
+    "triu_1": lambda m, x: m.triu(x, 1),
+    "expand": lambda m, x: x.expand(2, *x.shape),
+    "permute_rev": lambda m, x: x.permute(tuple(reversed(range(x.ndim)))),
+    "trace": lambda m, x: m.trace(x),
+    "sum_dims_empty_tuple": lambda m, x: m.sum(x, ()),
+    "prod_dims": lambda m, x: m.prod(x, -1),
+    "cumsum_-1": lambda m, x: m.cumsum(x, -1),
+}
+
+
+SHAPE_CASES = [
+    pytest.param(name, shape, id=f"{name}-{shape}") for name in SHAPE_OPS for shape in EDGE_SHAPES
+]
+
+
+@pytest.mark.parametrize("name,shape", SHAPE_CASES)
+def test_shape_ops_on_edge_shapes_match_torch(name, shape):
+    _compare(SHAPE_OPS[name], _edge_array(shape))
