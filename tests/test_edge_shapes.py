@@ -357,3 +357,61 @@ def test_scatter_reduce_values_and_gradients_match_torch(reduce, include_self, s
     want = _scatter_reduce_run(torch, reduce, include_self, x0, src0)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- ints beside index tensors
+# torch selects the int dims first, so ints never separate index tensors (NumPy counts them as
+# advanced): NOTE: [ints beside index tensors] in dualgrad/_ops/indexing.py
+_IDX_KEYS = [
+    lambda T, B: (1, slice(None), T([0, 1, 2])),
+    lambda T, B: (slice(None), T([0, 1]), 1, T([1, 2])),
+    lambda T, B: (T([0, 1]), 1),
+    lambda T, B: (1, T([0, 1]), 2),
+    lambda T, B: (-1, Ellipsis, T([2, 0])),
+    lambda T, B: (None, 1, slice(None), T([1]), None),
+    lambda T, B: (1, B),
+    lambda T, B: (T([1, 0]), slice(None), 2, T([0, 5])),
+    lambda T, B: (slice(0, 1), 0, T([[0, 1], [2, 3]]), slice(None)),
+]
+_IDX_X = np.random.default_rng(0).random((2, 5, 4, 6))
+_IDX_MASK = _IDX_X[0, :, :, 0] > 0.5
+
+
+def _index_run(m, key):
+    T = m.tensor
+    k = key(T, T(_IDX_MASK))
+    x = T(_IDX_X, requires_grad=True)
+    y = x[k]
+    w = T(np.arange(y.numel(), dtype=np.float64).reshape(y.shape))
+    (gx,) = m.autograd.grad((y * w).sum(), x)
+    z = T(_IDX_X.copy())
+    z[k] = w
+    acc = T(_IDX_X.copy())
+    acc[k] += w
+    return [y.detach().numpy(), gx.numpy(), z.numpy(), acc.numpy()]
+
+
+@pytest.mark.parametrize("k", range(len(_IDX_KEYS)))
+def test_ints_beside_index_tensors_place_dims_as_torch(k):
+    got, want = _index_run(dg, _IDX_KEYS[k]), _index_run(torch, _IDX_KEYS[k])
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w)
+
+
+def test_ints_beside_a_batched_index_tensor_under_vmap():
+    idx = np.array([[0, 1, 2], [3, 2, 1]])
+    outs = []
+    for m in (dg, torch):
+        x = m.tensor(_IDX_X)
+        outs.append(m.func.vmap(lambda t: x[1, :, t])(m.tensor(idx)).numpy())
+
+        def put(t, m=m, x=x):
+            z = x.clone() * t.sum()
+            z[1, :, t] = 0.0
+            return z
+
+        outs.append(m.func.vmap(put)(m.tensor(idx)).numpy())
+    for g, w in zip(outs[:2], outs[2:]):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w)
