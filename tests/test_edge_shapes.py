@@ -415,3 +415,43 @@ def test_ints_beside_a_batched_index_tensor_under_vmap():
     for g, w in zip(outs[:2], outs[2:]):
         assert g.shape == w.shape
         np.testing.assert_allclose(g, w)
+
+
+# ---------------------------------------------------------------- index ranges
+# Every op that takes an index tensor, with a negative, a too negative and a too large index:
+# the same values as torch, or the same exception type. (take_along_dim with a dim is left out:
+# torch 2.13 reads out of bounds there without a check.)
+_IX = np.arange(6.0).reshape(3, 2)
+
+
+def _f64(m, *shape):
+    return m.ones(*shape, dtype=m.float64)
+
+
+INDEX_OPS = {
+    "index_select": lambda m, v: m.index_select(m.tensor(_IX), 0, m.tensor([v])),
+    "index_select_dim1": lambda m, v: m.index_select(m.tensor(_IX), 1, m.tensor([v, 0])),
+    "gather": lambda m, v: m.gather(m.tensor(_IX), 0, m.tensor([[v, 0]])),
+    "scatter": lambda m, v: m.tensor(_IX).scatter(0, m.tensor([[v, 0]]), _f64(m, 1, 2)),
+    "scatter_value": lambda m, v: m.tensor(_IX).scatter(0, m.tensor([[v, 0]]), 2.0),
+    "scatter_add": lambda m, v: m.tensor(_IX).scatter_add(0, m.tensor([[v, 0]]), _f64(m, 1, 2)),
+    "scatter_reduce": lambda m, v: m.tensor(_IX).scatter_reduce(0, m.tensor([[v, 0]]), _f64(m, 1, 2), "amax"),
+    "index_add": lambda m, v: m.tensor(_IX).index_add(0, m.tensor([v]), _f64(m, 1, 2)),
+    "index_copy": lambda m, v: m.tensor(_IX).index_copy(0, m.tensor([v]), _f64(m, 1, 2)),
+    "index_fill": lambda m, v: m.tensor(_IX).index_fill(0, m.tensor([v]), 7.0),
+    "take": lambda m, v: m.take(m.tensor(_IX), m.tensor([v * 2])),
+    "take_along_dim_flat": lambda m, v: m.take_along_dim(m.tensor(_IX), m.tensor([v * 2])),
+    "getitem": lambda m, v: m.tensor(_IX)[m.tensor([v])],
+    "index_put": lambda m, v: m.tensor(_IX).index_put((m.tensor([v]),), m.tensor(1.0, dtype=m.float64)),
+    "index_put_acc": lambda m, v: m.tensor(_IX).index_put(
+        (m.tensor([v]),), m.tensor(1.0, dtype=m.float64), accumulate=True),
+    "select": lambda m, v: m.tensor(_IX).select(0, v),
+    "narrow": lambda m, v: m.tensor(_IX).narrow(0, v, 1),
+}
+
+
+@pytest.mark.parametrize("v", [-1, -3, -4, 2, 3, 5])
+@pytest.mark.parametrize("name", sorted(INDEX_OPS))
+def test_index_ranges_match_torch(name, v):
+    fn = INDEX_OPS[name]
+    _compare(lambda m, x: fn(m, v), np.zeros(()))

@@ -47,6 +47,8 @@ def narrow(x, dim, start, length):
     d = _dim(x, dim)
     n = x.shape[d]
     start, length = _int(start), _int(length)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
     if start < 0:
         start += n
     if not 0 <= start <= n or length < 0 or start + length > n:

@@ -189,6 +189,29 @@ def _along(x, dim, index):
     return (slice(None),) * dim + (np.asarray(index, dtype=np.int64),)
 
 
+def _check_positions(x, d, index, error):
+    """torch's index_select / index_add / index_copy take no negative index (NumPy would
+    count it from the end): the first index outside [0, n) raises ``error(value, n)``. Inside
+    vmap a batched index's values are not known here (the kernels still refuse too large ones)."""
+    values = known_values(index) if isinstance(index, Tensor) else np.asarray(index)
+    if values is None or not values.size:
+        return
+    n = x.shape[d] if x.ndim else 1
+    bad = (values < 0) | (values >= n)
+    if bad.any():
+        raise error(int(values.reshape(-1)[np.argmax(bad.reshape(-1))]), n)
+
+
+class IndexOutOfRange(IndexError, RuntimeError):
+    """index_select's range error. torch raises IndexError or RuntimeError for it depending on
+    the kernel path its layout takes (dim 0: IndexError; a middle dim: RuntimeError), so this
+    one is both, and code catching either of torch's catches it."""
+
+
+def _out_of_range_in_self(v, n):
+    return IndexOutOfRange(f"index out of range in self (index {v}, size {n})")
+
+
 def index_select(x, dim, index):
     """The slices of ``x`` along ``dim`` at the positions in the 1-D ``index``.
 
@@ -197,6 +220,7 @@ def index_select(x, dim, index):
     tensor([[2., 0.],
             [5., 3.]])
     """
+    _check_positions(x, _dim(x, dim), index, _out_of_range_in_self)
     if x.ndim == 0:
         return getitem(x.reshape(1), _along(x, 0, index)).reshape(())
     if isinstance(index, BatchedTensor) and index.ndim <= 1:  # values per batch element
@@ -225,6 +249,8 @@ def index_add(x, dim, index, source, *, alpha=1):
     """``x`` with ``alpha * source`` added to the slices along ``dim`` at ``index``
     (repeated indices add up)."""
     d = _dim(x, dim)
+    _check_positions(x, d, index, lambda v, n: RuntimeError(
+        f"index_add(): index {v} is out of bounds for dimension {d} with size {n}"))
     if alpha != 1:
         source = source * alpha
     if _batched_index(index):
@@ -236,6 +262,8 @@ def index_add(x, dim, index, source, *, alpha=1):
 def index_copy(x, dim, index, source):
     """``x`` with the slices along ``dim`` at ``index`` replaced by those of ``source``."""
     d = _dim(x, dim)
+    _check_positions(x, d, index, lambda v, n: IndexError(
+        f"index_copy_(): index {v} is out of bounds for dimension {d} with size {n}"))
     if _batched_index(index):
         return scatter(x, d, _spread(index, d, tuple(source.shape)), source)
     return index_put(x, _along(x, d, index), source)
