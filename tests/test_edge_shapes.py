@@ -455,3 +455,38 @@ INDEX_OPS = {
 def test_index_ranges_match_torch(name, v):
     fn = INDEX_OPS[name]
     _compare(lambda m, x: fn(m, v), np.zeros(()))
+
+
+# ---------------------------------------------------------------- linear solvers
+_LSTSQ_SHAPES = [((3, 1, 1), (1, 1)), ((2, 2, 2), (2, 3)), ((3, 2), (3,)), ((2, 3, 2), (2, 3)),
+                 ((2, 3, 2), (3,)), ((3, 2), (3, 4)), ((4, 3, 2), (1, 3, 5)), ((3, 3), (2, 3, 1))]
+
+
+@pytest.mark.parametrize("shapes", _LSTSQ_SHAPES, ids=str)
+def test_lstsq_broadcasts_b_as_torch(shapes):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    _compare(lambda m, x: m.linalg.lstsq(m.tensor(a), m.tensor(b)).solution, np.zeros(()))
+
+
+_SOLVE_A = np.eye(3) * 2 + np.triu(np.ones((3, 3)))
+_SOLVERS = {
+    "solve_triangular": lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True),
+    "solve_triangular_right": lambda m, a, b: m.linalg.solve_triangular(a, b.mT, upper=True, left=False),
+    "solve": lambda m, a, b: m.linalg.solve(a, b),
+    "lstsq": lambda m, a, b: m.linalg.lstsq(a, b).solution,
+    "cholesky_solve": lambda m, a, b: m.cholesky_solve(b, a.mT),
+    "matmul": lambda m, a, b: a @ b,
+}
+
+
+@pytest.mark.parametrize("dtypes", [("float64", "float32"), ("float32", "float64")])
+@pytest.mark.parametrize("name", sorted(_SOLVERS))
+def test_linear_solvers_with_mixed_dtypes_as_torch(name, dtypes):
+    # solve_triangular solves in A's dtype; the others refuse
+    def fn(m, x):
+        a = m.tensor(_SOLVE_A, dtype=getattr(m, dtypes[0]))
+        b = m.tensor(np.arange(6.0).reshape(3, 2), dtype=getattr(m, dtypes[1]))
+        return _SOLVERS[name](m, a, b)
+
+    _compare(fn, np.zeros(()))

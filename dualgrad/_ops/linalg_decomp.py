@@ -246,6 +246,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
             f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
             f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})"
         )
+    if B.dtype != A.dtype:  # torch solves in A's dtype (the only linalg solver that converts)
+        B = B.to(A.dtype)
     A, B = _broadcast_batch(A, B, "linalg.solve_triangular")
     return apply(SOLVE_TRIANGULAR, A, B, upper=bool(upper), left=bool(left),
                  unitriangular=bool(unitriangular))
@@ -256,6 +258,11 @@ def cholesky_solve(B, L, upper=False):
     Cholesky factor; only its triangle is read."""
     _check_matrix(B, "cholesky_solve", "input")
     _check_square(L, "cholesky_solve", "input2")
+    if B.dtype != L.dtype:  # torch refuses (solve_triangular, used below, would convert)
+        raise RuntimeError(
+            f"cholesky_solve: Expected b and A to have the same dtype, but found b of type "
+            f"{B.dtype} and A of type {L.dtype} instead; convert one, e.g. B.to(L.dtype)"
+        )
     if upper:
         Y = solve_triangular(L.mT, B, upper=False)
         return solve_triangular(L, Y, upper=True)
@@ -689,7 +696,14 @@ def lstsq(A, B, rcond=None, *, driver=None):
     the numerical rank."""
     _check_matrix(A, "linalg.lstsq")
     _check_float(B, "linalg.lstsq", "B")
-    vector = B.ndim == A.ndim - 1
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError(
+            "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            "(input.dim() - other.dim()) <= 1"
+        )
+    # a vector (batch) only when B's shape is A's without its last dim, as in solve: else B
+    # is a matrix whose batch dims broadcast against A's
+    vector = B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])
     Bm = B.unsqueeze(-1) if vector else B
     A2, Bm = _broadcast_batch(A, Bm, "linalg.lstsq")
     X = matmul(pinv(A2, rtol=rcond), Bm)
