@@ -490,3 +490,62 @@ def test_linear_solvers_with_mixed_dtypes_as_torch(name, dtypes):
         return _SOLVERS[name](m, a, b)
 
     _compare(fn, np.zeros(()))
+
+
+# ---------------------------------------------------------------- runs where torch runs
+_PRODUCTS = {
+    "linear": lambda m, w, x: m.nn.functional.linear(x, w).sum(),
+    "linear_bias": lambda m, w, x: m.nn.functional.linear(x, w, m.ones(3)).sum(),
+    "matmul": lambda m, w, x: (x @ w.mT).sum(),
+    "matmul_mv": lambda m, w, x: (w @ x).sum(),
+    "mv": lambda m, w, x: m.mv(w, x).sum(),
+    "mm": lambda m, w, x: m.mm(w, x.unsqueeze(1)).sum(),
+    "einsum": lambda m, w, x: m.einsum("ij,j->i", w, x).sum(),
+}
+
+
+@pytest.mark.parametrize("argnum", [0, 1])
+@pytest.mark.parametrize("in_dims", [(None, 0), (0, None), (0, 0)], ids=str)
+@pytest.mark.parametrize("name", sorted(_PRODUCTS))
+def test_vmap_grad_through_products_with_an_empty_contracted_dim(name, in_dims, argnum):
+    f = _PRODUCTS[name]
+
+    def run(m, _):
+        w = m.zeros(4, 3, 0) if in_dims[0] == 0 else m.zeros(3, 0)
+        x = m.zeros(4, 0) if in_dims[1] == 0 else m.zeros(0)
+        return m.func.vmap(m.func.grad(lambda w, x: f(m, w, x), argnums=argnum), in_dims=in_dims)(w, x)
+
+    _compare(run, np.zeros(()))
+
+
+def _expanded_write(m, key, value):
+    x = m.zeros(3).expand(2, 3)
+    if key == "view_mul_":
+        x[1:1].mul_(2)
+    else:
+        x[key(m)] = value(m)
+    return x * 1
+
+
+_EMPTY_REGIONS = {
+    "slice": lambda m: slice(1, 1),
+    "inner_slice": lambda m: (slice(None), slice(2, 1)),
+    "empty_index": lambda m: m.tensor([], dtype=m.long),
+    "false_mask": lambda m: m.zeros(2, 3, dtype=m.bool),
+}
+
+
+@pytest.mark.parametrize("value", ["number", "tensor", "bad_shape"])
+@pytest.mark.parametrize("region", sorted(_EMPTY_REGIONS) + ["view_mul_"])
+def test_writing_an_empty_region_of_an_expanded_tensor(region, value):
+    values = {"number": lambda m: 5.0, "tensor": lambda m: m.ones(1),
+              "bad_shape": lambda m: m.ones(2)}
+    key = _EMPTY_REGIONS.get(region, region)
+    _compare(lambda m, _: _expanded_write(m, key, values[value]), np.zeros(()))
+
+
+def test_writing_a_nonempty_region_of_an_expanded_tensor_still_refuses():
+    # torch writes through the memory the rows share (every row changes); dualgrad refuses
+    x = dg.zeros(3).expand(2, 3)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        x[1:2] = 5.0
