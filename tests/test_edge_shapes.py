@@ -549,3 +549,58 @@ def test_writing_a_nonempty_region_of_an_expanded_tensor_still_refuses():
     x = dg.zeros(3).expand(2, 3)
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         x[1:2] = 5.0
+
+
+# The same reductions on int64 and bool inputs: result dtypes (int64 sums and cumsums, float
+# logsumexp, nan cast to the dtype for an empty median). Left out: where torch has no integer
+# or bool kernel and dualgrad computes anyway (softmax, log_softmax, logcumsumexp; for bool
+# also argmax/argmin, topk, kthvalue, median).
+_INT_SKIP = {"softmax", "log_softmax", "logcumsumexp"}
+_BOOL_SKIP = _INT_SKIP | {"argmax", "argmin", "topk_0", "topk_1", "kthvalue_1", "median"}
+INT_CASES = [
+    pytest.param(dt, name, shape, dim, keepdim, id=f"{dt}-{name}-{shape}-{dim}-{keepdim}")
+    for dt, skip in (("int64", _INT_SKIP), ("bool", _BOOL_SKIP))
+    for name in REDUCTIONS if name not in skip
+    for shape in [(), (0,), (1,), (2, 3), (0, 3)] for dim, keepdim in _dim_choices(shape)
+]
+
+
+@pytest.mark.parametrize("dt,name,shape,dim,keepdim", INT_CASES)
+def test_reductions_on_int_and_bool_edge_shapes_match_torch(dt, name, shape, dim, keepdim):
+    a = _edge_array(shape)
+    a = a.astype(np.int64) if dt == "int64" else a > 0
+    fn = REDUCTIONS[name]
+    _compare(lambda m, x: fn(m, x, dim, keepdim), a)
+
+
+# ---------------------------------------------------------------- kernels of the registry
+def test_no_registered_kernel_returns_memory_of_its_inputs(monkeypatch):
+    """Every op in the registry, through every row of the op table and the identity-like calls
+    above: a kernel of an op that is not a view never returns memory of an input array (the
+    dispatcher would wrap it as a new tensor the autograd graph does not know aliases)."""
+    from dualgrad._ops.registry import REGISTRY
+
+    caught = {}
+
+    def checked(op, forward):
+        def run(*args, **params):
+            out = forward(*args, **params)
+            for o in out if op.multi_output else (out,):
+                for a in args:
+                    if isinstance(a, np.ndarray) and isinstance(o, np.ndarray) and o.size and (
+                            np.shares_memory(o, a)):
+                        caught.setdefault(op.name, params)
+            return out
+
+        return run
+
+    for op in REGISTRY.values():
+        if not op.view:
+            monkeypatch.setattr(op, "forward", checked(op, op.forward))
+            monkeypatch.setattr(op, "ufunc", None)  # so the fast path calls the kernel too
+    calls = [(row.fn, make_inputs(s, seed=k)) for row in ROWS for k, s in enumerate(row.samples)]
+    calls += [(fn, [a]) for fn, a in IDENTITY_CASES.values()]
+    with dg.no_grad():
+        for fn, arrays in calls:
+            fn(dg, *_leaves(arrays, dg))
+    assert not caught, f"kernels that return a view of an input: {caught}"

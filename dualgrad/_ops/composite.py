@@ -52,6 +52,10 @@ def log_softmax(x, dim, dtype=None):
 
 def logsumexp(x, dim=None, keepdim=False):
     """``log(exp(x).sum(dim))``, computed stably; its gradient is softmax."""
+    if not x.is_floating_point():  # torch: integers and bools in the default float dtype
+        from .._dtype import get_default_dtype
+
+        x = x.to(get_default_dtype())
     x = _float_input(x, None, "logsumexp")
     dims = normalize_dims(dim, x.ndim)
     if any(x.shape[d] == 0 for d in dims):  # an empty sum: log(0) = -inf, as torch; no max

@@ -307,8 +307,8 @@ def cumsum(x, dim, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     (d,) = normalize_dims(dim, x.ndim) or (0,)
-    if x.ndim == 0:
-        return x.clone()
+    if x.ndim == 0:  # through the kernel all the same: an int or bool sum is int64
+        return apply(CUMSUM, x.reshape(1), dim=0).reshape(())
     return apply(CUMSUM, x, dim=d)
 
 

@@ -333,8 +333,9 @@ def median(x, dim=None, keepdim=False):
             check_nonempty_dims("median", x.shape, (d,))
         return _select_sorted(x, d, (n - 1) // 2, keepdim)
     n = x.numel()
-    if n == 0:
-        return _sum(x) * float("nan")
+    if n == 0:  # nan, cast to x's dtype as torch does (the int's minimum; True)
+        out = _sum(x) * float("nan")
+        return out if x.is_floating_point() else out.to(x.dtype)
     flat = x.reshape(-1)
     idx = _narrow(apply(ARGSORT, flat, dim=0, descending=False), 0, (n - 1) // 2, 1)
     value = gather(flat, 0, idx).reshape(())
