@@ -46,7 +46,8 @@ def expand_back(g, shape, dims, keepdim):
     """Broadcast a reduced gradient back to ``shape`` (the adjoint of a sum over ``dims``)."""
     if not keepdim and dims:
         g = g.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
-    return g.expand(tuple(shape))
+    shape = tuple(shape)
+    return g if tuple(g.shape) == shape else g.expand(shape)  # (expand always makes a view)
 
 
 def _sum_kernel(x, *, dims, keepdim, dtype=None):
