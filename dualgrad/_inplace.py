@@ -77,7 +77,7 @@ def _check_inplace(x: Tensor, out: Tensor, name: str) -> None:
             f"result type {_TORCH_DTYPE_NAMES.get(out_dt.name, out_dt.name)} can't be cast to the "
             f"desired output type {_TORCH_DTYPE_NAMES.get(x._data.dtype.name, x._data.dtype.name)}"
         )
-    if not x._data.flags.writeable:
+    if not x._data.flags.writeable and x._data.size:  # (nothing is written into an empty one)
         # NOTE: [read-only arrays] Memory that is read-only without overlapping elements is a
         # NumPy array the user made read-only (from_numpy warned): torch would write into it
         # (undefined behaviour); dualgrad refuses and says how to get a writable tensor.
@@ -106,6 +106,8 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
     if isinstance(x, BatchedTensor) or isinstance(out, BatchedTensor):
         return _commit_batched(x, out, name)
     _check_inplace(x, out, name)
+    if not x._data.flags.writeable:  # an empty region of an expanded tensor: nothing to write
+        return x
     if isinstance(x, _View):
         return _commit_view_inplace(x, out)
     if x._base is not None and (out._requires_grad or out._fw) and (
@@ -318,6 +320,19 @@ def _setitem(self, index, value):
         from ._factories import tensor
 
         value = tensor(value)
+    if not isinstance(self, BatchedTensor) and not self._data.flags.writeable:
+        # expanded: torch allows writing an empty region
+        region = I.getitem(_source(self), index)
+        if not region._data.size:
+            shape = value.shape if isinstance(value, Tensor) else ()
+            try:
+                np.broadcast_shapes(tuple(shape), tuple(region.shape))
+            except ValueError:
+                raise RuntimeError(
+                    f"shape mismatch: value tensor of shape {list(shape)} cannot be broadcast to "
+                    f"indexing result of shape {list(region.shape)}"
+                ) from None
+            return
     out = I.index_put(_source(self), index, value)
     _commit_inplace(self, out, "__setitem__")
 

@@ -52,6 +52,10 @@ def log_softmax(x, dim, dtype=None):
 
 def logsumexp(x, dim=None, keepdim=False):
     """``log(exp(x).sum(dim))``, computed stably; its gradient is softmax."""
+    if not x.is_floating_point():  # torch: integers and bools in the default float dtype
+        from .._dtype import get_default_dtype
+
+        x = x.to(get_default_dtype())
     x = _float_input(x, None, "logsumexp")
     dims = normalize_dims(dim, x.ndim)
     if x.numel() == 0:  # nothing to shift: -inf over an empty dim, else an empty result (torch's)
@@ -95,8 +99,14 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     n = 1
     for d in dims:
         n *= x.shape[d]
-    centred = x - _sum(x, dims, keepdim=True) / n
-    return _sum(centred * centred, dims, keepdim=keepdim) / max(n - c, 0)
+    # times 1/n rather than / n: with n = 0 (an empty dim) or n - c <= 0, 1/0 = inf gives
+    # torch's nan and inf, values and gradients (a Python division by 0 would raise)
+    centred = x - _sum(x, dims, keepdim=True) * _reciprocal(n)
+    return _sum(centred * centred, dims, keepdim=keepdim) * _reciprocal(max(n - c, 0))
+
+
+def _reciprocal(n):
+    return 1.0 / n if n else math.inf
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):

@@ -46,6 +46,41 @@ def normalize_index(index):
     return tuple(out), advanced
 
 
+# NOTE: [ints beside index tensors]
+# NumPy counts an int as an advanced index, torch does not: torch selects the int dims first
+# (a view) and then indexes what is left, so the ints do not separate the index tensors. For
+# x of shape (2, 5, 4, 6), x[1, :, t] with t of 3 entries is (3, 5, 6) in NumPy (the advanced
+# 1 and t are separated by the slice: their dims go first) and (5, 3, 6) in torch. An index
+# with both is therefore run as torch does, in two steps: the ints, then the rest.
+def _split_ints(np_index):
+    """``(ints, rest)``: the index as its int entries (with every other dim kept) followed by
+    the index of what remains, when it has ints beside advanced entries; else None."""
+    if not isinstance(np_index, tuple):
+        return None
+    ints = any(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in np_index)
+    if not ints or not any(isinstance(i, (np.ndarray, Tensor)) for i in np_index):
+        return None
+    first, rest = [], []
+    for i in np_index:
+        if isinstance(i, (np.ndarray, Tensor)):  # Tensor: a batched index inside vmap
+            n = i.ndim if _is_bool(i) else 1  # a k-D mask spans k dims
+            first += [slice(None)] * n
+            rest.append(i)
+        elif isinstance(i, (int, np.integer)) and not isinstance(i, bool):
+            first.append(i)
+        elif i is None:
+            first.append(None)
+            rest.append(slice(None))  # the new dim exists after the first step
+        else:
+            first.append(i)  # slices and Ellipsis
+            rest.append(slice(None) if isinstance(i, slice) else i)
+    return tuple(first), tuple(rest)
+
+
+def _is_bool(i) -> bool:
+    return (i.dtype.np if isinstance(i, Tensor) else i.dtype) == np.bool_
+
+
 class _Index:
     """An index held as an op parameter (hashable by identity, printable).
 
@@ -225,9 +260,18 @@ NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64
 def getitem(x, index):
     """``x[index]`` with ints, slices, None, Ellipsis, integer tensors and bool masks."""
     if _has_batched_index(index):
+        split = _split_ints(index)  # NOTE: [ints beside index tensors]
+        if split is not None:
+            return getitem(getitem(x, split[0]), split[1])
         return _getitem_batched_index(x, index)
     np_index, advanced = normalize_index(index)
-    return apply(INDEX if advanced else SELECT, x, index=_Index(np_index, _index_sources(index)))
+    sources = _index_sources(index)  # NOTE: [saved indices]
+    if advanced:
+        split = _split_ints(np_index)  # NOTE: [ints beside index tensors]
+        if split is not None:
+            first = apply(SELECT, x, index=_Index(split[0]))
+            return apply(INDEX, first, index=_Index(split[1], sources))
+    return apply(INDEX if advanced else SELECT, x, index=_Index(np_index, sources))
 
 
 def _has_batched_index(index) -> bool:
@@ -369,10 +413,22 @@ def index_put(x, index, value, accumulate=False):
     if isinstance(value, Tensor) and value.dtype != x.dtype:
         value = value.to(x.dtype)
     if _has_batched_index(index):
+        split = _split_ints(index)  # NOTE: [ints beside index tensors]
+        if split is not None:
+            part = index_put(getitem(x, split[0]), split[1], value, accumulate=accumulate)
+            return index_put(x, split[0], part)
         return _index_put_batched_index(x, index, value, accumulate)
-    np_index, _ = normalize_index(index)
+    np_index, advanced = normalize_index(index)
     if isinstance(value, Tensor) and value.dtype != x.dtype:
         value = value.to(x.dtype)
+    split = _split_ints(np_index) if advanced else None
+    if split is not None:  # NOTE: [ints beside index tensors]: into the ints' region, then back
+        first = _Index(split[0])
+        # the rest as the caller's tensors where it can be, so they stay version-checked
+        rest = _split_ints(index) if isinstance(index, tuple) else None
+        rest = split[1] if rest is None else rest[1]
+        part = index_put(apply(SELECT, x, index=first), rest, value, accumulate=accumulate)
+        return apply(INDEX_PUT, x, part, index=first)
     if not accumulate:
         return apply(INDEX_PUT, x, value, index=_Index(np_index, _index_sources(index)))
     from .._factories import tensor

@@ -203,7 +203,10 @@ ger = outer
 # elsewhere; the letters found only in operand i are summed out by the forward, so their
 # gradient is broadcast back (expand), and a letter broadcast from size 1 is summed back.
 def _einsum_kernel(*xs, equation):
-    return np.asarray(np.einsum(equation, *xs))
+    out = np.asarray(np.einsum(equation, *xs))
+    # np.einsum may hand back a view of its operand; einsum is not a view op here (the views
+    # torch gives are taken by the public function), so the result owns its memory
+    return out.copy() if len(xs) == 1 and np.may_share_memory(out, xs[0]) else out
 
 
 def _einsum_parse(equation):
@@ -316,6 +319,10 @@ def einsum(equation, *operands):
     dtypes = {x.dtype for x in operands}
     if len(dtypes) > 1:
         raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got {sorted(map(str, dtypes))}")
+    if len(operands) == 1 and sorted(ins[0]) == sorted(out):
+        # nothing summed: a permutation (of a diagonal), which torch returns as a view of the
+        # operand, so a write into the result reaches it and its gradient
+        return operands[0].permute(tuple(ins[0].index(c) for c in out))
     return apply(EINSUM, *operands, equation=",".join(ins) + "->" + out)
 
 

@@ -246,6 +246,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
             f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
             f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})"
         )
+    if B.dtype != A.dtype:  # torch solves in A's dtype (the only linalg solver that converts)
+        B = B.to(A.dtype)
     A, B = _broadcast_batch(A, B, "linalg.solve_triangular")
     return apply(SOLVE_TRIANGULAR, A, B, upper=bool(upper), left=bool(left),
                  unitriangular=bool(unitriangular))
@@ -256,6 +258,11 @@ def cholesky_solve(B, L, upper=False):
     Cholesky factor; only its triangle is read."""
     _check_matrix(B, "cholesky_solve", "input")
     _check_square(L, "cholesky_solve", "input2")
+    if B.dtype != L.dtype:  # torch refuses (solve_triangular, used below, would convert)
+        raise RuntimeError(
+            f"cholesky_solve: Expected b and A to have the same dtype, but found b of type "
+            f"{B.dtype} and A of type {L.dtype} instead; convert one, e.g. B.to(L.dtype)"
+        )
     if upper:
         Y = solve_triangular(L.mT, B, upper=False)
         return solve_triangular(L, Y, upper=True)
@@ -689,7 +696,14 @@ def lstsq(A, B, rcond=None, *, driver=None):
     the numerical rank."""
     _check_matrix(A, "linalg.lstsq")
     _check_float(B, "linalg.lstsq", "B")
-    vector = B.ndim == A.ndim - 1
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError(
+            "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            "(input.dim() - other.dim()) <= 1"
+        )
+    # a vector (batch) only when B's shape is A's without its last dim, as in solve: else B
+    # is a matrix whose batch dims broadcast against A's
+    vector = B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])
     Bm = B.unsqueeze(-1) if vector else B
     A2, Bm = _broadcast_batch(A, Bm, "linalg.lstsq")
     X = matmul(pinv(A2, rtol=rcond), Bm)
@@ -709,6 +723,14 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     _check_float(x, "linalg.vector_norm", "x")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    if ord in (math.inf, -math.inf) and x.numel() == 0:  # a max or min of nothing
+        dims = normalize_dims(dim, x.ndim)
+        where = "an empty tensor" if dim is None else f"the dimension {dim}"
+        if dim is None or any(x.shape[d] == 0 for d in dims):
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {ord} norm on {where} because the "
+                "operation does not have an identity"
+            )
     return _vector_norm_impl(x, ord, dim, keepdim, dtype)
 
 
@@ -781,7 +803,7 @@ def matrix_power(A, n):
             result = base if result is None else matmul(result, base)
         n >>= 1
         if not n:
-            return result
+            return result.clone() if result is A else result  # a new tensor even for n = 1
         base = matmul(base, base)
 
 

@@ -34,11 +34,20 @@ def normalize_dims(dim, ndim: int) -> tuple:
     return tuple(sorted(out)) if ndim else ()
 
 
+def check_nonempty_dims(fn, shape, dims):
+    """Refuse, as torch does, a reduction with no identity (max, argmax, kthvalue, ...) over a
+    dim of size zero; the other dims may be empty (the result is then empty too)."""
+    for d in dims:
+        if shape[d] == 0:
+            raise IndexError(f"{fn}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def expand_back(g, shape, dims, keepdim):
     """Broadcast a reduced gradient back to ``shape`` (the adjoint of a sum over ``dims``)."""
     if not keepdim and dims:
         g = g.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
-    return g.expand(tuple(shape))
+    shape = tuple(shape)
+    return g if tuple(g.shape) == shape else g.expand(shape)  # (expand always makes a view)
 
 
 def _sum_kernel(x, *, dims, keepdim, dtype=None):
@@ -111,8 +120,7 @@ def _extreme_op(name, npfn):
         return sum(_even_share(x, out, dims, keepdim) * tangents[0], dims, keepdim=keepdim)
 
     def kernel(x, *, dims, keepdim):
-        if x.size == 0 and dims:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        check_nonempty_dims(name, x.shape, dims)
         return np.asarray(npfn(x, axis=dims, keepdims=keepdim))
 
     return custom(name, kernel, vjp, jvp, uses_out=True)
@@ -192,7 +200,10 @@ CUMSUM = linear("cumsum", _cumsum_kernel, _cumsum_adjoint)
 
 # ------------------------------------------------------------------ public functions
 def sum(x, dim=None, keepdim=False, *, dtype=None):
-    """Sum over ``dim`` (all dims by default)."""
+    """Sum over ``dim`` (all dims by default; an empty list of dims also means all, as in
+    torch)."""
+    if isinstance(dim, (tuple, list)) and not dim:
+        dim = None
     out = apply(SUM, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim)
     return out if dtype is None else out.to(dtype)
 
@@ -205,7 +216,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
             f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}; "
             "use x.float().mean()"
         )
-    dims = normalize_dims(dim, x.ndim)
+    dims = normalize_dims(None if isinstance(dim, (tuple, list)) and not dim else dim, x.ndim)
     count = 1
     for d in dims:
         count *= x.shape[d]
@@ -218,11 +229,21 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
     return apply(PROD, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
+def _check_dim_given(fn, x, dim):
+    if x._data.size == 0 and (dim is None or dim == ()):
+        raise RuntimeError(
+            f"{fn}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+            "reduction dim with the 'dim' argument."
+        )
+
+
 def amax(x, dim=(), keepdim=False):
+    _check_dim_given("amax", x, dim)
     return apply(AMAX, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
 
 
 def amin(x, dim=(), keepdim=False):
+    _check_dim_given("amin", x, dim)
     return apply(AMIN, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
 
 
@@ -246,8 +267,12 @@ def _minmax(op, full_op, x, dim, keepdim, other, name):
 
         return (elementwise.maximum if name == "max" else elementwise.minimum)(x, other)
     if dim is None:
+        _check_dim_given(name, x, dim)
         return full_op(x)
     (d,) = normalize_dims(dim, x.ndim) or (0,)
+    if x.ndim == 0:  # torch: the value and index 0, 0-d whatever keepdim says
+        return ValuesIndices(apply(op, x.reshape(1), dim=0, keepdim=False))
+    check_nonempty_dims(name, x.shape, (d,))
     return ValuesIndices(apply(op, x, dim=d, keepdim=keepdim))
 
 
@@ -260,22 +285,33 @@ def min(x, dim=None, keepdim=False, *, other=None):
     return _minmax(MIN_DIM, amin, x, dim, keepdim, other, "min")
 
 
+def _arg_dim(fn, x, dim):
+    if dim is None:
+        if x._data.size == 0:
+            raise IndexError(f"{fn}(): Expected reduction dim to be specified for input.numel() == 0.")
+        return None
+    if not x.ndim:
+        normalize_dims(dim, 0)  # checks the dim's range
+        return None
+    d = normalize_dims(dim, x.ndim)[0]
+    check_nonempty_dims(fn, x.shape, (d,))
+    return d
+
+
 def argmax(x, dim=None, keepdim=False):
-    d = None if dim is None else normalize_dims(dim, x.ndim)[0] if x.ndim else None
-    return apply(ARGMAX, x, dim=d, keepdim=keepdim)
+    return apply(ARGMAX, x, dim=_arg_dim("argmax", x, dim), keepdim=keepdim)
 
 
 def argmin(x, dim=None, keepdim=False):
-    d = None if dim is None else normalize_dims(dim, x.ndim)[0] if x.ndim else None
-    return apply(ARGMIN, x, dim=d, keepdim=keepdim)
+    return apply(ARGMIN, x, dim=_arg_dim("argmin", x, dim), keepdim=keepdim)
 
 
 def cumsum(x, dim, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     (d,) = normalize_dims(dim, x.ndim) or (0,)
-    if x.ndim == 0:
-        return x.clone()
+    if x.ndim == 0:  # through the kernel all the same: an int or bool sum is int64
+        return apply(CUMSUM, x.reshape(1), dim=0).reshape(())
     return apply(CUMSUM, x, dim=d)
 
 

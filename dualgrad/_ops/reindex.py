@@ -47,6 +47,8 @@ def narrow(x, dim, start, length):
     d = _dim(x, dim)
     n = x.shape[d]
     start, length = _int(start), _int(length)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
     if start < 0:
         start += n
     if not 0 <= start <= n or length < 0 or start + length > n:
@@ -107,12 +109,14 @@ def roll(x, shifts, dims=None):
         raise RuntimeError(
             f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
         )
+    out = x
     for s, dim in zip(shifts, dims):
         d = _dim(x, dim)
         n = x.shape[d]
         if n and s % n:
-            x = getitem(x, _along(d, (np.arange(n) - s) % n))
-    return x
+            out = getitem(out, _along(d, (np.arange(n) - s) % n))
+    # roll is not a view in torch: with no shift at all the result is still a new tensor
+    return x.clone() if out is x else out
 
 
 def tile(x, dims):

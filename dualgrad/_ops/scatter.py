@@ -19,8 +19,8 @@ torch's rules, reproduced by construction:
 - prod: out = value * exp(L - L0), L = log|self| + scatter_add(log|src|) and L0 its value
   here: the same function as the product near this point, so its derivatives of every order
   are the product's (d out / d factor = out / factor, as torch's when no factor is zero).
-  With a zero among the factors this gives nan where torch gives the product of the others:
-  use prod without zeros (torch's zero handling is not reproduced).
+  Zero factors are left out of L; the derivative with respect to a zero factor is added
+  separately as the product of the others when it is its slot's only zero (torch's rule).
 Where a derivative is built as ``value + f(x - x.detach(), ...)``, the value is the kernel's
 own (exact), and ``f`` carries the derivatives.
 """
@@ -109,7 +109,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     """``x`` with ``src`` reduced into it along ``dim`` at ``index`` by ``reduce`` (``'sum'``,
     ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``); with ``include_self=False`` the values of
     ``x`` at the scattered positions take no part. Derivatives as torch's (NOTE:
-    [scatter_reduce derivatives]); for ``'prod'`` without zeros among the factors.
+    [scatter_reduce derivatives]).
 
     >>> import dualgrad as dg
     >>> dg.scatter_reduce(dg.ones(2), 0, dg.tensor([0, 0, 1]), dg.tensor([2., 3., 4.]), "amax")
@@ -146,14 +146,35 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     # value + (a function of x and src that is 0 here, with the right derivatives): the value
     # is the kernel's, exact; the derivatives of every order are those of the formula
     if reduce == "prod":
-        logs = E.log(E.abs(own(x, 1.0))) + sad(E.log(E.abs(src)))
-        return value * E.exp(logs - logs.detach())
+        return _scatter_prod(x, src, index, d, value, own, sad)
     is_self = (x.detach() == value).to(x.dtype)
     is_src = (src.detach() == gather(value, d, index)).to(x.dtype)
     is_self = own(is_self, 0.0)
     ties = is_self + sad(is_src)
     dx, dsrc = x - x.detach(), src - src.detach()
     return value + (is_self * dx + sad(is_src * dsrc)) / ties
+
+
+def _scatter_prod(x, src, index, d, value, own, sad):
+    """scatter_reduce's 'prod' from its value (NOTE: [scatter_reduce derivatives]). Zero
+    factors are left out of the log-sum (log 0 would make the value nan); the derivative
+    with respect to a zero factor is the product of the others when it is its slot's only
+    zero (torch's rule; with two zeros every first derivative is 0)."""
+    xs = own(x, 1.0)  # excluded self values take no part: a factor 1
+    zx, zs = xs.detach() == 0, src.detach() == 0
+    x1, s1 = E.where(zx, 1.0, xs), E.where(zs, 1.0, src)
+    logs = E.log(E.abs(x1)) + sad(E.log(E.abs(s1)))
+    scale = E.exp(logs - logs.detach())  # 1 here; d scale = scale * d f / f, nonzero f only
+    out = value * scale
+    known = [known_values(z) for z in (zx, zs)]
+    if all(k is not None and not k.any() for k in known):  # no zero (known outside vmap)
+        return out
+    zx, zs = zx.to(x.dtype), zs.to(x.dtype)
+    others = apply(SCATTER_REDUCE, x1.detach(), s1.detach(), index, dim=d, reduce="prod",
+                   include_self=True)  # the product of the nonzero factors
+    only_zero = (zx + sad(zs) == 1).to(x.dtype)
+    dzero = zx * (xs - xs.detach()) + sad(zs * (src - src.detach()))  # 0 here
+    return out + dzero * others * scale * only_zero
 
 
 # ------------------------------------------------------------------ index_*
@@ -168,6 +189,29 @@ def _along(x, dim, index):
     return (slice(None),) * dim + (np.asarray(index, dtype=np.int64),)
 
 
+def _check_positions(x, d, index, error):
+    """torch's index_select / index_add / index_copy take no negative index (NumPy would
+    count it from the end): the first index outside [0, n) raises ``error(value, n)``. Inside
+    vmap a batched index's values are not known here (the kernels still refuse too large ones)."""
+    values = known_values(index) if isinstance(index, Tensor) else np.asarray(index)
+    if values is None or not values.size:
+        return
+    n = x.shape[d] if x.ndim else 1
+    bad = (values < 0) | (values >= n)
+    if bad.any():
+        raise error(int(values.reshape(-1)[np.argmax(bad.reshape(-1))]), n)
+
+
+class IndexOutOfRange(IndexError, RuntimeError):
+    """index_select's range error. torch raises IndexError or RuntimeError for it depending on
+    the kernel path its layout takes (dim 0: IndexError; a middle dim: RuntimeError), so this
+    one is both, and code catching either of torch's catches it."""
+
+
+def _out_of_range_in_self(v, n):
+    return IndexOutOfRange(f"index out of range in self (index {v}, size {n})")
+
+
 def index_select(x, dim, index):
     """The slices of ``x`` along ``dim`` at the positions in the 1-D ``index``.
 
@@ -176,6 +220,7 @@ def index_select(x, dim, index):
     tensor([[2., 0.],
             [5., 3.]])
     """
+    _check_positions(x, _dim(x, dim), index, _out_of_range_in_self)
     if x.ndim == 0:
         return getitem(x.reshape(1), _along(x, 0, index)).reshape(())
     if isinstance(index, BatchedTensor) and index.ndim <= 1:  # values per batch element
@@ -204,6 +249,8 @@ def index_add(x, dim, index, source, *, alpha=1):
     """``x`` with ``alpha * source`` added to the slices along ``dim`` at ``index``
     (repeated indices add up)."""
     d = _dim(x, dim)
+    _check_positions(x, d, index, lambda v, n: RuntimeError(
+        f"index_add(): index {v} is out of bounds for dimension {d} with size {n}"))
     if alpha != 1:
         source = source * alpha
     if _batched_index(index):
@@ -215,6 +262,8 @@ def index_add(x, dim, index, source, *, alpha=1):
 def index_copy(x, dim, index, source):
     """``x`` with the slices along ``dim`` at ``index`` replaced by those of ``source``."""
     d = _dim(x, dim)
+    _check_positions(x, d, index, lambda v, n: IndexError(
+        f"index_copy_(): index {v} is out of bounds for dimension {d} with size {n}"))
     if _batched_index(index):
         return scatter(x, d, _spread(index, d, tuple(source.shape)), source)
     return index_put(x, _along(x, d, index), source)

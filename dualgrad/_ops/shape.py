@@ -97,9 +97,7 @@ def expand(x, *shape):
                 f"({s}) at non-singleton dimension {i + lead}.  Target sizes: {list(shape)}.  "
                 f"Tensor sizes: {list(x.shape)}"
             )
-    if full == tuple(x.shape):
-        return x
-    return apply(EXPAND, x, shape=full)
+    return apply(EXPAND, x, shape=full)  # a new view even when nothing grows, as in torch
 
 
 def broadcast_to(x, shape):
@@ -124,7 +122,7 @@ def permute(x, *dims):
 
 def transpose(x, dim0, dim1):
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return x
+        return apply(PERMUTE, x, dims=tuple(range(x.ndim)))  # a view, never x itself
     d0, d1 = (normalize_dims(d, x.ndim)[0] for d in (dim0, dim1))
     dims = list(range(x.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
@@ -137,7 +135,7 @@ swapaxes = swapdims = transpose
 def t(x):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else x
+    return transpose(x, 0, 1) if x.ndim == 2 else apply(PERMUTE, x, dims=tuple(range(x.ndim)))
 
 
 def unsqueeze(x, dim):
@@ -155,15 +153,15 @@ def squeeze(x, dim=None):
     else:
         dims = normalize_dims(dim, x.ndim)
         shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
-    if shape == tuple(x.shape):
-        return x
-    return apply(RESHAPE, x, shape=shape)
+    return apply(RESHAPE, x, shape=shape)  # a view even when no dim is dropped, as in torch
 
 
 def flatten(x, start_dim=0, end_dim=-1):
+    s, e = (normalize_dims(d, x.ndim)[0] if x.ndim else normalize_dims(d, 0) for d in (start_dim, end_dim))
     if x.ndim == 0:
         return reshape(x, 1)
-    s, e = (normalize_dims(d, x.ndim)[0] for d in (start_dim, end_dim))
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     n = 1
     for d in x.shape[s:e + 1]:
         n *= d
@@ -171,13 +169,31 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def unflatten(x, dim, sizes):
+    if x.ndim == 0:
+        raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no dimensions")
     d = normalize_dims(dim, x.ndim)[0]
-    return reshape(x, tuple(x.shape[:d]) + tuple(sizes) + tuple(x.shape[d + 1:]))
+    n = x.shape[d]
+    sizes = tuple(int(s) for s in sizes)
+    # -1 is inferred from the size of dim d, not from the number of elements: x may be empty
+    # because of another dim
+    known = 1
+    for s in sizes:
+        known *= s if s != -1 else 1
+    if sizes.count(-1) == 1 and known and not n % known:
+        sizes = tuple(n // known if s == -1 else s for s in sizes)
+    elif sizes.count(-1) or known != n:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
+            f"({n}) in the input tensor"
+        )
+    return reshape(x, tuple(x.shape[:d]) + sizes + tuple(x.shape[d + 1:]))
 
 
 def movedim(x, source, destination):
     src = normalize_dims(source, x.ndim) if isinstance(source, int) else tuple(s % x.ndim for s in source)
     dst = normalize_dims(destination, x.ndim) if isinstance(destination, int) else tuple(d % x.ndim for d in destination)
+    if x.ndim == 0:  # dims 0 and -1 were checked above: a 0-d tensor has nothing to move
+        return permute(x, ())
     if isinstance(source, int):
         src, dst = (source % x.ndim,), (destination % x.ndim,)
     order = [d for d in range(x.ndim) if d not in src]
@@ -403,24 +419,51 @@ def split(x, split_size_or_sections, dim=0):
 
 
 def chunk(x, chunks, dim=0):
-    """Up to ``chunks`` pieces of ``x`` along ``dim``, each of size ceil(n / chunks)."""
+    """Up to ``chunks`` pieces of ``x`` along ``dim``, each of size ceil(n / chunks); an
+    empty dim gives ``chunks`` empty pieces, as in torch."""
+    if x.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: %d" % chunks)
     (d,) = normalize_dims(dim, x.ndim)
     n = x.shape[d]
-    return split(x, max(-(-n // chunks), 1), d)
+    if n == 0:
+        return split(x, (0,) * chunks, d)
+    return split(x, -(-n // chunks), d)
 
 
 def tensor_split(x, indices_or_sections, dim=0):
+    """``x`` cut along ``dim`` into ``k`` near-equal pieces (an int), or at the listed indices,
+    each piece being ``x[a:b]`` with Python's slice rules (negative indices count from the end,
+    out-of-range ones clamp, a later index below an earlier one gives an empty piece): views of
+    ``x``, as in torch."""
+    if x.ndim == 0:
+        raise RuntimeError(
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
+        )
     (d,) = normalize_dims(dim, x.ndim)
     n = x.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        if indices_or_sections.ndim > 1 or indices_or_sections.is_floating_point():
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                "one-dimensional tensor of dtype long"
+            )
+        v = indices_or_sections.tolist()
+        indices_or_sections = v if isinstance(v, list) else int(v)
     if isinstance(indices_or_sections, (int, np.integer)):
         k = int(indices_or_sections)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        bounds = [int(b) for b in np.cumsum([0] + sizes)]
+        cuts = list(zip(bounds, bounds[1:]))
     else:
-        bounds = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
-        sizes = [max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
-    return split(x, sizes, d)
+        points = [int(i) for i in indices_or_sections]
+        cuts = list(zip([0] + points, points + [None]))
+    from .indexing import getitem
+
+    return tuple(getitem(x, (slice(None),) * d + (slice(a, b),)) for a, b in cuts)
 
 
 def unbind(x, dim=0):

@@ -25,7 +25,7 @@ from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import _tensor_arg, ceil, exp, floor, log, minimum, where
 from .indexing import gather, known_values
-from .reduction import normalize_dims
+from .reduction import check_nonempty_dims, normalize_dims
 from .reduction import sum as _sum
 from .registry import custom, nondiff
 from .reduction import ValuesIndices
@@ -299,6 +299,8 @@ def kthvalue(x, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element (1-based) along ``dim``, as ``(values, indices)``."""
     _tensor_arg(x, "kthvalue")
     d = _dim(dim, x)
+    if x.ndim:
+        check_nonempty_dims("kthvalue", x.shape, (d,))
     _check_k(x, k, d, "kthvalue", 1)
     return _select_sorted(x, d, k - 1, keepdim)
 
@@ -328,11 +330,12 @@ def median(x, dim=None, keepdim=False):
         d = _dim(dim, x)
         n = x.shape[d] if x.ndim else 1
         if n == 0:
-            raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+            check_nonempty_dims("median", x.shape, (d,))
         return _select_sorted(x, d, (n - 1) // 2, keepdim)
     n = x.numel()
-    if n == 0:
-        return _sum(x) * float("nan")
+    if n == 0:  # nan, cast to x's dtype as torch does (the int's minimum; True)
+        out = _sum(x) * float("nan")
+        return out if x.is_floating_point() else out.to(x.dtype)
     flat = x.reshape(-1)
     idx = _narrow(apply(ARGSORT, flat, dim=0, descending=False), 0, (n - 1) // 2, 1)
     value = gather(flat, 0, idx).reshape(())
@@ -379,6 +382,8 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_n
     if qd is not None and qd.size and ((qd < 0) | (qd > 1)).any():
         raise RuntimeError("quantile() q values must be in the range [0, 1]")
     q = q.reshape(-1)
+    if x.numel() == 0:  # torch refuses an empty input even when the reduced dim is not empty
+        raise RuntimeError("quantile() input tensor must be non-empty")
     if dim is None:
         src, d = x.reshape(-1), 0
     else:
@@ -420,7 +425,7 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_n
     if _ignore_nan:
         out = where(count == 0, float("nan"), out)
     # out: (other dims..., nq) -> (nq, other dims...)
-    if keepdim:
+    if keepdim and x.ndim:  # a 0-d input keeps its 0 dims
         if dim is None:
             out = out.reshape((1,) * x.ndim + (out.shape[-1],))
         else:
@@ -453,6 +458,7 @@ def mode(x, dim=-1, keepdim=False):
     if x.ndim == 0:
         return _Result((x.clone(), argsort(x)))
     d = _dim(dim, x)
+    check_nonempty_dims("mode", x.shape, (d,))
     idx = apply(MODE_INDICES, x, dim=d)
     values = gather(x, d, idx)
     if not keepdim:
