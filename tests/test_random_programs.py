@@ -33,6 +33,7 @@ the first failing step's construct and the mode, with finite differences as the 
 from __future__ import annotations
 
 import argparse
+import os
 import collections
 import math
 import sys
@@ -46,7 +47,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import dualgrad as dg
+if __name__ == "__main__" and not os.environ.get("DUALGRAD_FROM_PATH"):
+    # script mode: the checkout this file is in, not whatever dualgrad is installed (set
+    # DUALGRAD_FROM_PATH=1 to run it against the dualgrad on PYTHONPATH instead)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import dualgrad as dg  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # The vocabulary: one row per construct. A row's `gen(rng, *xs)` looks at torch operands and
@@ -692,7 +698,7 @@ _row("hardtanh", 1, _any, lambda m, x: m.nn.functional.hardtanh(x))
 #  - x[tensor(0), tensor(-1)] is a copy (torch: 0-d index tensors index like ints, a view);
 #  - view() of a non-contiguous value copies where torch refuses;
 #  - an in-place write through a view under vmap(grad) is lost;
-#  - jacfwd re-runs f, so in-place writes happen twice.
+#  - jacfwd re-runs f, so in-place writes (into its inputs) happen twice.
 KNOWN_ALIASING: set[str] = {
     "write_via_split_mul_", "write_via_split_exp_", "write_via_split_copy_",
     "write_via_chunk_mul_", "write_via_chunk_exp_", "write_via_chunk_copy_",
@@ -701,6 +707,9 @@ KNOWN_ALIASING: set[str] = {
     "inplace_via:split", "inplace_via:chunk", "inplace_via:unbind", "inplace_via:tensor_split",
     "inplace_via:adv_index_tensor0d", "inplace_via:split_cat",
     "view_noncontig",
+    # a write into an input (torch's autograd refuses it for a leaf that requires grad; the
+    # transforms allow it): jacfwd re-runs f, so the write happens twice
+    "inplace_into_input@jacfwd",
 }
 
 # Constructs that fail on the current code for the issue-12 items other helpers are fixing;
@@ -747,12 +756,16 @@ KNOWN_FAILING_NOW: set[str] = {
 # NOTE: [torch is wrong here] torch's forward-over-reverse without create_graph gives wrong
 # Hessian-vector products through linalg.solve, slogdet and det (finite differences and torch's
 # own create_graph=True agree with dualgrad), and torch's jvp of logcumsumexp over an empty dim
-# raises. Finite differences settle float64 programs (check() accepts dualgrad when they side
+# raises; see also scatter_prod below. Finite differences settle float64 programs (check() accepts dualgrad when they side
 # with it); these entries leave the modes out for the float32 programs they cannot judge.
 TORCH_WRONG: set[str] = {
     "solve@fwd_rev", "slogdet@fwd_rev", "det@fwd_rev", "inv@fwd_rev", "matrix_power_-1@fwd_rev",
     "logcumsumexp_empty@jvp", "logcumsumexp_empty@fwd_rev", "logcumsumexp_empty@fwd_rev_cg",
     "logcumsumexp_empty@hvp_func", "logcumsumexp_empty@jacfwd",
+    # torch's forward-mode rule of scatter_reduce(..., "prod") gives zeros for the source's
+    # tangent (dualgrad's matches finite differences)
+    "scatter_prod@jvp", "scatter_prod@jacfwd", "scatter_prod@hvp_func", "scatter_prod@fwd_rev",
+    "scatter_prod@fwd_rev_cg",
 }
 
 MODES = ("value", "vjp", "jvp", "fwd_rev", "fwd_rev_cg", "hvp_func", "rev_rev", "vmap_grad",
@@ -797,7 +810,8 @@ def _allowed_inplace(x_root, roots, makers, allowed):
 def generate(seed, n_steps=None, allowed=None, p_raise=0.15):
     """A random program, built by running torch as it goes (so its steps are valid for torch)."""
     rng = np.random.default_rng(seed)
-    allowed = set(allowed) if allowed is not None else set(VOCAB) | {f"inplace_via:{n}" for n in VOCAB}
+    allowed = (set(allowed) if allowed is not None
+               else set(VOCAB) | {f"inplace_via:{n}" for n in VOCAB} | {"input_f32", "inplace_into_input"})
     names = sorted(n for n in VOCAB if n in allowed)
     n_in = int(rng.integers(1, 4))
     f32 = "input_f32" in allowed
@@ -822,8 +836,8 @@ def generate(seed, n_steps=None, allowed=None, p_raise=0.15):
             c = VOCAB[name]
             i = int(rng.integers(len(vals)))
             x = vals[i]
-            if c.inplace and (roots[i] < n_in or x.numel() == 0):
-                continue  # never write into an input (or a view of one)
+            if c.inplace and (x.numel() == 0 or roots[i] < n_in and "inplace_into_input" not in allowed):
+                continue
             ops = [i]
             if c.arity == 2:
                 cands = [j for j, y in enumerate(vals) if _broadcasts(x, y)]
@@ -833,6 +847,8 @@ def generate(seed, n_steps=None, allowed=None, p_raise=0.15):
                 tags = _allowed_inplace(roots[i], roots, makers, allowed)
                 if tags is None:
                     continue
+                if roots[i] < n_in:  # a write into an input, or a view of one
+                    tags.add("inplace_into_input")
             p = c.gen(rng, *(vals[j] for j in ops))
             if p is None:
                 continue
@@ -854,7 +870,8 @@ def generate(seed, n_steps=None, allowed=None, p_raise=0.15):
             prog.steps.append((name, ops, p))
             prog.used.add(name)
             # families: a view joins its base's family (torch decides what is a view)
-            base = next((roots[j] for j in ops if out._is_view() and _shares(out, vals[j])), None)
+            # (torch's x.to(x.dtype) and x.contiguous() return x itself: same family too)
+            base = next((roots[j] for j in ops if out is vals[j] or out._is_view() and _shares(out, vals[j])), None)
             if c.inplace:
                 base = roots[i]
             if base is not None and not c.inplace:
@@ -1067,7 +1084,7 @@ def check(prog, modes=MODES, skip=()):
 
 def ci_allowed():
     off = {n for n in KNOWN_ALIASING | KNOWN_FAILING_NOW if "@" not in n}
-    everything = set(VOCAB) | {f"inplace_via:{n}" for n in VOCAB} | {"input_f32"}
+    everything = set(VOCAB) | {f"inplace_via:{n}" for n in VOCAB} | {"input_f32", "inplace_into_input"}
     return {n for n in everything if n not in off}
 
 
@@ -1100,7 +1117,7 @@ def test_vocabulary_covers_the_issue_12_classes():
     for entry in KNOWN_ALIASING | KNOWN_FAILING_NOW | TORCH_WRONG:
         name = entry.split("@")[0]
         name = name.split(":", 1)[1] if name.startswith("inplace_via:") else name
-        assert name in VOCAB or name == "input_f32", entry
+        assert name in VOCAB or name in ("input_f32", "inplace_into_input"), entry
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1205,7 +1222,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     allowed = ci_allowed() if args.ci else None
     if args.only:
-        allowed = set(args.only.split(",")) | {f"inplace_via:{n}" for n in VOCAB} | {"input_f32"}
+        allowed = set(args.only.split(",")) | {f"inplace_via:{n}" for n in VOCAB} | {"input_f32", "inplace_into_input"}
     modes = tuple(args.modes.split(","))
     skip = {s for s in KNOWN_ALIASING | KNOWN_FAILING_NOW | TORCH_WRONG if "@" in s} if args.ci else TORCH_WRONG
     groups: dict = collections.defaultdict(list)
