@@ -316,6 +316,9 @@ def test_shape_mismatch_under_forward_ad_raises_runtime_error():
     lambda m: m.arange(1, 0, 1), lambda m: m.arange(-1.5), lambda m: m.arange(0, float("inf")),
     lambda m: m.arange(0, float("nan")), lambda m: m.linspace(0, 1, -1),
     lambda m: m.arange(5, dtype=m.bool), lambda m: m.arange(0, 5, 0.5, dtype=m.int64),
+    lambda m: m.linspace(float("nan"), 1, 3, dtype=m.int64),
+    lambda m: m.linspace(0, float("inf"), 3, dtype=m.int64),
+    lambda m: m.linspace(0, 1e38, 3, dtype=m.int64),
 ])
 def test_bad_ranges_raise_as_torch(call):
     _same_error(call)
@@ -332,6 +335,37 @@ def test_integer_arange_truncates_its_bounds_as_torch(args):
 ])
 def test_good_ranges_match(call):
     _same_tensor(call)
+
+
+_NAN, _INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("start,end,steps", [
+    (_NAN, 1, 3), (0, _NAN, 3), (_NAN, 1, 1), (0, _NAN, 1), (_NAN, _NAN, 4), (_INF, 1, 3), (_NAN, 1, 0),
+    (0, _INF, 3), (-_INF, _INF, 3), (_INF, _INF, 2), (1, 0, 5), (0.7, 10.2, 4), (-0.7, -10.2, 4),
+    (0, 1, 2), (3, -7, 9), (0, 1e-45, 3), (-3.4e38, 3.4e38, 5), (1e38, 3e38, 3), (2, 2, 3),
+    (0.1, 0.7, 7), (1.3, -50.2, 13),
+])
+def test_linspace_edge_values_as_torch(start, end, steps, dtype):
+    """torch's kernel: up from start for the first half, down from end for the second, in the
+    result's dtype, so a nan or inf end spreads as torch's does (np.linspace's does not). The
+    values may differ from torch's by an ulp (torch's vectorised kernel adds the step to a
+    base per SIMD chunk, whose width is the machine's); nan, inf and the integer results agree
+    exactly."""
+
+    def call(m):
+        return m.linspace(start, end, steps, dtype=getattr(m, dtype))
+
+    t, te = _outcome(lambda: call(torch))
+    if te is not None:  # (an int64 linspace of nan, inf or a too large end)
+        _same_error(call)
+        return
+    d = call(dg)
+    assert str(d.dtype).split(".")[-1] == dtype and tuple(d.shape) == tuple(t.shape)
+    np.testing.assert_array_equal(np.isnan(d.numpy()), np.isnan(t.numpy()))
+    np.testing.assert_allclose(d.numpy(), t.numpy(), rtol=2e-7 if dtype == "float64" else 2e-6,
+                               atol=0, equal_nan=True)
 
 
 # ------------------------------------------------------------------ 8. read-only NumPy memory
