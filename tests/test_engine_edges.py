@@ -488,6 +488,43 @@ def test_function_apply_with_keyword_arguments(name):
     agree(fn, "unexpected keyword argument 'w'" if name == "var_keyword" else None)
 
 
+# Arguments of a custom Function: tensors that require grad (a leaf, a result of an op), a
+# tensor that does not, and non-tensors (numbers, None, a string, a list of tensors).
+MIXED_ARGS = {
+    "leaf_number_plain_result": lambda lib, a, b, c: (a, 3.0, b, c * 2),
+    "none_string_list": lambda lib, a, b, c: (None, a, "s", [b, c], c),
+    "plain_only": lambda lib, a, b, c: (b, 2, b),
+    "numbers_first": lambda lib, a, b, c: (1, 2.5, a),
+    "same_tensor_twice": lambda lib, a, b, c: (a, a, True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIXED_ARGS))
+def test_function_next_functions_list_tensor_inputs_only(name):
+    """torch's node lists one (function, index) per tensor input, (None, 0) for one that needs
+    no gradient; non-tensor arguments get no entry."""
+
+    def fn(lib):
+        class Pick(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, *args):
+                ctx.n = len(args)
+                return [a for a in args if isinstance(a, lib.Tensor)][0] * 1
+
+            @staticmethod
+            def backward(ctx, g):
+                return (None,) * ctx.n
+
+        a = lib.ones(2, requires_grad=True)
+        b, c = lib.ones(2), lib.ones(2, requires_grad=True)
+        node = Pick.apply(*MIXED_ARGS[name](lib, a, b, c)).grad_fn
+        if node is None:
+            return "no node"
+        return [(None if f is None else f.name().rsplit(":", 1)[-1], i) for f, i in node.next_functions]
+
+    agree(fn)
+
+
 # ---------------------------------------------------------------------------- 9. gradcheck
 GRADCHECK_FUNCS = {
     "float": lambda lib, x: 1.0,
