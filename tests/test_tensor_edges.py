@@ -444,3 +444,45 @@ def test_numpy_conversion_without_grad_works(name):
     with torch.no_grad(), dg.no_grad():  # torch allows it with grad mode off
         np.testing.assert_allclose(np.asarray(convert(y)), np.asarray(convert(x)), rtol=1e-6)
     np.testing.assert_array_equal(y.numpy(force=True), x.numpy(force=True))
+
+
+# ------------------------------------------------------------------ torch's words for misuse
+@pytest.mark.parametrize("call", [
+    lambda m: m.ones(2, 3).expand(3, 4),  # torch checks from the last dim
+    lambda m: m.ones(2, 3).expand(2, 3, 4),
+    lambda m: m.ones(2, 1, 3).expand(4, 5, 2),
+    lambda m: m.ones(2, 3).copy_(m.ones(4)),  # the broadcast message, not expand's
+    lambda m: m.ones(2, 3).copy_(m.ones(5, 3)),
+    lambda m: m.matmul(m.ones(3), m.ones(4)),  # dot
+    lambda m: m.matmul(m.ones(2, 3), m.ones(4)),  # mv
+    lambda m: m.matmul(m.ones(5, 2, 3), m.ones(4)),  # mv of the folded rows
+    lambda m: m.matmul(m.ones(3), m.ones(4, 2)),  # mm
+    lambda m: m.matmul(m.ones(5, 2, 3), m.ones(4, 2)),  # mm of the folded rows
+    lambda m: m.matmul(m.ones(3), m.ones(5, 4, 2)),  # bmm
+    lambda m: m.matmul(m.ones(5, 2, 3), m.ones(5, 4, 2)),
+    lambda m: m.ones(2, dtype=m.int64).fill_(2**63),
+    lambda m: m.ones(2, dtype=m.int64).fill_(-2**63 - 1),
+    lambda m: m.ones(2, dtype=m.int64).fill_(2**64),
+    lambda m: m.ones(2, dtype=m.int64).fill_(float("nan")),
+    lambda m: m.ones(2, dtype=m.int64).fill_(1e19),
+    lambda m: m.ones(2).fill_(1e40),
+], ids=lambda f: "")
+def test_misuse_errors_in_torch_words(call):
+    _same_error(call)
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, -2**63, float("nan"), float("inf"), 1e300])
+def test_fill_values_a_dtype_can_hold_as_torch(value):
+    def call(m):
+        return m.ones(2, dtype=m.float64 if isinstance(value, float) else m.int64).fill_(value)
+
+    _same_tensor(call)
+
+
+def test_make_dual_with_an_integer_tangent_raises_value_error():
+    def call(m):
+        fwad = m.autograd.forward_ad
+        with fwad.dual_level():
+            fwad.make_dual(m.ones(2), m.ones(2, dtype=m.int64))
+
+    _same_error(call, "Expected tangent to be floating point")
