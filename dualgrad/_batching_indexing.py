@@ -85,7 +85,7 @@ def _index_put(op, physical, bdims, params, size):
         if dv is None:
             v = v.unsqueeze(0)  # broadcasts along the batch dim
         v = _with_rank(_to_front(v, dv), len(region)).movedim(0, pos)
-    return apply(op, _front(x, dx, size), v, index=_batched_index(index)), 0
+    return apply(op, _front(x, dx, size), v, **dict(params, index=_batched_index(index))), 0
 
 
 # ------------------------------------------------------------------ gather and scatter

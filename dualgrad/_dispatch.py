@@ -164,10 +164,15 @@ _SCALARS: dict = {}  # (Python float, dtype) -> 0-d array; bounded, since floats
 
 
 def _scalar_array(value, dtype):
+    with np.errstate(over="ignore"):  # 1e300 as float32 is inf, as NumPy and torch make it
+        arr = np.array(value, dtype)
+    if value == 0:
+        # 0.0 and -0.0 are one dict key: a cached 0.0 would serve x / -0.0 (inf for -inf), so
+        # zeros are never cached (the lookup above misses for both, and this runs each time)
+        return arr
     if len(_SCALARS) >= 1024:
         _SCALARS.clear()
-    with np.errstate(over="ignore"):  # 1e300 as float32 is inf, as NumPy and torch make it
-        arr = _SCALARS[(value, dtype)] = np.array(value, dtype)
+    _SCALARS[(value, dtype)] = arr
     return arr
 
 

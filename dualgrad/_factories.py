@@ -6,6 +6,7 @@ uses NumPy's global state.
 
 from __future__ import annotations
 
+import math
 import operator
 import warnings
 
@@ -246,7 +247,32 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
     start, end = _scalar(start), _scalar(end)
-    return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), None, requires_grad)
+    return _finish(_linspace(start, end, steps, _float_dtype(dtype)), None, requires_grad)
+
+
+def _linspace(start, end, steps, dt):
+    """torch's linspace kernel: the first half counts up from ``start`` and the second half
+    down from ``end`` by one step, in the result's dtype (integers: in float64, truncated).
+    np.linspace differs where it matters: it puts ``end`` last even when start or the step is
+    nan or inf (torch: linspace(nan, 1, 3) is all nan, linspace(inf, 1, 3) is [nan, inf, nan])."""
+    work = dt
+    if steps == 0:
+        return np.empty(0, dt)
+    if dt.kind in "iu":  # the ends become integers first (truncated), the step is a float64
+        work = np.dtype(np.float64)
+        for v in (start,) if steps == 1 else (start, end):  # (torch reads one end for one step)
+            if not (math.isfinite(v) and -2.0**63 <= v <= 2.0**63):
+                raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        start, end = (np.array(v).astype(dt) if math.isfinite(v) else 0 for v in (start, end))
+    with np.errstate(all="ignore"):
+        lo, hi = np.array(start).astype(work), np.array(end).astype(work)
+        if steps == 1:
+            return np.full(1, lo).astype(dt)
+        step = (hi - lo) / work.type(max(steps - 1, 1))
+        i = np.arange(steps).astype(work)
+        half = steps // 2
+        out = np.where(np.arange(steps) < half, lo + step * i, hi - step * (work.type(steps - 1) - i))
+        return out.astype(dt)
 
 
 def _check_vmap_randomness():

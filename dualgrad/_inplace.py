@@ -4,6 +4,7 @@ them (see NOTE: [in-place ops] below and NOTE: [views and in-place] in _views.py
 from __future__ import annotations
 
 import weakref
+import math
 
 import numpy as np
 
@@ -345,6 +346,20 @@ def _fill_(self, value):
     return _fill(self, value, "fill_")
 
 
+def _check_fill_value(value, dt):
+    """torch's errors for a number the tensor's dtype cannot hold (NumPy would raise its own
+    OverflowError, or wrap, or make it inf)."""
+    if dt.kind == "i" and not isinstance(value, bool):
+        if isinstance(value, int) and not -2**63 <= value < 2**64:
+            # torch reads such an int as an unsigned 64-bit one first
+            raise OverflowError("can't convert negative int to unsigned" if value < 0
+                                else "int too big to convert")
+        if not (math.isfinite(value) and -2.0**63 <= value < 2.0**63):
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+    elif dt == np.float32 and math.isfinite(value) and abs(value) > float(np.finfo(np.float32).max):
+        raise RuntimeError("value cannot be converted to type float without overflow")
+
+
 def _fill(self, value, name):
     if isinstance(value, Tensor):
         if value.ndim:
@@ -355,6 +370,8 @@ def _fill(self, value, name):
         if value._requires_grad or value._fw:
             return _copy_(self, value, name=name)
         value = value._data
+    elif isinstance(value, (int, float)):
+        _check_fill_value(value, self._data.dtype)
     if _tracks(self):
         src = _source(self)
         out = E.where(_false_mask(self), src, float(value))
@@ -370,6 +387,11 @@ def _copy_(self, src, non_blocking=False, *, name="copy_"):
         src = _tensor(src)
     value = src.to(self.dtype) if src.dtype != self.dtype else src
     if tuple(value.shape) != tuple(self.shape):
+        from ._dispatch import _broadcast_mismatch
+
+        mismatch = _broadcast_mismatch([tuple(self.shape), tuple(value.shape)])
+        if mismatch is not None:  # torch's broadcast message, not expand's
+            raise RuntimeError(mismatch)
         value = S.expand(value, tuple(self.shape))
     if _tracks(self):
         value = E.where(_false_mask(self), _source(self), value)

@@ -45,6 +45,11 @@ ROWS = [
     Row("mul", lambda m, x, y: x * y, BINARY + [[F((3,)), -0.05]]),
     Row("div", lambda m, x, y: x / (y.abs() + 0.5) if hasattr(y, "abs") else x / y,
         BINARY + [[F((3,)), 4.0]]),
+    # (x * 3 keeps the samples off the jumps of the rounded quotient)
+    Row("div_rounding", lambda m, x, y: m.div(x * 3, y.abs() + 0.5, rounding_mode="floor"),
+        BINARY[:2], second_order=False),
+    Row("div_rounding_trunc", lambda m, x: m.div(x * 3, -2.0, rounding_mode="trunc"), UNARY,
+        second_order=False, ops=("div_rounding",)),
     Row("div_scalar_numerator", lambda m, x: 2.0 / (x.abs() + 0.5), UNARY[:3], ops=("div", "abs", "add")),
     Row("neg", lambda m, x: -x, UNARY),
     Row("pow", lambda m, x, y: x ** y, [[F((3, 4), 0.5, 2.0), F((3, 4))], [F((3, 1), 0.5, 2.0), F((4,))]]),

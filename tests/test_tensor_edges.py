@@ -316,6 +316,9 @@ def test_shape_mismatch_under_forward_ad_raises_runtime_error():
     lambda m: m.arange(1, 0, 1), lambda m: m.arange(-1.5), lambda m: m.arange(0, float("inf")),
     lambda m: m.arange(0, float("nan")), lambda m: m.linspace(0, 1, -1),
     lambda m: m.arange(5, dtype=m.bool), lambda m: m.arange(0, 5, 0.5, dtype=m.int64),
+    lambda m: m.linspace(float("nan"), 1, 3, dtype=m.int64),
+    lambda m: m.linspace(0, float("inf"), 3, dtype=m.int64),
+    lambda m: m.linspace(0, 1e38, 3, dtype=m.int64),
 ])
 def test_bad_ranges_raise_as_torch(call):
     _same_error(call)
@@ -332,6 +335,37 @@ def test_integer_arange_truncates_its_bounds_as_torch(args):
 ])
 def test_good_ranges_match(call):
     _same_tensor(call)
+
+
+_NAN, _INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("start,end,steps", [
+    (_NAN, 1, 3), (0, _NAN, 3), (_NAN, 1, 1), (0, _NAN, 1), (_NAN, _NAN, 4), (_INF, 1, 3), (_NAN, 1, 0),
+    (0, _INF, 3), (-_INF, _INF, 3), (_INF, _INF, 2), (1, 0, 5), (0.7, 10.2, 4), (-0.7, -10.2, 4),
+    (0, 1, 2), (3, -7, 9), (0, 1e-45, 3), (-3.4e38, 3.4e38, 5), (1e38, 3e38, 3), (2, 2, 3),
+    (0.1, 0.7, 7), (1.3, -50.2, 13),
+])
+def test_linspace_edge_values_as_torch(start, end, steps, dtype):
+    """torch's kernel: up from start for the first half, down from end for the second, in the
+    result's dtype, so a nan or inf end spreads as torch's does (np.linspace's does not). The
+    values may differ from torch's by an ulp (torch's vectorised kernel adds the step to a
+    base per SIMD chunk, whose width is the machine's); nan, inf and the integer results agree
+    exactly."""
+
+    def call(m):
+        return m.linspace(start, end, steps, dtype=getattr(m, dtype))
+
+    t, te = _outcome(lambda: call(torch))
+    if te is not None:  # (an int64 linspace of nan, inf or a too large end)
+        _same_error(call)
+        return
+    d = call(dg)
+    assert str(d.dtype).split(".")[-1] == dtype and tuple(d.shape) == tuple(t.shape)
+    np.testing.assert_array_equal(np.isnan(d.numpy()), np.isnan(t.numpy()))
+    np.testing.assert_allclose(d.numpy(), t.numpy(), rtol=2e-7 if dtype == "float64" else 2e-6,
+                               atol=0, equal_nan=True)
 
 
 # ------------------------------------------------------------------ 8. read-only NumPy memory
@@ -410,3 +444,45 @@ def test_numpy_conversion_without_grad_works(name):
     with torch.no_grad(), dg.no_grad():  # torch allows it with grad mode off
         np.testing.assert_allclose(np.asarray(convert(y)), np.asarray(convert(x)), rtol=1e-6)
     np.testing.assert_array_equal(y.numpy(force=True), x.numpy(force=True))
+
+
+# ------------------------------------------------------------------ torch's words for misuse
+@pytest.mark.parametrize("call", [
+    lambda m: m.ones(2, 3).expand(3, 4),  # torch checks from the last dim
+    lambda m: m.ones(2, 3).expand(2, 3, 4),
+    lambda m: m.ones(2, 1, 3).expand(4, 5, 2),
+    lambda m: m.ones(2, 3).copy_(m.ones(4)),  # the broadcast message, not expand's
+    lambda m: m.ones(2, 3).copy_(m.ones(5, 3)),
+    lambda m: m.matmul(m.ones(3), m.ones(4)),  # dot
+    lambda m: m.matmul(m.ones(2, 3), m.ones(4)),  # mv
+    lambda m: m.matmul(m.ones(5, 2, 3), m.ones(4)),  # mv of the folded rows
+    lambda m: m.matmul(m.ones(3), m.ones(4, 2)),  # mm
+    lambda m: m.matmul(m.ones(5, 2, 3), m.ones(4, 2)),  # mm of the folded rows
+    lambda m: m.matmul(m.ones(3), m.ones(5, 4, 2)),  # bmm
+    lambda m: m.matmul(m.ones(5, 2, 3), m.ones(5, 4, 2)),
+    lambda m: m.ones(2, dtype=m.int64).fill_(2**63),
+    lambda m: m.ones(2, dtype=m.int64).fill_(-2**63 - 1),
+    lambda m: m.ones(2, dtype=m.int64).fill_(2**64),
+    lambda m: m.ones(2, dtype=m.int64).fill_(float("nan")),
+    lambda m: m.ones(2, dtype=m.int64).fill_(1e19),
+    lambda m: m.ones(2).fill_(1e40),
+], ids=lambda f: "")
+def test_misuse_errors_in_torch_words(call):
+    _same_error(call)
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, -2**63, float("nan"), float("inf"), 1e300])
+def test_fill_values_a_dtype_can_hold_as_torch(value):
+    def call(m):
+        return m.ones(2, dtype=m.float64 if isinstance(value, float) else m.int64).fill_(value)
+
+    _same_tensor(call)
+
+
+def test_make_dual_with_an_integer_tangent_raises_value_error():
+    def call(m):
+        fwad = m.autograd.forward_ad
+        with fwad.dual_level():
+            fwad.make_dual(m.ones(2), m.ones(2, dtype=m.int64))
+
+    _same_error(call, "Expected tangent to be floating point")

@@ -39,8 +39,9 @@ def _im2col_kernel(x, *, kernel, dilation, padding, stride):
     eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     win = sliding_window_view(x, (eh, ew), axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     oh, ow = win.shape[2], win.shape[3]
-    # (N, C, OH, OW, kh, kw) -> (N, C, kh, kw, OH, OW): one copy into the column layout
-    return np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, oh * ow)
+    # (N, C, OH, OW, kh, kw) -> (N, C, kh, kw, OH, OW): one copy into the column layout (always
+    # a copy: with a 1x1 kernel the windows are x itself, which ascontiguousarray would return)
+    return np.array(win.transpose(0, 1, 4, 5, 2, 3), order="C").reshape(n, c * kh * kw, oh * ow)
 
 
 def _col2im_kernel(cols, *, output_size, kernel, dilation, padding, stride):

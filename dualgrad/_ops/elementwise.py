@@ -26,7 +26,10 @@ _LN10 = math.log(10.0)
 
 
 def _recip(y):
-    return 1.0 / y if not isinstance(y, Tensor) else reciprocal(y)
+    if isinstance(y, Tensor):
+        return reciprocal(y)
+    # a Python 0 divides as torch's tensors do, to a signed inf (Python raises ZeroDivisionError)
+    return 1.0 / y if y else math.copysign(math.inf, y)
 
 
 # NOTE: [what a rule saves] Each op's rules read what torch's derivatives.yaml formulas read
@@ -85,7 +88,10 @@ def _pow_exponent_partial(x, y, out):
     if not isinstance(x, Tensor):
         if x > 0:
             return out * math.log(x)
-        return out * 0.0
+        # a number base <= 0: log x is -inf at 0 (the partial is -inf where 0**y is inf) and
+        # nan below, as torch's tensor log gives; math.log would raise
+        log_x = -math.inf if x == 0 else math.nan
+        return where(y >= 0, 0.0, out * log_x) if x == 0 else out * log_x
     return where((x == 0) & (y >= 0), 0.0, out * log(x))
 
 
@@ -206,6 +212,16 @@ MINIMUM = elementwise(
     promote_binary(np.minimum),
     (lambda x, y, out: (x < y) + (x == y) * 0.5, lambda x, y, out: (y < x) + (x == y) * 0.5),
 )
+# div with a rounding mode on floats: one op whose derivatives are 0, as torch's
+# (DivBackward2): floor(x / y) would multiply floor's 0 by div's 1 / y, nan at y == 0
+_ROUNDINGS = {"floor": np.floor, "trunc": np.trunc}
+_TRUE_DIVIDE = float_binary(np.true_divide)
+DIV_ROUNDING = elementwise(
+    "div_rounding",
+    lambda a, b, *, rounding_mode: _ROUNDINGS[rounding_mode](_TRUE_DIVIDE(a, b)),
+    (0, 0),
+    node_name="DivBackward2",
+)
 FLOOR = elementwise("floor", same_unary(np.floor), (0,))
 CEIL = elementwise("ceil", same_unary(np.ceil), (0,))
 ROUND = elementwise("round", same_unary(np.round), (0,))
@@ -282,18 +298,25 @@ def _operand(x, fn: str):
     )
 
 
-def _binary(op, x, y):
+def _operands(name, x, y):
+    """A binary op's operands: tensors, or numbers beside a tensor (two numbers: a tensor first)."""
     if isinstance(x, Tensor):
         if not isinstance(y, (Tensor, float, int)):
-            y = _operand(y, op.name)
+            y = _operand(y, name)
     elif isinstance(y, Tensor):
-        x = _operand(x, op.name)
+        x = _operand(x, name)
     else:
         from .._factories import tensor
 
-        x = tensor(_operand(x, op.name))
-        y = _operand(y, op.name)
-    return apply_binary(op, x, y)
+        x = tensor(_operand(x, name))
+        y = _operand(y, name)
+    return x, y
+
+
+def _binary(op, x, y):
+    if isinstance(x, Tensor) and isinstance(y, (Tensor, float, int)):  # one call fewer
+        return apply_binary(op, x, y)
+    return apply_binary(op, *_operands(op.name, x, y))
 
 
 def add(x, y, *, alpha=1):
@@ -313,8 +336,9 @@ def div(x, y, *, rounding_mode=None):
         return _binary(DIV, x, y)
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
-    raw = [v._data if isinstance(v, Tensor) else v for v in (x, y)]
-    if binary_dtype(*raw).kind != "f":
+    # (read from dtypes: a tensor batched inside vmap has no array to promote)
+    if not any(v.is_floating_point() if isinstance(v, Tensor) else isinstance(v, float)
+               for v in (x, y)):
         # Integers divide exactly in integers, as torch does (through floats, digits past 2**24
         # were lost), and a zero divisor raises (NOTE: [integer division by zero]).
         if rounding_mode == "floor":
@@ -322,8 +346,7 @@ def div(x, y, *, rounding_mode=None):
         from .special import fmod
 
         return floor_divide(x - fmod(x, y), y)  # x - fmod(x, y) is a multiple of y
-    q = _binary(DIV, x, y)
-    return trunc(q) if rounding_mode == "trunc" else floor(q)
+    return apply(DIV_ROUNDING, *_operands("div", x, y), rounding_mode=rounding_mode)
 
 
 true_divide = divide = div

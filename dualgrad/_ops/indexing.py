@@ -157,15 +157,22 @@ INDEX_ADD_ZEROS = linear(
 )
 
 
-def _index_put_kernel(x, v, *, index):
+def _index_put_kernel(x, v, *, index, accumulate=False):
     out = x.copy()
-    out[index.value] = v
+    if accumulate:
+        np.add.at(out, index.value, v)
+    else:
+        out[index.value] = v
     return out
 
 
-def _index_put_adjoint(g, x, v, *, needs, index):
+def _index_put_adjoint(g, x, v, *, needs, index, accumulate=False):
+    # the node checks its index whichever input needs a gradient, as torch's IndexPutBackward0
+    # does (x's gradient with accumulate reads no index, yet a written index still raises)
     index.check("IndexPutBackward0")  # NOTE: [saved indices]
-    gx = apply(INDEX_PUT, g, 0.0, index=index) if needs[0] else None
+    gx = None
+    if needs[0]:
+        gx = g if accumulate else apply(INDEX_PUT, g, 0.0, index=index)
     gv = None
     if needs[1]:
         gv = sum_to(apply(INDEX, g, index=index), tuple(v.shape))
@@ -258,7 +265,11 @@ NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64
 
 # ------------------------------------------------------------------ public functions
 def getitem(x, index):
-    """``x[index]`` with ints, slices, None, Ellipsis, integer tensors and bool masks."""
+    """``x[index]`` with ints, slices, None, Ellipsis, integer tensors and bool masks; or an
+    ``_Index`` of one advanced NumPy index (the index_* composites, which name the index
+    tensors it came from so that they are version-checked: NOTE: [saved indices])."""
+    if type(index) is _Index:
+        return apply(INDEX, x, index=index)
     if _has_batched_index(index):
         split = _split_ints(index)  # NOTE: [ints beside index tensors]
         if split is not None:
@@ -412,6 +423,8 @@ def index_put(x, index, value, accumulate=False):
         index = tuple(index)  # torch.index_put takes a list or tuple of index tensors
     if isinstance(value, Tensor) and value.dtype != x.dtype:
         value = value.to(x.dtype)
+    if type(index) is _Index:  # one advanced NumPy index, its tensors named (getitem)
+        return _put(x, index, value, accumulate)
     if _has_batched_index(index):
         split = _split_ints(index)  # NOTE: [ints beside index tensors]
         if split is not None:
@@ -429,17 +442,18 @@ def index_put(x, index, value, accumulate=False):
         rest = split[1] if rest is None else rest[1]
         part = index_put(apply(SELECT, x, index=first), rest, value, accumulate=accumulate)
         return apply(INDEX_PUT, x, part, index=first)
-    if not accumulate:
-        return apply(INDEX_PUT, x, value, index=_Index(np_index, _index_sources(index)))
-    from .._factories import tensor
+    return _put(x, _Index(np_index, _index_sources(index)), value, accumulate)
 
+
+def _put(x, index, value, accumulate):
+    if not accumulate:
+        return apply(INDEX_PUT, x, value, index=index)
     if not isinstance(value, Tensor):
+        from .._factories import tensor
+
         value = tensor(value, dtype=x.dtype)
-    shape = indexed_shape(tuple(x.shape), np_index)
-    if tuple(value.shape) != shape:
-        value = value.expand(shape)
-    return x + apply(INDEX_ADD_ZEROS, value, shape=tuple(x.shape),
-                     index=_Index(np_index, _index_sources(index)))
+    # one node for both inputs, which checks the index as torch's does (NOTE: [saved indices])
+    return apply(INDEX_PUT, x, value, index=index, accumulate=True)
 
 
 def known_values(t):

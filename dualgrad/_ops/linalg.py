@@ -6,6 +6,7 @@ Each declares one vjp per input; the jvp comes from the product rule (registry.m
 
 from __future__ import annotations
 
+import math
 import string
 import warnings
 
@@ -101,9 +102,7 @@ def matmul(a, b):
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:
-        sa = "x".join(map(str, a.shape if a.ndim > 1 else (1,) + tuple(a.shape)))
-        sb = "x".join(map(str, b.shape if b.ndim > 1 else tuple(b.shape) + (1,)))
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+        raise RuntimeError(_matmul_mismatch(a, b, ka, kb))
     try:
         np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
     except ValueError:
@@ -111,6 +110,25 @@ def matmul(a, b):
             f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
         ) from None
     return apply(MATMUL, a, b)
+
+
+def _matmul_mismatch(a, b, ka, kb):
+    """torch's message for matmul's inner sizes ka != kb, which names the kernel torch's
+    matmul folds the operands into: dot, mv (leading dims folded into rows), mm, bmm."""
+    if a.ndim == 1 and b.ndim == 1:
+        return (f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] to have the same "
+                f"number of elements, but got {ka} and {kb} elements respectively")
+    rows = math.prod(a.shape[:-1])
+    if b.ndim == 1:
+        return f"size mismatch, got input ({rows}), mat ({rows}x{ka}), vec ({kb})"
+    if b.ndim == 2:
+        return f"mat1 and mat2 shapes cannot be multiplied ({max(rows, 1)}x{ka} and {kb}x{b.shape[-1]})"
+    try:
+        batch = math.prod(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
+    except ValueError:
+        return f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
+    return (f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {ka}] but "
+            f"got: [{batch}, {kb}].")
 
 
 def mm(a, b):

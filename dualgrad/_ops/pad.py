@@ -67,9 +67,12 @@ def pad(x, pad, mode="constant", value=None):
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if mode == "replicate" and n == 0 and (lo or hi):
             raise RuntimeError(f"padding of an empty dim {d} with mode 'replicate'")
+    out = x
+    for d, lo, hi in pairs:
         if lo or hi:
-            x = getitem(x, (slice(None),) * d + (_source_positions(mode, n, lo, hi),))
-    return x
+            out = getitem(out, (slice(None),) * d + (_source_positions(mode, x.shape[d], lo, hi),))
+    # with nothing padded, still a new tensor (torch's pad never returns its input or a view)
+    return x.clone() if out is x else out
 
 
 def _constant(x, pairs, value):

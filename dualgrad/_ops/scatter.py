@@ -189,6 +189,13 @@ def _along(x, dim, index):
     return (slice(None),) * dim + (np.asarray(index, dtype=np.int64),)
 
 
+def _saved(np_index, index):
+    """``np_index`` (from ``_along``) as an op parameter that names the index tensor it was
+    read from, so a rule version-checks it as torch does its saved index (NOTE: [saved
+    indices] in indexing.py)."""
+    return _Index(np_index, (index,) if isinstance(index, Tensor) else ())
+
+
 def _check_positions(x, d, index, error):
     """torch's index_select / index_add / index_copy take no negative index (NumPy would
     count it from the end): the first index outside [0, n) raises ``error(value, n)``. Inside
@@ -222,12 +229,12 @@ def index_select(x, dim, index):
     """
     _check_positions(x, _dim(x, dim), index, _out_of_range_in_self)
     if x.ndim == 0:
-        return getitem(x.reshape(1), _along(x, 0, index)).reshape(())
+        return getitem(x.reshape(1), _saved(_along(x, 0, index), index)).reshape(())
     if isinstance(index, BatchedTensor) and index.ndim <= 1:  # values per batch element
         if index.dtype.np.kind not in "iu":
             raise IndexError("index_select(): Expected dtype int32/int64 for index")
         return getitem(x, (slice(None),) * _dim(x, dim) + (index.reshape(-1),))
-    return getitem(x, _along(x, _dim(x, dim), index))
+    return getitem(x, _saved(_along(x, _dim(x, dim), index), index))
 
 
 def _spread(index, dim, shape):
@@ -255,7 +262,9 @@ def index_add(x, dim, index, source, *, alpha=1):
         source = source * alpha
     if _batched_index(index):
         return scatter_add(x, d, _spread(index, d, tuple(source.shape)), source)
-    idx = _Index(_along(x, d, index))
+    # not index_put(accumulate=True), whose node checks its index for x's gradient too:
+    # torch's index_add saves its index only for the source's gradient
+    idx = _saved(_along(x, d, index), index)
     return x + apply(INDEX_ADD_ZEROS, source, shape=tuple(x.shape), index=idx)
 
 
@@ -266,7 +275,7 @@ def index_copy(x, dim, index, source):
         f"index_copy_(): index {v} is out of bounds for dimension {d} with size {n}"))
     if _batched_index(index):
         return scatter(x, d, _spread(index, d, tuple(source.shape)), source)
-    return index_put(x, _along(x, d, index), source)
+    return index_put(x, _saved(_along(x, d, index), index), source)
 
 
 def index_fill(x, dim, index, value):
@@ -280,7 +289,7 @@ def index_fill(x, dim, index, value):
     idx = _along(x, _dim(x, dim), index)
     if isinstance(value, Tensor):
         idx = idx[:-1] + (np.unique(idx[-1]),)  # torch's value gradient counts each slice once
-    return index_put(x, idx, value)
+    return index_put(x, _saved(idx, index), value)
 
 
 # ------------------------------------------------------------------ masked_*
@@ -371,7 +380,7 @@ def take(x, index):
 def take_along_dim(x, indices, dim=None):
     """``gather`` with ``x`` and ``indices`` broadcast against each other outside ``dim``;
     with ``dim=None``, along the flattened ``x``."""
-    if dim is None:
+    if dim is None:  # torch gathers with a view of indices: a write to them raises at backward
         return gather(x.reshape(-1), 0, indices.reshape(-1))
     if x.ndim != indices.ndim:
         raise RuntimeError(
@@ -386,7 +395,9 @@ def take_along_dim(x, indices, dim=None):
     xshape = tuple(common[:d] + [x.shape[d]] + common[d + 1:])
     jshape = tuple(common[:d] + [indices.shape[d]] + common[d + 1:])
     xb = x if tuple(x.shape) == xshape else x.expand(xshape)
-    jb = indices if tuple(indices.shape) == jshape else indices.expand(jshape)
+    # torch's gather here saves an index of its own: indices written in place after the op
+    # leave the gradient as it was (a view of indices would be version-checked and raise)
+    jb = indices.clone() if tuple(indices.shape) == jshape else indices.expand(jshape).clone()
     return gather(xb, d, jb)
 
 

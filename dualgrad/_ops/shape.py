@@ -90,7 +90,9 @@ def expand(x, *shape):
             f"the number of dimensions in the tensor ({x.ndim})"
         )
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
-    for i, s in enumerate(x.shape):
+    # checked from the last dim, as torch's, which reports the rightmost mismatch
+    for i in reversed(range(x.ndim)):
+        s = x.shape[i]
         if s != 1 and s != full[i + lead]:
             raise RuntimeError(
                 f"The expanded size of the tensor ({full[i + lead]}) must match the existing size "

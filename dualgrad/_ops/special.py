@@ -442,9 +442,21 @@ def logit(x, eps=None):
     """``log(x / (1 - x))``; with ``eps``, x is first clamped to [eps, 1 - eps] (and the
     gradient is 0 outside it, as in PyTorch)."""
     x = _float(x, "logit")
-    if eps is not None:
-        x = clamp(x, eps, 1.0 - eps)
-    return log(x / (1 - x))
+    if eps is None:
+        return _logit(x)
+    # Not logit(clamp(x)): outside the bounds clamp's 0 would meet logit's inf at 0 or 1
+    # (eps = 0) and give nan. Outside, the clamped value as a constant; inside (and at nan, as
+    # torch), logit of x, which sees a safe 0.5 where it is not used.
+    outside = (x < eps) | (x > 1.0 - eps)
+    xs = where(outside, 0.5, x)
+    xc = clamp(x.detach(), eps, 1.0 - eps)
+    return where(outside, _logit(xc), _logit(xs))
+
+
+def _logit(x):
+    # log x - log(1 - x), not log(x / (1 - x)): its derivative 1/x + 1/(1 - x) is torch's inf
+    # at 0 and 1, where the quotient's chain rule multiplies 0 by inf
+    return log(x) - log1p(-x)
 
 
 def sinc(x):

@@ -92,8 +92,8 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             f"{tuple(tensor.shape)}; pass a tangent of the primal's shape"
         )
     if tangent._data.dtype.kind != "f":
-        raise RuntimeError(
-            f"make_dual: expected a floating point tangent, got {tangent.dtype}; "
+        raise ValueError(  # torch's type (and its words: "Expected tangent to be floating point")
+            f"make_dual: Expected tangent to be floating point, but got: {tangent.dtype}; "
             f"convert it with tangent.to({tensor.dtype})"
         )
     if tangent._data.dtype != tensor._data.dtype:

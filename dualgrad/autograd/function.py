@@ -153,6 +153,15 @@ class BackwardCFunction(FunctionCtx, Node):
         return self._n_out
 
     @property
+    def next_functions(self):
+        # One entry per tensor input, as torch lists them ((None, 0) for one that needs no
+        # gradient); the node keeps an edge per argument, for backward's one result each.
+        pairs = Node.next_functions.fget(self)
+        if len(self._in_meta) != len(pairs):
+            return pairs
+        return tuple(p for p, meta in zip(pairs, self._in_meta) if meta is not None)
+
+    @property
     def saved_tensors(self) -> tuple:
         if self._freed:
             raise RuntimeError(_FREED)

@@ -593,6 +593,8 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 
 def pixel_shuffle(input, upscale_factor):
     r = upscale_factor
+    if r == 1:  # nothing moves, and the reshapes below would give a view (torch: a new tensor)
+        return input.clone()
     *lead, c, h, w = input.shape
     x = reshape(input, tuple(lead) + (c // (r * r), r, r, h, w))
     k = len(lead)
