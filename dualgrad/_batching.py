@@ -333,6 +333,12 @@ def _unary_same_layout(op, physical, bdims, params, size):
     return apply(op, *physical, **params), bdims[0]
 
 
+def _batch_in_front(op, physical, bdims, params, size):
+    """Ops on the logical dims of one tensor that keep its leading dims (view(dtype), which
+    may resize the last dim): the batch dim in front."""
+    return apply(op, _to_front(physical[0], bdims[0]), **params), 0
+
+
 def _shift(dims, by=1):
     return tuple(d + by for d in dims)
 
@@ -472,6 +478,7 @@ def _build_rules():
     for name in ("cumsum", "max_dim", "min_dim", "argmax", "argmin"):
         if name in REGISTRY:
             RULES[name] = _one_dim
+    RULES.update(view_dtype=_batch_in_front)
     RULES.update(reshape=_reshape, expand=_expand, permute=_permute, flip=_flip,
                  select=_select, matmul=_matmul, cat=_join, stack=_join, linear=_linear)
     _MATMUL.append(REGISTRY["matmul"])

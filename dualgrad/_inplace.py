@@ -263,7 +263,11 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
     (NOTE: [views and in-place] in _views.py); x re-derives its own from the base lazily."""
     base = x._base
     vc = x._version_counter()
-    if (_grad_state.enabled and (base._requires_grad or out._requires_grad)) or base._fw or out._fw:
+    # through a view autograd cannot see (view(dtype)): the bytes change, the base's history
+    # does not, as in torch (NOTE: [dtype views] in _ops/shape.py)
+    tracked = all(op.differentiable for op, _ in x._chain)
+    if tracked and ((_grad_state.enabled and (base._requires_grad or out._requires_grad))
+                    or base._fw or out._fw):
         if out._data.dtype != x._data.dtype:
             out = out.to(x.dtype)
         new_base = VS.view_scatter(alias(base), out, x._chain)

@@ -113,6 +113,8 @@ ROWS = [
     *[Row(n, (lambda op: lambda m, x: getattr(m, op)(x))(n), [[NONFINITE]], nondiff=True)
       for n in ("isnan", "isinf", "isfinite")],
     Row("floor_divide", lambda m, x, y: m.floor_divide(x, y), [[I((3, 4), -9, 9), I((4,), 1, 4)]], nondiff=True),
+    Row("view_dtype", lambda m, x: x.view(m.int64), [[F((3, 4))], [F((2, 3), transposed=True)]],
+        nondiff=True),
     Row("argmax", lambda m, x: m.argmax(x, dim=1), [[F((3, 4))]], nondiff=True),
     Row("argmin", lambda m, x: m.argmin(x), [[F((3, 4))]], nondiff=True),
     Row("nonzero", lambda m, x: m.nonzero(x), [[B((3, 4))]], nondiff=True),

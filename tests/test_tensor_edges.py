@@ -486,3 +486,53 @@ def test_make_dual_with_an_integer_tangent_raises_value_error():
             fwad.make_dual(m.ones(2), m.ones(2, dtype=m.int64))
 
     _same_error(call, "Expected tangent to be floating point")
+
+
+# ---------------------------------------------------------------- view(dtype)
+def _view_dtype_cases(m):
+    return [
+        lambda: m.tensor([1.0, 2.0], dtype=m.float64).view(m.int64),
+        lambda: m.tensor([[1.0, 2.0]], dtype=m.float32).view(m.int64),
+        lambda: m.tensor([[1.0, 2.0]], dtype=m.float32).view(m.bool),
+        lambda: m.tensor([1, 2]).view(m.float32),
+        lambda: m.tensor([True, False, True, True, False, False, False, True]).view(m.int64),
+        lambda: m.tensor([1.0, 2, 3]).view(m.float64),  # size(-1) not divisible
+        lambda: m.tensor([[1.0, 2], [3, 4]]).t().view(m.float64),  # stride(-1) not 1
+        lambda: m.tensor(1.0).view(m.float64),  # 0-d with another element size
+        lambda: m.tensor(1.0, dtype=m.float64).view(m.int64),  # 0-d, same element size
+    ]
+
+
+@pytest.mark.parametrize("k", range(9))
+def test_view_dtype_reinterprets_the_bytes_as_torch(k):
+    got, got_err = _outcome(_view_dtype_cases(dg)[k])
+    want, want_err = _outcome(_view_dtype_cases(torch)[k])
+    assert type(got_err) is type(want_err)
+    if want_err is not None:
+        assert str(got_err) == str(want_err)
+    else:
+        assert got.dtype.name == str(want.dtype).split(".")[-1]
+        np.testing.assert_array_equal(got._data, want.numpy())
+
+
+@pytest.mark.parametrize("write", ["mul_", "add_int", "zero_int"])
+def test_writes_through_a_dtype_view_as_torch(write):
+    """The bytes change and the version bumps (a saved value then refuses backward); the base's
+    history does not change, as autograd does not see through view(dtype)."""
+    results = []
+    for m in (dg, torch):
+        x = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+        y = x * 1
+        z = y.sin()
+        if write == "mul_":
+            y.view(m.float64).mul_(2)
+        elif write == "add_int":
+            y.view(m.int64).add_(1)
+        else:
+            y.view(m.int64).zero_()
+        (g,) = m.autograd.grad(y.sum(), x, retain_graph=True)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            m.autograd.grad(z.sum(), x)
+        results.append((y.detach().numpy().copy(), g.numpy().copy(), y.view(m.float64).requires_grad))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

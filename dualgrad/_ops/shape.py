@@ -19,7 +19,7 @@ from .._dispatch import apply
 from .._tensor import Tensor, size_arg
 from .reduction import normalize_dims
 from .. import _dtype
-from .registry import linear, sum_to
+from .registry import linear, nondiff, sum_to
 
 
 def _infer_shape(shape, numel):
@@ -75,9 +75,38 @@ def reshape(x, *shape):
     return apply(RESHAPE, x, shape=shape)
 
 
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
+
+
+def _view_dtype_kernel(a, *, dtype):
+    """The same bytes read as ``dtype`` (torch's view(dtype)); a size change is taken from the
+    last dim, which must be contiguous and divisible, as in torch."""
+    to = np.dtype(dtype.np)
+    if to.itemsize != a.dtype.itemsize:
+        names = (_TORCH_NAMES[a.dtype.name], _TORCH_NAMES[dtype.name])
+        if a.ndim == 0:
+            raise RuntimeError(
+                f"self.dim() cannot be 0 to view {names[0]} as {names[1]} (different element sizes)")
+        if a.shape[-1] > 1 and a.strides[-1] != a.dtype.itemsize:
+            raise RuntimeError(
+                f"self.stride(-1) must be 1 to view {names[0]} as {names[1]} (different element "
+                f"sizes), but got {a.strides[-1] // a.dtype.itemsize}")
+        ratio = to.itemsize // a.dtype.itemsize
+        if ratio and a.shape[-1] % ratio:
+            raise RuntimeError(
+                f"self.size(-1) must be divisible by {ratio} to view {names[0]} as {names[1]} "
+                f"(different element sizes), but got {a.shape[-1]}")
+    return a.view(to)
+
+
+# NOTE: [dtype views] x.view(dtype) reinterprets x's bytes and shares its memory (and version
+# counter), as torch's does; it is not differentiable (torch gives no gradient through it).
+VIEW_DTYPE = nondiff("view_dtype", _view_dtype_kernel, view=True)
+
+
 def view(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (_dtype.dtype, np.dtype, type, str)):
-        return x.to(shape[0])
+        return apply(VIEW_DTYPE, x, dtype=_dtype.to_dtype(shape[0]))
     return reshape(x, *shape)
 
 
