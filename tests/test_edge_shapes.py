@@ -625,6 +625,31 @@ def test_writing_a_nonempty_region_of_an_expanded_tensor_still_refuses():
         x[1:2] = 5.0
 
 
+@pytest.mark.parametrize("expand", [
+    lambda x: x.expand(-1, -1), lambda x: x.expand(1, 2, 3), lambda x: x.expand(2, 3),
+    lambda x: x[:1].expand(1, 1, 3), lambda x: x.expand_as(x),
+], ids=["same", "new_leading_1", "explicit_same", "size1_kept", "expand_as"])
+@pytest.mark.parametrize("write", ["mul_", "setitem", "exp_"])
+def test_writing_an_expand_that_repeats_nothing_as_torch(expand, write):
+    """An expand that repeats no element is an ordinary view: writes reach the base, and its
+    gradient, as in torch (NumPy's broadcast_to would have made it read-only)."""
+    results = []
+    for m in (dg, torch):
+        x = m.tensor(np.arange(6.0).reshape(2, 3) / 7, requires_grad=True)
+        y = x * 1
+        v = expand(y)
+        if write == "mul_":
+            v.mul_(2)
+        elif write == "setitem":
+            v[..., 0] = 9.0
+        else:
+            v.exp_()
+        (g,) = m.autograd.grad((y * y).sum(), x)
+        results.append((y.detach().numpy().copy(), g.numpy().copy()))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 # The same reductions on int64 and bool inputs: result dtypes (int64 sums and cumsums, float
 # logsumexp, nan cast to the dtype for an empty median). Left out: where torch has no integer
 # or bool kernel and dualgrad computes anyway (softmax, log_softmax, logcumsumexp; for bool

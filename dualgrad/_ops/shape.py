@@ -47,8 +47,16 @@ RESHAPE = linear(
     lambda g, x, *, needs, shape: (reshape(g, tuple(x.shape)),),
     node_name="ViewBackward0", view=True,
 )
+def _expand_kernel(x, *, shape):
+    # np.broadcast_to is always read-only; where no element is repeated (only size-1 or
+    # unchanged dims) the result may be written, as torch's expand then can be
+    if np.prod(shape, dtype=np.int64) == x.size:
+        return x.reshape(shape)
+    return np.broadcast_to(x, shape)
+
+
 EXPAND = linear(
-    "expand", lambda x, *, shape: np.broadcast_to(x, shape),
+    "expand", _expand_kernel,
     lambda g, x, *, needs, shape: (sum_to(g, tuple(x.shape)),),
     view=True,
 )
