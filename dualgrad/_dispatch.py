@@ -196,6 +196,8 @@ def kernel_error(op, args, err):
         mismatch = _broadcast_mismatch(shapes)
         if mismatch is not None:
             return RuntimeError(mismatch)
+    if msg.startswith("Integers to negative integer powers"):  # torch: a RuntimeError
+        return RuntimeError(msg)
     if any(w in msg for w in _SHAPE_WORDS):
         listed = ", ".join(str(list(s)) for s in shapes)
         return RuntimeError(f"{op.name}: {msg} (input shapes {listed})")

@@ -77,7 +77,7 @@ _OPERATORS = {
     "__and__": E.bitwise_and, "__rand__": _swap(E.bitwise_and),
     "__or__": E.bitwise_or, "__ror__": _swap(E.bitwise_or),
     "__xor__": E.bitwise_xor, "__rxor__": _swap(E.bitwise_xor),
-    "__invert__": E.bitwise_not,
+    "__invert__": E.invert,
     "__getitem__": I.getitem, "__setitem__": _setitem,
     "__matmul__": L.matmul, "__rmatmul__": _swap(L.matmul),
 }

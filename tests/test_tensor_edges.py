@@ -536,3 +536,36 @@ def test_writes_through_a_dtype_view_as_torch(write):
         results.append((y.detach().numpy().copy(), g.numpy().copy(), y.view(m.float64).requires_grad))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------- misuse found by a sweep
+@pytest.mark.parametrize("call, phrase", [
+    (lambda m: m.cat([]), "expected a non-empty list of Tensors"),
+    (lambda m: m.tensor([2]) ** -1, None),
+    (lambda m: m.ones(2) & m.ones(2), None),
+    (lambda m: m.ones(2, dtype=m.float64) | m.tensor([1, 0]), None),
+    (lambda m: m.bitwise_xor(m.tensor([1]), 2.0), None),
+    (lambda m: ~m.ones(2), None),
+    (lambda m: m.bitwise_not(m.ones(2)), None),
+    (lambda m: m.where(m.ones(3), m.ones(3), m.zeros(3)), None),
+    (lambda m: m.where(m.tensor([1, 0]), m.ones(2), m.zeros(2)), None),
+    (lambda m: m.func.jacrev(lambda x: 3.0)(m.ones(2)), None),
+    (lambda m: m.func.jacfwd(lambda x: 3.0)(m.ones(2)), None),
+    (lambda m: m.func.vjp(lambda x: (x, 3.0), m.ones(2)), None),
+    (lambda m: m.func.grad(lambda x: 3.0)(m.ones(2)), None),
+], ids=["cat_empty", "int_pow_neg", "and_float", "or_double", "xor_float_number",
+        "invert_float", "bitwise_not_float", "where_float_condition", "where_int_condition", "jacrev_number", "jacfwd_number",
+        "vjp_tuple_with_number", "grad_number"])
+def test_misuse_found_by_a_sweep_raises_as_torch(call, phrase):
+    _same_error(call, phrase)
+
+
+def test_integers_to_negative_tensor_powers_as_torch():
+    """torch computes an integer to a negative integer power given as a tensor (1 and -1 keep
+    their magnitude, every other base gives 0); only a negative Python int exponent raises."""
+    base = [0, 1, -1, 2, -2, 5, 3]
+    exps = [[-1, -3, -3, -2, -1, 0, 2], [-2] * 7]
+    for e in exps:
+        _same_tensor(lambda m: m.tensor(base).pow(m.tensor(e)))
+    _same_tensor(lambda m: 2 ** m.tensor([-1, 2, 0]))
+    _same_tensor(lambda m: m.tensor(2) ** m.tensor([-1, 2]))

@@ -102,9 +102,23 @@ def _pow_base_partial(x, y, out):
     return where(y == 0, 0.0, y * x ** (y - 1))
 
 
+def _power(a, b):
+    """np.power, but integers to negative integer powers as torch computes them for a tensor
+    exponent (1 and -1 keep their magnitude, every other base gives 0) where NumPy raises;
+    an integer tensor to a negative Python int still raises, as in torch (POW_SCALAR)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if b.dtype.kind not in "iu" or a.dtype.kind not in "iub" or not (b < 0).any():
+        return np.power(a, b)
+    neg = b < 0
+    out = np.power(a, np.where(neg, 0, b))
+    odd = (b % 2) == 1
+    small = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(neg, small, out).astype(out.dtype, copy=False)
+
+
 POW = elementwise(
     "pow",
-    _no_bool(promote_binary(np.power), "pow: not implemented for two bool tensors; convert one, "
+    _no_bool(promote_binary(_power), "pow: not implemented for two bool tensors; convert one, "
              "e.g. x.long()", both=True),
     (_pow_base_partial, _pow_exponent_partial),
     node_name="PowBackward1",
@@ -118,7 +132,7 @@ POW_SCALAR = elementwise(
 )
 RPOW = elementwise(
     "rpow",
-    lambda y, *, base: promote_binary(np.power)(base, y),
+    lambda y, *, base: promote_binary(_power)(base, y),
     (lambda y, out, base: _pow_exponent_partial(base, y, out),),
     node_name="PowBackward2",
     uses_out=True,
@@ -556,6 +570,10 @@ def where(condition, x=None, y=None):
 
         return nonzero(condition, as_tuple=True)
     _tensor_arg(condition, "where")
+    if condition.dtype.name != "bool":
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{_TORCH_FLOAT_NAMES.get(condition.dtype.name, 'Long')}")
     return apply(WHERE, _operand(x, "where"), _operand(y, "where"), condition)
 
 
@@ -606,20 +624,45 @@ def logical_not(x):
     return apply(LOGICAL_NOT, x)
 
 
+_TORCH_FLOAT_NAMES = {"float32": "Float", "float64": "Double"}
+
+
+def _integral(name, *xs):
+    """torch has bitwise kernels for integers and bools only (an operand of the wrong type is
+    left to the operand check, which names the fix)."""
+    if not all(isinstance(x, (Tensor, int, float)) for x in xs):
+        return
+    for x in xs:
+        if isinstance(x, float) or (isinstance(x, Tensor) and x.dtype.is_floating_point):
+            dt = _TORCH_FLOAT_NAMES[(_dtype.get_default_dtype() if isinstance(x, float) else x.dtype).name]
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{dt}\'')
+
+
 def bitwise_and(x, y):
+    _integral("bitwise_and", x, y)
     return _binary(BITWISE_AND, x, y)
 
 
 def bitwise_or(x, y):
+    _integral("bitwise_or", x, y)
     return _binary(BITWISE_OR, x, y)
 
 
 def bitwise_xor(x, y):
+    _integral("bitwise_xor", x, y)
     return _binary(BITWISE_XOR, x, y)
 
 
 def bitwise_not(x):
+    _integral("bitwise_not", x)
     return apply(BITWISE_NOT, x)
+
+
+def invert(x):
+    """``~x``: torch refuses floats with a TypeError here (bitwise_not: NotImplementedError)."""
+    if isinstance(x, Tensor) and x.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(x)
 
 
 def isnan(x):

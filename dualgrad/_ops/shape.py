@@ -371,7 +371,7 @@ def _tensor_list(tensors, fn):
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{fn}(): argument 'tensors' must be a tuple or list of Tensors, not {type(tensors).__name__}")
     if not tensors:
-        raise RuntimeError(f"{fn}(): expected a non-empty list of Tensors")
+        raise ValueError(f"{fn}(): expected a non-empty list of Tensors")  # torch's type
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{fn}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")

@@ -168,7 +168,10 @@ def grad_and_value(func, argnums=0, has_aux=False):
         with enable_grad():
             out = func(*args, **kwargs)
         out, aux = _split_aux(out, has_aux, "grad")
-        if not isinstance(out, Tensor) or out.numel() != 1:
+        if not isinstance(out, Tensor):
+            raise RuntimeError(
+                f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}")
+        if out.numel() != 1:
             raise RuntimeError(
                 "grad(f)(...): f must return a scalar tensor (one element); "
                 "use vjp or jacrev for other outputs"
@@ -207,6 +210,15 @@ def grad(func, argnums=0, has_aux=False):
     return wrapper
 
 
+def _check_outputs(leaves, call):
+    """torch.func's error for a function whose output holds something other than tensors."""
+    for o in leaves:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(
+                f"{call}: expected f(*primals) to return only tensors, got unsupported type "
+                f"{type(o)}")
+
+
 def vjp(func, *primals, has_aux=False):
     """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangents)`` gives one gradient per primal."""
     flat, spec = tree_flatten(primals)
@@ -220,6 +232,7 @@ def vjp(func, *primals, has_aux=False):
         out = func(*tree_unflatten(spec, fresh))
     out, aux = _split_aux(out, has_aux, "vjp")
     out_leaves, out_spec = tree_flatten(out)
+    _check_outputs(out_leaves, "vjp(f, *primals)")
     create_graph = create_graph or _sees_outside(out_leaves, fresh, tape, start)
 
     def vjp_fn(cotangents):
@@ -270,6 +283,7 @@ def jvp(func, primals, tangents, *, has_aux=False):
             return primal, (_zeros_like(o) if tangent is None else tangent)
 
         o_flat, o_spec = tree_flatten(out)
+        _check_outputs(o_flat, "jvp(f, primals, tangents)")
         pairs = [split(o) for o in o_flat]
     value = tree_unflatten(o_spec, [p for p, _ in pairs])
     tangent = tree_unflatten(o_spec, [t for _, t in pairs])
