@@ -332,7 +332,9 @@ def _node(op, args, params, saved_out, level=-1):
     bit = 1
     tracked = False  # some input has been written in place (its version is not 0)
     for a in args:
-        if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
+        if not isinstance(a, Tensor):
+            edges.append(None)
+        elif level < 0 or a._glevel == level:
             vc = a._vc
             if vc is not None and vc[0]:
                 tracked = True
@@ -346,7 +348,11 @@ def _node(op, args, params, saved_out, level=-1):
                 mask |= bit
             else:
                 edges.append(None)
-        else:
+        else:  # not on this tape: no edge, but its version counts too (``versions == 0``
+            # stands for every input, on the tape or not, at version 0)
+            vc = a._vc
+            if vc is not None and vc[0]:
+                tracked = True
             edges.append(None)
         bit <<= 1
     n = len(args)
@@ -360,7 +366,7 @@ def _node(op, args, params, saved_out, level=-1):
     node.edges = tuple(edges)
     # NOTE: [saved reads] in registry.py. The common case, every input at version 0,
     # stores 0 ("every input at version 0") and builds the list only if a check is needed.
-    node.versions = None if not op.saves else (saved_versions(op, args, needs, level) if tracked else 0)
+    node.versions = None if not op.saves else (saved_versions(op, args, needs) if tracked else 0)
     node.pre_hooks = None
     node.num_outputs = 1
     node.epoch = _INPLACE_EPOCH[0]

@@ -288,27 +288,32 @@ def _false_mask(x: Tensor) -> Tensor:
     return Tensor._make(np.zeros(x._data.shape, dtype=bool))
 
 
-def _source(x: Tensor) -> Tensor:
+def _source(x: Tensor, others=()) -> Tensor:
     """The value an in-place op reads: a snapshot when the op may record or carry tangents.
 
     The node of ``x.mul_(y)`` must save x's *old* values; a snapshot alias keeps them (and x's
-    autograd edge) while x's buffer is overwritten. Inside vmap the physical tensor is what
-    records (``grad(vmap(f))``): it gets the snapshot, the batched tensor wraps it.
+    autograd edge) while x's buffer is overwritten. That holds too when only an ``other``
+    operand records (``x.mul_(y)`` with y requiring grad saves x for y's gradient; torch saves
+    a clone of x then). Inside vmap the physical tensor is what records (``grad(vmap(f))``):
+    it gets the snapshot, the batched tensor wraps it.
     """
     if isinstance(x, BatchedTensor):
         if _grad_state.enabled and x._requires_grad and "_below" in x.__dict__ and not x._fw:
             return _snapshot_on_tape(x)
         if not (x._requires_grad or x._fw):
-            inner = _source(x._value)
+            inner = _source(x._value, others)
             return x if inner is x._value else BatchedTensor.wrap(inner, x._bdim, x._vlevel)
     if (_grad_state.enabled and x._requires_grad) or x._fw:
         return _snapshot(x)
+    for o in others:
+        if isinstance(o, Tensor) and _tracks(o):
+            return _snapshot(x)
     return x
 
 
 def _inplace(fn, name):
     def method(self, *args, **kwargs):
-        src = _source(self)
+        src = _source(self, (*args, *kwargs.values()))
         return _commit_inplace(self, fn(src, *args, **kwargs), name, src)
 
     method.__name__ = name

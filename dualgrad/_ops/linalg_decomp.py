@@ -290,7 +290,8 @@ def _slogdet_jvp(tangents, a, *, out):
 
 
 SLOGDET = custom("slogdet", _slogdet_kernel, _slogdet_vjp, _slogdet_jvp, multi_output=True,
-                 uses_out=True, node_name="LinalgSlogdetBackward0")
+                 uses_out=True, node_name="LinalgSlogdetBackward0",
+                 outputs_read=(0,))  # as torch, which saves the sign, not logabsdet
 
 
 def slogdet(A):

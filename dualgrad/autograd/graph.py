@@ -33,12 +33,13 @@ _FREED = (
 )
 
 
-def saved_versions(op, args, needs, level=-1, at_zero=False):
+def saved_versions(op, args, needs, at_zero=False):
     """The version of each saved input that a needed rule reads (None: not checked); with
-    ``at_zero``, 0 for each (what ``versions == 0`` in a node stands for)."""
+    ``at_zero``, 0 for each (what ``versions == 0`` in a node stands for). On a vmap level's
+    tape, inputs off the tape (constants) are saved too and checked as torch checks them."""
     versions = []
     for a in args:
-        if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
+        if isinstance(a, Tensor):
             vc = a._vc
             versions.append(0 if at_zero or vc is None else vc[0])
         else:
