@@ -180,9 +180,26 @@ def _scalar_array(value, dtype):
 _SHAPE_WORDS = ("shape", "broadcast", "dimension", "size", "axis")
 
 
+class LinAlgError(RuntimeError):
+    """A linear-algebra kernel could not complete (a singular matrix, no convergence): torch's
+    ``torch.linalg.LinAlgError``, a RuntimeError. NumPy's own LinAlgError never escapes."""
+
+
+# torch's words where NumPy's kernel refuses, by primitive (others: the op's name and NumPy's)
+_LINALG_ERRORS = {
+    "linalg_solve": "torch.linalg.solve: The solver failed because the input matrix is singular.",
+    "eigh": "linalg.eigh: The algorithm failed to converge because the input matrix is "
+            "ill-conditioned or has too many repeated eigenvalues",
+    "svd": "linalg.svd: The algorithm failed to converge because the input matrix is "
+           "ill-conditioned or has too many repeated singular values",
+}
+
+
 def kernel_error(op, args, err):
     """The exception to raise for ``err``, a ValueError from ``op``'s kernel on ``args``."""
     msg = str(err)
+    if isinstance(err, np.linalg.LinAlgError):
+        return LinAlgError(_LINALG_ERRORS.get(op.name, f"linalg.{op.name}: {msg}"))
     shapes = [
         a._data.shape if isinstance(a, Tensor) else a.shape
         for a in args if isinstance(a, (Tensor, _ndarray))

@@ -644,3 +644,107 @@ def test_ops_that_do_not_promote(name):
         t_words = str(err).split(" (")[0].split(";")[0]
         _, d_err = run(dg, fn)
         assert str(d_err).startswith(t_words), (str(err), str(d_err))
+
+
+# ---------------------------------------------------------------------------- singular matrices
+# NOTE: [determinants at singular matrices] in linalg_decomp.py. Rank n-1 (the cofactors are
+# not 0), rank n-2 and 0 (they are), a stack with one singular matrix, a nearly singular one.
+SINGULAR = {
+    "rank1_2x2": [[1.0, 2.0], [2.0, 4.0]],
+    "rank2_3x3": [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]],
+    "rank1_3x3": [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, -2.0, -3.0]],
+    "zero_3x3": [[0.0] * 3] * 3,
+    "stack": [[[1.0, 2.0], [2.0, 4.0]], [[2.0, 0.5], [-1.0, 3.0]]],
+    "outer_difference": (np.array([[0.3, -1.2, 0.7]]) - np.array([[0.1], [0.9], [-0.4]])).tolist(),
+}
+DET_MODES = {
+    "vjp": lambda m, a: m.func.grad(lambda x: m.linalg.det(x).sum())(a),
+    "vmap_grad": lambda m, a: m.func.vmap(m.func.grad(lambda x: m.linalg.det(x).sum()))(m.stack([a, a * 0.5])),
+    "jacrev": lambda m, a: m.func.jacrev(m.linalg.det)(a),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(DET_MODES))
+@pytest.mark.parametrize("name", sorted(SINGULAR))
+def test_det_derivatives_at_singular_matrices(name, mode):
+    """torch's vjp of det at singular matrices is right (its SVD path): dualgrad's agrees."""
+    agree(lambda lib: DET_MODES[mode](lib, lib.tensor(SINGULAR[name], dtype=lib.float64)))
+
+
+def _adjugate_fd(a, eps=1e-6):
+    """d det / dA by central differences in float64 (det is a polynomial: no singularity)."""
+    g = np.zeros_like(a)
+    for idx in np.ndindex(*a.shape):
+        e = np.zeros_like(a)
+        e[idx] = eps
+        g[idx] = (np.linalg.det(a + e).sum() - np.linalg.det(a - e).sum()) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("name", sorted(SINGULAR))
+def test_det_jvp_and_hvp_at_singular_matrices(name):
+    """The jvp is tr(C^T dA) with the cofactors C: not 0 at rank n-1, where torch's jvp
+    (its LU solve times det(A) = 0) gives 0 (a difference from torch); the Hessian-vector
+    product is finite differences of the gradient."""
+    a = np.array(SINGULAR[name])
+    t = np.random.default_rng(1).standard_normal(a.shape)
+    _, tangent = dg.func.jvp(dg.linalg.det, (dg.tensor(a),), (dg.tensor(t),))
+    cof = torch.func.grad(lambda x: torch.linalg.det(x).sum())(torch.tensor(a)).numpy()
+    np.testing.assert_allclose(tangent.numpy(), (cof * t).sum((-2, -1)), atol=1e-10)
+    if name == "zero_3x3":  # repeated singular values: the SVD's rules give nan (torch's too)
+        return
+    grad = dg.func.grad(lambda x: dg.linalg.det(x).sum())
+    _, hvp = dg.func.jvp(grad, (dg.tensor(a),), (dg.tensor(t),))
+    fd = (_adjugate_fd(a + 1e-4 * t) - _adjugate_fd(a - 1e-4 * t)) / 2e-4
+    np.testing.assert_allclose(hvp.numpy(), fd, atol=1e-5)
+
+
+# A NumPy LinAlgError never escapes: torch's LinAlgError (a RuntimeError) where torch raises,
+# torch's values (inf, nan) where it computes.
+LINALG_AT_SINGULAR = {
+    "inv": lambda m, a: m.linalg.inv(a),
+    "inverse": lambda m, a: m.inverse(a),
+    "solve": lambda m, a: m.linalg.solve(a, m.ones(3, dtype=a.dtype)),
+    "cholesky": lambda m, a: m.linalg.cholesky(a),
+    "matrix_power_-1": lambda m, a: m.linalg.matrix_power(a, -1),
+    "solve_triangular_upper": lambda m, a: m.linalg.solve_triangular(a.triu(), m.ones(3, 2, dtype=a.dtype),
+                                                                      upper=True),
+    "solve_triangular_lower_right": lambda m, a: m.linalg.solve_triangular(
+        a.mT.tril(), m.ones(2, 3, dtype=a.dtype), upper=False, left=False),
+    "det": lambda m, a: m.linalg.det(a),
+    "logdet_grad_zero": lambda m, a: m.autograd.grad(m.logdet(a * 0), a),
+    "det_grad_nan": lambda m, a: m.autograd.grad(m.linalg.det(a * float("nan")), a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG_AT_SINGULAR))
+def test_linalg_at_singular_matrices(name):
+    def fn(lib):
+        a = lib.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, 0.5, 0.0]], dtype=lib.float64,
+                       requires_grad=True)
+        return LINALG_AT_SINGULAR[name](lib, a)
+
+    t_kind, t_out = run(torch, fn)
+    d_kind, d_out = run(dg, fn)
+    assert t_kind == d_kind, (t_out, d_out)
+    if t_kind == "raise":  # torch.linalg.LinAlgError is a RuntimeError; so is dualgrad's
+        assert isinstance(t_out, RuntimeError) and type(t_out).__name__ == "_LinAlgError"
+        assert isinstance(d_out, dg.linalg.LinAlgError) and isinstance(d_out, RuntimeError), d_out
+        assert "singular" in str(d_out) or "positive-definite" in str(d_out), d_out
+        assert str(t_out).split(":")[0] in str(d_out), (str(t_out), str(d_out))
+        return
+    for (t_dt, t_v), (d_dt, d_v) in zip(t_out, d_out):
+        assert t_dt == d_dt
+        # (the sign of an infinity at an exactly singular matrix is the sign of a rounded 0)
+        np.testing.assert_allclose(np.abs(d_v), np.abs(t_v), rtol=1e-6, atol=1e-8, equal_nan=True)
+
+
+def test_logabsdet_gradient_at_a_singular_matrix_is_not_finite():
+    """C / det(A): inf where a cofactor is not 0. (torch's plain backward gives a mix of inf
+    and LU round-off there, and under torch.func.grad raises LinAlgError; both say "not
+    finite".)"""
+    a = dg.tensor(SINGULAR["rank2_3x3"], requires_grad=True)
+    g, = dg.autograd.grad(dg.linalg.slogdet(a)[1], a)
+    assert np.isinf(g.numpy()[:2]).all()
+    t = torch.tensor(SINGULAR["rank2_3x3"], requires_grad=True)
+    assert not torch.isfinite(torch.autograd.grad(torch.linalg.slogdet(t)[1], t)[0]).all()
