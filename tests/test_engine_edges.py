@@ -748,3 +748,63 @@ def test_logabsdet_gradient_at_a_singular_matrix_is_not_finite():
     assert np.isinf(g.numpy()[:2]).all()
     t = torch.tensor(SINGULAR["rank2_3x3"], requires_grad=True)
     assert not torch.isfinite(torch.autograd.grad(torch.linalg.slogdet(t)[1], t)[0]).all()
+
+
+# ---------------------------------------------------------------------------- nan cotangents
+# NOTE: [selecting partials] in registry.py. A nan or inf cotangent (from hypot at 0, say)
+# passes through a rule as torch's does: where torch selects (relu, clamp, floor's zeros, the
+# winner of maximum, max()'s evenly shared gradient, matrix_power(A, 0)), it stays out of
+# the elements not selected; where torch multiplies (x * 0, amax), it gives nan.
+NAN_COTANGENT = {
+    "relu": lambda m, x: m.relu(x),
+    "clamp": lambda m, x: m.clamp(x, 0.5, 0.6),
+    "clamp_min": lambda m, x: x.clamp_min(0.5),
+    "maximum": lambda m, x: m.maximum(x, m.zeros_like(x) + 0.5),
+    "minimum_tie": lambda m, x: m.minimum(x, x.detach()),
+    "max": lambda m, x: x.max(),
+    "amax": lambda m, x: x.amax(),
+    "min": lambda m, x: x.min(),
+    "frac": lambda m, x: m.frac(x),
+    "copysign": lambda m, x: m.copysign(x, -x),
+    "mul_zero": lambda m, x: x * 0,
+    "leaky_relu_zero_slope": lambda m, x: m.nn.functional.leaky_relu(x, 0.0),
+    "hardtanh": lambda m, x: m.nn.functional.hardtanh(x, -0.1, 0.1),
+    "matrix_power_0": lambda m, x: m.linalg.matrix_power(x.reshape(2, 2), 0),
+    "where": lambda m, x: m.where(x > 0, x, 0.0),
+    "masked_fill": lambda m, x: x.masked_fill(x > 0, 1.0),
+}
+
+
+def _nan_inf_grad(lib, f, arrays):
+    xs = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in arrays]
+    out = f(lib, *xs)
+    out = out[0] if isinstance(out, tuple) else out
+    g = np.where(np.arange(out.numel()) % 2 == 0, np.nan, np.inf).reshape(tuple(out.shape))
+    return lib.autograd.grad(out, xs, lib.tensor(g, dtype=out.dtype), allow_unused=True,
+                             materialize_grads=True)
+
+
+@pytest.mark.parametrize("name", sorted(NAN_COTANGENT))
+def test_nan_and_inf_cotangents(name):
+    agree(lambda lib: _nan_inf_grad(lib, NAN_COTANGENT[name], [np.array([0.3, -0.2, 0.7, 0.55])]))
+
+
+@pytest.mark.parametrize("row", [r for r in _saved_rows() if all(isinstance(s, F) for s in r.samples[0])],
+                         ids=lambda r: r.name)
+def test_nan_and_inf_cotangents_through_every_elementwise_op(row):
+    from op_table import make_inputs
+
+    arrays = make_inputs(row.samples[0], seed=11)
+    agree(lambda lib: _nan_inf_grad(lib, row.fn if lib is dg or row.torch_fn is None else row.torch_fn,
+                                    arrays))
+
+
+def test_hypot_at_zero_after_matrix_power_0():
+    """Seed 909 of the random programs: hypot's nan gradient at 0 meets matrix_power(A, 0)."""
+    def fn(lib):
+        a = lib.tensor([[0.6, -0.6], [0.4, -0.4]], dtype=lib.float64, requires_grad=True)
+        v = lib.linalg.matrix_power(a, 0).index_add(0, lib.tensor([1]), lib.tensor([[0.8, -0.4]],
+                                                                                   dtype=lib.float64))
+        return lib.autograd.grad(lib.hypot(v, v).sum(), a)
+
+    agree(fn)

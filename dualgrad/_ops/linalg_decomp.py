@@ -879,8 +879,9 @@ def matrix_power(A, n):
     _check_square(A, "linalg.matrix_power")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
-    if n == 0:
-        return A * 0 + _eye_like(A)
+    if n == 0:  # I, with a zero gradient for A: exactly 0, as torch's (``A * 0`` would pass
+        # on a nan or inf cotangent as nan)
+        return where(_zeros(tuple(A.shape), dtype=bool), A, _eye_like(A))
     if n < 0:
         A, n = inv(A), -n
     result, base = None, A
