@@ -808,3 +808,16 @@ def test_hypot_at_zero_after_matrix_power_0():
         return lib.autograd.grad(lib.hypot(v, v).sum(), a)
 
     agree(fn)
+
+
+def test_eigvalsh_of_matrix_power_0_second_order():
+    """Seed 1321: eigh's rule at the identity (repeated eigenvalues) gives nan, which
+    matrix_power(A, 0) must not pass on to A (its gradient is an exact 0, as torch's)."""
+    def fn(lib):
+        a = lib.tensor([[0.6, -0.6], [0.4, 1.4]], dtype=lib.float64, requires_grad=True)
+        e = lib.linalg.eigvalsh(lib.linalg.matrix_power(a, 0))
+        g, = lib.autograd.grad((e * lib.tensor([0.3, 0.9], dtype=lib.float64)).sum() + (a * a).sum(), a,
+                               create_graph=True)
+        return lib.autograd.grad((g * lib.tensor([[1.0, -2.0], [0.5, 0.25]], dtype=lib.float64)).sum(), a)
+
+    agree(fn)

@@ -301,14 +301,21 @@ def cholesky_solve(B, L, upper=False):
 # (S_min < sqrt(eps) S_max) it is the SVD too, as det(A) A^{-T} loses its digits there; an
 # invertible A keeps det(A) A^{-T}, whose own derivatives do not divide by gaps between
 # singular values (torch's SVD path gives nan for the Hessian at the identity). Inside vmap
-# the values are per element, so the SVD path serves every element. logabsdet's rules are
-# C / det(A): inf and nan at a singular A, where torch's are inf and nan too.
+# the check reads every batch element's matrix. logabsdet's rules are C / det(A): inf and nan
+# at a singular A, where torch's are inf and nan too.
+def _stacked_values(t):
+    """``t``'s values with the batch dims of the vmap levels it is batched at in front, so
+    that its last two dims are its (logical) matrix dims."""
+    if not isinstance(t, BatchedTensor):
+        return t._data
+    inner = _stacked_values(t._value)
+    return np.moveaxis(inner, inner.ndim - t._value.ndim + t._bdim, 0)
+
+
 def _near_singular(a):
     """Whether the cofactors of ``a`` need the SVD path (NOTE: [determinants at singular
-    matrices]): values unknown (inside vmap), or some matrix of the stack near singular."""
-    if isinstance(a, BatchedTensor):
-        return True
-    data = a._data
+    matrices]): some matrix of the stack (of every batch element inside vmap) near singular."""
+    data = _stacked_values(a)
     if not data.size or not np.isfinite(data).all():  # (nan in, nan out: A^{-T} gives it)
         return False
     s = np.linalg.svd(data, compute_uv=False)
