@@ -297,12 +297,13 @@ def cholesky_solve(B, L, upper=False):
 # d det = tr(C^T dA) with C the cofactor matrix, det(A) A^{-T} where A is invertible. At a
 # singular A (rank n - 1: C is not 0) that formula cannot be evaluated, so det is a primitive
 # whose rules use C from the SVD there: A = U diag(S) Vh gives C = a U diag(prod_{j!=i} S_j) Vh
-# with a = det(U) det(Vh) = +-1 (torch's linalg_det_backward does the same). Near singular
-# (S_min < sqrt(eps) S_max) it is the SVD too, as det(A) A^{-T} loses its digits there; an
-# invertible A keeps det(A) A^{-T}, whose own derivatives do not divide by gaps between
-# singular values (torch's SVD path gives nan for the Hessian at the identity). Inside vmap
-# the check reads every batch element's matrix. logabsdet's rules are C / det(A): inf and nan
-# at a singular A, where torch's are inf and nan too.
+# with a = det(U) det(Vh) = +-1 (torch's linalg_det_backward does the same). Near singular it
+# is the SVD too, as det(A) A^{-T} loses its digits there: where A's condition number
+# ||A||_1 ||A^{-1}||_1 (from the inverse, which the other path needs anyway) passes
+# 1/sqrt(eps). A well-conditioned A keeps det(A) A^{-T}, whose own derivatives do not divide
+# by gaps between singular values (torch's SVD path gives nan for the Hessian at the
+# identity). Inside vmap the check reads every batch element's matrix. logabsdet's rules are
+# C / det(A): inf and nan at a singular A, where torch's are inf and nan too.
 def _stacked_values(t):
     """``t``'s values with the batch dims of the vmap levels it is batched at in front, so
     that its last two dims are its (logical) matrix dims."""
@@ -312,21 +313,27 @@ def _stacked_values(t):
     return np.moveaxis(inner, inner.ndim - t._value.ndim + t._bdim, 0)
 
 
-def _near_singular(a):
-    """Whether the cofactors of ``a`` need the SVD path (NOTE: [determinants at singular
-    matrices]): some matrix of the stack (of every batch element inside vmap) near singular."""
+def _conditioned_inv_mT(a):
+    """``A^{-T}`` where every matrix of the stack (of every batch element inside vmap) is
+    well conditioned, else None (NOTE: [determinants at singular matrices])."""
     data = _stacked_values(a)
+    try:
+        inv_mT = inv(a.mT)
+    except LinAlgError:
+        return None
     if not data.size or not np.isfinite(data).all():  # (nan in, nan out: A^{-T} gives it)
-        return False
-    s = np.linalg.svd(data, compute_uv=False)
-    return bool(np.any(s[..., -1] <= np.sqrt(np.finfo(data.dtype).eps) * s[..., 0]))
+        return inv_mT
+    with np.errstate(invalid="ignore", over="ignore"):
+        kappa = np.abs(data).sum(-2).max(-1) * np.abs(_stacked_values(inv_mT)).sum(-1).max(-1)
+    return inv_mT if bool(np.all(kappa < np.finfo(data.dtype).eps ** -0.5)) else None
 
 
 def _cofactors(a, det_a=None):
     """The cofactor matrix of ``a`` (the gradient of det), as dualgrad ops."""
-    if not _near_singular(a):
+    inv_mT = _conditioned_inv_mT(a)
+    if inv_mT is not None:
         det_a = _det(a) if det_a is None else det_a
-        return inv(a.mT) * det_a.unsqueeze(-1).unsqueeze(-1)
+        return inv_mT * det_a.unsqueeze(-1).unsqueeze(-1)
     U, S, Vh = apply(SVD, a)
     n = S.shape[-1]
     others = where(_eye_like(a, n) > 0, 1.0, S.unsqueeze(-2).expand(*S.shape, n))
@@ -344,8 +351,9 @@ def _slogdet_kernel(a):
 def _inv_mT_or_ratio(a):
     """A^{-T}, or C / det(A) where A is (near) singular (NOTE: [determinants at singular
     matrices])."""
-    if not _near_singular(a):
-        return inv(a.mT)
+    inv_mT = _conditioned_inv_mT(a)
+    if inv_mT is not None:
+        return inv_mT
     return _cofactors(a) / _det(a).unsqueeze(-1).unsqueeze(-1)
 
 
@@ -357,8 +365,6 @@ def _slogdet_vjp(g, a, *, out, needs):
 
 
 def _slogdet_jvp(tangents, a, *, out):
-    if not _near_singular(a):
-        return None, _diag(solve(a, tangents[0])).sum(-1)
     return None, (_inv_mT_or_ratio(a) * tangents[0]).sum((-2, -1))
 
 
