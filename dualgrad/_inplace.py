@@ -22,7 +22,9 @@ from ._views import _View, apply_chain, scatter_into
 # ``_commit_inplace``: checks as PyTorch makes them (leaf, view of a leaf, shape, dtype cast,
 # expanded memory), the write into x's buffer, a version bump, and x's new history and
 # tangents. On a view the new history goes to the base (NOTE: [views and in-place] in
-# _views.py).
+# _views.py). The op's node saved its output (exp_'s, sigmoid_'s) as a tensor of its own;
+# after the write that output is x, so the saved output takes x's version counter, at x's
+# new version: a later write into x (or a view of it) makes the node refuse, as torch's does.
 
 _TORCH_DTYPE_NAMES = {
     "float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long", "int32": "Int",
@@ -125,8 +127,22 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
         out = E.clone(out)  # x.copy_(leaf): x gets a node of its own, not the leaf's identity
     np.copyto(x._data, out._data, casting="unsafe")
     bump_version(x)
+    _saved_output_is(x._vc, out)
     _take_history(x, out)
     return x
+
+
+def _saved_output_is(vc, out):
+    """The node of ``out`` saved it: from now on that saved output is the written tensor, with
+    version counter ``vc`` at its current version (NOTE: [in-place ops])."""
+    node = out.grad_fn
+    saved = getattr(node, "out", None) if node is not None and out._requires_grad else None
+    if saved is None:
+        return
+    if type(saved) is tuple:
+        saved = saved[out._out_nr]
+    saved._vc = vc
+    saved._saved_version = vc[0]
 
 
 def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
@@ -271,6 +287,7 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
             np.copyto(x._data, out._data, casting="unsafe")
         vc[0] += 1
         INPLACE_EPOCH[0] += 1
+        _saved_output_is(vc, out)
         _take_history(base, new_base)
     else:
         if x._view_shares:

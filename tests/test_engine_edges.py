@@ -821,3 +821,38 @@ def test_eigvalsh_of_matrix_power_0_second_order():
         return lib.autograd.grad((g * lib.tensor([[1.0, -2.0], [0.5, 0.25]], dtype=lib.float64)).sum(), a)
 
     agree(fn)
+
+
+# NOTE: [in-place ops] in _inplace.py: an in-place op whose node saves its result (exp_,
+# sigmoid_, ...) saved the written tensor itself, as torch's does: a later write into it, or
+# into its base through a view, makes backward refuse; where the node saves nothing, it runs.
+UNARY_INPLACE = ("neg abs exp sigmoid tanh relu floor ceil round trunc sin cos sqrt log reciprocal "
+                 "square expm1 log1p rsqrt sign frac").split()
+LATER_WRITES = {
+    "mul_": lambda y, v: y.mul_(2.0),
+    "second_same_op": None,
+    "through_view": lambda y, v: y[1:].add_(1.0),
+    "write_was_through_view": "view",
+    "read_only": lambda y, v: y * 2,
+}
+
+
+@pytest.mark.parametrize("later", sorted(LATER_WRITES))
+@pytest.mark.parametrize("name", UNARY_INPLACE)
+def test_inplace_result_written_again(name, later):
+    def fn(lib):
+        a = lib.tensor([0.3, 0.45, 0.8, 1.3], dtype=lib.float64, requires_grad=True)
+        y = a * 1
+        write = LATER_WRITES[later]
+        if write == "view":
+            getattr(y[1:], name + "_")()
+            y.mul_(2.0)
+        else:
+            getattr(y, name + "_")()
+            if write is None:
+                getattr(y, name + "_")()
+            else:
+                write(y, None)
+        return lib.autograd.grad((y * lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64)).sum(), a)
+
+    agree(fn)

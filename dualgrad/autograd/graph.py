@@ -167,8 +167,9 @@ class OpNode(Node):
             outs = self.out if type(self.out) is tuple else (self.out,)
             read = self.op.outputs_read
             for i, o in enumerate(outs):
-                if o._vc is not None and o._vc[0] != 0 and (read is None or i in read):
-                    self._modified(f"output {i}", o, 0)
+                v = o._saved_version  # 0 but for an in-place op's (NOTE: [in-place ops])
+                if o._vc is not None and o._vc[0] != v and (read is None or i in read):
+                    self._modified(f"output {i}", o, v)
 
     def _modified(self, which, t, v):
         raise RuntimeError(
