@@ -625,6 +625,9 @@ SAME_DTYPE = {
     "scatter": lambda m, a, b: a.scatter(0, _ix(m, 0), b),
     "masked_scatter": lambda m, a, b: a.masked_scatter(a > 0, b),
     "masked_fill_0d": lambda m, a, b: a.masked_fill(a > 0, b.sum()),
+    "huber_loss": lambda m, a, b: m.nn.functional.huber_loss(a, b),
+    "huber_loss_f64_input": lambda m, a, b: m.nn.functional.huber_loss(b, a),
+    "soft_margin_loss": lambda m, a, b: m.nn.functional.soft_margin_loss(a, b.sign()),
 }
 
 

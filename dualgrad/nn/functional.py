@@ -922,8 +922,16 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_if_broadcast(input, target)
-    d = E.abs(input - target)
+    d = E.abs(input - _in_input_dtype(target, input))
     return _reduce(E.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
+
+
+def _in_input_dtype(target, input):
+    """huber_loss and soft_margin_loss compute in the input's dtype, as torch's kernels do
+    (a float64 target does not make a float32 input's loss float64)."""
+    if target.dtype != input.dtype and target.is_floating_point() and input.is_floating_point():
+        return target.to(input.dtype)
+    return target
 
 
 def _class_last(t):
@@ -1135,7 +1143,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 
 def soft_margin_loss(input, target, reduction="mean"):
-    return _reduce(softplus(-target * input), reduction)
+    return _reduce(softplus(-_in_input_dtype(target, input) * input), reduction)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
