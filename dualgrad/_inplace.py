@@ -203,6 +203,8 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         _commit_inplace(x._value, phys, name)
     if carried:
         _follow_write(root if root is not None else x, new_root)
+        if on_tape:  # out's node on the tape saved it: now it is x (NOTE: [in-place ops])
+            _saved_output_is((root if root is not None else x)._version_counter(), out)
     return x
 
 

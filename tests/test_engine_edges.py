@@ -859,3 +859,24 @@ def test_inplace_result_written_again(name, later):
         return lib.autograd.grad((y * lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64)).sum(), a)
 
     agree(fn)
+
+
+@pytest.mark.parametrize("later", ["mul_", "through_view", "second_same_op", "read_only"])
+@pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh", "relu", "sqrt", "sin"])
+def test_inplace_result_written_again_under_vmap_grad(name, later):
+    """The same inside vmap(grad(f)): the write happens on the transform's tape."""
+    def fn(lib):
+        def f(a):
+            y = a * 1
+            getattr(y, name + "_")()
+            write = LATER_WRITES[later]
+            if write is None:
+                getattr(y, name + "_")()
+            else:
+                write(y, None)
+            return (y * lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64)).sum()
+
+        x = lib.tensor([[0.3, 0.45, 0.8, 1.3], [0.2, 0.6, 0.9, 1.1]], dtype=lib.float64)
+        return lib.func.vmap(lib.func.grad(f))(x)
+
+    agree(fn)
