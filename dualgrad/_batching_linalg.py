@@ -103,7 +103,7 @@ def _searchsorted(op, physical, bdims, params, size):
 
 RULES: dict = {
     **dict.fromkeys(
-        ("linalg_solve", "solve_triangular", "slogdet", "cholesky", "qr", "eigh", "svd", "pinv",
+        ("linalg_solve", "solve_triangular", "slogdet", "det", "cholesky", "qr", "eigh", "svd", "pinv",
          "matrix_exp", "orth_complement"),
         _matrix_stack,
     ),

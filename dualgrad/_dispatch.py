@@ -185,9 +185,26 @@ def _scalar_array(value, dtype):
 _SHAPE_WORDS = ("shape", "broadcast", "dimension", "size", "axis")
 
 
+class LinAlgError(RuntimeError):
+    """A linear-algebra kernel could not complete (a singular matrix, no convergence): torch's
+    ``torch.linalg.LinAlgError``, a RuntimeError. NumPy's own LinAlgError never escapes."""
+
+
+# torch's words where NumPy's kernel refuses, by primitive (others: the op's name and NumPy's)
+_LINALG_ERRORS = {
+    "linalg_solve": "torch.linalg.solve: The solver failed because the input matrix is singular.",
+    "eigh": "linalg.eigh: The algorithm failed to converge because the input matrix is "
+            "ill-conditioned or has too many repeated eigenvalues",
+    "svd": "linalg.svd: The algorithm failed to converge because the input matrix is "
+           "ill-conditioned or has too many repeated singular values",
+}
+
+
 def kernel_error(op, args, err):
     """The exception to raise for ``err``, a ValueError from ``op``'s kernel on ``args``."""
     msg = str(err)
+    if isinstance(err, np.linalg.LinAlgError):
+        return LinAlgError(_LINALG_ERRORS.get(op.name, f"linalg.{op.name}: {msg}"))
     shapes = [
         a._data.shape if isinstance(a, Tensor) else a.shape
         for a in args if isinstance(a, (Tensor, _ndarray))
@@ -339,7 +356,9 @@ def _node(op, args, params, saved_out, level=-1):
     bit = 1
     tracked = False  # some input has been written in place (its version is not 0)
     for a in args:
-        if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
+        if not isinstance(a, Tensor):
+            edges.append(None)
+        elif level < 0 or a._glevel == level:
             vc = a._vc
             if vc is not None and vc[0]:
                 tracked = True
@@ -353,7 +372,11 @@ def _node(op, args, params, saved_out, level=-1):
                 mask |= bit
             else:
                 edges.append(None)
-        else:
+        else:  # not on this tape: no edge, but its version counts too (``versions == 0``
+            # stands for every input, on the tape or not, at version 0)
+            vc = a._vc
+            if vc is not None and vc[0]:
+                tracked = True
             edges.append(None)
         bit <<= 1
     n = len(args)
@@ -367,7 +390,7 @@ def _node(op, args, params, saved_out, level=-1):
     node.edges = tuple(edges)
     # NOTE: [saved reads] in registry.py. The common case, every input at version 0,
     # stores 0 ("every input at version 0") and builds the list only if a check is needed.
-    node.versions = None if not op.saves else (saved_versions(op, args, needs, level) if tracked else 0)
+    node.versions = None if not op.saves else (saved_versions(op, args, needs) if tracked else 0)
     node.pre_hooks = None
     node.num_outputs = 1
     node.epoch = _INPLACE_EPOCH[0]

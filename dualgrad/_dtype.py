@@ -43,6 +43,17 @@ _FROM_NP = {d.np: d for d in _ALL}
 _WIDEN = {"b": bool_, "i": int64, "u": int64, "f": float64}
 
 
+# NOTE: [same-dtype operands]
+# Most ops promote mixed dtypes, but some of torch's do not and raise instead: lerp (end and
+# a dimensioned weight), isclose/allclose, prelu, the normalisations' parameters, index_put
+# with an advanced index, index_add, index_copy, scatter, masked_scatter. Promoting there
+# would run where torch refuses, so they check, with torch's wording.
+# torch's spellings of dtypes, for those errors: ScalarType names ("Float") and the element
+# type names of its dtype-mismatch checks ("float")
+TORCH_NAMES = {"bool": "Bool", "int64": "Long", "float32": "Float", "float64": "Double"}
+TORCH_ELEMENT_NAMES = {"bool": "bool", "int64": "long int", "float32": "float", "float64": "double"}
+
+
 def _by_name(name: str) -> dtype:
     return {d.name: d for d in _ALL}[name]
 

@@ -23,7 +23,9 @@ from ._views import _View, apply_chain, scatter_into
 # ``_commit_inplace``: checks as PyTorch makes them (leaf, view of a leaf, shape, dtype cast,
 # expanded memory), the write into x's buffer, a version bump, and x's new history and
 # tangents. On a view the new history goes to the base (NOTE: [views and in-place] in
-# _views.py).
+# _views.py). The op's node saved its output (exp_'s, sigmoid_'s) as a tensor of its own;
+# after the write that output is x, so the saved output takes x's version counter, at x's
+# new version: a later write into x (or a view of it) makes the node refuse, as torch's does.
 
 _TORCH_DTYPE_NAMES = {
     "float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long", "int32": "Int",
@@ -126,8 +128,22 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
         out = E.clone(out)  # x.copy_(leaf): x gets a node of its own, not the leaf's identity
     np.copyto(x._data, out._data, casting="unsafe")
     bump_version(x)
+    _saved_output_is(x._vc, out)
     _take_history(x, out)
     return x
+
+
+def _saved_output_is(vc, out):
+    """The node of ``out`` saved it: from now on that saved output is the written tensor, with
+    version counter ``vc`` at its current version (NOTE: [in-place ops])."""
+    node = out.grad_fn
+    saved = getattr(node, "out", None) if node is not None and out._requires_grad else None
+    if saved is None:
+        return
+    if type(saved) is tuple:
+        saved = saved[out._out_nr]
+    saved._vc = vc
+    saved._saved_version = vc[0]
 
 
 def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
@@ -188,6 +204,8 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         _commit_inplace(x._value, phys, name)
     if carried:
         _follow_write(root if root is not None else x, new_root)
+        if on_tape:  # out's node on the tape saved it: now it is x (NOTE: [in-place ops])
+            _saved_output_is((root if root is not None else x)._version_counter(), out)
     return x
 
 
@@ -276,6 +294,7 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
             np.copyto(x._data, out._data, casting="unsafe")
         vc[0] += 1
         INPLACE_EPOCH[0] += 1
+        _saved_output_is(vc, out)
         _take_history(base, new_base)
     else:
         if x._view_shares:
@@ -293,27 +312,32 @@ def _false_mask(x: Tensor) -> Tensor:
     return Tensor._make(np.zeros(x._data.shape, dtype=bool))
 
 
-def _source(x: Tensor) -> Tensor:
+def _source(x: Tensor, others=()) -> Tensor:
     """The value an in-place op reads: a snapshot when the op may record or carry tangents.
 
     The node of ``x.mul_(y)`` must save x's *old* values; a snapshot alias keeps them (and x's
-    autograd edge) while x's buffer is overwritten. Inside vmap the physical tensor is what
-    records (``grad(vmap(f))``): it gets the snapshot, the batched tensor wraps it.
+    autograd edge) while x's buffer is overwritten. That holds too when only an ``other``
+    operand records (``x.mul_(y)`` with y requiring grad saves x for y's gradient; torch saves
+    a clone of x then). Inside vmap the physical tensor is what records (``grad(vmap(f))``):
+    it gets the snapshot, the batched tensor wraps it.
     """
     if isinstance(x, BatchedTensor):
         if _grad_state.enabled and x._requires_grad and "_below" in x.__dict__ and not x._fw:
             return _snapshot_on_tape(x)
         if not (x._requires_grad or x._fw):
-            inner = _source(x._value)
+            inner = _source(x._value, others)
             return x if inner is x._value else BatchedTensor.wrap(inner, x._bdim, x._vlevel)
     if (_grad_state.enabled and x._requires_grad) or x._fw:
         return _snapshot(x)
+    for o in others:
+        if isinstance(o, Tensor) and _tracks(o):
+            return _snapshot(x)
     return x
 
 
 def _inplace(fn, name):
     def method(self, *args, **kwargs):
-        src = _source(self)
+        src = _source(self, (*args, *kwargs.values()))
         return _commit_inplace(self, fn(src, *args, **kwargs), name, src)
 
     method.__name__ = name

@@ -621,3 +621,392 @@ def test_number_operand_edges(name, mode):
         mode = "backward"  # (still compared, first order)
     with np.errstate(all="ignore"):
         agree(lambda lib: _number_operand_outcome(lib, name, mode))
+
+
+# ---------------------------------------------------------------------------- spurious refusals
+# (issue 12, random programs, helper G) Every in-place method with a tensor operand, on a self
+# that needs no gradient (float32 or float64) and an operand that does: torch saves a clone of
+# self for the operand's gradient, so backward runs.
+INPLACE_WITH_OPERAND = {
+    "add_": lambda x, y: x.add_(y, alpha=0.5), "sub_": lambda x, y: x.sub_(y),
+    "mul_": lambda x, y: x.mul_(y), "div_": lambda x, y: x.div_(y.abs() + 0.5),
+    "true_divide_": lambda x, y: x.true_divide_(y.abs() + 0.5),
+    "pow_": lambda x, y: x.abs().add_(0.5).pow_(y), "atan2_": lambda x, y: x.atan2_(y),
+    "hypot_": lambda x, y: x.hypot_(y), "copysign_": lambda x, y: x.copysign_(y),
+    "xlogy_": lambda x, y: x.xlogy_(y.abs() + 0.5), "fmod_": lambda x, y: x.fmod_(y.abs() + 0.5),
+    "remainder_": lambda x, y: x.remainder_(y.abs() + 0.5),
+    "clamp_": lambda x, y: x.clamp_(y - 0.3, y + 0.3),
+    "lerp_": lambda x, y: x.lerp_(y, 0.3), "lerp_weight_": lambda x, y: x.lerp_(y * 2, y),
+    "addcmul_": lambda x, y: x.addcmul_(y, y.cos(), value=0.5),
+    "addcdiv_": lambda x, y: x.addcdiv_(y, y.abs() + 0.5),
+    "copy_": lambda x, y: x.copy_(y), "masked_fill_": lambda x, y: x.masked_fill_(x > 0, y.sum()),
+}
+
+
+@pytest.mark.parametrize("self_dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(INPLACE_WITH_OPERAND))
+def test_inplace_into_untracked_self_with_tracked_operand(name, self_dtype):
+    def fn(lib):
+        y = lib.tensor([[0.5], [-1.5], [2.0]], dtype=lib.float64, requires_grad=True)
+        x = lib.tensor([[1.0], [2.0], [-5.0]], dtype=getattr(lib, self_dtype))
+        out = INPLACE_WITH_OPERAND[name](x, y)
+        return x, lib.autograd.grad((out * out).sum(), y)
+
+    agree(fn)
+
+
+# Every multi-output op whose outputs are floats, one output written in place before backward:
+# torch checks the outputs its formula saves (slogdet saves the sign, not logabsdet).
+MULTI_OUTPUT = {
+    "slogdet": lambda m, a: m.linalg.slogdet(a),
+    "qr": lambda m, a: m.linalg.qr(a),
+    "eigh": lambda m, a: m.linalg.eigh(a),
+    "svd": lambda m, a: m.linalg.svd(a, full_matrices=False),
+    "max_dim": lambda m, a: m.max(a, 1),
+    "sort": lambda m, a: m.sort(a, 1),
+    "topk": lambda m, a: m.topk(a, 2),
+    "cummax": lambda m, a: m.cummax(a, 1),
+}
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+@pytest.mark.parametrize("name", sorted(MULTI_OUTPUT))
+def test_multi_output_written_in_place_raises_exactly_where_torch_does(name, k):
+    spd = np.array([[2.0, 1.0, 0.3], [1.0, 3.0, 0.2], [0.3, 0.2, 1.5]])
+    n_out = len(MULTI_OUTPUT[name](torch, torch.tensor(spd)))
+    if k >= n_out or not MULTI_OUTPUT[name](torch, torch.tensor(spd))[k].is_floating_point():
+        k = 0  # (the case of output 0 again: the parametrization is shared)
+
+    def fn(lib):
+        a = lib.tensor(spd, requires_grad=True)
+        outs = MULTI_OUTPUT[name](lib, a * 1)
+        outs[k].mul_(2)
+        return lib.autograd.grad(sum(o.sum() for o in outs if o.is_floating_point()), a)
+
+    agree(fn)
+
+
+# A constant (off a vmap level's tape) that was written in place before an op saved it, under
+# vmap(grad): the node must check its version against the one it saved (it did against 0).
+@pytest.mark.parametrize("row,only", _binary_cases())
+@pytest.mark.parametrize("write", ["before", "after"])
+def test_constant_written_in_place_under_vmap_grad(row, only, write):
+    from op_table import make_inputs
+
+    arrays = make_inputs(row.samples[0], seed=3)
+
+    def fn(lib):
+        f = row.fn if lib is dg or row.torch_fn is None else row.torch_fn
+
+        def g(x):
+            c = lib.tensor(arrays[1 - only]).clone()
+            if write == "before":
+                c.mul_(1)
+            out = f(lib, *((x, c) if only == 0 else (c, x)))
+            if write == "after":
+                c.mul_(1)
+            return out.sum()
+
+        return lib.func.vmap(lib.func.grad(g))(lib.tensor(np.stack([arrays[only]] * 2)))
+
+    agree(fn)
+
+
+# Ops torch does not promote (NOTE: [same-dtype operands] in _dtype.py): a float32 ``a`` meets
+# float64 (or int64) operands; each raises torch's error, or runs where torch runs.
+def _ix(lib, *v):
+    return lib.tensor(list(v))
+
+
+SAME_DTYPE = {
+    "lerp_end": lambda m, a, b: m.lerp(a, b, 0.3),
+    "lerp_weight": lambda m, a, b: m.lerp(a, a, b),
+    "lerp_weight_0d": lambda m, a, b: m.lerp(a, a, b.sum()),
+    "lerp_end_0d": lambda m, a, b: m.lerp(a, b.sum(), 0.5),
+    "lerp_method_": lambda m, a, b: a.clone().lerp_(b, 0.3),
+    "lerp_start_f64": lambda m, a, b: m.lerp(b, a, 0.3),
+    "isclose": lambda m, a, b: m.isclose(a, b),
+    "isclose_int": lambda m, a, b: m.isclose(a, b.long()),
+    "allclose": lambda m, a, b: m.tensor(m.allclose(a, b)),
+    "prelu": lambda m, a, b: m.nn.functional.prelu(a, b[:1]),
+    "layer_norm": lambda m, a, b: m.nn.functional.layer_norm(a, (3,), b, b),
+    "layer_norm_f64_input": lambda m, a, b: m.nn.functional.layer_norm(b, (3,), a, a),
+    "group_norm": lambda m, a, b: m.nn.functional.group_norm(a.reshape(1, 3, 1).expand(2, 3, 1), 3, b, b),
+    "batch_norm": lambda m, a, b: m.nn.functional.batch_norm(a[None], b, b.abs(), b, b),
+    "batch_norm_stats": lambda m, a, b: m.nn.functional.batch_norm(a[None], b, b.abs(), a, a),
+    "batch_norm_f64_input": lambda m, a, b: m.nn.functional.batch_norm(b[None], a, a.abs(), a, a),
+    "instance_norm": lambda m, a, b: m.nn.functional.instance_norm(a.reshape(1, 3, 1).expand(1, 3, 2),
+                                                                   weight=b, bias=b),
+    "index_add": lambda m, a, b: a.index_add(0, _ix(m, 0, 1, 2), b),
+    "index_copy": lambda m, a, b: a.index_copy(0, _ix(m, 0, 1, 2), b),
+    "index_fill_0d": lambda m, a, b: a.index_fill(0, _ix(m, 0), b.sum()),
+    "index_put": lambda m, a, b: a.index_put((_ix(m, 0),), b[:1]),
+    "index_put_": lambda m, a, b: a.clone().index_put_((_ix(m, 0),), b[:1]),
+    "index_put_0d": lambda m, a, b: a.index_put((_ix(m, 0),), b.sum()),
+    "index_put_int": lambda m, a, b: a.index_put((_ix(m, 0),), b[:1].long()),
+    "setitem_list": lambda m, a, b: a.clone().__setitem__([0, 1], b[:2]),
+    "setitem_tensor_0d_value": lambda m, a, b: a.clone().__setitem__(_ix(m, 0, 1), b.sum()),
+    "setitem_mask": lambda m, a, b: a.clone().__setitem__(a > 0, b[:2]),
+    "setitem_mask_0d": lambda m, a, b: _set(a.clone(), a > 0, b.sum()),
+    "setitem_int_tensor_0d": lambda m, a, b: _set(a.clone(), m.tensor(0), b[0]),
+    "setitem_int": lambda m, a, b: _set(a.clone(), 0, b[0]),
+    "setitem_slice": lambda m, a, b: _set(a.clone(), slice(0, 2), b[:2]),
+    "setitem_mixed": lambda m, a, b: a.reshape(1, 3).clone().__setitem__((0, [0, 1]), b[:2]),
+    "scatter": lambda m, a, b: a.scatter(0, _ix(m, 0), b),
+    "masked_scatter": lambda m, a, b: a.masked_scatter(a > 0, b),
+    "masked_fill_0d": lambda m, a, b: a.masked_fill(a > 0, b.sum()),
+    "huber_loss": lambda m, a, b: m.nn.functional.huber_loss(a, b),
+    "huber_loss_f64_input": lambda m, a, b: m.nn.functional.huber_loss(b, a),
+    "soft_margin_loss": lambda m, a, b: m.nn.functional.soft_margin_loss(a, b.sign()),
+}
+
+
+def _set(x, i, v):
+    x[i] = v
+    return x
+
+
+@pytest.mark.parametrize("name", sorted(SAME_DTYPE))
+def test_ops_that_do_not_promote(name):
+    def fn(lib):
+        a = lib.tensor([0.3, -0.5, 0.8])
+        return SAME_DTYPE[name](lib, a, a.double() + 0.25)
+
+    err = agree(fn)
+    if isinstance(err, Exception):  # the same words as torch's, up to the first "(" or ";"
+        t_words = str(err).split(" (")[0].split(";")[0]
+        _, d_err = run(dg, fn)
+        assert str(d_err).startswith(t_words), (str(err), str(d_err))
+
+
+# ---------------------------------------------------------------------------- singular matrices
+# NOTE: [determinants at singular matrices] in linalg_decomp.py. Rank n-1 (the cofactors are
+# not 0), rank n-2 and 0 (they are), a stack with one singular matrix, a nearly singular one.
+SINGULAR = {
+    "rank1_2x2": [[1.0, 2.0], [2.0, 4.0]],
+    "rank2_3x3": [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]],
+    "rank1_3x3": [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, -2.0, -3.0]],
+    "zero_3x3": [[0.0] * 3] * 3,
+    "stack": [[[1.0, 2.0], [2.0, 4.0]], [[2.0, 0.5], [-1.0, 3.0]]],
+    "outer_difference": (np.array([[0.3, -1.2, 0.7]]) - np.array([[0.1], [0.9], [-0.4]])).tolist(),
+}
+DET_MODES = {
+    "vjp": lambda m, a: m.func.grad(lambda x: m.linalg.det(x).sum())(a),
+    "vmap_grad": lambda m, a: m.func.vmap(m.func.grad(lambda x: m.linalg.det(x).sum()))(m.stack([a, a * 0.5])),
+    "jacrev": lambda m, a: m.func.jacrev(m.linalg.det)(a),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(DET_MODES))
+@pytest.mark.parametrize("name", sorted(SINGULAR))
+def test_det_derivatives_at_singular_matrices(name, mode):
+    """torch's vjp of det at singular matrices is right (its SVD path): dualgrad's agrees."""
+    agree(lambda lib: DET_MODES[mode](lib, lib.tensor(SINGULAR[name], dtype=lib.float64)))
+
+
+def _adjugate_fd(a, eps=1e-6):
+    """d det / dA by central differences in float64 (det is a polynomial: no singularity)."""
+    g = np.zeros_like(a)
+    for idx in np.ndindex(*a.shape):
+        e = np.zeros_like(a)
+        e[idx] = eps
+        g[idx] = (np.linalg.det(a + e).sum() - np.linalg.det(a - e).sum()) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("name", sorted(SINGULAR))
+def test_det_jvp_and_hvp_at_singular_matrices(name):
+    """The jvp is tr(C^T dA) with the cofactors C: not 0 at rank n-1, where torch's jvp
+    (its LU solve times det(A) = 0) gives 0 (a difference from torch); the Hessian-vector
+    product is finite differences of the gradient."""
+    a = np.array(SINGULAR[name])
+    t = np.random.default_rng(1).standard_normal(a.shape)
+    _, tangent = dg.func.jvp(dg.linalg.det, (dg.tensor(a),), (dg.tensor(t),))
+    cof = torch.func.grad(lambda x: torch.linalg.det(x).sum())(torch.tensor(a)).numpy()
+    np.testing.assert_allclose(tangent.numpy(), (cof * t).sum((-2, -1)), atol=1e-10)
+    if name == "zero_3x3":  # repeated singular values: the SVD's rules give nan (torch's too)
+        return
+    grad = dg.func.grad(lambda x: dg.linalg.det(x).sum())
+    _, hvp = dg.func.jvp(grad, (dg.tensor(a),), (dg.tensor(t),))
+    fd = (_adjugate_fd(a + 1e-4 * t) - _adjugate_fd(a - 1e-4 * t)) / 2e-4
+    np.testing.assert_allclose(hvp.numpy(), fd, atol=1e-5)
+
+
+# A NumPy LinAlgError never escapes: torch's LinAlgError (a RuntimeError) where torch raises,
+# torch's values (inf, nan) where it computes.
+LINALG_AT_SINGULAR = {
+    "inv": lambda m, a: m.linalg.inv(a),
+    "inverse": lambda m, a: m.inverse(a),
+    "solve": lambda m, a: m.linalg.solve(a, m.ones(3, dtype=a.dtype)),
+    "cholesky": lambda m, a: m.linalg.cholesky(a),
+    "matrix_power_-1": lambda m, a: m.linalg.matrix_power(a, -1),
+    "solve_triangular_upper": lambda m, a: m.linalg.solve_triangular(a.triu(), m.ones(3, 2, dtype=a.dtype),
+                                                                      upper=True),
+    "solve_triangular_lower_right": lambda m, a: m.linalg.solve_triangular(
+        a.mT.tril(), m.ones(2, 3, dtype=a.dtype), upper=False, left=False),
+    "det": lambda m, a: m.linalg.det(a),
+    "logdet_grad_zero": lambda m, a: m.autograd.grad(m.logdet(a * 0), a),
+    "det_grad_nan": lambda m, a: m.autograd.grad(m.linalg.det(a * float("nan")), a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG_AT_SINGULAR))
+def test_linalg_at_singular_matrices(name):
+    def fn(lib):
+        a = lib.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, 0.5, 0.0]], dtype=lib.float64,
+                       requires_grad=True)
+        return LINALG_AT_SINGULAR[name](lib, a)
+
+    t_kind, t_out = run(torch, fn)
+    d_kind, d_out = run(dg, fn)
+    assert t_kind == d_kind, (t_out, d_out)
+    if t_kind == "raise":  # torch.linalg.LinAlgError is a RuntimeError; so is dualgrad's
+        assert isinstance(t_out, RuntimeError) and type(t_out).__name__ == "_LinAlgError"
+        assert isinstance(d_out, dg.linalg.LinAlgError) and isinstance(d_out, RuntimeError), d_out
+        assert "singular" in str(d_out) or "positive-definite" in str(d_out), d_out
+        assert str(t_out).split(":")[0] in str(d_out), (str(t_out), str(d_out))
+        return
+    for (t_dt, t_v), (d_dt, d_v) in zip(t_out, d_out):
+        assert t_dt == d_dt
+        # (the sign of an infinity at an exactly singular matrix is the sign of a rounded 0)
+        np.testing.assert_allclose(np.abs(d_v), np.abs(t_v), rtol=1e-6, atol=1e-8, equal_nan=True)
+
+
+def test_logabsdet_gradient_at_a_singular_matrix_is_not_finite():
+    """C / det(A): inf where a cofactor is not 0. (torch's plain backward gives a mix of inf
+    and LU round-off there, and under torch.func.grad raises LinAlgError; both say "not
+    finite".)"""
+    a = dg.tensor(SINGULAR["rank2_3x3"], requires_grad=True)
+    g, = dg.autograd.grad(dg.linalg.slogdet(a)[1], a)
+    assert np.isinf(g.numpy()[:2]).all()
+    t = torch.tensor(SINGULAR["rank2_3x3"], requires_grad=True)
+    assert not torch.isfinite(torch.autograd.grad(torch.linalg.slogdet(t)[1], t)[0]).all()
+
+
+# ---------------------------------------------------------------------------- nan cotangents
+# NOTE: [selecting partials] in registry.py. A nan or inf cotangent (from hypot at 0, say)
+# passes through a rule as torch's does: where torch selects (relu, clamp, floor's zeros, the
+# winner of maximum, max()'s evenly shared gradient, matrix_power(A, 0)), it stays out of
+# the elements not selected; where torch multiplies (x * 0, amax), it gives nan.
+NAN_COTANGENT = {
+    "relu": lambda m, x: m.relu(x),
+    "clamp": lambda m, x: m.clamp(x, 0.5, 0.6),
+    "clamp_min": lambda m, x: x.clamp_min(0.5),
+    "maximum": lambda m, x: m.maximum(x, m.zeros_like(x) + 0.5),
+    "minimum_tie": lambda m, x: m.minimum(x, x.detach()),
+    "max": lambda m, x: x.max(),
+    "amax": lambda m, x: x.amax(),
+    "min": lambda m, x: x.min(),
+    "frac": lambda m, x: m.frac(x),
+    "copysign": lambda m, x: m.copysign(x, -x),
+    "mul_zero": lambda m, x: x * 0,
+    "leaky_relu_zero_slope": lambda m, x: m.nn.functional.leaky_relu(x, 0.0),
+    "hardtanh": lambda m, x: m.nn.functional.hardtanh(x, -0.1, 0.1),
+    "matrix_power_0": lambda m, x: m.linalg.matrix_power(x.reshape(2, 2), 0),
+    "where": lambda m, x: m.where(x > 0, x, 0.0),
+    "masked_fill": lambda m, x: x.masked_fill(x > 0, 1.0),
+}
+
+
+def _nan_inf_grad(lib, f, arrays):
+    xs = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in arrays]
+    out = f(lib, *xs)
+    out = out[0] if isinstance(out, tuple) else out
+    g = np.where(np.arange(out.numel()) % 2 == 0, np.nan, np.inf).reshape(tuple(out.shape))
+    return lib.autograd.grad(out, xs, lib.tensor(g, dtype=out.dtype), allow_unused=True,
+                             materialize_grads=True)
+
+
+@pytest.mark.parametrize("name", sorted(NAN_COTANGENT))
+def test_nan_and_inf_cotangents(name):
+    agree(lambda lib: _nan_inf_grad(lib, NAN_COTANGENT[name], [np.array([0.3, -0.2, 0.7, 0.55])]))
+
+
+@pytest.mark.parametrize("row", [r for r in _saved_rows() if all(isinstance(s, F) for s in r.samples[0])],
+                         ids=lambda r: r.name)
+def test_nan_and_inf_cotangents_through_every_elementwise_op(row):
+    from op_table import make_inputs
+
+    arrays = make_inputs(row.samples[0], seed=11)
+    agree(lambda lib: _nan_inf_grad(lib, row.fn if lib is dg or row.torch_fn is None else row.torch_fn,
+                                    arrays))
+
+
+def test_hypot_at_zero_after_matrix_power_0():
+    """Seed 909 of the random programs: hypot's nan gradient at 0 meets matrix_power(A, 0)."""
+    def fn(lib):
+        a = lib.tensor([[0.6, -0.6], [0.4, -0.4]], dtype=lib.float64, requires_grad=True)
+        v = lib.linalg.matrix_power(a, 0).index_add(0, lib.tensor([1]), lib.tensor([[0.8, -0.4]],
+                                                                                   dtype=lib.float64))
+        return lib.autograd.grad(lib.hypot(v, v).sum(), a)
+
+    agree(fn)
+
+
+def test_eigvalsh_of_matrix_power_0_second_order():
+    """Seed 1321: eigh's rule at the identity (repeated eigenvalues) gives nan, which
+    matrix_power(A, 0) must not pass on to A (its gradient is an exact 0, as torch's)."""
+    def fn(lib):
+        a = lib.tensor([[0.6, -0.6], [0.4, 1.4]], dtype=lib.float64, requires_grad=True)
+        e = lib.linalg.eigvalsh(lib.linalg.matrix_power(a, 0))
+        g, = lib.autograd.grad((e * lib.tensor([0.3, 0.9], dtype=lib.float64)).sum() + (a * a).sum(), a,
+                               create_graph=True)
+        return lib.autograd.grad((g * lib.tensor([[1.0, -2.0], [0.5, 0.25]], dtype=lib.float64)).sum(), a)
+
+    agree(fn)
+
+
+# NOTE: [in-place ops] in _inplace.py: an in-place op whose node saves its result (exp_,
+# sigmoid_, ...) saved the written tensor itself, as torch's does: a later write into it, or
+# into its base through a view, makes backward refuse; where the node saves nothing, it runs.
+UNARY_INPLACE = ("neg abs exp sigmoid tanh relu floor ceil round trunc sin cos sqrt log reciprocal "
+                 "square expm1 log1p rsqrt sign frac").split()
+LATER_WRITES = {
+    "mul_": lambda y, v: y.mul_(2.0),
+    "second_same_op": None,
+    "through_view": lambda y, v: y[1:].add_(1.0),
+    "write_was_through_view": "view",
+    "read_only": lambda y, v: y * 2,
+}
+
+
+@pytest.mark.parametrize("later", sorted(LATER_WRITES))
+@pytest.mark.parametrize("name", UNARY_INPLACE)
+def test_inplace_result_written_again(name, later):
+    def fn(lib):
+        a = lib.tensor([0.3, 0.45, 0.8, 1.3], dtype=lib.float64, requires_grad=True)
+        y = a * 1
+        write = LATER_WRITES[later]
+        if write == "view":
+            getattr(y[1:], name + "_")()
+            y.mul_(2.0)
+        else:
+            getattr(y, name + "_")()
+            if write is None:
+                getattr(y, name + "_")()
+            else:
+                write(y, None)
+        return lib.autograd.grad((y * lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64)).sum(), a)
+
+    agree(fn)
+
+
+@pytest.mark.parametrize("later", ["mul_", "through_view", "second_same_op", "read_only"])
+@pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh", "relu", "sqrt", "sin"])
+def test_inplace_result_written_again_under_vmap_grad(name, later):
+    """The same inside vmap(grad(f)): the write happens on the transform's tape."""
+    def fn(lib):
+        def f(a):
+            y = a * 1
+            getattr(y, name + "_")()
+            write = LATER_WRITES[later]
+            if write is None:
+                getattr(y, name + "_")()
+            else:
+                write(y, None)
+            return (y * lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64)).sum()
+
+        x = lib.tensor([[0.3, 0.45, 0.8, 1.3], [0.2, 0.6, 0.9, 1.1]], dtype=lib.float64)
+        return lib.func.vmap(lib.func.grad(f))(x)
+
+    agree(fn)

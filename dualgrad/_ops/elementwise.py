@@ -216,15 +216,24 @@ def _clamp_partial(x, out, min=None, max=None):
 
 
 CLAMP = elementwise("clamp", same_unary(_clamp_kernel), (_clamp_partial,))
+def _winner(wins, ties):
+    """maximum's / minimum's partial: the mask of where the input wins (NOTE: [selecting
+    partials] in registry.py), with a half at ties where there are any (or may be: inside
+    vmap the values are per element)."""
+    if not isinstance(ties, Tensor) or (type(ties) is Tensor and not ties._data.any()):
+        return wins
+    return wins + ties * 0.5
+
+
 MAXIMUM = elementwise(
     "maximum",
     promote_binary(np.maximum),
-    (lambda x, y, out: (x > y) + (x == y) * 0.5, lambda x, y, out: (y > x) + (x == y) * 0.5),
+    (lambda x, y, out: _winner(x > y, x == y), lambda x, y, out: _winner(y > x, x == y)),
 )
 MINIMUM = elementwise(
     "minimum",
     promote_binary(np.minimum),
-    (lambda x, y, out: (x < y) + (x == y) * 0.5, lambda x, y, out: (y < x) + (x == y) * 0.5),
+    (lambda x, y, out: _winner(x < y, x == y), lambda x, y, out: _winner(y < x, x == y)),
 )
 # div with a rounding mode on floats: one op whose derivatives are 0, as torch's
 # (DivBackward2): floor(x / y) would multiply floor's 0 by div's 1 / y, nan at y == 0
@@ -256,6 +265,7 @@ def _where_kernel(x, y, cond):
 # The condition is saved and version-checked, as torch saves it (NOTE: [saved reads]).
 WHERE = linear("where", _where_kernel, _where_adjoint, n_linear=2, node_name="WhereBackward0",
                saves=True, reads=((2,), (2,), ()))
+registry._WHERE.append(WHERE)  # rules select with it (NOTE: [selecting partials] in registry.py)
 
 
 def _to_kernel(x, *, dtype):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype
 from .._batching import BatchedTensor, NeedsLoop
 from .._dispatch import apply
 from .._tensor import Tensor
@@ -411,6 +412,17 @@ def indexed_shape(shape, np_index):
     return np.broadcast_to(np.empty((), np.int8), shape)[np_index].shape
 
 
+def _puts_by_index(index, value):
+    """Whether torch runs ``x[index] = value`` as its index_put kernel (which refuses another
+    dtype) rather than as a copy_ into a view or, for one mask and a 0-d value, masked_fill_
+    (which convert): an index with a dimensioned index tensor or a list in it."""
+    entries = index if isinstance(index, tuple) else (index,)
+    if (len(entries) == 1 and isinstance(entries[0], Tensor) and entries[0].dtype == _dtype.bool_
+            and value.ndim == 0):
+        return False
+    return any(isinstance(i, (list, np.ndarray)) or (isinstance(i, Tensor) and i.ndim) for i in entries)
+
+
 def index_put(x, index, value, accumulate=False):
     """A copy of ``x`` with ``x[index] = value`` (the functional form of ``__setitem__``);
     with ``accumulate=True``, ``x[index] += value``, repeated indices adding up.
@@ -422,7 +434,14 @@ def index_put(x, index, value, accumulate=False):
     if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
         index = tuple(index)  # torch.index_put takes a list or tuple of index tensors
     if isinstance(value, Tensor) and value.dtype != x.dtype:
-        value = value.to(x.dtype)
+        if _puts_by_index(index, value):  # NOTE: [same-dtype operands] in _dtype.py
+            names = _dtype.TORCH_NAMES
+            raise RuntimeError(
+                f"Index put requires the source and destination dtypes match, got "
+                f"{names[x.dtype.name]} for the destination and {names[value.dtype.name]} for the "
+                "source. (convert the value with .to(x.dtype))"
+            )
+        value = value.to(x.dtype)  # a basic index: a copy_, which converts
     if type(index) is _Index:  # one advanced NumPy index, its tensors named (getitem)
         return _put(x, index, value, accumulate)
     if _has_batched_index(index):

@@ -2,9 +2,9 @@
 
 Primitives (hand-written vjp and jvp, each written only in dualgrad ops and so
 differentiable to any order in both modes; the formulas follow PyTorch's FunctionsManual.cpp):
-``linalg_solve``, ``solve_triangular``, ``slogdet``, ``cholesky``, ``qr``, ``eigh``, ``svd``,
-``matrix_exp`` and ``pinv``. Everything else is a composite of those and of the products in
-linalg.py: inv (solve with I), det and logdet (slogdet), eigvalsh and svdvals (the
+``linalg_solve``, ``solve_triangular``, ``slogdet``, ``det``, ``cholesky``, ``qr``, ``eigh``,
+``svd``, ``matrix_exp`` and ``pinv``. Everything else is a composite of those and of the
+products in linalg.py: inv (solve with I), logdet (slogdet), eigvalsh and svdvals (the
 decompositions), lstsq (pinv), cholesky_solve, the norms, matrix_power, kron, tensordot,
 addmm, baddbmm.
 
@@ -26,14 +26,15 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._dispatch import apply
+from .._batching import BatchedTensor
+from .._dispatch import LinAlgError, apply
 from .._factories import eye as _eye
 from .._factories import zeros as _zeros
 from .._grad_mode import is_grad_enabled, no_grad
 from .._tensor import Tensor
 from .composite import norm as _vector_norm_impl
 from .elementwise import abs as _abs
-from .elementwise import exp, log, where
+from .elementwise import log, where
 from .linalg import einsum, matmul
 from .reduction import amax, amin, normalize_dims
 from .reduction import sum as _sum
@@ -179,7 +180,11 @@ def inv(A):
     """The inverse of a (batch of) square matrices: ``solve(A, I)``."""
     _check_square(A, "linalg.inv")
     eye = _eye_like(A)
-    return solve(A, eye.expand(tuple(A.shape)) if A.ndim > 2 else eye)
+    try:
+        return solve(A, eye.expand(tuple(A.shape)) if A.ndim > 2 else eye)
+    except LinAlgError:
+        raise LinAlgError("linalg.inv: The inversion could not be completed because the input "
+                          "matrix is singular.") from None
 
 
 inverse = inv
@@ -195,12 +200,29 @@ def _masked_triangle(x, upper, unitriangular):
     return out
 
 
+def _substitute(t, b, upper):
+    """``t^{-1} b`` for triangular ``t`` by substitution, row by row: with a zero on the
+    diagonal it gives the inf and nan that torch's (LAPACK's trsm) gives."""
+    n = t.shape[-1]
+    x = np.zeros(np.broadcast_shapes(t.shape[:-2], b.shape[:-2]) + b.shape[-2:], dtype=np.result_type(t, b))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in (range(n - 1, -1, -1) if upper else range(n)):
+            x[..., i, :] = (b[..., i, :] - np.einsum("...j,...jk->...k", t[..., i, :], x)) / t[..., i, i, None]
+    return x
+
+
+def _triangular_solve(t, b, upper):
+    if np.all(np.diagonal(t, 0, -2, -1)):
+        return np.linalg.solve(t, b)
+    return _substitute(t, b, upper)  # singular: inf and nan, no error, as in torch
+
+
 def _solve_triangular_kernel(a, b, *, upper, left, unitriangular):
     t = _masked_triangle(a, upper, unitriangular)
     if left:
-        x = np.linalg.solve(t, b)
+        x = _triangular_solve(t, b, upper)
     else:
-        x = np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
+        x = np.swapaxes(_triangular_solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2), not upper), -1, -2)
     return _as_dtype(x, a)
 
 
@@ -271,26 +293,104 @@ def cholesky_solve(B, L, upper=False):
 
 
 # ------------------------------------------------------------------ slogdet, det, logdet
-# d logabsdet = tr(A^{-1} dA); its adjoint is g A^{-T}. The sign is piecewise constant: its
-# tangent is zero and any cotangent it receives is dropped (it still requires grad, as in torch).
+# NOTE: [determinants at singular matrices]
+# d det = tr(C^T dA) with C the cofactor matrix, det(A) A^{-T} where A is invertible. At a
+# singular A (rank n - 1: C is not 0) that formula cannot be evaluated, so det is a primitive
+# whose rules use C from the SVD there: A = U diag(S) Vh gives C = a U diag(prod_{j!=i} S_j) Vh
+# with a = det(U) det(Vh) = +-1 (torch's linalg_det_backward does the same). Near singular it
+# is the SVD too, as det(A) A^{-T} loses its digits there: where A's condition number
+# ||A||_1 ||A^{-1}||_1 (from the inverse, which the other path needs anyway) passes
+# 1/sqrt(eps). A well-conditioned A keeps det(A) A^{-T}, whose own derivatives do not divide
+# by gaps between singular values (torch's SVD path gives nan for the Hessian at the
+# identity). Inside vmap the check reads every batch element's matrix. logabsdet's rules are
+# C / det(A): inf and nan at a singular A, where torch's are inf and nan too.
+def _stacked_values(t):
+    """``t``'s values with the batch dims of the vmap levels it is batched at in front, so
+    that its last two dims are its (logical) matrix dims."""
+    if not isinstance(t, BatchedTensor):
+        return t._data
+    inner = _stacked_values(t._value)
+    return np.moveaxis(inner, inner.ndim - t._value.ndim + t._bdim, 0)
+
+
+def _conditioned_inv_mT(a):
+    """``A^{-T}`` where every matrix of the stack (of every batch element inside vmap) is
+    well conditioned, else None (NOTE: [determinants at singular matrices])."""
+    data = _stacked_values(a)
+    try:
+        inv_mT = inv(a.mT)
+    except LinAlgError:
+        return None
+    if not data.size or not np.isfinite(data).all():  # (nan in, nan out: A^{-T} gives it)
+        return inv_mT
+    with np.errstate(invalid="ignore", over="ignore"):
+        kappa = np.abs(data).sum(-2).max(-1) * np.abs(_stacked_values(inv_mT)).sum(-1).max(-1)
+    return inv_mT if bool(np.all(kappa < np.finfo(data.dtype).eps ** -0.5)) else None
+
+
+def _cofactors(a, det_a=None):
+    """The cofactor matrix of ``a`` (the gradient of det), as dualgrad ops."""
+    inv_mT = _conditioned_inv_mT(a)
+    if inv_mT is not None:
+        det_a = _det(a) if det_a is None else det_a
+        return inv_mT * det_a.unsqueeze(-1).unsqueeze(-1)
+    U, S, Vh = apply(SVD, a)
+    n = S.shape[-1]
+    others = where(_eye_like(a, n) > 0, 1.0, S.unsqueeze(-2).expand(*S.shape, n))
+    with no_grad():  # +-1: a constant
+        alpha = apply(SLOGDET, U)[0] * apply(SLOGDET, Vh)[0]
+    return matmul(U * others.prod(-1).unsqueeze(-2), Vh) * alpha.unsqueeze(-1).unsqueeze(-1)
+
+
 def _slogdet_kernel(a):
-    sign, logabsdet = np.linalg.slogdet(a)
+    with np.errstate(invalid="ignore"):  # nan in, nan out, without NumPy's warning (as torch)
+        sign, logabsdet = np.linalg.slogdet(a)
     return _as_dtype(sign, a), _as_dtype(logabsdet, a)
+
+
+def _inv_mT_or_ratio(a):
+    """A^{-T}, or C / det(A) where A is (near) singular (NOTE: [determinants at singular
+    matrices])."""
+    inv_mT = _conditioned_inv_mT(a)
+    if inv_mT is not None:
+        return inv_mT
+    return _cofactors(a) / _det(a).unsqueeze(-1).unsqueeze(-1)
 
 
 def _slogdet_vjp(g, a, *, out, needs):
     g_lad = g[1]
     if g_lad is None:
         return (None,)
-    return (inv(a.mT) * g_lad.unsqueeze(-1).unsqueeze(-1),)
+    return (_inv_mT_or_ratio(a) * g_lad.unsqueeze(-1).unsqueeze(-1),)
 
 
 def _slogdet_jvp(tangents, a, *, out):
-    return None, _diag(solve(a, tangents[0])).sum(-1)
+    return None, (_inv_mT_or_ratio(a) * tangents[0]).sum((-2, -1))
+
+
+def _det_kernel(a):
+    with np.errstate(invalid="ignore"):  # nan in, nan out, without NumPy's warning (as torch)
+        return _as_dtype(np.linalg.det(a), a)
+
+
+def _det_vjp(g, a, *, out, needs):
+    return (_cofactors(a, out) * g.unsqueeze(-1).unsqueeze(-1),)
+
+
+def _det_jvp(tangents, a, *, out):
+    return (_cofactors(a, out) * tangents[0]).sum((-2, -1))
+
+
+DET = custom("det", _det_kernel, _det_vjp, _det_jvp, uses_out=True, node_name="LinalgDetBackward0")
+
+
+def _det(a):
+    return apply(DET, a)
 
 
 SLOGDET = custom("slogdet", _slogdet_kernel, _slogdet_vjp, _slogdet_jvp, multi_output=True,
-                 uses_out=True, node_name="LinalgSlogdetBackward0")
+                 uses_out=True, node_name="LinalgSlogdetBackward0",
+                 outputs_read=(0,))  # as torch, which saves the sign, not logabsdet
 
 
 def slogdet(A):
@@ -301,11 +401,10 @@ def slogdet(A):
 
 
 def det(A):
-    """The determinant, ``sign * exp(logabsdet)``. Its derivative ``det(A) A^{-T}`` needs a
-    non-singular ``A`` (torch's adjugate formula for singular inputs is not reproduced)."""
+    """The determinant; differentiable at singular matrices too (NOTE: [determinants at
+    singular matrices])."""
     _check_square(A, "linalg.det")
-    sign, logabsdet = apply(SLOGDET, A)
-    return sign * exp(logabsdet)
+    return apply(DET, A)
 
 
 def logdet(A):
@@ -326,7 +425,7 @@ def _cholesky_kernel(a):
     try:
         return np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
-        raise RuntimeError(
+        raise LinAlgError(
             "linalg.cholesky: The factorization could not be completed because the input is "
             "not positive-definite."
         ) from None
@@ -793,8 +892,9 @@ def matrix_power(A, n):
     _check_square(A, "linalg.matrix_power")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
-    if n == 0:
-        return A * 0 + _eye_like(A)
+    if n == 0:  # I, with a zero gradient for A: exactly 0, as torch's (``A * 0`` would pass
+        # on a nan or inf cotangent as nan)
+        return where(_zeros(tuple(A.shape), dtype=bool), A, _eye_like(A))
     if n < 0:
         A, n = inv(A), -n
     result, base = None, A

@@ -113,13 +113,19 @@ def _even_share(x, out, dims, keepdim):
 
 
 def _extreme_op(name, npfn):
-    def vjp(g, x, *, out, needs, dims, keepdim):
-        return (expand_back(g, x.shape, dims, keepdim) * _even_share(x, out, dims, keepdim),)
+    def vjp(g, x, *, out, needs, dims, keepdim, selected=False):
+        if not selected:  # amax's rule multiplies by the mask, as torch's does
+            return (expand_back(g, x.shape, dims, keepdim) * _even_share(x, out, dims, keepdim),)
+        # max()'s selects, so a nan or inf cotangent reaches only the extreme values, as in
+        # torch's (NOTE: [selecting partials] in registry.py)
+        mask = x == expand_back(out, x.shape, dims, keepdim)
+        share = expand_back(g, x.shape, dims, keepdim) / sum(mask, dims, keepdim=True)
+        return (where(mask, share, 0.0),)
 
-    def jvp(tangents, x, *, out, dims, keepdim):
+    def jvp(tangents, x, *, out, dims, keepdim, selected=False):
         return sum(_even_share(x, out, dims, keepdim) * tangents[0], dims, keepdim=keepdim)
 
-    def kernel(x, *, dims, keepdim):
+    def kernel(x, *, dims, keepdim, selected=False):
         check_nonempty_dims(name, x.shape, dims)
         return np.asarray(npfn(x, axis=dims, keepdims=keepdim))
 
@@ -278,11 +284,17 @@ def _minmax(op, full_op, x, dim, keepdim, other, name):
 
 def max(x, dim=None, keepdim=False, *, other=None):
     """The largest value; with ``dim``, ``(values, indices)`` along it."""
-    return _minmax(MAX_DIM, amax, x, dim, keepdim, other, "max")
+    return _minmax(MAX_DIM, lambda x: _full(AMAX, x), x, dim, keepdim, other, "max")
 
 
 def min(x, dim=None, keepdim=False, *, other=None):
-    return _minmax(MIN_DIM, amin, x, dim, keepdim, other, "min")
+    return _minmax(MIN_DIM, lambda x: _full(AMIN, x), x, dim, keepdim, other, "min")
+
+
+def _full(op, x):
+    """max() / min() of every element: amax's op with torch's selecting rule (its
+    evenly_distribute_backward) in place of amax's multiplying one."""
+    return apply(op, x, dims=normalize_dims(None, x.ndim), keepdim=False, selected=True)
 
 
 def _arg_dim(fn, x, dim):

@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from .._dispatch import apply as _apply
 from .._dispatch import apply_binary as _apply_binary
 from .._tensor import Tensor
 
@@ -99,15 +100,34 @@ def register(op: Op) -> Op:
 # The mul op, once elementwise.py has registered it: rules multiply by calling the dispatcher
 # directly, one Python call fewer than ``g * d`` (NOTE: [hot path] in _dispatch.py).
 _MUL: list = []
+_WHERE: list = []  # (and where, for selecting partials)
+_NONE_SELECTED = None  # a 0-d False: where(it, g, 0) is 0 shaped (and batched) as g
+
+
+# NOTE: [selecting partials]
+# A partial that is a mask (relu's out > 0, clamp's range) or declared 0 (floor's) selects:
+# torch computes those gradients with where / zeros, so a nan or inf cotangent stays out of
+# the elements the mask drops (g * False would be nan there). So a bool partial is applied as
+# where(d, g, 0), and a declared 0 is the 0-d mask False. Other partials multiply, as in torch,
+# a number 0 too (mul's partial y for ``x * 0``: an inf cotangent gives nan there too).
+def _none_selected(*args, out=None, **params):
+    """The partial declared 0: a 0-d False (NOTE: [selecting partials])."""
+    global _NONE_SELECTED
+    if _NONE_SELECTED is None:
+        _NONE_SELECTED = Tensor._make(np.zeros((), dtype=bool))
+    return _NONE_SELECTED
 
 
 def _scale(g, d):
-    """g * d, skipping the multiply for the constants 1 and -1."""
+    """g times the partial d: skipping the multiply for the constants 1 and -1, selecting for
+    a mask (NOTE: [selecting partials])."""
     if type(d) in (int, float):
         if d == 1:
             return g
         if d == -1:
             return -g
+    elif d._data.dtype.kind == "b":
+        return _apply(_WHERE[0], g, 0.0, d)
     return _apply_binary(_MUL[0], g, d)
 
 
@@ -146,6 +166,8 @@ def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
 
     A partial may be a number (1, -1, 0: no multiply or no dependence on any value).
     """
+    constant = all(not callable(d) for d in partials)
+    partials = tuple(_none_selected if (not callable(d) and d == 0) else d for d in partials)
 
     def vjp(g, *args, out, needs, **params):
         grads = []
@@ -174,7 +196,6 @@ def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
         vjp, jvp = _unary_rules(partials[0])
     elif len(partials) == 2:
         vjp = _binary_vjp(*partials)
-    constant = all(not callable(d) for d in partials)
     kw.setdefault("saves", not constant)
     return register(Op(name, forward, vjp, jvp, kind="elementwise", **kw))
 
@@ -214,11 +235,10 @@ def _unary_rules(d):
 
         # (``**params`` forwarded only when there are some: an empty one costs ~100 ns)
         def vjp(g, x, *, out, needs, **params):
-            return (_apply_binary(_MUL[0], g, d(x, out=out, **params) if params else d(x, out=out)),)
+            return (_scale(g, d(x, out=out, **params) if params else d(x, out=out)),)
 
         def jvp(tangents, x, *, out, **params):
-            return _apply_binary(_MUL[0], tangents[0],
-                                 d(x, out=out, **params) if params else d(x, out=out))
+            return _scale(tangents[0], d(x, out=out, **params) if params else d(x, out=out))
     else:
 
         def vjp(g, x, *, out, needs, **params):

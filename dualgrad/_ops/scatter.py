@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype
 from .._batching import BatchedTensor
 from .._dispatch import apply
 from .._tensor import Tensor
@@ -56,9 +57,14 @@ def _fit(src, index, name):
     return getitem(src, tuple(slice(0, n) for n in index.shape))
 
 
-def _same_dtype(x, src, name):
-    if src.dtype != x.dtype:
-        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+def _same_dtype(x, src, name, message=None):
+    """NOTE: [same-dtype operands] in _dtype.py"""
+    if isinstance(src, Tensor) and src.dtype != x.dtype:
+        if message is None:
+            message = f"{name}(): Expected self.dtype to be equal to src.dtype"
+        names = _dtype.TORCH_NAMES
+        raise RuntimeError(message.format(x=names[x.dtype.name], src=names[src.dtype.name])
+                           + "; convert it with .to(self.dtype)")
 
 
 def scatter(x, dim, index, src=None, value=None, *, reduce=None):
@@ -256,6 +262,8 @@ def index_add(x, dim, index, source, *, alpha=1):
     """``x`` with ``alpha * source`` added to the slices along ``dim`` at ``index``
     (repeated indices add up)."""
     d = _dim(x, dim)
+    _same_dtype(x, source, "index_add", "index_add_(): self ({x}) and source ({src}) must have the "
+                "same scalar type")
     _check_positions(x, d, index, lambda v, n: RuntimeError(
         f"index_add(): index {v} is out of bounds for dimension {d} with size {n}"))
     if alpha != 1:
@@ -271,6 +279,8 @@ def index_add(x, dim, index, source, *, alpha=1):
 def index_copy(x, dim, index, source):
     """``x`` with the slices along ``dim`` at ``index`` replaced by those of ``source``."""
     d = _dim(x, dim)
+    _same_dtype(x, source, "index_copy", "index_copy_(): self and source expected to have the same "
+                "dtype, but got (self) {x} and (source) {src}")
     _check_positions(x, d, index, lambda v, n: IndexError(
         f"index_copy_(): index {v} is out of bounds for dimension {d} with size {n}"))
     if _batched_index(index):
@@ -289,6 +299,8 @@ def index_fill(x, dim, index, value):
     idx = _along(x, _dim(x, dim), index)
     if isinstance(value, Tensor):
         idx = idx[:-1] + (np.unique(idx[-1]),)  # torch's value gradient counts each slice once
+        if value.dtype != x.dtype:  # (index_fill converts its value, as fill_ does)
+            value = value.to(x.dtype)
     return index_put(x, _saved(idx, index), value)
 
 
@@ -347,7 +359,8 @@ def masked_scatter(x, mask, source):
     if source.numel() < k:
         raise RuntimeError("masked_scatter: expected source to have at least as many elements as "
                            "ones in mask")
-    _same_dtype(x, source, "masked_scatter_")
+    _same_dtype(x, source, "masked_scatter", "masked_scatter: expected self and source to have same dtypes "
+                "but got{x} and {src}")
     xb = x if tuple(x.shape) == shape else x.expand(shape)
     return index_put(xb, m, getitem(source.reshape(-1), slice(0, k)))
 
@@ -360,7 +373,8 @@ def _masked_scatter_batched_mask(x, mask, source):
     from .reduction import cumsum
 
     shape = _mask_shape(x, mask, "masked_scatter_")
-    _same_dtype(x, source, "masked_scatter_")
+    _same_dtype(x, source, "masked_scatter", "masked_scatter: expected self and source to have same dtypes "
+                "but got{x} and {src}")
     m = mask if tuple(mask.shape) == shape else mask.expand(shape)
     n = E.clamp(cumsum(m.reshape(-1).to(int64), 0) - 1, min=0)
     taken = gather(source.reshape(-1), 0, n).reshape(shape)

@@ -396,6 +396,10 @@ def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
         from .._factories import tensor
 
         y = tensor(y, dtype=x.dtype)
+    if y.dtype != x.dtype:  # NOTE: [same-dtype operands] in _dtype.py
+        names = _dtype.TORCH_NAMES
+        raise RuntimeError(f"{names[x.dtype.name]} did not match {names[y.dtype.name]} (isclose and "
+                           "allclose compare tensors of one dtype; convert one with .to())")
     return apply(ISCLOSE, x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
@@ -502,10 +506,25 @@ def frac(x):
     return x - trunc(x)
 
 
+def _same_dtype_as_start(start, other, name):
+    if isinstance(other, Tensor) and other.dtype != start.dtype:
+        names = _dtype.TORCH_ELEMENT_NAMES
+        raise RuntimeError(
+            f"expected dtype {names[start.dtype.name]} for `{name}` but got dtype "
+            f"{names[other.dtype.name]} (lerp does not promote; convert it, e.g. "
+            f"{name}.to(start.dtype))"
+        )
+
+
 def lerp(start, end, weight):
     """``start + weight * (end - start)``, with PyTorch's two-sided formula for accuracy
     near weight = 1; ``weight`` is a tensor or a number."""
     _tensor_arg(start, "lerp")
+    # ``end`` and a dimensioned ``weight`` must have start's dtype; a 0-d weight may differ
+    # (NOTE: [same-dtype operands] in _dtype.py)
+    _same_dtype_as_start(start, end, "end")
+    if isinstance(weight, Tensor) and weight.ndim:
+        _same_dtype_as_start(start, weight, "weight")
     diff = end - start
     if not isinstance(weight, Tensor):
         return start + weight * diff if weight < 0.5 else end - diff * (1 - weight)

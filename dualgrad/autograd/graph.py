@@ -33,12 +33,13 @@ _FREED = (
 )
 
 
-def saved_versions(op, args, needs, level=-1, at_zero=False):
+def saved_versions(op, args, needs, at_zero=False):
     """The version of each saved input that a needed rule reads (None: not checked); with
-    ``at_zero``, 0 for each (what ``versions == 0`` in a node stands for)."""
+    ``at_zero``, 0 for each (what ``versions == 0`` in a node stands for). On a vmap level's
+    tape, inputs off the tape (constants) are saved too and checked as torch checks them."""
     versions = []
     for a in args:
-        if isinstance(a, Tensor) and (level < 0 or a._glevel == level):
+        if isinstance(a, Tensor):
             vc = a._vc
             versions.append(0 if at_zero or vc is None else vc[0])
         else:
@@ -166,8 +167,9 @@ class OpNode(Node):
             outs = self.out if type(self.out) is tuple else (self.out,)
             read = self.op.outputs_read
             for i, o in enumerate(outs):
-                if o._vc is not None and o._vc[0] != 0 and (read is None or i in read):
-                    self._modified(f"output {i}", o, 0)
+                v = o._saved_version  # 0 but for an in-place op's (NOTE: [in-place ops])
+                if o._vc is not None and o._vc[0] != v and (read is None or i in read):
+                    self._modified(f"output {i}", o, v)
 
     def _modified(self, which, t, v):
         raise RuntimeError(

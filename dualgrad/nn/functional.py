@@ -76,6 +76,9 @@ def hardshrink(input, lambd=0.5):
 
 
 def prelu(input, weight):
+    if weight.dtype != input.dtype:  # NOTE: [same-dtype operands] in _dtype.py
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {_torch_name(input.dtype)} and "
+                           f"{_torch_name(weight.dtype)}; convert the weight with .to(input.dtype)")
     w = weight
     if input.ndim >= 2 and weight.numel() > 1:
         w = reshape(weight, (-1,) + (1,) * (input.ndim - 2))
@@ -87,6 +90,23 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         a = _factories.rand(*input.shape, dtype=input.dtype) * (upper - lower) + lower
         return E.where(input >= 0, input, input * a)
     return leaky_relu(input, (lower + upper) / 2)
+
+
+def _check_norm_params(input, *params, stats=()):
+    """The parameters (and running statistics) of a normalisation have the input's dtype, as
+    torch's CPU kernels require (NOTE: [same-dtype operands] in _dtype.py)."""
+    for p in params:
+        if p is not None and p.dtype != input.dtype:
+            if input.dtype.itemsize < p.dtype.itemsize:
+                raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of "
+                                   f"{_torch_name(input.dtype)}; convert it with .to(input.dtype)")
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype. (convert the "
+                               "parameters with .to(input.dtype))")
+    for s in stats:
+        if s is not None and s.dtype != input.dtype:
+            raise RuntimeError(f"expected scalar type {_torch_name(input.dtype)} but found "
+                               f"{_torch_name(s.dtype)} (running statistics of another dtype than "
+                               "the input; convert them with .to(input.dtype))")
 
 
 # ------------------------------------------------------------------ linear layers
@@ -170,6 +190,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"layer_norm: expected input with shape [*, {', '.join(map(str, normalized_shape))}], "
             f"but got input of size {list(input.shape)}"
         )
+    _check_norm_params(input, weight, bias)
     dims = tuple(range(input.ndim - k, input.ndim))
     mu = mean(input, dims, keepdim=True)
     centred = input - mu
@@ -182,6 +203,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     n, c = input.shape[0], input.shape[1]
     if c % num_groups:
         raise RuntimeError(f"group_norm: {c} channels are not divisible into {num_groups} groups")
+    _check_norm_params(input, weight, bias)
     g = reshape(input, (n, num_groups, -1))
     mu = mean(g, 2, keepdim=True)
     centred = g - mu
@@ -195,6 +217,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalise each channel (dim 1) by batch statistics when ``training`` (updating the
     running ones in place, with the unbiased variance), else by the running statistics."""
     c = input.shape[1]
+    _check_norm_params(input, weight, bias, stats=(running_mean, running_var))
     shape = (1, c) + (1,) * (input.ndim - 2)
     dims = (0,) + tuple(range(2, input.ndim))
     if training:
@@ -226,6 +249,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                   use_input_stats=True, momentum=0.1, eps=1e-5):
     if not use_input_stats:
         raise NotImplementedError("instance_norm with running statistics is not supported")
+    _check_norm_params(input, weight, bias)
     dims = tuple(range(2, input.ndim))
     mu = mean(input, dims, keepdim=True)
     centred = input - mu
@@ -900,8 +924,16 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_if_broadcast(input, target)
-    d = E.abs(input - target)
+    d = E.abs(input - _in_input_dtype(target, input))
     return _reduce(E.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
+
+
+def _in_input_dtype(target, input):
+    """huber_loss and soft_margin_loss compute in the input's dtype, as torch's kernels do
+    (a float64 target does not make a float32 input's loss float64)."""
+    if target.dtype != input.dtype and target.is_floating_point() and input.is_floating_point():
+        return target.to(input.dtype)
+    return target
 
 
 def _class_last(t):
@@ -1113,7 +1145,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 
 def soft_margin_loss(input, target, reduction="mean"):
-    return _reduce(softplus(-target * input), reduction)
+    return _reduce(softplus(-_in_input_dtype(target, input) * input), reduction)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
