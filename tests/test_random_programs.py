@@ -1099,7 +1099,9 @@ def fd_confirms(prog, mode, got, upto=None):
     f32 = _tol(prog)[0] > 1e-6
     eps, rtol, atol = (1e-3, 3e-2, 3e-3) if f32 else (1e-6, 1e-4, 1e-5)
     try:
-        ref = fd_reference(prog, mode, upto, eps=eps, grads_by=dg, any_dtype=True)
+        with warnings.catch_warnings():  # (torch's var/std warnings are errors under pytest)
+            warnings.simplefilter("ignore")
+            ref = fd_reference(prog, mode, upto, eps=eps, grads_by=dg, any_dtype=True)
     except Exception:  # noqa: BLE001
         return False
     if ref is None:
@@ -1134,7 +1136,7 @@ def ci_allowed(known_failing=True):
 
 # derandomize: the same programs on every run, so CI is red only when the code changes; the
 # script mode (below) is the place to explore new seeds
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(st.integers(0, 2**31 - 1), st.integers(3, 12))
 def test_random_programs_match_torch_in_ten_modes(seed, n_steps):
     """A random program over the whole vocabulary but the switched-off rows: in each of the ten
@@ -1178,7 +1180,9 @@ def fd_verdict(prog, mode, upto=None):
     """Who float64 finite differences side with in a derivative mode ("n/a" where they cannot
     judge: float32 programs, programs that raise, the value mode)."""
     try:
-        ref = fd_reference(prog, mode, upto)
+        with warnings.catch_warnings():  # (torch's var/std warnings are errors under pytest)
+            warnings.simplefilter("ignore")
+            ref = fd_reference(prog, mode, upto)
         if ref is None:
             return "n/a"
         with warnings.catch_warnings():
