@@ -24,6 +24,7 @@ import numpy as np
 
 from .._dispatch import apply as _apply
 from .._dispatch import apply_binary as _apply_binary
+from ..autograd.graph import READS_OTHERS
 from .._tensor import Tensor
 
 REGISTRY: dict[str, "Op"] = {}
@@ -297,6 +298,7 @@ def multilinear(name: str, forward: Callable, vjps, **kw) -> Op:
             total = term if total is None else total + term
         return total
 
+    kw.setdefault("reads", READS_OTHERS)
     op = Op(name, forward, vjp, jvp, kind="multilinear", **kw)
     return register(op)
 

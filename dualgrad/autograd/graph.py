@@ -33,6 +33,20 @@ _FREED = (
 )
 
 
+# NOTE: [saved reads] of a multilinear op: the rule of input i reads every other input and of
+# input i only its shape, as derivatives.yaml's formulas for mm, bmm and einsum do; so writing
+# the only operand of a one-operand einsum after the op breaks nothing, as in torch. The number
+# of inputs varies (einsum, multi_dot), hence a marker rather than a tuple (rule_reads).
+READS_OTHERS = "others"
+
+
+def rule_reads(op, i, n):
+    """The inputs that the rule of input ``i`` of ``op`` (called on ``n`` inputs) reads."""
+    if op.reads == READS_OTHERS:
+        return [j for j in range(n) if j != i]
+    return op.reads[i]
+
+
 def saved_versions(op, args, needs, at_zero=False):
     """The version of each saved input that a needed rule reads (None: not checked); with
     ``at_zero``, 0 for each (what ``versions == 0`` in a node stands for). On a vmap level's
@@ -49,7 +63,7 @@ def saved_versions(op, args, needs, at_zero=False):
         read = set()
         for i, need in enumerate(needs):
             if need:
-                read.update(op.reads[i])
+                read.update(rule_reads(op, i, len(args)))
         versions = [v if i in read else None for i, v in enumerate(versions)]
     return versions
 

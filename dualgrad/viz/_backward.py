@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from ..autograd.function import BackwardCFunction
-from ..autograd.graph import AccumulateGrad, OpNode
+from ..autograd.graph import AccumulateGrad, OpNode, rule_reads
 from ._graphviz import new_digraph
 
 __all__ = ["make_dot"]
@@ -246,7 +246,7 @@ def _read_inputs(fn):
     found = set()
     for i, need in enumerate(fn.needs):
         if need:
-            found.update(reads[i])
+            found.update(rule_reads(fn.op, i, len(fn.args)))
     return sorted(found)
 
 
