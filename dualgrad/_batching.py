@@ -193,7 +193,7 @@ def apply_batched(op, args, params, level):
             physical.append(a)
             bdims.append(None)
     size = next(p.shape[d] for p, d in zip(physical, bdims) if d is not None)
-    rule = RULES.get(op.name)
+    rule = op.batch
     result = rule(op, physical, bdims, params, size) if rule is not None else NotImplemented
     if result is NotImplemented:
         result = _loop(op, physical, bdims, params, size)
@@ -451,43 +451,65 @@ def _join(op, physical, bdims, params, size):
     return apply(op, *parts, dim=params["dim"] + 1), 0
 
 
-RULES = {}
 _MATMUL: list = []  # the matmul op (linear's rule calls matmul's)
 apply = None  # the dispatcher's apply, bound by _build_rules (the dispatcher imports this module)
-_POINTWISE_EXTRA = ("where",)
-_SAME_LAYOUT = ("clone", "to_dtype")
+
+
+def _declare(op, rule) -> None:
+    """Give ``op`` its batching rule, once: a second rule for one op is an error, not a silent
+    override (NOTE: [batching by kind])."""
+    if op.batch is not None and op.batch is not rule:
+        raise ValueError(
+            f"op '{op.name}' has two batching rules: {op.batch.__name__} and {rule.__name__}"
+        )
+    op.batch = rule
 
 
 def _build_rules():
+    """Every op's batching rule: derived from its declared kind (element-wise with
+    broadcasting), else from the tables below, keyed by the op objects. An op left without a
+    rule must say it loops (nonzero, unique), as an op without a vjp must say it is not
+    differentiable."""
     global apply
     from . import _batching_indexing, _batching_linalg
     from ._dispatch import apply
+    from ._ops import elementwise as E
+    from ._ops import indexing as I
+    from ._ops import linalg as L
+    from ._ops import reduction as R
+    from ._ops import shape as SH
+    from ._ops import softmax as SM
     from ._ops.registry import REGISTRY
 
-    for name, op in REGISTRY.items():
-        if op.kind == "elementwise" or name in _POINTWISE_EXTRA:
-            RULES[name] = _pointwise
-    for name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
-                 "logical_not", "isnan", "isinf", "isfinite"):
-        if name in REGISTRY:
-            RULES[name] = _pointwise
-    for name in _SAME_LAYOUT:
-        RULES[name] = _unary_same_layout
-    for name in ("sum", "prod", "amax", "amin", "softmax", "log_softmax"):
-        RULES[name] = _reduce_dims
-    for name in ("cumsum", "max_dim", "min_dim", "argmax", "argmin"):
-        if name in REGISTRY:
-            RULES[name] = _one_dim
-    RULES.update(view_dtype=_batch_in_front)
-    RULES.update(reshape=_reshape, expand=_expand, permute=_permute, flip=_flip,
-                 select=_select, matmul=_matmul, cat=_join, stack=_join, linear=_linear)
-    _MATMUL.append(REGISTRY["matmul"])
-    RULES.update(_batching_linalg.RULES)
-    RULES.update(_batching_indexing.RULES)
-    # NOTE: the op record's batching slot points at the rule, so docs/ops.md shows it
-    for name, rule in RULES.items():
-        if name in REGISTRY:
-            REGISTRY[name].batch = rule
+    for op in REGISTRY.values():
+        if op.broadcasting:
+            _declare(op, _pointwise)
+    table = [
+        ((E.CLONE, E.TO), _unary_same_layout),
+        ((R.SUM, R.PROD, R.AMAX, R.AMIN, SM.SOFTMAX, SM.LOG_SOFTMAX), _reduce_dims),
+        ((R.CUMSUM, R.MAX_DIM, R.MIN_DIM), _one_dim),
+        ((SH.VIEW_DTYPE,), _batch_in_front),
+        ((SH.RESHAPE,), _reshape),
+        ((SH.EXPAND,), _expand),
+        ((SH.PERMUTE,), _permute),
+        ((SH.FLIP,), _flip),
+        ((I.SELECT,), _select),
+        ((L.MATMUL,), _matmul),
+        ((SH.CAT, SH.STACK), _join),
+        ((L.LINEAR,), _linear),
+        *_batching_linalg.RULES,
+        *_batching_indexing.RULES,
+    ]
+    for ops, rule in table:
+        for op in ops:
+            _declare(op, rule)
+    _MATMUL.append(L.MATMUL)
+    missing = [op.name for op in REGISTRY.values() if op.batch is None and not op.loops]
+    if missing:
+        raise TypeError(
+            f"ops without a batching rule: {missing}; give each one (_batching*.py) or declare "
+            "it loops=True (its output's shape depends on the values)"
+        )
 
 
 _ = _grad_state

@@ -17,6 +17,10 @@ import numpy as np
 
 from ._batching import _front, _logical_ndim, _shift, _to_front
 from ._dispatch import apply
+from ._ops import conv as CV
+from ._ops import indexing as I
+from ._ops import shape as SH
+from ._ops import view_scatter as VS
 from ._ops.indexing import _Index, indexed_shape
 from ._tensor import Tensor
 
@@ -163,22 +167,16 @@ def _images(op, physical, bdims, params, size):
     return out.reshape((size, n) + tuple(out.shape[1:])), 0
 
 
-RULES: dict = {
-    "index": _index,
-    "index_add_zeros": _index_add_zeros,
-    "index_put": _index_put,
-    "gather": _along_dim,
-    "scatter_add_zeros": _along_dim,
-    "scatter": _along_dim,
-    "scatter_reduce_values": _along_dim,
-    "split": _split,
-    "repeat": _repeat,
-    "diagonal": _two_dims,
-    "diagonal_view": _two_dims,
-    "diagonal_scatter_zeros": _two_dims,
-    "tril": _last_two_dims,
-    "triu": _last_two_dims,
-    "view_scatter": _view_scatter,
-    "im2col": _images,
-    "col2im": _images,
-}
+# Hand rules keyed by the op objects, as (ops, rule) pairs (see _batching_linalg.RULES).
+RULES = [
+    ((I.INDEX,), _index),
+    ((I.INDEX_ADD_ZEROS,), _index_add_zeros),
+    ((I.INDEX_PUT,), _index_put),
+    ((I.GATHER, I.SCATTER_ADD_ZEROS, I.SCATTER, I.SCATTER_REDUCE), _along_dim),
+    ((SH.SPLIT,), _split),
+    ((SH.REPEAT,), _repeat),
+    ((SH.DIAGONAL, VS.DIAGONAL_VIEW, SH.DIAGONAL_SCATTER_ZEROS), _two_dims),
+    ((SH.TRIL, SH.TRIU), _last_two_dims),
+    ((VS.VIEW_SCATTER,), _view_scatter),
+    ((CV.IM2COL, CV.COL2IM), _images),
+]

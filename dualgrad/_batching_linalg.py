@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import string
 
-from ._batching import _front, _logical_ndim, _pointwise, _to_front
+from ._batching import _front, _logical_ndim, _to_front
 from ._dispatch import apply as _apply
+from ._ops import linalg as L
+from ._ops import linalg_decomp as D
+from ._ops import reduction as R
+from ._ops import sorting as S
 
 
 # ------------------------------------------------------------------ stacks of matrices
@@ -101,26 +105,17 @@ def _searchsorted(op, physical, bdims, params, size):
     return out.reshape(shape), 0
 
 
-RULES: dict = {
-    **dict.fromkeys(
-        ("linalg_solve", "solve_triangular", "slogdet", "det", "cholesky", "qr", "eigh", "svd", "pinv",
-         "matrix_exp", "orth_complement"),
-        _matrix_stack,
-    ),
-    "qr_values": _qr_values,
-    **dict.fromkeys(
-        ("cumprod", "logcumsumexp", "argsort", "mode_indices", "cummax_indices",
-         "cummin_indices"),
-        _along_dim,
-    ),
-    "argmax": _arg_extreme,
-    "argmin": _arg_extreme,
-    "einsum": _einsum,
-    "cross": _cross,
-    "searchsorted": _searchsorted,
-    # element-wise with broadcasting, but registered as nondiff, so not found by kind
-    **dict.fromkeys(
-        ("isclose", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "floor_divide"),
-        _pointwise,
-    ),
-}
+# Hand rules, keyed by the op objects (never by name), as (ops, rule) pairs; _batching declares
+# them (NOTE: [batching by kind]), refusing a second rule for one op. Comparisons, bitwise ops,
+# isclose and floor_divide need none here: they are declared broadcasting.
+RULES = [
+    ((D.SOLVE, D.SOLVE_TRIANGULAR, D.SLOGDET, D.DET, D.CHOLESKY, D.QR, D.EIGH, D.SVD, D.PINV,
+      D.MATRIX_EXP, D.ORTH_COMPLEMENT), _matrix_stack),
+    ((D.QR_VALUES,), _qr_values),
+    ((S.CUMPROD, S.LOGCUMSUMEXP, S.ARGSORT, S.MODE_INDICES, S.CUMMAX_INDICES, S.CUMMIN_INDICES),
+     _along_dim),
+    ((R.ARGMAX, R.ARGMIN), _arg_extreme),
+    ((L.EINSUM,), _einsum),
+    ((L.CROSS,), _cross),
+    ((S.SEARCHSORTED,), _searchsorted),
+]

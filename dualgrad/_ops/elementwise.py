@@ -264,7 +264,7 @@ def _where_kernel(x, y, cond):
 
 # The condition is saved and version-checked, as torch saves it (NOTE: [saved reads]).
 WHERE = linear("where", _where_kernel, _where_adjoint, n_linear=2, node_name="WhereBackward0",
-               saves=True, reads=((2,), (2,), ()))
+               saves=True, reads=((2,), (2,), ()), broadcasting=True)
 registry._WHERE.append(WHERE)  # rules select with it (NOTE: [selecting partials] in registry.py)
 
 
@@ -280,24 +280,27 @@ TO = linear(
 CLONE = linear("clone", lambda x: x.copy(), lambda g, x, *, needs: (g,))
 
 # ------------------------------------------------------------------ comparisons and logic
-EQ = nondiff("eq", compare_binary(np.equal))
-NE = nondiff("ne", compare_binary(np.not_equal))
-LT = nondiff("lt", compare_binary(np.less))
-LE = nondiff("le", compare_binary(np.less_equal))
-GT = nondiff("gt", compare_binary(np.greater))
-GE = nondiff("ge", compare_binary(np.greater_equal))
-LOGICAL_AND = nondiff("logical_and", lambda a, b: np.asarray(np.logical_and(a, b)))
-LOGICAL_OR = nondiff("logical_or", lambda a, b: np.asarray(np.logical_or(a, b)))
-LOGICAL_XOR = nondiff("logical_xor", lambda a, b: np.asarray(np.logical_xor(a, b)))
-LOGICAL_NOT = nondiff("logical_not", lambda a: np.asarray(np.logical_not(a)))
-BITWISE_AND = nondiff("bitwise_and", promote_binary(np.bitwise_and))
-BITWISE_OR = nondiff("bitwise_or", promote_binary(np.bitwise_or))
-BITWISE_XOR = nondiff("bitwise_xor", promote_binary(np.bitwise_xor))
-BITWISE_NOT = nondiff("bitwise_not", lambda a: np.asarray(np.invert(a)))
-ISNAN = nondiff("isnan", lambda a: np.asarray(np.isnan(a)))
-ISINF = nondiff("isinf", lambda a: np.asarray(np.isinf(a)))
-ISFINITE = nondiff("isfinite", lambda a: np.asarray(np.isfinite(a)))
-FLOOR_DIVIDE = nondiff("floor_divide", int_division(np.floor_divide, "div_floor"))
+EQ = nondiff("eq", compare_binary(np.equal), broadcasting=True)
+NE = nondiff("ne", compare_binary(np.not_equal), broadcasting=True)
+LT = nondiff("lt", compare_binary(np.less), broadcasting=True)
+LE = nondiff("le", compare_binary(np.less_equal), broadcasting=True)
+GT = nondiff("gt", compare_binary(np.greater), broadcasting=True)
+GE = nondiff("ge", compare_binary(np.greater_equal), broadcasting=True)
+LOGICAL_AND = nondiff("logical_and", lambda a, b: np.asarray(np.logical_and(a, b)),
+                      broadcasting=True)
+LOGICAL_OR = nondiff("logical_or", lambda a, b: np.asarray(np.logical_or(a, b)), broadcasting=True)
+LOGICAL_XOR = nondiff("logical_xor", lambda a, b: np.asarray(np.logical_xor(a, b)),
+                      broadcasting=True)
+LOGICAL_NOT = nondiff("logical_not", lambda a: np.asarray(np.logical_not(a)), broadcasting=True)
+BITWISE_AND = nondiff("bitwise_and", promote_binary(np.bitwise_and), broadcasting=True)
+BITWISE_OR = nondiff("bitwise_or", promote_binary(np.bitwise_or), broadcasting=True)
+BITWISE_XOR = nondiff("bitwise_xor", promote_binary(np.bitwise_xor), broadcasting=True)
+BITWISE_NOT = nondiff("bitwise_not", lambda a: np.asarray(np.invert(a)), broadcasting=True)
+ISNAN = nondiff("isnan", lambda a: np.asarray(np.isnan(a)), broadcasting=True)
+ISINF = nondiff("isinf", lambda a: np.asarray(np.isinf(a)), broadcasting=True)
+ISFINITE = nondiff("isfinite", lambda a: np.asarray(np.isfinite(a)), broadcasting=True)
+FLOOR_DIVIDE = nondiff("floor_divide", int_division(np.floor_divide, "div_floor"),
+                       broadcasting=True)
 
 
 # ------------------------------------------------------------------ public functions

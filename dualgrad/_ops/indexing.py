@@ -261,7 +261,7 @@ SCATTER = linear("scatter", _scatter_kernel, _scatter_adjoint, n_linear=2, saves
                  reads=((2,), (2,), ()))
 # the values only: scatter_reduce's derivatives come from a composite (scatter.py)
 SCATTER_REDUCE = nondiff("scatter_reduce_values", _scatter_reduce_kernel)
-NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64))
+NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64), loops=True)
 
 
 # ------------------------------------------------------------------ public functions

@@ -40,18 +40,25 @@ class Op:
     __slots__ = (
         "name", "forward", "vjp", "jvp", "batch", "kind", "node_name", "differentiable",
         "saves", "uses_out", "view", "multi_output", "diff_outputs", "reads", "plain", "ufunc",
-        "jvp_reads_inputs", "jvp_reads", "jvp_reads_out", "outputs_read",
+        "jvp_reads_inputs", "jvp_reads", "jvp_reads_out", "outputs_read", "broadcasting", "loops",
     )
 
     def __init__(self, name, forward, vjp=None, jvp=None, *, kind, node_name=None,
                  differentiable=True, saves=True, uses_out=False, view=False,
                  multi_output=False, diff_outputs=None, batch=None, reads=None,
-                 outputs_read=None):
+                 outputs_read=None, broadcasting=False, loops=False):
         self.name = name
         self.forward = forward
         self.vjp = vjp
         self.jvp = jvp
-        self.batch = batch  # filled by the transforms issue (vmap)
+        self.batch = batch  # the batching rule (vmap), set once by _batching._declare
+        # NOTE: [batching by kind] element-wise with broadcasting: the batching rule follows from
+        # it whether or not the op is differentiable (comparisons, bitwise ops, where), so kind
+        # ("nondiff") and shape behaviour are separate fields
+        self.broadcasting = broadcasting or kind == "elementwise"
+        # runs once per batch element under vmap, by declaration: its output's shape depends on
+        # the values (nonzero, unique); every other op must have a batching rule
+        self.loops = loops
         self.kind = kind
         self.node_name = node_name or _camel(name) + "Backward0"
         self.differentiable = differentiable

@@ -111,7 +111,7 @@ def _unique_kernel(x, *, dim):
     return values, inverse.astype(np.int64), counts.astype(np.int64)
 
 
-UNIQUE = nondiff("unique", _unique_kernel, multi_output=True)
+UNIQUE = nondiff("unique", _unique_kernel, multi_output=True, loops=True)
 
 
 def _searchsorted_kernel(seq, values, *, right):

@@ -257,7 +257,7 @@ def _isclose_kernel(a, b, *, rtol, atol, equal_nan):
     )
 
 
-ISCLOSE = nondiff("isclose", _isclose_kernel)
+ISCLOSE = nondiff("isclose", _isclose_kernel, broadcasting=True)
 
 
 # ------------------------------------------------------------------ public functions: primitives

@@ -1,0 +1,34 @@
+"""The batching rules are declared per op, by its kind or by op object (NOTE: [batching by kind]
+in _ops/registry.py): every op has exactly one, or says it loops."""
+
+import pytest
+
+from dualgrad import _batching, _batching_indexing, _batching_linalg
+from dualgrad._ops.registry import REGISTRY, Op
+
+
+def test_every_op_has_a_batching_rule_or_says_it_loops():
+    assert [op.name for op in REGISTRY.values() if op.batch is None and not op.loops] == []
+    # only the ops whose output's shape depends on the values loop
+    assert sorted(op.name for op in REGISTRY.values() if op.loops) == ["nonzero", "unique"]
+
+
+def test_a_second_batching_rule_for_an_op_is_refused():
+    op = REGISTRY["argmax"]
+    with pytest.raises(ValueError, match="two batching rules"):
+        _batching._declare(op, _batching._pointwise)
+    _batching._declare(op, op.batch)  # the same rule again changes nothing
+    assert op.batch is not _batching._pointwise
+
+
+def test_hand_rules_are_keyed_by_op_objects_not_names():
+    for ops, rule in [*_batching_linalg.RULES, *_batching_indexing.RULES]:
+        assert ops and all(isinstance(op, Op) for op in ops), rule
+        assert all(op.batch is rule for op in ops)
+
+
+def test_broadcasting_ops_batch_element_wise_whatever_their_differentiability():
+    broadcasting = [op for op in REGISTRY.values() if op.broadcasting]
+    assert {op.name for op in broadcasting} >= {"eq", "isnan", "bitwise_and", "where", "sin"}
+    assert all(op.batch is _batching._pointwise for op in broadcasting)
+    assert any(not op.differentiable for op in broadcasting)
