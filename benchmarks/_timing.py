@@ -7,12 +7,21 @@ import time
 
 def add_arguments(parser, *, repeat, min_time, warmup):
     """The timing options every benchmark takes, with its own defaults."""
-    parser.add_argument("--repeat", type=int, default=repeat, help="timed runs per case; best is kept")
-    parser.add_argument("--min-time", type=float, default=min_time,
-                        help="seconds per timed run, at least")
+    parser.add_argument(
+        "--repeat", type=int, default=repeat, help="timed runs per case; best is kept"
+    )
+    parser.add_argument(
+        "--min-time", type=float, default=min_time, help="seconds per timed run, at least"
+    )
     parser.add_argument("--warmup", type=int, default=warmup, help="untimed calls before timing")
-    parser.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
-                        help="write the figures as JSON to PATH ('-' or no PATH: stdout, no table)")
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        default=None,
+        metavar="PATH",
+        help="write the figures as JSON to PATH ('-' or no PATH: stdout, no table)",
+    )
 
 
 def calibrate(fn, *, min_time, warmup):

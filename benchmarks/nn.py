@@ -80,8 +80,12 @@ def main():
     weights = []
     for i in range(len(SIZES) - 1):
         bound = 1 / np.sqrt(SIZES[i])
-        weights.append((rng.uniform(-bound, bound, (SIZES[i + 1], SIZES[i])).astype(np.float32),
-                        rng.uniform(-bound, bound, SIZES[i + 1]).astype(np.float32)))
+        weights.append(
+            (
+                rng.uniform(-bound, bound, (SIZES[i + 1], SIZES[i])).astype(np.float32),
+                rng.uniform(-bound, bound, SIZES[i + 1]).astype(np.float32),
+            )
+        )
     x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
     y = rng.integers(0, SIZES[-1], BATCH)
     runs = {"dualgrad": _stepper(dg, dnn, dg.optim, weights, x, y)}

@@ -55,6 +55,7 @@ MODES = ("forward", "fwd+bwd", "dual")
 
 # ---- the chains: the same code for each library, spelled with that library's functions -------
 
+
 def numpy_forward(x):
     y = x
     for _ in range(REPS):
@@ -98,6 +99,7 @@ def make_cases(lib, fwad, x_np, t_np):
 
 # ---- timing -------------------------------------------------------------------------------------
 
+
 def to_numpy(v):
     if v is None:
         return None
@@ -116,10 +118,13 @@ def check_values(results):
             if val is None or ref_val is None:
                 problems.append(f"{lib} {mode}: no value")
             elif not np.allclose(val, ref_val, rtol=1e-4, atol=1e-5):
-                problems.append(f"{lib} {mode}: differs from the reference by "
-                                f"{np.max(np.abs(val - ref_val)):.3g}")
-    if "numpy" in results and not np.allclose(results["numpy"]["forward"],
-                                              results["dualgrad"]["forward"], rtol=1e-5):
+                problems.append(
+                    f"{lib} {mode}: differs from the reference by "
+                    f"{np.max(np.abs(val - ref_val)):.3g}"
+                )
+    if "numpy" in results and not np.allclose(
+        results["numpy"]["forward"], results["dualgrad"]["forward"], rtol=1e-5
+    ):
         problems.append("numpy forward differs from dualgrad forward")
     return problems
 
@@ -188,9 +193,11 @@ def main(argv=None):
         with open(args.json, "w") as f:
             f.write(text + "\n")
 
-    print(f"dualgrad overhead: {report['chain']}; µs/op, best of {args.repeat}"
-          f" (python {report['env']['python']}, numpy {np.__version__}"
-          + (f", torch {torch.__version__} 1 thread)" if torch is not None else ")"))
+    print(
+        f"dualgrad overhead: {report['chain']}; µs/op, best of {args.repeat}"
+        f" (python {report['env']['python']}, numpy {np.__version__}"
+        + (f", torch {torch.__version__} 1 thread)" if torch is not None else ")")
+    )
     if note:
         print(note)
     cols = ["mode", "dualgrad", "torch", "numpy", "dg/torch", "target", "verdict"]
@@ -202,10 +209,17 @@ def main(argv=None):
         r = ratios.get(mode)
         target = TARGETS.get(mode)
         verdict = "" if r is None or target is None else ("met" if r <= target else "MISSED")
-        rows.append([mode, f"{dgv:.2f}", "-" if tv is None else f"{tv:.2f}",
-                     "-" if nv is None else f"{nv:.2f}",
-                     "-" if r is None else f"{r:.2f}x",
-                     "-" if target is None else f"<= {target}x", verdict])
+        rows.append(
+            [
+                mode,
+                f"{dgv:.2f}",
+                "-" if tv is None else f"{tv:.2f}",
+                "-" if nv is None else f"{nv:.2f}",
+                "-" if r is None else f"{r:.2f}x",
+                "-" if target is None else f"<= {target}x",
+                verdict,
+            ]
+        )
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     line = lambda cells: "  ".join(  # noqa: E731
         c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))

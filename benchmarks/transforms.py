@@ -58,7 +58,8 @@ def make_cases(lib, arrays):
     cases = {
         "jacrev 256x256": lambda: F.jacrev(net)(t["x"]),
         "functional.jacobian 256x256": lambda: lib.autograd.functional.jacobian(
-            net, t["x"], vectorize=True),
+            net, t["x"], vectorize=True
+        ),
         "jacfwd 256x256": lambda: F.jacfwd(net)(t["x"]),
         "hessian 64x64": lambda: F.hessian(scalar)(t["z"]),
         "vmap(grad) 128 samples": lambda: per_sample(t["w1"], t["w2"], t["X"], t["Y"])[0],
@@ -66,7 +67,8 @@ def make_cases(lib, arrays):
     if lib is dg:
         grad = F.grad(sample_loss, argnums=(0, 1))
         cases["loop of grad 128 samples"] = lambda: dg.stack(
-            [grad(t["w1"], t["w2"], t["X"][i], t["Y"][i])[0] for i in range(128)])
+            [grad(t["w1"], t["w2"], t["X"][i], t["Y"][i])[0] for i in range(128)]
+        )
     return cases
 
 
@@ -80,9 +82,20 @@ def main(argv=None):
     def r(*shape, scale=1.0):
         return (rng.standard_normal(shape) * scale).astype(np.float32)
 
-    arrays = dict(W1=r(256, 256, scale=0.06), b1=r(256), W2=r(256, 256, scale=0.06), b2=r(256),
-                  x=r(256), V1=r(64, 64, scale=0.12), V2=r(64, 64, scale=0.12), z=r(64),
-                  w1=r(64, 32, scale=0.12), w2=r(32, scale=0.2), X=r(128, 64), Y=r(128))
+    arrays = dict(
+        W1=r(256, 256, scale=0.06),
+        b1=r(256),
+        W2=r(256, 256, scale=0.06),
+        b2=r(256),
+        x=r(256),
+        V1=r(64, 64, scale=0.12),
+        V2=r(64, 64, scale=0.12),
+        z=r(64),
+        w1=r(64, 32, scale=0.12),
+        w2=r(32, scale=0.2),
+        X=r(128, 64),
+        Y=r(128),
+    )
     cases = {"dualgrad": make_cases(dg, arrays)}
     if torch is not None:
         torch.set_num_threads(1)
@@ -94,9 +107,13 @@ def main(argv=None):
             ref = fn().detach().numpy()
             got = cases["dualgrad"][name]().numpy()
             if not np.allclose(got, ref, rtol=1e-3, atol=1e-4):
-                problems.append(f"{name}: dualgrad differs from torch by {np.abs(got - ref).max():.3g}")
+                problems.append(
+                    f"{name}: dualgrad differs from torch by {np.abs(got - ref).max():.3g}"
+                )
     loop = cases["dualgrad"]["loop of grad 128 samples"]().numpy()
-    if not np.allclose(loop, cases["dualgrad"]["vmap(grad) 128 samples"]().numpy(), rtol=1e-4, atol=1e-5):
+    if not np.allclose(
+        loop, cases["dualgrad"]["vmap(grad) 128 samples"]().numpy(), rtol=1e-4, atol=1e-5
+    ):
         problems.append("vmap(grad) differs from the loop of grad")
 
     timing = dict(repeat=args.repeat, min_time=args.min_time, warmup=args.warmup)
@@ -111,25 +128,49 @@ def main(argv=None):
         t_ref = ms.get("torch", {}).get(name)
         ratio = t_dg / t_ref if t_ref else None
         target = TARGETS.get(name)
-        verdict = "" if target is None or ratio is None else ("met" if ratio <= target else "MISSED")
-        rows.append(dict(case=name, dualgrad_ms=t_dg, torch_ms=t_ref, ratio=ratio, target=target,
-                         verdict=verdict))
-    report = dict(benchmark="transforms", python=platform.python_version(), numpy=np.__version__,
-                  torch=None if torch is None else torch.__version__, rows=rows, problems=problems)
+        verdict = (
+            "" if target is None or ratio is None else ("met" if ratio <= target else "MISSED")
+        )
+        rows.append(
+            dict(
+                case=name,
+                dualgrad_ms=t_dg,
+                torch_ms=t_ref,
+                ratio=ratio,
+                target=target,
+                verdict=verdict,
+            )
+        )
+    report = dict(
+        benchmark="transforms",
+        python=platform.python_version(),
+        numpy=np.__version__,
+        torch=None if torch is None else torch.__version__,
+        rows=rows,
+        problems=problems,
+    )
     if args.json == "-":
         json.dump(report, sys.stdout, indent=2)
         return 0
-    print(f"dualgrad transforms vs torch.func, float32, ms per call, best of {args.repeat} "
-          f"(python {report['python']}, numpy {report['numpy']}, torch {report['torch']} 1 thread)")
+    print(
+        f"dualgrad transforms vs torch.func, float32, ms per call, best of {args.repeat} "
+        f"(python {report['python']}, numpy {report['numpy']}, torch {report['torch']} 1 thread)"
+    )
     print(f"{'case':28} {'dualgrad':>9} {'torch':>8} {'dg/torch':>9} {'target':>8}  verdict")
     for row in rows:
         t_ref = "-" if row["torch_ms"] is None else f"{row['torch_ms']:.2f}"
         ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
         target = "-" if row["target"] is None else f"<= {row['target']}x"
-        print(f"{row['case']:28} {row['dualgrad_ms']:9.2f} {t_ref:>8} {ratio:>9} {target:>8}  {row['verdict']}")
+        print(
+            f"{row['case']:28} {row['dualgrad_ms']:9.2f} {t_ref:>8} {ratio:>9} {target:>8}  {row['verdict']}"
+        )
     vm = ms["dualgrad"]["vmap(grad) 128 samples"]
-    print(f"vmap(grad) is {ms['dualgrad']['loop of grad 128 samples'] / vm:.1f}x faster than a loop of grad")
-    print("values: " + ("; ".join(problems) if problems else "dualgrad and torch agree on every case"))
+    print(
+        f"vmap(grad) is {ms['dualgrad']['loop of grad 128 samples'] / vm:.1f}x faster than a loop of grad"
+    )
+    print(
+        "values: " + ("; ".join(problems) if problems else "dualgrad and torch agree on every case")
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -8,13 +8,39 @@ import warnings as _warnings
 
 from . import _tensor_methods
 from ._dtype import (  # noqa: F401
-    dtype, float32, float64, int64, get_default_dtype, set_default_dtype, promote_types,
+    dtype,
+    float32,
+    float64,
+    int64,
+    get_default_dtype,
+    set_default_dtype,
+    promote_types,
 )
 from ._dtype import bool_ as bool  # noqa: F401,A001
 from ._factories import (  # noqa: F401
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    manual_seed, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
-    randperm, seed, tensor, zeros, zeros_like,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from ._ops.elementwise import *  # noqa: F401,F403

@@ -87,7 +87,7 @@ class BatchedTensor(Tensor):
     @property
     def _data(self):
         v = self._value._data
-        shape = v.shape[: self._bdim] + v.shape[self._bdim + 1:]
+        shape = v.shape[: self._bdim] + v.shape[self._bdim + 1 :]
         return _Logical(shape, v.dtype)
 
     # Reverse mode on a batched tensor is *logical*: it belongs to a transform called inside
@@ -108,7 +108,9 @@ class BatchedTensor(Tensor):
     def _alias_hook(self, below_level=None):
         t = BatchedTensor.wrap(self._value, self._bdim, self._vlevel)
         if self._fw:
-            kept = {lv: tan for lv, tan in self._fw.items() if below_level is None or lv < below_level}
+            kept = {
+                lv: tan for lv, tan in self._fw.items() if below_level is None or lv < below_level
+            }
             if kept:
                 from ._tensor import set_tangent
 
@@ -233,7 +235,8 @@ def note_view(base, out, op, params) -> None:
     [in-place on a transform's tape] in _inplace.py). Only batched tensors whose values do
     share memory (a reshape may copy), and each view once."""
     if not (isinstance(base, BatchedTensor) and isinstance(out, BatchedTensor)) or (
-            "_view_root" in out.__dict__ or not np.may_share_memory(_array(out), _array(base))):
+        "_view_root" in out.__dict__ or not np.may_share_memory(_array(out), _array(base))
+    ):
         return
     d = base.__dict__
     root = d.get("_view_root", base)

@@ -36,7 +36,7 @@ def _with_rank(p, rank):
 
 def _logical_shape(p, d):
     shape = tuple(p.shape)
-    return shape if d is None else shape[:d] + shape[d + 1:]
+    return shape if d is None else shape[:d] + shape[d + 1 :]
 
 
 def _batched_index(index):

@@ -109,11 +109,27 @@ def _searchsorted(op, physical, bdims, params, size):
 # them (NOTE: [batching by kind]), refusing a second rule for one op. Comparisons, bitwise ops,
 # isclose and floor_divide need none here: they are declared broadcasting.
 RULES = [
-    ((D.SOLVE, D.SOLVE_TRIANGULAR, D.SLOGDET, D.DET, D.CHOLESKY, D.QR, D.EIGH, D.SVD, D.PINV,
-      D.MATRIX_EXP, D.ORTH_COMPLEMENT), _matrix_stack),
+    (
+        (
+            D.SOLVE,
+            D.SOLVE_TRIANGULAR,
+            D.SLOGDET,
+            D.DET,
+            D.CHOLESKY,
+            D.QR,
+            D.EIGH,
+            D.SVD,
+            D.PINV,
+            D.MATRIX_EXP,
+            D.ORTH_COMPLEMENT,
+        ),
+        _matrix_stack,
+    ),
     ((D.QR_VALUES,), _qr_values),
-    ((S.CUMPROD, S.LOGCUMSUMEXP, S.ARGSORT, S.MODE_INDICES, S.CUMMAX_INDICES, S.CUMMIN_INDICES),
-     _along_dim),
+    (
+        (S.CUMPROD, S.LOGCUMSUMEXP, S.ARGSORT, S.MODE_INDICES, S.CUMMAX_INDICES, S.CUMMIN_INDICES),
+        _along_dim,
+    ),
     ((R.ARGMAX, R.ARGMIN), _arg_extreme),
     ((L.EINSUM,), _einsum),
     ((L.CROSS,), _cross),

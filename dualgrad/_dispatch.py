@@ -62,7 +62,9 @@ def apply(op, *args, **params):
         if n == 1:
             a = args[0]
             if not isinstance(a, Tensor):
-                raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(a).__name__}")
+                raise TypeError(
+                    f"{op.name}(): argument 'input' must be Tensor, not {type(a).__name__}"
+                )
             a = a._data
             if uf is not None and not params and a.dtype.kind == "f":
                 raw = uf(a)
@@ -74,8 +76,12 @@ def apply(op, *args, **params):
                 a = a._data
             if isinstance(b, Tensor):
                 b = b._data
-            if uf is not None and not params and type(a) is _ndarray and a.dtype.kind == "f" and (
-                (type(b) is _ndarray and a.dtype is b.dtype) or type(b) is float
+            if (
+                uf is not None
+                and not params
+                and type(a) is _ndarray
+                and a.dtype.kind == "f"
+                and ((type(b) is _ndarray and a.dtype is b.dtype) or type(b) is float)
             ):
                 raw = uf(a, b)
             else:
@@ -128,8 +134,14 @@ def apply_unary(op, x):
 def apply_binary(op, a, b):
     """``apply(op, a, b)`` for a two-input op; the fast case is in NOTE: [fast entries]."""
     uf = op.ufunc
-    if uf is None or type(a) is not Tensor or (_stack.levels and (
-            a._fw or a._glevel >= 0 or (isinstance(b, Tensor) and (b._fw or b._glevel >= 0)))):
+    if (
+        uf is None
+        or type(a) is not Tensor
+        or (
+            _stack.levels
+            and (a._fw or a._glevel >= 0 or (isinstance(b, Tensor) and (b._fw or b._glevel >= 0)))
+        )
+    ):
         return apply(op, a, b)
     x = a._data
     dt = x.dtype
@@ -194,9 +206,9 @@ class LinAlgError(RuntimeError):
 _LINALG_ERRORS = {
     "linalg_solve": "torch.linalg.solve: The solver failed because the input matrix is singular.",
     "eigh": "linalg.eigh: The algorithm failed to converge because the input matrix is "
-            "ill-conditioned or has too many repeated eigenvalues",
+    "ill-conditioned or has too many repeated eigenvalues",
     "svd": "linalg.svd: The algorithm failed to converge because the input matrix is "
-           "ill-conditioned or has too many repeated singular values",
+    "ill-conditioned or has too many repeated singular values",
 }
 
 
@@ -207,7 +219,8 @@ def kernel_error(op, args, err):
         return LinAlgError(_LINALG_ERRORS.get(op.name, f"linalg.{op.name}: {msg}"))
     shapes = [
         a._data.shape if isinstance(a, Tensor) else a.shape
-        for a in args if isinstance(a, (Tensor, _ndarray))
+        for a in args
+        if isinstance(a, (Tensor, _ndarray))
     ]
     if msg.startswith("operands could not be broadcast together"):
         mismatch = _broadcast_mismatch(shapes)
@@ -295,7 +308,9 @@ def _apply_full(op, args, params):
         if glevel >= vlevel and glevel > top_dual:
             return _grad_levels.apply_at_level(op, args, params, glevel)
         if top_dual > vlevel and top_dual > glevel:
-            return _apply_dual_over_batched(op, args, params, top_dual, vlevel if vlevel >= 0 else None)
+            return _apply_dual_over_batched(
+                op, args, params, top_dual, vlevel if vlevel >= 0 else None
+            )
         return apply_batched(op, args, params, vlevel)
     try:
         raw = op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params)

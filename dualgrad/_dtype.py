@@ -89,7 +89,15 @@ def to_dtype(d) -> dtype:
         return int64
     if d is bool:
         return bool_
-    if isinstance(d, str) and d in {"float32", "float64", "int64", "bool", "float", "double", "long"}:
+    if isinstance(d, str) and d in {
+        "float32",
+        "float64",
+        "int64",
+        "bool",
+        "float",
+        "double",
+        "long",
+    }:
         return {"float": float32, "double": float64, "long": int64}.get(d) or _by_name(d)
     return from_numpy_dtype(np.dtype(d))
 

@@ -56,14 +56,18 @@ def _infer(data):
     arr = np.array(data)
     # NumPy's ways out for Python ints beyond int64: uint64, object, or float64 beside other
     # numbers (np.array([1, 2**63]) is float64); the elementwise look happens only then
-    if arr.dtype.kind in "uO" or (arr.dtype.kind == "f" and arr.size and (np.abs(arr) >= 2.0**63).any()):
+    if arr.dtype.kind in "uO" or (
+        arr.dtype.kind == "f" and arr.size and (np.abs(arr) >= 2.0**63).any()
+    ):
         _check_python_ints(data)
     if arr.dtype.kind == "f":
         arr = arr.astype(_dtype.get_default_dtype().np)
     elif arr.dtype.kind in "iu":
         arr = arr.astype(np.int64)
     elif arr.dtype.kind == "O" or arr.dtype.kind in "US":
-        raise TypeError(f"can't make a tensor from {type(data).__name__} of mixed or non-numeric data")
+        raise TypeError(
+            f"can't make a tensor from {type(data).__name__} of mixed or non-numeric data"
+        )
     _dtype.from_numpy_dtype(arr.dtype)
     return arr
 
@@ -161,7 +165,9 @@ def _shape(size, op: str) -> tuple:
     shape = size_arg(size, op)
     for d in shape:
         if d < 0:
-            raise RuntimeError(f"{op}: Trying to create tensor with negative dimension {d}: {list(shape)}")
+            raise RuntimeError(
+                f"{op}: Trying to create tensor with negative dimension {d}: {list(shape)}"
+            )
     return shape
 
 
@@ -186,13 +192,17 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
         dtype = _dtype.result_type_of_arrays(fill_value)
     if _dtype.to_dtype(dtype) is _dtype.int64:
         _check_int64(fill_value)
-    return _finish(np.full(_shape((size,), "full"), fill_value, _dtype.to_dtype(dtype).np), None, requires_grad)
+    return _finish(
+        np.full(_shape((size,), "full"), fill_value, _dtype.to_dtype(dtype).np), None, requires_grad
+    )
 
 
 def _int_arg(value, op: str, arg: str, pos: int) -> int:
     """An int argument (a count, a bound of randint) refusing floats, as torch does."""
     if isinstance(value, (bool, np.bool_)) or isinstance(value, (float, np.floating)):
-        raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be int, not {type(value).__name__}")
+        raise TypeError(
+            f"{op}(): argument '{arg}' (position {pos}) must be int, not {type(value).__name__}"
+        )
     try:
         return operator.index(value)
     except TypeError:
@@ -225,7 +235,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     dtype = _dtype.to_dtype(dtype)
     # torch's checks (RangeFactories.cpp), before NumPy's less clear ZeroDivisionError/ValueError
     if dtype is _dtype.bool_:
-        raise NotImplementedError('"arange_cpu" not implemented for \'Bool\'')
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
     if any(not np.isfinite(v) for v in (start, end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if step == 0:
@@ -261,7 +271,7 @@ def _linspace(start, end, steps, dt):
     if dt.kind in "iu":  # the ends become integers first (truncated), the step is a float64
         work = np.dtype(np.float64)
         for v in (start,) if steps == 1 else (start, end):  # (torch reads one end for one step)
-            if not (math.isfinite(v) and -2.0**63 <= v <= 2.0**63):
+            if not (math.isfinite(v) and -(2.0**63) <= v <= 2.0**63):
                 raise RuntimeError("value cannot be converted to type int64_t without overflow")
         start, end = (np.array(v).astype(dt) if math.isfinite(v) else 0 for v in (start, end))
     with np.errstate(all="ignore"):
@@ -271,7 +281,9 @@ def _linspace(start, end, steps, dt):
         step = (hi - lo) / work.type(max(steps - 1, 1))
         i = np.arange(steps).astype(work)
         half = steps // 2
-        out = np.where(np.arange(steps) < half, lo + step * i, hi - step * (work.type(steps - 1) - i))
+        out = np.where(
+            np.arange(steps) < half, lo + step * i, hi - step * (work.type(steps - 1) - i)
+        )
         return out.astype(dt)
 
 
@@ -315,9 +327,13 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
         raise TypeError("randint() missing required argument 'size'")
     low, high = _int_arg(low, "randint", "low", 1), _int_arg(high, "randint", "high", 2)
     if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     dt = _dtype.to_dtype(dtype).np if dtype is not None else np.int64
-    return _finish(_rng[0].integers(low, high, _shape((size,), "randint")).astype(dt), None, requires_grad)
+    return _finish(
+        _rng[0].integers(low, high, _shape((size,), "randint")).astype(dt), None, requires_grad
+    )
 
 
 def randperm(n, *, dtype=None, device=None) -> Tensor:
@@ -336,21 +352,37 @@ def _like(fn, x, dtype, requires_grad, **kw):
 
 
 def zeros_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.zeros(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype), None, requires_grad)
+    return _finish(
+        np.zeros(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
+        None,
+        requires_grad,
+    )
 
 
 def ones_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.ones(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype), None, requires_grad)
+    return _finish(
+        np.ones(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
+        None,
+        requires_grad,
+    )
 
 
 def empty_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.empty(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype), None, requires_grad)
+    return _finish(
+        np.empty(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
+        None,
+        requires_grad,
+    )
 
 
 def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if (_dtype.to_dtype(dtype) if dtype else x.dtype) is _dtype.int64:
         _check_int64(fill_value)
-    return _finish(np.full(x._data.shape, fill_value, _dtype.to_dtype(dtype).np if dtype else x._data.dtype), None, requires_grad)
+    return _finish(
+        np.full(x._data.shape, fill_value, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
+        None,
+        requires_grad,
+    )
 
 
 def rand_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -130,10 +130,14 @@ def apply_at_level(op, args, params, level: int):
     """Run ``op`` on tape ``level``: the value from the stripped inputs, the node there."""
     if not _DISPATCH:  # the dispatcher imports this module: bound on first use
         from ._dispatch import _record, apply
+
         _DISPATCH.extend((apply, _record))
     apply, record = _DISPATCH
-    low = apply(op, *[strip(a, level) if isinstance(a, Tensor) and a._glevel >= 0 else a
-                      for a in args], **params)
+    low = apply(
+        op,
+        *[strip(a, level) if isinstance(a, Tensor) and a._glevel >= 0 else a for a in args],
+        **params,
+    )
     out = tuple(lift(o, level) for o in low) if op.multi_output else lift(low, level)
     record(op, args, params, out, level)
     _batching.mark_shared(op, args, out)

@@ -28,8 +28,15 @@ from ._views import _View, apply_chain, scatter_into
 # new version: a later write into x (or a view of it) makes the node refuse, as torch's does.
 
 _TORCH_DTYPE_NAMES = {
-    "float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long", "int32": "Int",
-    "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+    "float64": "Double",
+    "float32": "Float",
+    "float16": "Half",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
 }
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF_ERROR = (
@@ -113,8 +120,10 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
         return x
     if isinstance(x, _View):
         return _commit_view_inplace(x, out)
-    if x._base is not None and (out._requires_grad or out._fw) and (
-        x._base._requires_grad or x._requires_grad or x._base._fw
+    if (
+        x._base is not None
+        and (out._requires_grad or out._fw)
+        and (x._base._requires_grad or x._requires_grad or x._base._fw)
     ):  # a dual from make_dual shares its primal's memory but is not a view op's output
         raise RuntimeError(
             f"{name}: in-place modification of a dual tensor made by make_dual whose primal "
@@ -154,7 +163,9 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     transform's tape]). Writing a batched value into an unbatched tensor, history from
     another tape, or history or tangents into memory an untracked view shares, is left to
     the per-element run (torch.func.vmap refuses the first)."""
-    if not isinstance(x, BatchedTensor) or (isinstance(out, BatchedTensor) and out._vlevel > x._vlevel):
+    if not isinstance(x, BatchedTensor) or (
+        isinstance(out, BatchedTensor) and out._vlevel > x._vlevel
+    ):
         # x is not batched at the level of the value written: torch.func.vmap refuses this at
         # the op, and so do we (a per-element run would write into x once per element)
         raise RuntimeError(
@@ -169,24 +180,33 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     d = x.__dict__
     on_tape = x._requires_grad and "_below" in d
     if on_tape:
-        if not isinstance(out, BatchedTensor) or out._glevel != x._glevel or "_below" not in out.__dict__:
+        if (
+            not isinstance(out, BatchedTensor)
+            or out._glevel != x._glevel
+            or "_below" not in out.__dict__
+        ):
             raise NeedsLoop(f"{name}: an in-place write from another tape inside vmap")
     elif x._requires_grad or out._requires_grad:
         raise NeedsLoop(f"{name}: an in-place write with history from another tape inside vmap")
     elif _grad_state.enabled and viewed_with_history(x):  # e.g. a view made under no_grad
-        raise NeedsLoop(f"{name}: an in-place write into a view of a tensor with history "
-                        "inside vmap")
+        raise NeedsLoop(
+            f"{name}: an in-place write into a view of a tensor with history inside vmap"
+        )
     carried = on_tape or x._fw or out._fw  # history or tangents that the write must update
     root = d.get("_view_root") if carried else None
     if carried:
         if root is not None and not d["_view_chain"]:  # an alias of a root: never written by users
             raise NeedsLoop(f"{name}: an in-place write into an alias inside vmap")
         if root is None and d.get("_shares_memory") and not d.get("_live_views"):
-            raise NeedsLoop(f"{name}: an in-place write with history or tangents into memory "
-                            "an untracked view shares, inside vmap")
+            raise NeedsLoop(
+                f"{name}: an in-place write with history or tangents into memory "
+                "an untracked view shares, inside vmap"
+            )
         if on_tape and (root if root is not None else x).grad_fn is None:
-            raise RuntimeError((_VIEW_OF_LEAF_ERROR if root is not None else _LEAF_ERROR)
-                               + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone.")
+            raise RuntimeError(
+                (_VIEW_OF_LEAF_ERROR if root is not None else _LEAF_ERROR)
+                + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone."
+            )
         # a view: the root's history and tangents take the write (CopySlices)
         new_root = VS.view_scatter(root, out, d["_view_chain"]) if root is not None else out
     if on_tape:  # the values, with the levels below the tape
@@ -284,8 +304,9 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
     # through a view autograd cannot see (view(dtype)): the bytes change, the base's history
     # does not, as in torch (NOTE: [dtype views] in _ops/shape.py)
     tracked = all(op.differentiable for op, _ in x._chain)
-    if tracked and ((_grad_state.enabled and (base._requires_grad or out._requires_grad))
-                    or base._fw or out._fw):
+    if tracked and (
+        (_grad_state.enabled and (base._requires_grad or out._requires_grad)) or base._fw or out._fw
+    ):
         if out._data.dtype != x._data.dtype:
             out = out.to(x.dtype)
         new_base = VS.view_scatter(alias(base), out, x._chain)
@@ -378,11 +399,12 @@ def _check_fill_value(value, dt):
     """torch's errors for a number the tensor's dtype cannot hold (NumPy would raise its own
     OverflowError, or wrap, or make it inf)."""
     if dt.kind == "i" and not isinstance(value, bool):
-        if isinstance(value, int) and not -2**63 <= value < 2**64:
+        if isinstance(value, int) and not -(2**63) <= value < 2**64:
             # torch reads such an int as an unsigned 64-bit one first
-            raise OverflowError("can't convert negative int to unsigned" if value < 0
-                                else "int too big to convert")
-        if not (math.isfinite(value) and -2.0**63 <= value < 2.0**63):
+            raise OverflowError(
+                "can't convert negative int to unsigned" if value < 0 else "int too big to convert"
+            )
+        if not (math.isfinite(value) and -(2.0**63) <= value < 2.0**63):
             raise RuntimeError("value cannot be converted to type int64_t without overflow")
     elif dt == np.float32 and math.isfinite(value) and abs(value) > float(np.finfo(np.float32).max):
         raise RuntimeError("value cannot be converted to type float without overflow")
@@ -424,5 +446,3 @@ def _copy_(self, src, non_blocking=False, *, name="copy_"):
     if _tracks(self):
         value = E.where(_false_mask(self), _source(self), value)
     return _commit_inplace(self, value, name)
-
-

@@ -37,7 +37,9 @@ class Tensor:
     grad_fn = None  # the backward node that made this tensor (None for leaves)
     _out_nr = 0  # which output of grad_fn this is
     _requires_grad = False
-    _glevel = -1  # the tape this tensor's history is on (NOTE: [grad under vmap] in _grad_levels.py)
+    _glevel = (
+        -1
+    )  # the tape this tensor's history is on (NOTE: [grad under vmap] in _grad_levels.py)
     _acc = None  # AccumulateGrad of a leaf that requires grad (shared by its aliases)
     _vc = None  # version counter [int], shared with views; made on first need
     _fw = None  # {level number: tangent}; NOTE: [levels] in _levels.py
@@ -271,15 +273,26 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
         from .autograd.engine import backward
 
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        backward(
+            self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs
+        )
 
     # ------------------------------------------------------------ repr
     def __repr__(self) -> str:
         data = self._data
-        body = np.array2string(
-            data, separator=", ", prefix="tensor(", max_line_width=80, threshold=1000,
-            edgeitems=3, formatter={"all": _element_formatter(data)},
-        ) if data.size else "[]"
+        body = (
+            np.array2string(
+                data,
+                separator=", ",
+                prefix="tensor(",
+                max_line_width=80,
+                threshold=1000,
+                edgeitems=3,
+                formatter={"all": _element_formatter(data)},
+            )
+            if data.size
+            else "[]"
+        )
         extras = []
         if data.size == 0 and data.ndim != 1:
             extras.append(f"size={tuple(data.shape)}")
@@ -368,8 +381,14 @@ def _check_assigned_grad(t, g) -> None:
     engine makes gradients so: NOTE: [gradient dtypes] in autograd/engine.py)."""
     if not isinstance(g, Tensor):
         kind = type(g)
-        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
-        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {name}")
+        name = (
+            kind.__name__
+            if kind.__module__ == "builtins"
+            else f"{kind.__module__}.{kind.__qualname__}"
+        )
+        raise TypeError(
+            f"assigned grad expected to be a Tensor or None but got grad of type {name}"
+        )
     if g is t:
         raise RuntimeError("can't assign Variable as its own grad")
     if g._data.dtype != t._data.dtype:

@@ -51,39 +51,63 @@ def _operator(op, fn, reflected=False):
     from ._dispatch import apply, apply_binary
 
     if reflected:
+
         def method(self, other):
             if isinstance(other, (float, int)):
                 return apply(op, other, self)
             return fn(other, self)
     else:
+
         def method(self, other):
             if isinstance(other, (Tensor, float, int)):
                 return apply_binary(op, self, other)
             return fn(self, other)
+
     return method
 
 
 _OPERATORS = {
-    "__add__": _operator(E.ADD, E.add), "__radd__": _operator(E.ADD, E.add, reflected=True),
-    "__sub__": _operator(E.SUB, E.sub), "__rsub__": _operator(E.SUB, E.sub, reflected=True),
-    "__mul__": _operator(E.MUL, E.mul), "__rmul__": _operator(E.MUL, E.mul, reflected=True),
+    "__add__": _operator(E.ADD, E.add),
+    "__radd__": _operator(E.ADD, E.add, reflected=True),
+    "__sub__": _operator(E.SUB, E.sub),
+    "__rsub__": _operator(E.SUB, E.sub, reflected=True),
+    "__mul__": _operator(E.MUL, E.mul),
+    "__rmul__": _operator(E.MUL, E.mul, reflected=True),
     "__truediv__": _operator(E.DIV, E.div),
     "__rtruediv__": _operator(E.DIV, E.div, reflected=True),
-    "__floordiv__": E.floor_divide, "__rfloordiv__": _swap(E.floor_divide),
-    "__pow__": E.pow, "__rpow__": _swap(E.pow),
-    "__neg__": E.neg, "__pos__": lambda self: self, "__abs__": E.abs,
-    "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
+    "__floordiv__": E.floor_divide,
+    "__rfloordiv__": _swap(E.floor_divide),
+    "__pow__": E.pow,
+    "__rpow__": _swap(E.pow),
+    "__neg__": E.neg,
+    "__pos__": lambda self: self,
+    "__abs__": E.abs,
+    "__eq__": E.eq,
+    "__ne__": E.ne,
+    "__lt__": E.lt,
+    "__le__": E.le,
+    "__gt__": E.gt,
+    "__ge__": E.ge,
     # NumPy's bitwise ufuncs on bool arrays are the logical ops, and promote bool & int as torch does
-    "__and__": E.bitwise_and, "__rand__": _swap(E.bitwise_and),
-    "__or__": E.bitwise_or, "__ror__": _swap(E.bitwise_or),
-    "__xor__": E.bitwise_xor, "__rxor__": _swap(E.bitwise_xor),
+    "__and__": E.bitwise_and,
+    "__rand__": _swap(E.bitwise_and),
+    "__or__": E.bitwise_or,
+    "__ror__": _swap(E.bitwise_or),
+    "__xor__": E.bitwise_xor,
+    "__rxor__": _swap(E.bitwise_xor),
     "__invert__": E.invert,
-    "__getitem__": I.getitem, "__setitem__": _setitem,
-    "__matmul__": L.matmul, "__rmatmul__": _swap(L.matmul),
+    "__getitem__": I.getitem,
+    "__setitem__": _setitem,
+    "__matmul__": L.matmul,
+    "__rmatmul__": _swap(L.matmul),
 }
 _INPLACE_OPERATORS = {
-    "__iadd__": E.add, "__isub__": E.sub, "__imul__": E.mul, "__itruediv__": E.div,
-    "__ipow__": E.pow, "__ifloordiv__": E.floor_divide,
+    "__iadd__": E.add,
+    "__isub__": E.sub,
+    "__imul__": E.mul,
+    "__itruediv__": E.div,
+    "__ipow__": E.pow,
+    "__ifloordiv__": E.floor_divide,
 }
 
 # Functions that are also Tensor methods, by module; each also gets an in-place ``name_``
@@ -188,7 +212,9 @@ def _new_factory(name):
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     from ._factories import full
 
-    return full(size, fill_value, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+    return full(
+        size, fill_value, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad
+    )
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
@@ -230,6 +256,8 @@ def attach() -> None:
     Tensor.copy_ = _copy_
     Tensor.T = property(lambda self: S.permute(self, tuple(reversed(range(self.ndim)))))
     Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
+
+
 # indexing and scatter (issue 3)
 from ._ops import reindex as RX  # noqa: E402
 from ._ops import scatter as SC  # noqa: E402

@@ -33,7 +33,9 @@ def _scipy_minimize():
     try:
         from scipy.optimize import minimize as sp_minimize
     except ImportError:
-        raise ImportError("dualgrad.optimize.minimize needs SciPy: pip install 'dualgrad[optimize]'") from None
+        raise ImportError(
+            "dualgrad.optimize.minimize needs SciPy: pip install 'dualgrad[optimize]'"
+        ) from None
     return sp_minimize
 
 
@@ -65,7 +67,9 @@ class _Objective:
         self.ngev += 1
         self._x = np.array(x, dtype=np.float64, copy=True)
         self._value = float(out)
-        self._grad = np.zeros(xt.numel()) if g is None else np.asarray(g._data, dtype=np.float64).reshape(-1)
+        self._grad = (
+            np.zeros(xt.numel()) if g is None else np.asarray(g._data, dtype=np.float64).reshape(-1)
+        )
 
     def value(self, x):
         self._evaluate(x)
@@ -84,7 +88,9 @@ class _Objective:
             out = self._scalar(self.fun(xd, *self.args))
             (g,) = _grad(out, [xt], allow_unused=True)
             t = None if g is None else fw.unpack_dual(g).tangent
-        return np.zeros(xt.numel()) if t is None else np.asarray(t._data, dtype=np.float64).reshape(-1)
+        return (
+            np.zeros(xt.numel()) if t is None else np.asarray(t._data, dtype=np.float64).reshape(-1)
+        )
 
     def hess(self, x):
         n = int(np.prod(self.shape)) if self.shape else 1
@@ -93,8 +99,18 @@ class _Objective:
         return 0.5 * (h + h.T)
 
 
-def minimize(fun, x0, args=(), method=None, bounds=None, constraints=(), tol=None, callback=None,
-             options=None, **kwargs):
+def minimize(
+    fun,
+    x0,
+    args=(),
+    method=None,
+    bounds=None,
+    constraints=(),
+    tol=None,
+    callback=None,
+    options=None,
+    **kwargs,
+):
     """Minimise ``fun(x, *args)`` from ``x0`` with ``scipy.optimize.minimize``, supplying the
     exact gradient and (where the method uses them) Hessian-vector products or the Hessian.
 
@@ -114,9 +130,21 @@ def minimize(fun, x0, args=(), method=None, bounds=None, constraints=(), tol=Non
         kw.setdefault("hessp", obj.hessp)
     if m in _HESS:
         kw.setdefault("hess", obj.hess)
-    res = sp_minimize(obj.value, x0_np, method=method, bounds=bounds, constraints=constraints, tol=tol,
-                      callback=callback, options=options, **kw)
-    res.x = tensor(np.asarray(res.x).reshape(shape), dtype=x0_t.dtype if x0_t.is_floating_point() else _dtype.float64)
+    res = sp_minimize(
+        obj.value,
+        x0_np,
+        method=method,
+        bounds=bounds,
+        constraints=constraints,
+        tol=tol,
+        callback=callback,
+        options=options,
+        **kw,
+    )
+    res.x = tensor(
+        np.asarray(res.x).reshape(shape),
+        dtype=x0_t.dtype if x0_t.is_floating_point() else _dtype.float64,
+    )
     res.nhvp = obj.nhvp
     return res
 

@@ -58,9 +58,15 @@ class Report:
     def close(self, name, got, expected, rtol=1e-7, atol=1e-9) -> bool:
         got, expected = _array(got), _array(expected)
         ok = got.shape == expected.shape and np.allclose(got, expected, rtol=rtol, atol=atol)
-        detail = "" if ok else (f"shapes {got.shape} vs {expected.shape}" if got.shape !=
-                                expected.shape else
-                                f"largest difference {np.max(np.abs(got - expected)):.3g}")
+        detail = (
+            ""
+            if ok
+            else (
+                f"shapes {got.shape} vs {expected.shape}"
+                if got.shape != expected.shape
+                else f"largest difference {np.max(np.abs(got - expected)):.3g}"
+            )
+        )
         return self.check(name, ok, detail)
 
     def note(self, text: str) -> None:
@@ -88,8 +94,10 @@ class Pictures:
         try:
             importlib.import_module("graphviz")
         except ImportError:
-            self.why = ("pictures skipped: the graphviz Python package is not installed "
-                        "(pip install 'dualgrad[viz]')")
+            self.why = (
+                "pictures skipped: the graphviz Python package is not installed "
+                "(pip install 'dualgrad[viz]')"
+            )
             return
         from dualgrad.viz import dot_available
 
@@ -97,9 +105,11 @@ class Pictures:
             self.mode, self.why = "render", ""
         else:
             self.mode = "source"
-            self.why = ("the Graphviz 'dot' program is not installed, so pictures are written "
-                        "as DOT source (.gv); to render them: apt-get install graphviz "
-                        "(or brew install graphviz)")
+            self.why = (
+                "the Graphviz 'dot' program is not installed, so pictures are written "
+                "as DOT source (.gv); to render them: apt-get install graphviz "
+                "(or brew install graphviz)"
+            )
 
     def save(self, name: str, make) -> None:
         """``make()`` returns the Digraph; it is only called when pictures are written."""
@@ -180,23 +190,34 @@ def step_jvp(report: Report, pictures: Pictures) -> None:
     tangent = dg.randn(10, 10)
 
     def fn(x, y):
-        return x ** 2 + y ** 2
+        return x**2 + y**2
 
     with fwAD.dual_level():
         dual_input = fwAD.make_dual(primal, tangent)
-        report.check("make_dual keeps a tangent of the primal's layout as it is",
-                     fwAD.unpack_dual(dual_input).tangent is tangent)
+        report.check(
+            "make_dual keeps a tangent of the primal's layout as it is",
+            fwAD.unpack_dual(dual_input).tangent is tangent,
+        )
         dual_input_alt = fwAD.make_dual(primal, tangent.T)
         alt = fwAD.unpack_dual(dual_input_alt).tangent
-        report.check("make_dual copies a tangent of another layout (tangent.T)",
-                     alt is not tangent and np.array_equal(_array(alt), _array(tangent.T)))
+        report.check(
+            "make_dual copies a tangent of another layout (tangent.T)",
+            alt is not tangent and np.array_equal(_array(alt), _array(tangent.T)),
+        )
         plain_tensor = dg.randn(10, 10)
         dual_output = fn(dual_input, plain_tensor)
         jvp = fwAD.unpack_dual(dual_output).tangent
-    report.close("jvp of x**2 + y**2 along (t, 0) is 2·x·t", jvp,
-                 2 * _array(primal) * _array(tangent), rtol=1e-5, atol=1e-6)
-    report.check("the tangent is gone once the level is closed",
-                 fwAD.unpack_dual(dual_output).tangent is None)
+    report.close(
+        "jvp of x**2 + y**2 along (t, 0) is 2·x·t",
+        jvp,
+        2 * _array(primal) * _array(tangent),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    report.check(
+        "the tangent is gone once the level is closed",
+        fwAD.unpack_dual(dual_output).tangent is None,
+    )
 
     def picture():
         from dualgrad.viz import trace_dot
@@ -231,11 +252,21 @@ def step_modules(report: Report, pictures: Pictures) -> None:
             dual_params[name] = fwAD.make_dual(p, tangents[name])
         out = functional_call(model, dual_params, input)
         jvp2 = fwAD.unpack_dual(out).tangent
-    report.close("dual parameters set on the module and functional_call agree", jvp, jvp2,
-                 rtol=1e-5, atol=1e-6)
+    report.close(
+        "dual parameters set on the module and functional_call agree",
+        jvp,
+        jvp2,
+        rtol=1e-5,
+        atol=1e-6,
+    )
     expected = _array(input) @ _array(tangents["weight"]).T + _array(tangents["bias"])
-    report.close("jvp of Linear along its parameters is input @ W_t.T + b_t", jvp, expected,
-                 rtol=1e-5, atol=1e-5)
+    report.close(
+        "jvp of Linear along its parameters is input @ W_t.T + b_t",
+        jvp,
+        expected,
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
     def picture():
         from dualgrad.viz import forward_trace
@@ -271,22 +302,37 @@ def step_function(report: Report, pictures: Pictures) -> None:
     with fwAD.dual_level():
         dual_output = Fn.apply(fwAD.make_dual(primal, tangent))
         jvp = fwAD.unpack_dual(dual_output).tangent
-    report.close("Fn's jvp is exp(x)·t", jvp, np.exp(_array(primal)) * _array(tangent),
-                 rtol=1e-6, atol=1e-7)
-    ok = dg.autograd.gradcheck(Fn.apply, (primal,), check_forward_ad=True,
-                               check_backward_ad=False, check_undefined_grad=False,
-                               check_batched_grad=False, raise_exception=False)
+    report.close(
+        "Fn's jvp is exp(x)·t", jvp, np.exp(_array(primal)) * _array(tangent), rtol=1e-6, atol=1e-7
+    )
+    ok = dg.autograd.gradcheck(
+        Fn.apply,
+        (primal,),
+        check_forward_ad=True,
+        check_backward_ad=False,
+        check_undefined_grad=False,
+        check_batched_grad=False,
+        raise_exception=False,
+    )
     report.check("gradcheck(Fn.apply, check_forward_ad=True)", ok)
     (g,) = dg.autograd.grad(Fn.apply(primal).sum(), primal)
-    report.close("reverse mode through Fn (backward derived from its jvp) gives exp(x)", g,
-                 np.exp(_array(primal)))
+    report.close(
+        "reverse mode through Fn (backward derived from its jvp) gives exp(x)",
+        g,
+        np.exp(_array(primal)),
+    )
 
     def picture():
         from dualgrad.viz import trace_dot
 
         x = dg.tensor([0.0, 0.5, 1.0], dtype=dg.double)
-        return trace_dot(Fn.apply, x, tangents=dg.tensor([1.0, 1.0, 1.0], dtype=dg.double),
-                         names=("x",), show_values=True)
+        return trace_dot(
+            Fn.apply,
+            x,
+            tangents=dg.tensor([1.0, 1.0, 1.0], dtype=dg.double),
+            names=("x",),
+            show_values=True,
+        )
 
     pictures.save("forward_function", picture)
 
@@ -321,8 +367,9 @@ def step_hvp(report: Report, pictures: Pictures) -> None:
     a, xn, vn = _array(A), x0, _array(v)
     s = 1 / (1 + np.exp(-(a @ xn)))
     expected = a.T @ (s * (1 - s) * (a @ vn)) + vn
-    report.close(f"forward-over-reverse HVP (n={n}) matches Aᵀ diag(σ(1-σ)) A v + v", hvp_fr,
-                 expected)
+    report.close(
+        f"forward-over-reverse HVP (n={n}) matches Aᵀ diag(σ(1-σ)) A v + v", hvp_fr, expected
+    )
     report.close("the double-vjp trick gives the same HVP", hvp_rr, hvp_fr)
     _table(report, [("forward-over-reverse", t_fr, m_fr), ("double-vjp trick", t_rr, m_rr)])
 
@@ -349,8 +396,7 @@ def step_hvp(report: Report, pictures: Pictures) -> None:
         (g,) = dg.autograd.grad(out, x, create_graph=True)
         u = dg.zeros(3, dtype=dg.double, requires_grad=True)
         (vjp,) = dg.autograd.grad(g, x, grad_outputs=u, create_graph=True)
-        return make_dot((vjp, g, out), params={"x": x, "u": u, "grad": g, "vjp": vjp,
-                                               "loss": out})
+        return make_dot((vjp, g, out), params={"x": x, "u": u, "grad": g, "vjp": vjp, "loss": out})
 
     pictures.save("hvp_forward_over_reverse", picture_fr)
     pictures.save("hvp_double_vjp", picture_rr)
@@ -371,8 +417,10 @@ def step_jacobian(report: Report, pictures: Pictures) -> None:
     def row_loop():  # seed 003: one reverse pass per output
         x = x0.detach().requires_grad_()
         y = f(x)
-        rows = [dg.autograd.grad([y], [x], grad_outputs=[unit], retain_graph=True)[0]
-                for unit in unit_vectors(m)]
+        rows = [
+            dg.autograd.grad([y], [x], grad_outputs=[unit], retain_graph=True)[0]
+            for unit in unit_vectors(m)
+        ]
         return dg.stack(rows, dim=0)
 
     def column_loop():  # one forward pass per input, with a dual tensor
@@ -383,11 +431,11 @@ def step_jacobian(report: Report, pictures: Pictures) -> None:
     wn, xn = _array(W), _array(x0)
     expected = (1 - np.tanh(wn @ xn) ** 2)[:, None] * wn
     J_rows, t_rows, m_rows = _timed(row_loop)
-    report.close(f"reverse row loop ({m} backward passes) gives diag(1 - tanh²(Wx)) W",
-                 J_rows, expected)
+    report.close(
+        f"reverse row loop ({m} backward passes) gives diag(1 - tanh²(Wx)) W", J_rows, expected
+    )
     J_cols, t_cols, m_cols = _timed(column_loop)
-    report.close(f"forward column loop ({n} dual passes) gives the same Jacobian", J_cols,
-                 J_rows)
+    report.close(f"forward column loop ({n} dual passes) gives the same Jacobian", J_cols, J_rows)
     rows = [("reverse row loop", t_rows, m_rows), ("forward column loop", t_cols, m_cols)]
     func = _optional("dualgrad.func")
     if func is None:
@@ -418,8 +466,12 @@ def _seed004_graph(F, name):
     return grad_x, x, out
 
 
-SECOND_DERIVATIVE = {"Square": lambda x: 2 + 0 * x, "Exp": np.exp, "Sinh": np.sinh,
-                     "Cube": lambda x: 6 * x}
+SECOND_DERIVATIVE = {
+    "Square": lambda x: 2 + 0 * x,
+    "Exp": np.exp,
+    "Sinh": np.sinh,
+    "Cube": lambda x: 6 * x,
+}
 
 
 def step_double_backward(report: Report, pictures: Pictures) -> None:
@@ -464,7 +516,7 @@ def seed004_functions(torch):
         def backward(ctx, grad_out):
             # A function support double backward automatically if autograd
             # is able to record the computations performed in backward
-            x, = ctx.saved_tensors
+            (x,) = ctx.saved_tensors
             return grad_out * 2 * x
 
     class Exp(torch.autograd.Function):
@@ -480,7 +532,7 @@ def seed004_functions(torch):
 
         @staticmethod
         def backward(ctx, grad_out):
-            result, = ctx.saved_tensors
+            (result,) = ctx.saved_tensors
             return result * grad_out
 
     class Sinh(torch.autograd.Function):
@@ -544,7 +596,7 @@ def seed004_functions(torch):
 
         @staticmethod
         def backward(ctx, grad_out):
-            x, = ctx.saved_tensors
+            (x,) = ctx.saved_tensors
             return CubeBackward.apply(grad_out, x)
 
     class CubeBackward(torch.autograd.Function):
@@ -560,8 +612,15 @@ def seed004_functions(torch):
             dgrad_out = cube_backward_backward_grad_out(grad_out, x)
             return dgrad_out, dx
 
-    return dict(Square=Square, Exp=Exp, Sinh=Sinh, sinh=sinh, SinhBad=SinhBad, Cube=Cube,
-                CubeBackward=CubeBackward)
+    return dict(
+        Square=Square,
+        Exp=Exp,
+        Sinh=Sinh,
+        sinh=sinh,
+        SinhBad=SinhBad,
+        Cube=Cube,
+        CubeBackward=CubeBackward,
+    )
 
 
 STEPS = (
@@ -606,10 +665,14 @@ def run(out_dir="tour-out", pictures: bool = True, stream=None) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dualgrad.tour", description=__doc__.split(
-        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default="tour-out",
-                        help="directory for the graph pictures (default: ./tour-out)")
+    parser = argparse.ArgumentParser(
+        prog="python -m dualgrad.tour",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--out", default="tour-out", help="directory for the graph pictures (default: ./tour-out)"
+    )
     parser.add_argument("--no-pictures", action="store_true", help="skip the pictures")
     args = parser.parse_args(argv)
     try:

@@ -29,9 +29,16 @@ def main(epochs: int = 8) -> float:
     x, y = x[order], y[order]
     xtr, ytr, xte, yte = x[:1400], y[:1400], x[1400:], y[1400:]
     model = nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 16 x 4 x 4
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 32 x 2 x 2
-        nn.Flatten(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10),
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 16 x 4 x 4
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 32 x 2 x 2
+        nn.Flatten(),
+        nn.Linear(128, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
     )
     opt = dg.optim.Adam(model.parameters(), lr=3e-3)
     loss_fn = nn.CrossEntropyLoss()
@@ -40,7 +47,7 @@ def main(epochs: int = 8) -> float:
         model.train()
         perm = rng.permutation(len(ytr))
         for i in range(0, len(ytr), 64):
-            idx = perm[i:i + 64]
+            idx = perm[i : i + 64]
             opt.zero_grad()
             loss = loss_fn(model(dg.tensor(xtr[idx])), dg.tensor(ytr[idx]))
             loss.backward()

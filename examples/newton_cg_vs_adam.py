@@ -54,16 +54,20 @@ def main():
     best = min(newton + adam)
     for name, h in (("Newton-CG", newton), ("Adam", adam)):
         hit = next((i for i, v in enumerate(h, 1) if v - best < 1e-6), None)
-        print(f"{name:9s}: final loss {h[-1]:.8f}; within 1e-6 of the optimum after "
-              f"{hit if hit else 'more than ' + str(len(h))} iterations")
+        print(
+            f"{name:9s}: final loss {h[-1]:.8f}; within 1e-6 of the optimum after "
+            f"{hit if hit else 'more than ' + str(len(h))} iterations"
+        )
     print(f"Newton-CG used {nopt.n_hvp} exact Hessian-vector products in {len(newton)} iterations")
     try:
         from dualgrad.optimize import minimize
     except ImportError:  # pragma: no cover
         return
     res = minimize(loss_of, dg.zeros(X.shape[1], dtype=dg.float64), method="trust-krylov")
-    print(f"scipy trust-krylov via dualgrad.optimize.minimize: loss {res.fun:.8f}, {res.nit} iterations, "
-          f"{res.nhvp} HVPs")
+    print(
+        f"scipy trust-krylov via dualgrad.optimize.minimize: loss {res.fun:.8f}, {res.nit} iterations, "
+        f"{res.nhvp} HVPs"
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ def main():
     for k in params:
         assert dg.allclose(stacked[k], dg.stack([g[k] for g in per_sample]), atol=1e-6), k
 
-    batch = dg.autograd.grad(F.cross_entropy(functional_call(model, params, (x,)), y), list(params.values()))
+    batch = dg.autograd.grad(
+        F.cross_entropy(functional_call(model, params, (x,)), y), list(params.values())
+    )
     for (k, s), b in zip(stacked.items(), batch):
         assert dg.allclose(s.mean(0), b, atol=1e-6), k
         print(f"{k:10s} per-sample grads {tuple(s.shape)}; mean equals the batch gradient")

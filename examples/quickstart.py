@@ -30,23 +30,29 @@ x = dg.randn(5)
 v = dg.randn(5)
 xn, vn = as_array(x), as_array(v)
 
+
 # (a) JVP: the directional derivative J(x)·v in one forward pass, with a dual tensor.
 def f(x):
     return dg.exp(dg.sin(x)) * x
+
 
 with fwAD.dual_level():
     out = f(fwAD.make_dual(x, v))
     jvp = fwAD.unpack_dual(out).tangent
 
 print("(a) JVP of exp(sin(x)) * x along v:", jvp)
-check("JVP matches (exp(sin x) cos x · x + exp(sin x)) · v",
-      jvp, (np.exp(np.sin(xn)) * np.cos(xn) * xn + np.exp(np.sin(xn))) * vn)
+check(
+    "JVP matches (exp(sin x) cos x · x + exp(sin x)) · v",
+    jvp,
+    (np.exp(np.sin(xn)) * np.cos(xn) * xn + np.exp(np.sin(xn))) * vn,
+)
 
 
 # (b) HVP by forward-over-reverse: reverse mode gives the gradient; running it inside a dual
 # level on a dual input makes the gradient a dual tensor whose tangent is H(x)·v.
 def loss(x):
-    return dg.sum(dg.sin(x) * dg.exp(x) + x ** 3)
+    return dg.sum(dg.sin(x) * dg.exp(x) + x**3)
+
 
 x_leaf = dg.tensor(np.asarray(x), requires_grad=True)
 with fwAD.dual_level():
@@ -57,19 +63,24 @@ with fwAD.dual_level():
 # The double-vjp trick, reverse over reverse: u ↦ J_g(x)ᵀu is linear in u, so its vjp with v
 # is J_g(x)·v = H(x)·v (H is the Jacobian of the gradient g).
 (g,) = dg.autograd.grad(loss(x_leaf), x_leaf, create_graph=True)
-u = dg.tensor(np.zeros(5, dtype=np.float32), requires_grad=True)  # any value: the vjp is linear in u
+u = dg.tensor(
+    np.zeros(5, dtype=np.float32), requires_grad=True
+)  # any value: the vjp is linear in u
 (vjp,) = dg.autograd.grad(g, x_leaf, grad_outputs=u, create_graph=True)
 (hvp_rr,) = dg.autograd.grad(vjp, u, grad_outputs=v)
 
 print("(b) HVP of sum(sin(x) exp(x) + x**3) along v:", hvp)
 check("forward-over-reverse HVP matches the double-vjp trick", hvp, hvp_rr)
-check("HVP matches the formula (2 cos(x) exp(x) + 6x) · v",
-      hvp, (2 * np.cos(xn) * np.exp(xn) + 6 * xn) * vn)
+check(
+    "HVP matches the formula (2 cos(x) exp(x) + 6x) · v",
+    hvp,
+    (2 * np.cos(xn) * np.exp(xn) + 6 * xn) * vn,
+)
 
 
 # (c) Double backward: differentiate the gradient again, d²/dx² x**3 = 6x.
 x3 = dg.tensor([1.0, -2.0, 0.5], requires_grad=True)
-(d1,) = dg.autograd.grad(dg.sum(x3 ** 3), x3, create_graph=True)
+(d1,) = dg.autograd.grad(dg.sum(x3**3), x3, create_graph=True)
 (d2,) = dg.autograd.grad(dg.sum(d1), x3)
 
 print("(c) d/dx x**3 =", d1, " d²/dx² x**3 =", d2)

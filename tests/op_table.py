@@ -43,19 +43,40 @@ ROWS = [
     Row("add", lambda m, x, y: x + y, BINARY + [[F((3,)), 2.5]]),
     Row("sub", lambda m, x, y: x - y, BINARY + [[F((3,)), 2.5], [1.5, F((3,))]]),
     Row("mul", lambda m, x, y: x * y, BINARY + [[F((3,)), -0.05]]),
-    Row("div", lambda m, x, y: x / (y.abs() + 0.5) if hasattr(y, "abs") else x / y,
-        BINARY + [[F((3,)), 4.0]]),
+    Row(
+        "div",
+        lambda m, x, y: x / (y.abs() + 0.5) if hasattr(y, "abs") else x / y,
+        BINARY + [[F((3,)), 4.0]],
+    ),
     # (x * 3 keeps the samples off the jumps of the rounded quotient)
-    Row("div_rounding", lambda m, x, y: m.div(x * 3, y.abs() + 0.5, rounding_mode="floor"),
-        BINARY[:2], second_order=False),
-    Row("div_rounding_trunc", lambda m, x: m.div(x * 3, -2.0, rounding_mode="trunc"), UNARY,
-        second_order=False, ops=("div_rounding",)),
-    Row("div_scalar_numerator", lambda m, x: 2.0 / (x.abs() + 0.5), UNARY[:3], ops=("div", "abs", "add")),
+    Row(
+        "div_rounding",
+        lambda m, x, y: m.div(x * 3, y.abs() + 0.5, rounding_mode="floor"),
+        BINARY[:2],
+        second_order=False,
+    ),
+    Row(
+        "div_rounding_trunc",
+        lambda m, x: m.div(x * 3, -2.0, rounding_mode="trunc"),
+        UNARY,
+        second_order=False,
+        ops=("div_rounding",),
+    ),
+    Row(
+        "div_scalar_numerator",
+        lambda m, x: 2.0 / (x.abs() + 0.5),
+        UNARY[:3],
+        ops=("div", "abs", "add"),
+    ),
     Row("neg", lambda m, x: -x, UNARY),
-    Row("pow", lambda m, x, y: x ** y, [[F((3, 4), 0.5, 2.0), F((3, 4))], [F((3, 1), 0.5, 2.0), F((4,))]]),
-    Row("pow_scalar", lambda m, x: x ** 3, UNARY),
-    Row("pow_scalar_frac", lambda m, x: x ** 2.5, POS, ops=("pow_scalar",)),
-    Row("rpow", lambda m, x: 2.0 ** x, UNARY),
+    Row(
+        "pow",
+        lambda m, x, y: x**y,
+        [[F((3, 4), 0.5, 2.0), F((3, 4))], [F((3, 1), 0.5, 2.0), F((4,))]],
+    ),
+    Row("pow_scalar", lambda m, x: x**3, UNARY),
+    Row("pow_scalar_frac", lambda m, x: x**2.5, POS, ops=("pow_scalar",)),
+    Row("rpow", lambda m, x: 2.0**x, UNARY),
     Row("reciprocal", lambda m, x: m.reciprocal(x), POS),
     Row("square", lambda m, x: m.square(x), UNARY),
     # ---------------------------------------------------------------- unary math
@@ -76,7 +97,11 @@ ROWS = [
     Row("asin", lambda m, x: m.asin(x), UNIT),
     Row("acos", lambda m, x: m.acos(x), UNIT),
     Row("atan", lambda m, x: m.atan(x), UNARY),
-    Row("atan2", lambda m, y, x: m.atan2(y, x), [[F((3, 4)), F((3, 4), 0.2, 1.0)], [F((3, 1)), F((4,), 0.2, 1.0)]]),
+    Row(
+        "atan2",
+        lambda m, y, x: m.atan2(y, x),
+        [[F((3, 4)), F((3, 4), 0.2, 1.0)], [F((3, 1)), F((4,), 0.2, 1.0)]],
+    ),
     Row("sinh", lambda m, x: m.sinh(x), UNARY),
     Row("cosh", lambda m, x: m.cosh(x), UNARY),
     Row("tanh", lambda m, x: m.tanh(x), UNARY),
@@ -84,46 +109,120 @@ ROWS = [
     Row("acosh", lambda m, x: m.acosh(x), [[F((3, 4), 1.2, 3.0)], [F((), 1.2, 3.0)]]),
     Row("atanh", lambda m, x: m.atanh(x), UNIT),
     Row("sigmoid", lambda m, x: m.sigmoid(x), UNARY + [[F((5,), -30.0, 30.0)]]),
-    Row("relu", lambda m, x: m.relu(_away_from_zero(m, x)), UNARY, ops=("relu", "sign", "add", "mul"),
-        second_order=False),
-    Row("clamp", lambda m, x: m.clamp(x, -0.5, 0.5), [[Const([-0.9, -0.2, 0.1, 0.7, 0.3])]] and
-        [[F((3, 4))]], second_order=False),
-    Row("clamp_min_only", lambda m, x: m.clamp(x, min=0.1), [[F((3, 4))]], ops=("clamp",), second_order=False),
-    Row("clamp_tensor", lambda m, x, lo: m.clamp(x, min=lo), [[F((3, 4)), F((4,))]],
-        ops=("maximum",), second_order=False),
+    Row(
+        "relu",
+        lambda m, x: m.relu(_away_from_zero(m, x)),
+        UNARY,
+        ops=("relu", "sign", "add", "mul"),
+        second_order=False,
+    ),
+    Row(
+        "clamp",
+        lambda m, x: m.clamp(x, -0.5, 0.5),
+        [[Const([-0.9, -0.2, 0.1, 0.7, 0.3])]] and [[F((3, 4))]],
+        second_order=False,
+    ),
+    Row(
+        "clamp_min_only",
+        lambda m, x: m.clamp(x, min=0.1),
+        [[F((3, 4))]],
+        ops=("clamp",),
+        second_order=False,
+    ),
+    Row(
+        "clamp_tensor",
+        lambda m, x, lo: m.clamp(x, min=lo),
+        [[F((3, 4)), F((4,))]],
+        ops=("maximum",),
+        second_order=False,
+    ),
     Row("maximum", lambda m, x, y: m.maximum(x, y), BINARY[:4], second_order=False),
     Row("minimum", lambda m, x, y: m.minimum(x, y), BINARY[:4], second_order=False),
     Row("floor", lambda m, x: m.floor(x * 3), UNARY, second_order=False, ops=("floor", "mul")),
     Row("ceil", lambda m, x: m.ceil(x * 3), UNARY, second_order=False, ops=("ceil", "mul")),
     Row("round", lambda m, x: m.round(x * 3), UNARY, second_order=False, ops=("round", "mul")),
     Row("trunc", lambda m, x: m.trunc(x * 3), UNARY, second_order=False, ops=("trunc", "mul")),
-    Row("where", lambda m, c, x, y: m.where(c, x, y), [[B((3, 4)), F((3, 4)), F((3, 4))],
-                                                       [B((3, 1)), F((4,)), F((3, 4))]]),
-    Row("where_scalar", lambda m, c, x: m.where(c, x, 0.0), [[B((3, 4)), F((3, 4))]], ops=("where",)),
+    Row(
+        "where",
+        lambda m, c, x, y: m.where(c, x, y),
+        [[B((3, 4)), F((3, 4)), F((3, 4))], [B((3, 1)), F((4,)), F((3, 4))]],
+    ),
+    Row(
+        "where_scalar", lambda m, c, x: m.where(c, x, 0.0), [[B((3, 4)), F((3, 4))]], ops=("where",)
+    ),
     Row("clone", lambda m, x: x.clone(), UNARY),
-    Row("to_dtype", lambda m, x: x.float().double() * 1.0, [[F((3,), 0.0, 0.5)]], atol=1e-6,
-        gradcheck=False),
+    Row(
+        "to_dtype",
+        lambda m, x: x.float().double() * 1.0,
+        [[F((3,), 0.0, 0.5)]],
+        atol=1e-6,
+        gradcheck=False,
+    ),
     # ---------------------------------------------------------------- non-differentiable
-    *[Row(n, (lambda op: lambda m, x, y: getattr(m, op)(x, y))(n), [[F((3, 4)), F((4,))]], nondiff=True)
-      for n in ("eq", "ne", "lt", "le", "gt", "ge")],
-    *[Row(n, (lambda op: lambda m, x, y: getattr(m, op)(x, y))(n), [[B((3, 4)), B((4,))]], nondiff=True)
-      for n in ("logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor")],
+    *[
+        Row(
+            n,
+            (lambda op: lambda m, x, y: getattr(m, op)(x, y))(n),
+            [[F((3, 4)), F((4,))]],
+            nondiff=True,
+        )
+        for n in ("eq", "ne", "lt", "le", "gt", "ge")
+    ],
+    *[
+        Row(
+            n,
+            (lambda op: lambda m, x, y: getattr(m, op)(x, y))(n),
+            [[B((3, 4)), B((4,))]],
+            nondiff=True,
+        )
+        for n in (
+            "logical_and",
+            "logical_or",
+            "logical_xor",
+            "bitwise_and",
+            "bitwise_or",
+            "bitwise_xor",
+        )
+    ],
     Row("logical_not", lambda m, x: m.logical_not(x), [[B((3, 4))]], nondiff=True),
     Row("bitwise_not", lambda m, x: m.bitwise_not(x), [[I((3, 4), -5, 5)]], nondiff=True),
-    *[Row(n, (lambda op: lambda m, x: getattr(m, op)(x))(n), [[NONFINITE]], nondiff=True)
-      for n in ("isnan", "isinf", "isfinite")],
-    Row("floor_divide", lambda m, x, y: m.floor_divide(x, y), [[I((3, 4), -9, 9), I((4,), 1, 4)]], nondiff=True),
-    Row("view_dtype", lambda m, x: x.view(m.int64), [[F((3, 4))], [F((2, 3), transposed=True)]],
-        nondiff=True),
+    *[
+        Row(n, (lambda op: lambda m, x: getattr(m, op)(x))(n), [[NONFINITE]], nondiff=True)
+        for n in ("isnan", "isinf", "isfinite")
+    ],
+    Row(
+        "floor_divide",
+        lambda m, x, y: m.floor_divide(x, y),
+        [[I((3, 4), -9, 9), I((4,), 1, 4)]],
+        nondiff=True,
+    ),
+    Row(
+        "view_dtype",
+        lambda m, x: x.view(m.int64),
+        [[F((3, 4))], [F((2, 3), transposed=True)]],
+        nondiff=True,
+    ),
     Row("argmax", lambda m, x: m.argmax(x, dim=1), [[F((3, 4))]], nondiff=True),
     Row("argmin", lambda m, x: m.argmin(x), [[F((3, 4))]], nondiff=True),
     Row("nonzero", lambda m, x: m.nonzero(x), [[B((3, 4))]], nondiff=True),
     # ---------------------------------------------------------------- reductions
     Row("sum", lambda m, x: x.sum(), UNARY),
     Row("sum_dim", lambda m, x: x.sum(dim=(0, -1), keepdim=True), [[F((2, 3, 4))]], ops=("sum",)),
-    Row("mean", lambda m, x: x.mean(1), [[F((3, 4))], [F((4, 3), transposed=True)]], ops=("sum", "div")),
-    Row("prod", lambda m, x: x.prod(1), [[F((3, 4))], [Const([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0]], diff=True)],
-                                          [Const([[1.5, 0.0, 2.0, 0.5]], diff=True)]]),
+    Row(
+        "mean",
+        lambda m, x: x.mean(1),
+        [[F((3, 4))], [F((4, 3), transposed=True)]],
+        ops=("sum", "div"),
+    ),
+    Row(
+        "prod",
+        lambda m, x: x.prod(1),
+        [
+            [F((3, 4))],
+            [Const([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0]], diff=True)],
+            [Const([[1.5, 0.0, 2.0, 0.5]], diff=True)],
+        ],
+    ),
     Row("prod_all", lambda m, x: x.prod(), [[F((2, 3))], [F(())]], ops=("prod",)),
     Row("amax", lambda m, x: m.amax(x, 1), [[F((3, 4))]], second_order=False),
     Row("amin", lambda m, x: m.amin(x, (0, 1)), [[F((3, 4))]], second_order=False),
@@ -133,7 +232,12 @@ ROWS = [
     Row("cumsum", lambda m, x: m.cumsum(x, 1), [[F((3, 4))]]),
     # ---------------------------------------------------------------- shapes
     Row("reshape", lambda m, x: x.reshape(4, -1), [[F((3, 4))], [F((4, 3), transposed=True)]]),
-    Row("view_unsqueeze_squeeze", lambda m, x: x.unsqueeze(1).squeeze(), [[F((3, 4))]], ops=("reshape",)),
+    Row(
+        "view_unsqueeze_squeeze",
+        lambda m, x: x.unsqueeze(1).squeeze(),
+        [[F((3, 4))]],
+        ops=("reshape",),
+    ),
     Row("flatten", lambda m, x: x.flatten(1), [[F((2, 3, 4))]], ops=("reshape",)),
     Row("expand", lambda m, x: x.expand(2, 3, 4), [[F((3, 1))], [F((4,))]]),
     Row("permute", lambda m, x: x.permute(2, 0, 1), [[F((2, 3, 4))]]),
@@ -143,11 +247,25 @@ ROWS = [
     Row("flip", lambda m, x: m.flip(x, (0, 1)), [[F((3, 4))]]),
     # ---------------------------------------------------------------- indexing
     Row("select", lambda m, x: x[1:, None, ..., 2], [[F((3, 4))]]),
-    Row("index", lambda m, x, i: x[i], [[F((4, 3)), Const([0, 2, 2, 1])]], ops=("index", "index_add_zeros")),
+    Row(
+        "index",
+        lambda m, x, i: x[i],
+        [[F((4, 3)), Const([0, 2, 2, 1])]],
+        ops=("index", "index_add_zeros"),
+    ),
     Row("index_mask", lambda m, x, b: x[b], [[F((3, 4)), B((3, 4))]], ops=("index",)),
-    Row("index_put", lambda m, x, v: _setitem(m, x, v), [[F((3, 4)), F((4,))]], ops=("index_put", "clone")),
-    Row("gather", lambda m, x, i: m.gather(x, 1, i), [[F((3, 4)), I((3, 2), 0, 4)]],
-        ops=("gather", "scatter_add_zeros")),
+    Row(
+        "index_put",
+        lambda m, x, v: _setitem(m, x, v),
+        [[F((3, 4)), F((4,))]],
+        ops=("index_put", "clone"),
+    ),
+    Row(
+        "gather",
+        lambda m, x, i: m.gather(x, 1, i),
+        [[F((3, 4)), I((3, 2), 0, 4)]],
+        ops=("gather", "scatter_add_zeros"),
+    ),
 ]
 
 
@@ -205,15 +323,40 @@ ROWS += [
     R("einsum_trace_3", "einsum", lambda m, a, b: m.einsum("iji,j->j", a, b), (3, 2, 3), (2,)),
     R("einsum_full", "einsum", lambda m, a, b: m.einsum("ij,ij->", a, b), (3, 4), (3, 4)),
     R("einsum_outer", "einsum", lambda m, a, b: m.einsum("i,j->ij", a, b), (3,), (2,)),
-    R("einsum_ellipsis", "einsum", lambda m, a, b: m.einsum("...ij,jk->...ik", a, b), (2, 3, 4), (4, 5)),
+    R(
+        "einsum_ellipsis",
+        "einsum",
+        lambda m, a, b: m.einsum("...ij,jk->...ik", a, b),
+        (2, 3, 4),
+        (4, 5),
+    ),
     R("einsum_implicit", "einsum", lambda m, a, b: m.einsum("ijk,k", a, b), (2, 3, 4), (4,)),
     R("einsum_lonely", "einsum", lambda m, a, b: m.einsum("ij,k->jk", a, b), (3, 2), (4,)),
-    R("einsum_three", "einsum", lambda m, a, b, c: m.einsum("ij,jk,kl->il", a, b, c), (2, 3), (3, 4), (4, 2)),
+    R(
+        "einsum_three",
+        "einsum",
+        lambda m, a, b, c: m.einsum("ij,jk,kl->il", a, b, c),
+        (2, 3),
+        (3, 4),
+        (4, 2),
+    ),
     R("einsum_list", "einsum", lambda m, a, b: m.einsum("ij,ji", [a, b]), (2, 3), (3, 2)),
     R("cross_dim", "cross", lambda m, a, b: m.cross(a, b, dim=1), (4, 3), (4, 3)),
-    R("cross_bcast", "cross", lambda m, a, b: m.cross(a, b, dim=-1), (4, 3), (1, 3),
-        torch_fn=lambda m, a, b: m.linalg.cross(a, b, dim=-1)),
-    R("linalg_cross_default_last_dim", "cross", lambda m, a, b: m.linalg.cross(a, b), (3, 3), (3, 3)),
+    R(
+        "cross_bcast",
+        "cross",
+        lambda m, a, b: m.cross(a, b, dim=-1),
+        (4, 3),
+        (1, 3),
+        torch_fn=lambda m, a, b: m.linalg.cross(a, b, dim=-1),
+    ),
+    R(
+        "linalg_cross_default_last_dim",
+        "cross",
+        lambda m, a, b: m.linalg.cross(a, b),
+        (3, 3),
+        (3, 3),
+    ),
     R("cross_method", "cross", lambda m, a, b: a.cross(b, dim=0), (3, 2), (3, 2)),
     # ---------------------------------------------------------------- composites
     R("softmax", None, lambda m, x: m.softmax(x, 1), (3, 4)),
@@ -282,7 +425,11 @@ def _diagonal_view(m, x):
 
 
 ROWS += [
-    Row("view_scatter", _write_through_views, [[F((3, 4)), F((4,))]],
-        ops=("view_scatter", "diagonal_view")),
+    Row(
+        "view_scatter",
+        _write_through_views,
+        [[F((3, 4)), F((4,))]],
+        ops=("view_scatter", "diagonal_view"),
+    ),
     Row("diagonal_view", _diagonal_view, [[F((2, 3, 4))]], ops=("diagonal_view",)),
 ]

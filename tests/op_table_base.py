@@ -92,8 +92,14 @@ def make_inputs(sample, seed: int):
 def R(name, op, fn, *inputs, torch_fn=None, torch_second_order=True):
     """A row from input shapes (uniform in [-1, 1]) or fixed float arrays."""
     sample = [F(i) if isinstance(i, tuple) else Const(i, diff=True) for i in inputs]
-    return Row(name, fn, [sample], ops=(op,) if op else (), torch_fn=torch_fn,
-               torch_second_order=torch_second_order and name not in _TORCH_NAN_SECOND_ORDER)
+    return Row(
+        name,
+        fn,
+        [sample],
+        ops=(op,) if op else (),
+        torch_fn=torch_fn,
+        torch_second_order=torch_second_order and name not in _TORCH_NAN_SECOND_ORDER,
+    )
 
 
 # PyTorch's second derivative of the 2-norm at 0 is nan (its first-order rule masks the

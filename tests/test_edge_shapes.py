@@ -44,8 +44,12 @@ def _check_no_alias(fn, arrays, torch_fn=None):
         assert all(o is not x for x in inputs), "an op returned its input object"
         # torch's view(dtype) shares its input's storage without being a view (_is_view False)
         shares = t._is_view() or any(
-            isinstance(tx, torch.Tensor) and tx.numel() and t.numel()
-            and t.untyped_storage().data_ptr() == tx.untyped_storage().data_ptr() for tx in ts)
+            isinstance(tx, torch.Tensor)
+            and tx.numel()
+            and t.numel()
+            and t.untyped_storage().data_ptr() == tx.untyped_storage().data_ptr()
+            for tx in ts
+        )
         if not shares:
             for x in inputs:
                 assert not np.shares_memory(o._data, x._data), (
@@ -53,7 +57,9 @@ def _check_no_alias(fn, arrays, torch_fn=None):
                 )
 
 
-ROW_CASES = [pytest.param(row, k, id=f"{row.name}-{k}") for row in ROWS for k in range(len(row.samples))]
+ROW_CASES = [
+    pytest.param(row, k, id=f"{row.name}-{k}") for row in ROWS for k in range(len(row.samples))
+]
 
 
 @pytest.mark.parametrize("row,k", ROW_CASES)
@@ -120,16 +126,28 @@ IDENTITY_CASES = {
     "stack_one": (lambda m, x: m.stack([x])[0], _A),
     "diag_embed_roundtrip": (lambda m, x: m.diagonal(m.diag_embed(x), 0, -2, -1), _A),
     # nn.functional composites with parameters that make them a no-op
-    **{f"pad_{mode}_zero_{x.ndim}d": (lambda m, x, mode=mode: m.nn.functional.pad(x, (0, 0) * (x.ndim - 1), mode=mode), x)
-       for mode in ("constant", "reflect", "replicate", "circular") for x in (_X3, _X4)},
-    "pad_reflect_one_dim_zero": (lambda m, x: m.nn.functional.pad(x, (0, 0, 1, 1), mode="reflect"), _X4),
+    **{
+        f"pad_{mode}_zero_{x.ndim}d": (
+            lambda m, x, mode=mode: m.nn.functional.pad(x, (0, 0) * (x.ndim - 1), mode=mode),
+            x,
+        )
+        for mode in ("constant", "reflect", "replicate", "circular")
+        for x in (_X3, _X4)
+    },
+    "pad_reflect_one_dim_zero": (
+        lambda m, x: m.nn.functional.pad(x, (0, 0, 1, 1), mode="reflect"),
+        _X4,
+    ),
     "pad_constant_crop_none": (lambda m, x: m.nn.functional.pad(x, (0, -0)), _A),
     "dropout_p0": (lambda m, x: m.nn.functional.dropout(x, 0.0), _A),
     "dropout_eval": (lambda m, x: m.nn.functional.dropout(x, 0.5, training=False), _A),
     "alpha_dropout_p0": (lambda m, x: m.nn.functional.alpha_dropout(x, 0.0, training=True), _A),
     "alpha_dropout_eval": (lambda m, x: m.nn.functional.alpha_dropout(x, 0.5), _A),
     "interpolate_same_size": (lambda m, x: m.nn.functional.interpolate(x, size=(3, 4)), _X4),
-    "interpolate_bilinear_same": (lambda m, x: m.nn.functional.interpolate(x, size=(3, 4), mode="bilinear"), _X4),
+    "interpolate_bilinear_same": (
+        lambda m, x: m.nn.functional.interpolate(x, size=(3, 4), mode="bilinear"),
+        _X4,
+    ),
     "interpolate_scale_1": (lambda m, x: m.nn.functional.interpolate(x, scale_factor=1.0), _X4),
     "interpolate_1d_same": (lambda m, x: m.nn.functional.interpolate(x, size=4), _X3),
     "adaptive_avg_pool2d_same": (lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, (3, 4)), _X4),
@@ -151,12 +169,22 @@ IDENTITY_CASES = {
     "hardshrink_0": (lambda m, x: m.nn.functional.hardshrink(x, 0.0), _A),
     "linear_eye": (lambda m, x: m.nn.functional.linear(x, m.eye(3, dtype=m.float64)), _A),
     "embedding_all_rows": (lambda m, w: m.nn.functional.embedding(m.tensor([0, 1]), w), _A),
-    "conv2d_1x1_eye": (lambda m, x: m.nn.functional.conv2d(x, m.eye(2, dtype=m.float64).reshape(2, 2, 1, 1)), _X4),
-    "conv1d_1_groups": (lambda m, x: m.nn.functional.conv1d(x, m.ones(3, 1, 1, dtype=m.float64), groups=3), _X3),
+    "conv2d_1x1_eye": (
+        lambda m, x: m.nn.functional.conv2d(x, m.eye(2, dtype=m.float64).reshape(2, 2, 1, 1)),
+        _X4,
+    ),
+    "conv1d_1_groups": (
+        lambda m, x: m.nn.functional.conv1d(x, m.ones(3, 1, 1, dtype=m.float64), groups=3),
+        _X3,
+    ),
     "softmax_size1": (lambda m, x: m.nn.functional.softmax(x, 0), _A[:1]),
     "layer_norm": (lambda m, x: m.nn.functional.layer_norm(x, (3,)), _A),
-    "batch_norm_identity": (lambda m, x: m.nn.functional.batch_norm(
-        x, m.zeros(3, dtype=m.float64), m.ones(3, dtype=m.float64), eps=0.0), _A),
+    "batch_norm_identity": (
+        lambda m, x: m.nn.functional.batch_norm(
+            x, m.zeros(3, dtype=m.float64), m.ones(3, dtype=m.float64), eps=0.0
+        ),
+        _A,
+    ),
     # composites and methods with no-op parameters
     "logsumexp_size1": (lambda m, x: m.logsumexp(x, 0), _A[:1]),
     "norm_0d": (lambda m, x: m.norm(x, 2, 0), _S),
@@ -174,11 +202,14 @@ IDENTITY_CASES = {
     "index_add_none": (lambda m, x: m.index_add(x, 0, m.zeros(0, dtype=m.int64), x[:0]), _A),
     "index_copy_none": (lambda m, x: m.index_copy(x, 0, m.zeros(0, dtype=m.int64), x[:0]), _A),
     "index_fill_none": (lambda m, x: m.index_fill(x, 0, m.zeros(0, dtype=m.int64), 1.0), _A),
-    "index_put_none": (lambda m, x: m.index_put(x, (m.zeros(0, dtype=m.int64),), m.tensor(1.0, dtype=m.float64)), _A),
+    "index_put_none": (
+        lambda m, x: m.index_put(x, (m.zeros(0, dtype=m.int64),), m.tensor(1.0, dtype=m.float64)),
+        _A,
+    ),
     "lerp_weight_0": (lambda m, x: m.lerp(x, x, 0.0), _A),
     "addcmul_value_0": (lambda m, x: m.addcmul(x, x, x, value=0.0), _A),
     "add_0": (lambda m, x: m.add(x, 0), _A),
-    "pow_1": (lambda m, x: x ** 1, _A),
+    "pow_1": (lambda m, x: x**1, _A),
     "take_all": (lambda m, x: m.take(x, m.arange(6).reshape(2, 3)), _A),
     "movedim_same_tuple": (lambda m, x: m.movedim(x, (0, 1), (0, 1)), _A),
     "swapaxes_same": (lambda m, x: m.swapaxes(x, 0, 0), _A),
@@ -233,7 +264,9 @@ def _run(fn, m, a):
 def _compare(fn, a):
     got, want = _run(fn, dg, a), _run(fn, torch, a)
     if isinstance(want, Exception):
-        assert isinstance(got, Exception), f"torch raises {type(want).__name__}: {want}; dualgrad returned"
+        assert isinstance(got, Exception), (
+            f"torch raises {type(want).__name__}: {want}; dualgrad returned"
+        )
         assert type(got).__name__ == type(want).__name__ or isinstance(got, type(want)), (got, want)
         return
     if isinstance(got, Exception):
@@ -269,20 +302,30 @@ def _no_keepdim(name, **kw):
 REDUCTIONS = {
     "sum": _with_dim("sum"),
     "mean": _with_dim("mean"),
-    "prod": lambda m, x, dim, keepdim: m.prod(x) if dim is None else m.prod(x, dim, keepdim=keepdim),
+    "prod": lambda m, x, dim, keepdim: (
+        m.prod(x) if dim is None else m.prod(x, dim, keepdim=keepdim)
+    ),
     "amax": _with_dim("amax"),
     "amin": _with_dim("amin"),
     "max": _with_dim("max"),
     "min": _with_dim("min"),
     "argmax": _with_dim("argmax"),
     "argmin": _with_dim("argmin"),
-    "logsumexp": lambda m, x, dim, keepdim: m.logsumexp(x, 0 if dim is None else dim, keepdim=keepdim),
+    "logsumexp": lambda m, x, dim, keepdim: m.logsumexp(
+        x, 0 if dim is None else dim, keepdim=keepdim
+    ),
     "std": _with_dim("std"),
     "var": _with_dim("var"),
     "std_unbiased0": _with_dim("std", correction=0),
-    "norm": lambda m, x, dim, keepdim: m.norm(x) if dim is None else m.norm(x, dim=dim, keepdim=keepdim),
-    "norm_inf": lambda m, x, dim, keepdim: m.linalg.vector_norm(x, float("inf"), dim=dim, keepdim=keepdim),
-    "vector_norm_1": lambda m, x, dim, keepdim: m.linalg.vector_norm(x, 1, dim=dim, keepdim=keepdim),
+    "norm": lambda m, x, dim, keepdim: (
+        m.norm(x) if dim is None else m.norm(x, dim=dim, keepdim=keepdim)
+    ),
+    "norm_inf": lambda m, x, dim, keepdim: m.linalg.vector_norm(
+        x, float("inf"), dim=dim, keepdim=keepdim
+    ),
+    "vector_norm_1": lambda m, x, dim, keepdim: m.linalg.vector_norm(
+        x, 1, dim=dim, keepdim=keepdim
+    ),
     "cumsum": lambda m, x, dim, keepdim: m.cumsum(x, 0 if dim is None else dim),
     "cumprod": lambda m, x, dim, keepdim: m.cumprod(x, 0 if dim is None else dim),
     "logcumsumexp": lambda m, x, dim, keepdim: m.logcumsumexp(x, 0 if dim is None else dim),
@@ -292,15 +335,26 @@ REDUCTIONS = {
     "argsort": _no_keepdim("argsort"),
     "topk_1": lambda m, x, dim, keepdim: m.topk(x, 1) if dim is None else m.topk(x, 1, dim),
     "topk_0": lambda m, x, dim, keepdim: m.topk(x, 0) if dim is None else m.topk(x, 0, dim),
-    "kthvalue_1": _with_dim("kthvalue", k=1) if False else (
-        lambda m, x, dim, keepdim: m.kthvalue(x, 1) if dim is None else m.kthvalue(x, 1, dim, keepdim)),
+    "kthvalue_1": _with_dim("kthvalue", k=1)
+    if False
+    else (
+        lambda m, x, dim, keepdim: (
+            m.kthvalue(x, 1) if dim is None else m.kthvalue(x, 1, dim, keepdim)
+        )
+    ),
     "median": _with_dim("median"),
     "mode": lambda m, x, dim, keepdim: m.mode(x) if dim is None else m.mode(x, dim, keepdim),
-    "quantile": lambda m, x, dim, keepdim: m.quantile(x, 0.3) if dim is None else m.quantile(x, 0.3, dim, keepdim),
+    "quantile": lambda m, x, dim, keepdim: (
+        m.quantile(x, 0.3) if dim is None else m.quantile(x, 0.3, dim, keepdim)
+    ),
     "quantile_vec": lambda m, x, dim, keepdim: (
-        m.quantile(x, m.tensor([0.3, 0.5])) if dim is None else m.quantile(x, m.tensor([0.3, 0.5]), dim, keepdim)),
+        m.quantile(x, m.tensor([0.3, 0.5]))
+        if dim is None
+        else m.quantile(x, m.tensor([0.3, 0.5]), dim, keepdim)
+    ),
     "nanquantile": lambda m, x, dim, keepdim: (
-        m.nanquantile(x, 0.5) if dim is None else m.nanquantile(x, 0.5, dim, keepdim)),
+        m.nanquantile(x, 0.5) if dim is None else m.nanquantile(x, 0.5, dim, keepdim)
+    ),
     "softmax": lambda m, x, dim, keepdim: m.softmax(x, 0 if dim is None else dim),
     "log_softmax": lambda m, x, dim, keepdim: m.log_softmax(x, 0 if dim is None else dim),
     "msort": lambda m, x, dim, keepdim: m.msort(x),
@@ -316,14 +370,16 @@ def _edge_array(shape):
 
 def _dim_choices(shape):
     out = [(None, False)]
-    for d in ([0, -1] if len(shape) <= 1 else [0, 1, -1]):
+    for d in [0, -1] if len(shape) <= 1 else [0, 1, -1]:
         out += [(d, False), (d, True)]
     return out
 
 
 REDUCTION_CASES = [
     pytest.param(name, shape, dim, keepdim, id=f"{name}-{shape}-{dim}-{keepdim}")
-    for name in REDUCTIONS for shape in EDGE_SHAPES for dim, keepdim in _dim_choices(shape)
+    for name in REDUCTIONS
+    for shape in EDGE_SHAPES
+    for dim, keepdim in _dim_choices(shape)
 ]
 
 
@@ -509,16 +565,21 @@ INDEX_OPS = {
     "scatter": lambda m, v: m.tensor(_IX).scatter(0, m.tensor([[v, 0]]), _f64(m, 1, 2)),
     "scatter_value": lambda m, v: m.tensor(_IX).scatter(0, m.tensor([[v, 0]]), 2.0),
     "scatter_add": lambda m, v: m.tensor(_IX).scatter_add(0, m.tensor([[v, 0]]), _f64(m, 1, 2)),
-    "scatter_reduce": lambda m, v: m.tensor(_IX).scatter_reduce(0, m.tensor([[v, 0]]), _f64(m, 1, 2), "amax"),
+    "scatter_reduce": lambda m, v: m.tensor(_IX).scatter_reduce(
+        0, m.tensor([[v, 0]]), _f64(m, 1, 2), "amax"
+    ),
     "index_add": lambda m, v: m.tensor(_IX).index_add(0, m.tensor([v]), _f64(m, 1, 2)),
     "index_copy": lambda m, v: m.tensor(_IX).index_copy(0, m.tensor([v]), _f64(m, 1, 2)),
     "index_fill": lambda m, v: m.tensor(_IX).index_fill(0, m.tensor([v]), 7.0),
     "take": lambda m, v: m.take(m.tensor(_IX), m.tensor([v * 2])),
     "take_along_dim_flat": lambda m, v: m.take_along_dim(m.tensor(_IX), m.tensor([v * 2])),
     "getitem": lambda m, v: m.tensor(_IX)[m.tensor([v])],
-    "index_put": lambda m, v: m.tensor(_IX).index_put((m.tensor([v]),), m.tensor(1.0, dtype=m.float64)),
+    "index_put": lambda m, v: m.tensor(_IX).index_put(
+        (m.tensor([v]),), m.tensor(1.0, dtype=m.float64)
+    ),
     "index_put_acc": lambda m, v: m.tensor(_IX).index_put(
-        (m.tensor([v]),), m.tensor(1.0, dtype=m.float64), accumulate=True),
+        (m.tensor([v]),), m.tensor(1.0, dtype=m.float64), accumulate=True
+    ),
     "select": lambda m, v: m.tensor(_IX).select(0, v),
     "narrow": lambda m, v: m.tensor(_IX).narrow(0, v, 1),
 }
@@ -532,8 +593,16 @@ def test_index_ranges_match_torch(name, v):
 
 
 # ---------------------------------------------------------------- linear solvers
-_LSTSQ_SHAPES = [((3, 1, 1), (1, 1)), ((2, 2, 2), (2, 3)), ((3, 2), (3,)), ((2, 3, 2), (2, 3)),
-                 ((2, 3, 2), (3,)), ((3, 2), (3, 4)), ((4, 3, 2), (1, 3, 5)), ((3, 3), (2, 3, 1))]
+_LSTSQ_SHAPES = [
+    ((3, 1, 1), (1, 1)),
+    ((2, 2, 2), (2, 3)),
+    ((3, 2), (3,)),
+    ((2, 3, 2), (2, 3)),
+    ((2, 3, 2), (3,)),
+    ((3, 2), (3, 4)),
+    ((4, 3, 2), (1, 3, 5)),
+    ((3, 3), (2, 3, 1)),
+]
 
 
 @pytest.mark.parametrize("shapes", _LSTSQ_SHAPES, ids=str)
@@ -546,7 +615,9 @@ def test_lstsq_broadcasts_b_as_torch(shapes):
 _SOLVE_A = np.eye(3) * 2 + np.triu(np.ones((3, 3)))
 _SOLVERS = {
     "solve_triangular": lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True),
-    "solve_triangular_right": lambda m, a, b: m.linalg.solve_triangular(a, b.mT, upper=True, left=False),
+    "solve_triangular_right": lambda m, a, b: m.linalg.solve_triangular(
+        a, b.mT, upper=True, left=False
+    ),
     "solve": lambda m, a, b: m.linalg.solve(a, b),
     "lstsq": lambda m, a, b: m.linalg.lstsq(a, b).solution,
     "cholesky_solve": lambda m, a, b: m.cholesky_solve(b, a.mT),
@@ -587,7 +658,9 @@ def test_vmap_grad_through_products_with_an_empty_contracted_dim(name, in_dims, 
     def run(m, _):
         w = m.zeros(4, 3, 0) if in_dims[0] == 0 else m.zeros(3, 0)
         x = m.zeros(4, 0) if in_dims[1] == 0 else m.zeros(0)
-        return m.func.vmap(m.func.grad(lambda w, x: f(m, w, x), argnums=argnum), in_dims=in_dims)(w, x)
+        return m.func.vmap(m.func.grad(lambda w, x: f(m, w, x), argnums=argnum), in_dims=in_dims)(
+            w, x
+        )
 
     _compare(run, np.zeros(()))
 
@@ -612,8 +685,11 @@ _EMPTY_REGIONS = {
 @pytest.mark.parametrize("value", ["number", "tensor", "bad_shape"])
 @pytest.mark.parametrize("region", sorted(_EMPTY_REGIONS) + ["view_mul_"])
 def test_writing_an_empty_region_of_an_expanded_tensor(region, value):
-    values = {"number": lambda m: 5.0, "tensor": lambda m: m.ones(1),
-              "bad_shape": lambda m: m.ones(2)}
+    values = {
+        "number": lambda m: 5.0,
+        "tensor": lambda m: m.ones(1),
+        "bad_shape": lambda m: m.ones(2),
+    }
     key = _EMPTY_REGIONS.get(region, region)
     _compare(lambda m, _: _expanded_write(m, key, values[value]), np.zeros(()))
 
@@ -625,10 +701,17 @@ def test_writing_a_nonempty_region_of_an_expanded_tensor_still_refuses():
         x[1:2] = 5.0
 
 
-@pytest.mark.parametrize("expand", [
-    lambda x: x.expand(-1, -1), lambda x: x.expand(1, 2, 3), lambda x: x.expand(2, 3),
-    lambda x: x[:1].expand(1, 1, 3), lambda x: x.expand_as(x),
-], ids=["same", "new_leading_1", "explicit_same", "size1_kept", "expand_as"])
+@pytest.mark.parametrize(
+    "expand",
+    [
+        lambda x: x.expand(-1, -1),
+        lambda x: x.expand(1, 2, 3),
+        lambda x: x.expand(2, 3),
+        lambda x: x[:1].expand(1, 1, 3),
+        lambda x: x.expand_as(x),
+    ],
+    ids=["same", "new_leading_1", "explicit_same", "size1_kept", "expand_as"],
+)
 @pytest.mark.parametrize("write", ["mul_", "setitem", "exp_"])
 def test_writing_an_expand_that_repeats_nothing_as_torch(expand, write):
     """An expand that repeats no element is an ordinary view: writes reach the base, and its
@@ -659,8 +742,10 @@ _BOOL_SKIP = _INT_SKIP | {"argmax", "argmin", "topk_0", "topk_1", "kthvalue_1", 
 INT_CASES = [
     pytest.param(dt, name, shape, dim, keepdim, id=f"{dt}-{name}-{shape}-{dim}-{keepdim}")
     for dt, skip in (("int64", _INT_SKIP), ("bool", _BOOL_SKIP))
-    for name in REDUCTIONS if name not in skip
-    for shape in [(), (0,), (1,), (2, 3), (0, 3)] for dim, keepdim in _dim_choices(shape)
+    for name in REDUCTIONS
+    if name not in skip
+    for shape in [(), (0,), (1,), (2, 3), (0, 3)]
+    for dim, keepdim in _dim_choices(shape)
 ]
 
 
@@ -686,8 +771,12 @@ def test_no_registered_kernel_returns_memory_of_its_inputs(monkeypatch):
             out = forward(*args, **params)
             for o in out if op.multi_output else (out,):
                 for a in args:
-                    if isinstance(a, np.ndarray) and isinstance(o, np.ndarray) and o.size and (
-                            np.shares_memory(o, a)):
+                    if (
+                        isinstance(a, np.ndarray)
+                        and isinstance(o, np.ndarray)
+                        and o.size
+                        and (np.shares_memory(o, a))
+                    ):
                         caught.setdefault(op.name, params)
             return out
 
@@ -716,8 +805,10 @@ def _edge_grad(m, fn, a):
             outs = [o for o in _tensors(fn(m, x)) if o.is_floating_point() and o.requires_grad]
             if not outs:
                 return "no grad"
-            loss = sum((o * (m.arange(o.numel(), dtype=m.float64).reshape(o.shape) + 1)).sum()
-                       for o in outs)
+            loss = sum(
+                (o * (m.arange(o.numel(), dtype=m.float64).reshape(o.shape) + 1)).sum()
+                for o in outs
+            )
             return m.autograd.grad(loss, x)[0].numpy()
     except Exception as e:  # noqa: BLE001 - compared with torch's
         return e

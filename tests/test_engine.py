@@ -604,8 +604,13 @@ def test_gradcheck_argument_errors():
 
 
 def test_gradcheck_batched_grad_and_forward_grad():
-    assert gradcheck(lambda a: (a * a).sin(), (_x64(),), check_batched_grad=True,
-                     check_batched_forward_grad=True, check_forward_ad=True)
+    assert gradcheck(
+        lambda a: (a * a).sin(),
+        (_x64(),),
+        check_batched_grad=True,
+        check_batched_forward_grad=True,
+        check_forward_ad=True,
+    )
 
 
 def test_gradcheck_warns_on_float32():

@@ -127,8 +127,11 @@ def test_gradient_argument_is_cast_to_the_output_dtype(dtype):
 
     def grad(lib):
         x = _f32_leaf(lib)
-        return lib.autograd.grad([x * 2, (x * 3).sum()], x, [lib.ones(3, dtype=getattr(lib, dtype)),
-                                                         lib.tensor(2.0, dtype=lib.float64)])
+        return lib.autograd.grad(
+            [x * 2, (x * 3).sum()],
+            x,
+            [lib.ones(3, dtype=getattr(lib, dtype)), lib.tensor(2.0, dtype=lib.float64)],
+        )
 
     assert [dt for dt, _ in agree(backward)] == ["float32"]
     assert [dt for dt, _ in agree(grad)] == ["float32"]
@@ -146,8 +149,14 @@ def test_gradient_of_f64_leaf_from_f32_path():
 GRAD_VALUES = {
     "wrong_shape": (lambda lib: lib.ones(3), "attempting to assign a gradient of size"),
     "scalar_for_vector": (lambda lib: lib.ones(()), "attempting to assign a gradient of size"),
-    "wrong_dtype": (lambda lib: lib.ones(2, dtype=lib.float64), "attempting to assign a gradient with dtype"),
-    "int_dtype": (lambda lib: lib.ones(2, dtype=lib.int64), "attempting to assign a gradient with dtype"),
+    "wrong_dtype": (
+        lambda lib: lib.ones(2, dtype=lib.float64),
+        "attempting to assign a gradient with dtype",
+    ),
+    "int_dtype": (
+        lambda lib: lib.ones(2, dtype=lib.int64),
+        "attempting to assign a gradient with dtype",
+    ),
     "list": (lambda lib: [1.0, 2.0], "assigned grad expected to be a Tensor or None"),
     "float": (lambda lib: 1.0, "assigned grad expected to be a Tensor or None"),
     "ndarray": (lambda lib: np.ones(2, np.float32), "but got grad of type numpy.ndarray"),
@@ -218,8 +227,9 @@ def test_tensor_hook_may_not_change_shape_or_dtype(kind, name):
 # ---------------------------------------------------------------------------- 4. grad_outputs
 GRAD_OUTPUTS = {
     "two_outputs_one_grad": lambda lib, x: lib.autograd.grad([x * 2, x * 3], x, [lib.ones(2)]),
-    "two_scalars_one_grad": lambda lib, x: lib.autograd.grad([(x * 2).sum(), (x * 3).sum()], x,
-                                                             [lib.ones(())]),
+    "two_scalars_one_grad": lambda lib, x: lib.autograd.grad(
+        [(x * 2).sum(), (x * 3).sum()], x, [lib.ones(())]
+    ),
     "backward_two_one": lambda lib, x: lib.autograd.backward([x * 2, x * 3], [lib.ones(2)]),
     "empty_list": lambda lib, x: lib.autograd.grad(x * 2, x, []),
     "none_for_vector": lambda lib, x: lib.autograd.grad(x * 2, x, [None]),
@@ -231,13 +241,15 @@ GRAD_OUTPUTS = {
 
 @pytest.mark.parametrize("name", sorted(GRAD_OUTPUTS))
 def test_grad_outputs_count_and_type(name):
-    phrases = {"two_outputs_one_grad": "got 2 tensors and 1 gradients",
-               "two_scalars_one_grad": "got 2 tensors and 1 gradients",
-               "backward_two_one": "got 2 tensors and 1 gradients",
-               "empty_list": "got 1 tensors and 0 gradients",
-               "none_for_vector": "grad can be implicitly created only for scalar outputs",
-               "no_grad_for_vector": "grad can be implicitly created only for scalar outputs",
-               "float_grad": "gradients can be either Tensors or None, but got float"}
+    phrases = {
+        "two_outputs_one_grad": "got 2 tensors and 1 gradients",
+        "two_scalars_one_grad": "got 2 tensors and 1 gradients",
+        "backward_two_one": "got 2 tensors and 1 gradients",
+        "empty_list": "got 1 tensors and 0 gradients",
+        "none_for_vector": "grad can be implicitly created only for scalar outputs",
+        "no_grad_for_vector": "grad can be implicitly created only for scalar outputs",
+        "float_grad": "gradients can be either Tensors or None, but got float",
+    }
 
     def fn(lib):
         return GRAD_OUTPUTS[name](lib, lib.ones(2, requires_grad=True))
@@ -292,10 +304,19 @@ def _saved_rows():
 
     from dualgrad._ops.registry import REGISTRY
 
-    kinds = {name for name, op in REGISTRY.items() if op.kind == "elementwise"} | {"max_dim", "min_dim"}
+    kinds = {name for name, op in REGISTRY.items() if op.kind == "elementwise"} | {
+        "max_dim",
+        "min_dim",
+    }
     # (composites such as kron or mvlgamma have rules of their own in torch: not the class)
-    rows = [row for row in ROWS if not row.nondiff and len(row.covers) == 1
-            and row.covers[0] in kinds and row.name.startswith(row.covers[0])]
+    rows = [
+        row
+        for row in ROWS
+        if not row.nondiff
+        and len(row.covers) == 1
+        and row.covers[0] in kinds
+        and row.name.startswith(row.covers[0])
+    ]
     # the table's relu row keeps its input away from the kink with ops of its own
     return rows + [Row("relu", lambda m, x: m.relu(x), [[F((3, 4))]])]
 
@@ -307,9 +328,12 @@ def test_inplace_after_op_raises_exactly_where_torch_does(row, where):
 
 
 def _binary_cases():
-    return [pytest.param(row, only, id=f"{row.name}-{only}") for row in _saved_rows()
-            if len(row.samples[0]) == 2 and all(isinstance(spec, F) for spec in row.samples[0])
-            for only in (0, 1)]
+    return [
+        pytest.param(row, only, id=f"{row.name}-{only}")
+        for row in _saved_rows()
+        if len(row.samples[0]) == 2 and all(isinstance(spec, F) for spec in row.samples[0])
+        for only in (0, 1)
+    ]
 
 
 @pytest.mark.parametrize("where", ["input", "output"])
@@ -328,7 +352,9 @@ INDEX_OPS = {
     "take": lambda m, x, i: m.take(x, i),
     "gather": lambda m, x, i: m.gather(x, 0, i.reshape(2, 1).expand(2, 3)),
     "take_along_dim": lambda m, x, i: m.take_along_dim(x, i.reshape(2, 1), 0),
-    "take_along_dim_same_shape": lambda m, x, i: m.take_along_dim(x, i.reshape(1, 2).expand(4, 2), 1),
+    "take_along_dim_same_shape": lambda m, x, i: m.take_along_dim(
+        x, i.reshape(1, 2).expand(4, 2), 1
+    ),
     "take_along_dim_flat": lambda m, x, i: m.take_along_dim(x, i),
     "embedding": lambda m, x, i: m.nn.functional.embedding(i, x),
     "index_put": lambda m, x, i: m.index_put(x, (i,), m.ones(3)),
@@ -342,13 +368,17 @@ INDEX_OPS = {
     "index_copy_source": lambda m, x, i: m.index_copy(m.zeros(4, 3), 0, i, x[:2] * 1),
     "index_fill": lambda m, x, i: m.index_fill(x, 0, i, 2.0),
     "index_fill_tensor": lambda m, x, i: m.index_fill(m.zeros(4, 3), 1, i, x[0, 0] * 1),
-    "index_put_acc_value": lambda m, x, i: m.index_put(m.zeros(4, 3), (i,), x[0] * 1,
-                                                       accumulate=True),
+    "index_put_acc_value": lambda m, x, i: m.index_put(
+        m.zeros(4, 3), (i,), x[0] * 1, accumulate=True
+    ),
     "index_put_acc_tuple": lambda m, x, i: m.index_put(x, (i, i), m.tensor(1.0), accumulate=True),
     "scatter": lambda m, x, i: m.scatter(x, 0, i.reshape(2, 1).expand(2, 3), m.ones(2, 3)),
-    "scatter_src": lambda m, x, i: m.scatter(m.zeros(4, 3), 0, i.reshape(2, 1).expand(2, 3), x[:2] * 1),
-    "scatter_add_src": lambda m, x, i: m.scatter_add(m.zeros(4, 3), 0, i.reshape(2, 1).expand(2, 3),
-                                                     x[:2] * 1),
+    "scatter_src": lambda m, x, i: m.scatter(
+        m.zeros(4, 3), 0, i.reshape(2, 1).expand(2, 3), x[:2] * 1
+    ),
+    "scatter_add_src": lambda m, x, i: m.scatter_add(
+        m.zeros(4, 3), 0, i.reshape(2, 1).expand(2, 3), x[:2] * 1
+    ),
     "setitem": lambda m, x, i: _setitem(x * 1, i),
 }
 
@@ -400,8 +430,11 @@ def test_where_condition_written_in_place(write):
 
 
 # ---------------------------------------------------------------------------- 7. rules at 0
-@pytest.mark.parametrize("row", [r for r in _saved_rows() if all(isinstance(s, F) for s in r.samples[0])],
-                         ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "row",
+    [r for r in _saved_rows() if all(isinstance(s, F) for s in r.samples[0])],
+    ids=lambda r: r.name,
+)
 def test_first_derivative_at_zero(row):
     """Every element-wise op at an all-zero input: torch's gradient, including its choices
     where the formula is 0/0 (atan2 at the origin gives 0, xlogy's d/dx at x = 0 is log y)."""
@@ -422,7 +455,7 @@ ZERO_POINTS = {
     "xlog1py": lambda m, x, y: m.special.xlog1py(x, y),
     "hypot": lambda m, x, y: m.hypot(x, y),
     "copysign": lambda m, x, y: m.copysign(x, y),
-    "pow": lambda m, x, y: x ** y,
+    "pow": lambda m, x, y: x**y,
     "div": lambda m, x, y: x / y,
     "maximum": lambda m, x, y: m.maximum(x, y),
 }
@@ -520,7 +553,9 @@ def test_function_next_functions_list_tensor_inputs_only(name):
         node = Pick.apply(*MIXED_ARGS[name](lib, a, b, c)).grad_fn
         if node is None:
             return "no node"
-        return [(None if f is None else f.name().rsplit(":", 1)[-1], i) for f, i in node.next_functions]
+        return [
+            (None if f is None else f.name().rsplit(":", 1)[-1], i) for f, i in node.next_functions
+        ]
 
     agree(fn)
 
@@ -561,12 +596,12 @@ NUMBER_OPERANDS = {
     "div_trunc_-0.0": lambda m, x: m.div(x, -0.0, rounding_mode="trunc"),
     "div_floor_tensor_0": lambda m, x: m.div(x, m.zeros(3, dtype=m.float64), rounding_mode="floor"),
     "div_trunc_number_x": lambda m, x: m.div(1.5, x, rounding_mode="trunc"),
-    "rpow_0": lambda m, x: 0 ** x,
+    "rpow_0": lambda m, x: 0**x,
     "rpow_0.0": lambda m, x: m.pow(0.0, x),
     "rpow_negative": lambda m, x: (-2.0) ** x,
-    "pow_0": lambda m, x: x ** 0,
-    "pow_-1": lambda m, x: x ** -1,
-    "pow_0.5": lambda m, x: x ** 0.5,
+    "pow_0": lambda m, x: x**0,
+    "pow_-1": lambda m, x: x**-1,
+    "pow_0.5": lambda m, x: x**0.5,
     "mul_0": lambda m, x: x * 0.0,
     "mul_inf": lambda m, x: x * math.inf,
     "remainder_0": lambda m, x: x % 0.0,
@@ -605,8 +640,9 @@ def _number_operand_outcome(lib, name, mode):
         return g
     if not g.requires_grad:  # a gradient that is constant in x (dualgrad records no graph
         return lib.zeros_like(g)  # for it where torch's piecewise-linear rules do)
-    return lib.autograd.grad(g, x, lib.ones(3, dtype=lib.float64), allow_unused=True,
-                             materialize_grads=True)
+    return lib.autograd.grad(
+        g, x, lib.ones(3, dtype=lib.float64), allow_unused=True, materialize_grads=True
+    )
 
 
 # torch's double backward gives nan where its formula multiplies a masked 0 by inf (its
@@ -628,18 +664,25 @@ def test_number_operand_edges(name, mode):
 # that needs no gradient (float32 or float64) and an operand that does: torch saves a clone of
 # self for the operand's gradient, so backward runs.
 INPLACE_WITH_OPERAND = {
-    "add_": lambda x, y: x.add_(y, alpha=0.5), "sub_": lambda x, y: x.sub_(y),
-    "mul_": lambda x, y: x.mul_(y), "div_": lambda x, y: x.div_(y.abs() + 0.5),
+    "add_": lambda x, y: x.add_(y, alpha=0.5),
+    "sub_": lambda x, y: x.sub_(y),
+    "mul_": lambda x, y: x.mul_(y),
+    "div_": lambda x, y: x.div_(y.abs() + 0.5),
     "true_divide_": lambda x, y: x.true_divide_(y.abs() + 0.5),
-    "pow_": lambda x, y: x.abs().add_(0.5).pow_(y), "atan2_": lambda x, y: x.atan2_(y),
-    "hypot_": lambda x, y: x.hypot_(y), "copysign_": lambda x, y: x.copysign_(y),
-    "xlogy_": lambda x, y: x.xlogy_(y.abs() + 0.5), "fmod_": lambda x, y: x.fmod_(y.abs() + 0.5),
+    "pow_": lambda x, y: x.abs().add_(0.5).pow_(y),
+    "atan2_": lambda x, y: x.atan2_(y),
+    "hypot_": lambda x, y: x.hypot_(y),
+    "copysign_": lambda x, y: x.copysign_(y),
+    "xlogy_": lambda x, y: x.xlogy_(y.abs() + 0.5),
+    "fmod_": lambda x, y: x.fmod_(y.abs() + 0.5),
     "remainder_": lambda x, y: x.remainder_(y.abs() + 0.5),
     "clamp_": lambda x, y: x.clamp_(y - 0.3, y + 0.3),
-    "lerp_": lambda x, y: x.lerp_(y, 0.3), "lerp_weight_": lambda x, y: x.lerp_(y * 2, y),
+    "lerp_": lambda x, y: x.lerp_(y, 0.3),
+    "lerp_weight_": lambda x, y: x.lerp_(y * 2, y),
     "addcmul_": lambda x, y: x.addcmul_(y, y.cos(), value=0.5),
     "addcdiv_": lambda x, y: x.addcdiv_(y, y.abs() + 0.5),
-    "copy_": lambda x, y: x.copy_(y), "masked_fill_": lambda x, y: x.masked_fill_(x > 0, y.sum()),
+    "copy_": lambda x, y: x.copy_(y),
+    "masked_fill_": lambda x, y: x.masked_fill_(x > 0, y.sum()),
 }
 
 
@@ -731,12 +774,15 @@ SAME_DTYPE = {
     "prelu": lambda m, a, b: m.nn.functional.prelu(a, b[:1]),
     "layer_norm": lambda m, a, b: m.nn.functional.layer_norm(a, (3,), b, b),
     "layer_norm_f64_input": lambda m, a, b: m.nn.functional.layer_norm(b, (3,), a, a),
-    "group_norm": lambda m, a, b: m.nn.functional.group_norm(a.reshape(1, 3, 1).expand(2, 3, 1), 3, b, b),
+    "group_norm": lambda m, a, b: m.nn.functional.group_norm(
+        a.reshape(1, 3, 1).expand(2, 3, 1), 3, b, b
+    ),
     "batch_norm": lambda m, a, b: m.nn.functional.batch_norm(a[None], b, b.abs(), b, b),
     "batch_norm_stats": lambda m, a, b: m.nn.functional.batch_norm(a[None], b, b.abs(), a, a),
     "batch_norm_f64_input": lambda m, a, b: m.nn.functional.batch_norm(b[None], a, a.abs(), a, a),
-    "instance_norm": lambda m, a, b: m.nn.functional.instance_norm(a.reshape(1, 3, 1).expand(1, 3, 2),
-                                                                   weight=b, bias=b),
+    "instance_norm": lambda m, a, b: m.nn.functional.instance_norm(
+        a.reshape(1, 3, 1).expand(1, 3, 2), weight=b, bias=b
+    ),
     "index_add": lambda m, a, b: a.index_add(0, _ix(m, 0, 1, 2), b),
     "index_copy": lambda m, a, b: a.index_copy(0, _ix(m, 0, 1, 2), b),
     "index_fill_0d": lambda m, a, b: a.index_fill(0, _ix(m, 0), b.sum()),
@@ -792,7 +838,9 @@ SINGULAR = {
 }
 DET_MODES = {
     "vjp": lambda m, a: m.func.grad(lambda x: m.linalg.det(x).sum())(a),
-    "vmap_grad": lambda m, a: m.func.vmap(m.func.grad(lambda x: m.linalg.det(x).sum()))(m.stack([a, a * 0.5])),
+    "vmap_grad": lambda m, a: m.func.vmap(m.func.grad(lambda x: m.linalg.det(x).sum()))(
+        m.stack([a, a * 0.5])
+    ),
     "jacrev": lambda m, a: m.func.jacrev(m.linalg.det)(a),
 }
 
@@ -840,10 +888,12 @@ LINALG_AT_SINGULAR = {
     "solve": lambda m, a: m.linalg.solve(a, m.ones(3, dtype=a.dtype)),
     "cholesky": lambda m, a: m.linalg.cholesky(a),
     "matrix_power_-1": lambda m, a: m.linalg.matrix_power(a, -1),
-    "solve_triangular_upper": lambda m, a: m.linalg.solve_triangular(a.triu(), m.ones(3, 2, dtype=a.dtype),
-                                                                      upper=True),
+    "solve_triangular_upper": lambda m, a: m.linalg.solve_triangular(
+        a.triu(), m.ones(3, 2, dtype=a.dtype), upper=True
+    ),
     "solve_triangular_lower_right": lambda m, a: m.linalg.solve_triangular(
-        a.mT.tril(), m.ones(2, 3, dtype=a.dtype), upper=False, left=False),
+        a.mT.tril(), m.ones(2, 3, dtype=a.dtype), upper=False, left=False
+    ),
     "det": lambda m, a: m.linalg.det(a),
     "logdet_grad_zero": lambda m, a: m.autograd.grad(m.logdet(a * 0), a),
     "det_grad_nan": lambda m, a: m.autograd.grad(m.linalg.det(a * float("nan")), a),
@@ -853,8 +903,11 @@ LINALG_AT_SINGULAR = {
 @pytest.mark.parametrize("name", sorted(LINALG_AT_SINGULAR))
 def test_linalg_at_singular_matrices(name):
     def fn(lib):
-        a = lib.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, 0.5, 0.0]], dtype=lib.float64,
-                       requires_grad=True)
+        a = lib.tensor(
+            [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, 0.5, 0.0]],
+            dtype=lib.float64,
+            requires_grad=True,
+        )
         return LINALG_AT_SINGULAR[name](lib, a)
 
     t_kind, t_out = run(torch, fn)
@@ -877,7 +930,7 @@ def test_logabsdet_gradient_at_a_singular_matrix_is_not_finite():
     and LU round-off there, and under torch.func.grad raises LinAlgError; both say "not
     finite".)"""
     a = dg.tensor(SINGULAR["rank2_3x3"], requires_grad=True)
-    g, = dg.autograd.grad(dg.linalg.slogdet(a)[1], a)
+    (g,) = dg.autograd.grad(dg.linalg.slogdet(a)[1], a)
     assert np.isinf(g.numpy()[:2]).all()
     t = torch.tensor(SINGULAR["rank2_3x3"], requires_grad=True)
     assert not torch.isfinite(torch.autograd.grad(torch.linalg.slogdet(t)[1], t)[0]).all()
@@ -913,8 +966,9 @@ def _nan_inf_grad(lib, f, arrays):
     out = f(lib, *xs)
     out = out[0] if isinstance(out, tuple) else out
     g = np.where(np.arange(out.numel()) % 2 == 0, np.nan, np.inf).reshape(tuple(out.shape))
-    return lib.autograd.grad(out, xs, lib.tensor(g, dtype=out.dtype), allow_unused=True,
-                             materialize_grads=True)
+    return lib.autograd.grad(
+        out, xs, lib.tensor(g, dtype=out.dtype), allow_unused=True, materialize_grads=True
+    )
 
 
 @pytest.mark.parametrize("name", sorted(NAN_COTANGENT))
@@ -922,22 +976,30 @@ def test_nan_and_inf_cotangents(name):
     agree(lambda lib: _nan_inf_grad(lib, NAN_COTANGENT[name], [np.array([0.3, -0.2, 0.7, 0.55])]))
 
 
-@pytest.mark.parametrize("row", [r for r in _saved_rows() if all(isinstance(s, F) for s in r.samples[0])],
-                         ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "row",
+    [r for r in _saved_rows() if all(isinstance(s, F) for s in r.samples[0])],
+    ids=lambda r: r.name,
+)
 def test_nan_and_inf_cotangents_through_every_elementwise_op(row):
     from op_table import make_inputs
 
     arrays = make_inputs(row.samples[0], seed=11)
-    agree(lambda lib: _nan_inf_grad(lib, row.fn if lib is dg or row.torch_fn is None else row.torch_fn,
-                                    arrays))
+    agree(
+        lambda lib: _nan_inf_grad(
+            lib, row.fn if lib is dg or row.torch_fn is None else row.torch_fn, arrays
+        )
+    )
 
 
 def test_hypot_at_zero_after_matrix_power_0():
     """Seed 909 of the random programs: hypot's nan gradient at 0 meets matrix_power(A, 0)."""
+
     def fn(lib):
         a = lib.tensor([[0.6, -0.6], [0.4, -0.4]], dtype=lib.float64, requires_grad=True)
-        v = lib.linalg.matrix_power(a, 0).index_add(0, lib.tensor([1]), lib.tensor([[0.8, -0.4]],
-                                                                                   dtype=lib.float64))
+        v = lib.linalg.matrix_power(a, 0).index_add(
+            0, lib.tensor([1]), lib.tensor([[0.8, -0.4]], dtype=lib.float64)
+        )
         return lib.autograd.grad(lib.hypot(v, v).sum(), a)
 
     agree(fn)
@@ -946,12 +1008,18 @@ def test_hypot_at_zero_after_matrix_power_0():
 def test_eigvalsh_of_matrix_power_0_second_order():
     """Seed 1321: eigh's rule at the identity (repeated eigenvalues) gives nan, which
     matrix_power(A, 0) must not pass on to A (its gradient is an exact 0, as torch's)."""
+
     def fn(lib):
         a = lib.tensor([[0.6, -0.6], [0.4, 1.4]], dtype=lib.float64, requires_grad=True)
         e = lib.linalg.eigvalsh(lib.linalg.matrix_power(a, 0))
-        g, = lib.autograd.grad((e * lib.tensor([0.3, 0.9], dtype=lib.float64)).sum() + (a * a).sum(), a,
-                               create_graph=True)
-        return lib.autograd.grad((g * lib.tensor([[1.0, -2.0], [0.5, 0.25]], dtype=lib.float64)).sum(), a)
+        (g,) = lib.autograd.grad(
+            (e * lib.tensor([0.3, 0.9], dtype=lib.float64)).sum() + (a * a).sum(),
+            a,
+            create_graph=True,
+        )
+        return lib.autograd.grad(
+            (g * lib.tensor([[1.0, -2.0], [0.5, 0.25]], dtype=lib.float64)).sum(), a
+        )
 
     agree(fn)
 
@@ -959,8 +1027,10 @@ def test_eigvalsh_of_matrix_power_0_second_order():
 # NOTE: [in-place ops] in _inplace.py: an in-place op whose node saves its result (exp_,
 # sigmoid_, ...) saved the written tensor itself, as torch's does: a later write into it, or
 # into its base through a view, makes backward refuse; where the node saves nothing, it runs.
-UNARY_INPLACE = ("neg abs exp sigmoid tanh relu floor ceil round trunc sin cos sqrt log reciprocal "
-                 "square expm1 log1p rsqrt sign frac").split()
+UNARY_INPLACE = (
+    "neg abs exp sigmoid tanh relu floor ceil round trunc sin cos sqrt log reciprocal "
+    "square expm1 log1p rsqrt sign frac"
+).split()
 LATER_WRITES = {
     "mul_": lambda y, v: y.mul_(2.0),
     "second_same_op": None,
@@ -986,7 +1056,9 @@ def test_inplace_result_written_again(name, later):
                 getattr(y, name + "_")()
             else:
                 write(y, None)
-        return lib.autograd.grad((y * lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64)).sum(), a)
+        return lib.autograd.grad(
+            (y * lib.tensor([1.0, -2.0, 0.5, 3.0], dtype=lib.float64)).sum(), a
+        )
 
     agree(fn)
 
@@ -995,6 +1067,7 @@ def test_inplace_result_written_again(name, later):
 @pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh", "relu", "sqrt", "sin"])
 def test_inplace_result_written_again_under_vmap_grad(name, later):
     """The same inside vmap(grad(f)): the write happens on the transform's tape."""
+
     def fn(lib):
         def f(a):
             y = a * 1
@@ -1017,24 +1090,45 @@ MULTILINEAR_WRITES = [
     ("einsum_sum_last", lambda m, a: m.einsum("...i->...", a), [(2, 3)], [True], 0),
     ("einsum_sum_all", lambda m, a: m.einsum("ij->", a), [(2, 3)], [True], 0),
     ("einsum_diagonal", lambda m, a: m.einsum("ii->i", a), [(3, 3)], [True], 0),
-    ("einsum_pair_write_a", lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(2, 3), (3, 2)], [True, True], 0),
-    ("einsum_pair_write_b", lambda m, a, b: m.einsum("ij,jk->ik", a, b), [(2, 3), (3, 2)], [True, True], 1),
+    (
+        "einsum_pair_write_a",
+        lambda m, a, b: m.einsum("ij,jk->ik", a, b),
+        [(2, 3), (3, 2)],
+        [True, True],
+        0,
+    ),
+    (
+        "einsum_pair_write_b",
+        lambda m, a, b: m.einsum("ij,jk->ik", a, b),
+        [(2, 3), (3, 2)],
+        [True, True],
+        1,
+    ),
     ("matmul_only_a_needs", lambda m, a, b: a @ b, [(2, 3), (3, 2)], [True, False], 0),
     ("matmul_only_b_needs", lambda m, a, b: a @ b, [(2, 3), (3, 2)], [False, True], 0),
-    ("linear_write_input", lambda m, a, w: m.nn.functional.linear(a, w), [(2, 3), (4, 3)], [False, True], 1),
+    (
+        "linear_write_input",
+        lambda m, a, w: m.nn.functional.linear(a, w),
+        [(2, 3), (4, 3)],
+        [False, True],
+        1,
+    ),
     ("cross_write_a", lambda m, a, b: m.linalg.cross(a, b), [(2, 3), (2, 3)], [False, True], 1),
 ]
 
 
-@pytest.mark.parametrize("name, fn, shapes, grads, written", MULTILINEAR_WRITES,
-                         ids=[c[0] for c in MULTILINEAR_WRITES])
+@pytest.mark.parametrize(
+    "name, fn, shapes, grads, written", MULTILINEAR_WRITES, ids=[c[0] for c in MULTILINEAR_WRITES]
+)
 def test_multilinear_ops_check_only_the_inputs_their_rules_read(name, fn, shapes, grads, written):
     """Writing an input in place after a multilinear op breaks backward exactly where torch's
     breaks: when a needed rule reads it (mm, bmm, einsum read only the other operands)."""
     outcomes = []
     for m in (dg, torch):
-        leaves = [m.tensor(np.linspace(0.5, 1.5, int(np.prod(s))).reshape(s), requires_grad=g)
-                  for s, g in zip(shapes, grads)]
+        leaves = [
+            m.tensor(np.linspace(0.5, 1.5, int(np.prod(s))).reshape(s), requires_grad=g)
+            for s, g in zip(shapes, grads)
+        ]
         xs = [x * 1.5 if x.requires_grad else x.clone() for x in leaves]
         y = fn(m, *xs)
         xs[written].add_(1.0)

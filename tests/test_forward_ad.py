@@ -95,8 +95,9 @@ def test_unpack_dual_primal_shares_data_and_history():
         d = fwAD.make_dual(x * 2, t64(V0))
         p, t = fwAD.unpack_dual(d)
         assert fwAD.unpack_dual(p).tangent is None
-        assert np.shares_memory(p.numpy() if not p.requires_grad else p.detach().numpy(),
-                                d.detach().numpy())
+        assert np.shares_memory(
+            p.numpy() if not p.requires_grad else p.detach().numpy(), d.detach().numpy()
+        )
         assert p.grad_fn is d.grad_fn
         (g,) = dg.autograd.grad(p.sum(), x)
         close(g, 2 * np.ones(3))
@@ -126,8 +127,9 @@ def test_make_dual_shape_mismatch():
     p = dg.randn(2, 3, dtype=dg.float64)
     with tfwAD.dual_level():
         with pytest.raises(RuntimeError, match=r"\[2, 3\].*\[3, 2\]"):
-            tfwAD.make_dual(torch.randn(2, 3, dtype=torch.float64),
-                            torch.randn(3, 2, dtype=torch.float64))
+            tfwAD.make_dual(
+                torch.randn(2, 3, dtype=torch.float64), torch.randn(3, 2, dtype=torch.float64)
+            )
     with fwAD.dual_level():
         with pytest.raises(RuntimeError, match=r"\(3, 2\).*\(2, 3\)"):
             fwAD.make_dual(p, dg.randn(3, 2, dtype=dg.float64))
@@ -141,7 +143,9 @@ def test_make_dual_tangent_dtype():
         d = fwAD.make_dual(p, dg.ones(2, 3, dtype=dg.float32))
         assert fwAD.unpack_dual(d).tangent.dtype == dg.float64
         assert (d * d).dtype == dg.float64
-        with pytest.raises(ValueError, match="Expected tangent to be floating point.*int64"):  # torch's type
+        with pytest.raises(
+            ValueError, match="Expected tangent to be floating point.*int64"
+        ):  # torch's type
             fwAD.make_dual(p, dg.ones(2, 3, dtype=dg.int64))
 
 
@@ -196,12 +200,14 @@ def test_nested_mixed_partial_sin_xy():
             assert d_dy.item() == pytest.approx(xv * math.cos(xv * yv), abs=1e-14)
             assert d_dx.item() == pytest.approx(yv * math.cos(xv * yv), abs=1e-14)
             assert mixed.item() == pytest.approx(
-                math.cos(xv * yv) - xv * yv * math.sin(xv * yv), abs=1e-14)
+                math.cos(xv * yv) - xv * yv * math.sin(xv * yv), abs=1e-14
+            )
             # canonical form: the level-1 tangent carries no level-2 tangent
             assert fwAD.unpack_dual(d_dx, level=l2).tangent is None
         # leaving level 2 keeps level 1
         assert fwAD.unpack_dual(out, level=l1).tangent.item() == pytest.approx(
-            yv * math.cos(xv * yv), abs=1e-14)
+            yv * math.cos(xv * yv), abs=1e-14
+        )
         assert fwAD.unpack_dual(out, level=l2).tangent is None
 
 

@@ -23,11 +23,11 @@ XS = RNG.uniform(0.3, 1.5, (3, 4))
 
 
 def scalar_fn(m):
-    return lambda x: (m.sin(x) * x ** 2 + m.exp(-x)).sum()
+    return lambda x: (m.sin(x) * x**2 + m.exp(-x)).sum()
 
 
 def vector_fn(m):
-    return lambda x: m.tanh(x) * x.sum() + x ** 3
+    return lambda x: m.tanh(x) * x.sum() + x**3
 
 
 def both(a):
@@ -111,30 +111,63 @@ def _compose(lib, outer, inner):
         ("vjp", "jvp"): lambda x, v: fx.vjp(lambda y: fx.jvp(vec, (y,), (v,))[1], x)[1](v)[0],
         ("jvp", "vjp"): lambda x, v: fx.jvp(lambda y: fx.vjp(vec, y)[1](v)[0], (x,), (v,))[1],
         ("vmap", "grad"): lambda x, v: fx.vmap(fx.grad(s))(x.unsqueeze(0).expand(3, 4) * 1.0),
-        ("grad", "vmap"): lambda x, v: fx.grad(lambda y: fx.vmap(vec)(y.unsqueeze(0) * v.unsqueeze(1)).sum())(x),
-        ("vmap", "jvp"): lambda x, v: fx.vmap(lambda y: fx.jvp(vec, (y,), (v,))[1])(x.unsqueeze(0) * v.unsqueeze(1)),
-        ("jvp", "vmap"): lambda x, v: fx.jvp(lambda y: fx.vmap(vec)(y.unsqueeze(0) * v.unsqueeze(1)), (x,), (v,))[1],
-        ("vmap", "vmap"): lambda x, v: fx.vmap(fx.vmap(lambda a: a.sin() * a))(x.unsqueeze(0) * v.unsqueeze(1)),
-        ("vmap", "vjp"): lambda x, v: fx.vmap(lambda y: fx.vjp(vec, y)[1](v)[0])(x.unsqueeze(0) * v.unsqueeze(1)),
+        ("grad", "vmap"): lambda x, v: fx.grad(
+            lambda y: fx.vmap(vec)(y.unsqueeze(0) * v.unsqueeze(1)).sum()
+        )(x),
+        ("vmap", "jvp"): lambda x, v: fx.vmap(lambda y: fx.jvp(vec, (y,), (v,))[1])(
+            x.unsqueeze(0) * v.unsqueeze(1)
+        ),
+        ("jvp", "vmap"): lambda x, v: fx.jvp(
+            lambda y: fx.vmap(vec)(y.unsqueeze(0) * v.unsqueeze(1)), (x,), (v,)
+        )[1],
+        ("vmap", "vmap"): lambda x, v: fx.vmap(fx.vmap(lambda a: a.sin() * a))(
+            x.unsqueeze(0) * v.unsqueeze(1)
+        ),
+        ("vmap", "vjp"): lambda x, v: fx.vmap(lambda y: fx.vjp(vec, y)[1](v)[0])(
+            x.unsqueeze(0) * v.unsqueeze(1)
+        ),
         ("jacrev", "jacrev"): lambda x, v: fx.jacrev(fx.jacrev(vec))(x),
         ("jacfwd", "jacfwd"): lambda x, v: fx.jacfwd(fx.jacfwd(vec))(x),
         ("jacfwd", "jacrev"): lambda x, v: fx.jacfwd(fx.jacrev(vec))(x),
         ("jacrev", "jacfwd"): lambda x, v: fx.jacrev(fx.jacfwd(vec))(x),
         ("vmap", "jacrev"): lambda x, v: fx.vmap(fx.jacrev(vec))(x.unsqueeze(0) * v.unsqueeze(1)),
-        ("jacrev", "vmap"): lambda x, v: fx.jacrev(lambda y: fx.vmap(vec)(y.unsqueeze(0) * v.unsqueeze(1)))(x),
+        ("jacrev", "vmap"): lambda x, v: fx.jacrev(
+            lambda y: fx.vmap(vec)(y.unsqueeze(0) * v.unsqueeze(1))
+        )(x),
         ("grad", "jacfwd"): lambda x, v: fx.grad(lambda y: fx.jacfwd(vec)(y).sum())(x),
         ("jvp", "jacrev"): lambda x, v: fx.jvp(fx.jacrev(vec), (x,), (v,))[1],
     }
     return table[(outer, inner)]
 
 
-@pytest.mark.parametrize("pair", [
-    ("grad", "grad"), ("jvp", "grad"), ("grad", "jvp"), ("jvp", "jvp"), ("vjp", "grad"),
-    ("grad", "vjp"), ("vjp", "jvp"), ("jvp", "vjp"), ("vmap", "grad"), ("grad", "vmap"),
-    ("vmap", "jvp"), ("jvp", "vmap"), ("vmap", "vmap"), ("vmap", "vjp"), ("jacrev", "jacrev"),
-    ("jacfwd", "jacfwd"), ("jacfwd", "jacrev"), ("jacrev", "jacfwd"), ("vmap", "jacrev"),
-    ("jacrev", "vmap"), ("grad", "jacfwd"), ("jvp", "jacrev"),
-], ids=lambda p: f"{p[0]}({p[1]})")
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("grad", "grad"),
+        ("jvp", "grad"),
+        ("grad", "jvp"),
+        ("jvp", "jvp"),
+        ("vjp", "grad"),
+        ("grad", "vjp"),
+        ("vjp", "jvp"),
+        ("jvp", "vjp"),
+        ("vmap", "grad"),
+        ("grad", "vmap"),
+        ("vmap", "jvp"),
+        ("jvp", "vmap"),
+        ("vmap", "vmap"),
+        ("vmap", "vjp"),
+        ("jacrev", "jacrev"),
+        ("jacfwd", "jacfwd"),
+        ("jacfwd", "jacrev"),
+        ("jacrev", "jacfwd"),
+        ("vmap", "jacrev"),
+        ("jacrev", "vmap"),
+        ("grad", "jacfwd"),
+        ("jvp", "jacrev"),
+    ],
+    ids=lambda p: f"{p[0]}({p[1]})",
+)
 def test_two_deep(pair):
     (x, tx), (v, tv) = both(X), both(V)
     close(_compose(dg, *pair)(x, v), _compose(torch, *pair)(tx, tv))
@@ -154,9 +187,11 @@ def _transformed(lib, name, f):
     if name == "jvp":
         return lambda x: fx.jvp(f, (x,), (v,))[1]
     if name == "vjp":
+
         def pulled(x):
             out, pullback = fx.vjp(f, x)
             return pullback(lib.ones_like(out))[0]
+
         return pulled
     if name == "vmap":  # over three scaled copies of x
         return lambda x: fx.vmap(f)(x.unsqueeze(0) * scales.unsqueeze(1))
@@ -180,11 +215,13 @@ def test_every_two_deep_composition(outer, inner):
     close(got, composed(torch)(tx))
 
 
-@pytest.mark.parametrize("combo", list(itertools.product(TRANSFORMS, repeat=3)),
-                         ids=lambda c: "(".join(c) + "))")
+@pytest.mark.parametrize(
+    "combo", list(itertools.product(TRANSFORMS, repeat=3)), ids=lambda c: "(".join(c) + "))"
+)
 def test_every_three_deep_composition(combo):
     """Three deep (216 orders): vmap around, inside or between reverse transforms (each on
     a tape of its own inside vmap), and reverse over nested forward, against torch.func."""
+
     def composed(lib):
         f = vector_fn(lib)
         for name in reversed(combo):
@@ -216,7 +253,9 @@ def test_argnums_pytrees_has_aux():
     close(g["b"][0], tg["b"][0])
     close(aux["n"], taux["n"])
     g2 = F.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(dg.tensor(X), dg.tensor(V))
-    tg2 = torch.func.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(torch.tensor(X), torch.tensor(V))
+    tg2 = torch.func.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(
+        torch.tensor(X), torch.tensor(V)
+    )
     close(g2, tg2)
 
 
@@ -224,8 +263,10 @@ def test_vmap_in_dims_out_dims_and_randomness():
     x, tx = both(XS)
     y, ty = both(X)
     f = lambda a, b: a * b + a.sum()  # noqa: E731
-    close(F.vmap(f, in_dims=(1, None), out_dims=1)(x, y[:3]),
-          torch.func.vmap(f, in_dims=(1, None), out_dims=1)(tx, ty[:3]))
+    close(
+        F.vmap(f, in_dims=(1, None), out_dims=1)(x, y[:3]),
+        torch.func.vmap(f, in_dims=(1, None), out_dims=1)(tx, ty[:3]),
+    )
     dg.manual_seed(0)
     same = F.vmap(lambda a: a + dg.rand(()), randomness="same")(dg.zeros(4))
     assert np.allclose(same._data, same._data[0])
@@ -240,7 +281,9 @@ def test_errors():
         F.grad(lambda x: x.sum())(dg.tensor([1, 2]))
     with pytest.raises(ValueError, match="in_dims"):
         F.vmap(lambda a, b: a, in_dims=(0,))(dg.tensor(XS), dg.tensor(XS))
-    with pytest.raises(ValueError, match="Expected all tensors to have the same size in the mapped dimension"):
+    with pytest.raises(
+        ValueError, match="Expected all tensors to have the same size in the mapped dimension"
+    ):
         F.vmap(lambda a, b: a + b)(dg.zeros(3), dg.zeros(4))
     with pytest.raises(RuntimeError, match="one tangent per primal"):
         F.jvp(lambda a: a, (dg.tensor(X),), ())
@@ -254,18 +297,25 @@ def test_seed001_functional_api_with_modules():
     import dualgrad.nn as nn
 
     ft = F
-    primal0, tangent0, primal1, tangent1 = (dg.tensor(RNG.standard_normal((10, 10))) for _ in range(4))
+    primal0, tangent0, primal1, tangent1 = (
+        dg.tensor(RNG.standard_normal((10, 10))) for _ in range(4)
+    )
 
     def fn(x, y):
-        return x ** 2 + y ** 2
+        return x**2 + y**2
 
     primal_out, tangent_out = ft.jvp(fn, (primal0, primal1), (tangent0, tangent1))
-    ref = torch.func.jvp(fn, (torch.tensor(primal0._data), torch.tensor(primal1._data)),
-                         (torch.tensor(tangent0._data), torch.tensor(tangent1._data)))
+    ref = torch.func.jvp(
+        fn,
+        (torch.tensor(primal0._data), torch.tensor(primal1._data)),
+        (torch.tensor(tangent0._data), torch.tensor(tangent1._data)),
+    )
     close(primal_out, ref[0])
     close(tangent_out, ref[1])
     new_fn = functools.partial(fn, y=primal1)
-    close(ft.jvp(new_fn, (primal0,), (tangent0,))[1], 2 * torch.tensor(primal0._data * tangent0._data))
+    close(
+        ft.jvp(new_fn, (primal0,), (tangent0,))[1], 2 * torch.tensor(primal0._data * tangent0._data)
+    )
 
     model = nn.Linear(5, 5).double()
     input = dg.tensor(RNG.standard_normal((16, 5)))
@@ -283,7 +333,8 @@ def test_seed001_functional_api_with_modules():
     tt = tuple(torch.tensor(t._data) for t in tangents)
     tinput = torch.tensor(input._data)
     ref_out, ref_jvp = torch.func.jvp(
-        lambda *ps: torch.func.functional_call(tmodel, dict(zip(names, ps)), (tinput,)), tparams, tt)
+        lambda *ps: torch.func.functional_call(tmodel, dict(zip(names, ps)), (tinput,)), tparams, tt
+    )
     close(model_output, ref_out)
     close(jvp_out, ref_jvp)
 
@@ -301,7 +352,8 @@ def test_vmap_is_a_level_runs_the_function_once():
     out = F.vmap(f)(dg.tensor(batch))
     assert len(calls) == 1
     ref = torch.func.vmap(lambda a: torch.tanh(torch.tensor(XS) @ a.unsqueeze(-1)).sum() * a)(
-        torch.tensor(batch))
+        torch.tensor(batch)
+    )
     close(out, ref)
 
 
@@ -330,26 +382,40 @@ def test_reverse_mode_inside_vmap_is_batched_not_a_loop():
     tx = torch.tensor(XS)
     close(_no_fallback(F.vmap(F.grad(f)), dg.tensor(XS)), torch.func.vmap(torch.func.grad(tf))(tx))
     assert len(calls) == 1
+
     # per-sample gradients with respect to an unbatched weight (the batch is closed over)
     def loss(m, w, x):
         return (m.tanh(x * w) * x).sum()
 
     w = RNG.uniform(0.3, 1.5, 4)
-    got = _no_fallback(F.vmap(lambda x: F.grad(lambda v: loss(dg, v, x))(dg.tensor(w))), dg.tensor(XS))
-    close(got, torch.func.vmap(lambda x: torch.func.grad(lambda v: loss(torch, v, x))(torch.tensor(w)))(tx))
+    got = _no_fallback(
+        F.vmap(lambda x: F.grad(lambda v: loss(dg, v, x))(dg.tensor(w))), dg.tensor(XS)
+    )
+    close(
+        got,
+        torch.func.vmap(lambda x: torch.func.grad(lambda v: loss(torch, v, x))(torch.tensor(w)))(
+            tx
+        ),
+    )
 
     def g(m):
         return lambda a: (a.sin() * a).sum() * a.cos().sum()
 
     for name in ("hessian", "jacrev", "jacfwd"):
         inner = getattr(F, name)(F.grad(g(dg)) if name != "hessian" else g(dg))
-        tinner = getattr(torch.func, name)(torch.func.grad(g(torch)) if name != "hessian" else g(torch))
+        tinner = getattr(torch.func, name)(
+            torch.func.grad(g(torch)) if name != "hessian" else g(torch)
+        )
         close(_no_fallback(F.vmap(inner), dg.tensor(XS)), torch.func.vmap(tinner)(tx))
     # grad of grad inside vmap, and reverse mode through the whole thing from outside
-    close(_no_fallback(F.vmap(F.grad(lambda a: F.grad(g(dg))(a).sum())), dg.tensor(XS)),
-          torch.func.vmap(torch.func.grad(lambda a: torch.func.grad(g(torch))(a).sum()))(tx))
+    close(
+        _no_fallback(F.vmap(F.grad(lambda a: F.grad(g(dg))(a).sum())), dg.tensor(XS)),
+        torch.func.vmap(torch.func.grad(lambda a: torch.func.grad(g(torch))(a).sum()))(tx),
+    )
     outer = _no_fallback(F.grad(lambda y: F.vmap(F.grad(f))(y).pow(2).sum()), dg.tensor(XS))
-    close(outer, torch.func.grad(lambda y: torch.func.vmap(torch.func.grad(tf))(y).pow(2).sum())(tx))
+    close(
+        outer, torch.func.grad(lambda y: torch.func.vmap(torch.func.grad(tf))(y).pow(2).sum())(tx)
+    )
 
 
 def test_vmap_runs_per_element_where_values_decide_and_stays_right():
@@ -366,7 +432,9 @@ def test_vmap_runs_per_element_where_values_decide_and_stays_right():
     batch = np.array([[1.0, 2.0], [-1.0, -2.0], [3.0, -1.0]])
     _transforms._warned_reasons.clear()
     with pytest.warns(UserWarning, match="runs once per batch element") as said:
-        close(F.vmap(f)(dg.tensor(batch)), torch.tensor(batch) * torch.tensor([[2.0], [3.0], [2.0]]))
+        close(
+            F.vmap(f)(dg.tensor(batch)), torch.tensor(batch) * torch.tensor([[2.0], [3.0], [2.0]])
+        )
         F.vmap(f)(dg.tensor(batch))  # the same reason again: said once
     assert len(said) == 1 and "reads the values of a batched tensor" in str(said[0].message)
     assert len(calls) > 1
@@ -396,15 +464,22 @@ def test_chunk_size_maps_in_pieces_with_the_same_result():
         calls.append(a.shape)
         return a.sin() * b, (a * b).sum()
 
-    out = F.vmap(f, in_dims=(0, None), out_dims=(1, 0), chunk_size=3)(dg.tensor(batch), dg.tensor(X))
+    out = F.vmap(f, in_dims=(0, None), out_dims=(1, 0), chunk_size=3)(
+        dg.tensor(batch), dg.tensor(X)
+    )
     assert len(calls) == 3
     ref = torch.func.vmap(f, in_dims=(0, None), out_dims=(1, 0), chunk_size=3)(
-        torch.tensor(batch), torch.tensor(X))
+        torch.tensor(batch), torch.tensor(X)
+    )
     close(out, ref)
-    close(F.jacrev(vector_fn(dg), chunk_size=2)(dg.tensor(X)),
-          torch.func.jacrev(vector_fn(torch), chunk_size=2)(torch.tensor(X)))
-    close(F.jacfwd(vector_fn(dg), chunk_size=3)(dg.tensor(X)),
-          torch.func.jacfwd(vector_fn(torch))(torch.tensor(X)))
+    close(
+        F.jacrev(vector_fn(dg), chunk_size=2)(dg.tensor(X)),
+        torch.func.jacrev(vector_fn(torch), chunk_size=2)(torch.tensor(X)),
+    )
+    close(
+        F.jacfwd(vector_fn(dg), chunk_size=3)(dg.tensor(X)),
+        torch.func.jacfwd(vector_fn(torch))(torch.tensor(X)),
+    )
     same = F.vmap(lambda a: a + dg.rand(()), randomness="same", chunk_size=2)(dg.zeros(5))
     assert np.all(same._data == same._data[0])
     with pytest.raises(ValueError, match="chunk_size"):
@@ -443,6 +518,7 @@ def _inplace_setitem(m):
         y[0] = x[0] * x[1]
         y[2:] = x[2:].sin()
         return (y * x).sum()
+
     return f
 
 
@@ -453,6 +529,7 @@ def _inplace_chain(m):
         y.add_(x.exp())
         y.sin_()
         return y.sum()
+
     return f
 
 
@@ -461,7 +538,8 @@ def _inplace_view_seen_later(m):
         y = x * 1.5
         v = y[1:3]
         y.mul_(x)
-        return (v ** 2).sum() + y.sum()
+        return (v**2).sum() + y.sum()
+
     return f
 
 
@@ -470,6 +548,7 @@ def _inplace_through_view(m):
         y = x * 1.5
         y[1:3].mul_(x[:2])
         return (y * y).sum()
+
     return f
 
 
@@ -479,23 +558,50 @@ def _inplace_saved_then_written(m):
         z = y * 3  # mul saves only the scalar's other side: the write below is allowed
         y.add_(1)
         return (z * y).sum()
+
     return f
 
 
-INPLACE_FNS = {"setitem": _inplace_setitem, "chain": _inplace_chain,
-               "view_seen_later": _inplace_view_seen_later, "through_view": _inplace_through_view,
-               "saved_then_written": _inplace_saved_then_written}
+INPLACE_FNS = {
+    "setitem": _inplace_setitem,
+    "chain": _inplace_chain,
+    "view_seen_later": _inplace_view_seen_later,
+    "through_view": _inplace_through_view,
+    "saved_then_written": _inplace_saved_then_written,
+}
 # the transforms under which every one of them runs batched, writes through views included
 # (NOTE: [in-place on a transform's tape] in _inplace.py)
-BATCHED_UNDER = {"vmap(grad)", "grad(vmap)", "grad(vmap(grad))", "vmap(vmap(grad))",
-                 "vmap(jacrev)", "vmap(grad(jvp))", "vmap(jvp)", "vmap(jacfwd)", "jacfwd",
-                 "vmap(hessian)"}
+BATCHED_UNDER = {
+    "vmap(grad)",
+    "grad(vmap)",
+    "grad(vmap(grad))",
+    "vmap(vmap(grad))",
+    "vmap(jacrev)",
+    "vmap(grad(jvp))",
+    "vmap(jvp)",
+    "vmap(jacfwd)",
+    "jacfwd",
+    "vmap(hessian)",
+}
 
 
-@pytest.mark.parametrize("transform", ["vmap(grad)", "grad(vmap)", "vmap(hessian)", "vmap(jacrev)",
-                                       "jacrev", "hessian", "vmap(jvp)", "grad(vmap(grad))",
-                                       "vmap(vmap(grad))", "vmap(jacfwd)", "jacfwd",
-                                       "vmap(grad(jvp))"])
+@pytest.mark.parametrize(
+    "transform",
+    [
+        "vmap(grad)",
+        "grad(vmap)",
+        "vmap(hessian)",
+        "vmap(jacrev)",
+        "jacrev",
+        "hessian",
+        "vmap(jvp)",
+        "grad(vmap(grad))",
+        "vmap(vmap(grad))",
+        "vmap(jacfwd)",
+        "jacfwd",
+        "vmap(grad(jvp))",
+    ],
+)
 @pytest.mark.parametrize("name", sorted(INPLACE_FNS))
 def test_inplace_ops_inside_transforms_match_torch_func(name, transform):
     """In-place writes (setitem, op_, writes through and into views) inside every transform
@@ -520,8 +626,11 @@ def test_inplace_ops_inside_transforms_match_torch_func(name, transform):
             "vmap(grad(jvp))": fx.vmap(fx.grad(lambda x: fx.jvp(f, (x,), (x.sin(),))[1])),
         }[transform]
 
-    arg = np.stack([XS, XS[::-1] * 0.9]) if transform == "vmap(vmap(grad))" else (
-        XS if "vmap" in transform else X)
+    arg = (
+        np.stack([XS, XS[::-1] * 0.9])
+        if transform == "vmap(vmap(grad))"
+        else (XS if "vmap" in transform else X)
+    )
     before = len(batching.fallbacks)
     got = build(dg)(dg.tensor(arg))
     loops = batching.fallbacks[before:]
@@ -564,11 +673,12 @@ BATCHED_INDEX_WRITES = {  # x: (2, 3) per sample; i: an int64 0-d tensor per sam
     "x[:, i] = v": lambda m, x, i, v: _set(x.clone(), (slice(None), i % 3), v),
     "x[i, j] = v": lambda m, x, i, v: _set(x.clone(), (i % 2, (i + 1) % 3), v.sin()),
     "x[1:, None, i] = v": lambda m, x, i, v: _set(x.clone(), (slice(1, None), None, i % 3), v),
-    "x[i, ::2] = w": lambda m, x, i, v: _set(x.clone(), (i % 2, slice(None, None, 2)),
-                                              x[0, 0::2] + v),
+    "x[i, ::2] = w": lambda m, x, i, v: _set(
+        x.clone(), (i % 2, slice(None, None, 2)), x[0, 0::2] + v
+    ),
     "index_put accumulate": lambda m, x, i, v: m.index_put(
-        x.reshape(6), (m.stack([i, i, (i + 2) % 6]),), m.stack([v, v * 2, v.exp()]),
-        accumulate=True),
+        x.reshape(6), (m.stack([i, i, (i + 2) % 6]),), m.stack([v, v * 2, v.exp()]), accumulate=True
+    ),
 }
 
 
@@ -610,33 +720,43 @@ def test_writes_at_batched_index_tensors_run_batched_and_match_torch_func(name):
 CLOSURE_CASES = {
     # d/dw of a function of grad_x f(x, w): mixed partials through a closed-over w
     "grad(grad)": lambda m, fx, f, w, x, xs: fx.grad(
-        lambda w: (fx.grad(lambda x: f(x, w))(x) ** 2).sum())(w),
+        lambda w: (fx.grad(lambda x: f(x, w))(x) ** 2).sum()
+    )(w),
     "grad(vmap(grad))": lambda m, fx, f, w, x, xs: fx.grad(  # a gradient penalty over a batch
-        lambda w: (fx.vmap(fx.grad(lambda x: f(x, w)))(xs) ** 2).sum())(w),
+        lambda w: (fx.vmap(fx.grad(lambda x: f(x, w)))(xs) ** 2).sum()
+    )(w),
     "grad(jacrev)": lambda m, fx, f, w, x, xs: fx.grad(
-        lambda w: fx.jacrev(lambda x: f(x, w) * x)(x).sum())(w),
+        lambda w: fx.jacrev(lambda x: f(x, w) * x)(x).sum()
+    )(w),
     "grad(hessian)": lambda m, fx, f, w, x, xs: fx.grad(
-        lambda w: fx.hessian(lambda x: f(x, w))(x).sum())(w),
+        lambda w: fx.hessian(lambda x: f(x, w))(x).sum()
+    )(w),
     "grad(vjp)": lambda m, fx, f, w, x, xs: fx.grad(
-        lambda w: fx.vjp(lambda x: (x * w).sin(), x)[1](x.cos())[0].sum())(w),
+        lambda w: fx.vjp(lambda x: (x * w).sin(), x)[1](x.cos())[0].sum()
+    )(w),
     "backward(grad)": lambda m, fx, f, w, x, xs: _backward_through(m, fx, f, w, x),
     "jacrev(vmap(grad))": lambda m, fx, f, w, x, xs: fx.jacrev(
-        lambda w: fx.vmap(fx.grad(lambda x: f(x, w)))(xs).sum(0))(w),
+        lambda w: fx.vmap(fx.grad(lambda x: f(x, w)))(xs).sum(0)
+    )(w),
     "grad(jvp)": lambda m, fx, f, w, x, xs: fx.grad(
-        lambda w: fx.jvp(lambda x: f(x, w), (x,), (x.cos(),))[1])(w),
+        lambda w: fx.jvp(lambda x: f(x, w), (x,), (x.cos(),))[1]
+    )(w),
     "grad(jacfwd)": lambda m, fx, f, w, x, xs: fx.grad(
-        lambda w: fx.jacfwd(lambda x: (x * w).sin() * w)(x).sum())(w),
+        lambda w: fx.jacfwd(lambda x: (x * w).sin() * w)(x).sum()
+    )(w),
     "grad(vmap(hessian))": lambda m, fx, f, w, x, xs: fx.grad(
-        lambda w: fx.vmap(fx.hessian(lambda x: f(x, w)))(xs).sum())(w),
+        lambda w: fx.vmap(fx.hessian(lambda x: f(x, w)))(xs).sum()
+    )(w),
     "jvp(grad)": lambda m, fx, f, w, x, xs: fx.jvp(
-        lambda w: fx.grad(lambda x: f(x, w))(x), (w,), (w.sin(),))[1],
+        lambda w: fx.grad(lambda x: f(x, w))(x), (w,), (w.sin(),)
+    )[1],
 }
 
 
 def _backward_through(m, fx, f, w, x):
     w = w.detach().requires_grad_()
     g = fx.grad(lambda x: f(x, w))(x)  # torch.func.grad composes with ordinary autograd
-    (g ** 2).sum().backward()
+    (g**2).sum().backward()
     return w.grad
 
 
@@ -648,7 +768,7 @@ def test_transforms_keep_the_history_of_closed_over_tensors(case):
     w0, x0 = RNG.uniform(0.5, 1.5, 4), RNG.uniform(-1.0, 1.0, 4)
 
     def run(m):
-        f = lambda x, w: ((x * w).sin() * w).sum() + (x ** 3 * w).sum()  # noqa: E731
+        f = lambda x, w: ((x * w).sin() * w).sum() + (x**3 * w).sum()  # noqa: E731
         return CLOSURE_CASES[case](m, m.func, f, m.tensor(w0), m.tensor(x0), m.tensor(XS))
 
     close(run(dg), run(torch))
@@ -671,15 +791,16 @@ CLOSURE_INNER = {  # functions of w through a transform of f(., w) at x
 }
 
 
-@pytest.mark.parametrize("outer,inner", list(itertools.product(CLOSURE_OUTER, CLOSURE_INNER)),
-                         ids=lambda s: s)
+@pytest.mark.parametrize(
+    "outer,inner", list(itertools.product(CLOSURE_OUTER, CLOSURE_INNER)), ids=lambda s: s
+)
 def test_every_transform_over_a_closure_of_every_transform(outer, inner):
     """NOTE: [closed-over history]: for every outer transform of w and every inner transform
     of f(., w) at x, the derivative through the closed-over w is torch.func's."""
     w0, x0 = RNG.uniform(0.5, 1.5, 4), RNG.uniform(-1.0, 1.0, 4)
 
     def run(m):
-        f = lambda x, w: ((x * w).sin() * w).sum() + (x ** 3 * w).sum()  # noqa: E731
+        f = lambda x, w: ((x * w).sin() * w).sum() + (x**3 * w).sum()  # noqa: E731
         g = CLOSURE_INNER[inner](m.func, f, m.tensor(x0), m.tensor(XS))
         return CLOSURE_OUTER[outer](m.func, g, m.tensor(w0))
 

@@ -43,8 +43,9 @@ def close(a, b, atol=1e-10):
 
 
 def leaf(lib, arr, requires_grad=True):
-    return lib.tensor(np.asarray(arr, dtype=np.float64), dtype=lib.float64,
-                      requires_grad=requires_grad)
+    return lib.tensor(
+        np.asarray(arr, dtype=np.float64), dtype=lib.float64, requires_grad=requires_grad
+    )
 
 
 def tangent_of(t):
@@ -86,9 +87,14 @@ def test_seed001_fn_as_written(lib):
         dual_output = fn(dual_input)
         jvp = fwAD_.unpack_dual(dual_output).tangent
     close(jvp.detach(), (tangent.double() * primal.exp()).detach(), atol=1e-6)
-    assert torch_.autograd.gradcheck(Fn.apply, (primal,), check_forward_ad=True,
-                                     check_backward_ad=False, check_undefined_grad=False,
-                                     check_batched_grad=False)
+    assert torch_.autograd.gradcheck(
+        Fn.apply,
+        (primal,),
+        check_forward_ad=True,
+        check_backward_ad=False,
+        check_undefined_grad=False,
+        check_batched_grad=False,
+    )
 
 
 def test_seed001_fn_against_torch():
@@ -114,7 +120,7 @@ def test_seed004_gradcheck_gradgradcheck(name, x0):
     for lib, F in ((dg, DG), (torch, TH)):
         x = leaf(lib, x0)
         if name == "Exp":  # the seed's x: a non-leaf (clone of a leaf)
-            x = lib.tensor(1., requires_grad=True, dtype=lib.double).clone()
+            x = lib.tensor(1.0, requires_grad=True, dtype=lib.double).clone()
         assert lib.autograd.gradcheck(_fn(F, name), x)
         assert lib.autograd.gradgradcheck(_fn(F, name), x)
 
@@ -125,9 +131,9 @@ def test_seed004_double_backward_against_torch(name, x0):
     for lib, F in ((dg, DG), (torch, TH)):
         x = leaf(lib, x0).clone()
         out = _fn(F, name)(x)
-        grad_x, = lib.autograd.grad(out.sum(), x, create_graph=True)
+        (grad_x,) = lib.autograd.grad(out.sum(), x, create_graph=True)
         assert grad_x.requires_grad
-        gg, = lib.autograd.grad((grad_x * grad_x).sum(), x)
+        (gg,) = lib.autograd.grad((grad_x * grad_x).sum(), x)
         res.append((out, grad_x, gg))
     for a, b in zip(*res):
         close(a, b)
@@ -152,7 +158,7 @@ def test_seed004_sinhbad_is_wrong_as_in_torch():
     for lib, F in ((dg, DG), (torch, TH)):
         x = leaf(lib, M0)
         out = F["SinhBad"].apply(x)
-        grad_x, = lib.autograd.grad(out.sum(), x, create_graph=True)
+        (grad_x,) = lib.autograd.grad(out.sum(), x, create_graph=True)
         assert not grad_x.requires_grad and grad_x.grad_fn is None  # no graph: the mistake
         assert lib.autograd.gradcheck(F["SinhBad"].apply, x)
         assert not lib.autograd.gradgradcheck(F["SinhBad"].apply, x, raise_exception=False)
@@ -162,9 +168,9 @@ def test_seed004_sinhbad_is_wrong_as_in_torch():
 
 
 def test_seed004_cube_graph_has_cubebackward():
-    x = dg.tensor(2., requires_grad=True, dtype=dg.double)
+    x = dg.tensor(2.0, requires_grad=True, dtype=dg.double)
     out = DG["Cube"].apply(x)
-    grad_x, = dg.autograd.grad(out, x, create_graph=True)
+    (grad_x,) = dg.autograd.grad(out, x, create_graph=True)
     assert grad_x.grad_fn.name() == "CubeBackwardBackward"
     close(grad_x, 12.0)
     close(dg.autograd.grad(grad_x, x)[0], 12.0)
@@ -172,17 +178,21 @@ def test_seed004_cube_graph_has_cubebackward():
 
 @pytest.mark.parametrize("name", ["Square", "Exp", "Cube", "sinh"])
 def test_forward_over_reverse_hvp_against_torch(name):
-    ref = {"Square": lambda t: (t ** 2).sum(), "Exp": lambda t: t.exp().sum(),
-           "Cube": lambda t: (t ** 3).sum(), "sinh": lambda t: t.sinh().sum()}[name]
+    ref = {
+        "Square": lambda t: (t**2).sum(),
+        "Exp": lambda t: t.exp().sum(),
+        "Cube": lambda t: (t**3).sum(),
+        "sinh": lambda t: t.sinh().sum(),
+    }[name]
     _, hv_ref = torch.autograd.functional.hvp(ref, torch.tensor(X0), torch.tensor(V0))
     x = leaf(dg, X0)
     with fwAD.dual_level():
         y = _fn(DG, name)(fwAD.make_dual(x, leaf(dg, V0, False))).sum()
-        g, = dg.autograd.grad(y, x)
+        (g,) = dg.autograd.grad(y, x)
         close(tangent_of(g), hv_ref)
         # The same through torch's own Function and its forward-over-reverse.
     xt = leaf(torch, X0)
-    gt, = torch.autograd.grad(_fn(TH, name)(xt).sum(), xt)
+    (gt,) = torch.autograd.grad(_fn(TH, name)(xt).sum(), xt)
     close(g, gt)
 
 
@@ -311,7 +321,7 @@ def test_jvp_reverse_over_forward():
     x = leaf(dg, X0)
     with fwAD.dual_level():
         y = ExpJvp.apply(fwAD.make_dual(x, leaf(dg, V0, False)))
-        g, = dg.autograd.grad(tangent_of(y).sum(), x)
+        (g,) = dg.autograd.grad(tangent_of(y).sum(), x)
     close(g, np.exp(X0) * V0)
 
 
@@ -347,10 +357,11 @@ def test_derived_jvp_reverse_over_forward_and_forward_over_reverse():
     x = leaf(dg, X0)
     with fwAD.dual_level():
         y = Sin.apply(fwAD.make_dual(x, leaf(dg, V0, False)))
-        g, = dg.autograd.grad(tangent_of(y).sum(), x)  # d/dx <cos x, v>
+        (g,) = dg.autograd.grad(tangent_of(y).sum(), x)  # d/dx <cos x, v>
         close(g, -np.sin(X0) * V0)
-    _, hv = torch.autograd.functional.hvp(lambda t: t.sin().sum(), torch.tensor(X0),
-                                          torch.tensor(V0))
+    _, hv = torch.autograd.functional.hvp(
+        lambda t: t.sin().sum(), torch.tensor(X0), torch.tensor(V0)
+    )
     close(g, hv)
 
 
@@ -373,11 +384,11 @@ def test_derived_jvp_multi_output_seed_sinh():
 # ---------------------------------------------------------------------------- derived vjp
 def test_derived_vjp_first_and_second_order_against_torch():
     x, xt = leaf(dg, X0), leaf(torch, X0)
-    g, = dg.autograd.grad(SinJ.apply(x).sum(), x, create_graph=True)
-    gt, = torch.autograd.grad(xt.sin().sum(), xt, create_graph=True)
+    (g,) = dg.autograd.grad(SinJ.apply(x).sum(), x, create_graph=True)
+    (gt,) = torch.autograd.grad(xt.sin().sum(), xt, create_graph=True)
     close(g, gt)
-    gg, = dg.autograd.grad((g * g).sum(), x)
-    ggt, = torch.autograd.grad((gt * gt).sum(), xt)
+    (gg,) = dg.autograd.grad((g * g).sum(), x)
+    (ggt,) = torch.autograd.grad((gt * gt).sum(), xt)
     close(gg, ggt)
 
 
@@ -396,7 +407,7 @@ def test_derived_vjp_forward_over_reverse():
     x = leaf(dg, X0)
     with fwAD.dual_level():
         y = SinJ.apply(fwAD.make_dual(x, leaf(dg, V0, False))).sum()
-        g, = dg.autograd.grad(y, x)
+        (g,) = dg.autograd.grad(y, x)
         close(g, np.cos(X0))
         close(tangent_of(g), -np.sin(X0) * V0)
 
@@ -452,8 +463,15 @@ def test_non_tensor_inputs_outputs_kwargs_and_extra_none_grads():
 
     res = []
     for lib in (dg, torch):
-        Fl = F if lib is dg else type("F", (torch.autograd.Function,), {
-            "forward": staticmethod(F.forward), "backward": staticmethod(F.backward)})
+        Fl = (
+            F
+            if lib is dg
+            else type(
+                "F",
+                (torch.autograd.Function,),
+                {"forward": staticmethod(F.forward), "backward": staticmethod(F.backward)},
+            )
+        )
         x = leaf(lib, X0)
         y, label, n = Fl.apply(x, 2, scale=1.5)
         assert label == "label" and n == 2
@@ -623,30 +641,34 @@ def test_once_differentiable_first_order_works_double_backward_errors():
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x ** 3
+            return x**3
 
         @staticmethod
         @once_differentiable
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
-            return g * 3 * x ** 2
+            return g * 3 * x**2
 
     x = leaf(dg, X0)
-    g, = dg.autograd.grad(Cube1.apply(x).sum(), x)
-    close(g, 3 * X0 ** 2)
-    g, = dg.autograd.grad(Cube1.apply(x).sum(), x, create_graph=True)
-    close(g, 3 * X0 ** 2)
+    (g,) = dg.autograd.grad(Cube1.apply(x).sum(), x)
+    close(g, 3 * X0**2)
+    (g,) = dg.autograd.grad(Cube1.apply(x).sum(), x, create_graph=True)
+    close(g, 3 * X0**2)
     with pytest.raises(RuntimeError, match="once_differentiable.*Cube1Backward"):
         dg.autograd.grad(g.sum(), x)
     with fwAD.dual_level():
-        with pytest.raises(RuntimeError, match=r"Cube1 has no jvp and its backward is "
-                                               r"once_differentiable; define jvp"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"Cube1 has no jvp and its backward is "
+            r"once_differentiable; define jvp",
+        ):
             Cube1.apply(fwAD.make_dual(leaf(dg, X0, False), leaf(dg, V0, False)))
 
 
 # ============================================================================ errors
 def test_wrong_number_of_gradients_as_torch():
     for lib in (dg, torch):
+
         class H(lib.autograd.Function):
             @staticmethod
             def forward(ctx, x):
@@ -656,13 +678,17 @@ def test_wrong_number_of_gradients_as_torch():
             def backward(ctx, g):
                 return g, g
 
-        with pytest.raises(RuntimeError, match=r"function HBackward returned an incorrect number "
-                                               r"of gradients \(expected 1, got 2\)"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"function HBackward returned an incorrect number "
+            r"of gradients \(expected 1, got 2\)",
+        ):
             H.apply(leaf(lib, X0)).sum().backward()
 
 
 def test_wrong_gradient_shape_as_torch():
     for lib in (dg, torch):
+
         class G(lib.autograd.Function):
             @staticmethod
             def forward(ctx, x):
@@ -672,9 +698,12 @@ def test_wrong_gradient_shape_as_torch():
             def backward(ctx, g):
                 return g[:1]
 
-        with pytest.raises(RuntimeError, match=r"Function GBackward returned an invalid gradient "
-                                               r"at index 0 - got \[1\] but expected shape "
-                                               r"compatible with \[3\]"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"Function GBackward returned an invalid gradient "
+            r"at index 0 - got \[1\] but expected shape "
+            r"compatible with \[3\]",
+        ):
             G.apply(leaf(lib, X0)).sum().backward()
 
 
@@ -704,8 +733,11 @@ def test_modified_saved_tensor_errors():
     x = leaf(dg, X0).clone()
     out = DG["Square"].apply(x)
     x.mul_(2)
-    with pytest.raises(RuntimeError, match=r"saved tensor 0 of SquareBackward .* is at version 1; "
-                                           r"expected version 0"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"saved tensor 0 of SquareBackward .* is at version 1; "
+        r"expected version 0",
+    ):
         out.sum().backward()
 
 
@@ -751,11 +783,17 @@ def test_jvp_errors():
 
     with fwAD.dual_level():
         x = fwAD.make_dual(leaf(dg, X0, False), leaf(dg, V0, False))
-        with pytest.raises(RuntimeError, match=r"BadCount.jvp returned an invalid number of "
-                                               r"forward gradients \(expected 1 but got 2\)"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"BadCount.jvp returned an invalid number of "
+            r"forward gradients \(expected 1 but got 2\)",
+        ):
             BadCount.apply(x)
-        with pytest.raises(RuntimeError, match=r"BadShape.jvp returned a tangent of shape \(1,\) "
-                                               r"for output 0, whose shape is \(3,\)"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"BadShape.jvp returned a tangent of shape \(1,\) "
+            r"for output 0, whose shape is \(3,\)",
+        ):
             BadShape.apply(x)
 
 
@@ -764,7 +802,7 @@ def test_underivable_rules_name_the_function_and_method():
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x ** 2
+            return x**2
 
         @staticmethod
         def backward(ctx, g):
@@ -774,7 +812,7 @@ def test_underivable_rules_name_the_function_and_method():
     class RaisingJvp(Function):
         @staticmethod
         def forward(ctx, x):
-            return x ** 2
+            return x**2
 
         @staticmethod
         def jvp(ctx, t):
@@ -790,14 +828,20 @@ def test_underivable_rules_name_the_function_and_method():
     close(x.grad, 2 * X0)
     with fwAD.dual_level():
         xd = fwAD.make_dual(leaf(dg, X0, False), leaf(dg, V0, False))
-        with pytest.raises(RuntimeError, match=r"NumpyBackward has no jvp, and one cannot be "
-                                               r"derived from its backward.*Define jvp"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"NumpyBackward has no jvp, and one cannot be "
+            r"derived from its backward.*Define jvp",
+        ):
             NumpyBackward.apply(xd)
         with pytest.raises(RuntimeError, match=r"NoRule defines neither backward nor jvp"):
             NoRule.apply(xd)
-    with pytest.raises(RuntimeError, match=r"RaisingJvp has no backward, and deriving one from "
-                                           r"its jvp failed: jvp raised ValueError.*Define "
-                                           r"backward"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"RaisingJvp has no backward, and deriving one from "
+        r"its jvp failed: jvp raised ValueError.*Define "
+        r"backward",
+    ):
         RaisingJvp.apply(leaf(dg, X0)).sum().backward()
     with pytest.raises(RuntimeError, match=r"NoRule defines neither backward nor jvp"):
         NoRule.apply(leaf(dg, X0)).sum().backward()
@@ -870,9 +914,15 @@ def test_gradcheck_detects_wrong_backward_and_wrong_jvp():
         dg.autograd.gradcheck(WrongBackward.apply, (x,))
     assert dg.autograd.gradcheck(WrongJvp.apply, (x,))  # backward is right
     with pytest.raises(dg.autograd.GradcheckError, match="forward mode"):
-        dg.autograd.gradcheck(WrongJvp.apply, (x,), check_forward_ad=True,
-                              check_backward_ad=False, check_undefined_grad=False,
-                              check_batched_grad=False)
+        dg.autograd.gradcheck(
+            WrongJvp.apply,
+            (x,),
+            check_forward_ad=True,
+            check_backward_ad=False,
+            check_undefined_grad=False,
+            check_batched_grad=False,
+        )
+
     # a wrong derivative of the backward: gradgradcheck
     class WrongDouble(Function):
         @staticmethod
@@ -928,8 +978,9 @@ def test_detect_anomaly_nan_and_sinhbad_warning():
     with pytest.warns(UserWarning, match="Anomaly"):
         anomaly = dg.autograd.detect_anomaly()
     with anomaly:
-        with pytest.raises(RuntimeError, match="Function 'NanBackBackward' returned nan values "
-                                               "in its 0th output"):
+        with pytest.raises(
+            RuntimeError, match="Function 'NanBackBackward' returned nan values in its 0th output"
+        ):
             NanBack.apply(leaf(dg, X0)).sum().backward()
         x = leaf(dg, M0)
         out = DG["SinhBad"].apply(x)
@@ -960,7 +1011,7 @@ def test_functions_under_every_transform_with_no_extra_code():
     a = np.arange(6.0).reshape(2, 3)
     x = dg.tensor(a)
     F = dg.func
-    np.testing.assert_allclose(F.vmap(Square.apply)(x)._data, a ** 2)
+    np.testing.assert_allclose(F.vmap(Square.apply)(x)._data, a**2)
     np.testing.assert_allclose(F.vmap(F.grad(lambda v: Square.apply(v).sum()))(x)._data, 2 * a)
     v = dg.tensor([1.0, 2.0, 3.0], dtype=dg.float64)
     np.testing.assert_allclose(F.jacrev(Square.apply)(v)._data, np.diag([2.0, 4.0, 6.0]))
@@ -984,11 +1035,18 @@ def test_functions_inside_vmap_of_reverse_transforms_are_batched_and_right():
         (lambda m, S: m.func.vmap(m.func.grad(lambda x: (S.apply(x) * x.sin()).sum())), True),
         (lambda m, S: m.func.vmap(m.func.jacrev(lambda x: S.apply(x).sin())), True),
         (lambda m, S: m.func.vmap(m.func.hessian(lambda x: S.apply(x).sin().sum())), False),
-        (lambda m, S: m.func.vmap(lambda x: m.func.jvp(m.func.grad(lambda y: S.apply(y).sin().sum()),
-                                                       (x,), (m.tensor(v),))[1]), False),
+        (
+            lambda m, S: m.func.vmap(
+                lambda x: m.func.jvp(
+                    m.func.grad(lambda y: S.apply(y).sin().sum()), (x,), (m.tensor(v),)
+                )[1]
+            ),
+            False,
+        ),
     ]
+
     class TPlain:  # torch needs a jvp for forward mode: the same function, without a Function
-        apply = staticmethod(lambda x: x ** 2)
+        apply = staticmethod(lambda x: x**2)
 
     for make, batched in cases:
         del batching.fallbacks[:]
@@ -1007,7 +1065,7 @@ def _power_function(m, p, with_jvp=False):
 
         @staticmethod
         def forward(x):
-            return x ** p
+            return x**p
 
         @staticmethod
         def setup_context(ctx, inputs, output):
@@ -1021,6 +1079,7 @@ def _power_function(m, p, with_jvp=False):
             return g * p * x ** (p - 1)
 
         if with_jvp:
+
             @staticmethod
             def jvp(ctx, t):
                 (x,) = ctx.saved_tensors
@@ -1029,8 +1088,9 @@ def _power_function(m, p, with_jvp=False):
     return Power
 
 
-@pytest.mark.parametrize("name", ["vmap(hessian)", "vmap(jvp(grad))", "grad(vmap(grad))",
-                                  "vmap(grad)"])
+@pytest.mark.parametrize(
+    "name", ["vmap(hessian)", "vmap(jvp(grad))", "grad(vmap(grad))", "vmap(grad)"]
+)
 def test_function_with_jvp_under_vmap_of_forward_over_reverse_is_batched_and_right(name):
     """A Function on a transform's tape inside vmap whose inputs carry tangents of a dual level
     below the tape (per-sample Hessians): the call runs below the tape first (its jvp gives
@@ -1045,10 +1105,12 @@ def test_function_with_jvp_under_vmap_of_forward_over_reverse_is_batched_and_rig
         S, fx = _power_function(m, 3, with_jvp=True), m.func
         return {
             "vmap(hessian)": fx.vmap(fx.hessian(lambda x: S.apply(x).sin().sum())),
-            "vmap(jvp(grad))": fx.vmap(lambda x: fx.jvp(
-                fx.grad(lambda y: S.apply(y).sin().sum()), (x,), (m.tensor(v),))[1]),
-            "grad(vmap(grad))": fx.grad(lambda xs: (fx.vmap(fx.grad(
-                lambda y: (S.apply(y) * y.sin()).sum()))(xs) ** 2).sum()),
+            "vmap(jvp(grad))": fx.vmap(
+                lambda x: fx.jvp(fx.grad(lambda y: S.apply(y).sin().sum()), (x,), (m.tensor(v),))[1]
+            ),
+            "grad(vmap(grad))": fx.grad(
+                lambda xs: (fx.vmap(fx.grad(lambda y: (S.apply(y) * y.sin()).sum()))(xs) ** 2).sum()
+            ),
             "vmap(grad)": fx.vmap(fx.grad(lambda x: (S.apply(x) * x.sin()).sum())),
         }[name]
 

@@ -17,7 +17,7 @@ V = RNG.standard_normal(3)
 
 
 def f_scalar(m):
-    return lambda x, y: (m.sin(x) * y ** 2 + x * y).sum()
+    return lambda x, y: (m.sin(x) * y**2 + x * y).sum()
 
 
 def f_vec(m):
@@ -52,25 +52,32 @@ def test_products(name):
 @pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
 def test_jacobian(strategy):
     kw = {"strategy": strategy, "vectorize": strategy == "forward-mode"}
-    close(AF.jacobian(f_vec(dg), args(dg), strategy=strategy), TF.jacobian(f_vec(torch), args(torch), **kw))
+    close(
+        AF.jacobian(f_vec(dg), args(dg), strategy=strategy),
+        TF.jacobian(f_vec(torch), args(torch), **kw),
+    )
     single = lambda m: lambda x: x.sin() * x.sum()  # noqa: E731
-    close(AF.jacobian(single(dg), dg.tensor(A), strategy=strategy),
-          TF.jacobian(single(torch), torch.tensor(A), **kw))
+    close(
+        AF.jacobian(single(dg), dg.tensor(A), strategy=strategy),
+        TF.jacobian(single(torch), torch.tensor(A), **kw),
+    )
 
 
 @pytest.mark.parametrize("outer", ["reverse-mode", "forward-mode"])
 def test_hessian(outer):
     kw = {"outer_jacobian_strategy": outer, "vectorize": outer == "forward-mode"}
-    close(AF.hessian(f_scalar(dg), args(dg), outer_jacobian_strategy=outer),
-          TF.hessian(f_scalar(torch), args(torch), **kw))
+    close(
+        AF.hessian(f_scalar(dg), args(dg), outer_jacobian_strategy=outer),
+        TF.hessian(f_scalar(torch), args(torch), **kw),
+    )
 
 
 def test_create_graph_keeps_results_differentiable():
     x = dg.tensor(A, requires_grad=True)
-    _, (h,) = AF.hvp(lambda x: (x ** 4).sum(), (x,), (dg.tensor(V),), create_graph=True)
+    _, (h,) = AF.hvp(lambda x: (x**4).sum(), (x,), (dg.tensor(V),), create_graph=True)
     (g,) = dg.autograd.grad(h.sum(), x)
     tx = torch.tensor(A, requires_grad=True)
-    _, (th,) = TF.hvp(lambda x: (x ** 4).sum(), (tx,), (torch.tensor(V),), create_graph=True)
+    _, (th,) = TF.hvp(lambda x: (x**4).sum(), (tx,), (torch.tensor(V),), create_graph=True)
     (tg,) = torch.autograd.grad(th.sum(), tx)
     close(g, tg)
 
@@ -87,14 +94,19 @@ def test_strict_and_errors():
 def test_jacobian_requires_grad_as_torch():
     """create_graph=True gives a Jacobian with history (even for inputs that do not require
     grad, as torch); without it, none; and the values are jacrev's."""
-    f = lambda m: (lambda x: m.sin(x) * x)  # noqa: E731
+    f = lambda m: lambda x: m.sin(x) * x  # noqa: E731
     flags = {}
     for lib in (dg, torch):
         x, xr = lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0], requires_grad=True)
         jf = lib.autograd.functional.jacobian
-        flags[lib] = (jf(f(lib), x, create_graph=True).requires_grad,
-                      jf(f(lib), xr, create_graph=True).requires_grad, jf(f(lib), xr).requires_grad)
+        flags[lib] = (
+            jf(f(lib), x, create_graph=True).requires_grad,
+            jf(f(lib), xr, create_graph=True).requires_grad,
+            jf(f(lib), xr).requires_grad,
+        )
     assert flags[dg] == flags[torch] == (True, True, False)
     x = dg.tensor([1.0, 2.0])
-    np.testing.assert_allclose(dg.autograd.functional.jacobian(f(dg), x, vectorize=True)._data,
-                               dg.func.jacrev(f(dg))(x)._data)
+    np.testing.assert_allclose(
+        dg.autograd.functional.jacobian(f(dg), x, vectorize=True)._data,
+        dg.func.jacrev(f(dg))(x)._data,
+    )

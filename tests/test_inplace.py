@@ -111,9 +111,19 @@ def _two_writes_same_region(m, y):
 
 
 CASES = [
-    _view_mul, _t_add, _diag_zero, _unsqueeze_mul, _chain, _iadd_index, _setitem_slice,
-    _views_used_after, _base_inplace_then_view, _view_of_view_write, _copy_into_view,
-    _clamp_pow, _two_writes_same_region,
+    _view_mul,
+    _t_add,
+    _diag_zero,
+    _unsqueeze_mul,
+    _chain,
+    _iadd_index,
+    _setitem_slice,
+    _views_used_after,
+    _base_inplace_then_view,
+    _view_of_view_write,
+    _copy_into_view,
+    _clamp_pow,
+    _two_writes_same_region,
 ]
 
 
@@ -148,8 +158,9 @@ def test_forward_against_torch(f):
     _close(t_d, t_t)
 
 
-@pytest.mark.parametrize("f", [_view_of_view_write, _views_used_after, _two_writes_same_region],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f", [_view_of_view_write, _views_used_after, _two_writes_same_region], ids=lambda f: f.__name__
+)
 def test_double_backward_against_torch(f):
     a, w = _x(), np.tile(_x((12,), seed=3), 2)
     res = []
@@ -213,12 +224,29 @@ def test_unary_inplace_methods(name):
     _close(res[0][1], res[1][1])
 
 
-@pytest.mark.parametrize("name,args", [
-    ("add", (2.0,)), ("sub", (0.5,)), ("mul", (3.0,)), ("div", (4.0,)), ("pow", (2.0,)),
-    ("clamp", (0.8, 1.2)), ("clamp_min", (0.9,)), ("clamp_max", (1.1,)), ("atan2", None),
-    ("add", None), ("mul", None), ("eq", None), ("lt", None),
-    ("lerp", None), ("hypot", None), ("cumsum", (1,)), ("tril", ()), ("triu", (1,)),
-])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("add", (2.0,)),
+        ("sub", (0.5,)),
+        ("mul", (3.0,)),
+        ("div", (4.0,)),
+        ("pow", (2.0,)),
+        ("clamp", (0.8, 1.2)),
+        ("clamp_min", (0.9,)),
+        ("clamp_max", (1.1,)),
+        ("atan2", None),
+        ("add", None),
+        ("mul", None),
+        ("eq", None),
+        ("lt", None),
+        ("lerp", None),
+        ("hypot", None),
+        ("cumsum", (1,)),
+        ("tril", ()),
+        ("triu", (1,)),
+    ],
+)
 def test_binary_inplace_methods(name, args):
     a, b = _x(), _x(seed=5)
     res = []
@@ -305,7 +333,10 @@ def test_zero_dim_select_write_reaches_base():
 # ------------------------------------------------------------------ errors
 def test_leaf_error():
     x = dg.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation."):
+    with pytest.raises(
+        RuntimeError,
+        match="a leaf Variable that requires grad is being used in an in-place operation.",
+    ):
         x.add_(1)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
         x[0] = 2.0
@@ -316,8 +347,12 @@ def test_leaf_error():
 def test_view_of_leaf_error():
     x = dg.ones(2, 3, requires_grad=True)
     msg = "a view of a leaf Variable that requires grad is being used in an in-place operation."
-    for write in (lambda: x[0].mul_(2), lambda: x.t().add_(1), lambda: x.diagonal().zero_(),
-                  lambda: x.view(6).fill_(1.0)):
+    for write in (
+        lambda: x[0].mul_(2),
+        lambda: x.t().add_(1),
+        lambda: x.diagonal().zero_(),
+        lambda: x.view(6).fill_(1.0),
+    ):
         with pytest.raises(RuntimeError, match=msg):
             write()
 
@@ -333,10 +368,14 @@ def test_view_made_in_no_grad_error():
 def test_cast_error_matches_torch():
     for m in (dg, torch):
         x = m.ones(3, dtype=m.int64)
-        with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        with pytest.raises(
+            RuntimeError, match="result type Float can't be cast to the desired output type Long"
+        ):
             x.add_(1.5)
         b = m.ones(3, dtype=m.bool)
-        with pytest.raises(RuntimeError, match="result type Long can't be cast to the desired output type Bool"):
+        with pytest.raises(
+            RuntimeError, match="result type Long can't be cast to the desired output type Bool"
+        ):
             b.add_(m.ones(3, dtype=m.int64))
     x = dg.ones(3)
     x.add_(dg.ones(3, dtype=dg.float64))  # float64 -> float32 is allowed
@@ -346,7 +385,10 @@ def test_cast_error_matches_torch():
 
 def test_broadcast_shape_error():
     for m in (dg, torch):
-        with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]",
+        ):
             m.ones(3).add_(m.ones(2, 3))
 
 

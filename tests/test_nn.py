@@ -29,7 +29,9 @@ def _pair(ctor, *args, **kwargs):
     """The same module in torch and dualgrad (float64), with torch's weights in both."""
     t_mod = getattr(torch.nn, ctor)(*args, **kwargs).double()
     d_mod = getattr(nn, ctor)(*args, **kwargs).double()
-    d_mod.load_state_dict({k: dg.tensor(v.detach().numpy().copy()) for k, v in t_mod.state_dict().items()})
+    d_mod.load_state_dict(
+        {k: dg.tensor(v.detach().numpy().copy()) for k, v in t_mod.state_dict().items()}
+    )
     return d_mod, t_mod
 
 
@@ -117,12 +119,22 @@ MODULE_CASES = [
     ("Conv1d", (2, 4, 3), {"stride": 2, "padding": 1}, [U(2, 2, 9)]),
     ("Conv1d", (4, 4, 3), {"groups": 2, "dilation": 2, "padding": "same"}, [U(2, 4, 7)]),
     ("Conv2d", (3, 4, 3), {}, [U(2, 3, 6, 5)]),
-    ("Conv2d", (4, 6, (3, 2)), {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}, [U(2, 4, 7, 6)]),
+    (
+        "Conv2d",
+        (4, 6, (3, 2)),
+        {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2},
+        [U(2, 4, 7, 6)],
+    ),
     ("Conv2d", (2, 3, 3), {"padding": "same", "dilation": (2, 1), "bias": False}, [U(1, 2, 6, 6)]),
     ("Conv2d", (2, 3, 3), {"padding": 1, "padding_mode": "reflect"}, [U(2, 2, 5, 5)]),
     ("Conv2d", (2, 3, 3), {"padding": 1, "padding_mode": "circular"}, [U(2, 2, 5, 5)]),
     ("Conv2d", (3, 4, 3), {}, [U(3, 6, 5)]),  # unbatched
-    ("ConvTranspose2d", (4, 6, 3), {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}, [U(2, 4, 4, 3)]),
+    (
+        "ConvTranspose2d",
+        (4, 6, 3),
+        {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
+        [U(2, 4, 4, 3)],
+    ),
     ("ConvTranspose2d", (2, 3, (2, 3)), {"dilation": 2}, [U(2, 2, 3, 4)]),
     ("MaxPool2d", (2,), {}, [U(2, 3, 6, 6)]),
     ("MaxPool2d", (3, 2, 1), {}, [U(2, 3, 7, 6)]),
@@ -138,8 +150,9 @@ MODULE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("ctor,args,kwargs,arrays", MODULE_CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(MODULE_CASES)])
+@pytest.mark.parametrize(
+    "ctor,args,kwargs,arrays", MODULE_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(MODULE_CASES)]
+)
 def test_module_matches_torch(ctor, args, kwargs, arrays):
     d_mod, t_mod = _pair(ctor, *args, **kwargs)
     check_module(d_mod, t_mod, *arrays)
@@ -173,11 +186,26 @@ LOSS_CASES = [
     ("SmoothL1Loss", {"beta": 0.5}, [U(3, 4), U(3, 4)]),
     ("HuberLoss", {"delta": 0.7}, [U(3, 4, lo=-2, hi=2), U(3, 4)]),
     ("CrossEntropyLoss", {}, [U(5, 4), np.array([0, 3, 1, 1, 2])]),
-    ("CrossEntropyLoss", {"reduction": "sum", "label_smoothing": 0.2}, [U(5, 4), np.array([0, 3, 1, 1, 2])]),
-    ("CrossEntropyLoss", {"ignore_index": 1, "label_smoothing": 0.1}, [U(5, 4), np.array([0, 3, 1, 1, 2])]),
-    ("CrossEntropyLoss", {"weight": "w4", "label_smoothing": 0.3, "ignore_index": 3},
-     [U(5, 4), np.array([0, 3, 1, 1, 2])]),
-    ("CrossEntropyLoss", {"reduction": "none", "weight": "w4"}, [U(2, 4, 3), np.array([[0, 3, 1], [1, 2, 2]])]),
+    (
+        "CrossEntropyLoss",
+        {"reduction": "sum", "label_smoothing": 0.2},
+        [U(5, 4), np.array([0, 3, 1, 1, 2])],
+    ),
+    (
+        "CrossEntropyLoss",
+        {"ignore_index": 1, "label_smoothing": 0.1},
+        [U(5, 4), np.array([0, 3, 1, 1, 2])],
+    ),
+    (
+        "CrossEntropyLoss",
+        {"weight": "w4", "label_smoothing": 0.3, "ignore_index": 3},
+        [U(5, 4), np.array([0, 3, 1, 1, 2])],
+    ),
+    (
+        "CrossEntropyLoss",
+        {"reduction": "none", "weight": "w4"},
+        [U(2, 4, 3), np.array([[0, 3, 1], [1, 2, 2]])],
+    ),
     ("CrossEntropyLoss", {}, [U(4), np.array(2)]),
     ("CrossEntropyLoss", {}, [U(5, 4), "probs"]),
     ("CrossEntropyLoss", {"label_smoothing": 0.2, "weight": "w4"}, [U(5, 4), "probs"]),
@@ -187,7 +215,11 @@ LOSS_CASES = [
     ("BCELoss", {}, [U(3, 4, lo=0.05, hi=0.95), U(3, 4, lo=0, hi=1)]),
     ("BCELoss", {"weight": "w4"}, [U(3, 4, lo=0.05, hi=0.95), U(3, 4, lo=0, hi=1)]),
     ("BCEWithLogitsLoss", {}, [U(3, 4, lo=-3, hi=3), U(3, 4, lo=0, hi=1)]),
-    ("BCEWithLogitsLoss", {"pos_weight": "w4", "reduction": "sum"}, [U(3, 4, lo=-3, hi=3), U(3, 4, lo=0, hi=1)]),
+    (
+        "BCEWithLogitsLoss",
+        {"pos_weight": "w4", "reduction": "sum"},
+        [U(3, 4, lo=-3, hi=3), U(3, 4, lo=0, hi=1)],
+    ),
     ("KLDivLoss", {"reduction": "batchmean"}, [U(3, 4), U(3, 4, lo=0, hi=1)]),
     ("KLDivLoss", {"reduction": "sum", "log_target": True}, [U(3, 4), U(3, 4)]),
     ("KLDivLoss", {"reduction": "none"}, [U(3, 4), np.array([[0.0, 0.5, 0.2, 0.3]] * 3)]),
@@ -195,7 +227,9 @@ LOSS_CASES = [
 W4 = np.array([0.5, 2.0, 1.0, 1.5])
 
 
-@pytest.mark.parametrize("ctor,kwargs,arrays", LOSS_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(LOSS_CASES)])
+@pytest.mark.parametrize(
+    "ctor,kwargs,arrays", LOSS_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(LOSS_CASES)]
+)
 def test_loss_matches_torch(ctor, kwargs, arrays):
     d_kw, t_kw = dict(kwargs), dict(kwargs)
     for k, v in kwargs.items():
@@ -203,7 +237,9 @@ def test_loss_matches_torch(ctor, kwargs, arrays):
             d_kw[k], t_kw[k] = dg.tensor(W4), torch.tensor(W4)
     arrays = list(arrays)
     if isinstance(arrays[1], str):
-        arrays[1] = np.asarray(torch.softmax(torch.tensor(U(*arrays[0].shape)), 1 if arrays[0].ndim > 1 else 0))
+        arrays[1] = np.asarray(
+            torch.softmax(torch.tensor(U(*arrays[0].shape)), 1 if arrays[0].ndim > 1 else 0)
+        )
     d_mod, t_mod = getattr(nn, ctor)(**d_kw), getattr(torch.nn, ctor)(**t_kw)
     check_module(d_mod, t_mod, *arrays, diff=[0])
 
@@ -212,7 +248,10 @@ POISSON_TARGETS = np.array([[0.0, 0.5, 1.0, 1.5], [2.0, 3.0, 7.0, 0.9], [1.2, 4.
 POISSON_CASES = [
     ({"full": True}, [U(3, 4), POISSON_TARGETS]),
     ({"full": True, "reduction": "none"}, [U(3, 4), POISSON_TARGETS]),
-    ({"full": True, "log_input": False, "reduction": "sum"}, [U(3, 4, lo=0.1, hi=3), POISSON_TARGETS]),
+    (
+        {"full": True, "log_input": False, "reduction": "sum"},
+        [U(3, 4, lo=0.1, hi=3), POISSON_TARGETS],
+    ),
     ({"full": True, "log_input": False, "eps": 0.1}, [U(3, 4, lo=0.0, hi=3), POISSON_TARGETS + 1]),
     ({}, [U(3, 4), POISSON_TARGETS]),
 ]
@@ -228,21 +267,29 @@ def test_poisson_nll_loss_matches_torch(kwargs, arrays):
         # the term is really there: where target > 1 it differs from full=False
         x, t = (dg.tensor(a) for a in arrays)
         plain = dict(kwargs, full=False, reduction="none")
-        gap = _np(F.poisson_nll_loss(x, t, **dict(kwargs, reduction="none"))) - _np(F.poisson_nll_loss(x, t, **plain))
+        gap = _np(F.poisson_nll_loss(x, t, **dict(kwargs, reduction="none"))) - _np(
+            F.poisson_nll_loss(x, t, **plain)
+        )
         tv = arrays[1]
         assert np.all(gap[tv <= 1] == 0) and np.all(gap[tv > 1] > 0)
 
 
 def test_functional_forms_match_modules():
     x, t = U(4, 3), np.array([0, 2, 1, 1])
-    assert np.allclose(_np(F.cross_entropy(dg.tensor(x), dg.tensor(t))),
-                       _np(torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(t))))
+    assert np.allclose(
+        _np(F.cross_entropy(dg.tensor(x), dg.tensor(t))),
+        _np(torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(t))),
+    )
     x4 = U(2, 3, 5, 5)
     w = U(4, 3, 3, 3)
-    assert np.allclose(_np(F.conv2d(dg.tensor(x4), dg.tensor(w), stride=2)),
-                       _np(torch.nn.functional.conv2d(torch.tensor(x4), torch.tensor(w), stride=2)))
-    assert np.allclose(_np(F.unfold(dg.tensor(x4), 2, padding=1)),
-                       _np(torch.nn.functional.unfold(torch.tensor(x4), 2, padding=1)))
+    assert np.allclose(
+        _np(F.conv2d(dg.tensor(x4), dg.tensor(w), stride=2)),
+        _np(torch.nn.functional.conv2d(torch.tensor(x4), torch.tensor(w), stride=2)),
+    )
+    assert np.allclose(
+        _np(F.unfold(dg.tensor(x4), 2, padding=1)),
+        _np(torch.nn.functional.unfold(torch.tensor(x4), 2, padding=1)),
+    )
 
 
 # ------------------------------------------------------------------ Module bookkeeping
@@ -263,12 +310,35 @@ class Net(nn.Module):
 def test_module_bookkeeping():
     net = Net()
     names = [n for n, _ in net.named_parameters()]
-    assert names == ["scale", "body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias",
-                     "norm.weight", "norm.bias", "heads.a.weight", "heads.a.bias"]
+    assert names == [
+        "scale",
+        "body.0.weight",
+        "body.0.bias",
+        "body.2.weight",
+        "body.2.bias",
+        "norm.weight",
+        "norm.bias",
+        "heads.a.weight",
+        "heads.a.bias",
+    ]
     assert [n for n, _ in net.named_buffers()] == [
-        "offset", "scratch", "norm.running_mean", "norm.running_var", "norm.num_batches_tracked"]
-    assert [n for n, _ in net.named_modules()] == ["", "body", "body.0", "body.1", "body.2", "norm", "heads",
-                                                   "heads.a", "heads.b"]
+        "offset",
+        "scratch",
+        "norm.running_mean",
+        "norm.running_var",
+        "norm.num_batches_tracked",
+    ]
+    assert [n for n, _ in net.named_modules()] == [
+        "",
+        "body",
+        "body.0",
+        "body.1",
+        "body.2",
+        "norm",
+        "heads",
+        "heads.a",
+        "heads.b",
+    ]
     assert len(list(net.children())) == 3
     sd = net.state_dict()
     assert "scratch" not in sd and "norm.num_batches_tracked" in sd
@@ -315,10 +385,14 @@ def test_module_bookkeeping():
     assert net.scale.item() == 2.0
     # repr
     r = repr(net)
-    assert "(body): Sequential(" in r and "(0): Linear(in_features=3, out_features=4, bias=True)" in r
+    assert (
+        "(body): Sequential(" in r and "(0): Linear(in_features=3, out_features=4, bias=True)" in r
+    )
     assert repr(net.scale).startswith("Parameter containing:\ntensor(2., requires_grad=True)")
     assert repr(nn.Linear(2, 3)) == repr(torch.nn.Linear(2, 3))
-    assert repr(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())) == repr(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU()))
+    assert repr(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())) == repr(
+        torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU())
+    )
 
 
 def test_setattr_rules():
@@ -399,7 +473,9 @@ def test_init_functions():
     v = p._version
     nn.init.ones_(p)
     assert p._version > v and p.grad_fn is None and p.requires_grad
-    assert nn.init.calculate_gain("leaky_relu", 0.2) == torch.nn.init.calculate_gain("leaky_relu", 0.2)
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == torch.nn.init.calculate_gain(
+        "leaky_relu", 0.2
+    )
 
 
 def test_dropout():
@@ -487,7 +563,9 @@ def test_functional_call_restores_on_exception_and_handles_buffers():
 
     h = net.register_forward_hook(hook)
     with pytest.raises(Boom):
-        functional_call(net, {"body.0.weight": dg.zeros(4, 3), "offset": dg.ones(2)}, (dg.ones(2, 3),))
+        functional_call(
+            net, {"body.0.weight": dg.zeros(4, 3), "offset": dg.ones(2)}, (dg.ones(2, 3),)
+        )
     h.remove()
     assert net.body[0].weight is w and net.offset.sum().item() == 0
     net.eval()
@@ -541,7 +619,7 @@ def _train(model, x, y, epochs, lr=0.1):
     for _ in range(epochs):
         order = rng.permutation(n)
         for i in range(0, n, 32):
-            idx = order[i:i + 32]
+            idx = order[i : i + 32]
             opt.zero_grad()
             loss = loss_fn(model(dg.tensor(x[idx])), dg.tensor(y[idx]))
             loss.backward()
@@ -560,7 +638,11 @@ def test_mlp_and_cnn_learn_digits_like_data():
         acc = float((mlp(dg.tensor(xte)).argmax(1)._data == yte).mean())
     assert acc >= 0.9, acc
     cnn = nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(128, 10),
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(128, 10),
     )
     _train(cnn, xtr[:, None], ytr, epochs=6, lr=0.05)
     with dg.no_grad():
@@ -595,7 +677,9 @@ def test_per_sample_gradient_example_runs(capsys):
     assert "mean equals the batch gradient" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("size_average,reduce", [(False, None), (None, False), (True, True), (False, True)])
+@pytest.mark.parametrize(
+    "size_average,reduce", [(False, None), (None, False), (True, True), (False, True)]
+)
 def test_legacy_size_average_and_reduce_map_to_reduction_as_torch(size_average, reduce):
     """The deprecated arguments are honoured as torch honours them (with its warning), in
     the modules and in the functional forms."""
@@ -605,11 +689,17 @@ def test_legacy_size_average_and_reduce_map_to_reduction_as_torch(size_average, 
         got = dg.nn.MSELoss(size_average=size_average, reduce=reduce)(dg.tensor(a), dg.tensor(b))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = torch.nn.MSELoss(size_average=size_average, reduce=reduce)(torch.tensor(a), torch.tensor(b))
+        ref = torch.nn.MSELoss(size_average=size_average, reduce=reduce)(
+            torch.tensor(a), torch.tensor(b)
+        )
     np.testing.assert_allclose(got._data, ref.numpy(), rtol=1e-12)
     with pytest.warns(UserWarning, match="size_average and reduce"):
-        got = dg.nn.functional.l1_loss(dg.tensor(a), dg.tensor(b), size_average=size_average, reduce=reduce)
+        got = dg.nn.functional.l1_loss(
+            dg.tensor(a), dg.tensor(b), size_average=size_average, reduce=reduce
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = torch.nn.functional.l1_loss(torch.tensor(a), torch.tensor(b), size_average=size_average, reduce=reduce)
+        ref = torch.nn.functional.l1_loss(
+            torch.tensor(a), torch.tensor(b), size_average=size_average, reduce=reduce
+        )
     np.testing.assert_allclose(got._data, ref.numpy(), rtol=1e-12)

@@ -38,14 +38,17 @@ def _same_outcome(t_fn, d_fn, what):
     t_out, t_err = _outcome(t_fn)
     d_out, d_err = _outcome(d_fn)
     if t_err is not None or d_err is not None:
-        assert t_err is not None and d_err is not None, f"{what}: torch {t_err!r}, dualgrad {d_err!r}"
+        assert t_err is not None and d_err is not None, (
+            f"{what}: torch {t_err!r}, dualgrad {d_err!r}"
+        )
         assert type(d_err) is type(t_err), f"{what}: torch {t_err!r}, dualgrad {d_err!r}"
         head = str(t_err).split("(torch.Size")[0].split(" (")[0]
         assert head in str(d_err), f"{what}: torch says {t_err}, dualgrad {d_err}"
         return
     assert tuple(d_out.shape) == tuple(t_out.shape), what
-    np.testing.assert_allclose(d_out.detach().numpy(), t_out.detach().numpy(), rtol=1e-6, atol=1e-12,
-                               err_msg=what)
+    np.testing.assert_allclose(
+        d_out.detach().numpy(), t_out.detach().numpy(), rtol=1e-6, atol=1e-12, err_msg=what
+    )
 
 
 # ------------------------------------------------------------------ 1. pairwise functions
@@ -54,7 +57,13 @@ PAIRWISE = [
     ("cosine_similarity", dict(dim=1)),
     ("pairwise_distance", {}),
 ]
-SHAPE_PAIRS = [((1, 2), (1,)), ((3, 2), (1, 2)), ((2, 1, 4), (3, 4)), ((1, 2), (1, 3)), ((2, 3), (2, 3))]
+SHAPE_PAIRS = [
+    ((1, 2), (1,)),
+    ((3, 2), (1, 2)),
+    ((2, 1, 4), (3, 4)),
+    ((1, 2), (1, 3)),
+    ((2, 3), (2, 3)),
+]
 
 
 @pytest.mark.parametrize("name,kw", PAIRWISE)
@@ -64,8 +73,11 @@ def test_pairwise_functions_broadcast_before_the_norms(name, kw, s1, s2):
     t1, d1 = _pair(rng.normal(size=s1))
     t2, d2 = _pair(rng.normal(size=s2))
     t1.requires_grad_(), d1.requires_grad_()
-    _same_outcome(lambda: getattr(torch.nn.functional, name)(t1, t2, **kw),
-                  lambda: getattr(F, name)(d1, d2, **kw), f"{name} {s1} {s2}")
+    _same_outcome(
+        lambda: getattr(torch.nn.functional, name)(t1, t2, **kw),
+        lambda: getattr(F, name)(d1, d2, **kw),
+        f"{name} {s1} {s2}",
+    )
     t_out, t_err = _outcome(lambda: getattr(torch.nn.functional, name)(t1, t2, **kw))
     if t_err is None:  # and the gradients
         t_out.sum().backward()
@@ -74,25 +86,49 @@ def test_pairwise_functions_broadcast_before_the_norms(name, kw, s1, s2):
 
 
 def test_cosine_similarity_issue_case_zero_vectors_and_integers():
-    _same_outcome(lambda: torch.nn.functional.cosine_similarity(torch.tensor([[0.3, -1.2]]), torch.tensor([0.7]), dim=-1),
-                  lambda: F.cosine_similarity(dg.tensor([[0.3, -1.2]]), dg.tensor([0.7]), dim=-1), "issue case")
+    _same_outcome(
+        lambda: torch.nn.functional.cosine_similarity(
+            torch.tensor([[0.3, -1.2]]), torch.tensor([0.7]), dim=-1
+        ),
+        lambda: F.cosine_similarity(dg.tensor([[0.3, -1.2]]), dg.tensor([0.7]), dim=-1),
+        "issue case",
+    )
     tz, dz = _pair([[0.0, 0.0], [1.0, 2.0]])
     ty, dy = _pair([[3.0, 4.0], [0.0, 0.0]])
-    _same_outcome(lambda: torch.nn.functional.cosine_similarity(tz, ty),
-                  lambda: F.cosine_similarity(dz, dy), "zero vectors")
-    _same_outcome(lambda: torch.nn.functional.cosine_similarity(torch.tensor([[1, 2]]), torch.tensor([[3, 4]])),
-                  lambda: F.cosine_similarity(dg.tensor([[1, 2]]), dg.tensor([[3, 4]])), "integers")
+    _same_outcome(
+        lambda: torch.nn.functional.cosine_similarity(tz, ty),
+        lambda: F.cosine_similarity(dz, dy),
+        "zero vectors",
+    )
+    _same_outcome(
+        lambda: torch.nn.functional.cosine_similarity(
+            torch.tensor([[1, 2]]), torch.tensor([[3, 4]])
+        ),
+        lambda: F.cosine_similarity(dg.tensor([[1, 2]]), dg.tensor([[3, 4]])),
+        "integers",
+    )
 
 
-@pytest.mark.parametrize("s1,s2,st", [((2, 3), (2, 3), (2,)), ((3,), (3,), ()), ((2, 3), (3,), (2,)),
-                                      ((2, 3), (2, 3), ()), ((2, 3), (2, 3), (2, 1))])
+@pytest.mark.parametrize(
+    "s1,s2,st",
+    [
+        ((2, 3), (2, 3), (2,)),
+        ((3,), (3,), ()),
+        ((2, 3), (3,), (2,)),
+        ((2, 3), (2, 3), ()),
+        ((2, 3), (2, 3), (2, 1)),
+    ],
+)
 def test_cosine_embedding_loss_matches_torch_and_checks_dims(s1, s2, st):
     rng = np.random.default_rng(1)
     t1, d1 = _pair(rng.normal(size=s1))
     t2, d2 = _pair(rng.normal(size=s2))
     tt, dt = _pair(np.where(rng.normal(size=st) > 0, 1.0, -1.0))
-    _same_outcome(lambda: torch.nn.functional.cosine_embedding_loss(t1, t2, tt, margin=0.1),
-                  lambda: F.cosine_embedding_loss(d1, d2, dt, margin=0.1), f"{s1} {s2} {st}")
+    _same_outcome(
+        lambda: torch.nn.functional.cosine_embedding_loss(t1, t2, tt, margin=0.1),
+        lambda: F.cosine_embedding_loss(d1, d2, dt, margin=0.1),
+        f"{s1} {s2} {st}",
+    )
 
 
 # ------------------------------------------------------------------ 2. losses check their inputs
@@ -146,11 +182,14 @@ def _arg(lib, a):
     return a
 
 
-@pytest.mark.parametrize("name,args,kw", LOSS_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(LOSS_CASES)])
+@pytest.mark.parametrize(
+    "name,args,kw", LOSS_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(LOSS_CASES)]
+)
 def test_losses_check_their_inputs_as_torch(name, args, kw):
     def call(lib, Fn):
-        return lambda: getattr(Fn, name)(*[_arg(lib, a) for a in args],
-                                         **{k: _arg(lib, v) for k, v in kw.items()})
+        return lambda: getattr(Fn, name)(
+            *[_arg(lib, a) for a in args], **{k: _arg(lib, v) for k, v in kw.items()}
+        )
 
     _same_outcome(call(torch, torch.nn.functional), call(dg, F), f"{name}{args}{kw}")
 
@@ -166,14 +205,23 @@ def test_elementwise_losses_warn_when_target_broadcasts():
 def test_gaussian_nll_loss_gradient_through_small_var_is_torch_s():
     tv, dv = _pair([1e-8, 0.5])
     tv.requires_grad_(), dv.requires_grad_()
-    torch.nn.functional.gaussian_nll_loss(torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64), tv).backward()
+    torch.nn.functional.gaussian_nll_loss(
+        torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64), tv
+    ).backward()
     F.gaussian_nll_loss(dg.zeros(2, dtype=dg.float64), dg.ones(2, dtype=dg.float64), dv).backward()
     np.testing.assert_allclose(dv.grad.numpy(), tv.grad.numpy(), rtol=1e-9)
 
 
 # ------------------------------------------------------------------ 3. cross_entropy's targets
-TARGETS = [[0, 1], [[0.2, 0.3, 0.5], [1, 0, 0]], [[0, 1, 2], [1, 0, 0]], [[0.2, 0.3, 0.5]], [0], 1,
-           [[True, False, False], [False, True, False]]]
+TARGETS = [
+    [0, 1],
+    [[0.2, 0.3, 0.5], [1, 0, 0]],
+    [[0, 1, 2], [1, 0, 0]],
+    [[0.2, 0.3, 0.5]],
+    [0],
+    1,
+    [[True, False, False], [False, True, False]],
+]
 TARGET_DTYPES = [np.int64, np.float32, np.float64, np.bool_]
 
 
@@ -185,25 +233,37 @@ def test_class_targets_every_dtype_and_shape_as_torch(fn, target, dtype, input_s
     x = np.random.default_rng(2).normal(size=input_shape).astype(np.float32)
     tgt = np.asarray(target).astype(dtype)
     # (not label smoothing on one sample: torch 2.13 fails there on a shape of its own making)
-    other = {"label_smoothing": 0.2} if fn == "cross_entropy" and len(input_shape) == 2 else {"reduction": "none"}
+    other = (
+        {"label_smoothing": 0.2}
+        if fn == "cross_entropy" and len(input_shape) == 2
+        else {"reduction": "none"}
+    )
     for kw in ({}, other):
-        _same_outcome(lambda: getattr(torch.nn.functional, fn)(torch.tensor(x), torch.tensor(tgt), **kw),
-                      lambda: getattr(F, fn)(dg.tensor(x), dg.tensor(tgt), **kw),
-                      f"{fn} input {input_shape} target {tgt!r} {kw}")
+        _same_outcome(
+            lambda: getattr(torch.nn.functional, fn)(torch.tensor(x), torch.tensor(tgt), **kw),
+            lambda: getattr(F, fn)(dg.tensor(x), dg.tensor(tgt), **kw),
+            f"{fn} input {input_shape} target {tgt!r} {kw}",
+        )
 
 
 def test_cross_entropy_probabilities_refuse_ignore_index():
     x, p = np.zeros((2, 3), np.float32), np.full((2, 3), 1 / 3, np.float32)
-    _same_outcome(lambda: torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(p), ignore_index=1),
-                  lambda: F.cross_entropy(dg.tensor(x), dg.tensor(p), ignore_index=1), "ignore_index")
+    _same_outcome(
+        lambda: torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(p), ignore_index=1),
+        lambda: F.cross_entropy(dg.tensor(x), dg.tensor(p), ignore_index=1),
+        "ignore_index",
+    )
 
 
 # ------------------------------------------------------------------ 4. load_state_dict's argument
 @pytest.mark.parametrize("what", ["module", "path", "pairs"])
 def test_load_state_dict_wants_a_mapping(what):
     t_mod, d_mod = torch.nn.Linear(2, 2), nn.Linear(2, 2)
-    args = {"module": (t_mod, d_mod), "path": ("model.pt", "model.pt"),
-            "pairs": ([("weight", t_mod.weight)], [("weight", d_mod.weight)])}[what]
+    args = {
+        "module": (t_mod, d_mod),
+        "path": ("model.pt", "model.pt"),
+        "pairs": ([("weight", t_mod.weight)], [("weight", d_mod.weight)]),
+    }[what]
     with pytest.raises(TypeError, match="Expected state_dict to be dict-like") as t_err:
         t_mod.load_state_dict(args[0])
     with pytest.raises(TypeError, match="Expected state_dict to be dict-like") as d_err:
@@ -214,24 +274,35 @@ def test_load_state_dict_wants_a_mapping(what):
 # ------------------------------------------------------------------ 5. embedding indices
 @pytest.mark.parametrize("padding_idx", [5, 4, -5, -4, -1, 0, 3])
 def test_embedding_padding_idx_range_as_torch(padding_idx):
-    _same_outcome(lambda: torch.zeros(1) if torch.nn.Embedding(4, 2, padding_idx=padding_idx) else None,
-                  lambda: dg.zeros(1) if nn.Embedding(4, 2, padding_idx=padding_idx) else None,
-                  f"Embedding padding_idx={padding_idx}")
+    _same_outcome(
+        lambda: torch.zeros(1) if torch.nn.Embedding(4, 2, padding_idx=padding_idx) else None,
+        lambda: dg.zeros(1) if nn.Embedding(4, 2, padding_idx=padding_idx) else None,
+        f"Embedding padding_idx={padding_idx}",
+    )
     if -4 <= padding_idx < 4:
-        assert nn.Embedding(4, 2, padding_idx=padding_idx).padding_idx == \
-            torch.nn.Embedding(4, 2, padding_idx=padding_idx).padding_idx
+        assert (
+            nn.Embedding(4, 2, padding_idx=padding_idx).padding_idx
+            == torch.nn.Embedding(4, 2, padding_idx=padding_idx).padding_idx
+        )
     w = np.arange(8.0).reshape(4, 2)
-    _same_outcome(lambda: torch.nn.functional.embedding(torch.tensor([1, 2]), torch.tensor(w), padding_idx=padding_idx),
-                  lambda: F.embedding(dg.tensor([1, 2]), dg.tensor(w), padding_idx=padding_idx),
-                  f"F.embedding padding_idx={padding_idx}")
+    _same_outcome(
+        lambda: torch.nn.functional.embedding(
+            torch.tensor([1, 2]), torch.tensor(w), padding_idx=padding_idx
+        ),
+        lambda: F.embedding(dg.tensor([1, 2]), dg.tensor(w), padding_idx=padding_idx),
+        f"F.embedding padding_idx={padding_idx}",
+    )
 
 
 @pytest.mark.parametrize("index", [[-1], [4], [[0, 1], [2, 7]], [0, 3], []])
 def test_embedding_index_out_of_range_raises_instead_of_wrapping(index):
     w = np.arange(8.0).reshape(4, 2)
     idx = np.asarray(index, dtype=np.int64)
-    _same_outcome(lambda: torch.nn.functional.embedding(torch.tensor(idx), torch.tensor(w)),
-                  lambda: F.embedding(dg.tensor(idx), dg.tensor(w)), f"index {index}")
+    _same_outcome(
+        lambda: torch.nn.functional.embedding(torch.tensor(idx), torch.tensor(w)),
+        lambda: F.embedding(dg.tensor(idx), dg.tensor(w)),
+        f"index {index}",
+    )
 
 
 def test_embedding_index_checked_inside_vmap_without_a_loop():
@@ -243,10 +314,16 @@ def test_embedding_index_checked_inside_vmap_without_a_loop():
 
 
 def test_embedding_constructor_checks_as_torch():
-    _same_outcome(lambda: torch.nn.Embedding.from_pretrained(torch.ones(4)),
-                  lambda: nn.Embedding.from_pretrained(dg.ones(4)), "from_pretrained 1-D")
-    _same_outcome(lambda: torch.nn.Embedding(4, 2, _weight=torch.ones(3, 2)),
-                  lambda: nn.Embedding(4, 2, _weight=dg.ones(3, 2)), "_weight shape")
+    _same_outcome(
+        lambda: torch.nn.Embedding.from_pretrained(torch.ones(4)),
+        lambda: nn.Embedding.from_pretrained(dg.ones(4)),
+        "from_pretrained 1-D",
+    )
+    _same_outcome(
+        lambda: torch.nn.Embedding(4, 2, _weight=torch.ones(3, 2)),
+        lambda: nn.Embedding(4, 2, _weight=dg.ones(3, 2)),
+        "_weight shape",
+    )
 
 
 # ------------------------------------------------------------------ 6. softmax family over empty dims

@@ -20,7 +20,9 @@ def _np(t):
 
 
 def _close(a, b, what):
-    assert tuple(a.shape) == tuple(b.shape), f"{what}: shape {tuple(a.shape)} != torch's {tuple(b.shape)}"
+    assert tuple(a.shape) == tuple(b.shape), (
+        f"{what}: shape {tuple(a.shape)} != torch's {tuple(b.shape)}"
+    )
     np.testing.assert_allclose(_np(a), _np(b), rtol=1e-9, atol=1e-10, err_msg=what)
 
 
@@ -41,11 +43,17 @@ def _check(d_fn, t_fn, shape, seed=0, second=True):
     d_j = dg.func.jvp(d_fn, (dg.tensor(x),), (dg.tensor(v),))[1]
     _close(d_j, t_j, "jvp")
     if second:
-        t_h = torch.func.jvp(torch.func.grad(lambda a: (t_fn(a) ** 3).sum()), (torch.tensor(x),), (torch.tensor(v),))[1]
-        d_h = dg.func.jvp(dg.func.grad(lambda a: (d_fn(a) ** 3).sum()), (dg.tensor(x),), (dg.tensor(v),))[1]
+        t_h = torch.func.jvp(
+            torch.func.grad(lambda a: (t_fn(a) ** 3).sum()), (torch.tensor(x),), (torch.tensor(v),)
+        )[1]
+        d_h = dg.func.jvp(
+            dg.func.grad(lambda a: (d_fn(a) ** 3).sum()), (dg.tensor(x),), (dg.tensor(v),)
+        )[1]
         _close(d_h, t_h, "hvp")
     xs = rng.standard_normal((3,) + tuple(shape))
-    _close(dg.func.vmap(d_fn)(dg.tensor(xs)), torch.stack([t_fn(torch.tensor(a)) for a in xs]), "vmap")
+    _close(
+        dg.func.vmap(d_fn)(dg.tensor(xs)), torch.stack([t_fn(torch.tensor(a)) for a in xs]), "vmap"
+    )
 
 
 def _indices_match(d_fn, t_fn, shape, seed=0):
@@ -70,10 +78,16 @@ MAX_CASES = [
 @pytest.mark.parametrize("ceil_mode", [True, False])
 @pytest.mark.parametrize("shape,k,s,p,d", MAX_CASES)
 def test_max_pool2d(shape, k, s, p, d, ceil_mode):
-    _check(lambda x: F.max_pool2d(x, k, s, p, d, ceil_mode),
-           lambda x: TF.max_pool2d(x, k, s, p, d, ceil_mode), shape)
-    _indices_match(lambda x: F.max_pool2d(x, k, s, p, d, ceil_mode, return_indices=True)[1],
-                   lambda x: TF.max_pool2d(x, k, s, p, d, ceil_mode, return_indices=True)[1], shape)
+    _check(
+        lambda x: F.max_pool2d(x, k, s, p, d, ceil_mode),
+        lambda x: TF.max_pool2d(x, k, s, p, d, ceil_mode),
+        shape,
+    )
+    _indices_match(
+        lambda x: F.max_pool2d(x, k, s, p, d, ceil_mode, return_indices=True)[1],
+        lambda x: TF.max_pool2d(x, k, s, p, d, ceil_mode, return_indices=True)[1],
+        shape,
+    )
 
 
 def test_ceil_mode_adds_the_windows_torch_adds():
@@ -84,7 +98,11 @@ def test_ceil_mode_adds_the_windows_torch_adds():
     # padding 1, stride 2 on 4: ceil would start a 4th window in the right padding; torch drops it
     for fn, tfn in [(F.max_pool2d, TF.max_pool2d), (F.avg_pool2d, TF.avg_pool2d)]:
         got = fn(dg.tensor(x[..., :4, :4]), 2, 2, 1, ceil_mode=True)
-        assert tuple(got.shape) == tuple(tfn(torch.tensor(x[..., :4, :4]), 2, 2, 1, ceil_mode=True).shape) == (1, 1, 3, 3)
+        assert (
+            tuple(got.shape)
+            == tuple(tfn(torch.tensor(x[..., :4, :4]), 2, 2, 1, ceil_mode=True).shape)
+            == (1, 1, 3, 3)
+        )
 
 
 def test_max_pool2d_ties_and_inf_go_where_torch_sends_them():
@@ -102,8 +120,10 @@ def test_max_pool2d_ties_and_inf_go_where_torch_sends_them():
         np.testing.assert_array_equal(_np(dv), _np(tv))
         np.testing.assert_array_equal(_np(di), _np(ti))
         ct = rng.standard_normal(tuple(tv.shape))
-        np.testing.assert_allclose(_np(dg.autograd.grad(dv, dx, dg.tensor(ct))[0]),
-                                   _np(torch.autograd.grad(tv, tx, torch.tensor(ct))[0]))
+        np.testing.assert_allclose(
+            _np(dg.autograd.grad(dv, dx, dg.tensor(ct))[0]),
+            _np(torch.autograd.grad(tv, tx, torch.tensor(ct))[0]),
+        )
     x = np.arange(10.0).reshape(1, 2, 1, 5)  # padding 1, dilation 2: the rows read are -1 and 1
     tv, ti = TF.max_pool2d(torch.tensor(x), 2, 1, 1, 2, return_indices=True)
     dv, di = F.max_pool2d(dg.tensor(x), 2, 1, 1, 2, return_indices=True)
@@ -122,8 +142,11 @@ AVG_CASES = [
 @pytest.mark.parametrize("count_include_pad,divisor", [(True, None), (False, None), (True, 5)])
 @pytest.mark.parametrize("shape,k,s,p", AVG_CASES)
 def test_avg_pool2d_ceil_mode(shape, k, s, p, count_include_pad, divisor):
-    _check(lambda x: F.avg_pool2d(x, k, s, p, True, count_include_pad, divisor),
-           lambda x: TF.avg_pool2d(x, k, s, p, True, count_include_pad, divisor), shape)
+    _check(
+        lambda x: F.avg_pool2d(x, k, s, p, True, count_include_pad, divisor),
+        lambda x: TF.avg_pool2d(x, k, s, p, True, count_include_pad, divisor),
+        shape,
+    )
 
 
 def test_avg_pool2d_ceil_divisor_numbers():
@@ -131,26 +154,43 @@ def test_avg_pool2d_ceil_divisor_numbers():
     1, 3 and 5; the last one (5..7) is cut at the padded edge 7, so it counts 2 positions (5
     and the padding 6) with count_include_pad, and 1 (just 5) without."""
     ones = dg.ones(1, 1, 6, 6, dtype=dg.float64)
-    edge = np.array([4 / 9, 2 / 3, 2 / 3, 1 / 3])  # (real elements) / (window within the padded input)
+    edge = np.array(
+        [4 / 9, 2 / 3, 2 / 3, 1 / 3]
+    )  # (real elements) / (window within the padded input)
     inner = np.array([2 / 3, 1, 1, 1 / 2])
-    np.testing.assert_allclose(_np(F.avg_pool2d(ones, 3, 2, 1, ceil_mode=True))[0, 0],
-                               [edge, inner, inner, [1 / 3, 1 / 2, 1 / 2, 1 / 4]])
-    np.testing.assert_allclose(_np(F.avg_pool2d(ones, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
-                               np.ones((1, 1, 4, 4)))
+    np.testing.assert_allclose(
+        _np(F.avg_pool2d(ones, 3, 2, 1, ceil_mode=True))[0, 0],
+        [edge, inner, inner, [1 / 3, 1 / 2, 1 / 2, 1 / 4]],
+    )
+    np.testing.assert_allclose(
+        _np(F.avg_pool2d(ones, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
+        np.ones((1, 1, 4, 4)),
+    )
     # no padding: the overhanging window 2..4 on 4 holds 2 inputs per axis and divides by 4
     got = F.avg_pool2d(dg.tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 3, 2, ceil_mode=True)
     assert _np(got)[0, 0, 1, 1] == (10 + 11 + 14 + 15) / 4
 
 
 @pytest.mark.parametrize("ceil_mode", [True, False])
-@pytest.mark.parametrize("shape,k,s,p,d", [((2, 3, 9), 3, 2, 1, 1), ((3, 10), 2, 3, 1, 2), ((1, 2, 7), 4, 2, 2, 1)])
+@pytest.mark.parametrize(
+    "shape,k,s,p,d", [((2, 3, 9), 3, 2, 1, 1), ((3, 10), 2, 3, 1, 2), ((1, 2, 7), 4, 2, 2, 1)]
+)
 def test_pool1d(shape, k, s, p, d, ceil_mode):
-    _check(lambda x: F.max_pool1d(x, k, s, p, d, ceil_mode),
-           lambda x: TF.max_pool1d(x, k, s, p, d, ceil_mode), shape)
-    _indices_match(lambda x: F.max_pool1d(x, k, s, p, d, ceil_mode, return_indices=True)[1],
-                   lambda x: TF.max_pool1d(x, k, s, p, d, ceil_mode, return_indices=True)[1], shape)
-    _check(lambda x: F.avg_pool1d(x, k, s, p, ceil_mode, False),
-           lambda x: TF.avg_pool1d(x, k, s, p, ceil_mode, False), shape)
+    _check(
+        lambda x: F.max_pool1d(x, k, s, p, d, ceil_mode),
+        lambda x: TF.max_pool1d(x, k, s, p, d, ceil_mode),
+        shape,
+    )
+    _indices_match(
+        lambda x: F.max_pool1d(x, k, s, p, d, ceil_mode, return_indices=True)[1],
+        lambda x: TF.max_pool1d(x, k, s, p, d, ceil_mode, return_indices=True)[1],
+        shape,
+    )
+    _check(
+        lambda x: F.avg_pool1d(x, k, s, p, ceil_mode, False),
+        lambda x: TF.avg_pool1d(x, k, s, p, ceil_mode, False),
+        shape,
+    )
 
 
 def test_pool_errors():
@@ -161,37 +201,76 @@ def test_pool_errors():
 
 
 # ------------------------------------------------------------------ adaptive max pool, unpool
-@pytest.mark.parametrize("shape,size", [((2, 3, 7, 5), (3, 4)), ((3, 5, 5), 2), ((1, 1, 4, 9), (4, 4)),
-                                        ((2, 2, 6, 6), (4, None)), ((1, 2, 3, 3), (5, 5))])
+@pytest.mark.parametrize(
+    "shape,size",
+    [
+        ((2, 3, 7, 5), (3, 4)),
+        ((3, 5, 5), 2),
+        ((1, 1, 4, 9), (4, 4)),
+        ((2, 2, 6, 6), (4, None)),
+        ((1, 2, 3, 3), (5, 5)),
+    ],
+)
 def test_adaptive_max_pool2d(shape, size):
-    _check(lambda x: F.adaptive_max_pool2d(x, size), lambda x: TF.adaptive_max_pool2d(x, size), shape)
-    _indices_match(lambda x: F.adaptive_max_pool2d(x, size, return_indices=True)[1],
-                   lambda x: TF.adaptive_max_pool2d(x, size, return_indices=True)[1], shape)
+    _check(
+        lambda x: F.adaptive_max_pool2d(x, size), lambda x: TF.adaptive_max_pool2d(x, size), shape
+    )
+    _indices_match(
+        lambda x: F.adaptive_max_pool2d(x, size, return_indices=True)[1],
+        lambda x: TF.adaptive_max_pool2d(x, size, return_indices=True)[1],
+        shape,
+    )
 
 
 def test_adaptive_max_pool1d():
-    _check(lambda x: F.adaptive_max_pool1d(x, 4), lambda x: TF.adaptive_max_pool1d(x, 4), (2, 3, 11))
-    _indices_match(lambda x: F.adaptive_max_pool1d(x, 3, True)[1],
-                   lambda x: TF.adaptive_max_pool1d(x, 3, True)[1], (2, 7))
+    _check(
+        lambda x: F.adaptive_max_pool1d(x, 4), lambda x: TF.adaptive_max_pool1d(x, 4), (2, 3, 11)
+    )
+    _indices_match(
+        lambda x: F.adaptive_max_pool1d(x, 3, True)[1],
+        lambda x: TF.adaptive_max_pool1d(x, 3, True)[1],
+        (2, 7),
+    )
 
 
-@pytest.mark.parametrize("shape,k,s,p,out", [((2, 3, 6, 8), 2, None, 0, None), ((2, 3, 6, 7), 2, None, 0, (6, 7)), ((1, 2, 7, 7), 3, 2, 1, None),
-                                             ((2, 5, 5), 2, 2, 0, (5, 5)), ((1, 1, 9, 8), (3, 2), (3, 2), 0, (1, 1, 10, 9))])
+@pytest.mark.parametrize(
+    "shape,k,s,p,out",
+    [
+        ((2, 3, 6, 8), 2, None, 0, None),
+        ((2, 3, 6, 7), 2, None, 0, (6, 7)),
+        ((1, 2, 7, 7), 3, 2, 1, None),
+        ((2, 5, 5), 2, 2, 0, (5, 5)),
+        ((1, 1, 9, 8), (3, 2), (3, 2), 0, (1, 1, 10, 9)),
+    ],
+)
 def test_max_unpool2d(shape, k, s, p, out):
     """Pool, then unpool at the indices (torch's values and output size; gradient to the pooled
     values only)."""
     x = np.random.default_rng(5).standard_normal(shape)
     _, ti = TF.max_pool2d(torch.tensor(x), k, s, p, return_indices=True)
     _, di = F.max_pool2d(dg.tensor(x), k, s, p, return_indices=True)
-    _check(lambda v: F.max_unpool2d(v, di, k, s, p, out), lambda v: TF.max_unpool2d(v, ti, k, s, p, out),
-           tuple(ti.shape), second=True)
+    _check(
+        lambda v: F.max_unpool2d(v, di, k, s, p, out),
+        lambda v: TF.max_unpool2d(v, ti, k, s, p, out),
+        tuple(ti.shape),
+        second=True,
+    )
     # the round trip, and the vmap of pool-then-unpool as one function
     pooled, idx = F.max_pool2d(dg.tensor(x), k, s, p, return_indices=True)
-    np.testing.assert_array_equal(_np(F.max_unpool2d(pooled, idx, k, s, p, out)),
-                                  _np(TF.max_unpool2d(*TF.max_pool2d(torch.tensor(x), k, s, p, return_indices=True), k, s, p, out)))
+    np.testing.assert_array_equal(
+        _np(F.max_unpool2d(pooled, idx, k, s, p, out)),
+        _np(
+            TF.max_unpool2d(
+                *TF.max_pool2d(torch.tensor(x), k, s, p, return_indices=True), k, s, p, out
+            )
+        ),
+    )
     if out is None:
-        _check(lambda v: F.max_unpool2d(*F.max_pool2d(v, k, s, p, return_indices=True), k, s, p),
-               lambda v: TF.max_unpool2d(*TF.max_pool2d(v, k, s, p, return_indices=True), k, s, p), shape)
+        _check(
+            lambda v: F.max_unpool2d(*F.max_pool2d(v, k, s, p, return_indices=True), k, s, p),
+            lambda v: TF.max_unpool2d(*TF.max_pool2d(v, k, s, p, return_indices=True), k, s, p),
+            shape,
+        )
 
 
 def test_max_unpool2d_refuses_an_index_outside_the_output():
@@ -201,28 +280,51 @@ def test_max_unpool2d_refuses_an_index_outside_the_output():
 
 def test_max_unpool1d():
     x = np.random.default_rng(6).standard_normal((2, 3, 9))
-    _check(lambda v: F.max_unpool1d(*F.max_pool1d(v, 3, 2, 1, return_indices=True), 3, 2, 1),
-           lambda v: TF.max_unpool1d(*TF.max_pool1d(v, 3, 2, 1, return_indices=True), 3, 2, 1), x.shape)
+    _check(
+        lambda v: F.max_unpool1d(*F.max_pool1d(v, 3, 2, 1, return_indices=True), 3, 2, 1),
+        lambda v: TF.max_unpool1d(*TF.max_pool1d(v, 3, 2, 1, return_indices=True), 3, 2, 1),
+        x.shape,
+    )
 
 
 def test_pool_modules_return_indices():
     x = np.random.default_rng(7).standard_normal((2, 3, 7, 8))
-    d_pool, t_pool = nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True), torch.nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True)
+    d_pool, t_pool = (
+        nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True),
+        torch.nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True),
+    )
     (dv, di), (tv, ti) = d_pool(dg.tensor(x)), t_pool(torch.tensor(x))
     _close(dv, tv, "MaxPool2d")
     np.testing.assert_array_equal(_np(di), _np(ti))
     d_un, t_un = nn.MaxUnpool2d(3, 2, 1), torch.nn.MaxUnpool2d(3, 2, 1)
     _close(d_un(dv, di, output_size=(7, 8)), t_un(tv, ti, output_size=(7, 8)), "MaxUnpool2d")
-    (dv, di), (tv, ti) = nn.AdaptiveMaxPool2d((3, 5), True)(dg.tensor(x)), torch.nn.AdaptiveMaxPool2d((3, 5), True)(torch.tensor(x))
+    (dv, di), (tv, ti) = (
+        nn.AdaptiveMaxPool2d((3, 5), True)(dg.tensor(x)),
+        torch.nn.AdaptiveMaxPool2d((3, 5), True)(torch.tensor(x)),
+    )
     _close(dv, tv, "AdaptiveMaxPool2d")
     np.testing.assert_array_equal(_np(di), _np(ti))
-    _close(nn.AdaptiveMaxPool2d(2)(dg.tensor(x)), torch.nn.AdaptiveMaxPool2d(2)(torch.tensor(x)), "AdaptiveMaxPool2d")
-    (dv, di), (tv, ti) = nn.MaxPool1d(2, return_indices=True)(dg.tensor(x[0])), torch.nn.MaxPool1d(2, return_indices=True)(torch.tensor(x[0]))
+    _close(
+        nn.AdaptiveMaxPool2d(2)(dg.tensor(x)),
+        torch.nn.AdaptiveMaxPool2d(2)(torch.tensor(x)),
+        "AdaptiveMaxPool2d",
+    )
+    (dv, di), (tv, ti) = (
+        nn.MaxPool1d(2, return_indices=True)(dg.tensor(x[0])),
+        torch.nn.MaxPool1d(2, return_indices=True)(torch.tensor(x[0])),
+    )
     _close(dv, tv, "MaxPool1d")
     _close(nn.MaxUnpool1d(2)(dv, di), torch.nn.MaxUnpool1d(2)(tv, ti), "MaxUnpool1d")
-    _close(nn.AdaptiveMaxPool1d(3)(dg.tensor(x[0])), torch.nn.AdaptiveMaxPool1d(3)(torch.tensor(x[0])), "AdaptiveMaxPool1d")
-    _close(nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)(dg.tensor(x)),
-           torch.nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)(torch.tensor(x)), "AvgPool2d")
+    _close(
+        nn.AdaptiveMaxPool1d(3)(dg.tensor(x[0])),
+        torch.nn.AdaptiveMaxPool1d(3)(torch.tensor(x[0])),
+        "AdaptiveMaxPool1d",
+    )
+    _close(
+        nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)(dg.tensor(x)),
+        torch.nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)(torch.tensor(x)),
+        "AvgPool2d",
+    )
 
 
 # ------------------------------------------------------------------ interpolate
@@ -241,7 +343,10 @@ INTERP_CASES = [
     ((1, 3, 5, 5), dict(scale_factor=1.7, mode="bilinear")),
     ((1, 3, 5, 5), dict(scale_factor=(0.6, 2), mode="bilinear", recompute_scale_factor=True)),
     ((1, 3, 6, 3), dict(scale_factor=2, mode="bilinear", align_corners=True)),
-    ((3, 4, 3), dict(size=(5, 6), mode="bilinear")),  # unbatched (C, H, W) is 3-D: not bilinear in torch either
+    (
+        (3, 4, 3),
+        dict(size=(5, 6), mode="bilinear"),
+    ),  # unbatched (C, H, W) is 3-D: not bilinear in torch either
     ((1, 2, 4, 5), dict(size=(6, 7), mode="bicubic")),
     ((1, 2, 4, 5), dict(size=(3, 8), mode="bicubic", align_corners=True)),
     ((1, 1, 3, 4, 2), dict(size=(5, 3, 4), mode="trilinear")),
@@ -256,7 +361,9 @@ INTERP_CASES = [
 ]
 
 
-@pytest.mark.parametrize("shape,kw", INTERP_CASES, ids=[f"{c[1]['mode']}-{i}" for i, c in enumerate(INTERP_CASES)])
+@pytest.mark.parametrize(
+    "shape,kw", INTERP_CASES, ids=[f"{c[1]['mode']}-{i}" for i, c in enumerate(INTERP_CASES)]
+)
 def test_interpolate(shape, kw):
     try:
         TF.interpolate(torch.zeros(shape, dtype=torch.float64), **kw)
@@ -274,17 +381,33 @@ def test_interpolate_indices_match_torch_over_many_sizes():
     for n in [1, 2, 3, 5, 7, 10, 13]:
         x1, x2 = rng.standard_normal((1, 2, n)), rng.standard_normal((1, 1, n, 2))
         sweep = [dict(size=m) for m in (1, 2, 3, 4, 6, 9, 11, 2 * n, 3 * n)]
-        sweep += [dict(scale_factor=f, recompute_scale_factor=r)
-                  for f in (0.5, 0.7, 1.1, 1.5, 2.0, 2.4, 7 / 3, 3.3) for r in (None, True)]
+        sweep += [
+            dict(scale_factor=f, recompute_scale_factor=r)
+            for f in (0.5, 0.7, 1.1, 1.5, 2.0, 2.4, 7 / 3, 3.3)
+            for r in (None, True)
+        ]
         for kw in sweep:
             if (kw.get("size") or int(n * kw["scale_factor"])) < 1:
                 continue
-            for mode, x in [("nearest", x1), ("nearest-exact", x1), ("linear", x1), ("nearest", x2),
-                            ("bilinear", x2), ("bicubic", x2)]:
-                k2 = {**kw, "size": (kw["size"], 3)} if "size" in kw else {**kw, "scale_factor": (kw["scale_factor"], 1.5)}
+            for mode, x in [
+                ("nearest", x1),
+                ("nearest-exact", x1),
+                ("linear", x1),
+                ("nearest", x2),
+                ("bilinear", x2),
+                ("bicubic", x2),
+            ]:
+                k2 = (
+                    {**kw, "size": (kw["size"], 3)}
+                    if "size" in kw
+                    else {**kw, "scale_factor": (kw["scale_factor"], 1.5)}
+                )
                 args = kw if x.ndim == 3 else k2
-                _close(F.interpolate(dg.tensor(x), mode=mode, **args), TF.interpolate(torch.tensor(x), mode=mode, **args),
-                       f"{mode} n={n} {args}")
+                _close(
+                    F.interpolate(dg.tensor(x), mode=mode, **args),
+                    TF.interpolate(torch.tensor(x), mode=mode, **args),
+                    f"{mode} n={n} {args}",
+                )
 
 
 def test_interpolate_errors():
@@ -305,9 +428,14 @@ def test_upsample_modules():
     x = np.random.default_rng(9).standard_normal((2, 3, 4, 5))
     for d_mod, t_mod in [
         (nn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
-        (nn.Upsample(size=(7, 3), mode="bilinear"), torch.nn.Upsample(size=(7, 3), mode="bilinear")),
-        (nn.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True),
-         torch.nn.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True)),
+        (
+            nn.Upsample(size=(7, 3), mode="bilinear"),
+            torch.nn.Upsample(size=(7, 3), mode="bilinear"),
+        ),
+        (
+            nn.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True),
+            torch.nn.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True),
+        ),
         (nn.UpsamplingNearest2d(size=6), torch.nn.UpsamplingNearest2d(size=6)),
         (nn.UpsamplingBilinear2d(scale_factor=3), torch.nn.UpsamplingBilinear2d(scale_factor=3)),
     ]:
@@ -316,7 +444,14 @@ def test_upsample_modules():
 
 
 def test_adaptive_avg_pool3d_matches_torch():
-    _check(lambda x: F.adaptive_avg_pool3d(x, (2, 3, 2)),
-           lambda x: torch.nn.functional.adaptive_avg_pool3d(x, (2, 3, 2)), (2, 3, 5, 7, 4))
+    _check(
+        lambda x: F.adaptive_avg_pool3d(x, (2, 3, 2)),
+        lambda x: torch.nn.functional.adaptive_avg_pool3d(x, (2, 3, 2)),
+        (2, 3, 5, 7, 4),
+    )
     x = np.random.default_rng(4).standard_normal((1, 2, 4, 4, 4))
-    _close(nn.AdaptiveAvgPool3d(2)(dg.tensor(x)), torch.nn.AdaptiveAvgPool3d(2)(torch.tensor(x)), "module")
+    _close(
+        nn.AdaptiveAvgPool3d(2)(dg.tensor(x)),
+        torch.nn.AdaptiveAvgPool3d(2)(torch.tensor(x)),
+        "module",
+    )

@@ -34,7 +34,9 @@ def _flat(out):
 def _pair(ctor, *args, **kwargs):
     t_mod = getattr(torch.nn, ctor)(*args, **kwargs).double()
     d_mod = getattr(nn, ctor)(*args, **kwargs).double()
-    d_mod.load_state_dict({k: dg.tensor(v.detach().numpy().copy()) for k, v in t_mod.state_dict().items()})
+    d_mod.load_state_dict(
+        {k: dg.tensor(v.detach().numpy().copy()) for k, v in t_mod.state_dict().items()}
+    )
     return d_mod, t_mod
 
 
@@ -77,8 +79,14 @@ def check_module(d_mod, t_mod, arrays, call=None):
     d_named, t_named = dict(d_mod.named_parameters()), dict(t_mod.named_parameters())
     assert list(d_named) == list(t_named)
     names = list(t_named)
-    check(lambda *xs: call(d_mod, *xs), lambda *xs: call(t_mod, *xs), arrays,
-          [d_named[n] for n in names], [t_named[n] for n in names], names)
+    check(
+        lambda *xs: call(d_mod, *xs),
+        lambda *xs: call(t_mod, *xs),
+        arrays,
+        [d_named[n] for n in names],
+        [t_named[n] for n in names],
+        names,
+    )
 
 
 R = np.random.default_rng(7)
@@ -124,8 +132,15 @@ def test_recurrent_initial_state_and_unbatched(ctor):
     check_module(d_mod, t_mod, [U(L, HIN)])
 
 
-@pytest.mark.parametrize("ctor,kwargs", [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu", "bias": False}),
-                                         ("GRUCell", {}), ("LSTMCell", {})])
+@pytest.mark.parametrize(
+    "ctor,kwargs",
+    [
+        ("RNNCell", {}),
+        ("RNNCell", {"nonlinearity": "relu", "bias": False}),
+        ("GRUCell", {}),
+        ("LSTMCell", {}),
+    ],
+)
 def test_cells_match_torch(ctor, kwargs):
     d_mod, t_mod = _pair(ctor, HIN, H, **kwargs)
     lstm = ctor == "LSTMCell"
@@ -186,10 +201,12 @@ def test_lstm_projection_states_shapes_and_init():
         d(dg.zeros(5, 4, 3), (dg.zeros(4, 4, 6), dg.zeros(4, 4, 6)))
     with pytest.raises(RuntimeError, match=r"hidden size \(4, \[batch,\] 6\)"):
         d(dg.zeros(5, 4, 3), (dg.zeros(4, 4, 2), dg.zeros(4, 4, 2)))
-    for ctor, kw, msg in [("LSTM", {"proj_size": 4}, "smaller than hidden_size"),
-                          ("LSTM", {"proj_size": -1}, "positive integer or zero"),
-                          ("GRU", {"proj_size": 2}, "only supported for LSTM"),
-                          ("RNN", {"proj_size": 2}, "only supported for LSTM")]:
+    for ctor, kw, msg in [
+        ("LSTM", {"proj_size": 4}, "smaller than hidden_size"),
+        ("LSTM", {"proj_size": -1}, "positive integer or zero"),
+        ("GRU", {"proj_size": 2}, "only supported for LSTM"),
+        ("RNN", {"proj_size": 2}, "only supported for LSTM"),
+    ]:
         with pytest.raises(ValueError, match=msg):
             getattr(torch.nn, ctor)(2, 4, **kw)
         with pytest.raises(ValueError, match=msg):
@@ -215,26 +232,34 @@ def test_lstm_projection_jvp_in_parameters_and_input():
         out, (h, c) = dg.func.functional_call(d_mod, dict(zip(names, args[:-1])), (args[-1],))
         return out, h, c
 
-    t_out, t_jvp = torch.func.jvp(t_f, tuple(torch.tensor(a) for a in params + [x]),
-                                  tuple(torch.tensor(t) for t in tangents))
-    d_out, d_jvp = dg.func.jvp(d_f, tuple(dg.tensor(a) for a in params + [x]),
-                               tuple(dg.tensor(t) for t in tangents))
+    t_out, t_jvp = torch.func.jvp(
+        t_f, tuple(torch.tensor(a) for a in params + [x]), tuple(torch.tensor(t) for t in tangents)
+    )
+    d_out, d_jvp = dg.func.jvp(
+        d_f, tuple(dg.tensor(a) for a in params + [x]), tuple(dg.tensor(t) for t in tangents)
+    )
     for i in range(3):
         _close(d_out[i], t_out[i], f"output {i}")
         _close(d_jvp[i], t_jvp[i], f"jvp of output {i}")
         assert np.abs(_np(t_jvp[i])).max() > 1e-3  # a real direction, not a zero tangent
 
     def t_loss(*args):
-        return sum((o ** 2).sum() for o in t_f(*args))
+        return sum((o**2).sum() for o in t_f(*args))
 
     def d_loss(*args):
-        return sum((o ** 2).sum() for o in d_f(*args))
+        return sum((o**2).sum() for o in d_f(*args))
 
     argnums = tuple(range(len(params) + 1))
-    _, t_hvp = torch.func.jvp(torch.func.grad(t_loss, argnums), tuple(torch.tensor(a) for a in params + [x]),
-                              tuple(torch.tensor(t) for t in tangents))
-    _, d_hvp = dg.func.jvp(dg.func.grad(d_loss, argnums), tuple(dg.tensor(a) for a in params + [x]),
-                           tuple(dg.tensor(t) for t in tangents))
+    _, t_hvp = torch.func.jvp(
+        torch.func.grad(t_loss, argnums),
+        tuple(torch.tensor(a) for a in params + [x]),
+        tuple(torch.tensor(t) for t in tangents),
+    )
+    _, d_hvp = dg.func.jvp(
+        dg.func.grad(d_loss, argnums),
+        tuple(dg.tensor(a) for a in params + [x]),
+        tuple(dg.tensor(t) for t in tangents),
+    )
     for n, d, t in zip(names + ["input"], d_hvp, t_hvp):
         _close(d, t, f"hvp of {n}", atol=1e-9)
 
@@ -266,8 +291,11 @@ def _sdpa_kwargs(kwargs):
 def test_scaled_dot_product_attention(kwargs):
     q, k, v = U(2, 3, 5, 4), U(2, 3, 6, 4), U(2, 3, 6, 3)
     d_kw, t_kw = _sdpa_kwargs(kwargs)
-    check(lambda *xs: F.scaled_dot_product_attention(*xs, **d_kw),
-          lambda *xs: torch.nn.functional.scaled_dot_product_attention(*xs, **t_kw), [q, k, v])
+    check(
+        lambda *xs: F.scaled_dot_product_attention(*xs, **d_kw),
+        lambda *xs: torch.nn.functional.scaled_dot_product_attention(*xs, **t_kw),
+        [q, k, v],
+    )
 
 
 GQA_CASES = [
@@ -281,8 +309,11 @@ GQA_CASES = [
 @pytest.mark.parametrize("qs,ks,vs,kwargs", GQA_CASES, ids=[str(i) for i in range(len(GQA_CASES))])
 def test_scaled_dot_product_attention_grouped_query(qs, ks, vs, kwargs):
     d_kw, t_kw = _sdpa_kwargs(dict(kwargs, enable_gqa=True))
-    check(lambda *xs: F.scaled_dot_product_attention(*xs, **d_kw),
-          lambda *xs: torch.nn.functional.scaled_dot_product_attention(*xs, **t_kw), [U(*qs), U(*ks), U(*vs)])
+    check(
+        lambda *xs: F.scaled_dot_product_attention(*xs, **d_kw),
+        lambda *xs: torch.nn.functional.scaled_dot_product_attention(*xs, **t_kw),
+        [U(*qs), U(*ks), U(*vs)],
+    )
 
 
 def test_scaled_dot_product_attention_grouped_query_heads():
@@ -291,7 +322,9 @@ def test_scaled_dot_product_attention_grouped_query_heads():
     q, k, v = U(1, 4, 3, 2), U(1, 2, 5, 2), U(1, 2, 5, 3)
     out = F.scaled_dot_product_attention(dg.tensor(q), dg.tensor(k), dg.tensor(v), enable_gqa=True)
     for j in range(4):
-        alone = F.scaled_dot_product_attention(dg.tensor(q[:, j]), dg.tensor(k[:, j // 2]), dg.tensor(v[:, j // 2]))
+        alone = F.scaled_dot_product_attention(
+            dg.tensor(q[:, j]), dg.tensor(k[:, j // 2]), dg.tensor(v[:, j // 2])
+        )
         _close(out[:, j], alone, f"head {j}")
     bad = (U(1, 4, 3, 2), U(1, 3, 5, 2), U(1, 3, 5, 3))
     with pytest.raises(RuntimeError, match="must divide the number of heads"):
@@ -338,7 +371,9 @@ MHA_CASES = [
 ]
 
 
-@pytest.mark.parametrize("ctor_kw,call_kw,mask", MHA_CASES, ids=[f"{a}-{b}-{c}" for a, b, c in MHA_CASES])
+@pytest.mark.parametrize(
+    "ctor_kw,call_kw,mask", MHA_CASES, ids=[f"{a}-{b}-{c}" for a, b, c in MHA_CASES]
+)
 def test_multihead_attention_matches_torch(ctor_kw, call_kw, mask):
     E, S = 4, 6
     d_mod, t_mod = _pair("MultiheadAttention", E, 2, **ctor_kw)
@@ -348,7 +383,11 @@ def test_multihead_attention_matches_torch(ctor_kw, call_kw, mask):
     def shape(seq, dim):
         return (N, seq, dim) if bf else (seq, N, dim)
 
-    arrays = [U(*shape(5, E)), U(*shape(S, ctor_kw.get("kdim", E))), U(*shape(S, ctor_kw.get("vdim", E)))]
+    arrays = [
+        U(*shape(5, E)),
+        U(*shape(S, ctor_kw.get("kdim", E))),
+        U(*shape(S, ctor_kw.get("vdim", E))),
+    ]
 
     def call(m, q, k, v):
         conv = dg.tensor if isinstance(m, nn.Module) else torch.tensor
@@ -361,7 +400,12 @@ def test_multihead_attention_unbatched_self_attention_and_init():
     d_mod, t_mod = _pair("MultiheadAttention", 4, 2)
     check_module(d_mod, t_mod, [U(5, 4)], lambda m, x: m(x, x, x))
     m = nn.MultiheadAttention(6, 3)
-    assert [n for n, _ in m.named_parameters()] == ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+    assert [n for n, _ in m.named_parameters()] == [
+        "in_proj_weight",
+        "in_proj_bias",
+        "out_proj.weight",
+        "out_proj.bias",
+    ]
     assert np.all(_np(m.in_proj_bias) == 0) and np.all(_np(m.out_proj.bias) == 0)
     assert np.abs(_np(m.in_proj_weight)).max() <= np.sqrt(6 / (6 + 18))
     with pytest.raises(AssertionError, match="divisible"):
@@ -382,7 +426,14 @@ def test_multihead_attention_bias_kv_zero_attn_unbatched_and_init():
     t = torch.nn.MultiheadAttention(256, 4, add_bias_kv=True)
     names = [n for n, _ in m.named_parameters()]
     assert names == [n for n, _ in t.named_parameters()]
-    assert names == ["in_proj_weight", "in_proj_bias", "bias_k", "bias_v", "out_proj.weight", "out_proj.bias"]
+    assert names == [
+        "in_proj_weight",
+        "in_proj_bias",
+        "bias_k",
+        "bias_v",
+        "out_proj.weight",
+        "out_proj.bias",
+    ]
     # xavier_normal_ on (1, 1, E): fans E and E, so std 1/sqrt(E) = 1/16
     for p in (m.bias_k, m.bias_v):
         assert tuple(p.shape) == (1, 1, 256)
@@ -401,17 +452,52 @@ def test_multi_head_attention_forward_static_kv_and_checks():
     def call(lib, conv):
         def f(q, k, v, sk, sv):
             return lib.multi_head_attention_forward(
-                q, k, v, E, Hh, conv(w_in), conv(b_in), None, None, True, 0.0, conv(w_out),
-                conv(b_out), training=False, key_padding_mask=conv(pad), static_k=sk, static_v=sv,
-                average_attn_weights=False)
+                q,
+                k,
+                v,
+                E,
+                Hh,
+                conv(w_in),
+                conv(b_in),
+                None,
+                None,
+                True,
+                0.0,
+                conv(w_out),
+                conv(b_out),
+                training=False,
+                key_padding_mask=conv(pad),
+                static_k=sk,
+                static_v=sv,
+                average_attn_weights=False,
+            )
+
         return f
 
-    check(call(F, dg.tensor), call(torch.nn.functional, torch.tensor),
-          [U(5, N, E), U(6, N, E), U(6, N, E), U(N * Hh, S2, E // Hh), U(N * Hh, S2, E // Hh)])
+    check(
+        call(F, dg.tensor),
+        call(torch.nn.functional, torch.tensor),
+        [U(5, N, E), U(6, N, E), U(6, N, E), U(N * Hh, S2, E // Hh), U(N * Hh, S2, E // Hh)],
+    )
     x, b = dg.zeros(5, N, E), dg.zeros(1, 1, E)
     with pytest.raises(AssertionError, match="together"):
-        F.multi_head_attention_forward(x, x, x, E, Hh, dg.tensor(w_in), None, b, None, False, 0.0,
-                                       dg.tensor(w_out), None)
+        F.multi_head_attention_forward(
+            x, x, x, E, Hh, dg.tensor(w_in), None, b, None, False, 0.0, dg.tensor(w_out), None
+        )
     with pytest.raises(AssertionError, match="static"):
-        F.multi_head_attention_forward(x, x, x, E, Hh, dg.tensor(w_in), None, b, b, False, 0.0,
-                                       dg.tensor(w_out), None, static_k=dg.zeros(N * Hh, 5, 2))
+        F.multi_head_attention_forward(
+            x,
+            x,
+            x,
+            E,
+            Hh,
+            dg.tensor(w_in),
+            None,
+            b,
+            b,
+            False,
+            0.0,
+            dg.tensor(w_out),
+            None,
+            static_k=dg.zeros(N * Hh, 5, 2),
+        )

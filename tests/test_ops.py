@@ -17,14 +17,20 @@ from dualgrad._ops.registry import REGISTRY
 from dualgrad.autograd import forward_ad as fw
 from op_table import ROWS, F, covered_ops, make_inputs
 
-CASES = [pytest.param(row, k, id=f"{row.name}-{k}") for row in ROWS for k in range(len(row.samples))]
+CASES = [
+    pytest.param(row, k, id=f"{row.name}-{k}") for row in ROWS for k in range(len(row.samples))
+]
 DIFF_CASES = [
     pytest.param(row, k, id=f"{row.name}-{k}")
-    for row in ROWS if not row.nondiff for k in range(len(row.samples))
+    for row in ROWS
+    if not row.nondiff
+    for k in range(len(row.samples))
 ]
 DIFF2_CASES = [
     pytest.param(row, k, id=f"{row.name}-{k}")
-    for row in ROWS if not row.nondiff and row.torch_second_order for k in range(len(row.samples))
+    for row in ROWS
+    if not row.nondiff and row.torch_second_order
+    for k in range(len(row.samples))
 ]
 
 
@@ -40,7 +46,9 @@ class Case:
         self.sample = row.samples[k]
         self.arrays = make_inputs(self.sample, seed=k + 7 * len(row.name))
         self.diff = [i for i, s in enumerate(self.sample) if _is_diff(s)]
-        self.arrays = [a.astype(np.float64) if i in self.diff else a for i, a in enumerate(self.arrays)]
+        self.arrays = [
+            a.astype(np.float64) if i in self.diff else a for i, a in enumerate(self.arrays)
+        ]
         self.rng = np.random.default_rng(1234 + k)
 
     def dg_leaves(self):
@@ -126,7 +134,9 @@ def test_values(row, k):
     outs, refs = _outs(c.dg_fn(*c.dg_leaves())), _outs(c.torch_fn(*c.torch_leaves()))
     assert len(outs) == len(refs)
     for out, ref in zip(outs, refs):
-        assert str(out.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1], "dtype differs from torch"
+        assert str(out.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1], (
+            "dtype differs from torch"
+        )
         np.testing.assert_allclose(_np(out), _np(ref), rtol=1e-7, atol=row.atol)
         if not row.nondiff:
             assert out.requires_grad == ref.requires_grad
@@ -135,14 +145,20 @@ def test_values(row, k):
 def _torch_vjp(c, vs, create_graph=False):
     xs = c.torch_leaves()
     outs = _outs(c.torch_fn(*xs))
-    grads = torch.autograd.grad(outs, [xs[i] for i in c.diff], [torch.tensor(v) for v in vs],
-                                allow_unused=True, create_graph=create_graph)
+    grads = torch.autograd.grad(
+        outs,
+        [xs[i] for i in c.diff],
+        [torch.tensor(v) for v in vs],
+        allow_unused=True,
+        create_graph=create_graph,
+    )
     return xs, grads
 
 
 def _dg_vjp(c, xs, outs, vs, **kw):
-    return dg.autograd.grad(outs, [xs[i] for i in c.diff], [dg.tensor(v) for v in vs],
-                            allow_unused=True, **kw)
+    return dg.autograd.grad(
+        outs, [xs[i] for i in c.diff], [dg.tensor(v) for v in vs], allow_unused=True, **kw
+    )
 
 
 @pytest.mark.parametrize("row,k", DIFF_CASES)
@@ -178,7 +194,9 @@ def _torch_hvp(c, vs, u):
     """H u of L = sum_j <f_j, v_j>, by reverse over reverse in torch: the reference for the
     three second-order modes that take one direction."""
     xs, grads = _torch_vjp(c, vs, create_graph=True)
-    inner = sum((g * torch.tensor(t)).sum() for g, t in zip(grads, u) if g is not None and g.requires_grad)
+    inner = sum(
+        (g * torch.tensor(t)).sum() for g, t in zip(grads, u) if g is not None and g.requires_grad
+    )
     if not torch.is_tensor(inner):
         return [None] * len(c.diff)
     return torch.autograd.grad(inner, [xs[i] for i in c.diff], allow_unused=True)
@@ -193,7 +211,9 @@ def test_reverse_over_reverse(row, k):
     u = c.directions()
     leaves = [xs[i] for i in c.diff]
     grads = _dg_vjp(c, xs, outs, vs, create_graph=True)
-    terms = [(g * dg.tensor(t)).sum() for g, t in zip(grads, u) if g is not None and g.requires_grad]
+    terms = [
+        (g * dg.tensor(t)).sum() for g, t in zip(grads, u) if g is not None and g.requires_grad
+    ]
     hvp = dg.autograd.grad(sum(terms), leaves, allow_unused=True) if terms else [None] * len(leaves)
     for i, h, r in zip(c.diff, hvp, _torch_hvp(c, vs, u)):
         assert_close(h, r, row.atol, f"reverse-over-reverse, input {i}")
@@ -226,8 +246,12 @@ def test_reverse_over_forward(row, k):
         outs = _outs(c.dg_fn(*xs))
         vs = [c.like(o.shape) for o in outs]
         tangents = [fw.unpack_dual(o).tangent for o in outs]
-    terms = [(t * dg.tensor(v)).sum() for t, v in zip(tangents, vs) if t is not None and t.requires_grad]
-    grads = dg.autograd.grad(sum(terms), leaves, allow_unused=True) if terms else [None] * len(leaves)
+    terms = [
+        (t * dg.tensor(v)).sum() for t, v in zip(tangents, vs) if t is not None and t.requires_grad
+    ]
+    grads = (
+        dg.autograd.grad(sum(terms), leaves, allow_unused=True) if terms else [None] * len(leaves)
+    )
     for i, g, r in zip(c.diff, grads, _torch_hvp(c, vs, u)):
         assert_close(g, r, row.atol, f"reverse-over-forward, input {i}")
 
@@ -278,7 +302,9 @@ def _dg_closure(c, dtype=None):
 
 GRADCHECK_CASES = [
     pytest.param(row, k, id=f"{row.name}-{k}")
-    for row in ROWS if not row.nondiff and row.gradcheck for k in range(len(row.samples))
+    for row in ROWS
+    if not row.nondiff and row.gradcheck
+    for k in range(len(row.samples))
 ]
 
 
@@ -313,7 +339,9 @@ def _has_batched_input(row, sample) -> bool:
 # Rows without a tensor input to map over (tril_indices) have no vmap case.
 VMAP_CASES = [
     pytest.param(row, k, bdim, id=f"{row.name}-{k}-bdim{bdim}")
-    for row in ROWS for k, sample in enumerate(row.samples) if _has_batched_input(row, sample)
+    for row in ROWS
+    for k, sample in enumerate(row.samples)
+    if _has_batched_input(row, sample)
     for bdim in (0, 1)
 ]
 # Ops whose output shape depends on the values (torch.func.vmap refuses them too): they run once
@@ -361,8 +389,10 @@ def test_vmap_matches_loop(row, k, bdim):
         assert looped, f"{row.name} was expected to run per element"
     else:
         assert not looped, f"vmap fell back to a per-element loop for {sorted(looped)}"
-    per = [_outs(c.dg_fn(*[x.select(d, b) if d is not None else x
-                           for x, d in zip(batched, in_dims)])) for b in range(3)]
+    per = [
+        _outs(c.dg_fn(*[x.select(d, b) if d is not None else x for x, d in zip(batched, in_dims)]))
+        for b in range(3)
+    ]
     for j, g in enumerate(got):
         ref = np.stack([_np(p[j]) for p in per], 0)
         np.testing.assert_allclose(_np(g), ref, rtol=1e-10, atol=1e-12, err_msg=f"output {j}")

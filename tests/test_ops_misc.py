@@ -19,12 +19,21 @@ import dualgrad.autograd.forward_ad as fwAD
     "call, message",
     [
         (lambda: dg.cat([dg.zeros(2, 3), dg.zeros(2, 4)]), "Sizes of tensors must match"),
-        (lambda: dg.stack([dg.zeros(2), dg.zeros(3)]), "stack expects each tensor to be equal size"),
-        (lambda: dg.split(dg.zeros(4), [1, 2]), "split_with_sizes expects split_sizes to sum exactly"),
+        (
+            lambda: dg.stack([dg.zeros(2), dg.zeros(3)]),
+            "stack expects each tensor to be equal size",
+        ),
+        (
+            lambda: dg.split(dg.zeros(4), [1, 2]),
+            "split_with_sizes expects split_sizes to sum exactly",
+        ),
         (lambda: dg.matmul(dg.zeros(2, 3), dg.zeros(2, 3)), "cannot be multiplied"),
         (lambda: dg.matmul(dg.zeros(()), dg.zeros(3)), "at least 1D"),
         (lambda: dg.mm(dg.zeros(3), dg.zeros(3, 3)), "self must be a matrix"),
-        (lambda: dg.bmm(dg.zeros(2, 3, 4), dg.zeros(3, 4, 5)), "Expected size for first two dimensions"),
+        (
+            lambda: dg.bmm(dg.zeros(2, 3, 4), dg.zeros(3, 4, 5)),
+            "Expected size for first two dimensions",
+        ),
         (lambda: dg.dot(dg.zeros(3), dg.zeros(4)), "inconsistent tensor size"),
         (lambda: dg.matmul(dg.zeros(2, 2), dg.zeros(2, 2, dtype=dg.float64)), "same dtype"),
         (lambda: dg.cross(dg.zeros(2, 2), dg.zeros(2, 2)), "no dimension of size 3"),
@@ -83,6 +92,7 @@ def test_forward_over_forward_mixed_partial():
 @pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
 def test_nanquantile_with_nan_matches_torch(interpolation):
     import torch
+
     a = np.array([[1.0, np.nan, 3.0, 0.5], [np.nan] * 4, [2.0, 4.0, np.nan, 1.0]])
     for q in (0.3, [0.1, 0.5, 0.9]):
         dq = q if isinstance(q, float) else dg.tensor(q, dtype=dg.float64)
@@ -91,9 +101,12 @@ def test_nanquantile_with_nan_matches_torch(interpolation):
         ref = torch.nanquantile(torch.tensor(a), tq, dim=1, interpolation=interpolation)
         np.testing.assert_allclose(got._data, ref.numpy(), equal_nan=True)
     x, tx = dg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    (g,) = dg.autograd.grad(dg.nanquantile(x, 0.3, dim=1, interpolation=interpolation)[[0, 2]].sum(), x)
+    (g,) = dg.autograd.grad(
+        dg.nanquantile(x, 0.3, dim=1, interpolation=interpolation)[[0, 2]].sum(), x
+    )
     (tg,) = torch.autograd.grad(
-        torch.nanquantile(tx, 0.3, dim=1, interpolation=interpolation)[[0, 2]].sum(), tx)
+        torch.nanquantile(tx, 0.3, dim=1, interpolation=interpolation)[[0, 2]].sum(), tx
+    )
     np.testing.assert_allclose(g._data, tg.numpy())
 
 
@@ -109,6 +122,7 @@ def test_full_svd_gradients_flow_through_the_reduced_part_as_torch():
         k = U[:, :3]
         ((k @ k.mT) * lib.tensor(w)).sum().backward()
         grads.append(np.asarray(A.grad.detach().numpy()))
-        np.testing.assert_allclose(np.asarray(U.detach().numpy()).T @ np.asarray(U.detach().numpy()),
-                                   np.eye(5), atol=1e-12)
+        np.testing.assert_allclose(
+            np.asarray(U.detach().numpy()).T @ np.asarray(U.detach().numpy()), np.eye(5), atol=1e-12
+        )
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-12)

@@ -26,7 +26,9 @@ def _run(m, opt_name, kwargs, steps, sched=None, closure_based=False):
     lib_optim = m.optim
     params = [m.tensor(a.copy(), requires_grad=True) for a in W0]
     opt = getattr(lib_optim, opt_name)(params, **kwargs)
-    scheduler = None if sched is None else getattr(lib_optim.lr_scheduler, sched[0])(opt, **sched[1])
+    scheduler = (
+        None if sched is None else getattr(lib_optim.lr_scheduler, sched[0])(opt, **sched[1])
+    )
     trace = []
 
     def closure():
@@ -61,7 +63,10 @@ CASES = [
     ("RMSprop", {"lr": 0.01}),
     ("RMSprop", {"lr": 0.01, "momentum": 0.9, "centered": True, "weight_decay": 0.01}),
     ("Adagrad", {"lr": 0.1}),
-    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.05, "initial_accumulator_value": 0.1}),
+    (
+        "Adagrad",
+        {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.05, "initial_accumulator_value": 0.1},
+    ),
 ]
 
 
@@ -70,11 +75,16 @@ def test_optimizer_matches_torch(name, kwargs):
     ours, theirs = _run(dg, name, kwargs, 25), _run(torch, name, kwargs, 25)
     for step, (a, b) in enumerate(zip(ours, theirs)):
         for pa, pb in zip(a, b):
-            np.testing.assert_allclose(pa, pb, rtol=1e-10, atol=1e-12, err_msg=f"{name} step {step}")
+            np.testing.assert_allclose(
+                pa, pb, rtol=1e-10, atol=1e-12, err_msg=f"{name} step {step}"
+            )
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"line_search_fn": "strong_wolfe"}, {"history_size": 3, "max_iter": 7}],
-                         ids=["plain", "strong_wolfe", "short_history"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"line_search_fn": "strong_wolfe"}, {"history_size": 3, "max_iter": 7}],
+    ids=["plain", "strong_wolfe", "short_history"],
+)
 def test_lbfgs_matches_torch(kwargs):
     ours = _run(dg, "LBFGS", dict(lr=0.5, **kwargs), 4, closure_based=True)
     theirs = _run(torch, "LBFGS", dict(lr=0.5, **kwargs), 4, closure_based=True)
@@ -175,12 +185,16 @@ def test_newton_cg_beats_adam_on_an_ill_conditioned_quadratic():
             loss = f(x)
             loss.backward()
             return loss
+
         return closure
 
     x0 = np.zeros(30)
-    newton = _iterations_to_converge(lambda p: optim.NewtonCG(p, cg_max_iter=100, cg_tol=1e-10), plain, x0, x_star,
-                                     20, 1e-6)
-    adam = _iterations_to_converge(lambda p: optim.Adam(p, lr=0.05), with_backward, x0, x_star, 3000, 1e-6)
+    newton = _iterations_to_converge(
+        lambda p: optim.NewtonCG(p, cg_max_iter=100, cg_tol=1e-10), plain, x0, x_star, 20, 1e-6
+    )
+    adam = _iterations_to_converge(
+        lambda p: optim.Adam(p, lr=0.05), with_backward, x0, x_star, 3000, 1e-6
+    )
     assert newton is not None and newton <= 3
     assert adam is None or adam > 10 * newton
 
@@ -205,8 +219,12 @@ def test_newton_cg_logistic_regression_and_exact_hvp():
     hv = opt.hvp(lambda: loss_of(w), v)
 
     def tloss(wt):
-        return torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(xs) @ wt, torch.tensor(ys)) \
+        return (
+            torch.nn.functional.binary_cross_entropy_with_logits(
+                torch.tensor(xs) @ wt, torch.tensor(ys)
+            )
             + 1e-3 * (wt * wt).sum()
+        )
 
     h = torch.autograd.functional.hessian(tloss, torch.tensor(w._data.copy()))
     np.testing.assert_allclose(hv, h.numpy() @ v, rtol=1e-9, atol=1e-12)
@@ -243,7 +261,9 @@ def _rosen(x):
     return (100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
 
 
-@pytest.mark.parametrize("method", ["trust-krylov", "Newton-CG", "trust-ncg", "trust-exact", "BFGS", "L-BFGS-B"])
+@pytest.mark.parametrize(
+    "method", ["trust-krylov", "Newton-CG", "trust-ncg", "trust-exact", "BFGS", "L-BFGS-B"]
+)
 def test_minimize_bridge(method):
     import scipy  # noqa: F401  (the test extra installs it)
     from dualgrad.optimize import minimize

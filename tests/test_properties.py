@@ -25,8 +25,11 @@ def _grads(m, fn, arrays, seed):
     xs = [m.tensor(a, requires_grad=True) for a in arrays]
     out = fn(m, *xs)
     w = m.tensor(np.random.default_rng(seed).standard_normal(tuple(out.shape)))
-    grads = (m.autograd.grad((out * w).sum(), xs, allow_unused=True)
-             if out.requires_grad else [None] * len(xs))
+    grads = (
+        m.autograd.grad((out * w).sum(), xs, allow_unused=True)
+        if out.requires_grad
+        else [None] * len(xs)
+    )
     return out, grads
 
 
@@ -35,8 +38,11 @@ def _np(t):
 
 
 @SETTINGS
-@given(st.sampled_from(sorted(BINARY)), hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3),
-       st.integers(0, 2**16))
+@given(
+    st.sampled_from(sorted(BINARY)),
+    hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3),
+    st.integers(0, 2**16),
+)
 def test_binary_broadcasting_matches_torch(name, shapes, seed):
     rng = np.random.default_rng(seed)
     arrays = [rng.standard_normal(s) for s in shapes.input_shapes]
@@ -48,13 +54,24 @@ def test_binary_broadcasting_matches_torch(name, shapes, seed):
 
 
 @SETTINGS
-@given(hnp.array_shapes(min_dims=1, max_dims=4, max_side=4), st.data(), st.booleans(), st.integers(0, 2**16))
+@given(
+    hnp.array_shapes(min_dims=1, max_dims=4, max_side=4),
+    st.data(),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
 def test_reductions_over_random_dims_match_torch(shape, data, keepdim, seed):
-    dims = data.draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True))
+    dims = data.draw(
+        st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True)
+    )
     rng = np.random.default_rng(seed)
     a = rng.standard_normal(shape)
-    for fn in (lambda m, x: x.sum(dims, keepdim=keepdim), lambda m, x: x.mean(dims, keepdim=keepdim),
-               lambda m, x: m.amax(x, dims, keepdim=keepdim), lambda m, x: m.logsumexp(x, dims, keepdim=keepdim)):
+    for fn in (
+        lambda m, x: x.sum(dims, keepdim=keepdim),
+        lambda m, x: x.mean(dims, keepdim=keepdim),
+        lambda m, x: m.amax(x, dims, keepdim=keepdim),
+        lambda m, x: m.logsumexp(x, dims, keepdim=keepdim),
+    ):
         out, (g,) = _grads(dg, fn, [a], seed)
         tout, (tg,) = _grads(torch, fn, [a], seed)
         np.testing.assert_allclose(_np(out), _np(tout), rtol=1e-10, atol=1e-12)
@@ -62,12 +79,19 @@ def test_reductions_over_random_dims_match_torch(shape, data, keepdim, seed):
 
 
 @SETTINGS
-@given(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5), st.data(), st.integers(0, 2**16))
+@given(
+    hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
+    st.data(),
+    st.integers(0, 2**16),
+)
 def test_basic_indexing_matches_torch(shape, data, seed):
     # one int or forward slice per dim (torch has no negative steps), Nones inserted anywhere
     per_dim = [
-        data.draw(st.one_of(st.integers(-n, n - 1),
-                            st.slices(n).filter(lambda s: s.step is None or s.step > 0)))
+        data.draw(
+            st.one_of(
+                st.integers(-n, n - 1), st.slices(n).filter(lambda s: s.step is None or s.step > 0)
+            )
+        )
         for n in shape
     ]
     for _ in range(data.draw(st.integers(0, 2))):
@@ -92,9 +116,17 @@ GRAPH_STEPS = {
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.sampled_from(sorted(GRAPH_STEPS)), st.integers(0, 10**6),
-                          st.integers(0, 10**6)), min_size=1, max_size=25),
-       st.integers(1, 3), st.integers(0, 2**16))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(GRAPH_STEPS)), st.integers(0, 10**6), st.integers(0, 10**6)
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    st.integers(1, 3),
+    st.integers(0, 2**16),
+)
 def test_random_graphs_backward_matches_torch(steps, n_leaves, seed):
     """The engine's order (NOTE: [order by sequence number]: a heap by node number, the next
     node held aside) on random DAGs: values reused by later steps, several leaves, a loss over
@@ -156,10 +188,18 @@ def _inplace_program(m, steps, a, b):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["sin", "mul", "exp", "mul_", "add_", "view_mul_",
-                                           "setitem"]),
-                          st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=10),
-       st.integers(0, 2**16))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["sin", "mul", "exp", "mul_", "add_", "view_mul_", "setitem"]),
+            st.integers(0, 10**6),
+            st.integers(0, 10**6),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    st.integers(0, 2**16),
+)
 def test_random_programs_with_inplace_writes_match_torch_in_every_mode(steps, seed):
     """In-place writes inside random programs: the JVP, the HVP by forward-over-reverse and
     per-sample gradients by vmap(grad) equal torch.func's."""
@@ -172,8 +212,9 @@ def test_random_programs_with_inplace_writes_match_torch_in_every_mode(steps, se
         args, tans = (m.tensor(a0), m.tensor(b0)), (m.tensor(ta), m.tensor(tb))
         jv = fx.jvp(f, args, tans)[1]
         hv = fx.jvp(fx.grad(f, argnums=(0, 1)), args, tans)[1]
-        ps = fx.vmap(fx.grad(f, argnums=(0, 1)))(m.tensor(np.stack([a0, b0])),
-                                                 m.tensor(np.stack([b0, a0])))
+        ps = fx.vmap(fx.grad(f, argnums=(0, 1)))(
+            m.tensor(np.stack([a0, b0])), m.tensor(np.stack([b0, a0]))
+        )
         return [jv, *hv, *ps]
 
     for got, want in zip(run(dg), run(torch)):

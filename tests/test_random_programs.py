@@ -119,7 +119,7 @@ for _name, _f in {
     "neg": lambda m, x: -x,
     "square": lambda m, x: m.square(x),
     "reciprocal": lambda m, x: (x * x + 1).reciprocal(),
-    "pow3": lambda m, x: x ** 3,
+    "pow3": lambda m, x: x**3,
     "erf": lambda m, x: m.erf(x),
     "clamp": lambda m, x: x.clamp(-0.5, 0.7),
     "relu": lambda m, x: m.relu(x),
@@ -151,19 +151,42 @@ for _name, _f in {
     _row(_name, 2, _any, _f)
 
 # --- constants and dtypes (a float64 constant in a float32 graph and the other way round)
-_row("const_f64", 1, lambda rng, x: {"v": rng.standard_normal(tuple(x.shape))},
-     lambda m, x, v: _t(m, v, "float64"))
-_row("const_f32", 1, lambda rng, x: {"v": rng.standard_normal(tuple(x.shape))},
-     lambda m, x, v: _t(m, v, "float32"))
-_row("const_row", 1, lambda rng, x: {"v": rng.standard_normal(tuple(x.shape[-1:])),
-                                     "d": str(rng.choice(["float32", "float64"]))},
-     lambda m, x, v, d: _t(m, v, d))
-_row("add_f64_0d", 1, lambda rng, x: {"c": float(rng.standard_normal())},
-     lambda m, x, c: x + _t(m, c, "float64"))
-_row("mul_f32_0d", 1, lambda rng, x: {"c": float(rng.standard_normal())},
-     lambda m, x, c: x * _t(m, c, "float32"))
-_row("add_python_float", 1, lambda rng, x: {"c": float(rng.standard_normal())},
-     lambda m, x, c: c - x)
+_row(
+    "const_f64",
+    1,
+    lambda rng, x: {"v": rng.standard_normal(tuple(x.shape))},
+    lambda m, x, v: _t(m, v, "float64"),
+)
+_row(
+    "const_f32",
+    1,
+    lambda rng, x: {"v": rng.standard_normal(tuple(x.shape))},
+    lambda m, x, v: _t(m, v, "float32"),
+)
+_row(
+    "const_row",
+    1,
+    lambda rng, x: {
+        "v": rng.standard_normal(tuple(x.shape[-1:])),
+        "d": str(rng.choice(["float32", "float64"])),
+    },
+    lambda m, x, v, d: _t(m, v, d),
+)
+_row(
+    "add_f64_0d",
+    1,
+    lambda rng, x: {"c": float(rng.standard_normal())},
+    lambda m, x, c: x + _t(m, c, "float64"),
+)
+_row(
+    "mul_f32_0d",
+    1,
+    lambda rng, x: {"c": float(rng.standard_normal())},
+    lambda m, x, c: x * _t(m, c, "float32"),
+)
+_row(
+    "add_python_float", 1, lambda rng, x: {"c": float(rng.standard_normal())}, lambda m, x, c: c - x
+)
 _row("to_f32", 1, _any, lambda m, x: x.float())
 _row("to_f64", 1, _any, lambda m, x: x.to(m.float64))
 
@@ -177,6 +200,7 @@ def _red_gen(kind):
         if kind == "" and (x.ndim == 0 or x.numel() == 0):
             return None
         return {"dim": _dim(rng, x), "keepdim": bool(rng.integers(2))}
+
     return gen
 
 
@@ -205,14 +229,26 @@ def _all(x, dim):
 
 _REDUCTIONS = {
     # name: (fn(m, x, dim, keepdim), accepts a tuple / None dim)
-    "sum": (lambda m, x, dim, keepdim: x.sum(dim, keepdim=keepdim) if dim is not None else x.sum(), True),
-    "mean": (lambda m, x, dim, keepdim: x.mean(dim, keepdim=keepdim) if dim is not None else x.mean(), True),
+    "sum": (
+        lambda m, x, dim, keepdim: x.sum(dim, keepdim=keepdim) if dim is not None else x.sum(),
+        True,
+    ),
+    "mean": (
+        lambda m, x, dim, keepdim: x.mean(dim, keepdim=keepdim) if dim is not None else x.mean(),
+        True,
+    ),
     "amax": (lambda m, x, dim, keepdim: m.amax(x, _all(x, dim), keepdim=keepdim), True),
     "amin": (lambda m, x, dim, keepdim: x.amin(_all(x, dim), keepdim=keepdim), True),
     "logsumexp": (lambda m, x, dim, keepdim: m.logsumexp(x, _all(x, dim), keepdim=keepdim), True),
     "var": (lambda m, x, dim, keepdim: x.var(dim, keepdim=keepdim), True),
-    "std": (lambda m, x, dim, keepdim: m.std(x * 1.0 + 0.1, dim, keepdim=keepdim, correction=0), True),
-    "norm": (lambda m, x, dim, keepdim: m.linalg.vector_norm(x + 0.1, 2, dim=dim, keepdim=keepdim), True),
+    "std": (
+        lambda m, x, dim, keepdim: m.std(x * 1.0 + 0.1, dim, keepdim=keepdim, correction=0),
+        True,
+    ),
+    "norm": (
+        lambda m, x, dim, keepdim: m.linalg.vector_norm(x + 0.1, 2, dim=dim, keepdim=keepdim),
+        True,
+    ),
     "prod": (lambda m, x, dim, keepdim: x.prod(dim, keepdim=keepdim), False),
     "max_dim": (lambda m, x, dim, keepdim: x.max(dim, keepdim=keepdim)[0], False),
     "min_dim": (lambda m, x, dim, keepdim: m.min(x, dim, keepdim=keepdim).values, False),
@@ -226,8 +262,12 @@ _REDUCTIONS = {
 }
 for _name, (_f, _multi) in _REDUCTIONS.items():
     for _kind in ("", "0d", "empty"):
-        _row(_name + (f"_{_kind}" if _kind else ""), 1, (_dims_gen if _multi else _red_gen)(_kind),
-             lambda m, x, _f=_f, **p: _f(m, x, **p))
+        _row(
+            _name + (f"_{_kind}" if _kind else ""),
+            1,
+            (_dims_gen if _multi else _red_gen)(_kind),
+            lambda m, x, _f=_f, **p: _f(m, x, **p),
+        )
 _row("sum_all", 1, _any, lambda m, x: x.sum())
 
 
@@ -325,43 +365,99 @@ def _narrow_gen(rng, x):
 
 
 _row("reshape", 1, _reshape_gen, lambda m, x, shape: x.reshape(shape))
-_row("view", 1, lambda rng, x: _reshape_gen(rng, x) if x.is_contiguous() else None,
-     lambda m, x, shape: x.view(shape))
-_row("view_noncontig", 1, lambda rng, x: None if x.is_contiguous() else _reshape_gen(rng, x),
-     lambda m, x, shape: x.view(shape))
+_row(
+    "view",
+    1,
+    lambda rng, x: _reshape_gen(rng, x) if x.is_contiguous() else None,
+    lambda m, x, shape: x.view(shape),
+)
+_row(
+    "view_noncontig",
+    1,
+    lambda rng, x: None if x.is_contiguous() else _reshape_gen(rng, x),
+    lambda m, x, shape: x.view(shape),
+)
 _row("flatten", 1, _flatten_gen, lambda m, x, start, end: m.flatten(x, start, end))
 _row("unflatten", 1, _unflatten_gen, lambda m, x, dim, sizes: x.unflatten(dim, sizes))
 _row("transpose", 1, _two_dims, lambda m, x, d0, d1: x.transpose(d0, d1))
-_row("permute", 1, lambda rng, x: {"p": tuple(int(v) for v in rng.permutation(x.ndim))},
-     lambda m, x, p: x.permute(p))
+_row(
+    "permute",
+    1,
+    lambda rng, x: {"p": tuple(int(v) for v in rng.permutation(x.ndim))},
+    lambda m, x, p: x.permute(p),
+)
 _row("mT", 1, _nd(2), lambda m, x: x.mT)
 _row("movedim", 1, _two_dims, lambda m, x, d0, d1: m.movedim(x, d0, d1))
 _row("expand", 1, _expand_gen, lambda m, x, shape: x.expand(*shape))
-_row("unsqueeze", 1, lambda rng, x: {"d": int(rng.integers(-x.ndim - 1, x.ndim + 1))},
-     lambda m, x, d: x.unsqueeze(d))
-_row("squeeze", 1, lambda rng, x: {"d": _dim(rng, x) if rng.integers(2) else None},
-     lambda m, x, d: x.squeeze() if d is None else x.squeeze(d))
+_row(
+    "unsqueeze",
+    1,
+    lambda rng, x: {"d": int(rng.integers(-x.ndim - 1, x.ndim + 1))},
+    lambda m, x, d: x.unsqueeze(d),
+)
+_row(
+    "squeeze",
+    1,
+    lambda rng, x: {"d": _dim(rng, x) if rng.integers(2) else None},
+    lambda m, x, d: x.squeeze() if d is None else x.squeeze(d),
+)
 _row("split", 1, _split_gen, lambda m, x, size, dim, k: x.split(size, dim)[k])
 _row("chunk", 1, _chunk_gen, lambda m, x, chunks, dim, k: m.chunk(x, chunks, dim)[k])
-_row("tensor_split", 1, _tensor_split_gen,
-     lambda m, x, spec, dim, k: m.tensor_split(x, list(spec) if isinstance(spec, tuple) else spec, dim)[k])
+_row(
+    "tensor_split",
+    1,
+    _tensor_split_gen,
+    lambda m, x, spec, dim, k: m.tensor_split(
+        x, list(spec) if isinstance(spec, tuple) else spec, dim
+    )[k],
+)
 _row("unbind", 1, _unbind_gen, lambda m, x, dim, k: x.unbind(dim)[k])
-_row("split_cat", 1, lambda rng, x: None if x.ndim == 0 else {"dim": _dim(rng, x)},
-     lambda m, x, dim: m.cat(list(reversed(m.chunk(x, 2, dim))), dim))
-_row("cat", 2, lambda rng, a, b: {"dim": _dim(rng, a)} if a.ndim and a.shape == b.shape else None,
-     lambda m, a, b, dim: m.cat([a, b * 2], dim))
-_row("stack", 2, lambda rng, a, b: {"dim": int(rng.integers(-a.ndim - 1, a.ndim + 1))}
-     if a.shape == b.shape else None, lambda m, a, b, dim: m.stack([a, b], dim))
-_row("flip", 1, lambda rng, x: {"dims": (_dim(rng, x),)} if x.ndim else None,
-     lambda m, x, dims: x.flip(dims))
-_row("roll", 1, lambda rng, x: {"s": int(rng.integers(-3, 4)), "d": _dim(rng, x)} if x.ndim else None,
-     lambda m, x, s, d: m.roll(x, s, d))
-_row("roll_zero", 1, lambda rng, x: {"d": _dim(rng, x)} if x.ndim else None,
-     lambda m, x, d: m.roll(x, 0, d))
+_row(
+    "split_cat",
+    1,
+    lambda rng, x: None if x.ndim == 0 else {"dim": _dim(rng, x)},
+    lambda m, x, dim: m.cat(list(reversed(m.chunk(x, 2, dim))), dim),
+)
+_row(
+    "cat",
+    2,
+    lambda rng, a, b: {"dim": _dim(rng, a)} if a.ndim and a.shape == b.shape else None,
+    lambda m, a, b, dim: m.cat([a, b * 2], dim),
+)
+_row(
+    "stack",
+    2,
+    lambda rng, a, b: (
+        {"dim": int(rng.integers(-a.ndim - 1, a.ndim + 1))} if a.shape == b.shape else None
+    ),
+    lambda m, a, b, dim: m.stack([a, b], dim),
+)
+_row(
+    "flip",
+    1,
+    lambda rng, x: {"dims": (_dim(rng, x),)} if x.ndim else None,
+    lambda m, x, dims: x.flip(dims),
+)
+_row(
+    "roll",
+    1,
+    lambda rng, x: {"s": int(rng.integers(-3, 4)), "d": _dim(rng, x)} if x.ndim else None,
+    lambda m, x, s, d: m.roll(x, s, d),
+)
+_row(
+    "roll_zero",
+    1,
+    lambda rng, x: {"d": _dim(rng, x)} if x.ndim else None,
+    lambda m, x, d: m.roll(x, 0, d),
+)
 _row("narrow", 1, _narrow_gen, lambda m, x, dim, start, length: x.narrow(dim, start, length))
 _row("select", 1, lambda rng, x: _unbind_gen(rng, x), lambda m, x, dim, k: x.select(dim, k))
-_row("diagonal", 1, lambda rng, x: {"o": int(rng.integers(-1, 2))} if x.ndim >= 2 else None,
-     lambda m, x, o: x.diagonal(o))
+_row(
+    "diagonal",
+    1,
+    lambda rng, x: {"o": int(rng.integers(-1, 2))} if x.ndim >= 2 else None,
+    lambda m, x, o: x.diagonal(o),
+)
 _row("repeat", 1, lambda rng, x: {"r": (2,) + (1,) * x.ndim}, lambda m, x, r: x.repeat(*r))
 _row("tril", 1, _nd(2), lambda m, x: x.tril())
 _row("contiguous", 1, _any, lambda m, x: x.contiguous())
@@ -383,7 +479,7 @@ def _basic_index_gen(rng, x):
     if rng.integers(3) == 0:
         idx.insert(int(rng.integers(0, len(idx) + 1)), ("n",))
     if rng.integers(4) == 0:
-        idx = [("e",)] + idx[len(idx) // 2:]
+        idx = [("e",)] + idx[len(idx) // 2 :]
     return {"idx": tuple(idx)}
 
 
@@ -428,8 +524,12 @@ def _adv_gen(kind):
         if kind == "tensor0d":  # x[tensor(i), tensor(j)]: 0-d index tensors
             return {"idx": (("t", int(rng.integers(-n0, n0))), ("t", int(rng.integers(-n1, n1))))}
         k = int(rng.integers(1, 4))  # two index tensors, with a slice between or after
-        return {"idx": (("t", ind(n0, k)), ("s", None, None, None), ("t", ind(x.shape[2], k)))
-                if x.ndim >= 3 and x.shape[2] and rng.integers(2) else (("t", ind(n0, k)), ("t", ind(n1, k)))}
+        return {
+            "idx": (("t", ind(n0, k)), ("s", None, None, None), ("t", ind(x.shape[2], k)))
+            if x.ndim >= 3 and x.shape[2] and rng.integers(2)
+            else (("t", ind(n0, k)), ("t", ind(n1, k)))
+        }
+
     return gen
 
 
@@ -453,11 +553,17 @@ def _ix(m, i):
 
 _row("gather", 1, _gather_gen, lambda m, x, d, i: x.gather(d, _ix(m, i)))
 _row("take_along_dim", 1, _gather_gen, lambda m, x, d, i: m.take_along_dim(x, _ix(m, i), d))
+
+
 def _index_select_gen(rng, x):
     if x.ndim == 0:
         return None
     d = _dim(rng, x)
-    return {"d": d, "i": rng.integers(0, x.shape[d], int(rng.integers(0, 4))).tolist()} if x.shape[d] else None
+    return (
+        {"d": d, "i": rng.integers(0, x.shape[d], int(rng.integers(0, 4))).tolist()}
+        if x.shape[d]
+        else None
+    )
 
 
 _row("index_select", 1, _index_select_gen, lambda m, x, d, i: x.index_select(d, _ix(m, i)))
@@ -471,9 +577,14 @@ def _scatter_gen(reduce):
         d = _dim(rng, x)
         shape = list(x.shape)
         shape[d] = int(rng.integers(1, 4))
-        return {"d": d, "i": rng.integers(0, x.shape[d], shape).tolist(),
-                "src": rng.standard_normal(shape), "reduce": reduce,
-                "self_": bool(rng.integers(2))}
+        return {
+            "d": d,
+            "i": rng.integers(0, x.shape[d], shape).tolist(),
+            "src": rng.standard_normal(shape),
+            "reduce": reduce,
+            "self_": bool(rng.integers(2)),
+        }
+
     return gen
 
 
@@ -486,22 +597,33 @@ def _scatter_fn(m, x, d, i, src, reduce, self_):
 
 for _red in ("add", "sum", "prod", "mean", "amax"):
     _row(f"scatter_{_red}", 1, _scatter_gen(_red), _scatter_fn)
-_row("index_add", 1, lambda rng, x: None if x.ndim == 0 or not x.shape[0] else {
-    "i": (i := rng.integers(0, x.shape[0], int(rng.integers(1, 4))).tolist()),
-    "src": rng.standard_normal((len(i),) + tuple(x.shape[1:]))},
-     lambda m, x, i, src: x.index_add(0, _ix(m, i), _t(m, src, _dt(x)) * x.mean()))
+_row(
+    "index_add",
+    1,
+    lambda rng, x: (
+        None
+        if x.ndim == 0 or not x.shape[0]
+        else {
+            "i": (i := rng.integers(0, x.shape[0], int(rng.integers(1, 4))).tolist()),
+            "src": rng.standard_normal((len(i),) + tuple(x.shape[1:])),
+        }
+    ),
+    lambda m, x, i, src: x.index_add(0, _ix(m, i), _t(m, src, _dt(x)) * x.mean()),
+)
 
 
 # --- in-place: on a fresh clone, through a view of a clone, and into an earlier result
 def _into(grad_self):
     """Operands for self.op_(other): other broadcasts to self; `grad_self` False asks for a self
     without gradient and an other with one (its gradient needs self's value before the write)."""
+
     def gen(rng, a, b):
         if torch.broadcast_shapes(a.shape, b.shape) != a.shape:
             return None
         if grad_self == (not a.requires_grad and b.requires_grad):
             return None
         return {}
+
     return gen
 
 
@@ -538,6 +660,7 @@ def _view_write(view, write):
         else:
             w.copy_(w.sin() * x.sum())
         return v
+
     return fn
 
 
@@ -552,10 +675,18 @@ _VIEWS = {
     "unsqueeze": (lambda rng, x: {}, lambda m, v, p: v.unsqueeze(0)),
     "split": (lambda rng, x: {} if x.ndim and x.shape[0] else None, lambda m, v, p: v.split(1)[0]),
     "chunk": (lambda rng, x: {} if x.ndim and x.shape[0] else None, lambda m, v, p: v.chunk(2)[-1]),
-    "unbind": (lambda rng, x: {} if x.ndim and x.shape[0] else None, lambda m, v, p: v.unbind(0)[0]),
-    "tensor0d_index": (lambda rng, x: {} if x.ndim >= 2 and x.shape[0] and x.shape[1] else None,
-                       lambda m, v, p: v[m.tensor(0), m.tensor(-1)]),
-    "einsum_identity": (_nd(2), lambda m, v, p: m.einsum("ij->ij", v) if v.ndim == 2 else v[..., :]),
+    "unbind": (
+        lambda rng, x: {} if x.ndim and x.shape[0] else None,
+        lambda m, v, p: v.unbind(0)[0],
+    ),
+    "tensor0d_index": (
+        lambda rng, x: {} if x.ndim >= 2 and x.shape[0] and x.shape[1] else None,
+        lambda m, v, p: v[m.tensor(0), m.tensor(-1)],
+    ),
+    "einsum_identity": (
+        _nd(2),
+        lambda m, v, p: m.einsum("ij->ij", v) if v.ndim == 2 else v[..., :],
+    ),
     "view_of_view": (_nd(2), lambda m, v, p: v.transpose(0, 1)[0:1]),
 }
 for _vname, (_vgen, _vfn) in _VIEWS.items():
@@ -586,48 +717,83 @@ def _distinct(gen):
     """An index without repeated positions: x[idx] = v with repeats is undefined in torch (which
     write lands is unspecified) and its gradient a convention (every repeat gets one), which
     finite differences cannot confirm; reads with repeats stay in adv_index_one."""
+
     def g(rng, x):
         p = gen(rng, x)
         if p is None:
             return None
         pos = [i % x.shape[0] for i in p["idx"][0][1]]
         return p if len(set(pos)) == len(pos) else None
+
     return g
 
 
 _row("setitem_basic", 1, _setitem_gen, _setitem)
 _row("setitem_adv", 1, _distinct(_adv_gen("one")), _setitem_adv)
 _row("setitem_mask", 1, _adv_gen("mask"), _setitem_adv)
-_row("index_put_acc", 1, _adv_gen("one"),
-     lambda m, x, idx: x.clone().index_put_(_mk_index(m, idx)[:1], x[_mk_index(m, idx)].sin(), accumulate=True))
+_row(
+    "index_put_acc",
+    1,
+    _adv_gen("one"),
+    lambda m, x, idx: x.clone().index_put_(
+        _mk_index(m, idx)[:1], x[_mk_index(m, idx)].sin(), accumulate=True
+    ),
+)
 
 # results written in place afterwards: these write into an earlier (non-input) value, so an op
 # that saved it for its backward must refuse (torch: "modified by an inplace operation")
-_row("later_mul_", 2, lambda rng, a, b: {} if torch.broadcast_shapes(a.shape, b.shape) == a.shape else None,
-     lambda m, x, y: x.mul_(y), inplace=True)
+_row(
+    "later_mul_",
+    2,
+    lambda rng, a, b: {} if torch.broadcast_shapes(a.shape, b.shape) == a.shape else None,
+    lambda m, x, y: x.mul_(y),
+    inplace=True,
+)
 _row("later_add_", 1, _any, lambda m, x: x.add_(1.0), inplace=True)
 _row("later_exp_", 1, _any, lambda m, x: x.mul_(0.1).exp_(), inplace=True)
 _row("later_sigmoid_", 1, _any, lambda m, x: x.sigmoid_(), inplace=True)
-_row("later_setitem", 1, lambda rng, x: {} if x.ndim and x.shape[0] else None,
-     lambda m, x: x.__setitem__(0, 0.5) or x, inplace=True)
+_row(
+    "later_setitem",
+    1,
+    lambda rng, x: {} if x.ndim and x.shape[0] else None,
+    lambda m, x: x.__setitem__(0, 0.5) or x,
+    inplace=True,
+)
 
 
 # --- matmul, einsum
 def _mm_gen(rng, x):
     if x.ndim == 0:
         return None
-    return {"w": rng.standard_normal((x.shape[-1], int(rng.integers(1, 4))) if rng.integers(3) else (x.shape[-1],))}
+    return {
+        "w": rng.standard_normal(
+            (x.shape[-1], int(rng.integers(1, 4))) if rng.integers(3) else (x.shape[-1],)
+        )
+    }
 
 
 _row("matmul", 1, _mm_gen, lambda m, x, w: x @ _t(m, w, _dt(x)))
 _row("matmul_self", 1, _nd(2), lambda m, x: m.matmul(x, x.mT))
-_row("linear", 1, lambda rng, x: {"w": rng.standard_normal((2, x.shape[-1])), "b": rng.standard_normal(2)}
-     if x.ndim else None, lambda m, x, w, b: m.nn.functional.linear(x, _t(m, w, _dt(x)), _t(m, b, _dt(x))))
+_row(
+    "linear",
+    1,
+    lambda rng, x: (
+        {"w": rng.standard_normal((2, x.shape[-1])), "b": rng.standard_normal(2)}
+        if x.ndim
+        else None
+    ),
+    lambda m, x, w, b: m.nn.functional.linear(x, _t(m, w, _dt(x)), _t(m, b, _dt(x))),
+)
 for _name, (_eq, _k) in {
-    "einsum_identity": ("ij->ij", 2), "einsum_transpose": ("ij->ji", 2), "einsum_diag": ("ii->i", 2),
-    "einsum_sum": ("ij->", 2), "einsum_ellipsis": ("...i->...", 1), "einsum_mm": ("ij,kj->ik", 2),
+    "einsum_identity": ("ij->ij", 2),
+    "einsum_transpose": ("ij->ji", 2),
+    "einsum_diag": ("ii->i", 2),
+    "einsum_sum": ("ij->", 2),
+    "einsum_ellipsis": ("...i->...", 1),
+    "einsum_mm": ("ij,kj->ik", 2),
     "einsum_outer": ("i,j->ij", 1),
 }.items():
+
     def _eg(rng, x, _k=_k, _eq=_eq):
         if x.ndim != _k and not (_eq.startswith("...") and x.ndim >= 1):
             return None
@@ -663,12 +829,29 @@ for _name, _f in {
     "matrix_norm": lambda m, x: m.linalg.matrix_norm(x),
 }.items():
     _row(_name, 1, _sq, _f)
-_row("lstsq", 2, lambda rng, a, b: {} if a.ndim >= 2 and b.ndim >= 2 and a.shape[-2] == b.shape[-2]
-     and a.shape[-2] >= a.shape[-1] > 0 else None,
-     lambda m, a, b: m.linalg.lstsq(a + m.eye(a.shape[-2], a.shape[-1], dtype=a.dtype) * 3, b).solution)
-_row("svdvals", 1, lambda rng, x: {} if x.ndim == 2 and x.numel() else None,
-     # plus distinct diagonal steps, so the singular values are distinct (derivatives exist)
-     lambda m, x: m.linalg.svdvals(x + _steps(m, x)))
+_row(
+    "lstsq",
+    2,
+    lambda rng, a, b: (
+        {}
+        if a.ndim >= 2
+        and b.ndim >= 2
+        and a.shape[-2] == b.shape[-2]
+        and a.shape[-2] >= a.shape[-1] > 0
+        else None
+    ),
+    lambda m, a, b: (
+        m.linalg.lstsq(a + m.eye(a.shape[-2], a.shape[-1], dtype=a.dtype) * 3, b).solution
+    ),
+)
+_row(
+    "svdvals",
+    1,
+    lambda rng, x: {} if x.ndim == 2 and x.numel() else None,
+    # plus distinct diagonal steps, so the singular values are distinct (derivatives exist)
+    lambda m, x: m.linalg.svdvals(x + _steps(m, x)),
+)
+
 
 def _steps(m, x):
     n, k = x.shape
@@ -679,22 +862,58 @@ def _steps(m, x):
 
 
 # --- nn.functional
-_row("layer_norm", 1, lambda rng, x: {} if x.ndim else None,
-     lambda m, x: m.nn.functional.layer_norm(x, x.shape[-1:]))
-_row("normalize", 1, lambda rng, x: {"d": _dim(rng, x)} if x.ndim else None,
-     lambda m, x, d: m.nn.functional.normalize(x, dim=d))
-_row("cosine_similarity", 2, lambda rng, a, b: {"d": -1} if a.ndim and b.ndim else None,
-     lambda m, a, b, d: m.nn.functional.cosine_similarity(a, b, dim=d))
-_row("mse_loss", 2, lambda rng, a, b: {} if a.shape == b.shape else None,
-     lambda m, a, b: m.nn.functional.mse_loss(a, b))
-_row("pad", 1, lambda rng, x: {"p": (1, 0)} if x.ndim else None,
-     lambda m, x, p: m.nn.functional.pad(x, p, value=0.5))
-_row("cross_entropy", 1, lambda rng, x: {"t": rng.integers(0, x.shape[1], x.shape[0]).tolist()}
-     if x.ndim == 2 and x.shape[1] else None,
-     lambda m, x, t: m.nn.functional.cross_entropy(x, _ix(m, t)))
-_row("smooth_l1", 2, lambda rng, a, b: {} if a.shape == b.shape else None,
-     lambda m, a, b: m.nn.functional.smooth_l1_loss(a, b))
-_row("softmax_F", 1, lambda rng, x: {"d": _dim(rng, x)} if x.numel() else None, lambda m, x, d: m.nn.functional.softmax(x, dim=d))
+_row(
+    "layer_norm",
+    1,
+    lambda rng, x: {} if x.ndim else None,
+    lambda m, x: m.nn.functional.layer_norm(x, x.shape[-1:]),
+)
+_row(
+    "normalize",
+    1,
+    lambda rng, x: {"d": _dim(rng, x)} if x.ndim else None,
+    lambda m, x, d: m.nn.functional.normalize(x, dim=d),
+)
+_row(
+    "cosine_similarity",
+    2,
+    lambda rng, a, b: {"d": -1} if a.ndim and b.ndim else None,
+    lambda m, a, b, d: m.nn.functional.cosine_similarity(a, b, dim=d),
+)
+_row(
+    "mse_loss",
+    2,
+    lambda rng, a, b: {} if a.shape == b.shape else None,
+    lambda m, a, b: m.nn.functional.mse_loss(a, b),
+)
+_row(
+    "pad",
+    1,
+    lambda rng, x: {"p": (1, 0)} if x.ndim else None,
+    lambda m, x, p: m.nn.functional.pad(x, p, value=0.5),
+)
+_row(
+    "cross_entropy",
+    1,
+    lambda rng, x: (
+        {"t": rng.integers(0, x.shape[1], x.shape[0]).tolist()}
+        if x.ndim == 2 and x.shape[1]
+        else None
+    ),
+    lambda m, x, t: m.nn.functional.cross_entropy(x, _ix(m, t)),
+)
+_row(
+    "smooth_l1",
+    2,
+    lambda rng, a, b: {} if a.shape == b.shape else None,
+    lambda m, a, b: m.nn.functional.smooth_l1_loss(a, b),
+)
+_row(
+    "softmax_F",
+    1,
+    lambda rng, x: {"d": _dim(rng, x)} if x.numel() else None,
+    lambda m, x, d: m.nn.functional.softmax(x, dim=d),
+)
 _row("hardtanh", 1, _any, lambda m, x: m.nn.functional.hardtanh(x))
 
 # ---------------------------------------------------------------------------------------------
@@ -713,12 +932,24 @@ _row("hardtanh", 1, _any, lambda m, x: m.nn.functional.hardtanh(x))
 #  - an in-place write through a view under vmap(grad) is lost;
 #  - jacfwd re-runs f, so in-place writes (into its inputs) happen twice.
 KNOWN_ALIASING: set[str] = {
-    "write_via_split_mul_", "write_via_split_exp_", "write_via_split_copy_",
-    "write_via_chunk_mul_", "write_via_chunk_exp_", "write_via_chunk_copy_",
-    "write_via_unbind_mul_", "write_via_unbind_exp_", "write_via_unbind_copy_",
-    "write_via_tensor0d_index_mul_", "write_via_tensor0d_index_exp_", "write_via_tensor0d_index_copy_",
-    "inplace_via:split", "inplace_via:chunk", "inplace_via:unbind", "inplace_via:tensor_split",
-    "inplace_via:adv_index_tensor0d", "inplace_via:split_cat",
+    "write_via_split_mul_",
+    "write_via_split_exp_",
+    "write_via_split_copy_",
+    "write_via_chunk_mul_",
+    "write_via_chunk_exp_",
+    "write_via_chunk_copy_",
+    "write_via_unbind_mul_",
+    "write_via_unbind_exp_",
+    "write_via_unbind_copy_",
+    "write_via_tensor0d_index_mul_",
+    "write_via_tensor0d_index_exp_",
+    "write_via_tensor0d_index_copy_",
+    "inplace_via:split",
+    "inplace_via:chunk",
+    "inplace_via:unbind",
+    "inplace_via:tensor_split",
+    "inplace_via:adv_index_tensor0d",
+    "inplace_via:split_cat",
     "view_noncontig",
     # a write into an input (torch's autograd refuses it for a leaf that requires grad; the
     # transforms allow it): jacfwd re-runs f, so the write happens twice
@@ -735,19 +966,36 @@ KNOWN_FAILING_NOW: set[str] = set()
 # raises; see also scatter_prod below. Finite differences settle float64 programs (check() accepts dualgrad when they side
 # with it); these entries leave the modes out for the float32 programs they cannot judge.
 TORCH_WRONG: set[str] = {
-    "solve@fwd_rev", "slogdet@fwd_rev", "det@fwd_rev", "inv@fwd_rev", "matrix_power_-1@fwd_rev",
-    "logcumsumexp_empty@jvp", "logcumsumexp_empty@fwd_rev", "logcumsumexp_empty@fwd_rev_cg",
-    "logcumsumexp_empty@hvp_func", "logcumsumexp_empty@jacfwd",
+    "solve@fwd_rev",
+    "slogdet@fwd_rev",
+    "det@fwd_rev",
+    "inv@fwd_rev",
+    "matrix_power_-1@fwd_rev",
+    "logcumsumexp_empty@jvp",
+    "logcumsumexp_empty@fwd_rev",
+    "logcumsumexp_empty@fwd_rev_cg",
+    "logcumsumexp_empty@hvp_func",
+    "logcumsumexp_empty@jacfwd",
     # torch's forward-mode rule of scatter_reduce(..., "prod") gives zeros for the source's
     # tangent (dualgrad's matches finite differences)
-    "scatter_prod@jvp", "scatter_prod@jacfwd", "scatter_prod@hvp_func", "scatter_prod@fwd_rev",
+    "scatter_prod@jvp",
+    "scatter_prod@jacfwd",
+    "scatter_prod@hvp_func",
+    "scatter_prod@fwd_rev",
     "scatter_prod@fwd_rev_cg",
     # y.mul_(y) (self and other the same tensor): torch's jvp reads the updated y, giving
     # -2x instead of 2x for y = -x (dualgrad: 2x, as finite differences)
-    "later_mul_@jvp", "later_mul_@jacfwd", "later_mul_@hvp_func", "later_mul_@fwd_rev", "later_mul_@fwd_rev_cg",
+    "later_mul_@jvp",
+    "later_mul_@jacfwd",
+    "later_mul_@hvp_func",
+    "later_mul_@fwd_rev",
+    "later_mul_@fwd_rev_cg",
     # atan2 at (0, 0): torch's vjp is 0 there but its jvp nan; dualgrad (with issue 12's fix)
     # gives 0 in both
-    "atan2_at_zero@jvp", "atan2_at_zero@jacfwd", "atan2_at_zero@hvp_func", "atan2_at_zero@fwd_rev",
+    "atan2_at_zero@jvp",
+    "atan2_at_zero@jacfwd",
+    "atan2_at_zero@hvp_func",
+    "atan2_at_zero@fwd_rev",
     "atan2_at_zero@fwd_rev_cg",
 }
 
@@ -757,10 +1005,22 @@ TORCH_WRONG: set[str] = {
 DIFFERS_BY_DESIGN: set[str] = {"atan2_at_zero@rev_rev"}
 # ... and where dualgrad refuses what torch does (README, "Stricter"): writing a region of an
 # expanded tensor whose elements share memory, where torch writes every row at once
-_DG_STRICTER = ("more than one element of the written-to tensor refers to a single memory location",)
+_DG_STRICTER = (
+    "more than one element of the written-to tensor refers to a single memory location",
+)
 
-MODES = ("value", "vjp", "jvp", "fwd_rev", "fwd_rev_cg", "hvp_func", "rev_rev", "vmap_grad",
-         "jacfwd", "jacrev")
+MODES = (
+    "value",
+    "vjp",
+    "jvp",
+    "fwd_rev",
+    "fwd_rev_cg",
+    "hvp_func",
+    "rev_rev",
+    "vmap_grad",
+    "jacfwd",
+    "jacrev",
+)
 
 # ---------------------------------------------------------------------------------------------
 # The generator
@@ -782,9 +1042,15 @@ class Program:
     def describe(self, upto=None):
         lines = [f"inputs: {[(a.shape, d) for a, d in zip(self.inputs, self.dtypes)]}"]
         for k, (name, ops, p) in enumerate(self.steps[:upto]):
-            short = {key: (np.asarray(v).shape if isinstance(v, (list, np.ndarray)) and key != "idx" else v)
-                     for key, v in p.items()}
-            lines.append(f"  v{k + len(self.inputs)} = {name}({', '.join(f'v{i}' for i in ops)}) {short}")
+            short = {
+                key: (
+                    np.asarray(v).shape if isinstance(v, (list, np.ndarray)) and key != "idx" else v
+                )
+                for key, v in p.items()
+            }
+            lines.append(
+                f"  v{k + len(self.inputs)} = {name}({', '.join(f'v{i}' for i in ops)}) {short}"
+            )
         return "\n".join(lines)
 
 
@@ -801,8 +1067,11 @@ def _allowed_inplace(x_root, roots, makers, allowed):
 def generate(seed, n_steps=None, allowed=None, p_raise=0.15):
     """A random program, built by running torch as it goes (so its steps are valid for torch)."""
     rng = np.random.default_rng(seed)
-    allowed = (set(allowed) if allowed is not None
-               else set(VOCAB) | {f"inplace_via:{n}" for n in VOCAB} | {"input_f32", "inplace_into_input"})
+    allowed = (
+        set(allowed)
+        if allowed is not None
+        else set(VOCAB) | {f"inplace_via:{n}" for n in VOCAB} | {"input_f32", "inplace_into_input"}
+    )
     names = sorted(n for n in VOCAB if n in allowed)
     n_in = int(rng.integers(1, 4))
     f32 = "input_f32" in allowed
@@ -815,10 +1084,14 @@ def generate(seed, n_steps=None, allowed=None, p_raise=0.15):
         prog.used.add("input_f32")
     with torch.autograd.set_detect_anomaly(False), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        vals = [torch.tensor(a, dtype=getattr(torch, d), requires_grad=True)
-                for a, d in zip(prog.inputs, prog.dtypes)]
+        vals = [
+            torch.tensor(a, dtype=getattr(torch, d), requires_grad=True)
+            for a, d in zip(prog.inputs, prog.dtypes)
+        ]
         roots = list(range(n_in))  # the family (base) of each value
-        makers: dict[int, set] = collections.defaultdict(set)  # family -> constructs that made views in it
+        makers: dict[int, set] = collections.defaultdict(
+            set
+        )  # family -> constructs that made views in it
         n_steps = n_steps if n_steps is not None else int(rng.integers(5, 26))
         tries = 0
         while len(prog.steps) < n_steps and tries < n_steps * 30:
@@ -827,7 +1100,9 @@ def generate(seed, n_steps=None, allowed=None, p_raise=0.15):
             c = VOCAB[name]
             i = int(rng.integers(len(vals)))
             x = vals[i]
-            if c.inplace and (x.numel() == 0 or roots[i] < n_in and "inplace_into_input" not in allowed):
+            if c.inplace and (
+                x.numel() == 0 or roots[i] < n_in and "inplace_into_input" not in allowed
+            ):
                 continue
             ops = [i]
             if c.arity == 2:
@@ -862,7 +1137,14 @@ def generate(seed, n_steps=None, allowed=None, p_raise=0.15):
             prog.used.add(name)
             # families: a view joins its base's family (torch decides what is a view)
             # (torch's x.to(x.dtype) and x.contiguous() return x itself: same family too)
-            base = next((roots[j] for j in ops if out is vals[j] or out._is_view() and _shares(out, vals[j])), None)
+            base = next(
+                (
+                    roots[j]
+                    for j in ops
+                    if out is vals[j] or out._is_view() and _shares(out, vals[j])
+                ),
+                None,
+            )
             if c.inplace:
                 base = roots[i]
             if base is not None and not c.inplace:
@@ -882,7 +1164,12 @@ def generate(seed, n_steps=None, allowed=None, p_raise=0.15):
 
 def _acceptable(out):
     """Small, finite, floating values only (so float32 rounding stays far below the tolerance)."""
-    if not isinstance(out, torch.Tensor) or not out.is_floating_point() or out.numel() > LIMIT or out.ndim > 4:
+    if (
+        not isinstance(out, torch.Tensor)
+        or not out.is_floating_point()
+        or out.numel() > LIMIT
+        or out.ndim > 4
+    ):
         return False
     return out.numel() == 0 or bool(torch.isfinite(out).all() and out.abs().max() < 1e4)
 
@@ -896,7 +1183,11 @@ def _broadcasts(x, y):
 
 def _shares(a, b):
     try:
-        return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr() and a.numel() and b.numel()
+        return (
+            a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+            and a.numel()
+            and b.numel()
+        )
     except Exception:
         return False
 
@@ -916,14 +1207,22 @@ def program_fn(m, prog, upto=None, record=None):
             vals.append(_run_step(m, name, vals, ops, p))
             if record is not None:
                 record.append(vals[-1])
-        return m.stack([(v * m.tensor(w, dtype=v.dtype)).sum().to(m.float64)
-                        for v, w in zip(vals, prog.weights)])
+        return m.stack(
+            [
+                (v * m.tensor(w, dtype=v.dtype)).sum().to(m.float64)
+                for v, w in zip(vals, prog.weights)
+            ]
+        )
+
     return f
 
 
 def _inputs(m, prog, which=None, requires_grad=False):
     arrays = which if which is not None else prog.inputs
-    return [m.tensor(a, dtype=getattr(m, d), requires_grad=requires_grad) for a, d in zip(arrays, prog.dtypes)]
+    return [
+        m.tensor(a, dtype=getattr(m, d), requires_grad=requires_grad)
+        for a, d in zip(arrays, prog.dtypes)
+    ]
 
 
 def _zeros_for(m, g, x):
@@ -955,7 +1254,9 @@ def run_mode(m, prog, mode, upto=None):
         xs = _inputs(m, prog, requires_grad=True)
         with fwd.dual_level():
             duals = [fwd.make_dual(x, t) for x, t in zip(xs, ts)]
-            gs = m.autograd.grad(loss(*duals), xs, allow_unused=True, create_graph=mode == "fwd_rev_cg")
+            gs = m.autograd.grad(
+                loss(*duals), xs, allow_unused=True, create_graph=mode == "fwd_rev_cg"
+            )
             out = []
             for g, x in zip(gs, xs):
                 if g is None:
@@ -976,10 +1277,15 @@ def run_mode(m, prog, mode, upto=None):
         hs = m.autograd.grad(s, xs, allow_unused=True)
         return [_zeros_for(m, h, x) for h, x in zip(hs, xs)]
     if mode == "vmap_grad":
-        batch = [m.stack([a, b]) for a, b in zip(_inputs(m, prog), _inputs(m, prog, prog.extra["second"]))]
+        batch = [
+            m.stack([a, b])
+            for a, b in zip(_inputs(m, prog), _inputs(m, prog, prog.extra["second"]))
+        ]
         return list(fx.vmap(fx.grad(loss, argnums=argnums))(*batch))
     if mode in ("jacfwd", "jacrev"):
-        return list((fx.jacfwd if mode == "jacfwd" else fx.jacrev)(f, argnums=argnums)(*_inputs(m, prog)))
+        return list(
+            (fx.jacfwd if mode == "jacfwd" else fx.jacrev)(f, argnums=argnums)(*_inputs(m, prog))
+        )
     raise ValueError(mode)
 
 
@@ -990,7 +1296,9 @@ def _np(t):
 
 
 def _tol(prog):
-    f32 = "float32" in prog.dtypes or any(n in prog.used for n in ("to_f32", "const_f32", "mul_f32_0d", "const_row"))
+    f32 = "float32" in prog.dtypes or any(
+        n in prog.used for n in ("to_f32", "const_f32", "mul_f32_0d", "const_row")
+    )
     return (2e-3, 2e-4) if f32 else (1e-6, 1e-8)
 
 
@@ -1007,7 +1315,9 @@ _UNBATCHED = {"vmap_grad": "vjp", "jacrev": "vjp", "jacfwd": "jvp"}
 
 def torch_gap(prog, mode, err, upto=None):
     msg = str(err)
-    if isinstance(err, NotImplementedError) or any(s in msg for s in ("vmap", "Batching rule", "ZeroTensors are immutable")):
+    if isinstance(err, NotImplementedError) or any(
+        s in msg for s in ("vmap", "Batching rule", "ZeroTensors are immutable")
+    ):
         return True
     if mode in _UNBATCHED:
         try:
@@ -1053,7 +1363,9 @@ def compare(prog, mode, upto=None):
             d_err = e
     if t_err is not None and d_err is not None and type(t_err) is not type(d_err):
         steps = prog.steps if upto is None else prog.steps[:upto]
-        TYPE_DIFFS[(steps[-1][0] if steps else "-", mode, type(t_err).__name__, type(d_err).__name__)] += 1
+        TYPE_DIFFS[
+            (steps[-1][0] if steps else "-", mode, type(t_err).__name__, type(d_err).__name__)
+        ] += 1
     if t_err is not None:
         if d_err is None and not torch_gap(prog, mode, t_err, upto):
             if any(e in str(t_err) for e in _FD_JUDGES) and fd_confirms(prog, mode, got, upto):
@@ -1064,14 +1376,19 @@ def compare(prog, mode, upto=None):
         if any(e in str(d_err) for e in _DG_STRICTER):
             return None  # NOTE: [differs by design]
         tb = traceback.extract_tb(d_err.__traceback__)[-1]
-        return "dg_raises", f"{type(d_err).__name__}: {str(d_err)[:200]} ({tb.filename.split('/')[-1]}:{tb.lineno})"
+        return (
+            "dg_raises",
+            f"{type(d_err).__name__}: {str(d_err)[:200]} ({tb.filename.split('/')[-1]}:{tb.lineno})",
+        )
     if len(got) != len(want):
         return "structure", f"{len(got)} results, torch {len(want)}"
     rtol, atol = _tol(prog)
     for k, (g, w) in enumerate(zip(got, want)):
         if tuple(g.shape) != tuple(w.shape):
             return "shape", f"result {k}: shape {tuple(g.shape)}, torch {tuple(w.shape)}"
-        if str(g.dtype).split(".")[-1] != str(w.dtype).split(".")[-1] and not _torch_hvp_dtype_quirk(prog, mode, k, g):
+        if str(g.dtype).split(".")[-1] != str(w.dtype).split(".")[
+            -1
+        ] and not _torch_hvp_dtype_quirk(prog, mode, k, g):
             return "dtype", f"result {k}: {g.dtype}, torch {w.dtype}"
         a, b = _np(g).astype(np.float64), _np(w).astype(np.float64)
         if not np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
@@ -1109,7 +1426,8 @@ def fd_confirms(prog, mode, got, upto=None):
     got = [_np(r) for r in got]
     return len(got) == len(ref) and all(
         r.shape == q.shape and np.allclose(r, q, rtol=rtol, atol=atol, equal_nan=True)
-        for r, q in zip(got, ref))
+        for r, q in zip(got, ref)
+    )
 
 
 def check(prog, modes=MODES, skip=()):
@@ -1118,14 +1436,20 @@ def check(prog, modes=MODES, skip=()):
         if any(s.endswith(f"@{mode}") and s.split("@")[0] in prog.used for s in skip):
             continue
         bad = compare(prog, mode)
-        if bad is not None and not (bad[0] == "value" and fd_verdict(prog, mode) == "FD sides with dualgrad"):
+        if bad is not None and not (
+            bad[0] == "value" and fd_verdict(prog, mode) == "FD sides with dualgrad"
+        ):
             return (mode, *bad)
     return None
 
 
 def ci_allowed(known_failing=True):
-    off = {n for n in KNOWN_ALIASING | (KNOWN_FAILING_NOW if known_failing else set()) if "@" not in n}
-    everything = set(VOCAB) | {f"inplace_via:{n}" for n in VOCAB} | {"input_f32", "inplace_into_input"}
+    off = {
+        n for n in KNOWN_ALIASING | (KNOWN_FAILING_NOW if known_failing else set()) if "@" not in n
+    }
+    everything = (
+        set(VOCAB) | {f"inplace_via:{n}" for n in VOCAB} | {"input_f32", "inplace_into_input"}
+    )
     return {n for n in everything if n not in off}
 
 
@@ -1142,7 +1466,9 @@ def test_random_programs_match_torch_in_ten_modes(seed, n_steps):
     """A random program over the whole vocabulary but the switched-off rows: in each of the ten
     modes dualgrad raises where torch raises and otherwise agrees with it."""
     prog = generate(seed, n_steps, ci_allowed())
-    skip = {s for s in KNOWN_ALIASING | KNOWN_FAILING_NOW | TORCH_WRONG | DIFFERS_BY_DESIGN if "@" in s}
+    skip = {
+        s for s in KNOWN_ALIASING | KNOWN_FAILING_NOW | TORCH_WRONG | DIFFERS_BY_DESIGN if "@" in s
+    }
     bad = check(prog, skip=skip)
     assert bad is None, f"{bad}\n{prog.describe()}"
 
@@ -1150,10 +1476,30 @@ def test_random_programs_match_torch_in_ten_modes(seed, n_steps):
 def test_vocabulary_covers_the_issue_12_classes():
     """The generator's vocabulary keeps a row for each bug class of issue 12, and the switches
     name only rows that exist."""
-    for name in ("einsum_identity", "matrix_power_1", "roll_zero", "tensor_split", "chunk", "scatter_prod",
-                 "quantile_0d", "adv_index_int_beside", "lstsq", "max_dim_0d", "amax_empty", "unflatten",
-                 "log_softmax_empty", "add_f64_0d", "later_exp_", "later_sigmoid_", "atan2_at_zero",
-                 "cosine_similarity", "split", "unbind", "adv_index_tensor0d", "view_noncontig"):
+    for name in (
+        "einsum_identity",
+        "matrix_power_1",
+        "roll_zero",
+        "tensor_split",
+        "chunk",
+        "scatter_prod",
+        "quantile_0d",
+        "adv_index_int_beside",
+        "lstsq",
+        "max_dim_0d",
+        "amax_empty",
+        "unflatten",
+        "log_softmax_empty",
+        "add_f64_0d",
+        "later_exp_",
+        "later_sigmoid_",
+        "atan2_at_zero",
+        "cosine_similarity",
+        "split",
+        "unbind",
+        "adv_index_tensor0d",
+        "view_noncontig",
+    ):
         assert name in VOCAB, name
     for entry in KNOWN_ALIASING | KNOWN_FAILING_NOW | TORCH_WRONG | DIFFERS_BY_DESIGN:
         name = entry.split("@")[0]
@@ -1171,7 +1517,9 @@ def first_failing_step(prog, mode):
     construct to blame."""
     for upto in range(1, len(prog.steps) + 1):
         bad = compare(prog, mode, upto)
-        if bad is not None and not (bad[0] == "value" and fd_verdict(prog, mode, upto) == "FD sides with dualgrad"):
+        if bad is not None and not (
+            bad[0] == "value" and fd_verdict(prog, mode, upto) == "FD sides with dualgrad"
+        ):
             return upto
     return len(prog.steps)
 
@@ -1194,14 +1542,22 @@ def fd_verdict(prog, mode, upto=None):
 
     def close(rs):
         return len(rs) == len(ref) and all(
-            r.shape == q.shape and np.allclose(r, q, rtol=1e-4, atol=1e-5, equal_nan=True) for r, q in zip(rs, ref))
+            r.shape == q.shape and np.allclose(r, q, rtol=1e-4, atol=1e-5, equal_nan=True)
+            for r, q in zip(rs, ref)
+        )
 
-    return {(True, False): "FD sides with dualgrad", (False, True): "FD sides with torch",
-            (True, True): "FD: both", (False, False): "FD: neither"}[(close(got), close(want))]
+    return {
+        (True, False): "FD sides with dualgrad",
+        (False, True): "FD sides with torch",
+        (True, True): "FD: both",
+        (False, False): "FD: neither",
+    }[(close(got), close(want))]
 
 
 def _shifted(prog, arrays):
-    return Program(list(arrays), prog.dtypes, prog.steps, prog.weights, prog.raises, prog.used, prog.extra)
+    return Program(
+        list(arrays), prog.dtypes, prog.steps, prog.weights, prog.raises, prog.used, prog.extra
+    )
 
 
 def fd_reference(prog, mode, upto=None, eps=1e-6, grads_by=torch, any_dtype=False):
@@ -1235,10 +1591,14 @@ def fd_reference(prog, mode, upto=None, eps=1e-6, grads_by=torch, any_dtype=Fals
     if mode in ("jvp",):
         return [value(prog)[0], directional(value, ts)[0]]
     if mode in ("vjp", "jacfwd", "jacrev"):
-        cols = [[directional(value, unit(i, j))[0] for j in range(x.size)] for i, x in enumerate(xs)]
+        cols = [
+            [directional(value, unit(i, j))[0] for j in range(x.size)] for i, x in enumerate(xs)
+        ]
         k = len(value(prog)[0])
-        jacs = [np.stack(c, -1).reshape((k, *x.shape)) if c else np.zeros((k, *x.shape))
-                for c, x in zip(cols, xs)]
+        jacs = [
+            np.stack(c, -1).reshape((k, *x.shape)) if c else np.zeros((k, *x.shape))
+            for c, x in zip(cols, xs)
+        ]
         if mode == "vjp":
             u = np.linspace(-1, 1, k) + 0.5
             return [np.tensordot(u, j, 1) for j in jacs]
@@ -1256,13 +1616,18 @@ def fd_reference(prog, mode, upto=None, eps=1e-6, grads_by=torch, any_dtype=Fals
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=None, help="steps per program (default 5-25)")
     ap.add_argument("--ci", action="store_true", help="only the constructs the CI test uses")
-    ap.add_argument("--after-fixes", action="store_true",
-                    help="as --ci with KNOWN_FAILING_NOW emptied (what CI will run after the merge)")
+    ap.add_argument(
+        "--after-fixes",
+        action="store_true",
+        help="as --ci with KNOWN_FAILING_NOW emptied (what CI will run after the merge)",
+    )
     ap.add_argument("--only", default=None, help="comma-separated constructs to draw from")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--show", type=int, default=1, help="example programs shown per group")
@@ -1270,9 +1635,18 @@ def main(argv=None):
     allowed = ci_allowed(not args.after_fixes) if args.ci or args.after_fixes else None
     args.ci = args.ci or args.after_fixes
     if args.only:
-        allowed = set(args.only.split(",")) | {f"inplace_via:{n}" for n in VOCAB} | {"input_f32", "inplace_into_input"}
+        allowed = (
+            set(args.only.split(","))
+            | {f"inplace_via:{n}" for n in VOCAB}
+            | {"input_f32", "inplace_into_input"}
+        )
     modes = tuple(args.modes.split(","))
-    known = KNOWN_ALIASING | TORCH_WRONG | DIFFERS_BY_DESIGN | (set() if args.after_fixes else KNOWN_FAILING_NOW)
+    known = (
+        KNOWN_ALIASING
+        | TORCH_WRONG
+        | DIFFERS_BY_DESIGN
+        | (set() if args.after_fixes else KNOWN_FAILING_NOW)
+    )
     skip = {s for s in known if "@" in s} if args.ci else TORCH_WRONG | DIFFERS_BY_DESIGN
     groups: dict = collections.defaultdict(list)
     n_ok = 0
@@ -1281,7 +1655,9 @@ def main(argv=None):
             prog = generate(s, args.steps, allowed)
             bad = check(prog, modes, skip)
         except Exception as e:  # noqa: BLE001 - the harness itself: report it and go on
-            groups[("(harness)", "-", type(e).__name__)].append((s, 0, str(e)[:200], Program([], [])))
+            groups[("(harness)", "-", type(e).__name__)].append(
+                (s, 0, str(e)[:200], Program([], []))
+            )
             continue
         if bad is None:
             n_ok += 1

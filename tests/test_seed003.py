@@ -37,8 +37,10 @@ def _jacobian_by_unit_vectors(torch, f, x0):
 
     x = torch.tensor(x0, requires_grad=True)
     y = f(x)
-    result = [torch.autograd.grad(outputs=[y], inputs=[x], grad_outputs=[unit], retain_graph=True)[0]
-              for unit in unit_vectors(y.size(0))]
+    result = [
+        torch.autograd.grad(outputs=[y], inputs=[x], grad_outputs=[unit], retain_graph=True)[0]
+        for unit in unit_vectors(y.size(0))
+    ]
     jacobian = torch.stack(result, dim=0)
     return jacobian
 

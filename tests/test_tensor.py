@@ -60,7 +60,9 @@ def same(a, b, exact=True):
 # ============================================================================ 1. promotion
 DTYPES = ("float32", "float64", "int64", "bool")
 VALUES = {
-    "float32": [0.5, 1.5, 2.0], "float64": [0.5, 1.5, 2.0], "int64": [1, 2, 3],
+    "float32": [0.5, 1.5, 2.0],
+    "float64": [0.5, 1.5, 2.0],
+    "int64": [1, 2, 3],
     "bool": [True, False, True],
 }
 SCALARS = (True, 2, 2.5)
@@ -79,12 +81,20 @@ def _operands():
 
 OPERANDS = _operands()
 BINARY = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "**": operator.pow, "==": operator.eq, "<": operator.lt, ">=": operator.ge,
-    "maximum": "maximum", "&": operator.and_,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+    "==": operator.eq,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "maximum": "maximum",
+    "&": operator.and_,
 }
 PAIRS = [
-    (a, b) for a, b in itertools.product(OPERANDS, OPERANDS)
+    (a, b)
+    for a, b in itertools.product(OPERANDS, OPERANDS)
     if isinstance(a[1], dg.Tensor) or isinstance(b[1], dg.Tensor)
 ]
 
@@ -103,16 +113,16 @@ def _torch_refuses(opname, a, b):
 
 # torch.maximum takes tensors only
 CASES = [
-    (opname, a, b) for opname in BINARY for a, b in PAIRS
+    (opname, a, b)
+    for opname in BINARY
+    for a, b in PAIRS
     if opname != "maximum" or (isinstance(a[1], dg.Tensor) and isinstance(b[1], dg.Tensor))
 ]
 ACCEPTED = [c for c in CASES if not _torch_refuses(*c)]
 REFUSED = [c for c in CASES if _torch_refuses(*c)]
 
 
-@pytest.mark.parametrize(
-    "opname, a, b", ACCEPTED, ids=[f"{a[0]}{o}{b[0]}" for o, a, b in ACCEPTED]
-)
+@pytest.mark.parametrize("opname, a, b", ACCEPTED, ids=[f"{a[0]}{o}{b[0]}" for o, a, b in ACCEPTED])
 def test_binary_result_dtype_matches_torch(opname, a, b):
     op = BINARY[opname]
     expected = _call(op, torch, a[2], b[2])
@@ -122,7 +132,8 @@ def test_binary_result_dtype_matches_torch(opname, a, b):
 
 
 @pytest.mark.parametrize(
-    "opname, a, b", REFUSED,
+    "opname, a, b",
+    REFUSED,
     ids=[f"{a[0]}{o}{b[0]}" for o, a, b in REFUSED],
 )
 def test_combinations_torch_refuses_are_refused(opname, a, b):
@@ -136,7 +147,8 @@ WHERE_OPERANDS = [o for o in OPERANDS if o[0].endswith("[]") or not isinstance(o
 
 
 @pytest.mark.parametrize(
-    "a, b", [(a, b) for a, b in itertools.product(WHERE_OPERANDS, WHERE_OPERANDS)],
+    "a, b",
+    [(a, b) for a, b in itertools.product(WHERE_OPERANDS, WHERE_OPERANDS)],
     ids=[f"{a[0]}-{b[0]}" for a, b in itertools.product(WHERE_OPERANDS, WHERE_OPERANDS)],
 )
 def test_where_result_dtype_matches_torch(a, b):
@@ -193,9 +205,21 @@ def test_floor_divide_on_negatives_matches_torch(d):
 @pytest.mark.parametrize(
     "data",
     [
-        [[1, 2], [3, 4]], [1.5, 2.0], [[True, False]], 3, 2.5, True, [], [[1, 2.5]], [True, 2],
-        (1, 2, 3), np.arange(4.0), np.arange(4), np.array([True, False]),
-        np.ones(3, dtype=np.float32), np.float64(2.5),
+        [[1, 2], [3, 4]],
+        [1.5, 2.0],
+        [[True, False]],
+        3,
+        2.5,
+        True,
+        [],
+        [[1, 2.5]],
+        [True, 2],
+        (1, 2, 3),
+        np.arange(4.0),
+        np.arange(4),
+        np.array([True, False]),
+        np.ones(3, dtype=np.float32),
+        np.float64(2.5),
     ],
     ids=lambda d: repr(d)[:30],
 )
@@ -277,7 +301,8 @@ def test_full_dtype_follows_fill_value(fill):
 
 
 @pytest.mark.parametrize(
-    "args", [(5,), (2, 7), (1, 10, 3), (10, 1, -2), (0.5, 3), (0, 1, 0.25), (2.0,), (-3, 3, 1.5)],
+    "args",
+    [(5,), (2, 7), (1, 10, 3), (10, 1, -2), (0.5, 3), (0, 1, 0.25), (2.0,), (-3, 3, 1.5)],
     ids=str,
 )
 def test_arange(args):
@@ -291,7 +316,8 @@ def test_arange(args):
 def test_linspace(args):
     same(dg.linspace(*args), torch.linspace(*args), exact=False)
     same(
-        dg.linspace(*args, dtype=dg.float64), torch.linspace(*args, dtype=torch.float64),
+        dg.linspace(*args, dtype=dg.float64),
+        torch.linspace(*args, dtype=torch.float64),
         exact=False,
     )
 
@@ -542,9 +568,17 @@ def _float_pair():
 
 
 ARITH = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
-    "floordiv": operator.floordiv, "eq": operator.eq, "ne": operator.ne,
-    "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "truediv": operator.truediv,
+    "floordiv": operator.floordiv,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
 }
 
 
@@ -582,17 +616,17 @@ def test_division_by_zero_gives_inf_without_warning():
 
 def test_pow_operator():
     x, tx = both([0.5, 1.5, 2.0])
-    same(x ** 2, tx ** 2, exact=False)
-    same(x ** 0.5, tx ** 0.5, exact=False)
-    same(x ** x, tx ** tx, exact=False)
-    same(2 ** x, 2 ** tx, exact=False)
-    same(2.5 ** x, 2.5 ** tx, exact=False)
+    same(x**2, tx**2, exact=False)
+    same(x**0.5, tx**0.5, exact=False)
+    same(x**x, tx**tx, exact=False)
+    same(2**x, 2**tx, exact=False)
+    same(2.5**x, 2.5**tx, exact=False)
     i, ti = both([1, 2, 3], "int64")
-    same(i ** 2, ti ** 2)
-    same(2 ** i, 2 ** ti)
-    same(i ** i, ti ** ti)
-    same(i ** 0.5, ti ** 0.5, exact=False)
-    same(2.0 ** i, 2.0 ** ti, exact=False)
+    same(i**2, ti**2)
+    same(2**i, 2**ti)
+    same(i**i, ti**ti)
+    same(i**0.5, ti**0.5, exact=False)
+    same(2.0**i, 2.0**ti, exact=False)
 
 
 def test_matmul_and_unary_operators():
@@ -629,8 +663,14 @@ def test_bitwise_and_logical_operators():
 
 @pytest.mark.parametrize(
     "op",
-    [operator.iadd, operator.isub, operator.imul, operator.itruediv, operator.ipow,
-     operator.ifloordiv],
+    [
+        operator.iadd,
+        operator.isub,
+        operator.imul,
+        operator.itruediv,
+        operator.ipow,
+        operator.ifloordiv,
+    ],
     ids=lambda f: f.__name__,
 )
 def test_inplace_operators(op):
@@ -662,7 +702,8 @@ def test_inplace_int_tensor():
 
 
 @pytest.mark.parametrize(
-    "op", [operator.iadd, operator.isub, operator.imul, operator.itruediv, operator.ipow],
+    "op",
+    [operator.iadd, operator.isub, operator.imul, operator.itruediv, operator.ipow],
     ids=lambda f: f.__name__,
 )
 def test_inplace_on_leaf_requiring_grad_raises(op):
@@ -829,8 +870,16 @@ def test_complex_array_refused():
 
 @pytest.mark.parametrize(
     "op",
-    [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow, operator.floordiv,
-     operator.lt, operator.and_],
+    [
+        operator.add,
+        operator.sub,
+        operator.mul,
+        operator.truediv,
+        operator.pow,
+        operator.floordiv,
+        operator.lt,
+        operator.and_,
+    ],
     ids=lambda f: f.__name__,
 )
 def test_wrong_type_operand_raises_type_error_naming_the_fix(op):
@@ -850,8 +899,11 @@ def test_matmul_with_wrong_type_operand_raises_type_error():
             a @ b
 
 
-FAST_BINARY = [op for op in __import__("dualgrad._ops.registry", fromlist=["REGISTRY"]).REGISTRY.values()
-               if op.ufunc is not None and op.ufunc.nin == 2]
+FAST_BINARY = [
+    op
+    for op in __import__("dualgrad._ops.registry", fromlist=["REGISTRY"]).REGISTRY.values()
+    if op.ufunc is not None and op.ufunc.nin == 2
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -39,7 +39,9 @@ def _same_error(lib_fn, phrase=None):
     _, de = _outcome(lambda: lib_fn(dg))
     assert te is not None, "torch did not raise: the test case is wrong"
     assert de is not None, f"dualgrad did not raise; torch raised {type(te).__name__}: {te}"
-    assert type(de) is type(te), f"dualgrad raised {type(de).__name__}: {de}; torch {type(te).__name__}: {te}"
+    assert type(de) is type(te), (
+        f"dualgrad raised {type(de).__name__}: {de}; torch {type(te).__name__}: {te}"
+    )
     phrase = str(te).splitlines()[0] if phrase is None else phrase
     assert phrase in str(te), f"the phrase {phrase!r} is not torch's: {te}"
     assert phrase in str(de), f"dualgrad's message lacks {phrase!r}: {de}"
@@ -81,10 +83,14 @@ BAD_SIZES = [(2.0, 3), ((2, 3.0),), ((2.5, 3),), ((np.float64(2), 3),), ((True, 
 def test_size_arguments_refuse_floats_as_torch(name, size):
     _same_error(lambda m: SIZE_CALLS[name](m, *size), phrase="")
     _, de = _outcome(lambda: SIZE_CALLS[name](dg, *size))
-    assert "tuple of ints" in str(de) and name.replace("new_", "").replace("view", "reshape") in str(de)
+    assert "tuple of ints" in str(de) and name.replace("new_", "").replace(
+        "view", "reshape"
+    ) in str(de)
 
 
-@pytest.mark.parametrize("name", ["zeros", "ones", "rand", "randn", "empty", "expand", "repeat", "new_zeros"])
+@pytest.mark.parametrize(
+    "name", ["zeros", "ones", "rand", "randn", "empty", "expand", "repeat", "new_zeros"]
+)
 def test_a_single_float_size_is_refused(name):
     _same_error(lambda m: SIZE_CALLS[name](m, 5 / 2), phrase="must be tuple of ints, not float")
 
@@ -103,45 +109,75 @@ def test_integer_like_sizes_are_accepted(name):
             assert str(d.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: m.eye(2.0), lambda m: m.eye(2, 2.0), lambda m: m.randperm(3.0),
-    lambda m: m.linspace(0, 1, 5.0), lambda m: m.randint(0.5, 5, (2,)),
-    lambda m: m.randint(0, 5.5, (2,)),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.eye(2.0),
+        lambda m: m.eye(2, 2.0),
+        lambda m: m.randperm(3.0),
+        lambda m: m.linspace(0, 1, 5.0),
+        lambda m: m.randint(0.5, 5, (2,)),
+        lambda m: m.randint(0, 5.5, (2,)),
+    ],
+)
 def test_count_arguments_refuse_floats(call):
     _same_error(call, phrase="")
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: m.zeros(-1), lambda m: m.randperm(-1), lambda m: m.eye(-1), lambda m: m.eye(2, -1),
-    lambda m: m.randint(3, 3, (2,)), lambda m: m.zeros(1).new_zeros(-1),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.zeros(-1),
+        lambda m: m.randperm(-1),
+        lambda m: m.eye(-1),
+        lambda m: m.eye(2, -1),
+        lambda m: m.randint(3, 3, (2,)),
+        lambda m: m.zeros(1).new_zeros(-1),
+    ],
+)
 def test_negative_sizes_raise_runtime_error(call):
     _same_error(call, phrase="")
 
 
 # ------------------------------------------------------------------ 2. int64 overflow
-@pytest.mark.parametrize("call", [
-    lambda m: m.tensor(2**63), lambda m: m.tensor(-(2**63) - 1), lambda m: m.tensor([1, 2**64]),
-    lambda m: m.tensor([[1], [2**63]]), lambda m: m.tensor(2**63, dtype=m.int64),
-    lambda m: m.tensor([1.5, 2**63], dtype=m.int64), lambda m: m.as_tensor(2**63),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.tensor(2**63),
+        lambda m: m.tensor(-(2**63) - 1),
+        lambda m: m.tensor([1, 2**64]),
+        lambda m: m.tensor([[1], [2**63]]),
+        lambda m: m.tensor(2**63, dtype=m.int64),
+        lambda m: m.tensor([1.5, 2**63], dtype=m.int64),
+        lambda m: m.as_tensor(2**63),
+    ],
+)
 def test_python_ints_beyond_int64_raise(call):
     _same_error(call, phrase="Overflow when unpacking long long")
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: m.full((2,), 2**63), lambda m: m.full((2,), 2**63, dtype=m.int64),
-    lambda m: m.arange(2**63 - 2, 2**63), lambda m: m.full_like(m.zeros(2, dtype=m.int64), 2**63),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.full((2,), 2**63),
+        lambda m: m.full((2,), 2**63, dtype=m.int64),
+        lambda m: m.arange(2**63 - 2, 2**63),
+        lambda m: m.full_like(m.zeros(2, dtype=m.int64), 2**63),
+    ],
+)
 def test_int64_fill_values_beyond_int64_raise(call):
     _same_error(call, phrase="value cannot be converted to type int64_t without overflow")
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: m.tensor(-(2**63)), lambda m: m.tensor([2**63 - 1, -(2**63)]),
-    lambda m: m.tensor(2**63, dtype=m.float64), lambda m: m.full((2,), 2**62),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.tensor(-(2**63)),
+        lambda m: m.tensor([2**63 - 1, -(2**63)]),
+        lambda m: m.tensor(2**63, dtype=m.float64),
+        lambda m: m.full((2,), 2**62),
+    ],
+)
 def test_ints_at_the_edges_of_int64_are_kept(call):
     _same_tensor(call)
 
@@ -174,7 +210,9 @@ DIVISORS = {
 @pytest.mark.parametrize("fn", [f for _, f in DIVISIONS], ids=[n for n, _ in DIVISIONS])
 @pytest.mark.parametrize("divisor", sorted(DIVISORS))
 def test_integer_division_by_zero_raises(fn, divisor):
-    _same_error(lambda m: fn(m, m.tensor([5, -7, 3]), DIVISORS[divisor](m)), phrase="ZeroDivisionError")
+    _same_error(
+        lambda m: fn(m, m.tensor([5, -7, 3]), DIVISORS[divisor](m)), phrase="ZeroDivisionError"
+    )
 
 
 @pytest.mark.parametrize("fn", [f for _, f in DIVISIONS[:7]], ids=[n for n, _ in DIVISIONS[:7]])
@@ -184,7 +222,9 @@ def test_integer_division_values_match(fn):
         _same_error(lambda m: fn(m, 5, m.tensor([0, 1])), phrase="ZeroDivisionError")
         _same_tensor(lambda m: fn(m, 7, m.tensor([-2, 2])))
     for x, y in [([5, -7, 3, 2**40 + 1, -(2**40) - 1], [2, 2, -2, 3, 3]), ([7, -7], 3), ([], 0)]:
-        _same_tensor(lambda m: fn(m, m.tensor(x, dtype=m.int64), m.tensor(y) if isinstance(y, list) else y))
+        _same_tensor(
+            lambda m: fn(m, m.tensor(x, dtype=m.int64), m.tensor(y) if isinstance(y, list) else y)
+        )
     # floats divide by zero into inf and nan, in both
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -195,14 +235,21 @@ def test_integer_division_values_match(fn):
 
 @pytest.mark.parametrize("fn", [f for n, f in DIVISIONS if n in ("//", "%", "fmod")])
 def test_bool_integer_division_is_not_implemented(fn):
-    _same_error(lambda m: fn(m, m.tensor([True]), m.tensor([True])), phrase="not implemented for 'Bool'")
+    _same_error(
+        lambda m: fn(m, m.tensor([True]), m.tensor([True])), phrase="not implemented for 'Bool'"
+    )
 
 
 # ------------------------------------------------------------------ 4. clamp's dtype
 CLAMPS = [
-    lambda m, x: x.clamp(0.5, 1.5), lambda m, x: x.clamp(0.5), lambda m, x: x.clamp(max=1.5),
-    lambda m, x: x.clamp(0, 2), lambda m, x: x.clamp_min(0.5), lambda m, x: x.clamp_max(1.5),
-    lambda m, x: m.clip(x, 0.5, 1.5), lambda m, x: m.clamp(x, -1, 2.5),
+    lambda m, x: x.clamp(0.5, 1.5),
+    lambda m, x: x.clamp(0.5),
+    lambda m, x: x.clamp(max=1.5),
+    lambda m, x: x.clamp(0, 2),
+    lambda m, x: x.clamp_min(0.5),
+    lambda m, x: x.clamp_max(1.5),
+    lambda m, x: m.clip(x, 0.5, 1.5),
+    lambda m, x: m.clamp(x, -1, 2.5),
     lambda m, x: x.clamp(m.tensor(0.5), m.tensor(1.5)),
 ]
 
@@ -218,7 +265,10 @@ def test_clamp_of_integers_by_bool_bounds_keeps_int64():
 
 
 def test_clamp_in_place_of_integers_by_float_bounds_raises():
-    _same_error(lambda m: m.tensor([5, -7]).clamp_(0.5, 1.5), phrase="can't be cast to the desired output type")
+    _same_error(
+        lambda m: m.tensor([5, -7]).clamp_(0.5, 1.5),
+        phrase="can't be cast to the desired output type",
+    )
 
 
 # ------------------------------------------------------------------ 5. default dtype
@@ -252,6 +302,7 @@ def test_every_binary_elementwise_op_raises_torchs_broadcast_error():
         if not (hasattr(torch, name) and hasattr(dg, name)):
             continue
         for dtype in ("int64", "float32"):
+
             def call(m, name=name, dtype=dtype):
                 d = getattr(m, dtype)
                 return getattr(m, name)(m.ones(3, dtype=d), m.ones(4, dtype=d))
@@ -266,36 +317,42 @@ def test_every_binary_elementwise_op_raises_torchs_broadcast_error():
     assert len(checked) >= 25, checked  # add, mul, atan2, eq, maximum, fmod, bitwise_and, ...
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: m.ones(3) + m.ones(4),
-    lambda m: m.ones(3, requires_grad=True) * m.ones(4),
-    lambda m: m.ones(2, 3) - m.ones(3, 2),
-    lambda m: m.ones(2, 1, 3) / m.ones(4, 2),
-    lambda m: m.ones(3, dtype=m.int64) // m.ones(4, dtype=m.int64),
-    lambda m: m.ones(3) ** m.ones(4),
-    lambda m: m.ones(3) == m.ones(4),
-    lambda m: m.where(m.ones(3) > 0, m.ones(3), m.ones(4)),
-    lambda m: m.ones(3).add_(m.ones(4)),
-    lambda m: m.allclose(m.ones(3), m.ones(4)),
-    lambda m: m.ones(2, 3) @ m.ones(4, 5),
-    lambda m: m.mm(m.ones(2, 3), m.ones(4, 5)),
-    lambda m: m.bmm(m.ones(2, 2, 3), m.ones(2, 4, 5)),
-    lambda m: m.cat([m.ones(2, 3), m.ones(4, 5)]),
-    lambda m: m.stack([m.ones(3), m.ones(4)]),
-    lambda m: m.ones(2, 3).reshape(4),
-    lambda m: m.ones(2, 3).view(4),
-    lambda m: m.ones(6).view(np.int64(3)),  # a NumPy int is a size, not a dtype
-    lambda m: m.ones(3).expand(2),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.ones(3) + m.ones(4),
+        lambda m: m.ones(3, requires_grad=True) * m.ones(4),
+        lambda m: m.ones(2, 3) - m.ones(3, 2),
+        lambda m: m.ones(2, 1, 3) / m.ones(4, 2),
+        lambda m: m.ones(3, dtype=m.int64) // m.ones(4, dtype=m.int64),
+        lambda m: m.ones(3) ** m.ones(4),
+        lambda m: m.ones(3) == m.ones(4),
+        lambda m: m.where(m.ones(3) > 0, m.ones(3), m.ones(4)),
+        lambda m: m.ones(3).add_(m.ones(4)),
+        lambda m: m.allclose(m.ones(3), m.ones(4)),
+        lambda m: m.ones(2, 3) @ m.ones(4, 5),
+        lambda m: m.mm(m.ones(2, 3), m.ones(4, 5)),
+        lambda m: m.bmm(m.ones(2, 2, 3), m.ones(2, 4, 5)),
+        lambda m: m.cat([m.ones(2, 3), m.ones(4, 5)]),
+        lambda m: m.stack([m.ones(3), m.ones(4)]),
+        lambda m: m.ones(2, 3).reshape(4),
+        lambda m: m.ones(2, 3).view(4),
+        lambda m: m.ones(6).view(np.int64(3)),  # a NumPy int is a size, not a dtype
+        lambda m: m.ones(3).expand(2),
+    ],
+)
 def test_shape_mismatches_raise_torchs_runtime_error(call):
     _same_error(call)
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: m.lerp(m.ones(3), m.ones(4), 0.5),
-    lambda m: m.addcmul(m.ones(3), m.ones(4), m.ones(3)),
-    lambda m: m.addcdiv(m.ones(3), m.ones(4), m.ones(3)),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.lerp(m.ones(3), m.ones(4), 0.5),
+        lambda m: m.addcmul(m.ones(3), m.ones(4), m.ones(3)),
+        lambda m: m.addcdiv(m.ones(3), m.ones(4), m.ones(3)),
+    ],
+)
 def test_composite_shape_mismatches_raise_runtime_error(call):
     # composites report the sizes in the order their primitives meet them
     _same_error(call, phrase="at non-singleton dimension 0")
@@ -306,33 +363,52 @@ def test_shape_mismatch_under_forward_ad_raises_runtime_error():
 
     with fwad.dual_level():
         x = fwad.make_dual(dg.ones(3), dg.ones(3))
-        with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(4\)"):
+        with pytest.raises(
+            RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(4\)"
+        ):
             x * dg.ones(4)
 
 
 # ------------------------------------------------------------------ 7. arange and linspace
-@pytest.mark.parametrize("call", [
-    lambda m: m.arange(0, 1, 0), lambda m: m.arange(0, 1, 0.0), lambda m: m.arange(0, 1, -1),
-    lambda m: m.arange(1, 0, 1), lambda m: m.arange(-1.5), lambda m: m.arange(0, float("inf")),
-    lambda m: m.arange(0, float("nan")), lambda m: m.linspace(0, 1, -1),
-    lambda m: m.arange(5, dtype=m.bool), lambda m: m.arange(0, 5, 0.5, dtype=m.int64),
-    lambda m: m.linspace(float("nan"), 1, 3, dtype=m.int64),
-    lambda m: m.linspace(0, float("inf"), 3, dtype=m.int64),
-    lambda m: m.linspace(0, 1e38, 3, dtype=m.int64),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.arange(0, 1, 0),
+        lambda m: m.arange(0, 1, 0.0),
+        lambda m: m.arange(0, 1, -1),
+        lambda m: m.arange(1, 0, 1),
+        lambda m: m.arange(-1.5),
+        lambda m: m.arange(0, float("inf")),
+        lambda m: m.arange(0, float("nan")),
+        lambda m: m.linspace(0, 1, -1),
+        lambda m: m.arange(5, dtype=m.bool),
+        lambda m: m.arange(0, 5, 0.5, dtype=m.int64),
+        lambda m: m.linspace(float("nan"), 1, 3, dtype=m.int64),
+        lambda m: m.linspace(0, float("inf"), 3, dtype=m.int64),
+        lambda m: m.linspace(0, 1e38, 3, dtype=m.int64),
+    ],
+)
 def test_bad_ranges_raise_as_torch(call):
     _same_error(call)
 
 
-@pytest.mark.parametrize("args", [(0.5,), (0, 10.5), (0.5, 3), (1.7, 5, 1.5), (0, 2.5, 1), (5, 0, -2)])
+@pytest.mark.parametrize(
+    "args", [(0.5,), (0, 10.5), (0.5, 3), (1.7, 5, 1.5), (0, 2.5, 1), (5, 0, -2)]
+)
 def test_integer_arange_truncates_its_bounds_as_torch(args):
     _same_tensor(lambda m: m.arange(*args, dtype=m.int64))
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: m.linspace(0, 1, 0), lambda m: m.linspace(0, 1, 1), lambda m: m.arange(m.tensor(3)),
-    lambda m: m.arange(0, 1, 0.1), lambda m: m.linspace(0, 10, 5, dtype=m.int64),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.linspace(0, 1, 0),
+        lambda m: m.linspace(0, 1, 1),
+        lambda m: m.arange(m.tensor(3)),
+        lambda m: m.arange(0, 1, 0.1),
+        lambda m: m.linspace(0, 10, 5, dtype=m.int64),
+    ],
+)
 def test_good_ranges_match(call):
     _same_tensor(call)
 
@@ -341,12 +417,32 @@ _NAN, _INF = float("nan"), float("inf")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
-@pytest.mark.parametrize("start,end,steps", [
-    (_NAN, 1, 3), (0, _NAN, 3), (_NAN, 1, 1), (0, _NAN, 1), (_NAN, _NAN, 4), (_INF, 1, 3), (_NAN, 1, 0),
-    (0, _INF, 3), (-_INF, _INF, 3), (_INF, _INF, 2), (1, 0, 5), (0.7, 10.2, 4), (-0.7, -10.2, 4),
-    (0, 1, 2), (3, -7, 9), (0, 1e-45, 3), (-3.4e38, 3.4e38, 5), (1e38, 3e38, 3), (2, 2, 3),
-    (0.1, 0.7, 7), (1.3, -50.2, 13),
-])
+@pytest.mark.parametrize(
+    "start,end,steps",
+    [
+        (_NAN, 1, 3),
+        (0, _NAN, 3),
+        (_NAN, 1, 1),
+        (0, _NAN, 1),
+        (_NAN, _NAN, 4),
+        (_INF, 1, 3),
+        (_NAN, 1, 0),
+        (0, _INF, 3),
+        (-_INF, _INF, 3),
+        (_INF, _INF, 2),
+        (1, 0, 5),
+        (0.7, 10.2, 4),
+        (-0.7, -10.2, 4),
+        (0, 1, 2),
+        (3, -7, 9),
+        (0, 1e-45, 3),
+        (-3.4e38, 3.4e38, 5),
+        (1e38, 3e38, 3),
+        (2, 2, 3),
+        (0.1, 0.7, 7),
+        (1.3, -50.2, 13),
+    ],
+)
 def test_linspace_edge_values_as_torch(start, end, steps, dtype):
     """torch's kernel: up from start for the first half, down from end for the second, in the
     result's dtype, so a nan or inf end spreads as torch's does (np.linspace's does not). The
@@ -364,8 +460,9 @@ def test_linspace_edge_values_as_torch(start, end, steps, dtype):
     d = call(dg)
     assert str(d.dtype).split(".")[-1] == dtype and tuple(d.shape) == tuple(t.shape)
     np.testing.assert_array_equal(np.isnan(d.numpy()), np.isnan(t.numpy()))
-    np.testing.assert_allclose(d.numpy(), t.numpy(), rtol=2e-7 if dtype == "float64" else 2e-6,
-                               atol=0, equal_nan=True)
+    np.testing.assert_allclose(
+        d.numpy(), t.numpy(), rtol=2e-7 if dtype == "float64" else 2e-6, atol=0, equal_nan=True
+    )
 
 
 # ------------------------------------------------------------------ 8. read-only NumPy memory
@@ -388,10 +485,17 @@ def test_from_numpy_of_a_read_only_array_warns_as_torch(factory):
     np.testing.assert_array_equal((x + 1).numpy(), [1.0, 2.0, 3.0])  # reading is fine
 
 
-@pytest.mark.parametrize("write", [
-    lambda x: x.add_(1), lambda x: x.zero_(), lambda x: x.fill_(2.0), lambda x: x[1:].mul_(2),
-    lambda x: x.copy_(dg.ones(3, dtype=dg.float64)), lambda x: x.__setitem__(0, 1.0),
-])
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda x: x.add_(1),
+        lambda x: x.zero_(),
+        lambda x: x.fill_(2.0),
+        lambda x: x[1:].mul_(2),
+        lambda x: x.copy_(dg.ones(3, dtype=dg.float64)),
+        lambda x: x.__setitem__(0, 1.0),
+    ],
+)
 def test_writing_into_read_only_numpy_memory_raises_a_clear_error(write):
     a = _read_only()
     with pytest.warns(UserWarning):
@@ -429,7 +533,9 @@ def test_numpy_conversion_of_a_tensor_requiring_grad_raises(name):
     for lib in (torch, dg):
         leaf = lib.ones(2, requires_grad=True)
         for t in (leaf, leaf * 2):
-            with pytest.raises(RuntimeError, match=r"Can't call numpy\(\) on Tensor that requires grad"):
+            with pytest.raises(
+                RuntimeError, match=r"Can't call numpy\(\) on Tensor that requires grad"
+            ):
                 convert(t)
 
 
@@ -447,31 +553,35 @@ def test_numpy_conversion_without_grad_works(name):
 
 
 # ------------------------------------------------------------------ torch's words for misuse
-@pytest.mark.parametrize("call", [
-    lambda m: m.ones(2, 3).expand(3, 4),  # torch checks from the last dim
-    lambda m: m.ones(2, 3).expand(2, 3, 4),
-    lambda m: m.ones(2, 1, 3).expand(4, 5, 2),
-    lambda m: m.ones(2, 3).copy_(m.ones(4)),  # the broadcast message, not expand's
-    lambda m: m.ones(2, 3).copy_(m.ones(5, 3)),
-    lambda m: m.matmul(m.ones(3), m.ones(4)),  # dot
-    lambda m: m.matmul(m.ones(2, 3), m.ones(4)),  # mv
-    lambda m: m.matmul(m.ones(5, 2, 3), m.ones(4)),  # mv of the folded rows
-    lambda m: m.matmul(m.ones(3), m.ones(4, 2)),  # mm
-    lambda m: m.matmul(m.ones(5, 2, 3), m.ones(4, 2)),  # mm of the folded rows
-    lambda m: m.matmul(m.ones(3), m.ones(5, 4, 2)),  # bmm
-    lambda m: m.matmul(m.ones(5, 2, 3), m.ones(5, 4, 2)),
-    lambda m: m.ones(2, dtype=m.int64).fill_(2**63),
-    lambda m: m.ones(2, dtype=m.int64).fill_(-2**63 - 1),
-    lambda m: m.ones(2, dtype=m.int64).fill_(2**64),
-    lambda m: m.ones(2, dtype=m.int64).fill_(float("nan")),
-    lambda m: m.ones(2, dtype=m.int64).fill_(1e19),
-    lambda m: m.ones(2).fill_(1e40),
-], ids=lambda f: "")
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.ones(2, 3).expand(3, 4),  # torch checks from the last dim
+        lambda m: m.ones(2, 3).expand(2, 3, 4),
+        lambda m: m.ones(2, 1, 3).expand(4, 5, 2),
+        lambda m: m.ones(2, 3).copy_(m.ones(4)),  # the broadcast message, not expand's
+        lambda m: m.ones(2, 3).copy_(m.ones(5, 3)),
+        lambda m: m.matmul(m.ones(3), m.ones(4)),  # dot
+        lambda m: m.matmul(m.ones(2, 3), m.ones(4)),  # mv
+        lambda m: m.matmul(m.ones(5, 2, 3), m.ones(4)),  # mv of the folded rows
+        lambda m: m.matmul(m.ones(3), m.ones(4, 2)),  # mm
+        lambda m: m.matmul(m.ones(5, 2, 3), m.ones(4, 2)),  # mm of the folded rows
+        lambda m: m.matmul(m.ones(3), m.ones(5, 4, 2)),  # bmm
+        lambda m: m.matmul(m.ones(5, 2, 3), m.ones(5, 4, 2)),
+        lambda m: m.ones(2, dtype=m.int64).fill_(2**63),
+        lambda m: m.ones(2, dtype=m.int64).fill_(-(2**63) - 1),
+        lambda m: m.ones(2, dtype=m.int64).fill_(2**64),
+        lambda m: m.ones(2, dtype=m.int64).fill_(float("nan")),
+        lambda m: m.ones(2, dtype=m.int64).fill_(1e19),
+        lambda m: m.ones(2).fill_(1e40),
+    ],
+    ids=lambda f: "",
+)
 def test_misuse_errors_in_torch_words(call):
     _same_error(call)
 
 
-@pytest.mark.parametrize("value", [2**63 - 1, -2**63, float("nan"), float("inf"), 1e300])
+@pytest.mark.parametrize("value", [2**63 - 1, -(2**63), float("nan"), float("inf"), 1e300])
 def test_fill_values_a_dtype_can_hold_as_torch(value):
     def call(m):
         return m.ones(2, dtype=m.float64 if isinstance(value, float) else m.int64).fill_(value)
@@ -533,29 +643,47 @@ def test_writes_through_a_dtype_view_as_torch(write):
         (g,) = m.autograd.grad(y.sum(), x, retain_graph=True)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             m.autograd.grad(z.sum(), x)
-        results.append((y.detach().numpy().copy(), g.numpy().copy(), y.view(m.float64).requires_grad))
+        results.append(
+            (y.detach().numpy().copy(), g.numpy().copy(), y.view(m.float64).requires_grad)
+        )
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
 
 
 # ---------------------------------------------------------------- misuse found by a sweep
-@pytest.mark.parametrize("call, phrase", [
-    (lambda m: m.cat([]), "expected a non-empty list of Tensors"),
-    (lambda m: m.tensor([2]) ** -1, None),
-    (lambda m: m.ones(2) & m.ones(2), None),
-    (lambda m: m.ones(2, dtype=m.float64) | m.tensor([1, 0]), None),
-    (lambda m: m.bitwise_xor(m.tensor([1]), 2.0), None),
-    (lambda m: ~m.ones(2), None),
-    (lambda m: m.bitwise_not(m.ones(2)), None),
-    (lambda m: m.where(m.ones(3), m.ones(3), m.zeros(3)), None),
-    (lambda m: m.where(m.tensor([1, 0]), m.ones(2), m.zeros(2)), None),
-    (lambda m: m.func.jacrev(lambda x: 3.0)(m.ones(2)), None),
-    (lambda m: m.func.jacfwd(lambda x: 3.0)(m.ones(2)), None),
-    (lambda m: m.func.vjp(lambda x: (x, 3.0), m.ones(2)), None),
-    (lambda m: m.func.grad(lambda x: 3.0)(m.ones(2)), None),
-], ids=["cat_empty", "int_pow_neg", "and_float", "or_double", "xor_float_number",
-        "invert_float", "bitwise_not_float", "where_float_condition", "where_int_condition", "jacrev_number", "jacfwd_number",
-        "vjp_tuple_with_number", "grad_number"])
+@pytest.mark.parametrize(
+    "call, phrase",
+    [
+        (lambda m: m.cat([]), "expected a non-empty list of Tensors"),
+        (lambda m: m.tensor([2]) ** -1, None),
+        (lambda m: m.ones(2) & m.ones(2), None),
+        (lambda m: m.ones(2, dtype=m.float64) | m.tensor([1, 0]), None),
+        (lambda m: m.bitwise_xor(m.tensor([1]), 2.0), None),
+        (lambda m: ~m.ones(2), None),
+        (lambda m: m.bitwise_not(m.ones(2)), None),
+        (lambda m: m.where(m.ones(3), m.ones(3), m.zeros(3)), None),
+        (lambda m: m.where(m.tensor([1, 0]), m.ones(2), m.zeros(2)), None),
+        (lambda m: m.func.jacrev(lambda x: 3.0)(m.ones(2)), None),
+        (lambda m: m.func.jacfwd(lambda x: 3.0)(m.ones(2)), None),
+        (lambda m: m.func.vjp(lambda x: (x, 3.0), m.ones(2)), None),
+        (lambda m: m.func.grad(lambda x: 3.0)(m.ones(2)), None),
+    ],
+    ids=[
+        "cat_empty",
+        "int_pow_neg",
+        "and_float",
+        "or_double",
+        "xor_float_number",
+        "invert_float",
+        "bitwise_not_float",
+        "where_float_condition",
+        "where_int_condition",
+        "jacrev_number",
+        "jacfwd_number",
+        "vjp_tuple_with_number",
+        "grad_number",
+    ],
+)
 def test_misuse_found_by_a_sweep_raises_as_torch(call, phrase):
     _same_error(call, phrase)
 

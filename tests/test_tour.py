@@ -20,16 +20,26 @@ EXPECTED_PASSES = [
     "the double-vjp trick gives the same HVP",
     "reverse row loop (60 backward passes)",
     "forward column loop (40 dual passes) gives the same Jacobian",
-    *[f"{name}: {what}" for name in ("Square", "Exp", "Sinh", "Cube")
-      for what in ("gradcheck", "gradgradcheck", "grad_x's graph reaches x",
-                   "second derivative")],
+    *[
+        f"{name}: {what}"
+        for name in ("Square", "Exp", "Sinh", "Cube")
+        for what in ("gradcheck", "gradgradcheck", "grad_x's graph reaches x", "second derivative")
+    ],
     "SinhBad: gradcheck",
     "SinhBad: gradgradcheck finds its wrong second derivative",
     "SinhBad: grad_x is cut off from x (no graph)",
 ]
-PICTURES = ["forward_jvp", "forward_function", "hvp_forward_over_reverse", "hvp_double_vjp",
-            "double_backward_square", "double_backward_exp", "double_backward_sinh",
-            "double_backward_cube", "double_backward_sinhbad"]
+PICTURES = [
+    "forward_jvp",
+    "forward_function",
+    "hvp_forward_over_reverse",
+    "hvp_double_vjp",
+    "double_backward_square",
+    "double_backward_exp",
+    "double_backward_sinh",
+    "double_backward_cube",
+    "double_backward_sinhbad",
+]
 
 
 def run_tour(tmp_path, **kw):
@@ -39,8 +49,11 @@ def run_tour(tmp_path, **kw):
 
 
 def pass_lines(text):
-    return [line.strip()[len("PASS  "):] for line in text.splitlines()
-            if line.strip().startswith("PASS")]
+    return [
+        line.strip()[len("PASS  ") :]
+        for line in text.splitlines()
+        if line.strip().startswith("PASS")
+    ]
 
 
 def assert_all_passed(code, text):
@@ -89,8 +102,11 @@ def test_tour_with_numpy_only(tmp_path, monkeypatch):
     """No graphviz package, no dualgrad.nn, no dualgrad.func: every check still runs."""
     monkeypatch.setitem(sys.modules, "graphviz", None)
     real = tour._optional
-    monkeypatch.setattr(tour, "_optional", lambda name: None if name in (
-        "dualgrad.nn", "dualgrad.func") else real(name))
+    monkeypatch.setattr(
+        tour,
+        "_optional",
+        lambda name: None if name in ("dualgrad.nn", "dualgrad.func") else real(name),
+    )
     code, text = run_tour(tmp_path)
     assert_all_passed(code, text)
     assert "pictures skipped: the graphviz Python package is not installed" in text
@@ -115,8 +131,12 @@ def test_a_failing_check_or_step_gives_exit_code_1(tmp_path, monkeypatch):
 
 
 def test_python_m_dualgrad_tour(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "dualgrad.tour", "--out", str(tmp_path / "o"),
-                           "--no-pictures"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dualgrad.tour", "--out", str(tmp_path / "o"), "--no-pictures"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "summary:" in proc.stdout and " 0 FAIL" in proc.stdout
     assert proc.stderr == ""

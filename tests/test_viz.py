@@ -121,16 +121,21 @@ class Dot:
     def names(self, fill=None):
         """First label lines of the nodes (of a fill colour; None: the grey function nodes)."""
         return collections.Counter(
-            self.label(n).split("\n")[0] for n, a in self.nodes.items()
-            if a.get("fillcolor") == fill)
+            self.label(n).split("\n")[0]
+            for n, a in self.nodes.items()
+            if a.get("fillcolor") == fill
+        )
 
     def directed(self, style=None):
-        return [(t, h) for t, h, a in self.edges
-                if a.get("dir") != "none" and (style is None or a.get("style") == style)]
+        return [
+            (t, h)
+            for t, h, a in self.edges
+            if a.get("dir") != "none" and (style is None or a.get("style") == style)
+        ]
 
     def reaches(self, start, goal, edges=None):
         succ = collections.defaultdict(list)
-        for t, h in (self.directed() if edges is None else edges):
+        for t, h in self.directed() if edges is None else edges:
             succ[t].append(h)
         stack, seen = list(start if isinstance(start, list) else [start]), set()
         while stack:
@@ -161,8 +166,14 @@ def test_dot_reader_reads_quoted_multiline_labels():
 SEED_NODES = {
     "Square": {"SquareBackward", "MulBackward0", "CloneBackward0", "AccumulateGrad"},
     "Exp": {"ExpBackward", "MulBackward0", "CloneBackward0", "AccumulateGrad"},
-    "Sinh": {"SinhBackward", "SubBackward0", "AddBackward0", "DivBackward0", "MulBackward0",
-             "AccumulateGrad"},
+    "Sinh": {
+        "SinhBackward",
+        "SubBackward0",
+        "AddBackward0",
+        "DivBackward0",
+        "MulBackward0",
+        "AccumulateGrad",
+    },
     "SinhBad": {"SinhBadBackward", "AccumulateGrad"},
     "Cube": {"CubeBackward", "CubeBackwardBackward", "AccumulateGrad"},
 }
@@ -212,8 +223,9 @@ def torch_node_edges(roots):
 def dot_node_edges(d):
     fns = {n for n, a in d.nodes.items() if "fillcolor" not in a}
     names = collections.Counter(d.label(n).split("\n")[0] for n in fns)
-    edges = collections.Counter((d.label(t), d.label(h)) for t, h in d.directed()
-                                if t in fns and h in fns)
+    edges = collections.Counter(
+        (d.label(t), d.label(h)) for t, h in d.directed() if t in fns and h in fns
+    )
     return names, edges
 
 
@@ -291,8 +303,9 @@ def test_show_saved_names_inputs_and_results():
     saved = [d.label(t) for t, h, a in d.edges if h == exp and a.get("dir") == "none"]
     assert sorted(saved) == ["self / result\n (2)"]  # exp(x) is also mul's self
     mul = d.one("MulBackward0")
-    saved = sorted(d.label(t).split("\n")[0] for t, h, a in d.edges
-                   if h == mul and a.get("dir") == "none")
+    saved = sorted(
+        d.label(t).split("\n")[0] for t, h, a in d.edges if h == mul and a.get("dir") == "none"
+    )
     assert saved == ["self / result", "x"]  # x (mul's other) keeps its params name
 
 
@@ -369,8 +382,10 @@ def test_missing_dot_binary_source_works_rendering_explains(monkeypatch, tmp_pat
     dot = make_dot(x * 2)
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot here
     assert "MulBackward0" in dot.source
-    for render in (lambda: dot.pipe(format="svg"),
-                   lambda: dot.render(tmp_path / "g", format="png")):
+    for render in (
+        lambda: dot.pipe(format="svg"),
+        lambda: dot.render(tmp_path / "g", format="png"),
+    ):
         with pytest.raises(graphviz.ExecutableNotFound) as info:
             render()
         msg = str(info.value)
@@ -388,11 +403,12 @@ def test_docstring_examples_run():
 # ---------------------------------------------------------------------------- forward mode
 def seed001_trace(**kw):
     def fn(x, y):
-        return x ** 2 + y ** 2
+        return x**2 + y**2
 
     primal, tangent, plain = dg.randn(10, 10), dg.randn(10, 10), dg.randn(10, 10)
-    return Dot(trace_dot(fn, primal, plain, tangents=(tangent, None), names=("x", "y"),
-                         **kw).source)
+    return Dot(
+        trace_dot(fn, primal, plain, tangents=(tangent, None), names=("x", "y"), **kw).source
+    )
 
 
 def test_trace_dot_seed001_primals_and_tangents():
@@ -421,15 +437,23 @@ def test_trace_dot_values_and_custom_function():
     from dualgrad.tour import Fn  # seed 001's Fn, as the tour runs it
 
     x = dg.tensor([0.0, 1.0], dtype=dg.double)
-    d = Dot(trace_dot(lambda x: Fn.apply(x) * 2, x, tangents=dg.tensor([1.0, 0.0],
-                      dtype=dg.double), names=("x",), show_values=True).source)
+    d = Dot(
+        trace_dot(
+            lambda x: Fn.apply(x) * 2,
+            x,
+            tangents=dg.tensor([1.0, 0.0], dtype=dg.double),
+            names=("x",),
+            show_values=True,
+        ).source
+    )
     fn = d.one("Fn")
     assert d.label(fn) == "Fn\n(Function)"
     assert d.one("mul") and "exp" not in d.names("lightgrey")  # forward's ops are hidden
     outt = d.label(d.one("out.tangent (level 1)"))
     assert "[2., 0.]" in outt
-    assert d.reaches(d.one("x.tangent (level 1)"), d.one("out.tangent (level 1)"),
-                     d.directed("dashed"))
+    assert d.reaches(
+        d.one("x.tangent (level 1)"), d.one("out.tangent (level 1)"), d.directed("dashed")
+    )
 
 
 def test_forward_trace_nested_levels_and_mixed_partial():
@@ -457,8 +481,9 @@ def test_forward_trace_forward_over_reverse_draws_the_backward_ops():
         (g,) = dg.autograd.grad(dg.sum(dg.sin(xd) * xd), x, create_graph=True)
     d = Dot(tr.dot(g, params={"x": x, "grad": g}).source)
     assert "cos" in d.names("lightgrey")  # the backward rule of sin, with tangents
-    assert d.reaches(d.one("x.tangent (level 1)"), d.one("grad.tangent (level 1)"),
-                     d.directed("dashed"))
+    assert d.reaches(
+        d.one("x.tangent (level 1)"), d.one("grad.tangent (level 1)"), d.directed("dashed")
+    )
 
 
 def test_forward_trace_restores_the_core_and_ignores_other_threads():

@@ -37,33 +37,59 @@ CASES = {
     "in_dims str leaf": lambda lib: lib.func.vmap(lambda a: a * 2, in_dims=("0",))(lib.ones(4, 3)),
     "in_dims too many": lambda lib: lib.func.vmap(lambda a: a * 2, in_dims=(0, 1))(lib.ones(4, 3)),
     "in_dims out of range": lambda lib: lib.func.vmap(lambda a: a * 2, in_dims=2)(lib.ones(4, 3)),
-    "in_dims negative out of range": lambda lib: lib.func.vmap(lambda a: a * 2, in_dims=-3)(lib.ones(4, 3)),
+    "in_dims negative out of range": lambda lib: lib.func.vmap(lambda a: a * 2, in_dims=-3)(
+        lib.ones(4, 3)
+    ),
     "in_dims negative": lambda lib: lib.func.vmap(lambda a: a * 2, in_dims=-1)(lib.ones(4, 3)),
     "0-d input": lambda lib: lib.func.vmap(lambda a: a * 2)(lib.tensor(1.0)),
     "no inputs": lambda lib: lib.func.vmap(lambda: lib.ones(2))(),
     "non-tensor mapped": lambda lib: lib.func.vmap(lambda a, b: a * b)(lib.ones(4, 3), 2.0),
-    "inconsistent sizes": lambda lib: lib.func.vmap(lambda a, b: a * b)(lib.ones(4, 3), lib.ones(3, 3)),
-    "dict in_dims": lambda lib: lib.func.vmap(lambda d: d["a"] * 2, in_dims=({"a": 0},))({"a": lib.ones(4, 3)}),
-    "dict in_dims mismatch": lambda lib: lib.func.vmap(lambda d: d["a"] * 2, in_dims=({"b": 0},))({"a": lib.ones(4, 3)}),
-    "nested in_dims mismatch": lambda lib: lib.func.vmap(lambda d: d[0] * 2, in_dims=((0, 0),))((lib.ones(4, 3),)),
-    "nested in_dims": lambda lib: lib.func.vmap(lambda d, e: d[0] * e, in_dims=((1, None), 0))((lib.ones(3, 4), 2), lib.ones(4, 3)),
+    "inconsistent sizes": lambda lib: lib.func.vmap(lambda a, b: a * b)(
+        lib.ones(4, 3), lib.ones(3, 3)
+    ),
+    "dict in_dims": lambda lib: lib.func.vmap(lambda d: d["a"] * 2, in_dims=({"a": 0},))(
+        {"a": lib.ones(4, 3)}
+    ),
+    "dict in_dims mismatch": lambda lib: lib.func.vmap(lambda d: d["a"] * 2, in_dims=({"b": 0},))(
+        {"a": lib.ones(4, 3)}
+    ),
+    "nested in_dims mismatch": lambda lib: lib.func.vmap(lambda d: d[0] * 2, in_dims=((0, 0),))(
+        (lib.ones(4, 3),)
+    ),
+    "nested in_dims": lambda lib: lib.func.vmap(lambda d, e: d[0] * e, in_dims=((1, None), 0))(
+        (lib.ones(3, 4), 2), lib.ones(4, 3)
+    ),
     "item": lambda lib: lib.func.vmap(lambda a: a.sum().item() * a)(lib.ones(4, 3)),
     "float()": lambda lib: lib.func.vmap(lambda a: float(a.sum()) * a)(lib.ones(4, 3)),
     "out_dims str": lambda lib: lib.func.vmap(lambda a: a * 2, out_dims="0")(lib.ones(4, 3)),
-    "out_dims str leaf": lambda lib: lib.func.vmap(lambda a: a * 2, out_dims=("0",))(lib.ones(4, 3)),
+    "out_dims str leaf": lambda lib: lib.func.vmap(lambda a: a * 2, out_dims=("0",))(
+        lib.ones(4, 3)
+    ),
     "out_dims out of range": lambda lib: lib.func.vmap(lambda a: a * 2, out_dims=2)(lib.ones(4, 3)),
     "out_dims negative": lambda lib: lib.func.vmap(lambda a: a * 2, out_dims=-1)(lib.ones(4, 3)),
-    "out_dims too many": lambda lib: lib.func.vmap(lambda a: (a * 2, a), out_dims=(0, 1, 0))(lib.ones(4, 3)),
-    "out_dims tuple for one": lambda lib: lib.func.vmap(lambda a: a * 2, out_dims=(0, 1))(lib.ones(4, 3)),
-    "out_dims per output": lambda lib: lib.func.vmap(lambda a: (a * 2, a), out_dims=(1, 0))(lib.ones(4, 3))[0],
-    "out_dims None unbatched": lambda lib: lib.func.vmap(lambda a: lib.ones(2), out_dims=None)(lib.ones(4, 3)),
+    "out_dims too many": lambda lib: lib.func.vmap(lambda a: (a * 2, a), out_dims=(0, 1, 0))(
+        lib.ones(4, 3)
+    ),
+    "out_dims tuple for one": lambda lib: lib.func.vmap(lambda a: a * 2, out_dims=(0, 1))(
+        lib.ones(4, 3)
+    ),
+    "out_dims per output": lambda lib: lib.func.vmap(lambda a: (a * 2, a), out_dims=(1, 0))(
+        lib.ones(4, 3)
+    )[0],
+    "out_dims None unbatched": lambda lib: lib.func.vmap(lambda a: lib.ones(2), out_dims=None)(
+        lib.ones(4, 3)
+    ),
     "out_dims None batched": lambda lib: lib.func.vmap(lambda a: a, out_dims=None)(lib.ones(4, 3)),
-    "out_dims None mixed": lambda lib: lib.func.vmap(lambda a: (a, lib.ones(2)), out_dims=(0, None))(lib.ones(4, 3))[1],
+    "out_dims None mixed": lambda lib: lib.func.vmap(
+        lambda a: (a, lib.ones(2)), out_dims=(0, None)
+    )(lib.ones(4, 3))[1],
     "returns float": lambda lib: lib.func.vmap(lambda a: 1.0)(lib.ones(4, 3)),
     "returns None": lambda lib: lib.func.vmap(lambda a: None)(lib.ones(4, 3)),
     "randomness": lambda lib: lib.func.vmap(lambda a: a, randomness="x")(lib.ones(4, 3)),
     "chunk_size": lambda lib: lib.func.vmap(lambda a: a, chunk_size=0)(lib.ones(4, 3)),
-    "chunks and out_dims": lambda lib: lib.func.vmap(lambda a: (a * 2, a.sum()), out_dims=(1, 0), chunk_size=3)(lib.ones(4, 3))[0],
+    "chunks and out_dims": lambda lib: lib.func.vmap(
+        lambda a: (a * 2, a.sum()), out_dims=(1, 0), chunk_size=3
+    )(lib.ones(4, 3))[0],
 }
 
 
@@ -125,10 +151,12 @@ def test_write_of_batched_value_into_unbatched_tensor_is_refused_at_the_op(name,
             else:
                 err = None
         assert err is not None, f"{lib.__name__} {name} {reach}: ran"
-        assert _TORCH_PHRASE in str(err) or (lib is torch and "doesn't match the broadcast shape" in str(err)), \
-            f"{lib.__name__}: {err}"
-        assert np.array_equal(np.asarray(buf.tolist()), np.asarray(before.tolist())), \
+        assert _TORCH_PHRASE in str(err) or (
+            lib is torch and "doesn't match the broadcast shape" in str(err)
+        ), f"{lib.__name__}: {err}"
+        assert np.array_equal(np.asarray(buf.tolist()), np.asarray(before.tolist())), (
             f"{lib.__name__} {name} {reach}: the buffer was changed"
+        )
 
 
 def test_batched_writes_into_batched_tensors_still_work():

@@ -128,7 +128,9 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
             raise RuntimeError("norm: 'fro' expects at most two dims")
         p = 2
     elif isinstance(p, str):
-        raise NotImplementedError(f"norm: p={p!r} (a matrix norm) is not supported yet; use p='fro' or a number")
+        raise NotImplementedError(
+            f"norm: p={p!r} (a matrix norm) is not supported yet; use p='fro' or a number"
+        )
     dims = normalize_dims(dim, x.ndim)
     if p == 2:
         return _safe_root(_sum(x * x, dims, keepdim=keepdim), sqrt)
@@ -141,4 +143,4 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
         return amin(a, dims, keepdim=keepdim)
     if p == 0:
         return _sum((x != 0).to(x.dtype), dims, keepdim=keepdim)
-    return _safe_root(_sum(a ** p, dims, keepdim=keepdim), lambda s: s ** (1.0 / p))
+    return _safe_root(_sum(a**p, dims, keepdim=keepdim), lambda s: s ** (1.0 / p))

@@ -53,13 +53,28 @@ def _col2im_kernel(cols, *, output_size, kernel, dilation, padding, stride):
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            out[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh, j * dw: j * dw + sw * (ow - 1) + 1: sw] += blocks[:, :, i, j]
-    return out[:, :, ph: ph + h, pw: pw + w]
+            out[
+                :,
+                :,
+                i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                j * dw : j * dw + sw * (ow - 1) + 1 : sw,
+            ] += blocks[:, :, i, j]
+    return out[:, :, ph : ph + h, pw : pw + w]
 
 
 def _im2col_adjoint(g, x, *, needs, kernel, dilation, padding, stride):
     size = tuple(x.shape[2:])
-    return (apply(COL2IM, g, output_size=size, kernel=kernel, dilation=dilation, padding=padding, stride=stride),)
+    return (
+        apply(
+            COL2IM,
+            g,
+            output_size=size,
+            kernel=kernel,
+            dilation=dilation,
+            padding=padding,
+            stride=stride,
+        ),
+    )
 
 
 def _col2im_adjoint(g, cols, *, needs, output_size, kernel, dilation, padding, stride):
@@ -117,7 +132,13 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     tensor, summing where blocks overlap."""
     if input.ndim != 3:
         raise NotImplementedError(f"fold: expected a 3-D (N, C*kh*kw, L) input, got {input.ndim}-D")
-    size, k, d, p, s = pair(output_size), pair(kernel_size), pair(dilation), pair(padding), pair(stride)
+    size, k, d, p, s = (
+        pair(output_size),
+        pair(kernel_size),
+        pair(dilation),
+        pair(padding),
+        pair(stride),
+    )
     _check("fold", k, d, p, s)
     if input.shape[1] % (k[0] * k[1]):
         raise RuntimeError(

@@ -16,7 +16,13 @@ from .. import _dtype
 from .._dispatch import apply, apply_binary, apply_unary
 from .._tensor import Tensor
 from .kernels import (
-    binary_dtype, compare_binary, float_binary, float_unary, int_division, promote_binary, same_unary,
+    binary_dtype,
+    compare_binary,
+    float_binary,
+    float_unary,
+    int_division,
+    promote_binary,
+    same_unary,
 )
 from . import registry
 from .registry import elementwise, linear, nondiff, sum_to
@@ -42,6 +48,8 @@ _RESULT_ONLY = ((),)
 
 # ------------------------------------------------------------------ arithmetic
 ADD = elementwise("add", promote_binary(np.add), (1, 1))
+
+
 def _no_bool(fn, message, *, both=False):
     """A kernel that refuses bool operands as torch does: either one for subtraction, two
     for pow."""
@@ -70,7 +78,10 @@ SUB = elementwise(
     (1, -1),
 )
 MUL = elementwise(
-    "mul", promote_binary(np.multiply), (lambda x, y, out: y, lambda x, y, out: x), reads=((1,), (0,))
+    "mul",
+    promote_binary(np.multiply),
+    (lambda x, y, out: y, lambda x, y, out: x),
+    reads=((1,), (0,)),
 )
 registry._MUL.append(MUL)  # the rules of every element-wise op multiply with it
 
@@ -118,8 +129,11 @@ def _power(a, b):
 
 POW = elementwise(
     "pow",
-    _no_bool(promote_binary(_power), "pow: not implemented for two bool tensors; convert one, "
-             "e.g. x.long()", both=True),
+    _no_bool(
+        promote_binary(_power),
+        "pow: not implemented for two bool tensors; convert one, e.g. x.long()",
+        both=True,
+    ),
     (_pow_base_partial, _pow_exponent_partial),
     node_name="PowBackward1",
     uses_out=True,
@@ -139,28 +153,51 @@ RPOW = elementwise(
 )
 
 # ------------------------------------------------------------------ unary math
-RECIPROCAL = elementwise("reciprocal", float_unary(np.reciprocal), (lambda x, out: -(out * out),), uses_out=True, reads=_RESULT_ONLY)
-EXP = elementwise("exp", float_unary(np.exp), (lambda x, out: out,), uses_out=True, reads=_RESULT_ONLY)
-EXP2 = elementwise("exp2", float_unary(np.exp2), (lambda x, out: out * _LN2,), uses_out=True, reads=_RESULT_ONLY)
+RECIPROCAL = elementwise(
+    "reciprocal",
+    float_unary(np.reciprocal),
+    (lambda x, out: -(out * out),),
+    uses_out=True,
+    reads=_RESULT_ONLY,
+)
+EXP = elementwise(
+    "exp", float_unary(np.exp), (lambda x, out: out,), uses_out=True, reads=_RESULT_ONLY
+)
+EXP2 = elementwise(
+    "exp2", float_unary(np.exp2), (lambda x, out: out * _LN2,), uses_out=True, reads=_RESULT_ONLY
+)
 LOG = elementwise("log", float_unary(np.log), (lambda x, out: reciprocal(x),))
 LOG2 = elementwise("log2", float_unary(np.log2), (lambda x, out: reciprocal(x * _LN2),))
 LOG10 = elementwise("log10", float_unary(np.log10), (lambda x, out: reciprocal(x * _LN10),))
 LOG1P = elementwise("log1p", float_unary(np.log1p), (lambda x, out: reciprocal(x + 1),))
-EXPM1 = elementwise("expm1", float_unary(np.expm1), (lambda x, out: out + 1,), uses_out=True, reads=_RESULT_ONLY)
-SQRT = elementwise("sqrt", float_unary(np.sqrt), (lambda x, out: 0.5 / out,), uses_out=True, reads=_RESULT_ONLY)
+EXPM1 = elementwise(
+    "expm1", float_unary(np.expm1), (lambda x, out: out + 1,), uses_out=True, reads=_RESULT_ONLY
+)
+SQRT = elementwise(
+    "sqrt", float_unary(np.sqrt), (lambda x, out: 0.5 / out,), uses_out=True, reads=_RESULT_ONLY
+)
 RSQRT = elementwise(
-    "rsqrt", float_unary(lambda a: 1.0 / np.sqrt(a)), (lambda x, out: -0.5 * out ** 3,), uses_out=True,
+    "rsqrt",
+    float_unary(lambda a: 1.0 / np.sqrt(a)),
+    (lambda x, out: -0.5 * out**3,),
+    uses_out=True,
     reads=_RESULT_ONLY,
 )
-SQUARE = elementwise("square", same_unary(np.square), (lambda x, out: 2 * x,), node_name="PowBackward0")
+SQUARE = elementwise(
+    "square", same_unary(np.square), (lambda x, out: 2 * x,), node_name="PowBackward0"
+)
 ABS = elementwise("abs", same_unary(np.abs), (lambda x, out: sign(x),))
 SIGN = elementwise("sign", same_unary(np.sign), (0,))
 SIN = elementwise("sin", float_unary(np.sin), (lambda x, out: cos(x),))
 COS = elementwise("cos", float_unary(np.cos), (lambda x, out: -sin(x),))
-TAN = elementwise("tan", float_unary(np.tan), (lambda x, out: 1 + out * out,), uses_out=True, reads=_RESULT_ONLY)
+TAN = elementwise(
+    "tan", float_unary(np.tan), (lambda x, out: 1 + out * out,), uses_out=True, reads=_RESULT_ONLY
+)
 ASIN = elementwise("asin", float_unary(np.arcsin), (lambda x, out: rsqrt(1 - x * x),))
 ACOS = elementwise("acos", float_unary(np.arccos), (lambda x, out: -rsqrt(1 - x * x),))
 ATAN = elementwise("atan", float_unary(np.arctan), (lambda x, out: reciprocal(1 + x * x),))
+
+
 def _atan2_recip(y, x):
     """1 / (x^2 + y^2), and 0 at the origin as in torch's atan2_backward, so the gradient
     there is 0 rather than 0 / 0; the inner where keeps higher derivatives finite too."""
@@ -176,7 +213,9 @@ ATAN2 = elementwise(
 )
 SINH = elementwise("sinh", float_unary(np.sinh), (lambda x, out: cosh(x),))
 COSH = elementwise("cosh", float_unary(np.cosh), (lambda x, out: sinh(x),))
-TANH = elementwise("tanh", float_unary(np.tanh), (lambda x, out: 1 - out * out,), uses_out=True, reads=_RESULT_ONLY)
+TANH = elementwise(
+    "tanh", float_unary(np.tanh), (lambda x, out: 1 - out * out,), uses_out=True, reads=_RESULT_ONLY
+)
 ASINH = elementwise("asinh", float_unary(np.arcsinh), (lambda x, out: rsqrt(x * x + 1),))
 ACOSH = elementwise("acosh", float_unary(np.arccosh), (lambda x, out: rsqrt(x * x - 1),))
 ATANH = elementwise("atanh", float_unary(np.arctanh), (lambda x, out: reciprocal(1 - x * x),))
@@ -189,12 +228,18 @@ def _sigmoid_kernel(a):
 
 
 SIGMOID = elementwise(
-    "sigmoid", float_unary(_sigmoid_kernel), (lambda x, out: out * (1 - out),), uses_out=True,
+    "sigmoid",
+    float_unary(_sigmoid_kernel),
+    (lambda x, out: out * (1 - out),),
+    uses_out=True,
     reads=_RESULT_ONLY,
 )
 RELU = elementwise(
-    "relu", same_unary(lambda a: np.maximum(a, 0).astype(a.dtype, copy=False)),
-    (lambda x, out: out > 0,), uses_out=True, reads=_RESULT_ONLY,
+    "relu",
+    same_unary(lambda a: np.maximum(a, 0).astype(a.dtype, copy=False)),
+    (lambda x, out: out > 0,),
+    uses_out=True,
+    reads=_RESULT_ONLY,
 )
 
 
@@ -216,6 +261,8 @@ def _clamp_partial(x, out, min=None, max=None):
 
 
 CLAMP = elementwise("clamp", same_unary(_clamp_kernel), (_clamp_partial,))
+
+
 def _winner(wins, ties):
     """maximum's / minimum's partial: the mask of where the input wins (NOTE: [selecting
     partials] in registry.py), with a half at ties where there are any (or may be: inside
@@ -263,8 +310,16 @@ def _where_kernel(x, y, cond):
 
 
 # The condition is saved and version-checked, as torch saves it (NOTE: [saved reads]).
-WHERE = linear("where", _where_kernel, _where_adjoint, n_linear=2, node_name="WhereBackward0",
-               saves=True, reads=((2,), (2,), ()), broadcasting=True)
+WHERE = linear(
+    "where",
+    _where_kernel,
+    _where_adjoint,
+    n_linear=2,
+    node_name="WhereBackward0",
+    saves=True,
+    reads=((2,), (2,), ()),
+    broadcasting=True,
+)
 registry._WHERE.append(WHERE)  # rules select with it (NOTE: [selecting partials] in registry.py)
 
 
@@ -273,7 +328,8 @@ def _to_kernel(x, *, dtype):
 
 
 TO = linear(
-    "to_dtype", _to_kernel,
+    "to_dtype",
+    _to_kernel,
     lambda g, x, *, needs, dtype: (g.to(x.dtype),),
     node_name="ToCopyBackward0",
 )
@@ -286,11 +342,13 @@ LT = nondiff("lt", compare_binary(np.less), broadcasting=True)
 LE = nondiff("le", compare_binary(np.less_equal), broadcasting=True)
 GT = nondiff("gt", compare_binary(np.greater), broadcasting=True)
 GE = nondiff("ge", compare_binary(np.greater_equal), broadcasting=True)
-LOGICAL_AND = nondiff("logical_and", lambda a, b: np.asarray(np.logical_and(a, b)),
-                      broadcasting=True)
+LOGICAL_AND = nondiff(
+    "logical_and", lambda a, b: np.asarray(np.logical_and(a, b)), broadcasting=True
+)
 LOGICAL_OR = nondiff("logical_or", lambda a, b: np.asarray(np.logical_or(a, b)), broadcasting=True)
-LOGICAL_XOR = nondiff("logical_xor", lambda a, b: np.asarray(np.logical_xor(a, b)),
-                      broadcasting=True)
+LOGICAL_XOR = nondiff(
+    "logical_xor", lambda a, b: np.asarray(np.logical_xor(a, b)), broadcasting=True
+)
 LOGICAL_NOT = nondiff("logical_not", lambda a: np.asarray(np.logical_not(a)), broadcasting=True)
 BITWISE_AND = nondiff("bitwise_and", promote_binary(np.bitwise_and), broadcasting=True)
 BITWISE_OR = nondiff("bitwise_or", promote_binary(np.bitwise_or), broadcasting=True)
@@ -299,8 +357,9 @@ BITWISE_NOT = nondiff("bitwise_not", lambda a: np.asarray(np.invert(a)), broadca
 ISNAN = nondiff("isnan", lambda a: np.asarray(np.isnan(a)), broadcasting=True)
 ISINF = nondiff("isinf", lambda a: np.asarray(np.isinf(a)), broadcasting=True)
 ISFINITE = nondiff("isfinite", lambda a: np.asarray(np.isfinite(a)), broadcasting=True)
-FLOOR_DIVIDE = nondiff("floor_divide", int_division(np.floor_divide, "div_floor"),
-                       broadcasting=True)
+FLOOR_DIVIDE = nondiff(
+    "floor_divide", int_division(np.floor_divide, "div_floor"), broadcasting=True
+)
 
 
 # ------------------------------------------------------------------ public functions
@@ -362,10 +421,13 @@ def div(x, y, *, rounding_mode=None):
     if rounding_mode is None:
         return _binary(DIV, x, y)
     if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise ValueError(
+            f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+        )
     # (read from dtypes: a tensor batched inside vmap has no array to promote)
-    if not any(v.is_floating_point() if isinstance(v, Tensor) else isinstance(v, float)
-               for v in (x, y)):
+    if not any(
+        v.is_floating_point() if isinstance(v, Tensor) else isinstance(v, float) for v in (x, y)
+    ):
         # Integers divide exactly in integers, as torch does (through floats, digits past 2**24
         # were lost), and a zero divisor raises (NOTE: [integer division by zero]).
         if rounding_mode == "floor":
@@ -586,7 +648,8 @@ def where(condition, x=None, y=None):
     if condition.dtype.name != "bool":
         raise RuntimeError(
             "where expected condition to be a boolean tensor, but got a tensor with dtype "
-            f"{_TORCH_FLOAT_NAMES.get(condition.dtype.name, 'Long')}")
+            f"{_TORCH_FLOAT_NAMES.get(condition.dtype.name, 'Long')}"
+        )
     return apply(WHERE, _operand(x, "where"), _operand(y, "where"), condition)
 
 
@@ -647,8 +710,10 @@ def _integral(name, *xs):
         return
     for x in xs:
         if isinstance(x, float) or (isinstance(x, Tensor) and x.dtype.is_floating_point):
-            dt = _TORCH_FLOAT_NAMES[(_dtype.get_default_dtype() if isinstance(x, float) else x.dtype).name]
-            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{dt}\'')
+            dt = _TORCH_FLOAT_NAMES[
+                (_dtype.get_default_dtype() if isinstance(x, float) else x.dtype).name
+            ]
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dt}'")
 
 
 def bitwise_and(x, y):
@@ -674,7 +739,9 @@ def bitwise_not(x):
 def invert(x):
     """``~x``: torch refuses floats with a TypeError here (bitwise_not: NotImplementedError)."""
     if isinstance(x, Tensor) and x.dtype.is_floating_point:
-        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+        )
     return bitwise_not(x)
 
 
@@ -695,13 +762,87 @@ def floor_divide(x, y):
 
 
 __all__ = [
-    "add", "sub", "mul", "div", "true_divide", "divide", "multiply", "subtract", "neg", "negative",
-    "pow", "reciprocal", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
-    "square", "abs", "absolute", "sign", "sin", "cos", "tan", "asin", "acos", "atan", "atan2",
-    "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arctan2",
-    "arcsinh", "arccosh", "arctanh", "sigmoid", "relu", "clamp", "clip", "clamp_min", "clamp_max",
-    "maximum", "minimum", "floor", "ceil", "round", "trunc", "fix", "where", "clone", "eq", "ne",
-    "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
-    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
-    "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "floor_divide",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "true_divide",
+    "divide",
+    "multiply",
+    "subtract",
+    "neg",
+    "negative",
+    "pow",
+    "reciprocal",
+    "exp",
+    "exp2",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "rsqrt",
+    "square",
+    "abs",
+    "absolute",
+    "sign",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "arctan2",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "sigmoid",
+    "relu",
+    "clamp",
+    "clip",
+    "clamp_min",
+    "clamp_max",
+    "maximum",
+    "minimum",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "fix",
+    "where",
+    "clone",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "not_equal",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "bitwise_not",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "floor_divide",
 ]

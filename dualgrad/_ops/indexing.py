@@ -144,16 +144,24 @@ def _select_kernel(x, *, index):
 
 
 SELECT = linear(
-    "select", _select_kernel, _select_adjoint,
-    node_name="SliceBackward0", view=True,
+    "select",
+    _select_kernel,
+    _select_adjoint,
+    node_name="SliceBackward0",
+    view=True,
 )
 INDEX = linear(
-    "index", lambda x, *, index: np.asarray(x[index.value]), _select_adjoint,
+    "index",
+    lambda x, *, index: np.asarray(x[index.value]),
+    _select_adjoint,
     node_name="IndexBackward0",
 )
 INDEX_ADD_ZEROS = linear(
-    "index_add_zeros", _add_into_zeros,
-    lambda g, x, *, needs, shape, index: (index.check("IndexPutBackward0") or apply(INDEX, g, index=index),),
+    "index_add_zeros",
+    _add_into_zeros,
+    lambda g, x, *, needs, shape, index: (
+        index.check("IndexPutBackward0") or apply(INDEX, g, index=index),
+    ),
     node_name="IndexPutBackward0",
 )
 
@@ -216,7 +224,11 @@ def _scatter_adjoint(g, x, src, index, *, needs, dim):
 
 
 _REDUCE_UFUNC = {
-    "sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum,
+    "sum": np.add,
+    "mean": np.add,
+    "prod": np.multiply,
+    "amax": np.maximum,
+    "amin": np.minimum,
 }
 
 
@@ -246,19 +258,26 @@ def _scatter_reduce_kernel(x, src, index, *, dim, reduce, include_self):
 # The index input is saved and version-checked (saves, reads: NOTE: [saved reads] in
 # registry.py), as torch's gather and scatter save theirs; the other inputs only for shapes.
 GATHER = linear(
-    "gather", _gather_kernel,
+    "gather",
+    _gather_kernel,
     lambda g, x, index, *, needs, dim: (
-        scatter_values(g, index, shape=tuple(x.shape), dim=dim), None,
+        scatter_values(g, index, shape=tuple(x.shape), dim=dim),
+        None,
     ),
-    saves=True, reads=((1,), ()),
+    saves=True,
+    reads=((1,), ()),
 )
 SCATTER_ADD_ZEROS = linear(
-    "scatter_add_zeros", _scatter_add_zeros,
+    "scatter_add_zeros",
+    _scatter_add_zeros,
     lambda g, src, index, *, needs, shape, dim: (apply(GATHER, g, index, dim=dim), None),
-    node_name="ScatterAddBackward0", saves=True, reads=((1,), ()),
+    node_name="ScatterAddBackward0",
+    saves=True,
+    reads=((1,), ()),
 )
-SCATTER = linear("scatter", _scatter_kernel, _scatter_adjoint, n_linear=2, saves=True,
-                 reads=((2,), (2,), ()))
+SCATTER = linear(
+    "scatter", _scatter_kernel, _scatter_adjoint, n_linear=2, saves=True, reads=((2,), (2,), ())
+)
 # the values only: scatter_reduce's derivatives come from a composite (scatter.py)
 SCATTER_REDUCE = nondiff("scatter_reduce_values", _scatter_reduce_kernel)
 NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64), loops=True)
@@ -288,7 +307,8 @@ def getitem(x, index):
 
 def _has_batched_index(index) -> bool:
     return isinstance(index, BatchedTensor) or (
-        type(index) is tuple and any(isinstance(i, BatchedTensor) for i in index))
+        type(index) is tuple and any(isinstance(i, BatchedTensor) for i in index)
+    )
 
 
 class _FlatIndex:
@@ -315,7 +335,9 @@ class _FlatIndex:
                 entries += [tensor(a) for a in np.nonzero(i._data)]
             elif isinstance(i, Tensor):
                 if i.dtype.np.kind not in "iu":
-                    raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                    raise IndexError(
+                        "tensors used as indices must be long, int, byte or bool tensors"
+                    )
                 entries.append(i.to(int64))
             elif isinstance(i, bool):
                 raise NeedsLoop("a bool index next to a batched index tensor")
@@ -324,7 +346,7 @@ class _FlatIndex:
         if any(e is Ellipsis for e in entries):
             k = entries.index(Ellipsis)
             fill = x.ndim - sum(e is not None and e is not Ellipsis for e in entries)
-            entries[k:k + 1] = [slice(None)] * fill
+            entries[k : k + 1] = [slice(None)] * fill
         entries += [slice(None)] * (x.ndim - sum(e is not None for e in entries))
         # NumPy treats ints among index arrays as advanced; None and slices are basic
         is_adv = [not (e is None or isinstance(e, slice)) for e in entries]
@@ -359,11 +381,13 @@ class _FlatIndex:
     @property
     def result_shape(self):
         """The shape of x[index] (as ``to_result`` lays it out)."""
-        return self.rest[:self.at] + self.shape + self.rest[self.at:]
+        return self.rest[: self.at] + self.shape + self.rest[self.at :]
 
     def rows_of(self, x):
         """``x`` (already basic-indexed) with the advanced dims in front, as (total, rows)."""
-        return x.movedim(tuple(self.adv), tuple(range(len(self.adv)))).reshape((self.total, self.rows))
+        return x.movedim(tuple(self.adv), tuple(range(len(self.adv)))).reshape(
+            (self.total, self.rows)
+        )
 
     def to_result(self, t):
         """The gathered rows (one per index position) laid out as NumPy lays out x[index]."""
@@ -417,10 +441,16 @@ def _puts_by_index(index, value):
     dtype) rather than as a copy_ into a view or, for one mask and a 0-d value, masked_fill_
     (which convert): an index with a dimensioned index tensor or a list in it."""
     entries = index if isinstance(index, tuple) else (index,)
-    if (len(entries) == 1 and isinstance(entries[0], Tensor) and entries[0].dtype == _dtype.bool_
-            and value.ndim == 0):
+    if (
+        len(entries) == 1
+        and isinstance(entries[0], Tensor)
+        and entries[0].dtype == _dtype.bool_
+        and value.ndim == 0
+    ):
         return False
-    return any(isinstance(i, (list, np.ndarray)) or (isinstance(i, Tensor) and i.ndim) for i in entries)
+    return any(
+        isinstance(i, (list, np.ndarray)) or (isinstance(i, Tensor) and i.ndim) for i in entries
+    )
 
 
 def index_put(x, index, value, accumulate=False):

@@ -126,7 +126,7 @@ def int_division(fn, kernel_name):
         if dt.kind == "f":
             return promoted(a, b)
         if dt.kind == "b":
-            raise NotImplementedError(f'"{kernel_name}_cpu" not implemented for \'Bool\'')
+            raise NotImplementedError(f"\"{kernel_name}_cpu\" not implemented for 'Bool'")
         with np.errstate(divide="ignore", invalid="ignore"):
             r = promoted(a, b)
         # a non-empty result used every element of the divisor

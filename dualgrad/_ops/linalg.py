@@ -63,7 +63,9 @@ def _matmul_vjp_b(g, a, b):
 
 
 MATMUL = multilinear(
-    "matmul", lambda a, b: np.asarray(np.matmul(a, b)), (_matmul_vjp_a, _matmul_vjp_b),
+    "matmul",
+    lambda a, b: np.asarray(np.matmul(a, b)),
+    (_matmul_vjp_a, _matmul_vjp_b),
     node_name="MmBackward0",
 )
 
@@ -116,8 +118,10 @@ def _matmul_mismatch(a, b, ka, kb):
     """torch's message for matmul's inner sizes ka != kb, which names the kernel torch's
     matmul folds the operands into: dot, mv (leading dims folded into rows), mm, bmm."""
     if a.ndim == 1 and b.ndim == 1:
-        return (f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] to have the same "
-                f"number of elements, but got {ka} and {kb} elements respectively")
+        return (
+            f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] to have the same "
+            f"number of elements, but got {ka} and {kb} elements respectively"
+        )
     rows = math.prod(a.shape[:-1])
     if b.ndim == 1:
         return f"size mismatch, got input ({rows}), mat ({rows}x{ka}), vec ({kb})"
@@ -126,9 +130,13 @@ def _matmul_mismatch(a, b, ka, kb):
     try:
         batch = math.prod(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
     except ValueError:
-        return f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
-    return (f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {ka}] but "
-            f"got: [{batch}, {kb}].")
+        return (
+            f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
+        )
+    return (
+        f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {ka}] but "
+        f"got: [{batch}, {kb}]."
+    )
 
 
 def mm(a, b):
@@ -277,7 +285,9 @@ def _einsum_normalize(equation, operands):
     used = set(equation) - set(".,->")
     for c in used:
         if not c.isalpha():
-            raise RuntimeError(f"einsum(): invalid subscript given at index: {equation.index(c)} ({c!r})")
+            raise RuntimeError(
+                f"einsum(): invalid subscript given at index: {equation.index(c)} ({c!r})"
+            )
     spare = [c for c in string.ascii_letters if c not in used]
     n_ell = 0
     for s, x in zip(ins, operands):
@@ -288,7 +298,7 @@ def _einsum_normalize(equation, operands):
     for s, x in zip(ins, operands):
         if "..." in s:
             k = x.ndim - (len(s) - 3)
-            s = s.replace("...", ell[n_ell - k:] if k else "")
+            s = s.replace("...", ell[n_ell - k :] if k else "")
         if len(s) != x.ndim:
             raise RuntimeError(
                 f"einsum(): the number of subscripts in the equation ({len(s)}) does not match the "
@@ -299,7 +309,9 @@ def _einsum_normalize(equation, operands):
         out = out.replace("...", ell)
         for c in out:
             if not any(c in s for s in new_ins):
-                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+                raise RuntimeError(
+                    f"einsum(): output subscript {c} does not appear in the equation for any input operand"
+                )
     else:
         counts = {}
         for s in new_ins:
@@ -332,11 +344,13 @@ def einsum(equation, *operands):
             from .shape import diagonal
 
             operands[i] = diagonal(operands[i], 0, p, q)
-            s = s[:p] + s[p + 1:q] + s[q + 1:] + c
+            s = s[:p] + s[p + 1 : q] + s[q + 1 :] + c
         ins[i] = s
     dtypes = {x.dtype for x in operands}
     if len(dtypes) > 1:
-        raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got {sorted(map(str, dtypes))}")
+        raise RuntimeError(
+            f"einsum(): expected all operands to have the same dtype, got {sorted(map(str, dtypes))}"
+        )
     if len(operands) == 1 and sorted(ins[0]) == sorted(out):
         # nothing summed: a permutation (of a diagonal), which torch returns as a view of the
         # operand, so a write into the result reaches it and its gradient
@@ -382,7 +396,8 @@ def cross(a, b, dim=None):
         warnings.warn(
             "Using dualgrad.cross without specifying the dim arg is deprecated (as in PyTorch); "
             "pass dim explicitly, or use dim=-1 as torch.linalg.cross does",
-            UserWarning, stacklevel=2,
+            UserWarning,
+            stacklevel=2,
         )
     else:
         (d,) = normalize_dims(dim, len(shape))
@@ -420,7 +435,9 @@ def _linear_vjp_w(g, x, w):
 
 
 LINEAR = multilinear(
-    "linear", lambda x, w: np.asarray(np.matmul(x, w.T)), (_linear_vjp_x, _linear_vjp_w),
+    "linear",
+    lambda x, w: np.asarray(np.matmul(x, w.T)),
+    (_linear_vjp_x, _linear_vjp_w),
     node_name="LinearBackward0",
 )
 

@@ -42,8 +42,20 @@ from .registry import custom, nondiff
 from .shape import cat, diag_embed, movedim
 
 __all__ = [
-    "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_exp", "matrix_power", "kron",
-    "tensordot", "addmm", "baddbmm", "cholesky_solve", "svd", "qr",
+    "inverse",
+    "det",
+    "logdet",
+    "slogdet",
+    "pinverse",
+    "matrix_exp",
+    "matrix_power",
+    "kron",
+    "tensordot",
+    "addmm",
+    "baddbmm",
+    "cholesky_solve",
+    "svd",
+    "qr",
 ]
 
 SlogdetResult = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
@@ -121,7 +133,9 @@ def _broadcast_batch(a, b, fn):
             f"{fn}: the batch dims of shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
         ) from None
     sa, sb = batch + tuple(a.shape[-2:]), batch + tuple(b.shape[-2:])
-    return (a if tuple(a.shape) == sa else a.expand(sa)), (b if tuple(b.shape) == sb else b.expand(sb))
+    return (a if tuple(a.shape) == sa else a.expand(sa)), (
+        b if tuple(b.shape) == sb else b.expand(sb)
+    )
 
 
 def _as_dtype(raw, like):
@@ -147,8 +161,14 @@ def _solve_jvp(tangents, a, b, *, out):
     return apply(SOLVE, a, rhs)
 
 
-SOLVE = custom("linalg_solve", _solve_kernel, _solve_vjp, _solve_jvp, uses_out=True,
-               node_name="LinalgSolveExBackward0")
+SOLVE = custom(
+    "linalg_solve",
+    _solve_kernel,
+    _solve_vjp,
+    _solve_jvp,
+    uses_out=True,
+    node_name="LinalgSolveExBackward0",
+)
 
 
 def solve(A, B, *, left=True):
@@ -183,8 +203,9 @@ def inv(A):
     try:
         return solve(A, eye.expand(tuple(A.shape)) if A.ndim > 2 else eye)
     except LinAlgError:
-        raise LinAlgError("linalg.inv: The inversion could not be completed because the input "
-                          "matrix is singular.") from None
+        raise LinAlgError(
+            "linalg.inv: The inversion could not be completed because the input matrix is singular."
+        ) from None
 
 
 inverse = inv
@@ -204,10 +225,14 @@ def _substitute(t, b, upper):
     """``t^{-1} b`` for triangular ``t`` by substitution, row by row: with a zero on the
     diagonal it gives the inf and nan that torch's (LAPACK's trsm) gives."""
     n = t.shape[-1]
-    x = np.zeros(np.broadcast_shapes(t.shape[:-2], b.shape[:-2]) + b.shape[-2:], dtype=np.result_type(t, b))
+    x = np.zeros(
+        np.broadcast_shapes(t.shape[:-2], b.shape[:-2]) + b.shape[-2:], dtype=np.result_type(t, b)
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        for i in (range(n - 1, -1, -1) if upper else range(n)):
-            x[..., i, :] = (b[..., i, :] - np.einsum("...j,...jk->...k", t[..., i, :], x)) / t[..., i, i, None]
+        for i in range(n - 1, -1, -1) if upper else range(n):
+            x[..., i, :] = (b[..., i, :] - np.einsum("...j,...jk->...k", t[..., i, :], x)) / t[
+                ..., i, i, None
+            ]
     return x
 
 
@@ -222,7 +247,9 @@ def _solve_triangular_kernel(a, b, *, upper, left, unitriangular):
     if left:
         x = _triangular_solve(t, b, upper)
     else:
-        x = np.swapaxes(_triangular_solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2), not upper), -1, -2)
+        x = np.swapaxes(
+            _triangular_solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2), not upper), -1, -2
+        )
     return _as_dtype(x, a)
 
 
@@ -251,8 +278,12 @@ def _solve_triangular_jvp(tangents, a, b, *, out, upper, left, unitriangular):
 
 
 SOLVE_TRIANGULAR = custom(
-    "solve_triangular", _solve_triangular_kernel, _solve_triangular_vjp, _solve_triangular_jvp,
-    uses_out=True, node_name="LinalgSolveTriangularBackward0",
+    "solve_triangular",
+    _solve_triangular_kernel,
+    _solve_triangular_vjp,
+    _solve_triangular_jvp,
+    uses_out=True,
+    node_name="LinalgSolveTriangularBackward0",
 )
 
 
@@ -271,8 +302,14 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     if B.dtype != A.dtype:  # torch solves in A's dtype (the only linalg solver that converts)
         B = B.to(A.dtype)
     A, B = _broadcast_batch(A, B, "linalg.solve_triangular")
-    return apply(SOLVE_TRIANGULAR, A, B, upper=bool(upper), left=bool(left),
-                 unitriangular=bool(unitriangular))
+    return apply(
+        SOLVE_TRIANGULAR,
+        A,
+        B,
+        upper=bool(upper),
+        left=bool(left),
+        unitriangular=bool(unitriangular),
+    )
 
 
 def cholesky_solve(B, L, upper=False):
@@ -388,9 +425,16 @@ def _det(a):
     return apply(DET, a)
 
 
-SLOGDET = custom("slogdet", _slogdet_kernel, _slogdet_vjp, _slogdet_jvp, multi_output=True,
-                 uses_out=True, node_name="LinalgSlogdetBackward0",
-                 outputs_read=(0,))  # as torch, which saves the sign, not logabsdet
+SLOGDET = custom(
+    "slogdet",
+    _slogdet_kernel,
+    _slogdet_vjp,
+    _slogdet_jvp,
+    multi_output=True,
+    uses_out=True,
+    node_name="LinalgSlogdetBackward0",
+    outputs_read=(0,),
+)  # as torch, which saves the sign, not logabsdet
 
 
 def slogdet(A):
@@ -446,8 +490,14 @@ def _cholesky_jvp(tangents, a, *, out):
     return matmul(L, _phi(x))
 
 
-CHOLESKY = custom("cholesky", _cholesky_kernel, _cholesky_vjp, _cholesky_jvp, uses_out=True,
-                  node_name="LinalgCholeskyExBackward0")
+CHOLESKY = custom(
+    "cholesky",
+    _cholesky_kernel,
+    _cholesky_vjp,
+    _cholesky_jvp,
+    uses_out=True,
+    node_name="LinalgCholeskyExBackward0",
+)
 
 
 def cholesky(A, *, upper=False):
@@ -501,16 +551,24 @@ def _qr_jvp(tangents, a, *, out):
         dQ = dARinv - matmul(Q, dR)
         return dQ, matmul(dR, R)
     QtdA = matmul(Q.mT, dA)
-    x = apply(SOLVE_TRIANGULAR, R[..., :m], QtdA[..., :m], upper=True, left=False,
-              unitriangular=False)
+    x = apply(
+        SOLVE_TRIANGULAR, R[..., :m], QtdA[..., :m], upper=True, left=False, unitriangular=False
+    )
     x = x.tril(-1)
     dQ = x - x.mT
     dR = QtdA - matmul(dQ, R)
     return matmul(Q, dQ), dR
 
 
-QR = custom("qr", _qr_kernel, _qr_vjp, _qr_jvp, multi_output=True, uses_out=True,
-            node_name="LinalgQrBackward0")
+QR = custom(
+    "qr",
+    _qr_kernel,
+    _qr_vjp,
+    _qr_jvp,
+    multi_output=True,
+    uses_out=True,
+    node_name="LinalgQrBackward0",
+)
 
 
 def _qr_values_kernel(a, *, mode):
@@ -534,8 +592,10 @@ def linalg_qr(A, mode="reduced"):
     """
     _check_matrix(A, "linalg.qr")
     if mode not in ("reduced", "complete", "r"):
-        raise ValueError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
-                         "(default), 'r', or 'complete'")
+        raise ValueError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
+            "(default), 'r', or 'complete'"
+        )
     m, n = A.shape[-2], A.shape[-1]
     if mode == "r" or (mode == "complete" and m > n):
         if (A.requires_grad and is_grad_enabled()) or A._fw:
@@ -587,8 +647,15 @@ def _eigh_jvp(tangents, a, *, out, UPLO):
     return _diag(dP), dV
 
 
-EIGH = custom("eigh", _eigh_kernel, _eigh_vjp, _eigh_jvp, multi_output=True, uses_out=True,
-              node_name="LinalgEighBackward0")
+EIGH = custom(
+    "eigh",
+    _eigh_kernel,
+    _eigh_vjp,
+    _eigh_jvp,
+    multi_output=True,
+    uses_out=True,
+    node_name="LinalgEighBackward0",
+)
 
 
 def eigh(A, UPLO="L"):
@@ -667,14 +734,21 @@ def _svd_jvp(tangents, a, *, out):
     return dU, dS, dVh
 
 
-SVD = custom("svd", _svd_kernel, _svd_vjp, _svd_jvp, multi_output=True, uses_out=True,
-             node_name="LinalgSvdBackward0")
+SVD = custom(
+    "svd",
+    _svd_kernel,
+    _svd_vjp,
+    _svd_jvp,
+    multi_output=True,
+    uses_out=True,
+    node_name="LinalgSvdBackward0",
+)
 
 
 def _orth_complement_kernel(u):
     """An orthonormal basis of the complement of the orthonormal columns of ``u``."""
     q = np.linalg.qr(u, mode="complete")[0]
-    return np.ascontiguousarray(q[..., :, u.shape[-1]:])
+    return np.ascontiguousarray(q[..., :, u.shape[-1] :])
 
 
 # The extra columns of a full SVD: a basis of the complement, a values-only op (no derivative,
@@ -709,7 +783,9 @@ def svd(A, some=True, compute_uv=True):
     U, S, Vh = linalg_svd(A, full_matrices=not some)
     if not compute_uv:
         batch, (m, n) = tuple(A.shape[:-2]), tuple(A.shape[-2:])  # torch's zero-filled U, V
-        return TorchSVDResult(_zeros(batch + (m, m), dtype=A.dtype), S, _zeros(batch + (n, n), dtype=A.dtype))
+        return TorchSVDResult(
+            _zeros(batch + (m, m), dtype=A.dtype), S, _zeros(batch + (n, n), dtype=A.dtype)
+        )
     return TorchSVDResult(U, S, Vh.mT)
 
 
@@ -749,12 +825,20 @@ def _pinv_vjp(g, a, *, out, needs, atol, rtol):
     if a.shape[-2] <= a.shape[-1]:
         K = matmul(gT, P)
         KPt = matmul(K, P.mT)
-        return (-matmul(P, K).mT + KPt - matmul(matmul(a, P), KPt)
-                + matmul(matmul(P.mT, P), gT - matmul(K, a)),)
+        return (
+            -matmul(P, K).mT
+            + KPt
+            - matmul(matmul(a, P), KPt)
+            + matmul(matmul(P.mT, P), gT - matmul(K, a)),
+        )
     K = matmul(P, gT)
     PtK = matmul(P.mT, K)
-    return (-matmul(K, P).mT + PtK - matmul(PtK, matmul(P, a))
-            + matmul(gT - matmul(a, K), matmul(P, P.mT)),)
+    return (
+        -matmul(K, P).mT
+        + PtK
+        - matmul(PtK, matmul(P, a))
+        + matmul(gT - matmul(a, K), matmul(P, P.mT)),
+    )
 
 
 def _pinv_jvp(tangents, a, *, out, atol, rtol):
@@ -762,16 +846,19 @@ def _pinv_jvp(tangents, a, *, out, atol, rtol):
     dAT = dA.mT
     if a.shape[-2] <= a.shape[-1]:
         K = matmul(P.mT, dAT)
-        return (matmul(P, K - K.mT - matmul(K, matmul(a, P)))
-                + matmul(dAT - matmul(P, matmul(a, dAT)), matmul(P.mT, P)))
+        return matmul(P, K - K.mT - matmul(K, matmul(a, P))) + matmul(
+            dAT - matmul(P, matmul(a, dAT)), matmul(P.mT, P)
+        )
     K = matmul(P, dA)
     KT = K.mT
-    return (matmul(KT - K - matmul(matmul(P, a), KT), P)
-            + matmul(matmul(P, P.mT), dAT - matmul(matmul(dAT, a), P)))
+    return matmul(KT - K - matmul(matmul(P, a), KT), P) + matmul(
+        matmul(P, P.mT), dAT - matmul(matmul(dAT, a), P)
+    )
 
 
-PINV = custom("pinv", _pinv_kernel, _pinv_vjp, _pinv_jvp, uses_out=True,
-              node_name="LinalgPinvBackward0")
+PINV = custom(
+    "pinv", _pinv_kernel, _pinv_vjp, _pinv_jvp, uses_out=True, node_name="LinalgPinvBackward0"
+)
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
@@ -840,10 +927,14 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if dtype is not None:
         A = A.to(dtype)
     if A.ndim < 2:
-        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError(
+            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+        )
     dims = normalize_dims(dim, A.ndim)
     if len(dims) != 2 or dims[0] == dims[1]:
-        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple of different dims, got {dim}")
+        raise RuntimeError(
+            f"linalg.matrix_norm: dim must be a 2-tuple of different dims, got {dim}"
+        )
     d0, d1 = (dim[0] % A.ndim, dim[1] % A.ndim)
     if ord == "fro":
         return _vector_norm_impl(A, 2, (d0, d1), keepdim, None)
@@ -910,19 +1001,43 @@ def matrix_power(A, n):
 def _expm_pade(a):
     """exp of a stack of matrices: Pade 13 with scaling and squaring (Higham 2005), for
     when SciPy is missing."""
-    b = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
-         129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
-         40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+    b = (
+        64764752532480000.0,
+        32382376266240000.0,
+        7771770303897600.0,
+        1187353796428800.0,
+        129060195264000.0,
+        10559470521600.0,
+        670442572800.0,
+        33522128640.0,
+        1323241920.0,
+        40840800.0,
+        960960.0,
+        16380.0,
+        182.0,
+        1.0,
+    )
     norm1 = np.abs(a).sum(-2).max(-1) if a.size else np.zeros(a.shape[:-2])
     s = np.maximum(0, np.ceil(np.log2(np.maximum(norm1, 1e-300) / 5.371920351148152))).astype(int)
-    a = a / (2.0 ** s)[..., None, None]
+    a = a / (2.0**s)[..., None, None]
     ident = np.broadcast_to(np.eye(a.shape[-1]), a.shape)
     a2 = a @ a
     a4 = a2 @ a2
     a6 = a4 @ a2
-    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2)
-             + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
-    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
+    u = a @ (
+        a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2)
+        + b[7] * a6
+        + b[5] * a4
+        + b[3] * a2
+        + b[1] * ident
+    )
+    v = (
+        a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2)
+        + b[6] * a6
+        + b[4] * a4
+        + b[2] * a2
+        + b[0] * ident
+    )
     r = np.linalg.solve(v - u, v + u)
     out = r.copy()
     for idx in np.ndindex(*s.shape):
@@ -951,7 +1066,8 @@ def _expm_frechet(A, E):
 
 
 MATRIX_EXP = custom(
-    "matrix_exp", _matrix_exp_kernel,
+    "matrix_exp",
+    _matrix_exp_kernel,
     lambda g, a, *, out, needs: (_expm_frechet(a.mT, g),),
     lambda tangents, a, *, out: _expm_frechet(a, tangents[0]),
     node_name="LinalgMatrixExpBackward0",
@@ -1014,7 +1130,7 @@ def tensordot(a, b, dims=2):
     da = [d % a.ndim for d in da]
     db = [d % b.ndim for d in db]
     sa = list(_LETTERS[: a.ndim])
-    sb = list(_LETTERS[a.ndim: a.ndim + b.ndim])
+    sb = list(_LETTERS[a.ndim : a.ndim + b.ndim])
     for i, j in zip(da, db):
         if a.shape[i] != b.shape[j]:
             raise RuntimeError(
@@ -1022,7 +1138,9 @@ def tensordot(a, b, dims=2):
                 f"and second has size {b.shape[j]} in dim {j}"
             )
         sb[j] = sa[i]
-    out = [c for k, c in enumerate(sa) if k not in da] + [c for k, c in enumerate(sb) if k not in db]
+    out = [c for k, c in enumerate(sa) if k not in da] + [
+        c for k, c in enumerate(sb) if k not in db
+    ]
     return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out), a, b)
 
 
@@ -1038,13 +1156,16 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts, and is ignored when
     ``beta`` is 0."""
     if mat1.ndim != 2 or mat2.ndim != 2:
-        raise RuntimeError(f"addmm: mat1 and mat2 must be matrices, got {mat1.ndim}D and {mat2.ndim}D")
+        raise RuntimeError(
+            f"addmm: mat1 and mat2 must be matrices, got {mat1.ndim}D and {mat2.ndim}D"
+        )
     return _add_scaled(input, matmul(mat1, mat2), beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches."""
     if batch1.ndim != 3 or batch2.ndim != 3:
-        raise RuntimeError(f"baddbmm: batch1 and batch2 must be 3D, got {batch1.ndim}D and {batch2.ndim}D")
+        raise RuntimeError(
+            f"baddbmm: batch1 and batch2 must be 3D, got {batch1.ndim}D and {batch2.ndim}D"
+        )
     return _add_scaled(input, matmul(batch1, batch2), beta, alpha)
-

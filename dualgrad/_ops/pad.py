@@ -50,7 +50,7 @@ def pad(x, pad, mode="constant", value=None):
     if mode == "constant":
         return _constant(x, pairs, 0.0 if value is None else value)
     if value not in (None, 0, 0.0):
-        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     if not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2):
         raise NotImplementedError(
             f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now "

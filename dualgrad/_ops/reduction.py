@@ -168,14 +168,28 @@ def _max_dim_jvp(tangents, x, *, out, dim, keepdim):
 
 
 MAX_DIM = custom(
-    "max_dim", _max_dim_kernel(np.max, np.argmax), _max_dim_vjp, _max_dim_jvp,
-    node_name="MaxBackward0", multi_output=True, diff_outputs=lambda n: (0,), uses_out=True,
-    reads=((),), outputs_read=(1,),  # as torch: the indices only (the input's shape is kept)
+    "max_dim",
+    _max_dim_kernel(np.max, np.argmax),
+    _max_dim_vjp,
+    _max_dim_jvp,
+    node_name="MaxBackward0",
+    multi_output=True,
+    diff_outputs=lambda n: (0,),
+    uses_out=True,
+    reads=((),),
+    outputs_read=(1,),  # as torch: the indices only (the input's shape is kept)
 )
 MIN_DIM = custom(
-    "min_dim", _max_dim_kernel(np.min, np.argmin), _max_dim_vjp, _max_dim_jvp,
-    node_name="MinBackward0", multi_output=True, diff_outputs=lambda n: (0,), uses_out=True,
-    reads=((),), outputs_read=(1,),  # as torch: the indices only (the input's shape is kept)
+    "min_dim",
+    _max_dim_kernel(np.min, np.argmin),
+    _max_dim_vjp,
+    _max_dim_jvp,
+    node_name="MinBackward0",
+    multi_output=True,
+    diff_outputs=lambda n: (0,),
+    uses_out=True,
+    reads=((),),
+    outputs_read=(1,),  # as torch: the indices only (the input's shape is kept)
 )
 
 
@@ -300,7 +314,9 @@ def _full(op, x):
 def _arg_dim(fn, x, dim):
     if dim is None:
         if x._data.size == 0:
-            raise IndexError(f"{fn}(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise IndexError(
+                f"{fn}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
         return None
     if not x.ndim:
         normalize_dims(dim, 0)  # checks the dim's range
@@ -331,8 +347,6 @@ def flip(x, dims):
     from .shape import flip as _flip
 
     return _flip(x, dims)
-
-
 
 
 __all__ = ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "cumsum"]

@@ -38,15 +38,51 @@ class Op:
     """One primitive. See the module docstring for how the rules are made."""
 
     __slots__ = (
-        "name", "forward", "vjp", "jvp", "batch", "kind", "node_name", "differentiable",
-        "saves", "uses_out", "view", "multi_output", "diff_outputs", "reads", "plain", "ufunc",
-        "jvp_reads_inputs", "jvp_reads", "jvp_reads_out", "outputs_read", "broadcasting", "loops",
+        "name",
+        "forward",
+        "vjp",
+        "jvp",
+        "batch",
+        "kind",
+        "node_name",
+        "differentiable",
+        "saves",
+        "uses_out",
+        "view",
+        "multi_output",
+        "diff_outputs",
+        "reads",
+        "plain",
+        "ufunc",
+        "jvp_reads_inputs",
+        "jvp_reads",
+        "jvp_reads_out",
+        "outputs_read",
+        "broadcasting",
+        "loops",
     )
 
-    def __init__(self, name, forward, vjp=None, jvp=None, *, kind, node_name=None,
-                 differentiable=True, saves=True, uses_out=False, view=False,
-                 multi_output=False, diff_outputs=None, batch=None, reads=None,
-                 outputs_read=None, broadcasting=False, loops=False):
+    def __init__(
+        self,
+        name,
+        forward,
+        vjp=None,
+        jvp=None,
+        *,
+        kind,
+        node_name=None,
+        differentiable=True,
+        saves=True,
+        uses_out=False,
+        view=False,
+        multi_output=False,
+        diff_outputs=None,
+        batch=None,
+        reads=None,
+        outputs_read=None,
+        broadcasting=False,
+        loops=False,
+    ):
         self.name = name
         self.forward = forward
         self.vjp = vjp
@@ -146,6 +182,7 @@ def sum_to(g, shape):
         return g
     if not _REDUCTION:  # rules are written in dualgrad ops; reduction.py imports this module
         from . import reduction
+
         _REDUCTION.append(reduction)
     lead = g.ndim - len(shape)
     kept = tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
@@ -240,7 +277,6 @@ def _unary_rules(d):
     """The same rules as in ``elementwise``, unrolled for one input: the common case on the
     hot path (NOTE: [hot path] in _dispatch.py). Shapes match, so there is no sum_to."""
     if callable(d):
-
         # (``**params`` forwarded only when there are some: an empty one costs ~100 ns)
         def vjp(g, x, *, out, needs, **params):
             return (_scale(g, d(x, out=out, **params) if params else d(x, out=out)),)

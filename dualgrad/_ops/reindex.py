@@ -48,13 +48,13 @@ def narrow(x, dim, start, length):
     n = x.shape[d]
     start, length = _int(start), _int(length)
     if not -n <= start <= n:
-        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
+        )
     if start < 0:
         start += n
     if not 0 <= start <= n or length < 0 or start + length > n:
-        raise RuntimeError(
-            f"start ({start}) + length ({length}) exceeds dimension size ({n})."
-        )
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return getitem(x, _along(d, slice(start, start + length)))
 
 
@@ -166,7 +166,7 @@ def meshgrid(*tensors, indexing="ij"):
         tensors = tuple(tensors[0])
     if indexing not in ("ij", "xy"):
         raise RuntimeError(
-            f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}"
+            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
         )
     for t in tensors:
         if t.ndim > 1:
@@ -233,6 +233,13 @@ def one_hot(x, num_classes=-1):
 
 
 __all__ = [
-    "narrow", "select", "roll", "tile", "repeat_interleave", "meshgrid", "tril_indices",
-    "triu_indices", "one_hot",
+    "narrow",
+    "select",
+    "roll",
+    "tile",
+    "repeat_interleave",
+    "meshgrid",
+    "tril_indices",
+    "triu_indices",
+    "one_hot",
 ]

@@ -35,8 +35,16 @@ from .._dispatch import apply
 from .._tensor import Tensor
 from . import elementwise as E
 from .indexing import (
-    INDEX_ADD_ZEROS, SCATTER, SCATTER_REDUCE, _Index, check_index, gather, getitem, index_put,
-    known_values, scatter_values,
+    INDEX_ADD_ZEROS,
+    SCATTER,
+    SCATTER_REDUCE,
+    _Index,
+    check_index,
+    gather,
+    getitem,
+    index_put,
+    known_values,
+    scatter_values,
 )
 from .reduction import normalize_dims
 
@@ -63,8 +71,10 @@ def _same_dtype(x, src, name, message=None):
         if message is None:
             message = f"{name}(): Expected self.dtype to be equal to src.dtype"
         names = _dtype.TORCH_NAMES
-        raise RuntimeError(message.format(x=names[x.dtype.name], src=names[src.dtype.name])
-                           + "; convert it with .to(self.dtype)")
+        raise RuntimeError(
+            message.format(x=names[x.dtype.name], src=names[src.dtype.name])
+            + "; convert it with .to(self.dtype)"
+        )
 
 
 def scatter(x, dim, index, src=None, value=None, *, reduce=None):
@@ -147,8 +157,15 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
             count = sad(ones_like(src)) + (1.0 if include_self else 0.0)
             out = out / E.clamp(count, min=1.0)
         return out
-    value = apply(SCATTER_REDUCE, x.detach(), src.detach(), index, dim=d, reduce=reduce,
-                  include_self=include_self)
+    value = apply(
+        SCATTER_REDUCE,
+        x.detach(),
+        src.detach(),
+        index,
+        dim=d,
+        reduce=reduce,
+        include_self=include_self,
+    )
     # value + (a function of x and src that is 0 here, with the right derivatives): the value
     # is the kernel's, exact; the derivatives of every order are those of the formula
     if reduce == "prod":
@@ -176,8 +193,9 @@ def _scatter_prod(x, src, index, d, value, own, sad):
     if all(k is not None and not k.any() for k in known):  # no zero (known outside vmap)
         return out
     zx, zs = zx.to(x.dtype), zs.to(x.dtype)
-    others = apply(SCATTER_REDUCE, x1.detach(), s1.detach(), index, dim=d, reduce="prod",
-                   include_self=True)  # the product of the nonzero factors
+    others = apply(
+        SCATTER_REDUCE, x1.detach(), s1.detach(), index, dim=d, reduce="prod", include_self=True
+    )  # the product of the nonzero factors
     only_zero = (zx + sad(zs) == 1).to(x.dtype)
     dzero = zx * (xs - xs.detach()) + sad(zs * (src - src.detach()))  # 0 here
     return out + dzero * others * scale * only_zero
@@ -262,10 +280,20 @@ def index_add(x, dim, index, source, *, alpha=1):
     """``x`` with ``alpha * source`` added to the slices along ``dim`` at ``index``
     (repeated indices add up)."""
     d = _dim(x, dim)
-    _same_dtype(x, source, "index_add", "index_add_(): self ({x}) and source ({src}) must have the "
-                "same scalar type")
-    _check_positions(x, d, index, lambda v, n: RuntimeError(
-        f"index_add(): index {v} is out of bounds for dimension {d} with size {n}"))
+    _same_dtype(
+        x,
+        source,
+        "index_add",
+        "index_add_(): self ({x}) and source ({src}) must have the same scalar type",
+    )
+    _check_positions(
+        x,
+        d,
+        index,
+        lambda v, n: RuntimeError(
+            f"index_add(): index {v} is out of bounds for dimension {d} with size {n}"
+        ),
+    )
     if alpha != 1:
         source = source * alpha
     if _batched_index(index):
@@ -279,10 +307,21 @@ def index_add(x, dim, index, source, *, alpha=1):
 def index_copy(x, dim, index, source):
     """``x`` with the slices along ``dim`` at ``index`` replaced by those of ``source``."""
     d = _dim(x, dim)
-    _same_dtype(x, source, "index_copy", "index_copy_(): self and source expected to have the same "
-                "dtype, but got (self) {x} and (source) {src}")
-    _check_positions(x, d, index, lambda v, n: IndexError(
-        f"index_copy_(): index {v} is out of bounds for dimension {d} with size {n}"))
+    _same_dtype(
+        x,
+        source,
+        "index_copy",
+        "index_copy_(): self and source expected to have the same "
+        "dtype, but got (self) {x} and (source) {src}",
+    )
+    _check_positions(
+        x,
+        d,
+        index,
+        lambda v, n: IndexError(
+            f"index_copy_(): index {v} is out of bounds for dimension {d} with size {n}"
+        ),
+    )
     if _batched_index(index):
         return scatter(x, d, _spread(index, d, tuple(source.shape)), source)
     return index_put(x, _saved(_along(x, d, index), index), source)
@@ -357,10 +396,15 @@ def masked_scatter(x, mask, source):
     shape, m = _broadcast_mask(x, mask, "masked_scatter_")
     k = int(np.count_nonzero(m))
     if source.numel() < k:
-        raise RuntimeError("masked_scatter: expected source to have at least as many elements as "
-                           "ones in mask")
-    _same_dtype(x, source, "masked_scatter", "masked_scatter: expected self and source to have same dtypes "
-                "but got{x} and {src}")
+        raise RuntimeError(
+            "masked_scatter: expected source to have at least as many elements as ones in mask"
+        )
+    _same_dtype(
+        x,
+        source,
+        "masked_scatter",
+        "masked_scatter: expected self and source to have same dtypes but got{x} and {src}",
+    )
     xb = x if tuple(x.shape) == shape else x.expand(shape)
     return index_put(xb, m, getitem(source.reshape(-1), slice(0, k)))
 
@@ -373,8 +417,12 @@ def _masked_scatter_batched_mask(x, mask, source):
     from .reduction import cumsum
 
     shape = _mask_shape(x, mask, "masked_scatter_")
-    _same_dtype(x, source, "masked_scatter", "masked_scatter: expected self and source to have same dtypes "
-                "but got{x} and {src}")
+    _same_dtype(
+        x,
+        source,
+        "masked_scatter",
+        "masked_scatter: expected self and source to have same dtypes but got{x} and {src}",
+    )
     m = mask if tuple(mask.shape) == shape else mask.expand(shape)
     n = E.clamp(cumsum(m.reshape(-1).to(int64), 0) - 1, min=0)
     taken = gather(source.reshape(-1), 0, n).reshape(shape)
@@ -406,8 +454,8 @@ def take_along_dim(x, indices, dim=None):
     xs, js = list(x.shape), list(indices.shape)
     xs[d] = js[d] = 1
     common = list(np.broadcast_shapes(tuple(xs), tuple(js)))
-    xshape = tuple(common[:d] + [x.shape[d]] + common[d + 1:])
-    jshape = tuple(common[:d] + [indices.shape[d]] + common[d + 1:])
+    xshape = tuple(common[:d] + [x.shape[d]] + common[d + 1 :])
+    jshape = tuple(common[:d] + [indices.shape[d]] + common[d + 1 :])
     xb = x if tuple(x.shape) == xshape else x.expand(xshape)
     # torch's gather here saves an index of its own: indices written in place after the op
     # leave the gradient as it was (a view of indices would be version-checked and raise)
@@ -416,6 +464,16 @@ def take_along_dim(x, indices, dim=None):
 
 
 __all__ = [
-    "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",
-    "index_fill", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
+    "scatter",
+    "scatter_add",
+    "scatter_reduce",
+    "index_select",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "masked_fill",
+    "masked_select",
+    "masked_scatter",
+    "take",
+    "take_along_dim",
 ]

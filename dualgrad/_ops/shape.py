@@ -43,10 +43,14 @@ def _infer_shape(shape, numel):
 
 
 RESHAPE = linear(
-    "reshape", lambda x, *, shape: x.reshape(shape),
+    "reshape",
+    lambda x, *, shape: x.reshape(shape),
     lambda g, x, *, needs, shape: (reshape(g, tuple(x.shape)),),
-    node_name="ViewBackward0", view=True,
+    node_name="ViewBackward0",
+    view=True,
 )
+
+
 def _expand_kernel(x, *, shape):
     # np.broadcast_to is always read-only; where no element is repeated (only size-1 or
     # unchanged dims) the result may be written, as torch's expand then can be
@@ -56,17 +60,20 @@ def _expand_kernel(x, *, shape):
 
 
 EXPAND = linear(
-    "expand", _expand_kernel,
+    "expand",
+    _expand_kernel,
     lambda g, x, *, needs, shape: (sum_to(g, tuple(x.shape)),),
     view=True,
 )
 PERMUTE = linear(
-    "permute", lambda x, *, dims: x.transpose(dims),
+    "permute",
+    lambda x, *, dims: x.transpose(dims),
     lambda g, x, *, needs, dims: (permute(g, tuple(np.argsort(dims))),),
     view=True,
 )
 FLIP = linear(
-    "flip", lambda x, *, dims: np.flip(x, dims).copy() if dims else x.copy(),
+    "flip",
+    lambda x, *, dims: np.flip(x, dims).copy() if dims else x.copy(),
     lambda g, x, *, needs, dims: (flip(g, dims),),
 )
 
@@ -94,16 +101,19 @@ def _view_dtype_kernel(a, *, dtype):
         names = (_TORCH_NAMES[a.dtype.name], _TORCH_NAMES[dtype.name])
         if a.ndim == 0:
             raise RuntimeError(
-                f"self.dim() cannot be 0 to view {names[0]} as {names[1]} (different element sizes)")
+                f"self.dim() cannot be 0 to view {names[0]} as {names[1]} (different element sizes)"
+            )
         if a.shape[-1] > 1 and a.strides[-1] != a.dtype.itemsize:
             raise RuntimeError(
                 f"self.stride(-1) must be 1 to view {names[0]} as {names[1]} (different element "
-                f"sizes), but got {a.strides[-1] // a.dtype.itemsize}")
+                f"sizes), but got {a.strides[-1] // a.dtype.itemsize}"
+            )
         ratio = to.itemsize // a.dtype.itemsize
         if ratio and a.shape[-1] % ratio:
             raise RuntimeError(
                 f"self.size(-1) must be divisible by {ratio} to view {names[0]} as {names[1]} "
-                f"(different element sizes), but got {a.shape[-1]}")
+                f"(different element sizes), but got {a.shape[-1]}"
+            )
     return a.view(to)
 
 
@@ -180,7 +190,9 @@ def t(x):
 def unsqueeze(x, dim):
     rank = x.ndim + 1
     if not -rank <= dim < rank:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})")
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})"
+        )
     d = dim % rank
     shape = tuple(x.shape[:d]) + (1,) + tuple(x.shape[d:])
     return apply(RESHAPE, x, shape=shape)
@@ -196,15 +208,18 @@ def squeeze(x, dim=None):
 
 
 def flatten(x, start_dim=0, end_dim=-1):
-    s, e = (normalize_dims(d, x.ndim)[0] if x.ndim else normalize_dims(d, 0) for d in (start_dim, end_dim))
+    s, e = (
+        normalize_dims(d, x.ndim)[0] if x.ndim else normalize_dims(d, 0)
+        for d in (start_dim, end_dim)
+    )
     if x.ndim == 0:
         return reshape(x, 1)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     n = 1
-    for d in x.shape[s:e + 1]:
+    for d in x.shape[s : e + 1]:
         n *= d
-    return reshape(x, tuple(x.shape[:s]) + (n,) + tuple(x.shape[e + 1:]))
+    return reshape(x, tuple(x.shape[:s]) + (n,) + tuple(x.shape[e + 1 :]))
 
 
 def unflatten(x, dim, sizes):
@@ -225,12 +240,20 @@ def unflatten(x, dim, sizes):
             f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
             f"({n}) in the input tensor"
         )
-    return reshape(x, tuple(x.shape[:d]) + sizes + tuple(x.shape[d + 1:]))
+    return reshape(x, tuple(x.shape[:d]) + sizes + tuple(x.shape[d + 1 :]))
 
 
 def movedim(x, source, destination):
-    src = normalize_dims(source, x.ndim) if isinstance(source, int) else tuple(s % x.ndim for s in source)
-    dst = normalize_dims(destination, x.ndim) if isinstance(destination, int) else tuple(d % x.ndim for d in destination)
+    src = (
+        normalize_dims(source, x.ndim)
+        if isinstance(source, int)
+        else tuple(s % x.ndim for s in source)
+    )
+    dst = (
+        normalize_dims(destination, x.ndim)
+        if isinstance(destination, int)
+        else tuple(d % x.ndim for d in destination)
+    )
     if x.ndim == 0:  # dims 0 and -1 were checked above: a 0-d tensor has nothing to move
         return permute(x, ())
     if isinstance(source, int):
@@ -255,8 +278,6 @@ def fliplr(x):
 
 def flipud(x):
     return flip(x, (0,))
-
-
 
 
 # ------------------------------------------------------------------ joining and splitting
@@ -296,7 +317,7 @@ def _split_adjoint(g, x, *, needs, dim, sizes):
     parts = []
     for gi, n in zip(g, sizes):
         if gi is None:  # an output that took no part in the loss: its gradient is zero
-            shape = tuple(x.shape[:dim]) + (n,) + tuple(x.shape[dim + 1:])
+            shape = tuple(x.shape[:dim]) + (n,) + tuple(x.shape[dim + 1 :])
             gi = zeros(shape, dtype=x.dtype)
         parts.append(gi)
     return (apply(CAT, *parts, dim=dim),)
@@ -305,7 +326,11 @@ def _split_adjoint(g, x, *, needs, dim, sizes):
 CAT = linear("cat", _cat_kernel, _cat_adjoint, n_linear=-1)
 STACK = linear("stack", _stack_kernel, _stack_adjoint, n_linear=-1)
 SPLIT = linear(
-    "split", _split_kernel, _split_adjoint, multi_output=True, node_name="SplitWithSizesBackward0",
+    "split",
+    _split_kernel,
+    _split_adjoint,
+    multi_output=True,
+    node_name="SplitWithSizesBackward0",
 )
 
 
@@ -358,23 +383,29 @@ DIAGONAL_SCATTER_ZEROS = linear(
     node_name="DiagEmbedBackward0",
 )
 TRIL = linear(
-    "tril", lambda x, *, diagonal: np.tril(x, diagonal),
+    "tril",
+    lambda x, *, diagonal: np.tril(x, diagonal),
     lambda g, x, *, needs, diagonal: (apply(TRIL, g, diagonal=diagonal),),
 )
 TRIU = linear(
-    "triu", lambda x, *, diagonal: np.triu(x, diagonal),
+    "triu",
+    lambda x, *, diagonal: np.triu(x, diagonal),
     lambda g, x, *, needs, diagonal: (apply(TRIU, g, diagonal=diagonal),),
 )
 
 
 def _tensor_list(tensors, fn):
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{fn}(): argument 'tensors' must be a tuple or list of Tensors, not {type(tensors).__name__}")
+        raise TypeError(
+            f"{fn}(): argument 'tensors' must be a tuple or list of Tensors, not {type(tensors).__name__}"
+        )
     if not tensors:
         raise ValueError(f"{fn}(): expected a non-empty list of Tensors")  # torch's type
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{fn}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+            raise TypeError(
+                f"{fn}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
     return tuple(tensors)
 
 
@@ -445,7 +476,9 @@ def split(x, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size <= 0 and not (size == 0 and n == 0):
-            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={size}"
+            )
         sizes = tuple(min(size, n - i) for i in range(0, n, size)) if n else (0,)
     else:
         sizes = tuple(int(s) for s in split_size_or_sections)
@@ -543,7 +576,9 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     shape = list(x.shape[:-1])
     for d in sorted((d1, d2)):
         shape.insert(d, n)
-    return apply(DIAGONAL_SCATTER_ZEROS, x, shape=tuple(shape), offset=int(offset), dim1=d1, dim2=d2)
+    return apply(
+        DIAGONAL_SCATTER_ZEROS, x, shape=tuple(shape), offset=int(offset), dim1=d1, dim2=d2
+    )
 
 
 def diag(x, diagonal=0):
@@ -579,8 +614,38 @@ def triu(x, diagonal=0):
 
 
 __all__ = [
-    "reshape", "view", "expand", "broadcast_to", "expand_as", "permute", "transpose", "swapaxes",
-    "swapdims", "t", "unsqueeze", "squeeze", "flatten", "unflatten", "movedim", "moveaxis", "flip",
-    "fliplr", "flipud", "cat", "concat", "concatenate", "stack", "split", "chunk", "tensor_split",
-    "unbind", "repeat", "diagonal", "diag_embed", "diag", "trace", "tril", "triu",
+    "reshape",
+    "view",
+    "expand",
+    "broadcast_to",
+    "expand_as",
+    "permute",
+    "transpose",
+    "swapaxes",
+    "swapdims",
+    "t",
+    "unsqueeze",
+    "squeeze",
+    "flatten",
+    "unflatten",
+    "movedim",
+    "moveaxis",
+    "flip",
+    "fliplr",
+    "flipud",
+    "cat",
+    "concat",
+    "concatenate",
+    "stack",
+    "split",
+    "chunk",
+    "tensor_split",
+    "unbind",
+    "repeat",
+    "diagonal",
+    "diag_embed",
+    "diag",
+    "trace",
+    "tril",
+    "triu",
 ]

@@ -41,14 +41,22 @@ def _softmax_kernel(x, *, dims):
 
 
 LOG_SOFTMAX = custom(
-    "log_softmax", _log_softmax_kernel,
+    "log_softmax",
+    _log_softmax_kernel,
     lambda g, x, *, out, needs, dims: (g - exp(out) * _sum(g, dims, keepdim=True),),
-    lambda tangents, x, *, out, dims: tangents[0] - _sum(exp(out) * tangents[0], dims, keepdim=True),
-    uses_out=True, reads=((),),
+    lambda tangents, x, *, out, dims: (
+        tangents[0] - _sum(exp(out) * tangents[0], dims, keepdim=True)
+    ),
+    uses_out=True,
+    reads=((),),
 )
 SOFTMAX = custom(
-    "softmax", _softmax_kernel,
+    "softmax",
+    _softmax_kernel,
     lambda g, x, *, out, needs, dims: (out * (g - _sum(g * out, dims, keepdim=True)),),
-    lambda tangents, x, *, out, dims: out * (tangents[0] - _sum(out * tangents[0], dims, keepdim=True)),
-    uses_out=True, reads=((),),
+    lambda tangents, x, *, out, dims: (
+        out * (tangents[0] - _sum(out * tangents[0], dims, keepdim=True))
+    ),
+    uses_out=True,
+    reads=((),),
 )

@@ -230,10 +230,13 @@ HYPOT = elementwise(
     uses_out=True,
     reads=((0,), (1,)),
 )
-FMOD = elementwise("fmod", int_division(np.fmod, "fmod"), (1, lambda x, y, out: -trunc(x / y)),
-                   reads=((), (0, 1)))
+FMOD = elementwise(
+    "fmod", int_division(np.fmod, "fmod"), (1, lambda x, y, out: -trunc(x / y)), reads=((), (0, 1))
+)
 REMAINDER = elementwise(
-    "remainder", int_division(np.remainder, "remainder"), (1, lambda x, y, out: -floor(x / y)),
+    "remainder",
+    int_division(np.remainder, "remainder"),
+    (1, lambda x, y, out: -floor(x / y)),
     reads=((), (0, 1)),
 )
 
@@ -244,8 +247,9 @@ def _copysign_partial(x, y, out):
     return where(zero, 0.0, out / where(zero, 1.0, x))
 
 
-COPYSIGN = elementwise("copysign", float_binary(np.copysign), (_copysign_partial, 0), uses_out=True,
-                       reads=((0,), ()))
+COPYSIGN = elementwise(
+    "copysign", float_binary(np.copysign), (_copysign_partial, 0), uses_out=True, reads=((0,), ())
+)
 
 
 def _isclose_kernel(a, b, *, rtol, atol, equal_nan):
@@ -398,8 +402,10 @@ def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
         y = tensor(y, dtype=x.dtype)
     if y.dtype != x.dtype:  # NOTE: [same-dtype operands] in _dtype.py
         names = _dtype.TORCH_NAMES
-        raise RuntimeError(f"{names[x.dtype.name]} did not match {names[y.dtype.name]} (isclose and "
-                           "allclose compare tensors of one dtype; convert one with .to())")
+        raise RuntimeError(
+            f"{names[x.dtype.name]} did not match {names[y.dtype.name]} (isclose and "
+            "allclose compare tensors of one dtype; convert one with .to())"
+        )
     return apply(ISCLOSE, x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 

@@ -32,7 +32,10 @@ def _view_scatter_adjoint(g, base, value, *, needs, chain):
 
 
 VIEW_SCATTER = linear(
-    "view_scatter", _view_scatter_kernel, _view_scatter_adjoint, n_linear=2,
+    "view_scatter",
+    _view_scatter_kernel,
+    _view_scatter_adjoint,
+    n_linear=2,
     node_name="CopySlices",
 )
 
@@ -56,17 +59,22 @@ def _diagonal_view_kernel(x, *, offset, dim1, dim2):
     moved = moved[..., :, offset:] if offset >= 0 else moved[..., -offset:, :]
     n = max(min(moved.shape[-2], moved.shape[-1]), 0)
     return np.lib.stride_tricks.as_strided(
-        moved, shape=moved.shape[:-2] + (n,),
+        moved,
+        shape=moved.shape[:-2] + (n,),
         strides=moved.strides[:-2] + (moved.strides[-2] + moved.strides[-1],),
     )
 
 
 DIAGONAL_VIEW = linear(
-    "diagonal_view", _diagonal_view_kernel,
+    "diagonal_view",
+    _diagonal_view_kernel,
     lambda g, x, *, needs, offset, dim1, dim2: (
-        apply(S.DIAGONAL_SCATTER_ZEROS, g, shape=tuple(x.shape), offset=offset, dim1=dim1, dim2=dim2),
+        apply(
+            S.DIAGONAL_SCATTER_ZEROS, g, shape=tuple(x.shape), offset=offset, dim1=dim1, dim2=dim2
+        ),
     ),
-    node_name="DiagonalBackward0", view=True,
+    node_name="DiagonalBackward0",
+    view=True,
 )
 
 

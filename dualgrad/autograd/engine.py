@@ -117,7 +117,9 @@ def _add(a, b):
     return b if a is None else a + b
 
 
-def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=None, accumulate=True):
+def run_backward(
+    outputs, grad_outputs, *, retain_graph, create_graph, inputs=None, accumulate=True
+):
     """Propagate ``grad_outputs`` from ``outputs``; return grads for ``inputs`` (if given).
 
     # NOTE: [order by sequence number]
@@ -185,7 +187,9 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                 args = node.args
                 if args is None:
                     raise RuntimeError(_FREED)
-                if node.epoch != INPLACE_EPOCH[0] and (node.versions is not None or node.out is not None):
+                if node.epoch != INPLACE_EPOCH[0] and (
+                    node.versions is not None or node.out is not None
+                ):
                     node._check_versions()
                 op = node.op
                 if create_graph and node.out is not None:
@@ -208,7 +212,11 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                 # NOTE: [gradient dtypes] a rule of a promoting op (f32 + f64) gives its f32
                 # input a f64 gradient; torch's engine casts it to the input's dtype.
                 for a, g in zip(args, input_grads):
-                    if g is not None and isinstance(a, Tensor) and g._data.dtype is not a._data.dtype:
+                    if (
+                        g is not None
+                        and isinstance(a, Tensor)
+                        and g._data.dtype is not a._data.dtype
+                    ):
                         input_grads = _cast_to_inputs(input_grads, args)
                         break
             else:
@@ -220,8 +228,10 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                 if not retain_graph:
                     node.release()
                 if len(input_grads) != len(node.edges):
-                    raise RuntimeError(f"{node.name()} returned {len(input_grads)} gradients, "
-                                       f"expected {len(node.edges)}")
+                    raise RuntimeError(
+                        f"{node.name()} returned {len(input_grads)} gradients, "
+                        f"expected {len(node.edges)}"
+                    )
             for edge, g in zip(node.edges, input_grads):
                 if edge is not None and g is not None:
                     if type(edge) is tuple:  # NOTE: [compact edges] in graph.py
@@ -250,7 +260,9 @@ def run_backward(outputs, grad_outputs, *, retain_graph, create_graph, inputs=No
                         b[nr] = g if prev is None else prev + g
                     else:
                         buffers[nxt] = b + g
-            g = prev = b = buf = input_grads = args = a = None  # NOTE: [stealing the gradient] counts refs
+            g = prev = b = buf = input_grads = args = a = (
+                None  # NOTE: [stealing the gradient] counts refs
+            )
     finally:
         _grad_state.enabled = prev_mode
     if inputs is not None:
@@ -262,8 +274,12 @@ def _cast_to_inputs(grads, args):
     """Each input's gradient in the input's dtype (NOTE: [gradient dtypes])."""
     out = []
     for a, g in zip(args, grads):
-        if g is not None and isinstance(a, Tensor) and g._data.dtype != a._data.dtype \
-                and a._data.dtype.kind == "f":
+        if (
+            g is not None
+            and isinstance(a, Tensor)
+            and g._data.dtype != a._data.dtype
+            and a._data.dtype.kind == "f"
+        ):
             g = g.to(a.dtype)
         out.append(g)
     return out
@@ -344,21 +360,38 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = _as_tuple(inputs)
         if not inputs:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-        found = run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph,
-                             inputs=inputs, accumulate=False)
+        found = run_backward(
+            outputs,
+            grads,
+            retain_graph=retain_graph,
+            create_graph=create_graph,
+            inputs=inputs,
+            accumulate=False,
+        )
         for t, g in zip(inputs, found):
             if g is None:
                 continue
             if t.grad_fn is None:
                 t._edge()[0].accumulate(g, create_graph)
             else:
-                t.grad = (g if create_graph else detach_history(g)) if t.grad is None else t.grad + g
+                t.grad = (
+                    (g if create_graph else detach_history(g)) if t.grad is None else t.grad + g
+                )
         return
     run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
     """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
 
     >>> import dualgrad as dg
@@ -375,8 +408,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError("grad(is_grads_batched=True) needs grad_outputs with a batch dim")
 
         def one(*gos):
-            return grad(outputs, inputs, gos, retain_graph=True, create_graph=create_graph,
-                        allow_unused=allow_unused, materialize_grads=materialize_grads)
+            return grad(
+                outputs,
+                inputs,
+                gos,
+                retain_graph=True,
+                create_graph=create_graph,
+                allow_unused=allow_unused,
+                materialize_grads=materialize_grads,
+            )
 
         return tuple(vmap(one)(*_as_tuple(grad_outputs)))
     outputs = _as_tuple(outputs)
@@ -385,14 +425,22 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs[{i}] must be a Tensor, got {type(t).__name__}")
         if not t._requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+            raise RuntimeError(
+                f"One of the differentiated Tensors (input {i}) does not require grad"
+            )
     if allow_unused is None:
         allow_unused = materialize_grads
     grads = _make_grads(outputs, _as_tuple(grad_outputs) if grad_outputs is not None else None)
     if retain_graph is None:
         retain_graph = create_graph
-    result = run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph,
-                          inputs=inputs, accumulate=False)
+    result = run_backward(
+        outputs,
+        grads,
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        inputs=inputs,
+        accumulate=False,
+    )
     final = []
     for i, (t, g) in enumerate(zip(inputs, result)):
         if g is None:

@@ -124,7 +124,10 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
         copied = Tensor._make(copy)
         copied._fw = tangent._fw
         copied.grad_fn, copied._out_nr, copied._requires_grad = (
-            tangent.grad_fn, tangent._out_nr, tangent._requires_grad)
+            tangent.grad_fn,
+            tangent._out_nr,
+            tangent._requires_grad,
+        )
         if tangent._requires_grad and tangent.grad_fn is None:
             tangent._edge()
             copied._acc = tangent._acc
@@ -158,8 +161,10 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
         if inner.tangent is None:
             return UnpackedDualTensor(tensor, None)
         wrap = BatchedTensor.wrap
-        return UnpackedDualTensor(wrap(inner.primal, tensor._bdim, tensor._vlevel),
-                                  wrap(inner.tangent, tensor._bdim, tensor._vlevel))
+        return UnpackedDualTensor(
+            wrap(inner.primal, tensor._bdim, tensor._vlevel),
+            wrap(inner.tangent, tensor._bdim, tensor._vlevel),
+        )
     tangent = tensor._fw.get(level) if tensor._fw else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None)

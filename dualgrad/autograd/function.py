@@ -370,8 +370,10 @@ def _tape_of(cls, args):
         if not isinstance(a, Tensor):
             continue
         if (a._fw and max(a._fw) > tape) or (isinstance(a, BatchedTensor) and a._vlevel > tape):
-            raise NeedsLoop(f"{cls.__name__}.apply with tangents above a transform's tape, or "
-                            "batched inside it, inside vmap")
+            raise NeedsLoop(
+                f"{cls.__name__}.apply with tangents above a transform's tape, or "
+                "batched inside it, inside vmap"
+            )
         if a._fw or _grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape)):
             below = True
     return tape, below
@@ -382,8 +384,11 @@ def _apply(cls, args, kwargs):
     low = None
     if below:  # the levels below the tape first: values, tangents, lower tapes' history
         versions = [a._version if isinstance(a, Tensor) else None for a in args]
-        low = _apply(cls, tuple(_grad_levels.strip(a, tape) if isinstance(a, Tensor) else a
-                                for a in args), kwargs)
+        low = _apply(
+            cls,
+            tuple(_grad_levels.strip(a, tape) if isinstance(a, Tensor) else a for a in args),
+            kwargs,
+        )
         low = low if isinstance(low, tuple) else (low,)
         if any(v is not None and a._version != v for a, v in zip(args, versions)):
             # forward wrote into an input (mark_dirty): running it on the tape too would
@@ -406,8 +411,10 @@ def _apply(cls, args, kwargs):
         else:
             seen.append(a)
     grad_on = _grad_state.enabled
-    edges = [a._edge() if grad_on and isinstance(a, Tensor) and (tape < 0 or a._glevel == tape)
-             else None for a in args]
+    edges = [
+        a._edge() if grad_on and isinstance(a, Tensor) and (tape < 0 or a._glevel == tape) else None
+        for a in args
+    ]
     requires_grad = any(e is not None for e in edges)
     ctx.seq = next(_sequence)  # after its edges' nodes (NOTE: [order by sequence number])
     ctx.needs_input_grad = tuple(e is not None for e in edges)
@@ -452,8 +459,13 @@ def _apply(cls, args, kwargs):
                 )
             final._fw = None  # the tangents of the old value; new ones come from jvp below
             bump_version(final)  # as torch: marking dirty bumps the version
-        elif (id(o) in input_ids or id(o) in used or o.grad_fn is not None or o._requires_grad
-              or o._fw):
+        elif (
+            id(o) in input_ids
+            or id(o) in used
+            or o.grad_fn is not None
+            or o._requires_grad
+            or o._fw
+        ):
             # An input returned as it is, or a tensor with history of its own: the output is a
             # new tensor sharing its data, so this node does not overwrite anyone's history.
             if isinstance(o, BatchedTensor):
@@ -498,10 +510,13 @@ def _apply(cls, args, kwargs):
     ctx.to_save = ctx.saved_for_forward = None
     ctx.dirty_tensors = ctx.non_differentiable = ()
     ctx._n_out = len(raw_outs)
-    ctx._out_meta = [(f._data.shape, f._data.dtype) if isinstance(f, Tensor) else None
-                     for f in finals]
-    ctx._diff_out = [isinstance(f, Tensor) and f._data.dtype.kind == "f" and id(o) not in nondiff
-                     for o, f in zip(raw_outs, finals)]
+    ctx._out_meta = [
+        (f._data.shape, f._data.dtype) if isinstance(f, Tensor) else None for f in finals
+    ]
+    ctx._diff_out = [
+        isinstance(f, Tensor) and f._data.dtype.kind == "f" and id(o) not in nondiff
+        for o, f in zip(raw_outs, finals)
+    ]
     ctx.edges = edges if requires_grad else [None] * len(args)
 
     for level in levels:  # NOTE: [custom function modes]
@@ -526,7 +541,8 @@ def _push_tangents(cls, ctx, args, tangents, finals, level):
     if ctx.materialize_grads:
         tangents = [
             Tensor._make(np.zeros(a._data.shape, a._data.dtype))
-            if t is None and isinstance(a, Tensor) and a._data.dtype.kind == "f" else t
+            if t is None and isinstance(a, Tensor) and a._data.dtype.kind == "f"
+            else t
             for a, t in zip(args, tangents)
         ]
     ctx._view_level = level
@@ -602,8 +618,9 @@ def _jvp_from_backward(cls, ctx, tangents):
             continue
         if not g._requires_grad:
             if np.any(g._data != 0):
-                raise _not_dualgrad(cls, "jvp", "backward", f"gradient for input {i}",
-                                    "grad_output")
+                raise _not_dualgrad(
+                    cls, "jvp", "backward", f"gradient for input {i}", "grad_output"
+                )
             continue
         pairs.append((g, t))
     diff_g = [g for g in g_outs if g is not None and g._requires_grad]
@@ -611,8 +628,9 @@ def _jvp_from_backward(cls, ctx, tangents):
         return (None,) * len(ctx._out_meta)
     from .engine import grad
 
-    jt = grad([p[0] for p in pairs], diff_g, [p[1] for p in pairs], create_graph=True,
-              allow_unused=True)
+    jt = grad(
+        [p[0] for p in pairs], diff_g, [p[1] for p in pairs], create_graph=True, allow_unused=True
+    )
     it = iter(jt)
     out = []
     for g in g_outs:
@@ -787,7 +805,9 @@ def once_differentiable(fn):
             f"trying to differentiate twice a function that was marked with @once_differentiable: "
             f"{name}. Its backward ran without recording; remove @once_differentiable and write "
             "backward with dualgrad ops, or make backward a Function with its own backward",
-            edges, len(outs))
+            edges,
+            len(outs),
+        )
         wrapped = []
         for i, o in enumerate(outs):
             if isinstance(o, Tensor) and o._data.dtype.kind == "f":

@@ -75,9 +75,21 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     else:
         _, vs = _tuple(v, "v")
     live = [(o, w) for o, w in zip(os, vs) if o.requires_grad]
-    grads = (_grad([o for o, _ in live], xs, [w for _, w in live], create_graph=create_graph,
-                   retain_graph=True, allow_unused=True) if live else [None] * len(xs))
-    return _finish(os, out_tuple, create_graph), _finish(_fill(grads, xs, strict, "vjp"), in_tuple, create_graph)
+    grads = (
+        _grad(
+            [o for o, _ in live],
+            xs,
+            [w for _, w in live],
+            create_graph=create_graph,
+            retain_graph=True,
+            allow_unused=True,
+        )
+        if live
+        else [None] * len(xs)
+    )
+    return _finish(os, out_tuple, create_graph), _finish(
+        _fill(grads, xs, strict, "vjp"), in_tuple, create_graph
+    )
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -107,10 +119,14 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                 )
             t = _factories.zeros_like(p)
         tangents.append(t)
-    return _finish([p for p, _ in pairs], out_tuple, create_graph), _finish(tangents, out_tuple, create_graph)
+    return _finish([p for p, _ in pairs], out_tuple, create_graph), _finish(
+        tangents, out_tuple, create_graph
+    )
 
 
-def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
+def jacobian(
+    func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"
+):
     """The Jacobian, with torch's nesting: per output, per input, ``out.shape + in.shape``."""
     from ..func import jacfwd, jacrev
 
@@ -152,12 +168,22 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
 
 def _depends(func, xs, i, j):
     outs = _tuple(func(*xs), "outputs")[1]
-    g = _grad(outs[i].sum(), xs[j], retain_graph=True, allow_unused=True)[0] if outs[i].requires_grad else None
+    g = (
+        _grad(outs[i].sum(), xs[j], retain_graph=True, allow_unused=True)[0]
+        if outs[i].requires_grad
+        else None
+    )
     return g is not None
 
 
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
-            outer_jacobian_strategy="reverse-mode"):
+def hessian(
+    func,
+    inputs,
+    create_graph=False,
+    strict=False,
+    vectorize=False,
+    outer_jacobian_strategy="reverse-mode",
+):
     """The Hessian of a scalar function: forward over reverse by default in effect."""
     from ..func import hessian as _hessian
     from ..func import jacrev
@@ -168,7 +194,9 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     def scalar(*a):
         out = func(*a)
         if not isinstance(out, Tensor) or out.numel() != 1:
-            raise RuntimeError("The function given to hessian should return a single Tensor with a single element")
+            raise RuntimeError(
+                "The function given to hessian should return a single Tensor with a single element"
+            )
         return out.reshape(())
 
     argnums = tuple(range(len(xs)))
@@ -189,11 +217,15 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         duals = [fwAD.make_dual(x, t) for x, t in zip(xs, vs)]
         out = func(*duals)
         if not isinstance(out, Tensor) or out.numel() != 1:
-            raise RuntimeError("The function given to hvp should return a single Tensor with a single element")
+            raise RuntimeError(
+                "The function given to hvp should return a single Tensor with a single element"
+            )
         grads = _grad(out.reshape(()), xs, create_graph=create_graph, allow_unused=True)
         hv = [None if g is None else fwAD.unpack_dual(g).tangent for g in grads]
         value = fwAD.unpack_dual(out).primal
-    return _finish([value], False, create_graph), _finish(_fill(hv, xs, strict, "hvp"), in_tuple, create_graph)
+    return _finish([value], False, create_graph), _finish(
+        _fill(hv, xs, strict, "hvp"), in_tuple, create_graph
+    )
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
@@ -203,9 +235,22 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     xs = _prepare(xs, True)
     out = func(*xs)
     if not isinstance(out, Tensor) or out.numel() != 1:
-        raise RuntimeError("The function given to vhp should return a single Tensor with a single element")
+        raise RuntimeError(
+            "The function given to vhp should return a single Tensor with a single element"
+        )
     grads = _grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
     live = [(g, w) for g, w in zip(grads, vs) if g is not None and g.requires_grad]
-    res = (_grad([g for g, _ in live], xs, [w for _, w in live], create_graph=create_graph,
-                 allow_unused=True) if live else [None] * len(xs))
-    return _finish([out], False, create_graph), _finish(_fill(res, xs, strict, "vhp"), in_tuple, create_graph)
+    res = (
+        _grad(
+            [g for g, _ in live],
+            xs,
+            [w for _, w in live],
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+        if live
+        else [None] * len(xs)
+    )
+    return _finish([out], False, create_graph), _finish(
+        _fill(res, xs, strict, "vhp"), in_tuple, create_graph
+    )

@@ -73,9 +73,13 @@ def _leaf_copy(x: Tensor) -> Tensor:
 
 
 def _fmt(arr: np.ndarray) -> str:
-    return "tensor(" + np.array2string(
-        np.asarray(arr), separator=", ", precision=6, prefix="tensor(", max_line_width=100
-    ) + ")"
+    return (
+        "tensor("
+        + np.array2string(
+            np.asarray(arr), separator=", ", precision=6, prefix="tensor(", max_line_width=100
+        )
+        + ")"
+    )
 
 
 def _fail(msg: str, raise_exception: bool) -> bool:
@@ -259,7 +263,9 @@ def _check_batched(outputs, inputs, diff_pos, backward, forward, func, atol, rto
                     return _fail(
                         f"Batched grad (vmap over cotangents) differs from the per-element "
                         f"vjp for output {k}, input {i}:\nbatched:{_fmt(batched[b]._data)}\n"
-                        f"looped:{_fmt(looped[b]._data)}\n", raise_exception)
+                        f"looped:{_fmt(looped[b]._data)}\n",
+                        raise_exception,
+                    )
     if forward:
         for i in diff_pos:
             x = inputs[i]
@@ -267,8 +273,9 @@ def _check_batched(outputs, inputs, diff_pos, backward, forward, func, atol, rto
 
             def jvp_one(t, i=i):
                 primals = tuple(inputs[j].detach() for j in diff_pos)
-                ts = tuple(t if j == i else Tensor._make(np.zeros_like(inputs[j]._data))
-                           for j in diff_pos)
+                ts = tuple(
+                    t if j == i else Tensor._make(np.zeros_like(inputs[j]._data)) for j in diff_pos
+                )
 
                 def f(*diff):
                     full = list(inputs)
@@ -286,14 +293,30 @@ def _check_batched(outputs, inputs, diff_pos, backward, forward, func, atol, rto
                     if not _allclose(o_b[b]._data, o_l._data, atol, rtol):
                         return _fail(
                             f"Batched forward grad (vmap over tangents) differs from the "
-                            f"per-element jvp for output {k}, input {i}\n", raise_exception)
+                            f"per-element jvp for output {k}, input {i}\n",
+                            raise_exception,
+                        )
     return True
 
 
-def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
-              check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
-              check_backward_ad=True, fast_mode=False, masked=None) -> bool:
+def gradcheck(
+    func,
+    inputs,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+    nondet_tol=0.0,
+    check_undefined_grad=True,
+    check_grad_dtypes=False,
+    check_batched_grad=False,
+    check_batched_forward_grad=False,
+    check_forward_ad=False,
+    check_backward_ad=True,
+    fast_mode=False,
+    masked=None,
+) -> bool:
     """Check analytical derivatives of ``func`` at ``inputs`` against finite differences.
 
     Every input tensor with ``requires_grad=True`` is perturbed; every output that requires
@@ -335,8 +358,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
     if not outputs:
         # Nothing requires grad: the function must then be constant in its inputs.
-        float_idx = [k for k, o in enumerate(all_outs)
-                     if isinstance(o, Tensor) and o.is_floating_point()]
+        float_idx = [
+            k for k, o in enumerate(all_outs) if isinstance(o, Tensor) and o.is_floating_point()
+        ]
         sizes = [all_outs[k]._data.size for k in float_idx]
         numerical = _numerical_jacobian(func, inputs, float_idx, sizes, eps)
         for (i, k), num in numerical.items():
@@ -349,25 +373,47 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         return True
 
     if fast_mode:
-        return _fast_gradcheck(func, inputs, diff_pos, outputs, out_idx, eps, atol, rtol,
-                               raise_exception, check_forward_ad, check_backward_ad,
-                               check_undefined_grad)
+        return _fast_gradcheck(
+            func,
+            inputs,
+            diff_pos,
+            outputs,
+            out_idx,
+            eps,
+            atol,
+            rtol,
+            raise_exception,
+            check_forward_ad,
+            check_backward_ad,
+            check_undefined_grad,
+        )
 
     if check_batched_grad or check_batched_forward_grad:
-        if not _check_batched(outputs, inputs, diff_pos, check_batched_grad,
-                              check_batched_forward_grad, func, atol, rtol, raise_exception):
+        if not _check_batched(
+            outputs,
+            inputs,
+            diff_pos,
+            check_batched_grad,
+            check_batched_forward_grad,
+            func,
+            atol,
+            rtol,
+            raise_exception,
+        ):
             return False
 
     numerical = _numerical_jacobian(func, inputs, out_idx, out_sizes, eps)
     if check_backward_ad:
-        analytical = _reverse_jacobian(outputs, inputs, diff_pos, check_grad_dtypes, nondet_tol,
-                                       raise_exception)
+        analytical = _reverse_jacobian(
+            outputs, inputs, diff_pos, check_grad_dtypes, nondet_tol, raise_exception
+        )
         if analytical is False:
             return False
         if not _compare(numerical, analytical, "backward", atol, rtol, raise_exception):
             return False
-        if check_undefined_grad and not _check_undefined_grad(outputs, inputs, diff_pos,
-                                                              raise_exception):
+        if check_undefined_grad and not _check_undefined_grad(
+            outputs, inputs, diff_pos, raise_exception
+        ):
             return False
     if check_forward_ad:
         analytical = _forward_jacobian(func, inputs, diff_pos, out_idx, out_sizes)
@@ -383,8 +429,9 @@ def _check_undefined_grad(outputs, inputs, diff_pos, raise_exception) -> bool:
     diff_inputs = [inputs[i] for i in diff_pos]
     for k, out in enumerate(outputs):
         try:
-            grads = _grad(out, diff_inputs, grad_outputs=zeros_like(out), retain_graph=True,
-                          allow_unused=True)
+            grads = _grad(
+                out, diff_inputs, grad_outputs=zeros_like(out), retain_graph=True, allow_unused=True
+            )
         except Exception as e:  # noqa: BLE001 - any crash is the finding
             return _fail(
                 f"Backward of output {k} with a zero (undefined) output gradient raised "
@@ -401,12 +448,25 @@ def _check_undefined_grad(outputs, inputs, diff_pos, raise_exception) -> bool:
     return True
 
 
-def _fast_gradcheck(func, inputs, diff_pos, outputs, out_idx, eps, atol, rtol, raise_exception,
-                    check_forward_ad, check_backward_ad, check_undefined_grad) -> bool:
+def _fast_gradcheck(
+    func,
+    inputs,
+    diff_pos,
+    outputs,
+    out_idx,
+    eps,
+    atol,
+    rtol,
+    raise_exception,
+    check_forward_ad,
+    check_backward_ad,
+    check_undefined_grad,
+) -> bool:
     """Compare the scalars ``v_k^T J_ki u_i`` (random unit-scale ``u``, ``v``)."""
     rng = np.random.default_rng(0)
-    us = {i: rng.uniform(-1, 1, inputs[i]._data.shape).astype(inputs[i]._data.dtype)
-          for i in diff_pos}
+    us = {
+        i: rng.uniform(-1, 1, inputs[i]._data.shape).astype(inputs[i]._data.dtype) for i in diff_pos
+    }
     vs = [rng.uniform(-1, 1, o._data.shape).astype(o._data.dtype) for o in outputs]
     numerical = {}
     for i in diff_pos:
@@ -430,16 +490,22 @@ def _fast_gradcheck(func, inputs, diff_pos, outputs, out_idx, eps, atol, rtol, r
         diff_inputs = [inputs[i] for i in diff_pos]
         analytical = {}
         for k, out in enumerate(outputs):
-            grads = _grad(out, diff_inputs, grad_outputs=Tensor._make(vs[k]), retain_graph=True,
-                          allow_unused=True)
+            grads = _grad(
+                out,
+                diff_inputs,
+                grad_outputs=Tensor._make(vs[k]),
+                retain_graph=True,
+                allow_unused=True,
+            )
             for i, g in zip(diff_pos, grads):
                 u = us[i].reshape(-1).astype(np.float64)
                 gu = 0.0 if g is None else float(np.dot(_numpy_of(g).reshape(-1), u))
                 analytical[(i, k)] = gu
         if not compare(analytical, "backward"):
             return False
-        if check_undefined_grad and not _check_undefined_grad(outputs, inputs, diff_pos,
-                                                              raise_exception):
+        if check_undefined_grad and not _check_undefined_grad(
+            outputs, inputs, diff_pos, raise_exception
+        ):
             return False
     if check_forward_ad:
         analytical = {}
@@ -465,11 +531,25 @@ def _random_like(t: Tensor, rng, noncontig: bool) -> Tensor:
     return g
 
 
-def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
-                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
-                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
-                  masked=False) -> bool:
+def gradgradcheck(
+    func,
+    inputs,
+    grad_outputs=None,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    gen_non_contig_grad_outputs=False,
+    raise_exception=True,
+    nondet_tol=0.0,
+    check_undefined_grad=True,
+    check_grad_dtypes=False,
+    check_batched_grad=False,
+    check_fwd_over_rev=False,
+    check_rev_over_rev=True,
+    fast_mode=False,
+    masked=False,
+) -> bool:
     """Check second derivatives of ``func``: ``gradcheck`` of ``inputs -> J^T grad_outputs``.
 
     ``grad_outputs`` (random in [-1, 1] from a fixed seed when not given) are inputs of the
@@ -499,12 +579,22 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         grads = _grad(outs, diff, g_outs, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(new_func, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, nondet_tol=nondet_tol,
-                     check_undefined_grad=check_undefined_grad,
-                     check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad,
-                     check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev,
-                     fast_mode=fast_mode, masked=masked)
+    return gradcheck(
+        new_func,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        nondet_tol=nondet_tol,
+        check_undefined_grad=check_undefined_grad,
+        check_grad_dtypes=check_grad_dtypes,
+        check_batched_grad=check_batched_grad,
+        check_forward_ad=check_fwd_over_rev,
+        check_backward_ad=check_rev_over_rev,
+        fast_mode=fast_mode,
+        masked=masked,
+    )
 
 
 # ---------------------------------------------------------------------------- check_adjoint
@@ -568,8 +658,10 @@ def check_adjoint(func, inputs, *, rtol=1e-4, atol=1e-6, seed=0) -> bool:
     ]
     fwd = float(sum(t.sum() for t in terms_fwd))
     rev = float(sum(np.sum(t) for t in terms_rev))
-    scale = max(sum(float(np.abs(t).sum()) for t in terms_fwd),
-                sum(float(np.abs(t).sum()) for t in terms_rev))
+    scale = max(
+        sum(float(np.abs(t).sum()) for t in terms_fwd),
+        sum(float(np.abs(t).sum()) for t in terms_rev),
+    )
     dtypes = [inputs[i]._data.dtype for i in pos] + [o._data.dtype for o in outs]
     lowest = max(np.finfo(d).eps for d in dtypes)
     tol = atol + max(rtol, 64 * lowest) * scale

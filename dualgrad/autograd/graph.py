@@ -224,8 +224,12 @@ def _engine_owns(g) -> bool:
     if type(g) is not _View or base is None or sys.getrefcount(base) > 3:  # g, this name, the call
         return False
     owner = base._data
-    return (type(owner) is np.ndarray and data.base is owner and owner.base is None
-            and sys.getrefcount(owner) <= 4)  # base, data.base, this name, the call
+    return (
+        type(owner) is np.ndarray
+        and data.base is owner
+        and owner.base is None
+        and sys.getrefcount(owner) <= 4
+    )  # base, data.base, this name, the call
 
 
 class AccumulateGrad(Node):

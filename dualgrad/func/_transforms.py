@@ -44,7 +44,9 @@ def _check_tensor(x, fn: str):
             f"got {type(x).__name__}; wrap arrays with dualgrad.tensor(...)"
         )
     if not x.is_floating_point():
-        raise TypeError(f"{fn}: can only differentiate with respect to floating point tensors, got {x.dtype}")
+        raise TypeError(
+            f"{fn}: can only differentiate with respect to floating point tensors, got {x.dtype}"
+        )
 
 
 def _fresh(x: Tensor, level: int) -> Tensor:
@@ -69,7 +71,9 @@ def _argnums_tuple(argnums, n_args, fn):
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for a in nums:
         if not -n_args <= a < n_args:
-            raise ValueError(f"{fn}: argnums {argnums} out of range for a function of {n_args} arguments")
+            raise ValueError(
+                f"{fn}: argnums {argnums} out of range for a function of {n_args} arguments"
+            )
     return nums
 
 
@@ -88,9 +92,12 @@ def _zeros_like(x):
 def _grad_of(outputs, inputs, cotangents, create_graph, tape=-1):
     """Gradients of ``outputs`` at ``inputs``, as the caller of a transform on ``tape`` sees
     them: that tape ends with the transform (NOTE: [grad under vmap])."""
-    grads = _autograd_grad(outputs, inputs, cotangents, retain_graph=True,
-                           create_graph=create_graph, allow_unused=True)
-    return [_zeros_like(x) if g is None else _grad_levels.strip(g, tape) for g, x in zip(grads, inputs)]
+    grads = _autograd_grad(
+        outputs, inputs, cotangents, retain_graph=True, create_graph=create_graph, allow_unused=True
+    )
+    return [
+        _zeros_like(x) if g is None else _grad_levels.strip(g, tape) for g, x in zip(grads, inputs)
+    ]
 
 
 # NOTE: [closed-over history]
@@ -122,8 +129,11 @@ def _sees_outside(outputs, inputs, tape, start) -> bool:
         if tape >= 0:
             saved = node.args if type(node) is OpNode else getattr(node, "_saved", None)
             for a in saved or ():
-                if isinstance(a, Tensor) and id(a) not in fresh and (
-                        _grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape))):
+                if (
+                    isinstance(a, Tensor)
+                    and id(a) not in fresh
+                    and (_grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape)))
+                ):
                     return True
         stack.extend(edge_pair(e)[0] for e in node.edges if e is not None)
     return False
@@ -131,11 +141,13 @@ def _sees_outside(outputs, inputs, tape, start) -> bool:
 
 def _leave(tree, tape, create_graph=True):
     """A transform's outputs off its own tape (and detached unless an outer one sees them)."""
+
     def one(o):
         if not isinstance(o, Tensor):
             return o
         o = _grad_levels.strip(o, tape)
         return o if create_graph else o.detach()
+
     return tree_map(one, tree) if tape >= 0 or not create_graph else tree
 
 
@@ -170,7 +182,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
         out, aux = _split_aux(out, has_aux, "grad")
         if not isinstance(out, Tensor):
             raise RuntimeError(
-                f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}")
+                f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}"
+            )
         if out.numel() != 1:
             raise RuntimeError(
                 "grad(f)(...): f must return a scalar tensor (one element); "
@@ -184,7 +197,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
             grads = [_zeros_like(x) for x in all_inputs]
         results, i = [], 0
         for fresh, spec in flat_per_arg:
-            results.append(tree_unflatten(spec, grads[i:i + len(fresh)]))
+            results.append(tree_unflatten(spec, grads[i : i + len(fresh)]))
             i += len(fresh)
         g = results[0] if isinstance(argnums, int) else tuple(results)
         value = _leave(out, tape, create_graph)
@@ -216,7 +229,8 @@ def _check_outputs(leaves, call):
         if not isinstance(o, Tensor):
             raise RuntimeError(
                 f"{call}: expected f(*primals) to return only tensors, got unsupported type "
-                f"{type(o)}")
+                f"{type(o)}"
+            )
 
 
 def vjp(func, *primals, has_aux=False):
@@ -246,7 +260,9 @@ def vjp(func, *primals, has_aux=False):
         if not pairs:
             grads = [_zeros_like(x) for x in fresh]
         else:
-            grads = _grad_of([o for o, _ in pairs], fresh, [c for _, c in pairs], create_graph, tape)
+            grads = _grad_of(
+                [o for o, _ in pairs], fresh, [c for _, c in pairs], create_graph, tape
+            )
         return tree_unflatten(spec, grads)
 
     value = _leave(out, tape, create_graph)
@@ -315,8 +331,12 @@ def linearize(func, *primals):
         live = [(g, t) for g, t in zip(transposed, t_flat) if g.requires_grad]
         if not live:
             return tree_unflatten(o_spec, [_zeros_like(o) for o in o_flat])
-        outs = _grad_of([_grad_levels.strip(g, tape) for g, _ in live], dummies,
-                        [t for _, t in live], create_graph=False)
+        outs = _grad_of(
+            [_grad_levels.strip(g, tape) for g, _ in live],
+            dummies,
+            [t for _, t in live],
+            create_graph=False,
+        )
         return tree_unflatten(o_spec, outs)
 
     return _leave(out, tape, create_graph=False), jvp_fn
@@ -371,11 +391,17 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
             per_input = []
             for i, a in enumerate(nums):
                 in_leaves, in_spec = tree_flatten(args[a])
-                row_leaves = tree_flatten(rows[i])[0] if rows is not None else [None] * len(in_leaves)
+                row_leaves = (
+                    tree_flatten(rows[i])[0] if rows is not None else [None] * len(in_leaves)
+                )
                 blocks = []
                 for x, r in zip(in_leaves, row_leaves):
                     shape = tuple(o.shape) + tuple(x.shape)
-                    blocks.append(r.reshape(shape) if r is not None else _factories.zeros(shape, dtype=x.dtype))
+                    blocks.append(
+                        r.reshape(shape)
+                        if r is not None
+                        else _factories.zeros(shape, dtype=x.dtype)
+                    )
                 per_input.append(tree_unflatten(in_spec, blocks))
             jac_per_out.append(per_input[0] if isinstance(argnums, int) else tuple(per_input))
         jac = tree_unflatten(o_spec, jac_per_out)
@@ -408,7 +434,9 @@ def jacfwd(func, argnums=0, *, has_aux=False, randomness="error", chunk_size=Non
                 tangents = [e if i == leaf_index else _zeros_like(y) for i, y in enumerate(d_flat)]
                 return jvp(f_of, tuple(diff), tuple(tree_unflatten(d_spec, tangents)))[1]
 
-            columns.append(_over_directions(column, chunk_size)(_basis_batch(x)) if x.numel() else None)
+            columns.append(
+                _over_directions(column, chunk_size)(_basis_batch(x)) if x.numel() else None
+            )
         value = f_of(*diff) if value is None else value
         o_flat, o_spec = tree_flatten(value)
         jac_per_out = []
@@ -451,12 +479,20 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     that many elements at a time (less memory, the same result), as torch.func.vmap.
     """
     if randomness not in ("error", "different", "same"):
-        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+        raise RuntimeError(
+            f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}"
+        )
     _check_chunk_size(chunk_size)
-    _check_dims_type(out_dims, lambda: f"vmap({_name(func)}, ..., out_dims={out_dims}): `out_dims` must be an int, None or a "
-                     "python collection of ints representing where in the outputs the vmapped dimension should appear.")
-    return _make_vmap(func, in_dims, out_dims, randomness, directions_only=False,
-                      chunk_size=chunk_size)
+    _check_dims_type(
+        out_dims,
+        lambda: (
+            f"vmap({_name(func)}, ..., out_dims={out_dims}): `out_dims` must be an int, None or a "
+            "python collection of ints representing where in the outputs the vmapped dimension should appear."
+        ),
+    )
+    return _make_vmap(
+        func, in_dims, out_dims, randomness, directions_only=False, chunk_size=chunk_size
+    )
 
 
 def _check_chunk_size(chunk_size):
@@ -478,12 +514,24 @@ def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=
         flat_dims = _check_in_dims(func, in_dims, args, flat_args)
         sizes = [x.shape[d] for x, d in zip(flat_args, flat_dims) if d is not None]
         if any(size != sizes[0] for size in sizes):
-            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, "
-                             f"got sizes {sizes} for the mapped dimension")
+            raise ValueError(
+                f"vmap: Expected all tensors to have the same size in the mapped dimension, "
+                f"got sizes {sizes} for the mapped dimension"
+            )
         n = sizes[0]
         if chunk_size is not None and chunk_size < n:
-            return _in_chunks(func, run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size, out_dims,
-                              randomness)
+            return _in_chunks(
+                func,
+                run,
+                flat_args,
+                flat_dims,
+                arg_spec,
+                n,
+                kwargs,
+                chunk_size,
+                out_dims,
+                randomness,
+            )
         return run(flat_args, flat_dims, arg_spec, n, kwargs)
 
     def run(flat_args, flat_dims, arg_spec, n, kwargs):
@@ -503,7 +551,9 @@ def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=
     return wrapper
 
 
-def _in_chunks(func, run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size, out_dims, randomness):
+def _in_chunks(
+    func, run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size, out_dims, randomness
+):
     """vmap over ``chunk_size`` elements at a time, the results joined along their out dims;
     with randomness='same' every chunk draws the same numbers, as one call would."""
     from .. import _factories as fac
@@ -515,7 +565,9 @@ def _in_chunks(func, run, flat_args, flat_dims, arg_spec, n, kwargs, chunk_size,
         if state is not None:
             fac._rng[0].bit_generator.state = state
         size = min(chunk_size, n - start)
-        chunk = [x.narrow(d, start, size) if d is not None else x for x, d in zip(flat_args, flat_dims)]
+        chunk = [
+            x.narrow(d, start, size) if d is not None else x for x, d in zip(flat_args, flat_dims)
+        ]
         parts.append(run(chunk, flat_dims, arg_spec, size, kwargs))
     dims = _out_dims_for(out_dims, parts[0], func)
     flat = [tree_flatten(p)[0] for p in parts]
@@ -531,7 +583,13 @@ def _check_dims_type(dims, message):
     """in_dims / out_dims hold ints and Nones, in tuples and lists (and dicts, for pytrees)."""
     if dims is None or (isinstance(dims, int) and not isinstance(dims, bool)):
         return
-    children = dims.values() if isinstance(dims, dict) else dims if isinstance(dims, (tuple, list)) else None
+    children = (
+        dims.values()
+        if isinstance(dims, dict)
+        else dims
+        if isinstance(dims, (tuple, list))
+        else None
+    )
     if children is None:
         raise ValueError(message())
     for d in children:
@@ -545,8 +603,12 @@ def _dims_per_leaf(dims, tree, mismatch):
         return [dims] * len(tree_flatten(tree)[0])
     if isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
         return [d for k in tree for d in _dims_per_leaf(dims[k], tree[k], mismatch)]
-    if (isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(tree)
-            and not isinstance(dims, dict)):
+    if (
+        isinstance(dims, (tuple, list))
+        and isinstance(tree, (tuple, list))
+        and len(dims) == len(tree)
+        and not isinstance(dims, dict)
+    ):
         return [d for dd, t in zip(dims, tree) for d in _dims_per_leaf(dd, t, mismatch)]
     raise ValueError(mismatch())
 
@@ -555,32 +617,49 @@ def _check_in_dims(func, in_dims, args, flat_args):
     """in_dims per flat argument, checked as torch.func.vmap checks them and said in its words."""
     head = f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>)"
     if not (isinstance(in_dims, (int, tuple)) and not isinstance(in_dims, bool)):
-        raise ValueError(f"{head}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
-                         f"structure of inputs, got: {type(in_dims)}.")
+        raise ValueError(
+            f"{head}: expected `in_dims` to be int or a (potentially nested) tuple matching the "
+            f"structure of inputs, got: {type(in_dims)}."
+        )
     if not args:
-        raise ValueError(f"vmap({_name(func)})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you "
-                         "are trying to vmap over a function with no inputs. The latter is unsupported.")
-    flat_dims = _dims_per_leaf(in_dims, tuple(args), lambda: (
-        f"{head}: in_dims is not compatible with the structure of `inputs`. in_dims has structure "
-        f"{_structure(in_dims)} but inputs has structure {_structure(tuple(args))}."))
+        raise ValueError(
+            f"vmap({_name(func)})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you "
+            "are trying to vmap over a function with no inputs. The latter is unsupported."
+        )
+    flat_dims = _dims_per_leaf(
+        in_dims,
+        tuple(args),
+        lambda: (
+            f"{head}: in_dims is not compatible with the structure of `inputs`. in_dims has structure "
+            f"{_structure(in_dims)} but inputs has structure {_structure(tuple(args))}."
+        ),
+    )
     out = []
     for d, x in zip(flat_dims, flat_args):
         if d is None:
             out.append(None)
             continue
         if not isinstance(d, int) or isinstance(d, bool):
-            raise ValueError(f"{head}: Got in_dim={d} for an input but in_dim must be either an integer "
-                             "dimension or None.")
+            raise ValueError(
+                f"{head}: Got in_dim={d} for an input but in_dim must be either an integer "
+                "dimension or None."
+            )
         if not isinstance(x, Tensor):
-            raise ValueError(f"{head}: Got in_dim={d} for an input but the input is of type {type(x)}. We cannot "
-                             "vmap over non-Tensor arguments, please use None as the respective in_dim")
+            raise ValueError(
+                f"{head}: Got in_dim={d} for an input but the input is of type {type(x)}. We cannot "
+                "vmap over non-Tensor arguments, please use None as the respective in_dim"
+            )
         if not -x.ndim <= d < x.ndim:
-            raise ValueError(f"{head}: Got in_dim={d} for some input, but that input is a Tensor of "
-                             f"dimensionality {x.ndim} so expected in_dim to satisfy -{x.ndim} <= in_dim < {x.ndim}.")
+            raise ValueError(
+                f"{head}: Got in_dim={d} for some input, but that input is a Tensor of "
+                f"dimensionality {x.ndim} so expected in_dim to satisfy -{x.ndim} <= in_dim < {x.ndim}."
+            )
         out.append(d % x.ndim)
     if all(d is None for d in out):
-        raise ValueError("vmap: Expected at least one Tensor to vmap over (every in_dim is None, or no input "
-                         "is a tensor)")
+        raise ValueError(
+            "vmap: Expected at least one Tensor to vmap over (every in_dim is None, or no input "
+            "is a tensor)"
+        )
     return out
 
 
@@ -590,22 +669,32 @@ def _structure(tree):
         return "{" + ", ".join(f"{k!r}: {_structure(v)}" for k, v in tree.items()) + "}"
     if isinstance(tree, (tuple, list)):
         inner = ", ".join(_structure(v) for v in tree)
-        return f"({inner},)" if isinstance(tree, tuple) and len(tree) == 1 else (
-            f"({inner})" if isinstance(tree, tuple) else f"[{inner}]")
+        return (
+            f"({inner},)"
+            if isinstance(tree, tuple) and len(tree) == 1
+            else (f"({inner})" if isinstance(tree, tuple) else f"[{inner}]")
+        )
     return "*"
 
 
 def _out_dims_for(out_dims, out, func):
     """out_dims per flat output, broadcast over the output's pytree as torch does."""
-    return _dims_per_leaf(out_dims, out, lambda: (
-        f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
-        f"structure of `outputs`. out_dims has structure {_structure(out_dims)} but outputs has structure "
-        f"{_structure(out)}."))
+    return _dims_per_leaf(
+        out_dims,
+        out,
+        lambda: (
+            f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
+            f"structure of `outputs`. out_dims has structure {_structure(out_dims)} but outputs has structure "
+            f"{_structure(out)}."
+        ),
+    )
 
 
 def _non_tensor_output(func, o):
-    return ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` must only return Tensors, got type {type(o)}. "
-                      "Did you mean to set out_dims= to None for output?")
+    return ValueError(
+        f"vmap({_name(func)}, ...): `{_name(func)}` must only return Tensors, got type {type(o)}. "
+        "Did you mean to set out_dims= to None for output?"
+    )
 
 
 def _vmap_level(func, call, out_dims, randomness):
@@ -617,16 +706,20 @@ def _vmap_level(func, call, out_dims, randomness):
     level.info = randomness
     level.directions_only = directions_only
     try:
-        wrapped = [BatchedTensor.wrap(x, d, level.number) if d is not None else x
-                   for x, d in zip(flat_args, flat_dims)]
+        wrapped = [
+            BatchedTensor.wrap(x, d, level.number) if d is not None else x
+            for x, d in zip(flat_args, flat_dims)
+        ]
         out = func(*tree_unflatten(arg_spec, wrapped), **kwargs)
         o_flat, o_spec = tree_flatten(out)
         results = []
         for o, od in zip(o_flat, _out_dims_for(out_dims, out, func)):
             if od is None:  # an output the same for every element, returned as it is
                 if isinstance(o, BatchedTensor) and o._vlevel == level.number:
-                    raise ValueError(f"vmap({_name(func)}, ...): `{_name(func)}` can not return a "
-                                     "BatchedTensor when out_dim is None")
+                    raise ValueError(
+                        f"vmap({_name(func)}, ...): `{_name(func)}` can not return a "
+                        "BatchedTensor when out_dim is None"
+                    )
                 results.append(_grad_levels.strip(o, level.number) if isinstance(o, Tensor) else o)
                 continue
             if not isinstance(o, Tensor):
@@ -675,8 +768,10 @@ def _tensors_it_may_write(func, flat_args):
             add("a partial argument", tuple(fn.args) + tuple(fn.keywords.values()))
             todo.append((fn.func, depth + 1))
             continue
-        for var, cell in zip(getattr(fn, "__code__", None) and fn.__code__.co_freevars or (),
-                             getattr(fn, "__closure__", None) or ()):
+        for var, cell in zip(
+            getattr(fn, "__code__", None) and fn.__code__.co_freevars or (),
+            getattr(fn, "__closure__", None) or (),
+        ):
             try:
                 obj = cell.cell_contents
             except ValueError:  # an empty cell
@@ -712,8 +807,12 @@ def _vmap_loop(func, call, out_dims, randomness, reason):
     note_fallback("per-element run")
     if reason not in _warned_reasons:
         _warned_reasons.add(reason)
-        warnings.warn(f"vmap: {reason}; the function runs once per batch element (correct, but "
-                      "a Python loop)", UserWarning, stacklevel=4)
+        warnings.warn(
+            f"vmap: {reason}; the function runs once per batch element (correct, but "
+            "a Python loop)",
+            UserWarning,
+            stacklevel=4,
+        )
     flat_args, flat_dims, arg_spec, n, kwargs, _ = call
     from .. import _factories as fac
     from .._ops.shape import stack

@@ -4,8 +4,23 @@ from .._dispatch import LinAlgError  # noqa: F401
 from .._ops.linalg import linalg_cross as cross  # noqa: F401
 from .._ops.linalg import matmul  # noqa: F401
 from .._ops.linalg_decomp import (  # noqa: F401
-    cholesky, det, eigh, eigvalsh, inv, lstsq, matrix_exp, matrix_norm, matrix_power, multi_dot,
-    pinv, slogdet, solve, solve_triangular, svdvals, vecdot, vector_norm,
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    lstsq,
+    matrix_exp,
+    matrix_norm,
+    matrix_power,
+    multi_dot,
+    pinv,
+    slogdet,
+    solve,
+    solve_triangular,
+    svdvals,
+    vecdot,
+    vector_norm,
 )
 from .._ops.linalg_decomp import linalg_norm as norm  # noqa: F401
 from .._ops.linalg_decomp import linalg_qr as qr  # noqa: F401

@@ -38,8 +38,20 @@ from .._ops.shape import reshape, unsqueeze
 
 # activations that live in dualgrad._ops.special (NOTE: [activations as composites])
 from .._ops.special import (  # noqa: F401
-    celu, elu, gelu, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid, mish, relu6,
-    selu, silu, softplus, softsign,
+    celu,
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    silu,
+    softplus,
+    softsign,
 )
 
 sigmoid = E.sigmoid
@@ -77,8 +89,10 @@ def hardshrink(input, lambd=0.5):
 
 def prelu(input, weight):
     if weight.dtype != input.dtype:  # NOTE: [same-dtype operands] in _dtype.py
-        raise RuntimeError(f"prelu: Type promoting not supported. Got {_torch_name(input.dtype)} and "
-                           f"{_torch_name(weight.dtype)}; convert the weight with .to(input.dtype)")
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {_torch_name(input.dtype)} and "
+            f"{_torch_name(weight.dtype)}; convert the weight with .to(input.dtype)"
+        )
     w = weight
     if input.ndim >= 2 and weight.numel() > 1:
         w = reshape(weight, (-1,) + (1,) * (input.ndim - 2))
@@ -98,15 +112,21 @@ def _check_norm_params(input, *params, stats=()):
     for p in params:
         if p is not None and p.dtype != input.dtype:
             if input.dtype.itemsize < p.dtype.itemsize:
-                raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of "
-                                   f"{_torch_name(input.dtype)}; convert it with .to(input.dtype)")
-            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype. (convert the "
-                               "parameters with .to(input.dtype))")
+                raise RuntimeError(
+                    "mixed dtype (CPU): expect parameter to have scalar type of "
+                    f"{_torch_name(input.dtype)}; convert it with .to(input.dtype)"
+                )
+            raise RuntimeError(
+                "mixed dtype (CPU): all inputs must share same datatype. (convert the "
+                "parameters with .to(input.dtype))"
+            )
     for s in stats:
         if s is not None and s.dtype != input.dtype:
-            raise RuntimeError(f"expected scalar type {_torch_name(input.dtype)} but found "
-                               f"{_torch_name(s.dtype)} (running statistics of another dtype than "
-                               "the input; convert them with .to(input.dtype))")
+            raise RuntimeError(
+                f"expected scalar type {_torch_name(input.dtype)} but found "
+                f"{_torch_name(s.dtype)} (running statistics of another dtype than "
+                "the input; convert them with .to(input.dtype))"
+            )
 
 
 # ------------------------------------------------------------------ linear layers
@@ -122,19 +142,30 @@ def bilinear(input1, input2, weight, bias=None):
     return out if bias is None else out + bias
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
-              scale_grad_by_freq=False, sparse=False):
+def embedding(
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type=2.0,
+    scale_grad_by_freq=False,
+    sparse=False,
+):
     """Rows of ``weight`` picked by the integer tensor ``input``; the ``padding_idx`` row gets
     no gradient."""
     if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+        raise NotImplementedError(
+            "embedding: max_norm, scale_grad_by_freq and sparse are not supported"
+        )
     if input.dtype.np.kind not in "iu":
         raise RuntimeError(f"embedding: expected an integer index tensor, got {input.dtype}")
     n = weight.shape[0]
     idx = _values(input)
     if idx.size and (idx.min() < 0 or idx.max() >= n):  # not wrapped round, as torch
-        raise IndexError(f"index out of range in self (embedding: indices must be in [0, {n}), got "
-                         f"{int(idx.min() if idx.min() < 0 else idx.max())})")
+        raise IndexError(
+            f"index out of range in self (embedding: indices must be in [0, {n}), got "
+            f"{int(idx.min() if idx.min() < 0 else idx.max())})"
+        )
     if padding_idx is not None:
         padding_idx = _padding_index(padding_idx, n)
         rows = np.zeros((weight.shape[0], 1), dtype=bool)
@@ -146,8 +177,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 def _padding_index(padding_idx, n):
     """``padding_idx`` in [0, n), a negative one counted from the end; torch's assertion else."""
     if not -n <= padding_idx < n:
-        raise AssertionError(f"Padding_idx must be within num_embeddings (got padding_idx={padding_idx} "
-                             f"for {n} embeddings)")
+        raise AssertionError(
+            f"Padding_idx must be within num_embeddings (got padding_idx={padding_idx} "
+            f"for {n} embeddings)"
+        )
     return padding_idx + n if padding_idx < 0 else padding_idx
 
 
@@ -185,7 +218,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     k = len(normalized_shape)
-    if tuple(input.shape[input.ndim - k:]) != tuple(normalized_shape):
+    if tuple(input.shape[input.ndim - k :]) != tuple(normalized_shape):
         raise RuntimeError(
             f"layer_norm: expected input with shape [*, {', '.join(map(str, normalized_shape))}], "
             f"but got input of size {list(input.shape)}"
@@ -212,8 +245,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _affine(out, weight, bias, (1, c) + (1,) * (input.ndim - 2))
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+def batch_norm(
+    input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5
+):
     """Normalise each channel (dim 1) by batch statistics when ``training`` (updating the
     running ones in place, with the unbiased variance), else by the running statistics."""
     c = input.shape[1]
@@ -223,7 +257,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         count = input.numel() // c
         if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {list(input.shape)}"
+            )
         mu = mean(input, dims, keepdim=True)
         centred = input - mu
         var = mean(centred * centred, dims, keepdim=True)
@@ -240,13 +276,23 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out = centred * E.rsqrt(var + eps)
     else:
         if running_mean is None:
-            raise RuntimeError("batch_norm: running_mean and running_var are needed when not training")
+            raise RuntimeError(
+                "batch_norm: running_mean and running_var are needed when not training"
+            )
         out = (input - reshape(running_mean, shape)) * E.rsqrt(reshape(running_var, shape) + eps)
     return _affine(out, weight, bias, shape)
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
-                  use_input_stats=True, momentum=0.1, eps=1e-5):
+def instance_norm(
+    input,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    use_input_stats=True,
+    momentum=0.1,
+    eps=1e-5,
+):
     if not use_input_stats:
         raise NotImplementedError("instance_norm with running statistics is not supported")
     _check_norm_params(input, weight, bias)
@@ -254,7 +300,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     mu = mean(input, dims, keepdim=True)
     centred = input - mu
     var = mean(centred * centred, dims, keepdim=True)
-    return _affine(centred * E.rsqrt(var + eps), weight, bias, (1, input.shape[1]) + (1,) * (input.ndim - 2))
+    return _affine(
+        centred * E.rsqrt(var + eps), weight, bias, (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    )
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
@@ -271,9 +319,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
     x1, x2 = _broadcast_pair(x1, x2)
     if not (x1.is_floating_point() and x2.is_floating_point()):
-        raise RuntimeError("cosine_similarity: expected common dtype to be floating point, yet common "
-                           f"dtype is {_torch_name(x1.dtype if not x1.is_floating_point() else x2.dtype)}; convert "
-                           "the inputs with .float()")
+        raise RuntimeError(
+            "cosine_similarity: expected common dtype to be floating point, yet common "
+            f"dtype is {_torch_name(x1.dtype if not x1.is_floating_point() else x2.dtype)}; convert "
+            "the inputs with .float()"
+        )
     n1 = E.clamp_min(norm(x1, 2, dim, keepdim=True), eps)
     n2 = E.clamp_min(norm(x2, 2, dim, keepdim=True), eps)
     return _sum((x1 / n1) * (x2 / n2), dim)
@@ -284,8 +334,10 @@ def _broadcast_pair(x1, x2):
     a, b = tuple(x1.shape), tuple(x2.shape)
     for k in range(1, min(len(a), len(b)) + 1):
         if a[-k] != b[-k] and 1 not in (a[-k], b[-k]):
-            raise RuntimeError(f"The size of tensor a ({a[-k]}) must match the size of tensor b ({b[-k]}) "
-                               f"at non-singleton dimension {max(len(a), len(b)) - k}")
+            raise RuntimeError(
+                f"The size of tensor a ({a[-k]}) must match the size of tensor b ({b[-k]}) "
+                f"at non-singleton dimension {max(len(a), len(b)) - k}"
+            )
     shape = np.broadcast_shapes(a, b)
     return x1.expand(*shape), x2.expand(*shape)
 
@@ -360,11 +412,15 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         total = d * (k - 1)
         input = pad(input, (total // 2, total - total // 2))
         pad_ = (0, 0)
-    out = conv2d(unsqueeze(input, -2), unsqueeze(weight, -2), bias, one(stride), pad_, one(dilation), groups)
+    out = conv2d(
+        unsqueeze(input, -2), unsqueeze(weight, -2), bias, one(stride), pad_, one(dilation), groups
+    )
     return out.squeeze(-2)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
     """The transposed 2-D convolution (the adjoint of conv2d in its input): matmul + col2im."""
     unbatched = input.ndim == 3
     if unbatched:
@@ -377,7 +433,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         )
     s, p, op, d = (_conv.pair(v) for v in (stride, padding, output_padding, dilation))
     if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]):
-        raise RuntimeError("conv_transpose2d: output padding must be smaller than either stride or dilation")
+        raise RuntimeError(
+            "conv_transpose2d: output padding must be smaller than either stride or dilation"
+        )
     hout = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
     wout = (w - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
     cg = c // groups
@@ -390,20 +448,36 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out[0] if unbatched else out
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose1d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
     one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
-    out = conv_transpose2d(unsqueeze(input, -2), unsqueeze(weight, -2), bias, one(stride), (0, padding if isinstance(padding, int) else padding[0]),
-                           (0, output_padding if isinstance(output_padding, int) else output_padding[0]), groups, one(dilation))
+    out = conv_transpose2d(
+        unsqueeze(input, -2),
+        unsqueeze(weight, -2),
+        bias,
+        one(stride),
+        (0, padding if isinstance(padding, int) else padding[0]),
+        (0, output_padding if isinstance(output_padding, int) else output_padding[0]),
+        groups,
+        one(dilation),
+    )
     return out.squeeze(-2)
 
 
 def _pool_params(kernel, stride, padding, dilation, name):
     """(kernel, stride, padding, dilation) as pairs; torch's default stride is the kernel."""
     k = _conv.pair(kernel)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _conv.pair(stride)
+    s = (
+        k
+        if stride is None or (not isinstance(stride, int) and len(stride) == 0)
+        else _conv.pair(stride)
+    )
     p, d = _conv.pair(padding), _conv.pair(dilation)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise RuntimeError(f"{name}: pad should be at most half of effective kernel size, but got pad={p} and kernel_size={k}")
+        raise RuntimeError(
+            f"{name}: pad should be at most half of effective kernel size, but got pad={p} and kernel_size={k}"
+        )
     return k, s, p, d
 
 
@@ -414,8 +488,10 @@ def _pool_size(n, k, s, p, d, ceil_mode, name):
     if ceil_mode and (out - 1) * s >= n + p:
         out -= 1
     if out < 1:
-        raise RuntimeError(f"{name}: input size {n} is too small for kernel {k}, dilation {d} and padding {p} "
-                           f"(output size {out})")
+        raise RuntimeError(
+            f"{name}: input size {n} is too small for kernel {k}, dilation {d} and padding {p} "
+            f"(output size {out})"
+        )
     return out
 
 
@@ -460,16 +536,22 @@ def _max_windows(input, rows, cols):
     h, w = input.shape[2], input.shape[3]
     (rows, rows_real), (cols, cols_real) = _first_real(rows, h), _first_real(cols, w)
     oh, ow = len(rows), len(cols)
-    flat = (rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(oh, ow, -1)  # (oh, ow, kh*kw)
+    flat = (rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(
+        oh, ow, -1
+    )  # (oh, ow, kh*kw)
     real = (rows_real[:, None] & cols_real[None, :])[:, :, None]
-    read = np.where(real, flat, h * w)  # a window of padding only reads an appended -inf: torch's value
+    read = np.where(
+        real, flat, h * w
+    )  # a window of padding only reads an appended -inf: torch's value
     x = input.flatten(-2)
     if not real.all():
         x = _cat([x, _factories.full(tuple(x.shape[:-1]) + (1,), -math.inf, dtype=x.dtype)], -1)
     arg = unsqueeze(_argmax(getitem(x.detach(), (Ellipsis, read)), -1), -1)
 
     def pick(table):
-        return _gather(_factories.tensor(table).expand(*arg.shape[:-1], table.shape[-1]), -1, arg).squeeze(-1)
+        return _gather(
+            _factories.tensor(table).expand(*arg.shape[:-1], table.shape[-1]), -1, arg
+        ).squeeze(-1)
 
     at = pick(read)
     values = reshape(_gather(x, -1, at.flatten(-2)), tuple(at.shape))
@@ -477,7 +559,9 @@ def _max_windows(input, rows, cols):
     return (values[0], indices[0]) if unbatched else (values, indices)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     """The maximum of each block (padding never wins); with ``return_indices`` also its flat
     index into each input channel's H*W, which ``max_unpool2d`` takes."""
     k, s, p, d = _pool_params(kernel_size, stride, padding, dilation, "max_pool2d")
@@ -499,7 +583,15 @@ def _avg_divisor(n, k, s, p, out, count_include_pad):
     return np.minimum(end, n) - np.maximum(start, 0)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
     """The mean of each block: im2col + sum / count."""
     k, s, p, _ = _pool_params(kernel_size, stride, padding, 1, "avg_pool2d")
     unbatched = input.ndim == 3
@@ -507,7 +599,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     n, c, h, w = x.shape
     oh, ow = (_pool_size(*a, 1, ceil_mode, "avg_pool2d") for a in zip((h, w), k, s, p))
     # with ceil_mode the last windows hang past the padding: zeros there leave the sum alone
-    eh, ew = ((o - 1) * s_ + k_ - (m + 2 * p_) for o, s_, k_, m, p_ in zip((oh, ow), s, k, (h, w), p))
+    eh, ew = (
+        (o - 1) * s_ + k_ - (m + 2 * p_) for o, s_, k_, m, p_ in zip((oh, ow), s, k, (h, w), p)
+    )
     if eh > 0 or ew > 0:
         x = pad(x, (0, max(ew, 0), 0, max(eh, 0)))
     total = _sum(reshape(unfold(x, k, 1, p, s), (n, c, k[0] * k[1], oh, ow)), 2)
@@ -524,17 +618,32 @@ def _one(v):
     return (1, v if isinstance(v, int) else tuple(v)[0])
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool1d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     st = None if stride is None else _one(stride)
-    out = max_pool2d(unsqueeze(input, -2), _one(kernel_size), st, (0, _one(padding)[1]), _one(dilation),
-                     ceil_mode, return_indices)
+    out = max_pool2d(
+        unsqueeze(input, -2),
+        _one(kernel_size),
+        st,
+        (0, _one(padding)[1]),
+        _one(dilation),
+        ceil_mode,
+        return_indices,
+    )
     return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     st = None if stride is None else _one(stride)
-    return avg_pool2d(unsqueeze(input, -2), _one(kernel_size), st, (0, _one(padding)[1]),
-                      ceil_mode, count_include_pad).squeeze(-2)
+    return avg_pool2d(
+        unsqueeze(input, -2),
+        _one(kernel_size),
+        st,
+        (0, _one(padding)[1]),
+        ceil_mode,
+        count_include_pad,
+    ).squeeze(-2)
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -546,13 +655,17 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     else:
         size = tuple(output_size)[-2:]
     if tuple(indices.shape) != tuple(input.shape):
-        raise RuntimeError(f"max_unpool2d: expected indices of shape {list(input.shape)}, got {list(indices.shape)}")
+        raise RuntimeError(
+            f"max_unpool2d: expected indices of shape {list(input.shape)}, got {list(indices.shape)}"
+        )
     from .._ops.indexing import known_values
 
     a = known_values(indices)  # inside vmap only the scatter's own range check remains
     if a is not None and a.size and (a.min() < 0 or a.max() >= size[0] * size[1]):
         bad = a.min() if a.min() < 0 else a.max()
-        raise RuntimeError(f"max_unpool2d: Found an invalid max index: {bad} (output volumes are of size {size[0]}x{size[1]})")
+        raise RuntimeError(
+            f"max_unpool2d: Found an invalid max index: {bad} (output volumes are of size {size[0]}x{size[1]})"
+        )
     lead = tuple(input.shape[:-2])
     zeros = _factories.zeros(*lead, size[0] * size[1], dtype=input.dtype)
     out = zeros.scatter(-1, indices.flatten(-2), input.flatten(-2))
@@ -562,8 +675,14 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     st = None if stride is None else _one(stride)
     size = None if output_size is None else (1, tuple(output_size)[-1])
-    out = max_unpool2d(unsqueeze(input, -2), unsqueeze(indices, -2), _one(kernel_size), st,
-                       (0, _one(padding)[1]), size)
+    out = max_unpool2d(
+        unsqueeze(input, -2),
+        unsqueeze(indices, -2),
+        _one(kernel_size),
+        st,
+        (0, _one(padding)[1]),
+        size,
+    )
     return out.squeeze(-2)
 
 
@@ -641,7 +760,11 @@ def _nearest_taps(n_in, n_out, scale, exact, legacy):
         return (np.arange(n_out) // (n_out // n_in))[:, None], None
     s = np.float32(1.0 / scale if scale else n_in / n_out)
     i = np.arange(n_out)
-    src = np.floor(((i + 0.5) * np.float64(s)).astype(np.float32)) if exact else np.floor(i.astype(np.float32) * s)
+    src = (
+        np.floor(((i + 0.5) * np.float64(s)).astype(np.float32))
+        if exact
+        else np.floor(i.astype(np.float32) * s)
+    )
     return np.minimum(src.astype(np.int64), n_in - 1)[:, None], None
 
 
@@ -705,8 +828,11 @@ def _antialias_taps(n_in, n_out, align_corners, scale, cubic):
         if not cubic:
             return np.maximum(0.0, 1.0 - x)
         a = -0.5
-        return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
-                        np.where(x < 2, ((x - 5) * x + 8) * x * a - 4 * a, 0.0))
+        return np.where(
+            x < 1,
+            ((a + 2) * x - (a + 3)) * x * x + 1,
+            np.where(x < 2, ((x - 5) * x + 8) * x * a - 4 * a, 0.0),
+        )
 
     taps, weights = [], []
     for i in range(n_out):
@@ -717,8 +843,10 @@ def _antialias_taps(n_in, n_out, align_corners, scale, cubic):
         taps.append(j)
         weights.append(w / w.sum() if w.sum() != 0 else w)
     width = max(len(t) for t in taps)
-    return (np.array([np.pad(t, (0, width - len(t)), mode="edge") for t in taps]),
-            np.array([np.pad(w, (0, width - len(w))) for w in weights]))
+    return (
+        np.array([np.pad(t, (0, width - len(t)), mode="edge") for t in taps]),
+        np.array([np.pad(w, (0, width - len(w))) for w in weights]),
+    )
 
 
 def _along_axis(x, axis, taps, weights):
@@ -739,53 +867,84 @@ def _interp_sizes(input, size, scale_factor, recompute_scale_factor):
     front end: scale_factor gives floor(n * s) and is itself the scale unless recomputed."""
     k = input.ndim - 2
     if (size is None) == (scale_factor is None):
-        raise ValueError("only one of size or scale_factor should be defined" if size is not None
-                         else "either size or scale_factor should be defined")
+        raise ValueError(
+            "only one of size or scale_factor should be defined"
+            if size is not None
+            else "either size or scale_factor should be defined"
+        )
     if size is not None:
         sizes = [size] * k if isinstance(size, int) else list(size)
         if len(sizes) != k:
-            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got "
-                             f"input with spatial dimensions of {list(input.shape[2:])} and output size of {sizes}.")
+            raise ValueError(
+                f"Input and output must have the same number of spatial dimensions, but got "
+                f"input with spatial dimensions of {list(input.shape[2:])} and output size of {sizes}."
+            )
         return sizes, [None] * k
-    scales = [float(scale_factor)] * k if isinstance(scale_factor, (int, float)) else [float(v) for v in scale_factor]
+    scales = (
+        [float(scale_factor)] * k
+        if isinstance(scale_factor, (int, float))
+        else [float(v) for v in scale_factor]
+    )
     if len(scales) != k:
-        raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
-                         f"input with spatial dimensions of {list(input.shape[2:])} and scale_factor of {scales}.")
+        raise ValueError(
+            f"Input and scale_factor must have the same number of spatial dimensions, but got "
+            f"input with spatial dimensions of {list(input.shape[2:])} and scale_factor of {scales}."
+        )
     sizes = [math.floor(n * s) for n, s in zip(input.shape[2:], scales)]
     return sizes, [None] * k if recompute_scale_factor else scales
 
 
 def _check_interp_sizes(input, sizes):
     if min(input.shape[2:]) < 1 or min(sizes) < 1:
-        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
-                           f"{list(input.shape[2:])} and output {list(sizes)}")
+        raise RuntimeError(
+            f"Input and output sizes should be greater than 0, but got input "
+            f"{list(input.shape[2:])} and output {list(sizes)}"
+        )
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
+def interpolate(
+    input,
+    size=None,
+    scale_factor=None,
+    mode="nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias=False,
+):
     """Resize the spatial dims of (N, C, *spatial) by 'nearest', 'nearest-exact', 'linear',
     'bilinear', 'bicubic', 'trilinear' or 'area', with torch's values (NOTE: [interpolate as
     taps along each axis])."""
     k = input.ndim - 2
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
-            raise ValueError("align_corners option can only be set with the interpolating modes: "
-                             "linear | bilinear | bicubic | trilinear")
+            raise ValueError(
+                "align_corners option can only be set with the interpolating modes: "
+                "linear | bilinear | bicubic | trilinear"
+            )
     elif mode in _INTERP_DIMS:
         align_corners = bool(align_corners)
     else:
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, "
-                                  "linear, bilinear, bicubic, trilinear, area)")
+        raise NotImplementedError(
+            f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, "
+            "linear, bilinear, bicubic, trilinear, area)"
+        )
     if k < 1:
-        raise ValueError(f"interpolate: expected an input of shape (N, C, *spatial), got {list(input.shape)}")
+        raise ValueError(
+            f"interpolate: expected an input of shape (N, C, *spatial), got {list(input.shape)}"
+        )
     # torch's order of checks: the sizes, then antialias, then whether the mode fits the input
-    sizes, scales = _interp_sizes(input, size, scale_factor, recompute_scale_factor or mode == "area")
+    sizes, scales = _interp_sizes(
+        input, size, scale_factor, recompute_scale_factor or mode == "area"
+    )
     if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
-        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and "
-                         "requires a 4-D tensor as input")
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear and bicubic modes and "
+            "requires a 4-D tensor as input"
+        )
     if _INTERP_DIMS.get(mode, k) != k or k > 3:
-        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
-                                  f"{_INTERP_DIMS.get(mode, 3) + 2}D input")
+        raise NotImplementedError(
+            f"Got {input.ndim}D input, but {mode} mode needs {_INTERP_DIMS.get(mode, 3) + 2}D input"
+        )
     if mode == "area":  # torch: adaptive average pooling to the output size
         if k == 1:
             return adaptive_avg_pool1d(input, sizes[0])
@@ -796,7 +955,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out = input
     for axis, n_in, n_out, scale in zip(range(-k, 0), input.shape[2:], sizes, scales):
         if mode.startswith("nearest"):
-            taps = _nearest_taps(n_in, n_out, scale, mode == "nearest-exact", mode == "nearest" and k == 2)
+            taps = _nearest_taps(
+                n_in, n_out, scale, mode == "nearest-exact", mode == "nearest" and k == 2
+            )
         elif antialias:
             taps = _antialias_taps(n_in, n_out, align_corners, scale, mode == "bicubic")
         elif mode == "bicubic":
@@ -825,8 +986,12 @@ def _legacy_reduction(size_average, reduce, reduction):
     torch maps them (with its deprecation warning); None for both leaves ``reduction``."""
     if size_average is None and reduce is None:
         return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction="
-                  f"'{_legacy_string(size_average, reduce)}' instead.", UserWarning, stacklevel=3)
+    warnings.warn(
+        "size_average and reduce args will be deprecated, please use reduction="
+        f"'{_legacy_string(size_average, reduce)}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
     return _legacy_string(size_average, reduce)
 
 
@@ -849,9 +1014,18 @@ def _reduce(loss, reduction):
 
 
 # torch's names for dtypes, for errors worded as torch's
-_TORCH_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-                      "bool": "Bool"}
+_TORCH_DTYPE_NAMES = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
 
 
 def _torch_name(dtype):
@@ -861,9 +1035,13 @@ def _torch_name(dtype):
 def _warn_if_broadcast(input, target):
     """torch's warning where an element-wise loss broadcasts a target of another size."""
     if tuple(input.shape) != tuple(target.shape):
-        warnings.warn(f"Using a target size ({list(target.shape)}) that is different to the input size "
-                      f"({list(input.shape)}). This will likely lead to incorrect results due to "
-                      "broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"Using a target size ({list(target.shape)}) that is different to the input size "
+            f"({list(input.shape)}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _check_in_unit_interval(x, what):
@@ -884,9 +1062,13 @@ def _values(x):
 
 
 def _check_weight_broadcasts(weight, input, name):
-    if weight is not None and np.broadcast_shapes(tuple(weight.shape), tuple(input.shape)) != tuple(input.shape):
-        raise RuntimeError(f"{name}: weight of shape {list(weight.shape)} must broadcast to the input's "
-                           f"shape {list(input.shape)}")
+    if weight is not None and np.broadcast_shapes(tuple(weight.shape), tuple(input.shape)) != tuple(
+        input.shape
+    ):
+        raise RuntimeError(
+            f"{name}: weight of shape {list(weight.shape)} must broadcast to the input's "
+            f"shape {list(input.shape)}"
+        )
 
 
 def _check_same_size(input, target, name):
@@ -941,8 +1123,9 @@ def _class_last(t):
     return t.movedim(1, -1) if t.ndim > 2 else t
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-             reduction="mean"):
+def nll_loss(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+):
     """``-weight[t] * input[t]`` per element, over the class dim 1 (or 0 for one sample);
     ``ignore_index`` targets count for nothing, and the mean divides by the total weight."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -980,28 +1163,46 @@ def _check_class_target(input, target, weight):
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
     if input.ndim > 1 and input.shape[0] != (target.shape[0] if target.ndim else 0):
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                         f"({target.shape[0] if target.ndim else 0}).")
+        raise ValueError(
+            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+            f"({target.shape[0] if target.ndim else 0})."
+        )
     if input.ndim <= 2 and target.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input.ndim > 2 and tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
-        raise RuntimeError(f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}")
+        raise RuntimeError(
+            f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}"
+        )
     c = input.shape[0 if input.ndim == 1 else 1]
     if weight is not None and tuple(weight.shape) != (c,):
-        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but "
-                           f"got weight tensor of shape: {list(weight.shape)}")
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {c} classes or no classes but "
+            f"got weight tensor of shape: {list(weight.shape)}"
+        )
     if target.dtype.name not in ("int64", "uint8"):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_torch_name(target.dtype)}")
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {_torch_name(target.dtype)}"
+        )
     if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
-        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+        raise ValueError(
+            f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}"
+        )
 
 
 def one_hot_np(t, c, dtype):
     return (t[..., None] == np.arange(c)).astype(dtype)
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+):
     """``nll_loss(log_softmax(input, 1), target)`` for class indices; for class probabilities
     (a float target of the input's shape) ``-sum(target * log_softmax(input))``; with
     PyTorch's label smoothing in both forms."""
@@ -1017,13 +1218,17 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     # nll_loss says what is wrong with them (a float target there is a dtype error).
     if tuple(target.shape) == tuple(input.shape):
         if not target.is_floating_point():
-            raise RuntimeError("Expected floating point type for target with class probabilities, "
-                               f"got {_torch_name(target.dtype)}")
+            raise RuntimeError(
+                "Expected floating point type for target with class probabilities, "
+                f"got {_torch_name(target.dtype)}"
+            )
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         if weight is not None and tuple(weight.shape) != (c,):
-            raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {c} classes "
-                               f"or no classes but got weight tensor of shape: {list(weight.shape)}")
+            raise RuntimeError(
+                f"cross_entropy: weight tensor should be defined either for all {c} classes "
+                f"or no classes but got weight tensor of shape: {list(weight.shape)}"
+            )
         if eps > 0:
             target = target * (1 - eps) + eps / c
         prod = logp * target
@@ -1039,7 +1244,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return nll
     ignore = target._data == ignore_index
     keep = _factories.tensor(~ignore)
-    wlogp = logp if weight is None else logp * reshape(weight, (c,) + (1,) * (input.ndim - 1 - class_dim))
+    wlogp = (
+        logp
+        if weight is None
+        else logp * reshape(weight, (c,) + (1,) * (input.ndim - 1 - class_dim))
+    )
     smooth = E.where(keep, -_sum(wlogp, class_dim), 0.0)
     if reduction == "mean":
         if weight is None:
@@ -1054,31 +1263,43 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return nll * (1 - eps) + smooth * (eps / c)
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
     """``-(t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (as PyTorch)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(f"Using a target size ({list(target.shape)}) that is different to the input size "
-                         f"({list(input.shape)}) is deprecated. Please ensure they have the same size.")
+        raise ValueError(
+            f"Using a target size ({list(target.shape)}) that is different to the input size "
+            f"({list(input.shape)}) is deprecated. Please ensure they have the same size."
+        )
     if target.dtype != input.dtype:
-        raise RuntimeError(f"Found dtype {_torch_name(target.dtype)} but expected {_torch_name(input.dtype)}")
+        raise RuntimeError(
+            f"Found dtype {_torch_name(target.dtype)} but expected {_torch_name(input.dtype)}"
+        )
     _check_in_unit_interval(input, "input")  # NOTE: [losses check their domain]
     _check_in_unit_interval(target, "target")
     _check_weight_broadcasts(weight, input, "binary_cross_entropy")
-    loss = -(target * E.clamp_min(E.log(input), -100.0) + (1 - target) * E.clamp_min(E.log1p(-input), -100.0))
+    loss = -(
+        target * E.clamp_min(E.log(input), -100.0)
+        + (1 - target) * E.clamp_min(E.log1p(-input), -100.0)
+    )
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
     """``(1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)``, computed stably."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_same_size(input, target, "binary_cross_entropy_with_logits")
     if not target.is_floating_point():
-        raise RuntimeError(f"result type {_torch_name(input.dtype)} can't be cast to the desired output "
-                           f"type {_torch_name(target.dtype)}; pass a floating point target (target.float())")
+        raise RuntimeError(
+            f"result type {_torch_name(input.dtype)} can't be cast to the desired output "
+            f"type {_torch_name(target.dtype)}; pass a floating point target (target.float())"
+        )
     _check_weight_broadcasts(weight, input, "binary_cross_entropy_with_logits")
     sp = softplus(-input)  # = -log sigmoid(x), stable
     if pos_weight is not None:
@@ -1103,8 +1324,16 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
-def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
-                     reduce=None, reduction="mean"):
+def poisson_nll_loss(
+    input,
+    target,
+    log_input=True,
+    full=False,
+    size_average=None,
+    eps=1e-8,
+    reduce=None,
+    reduction="mean",
+):
     """``exp(input) - target * input`` (or ``input - target * log(input + eps)`` without
     ``log_input``); ``full`` adds Stirling's approximation of ``log(target!)``,
     ``t log t - t + log(2 pi t) / 2``, where target > 1 (0 elsewhere, as torch)."""
@@ -1131,8 +1360,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if var_shape != in_shape:
         if in_shape[:-1] == var_shape:
             var = unsqueeze(var, -1)
-        elif not (len(in_shape) == len(var_shape)
-                  and sum(v for i, v in zip(in_shape, var_shape) if i != v) == 1):
+        elif not (
+            len(in_shape) == len(var_shape)
+            and sum(v for i, v in zip(in_shape, var_shape) if i != v) == 1
+        ):
             raise ValueError("var is of incorrect size")
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
@@ -1161,8 +1392,10 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
     if target.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:
-        raise RuntimeError(f"{target.ndim}D target tensor expects {target.ndim + 1}D input tensors, but "
-                           f"found inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
+        raise RuntimeError(
+            f"{target.ndim}D target tensor expects {target.ndim + 1}D input tensors, but "
+            f"found inputs with sizes {list(input1.shape)} and {list(input2.shape)}."
+        )
     # torch's own formula here (not cosine_similarity's): 1e-12 added to each squared norm
     dim = input1.ndim - 1
     w12 = _sum(input1 * input2, dim)
@@ -1170,10 +1403,28 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
     return _reduce(E.where(target == 1, 1 - cos, E.relu(cos - margin)), reduction)
 
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in (
-    "annotations", "math", "np", "E", "SP", "E_stack", "one_hot_np", "mean", "amax",
-    "getitem", "reshape", "unsqueeze", "einsum", "matmul",
-)]
+__all__ = [
+    n
+    for n in dir()
+    if not n.startswith("_")
+    and n
+    not in (
+        "annotations",
+        "math",
+        "np",
+        "E",
+        "SP",
+        "E_stack",
+        "one_hot_np",
+        "mean",
+        "amax",
+        "getitem",
+        "reshape",
+        "unsqueeze",
+        "einsum",
+        "matmul",
+    )
+]
 
 
 # ------------------------------------------------------------------ attention
@@ -1193,7 +1444,9 @@ def _mask_bias(mask, dtype, masked_value):
         hit = mask._data if masked_value else ~mask._data
         return _factories.tensor(np.where(hit, -np.inf, 0.0).astype(dtype.np))
     if not mask.is_floating_point():
-        raise RuntimeError(f"attention: only bool and floating types of masks are supported, got {mask.dtype}")
+        raise RuntimeError(
+            f"attention: only bool and floating types of masks are supported, got {mask.dtype}"
+        )
     return mask.to(dtype)
 
 
@@ -1202,13 +1455,16 @@ def _gqa_repeat(x, heads):
     x_heads`` times in a row (torch's repeat_interleave), so query head j reads x head
     j // group."""
     if x.ndim < 3 or heads % x.shape[-3]:
-        raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
+        raise RuntimeError(
+            "Number of heads in key and value must divide the number of heads in query"
+        )
     group = heads // x.shape[-3]
     return x if group == 1 else x.repeat_interleave(group, -3)
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
-                                 scale=None, enable_gqa=False):
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
+):
     """``softmax(q k^T * scale + bias) v`` over the last two dims, scale ``1/sqrt(E)`` by
     default; a bool ``attn_mask`` keeps the True entries, a float one is added; ``is_causal``
     keeps the lower triangle. See NOTE: [attention masks as biases]. ``enable_gqa``
@@ -1227,7 +1483,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scores = matmul(query, key.transpose(-2, -1)) * scale
     if is_causal:
         if attn_mask is not None:
-            raise RuntimeError("scaled_dot_product_attention: pass either attn_mask or is_causal, not both")
+            raise RuntimeError(
+                "scaled_dot_product_attention: pass either attn_mask or is_causal, not both"
+            )
         attn_mask = _factories.tensor(np.tril(np.ones((L, S), dtype=bool)))
     bias = _mask_bias(attn_mask, scores.dtype, masked_value=False)
     if bias is not None:
@@ -1248,13 +1506,33 @@ def _mha_heads(x, bias, static, N, H):
     return x.reshape(x.shape[0], N, H, x.shape[-1] // H).permute(1, 2, 0, 3)
 
 
-def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
-                                 in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p,
-                                 out_proj_weight, out_proj_bias, training=True, key_padding_mask=None,
-                                 need_weights=True, attn_mask=None, use_separate_proj_weight=False,
-                                 q_proj_weight=None, k_proj_weight=None, v_proj_weight=None,
-                                 static_k=None, static_v=None, average_attn_weights=True,
-                                 is_causal=False):
+def multi_head_attention_forward(
+    query,
+    key,
+    value,
+    embed_dim_to_check,
+    num_heads,
+    in_proj_weight,
+    in_proj_bias,
+    bias_k,
+    bias_v,
+    add_zero_attn,
+    dropout_p,
+    out_proj_weight,
+    out_proj_bias,
+    training=True,
+    key_padding_mask=None,
+    need_weights=True,
+    attn_mask=None,
+    use_separate_proj_weight=False,
+    q_proj_weight=None,
+    k_proj_weight=None,
+    v_proj_weight=None,
+    static_k=None,
+    static_v=None,
+    average_attn_weights=True,
+    is_causal=False,
+):
     """torch.nn.functional.multi_head_attention_forward: inputs (L, N, E) or unbatched (L, E);
     returns ``(output, weights)``, weights (N, L, S) averaged over heads, (N, H, L, S) if not
     ``average_attn_weights``, None if not ``need_weights``. ``is_causal`` is only a hint in
@@ -1277,7 +1555,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             key_padding_mask = key_padding_mask.unsqueeze(0)
     L, N, E = query.shape
     if E != embed_dim_to_check:
-        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
+        raise AssertionError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}"
+        )
     H = num_heads
     hd = E // H
     if use_separate_proj_weight:

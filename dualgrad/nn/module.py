@@ -70,7 +70,9 @@ class Module:
         d["_forward_pre_hooks"] = OrderedDict()
 
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
 
     def __call__(self, *args, **kwargs):
         for hook in list(self._forward_pre_hooks.values()):
@@ -151,7 +153,9 @@ class Module:
             object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+        return sorted(
+            set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        )
 
     # ------------------------------------------------------------ registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -176,7 +180,9 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
+            )
         if isinstance(tensor, Buffer):
             tensor = tensor.detach()
         self._buffers[name] = tensor
@@ -248,7 +254,11 @@ class Module:
 
     def _named_members(self, store, prefix, recurse, remove_duplicate=True):
         seen = set()
-        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        mods = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for mod_prefix, mod in mods:
             for name, value in getattr(mod, store).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -257,7 +267,9 @@ class Module:
                     seen.add(id(value))
                 yield mod_prefix + ("." if mod_prefix else "") + name, value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ):
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
@@ -284,23 +296,33 @@ class Module:
                 destination[prefix + name] = b if keep_vars else b.detach()
         for name, m in self._modules.items():
             if m is not None:
-                m.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+                m.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
         return destination
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Copy values from ``state_dict`` into this module's parameters and buffers."""
         if not isinstance(state_dict, Mapping):  # a module or a path would be read key by letter
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}. (Pass "
-                            "module.state_dict(), or load the file first.)")
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict)}. (Pass "
+                "module.state_dict(), or load the file first.)"
+            )
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         if strict and (missing or unexpected):
             if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+                errors.append(
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + "."
+                )
             if missing:
-                errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+                errors.append(
+                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + "."
+                )
         for k, target in own.items():
             if k not in state_dict:
                 continue
@@ -319,7 +341,8 @@ class Module:
                 target.copy_(value)
         if errors:
             raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
             )
         return _IncompatibleKeys(missing, unexpected)
 
@@ -381,7 +404,9 @@ class Module:
                 dtype = a.dtype
             elif isinstance(a, str):
                 if not a.startswith("cpu"):
-                    raise RuntimeError(f"dualgrad runs on the CPU only; cannot move a module to '{a}'")
+                    raise RuntimeError(
+                        f"dualgrad runs on the CPU only; cannot move a module to '{a}'"
+                    )
             elif a is not None:
                 dtype = a
         if dtype is None:
@@ -390,7 +415,9 @@ class Module:
 
         dtype = _dtype.to_dtype(dtype)
         if dtype.np.kind != "f":
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+            raise TypeError(
+                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
+            )
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
     def double(self) -> "Module":

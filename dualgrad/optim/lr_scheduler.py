@@ -47,7 +47,9 @@ _LRScheduler = LRScheduler
 class LambdaLR(LRScheduler):
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(optimizer.param_groups)
-        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        self.lr_lambdas = (
+            list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        )
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -100,11 +102,19 @@ class CosineAnnealingLR(LRScheduler):
         if self.last_epoch == 0:
             return [g["lr"] for g in groups]
         if self._step_count == 1 and self.last_epoch > 0:
-            return [e + (b - e) * (1 + math.cos(self.last_epoch * math.pi / T)) / 2 for b in self.base_lrs]
+            return [
+                e + (b - e) * (1 + math.cos(self.last_epoch * math.pi / T)) / 2
+                for b in self.base_lrs
+            ]
         if (self.last_epoch - 1 - T) % (2 * T) == 0:
-            return [g["lr"] + (b - e) * (1 - math.cos(math.pi / T)) / 2 for b, g in zip(self.base_lrs, groups)]
+            return [
+                g["lr"] + (b - e) * (1 - math.cos(math.pi / T)) / 2
+                for b, g in zip(self.base_lrs, groups)
+            ]
         return [
-            (1 + math.cos(math.pi * self.last_epoch / T)) / (1 + math.cos(math.pi * (self.last_epoch - 1) / T))
-            * (g["lr"] - e) + e
+            (1 + math.cos(math.pi * self.last_epoch / T))
+            / (1 + math.cos(math.pi * (self.last_epoch - 1) / T))
+            * (g["lr"] - e)
+            + e
             for g in groups
         ]

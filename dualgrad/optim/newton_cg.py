@@ -45,10 +45,27 @@ class NewtonCG(Optimizer):
     [1.0, 1.0]
     """
 
-    def __init__(self, params, lr=1.0, damping=0.0, cg_max_iter=50, cg_tol=None, line_search=True,
-                 max_backtracks=20):
-        super().__init__(params, dict(lr=lr, damping=damping, cg_max_iter=cg_max_iter, cg_tol=cg_tol,
-                                      line_search=line_search, max_backtracks=max_backtracks))
+    def __init__(
+        self,
+        params,
+        lr=1.0,
+        damping=0.0,
+        cg_max_iter=50,
+        cg_tol=None,
+        line_search=True,
+        max_backtracks=20,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                damping=damping,
+                cg_max_iter=cg_max_iter,
+                cg_tol=cg_tol,
+                line_search=line_search,
+                max_backtracks=max_backtracks,
+            ),
+        )
         self._params = [p for g in self.param_groups for p in g["params"]]
         self.n_hvp = 0
 
@@ -56,7 +73,9 @@ class NewtonCG(Optimizer):
         with enable_grad():
             loss = closure()
             gs = _grad(loss, self._params, allow_unused=True)
-        return loss, _flat([np.zeros_like(p._data) if g is None else g._data for p, g in zip(self._params, gs)])
+        return loss, _flat(
+            [np.zeros_like(p._data) if g is None else g._data for p, g in zip(self._params, gs)]
+        )
 
     def hvp(self, closure, v: np.ndarray) -> np.ndarray:
         """``H v`` of the closure's loss in the parameters, by forward-over-reverse."""
@@ -65,7 +84,13 @@ class NewtonCG(Optimizer):
             offset = 0
             for p in self._params:
                 n = p._data.size
-                set_tangent(p, level, Tensor._make(v[offset:offset + n].reshape(p._data.shape).astype(p._data.dtype)))
+                set_tangent(
+                    p,
+                    level,
+                    Tensor._make(
+                        v[offset : offset + n].reshape(p._data.shape).astype(p._data.dtype)
+                    ),
+                )
                 offset += n
             try:
                 loss = closure()
@@ -110,7 +135,7 @@ class NewtonCG(Optimizer):
         offset = 0
         for p in self._params:
             n = p._data.size
-            p._data[...] = x[offset:offset + n].reshape(p._data.shape)
+            p._data[...] = x[offset : offset + n].reshape(p._data.shape)
             bump(p)
             offset += n
 

@@ -27,16 +27,31 @@ from ._graphviz import new_digraph
 
 __all__ = ["make_dot"]
 
-NODE_ATTR = dict(style="filled", shape="box", align="left", fontsize="10", ranksep="0.1",
-                 height="0.2", fontname="monospace")
+NODE_ATTR = dict(
+    style="filled",
+    shape="box",
+    align="left",
+    fontsize="10",
+    ranksep="0.1",
+    height="0.2",
+    fontname="monospace",
+)
 LEAF, OUTPUT, VIEW_BASE, SAVED = "lightblue", "darkolivegreen1", "darkolivegreen3", "orange"
 _PRIORITY = {LEAF: 0, OUTPUT: 1, VIEW_BASE: 2, SAVED: 3}
 _ARG_NAMES = ("self", "other")
 # What a Function's ctx holds for the machinery, not for the user (NOTE: [custom function modes])
-_CTX_FIELDS = frozenset({
-    "edges", "pre_hooks", "needs_input_grad", "to_save", "saved_for_forward", "dirty_tensors",
-    "non_differentiable", "materialize_grads",
-})
+_CTX_FIELDS = frozenset(
+    {
+        "edges",
+        "pre_hooks",
+        "needs_input_grad",
+        "to_save",
+        "saved_for_forward",
+        "dirty_tensors",
+        "non_differentiable",
+        "materialize_grads",
+    }
+)
 
 
 def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_chars=50):
@@ -59,8 +74,10 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
     roots = tuple(var) if isinstance(var, (tuple, list)) else (var,)
     for i, r in enumerate(roots):
         if not isinstance(r, Tensor):
-            raise TypeError(f"make_dot: var must be a Tensor or a tuple of Tensors; item {i} is "
-                            f"{type(r).__name__}")
+            raise TypeError(
+                f"make_dot: var must be a Tensor or a tuple of Tensors; item {i} is "
+                f"{type(r).__name__}"
+            )
     param_map = {}
     for name, p in dict(params or {}).items():
         if not isinstance(p, Tensor):
@@ -165,12 +182,19 @@ class _Drawing:
             return [(None, t) for t in saved if isinstance(t, Tensor)]
         if not (self.show_saved and isinstance(fn, OpNode)) or fn.freed or not fn.op.saves:
             return []
-        found = [(_arg_name(i), a) for i in _read_inputs(fn)
-                 if isinstance(fn.args[i], Tensor) for a in (fn.args[i],)]
+        found = [
+            (_arg_name(i), a)
+            for i in _read_inputs(fn)
+            if isinstance(fn.args[i], Tensor)
+            for a in (fn.args[i],)
+        ]
         if fn.op.uses_out and fn.out is not None:
             outs = fn.out if isinstance(fn.out, tuple) else (fn.out,)
-            found += [("result" if len(outs) == 1 else f"result[{i}]", o)
-                      for i, o in enumerate(outs) if isinstance(o, Tensor)]
+            found += [
+                ("result" if len(outs) == 1 else f"result[{i}]", o)
+                for i, o in enumerate(outs)
+                if isinstance(o, Tensor)
+            ]
         return found
 
     # ------------------------------------------------------------ labels
@@ -207,8 +231,7 @@ class _Drawing:
             for k, v in vars(fn).items():
                 if k.startswith("_") or k in _CTX_FIELDS or callable(v):
                     continue
-                out[k] = (f"[tensor {size_to_str(v.shape)}]" if isinstance(v, Tensor)
-                          else str(v))
+                out[k] = f"[tensor {size_to_str(v.shape)}]" if isinstance(v, Tensor) else str(v)
             return out
         return {}
 

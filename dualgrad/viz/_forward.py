@@ -227,8 +227,10 @@ def trace_dot(fn, *primals, tangents, names=None, show_values=False):
         tangents = (tangents,)
     tangents = tuple(tangents)
     if len(tangents) != len(primals):
-        raise ValueError(f"trace_dot: {len(primals)} primals but {len(tangents)} tangents; give "
-                         "one tangent (or None) per primal")
+        raise ValueError(
+            f"trace_dot: {len(primals)} primals but {len(tangents)} tangents; give "
+            "one tangent (or None) per primal"
+        )
     names = tuple(names) if names is not None else tuple(f"x{i}" for i in range(len(primals)))
     if len(names) != len(primals):
         raise ValueError(f"trace_dot: {len(primals)} primals but {len(names)} names")
@@ -255,8 +257,12 @@ def _values(t, limit=6) -> str:
     data = np.asarray(t._data) + 0  # + 0: no "-0." in a picture
     if data.size > limit:
         return ""
-    return "\n " + np.array2string(data.reshape(-1) if data.ndim > 1 else data, precision=3,
-                                   suppress_small=True, separator=", ")
+    return "\n " + np.array2string(
+        data.reshape(-1) if data.ndim > 1 else data,
+        precision=3,
+        suppress_small=True,
+        separator=", ",
+    )
 
 
 class _Picture:
@@ -264,8 +270,10 @@ class _Picture:
         self.trace = trace
         self.names = names
         self.show_values = show_values
-        self.levels = sorted({lv for c in trace.calls for tans in c.out_tangents for lv in tans}
-                             | {lv for c in trace.calls for _, tans in c.inputs for lv in tans})
+        self.levels = sorted(
+            {lv for c in trace.calls for tans in c.out_tangents for lv in tans}
+            | {lv for c in trace.calls for _, tans in c.inputs for lv in tans}
+        )
         self.dot = new_digraph(node_attr=NODE_ATTR, graph_attr=dict(size="12,12"))
         self.drawn_calls = set()
         self.drawn_tensors = set()
@@ -308,14 +316,16 @@ class _Picture:
             label = "%s\n %s" % (prefix, size_to_str(tangent.shape))
             if self.show_values:
                 label += _values(tangent)
-            self.dot.node(key, label, fillcolor=TANGENT_FILL, style="filled,dashed",
-                          color=self.colour(level))
+            self.dot.node(
+                key, label, fillcolor=TANGENT_FILL, style="filled,dashed", color=self.colour(level)
+            )
             # A tangent of a tangent (nested levels) is a mixed partial: draw it hanging off.
             src = self.trace._tangent_src.get(id(tangent))
             mixed = self.trace.calls[src[0]].mixed.get(id(tangent), {}) if src else {}
             for lower, tt in sorted(mixed.items()):
-                self.dot.edge(key, self.tangent_box(tt, lower, None, prefix),
-                              **self.tangent_attrs(lower))
+                self.dot.edge(
+                    key, self.tangent_box(tt, lower, None, prefix), **self.tangent_attrs(lower)
+                )
         return key
 
     def source_key(self, src, level=None, of=None) -> str:
@@ -343,8 +353,9 @@ class _Picture:
             of = src[1] if src[0] == "tensor" else None
             self.dot.edge(self.source_key(src), f"c{index}")
             for level, tsrc in sorted(tangents.items()):
-                self.dot.edge(self.source_key(tsrc, level, of), f"c{index}",
-                              **self.tangent_attrs(level))
+                self.dot.edge(
+                    self.source_key(tsrc, level, of), f"c{index}", **self.tangent_attrs(level)
+                )
 
     def draw(self, outs):
         for o in outs:
@@ -368,9 +379,12 @@ class _Picture:
         if self.levels:
             legend = "\n".join(
                 ["solid black edges: primal values"]
-                + [f"dashed {self.colour(lv)} edges: tangents of dual {self.level_name(lv)}"
-                   for lv in self.levels]
-                + ["an op with a coloured border computed a tangent"])
+                + [
+                    f"dashed {self.colour(lv)} edges: tangents of dual {self.level_name(lv)}"
+                    for lv in self.levels
+                ]
+                + ["an op with a coloured border computed a tangent"]
+            )
             self.dot.attr(label=legend, labelloc="b", fontsize="10", fontname="monospace")
         resize_graph(self.dot)
         return self.dot

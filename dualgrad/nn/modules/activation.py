@@ -34,11 +34,25 @@ class _Act(Module):
         return type(self)._fn(input, **{k: getattr(self, k) for k in self._keys})
 
     def extra_repr(self):
-        return ", ".join(f"{k}={getattr(self, k)!r}" if isinstance(getattr(self, k), str) else f"{k}={getattr(self, k)}" for k in self._keys)
+        return ", ".join(
+            f"{k}={getattr(self, k)!r}"
+            if isinstance(getattr(self, k), str)
+            else f"{k}={getattr(self, k)}"
+            for k in self._keys
+        )
 
 
 def _act(name, fn, keys=(), defaults=()):
-    return type(name, (_Act,), {"_fn": staticmethod(fn), "_keys": keys, "_defaults": defaults, "__doc__": f"Module form of {fn.__name__}."})
+    return type(
+        name,
+        (_Act,),
+        {
+            "_fn": staticmethod(fn),
+            "_keys": keys,
+            "_defaults": defaults,
+            "__doc__": f"Module form of {fn.__name__}.",
+        },
+    )
 
 
 ReLU = _act("ReLU", lambda x: F.relu(x))
@@ -63,9 +77,24 @@ Softshrink = _act("Softshrink", F.softshrink, ("lambd",), (0.5,))
 Hardshrink = _act("Hardshrink", F.hardshrink, ("lambd",), (0.5,))
 Threshold = _act("Threshold", F.threshold, ("threshold", "value"), (None, None))
 GLU = _act("GLU", F.glu, ("dim",), (-1,))
-Softmax = _act("Softmax", lambda x, dim: F.softmax(x, dim if dim is not None else _implicit_dim(x)), ("dim",), (None,))
-Softmin = _act("Softmin", lambda x, dim: F.softmin(x, dim if dim is not None else _implicit_dim(x)), ("dim",), (None,))
-LogSoftmax = _act("LogSoftmax", lambda x, dim: F.log_softmax(x, dim if dim is not None else _implicit_dim(x)), ("dim",), (None,))
+Softmax = _act(
+    "Softmax",
+    lambda x, dim: F.softmax(x, dim if dim is not None else _implicit_dim(x)),
+    ("dim",),
+    (None,),
+)
+Softmin = _act(
+    "Softmin",
+    lambda x, dim: F.softmin(x, dim if dim is not None else _implicit_dim(x)),
+    ("dim",),
+    (None,),
+)
+LogSoftmax = _act(
+    "LogSoftmax",
+    lambda x, dim: F.log_softmax(x, dim if dim is not None else _implicit_dim(x)),
+    ("dim",),
+    (None,),
+)
 
 
 def _implicit_dim(x):

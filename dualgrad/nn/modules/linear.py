@@ -52,9 +52,15 @@ class Linear(Module):
 class Bilinear(Module):
     """``y_o = x1^T A_o x2 + b_o``; weight and bias ~ U(-1/sqrt(in1), 1/sqrt(in1))."""
 
-    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+    def __init__(
+        self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None
+    ):
         super().__init__()
-        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.in1_features, self.in2_features, self.out_features = (
+            in1_features,
+            in2_features,
+            out_features,
+        )
         self.weight = Parameter(_empty(out_features, in1_features, in2_features, dtype=dtype))
         set_optional_parameter(self, "bias", _empty(out_features, dtype=dtype) if bias else None)
         self.reset_parameters()
@@ -69,8 +75,10 @@ class Bilinear(Module):
         return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Flatten(Module):

@@ -11,22 +11,37 @@ from ..parameter import set_optional_parameter
 
 
 class LayerNorm(Module):
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+    def __init__(
+        self,
+        normalized_shape,
+        eps=1e-5,
+        elementwise_affine=True,
+        bias=True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         shape = self.normalized_shape
-        set_optional_parameter(self, "weight", _factories.ones(*shape, dtype=dtype) if elementwise_affine else None)
-        set_optional_parameter(self, "bias", _factories.zeros(*shape, dtype=dtype)
-                               if elementwise_affine and bias else None)
+        set_optional_parameter(
+            self, "weight", _factories.ones(*shape, dtype=dtype) if elementwise_affine else None
+        )
+        set_optional_parameter(
+            self,
+            "bias",
+            _factories.zeros(*shape, dtype=dtype) if elementwise_affine and bias else None,
+        )
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
 
 
 class GroupNorm(Module):
@@ -34,9 +49,18 @@ class GroupNorm(Module):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
-        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        set_optional_parameter(self, "weight", _factories.ones(num_channels, dtype=dtype) if affine else None)
-        set_optional_parameter(self, "bias", _factories.zeros(num_channels, dtype=dtype) if affine else None)
+        self.num_groups, self.num_channels, self.eps, self.affine = (
+            num_groups,
+            num_channels,
+            eps,
+            affine,
+        )
+        set_optional_parameter(
+            self, "weight", _factories.ones(num_channels, dtype=dtype) if affine else None
+        )
+        set_optional_parameter(
+            self, "bias", _factories.zeros(num_channels, dtype=dtype) if affine else None
+        )
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -48,13 +72,25 @@ class GroupNorm(Module):
 class _BatchNorm(Module):
     _dims: tuple = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        set_optional_parameter(self, "weight", _factories.ones(num_features, dtype=dtype) if affine else None)
-        set_optional_parameter(self, "bias", _factories.zeros(num_features, dtype=dtype) if affine else None)
+        set_optional_parameter(
+            self, "weight", _factories.ones(num_features, dtype=dtype) if affine else None
+        )
+        set_optional_parameter(
+            self, "bias", _factories.zeros(num_features, dtype=dtype) if affine else None
+        )
         if track_running_stats:
             self.register_buffer("running_mean", _factories.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", _factories.ones(num_features, dtype=dtype))
@@ -78,7 +114,9 @@ class _BatchNorm(Module):
 
     def forward(self, input):
         if input.ndim not in self._dims:
-            raise ValueError(f"expected {' or '.join(f'{d}D' for d in self._dims)} input (got {input.ndim}D input)")
+            raise ValueError(
+                f"expected {' or '.join(f'{d}D' for d in self._dims)} input (got {input.ndim}D input)"
+            )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
@@ -90,12 +128,18 @@ class _BatchNorm(Module):
             input,
             self.running_mean if track else None,
             self.running_var if track else None,
-            self.weight, self.bias, use_batch, momentum, self.eps,
+            self.weight,
+            self.bias,
+            use_batch,
+            momentum,
+            self.eps,
         )
 
     def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):

@@ -51,7 +51,12 @@ def _lstm_step(xw, state, w_hh, b_hh, w_hr=None):
     return (h if w_hr is None else F.linear(h, w_hr)), c
 
 
-_STEPS = {"RNN_TANH": _rnn_tanh_step, "RNN_RELU": _rnn_relu_step, "GRU": _gru_step, "LSTM": _lstm_step}
+_STEPS = {
+    "RNN_TANH": _rnn_tanh_step,
+    "RNN_RELU": _rnn_relu_step,
+    "GRU": _gru_step,
+    "LSTM": _lstm_step,
+}
 
 
 def _init_uniform(module, hidden_size):
@@ -67,11 +72,25 @@ class RNNBase(Module):
     (N, L, H_in) with ``batch_first``, or unbatched (L, H_in); hidden states
     (num_layers * num_directions, N, H), h of size ``proj_size`` when that is set."""
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+    def __init__(
+        self,
+        mode,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        proj_size=0,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
-            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element being zeroed")
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an element being zeroed"
+            )
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError("hidden_size must be a positive integer")
         if not isinstance(num_layers, int) or num_layers <= 0:
@@ -79,7 +98,9 @@ class RNNBase(Module):
         if proj_size and mode != "LSTM":
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if proj_size < 0:
-            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
@@ -93,7 +114,10 @@ class RNNBase(Module):
             layer_in = input_size if layer == 0 else out_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = [("weight_ih", (gate_size, layer_in)), ("weight_hh", (gate_size, out_size))]
+                shapes = [
+                    ("weight_ih", (gate_size, layer_in)),
+                    ("weight_hh", (gate_size, out_size)),
+                ]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
                 if proj_size:  # last, as torch registers it (state_dict order)
@@ -128,9 +152,13 @@ class RNNBase(Module):
 
     def _check_input(self, input, hx_shapes):
         if input.ndim not in (2, 3):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead"
+            )
         if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}")
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}"
+            )
         directions = 2 if self.bidirectional else 1
         for h, size in zip(hx_shapes, self._state_sizes()):
             want = self.num_layers * directions
@@ -181,7 +209,9 @@ class RNNBase(Module):
         elif self.batch_first:
             input = input.transpose(0, 1)
         if not hx:
-            hx = tuple(self._zero_state(input, input.shape[1], size) for size in self._state_sizes())
+            hx = tuple(
+                self._zero_state(input, input.shape[1], size) for size in self._state_sizes()
+            )
         out, finals = self._run(input, hx)
         if not batched:
             return out.squeeze(1), tuple(f.squeeze(1) for f in finals)
@@ -209,8 +239,18 @@ class RNNBase(Module):
 def _rnn_args(args, kwargs):
     """torch.nn.RNN's signature: (input_size, hidden_size, num_layers=1, nonlinearity='tanh',
     bias=True, batch_first=False, dropout=0.0, bidirectional=False)."""
-    names = ["input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first",
-             "dropout", "bidirectional", "device", "dtype"]
+    names = [
+        "input_size",
+        "hidden_size",
+        "num_layers",
+        "nonlinearity",
+        "bias",
+        "batch_first",
+        "dropout",
+        "bidirectional",
+        "device",
+        "dtype",
+    ]
     values = dict(zip(names, args))
     for k in kwargs:
         if k in values:
@@ -287,7 +327,12 @@ class RNNCellBase(Module):
 
     def __init__(self, mode, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
-        self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
+        self.mode, self.input_size, self.hidden_size, self.bias = (
+            mode,
+            input_size,
+            hidden_size,
+            bias,
+        )
         gate_size = _GATES[mode] * hidden_size
         self.weight_ih = Parameter(_factories.empty(gate_size, input_size, dtype=dtype))
         self.weight_hh = Parameter(_factories.empty(gate_size, hidden_size, dtype=dtype))
@@ -304,7 +349,9 @@ class RNNCellBase(Module):
 
     def _step(self, input, hx, n_state):
         if input.ndim not in (1, 2):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.ndim}D instead"
+            )
         batched = input.ndim == 2
         if not batched:
             input = input.unsqueeze(0)
@@ -328,11 +375,20 @@ class RNNCellBase(Module):
 class RNNCell(RNNCellBase):
     """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu)."""
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+    def __init__(
+        self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None
+    ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
         self.__dict__["nonlinearity"] = nonlinearity
-        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, bias, device, dtype)
+        super().__init__(
+            "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
+            input_size,
+            hidden_size,
+            bias,
+            device,
+            dtype,
+        )
 
     def forward(self, input, hx=None):
         return self._step(input, None if hx is None else (hx,), 1)[0]

@@ -7,20 +7,43 @@ from ..module import Module
 
 
 class Upsample(Module):
-    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                 recompute_scale_factor=None):
+    def __init__(
+        self,
+        size=None,
+        scale_factor=None,
+        mode="nearest",
+        align_corners=None,
+        recompute_scale_factor=None,
+    ):
         super().__init__()
         self.size, self.mode, self.align_corners = size, mode, align_corners
-        self.scale_factor = None if scale_factor is None else (
-            float(scale_factor) if isinstance(scale_factor, (int, float)) else tuple(float(f) for f in scale_factor))
+        self.scale_factor = (
+            None
+            if scale_factor is None
+            else (
+                float(scale_factor)
+                if isinstance(scale_factor, (int, float))
+                else tuple(float(f) for f in scale_factor)
+            )
+        )
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, input):
-        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
-                             recompute_scale_factor=self.recompute_scale_factor)
+        return F.interpolate(
+            input,
+            self.size,
+            self.scale_factor,
+            self.mode,
+            self.align_corners,
+            recompute_scale_factor=self.recompute_scale_factor,
+        )
 
     def extra_repr(self):
-        what = f"scale_factor={self.scale_factor}" if self.scale_factor is not None else f"size={self.size}"
+        what = (
+            f"scale_factor={self.scale_factor}"
+            if self.scale_factor is not None
+            else f"size={self.size}"
+        )
         return f"{what}, mode={self.mode!r}"
 
 

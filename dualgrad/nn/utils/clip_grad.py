@@ -28,9 +28,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if norm_type == math.inf:
         total = max(float(np.abs(g._data).max()) for g in grads)
     else:
-        total = float(sum(float((np.abs(g._data) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type))
+        total = float(
+            sum(float((np.abs(g._data) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
+        )
     if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite")
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite"
+        )
     coef = min(max_norm / (total + 1e-6), 1.0)
     with no_grad():
         for g in grads:

@@ -15,5 +15,5 @@ def vector_to_parameters(vec, parameters):
     with no_grad():
         for p in parameters:
             n = p.numel()
-            p.copy_(vec[i:i + n].reshape(tuple(p.shape)))
+            p.copy_(vec[i : i + n].reshape(tuple(p.shape)))
             i += n

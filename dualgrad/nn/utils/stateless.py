@@ -29,7 +29,9 @@ def _resolve(module, name):
     *path, leaf = name.split(".")
     for p in path:
         if p not in module._modules:
-            raise AttributeError(f"functional_call: {type(module).__name__} has no submodule '{p}' (in '{name}')")
+            raise AttributeError(
+                f"functional_call: {type(module).__name__} has no submodule '{p}' (in '{name}')"
+            )
         module = module._modules[p]
     return module, leaf
 
@@ -38,7 +40,9 @@ def _tied_names(module, given):
     """Names (tied to a given one, i.e. the same tensor under another name) that are not given:
     they get the same replacement, as torch's ``tie_weights=True``."""
     by_id = {}
-    for n, t in list(module.named_parameters(remove_duplicate=False)) + list(module.named_buffers(remove_duplicate=False)):
+    for n, t in list(module.named_parameters(remove_duplicate=False)) + list(
+        module.named_buffers(remove_duplicate=False)
+    ):
         by_id.setdefault(id(t), []).append(n)
     extra = {}
     for names in by_id.values():
@@ -63,7 +67,9 @@ def _swapped(module, tensors, strict=False):
                 store = d["_buffers"]
             else:
                 if strict:
-                    raise RuntimeError(f"functional_call: unexpected key '{name}' (not a parameter or buffer)")
+                    raise RuntimeError(
+                        f"functional_call: unexpected key '{name}' (not a parameter or buffer)"
+                    )
                 store = None
             if store is not None:
                 saved.append((store, leaf, store[leaf]))
@@ -82,8 +88,9 @@ def _swapped(module, tensors, strict=False):
                 object.__setattr__(store, leaf, old)
 
 
-def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True,
-                    strict=False):
+def functional_call(
+    module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False
+):
     """``module(*args, **kwargs)`` with the named tensors in place of its parameters and buffers.
 
     ``parameter_and_buffer_dicts`` maps dotted names (``'0.weight'``) to tensors (or is a
@@ -97,13 +104,17 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
         for d in parameter_and_buffer_dicts:
             overlap = set(tensors) & set(d)
             if overlap:
-                raise ValueError(f"functional_call: {sorted(overlap)} appeared in multiple dictionaries")
+                raise ValueError(
+                    f"functional_call: {sorted(overlap)} appeared in multiple dictionaries"
+                )
             tensors.update(d)
     if strict:
         own = {n for n, _ in module.named_parameters()} | {n for n, _ in module.named_buffers()}
         missing, unexpected = sorted(own - set(tensors)), sorted(set(tensors) - own)
         if missing or unexpected:
-            raise RuntimeError(f"functional_call (strict): missing keys {missing}, unexpected keys {unexpected}")
+            raise RuntimeError(
+                f"functional_call (strict): missing keys {missing}, unexpected keys {unexpected}"
+            )
     if tie_weights:
         tensors.update(_tied_names(module, tensors))
     if args is None:
@@ -124,7 +135,9 @@ class FunctionalModule:
     def __call__(self, params, *args, **kwargs):
         if len(params) != len(self.param_names):
             raise ValueError(f"expected {len(self.param_names)} parameters, got {len(params)}")
-        return functional_call(self.stateless_model, dict(zip(self.param_names, params)), args, kwargs)
+        return functional_call(
+            self.stateless_model, dict(zip(self.param_names, params)), args, kwargs
+        )
 
 
 class FunctionalModuleWithBuffers:
@@ -148,7 +161,9 @@ class FunctionalModuleWithBuffers:
 
 def _extract(model, disable_autograd_tracking):
     copied = copy.deepcopy(model)
-    names, params = zip(*copied.named_parameters()) if any(True for _ in copied.parameters()) else ((), ())
+    names, params = (
+        zip(*copied.named_parameters()) if any(True for _ in copied.parameters()) else ((), ())
+    )
     if disable_autograd_tracking:
         for p in params:
             p.requires_grad_(False)
@@ -164,7 +179,9 @@ def make_functional(model, disable_autograd_tracking=False):
     dualgrad.Size([4, 2])
     """
     if any(True for _ in model.buffers()):
-        raise RuntimeError("make_functional(model): model has buffers; use make_functional_with_buffers(model)")
+        raise RuntimeError(
+            "make_functional(model): model has buffers; use make_functional_with_buffers(model)"
+        )
     copied, names, params = _extract(model, disable_autograd_tracking)
     return FunctionalModule(copied, names), params
 
@@ -187,7 +204,9 @@ def stack_module_state(models):
     if not models:
         raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
     if not (all(m.training for m in models) or all(not m.training for m in models)):
-        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+        raise RuntimeError(
+            "stack_module_state: Expected all models to have the same training/eval mode."
+        )
     first = type(models[0])
     if not all(type(m) is first for m in models):
         raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
@@ -205,12 +224,17 @@ def stack_module_state(models):
             out[name] = s.requires_grad_() if all(req) and s.is_floating_point() else s
         return out
 
-    return (stacked(lambda m: list(m.named_parameters())),
-            stacked(lambda m: list(m.named_buffers())))
+    return (
+        stacked(lambda m: list(m.named_parameters())),
+        stacked(lambda m: list(m.named_buffers())),
+    )
 
 
 __all__ = [
-    "functional_call", "make_functional", "make_functional_with_buffers", "stack_module_state",
-    "FunctionalModule", "FunctionalModuleWithBuffers",
+    "functional_call",
+    "make_functional",
+    "make_functional_with_buffers",
+    "stack_module_state",
+    "FunctionalModule",
+    "FunctionalModuleWithBuffers",
 ]
-
