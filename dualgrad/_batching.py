@@ -126,8 +126,8 @@ class BatchedTensor(Tensor):
             if self.grad_fn is None:
                 self._edge()
                 t.__dict__["_acc"] = self._acc
-            if "_below" in d:
-                t.__dict__["_below"] = alias(d["_below"], below_level)
+            if self._below is not None:
+                t._below = alias(self._below, below_level)
                 # the same memory on the same tape: a view of the alias is one of the original
                 # (NOTE: [in-place on a transform's tape] in _inplace.py)
                 t.__dict__["_view_root"] = d.get("_view_root", self)

@@ -74,7 +74,7 @@ def requires_grad_anywhere(t) -> bool:
     while isinstance(t, Tensor):
         if t._requires_grad:
             return True
-        t = t.__dict__.get("_below", t.__dict__.get("_value"))
+        t = t._below if t._below is not None else t.__dict__.get("_value")
     return False
 
 
@@ -94,7 +94,7 @@ def _shell(t):
 def make_leaf(x, level: int):
     """A level-``level`` leaf standing for ``x``: gradients stop at it, ``x`` keeps its history."""
     leaf = _shell(x)
-    leaf.__dict__["_below"] = x
+    leaf._below = x
     leaf._glevel = level
     leaf._requires_grad = True
     return leaf
@@ -105,8 +105,8 @@ def strip(a, level: int):
     ``level`` (inside the transform) is stripped inside: its physical value may carry the
     tape too (a backward with create_graph run under that vmap records there)."""
     BatchedTensor = _batching.BatchedTensor
-    while isinstance(a, Tensor) and a._glevel >= level and "_below" in a.__dict__:
-        a = a.__dict__["_below"]
+    while isinstance(a, Tensor) and a._glevel >= level and a._below is not None:
+        a = a._below
     if isinstance(a, BatchedTensor) and a._vlevel > level:
         inner = strip(a._value, level)
         if inner is not a._value:
@@ -121,7 +121,7 @@ def strip(a, level: int):
 def lift(out, level: int):
     """The level-``level`` tensor for the result ``out`` of the stripped call."""
     t = _shell(out)
-    t.__dict__["_below"] = out
+    t._below = out
     t._glevel = level
     return t
 

@@ -178,13 +178,9 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     if isinstance(out, BatchedTensor) and out._vlevel != x._vlevel:
         raise NeedsLoop(f"{name}: an in-place write of a value batched at another level")
     d = x.__dict__
-    on_tape = x._requires_grad and "_below" in d
+    on_tape = x._requires_grad and x._below is not None
     if on_tape:
-        if (
-            not isinstance(out, BatchedTensor)
-            or out._glevel != x._glevel
-            or "_below" not in out.__dict__
-        ):
+        if not isinstance(out, BatchedTensor) or out._glevel != x._glevel or out._below is None:
             raise NeedsLoop(f"{name}: an in-place write from another tape inside vmap")
     elif x._requires_grad or out._requires_grad:
         raise NeedsLoop(f"{name}: an in-place write with history from another tape inside vmap")
@@ -210,7 +206,7 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         # a view: the root's history and tangents take the write (CopySlices)
         new_root = VS.view_scatter(root, out, d["_view_chain"]) if root is not None else out
     if on_tape:  # the values, with the levels below the tape
-        _commit_inplace(d["_below"], out.__dict__["_below"], name)
+        _commit_inplace(x._below, out._below, name)
     else:
         if out._data.shape != x._data.shape:
             raise RuntimeError(
@@ -262,10 +258,10 @@ def _follow_write(root: Tensor, new_root: Tensor) -> None:
 def _snapshot_on_tape(x: Tensor) -> Tensor:
     """``_source`` for a tensor on a transform's tape inside vmap: a copy of its values, below
     and on the tape alike, with x's edges (NOTE: [in-place on a transform's tape])."""
-    below = _snapshot(x.__dict__["_below"])
+    below = _snapshot(x._below)
     snap = x._alias_hook()
     snap.__dict__["_value"] = below._value
-    snap.__dict__["_below"] = below
+    snap._below = below
     return snap
 
 
@@ -273,7 +269,7 @@ def _snapshot(t: Tensor) -> Tensor:
     """A copy of ``t``'s values that keeps its edges and tangents (a batched tensor: its
     physical value copied)."""
     if isinstance(t, BatchedTensor):
-        if "_below" in t.__dict__:
+        if t._below is not None:
             return _snapshot_on_tape(t)
         snap = t._alias_hook()
         snap.__dict__["_value"] = _snapshot(t._value)
@@ -343,7 +339,7 @@ def _source(x: Tensor, others=()) -> Tensor:
     it gets the snapshot, the batched tensor wraps it.
     """
     if isinstance(x, BatchedTensor):
-        if _grad_state.enabled and x._requires_grad and "_below" in x.__dict__ and not x._fw:
+        if _grad_state.enabled and x._requires_grad and x._below is not None and not x._fw:
             return _snapshot_on_tape(x)
         if not (x._requires_grad or x._fw):
             inner = _source(x._value, others)

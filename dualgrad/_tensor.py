@@ -37,9 +37,10 @@ class Tensor:
     grad_fn = None  # the backward node that made this tensor (None for leaves)
     _out_nr = 0  # which output of grad_fn this is
     _requires_grad = False
-    _glevel = (
-        -1
-    )  # the tape this tensor's history is on (NOTE: [grad under vmap] in _grad_levels.py)
+    # the tape this tensor's history is on (NOTE: [grad under vmap] in _grad_levels.py), and on
+    # a tape, the tensor it stands for one level down (the tape's wrapper: make_leaf, lift)
+    _glevel = -1
+    _below = None
     _acc = None  # AccumulateGrad of a leaf that requires grad (shared by its aliases)
     _vc = None  # version counter [int], shared with views; made on first need
     _fw = None  # {level number: tangent}; NOTE: [levels] in _levels.py
@@ -504,7 +505,7 @@ def alias(x: Tensor, below_level: int | None = None) -> Tensor:
                 by_number[lv].hold(t)
     if x._glevel >= 0:  # a tensor on a vmap level's tape (NOTE: [grad under vmap])
         t._glevel = x._glevel
-        if "_below" in x.__dict__:
+        if x._below is not None:
             t._below = alias(x._below, below_level)
     return t
 

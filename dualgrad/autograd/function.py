@@ -529,7 +529,7 @@ def _apply(cls, args, kwargs):
         for i, f in enumerate(finals):
             if isinstance(f, Tensor) and f._glevel == tape:
                 under = low[i] if low is not None else _grad_levels._shell(f)
-                f.__dict__["_below"] = under
+                f._below = under
                 if under._fw:
                     for lv, t in under._fw.items():
                         set_tangent(f, lv, t)
