@@ -28,6 +28,7 @@ import numpy as np
 
 from . import _grad_levels, _levels
 from ._grad_mode import state as _grad_state
+from ._kernel_errors import kernel_error
 from ._batching import BatchedTensor, NeedsLoop, apply_batched, live_level, mark_shared, note_view
 from ._tensor import INPLACE_EPOCH as _INPLACE_EPOCH
 from ._tensor import Tensor, alias, set_tangent
@@ -186,73 +187,6 @@ def _scalar_array(value, dtype):
         _SCALARS.clear()
     _SCALARS[(value, dtype)] = arr
     return arr
-
-
-# NOTE: [kernel errors] NumPy reports shape mismatches as ValueError ("operands could not be
-# broadcast together ..."); torch raises RuntimeError, and code written for torch catches that.
-# The kernels are called in three places above, each inside a try that costs nothing until a
-# kernel raises; there the error becomes torch's: the broadcast message with the sizes and the
-# dimension, or, for NumPy's other shape complaints, a RuntimeError naming the op and the input
-# shapes. Other ValueErrors (an op's own argument checks) pass through unchanged.
-_SHAPE_WORDS = ("shape", "broadcast", "dimension", "size", "axis")
-
-
-class LinAlgError(RuntimeError):
-    """A linear-algebra kernel could not complete (a singular matrix, no convergence): torch's
-    ``torch.linalg.LinAlgError``, a RuntimeError. NumPy's own LinAlgError never escapes."""
-
-
-# torch's words where NumPy's kernel refuses, by primitive (others: the op's name and NumPy's)
-_LINALG_ERRORS = {
-    "linalg_solve": "torch.linalg.solve: The solver failed because the input matrix is singular.",
-    "eigh": "linalg.eigh: The algorithm failed to converge because the input matrix is "
-    "ill-conditioned or has too many repeated eigenvalues",
-    "svd": "linalg.svd: The algorithm failed to converge because the input matrix is "
-    "ill-conditioned or has too many repeated singular values",
-}
-
-
-def kernel_error(op, args, err):
-    """The exception to raise for ``err``, a ValueError from ``op``'s kernel on ``args``."""
-    msg = str(err)
-    if isinstance(err, np.linalg.LinAlgError):
-        return LinAlgError(_LINALG_ERRORS.get(op.name, f"linalg.{op.name}: {msg}"))
-    shapes = [
-        a._data.shape if isinstance(a, Tensor) else a.shape
-        for a in args
-        if isinstance(a, (Tensor, _ndarray))
-    ]
-    if msg.startswith("operands could not be broadcast together"):
-        mismatch = _broadcast_mismatch(shapes)
-        if mismatch is not None:
-            return RuntimeError(mismatch)
-    if msg.startswith("Integers to negative integer powers"):  # torch: a RuntimeError
-        return RuntimeError(msg)
-    if any(w in msg for w in _SHAPE_WORDS):
-        listed = ", ".join(str(list(s)) for s in shapes)
-        return RuntimeError(f"{op.name}: {msg} (input shapes {listed})")
-    return err
-
-
-def _broadcast_mismatch(shapes):
-    """torch's message for the first pair of sizes that do not broadcast (infer_size: the
-    shapes are combined left to right, each compared from its last dimension)."""
-    if not shapes:
-        return None
-    acc = tuple(shapes[0])
-    for s in shapes[1:]:
-        s = tuple(s)
-        ndim = max(len(acc), len(s))
-        a = (1,) * (ndim - len(acc)) + acc
-        b = (1,) * (ndim - len(s)) + s
-        for i in range(ndim - 1, -1, -1):
-            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
-                return (
-                    f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) "
-                    f"at non-singleton dimension {i}"
-                )
-        acc = tuple(x if y == 1 else y for x, y in zip(a, b))
-    return None
 
 
 def _wrap(op, raw, args, params):

@@ -433,7 +433,7 @@ def _copy_(self, src, non_blocking=False, *, name="copy_"):
         src = _tensor(src)
     value = src.to(self.dtype) if src.dtype != self.dtype else src
     if tuple(value.shape) != tuple(self.shape):
-        from ._dispatch import _broadcast_mismatch
+        from ._kernel_errors import _broadcast_mismatch
 
         mismatch = _broadcast_mismatch([tuple(self.shape), tuple(value.shape)])
         if mismatch is not None:  # torch's broadcast message, not expand's

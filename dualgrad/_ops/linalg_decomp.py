@@ -27,7 +27,8 @@ from collections import namedtuple
 import numpy as np
 
 from .._batching import BatchedTensor
-from .._dispatch import LinAlgError, apply
+from .._dispatch import apply
+from .._kernel_errors import LinAlgError
 from .._factories import eye as _eye
 from .._factories import zeros as _zeros
 from .._grad_mode import is_grad_enabled, no_grad

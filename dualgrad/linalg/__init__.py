@@ -1,6 +1,6 @@
 """dualgrad.linalg: torch.linalg's functions. This file only re-exports."""
 
-from .._dispatch import LinAlgError  # noqa: F401
+from .._kernel_errors import LinAlgError  # noqa: F401
 from .._ops.linalg import linalg_cross as cross  # noqa: F401
 from .._ops.linalg import matmul  # noqa: F401
 from .._ops.linalg_decomp import (  # noqa: F401
