@@ -46,6 +46,17 @@ from .indexing import (
     known_values,
     scatter_values,
 )
+
+
+# NOTE: [untouched signed zeros] A scatter leaves the positions no index reaches exactly as
+# they were, -0.0 included, as torch's kernels do. ``x + added`` with added = +0.0 there would
+# turn -0.0 into +0.0 (which atan2, 1/x and copysign tell apart); ``x - (0.0 - added)`` is the
+# same sum everywhere else (negation is exact) and subtracts +0.0 where nothing was added,
+# which keeps x as it is. The derivatives are those of the sum.
+def _add_keeping_zeros(x, added):
+    return x - (0.0 - added)
+
+
 from .reduction import normalize_dims
 
 
@@ -115,7 +126,8 @@ def scatter_add(x, dim, index, src):
     d = _dim(x, dim)
     check_index(x, d, index, "scatter_add")
     _same_dtype(x, src, "scatter_add")
-    return x + scatter_values(_fit(src, index, "scatter_add"), index, shape=tuple(x.shape), dim=d)
+    added = scatter_values(_fit(src, index, "scatter_add"), index, shape=tuple(x.shape), dim=d)
+    return _add_keeping_zeros(x, added)
 
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -150,7 +162,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
         return v if include_self else apply(SCATTER, v, fill, index, dim=d)
 
     if reduce in ("sum", "mean"):
-        out = own(x, 0.0) + sad(src)
+        out = _add_keeping_zeros(own(x, 0.0), sad(src))
         if reduce == "mean":
             from .._factories import ones_like
 
@@ -175,7 +187,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     is_self = own(is_self, 0.0)
     ties = is_self + sad(is_src)
     dx, dsrc = x - x.detach(), src - src.detach()
-    return value + (is_self * dx + sad(is_src * dsrc)) / ties
+    return _add_keeping_zeros(value, (is_self * dx + sad(is_src * dsrc)) / ties)
 
 
 def _scatter_prod(x, src, index, d, value, own, sad):
@@ -198,7 +210,7 @@ def _scatter_prod(x, src, index, d, value, own, sad):
     )  # the product of the nonzero factors
     only_zero = (zx + sad(zs) == 1).to(x.dtype)
     dzero = zx * (xs - xs.detach()) + sad(zs * (src - src.detach()))  # 0 here
-    return out + dzero * others * scale * only_zero
+    return _add_keeping_zeros(out, dzero * others * scale * only_zero)
 
 
 # ------------------------------------------------------------------ index_*
@@ -301,7 +313,7 @@ def index_add(x, dim, index, source, *, alpha=1):
     # not index_put(accumulate=True), whose node checks its index for x's gradient too:
     # torch's index_add saves its index only for the source's gradient
     idx = _saved(_along(x, d, index), index)
-    return x + apply(INDEX_ADD_ZEROS, source, shape=tuple(x.shape), index=idx)
+    return _add_keeping_zeros(x, apply(INDEX_ADD_ZEROS, source, shape=tuple(x.shape), index=idx))
 
 
 def index_copy(x, dim, index, source):
