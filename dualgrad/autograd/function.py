@@ -380,29 +380,15 @@ def _tape_of(cls, args):
 
 
 def _apply(cls, args, kwargs):
+    """``cls.apply(*args, **kwargs)``: forward with recording and forward mode off, then the
+    node, the saved tensors and the tangents of every dual level present, in that order."""
     tape, below = _tape_of(cls, args)
-    low = None
-    if below:  # the levels below the tape first: values, tangents, lower tapes' history
-        versions = [a._version if isinstance(a, Tensor) else None for a in args]
-        low = _apply(
-            cls,
-            tuple(_grad_levels.strip(a, tape) if isinstance(a, Tensor) else a for a in args),
-            kwargs,
-        )
-        low = low if isinstance(low, tuple) else (low,)
-        if any(v is not None and a._version != v for a, v in zip(args, versions)):
-            # forward wrote into an input (mark_dirty): running it on the tape too would
-            # write twice, so the whole function runs per element (vmap refuses that if the
-            # written tensor is one of its inputs)
-            raise NeedsLoop(f"{cls.__name__}.forward writes into its input in place")
+    low = _run_below(cls, args, kwargs, tape) if below else None
     ctx = _backward_cls(cls)()
-    stack = _levels.stack
     all_levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw})
     levels = [] if below else all_levels  # with ``low``, the tangents come from below
-
     # What forward sees: inputs without tangents; ``originals`` maps them back.
-    originals = {}
-    seen = []
+    originals, seen = {}, []
     for a in args:
         if isinstance(a, Tensor) and a._fw:
             s = alias(a, all_levels[0])
@@ -410,11 +396,7 @@ def _apply(cls, args, kwargs):
             seen.append(s)
         else:
             seen.append(a)
-    grad_on = _grad_state.enabled
-    edges = [
-        a._edge() if grad_on and isinstance(a, Tensor) and (tape < 0 or a._glevel == tape) else None
-        for a in args
-    ]
+    edges = _edges(args, tape)
     requires_grad = any(e is not None for e in edges)
     ctx.seq = next(_sequence)  # after its edges' nodes (NOTE: [order by sequence number])
     ctx.needs_input_grad = tuple(e is not None for e in edges)
@@ -423,7 +405,62 @@ def _apply(cls, args, kwargs):
     if anomaly_mode.state.enabled:
         anomaly_mode.record(ctx)
 
-    # forward mode off inside forward; vmap levels stay (a Function runs batched under vmap)
+    raw = _run_forward(cls, ctx, seen, kwargs)
+    single = not isinstance(raw, tuple)
+    raw_outs = (raw,) if single else raw
+    input_ids = {id(a) for a in seen if isinstance(a, Tensor)} | {id(a) for a in args}
+    finals = _outputs(cls, ctx, raw_outs, originals, input_ids, requires_grad, tape)
+    _keep_on_ctx(ctx, raw_outs, finals, originals, input_ids)
+    ctx.edges = edges if requires_grad else [None] * len(args)
+
+    for level in levels:  # NOTE: [custom function modes]
+        if level not in _levels.stack.by_number:
+            continue
+        tangents = [t.get(level) if t else None for t in input_tangents]
+        if any(t is not None for t in tangents):
+            _push_tangents(cls, ctx, args, tangents, finals, level)
+    if tape >= 0:  # what the levels below the tape see: the call's result there, or values
+        for i, f in enumerate(finals):
+            if isinstance(f, Tensor) and f._glevel == tape:
+                under = low[i] if low is not None else _grad_levels._shell(f)
+                f._below = under
+                if under._fw:
+                    for lv, t in under._fw.items():
+                        set_tangent(f, lv, t)
+    return finals[0] if single else tuple(finals)
+
+
+def _run_below(cls, args, kwargs, tape):
+    """The call on the levels below ``tape`` first: values, tangents, lower tapes' history."""
+    versions = [a._version if isinstance(a, Tensor) else None for a in args]
+    low = _apply(
+        cls,
+        tuple(_grad_levels.strip(a, tape) if isinstance(a, Tensor) else a for a in args),
+        kwargs,
+    )
+    low = low if isinstance(low, tuple) else (low,)
+    if any(v is not None and a._version != v for a, v in zip(args, versions)):
+        # forward wrote into an input (mark_dirty): running it on the tape too would write
+        # twice, so the whole function runs per element (vmap refuses that if the written
+        # tensor is one of its inputs)
+        raise NeedsLoop(f"{cls.__name__}.forward writes into its input in place")
+    return low
+
+
+def _edges(args, tape):
+    """The node's edge for each input (None where no gradient flows: no grad mode, not a
+    tensor, or history on another tape)."""
+    grad_on = _grad_state.enabled
+    return [
+        a._edge() if grad_on and isinstance(a, Tensor) and (tape < 0 or a._glevel == tape) else None
+        for a in args
+    ]
+
+
+def _run_forward(cls, ctx, seen, kwargs):
+    """``forward`` with recording and forward mode off; vmap levels stay (a Function runs
+    batched under vmap)."""
+    stack = _levels.stack
     hidden = stack.levels
     stack.levels = [lv for lv in hidden if lv.kind != "dual"]
     prev, _grad_state.enabled = _grad_state.enabled, False
@@ -436,15 +473,15 @@ def _apply(cls, args, kwargs):
     finally:
         stack.levels = hidden
         _grad_state.enabled = prev
+    return raw
 
-    single = not isinstance(raw, tuple)
-    raw_outs = (raw,) if single else raw
+
+def _outputs(cls, ctx, raw_outs, originals, input_ids, requires_grad, tape):
+    """The tensors ``apply`` returns, with the node as their history: an input marked dirty
+    is the input itself; an input returned as it is, or a tensor with history of its own, a
+    new tensor sharing its data (so this node overwrites nobody's history)."""
     dirty = {id(t) for t in ctx.dirty_tensors}
-    nondiff = {id(t) for t in ctx.non_differentiable}
-    input_ids = {id(a) for a in seen if isinstance(a, Tensor)} | {id(a) for a in args}
-
-    finals = []
-    used = set()
+    finals, used = [], set()
     for o in raw_outs:
         if not isinstance(o, Tensor):
             finals.append(o)
@@ -466,8 +503,6 @@ def _apply(cls, args, kwargs):
             or o._requires_grad
             or o._fw
         ):
-            # An input returned as it is, or a tensor with history of its own: the output is a
-            # new tensor sharing its data, so this node does not overwrite anyone's history.
             if isinstance(o, BatchedTensor):
                 final = BatchedTensor.wrap(o._value, o._bdim, o._vlevel)
             else:
@@ -478,6 +513,7 @@ def _apply(cls, args, kwargs):
         used.add(id(final))
         finals.append(final)
 
+    nondiff = {id(t) for t in ctx.non_differentiable}
     for i, (o, f) in enumerate(zip(raw_outs, finals)):
         if not isinstance(f, Tensor):
             continue
@@ -488,8 +524,14 @@ def _apply(cls, args, kwargs):
             if tape >= 0:
                 f._glevel = tape
             f.grad_fn, f._out_nr, f._requires_grad = ctx, i, True
+    return finals
 
-    # NOTE: [saved tensors of a custom function]
+
+def _keep_on_ctx(ctx, raw_outs, finals, originals, input_ids):
+    """What the node keeps: the saved tensors as the caller knows them (NOTE: [saved tensors
+    of a custom function]) with their versions, and the outputs' metadata."""
+    dirty = {id(t) for t in ctx.dirty_tensors}
+    nondiff = {id(t) for t in ctx.non_differentiable}
     to_final = {id(o): f for o, f in zip(raw_outs, finals) if isinstance(o, Tensor)}
 
     def original(t):
@@ -517,23 +559,6 @@ def _apply(cls, args, kwargs):
         isinstance(f, Tensor) and f._data.dtype.kind == "f" and id(o) not in nondiff
         for o, f in zip(raw_outs, finals)
     ]
-    ctx.edges = edges if requires_grad else [None] * len(args)
-
-    for level in levels:  # NOTE: [custom function modes]
-        if level not in stack.by_number:
-            continue
-        tangents = [t.get(level) if t else None for t in input_tangents]
-        if any(t is not None for t in tangents):
-            _push_tangents(cls, ctx, args, tangents, finals, level)
-    if tape >= 0:  # what the levels below the tape see: the call's result there, or values
-        for i, f in enumerate(finals):
-            if isinstance(f, Tensor) and f._glevel == tape:
-                under = low[i] if low is not None else _grad_levels._shell(f)
-                f._below = under
-                if under._fw:
-                    for lv, t in under._fw.items():
-                        set_tangent(f, lv, t)
-    return finals[0] if single else tuple(finals)
 
 
 # ---------------------------------------------------------------------------- forward mode
