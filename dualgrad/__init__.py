@@ -79,6 +79,6 @@ from . import nn  # noqa: F401,E402
 from . import optim  # noqa: F401,E402
 from . import optimize  # noqa: F401,E402
 
-from . import _batching as _batching  # noqa: E402
+from . import _batching_rules  # noqa: E402
 
-_batching._build_rules()  # every op's batching slot (NOTE: [vmap levels] in _batching.py)
+_batching_rules.declare_rules()  # every op's batching rule (NOTE: [batching by kind])

@@ -455,64 +455,8 @@ def _join(op, physical, bdims, params, size):
 
 
 _MATMUL: list = []  # the matmul op (linear's rule calls matmul's)
-apply = None  # the dispatcher's apply, bound by _build_rules (the dispatcher imports this module)
-
-
-def _declare(op, rule) -> None:
-    """Give ``op`` its batching rule, once: a second rule for one op is an error, not a silent
-    override (NOTE: [batching by kind])."""
-    if op.batch is not None and op.batch is not rule:
-        raise ValueError(
-            f"op '{op.name}' has two batching rules: {op.batch.__name__} and {rule.__name__}"
-        )
-    op.batch = rule
-
-
-def _build_rules():
-    """Every op's batching rule: derived from its declared kind (element-wise with
-    broadcasting), else from the tables below, keyed by the op objects. An op left without a
-    rule must say it loops (nonzero, unique), as an op without a vjp must say it is not
-    differentiable."""
-    global apply
-    from . import _batching_indexing, _batching_linalg
-    from ._dispatch import apply
-    from ._ops import elementwise as E
-    from ._ops import indexing as I
-    from ._ops import linalg as L
-    from ._ops import reduction as R
-    from ._ops import shape as SH
-    from ._ops import softmax as SM
-    from ._ops.registry import REGISTRY
-
-    for op in REGISTRY.values():
-        if op.broadcasting:
-            _declare(op, _pointwise)
-    table = [
-        ((E.CLONE, E.TO), _unary_same_layout),
-        ((R.SUM, R.PROD, R.AMAX, R.AMIN, SM.SOFTMAX, SM.LOG_SOFTMAX), _reduce_dims),
-        ((R.CUMSUM, R.MAX_DIM, R.MIN_DIM), _one_dim),
-        ((SH.VIEW_DTYPE,), _batch_in_front),
-        ((SH.RESHAPE,), _reshape),
-        ((SH.EXPAND,), _expand),
-        ((SH.PERMUTE,), _permute),
-        ((SH.FLIP,), _flip),
-        ((I.SELECT,), _select),
-        ((L.MATMUL,), _matmul),
-        ((SH.CAT, SH.STACK), _join),
-        ((L.LINEAR,), _linear),
-        *_batching_linalg.RULES,
-        *_batching_indexing.RULES,
-    ]
-    for ops, rule in table:
-        for op in ops:
-            _declare(op, rule)
-    _MATMUL.append(L.MATMUL)
-    missing = [op.name for op in REGISTRY.values() if op.batch is None and not op.loops]
-    if missing:
-        raise TypeError(
-            f"ops without a batching rule: {missing}; give each one (_batching*.py) or declare "
-            "it loops=True (its output's shape depends on the values)"
-        )
+apply = None  # the dispatcher's apply, bound by _batching_rules.declare_rules (the dispatcher
+# imports this module, so it cannot import the dispatcher)
 
 
 _ = _grad_state

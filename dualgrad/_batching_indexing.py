@@ -17,10 +17,6 @@ import numpy as np
 
 from ._batching import _front, _logical_ndim, _shift, _to_front
 from ._dispatch import apply
-from ._ops import conv as CV
-from ._ops import indexing as I
-from ._ops import shape as SH
-from ._ops import view_scatter as VS
 from ._ops.indexing import _Index, indexed_shape
 from ._tensor import Tensor
 
@@ -165,18 +161,3 @@ def _images(op, physical, bdims, params, size):
     n = x.shape[1]
     out = apply(op, x.reshape((size * n,) + tuple(x.shape[2:])), **params)
     return out.reshape((size, n) + tuple(out.shape[1:])), 0
-
-
-# Hand rules keyed by the op objects, as (ops, rule) pairs (see _batching_linalg.RULES).
-RULES = [
-    ((I.INDEX,), _index),
-    ((I.INDEX_ADD_ZEROS,), _index_add_zeros),
-    ((I.INDEX_PUT,), _index_put),
-    ((I.GATHER, I.SCATTER_ADD_ZEROS, I.SCATTER, I.SCATTER_REDUCE), _along_dim),
-    ((SH.SPLIT,), _split),
-    ((SH.REPEAT,), _repeat),
-    ((SH.DIAGONAL, VS.DIAGONAL_VIEW, SH.DIAGONAL_SCATTER_ZEROS), _two_dims),
-    ((SH.TRIL, SH.TRIU), _last_two_dims),
-    ((VS.VIEW_SCATTER,), _view_scatter),
-    ((CV.IM2COL, CV.COL2IM), _images),
-]

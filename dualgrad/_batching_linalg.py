@@ -15,10 +15,6 @@ import string
 
 from ._batching import _front, _logical_ndim, _to_front
 from ._dispatch import apply as _apply
-from ._ops import linalg as L
-from ._ops import linalg_decomp as D
-from ._ops import reduction as R
-from ._ops import sorting as S
 
 
 # ------------------------------------------------------------------ stacks of matrices
@@ -103,35 +99,3 @@ def _searchsorted(op, physical, bdims, params, size):
     shape = tuple(values.shape)
     out = _apply(op, seq, values.reshape(size, -1), **params)
     return out.reshape(shape), 0
-
-
-# Hand rules, keyed by the op objects (never by name), as (ops, rule) pairs; _batching declares
-# them (NOTE: [batching by kind]), refusing a second rule for one op. Comparisons, bitwise ops,
-# isclose and floor_divide need none here: they are declared broadcasting.
-RULES = [
-    (
-        (
-            D.SOLVE,
-            D.SOLVE_TRIANGULAR,
-            D.SLOGDET,
-            D.DET,
-            D.CHOLESKY,
-            D.QR,
-            D.EIGH,
-            D.SVD,
-            D.PINV,
-            D.MATRIX_EXP,
-            D.ORTH_COMPLEMENT,
-        ),
-        _matrix_stack,
-    ),
-    ((D.QR_VALUES,), _qr_values),
-    (
-        (S.CUMPROD, S.LOGCUMSUMEXP, S.ARGSORT, S.MODE_INDICES, S.CUMMAX_INDICES, S.CUMMIN_INDICES),
-        _along_dim,
-    ),
-    ((R.ARGMAX, R.ARGMIN), _arg_extreme),
-    ((L.EINSUM,), _einsum),
-    ((L.CROSS,), _cross),
-    ((S.SEARCHSORTED,), _searchsorted),
-]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._tensor import Tensor
 
 _ndarray = np.ndarray
 
@@ -43,11 +42,9 @@ def kernel_error(op, args, err):
     msg = str(err)
     if isinstance(err, np.linalg.LinAlgError):
         return LinAlgError(_LINALG_ERRORS.get(op.name, f"linalg.{op.name}: {msg}"))
-    shapes = [
-        a._data.shape if isinstance(a, Tensor) else a.shape
-        for a in args
-        if isinstance(a, (Tensor, _ndarray))
-    ]
+    # tensors by their array (this module imports nothing of dualgrad: no import circle)
+    arrays = [getattr(a, "_data", a) for a in args]
+    shapes = [a.shape for a in arrays if isinstance(a, _ndarray)]
     if msg.startswith("operands could not be broadcast together"):
         mismatch = _broadcast_mismatch(shapes)
         if mismatch is not None:

@@ -1,9 +1,9 @@
 """The batching rules are declared per op, by its kind or by op object (NOTE: [batching by kind]
-in _ops/registry.py): every op has exactly one, or says it loops."""
+in _batching_rules.py): every op has exactly one, or says it loops."""
 
 import pytest
 
-from dualgrad import _batching, _batching_indexing, _batching_linalg
+from dualgrad import _batching, _batching_rules
 from dualgrad._ops.registry import REGISTRY, Op
 
 
@@ -16,13 +16,13 @@ def test_every_op_has_a_batching_rule_or_says_it_loops():
 def test_a_second_batching_rule_for_an_op_is_refused():
     op = REGISTRY["argmax"]
     with pytest.raises(ValueError, match="two batching rules"):
-        _batching._declare(op, _batching._pointwise)
-    _batching._declare(op, op.batch)  # the same rule again changes nothing
+        _batching_rules.declare(op, _batching._pointwise)
+    _batching_rules.declare(op, op.batch)  # the same rule again changes nothing
     assert op.batch is not _batching._pointwise
 
 
 def test_hand_rules_are_keyed_by_op_objects_not_names():
-    for ops, rule in [*_batching_linalg.RULES, *_batching_indexing.RULES]:
+    for ops, rule in _batching_rules.TABLE:
         assert ops and all(isinstance(op, Op) for op in ops), rule
         assert all(op.batch is rule for op in ops)
 

@@ -87,10 +87,10 @@ class Op:
         self.forward = forward
         self.vjp = vjp
         self.jvp = jvp
-        self.batch = batch  # the batching rule (vmap), set once by _batching._declare
-        # NOTE: [batching by kind] element-wise with broadcasting: the batching rule follows from
-        # it whether or not the op is differentiable (comparisons, bitwise ops, where), so kind
-        # ("nondiff") and shape behaviour are separate fields
+        self.batch = batch  # the batching rule (vmap), set once (NOTE: [batching by kind] in
+        # _batching_rules.py); element-wise with broadcasting, the rule follows from it whether
+        # or not the op is differentiable (comparisons, bitwise ops, where): kind ("nondiff")
+        # and shape behaviour are separate fields
         self.broadcasting = broadcasting or kind == "elementwise"
         # runs once per batch element under vmap, by declaration: its output's shape depends on
         # the values (nonzero, unique); every other op must have a batching rule
