@@ -50,7 +50,19 @@ _WIDEN = {"b": bool_, "i": int64, "u": int64, "f": float64}
 # would run where torch refuses, so they check, with torch's wording.
 # torch's spellings of dtypes, for those errors: ScalarType names ("Float") and the element
 # type names of its dtype-mismatch checks ("float")
-TORCH_NAMES = {"bool": "Bool", "int64": "Long", "float32": "Float", "float64": "Double"}
+# torch's names for dtypes, for errors worded as torch's (NumPy's names for those dualgrad does
+# not have yet, which NumPy arrays can still carry)
+TORCH_NAMES = {
+    "bool": "Bool", "int64": "Long", "float32": "Float", "float64": "Double", "float16": "Half",
+    "bfloat16": "BFloat16", "int8": "Char", "int16": "Short", "int32": "Int", "uint8": "Byte",
+}  # fmt: skip
+
+
+def torch_name(name: str) -> str:
+    """torch's name of the dtype named ``name`` ("float32" -> "Float")."""
+    return TORCH_NAMES.get(name, name)
+
+
 TORCH_ELEMENT_NAMES = {"bool": "bool", "int64": "long int", "float32": "float", "float64": "double"}
 
 

@@ -27,17 +27,6 @@ from ._views import _View, apply_chain, scatter_into
 # after the write that output is x, so the saved output takes x's version counter, at x's
 # new version: a later write into x (or a view of it) makes the node refuse, as torch's does.
 
-_TORCH_DTYPE_NAMES = {
-    "float64": "Double",
-    "float32": "Float",
-    "float16": "Half",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_OF_LEAF_ERROR = (
     "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -84,8 +73,8 @@ def _check_inplace(x: Tensor, out: Tensor, name: str) -> None:
     out_dt = out._data.dtype
     if out_dt != x._data.dtype and _dtype.from_numpy_dtype(out_dt).category > x.dtype.category:
         raise RuntimeError(
-            f"result type {_TORCH_DTYPE_NAMES.get(out_dt.name, out_dt.name)} can't be cast to the "
-            f"desired output type {_TORCH_DTYPE_NAMES.get(x._data.dtype.name, x._data.dtype.name)}"
+            f"result type {_dtype.torch_name(out_dt.name)} can't be cast to the "
+            f"desired output type {_dtype.torch_name(x._data.dtype.name)}"
         )
     if not x._data.flags.writeable and x._data.size:  # (nothing is written into an empty one)
         # NOTE: [read-only arrays] Memory that is read-only without overlapping elements is a

@@ -648,7 +648,7 @@ def where(condition, x=None, y=None):
     if condition.dtype.name != "bool":
         raise RuntimeError(
             "where expected condition to be a boolean tensor, but got a tensor with dtype "
-            f"{_TORCH_FLOAT_NAMES.get(condition.dtype.name, 'Long')}"
+            f"{_dtype.torch_name(condition.dtype.name)}"
         )
     return apply(WHERE, _operand(x, "where"), _operand(y, "where"), condition)
 
@@ -700,9 +700,6 @@ def logical_not(x):
     return apply(LOGICAL_NOT, x)
 
 
-_TORCH_FLOAT_NAMES = {"float32": "Float", "float64": "Double"}
-
-
 def _integral(name, *xs):
     """torch has bitwise kernels for integers and bools only (an operand of the wrong type is
     left to the operand check, which names the fix)."""
@@ -710,9 +707,9 @@ def _integral(name, *xs):
         return
     for x in xs:
         if isinstance(x, float) or (isinstance(x, Tensor) and x.dtype.is_floating_point):
-            dt = _TORCH_FLOAT_NAMES[
+            dt = _dtype.torch_name(
                 (_dtype.get_default_dtype() if isinstance(x, float) else x.dtype).name
-            ]
+            )
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dt}'")
 
 

@@ -90,15 +90,12 @@ def reshape(x, *shape):
     return apply(RESHAPE, x, shape=shape)
 
 
-_TORCH_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
-
-
 def _view_dtype_kernel(a, *, dtype):
     """The same bytes read as ``dtype`` (torch's view(dtype)); a size change is taken from the
     last dim, which must be contiguous and divisible, as in torch."""
     to = np.dtype(dtype.np)
     if to.itemsize != a.dtype.itemsize:
-        names = (_TORCH_NAMES[a.dtype.name], _TORCH_NAMES[dtype.name])
+        names = (_dtype.torch_name(a.dtype.name), _dtype.torch_name(dtype.name))
         if a.ndim == 0:
             raise RuntimeError(
                 f"self.dim() cannot be 0 to view {names[0]} as {names[1]} (different element sizes)"

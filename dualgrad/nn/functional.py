@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from .. import _factories
+from .. import _dtype, _factories
 from .._ops import conv as _conv
 from .._ops import elementwise as E
 from .._ops import special as SP
@@ -1013,23 +1013,8 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction; use 'mean', 'sum' or 'none'")
 
 
-# torch's names for dtypes, for errors worded as torch's
-_TORCH_DTYPE_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "bfloat16": "BFloat16",
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
-
-
 def _torch_name(dtype):
-    return _TORCH_DTYPE_NAMES.get(dtype.name, dtype.name)
+    return _dtype.torch_name(dtype.name)
 
 
 def _warn_if_broadcast(input, target):
