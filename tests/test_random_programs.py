@@ -673,6 +673,8 @@ _VIEWS = {
     "view": (lambda rng, x: {} if x.is_contiguous() else None, lambda m, v, p: v.view(-1)),
     "diagonal": (_nd(2), lambda m, v, p: v.diagonal()),
     "unsqueeze": (lambda rng, x: {}, lambda m, v, p: v.unsqueeze(0)),
+    # view(dtype): the same bytes, invisible to autograd (a write changes values, not history)
+    "dtype": (lambda rng, x: {}, lambda m, v, p: v.view(v.dtype)),
     "split": (lambda rng, x: {} if x.ndim and x.shape[0] else None, lambda m, v, p: v.split(1)[0]),
     "chunk": (lambda rng, x: {} if x.ndim and x.shape[0] else None, lambda m, v, p: v.chunk(2)[-1]),
     "unbind": (
