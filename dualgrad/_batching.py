@@ -28,12 +28,8 @@ import numpy as np
 
 from . import _grad_levels, _levels
 from ._grad_mode import state as _grad_state
+from ._errors import NeedsLoop
 from ._tensor import Tensor
-
-
-class NeedsLoop(RuntimeError):
-    """Raised inside the batched path where only the per-element loop is known to be right;
-    ``vmap`` catches it and runs the function once per batch element."""
 
 
 class _Logical:

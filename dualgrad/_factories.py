@@ -295,7 +295,7 @@ def _check_vmap_randomness():
     if level is None or level.info == "same":
         return
     if level.info == "different":
-        from ._batching import NeedsLoop
+        from ._errors import NeedsLoop
 
         raise NeedsLoop("randomness='different'")
     raise RuntimeError(

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
-from .._batching import BatchedTensor, NeedsLoop
+from .._batching import BatchedTensor
+from .._errors import NeedsLoop
 from .._dispatch import apply
 from .._tensor import Tensor
 from .registry import linear, nondiff, sum_to

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._batching import NeedsLoop
+from .._errors import NeedsLoop
 from .._tensor import Tensor
 from . import elementwise as E
 from .indexing import getitem, known_values

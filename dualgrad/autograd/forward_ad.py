@@ -115,7 +115,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
         )
     batched = tensor._alias_hook is not None or tangent._alias_hook is not None
     if batched and getattr(tensor, "_vlevel", level) > level:
-        from .._batching import NeedsLoop
+        from .._errors import NeedsLoop
 
         raise NeedsLoop("make_dual of a batched primal at a level below its vmap")
     if not batched and tangent._data.strides != tensor._data.strides:

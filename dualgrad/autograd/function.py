@@ -60,7 +60,8 @@ import numpy as np
 
 from .. import _dtype
 from .. import _grad_levels, _levels
-from .._batching import BatchedTensor, NeedsLoop
+from .._batching import BatchedTensor
+from .._errors import NeedsLoop
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, alias, bump_version, detach_history, set_tangent
 from . import anomaly_mode

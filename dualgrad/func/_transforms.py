@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import _factories, _grad_levels
 from .._grad_mode import enable_grad
-from .._batching import NeedsLoop
+from .._errors import NeedsLoop
 from .._tensor import Tensor, alias, set_tangent
 from ..autograd import forward_ad as fwAD
 from ..autograd.engine import grad as _autograd_grad
