@@ -21,13 +21,11 @@ The ordinary tape runs happily *below* vmap: ``grad(vmap(f))`` records physical 
 
 from __future__ import annotations
 
-import warnings
 import weakref
 
 import numpy as np
 
-from . import _grad_levels, _levels
-from ._grad_mode import state as _grad_state
+from . import _levels
 from ._errors import NeedsLoop
 from ._tensor import Tensor
 
@@ -133,7 +131,7 @@ class BatchedTensor(Tensor):
     def _edge(self):
         if self._requires_grad:
             return Tensor._edge(self)
-        if _grad_levels.requires_grad_anywhere(self._value):
+        if requires_grad_anywhere(self._value):
             raise NeedsLoop("backward from a batched tensor inside vmap")
         return None
 
@@ -175,36 +173,6 @@ def live_level(x):
             )
         return x._vlevel
     return None
-
-
-# ------------------------------------------------------------------ the batched call
-def apply_batched(op, args, params, level):
-    """Run ``op`` on ``args`` where ``level`` (a vmap level) is the highest level among them."""
-    physical, bdims = [], []
-    for a in args:
-        if isinstance(a, BatchedTensor) and a._vlevel == level:
-            if a._fw:
-                raise NeedsLoop("tangents on a batched tensor at the vmap frame")
-            physical.append(a._value)
-            bdims.append(a._bdim)
-        else:
-            physical.append(a)
-            bdims.append(None)
-    size = next(p.shape[d] for p, d in zip(physical, bdims) if d is not None)
-    rule = op.batch
-    result = rule(op, physical, bdims, params, size) if rule is not None else NotImplemented
-    if result is NotImplemented:
-        result = _loop(op, physical, bdims, params, size)
-    out = _wrap_result(op, result, level)
-    mark_shared(op, args, out)
-    return out
-
-
-def _wrap_result(op, result, level):
-    out, bdim = result
-    if op.multi_output:
-        return tuple(BatchedTensor.wrap(o, bdim, level) for o in out)
-    return BatchedTensor.wrap(out, bdim, level)
 
 
 # Two records of view ops on batched tensors (NOTE: [in-place on a transform's tape] in
@@ -258,9 +226,9 @@ def viewed_with_history(t) -> bool:
     return False
 
 
-_warned: set = set()
 # Every fallback taken, in order: an op's name for a per-op loop, "per-element run" when vmap
 # ran the whole function once per element. The op table reads it to check that no op loops.
+_warned: set = set()  # the ops whose per-element loop has warned (_vmap_level._loop)
 fallbacks: list = []
 
 
@@ -271,188 +239,30 @@ def note_fallback(what: str) -> None:
     fallbacks.append(what)
 
 
-def _loop(op, physical, bdims, params, size):
-    """The fallback: one call per batch element, stacked along a new dim 0 (warns once per op)."""
-    from ._ops.shape import stack
-
-    note_fallback(op.name)
-    if op.name not in _warned:
-        _warned.add(op.name)
-        warnings.warn(
-            f"vmap: op '{op.name}' has no batching rule; it runs once per batch element "
-            "(correct, but a Python loop)",
-            UserWarning,
-            stacklevel=3,
-        )
-    outs = []
-    for b in range(size):
-        sliced = [p.select(d, b) if d is not None else p for p, d in zip(physical, bdims)]
-        outs.append(apply(op, *sliced, **params))
-    if op.multi_output:
-        return tuple(stack([o[k] for o in outs], 0) for k in range(len(outs[0]))), 0
-    return stack(outs, 0), 0
+# ------------------------------------------------------------------ the wrapper protocol
+# NOTE: [wrappers] The two wrapper levels hold their values the same way: a wrapper tensor
+# stands for ``inner(t)``, the tensor one level down (a BatchedTensor's physical ``_value``, a
+# tape tensor's ``_below``: NOTE: [grad under vmap] in _grad_levels.py); the level's
+# ``process`` unwraps its inputs, re-enters the dispatcher below, and wraps the results.
+def inner(t):
+    """The tensor one level down that ``t`` wraps (None for a tensor that wraps nothing)."""
+    below = t._below
+    return below if below is not None else t.__dict__.get("_value")
 
 
-# ------------------------------------------------------------------ rules
-def _to_front(p, d):
-    return p if d in (None, 0) else p.movedim(d, 0)
+def requires_grad_anywhere(t) -> bool:
+    """Whether some tape, at any level, records ops on ``t``: an outer transform can see it."""
+    while isinstance(t, Tensor):
+        if t._requires_grad:
+            return True
+        t = inner(t)
+    return False
 
 
-def _front(p, d, size):
-    """``p`` with its batch dim in front; an unbatched tensor gets one by expanding (a view)."""
-    if d is None:
-        return p.unsqueeze(0).expand(size, *p.shape) if isinstance(p, Tensor) else p
-    return _to_front(p, d)
-
-
-def _logical_ndim(p, d):
-    return p.ndim - (d is not None)
-
-
-def _pointwise(op, physical, bdims, params, size):
-    """Element-wise ops with broadcasting: batch dims to the front, logical dims right-aligned."""
-    rank = max(
-        (_logical_ndim(p, d) for p, d in zip(physical, bdims) if isinstance(p, Tensor)), default=0
-    )
-    aligned = []
-    for p, d in zip(physical, bdims):
-        if d is None:
-            aligned.append(p)
-            continue
-        p = _to_front(p, d)
-        missing = rank - (p.ndim - 1)
-        if missing:
-            p = p.reshape((p.shape[0],) + (1,) * missing + tuple(p.shape[1:]))
-        aligned.append(p)
-    return apply(op, *aligned, **params), 0
-
-
-def _unary_same_layout(op, physical, bdims, params, size):
-    """Ops applied element by element to one tensor (clone, casts): the batch dim stays."""
-    return apply(op, *physical, **params), bdims[0]
-
-
-def _batch_in_front(op, physical, bdims, params, size):
-    """Ops on the logical dims of one tensor that keep its leading dims (view(dtype), which
-    may resize the last dim): the batch dim in front."""
-    return apply(op, _to_front(physical[0], bdims[0]), **params), 0
-
-
-def _shift(dims, by=1):
-    return tuple(d + by for d in dims)
-
-
-def _reduce_dims(op, physical, bdims, params, size):
-    x = _to_front(physical[0], bdims[0])
-    p = dict(params)
-    p["dims"] = _shift(params["dims"])
-    out = apply(op, x, *physical[1:], **p)
-    return out, 0
-
-
-def _one_dim(op, physical, bdims, params, size):
-    if params.get("dim") is None or any(d is not None for d in bdims[1:]):
-        return NotImplemented
-    x = _to_front(physical[0], bdims[0])
-    p = dict(params)
-    p["dim"] = params["dim"] + 1
-    return apply(op, x, *physical[1:], **p), 0
-
-
-def _reshape(op, physical, bdims, params, size):
-    x = _to_front(physical[0], bdims[0])
-    return apply(op, x, shape=(size,) + tuple(params["shape"])), 0
-
-
-def _expand(op, physical, bdims, params, size):
-    x = _to_front(physical[0], bdims[0])
-    shape = tuple(params["shape"])
-    missing = len(shape) - (x.ndim - 1)
-    if missing:
-        x = x.reshape((size,) + (1,) * missing + tuple(x.shape[1:]))
-    return apply(op, x, shape=(size,) + shape), 0
-
-
-def _permute(op, physical, bdims, params, size):
-    x = _to_front(physical[0], bdims[0])
-    return apply(op, x, dims=(0,) + _shift(params["dims"])), 0
-
-
-def _flip(op, physical, bdims, params, size):
-    x = _to_front(physical[0], bdims[0])
-    return apply(op, x, dims=_shift(params["dims"])), 0
-
-
-def _select(op, physical, bdims, params, size):
-    """Basic indexing: the batch dim in front is kept by a leading full slice."""
-    x = _to_front(physical[0], bdims[0])
-    index = params["index"]
-    return apply(op, x, index=type(index)((slice(None),) + tuple(index.value))), 0
-
-
-def _matmul(op, physical, bdims, params, size):
-    """matmul with NumPy's broadcasting: batch dims to the front; a batched vector becomes a
-    one-row (or one-column) matrix and that dim is squeezed after; the batched operands get
-    size-1 dims so that their logical batch dims line up with the other operand's."""
-    (a, b), (da, db) = physical, bdims
-    ra, rb = _logical_ndim(a, da), _logical_ndim(b, db)
-    a, b = _to_front(a, da), _to_front(b, db)
-    # A batch of vectors against one matrix is one matrix product (a GEMM, not a stack of
-    # matrix-vector products).
-    if da is not None and db is None and ra == 1 and rb == 2:
-        return apply(op, a, b), 0
-    if da is None and db is not None and ra == 2 and rb == 1:
-        return apply(op, b, a.mT), 0
-    # A batch of matrices against one matrix: fold the batch into the rows (or columns) so
-    # NumPy makes one GEMM call instead of one per batch element.
-    if da is not None and db is None and ra >= 2 and rb == 2:
-        n = a.shape[-1]
-        rows = int(np.prod(a.shape[:-1], dtype=np.int64))  # not -1: n may be 0
-        out = apply(op, a.reshape((rows, n)), b)
-        return out.reshape(tuple(a.shape[:-1]) + (b.shape[-1],)), 0
-    if da is None and db is not None and ra in (1, 2) and rb == 2:
-        n, m = b.shape[1], b.shape[2]
-        cols = b.permute((1, 0, 2)).reshape((n, size * m))
-        out = apply(op, a, cols)  # (k, B*m), or (B*m,) for a vector a
-        if ra == 1:
-            return out.reshape((size, m)), 0
-        return out.reshape((a.shape[0], size, m)), 1
-    a_vec = da is not None and ra == 1
-    b_vec = db is not None and rb == 1
-    if a_vec:
-        a, ra = a.unsqueeze(-2), 2
-    if b_vec:
-        b, rb = b.unsqueeze(-1), 2
-    lead = max(ra - 2, rb - 2, 0)
-    if da is not None and ra - 2 < lead:
-        a = a.reshape((size,) + (1,) * (lead - ra + 2) + tuple(a.shape[1:]))
-    if db is not None and rb - 2 < lead:
-        b = b.reshape((size,) + (1,) * (lead - rb + 2) + tuple(b.shape[1:]))
-    out = apply(op, a, b)
-    if b_vec:
-        out = out.squeeze(-1)
-    if a_vec:
-        out = out.squeeze(-1 if b_vec or rb == 1 else -2)
-    return out, 0
-
-
-def _linear(op, physical, bdims, params, size):
-    """linear(x, w) is matmul(x, w^T): the weight transposed in its logical dims, then the
-    matmul rule (which folds a batch into one GEMM)."""
-    (x, w), (dx, dw) = physical, bdims
-    w_t = w.mT if dw is None else _to_front(w, dw).mT
-    return _matmul(_MATMUL[0], [x, w_t], [dx, None if dw is None else 0], params, size)
-
-
-def _join(op, physical, bdims, params, size):
-    """cat / stack: every input batched at the front (unbatched ones expanded), dim + 1."""
-    parts = [_front(p, d, size) for p, d in zip(physical, bdims)]
-    return apply(op, *parts, dim=params["dim"] + 1), 0
-
-
-_MATMUL: list = []  # the matmul op (linear's rule calls matmul's)
-apply = None  # the dispatcher's apply, bound by _batching_rules.declare_rules (the dispatcher
-# imports this module, so it cannot import the dispatcher)
-
-
-_ = _grad_state
+def grad_below(t, level: int) -> bool:
+    """Whether ``t`` (or a tensor it wraps) requires grad on a tape below ``level``."""
+    while isinstance(t, Tensor):
+        if t._requires_grad and t._glevel < level:
+            return True
+        t = t.__dict__.get("_value")
+    return False

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._batching import _front, _logical_ndim, _shift, _to_front
+from ._batching_generic import _front, _logical_ndim, _shift, _to_front
 from ._dispatch import apply
 from ._ops.indexing import _Index, indexed_shape
 from ._tensor import Tensor

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import string
 
-from ._batching import _front, _logical_ndim, _to_front
+from ._batching_generic import _front, _logical_ndim, _to_front
 from ._dispatch import apply as _apply
 
 

@@ -15,7 +15,7 @@ dualgrad/__init__.py), so binding ops to rules adds no import circle.
 
 from __future__ import annotations
 
-from . import _batching as B
+from . import _batching_generic as B
 from . import _batching_indexing as BI
 from . import _batching_linalg as BL
 from ._ops import conv as CV
@@ -43,7 +43,7 @@ TABLE = [
     ((I.SELECT,), B._select),
     ((L.MATMUL,), B._matmul),
     ((SH.CAT, SH.STACK), B._join),
-    ((L.LINEAR,), B._linear),
+    ((L.LINEAR,), B.linear_through(L.MATMUL)),
     # linear algebra, scans and sorting (_batching_linalg.py)
     (
         (
@@ -95,11 +95,7 @@ def declare(op, rule) -> None:
 
 
 def declare_rules() -> None:
-    """Every op's batching rule (NOTE: [batching by kind]); binds the dispatcher for the rules."""
-    from ._dispatch import apply
-
-    B.apply = apply
-    B._MATMUL[:] = [L.MATMUL]
+    """Every op's batching rule (NOTE: [batching by kind])."""
     for op in REGISTRY.values():
         if op.broadcasting:
             declare(op, B._pointwise)

@@ -3,18 +3,20 @@
 # NOTE: [hot path]
 With no live level and nothing to record, ``apply`` is one NumPy call plus one tensor object:
 no node, no tangent, no dtype table beyond the kernel's own. Everything else is in
-``_apply_full``.
+``ground`` (kernels and the ordinary tape) and the levels' ``process`` (NOTE: [levels] in
+_levels.py).
 
 # NOTE: [dispatch order]
-For an op whose inputs carry tangents, the value is computed once from the raw arrays, the
-backward node is attached (saving the *full* inputs, tangents included, so that a backward run
-inside a dual level propagates tangents: forward-over-reverse), and then the tangent of each
-dual level present is computed from the lowest level up. The tangent of level L is computed by
-the op's jvp rule from the inputs and output *stripped to levels below L* (NOTE: [canonical
-form]), so every op the rule runs re-enters this dispatcher one level down. The node is attached
-before the tangents so the rules' own ops see the output's history: reverse-over-forward.
-When vmap levels arrive (the transforms issue) the value step becomes the batching rule of the
-highest vmap level, with dual levels above it handled as here.
+With levels live, ``apply`` finds the highest live level among the inputs (a dual level's
+tangent in ``_fw``, a vmap level's wrapper, a transform's tape) and hands it the call; its
+``process`` re-enters ``apply`` one level down, and the ground runs the kernel and records the
+node on the ordinary tape. So for an op whose inputs carry tangents, the value is computed once
+from the raw arrays, the backward node is attached saving the *full* inputs (tangents included,
+so that a backward run inside a dual level propagates tangents: forward-over-reverse), and then
+the tangents are computed from the lowest level up. The tangent of level L is computed by the
+op's jvp rule from the inputs and output *stripped to levels below L* (NOTE: [canonical form]),
+so every op the rule runs re-enters this dispatcher one level down. The node is attached before
+the tangents so the rules' own ops see the output's history: reverse-over-forward.
 
 # NOTE: [canonical form]
 A tangent at level L carries only levels below L; a mixed partial is then stored once, as the
@@ -26,16 +28,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _grad_levels, _levels
+from . import _levels
 from ._grad_mode import state as _grad_state
 from ._kernel_errors import kernel_error
-from ._batching import BatchedTensor, NeedsLoop, apply_batched, live_level, mark_shared, note_view
 from ._tensor import INPLACE_EPOCH as _INPLACE_EPOCH
-from ._tensor import Tensor, alias, set_tangent
-from ._views import make_view as _make_view
-from .autograd.anomaly_mode import record as _anomaly_record
-from .autograd.anomaly_mode import state as _anomaly
-from .autograd.graph import OpNode, _sequence, saved_versions
+from ._tensor import Tensor
+from ._anomaly import record as _anomaly_record
+from ._anomaly import state as _anomaly
+from ._graph import OpNode, _sequence, saved_versions
 
 _stack = _levels.stack
 _ndarray = np.ndarray
@@ -46,13 +46,13 @@ _COPYING_MULTI = frozenset({"split"})  # multi-output ops whose outputs are copi
 def apply(op, *args, **params):
     """Run primitive ``op`` on tensors ``args``: values, backward node and tangents."""
     if _stack.levels:
-        return _apply_full(op, args, params)
+        return _apply_at_levels(op, args, params)
     record = False
     if _grad_state.enabled and op.differentiable:
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
                 if not op.plain:
-                    return _apply_full(op, args, params)
+                    return ground(op, args, params)
                 record = True
                 break
     # NOTE: [hot path]: no level: the kernel, one new tensor, and a node if recording. Float
@@ -198,7 +198,7 @@ def _wrap(op, raw, args, params):
         return outs
     raw = raw if type(raw) is _ndarray else np.asarray(raw)
     if op.view:  # NOTE: [views and in-place] in _views.py
-        return _make_view(raw, op, params, args[0])
+        return op.make_view(raw, op, params, args[0])
     return Tensor._make(raw)
 
 
@@ -206,79 +206,63 @@ def _to_tensor(raw):
     return Tensor._make(raw if type(raw) is _ndarray else np.asarray(raw))
 
 
-def _apply_full(op, args, params):
+def _apply_at_levels(op, args, params):
+    """Hand the call to the highest live level among the inputs (NOTE: [dispatch order]):
+    a dual level's tangent below the ceiling, a vmap level's wrapper, or, where the op records,
+    a transform's tape. With none, the ground runs it."""
+    top = -1
+    ceiling = _stack.ceiling
+    on_tape = _grad_state.enabled and op.differentiable
+    for a in args:
+        if isinstance(a, Tensor):
+            lv = a._vlevel
+            fw = a._fw
+            if fw:
+                m = max(fw)
+                if m >= ceiling:  # levels at or above a dual level computing below itself
+                    m = max([k for k in fw if k < ceiling], default=-1)
+                if m > lv:
+                    lv = m
+            if on_tape and a._requires_grad and a._glevel > lv:
+                lv = a._glevel
+            if lv > top:
+                top = lv
+    if top < 0:
+        return ground(op, args, params)
+    level = _stack.by_number.get(top)
+    if level is None:
+        raise _dead_level(top, args)
+    return level.process(op, args, params)
+
+
+def _dead_level(number, args):
+    if any(isinstance(a, Tensor) and a._vlevel == number for a in args):
+        return RuntimeError(
+            "a batched tensor escaped its vmap (it was stored outside the function and used "
+            "after vmap returned); return it from the function instead"
+        )
+    return RuntimeError(
+        f"an input of this op belongs to level {number}, which has exited (a tensor kept from "
+        "inside a transform or dual level that has ended); use values returned by it instead"
+    )
+
+
+def ground(op, args, params):
+    """Below every level: the kernel on the raw arrays, and the node on the ordinary tape."""
     if len(args) == 1 and not isinstance(args[0], Tensor):
         raise TypeError(
             f"{op.name}(): argument 'input' must be Tensor, not {type(args[0]).__name__}"
         )
-    # One pass over the inputs: the highest vmap level, tape level and dual level among them,
-    # whether to record, and the dual levels to push tangents for.
-    vlevel = glevel = top_dual = -1
-    record = False
-    duals = None
-    grad_on = _grad_state.enabled and op.differentiable
-    for a in args:
-        if not isinstance(a, Tensor):
-            continue
-        if isinstance(a, BatchedTensor):
-            lv = live_level(a)
-            if lv > vlevel:
-                vlevel = lv
-        fw = a._fw
-        if fw:
-            if duals is None:
-                duals = list(fw)
-            else:
-                duals.extend(fw)
-        if grad_on and a._requires_grad:
-            record = True
-            if a._glevel > glevel:
-                glevel = a._glevel
-    if vlevel >= 0 or glevel >= 0:
-        # The highest level acts first: a transform's tape inside vmap (NOTE: [grad under
-        # vmap]), a dual level above vmap, or the batching rule (NOTE: [vmap levels]).
-        if duals:
-            top_dual = max(duals)
-        if glevel >= vlevel and glevel > top_dual:
-            return _grad_levels.apply_at_level(op, args, params, glevel)
-        if top_dual > vlevel and top_dual > glevel:
-            return _apply_dual_over_batched(
-                op, args, params, top_dual, vlevel if vlevel >= 0 else None
-            )
-        return apply_batched(op, args, params, vlevel)
     try:
         raw = op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params)
     except ValueError as e:
         raise kernel_error(op, args, e) from None
     out = _wrap(op, raw, args, params)
-    if not op.differentiable:
-        return out
-    if record:
-        _record(op, args, params, out)
-    if duals:  # see NOTE: [dispatch order]
-        if len(duals) == 1:  # one dual input at one level: the common case
-            _push_tangent(op, args, params, out, duals[0])
-        else:
-            for level in sorted(set(duals)):
-                _push_tangent(op, args, params, out, level)
-    return out
-
-
-def _apply_dual_over_batched(op, args, params, level, vlevel):
-    """A dual level above a vmap level (or above a vmap level's tape): the value comes from the
-    levels below, then the tangent of this level from the jvp rule. Recording on the ordinary
-    tape here would save batched tensors in it, which the reverse pass may outlive: the
-    function then runs per batch element instead."""
-    if _grad_state.enabled and vlevel is not None:
+    if _grad_state.enabled and op.differentiable:
         for a in args:
-            if isinstance(a, Tensor) and _grad_levels.grad_below(a, vlevel):
-                raise NeedsLoop("recording under a dual level above vmap")
-    out = apply(op, *[_strip(a, level) for a in args], **params)
-    if op.differentiable:
-        _push_tangent(op, args, params, out, level)
-    mark_shared(op, args, out)
-    if op.view:
-        note_view(args[0], out, op, params)
+            if isinstance(a, Tensor) and a._requires_grad:
+                _record(op, args, params, out)
+                break
     return out
 
 
@@ -373,8 +357,9 @@ _NEEDS_SMALL = [[_needs(n, mask) for mask in range(1 << n)] for n in range(3)]  
 def _saved_output(out):
     """What a node keeps of its output (NOTE: [saved outputs] in autograd/graph.py): with no
     level live, a stand-in sharing its data and version counter; else the tensor itself, whose
-    tangents may still be attached."""
-    if _stack.levels:
+    tangents may still be attached (a dual level computing a value below itself hides the
+    stack, not the registry: NOTE: [levels] in _levels.py)."""
+    if _stack.by_number:
         return out
     if type(out) is tuple:
         return tuple(_stand_in(o) for o in out)
@@ -389,47 +374,3 @@ def _stand_in(o):
         vc = o._vc = [0]
     s._vc = vc
     return s
-
-
-def _strip(a, level):
-    if isinstance(a, Tensor) and a._fw and max(a._fw) >= level:
-        return alias(a, level)
-    return a
-
-
-def _push_tangent(op, args, params, out, level):
-    tangents = [a._fw.get(level) if isinstance(a, Tensor) and a._fw else None for a in args]
-    if all(t is None for t in tangents):
-        return
-    if not op.jvp_reads_inputs:
-        primals = args
-    elif op.jvp_reads is not None:  # only the inputs the needed partials read
-        primals = list(args)
-        for i, t in enumerate(tangents):
-            if t is not None:
-                for j in op.jvp_reads[i]:
-                    if primals[j] is args[j]:
-                        primals[j] = _strip(args[j], level)
-    else:
-        primals = [_strip(a, level) for a in args]
-    if op.multi_output:
-        outs = tuple(alias(o, level) for o in out)
-        result = op.jvp(tangents, *primals, out=outs, **params)
-        for i in op.diff_outputs(len(out)):
-            _attach(out[i], level, result[i])
-    else:
-        seen_out = alias(out, level) if op.jvp_reads_out else None
-        result = op.jvp(tangents, *primals, out=seen_out, **params)
-        _attach(out, level, result)
-
-
-def _attach(out, level, tangent):
-    if tangent is None or out._data.dtype.kind != "f":
-        return
-    if not isinstance(tangent, Tensor):
-        raise TypeError(f"a jvp rule returned {type(tangent).__name__}, expected a Tensor")
-    if tangent._data.dtype != out._data.dtype:
-        tangent = tangent.to(out.dtype)
-    if tangent._data.shape != out._data.shape:
-        tangent = tangent.expand(out._data.shape)
-    set_tangent(out, level, tangent)

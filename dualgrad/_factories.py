@@ -292,9 +292,9 @@ def _check_vmap_randomness():
     from . import _levels
 
     level = _levels.top("vmap")
-    if level is None or level.info == "same":
+    if level is None or level.randomness == "same":
         return
-    if level.info == "different":
+    if level.randomness == "different":
         from ._errors import NeedsLoop
 
         raise NeedsLoop("randomness='different'")

@@ -34,20 +34,49 @@ level) have ``_glevel = -1``.
 
 from __future__ import annotations
 
-from . import _batching, _levels  # _batching imports this module: used at call time only
+from . import _levels
+from ._batching import BatchedTensor, grad_below, mark_shared, note_view, requires_grad_anywhere
+from ._dispatch import _record, apply
 from ._tensor import Tensor, set_tangent
 
 ORDINARY = -1  # the ordinary tape, below every level
+__all__ = ["TapeLevel", "new_tape", "grad_below", "requires_grad_anywhere", "strip"]
+
+
+class TapeLevel(_levels.Level):
+    """The tape of a reverse transform called inside vmap (NOTE: [grad under vmap]). Its values
+    are wrappers: a tensor on it stands for ``_below``, with its own history on this tape."""
+
+    kind = "tape"
+    __slots__ = ()
+
+    def process(self, op, args, params):
+        """The value from the inputs unwrapped (the levels below do the work), the node here."""
+        number = self.number
+        low = apply(
+            op,
+            *[strip(a, number) if isinstance(a, Tensor) and a._glevel >= 0 else a for a in args],
+            **params,
+        )
+        out = tuple(lift(o, number) for o in low) if op.multi_output else lift(low, number)
+        _record(op, args, params, out, number)
+        mark_shared(op, args, out)
+        if op.view and args[0]._glevel == number:
+            note_view(args[0], out, op, params)
+        return out
 
 
 def new_tape() -> int:
     """The tape a reverse transform called now records on: the ordinary one outside vmap, else
-    a new level number (after every live level: the transform acts above them). A vmap over
-    directions only (jacfwd's tangents, jacrev's cotangents) batches no primal, so it does not
-    count: ``hessian = jacfwd(jacrev)`` records on the ordinary tape, as without vmap."""
-    for level in _levels.stack.levels:
+    a new level (after every live level: the transform acts above them), which lives as long
+    as the innermost vmap that batches primals. A vmap over directions only (jacfwd's tangents,
+    jacrev's cotangents) batches no primal, so it does not count: ``hessian = jacfwd(jacrev)``
+    records on the ordinary tape, as without vmap."""
+    for level in reversed(_levels.stack.levels):
         if level.kind == "vmap" and not level.directions_only:
-            return _levels.new_number()
+            tape = _levels.register(TapeLevel())
+            level.tapes.append(tape)
+            return tape.number
     return ORDINARY
 
 
@@ -60,28 +89,10 @@ def top_grad_level(args) -> int:
     return top
 
 
-def grad_below(t, level: int) -> bool:
-    """Whether ``t`` (or a tensor it wraps) requires grad on a tape below ``level``."""
-    while t is not None:
-        if t._requires_grad and t._glevel < level:
-            return True
-        t = t.__dict__.get("_value") if isinstance(t, Tensor) else None
-    return False
-
-
-def requires_grad_anywhere(t) -> bool:
-    """Whether some tape, at any level, records ops on ``t``: an outer transform can see it."""
-    while isinstance(t, Tensor):
-        if t._requires_grad:
-            return True
-        t = t._below if t._below is not None else t.__dict__.get("_value")
-    return False
-
-
 def _shell(t):
     """A new tensor object over ``t``'s data, tangents and batching, with no history."""
-    if isinstance(t, _batching.BatchedTensor):
-        s = _batching.BatchedTensor.wrap(t._value, t._bdim, t._vlevel)
+    if isinstance(t, BatchedTensor):
+        s = BatchedTensor.wrap(t._value, t._bdim, t._vlevel)
     else:
         s = Tensor._make(t._data)
         s._vc = t._version_counter()
@@ -104,7 +115,6 @@ def strip(a, level: int):
     """``a`` as the ops below ``level`` see it. A tensor batched by a vmap begun above
     ``level`` (inside the transform) is stripped inside: its physical value may carry the
     tape too (a backward with create_graph run under that vmap records there)."""
-    BatchedTensor = _batching.BatchedTensor
     while isinstance(a, Tensor) and a._glevel >= level and a._below is not None:
         a = a._below
     if isinstance(a, BatchedTensor) and a._vlevel > level:
@@ -124,26 +134,3 @@ def lift(out, level: int):
     t._below = out
     t._glevel = level
     return t
-
-
-def apply_at_level(op, args, params, level: int):
-    """Run ``op`` on tape ``level``: the value from the stripped inputs, the node there."""
-    if not _DISPATCH:  # the dispatcher imports this module: bound on first use
-        from ._dispatch import _record, apply
-
-        _DISPATCH.extend((apply, _record))
-    apply, record = _DISPATCH
-    low = apply(
-        op,
-        *[strip(a, level) if isinstance(a, Tensor) and a._glevel >= 0 else a for a in args],
-        **params,
-    )
-    out = tuple(lift(o, level) for o in low) if op.multi_output else lift(low, level)
-    record(op, args, params, out, level)
-    _batching.mark_shared(op, args, out)
-    if op.view and args[0]._glevel == level:
-        _batching.note_view(args[0], out, op, params)
-    return out
-
-
-_DISPATCH: list = []

@@ -1,23 +1,33 @@
-"""The level stack shared by dual (forward-mode) levels and vmap levels.
+"""The level stack: every live transform level is one ``Level`` object, ordered by number.
 
 # NOTE: [levels]
-Every transform level gets a number from one counter, and live levels form a stack: a level
-entered later is nested deeper and has a larger number. A tensor stores its tangent for level
-L in ``tensor._fw[L]``; the dispatcher handles the highest level present among an op's inputs
-first, then lower ones (see NOTE: [dispatch order] in _dispatch.py). Because numbers are never
-reused, a stale level can never be confused with a new one, and a tangent for level L is only
-ever computed from values that carry levels below L (NOTE: [canonical form]).
+Every transform level gets a number from one counter, so a level begun later has a larger
+number and sits above the earlier ones; numbers are never reused, so a stale level can never be
+confused with a new one. A level kind is one subclass of ``Level`` with one method that matters,
+``process(op, args, params)``: what this level does to a primitive call whose highest level is
+this one. The kinds (each in its own module, above the dispatcher):
 
-# NOTE: [vmap levels: where the tape sits]
-The ordinary reverse tape records each op once, at the outermost dispatch, saving the inputs
-with all their tangents: that is what makes forward-over-reverse work (a backward run inside
-a dual level sees dual saved tensors). A vmap level's frame never records: its batching rule
-calls ops on physical tensors, and those calls record, so the ordinary tape sits below every
-vmap level (``grad(vmap(f))``, ``jacrev = vmap(vjp)``). A reverse transform called *inside* a
-vmap gets a level of its own, numbered when it is called, and records there on logical
-tensors (NOTE: [grad under vmap] in _grad_levels.py): that is what makes ``vmap(grad(f))`` one
-vectorised backward. The case that still runs per batch element is recording on the ordinary
-tape under a dual level above a vmap level (``_apply_dual_over_batched`` raises NeedsLoop).
+- ``DualLevel`` (_dual_level.py): forward mode. Tangents live in the tensor (``t._fw[number]``,
+  the PyTorch API); ``process`` computes the value below, then this level's tangent.
+- ``VmapLevel`` (_vmap_level.py): vmap. Values are wrappers (``BatchedTensor``, _batching.py);
+  ``process`` unwraps them and runs the op's batching rule on the physical tensors.
+- ``TapeLevel`` (_grad_levels.py): the tape of a reverse transform called inside vmap. Values
+  are wrappers too (``_below``); ``process`` runs the op below and records the node there.
+
+Below every level is the ground: the kernels and the ordinary tape (``_dispatch.ground``).
+
+``_dispatch.apply`` finds the highest live level among an op's inputs and hands the call to it;
+each ``process`` re-enters ``apply`` one level down, until the ground runs the kernel
+(NOTE: [dispatch order] in _dispatch.py). A wrapper level goes down by unwrapping its values. The
+dual level cannot (the ordinary tape must record the *full* inputs, tangents included, for
+forward-over-reverse), so it goes down by hiding itself: while it computes the value, the stack
+shows only the levels below it (``below``) and the dispatcher ignores tangents of levels at or
+above ``stack.ceiling`` (functorch pops its interpreter the same way).
+
+Dual and vmap levels nest: they are entered and exited in order, and ``stack.levels`` lists the
+live ones, innermost last. A tape level lives as long as the vmap it was begun in (its vjp
+function may run after the transform returned), so it is registered by number
+(``stack.by_number``) and dropped when that vmap exits.
 """
 
 from __future__ import annotations
@@ -25,20 +35,25 @@ from __future__ import annotations
 import threading
 import weakref
 
+NO_CEILING = 1 << 62  # stack.ceiling when no dual level is computing a value below itself
+
 
 class Level:
-    """One live level: its number, kind ('dual' or 'vmap'), and who holds its tangents."""
+    """One live level: its number, and the tensors that hold a tangent of it."""
 
-    __slots__ = ("number", "kind", "holders", "alive", "info", "directions_only", "_prune_at")
+    kind = "level"  # the subclass's name for messages and ``top(kind)``
+    __slots__ = ("number", "holders", "alive", "under", "_prune_at", "__weakref__")
 
-    def __init__(self, number: int, kind: str):
-        self.number = number
-        self.kind = kind
+    def __init__(self):
+        self.number = new_number()
         self.holders: list[weakref.ref] = []  # tensors given a tangent at this level
         self.alive = True
-        self.info = None  # vmap: the randomness mode
-        self.directions_only = False  # vmap over tangents/cotangents only (func._over_directions)
+        self.under: list[Level] = []  # the live levels below this one (set by push)
         self._prune_at = 4096
+
+    def process(self, op, args, params):
+        """Run primitive ``op`` on ``args``, whose highest live level is this one."""
+        raise NotImplementedError(f"{type(self).__name__}.process")
 
     def hold(self, t) -> None:
         """Remember that ``t`` holds a tangent of this level (dropped on exit). Dead entries are
@@ -49,14 +64,19 @@ class Level:
             holders[:] = [r for r in holders if r() is not None]
             self._prune_at = max(4096, 2 * len(holders))
 
+    def exit(self) -> None:
+        """What leaving this level undoes (the kinds add to it)."""
+        self.alive = False
+
     def __repr__(self) -> str:
-        return f"Level({self.number}, {self.kind!r})"
+        return f"{type(self).__name__}({self.number})"
 
 
 class _Stack(threading.local):
     def __init__(self):
-        self.levels: list[Level] = []
-        self.by_number: dict[int, Level] = {}
+        self.levels: list[Level] = []  # live dual and vmap levels, innermost last
+        self.by_number: dict[int, Level] = {}  # every live level, tapes too
+        self.ceiling = NO_CEILING  # tangents of levels >= this are hidden (NOTE: [levels])
 
 
 _counter = [0]
@@ -72,12 +92,25 @@ def new_number() -> int:
     return number
 
 
-def push(kind: str) -> Level:
-    number = new_number()
-    level = Level(number, kind)
-    stack.levels.append(level)
-    stack.by_number[number] = level
+def push(level: Level) -> Level:
+    """Enter ``level``: it becomes the innermost live level."""
+    # The lists are never changed in place: ``under`` stays the stack below this level while
+    # it lives, and a dual level shows just that list while it computes a value below itself.
+    level.under = stack.levels
+    stack.levels = stack.levels + [level]
+    stack.by_number[level.number] = level
     return level
+
+
+def register(level: Level) -> Level:
+    """Make ``level`` live by number without nesting it (a transform's tape: NOTE: [levels])."""
+    stack.by_number[level.number] = level
+    return level
+
+
+def unregister(level: Level) -> None:
+    stack.by_number.pop(level.number, None)
+    level.exit()
 
 
 def pop(number: int) -> Level:
@@ -87,9 +120,10 @@ def pop(number: int) -> Level:
             f"exit_dual_level: level {number} is not the innermost live level (live: {live}); "
             "exit levels in the reverse order of entering them"
         )
-    level = stack.levels.pop()
+    level = stack.levels[-1]
+    stack.levels = stack.levels[:-1]
     del stack.by_number[number]
-    level.alive = False
+    level.exit()
     return level
 
 
@@ -105,4 +139,4 @@ def get(number: int) -> Level | None:
 
 
 def any_live() -> bool:
-    return bool(stack.levels)
+    return bool(stack.by_number)

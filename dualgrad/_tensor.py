@@ -43,6 +43,10 @@ class Tensor:
     _below = None
     _acc = None  # AccumulateGrad of a leaf that requires grad (shared by its aliases)
     _vc = None  # version counter [int], shared with views; made on first need
+    _vlevel = -1  # the vmap level of a batched tensor (a wrapper: NOTE: [wrappers] in _batching.py)
+    # A leaf's gradient accumulator class, and ``backward``: given by autograd/graph.py and
+    # autograd/engine.py, which stand above this module (NOTE: [import order] in __init__.py)
+    _accumulator = None
     _fw = None  # {level number: tangent}; NOTE: [levels] in _levels.py
     _hooks = None
     _retains_grad = False
@@ -216,9 +220,7 @@ class Tensor:
         if self._requires_grad:
             acc = self._acc
             if acc is None:
-                from .autograd.graph import AccumulateGrad
-
-                acc = self._acc = AccumulateGrad(self)
+                acc = self._acc = self._accumulator(self)
             return acc.edge
         return None
 
@@ -269,14 +271,6 @@ class Tensor:
         node, nr = self._edge()
         node.register_prehook(nr, hook)
         return _RemovableHook(node, nr, hook)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
-        from .autograd.engine import backward
-
-        backward(
-            self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs
-        )
 
     # ------------------------------------------------------------ repr
     def __repr__(self) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _levels
+from ._dispatch import apply
 from ._grad_mode import state as _grad_state
 from ._tensor import Tensor, alias, set_tangent
 
@@ -86,7 +87,7 @@ class _View(Tensor):
 
 
 def make_view(raw: np.ndarray, op, params, parent: Tensor) -> Tensor:
-    """The output of view op ``op`` on ``parent`` (called by ``_dispatch._wrap``)."""
+    """The output of view op ``op`` on ``parent`` (``op.make_view``, called by ``_dispatch._wrap``)."""
     shares = np.may_share_memory(raw, parent._data)
     if not shares and not (raw.ndim == 0 and op.name == "select"):
         # the kernel had to copy (reshape of a non-contiguous array): not a view, as in PyTorch
@@ -110,8 +111,6 @@ def make_view(raw: np.ndarray, op, params, parent: Tensor) -> Tensor:
 
 def apply_chain(x: Tensor, chain) -> Tensor:
     """The view of ``x`` that ``chain`` makes, through the dispatcher (recorded, with tangents)."""
-    from ._dispatch import apply
-
     for op, params in chain:
         x = apply(op, x, **params)
     return x

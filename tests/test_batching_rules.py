@@ -3,7 +3,7 @@ in _batching_rules.py): every op has exactly one, or says it loops."""
 
 import pytest
 
-from dualgrad import _batching, _batching_rules
+from dualgrad import _batching_generic, _batching_rules
 from dualgrad._ops.registry import REGISTRY, Op
 
 
@@ -16,9 +16,9 @@ def test_every_op_has_a_batching_rule_or_says_it_loops():
 def test_a_second_batching_rule_for_an_op_is_refused():
     op = REGISTRY["argmax"]
     with pytest.raises(ValueError, match="two batching rules"):
-        _batching_rules.declare(op, _batching._pointwise)
+        _batching_rules.declare(op, _batching_generic._pointwise)
     _batching_rules.declare(op, op.batch)  # the same rule again changes nothing
-    assert op.batch is not _batching._pointwise
+    assert op.batch is not _batching_generic._pointwise
 
 
 def test_hand_rules_are_keyed_by_op_objects_not_names():
@@ -30,5 +30,5 @@ def test_hand_rules_are_keyed_by_op_objects_not_names():
 def test_broadcasting_ops_batch_element_wise_whatever_their_differentiability():
     broadcasting = [op for op in REGISTRY.values() if op.broadcasting]
     assert {op.name for op in broadcasting} >= {"eq", "isnan", "bitwise_and", "where", "sin"}
-    assert all(op.batch is _batching._pointwise for op in broadcasting)
+    assert all(op.batch is _batching_generic._pointwise for op in broadcasting)
     assert any(not op.differentiable for op in broadcasting)

@@ -490,11 +490,11 @@ def test_forward_trace_restores_the_core_and_ignores_other_threads():
     from dualgrad import _dispatch
     from dualgrad.autograd import function
 
-    before = (_dispatch._apply_full, function._apply)
+    before = (_dispatch._apply_at_levels, _dispatch.ground, function._apply)
     with pytest.raises(ZeroDivisionError):
         with forward_trace():
             1 / 0
-    assert (_dispatch._apply_full, function._apply) == before
+    assert (_dispatch._apply_at_levels, _dispatch.ground, function._apply) == before
     with forward_trace() as tr, fwAD.dual_level():
         x = fwAD.make_dual(dg.ones(2), dg.ones(2))
         t = threading.Thread(target=lambda: dg.ones(2, requires_grad=True) * 2)
@@ -502,7 +502,7 @@ def test_forward_trace_restores_the_core_and_ignores_other_threads():
         t.join()
         x.exp()
     assert [c.name for c in tr.calls] == ["exp"]
-    assert (_dispatch._apply_full, function._apply) == before
+    assert (_dispatch._apply_at_levels, _dispatch.ground, function._apply) == before
 
 
 def test_trace_dot_bad_arguments():

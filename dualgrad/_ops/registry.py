@@ -24,8 +24,9 @@ import numpy as np
 
 from .._dispatch import apply as _apply
 from .._dispatch import apply_binary as _apply_binary
-from ..autograd.graph import READS_OTHERS
+from .._graph import READS_OTHERS
 from .._tensor import Tensor
+from .._views import make_view
 
 REGISTRY: dict[str, "Op"] = {}
 
@@ -49,6 +50,7 @@ class Op:
         "saves",
         "uses_out",
         "view",
+        "make_view",
         "multi_output",
         "diff_outputs",
         "reads",
@@ -101,6 +103,9 @@ class Op:
         self.saves = saves  # False: rules read only shapes, so a freed graph can be reused
         self.uses_out = uses_out
         self.view = view
+        self.make_view = (
+            make_view if view else None
+        )  # the output's record (NOTE: [views and in-place])
         self.multi_output = multi_output
         self.diff_outputs = diff_outputs or (lambda n: range(n))
         # NOTE: [saved reads] reads[i]: the inputs that input i's rule reads. A saved input is

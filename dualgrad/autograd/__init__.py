@@ -5,6 +5,7 @@ from . import forward_ad  # noqa: F401
 from . import function  # noqa: F401
 from . import functional  # noqa: F401
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
-from .engine import backward, grad  # noqa: F401
+from .engine import backward  # noqa: F401
+from .batched_grad import grad  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
 from .gradcheck import GradcheckError, check_adjoint, gradcheck, gradgradcheck  # noqa: F401

@@ -13,10 +13,10 @@ from heapq import heappop, heappush
 
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, _RetainGrad, detach_history
-from . import anomaly_mode
-from .anomaly_mode import state as _anomaly
+from .. import _anomaly as anomaly_mode
+from .._anomaly import state as _anomaly
 from .._tensor import INPLACE_EPOCH
-from .graph import _FREED, AccumulateGrad, OpNode
+from .._graph import _FREED, AccumulateGrad, OpNode
 
 
 def _as_tuple(x):
@@ -400,25 +400,8 @@ def grad(
     >>> dg.autograd.grad(g, x)[0]
     tensor(18.)
     """
-    if is_grads_batched:
-        # the first dim of every grad_output is a batch of cotangents: one vmapped backward
-        from ..func import vmap
-
-        if grad_outputs is None:
-            raise RuntimeError("grad(is_grads_batched=True) needs grad_outputs with a batch dim")
-
-        def one(*gos):
-            return grad(
-                outputs,
-                inputs,
-                gos,
-                retain_graph=True,
-                create_graph=create_graph,
-                allow_unused=allow_unused,
-                materialize_grads=materialize_grads,
-            )
-
-        return tuple(vmap(one)(*_as_tuple(grad_outputs)))
+    if is_grads_batched:  # dualgrad.autograd.grad runs these under vmap (batched_grad.py)
+        raise RuntimeError("engine.grad: is_grads_batched is handled by dualgrad.autograd.grad")
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     for i, t in enumerate(inputs):
@@ -457,3 +440,12 @@ def grad(
             g = detach_history(g)
         final.append(g)
     return tuple(final)
+
+
+def _backward_method(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+    backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+
+_backward_method.__name__ = _backward_method.__qualname__ = "backward"
+Tensor.backward = _backward_method  # Tensor stands below the engine (NOTE: [import order])

@@ -19,7 +19,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import _levels
+from .. import _dual_level, _levels
 from .._tensor import Tensor, alias, set_tangent
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
@@ -27,7 +27,7 @@ UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 def enter_dual_level() -> int:
     """Open a new (innermost) dual level and return its number."""
-    return _levels.push("dual").number
+    return _dual_level.enter().number
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
@@ -37,14 +37,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
         if top is None:
             raise RuntimeError("exit_dual_level: no dual level is open")
         level = top.number
-    closed = _levels.pop(level)
-    for ref in closed.holders:
-        t = ref()
-        if t is not None and t._fw is not None:
-            t._fw.pop(level, None)
-            if not t._fw:
-                t._fw = None
-    closed.holders.clear()
+    _levels.pop(level)  # drops every tangent of the level (DualLevel.exit)
 
 
 class dual_level:

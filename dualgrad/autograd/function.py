@@ -64,8 +64,8 @@ from .._batching import BatchedTensor
 from .._errors import NeedsLoop
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, alias, bump_version, detach_history, set_tangent
-from . import anomaly_mode
-from .graph import _FREED, Node, OpNode, _sequence
+from .. import _anomaly as anomaly_mode
+from .._graph import _FREED, Node, OpNode, _sequence
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
 

@@ -26,13 +26,15 @@ import functools
 
 import numpy as np
 
-from .. import _factories, _grad_levels
+from .. import _factories, _grad_levels, _levels
+from .. import _vmap_level as _vmap_levels
+from .._batching import BatchedTensor, note_fallback
 from .._grad_mode import enable_grad
 from .._errors import NeedsLoop
 from .._tensor import Tensor, alias, set_tangent
 from ..autograd import forward_ad as fwAD
 from ..autograd.engine import grad as _autograd_grad
-from ..autograd.graph import AccumulateGrad, OpNode, _sequence, edge_pair
+from .._graph import AccumulateGrad, OpNode, _sequence, edge_pair
 from ._pytree import tree_flatten, tree_map, tree_unflatten
 
 
@@ -698,13 +700,8 @@ def _non_tensor_output(func, o):
 
 
 def _vmap_level(func, call, out_dims, randomness):
-    from .._batching import BatchedTensor
-    from .._levels import pop, push
-
     flat_args, flat_dims, arg_spec, n, kwargs, directions_only = call
-    level = push("vmap")
-    level.info = randomness
-    level.directions_only = directions_only
+    level = _vmap_levels.enter(randomness, directions_only)
     try:
         wrapped = [
             BatchedTensor.wrap(x, d, level.number) if d is not None else x
@@ -731,7 +728,7 @@ def _vmap_level(func, call, out_dims, randomness):
             else:  # not batched: the same for every element
                 results.append(_move_out(o.unsqueeze(0).expand(n, *o.shape), od))
     finally:
-        pop(level.number)
+        _levels.pop(level.number)
     return tree_unflatten(o_spec, results)
 
 
@@ -802,7 +799,6 @@ _warned_reasons: set = set()
 def _vmap_loop(func, call, out_dims, randomness, reason):
     """The function once per batch element, the results stacked: right where the batched run
     cannot be (``reason``), and said once per reason, as an op without a batching rule is."""
-    from .._batching import note_fallback
 
     note_fallback("per-element run")
     if reason not in _warned_reasons:

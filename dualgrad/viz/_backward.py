@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from ..autograd.function import BackwardCFunction
-from ..autograd.graph import AccumulateGrad, OpNode, rule_reads
+from .._graph import AccumulateGrad, OpNode, rule_reads
 from ._graphviz import new_digraph
 
 __all__ = ["make_dot"]

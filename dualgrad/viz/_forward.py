@@ -7,16 +7,15 @@ coloured by level.
 
 # NOTE: [forward trace hook]
 The core has no tracing hook, so a trace wraps two module-level functions while it is active
-(restored on exit, also on error): ``dualgrad._dispatch._apply_full``, which every primitive
-call takes while a level is live (NOTE: [hot path] in _dispatch.py), and
+(restored on exit, also on error): ``dualgrad._dispatch._apply_at_levels``, which every
+primitive call takes while a level is live, and ``_dispatch.ground``, which a call recording a
+view or several outputs takes outside levels (NOTE: [hot path] in _dispatch.py), and
 ``dualgrad.autograd.function._apply``, the call of a custom Function. Calls nested inside
 another recorded call are the jvp rules at work (their ops re-enter the dispatcher; NOTE:
 [dispatch order]) or a Function's hidden forward; they are not drawn, so one box is one op of
 the user's program. The trace records only on the thread that opened it, and only ops that
-reach ``_apply_full``: inside a dual level every op does; outside one, only ops recording a
-gradient. A hook the core could offer instead: ``_dispatch.trace_hook`` (None, or a callable
-``hook(op, args, params, out)`` called at the end of ``_apply_full`` when not None, with a
-depth counter maintained around ``_push_tangent``).
+reach those: inside a dual level every op does; outside one, only ops recording a gradient
+that are not on the hot path's plain route.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ __all__ = ["ForwardTrace", "forward_trace", "trace_dot"]
 # Tangent colours by level (outermost first); primals are black.
 LEVEL_COLOURS = ("red", "blue", "darkgreen", "purple", "darkorange", "brown")
 INPUT, OUTPUT, CONSTANT, TANGENT_FILL = "lightblue", "darkolivegreen1", "white", "mistyrose"
+_DISPATCH_ENTRIES = ("_apply_at_levels", "ground")  # NOTE: [forward trace hook]
 
 
 class _Call:
@@ -70,29 +70,33 @@ class ForwardTrace:
 
         if self._saved is not None:
             raise RuntimeError("this ForwardTrace is already active")
-        full = getattr(_dispatch, "_apply_full", None)
+        entries = [getattr(_dispatch, name, None) for name in _DISPATCH_ENTRIES]
         fn_apply = getattr(function, "_apply", None)
-        if full is None or fn_apply is None:
+        if None in entries or fn_apply is None:
             raise RuntimeError(
-                "forward_trace: dualgrad._dispatch._apply_full or dualgrad.autograd.function."
-                "_apply is gone; update the hook described in NOTE: [forward trace hook] "
-                "(dualgrad/viz/_forward.py)"
+                f"forward_trace: one of dualgrad._dispatch.{_DISPATCH_ENTRIES} or "
+                "dualgrad.autograd.function._apply is gone; update the hook described in "
+                "NOTE: [forward trace hook] (dualgrad/viz/_forward.py)"
             )
         self._thread = threading.get_ident()
-        self._saved = (full, fn_apply)
+        self._saved = (entries, fn_apply)
         trace = self
 
-        def traced_full(op, args, params):
-            if threading.get_ident() != trace._thread:
-                return full(op, args, params)
-            return trace._call(full, (op, args, params), op.name, "op", args)
+        def traced(entry):
+            def traced_entry(op, args, params):
+                if threading.get_ident() != trace._thread:
+                    return entry(op, args, params)
+                return trace._call(entry, (op, args, params), op.name, "op", args)
+
+            return traced_entry
 
         def traced_function(cls, args, kwargs):
             if threading.get_ident() != trace._thread:
                 return fn_apply(cls, args, kwargs)
             return trace._call(fn_apply, (cls, args, kwargs), cls.__name__, "function", args)
 
-        _dispatch._apply_full = traced_full
+        for name, entry in zip(_DISPATCH_ENTRIES, entries):
+            setattr(_dispatch, name, traced(entry))
         function._apply = traced_function
         return self
 
@@ -100,7 +104,9 @@ class ForwardTrace:
         from .. import _dispatch
         from ..autograd import function
 
-        _dispatch._apply_full, function._apply = self._saved
+        entries, function._apply = self._saved
+        for name, entry in zip(_DISPATCH_ENTRIES, entries):
+            setattr(_dispatch, name, entry)
         self._saved = None
         return False
 

@@ -1,0 +1,99 @@
+"""The dual level: forward mode as a level kind (NOTE: [levels] in _levels.py).
+
+A dual tensor keeps its tangent of level L in ``t._fw[L]`` (PyTorch's API: make_dual,
+unpack_dual). ``process`` computes the value one level down, with this level hidden (the ground
+then records the node with the full inputs: NOTE: [dispatch order] in _dispatch.py), and then
+this level's tangent with the op's jvp rule, whose ops run on primals stripped of this level
+(NOTE: [canonical form]).
+"""
+
+from __future__ import annotations
+
+from . import _levels
+from ._dispatch import apply
+from ._tensor import Tensor, alias, set_tangent
+
+_stack = _levels.stack
+
+
+class DualLevel(_levels.Level):
+    kind = "dual"
+    __slots__ = ()
+
+    def process(self, op, args, params):
+        stack = _stack
+        levels, ceiling = stack.levels, stack.ceiling
+        stack.levels, stack.ceiling = self.under, self.number
+        try:
+            out = apply(op, *args, **params)
+        finally:
+            stack.levels, stack.ceiling = levels, ceiling
+        if op.differentiable:
+            _push_tangent(op, args, params, out, self.number)
+        return out
+
+    def exit(self) -> None:
+        """Every tangent of this level is dropped."""
+        super().exit()
+        number = self.number
+        for ref in self.holders:
+            t = ref()
+            if t is not None and t._fw is not None:
+                t._fw.pop(number, None)
+                if not t._fw:
+                    t._fw = None
+        self.holders.clear()
+
+
+def strip(a, level):
+    """``a`` as a rule of ``level`` sees it: without tangents of ``level`` and above."""
+    if isinstance(a, Tensor) and a._fw and max(a._fw) >= level:
+        return alias(a, level)
+    return a
+
+
+def _push_tangent(op, args, params, out, level):
+    tangents = [a._fw.get(level) if isinstance(a, Tensor) and a._fw else None for a in args]
+    if not op.jvp_reads_inputs:
+        primals = args
+    elif op.jvp_reads is not None:  # only the inputs the needed partials read
+        primals = list(args)
+        for i, t in enumerate(tangents):
+            if t is not None:
+                for j in op.jvp_reads[i]:
+                    if primals[j] is args[j]:
+                        primals[j] = strip(args[j], level)
+    else:
+        primals = [strip(a, level) for a in args]
+    if op.multi_output:
+        outs = tuple(alias(o, level) for o in out)
+        result = op.jvp(tangents, *primals, out=outs, **params)
+        for i in op.diff_outputs(len(out)):
+            _attach(out[i], level, result[i])
+    else:
+        seen_out = alias(out, level) if op.jvp_reads_out else None
+        result = op.jvp(tangents, *primals, out=seen_out, **params)
+        _attach(out, level, result)
+
+
+def _attach(out, level, tangent):
+    if tangent is None or out._data.dtype.kind != "f":
+        return
+    if type(tangent) is not Tensor or tangent._data.shape != out._data.shape:
+        tangent = _conform(tangent, out)
+    if tangent._data.dtype != out._data.dtype:
+        tangent = tangent.to(out.dtype)
+    set_tangent(out, level, tangent)
+
+
+def _conform(tangent, out):
+    """A rule's tangent of another shape (broadcast) or kind (refused)."""
+    if not isinstance(tangent, Tensor):
+        raise TypeError(f"a jvp rule returned {type(tangent).__name__}, expected a Tensor")
+    if tangent._data.shape != out._data.shape:
+        tangent = tangent.expand(out._data.shape)
+    return tangent
+
+
+def enter() -> DualLevel:
+    return _levels.push(DualLevel())

@@ -1,0 +1,112 @@
+"""The vmap level: vmap as a level kind (NOTE: [levels] in _levels.py).
+
+# NOTE: [vmap levels]
+Inside ``vmap`` every mapped input is a ``BatchedTensor`` (_batching.py): a *physical* tensor
+(``_value``, which may itself be batched at a lower level or carry tangents of lower dual levels)
+with a batch dim (``_bdim``) that belongs to the vmap level ``_vlevel``. User code sees the
+*logical* tensor, the physical one without that dim. When the highest level among an op's inputs
+is a vmap level, its ``process`` unwraps them and runs the op's batching rule, which maps the
+call to one call on physical tensors (re-entering the dispatcher one level down), so batched work
+is one NumPy call; an op without a rule runs once per batch element and stacks (correct, slower).
+
+Reverse mode inside vmap records on a tape of the transform's own level (NOTE: [grad under
+vmap] in _grad_levels.py), so ``vmap(grad(f))`` is batched too. Where only the per-element run
+is known to be right the batched path raises ``NeedsLoop`` and ``dualgrad.func.vmap`` runs the
+function once per batch element instead: Python control flow on batched values, recording on
+the ordinary tape under a dual level above a vmap level, ``make_dual`` of a batched primal at a
+level below, and a custom Function on a transform's tape inside vmap.
+The ordinary tape runs happily *below* vmap: ``grad(vmap(f))`` records physical ops, and
+``jacrev = vmap(vjp)`` runs a recorded backward on batched cotangents without recording.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from . import _levels
+from ._batching import BatchedTensor, _warned, grad_below, mark_shared, note_fallback, note_view
+from ._dispatch import apply
+from ._errors import NeedsLoop
+from ._grad_mode import state as _grad_state
+from ._ops.shape import stack
+
+_stack = _levels.stack
+
+
+class VmapLevel(_levels.Level):
+    """One ``vmap`` call: its randomness mode, and the transforms' tapes begun inside it."""
+
+    kind = "vmap"
+    __slots__ = ("randomness", "directions_only", "tapes")
+
+    def __init__(self, randomness="error", directions_only=False):
+        super().__init__()
+        self.randomness = randomness
+        # a vmap over tangents/cotangents only (func._over_directions) batches no primal
+        self.directions_only = directions_only
+        self.tapes: list = []  # TapeLevels begun inside (NOTE: [levels] in _levels.py)
+
+    def process(self, op, args, params):
+        number = self.number
+        ceiling = _stack.ceiling
+        if ceiling != _levels.NO_CEILING and _grad_state.enabled:
+            # A dual level above: recording on the ordinary tape here would save batched
+            # tensors in it, which the reverse pass may outlive.
+            for a in args:
+                if grad_below(a, number):
+                    raise NeedsLoop("recording under a dual level above vmap")
+        physical, bdims = [], []
+        for a in args:
+            if isinstance(a, BatchedTensor) and a._vlevel == number:
+                if a._fw and min(a._fw) < ceiling:
+                    raise NeedsLoop("tangents on a batched tensor at the vmap frame")
+                physical.append(a._value)
+                bdims.append(a._bdim)
+            else:
+                physical.append(a)
+                bdims.append(None)
+        size = next(p.shape[d] for p, d in zip(physical, bdims) if d is not None)
+        rule = op.batch
+        result = rule(op, physical, bdims, params, size) if rule is not None else NotImplemented
+        if result is NotImplemented:
+            result = _loop(op, physical, bdims, params, size)
+        out, bdim = result
+        if op.multi_output:
+            out = tuple(BatchedTensor.wrap(o, bdim, number) for o in out)
+        else:
+            out = BatchedTensor.wrap(out, bdim, number)
+        mark_shared(op, args, out)
+        if op.view and ceiling != _levels.NO_CEILING:  # tangents are carried: follow the view
+            note_view(args[0], out, op, params)
+        return out
+
+    def exit(self) -> None:
+        """The tapes begun inside end with it."""
+        super().exit()
+        for tape in self.tapes:
+            _levels.unregister(tape)
+        self.tapes.clear()
+
+
+def enter(randomness="error", directions_only=False) -> VmapLevel:
+    return _levels.push(VmapLevel(randomness, directions_only))
+
+
+def _loop(op, physical, bdims, params, size):
+    """The fallback: one call per batch element, stacked along a new dim 0 (warns once per op)."""
+    note_fallback(op.name)
+    if op.name not in _warned:
+        _warned.add(op.name)
+        warnings.warn(
+            f"vmap: op '{op.name}' has no batching rule; it runs once per batch element "
+            "(correct, but a Python loop)",
+            UserWarning,
+            stacklevel=3,
+        )
+    outs = []
+    for b in range(size):
+        sliced = [p.select(d, b) if d is not None else p for p, d in zip(physical, bdims)]
+        outs.append(apply(op, *sliced, **params))
+    if op.multi_output:
+        return tuple(stack([o[k] for o in outs], 0) for k in range(len(outs[0]))), 0
+    return stack(outs, 0), 0
