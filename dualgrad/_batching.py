@@ -180,11 +180,9 @@ def live_level(x):
 # views, which is enough to refuse a write whose effect on the others is not followed;
 # ``note_view``, where history or tangents are carried (on a transform's tape, or under a dual
 # level above vmap), keeps what following it needs: the root, the chain, the live views.
-def mark_shared(op, args, out) -> None:
+def mark_shared(args, out) -> None:
     """After a view op on batched tensors: mark the logical tensors whose memory is now
     shared, input and output, and what the output views."""
-    if not op.view:
-        return
     for t in (*args, out):
         if isinstance(t, BatchedTensor):
             t.__dict__["_shares_memory"] = True

@@ -118,12 +118,14 @@ _float = float  # one global lookup instead of a global and a builtin one, on th
 def apply_unary(op, x):
     """``apply(op, x)`` for a one-input op; the fast case is in NOTE: [fast entries]."""
     uf = op.ufunc
-    if uf is None or type(x) is not Tensor or (_stack.levels and (x._fw or x._glevel >= 0)):
+    if (
+        uf is None
+        or type(x) is not Tensor
+        or x._data.dtype.kind != "f"
+        or (_stack.levels and (x._fw or x._glevel >= 0))
+    ):
         return apply(op, x)
-    data = x._data
-    if data.dtype.kind != "f":
-        return apply(op, x)
-    raw = uf(data)
+    raw = uf(x._data)
     out = _new(Tensor)
     out._data = raw if type(raw) is _ndarray else np.asarray(raw)
     if x._requires_grad and _grad_state.enabled:
@@ -190,6 +192,8 @@ def _scalar_array(value, dtype):
 
 
 def _wrap(op, raw, args, params):
+    if op.plain:
+        return Tensor._make(raw if type(raw) is _ndarray else np.asarray(raw))
     if op.multi_output:
         outs = tuple(_to_tensor(r) for r in raw)
         if op.name in _COPYING_MULTI:  # NOTE: [copying kernels] in _ops/shape.py
@@ -197,9 +201,7 @@ def _wrap(op, raw, args, params):
                 o._copy_of = op.name
         return outs
     raw = raw if type(raw) is _ndarray else np.asarray(raw)
-    if op.view:  # NOTE: [views and in-place] in _views.py
-        return op.make_view(raw, op, params, args[0])
-    return Tensor._make(raw)
+    return op.make_view(raw, op, params, args[0])  # NOTE: [views and in-place] in _views.py
 
 
 def _to_tensor(raw):
@@ -215,33 +217,31 @@ def _apply_at_levels(op, args, params):
     on_tape = _grad_state.enabled and op.differentiable
     for a in args:
         if isinstance(a, Tensor):
-            lv = a._vlevel
             fw = a._fw
-            if fw:
-                m = max(fw)
-                if m >= ceiling:  # levels at or above a dual level computing below itself
-                    m = max([k for k in fw if k < ceiling], default=-1)
-                if m > lv:
-                    lv = m
+            lv = max(a._vlevel, max(fw, default=-1)) if fw else a._vlevel
+            if lv >= ceiling:  # levels at or above a dual level computing below itself
+                lv = max([k for k in fw if k < ceiling], default=a._vlevel)
             if on_tape and a._requires_grad and a._glevel > lv:
                 lv = a._glevel
-            if lv > top:
-                top = lv
-    if top < 0:
-        return ground(op, args, params)
-    level = _stack.by_number.get(top)
-    if level is None:
-        raise _dead_level(top, args)
+            top = max(top, lv)
+    level = _stack.by_number.get(top) or _no_level(op, top, args)
     return level.process(op, args, params)
 
 
-def _dead_level(number, args):
+def _no_level(op, number, args):
+    """The ground, where no input carries a live level; an error for an exited level."""
+    if number < 0 and (len(args) != 1 or isinstance(args[0], Tensor)):
+        return GROUND
+    if number < 0:
+        raise TypeError(
+            f"{op.name}(): argument 'input' must be Tensor, not {type(args[0]).__name__}"
+        )
     if any(isinstance(a, Tensor) and a._vlevel == number for a in args):
-        return RuntimeError(
+        raise RuntimeError(
             "a batched tensor escaped its vmap (it was stored outside the function and used "
             "after vmap returned); return it from the function instead"
         )
-    return RuntimeError(
+    raise RuntimeError(
         f"an input of this op belongs to level {number}, which has exited (a tensor kept from "
         "inside a transform or dual level that has ended); use values returned by it instead"
     )
@@ -249,10 +249,6 @@ def _dead_level(number, args):
 
 def ground(op, args, params):
     """Below every level: the kernel on the raw arrays, and the node on the ordinary tape."""
-    if len(args) == 1 and not isinstance(args[0], Tensor):
-        raise TypeError(
-            f"{op.name}(): argument 'input' must be Tensor, not {type(args[0]).__name__}"
-        )
     try:
         raw = op.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **params)
     except ValueError as e:
@@ -264,6 +260,25 @@ def ground(op, args, params):
                 _record(op, args, params, out)
                 break
     return out
+
+
+class Ground(_levels.Level):
+    """Below every level: the kernels and the ordinary tape (NOTE: [levels] in _levels.py)."""
+
+    kind = "ground"
+    __slots__ = ()
+
+    def __init__(self):  # not numbered, never on the stack
+        self.number = -1
+        self.holders = []
+        self.alive = True
+        self.under = []
+
+    def process(self, op, args, params):
+        return ground(op, args, params)
+
+
+GROUND = Ground()
 
 
 def _record(op, args, params, out, level=-1):

@@ -79,17 +79,22 @@ def _push_tangent(op, args, params, out, level):
 def _attach(out, level, tangent):
     if tangent is None or out._data.dtype.kind != "f":
         return
-    if type(tangent) is not Tensor or tangent._data.shape != out._data.shape:
+    data = out._data
+    if (
+        type(tangent) is not Tensor
+        or tangent._data.shape != data.shape
+        or tangent._data.dtype != data.dtype
+    ):
         tangent = _conform(tangent, out)
-    if tangent._data.dtype != out._data.dtype:
-        tangent = tangent.to(out.dtype)
     set_tangent(out, level, tangent)
 
 
 def _conform(tangent, out):
-    """A rule's tangent of another shape (broadcast) or kind (refused)."""
+    """A rule's tangent of another shape (broadcast), dtype (cast) or kind (refused)."""
     if not isinstance(tangent, Tensor):
         raise TypeError(f"a jvp rule returned {type(tangent).__name__}, expected a Tensor")
+    if tangent._data.dtype != out._data.dtype:
+        tangent = tangent.to(out.dtype)
     if tangent._data.shape != out._data.shape:
         tangent = tangent.expand(out._data.shape)
     return tangent

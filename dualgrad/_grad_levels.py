@@ -60,9 +60,10 @@ class TapeLevel(_levels.Level):
         )
         out = tuple(lift(o, number) for o in low) if op.multi_output else lift(low, number)
         _record(op, args, params, out, number)
-        mark_shared(op, args, out)
-        if op.view and args[0]._glevel == number:
-            note_view(args[0], out, op, params)
+        if op.view:
+            mark_shared(args, out)
+            if args[0]._glevel == number:
+                note_view(args[0], out, op, params)
         return out
 
 

@@ -75,9 +75,10 @@ class VmapLevel(_levels.Level):
             out = tuple(BatchedTensor.wrap(o, bdim, number) for o in out)
         else:
             out = BatchedTensor.wrap(out, bdim, number)
-        mark_shared(op, args, out)
-        if op.view and ceiling != _levels.NO_CEILING:  # tangents are carried: follow the view
-            note_view(args[0], out, op, params)
+        if op.view:
+            mark_shared(args, out)
+            if ceiling != _levels.NO_CEILING:  # tangents are carried: follow the view
+                note_view(args[0], out, op, params)
         return out
 
     def exit(self) -> None:
