@@ -1,7 +1,7 @@
 """Element-wise primitives, each declared by its NumPy kernel and its local partials.
 
-A partial is written in dualgrad ops of the inputs and the output (``out``); the registry
-derives vjp (with the sum over broadcast dims) and jvp from it. The partials follow
+A partial is written in dualgrad ops of the inputs and the output (``out``); the
+``elementwise`` kind below derives vjp (with the sum over broadcast dims) and jvp from it. The partials follow
 PyTorch's derivatives.yaml, including its choices at kinks: relu'(0) = 0, abs'(0) = 0,
 maximum splits the gradient in half at ties, clamp passes it at the bounds.
 """
@@ -9,6 +9,7 @@ maximum splits the gradient in half at ties, clamp passes it at the bounds.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -24,11 +25,133 @@ from .kernels import (
     promote_binary,
     same_unary,
 )
-from . import registry
-from .registry import elementwise, linear, nondiff, sum_to
+from .registry import Op, linear, nondiff, register, sum_to
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
+
+
+# ------------------------------------------------------------------ the element-wise kind
+# Declared here, beside mul and where, because its rules multiply by the one and select with
+# the other: they call the dispatcher on MUL and WHERE directly, one Python call fewer than
+# ``g * d`` (NOTE: [hot path] in _dispatch.py), and registry.py, below this module, needs
+# neither (NOTE: [layered op modules] in _ops/__init__.py).
+_NONE_SELECTED = None  # a 0-d False: where(it, g, 0) is 0 shaped (and batched) as g
+
+
+# NOTE: [selecting partials]
+# A partial that is a mask (relu's out > 0, clamp's range) or declared 0 (floor's) selects:
+# torch computes those gradients with where / zeros, so a nan or inf cotangent stays out of
+# the elements the mask drops (g * False would be nan there). So a bool partial is applied as
+# where(d, g, 0), and a declared 0 is the 0-d mask False. Other partials multiply, as in torch,
+# a number 0 too (mul's partial y for ``x * 0``: an inf cotangent gives nan there too).
+def _none_selected(*args, out=None, **params):
+    """The partial declared 0: a 0-d False (NOTE: [selecting partials])."""
+    global _NONE_SELECTED
+    if _NONE_SELECTED is None:
+        _NONE_SELECTED = Tensor._make(np.zeros((), dtype=bool))
+    return _NONE_SELECTED
+
+
+def _scale(g, d):
+    """g times the partial d: skipping the multiply for the constants 1 and -1, selecting for
+    a mask (NOTE: [selecting partials])."""
+    if type(d) in (int, float):
+        if d == 1:
+            return g
+        if d == -1:
+            return -g
+    elif d._data.dtype.kind == "b":
+        return apply(WHERE, g, 0.0, d)
+    return apply_binary(MUL, g, d)
+
+
+def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
+    """An element-wise op from its local partials: ``partials[i](*args, out=, **params)``.
+
+    A partial may be a number (1, -1, 0: no multiply or no dependence on any value).
+    """
+    constant = all(not callable(d) for d in partials)
+    partials = tuple(_none_selected if (not callable(d) and d == 0) else d for d in partials)
+
+    def vjp(g, *args, out, needs, **params):
+        grads = []
+        for i, a in enumerate(args):
+            if not needs[i]:
+                grads.append(None)
+                continue
+            d = partials[i]
+            d = d(*args, out=out, **params) if callable(d) else d
+            gi = _scale(g, d)
+            grads.append(gi if gi._data.shape == a._data.shape else sum_to(gi, a._data.shape))
+        return grads
+
+    def jvp(tangents, *args, out, **params):
+        total = None
+        for i, t in enumerate(tangents):
+            if t is None:
+                continue
+            d = partials[i]
+            d = d(*args, out=out, **params) if callable(d) else d
+            term = _scale(t, d)
+            total = term if total is None else total + term
+        return total
+
+    if len(partials) == 1:
+        vjp, jvp = _unary_rules(partials[0])
+    elif len(partials) == 2:
+        vjp = _binary_vjp(*partials)
+    kw.setdefault("saves", not constant)
+    return register(Op(name, forward, vjp, jvp, kind="elementwise", **kw))
+
+
+def _binary_vjp(d0, d1):
+    """``elementwise``'s vjp unrolled for two inputs (add, mul, ...): the hot path."""
+
+    one0, one1 = (not callable(d) and d == 1 for d in (d0, d1))  # add's: g passes through
+
+    def vjp(g, x, y, *, out, needs, **params):
+        gx = gy = None
+        if needs[0]:
+            gx = g if one0 else _times_partial(g, d0, x, y, out, params)
+            if gx._data.shape != x._data.shape:
+                gx = sum_to(gx, x._data.shape)
+        if needs[1]:
+            gy = g if one1 else _times_partial(g, d1, x, y, out, params)
+            if gy._data.shape != y._data.shape:
+                gy = sum_to(gy, y._data.shape)
+        return (gx, gy)
+
+    return vjp
+
+
+def _times_partial(g, d, x, y, out, params):
+    """g times the partial ``d`` of a binary op (a number, or a function of the inputs);
+    ``**params`` forwarded only when there are some (an empty one costs ~100 ns)."""
+    if callable(d):
+        d = d(x, y, out=out, **params) if params else d(x, y, out=out)
+    return _scale(g, d)
+
+
+def _unary_rules(d):
+    """The same rules as in ``elementwise``, unrolled for one input: the common case on the
+    hot path (NOTE: [hot path] in _dispatch.py). Shapes match, so there is no sum_to."""
+    if callable(d):
+        # (``**params`` forwarded only when there are some: an empty one costs ~100 ns)
+        def vjp(g, x, *, out, needs, **params):
+            return (_scale(g, d(x, out=out, **params) if params else d(x, out=out)),)
+
+        def jvp(tangents, x, *, out, **params):
+            return _scale(tangents[0], d(x, out=out, **params) if params else d(x, out=out))
+    else:
+
+        def vjp(g, x, *, out, needs, **params):
+            return (_scale(g, d),)
+
+        def jvp(tangents, x, *, out, **params):
+            return _scale(tangents[0], d)
+
+    return vjp, jvp
 
 
 def _recip(y):
@@ -83,7 +206,6 @@ MUL = elementwise(
     (lambda x, y, out: y, lambda x, y, out: x),
     reads=((1,), (0,)),
 )
-registry._MUL.append(MUL)  # the rules of every element-wise op multiply with it
 
 DIV = elementwise(
     "div",
@@ -265,7 +387,7 @@ CLAMP = elementwise("clamp", same_unary(_clamp_kernel), (_clamp_partial,))
 
 def _winner(wins, ties):
     """maximum's / minimum's partial: the mask of where the input wins (NOTE: [selecting
-    partials] in registry.py), with a half at ties where there are any (or may be: inside
+    partials]), with a half at ties where there are any (or may be: inside
     vmap the values are per element)."""
     if not isinstance(ties, Tensor) or (type(ties) is Tensor and not ties._data.any()):
         return wins
@@ -320,7 +442,6 @@ WHERE = linear(
     reads=((2,), (2,), ()),
     broadcasting=True,
 )
-registry._WHERE.append(WHERE)  # rules select with it (NOTE: [selecting partials] in registry.py)
 
 
 def _to_kernel(x, *, dtype):
@@ -359,6 +480,10 @@ ISINF = nondiff("isinf", lambda a: np.asarray(np.isinf(a)), broadcasting=True)
 ISFINITE = nondiff("isfinite", lambda a: np.asarray(np.isfinite(a)), broadcasting=True)
 FLOOR_DIVIDE = nondiff(
     "floor_divide", int_division(np.floor_divide, "div_floor"), broadcasting=True
+)
+# (fmod is public in special.py; its primitive is here, for div's integer rounding toward 0)
+FMOD = elementwise(
+    "fmod", int_division(np.fmod, "fmod"), (1, lambda x, y, out: -trunc(x / y)), reads=((), (0, 1))
 )
 
 
@@ -432,9 +557,7 @@ def div(x, y, *, rounding_mode=None):
         # were lost), and a zero divisor raises (NOTE: [integer division by zero]).
         if rounding_mode == "floor":
             return floor_divide(x, y)
-        from .special import fmod
-
-        return floor_divide(x - fmod(x, y), y)  # x - fmod(x, y) is a multiple of y
+        return floor_divide(x - _binary(FMOD, x, y), y)  # x - fmod(x, y) is a multiple of y
     return apply(DIV_ROUNDING, *_operands("div", x, y), rounding_mode=rounding_mode)
 
 
@@ -641,9 +764,9 @@ fix = trunc
 def where(condition, x=None, y=None):
     """Elements of ``x`` where ``condition`` holds, else of ``y``."""
     if x is None and y is None:
-        from .indexing import nonzero
-
-        return nonzero(condition, as_tuple=True)
+        # (the method: indexing.py builds on this module, NOTE: [layered op modules])
+        _tensor_arg(condition, "nonzero")
+        return condition.nonzero(as_tuple=True)
     _tensor_arg(condition, "where")
     if condition.dtype.name != "bool":
         raise RuntimeError(

@@ -16,6 +16,7 @@ from .._dispatch import apply
 from .._tensor import Tensor
 from .reduction import normalize_dims
 from .registry import multilinear, sum_to
+from .shape import diagonal
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "einsum", "cross"]
 
@@ -341,8 +342,6 @@ def einsum(equation, *operands):
             c = next(c for c in s if s.count(c) > 1)
             p = s.index(c)
             q = s.index(c, p + 1)
-            from .shape import diagonal
-
             operands[i] = diagonal(operands[i], 0, p, q)
             s = s[:p] + s[p + 1 : q] + s[q + 1 :] + c
         ins[i] = s

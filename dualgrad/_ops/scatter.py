@@ -57,7 +57,7 @@ def _add_keeping_zeros(x, added):
     return x - (0.0 - added)
 
 
-from .reduction import normalize_dims
+from .reduction import cumsum, normalize_dims
 
 
 def _dim(x, dim):
@@ -426,7 +426,6 @@ def _masked_scatter_batched_mask(x, mask, source):
     n-th position where the mask holds reads ``source[n]``, n counted by a cumsum, so the
     source is gathered, not indexed by the mask's values (a too small source: gather raises)."""
     from .._dtype import int64
-    from .reduction import cumsum
 
     shape = _mask_shape(x, mask, "masked_scatter_")
     _same_dtype(

@@ -17,7 +17,9 @@ import numpy as np
 
 from .._dispatch import apply
 from .._tensor import Tensor, size_arg
+from .indexing import getitem
 from .reduction import normalize_dims
+from .reduction import sum as _sum
 from .. import _dtype
 from .registry import linear, nondiff, sum_to
 
@@ -342,8 +344,6 @@ def _repeat_adjoint(g, x, *, needs, repeats):
     interleaved = []
     for r, s in zip(repeats, padded):
         interleaved += [r, s]
-    from .reduction import sum as _sum
-
     g = _sum(reshape(g, tuple(interleaved)), dim=tuple(range(0, 2 * len(repeats), 2)))
     return (reshape(g, tuple(x.shape)),)
 
@@ -530,8 +530,6 @@ def tensor_split(x, indices_or_sections, dim=0):
     else:
         points = [int(i) for i in indices_or_sections]
         cuts = list(zip([0] + points, points + [None]))
-    from .indexing import getitem
-
     return tuple(getitem(x, (slice(None),) * d + (slice(a, b),)) for a, b in cuts)
 
 
@@ -539,8 +537,6 @@ def unbind(x, dim=0):
     """The slices of ``x`` along ``dim``, each a view without that dim."""
     if x.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    from .indexing import getitem
-
     (d,) = normalize_dims(dim, x.ndim)
     return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
 
@@ -558,9 +554,9 @@ def repeat(x, *repeats):
 def diagonal(x, offset=0, dim1=0, dim2=1):
     """The diagonal of ``x`` over ``dim1`` and ``dim2``, as a new last dim: a view, as in
     torch (writes through it reach ``x``); ``diag`` of a matrix stays a copy, as in torch."""
-    from .view_scatter import diagonal as diagonal_view  # view_scatter builds on this module
-
-    return diagonal_view(x, offset, dim1, dim2)
+    # the method, which is view_scatter.diagonal: view_scatter.py builds on this module (NOTE:
+    # [layered op modules])
+    return x.diagonal(offset, dim1, dim2)
 
 
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
@@ -591,8 +587,6 @@ def trace(x):
     """The sum of the main diagonal of a matrix."""
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
-    from .reduction import sum as _sum
-
     return _sum(diagonal(x))
 
 

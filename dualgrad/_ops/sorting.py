@@ -23,13 +23,25 @@ import numpy as np
 from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
-from .elementwise import _tensor_arg, ceil, exp, floor, log, minimum, where
+from .elementwise import (
+    _tensor_arg,
+    ceil,
+    clamp,
+    exp,
+    floor,
+    isnan,
+    log,
+    logical_not,
+    minimum,
+    where,
+)
 from .indexing import gather, known_values
-from .reduction import check_nonempty_dims, normalize_dims
+from .reduction import check_nonempty_dims, cumsum, normalize_dims
 from .reduction import sum as _sum
 from .registry import custom, nondiff
 from .reduction import ValuesIndices
 from .shape import cat, flip, movedim
+from .special import lerp
 
 
 _Result = ValuesIndices  # shared with max/min
@@ -195,8 +207,6 @@ CUMPROD = custom("cumprod", _cumprod_kernel, _cumprod_vjp, _cumprod_jvp, uses_ou
 
 
 def cumsum_(x, dim):
-    from .reduction import cumsum
-
     return cumsum(x, dim)
 
 
@@ -396,9 +406,6 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_n
     values = movedim(sort(src, d).values, d, -1)  # (..., n), NaN sorted last
     if _ignore_nan:
         # each slice has its own count of non-NaN values; all-NaN slices give NaN, as torch
-        from .elementwise import clamp, isnan, logical_not
-        from .indexing import gather
-
         count = logical_not(isnan(values)).sum(-1, keepdim=True).to(values.dtype)  # (..., 1)
         last = clamp(count - 1, min=0)
         rank = q * last  # (..., nq)
@@ -435,14 +442,10 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_n
 
 
 def _ceil_index(rank, n):
-    from .elementwise import ceil, clamp
-
     return clamp(ceil(rank).detach(), max=n - 1).long()
 
 
 def _lerp(a, b, w):
-    from .special import lerp
-
     return lerp(a, b, w)
 
 

@@ -2,8 +2,9 @@
 
 Primitives (each declared by its kernel and its local partials, which follow PyTorch's
 derivatives.yaml): erf, erfc, erfinv, erfcx, lgamma, digamma, polygamma, i0, i0e, i1, i1e,
-ndtri, log_ndtr, xlogy, xlog1py, logaddexp, logaddexp2, hypot, fmod, remainder, copysign, and
-the non-differentiable isclose. Every derivative is itself written with these primitives
+ndtri, log_ndtr, xlogy, xlog1py, logaddexp, logaddexp2, hypot, remainder, copysign, and the
+non-differentiable isclose (fmod's primitive is in elementwise.py, whose integer ``div``
+rounds with it). Every derivative is itself written with these primitives
 (d lgamma = digamma, d digamma = polygamma(1), d polygamma(n) = polygamma(n + 1), d i0 = i1,
 d i1 = i0 - i1 / x), so every order works by construction.
 
@@ -36,10 +37,12 @@ from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import (
+    FMOD,
     _binary,
     _tensor_arg,
     abs,
     clamp,
+    elementwise,
     exp,
     expm1,
     floor,
@@ -54,7 +57,7 @@ from .elementwise import (
 )
 from .indexing import known_values
 from .kernels import float_binary, float_unary, int_division
-from .registry import elementwise, nondiff
+from .registry import nondiff
 
 _SQRT_PI = math.sqrt(math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
@@ -229,9 +232,6 @@ HYPOT = elementwise(
     (lambda x, y, out: x / out, lambda x, y, out: y / out),
     uses_out=True,
     reads=((0,), (1,)),
-)
-FMOD = elementwise(
-    "fmod", int_division(np.fmod, "fmod"), (1, lambda x, y, out: -trunc(x / y)), reads=((), (0, 1))
 )
 REMAINDER = elementwise(
     "remainder",

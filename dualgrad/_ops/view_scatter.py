@@ -17,6 +17,7 @@ from .._dispatch import apply
 from .._views import Chain, apply_chain, scatter_into
 from .registry import _zeros_like, linear
 from . import shape as S
+from .reduction import normalize_dims
 
 
 def _view_scatter_kernel(base, value, *, chain):
@@ -88,8 +89,6 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     tensor([[0., 1.],
             [1., 0.]])
     """
-    from .reduction import normalize_dims
-
     d1, d2 = (normalize_dims(d, x.ndim)[0] for d in (dim1, dim2))
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
