@@ -13,6 +13,7 @@ OPS = Path(dualgrad.__file__).parent / "_ops"
 # Lowest first; each module may import only modules before it (coverage, a script that imports
 # the whole package, is above them all).
 LAYERS = (
+    "_methods",
     "kernels",
     "registry",
     "elementwise",
@@ -70,3 +71,43 @@ def test_the_layer_check_sees_imports_inside_functions(tmp_path):
     src = tmp_path / "m.py"
     src.write_text("from .a import x\n\ndef f():\n    from . import b\n    from .c.d import e\n")
     assert _op_imports(src) == {"a", "b", "c"}
+
+
+# ---- the Tensor methods, declared with the ops (dualgrad/_ops/_methods.py)
+def test_every_declared_method_is_bound_to_its_function():
+    from dualgrad._ops._methods import INPLACE, METHODS
+
+    assert len(METHODS) > 200 and len(INPLACE) > 100
+    for name, fn in METHODS.items():
+        assert dualgrad.Tensor.__dict__[name] is fn, name
+    for name, fn in INPLACE.items():
+        bound = dualgrad.Tensor.__dict__[name]
+        # the in-place wrapper (_inplace) of the declared function, under the declared name
+        cells = [c.cell_contents for c in bound.__closure__]
+        assert fn in cells and name in cells, name
+
+
+def test_op_functions_become_methods_only_through_the_table():
+    from dualgrad._ops._methods import METHODS
+    from dualgrad._tensor_methods import _OPERATORS  # (the operators' own table)
+
+    for name, value in vars(dualgrad.Tensor).items():
+        if name in _OPERATORS:
+            continue
+        if getattr(value, "__module__", "").startswith("dualgrad._ops."):
+            assert METHODS.get(name) is value, f"Tensor.{name} is bound outside @tensor_method"
+
+
+def test_a_method_declared_twice_is_refused():
+    import pytest
+
+    from dualgrad._ops import _methods
+
+    def exp(x):
+        return x
+
+    with pytest.raises(ValueError, match=r"Tensor\.exp is declared twice.*elementwise\.exp"):
+        _methods.tensor_method(exp)
+    assert _methods.METHODS["exp"] is dualgrad.exp
+    # the same function again (an alias kept in two places) is no conflict
+    assert _methods.tensor_method(dualgrad.exp) is dualgrad.exp

@@ -7,7 +7,7 @@ and operators are attached in ``_tensor_methods``.
 The modules of this package import one another in one order, each only from modules before
 it, at the top or inside a function alike, so there is no import cycle among them:
 
-    kernels, registry, elementwise, indexing, reduction, shape, view_scatter, scatter,
+    _methods, kernels, registry, elementwise, indexing, reduction, shape, view_scatter, scatter,
     special, linalg, softmax, composite, sorting, linalg_decomp, reindex, pad, conv
 
 (tests/test_structure.py holds the order and checks it). registry has the Op record and the

@@ -26,6 +26,7 @@ from .kernels import (
     same_unary,
 )
 from .registry import Op, linear, nondiff, register, sum_to
+from ._methods import tensor_method
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -530,18 +531,22 @@ def _binary(op, x, y):
     return apply_binary(op, *_operands(op.name, x, y))
 
 
+@tensor_method(inplace=True)
 def add(x, y, *, alpha=1):
     return _binary(ADD, x, y if alpha == 1 else y * alpha)
 
 
+@tensor_method(inplace=True)
 def sub(x, y, *, alpha=1):
     return _binary(SUB, x, y if alpha == 1 else y * alpha)
 
 
+@tensor_method(inplace=True)
 def mul(x, y):
     return _binary(MUL, x, y)
 
 
+@tensor_method(inplace=True)
 def div(x, y, *, rounding_mode=None):
     if rounding_mode is None:
         return _binary(DIV, x, y)
@@ -561,18 +566,20 @@ def div(x, y, *, rounding_mode=None):
     return apply(DIV_ROUNDING, *_operands("div", x, y), rounding_mode=rounding_mode)
 
 
-true_divide = divide = div
-multiply = mul
-subtract = sub
+true_divide = divide = tensor_method(div, "true_divide", "divide", inplace=True)
+multiply = tensor_method(mul, "multiply", inplace=True)
+subtract = tensor_method(sub, "subtract", inplace=True)
 
 
+@tensor_method(inplace=True)
 def neg(x):
     return apply_unary(NEG, x)
 
 
-negative = neg
+negative = tensor_method(neg, "negative", inplace=True)
 
 
+@tensor_method(inplace=True)
 def pow(x, exponent):
     """``x ** exponent`` with a tensor or a number on either side."""
     if isinstance(x, Tensor) and isinstance(exponent, Tensor):
@@ -585,125 +592,159 @@ def pow(x, exponent):
     return apply(RPOW, exponent, base=_operand(x, "pow"))
 
 
+@tensor_method(inplace=True)
 def reciprocal(x):
     return apply_unary(RECIPROCAL, x)
 
 
+@tensor_method(inplace=True)
 def exp(x):
     return apply_unary(EXP, x)
 
 
+@tensor_method(inplace=True)
 def exp2(x):
     return apply_unary(EXP2, x)
 
 
+@tensor_method(inplace=True)
 def log(x):
     return apply_unary(LOG, x)
 
 
+@tensor_method(inplace=True)
 def log2(x):
     return apply_unary(LOG2, x)
 
 
+@tensor_method(inplace=True)
 def log10(x):
     return apply_unary(LOG10, x)
 
 
+@tensor_method(inplace=True)
 def log1p(x):
     return apply_unary(LOG1P, x)
 
 
+@tensor_method(inplace=True)
 def expm1(x):
     return apply_unary(EXPM1, x)
 
 
+@tensor_method(inplace=True)
 def sqrt(x):
     return apply_unary(SQRT, x)
 
 
+@tensor_method(inplace=True)
 def rsqrt(x):
     return apply(RSQRT, x)
 
 
+@tensor_method(inplace=True)
 def square(x):
     return apply_unary(SQUARE, x)
 
 
+@tensor_method(inplace=True)
 def abs(x):
     return apply_unary(ABS, x)
 
 
-absolute = abs
+absolute = tensor_method(abs, "absolute", inplace=True)
 
 
+@tensor_method(inplace=True)
 def sign(x):
     return apply_unary(SIGN, x)
 
 
+@tensor_method(inplace=True)
 def sin(x):
     return apply_unary(SIN, x)
 
 
+@tensor_method(inplace=True)
 def cos(x):
     return apply_unary(COS, x)
 
 
+@tensor_method(inplace=True)
 def tan(x):
     return apply_unary(TAN, x)
 
 
+@tensor_method(inplace=True)
 def asin(x):
     return apply_unary(ASIN, x)
 
 
+@tensor_method(inplace=True)
 def acos(x):
     return apply_unary(ACOS, x)
 
 
+@tensor_method(inplace=True)
 def atan(x):
     return apply_unary(ATAN, x)
 
 
+@tensor_method(inplace=True)
 def atan2(y, x):
     return _binary(ATAN2, y, x)
 
 
+@tensor_method(inplace=True)
 def sinh(x):
     return apply_unary(SINH, x)
 
 
+@tensor_method(inplace=True)
 def cosh(x):
     return apply_unary(COSH, x)
 
 
+@tensor_method(inplace=True)
 def tanh(x):
     return apply_unary(TANH, x)
 
 
+@tensor_method(inplace=True)
 def asinh(x):
     return apply_unary(ASINH, x)
 
 
+@tensor_method(inplace=True)
 def acosh(x):
     return apply_unary(ACOSH, x)
 
 
+@tensor_method(inplace=True)
 def atanh(x):
     return apply_unary(ATANH, x)
 
 
-arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
-arcsinh, arccosh, arctanh = asinh, acosh, atanh
+arcsin = tensor_method(asin, "arcsin", inplace=True)
+arccos = tensor_method(acos, "arccos", inplace=True)
+arctan = tensor_method(atan, "arctan", inplace=True)
+arctan2 = tensor_method(atan2, "arctan2", method=False, inplace=True)  # (x.arctan2_() only)
+arcsinh = tensor_method(asinh, "arcsinh", inplace=True)
+arccosh = tensor_method(acosh, "arccosh", inplace=True)
+arctanh = tensor_method(atanh, "arctanh", inplace=True)
 
 
+@tensor_method(inplace=True)
 def sigmoid(x):
     return apply(SIGMOID, x)
 
 
+@tensor_method(inplace=True)
 def relu(x):
     return apply(RELU, x)
 
 
+@tensor_method(inplace=True)
 def clamp(x, min=None, max=None):
     """Limit ``x`` to [min, max]; bounds may be numbers or tensors."""
     if min is None and max is None:
@@ -723,44 +764,53 @@ def clamp(x, min=None, max=None):
     return apply(CLAMP, x, min=min, max=max)
 
 
-clip = clamp
+clip = tensor_method(clamp, "clip", inplace=True)
 
 
+@tensor_method(inplace=True)
 def clamp_min(x, min):
     return clamp(x, min=min)
 
 
+@tensor_method(inplace=True)
 def clamp_max(x, max):
     return clamp(x, max=max)
 
 
+@tensor_method
 def maximum(x, y):
     return _binary(MAXIMUM, x, y)
 
 
+@tensor_method
 def minimum(x, y):
     return _binary(MINIMUM, x, y)
 
 
+@tensor_method(inplace=True)
 def floor(x):
     return apply_unary(FLOOR, x)
 
 
+@tensor_method(inplace=True)
 def ceil(x):
     return apply_unary(CEIL, x)
 
 
+@tensor_method(inplace=True)
 def round(x):
     return apply(ROUND, x)
 
 
+@tensor_method(inplace=True)
 def trunc(x):
     return apply_unary(TRUNC, x)
 
 
-fix = trunc
+fix = tensor_method(trunc, "fix", inplace=True)
 
 
+@tensor_method
 def where(condition, x=None, y=None):
     """Elements of ``x`` where ``condition`` holds, else of ``y``."""
     if x is None and y is None:
@@ -776,49 +826,64 @@ def where(condition, x=None, y=None):
     return apply(WHERE, _operand(x, "where"), _operand(y, "where"), condition)
 
 
+@tensor_method
 def clone(x):
     return apply(CLONE, x)
 
 
+@tensor_method(inplace=True)
 def eq(x, y):
     return _binary(EQ, x, y)
 
 
+@tensor_method(inplace=True)
 def ne(x, y):
     return _binary(NE, x, y)
 
 
+@tensor_method(inplace=True)
 def lt(x, y):
     return _binary(LT, x, y)
 
 
+@tensor_method(inplace=True)
 def le(x, y):
     return _binary(LE, x, y)
 
 
+@tensor_method(inplace=True)
 def gt(x, y):
     return _binary(GT, x, y)
 
 
+@tensor_method(inplace=True)
 def ge(x, y):
     return _binary(GE, x, y)
 
 
-greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+greater = tensor_method(gt, "greater", inplace=True)
+greater_equal = tensor_method(ge, "greater_equal", inplace=True)
+less = tensor_method(lt, "less", inplace=True)
+less_equal = tensor_method(le, "less_equal", inplace=True)
+not_equal = tensor_method(ne, "not_equal", inplace=True)
 
 
+@tensor_method(inplace=True)
 def logical_and(x, y):
     return _binary(LOGICAL_AND, x, y)
 
 
+@tensor_method(inplace=True)
 def logical_or(x, y):
     return _binary(LOGICAL_OR, x, y)
 
 
+@tensor_method(inplace=True)
 def logical_xor(x, y):
     return _binary(LOGICAL_XOR, x, y)
 
 
+@tensor_method(inplace=True)
 def logical_not(x):
     return apply(LOGICAL_NOT, x)
 
@@ -836,21 +901,25 @@ def _integral(name, *xs):
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dt}'")
 
 
+@tensor_method(inplace=True)
 def bitwise_and(x, y):
     _integral("bitwise_and", x, y)
     return _binary(BITWISE_AND, x, y)
 
 
+@tensor_method(inplace=True)
 def bitwise_or(x, y):
     _integral("bitwise_or", x, y)
     return _binary(BITWISE_OR, x, y)
 
 
+@tensor_method(inplace=True)
 def bitwise_xor(x, y):
     _integral("bitwise_xor", x, y)
     return _binary(BITWISE_XOR, x, y)
 
 
+@tensor_method(inplace=True)
 def bitwise_not(x):
     _integral("bitwise_not", x)
     return apply(BITWISE_NOT, x)
@@ -865,18 +934,22 @@ def invert(x):
     return bitwise_not(x)
 
 
+@tensor_method
 def isnan(x):
     return apply(ISNAN, x)
 
 
+@tensor_method
 def isinf(x):
     return apply(ISINF, x)
 
 
+@tensor_method
 def isfinite(x):
     return apply(ISFINITE, x)
 
 
+@tensor_method(inplace=True)
 def floor_divide(x, y):
     return _binary(FLOOR_DIVIDE, x, y)
 

@@ -19,6 +19,7 @@ from .._dispatch import apply
 from .._tensor import Tensor
 from . import elementwise as E
 from .registry import linear, nondiff, sum_to
+from ._methods import tensor_method
 
 
 def normalize_index(index):
@@ -455,6 +456,7 @@ def _puts_by_index(index, value):
     )
 
 
+@tensor_method(inplace=True)
 def index_put(x, index, value, accumulate=False):
     """A copy of ``x`` with ``x[index] = value`` (the functional form of ``__setitem__``);
     with ``accumulate=True``, ``x[index] += value``, repeated indices adding up.
@@ -533,6 +535,7 @@ def check_index(x, dim, index, name):
         )
 
 
+@tensor_method
 def gather(x, dim, index, *, sparse_grad=False):
     """Values of ``x`` along ``dim`` at ``index``: ``out[i][j] = x[i][index[i][j]]`` (dim=1).
 
@@ -553,6 +556,7 @@ def scatter_values(g, index, *, shape, dim):
     return apply(SCATTER_ADD_ZEROS, g, index, shape=tuple(shape), dim=dim)
 
 
+@tensor_method
 def nonzero(x, *, as_tuple=False):
     idx = apply(NONZERO, x)
     if as_tuple:
@@ -560,6 +564,7 @@ def nonzero(x, *, as_tuple=False):
     return idx
 
 
+@tensor_method
 def argwhere(x):
     return apply(NONZERO, x)
 

@@ -13,6 +13,7 @@ from .._tensor import Tensor
 from .elementwise import maximum, minimum, where
 from .indexing import gather, scatter_values
 from .registry import custom, linear, nondiff
+from ._methods import tensor_method
 
 
 def normalize_dims(dim, ndim: int) -> tuple:
@@ -216,6 +217,7 @@ CUMSUM = linear("cumsum", _cumsum_kernel, _cumsum_adjoint)
 
 
 # ------------------------------------------------------------------ public functions
+@tensor_method
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dims by default; an empty list of dims also means all, as in
     torch)."""
@@ -225,6 +227,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
     return out if dtype is None else out.to(dtype)
 
 
+@tensor_method
 def mean(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -240,6 +243,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     return sum(x, dims, keepdim) / count if count else sum(x, dims, keepdim) * float("nan")
 
 
+@tensor_method
 def prod(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -254,11 +258,13 @@ def _check_dim_given(fn, x, dim):
         )
 
 
+@tensor_method
 def amax(x, dim=(), keepdim=False):
     _check_dim_given("amax", x, dim)
     return apply(AMAX, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
 
 
+@tensor_method
 def amin(x, dim=(), keepdim=False):
     _check_dim_given("amin", x, dim)
     return apply(AMIN, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
@@ -291,11 +297,13 @@ def _minmax(op, full_op, x, dim, keepdim, other, name):
     return ValuesIndices(apply(op, x, dim=d, keepdim=keepdim))
 
 
+@tensor_method
 def max(x, dim=None, keepdim=False, *, other=None):
     """The largest value; with ``dim``, ``(values, indices)`` along it."""
     return _minmax(MAX_DIM, lambda x: _full(AMAX, x), x, dim, keepdim, other, "max")
 
 
+@tensor_method
 def min(x, dim=None, keepdim=False, *, other=None):
     return _minmax(MIN_DIM, lambda x: _full(AMIN, x), x, dim, keepdim, other, "min")
 
@@ -321,14 +329,17 @@ def _arg_dim(fn, x, dim):
     return d
 
 
+@tensor_method
 def argmax(x, dim=None, keepdim=False):
     return apply(ARGMAX, x, dim=_arg_dim("argmax", x, dim), keepdim=keepdim)
 
 
+@tensor_method
 def argmin(x, dim=None, keepdim=False):
     return apply(ARGMIN, x, dim=_arg_dim("argmin", x, dim), keepdim=keepdim)
 
 
+@tensor_method(inplace=True)
 def cumsum(x, dim, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)

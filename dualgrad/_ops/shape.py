@@ -22,6 +22,7 @@ from .reduction import normalize_dims
 from .reduction import sum as _sum
 from .. import _dtype
 from .registry import linear, nondiff, sum_to
+from ._methods import tensor_method
 
 
 def _infer_shape(shape, numel):
@@ -84,6 +85,7 @@ def _shape_arg(shape, op="reshape", arg="shape"):
     return size_arg(shape, op, arg)  # refuses floats (NOTE: [size arguments] in _tensor.py)
 
 
+@tensor_method
 def reshape(x, *shape):
     """``x`` with a new shape of the same number of elements (-1 infers one dim)."""
     shape = _infer_shape(_shape_arg(shape), x._data.size)
@@ -121,12 +123,14 @@ def _view_dtype_kernel(a, *, dtype):
 VIEW_DTYPE = nondiff("view_dtype", _view_dtype_kernel, view=True)
 
 
+@tensor_method
 def view(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (_dtype.dtype, np.dtype, type, str)):
         return apply(VIEW_DTYPE, x, dtype=_dtype.to_dtype(shape[0]))
     return reshape(x, *shape)
 
 
+@tensor_method
 def expand(x, *shape):
     shape = _shape_arg(shape, "expand", "size")
     lead = len(shape) - x.ndim
@@ -148,14 +152,17 @@ def expand(x, *shape):
     return apply(EXPAND, x, shape=full)  # a new view even when nothing grows, as in torch
 
 
+@tensor_method
 def broadcast_to(x, shape):
     return expand(x, tuple(shape))
 
 
+@tensor_method
 def expand_as(x, other):
     return expand(x, tuple(other.shape))
 
 
+@tensor_method
 def permute(x, *dims):
     dims = _shape_arg(dims, "permute", "dims")
     if len(dims) != x.ndim:
@@ -168,6 +175,7 @@ def permute(x, *dims):
     return apply(PERMUTE, x, dims=dims)
 
 
+@tensor_method
 def transpose(x, dim0, dim1):
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return apply(PERMUTE, x, dims=tuple(range(x.ndim)))  # a view, never x itself
@@ -177,15 +185,17 @@ def transpose(x, dim0, dim1):
     return apply(PERMUTE, x, dims=tuple(dims))
 
 
-swapaxes = swapdims = transpose
+swapaxes = swapdims = tensor_method(transpose, "swapaxes", "swapdims")
 
 
+@tensor_method
 def t(x):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
     return transpose(x, 0, 1) if x.ndim == 2 else apply(PERMUTE, x, dims=tuple(range(x.ndim)))
 
 
+@tensor_method
 def unsqueeze(x, dim):
     rank = x.ndim + 1
     if not -rank <= dim < rank:
@@ -197,6 +207,7 @@ def unsqueeze(x, dim):
     return apply(RESHAPE, x, shape=shape)
 
 
+@tensor_method
 def squeeze(x, dim=None):
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
@@ -206,6 +217,7 @@ def squeeze(x, dim=None):
     return apply(RESHAPE, x, shape=shape)  # a view even when no dim is dropped, as in torch
 
 
+@tensor_method
 def flatten(x, start_dim=0, end_dim=-1):
     s, e = (
         normalize_dims(d, x.ndim)[0] if x.ndim else normalize_dims(d, 0)
@@ -221,6 +233,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, tuple(x.shape[:s]) + (n,) + tuple(x.shape[e + 1 :]))
 
 
+@tensor_method
 def unflatten(x, dim, sizes):
     if x.ndim == 0:
         raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no dimensions")
@@ -242,6 +255,7 @@ def unflatten(x, dim, sizes):
     return reshape(x, tuple(x.shape[:d]) + sizes + tuple(x.shape[d + 1 :]))
 
 
+@tensor_method
 def movedim(x, source, destination):
     src = (
         normalize_dims(source, x.ndim)
@@ -263,18 +277,21 @@ def movedim(x, source, destination):
     return permute(x, tuple(order))
 
 
-moveaxis = movedim
+moveaxis = tensor_method(movedim, "moveaxis")
 
 
+@tensor_method
 def flip(x, dims):
     dims = normalize_dims(dims, x.ndim)
     return apply(FLIP, x, dims=dims)
 
 
+@tensor_method
 def fliplr(x):
     return flip(x, (1,))
 
 
+@tensor_method
 def flipud(x):
     return flip(x, (0,))
 
@@ -458,6 +475,7 @@ def stack(tensors, dim=0):
     return apply(STACK, *tensors, dim=d)
 
 
+@tensor_method
 def split(x, split_size_or_sections, dim=0):
     """Pieces of ``x`` along ``dim``: of size ``split_size`` (the last may be smaller) or of
     the listed sizes.
@@ -487,6 +505,7 @@ def split(x, split_size_or_sections, dim=0):
     return apply(SPLIT, x, dim=d, sizes=sizes)
 
 
+@tensor_method
 def chunk(x, chunks, dim=0):
     """Up to ``chunks`` pieces of ``x`` along ``dim``, each of size ceil(n / chunks); an
     empty dim gives ``chunks`` empty pieces, as in torch."""
@@ -501,6 +520,7 @@ def chunk(x, chunks, dim=0):
     return split(x, -(-n // chunks), d)
 
 
+@tensor_method
 def tensor_split(x, indices_or_sections, dim=0):
     """``x`` cut along ``dim`` into ``k`` near-equal pieces (an int), or at the listed indices,
     each piece being ``x[a:b]`` with Python's slice rules (negative indices count from the end,
@@ -533,6 +553,7 @@ def tensor_split(x, indices_or_sections, dim=0):
     return tuple(getitem(x, (slice(None),) * d + (slice(a, b),)) for a, b in cuts)
 
 
+@tensor_method
 def unbind(x, dim=0):
     """The slices of ``x`` along ``dim``, each a view without that dim."""
     if x.ndim == 0:
@@ -541,6 +562,7 @@ def unbind(x, dim=0):
     return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
 
 
+@tensor_method
 def repeat(x, *repeats):
     """``x`` tiled ``repeats[i]`` times along dim i (leading dims are added as needed)."""
     repeats = _shape_arg(repeats, "repeat", "repeats")
@@ -559,6 +581,7 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     return x.diagonal(offset, dim1, dim2)
 
 
+@tensor_method
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     """A tensor whose diagonals over (dim1, dim2) are the last dim of ``x``, zeros elsewhere."""
     n = x.shape[-1] + abs(offset)
@@ -574,6 +597,7 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     )
 
 
+@tensor_method
 def diag(x, diagonal=0):
     """A 1-D tensor as a diagonal matrix, or the diagonal of a 2-D tensor."""
     if x.ndim == 1:
@@ -583,6 +607,7 @@ def diag(x, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
 
 
+@tensor_method
 def trace(x):
     """The sum of the main diagonal of a matrix."""
     if x.ndim != 2:
@@ -590,6 +615,7 @@ def trace(x):
     return _sum(diagonal(x))
 
 
+@tensor_method(inplace=True)
 def tril(x, diagonal=0):
     """``x`` with the elements above the ``diagonal``-th diagonal set to zero."""
     if x.ndim < 2:
@@ -597,6 +623,7 @@ def tril(x, diagonal=0):
     return apply(TRIL, x, diagonal=int(diagonal))
 
 
+@tensor_method(inplace=True)
 def triu(x, diagonal=0):
     """``x`` with the elements below the ``diagonal``-th diagonal set to zero."""
     if x.ndim < 2:

@@ -42,6 +42,7 @@ from .registry import custom, nondiff
 from .reduction import ValuesIndices
 from .shape import cat, flip, movedim
 from .special import lerp
+from ._methods import tensor_method
 
 
 _Result = ValuesIndices  # shared with max/min
@@ -251,12 +252,14 @@ LOGCUMSUMEXP = custom(
 
 
 # ------------------------------------------------------------------ public functions
+@tensor_method
 def argsort(x, dim=-1, descending=False, stable=False):
     """The indices that sort ``x`` along ``dim`` (ties keep their order)."""
     _tensor_arg(x, "argsort")
     return apply(ARGSORT, x, dim=_dim(dim, x), descending=bool(descending))
 
 
+@tensor_method
 def sort(x, dim=-1, descending=False, stable=False):
     """``(values, indices)`` of ``x`` sorted along ``dim``; the gradient flows to the values.
 
@@ -272,6 +275,7 @@ def sort(x, dim=-1, descending=False, stable=False):
     return _Result((gather(x, d, idx), idx))
 
 
+@tensor_method
 def msort(x):
     """``sort(x, 0).values``."""
     return sort(x, 0).values
@@ -285,6 +289,7 @@ def _check_k(x, k, d, fn, low):
         )
 
 
+@tensor_method
 def topk(x, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) elements along ``dim``, as ``(values, indices)``.
 
@@ -305,6 +310,7 @@ def _narrow(idx, d, start, length):
     return idx[key]
 
 
+@tensor_method
 def kthvalue(x, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element (1-based) along ``dim``, as ``(values, indices)``."""
     _tensor_arg(x, "kthvalue")
@@ -325,6 +331,7 @@ def _select_sorted(x, d, position, keepdim):
     return _Result((values, idx))
 
 
+@tensor_method
 def median(x, dim=None, keepdim=False):
     """The lower median: of all elements (a tensor), or along ``dim`` (``(values, indices)``).
 
@@ -358,6 +365,7 @@ def median(x, dim=None, keepdim=False):
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
+@tensor_method
 def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_nan=False):
     """The ``q``-quantiles of ``x`` (all elements, or along ``dim``), interpolating between
     the two nearest order statistics as PyTorch does. ``q`` is a number or a 0-d or 1-D
@@ -449,11 +457,13 @@ def _lerp(a, b, w):
     return lerp(a, b, w)
 
 
+@tensor_method
 def nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
     """quantile, ignoring NaN: each slice interpolates among its non-NaN values only."""
     return quantile(x, q, dim, keepdim, interpolation=interpolation, _ignore_nan=True)
 
 
+@tensor_method
 def mode(x, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and
     the index of its last occurrence, as ``(values, indices)``."""
@@ -477,18 +487,21 @@ def _cum_extreme(op, x, dim):
     return _Result((gather(x, d, idx), idx))
 
 
+@tensor_method
 def cummax(x, dim):
     """The running maximum along ``dim`` and where it was found, as ``(values, indices)``."""
     _tensor_arg(x, "cummax")
     return _cum_extreme(CUMMAX_INDICES, x, dim)
 
 
+@tensor_method
 def cummin(x, dim):
     """The running minimum along ``dim`` and where it was found, as ``(values, indices)``."""
     _tensor_arg(x, "cummin")
     return _cum_extreme(CUMMIN_INDICES, x, dim)
 
 
+@tensor_method(inplace=True)
 def cumprod(x, dim, *, dtype=None):
     """The running product along ``dim``; exact gradients also where ``x`` holds zeros.
 
@@ -505,6 +518,7 @@ def cumprod(x, dim, *, dtype=None):
     return apply(CUMPROD, x, dim=d)
 
 
+@tensor_method
 def logcumsumexp(x, dim):
     """``log(cumsum(exp(x), dim))``, computed stably.
 
@@ -519,6 +533,7 @@ def logcumsumexp(x, dim):
     return apply(LOGCUMSUMEXP, x, dim=d)
 
 
+@tensor_method
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values of ``x`` (sorted; ``sorted=False`` also returns them sorted),
     optionally with the inverse indices and the counts. Not differentiable."""

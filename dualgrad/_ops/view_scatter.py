@@ -18,6 +18,7 @@ from .._views import Chain, apply_chain, scatter_into
 from .registry import _zeros_like, linear
 from . import shape as S
 from .reduction import normalize_dims
+from ._methods import tensor_method
 
 
 def _view_scatter_kernel(base, value, *, chain):
@@ -79,6 +80,7 @@ DIAGONAL_VIEW = linear(
 )
 
 
+@tensor_method
 def diagonal(x, offset=0, dim1=0, dim2=1):
     """The diagonal of ``x`` over ``dim1`` and ``dim2`` as a new last dim: a view of ``x``.
 
