@@ -1,19 +1,22 @@
 """Tensor operators and methods: each one calls the public function of the same op.
 
-Kept apart from _tensor.py so that Tensor does not import the op table it is used by.
+The methods named like ops are declared next to their functions (``@tensor_method``, in
+_ops/_methods.py); this module binds that table, and holds the operators (``__add__`` and
+friends, which take the dispatcher's fast entries) and the methods that are not ops (``to``,
+``new_zeros``, ``T``, ...). Kept apart from _tensor.py so that Tensor does not import the op
+table it is used by.
 """
 
 from __future__ import annotations
 
 from . import _dtype
 from ._inplace import _copy_, _fill_, _inplace, _setitem, _zero_
-from ._ops import composite as C
+from . import _ops  # noqa: F401  (imports every op module: each declares its methods)
 from ._ops import elementwise as E
 from ._ops import indexing as I
 from ._ops import linalg as L
-from ._ops import reduction as R
 from ._ops import shape as S
-from ._ops import view_scatter as VS
+from ._ops._methods import INPLACE, METHODS
 from ._tensor import Tensor
 
 
@@ -110,90 +113,6 @@ _INPLACE_OPERATORS = {
     "__ifloordiv__": E.floor_divide,
 }
 
-# Functions that are also Tensor methods, by module; each also gets an in-place ``name_``
-# variant when listed in _INPLACE_NAMES.
-_METHOD_SOURCES = (E, R, S, I, L, C)
-_METHOD_NAMES = (
-    "add sub mul div neg pow reciprocal exp exp2 log log2 log10 log1p expm1 sqrt rsqrt square abs "
-    "sign sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh arcsin arccos arctan "
-    "arcsinh arccosh arctanh sigmoid relu clamp clip clamp_min clamp_max maximum minimum floor "
-    "ceil round trunc fix where clone eq ne lt le gt ge greater greater_equal less less_equal "
-    "not_equal logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor "
-    "bitwise_not isnan isinf isfinite floor_divide true_divide divide multiply subtract negative "
-    "absolute "
-    "sum mean prod amax amin max min argmax argmin cumsum "
-    "reshape view expand expand_as broadcast_to permute transpose swapaxes swapdims t unsqueeze "
-    "squeeze flatten unflatten movedim moveaxis flip fliplr flipud "
-    "gather nonzero argwhere "
-    "split chunk tensor_split unbind repeat diagonal diag diag_embed trace tril triu "
-    "matmul mm bmm mv dot vdot inner outer ger cross "
-    "softmax log_softmax logsumexp var std norm"
-).split()
-# linear algebra (issue 3)
-from ._ops import linalg_decomp as LD  # noqa: E402
-
-_METHOD_SOURCES += (LD,)
-_METHOD_NAMES += (
-    "inverse det logdet slogdet pinverse matrix_exp matrix_power kron addmm baddbmm "
-    "cholesky_solve svd qr"
-).split()
-_INPLACE_NAMES = (
-    "add sub mul div neg pow reciprocal exp exp2 log log2 log10 log1p expm1 sqrt rsqrt square abs "
-    "sign sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh sigmoid relu clamp "
-    "clip clamp_min clamp_max floor ceil round trunc true_divide multiply subtract"
-).split()
-# sorting and special functions (issue 3); __mod__, __rmod__ and __imod__ are functions of
-# dualgrad._ops.special, found here by name
-from ._ops import sorting as SO  # noqa: E402
-from ._ops import special as SP  # noqa: E402
-
-_METHOD_SOURCES += (SO, SP)
-_METHOD_NAMES += (
-    "sort argsort msort topk kthvalue median quantile nanquantile mode cummax cummin cumprod "
-    "logcumsumexp unique "
-    "erf erfc erfinv lgamma digamma polygamma xlogy logaddexp logaddexp2 hypot sinc logit i0 "
-    "fmod remainder copysign frac lerp addcmul addcdiv nan_to_num isclose allclose mvlgamma "
-    "__mod__ __rmod__ __imod__"
-).split()
-_INPLACE_NAMES += (
-    "cumprod erf erfc erfinv lgamma digamma polygamma xlogy hypot sinc logit i0 fmod remainder "
-    "copysign frac lerp addcmul addcdiv nan_to_num mvlgamma"
-).split()
-
-
-# in-place variants (issue 3, part 5): the rest of torch's element-wise in-place methods, and
-# those of ops other files may provide (attached when the function exists)
-_INPLACE_NAMES += (
-    "negative absolute arcsin arccos arctan arcsinh arccosh arctanh divide fix floor_divide "
-    "cumsum tril triu eq ne lt le gt ge greater greater_equal less less_equal not_equal "
-    "logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor "
-    "bitwise_not"
-).split()
-_OPTIONAL_INPLACE_NAMES = (
-    "masked_fill masked_scatter index_fill index_add index_copy index_put scatter scatter_add "
-    "scatter_reduce deg2rad rad2deg float_power arctan2 xlog1py logaddexp hardtanh"
-).split()
-
-
-def _find_optional(name):
-    import sys
-
-    for mod in _METHOD_SOURCES + tuple(
-        m for k, m in sorted(sys.modules.items()) if k.startswith("dualgrad._ops.") and m
-    ):
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn
-    return None
-
-
-def _find(name):
-    for mod in _METHOD_SOURCES:
-        fn = getattr(mod, name, None)
-        if fn is not None:
-            return fn
-    raise AttributeError(name)
-
 
 def _new_factory(name):
     """``x.new_zeros(size)`` and friends: a factory taking ``x``'s dtype unless told."""
@@ -229,15 +148,10 @@ def attach() -> None:
         setattr(Tensor, name, fn)
     for name, fn in _INPLACE_OPERATORS.items():
         setattr(Tensor, name, _inplace(fn, name))
-    for name in _METHOD_NAMES:
-        setattr(Tensor, name, _find(name))
-    for name in _INPLACE_NAMES:
-        setattr(Tensor, name + "_", _inplace(_find(name), name + "_"))
-    for name in _OPTIONAL_INPLACE_NAMES:
-        fn = _find_optional(name)
-        if fn is not None and not hasattr(Tensor, name + "_"):
-            setattr(Tensor, name + "_", _inplace(fn, name + "_"))
-    Tensor.diagonal = VS.diagonal  # a writable view (x.diagonal().zero_() reaches x)
+    for name, fn in METHODS.items():
+        setattr(Tensor, name, fn)
+    for name, fn in INPLACE.items():
+        setattr(Tensor, name, _inplace(fn, name))
     Tensor.to = _to
     Tensor.float = lambda self: _to(self, _dtype.float32)
     Tensor.double = lambda self: _to(self, _dtype.float64)
@@ -256,19 +170,3 @@ def attach() -> None:
     Tensor.copy_ = _copy_
     Tensor.T = property(lambda self: S.permute(self, tuple(reversed(range(self.ndim)))))
     Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
-
-
-# indexing and scatter (issue 3)
-from ._ops import reindex as RX  # noqa: E402
-from ._ops import scatter as SC  # noqa: E402
-
-_METHOD_SOURCES += (SC, RX)
-_METHOD_NAMES += (
-    "scatter scatter_add scatter_reduce index_select index_add index_copy index_fill index_put "
-    "masked_fill masked_select masked_scatter take take_along_dim narrow select unfold roll tile "
-    "repeat_interleave"
-).split()
-_INPLACE_NAMES += (
-    "scatter scatter_add scatter_reduce index_add index_copy index_fill index_put masked_fill "
-    "masked_scatter"
-).split()

@@ -937,7 +937,7 @@ def test_logabsdet_gradient_at_a_singular_matrix_is_not_finite():
 
 
 # ---------------------------------------------------------------------------- nan cotangents
-# NOTE: [selecting partials] in registry.py. A nan or inf cotangent (from hypot at 0, say)
+# NOTE: [selecting partials] in _ops/elementwise.py. A nan or inf cotangent (from hypot at 0, say)
 # passes through a rule as torch's does: where torch selects (relu, clamp, floor's zeros, the
 # winner of maximum, max()'s evenly shared gradient, matrix_power(A, 0)), it stays out of
 # the elements not selected; where torch multiplies (x * 0, amax), it gives nan.

@@ -2,6 +2,21 @@
 
 Importing this package registers every primitive (``registry.REGISTRY``); the Tensor methods
 and operators are attached in ``_tensor_methods``.
+
+# NOTE: [layered op modules]
+The modules of this package import one another in one order, each only from modules before
+it, at the top or inside a function alike, so there is no import cycle among them:
+
+    _methods, kernels, registry, elementwise, indexing, reduction, shape, view_scatter, scatter,
+    special, linalg, softmax, composite, sorting, linalg_decomp, reindex, pad, conv
+
+(tests/test_structure.py holds the order and checks it). registry has the Op record and the
+kinds whose rules need no op; the element-wise kind is declared in elementwise.py beside the
+mul and where its rules call. A rule or helper that needs an op of a later module calls it as
+a Tensor method (``g.sum(dim)``, ``x.permute(order)``, ``rows.scatter_add(...)``): the methods
+are attached when the package is imported, before any rule runs. A helper several modules
+need lives in the lowest of them (``normalize_dims`` in reduction, ``known_values`` in
+indexing).
 """
 
 from . import composite, elementwise, indexing, linalg, reduction, shape  # noqa: F401

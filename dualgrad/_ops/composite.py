@@ -15,6 +15,7 @@ from .elementwise import exp, isinf, log, sqrt, where
 from .reduction import amax, amin, normalize_dims
 from .reduction import sum as _sum
 from .softmax import LOG_SOFTMAX, SOFTMAX
+from ._methods import tensor_method
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "var", "std", "norm"]
 
@@ -33,6 +34,7 @@ def _float_input(x, dtype, fn):
     return x
 
 
+@tensor_method
 def softmax(x, dim, dtype=None):
     """``exp(x) / exp(x).sum(dim)``, computed stably.
 
@@ -44,12 +46,14 @@ def softmax(x, dim, dtype=None):
     return apply(SOFTMAX, x, dims=normalize_dims(dim, x.ndim))
 
 
+@tensor_method
 def log_softmax(x, dim, dtype=None):
     """``x - logsumexp(x, dim)``, computed stably."""
     x = _float_input(x, dtype, "log_softmax")
     return apply(LOG_SOFTMAX, x, dims=normalize_dims(dim, x.ndim))
 
 
+@tensor_method
 def logsumexp(x, dim=None, keepdim=False):
     """``log(exp(x).sum(dim))``, computed stably; its gradient is softmax."""
     if not x.is_floating_point():  # torch: integers and bools in the default float dtype
@@ -84,6 +88,7 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
+@tensor_method
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The variance over ``dim`` with Bessel's ``correction`` (1 by default).
 
@@ -109,11 +114,13 @@ def _reciprocal(n):
     return 1.0 / n if n else math.inf
 
 
+@tensor_method
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The standard deviation: ``sqrt(var(...))``, with gradient 0 where it is 0."""
     return _safe_root(var(x, dim, unbiased, keepdim, correction=correction), sqrt)
 
 
+@tensor_method
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """A vector norm over ``dim`` (all dims by default), as torch.norm: p = 'fro', 2, 1, inf,
     -inf, 0 or any number. Matrix norms ('nuc') are not supported yet.

@@ -1,7 +1,7 @@
 """Element-wise primitives, each declared by its NumPy kernel and its local partials.
 
-A partial is written in dualgrad ops of the inputs and the output (``out``); the registry
-derives vjp (with the sum over broadcast dims) and jvp from it. The partials follow
+A partial is written in dualgrad ops of the inputs and the output (``out``); the
+``elementwise`` kind below derives vjp (with the sum over broadcast dims) and jvp from it. The partials follow
 PyTorch's derivatives.yaml, including its choices at kinks: relu'(0) = 0, abs'(0) = 0,
 maximum splits the gradient in half at ties, clamp passes it at the bounds.
 """
@@ -9,6 +9,7 @@ maximum splits the gradient in half at ties, clamp passes it at the bounds.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -24,11 +25,134 @@ from .kernels import (
     promote_binary,
     same_unary,
 )
-from . import registry
-from .registry import elementwise, linear, nondiff, sum_to
+from .registry import Op, linear, nondiff, register, sum_to
+from ._methods import tensor_method
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
+
+
+# ------------------------------------------------------------------ the element-wise kind
+# Declared here, beside mul and where, because its rules multiply by the one and select with
+# the other: they call the dispatcher on MUL and WHERE directly, one Python call fewer than
+# ``g * d`` (NOTE: [hot path] in _dispatch.py), and registry.py, below this module, needs
+# neither (NOTE: [layered op modules] in _ops/__init__.py).
+_NONE_SELECTED = None  # a 0-d False: where(it, g, 0) is 0 shaped (and batched) as g
+
+
+# NOTE: [selecting partials]
+# A partial that is a mask (relu's out > 0, clamp's range) or declared 0 (floor's) selects:
+# torch computes those gradients with where / zeros, so a nan or inf cotangent stays out of
+# the elements the mask drops (g * False would be nan there). So a bool partial is applied as
+# where(d, g, 0), and a declared 0 is the 0-d mask False. Other partials multiply, as in torch,
+# a number 0 too (mul's partial y for ``x * 0``: an inf cotangent gives nan there too).
+def _none_selected(*args, out=None, **params):
+    """The partial declared 0: a 0-d False (NOTE: [selecting partials])."""
+    global _NONE_SELECTED
+    if _NONE_SELECTED is None:
+        _NONE_SELECTED = Tensor._make(np.zeros((), dtype=bool))
+    return _NONE_SELECTED
+
+
+def _scale(g, d):
+    """g times the partial d: skipping the multiply for the constants 1 and -1, selecting for
+    a mask (NOTE: [selecting partials])."""
+    if type(d) in (int, float):
+        if d == 1:
+            return g
+        if d == -1:
+            return -g
+    elif d._data.dtype.kind == "b":
+        return apply(WHERE, g, 0.0, d)
+    return apply_binary(MUL, g, d)
+
+
+def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
+    """An element-wise op from its local partials: ``partials[i](*args, out=, **params)``.
+
+    A partial may be a number (1, -1, 0: no multiply or no dependence on any value).
+    """
+    constant = all(not callable(d) for d in partials)
+    partials = tuple(_none_selected if (not callable(d) and d == 0) else d for d in partials)
+
+    def vjp(g, *args, out, needs, **params):
+        grads = []
+        for i, a in enumerate(args):
+            if not needs[i]:
+                grads.append(None)
+                continue
+            d = partials[i]
+            d = d(*args, out=out, **params) if callable(d) else d
+            gi = _scale(g, d)
+            grads.append(gi if gi._data.shape == a._data.shape else sum_to(gi, a._data.shape))
+        return grads
+
+    def jvp(tangents, *args, out, **params):
+        total = None
+        for i, t in enumerate(tangents):
+            if t is None:
+                continue
+            d = partials[i]
+            d = d(*args, out=out, **params) if callable(d) else d
+            term = _scale(t, d)
+            total = term if total is None else total + term
+        return total
+
+    if len(partials) == 1:
+        vjp, jvp = _unary_rules(partials[0])
+    elif len(partials) == 2:
+        vjp = _binary_vjp(*partials)
+    kw.setdefault("saves", not constant)
+    return register(Op(name, forward, vjp, jvp, kind="elementwise", **kw))
+
+
+def _binary_vjp(d0, d1):
+    """``elementwise``'s vjp unrolled for two inputs (add, mul, ...): the hot path."""
+
+    one0, one1 = (not callable(d) and d == 1 for d in (d0, d1))  # add's: g passes through
+
+    def vjp(g, x, y, *, out, needs, **params):
+        gx = gy = None
+        if needs[0]:
+            gx = g if one0 else _times_partial(g, d0, x, y, out, params)
+            if gx._data.shape != x._data.shape:
+                gx = sum_to(gx, x._data.shape)
+        if needs[1]:
+            gy = g if one1 else _times_partial(g, d1, x, y, out, params)
+            if gy._data.shape != y._data.shape:
+                gy = sum_to(gy, y._data.shape)
+        return (gx, gy)
+
+    return vjp
+
+
+def _times_partial(g, d, x, y, out, params):
+    """g times the partial ``d`` of a binary op (a number, or a function of the inputs);
+    ``**params`` forwarded only when there are some (an empty one costs ~100 ns)."""
+    if callable(d):
+        d = d(x, y, out=out, **params) if params else d(x, y, out=out)
+    return _scale(g, d)
+
+
+def _unary_rules(d):
+    """The same rules as in ``elementwise``, unrolled for one input: the common case on the
+    hot path (NOTE: [hot path] in _dispatch.py). Shapes match, so there is no sum_to."""
+    if callable(d):
+        # (``**params`` forwarded only when there are some: an empty one costs ~100 ns)
+        def vjp(g, x, *, out, needs, **params):
+            return (_scale(g, d(x, out=out, **params) if params else d(x, out=out)),)
+
+        def jvp(tangents, x, *, out, **params):
+            return _scale(tangents[0], d(x, out=out, **params) if params else d(x, out=out))
+    else:
+
+        def vjp(g, x, *, out, needs, **params):
+            return (_scale(g, d),)
+
+        def jvp(tangents, x, *, out, **params):
+            return _scale(tangents[0], d)
+
+    return vjp, jvp
 
 
 def _recip(y):
@@ -83,7 +207,6 @@ MUL = elementwise(
     (lambda x, y, out: y, lambda x, y, out: x),
     reads=((1,), (0,)),
 )
-registry._MUL.append(MUL)  # the rules of every element-wise op multiply with it
 
 DIV = elementwise(
     "div",
@@ -265,7 +388,7 @@ CLAMP = elementwise("clamp", same_unary(_clamp_kernel), (_clamp_partial,))
 
 def _winner(wins, ties):
     """maximum's / minimum's partial: the mask of where the input wins (NOTE: [selecting
-    partials] in registry.py), with a half at ties where there are any (or may be: inside
+    partials]), with a half at ties where there are any (or may be: inside
     vmap the values are per element)."""
     if not isinstance(ties, Tensor) or (type(ties) is Tensor and not ties._data.any()):
         return wins
@@ -320,7 +443,6 @@ WHERE = linear(
     reads=((2,), (2,), ()),
     broadcasting=True,
 )
-registry._WHERE.append(WHERE)  # rules select with it (NOTE: [selecting partials] in registry.py)
 
 
 def _to_kernel(x, *, dtype):
@@ -359,6 +481,10 @@ ISINF = nondiff("isinf", lambda a: np.asarray(np.isinf(a)), broadcasting=True)
 ISFINITE = nondiff("isfinite", lambda a: np.asarray(np.isfinite(a)), broadcasting=True)
 FLOOR_DIVIDE = nondiff(
     "floor_divide", int_division(np.floor_divide, "div_floor"), broadcasting=True
+)
+# (fmod is public in special.py; its primitive is here, for div's integer rounding toward 0)
+FMOD = elementwise(
+    "fmod", int_division(np.fmod, "fmod"), (1, lambda x, y, out: -trunc(x / y)), reads=((), (0, 1))
 )
 
 
@@ -405,18 +531,22 @@ def _binary(op, x, y):
     return apply_binary(op, *_operands(op.name, x, y))
 
 
+@tensor_method(inplace=True)
 def add(x, y, *, alpha=1):
     return _binary(ADD, x, y if alpha == 1 else y * alpha)
 
 
+@tensor_method(inplace=True)
 def sub(x, y, *, alpha=1):
     return _binary(SUB, x, y if alpha == 1 else y * alpha)
 
 
+@tensor_method(inplace=True)
 def mul(x, y):
     return _binary(MUL, x, y)
 
 
+@tensor_method(inplace=True)
 def div(x, y, *, rounding_mode=None):
     if rounding_mode is None:
         return _binary(DIV, x, y)
@@ -432,24 +562,24 @@ def div(x, y, *, rounding_mode=None):
         # were lost), and a zero divisor raises (NOTE: [integer division by zero]).
         if rounding_mode == "floor":
             return floor_divide(x, y)
-        from .special import fmod
-
-        return floor_divide(x - fmod(x, y), y)  # x - fmod(x, y) is a multiple of y
+        return floor_divide(x - _binary(FMOD, x, y), y)  # x - fmod(x, y) is a multiple of y
     return apply(DIV_ROUNDING, *_operands("div", x, y), rounding_mode=rounding_mode)
 
 
-true_divide = divide = div
-multiply = mul
-subtract = sub
+true_divide = divide = tensor_method(div, "true_divide", "divide", inplace=True)
+multiply = tensor_method(mul, "multiply", inplace=True)
+subtract = tensor_method(sub, "subtract", inplace=True)
 
 
+@tensor_method(inplace=True)
 def neg(x):
     return apply_unary(NEG, x)
 
 
-negative = neg
+negative = tensor_method(neg, "negative", inplace=True)
 
 
+@tensor_method(inplace=True)
 def pow(x, exponent):
     """``x ** exponent`` with a tensor or a number on either side."""
     if isinstance(x, Tensor) and isinstance(exponent, Tensor):
@@ -462,125 +592,159 @@ def pow(x, exponent):
     return apply(RPOW, exponent, base=_operand(x, "pow"))
 
 
+@tensor_method(inplace=True)
 def reciprocal(x):
     return apply_unary(RECIPROCAL, x)
 
 
+@tensor_method(inplace=True)
 def exp(x):
     return apply_unary(EXP, x)
 
 
+@tensor_method(inplace=True)
 def exp2(x):
     return apply_unary(EXP2, x)
 
 
+@tensor_method(inplace=True)
 def log(x):
     return apply_unary(LOG, x)
 
 
+@tensor_method(inplace=True)
 def log2(x):
     return apply_unary(LOG2, x)
 
 
+@tensor_method(inplace=True)
 def log10(x):
     return apply_unary(LOG10, x)
 
 
+@tensor_method(inplace=True)
 def log1p(x):
     return apply_unary(LOG1P, x)
 
 
+@tensor_method(inplace=True)
 def expm1(x):
     return apply_unary(EXPM1, x)
 
 
+@tensor_method(inplace=True)
 def sqrt(x):
     return apply_unary(SQRT, x)
 
 
+@tensor_method(inplace=True)
 def rsqrt(x):
     return apply(RSQRT, x)
 
 
+@tensor_method(inplace=True)
 def square(x):
     return apply_unary(SQUARE, x)
 
 
+@tensor_method(inplace=True)
 def abs(x):
     return apply_unary(ABS, x)
 
 
-absolute = abs
+absolute = tensor_method(abs, "absolute", inplace=True)
 
 
+@tensor_method(inplace=True)
 def sign(x):
     return apply_unary(SIGN, x)
 
 
+@tensor_method(inplace=True)
 def sin(x):
     return apply_unary(SIN, x)
 
 
+@tensor_method(inplace=True)
 def cos(x):
     return apply_unary(COS, x)
 
 
+@tensor_method(inplace=True)
 def tan(x):
     return apply_unary(TAN, x)
 
 
+@tensor_method(inplace=True)
 def asin(x):
     return apply_unary(ASIN, x)
 
 
+@tensor_method(inplace=True)
 def acos(x):
     return apply_unary(ACOS, x)
 
 
+@tensor_method(inplace=True)
 def atan(x):
     return apply_unary(ATAN, x)
 
 
+@tensor_method(inplace=True)
 def atan2(y, x):
     return _binary(ATAN2, y, x)
 
 
+@tensor_method(inplace=True)
 def sinh(x):
     return apply_unary(SINH, x)
 
 
+@tensor_method(inplace=True)
 def cosh(x):
     return apply_unary(COSH, x)
 
 
+@tensor_method(inplace=True)
 def tanh(x):
     return apply_unary(TANH, x)
 
 
+@tensor_method(inplace=True)
 def asinh(x):
     return apply_unary(ASINH, x)
 
 
+@tensor_method(inplace=True)
 def acosh(x):
     return apply_unary(ACOSH, x)
 
 
+@tensor_method(inplace=True)
 def atanh(x):
     return apply_unary(ATANH, x)
 
 
-arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
-arcsinh, arccosh, arctanh = asinh, acosh, atanh
+arcsin = tensor_method(asin, "arcsin", inplace=True)
+arccos = tensor_method(acos, "arccos", inplace=True)
+arctan = tensor_method(atan, "arctan", inplace=True)
+arctan2 = tensor_method(atan2, "arctan2", method=False, inplace=True)  # (x.arctan2_() only)
+arcsinh = tensor_method(asinh, "arcsinh", inplace=True)
+arccosh = tensor_method(acosh, "arccosh", inplace=True)
+arctanh = tensor_method(atanh, "arctanh", inplace=True)
 
 
+@tensor_method(inplace=True)
 def sigmoid(x):
     return apply(SIGMOID, x)
 
 
+@tensor_method(inplace=True)
 def relu(x):
     return apply(RELU, x)
 
 
+@tensor_method(inplace=True)
 def clamp(x, min=None, max=None):
     """Limit ``x`` to [min, max]; bounds may be numbers or tensors."""
     if min is None and max is None:
@@ -600,50 +764,59 @@ def clamp(x, min=None, max=None):
     return apply(CLAMP, x, min=min, max=max)
 
 
-clip = clamp
+clip = tensor_method(clamp, "clip", inplace=True)
 
 
+@tensor_method(inplace=True)
 def clamp_min(x, min):
     return clamp(x, min=min)
 
 
+@tensor_method(inplace=True)
 def clamp_max(x, max):
     return clamp(x, max=max)
 
 
+@tensor_method
 def maximum(x, y):
     return _binary(MAXIMUM, x, y)
 
 
+@tensor_method
 def minimum(x, y):
     return _binary(MINIMUM, x, y)
 
 
+@tensor_method(inplace=True)
 def floor(x):
     return apply_unary(FLOOR, x)
 
 
+@tensor_method(inplace=True)
 def ceil(x):
     return apply_unary(CEIL, x)
 
 
+@tensor_method(inplace=True)
 def round(x):
     return apply(ROUND, x)
 
 
+@tensor_method(inplace=True)
 def trunc(x):
     return apply_unary(TRUNC, x)
 
 
-fix = trunc
+fix = tensor_method(trunc, "fix", inplace=True)
 
 
+@tensor_method
 def where(condition, x=None, y=None):
     """Elements of ``x`` where ``condition`` holds, else of ``y``."""
     if x is None and y is None:
-        from .indexing import nonzero
-
-        return nonzero(condition, as_tuple=True)
+        # (the method: indexing.py builds on this module, NOTE: [layered op modules])
+        _tensor_arg(condition, "nonzero")
+        return condition.nonzero(as_tuple=True)
     _tensor_arg(condition, "where")
     if condition.dtype.name != "bool":
         raise RuntimeError(
@@ -653,49 +826,64 @@ def where(condition, x=None, y=None):
     return apply(WHERE, _operand(x, "where"), _operand(y, "where"), condition)
 
 
+@tensor_method
 def clone(x):
     return apply(CLONE, x)
 
 
+@tensor_method(inplace=True)
 def eq(x, y):
     return _binary(EQ, x, y)
 
 
+@tensor_method(inplace=True)
 def ne(x, y):
     return _binary(NE, x, y)
 
 
+@tensor_method(inplace=True)
 def lt(x, y):
     return _binary(LT, x, y)
 
 
+@tensor_method(inplace=True)
 def le(x, y):
     return _binary(LE, x, y)
 
 
+@tensor_method(inplace=True)
 def gt(x, y):
     return _binary(GT, x, y)
 
 
+@tensor_method(inplace=True)
 def ge(x, y):
     return _binary(GE, x, y)
 
 
-greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+greater = tensor_method(gt, "greater", inplace=True)
+greater_equal = tensor_method(ge, "greater_equal", inplace=True)
+less = tensor_method(lt, "less", inplace=True)
+less_equal = tensor_method(le, "less_equal", inplace=True)
+not_equal = tensor_method(ne, "not_equal", inplace=True)
 
 
+@tensor_method(inplace=True)
 def logical_and(x, y):
     return _binary(LOGICAL_AND, x, y)
 
 
+@tensor_method(inplace=True)
 def logical_or(x, y):
     return _binary(LOGICAL_OR, x, y)
 
 
+@tensor_method(inplace=True)
 def logical_xor(x, y):
     return _binary(LOGICAL_XOR, x, y)
 
 
+@tensor_method(inplace=True)
 def logical_not(x):
     return apply(LOGICAL_NOT, x)
 
@@ -713,21 +901,25 @@ def _integral(name, *xs):
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dt}'")
 
 
+@tensor_method(inplace=True)
 def bitwise_and(x, y):
     _integral("bitwise_and", x, y)
     return _binary(BITWISE_AND, x, y)
 
 
+@tensor_method(inplace=True)
 def bitwise_or(x, y):
     _integral("bitwise_or", x, y)
     return _binary(BITWISE_OR, x, y)
 
 
+@tensor_method(inplace=True)
 def bitwise_xor(x, y):
     _integral("bitwise_xor", x, y)
     return _binary(BITWISE_XOR, x, y)
 
 
+@tensor_method(inplace=True)
 def bitwise_not(x):
     _integral("bitwise_not", x)
     return apply(BITWISE_NOT, x)
@@ -742,18 +934,22 @@ def invert(x):
     return bitwise_not(x)
 
 
+@tensor_method
 def isnan(x):
     return apply(ISNAN, x)
 
 
+@tensor_method
 def isinf(x):
     return apply(ISINF, x)
 
 
+@tensor_method
 def isfinite(x):
     return apply(ISFINITE, x)
 
 
+@tensor_method(inplace=True)
 def floor_divide(x, y):
     return _binary(FLOOR_DIVIDE, x, y)
 

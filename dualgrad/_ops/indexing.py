@@ -17,7 +17,9 @@ from .._batching import BatchedTensor
 from .._errors import NeedsLoop
 from .._dispatch import apply
 from .._tensor import Tensor
+from . import elementwise as E
 from .registry import linear, nondiff, sum_to
+from ._methods import tensor_method
 
 
 def normalize_index(index):
@@ -324,7 +326,6 @@ class _FlatIndex:
     def __init__(self, x, index):
         from .._dtype import int64
         from .._factories import tensor
-        from . import elementwise as E
 
         entries = []  # slices, None, and advanced entries (int tensors or ints) of one dim each
         for i in index if isinstance(index, tuple) else (index,):
@@ -418,14 +419,15 @@ def _index_put_batched_index(x, index, value, accumulate):
     (``scatter_add``) (``_FlatIndex``). With slices or None beside the index, the region they
     select is written so, then put back with that (unbatched) basic index."""
     from .._factories import tensor
-    from .scatter import scatter, scatter_add
 
     fi = _FlatIndex(x, index)
     region = getitem(x, fi.basic) if fi.has_basic else x
     if not isinstance(value, Tensor):
         value = tensor(value, dtype=x.dtype)
     value = fi.from_result(value.expand(fi.result_shape))
-    rows = (scatter_add if accumulate else scatter)(fi.rows_of(region), 0, fi.flat, value)
+    # (the methods: scatter.py builds on this module, NOTE: [layered op modules])
+    rows = fi.rows_of(region)
+    rows = rows.scatter_add(0, fi.flat, value) if accumulate else rows.scatter(0, fi.flat, value)
     front = tuple(range(len(fi.adv)))
     moved_shape = tuple(region.movedim(tuple(fi.adv), front).shape)
     written = rows.reshape(moved_shape).movedim(front, tuple(fi.adv))
@@ -454,6 +456,7 @@ def _puts_by_index(index, value):
     )
 
 
+@tensor_method(inplace=True)
 def index_put(x, index, value, accumulate=False):
     """A copy of ``x`` with ``x[index] = value`` (the functional form of ``__setitem__``);
     with ``accumulate=True``, ``x[index] += value``, repeated indices adding up.
@@ -532,6 +535,7 @@ def check_index(x, dim, index, name):
         )
 
 
+@tensor_method
 def gather(x, dim, index, *, sparse_grad=False):
     """Values of ``x`` along ``dim`` at ``index``: ``out[i][j] = x[i][index[i][j]]`` (dim=1).
 
@@ -552,6 +556,7 @@ def scatter_values(g, index, *, shape, dim):
     return apply(SCATTER_ADD_ZEROS, g, index, shape=tuple(shape), dim=dim)
 
 
+@tensor_method
 def nonzero(x, *, as_tuple=False):
     idx = apply(NONZERO, x)
     if as_tuple:
@@ -559,6 +564,7 @@ def nonzero(x, *, as_tuple=False):
     return idx
 
 
+@tensor_method
 def argwhere(x):
     return apply(NONZERO, x)
 

@@ -16,6 +16,8 @@ from .._dispatch import apply
 from .._tensor import Tensor
 from .reduction import normalize_dims
 from .registry import multilinear, sum_to
+from .shape import diagonal
+from ._methods import tensor_method
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "einsum", "cross"]
 
@@ -86,6 +88,7 @@ def _check_same_dtype(a, b, fn):
         )
 
 
+@tensor_method
 def matmul(a, b):
     """The matrix product with NumPy/PyTorch broadcasting: 1-D operands are vectors, leading
     dims are batch dims and broadcast.
@@ -139,6 +142,7 @@ def _matmul_mismatch(a, b, ka, kb):
     )
 
 
+@tensor_method
 def mm(a, b):
     """The product of two matrices (no broadcasting)."""
     _check_tensor(a, "mm", "input")
@@ -150,6 +154,7 @@ def mm(a, b):
     return matmul(a, b)
 
 
+@tensor_method
 def bmm(a, b):
     """Batched matrix product of two 3-D tensors with the same batch size."""
     _check_tensor(a, "bmm", "input")
@@ -166,6 +171,7 @@ def bmm(a, b):
     return matmul(a, b)
 
 
+@tensor_method
 def mv(a, v):
     """Matrix times vector."""
     _check_tensor(a, "mv", "input")
@@ -179,6 +185,7 @@ def mv(a, v):
     return matmul(a, v)
 
 
+@tensor_method
 def dot(a, b):
     """The inner product of two 1-D tensors of the same size."""
     _check_tensor(a, "dot", "input")
@@ -194,9 +201,10 @@ def dot(a, b):
     return matmul(a, b)
 
 
-vdot = dot
+vdot = tensor_method(dot, "vdot")
 
 
+@tensor_method
 def inner(a, b):
     """Sums of products over the last dims: shape ``a.shape[:-1] + b.shape[:-1]``."""
     if a.ndim == 0 or b.ndim == 0:
@@ -208,6 +216,7 @@ def inner(a, b):
     return out.reshape(tuple(a.shape[:-1]) + tuple(b.shape[:-1]))
 
 
+@tensor_method
 def outer(a, b):
     """The outer product of two 1-D tensors."""
     _check_tensor(a, "outer", "input")
@@ -217,7 +226,7 @@ def outer(a, b):
     return a.unsqueeze(-1) * b
 
 
-ger = outer
+ger = tensor_method(outer, "ger")
 
 
 # ------------------------------------------------------------------ einsum
@@ -341,8 +350,6 @@ def einsum(equation, *operands):
             c = next(c for c in s if s.count(c) > 1)
             p = s.index(c)
             q = s.index(c, p + 1)
-            from .shape import diagonal
-
             operands[i] = diagonal(operands[i], 0, p, q)
             s = s[:p] + s[p + 1 : q] + s[q + 1 :] + c
         ins[i] = s
@@ -371,6 +378,7 @@ CROSS = multilinear(
 )
 
 
+@tensor_method
 def cross(a, b, dim=None):
     """The cross product of 3-vectors along ``dim``; by default (as torch.cross) the first dim
     of size 3. Operands broadcast."""

@@ -41,6 +41,7 @@ from .reduction import amax, amin, normalize_dims
 from .reduction import sum as _sum
 from .registry import custom, nondiff
 from .shape import cat, diag_embed, movedim
+from ._methods import tensor_method
 
 __all__ = [
     "inverse",
@@ -209,7 +210,7 @@ def inv(A):
         ) from None
 
 
-inverse = inv
+inverse = tensor_method(inv, "inverse")
 
 
 # ------------------------------------------------------------------ solve_triangular
@@ -313,6 +314,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     )
 
 
+@tensor_method
 def cholesky_solve(B, L, upper=False):
     """The solution of ``A X = B`` with ``A = L L^T`` (``U^T U`` with ``upper``), given the
     Cholesky factor; only its triangle is read."""
@@ -438,6 +440,7 @@ SLOGDET = custom(
 )  # as torch, which saves the sign, not logabsdet
 
 
+@tensor_method
 def slogdet(A):
     """``(sign, logabsdet)`` of the determinant; ``logabsdet`` is differentiable (on
     non-singular matrices), ``sign`` is piecewise constant."""
@@ -445,6 +448,7 @@ def slogdet(A):
     return SlogdetResult(*apply(SLOGDET, A))
 
 
+@tensor_method
 def det(A):
     """The determinant; differentiable at singular matrices too (NOTE: [determinants at
     singular matrices])."""
@@ -452,6 +456,7 @@ def det(A):
     return apply(DET, A)
 
 
+@tensor_method
 def logdet(A):
     """``log(det(A))``: nan for a negative determinant, -inf for a singular matrix."""
     _check_square(A, "logdet")
@@ -609,6 +614,7 @@ def linalg_qr(A, mode="reduced"):
     return QRResult(*apply(QR, A))
 
 
+@tensor_method
 def qr(A, some=True):
     """torch.qr: the reduced QR decomposition (``some=False`` is not supported)."""
     if not some:
@@ -778,6 +784,7 @@ def svdvals(A):
     return apply(SVD, A)[1]
 
 
+@tensor_method
 def svd(A, some=True, compute_uv=True):
     """torch.svd: ``U, S, V`` (not ``Vh``); the reduced SVD, or the full one with
     ``some=False``."""
@@ -872,6 +879,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     return apply(PINV, A, atol=atol, rtol=rtol)
 
 
+@tensor_method
 def pinverse(A, rcond=1e-15):
     """torch.pinverse: ``pinv`` with ``rtol=rcond``."""
     return pinv(A, rtol=rcond)
@@ -978,6 +986,7 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 
 # ------------------------------------------------------------------ matrix_power, matrix_exp
+@tensor_method
 def matrix_power(A, n):
     """``A`` multiplied by itself ``n`` times (by squaring); a negative ``n`` inverts first,
     ``n = 0`` gives the identity."""
@@ -1075,6 +1084,7 @@ MATRIX_EXP = custom(
 )
 
 
+@tensor_method
 def matrix_exp(A):
     """The matrix exponential of a (batch of) square matrices."""
     _check_square(A, "linalg.matrix_exp")
@@ -1098,6 +1108,7 @@ def vecdot(x, y, *, dim=-1):
     return _sum(x * y, dim)
 
 
+@tensor_method
 def kron(a, b):
     """The Kronecker product: block (i, j) of the result is ``a[i, j] * b``, for any ranks."""
     _check_float(a, "kron", "input")
@@ -1153,6 +1164,7 @@ def _add_scaled(inp, prod, beta, alpha):
     return prod + (inp if beta == 1 else inp * beta)
 
 
+@tensor_method
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts, and is ignored when
     ``beta`` is 0."""
@@ -1163,6 +1175,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return _add_scaled(input, matmul(mat1, mat2), beta, alpha)
 
 
+@tensor_method
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches."""
     if batch1.ndim != 3 or batch2.ndim != 3:

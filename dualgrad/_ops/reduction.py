@@ -10,8 +10,10 @@ import numpy as np
 
 from .._dispatch import apply
 from .._tensor import Tensor
-from .elementwise import where
+from .elementwise import maximum, minimum, where
+from .indexing import gather, scatter_values
 from .registry import custom, linear, nondiff
+from ._methods import tensor_method
 
 
 def normalize_dims(dim, ndim: int) -> tuple:
@@ -75,17 +77,17 @@ def _prod_partial(x, dims, keepdim):
     if not dims:
         return x * 0.0 + 1.0
     from .. import _factories
-    from .shape import permute, unsqueeze
 
+    # (shape ops as methods: shape.py builds on this module, NOTE: [layered op modules])
     keep = [d for d in range(x.ndim) if d not in dims]
     order = keep + list(dims)
-    moved = permute(x, tuple(order))
+    moved = x.permute(tuple(order))
     lead = tuple(moved.shape[: len(keep)])
     n = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
-    rows = unsqueeze(moved.reshape(lead + (n,)), -2)
+    rows = moved.reshape(lead + (n,)).unsqueeze(-2)
     eye = _factories.from_numpy(np.eye(n, dtype=bool))
     others = prod(where(eye, 1.0, rows), -1)
-    return permute(others.reshape(tuple(moved.shape)), tuple(np.argsort(order)))
+    return others.reshape(tuple(moved.shape)).permute(tuple(np.argsort(order)))
 
 
 def _prod_vjp(g, x, *, out, needs, dims, keepdim):
@@ -117,7 +119,7 @@ def _extreme_op(name, npfn):
         if not selected:  # amax's rule multiplies by the mask, as torch's does
             return (expand_back(g, x.shape, dims, keepdim) * _even_share(x, out, dims, keepdim),)
         # max()'s selects, so a nan or inf cotangent reaches only the extreme values, as in
-        # torch's (NOTE: [selecting partials] in registry.py)
+        # torch's (NOTE: [selecting partials] in elementwise.py)
         mask = x == expand_back(out, x.shape, dims, keepdim)
         share = expand_back(g, x.shape, dims, keepdim) / sum(mask, dims, keepdim=True)
         return (where(mask, share, 0.0),)
@@ -148,8 +150,6 @@ def _max_dim_kernel(npfn, argfn):
 
 
 def _max_dim_vjp(g, x, *, out, needs, dim, keepdim):
-    from .indexing import scatter_values
-
     g = g[0]
     idx = out[1]
     if g is None:
@@ -160,8 +160,6 @@ def _max_dim_vjp(g, x, *, out, needs, dim, keepdim):
 
 
 def _max_dim_jvp(tangents, x, *, out, dim, keepdim):
-    from .indexing import gather
-
     idx = out[1] if keepdim else out[1].unsqueeze(dim)
     t = gather(tangents[0], dim, idx)
     return (t if keepdim else t.squeeze(dim), None)
@@ -208,7 +206,7 @@ ARGMIN = nondiff("argmin", _arg_kernel(np.argmin))
 
 
 def _cumsum_adjoint(g, x, *, needs, dim):
-    return (flip(cumsum(flip(g, (dim,)), dim), (dim,)),)
+    return (cumsum(g.flip((dim,)), dim).flip((dim,)),)
 
 
 def _cumsum_kernel(x, *, dim):
@@ -219,6 +217,7 @@ CUMSUM = linear("cumsum", _cumsum_kernel, _cumsum_adjoint)
 
 
 # ------------------------------------------------------------------ public functions
+@tensor_method
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dims by default; an empty list of dims also means all, as in
     torch)."""
@@ -228,6 +227,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
     return out if dtype is None else out.to(dtype)
 
 
+@tensor_method
 def mean(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -243,6 +243,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     return sum(x, dims, keepdim) / count if count else sum(x, dims, keepdim) * float("nan")
 
 
+@tensor_method
 def prod(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -257,11 +258,13 @@ def _check_dim_given(fn, x, dim):
         )
 
 
+@tensor_method
 def amax(x, dim=(), keepdim=False):
     _check_dim_given("amax", x, dim)
     return apply(AMAX, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
 
 
+@tensor_method
 def amin(x, dim=(), keepdim=False):
     _check_dim_given("amin", x, dim)
     return apply(AMIN, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
@@ -283,9 +286,7 @@ def _minmax(op, full_op, x, dim, keepdim, other, name):
     if isinstance(dim, Tensor):  # max(x, y) is maximum
         other, dim = dim, None
     if other is not None:
-        from . import elementwise
-
-        return (elementwise.maximum if name == "max" else elementwise.minimum)(x, other)
+        return (maximum if name == "max" else minimum)(x, other)
     if dim is None:
         _check_dim_given(name, x, dim)
         return full_op(x)
@@ -296,11 +297,13 @@ def _minmax(op, full_op, x, dim, keepdim, other, name):
     return ValuesIndices(apply(op, x, dim=d, keepdim=keepdim))
 
 
+@tensor_method
 def max(x, dim=None, keepdim=False, *, other=None):
     """The largest value; with ``dim``, ``(values, indices)`` along it."""
     return _minmax(MAX_DIM, lambda x: _full(AMAX, x), x, dim, keepdim, other, "max")
 
 
+@tensor_method
 def min(x, dim=None, keepdim=False, *, other=None):
     return _minmax(MIN_DIM, lambda x: _full(AMIN, x), x, dim, keepdim, other, "min")
 
@@ -326,14 +329,17 @@ def _arg_dim(fn, x, dim):
     return d
 
 
+@tensor_method
 def argmax(x, dim=None, keepdim=False):
     return apply(ARGMAX, x, dim=_arg_dim("argmax", x, dim), keepdim=keepdim)
 
 
+@tensor_method
 def argmin(x, dim=None, keepdim=False):
     return apply(ARGMIN, x, dim=_arg_dim("argmin", x, dim), keepdim=keepdim)
 
 
+@tensor_method(inplace=True)
 def cumsum(x, dim, *, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -341,12 +347,6 @@ def cumsum(x, dim, *, dtype=None):
     if x.ndim == 0:  # through the kernel all the same: an int or bool sum is int64
         return apply(CUMSUM, x.reshape(1), dim=0).reshape(())
     return apply(CUMSUM, x, dim=d)
-
-
-def flip(x, dims):
-    from .shape import flip as _flip
-
-    return _flip(x, dims)
 
 
 __all__ = ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "cumsum"]

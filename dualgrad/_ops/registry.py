@@ -4,8 +4,9 @@ Each primitive is one ``Op``: its NumPy forward, its vjp and jvp rules (written 
 dualgrad ops, so they are differentiable in both modes), and its batching slot. The helpers
 below build the record from the least a kind needs:
 
-- ``elementwise``: the local partial derivative per input; vjp = g * d (summed over broadcast
-  dims), jvp = sum_i d_i * x_t_i.
+- ``elementwise`` (declared in elementwise.py, beside the mul and where its rules call): the
+  local partial derivative per input; vjp = g * d (summed over broadcast dims), jvp =
+  sum_i d_i * x_t_i.
 - ``linear``: the adjoint; jvp = the op applied to the tangents (HIPS autograd's "linear ops
   as data", derivatives.yaml's ``result: auto_linear``).
 - ``multilinear``: one vjp per input; jvp by the product rule, the op with one input swapped
@@ -22,8 +23,6 @@ from typing import Callable
 
 import numpy as np
 
-from .._dispatch import apply as _apply
-from .._dispatch import apply_binary as _apply_binary
 from .._graph import READS_OTHERS
 from .._tensor import Tensor
 from .._views import make_view
@@ -146,58 +145,19 @@ def register(op: Op) -> Op:
 
 
 # ------------------------------------------------------------------ helpers for rules
-# The mul op, once elementwise.py has registered it: rules multiply by calling the dispatcher
-# directly, one Python call fewer than ``g * d`` (NOTE: [hot path] in _dispatch.py).
-_MUL: list = []
-_WHERE: list = []  # (and where, for selecting partials)
-_NONE_SELECTED = None  # a 0-d False: where(it, g, 0) is 0 shaped (and batched) as g
-
-
-# NOTE: [selecting partials]
-# A partial that is a mask (relu's out > 0, clamp's range) or declared 0 (floor's) selects:
-# torch computes those gradients with where / zeros, so a nan or inf cotangent stays out of
-# the elements the mask drops (g * False would be nan there). So a bool partial is applied as
-# where(d, g, 0), and a declared 0 is the 0-d mask False. Other partials multiply, as in torch,
-# a number 0 too (mul's partial y for ``x * 0``: an inf cotangent gives nan there too).
-def _none_selected(*args, out=None, **params):
-    """The partial declared 0: a 0-d False (NOTE: [selecting partials])."""
-    global _NONE_SELECTED
-    if _NONE_SELECTED is None:
-        _NONE_SELECTED = Tensor._make(np.zeros((), dtype=bool))
-    return _NONE_SELECTED
-
-
-def _scale(g, d):
-    """g times the partial d: skipping the multiply for the constants 1 and -1, selecting for
-    a mask (NOTE: [selecting partials])."""
-    if type(d) in (int, float):
-        if d == 1:
-            return g
-        if d == -1:
-            return -g
-    elif d._data.dtype.kind == "b":
-        return _apply(_WHERE[0], g, 0.0, d)
-    return _apply_binary(_MUL[0], g, d)
-
-
 def sum_to(g, shape):
     """Sum ``g`` over the dims that broadcasting added to reach its shape from ``shape``."""
     shape = tuple(shape)
     if g._data.shape == shape:
         return g
-    if not _REDUCTION:  # rules are written in dualgrad ops; reduction.py imports this module
-        from . import reduction
-
-        _REDUCTION.append(reduction)
+    # (the Tensor method, not reduction.sum: reduction.py builds on this module, NOTE:
+    # [layered op modules] in _ops/__init__.py)
     lead = g.ndim - len(shape)
     kept = tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
     if not kept:  # only leading dims were added (a bias): one sum, no reshape
-        return _REDUCTION[0].sum(g, dim=tuple(range(lead)))
-    g = _REDUCTION[0].sum(g, dim=tuple(range(lead)) + kept, keepdim=True)
+        return g.sum(dim=tuple(range(lead)))
+    g = g.sum(dim=tuple(range(lead)) + kept, keepdim=True)
     return g.reshape(shape) if lead else g
-
-
-_REDUCTION: list = []
 
 
 def _zeros_like(x):
@@ -211,94 +171,8 @@ def _is_tensor(x) -> bool:
 
 
 # ------------------------------------------------------------------ kinds
-def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
-    """An element-wise op from its local partials: ``partials[i](*args, out=, **params)``.
-
-    A partial may be a number (1, -1, 0: no multiply or no dependence on any value).
-    """
-    constant = all(not callable(d) for d in partials)
-    partials = tuple(_none_selected if (not callable(d) and d == 0) else d for d in partials)
-
-    def vjp(g, *args, out, needs, **params):
-        grads = []
-        for i, a in enumerate(args):
-            if not needs[i]:
-                grads.append(None)
-                continue
-            d = partials[i]
-            d = d(*args, out=out, **params) if callable(d) else d
-            gi = _scale(g, d)
-            grads.append(gi if gi._data.shape == a._data.shape else sum_to(gi, a._data.shape))
-        return grads
-
-    def jvp(tangents, *args, out, **params):
-        total = None
-        for i, t in enumerate(tangents):
-            if t is None:
-                continue
-            d = partials[i]
-            d = d(*args, out=out, **params) if callable(d) else d
-            term = _scale(t, d)
-            total = term if total is None else total + term
-        return total
-
-    if len(partials) == 1:
-        vjp, jvp = _unary_rules(partials[0])
-    elif len(partials) == 2:
-        vjp = _binary_vjp(*partials)
-    kw.setdefault("saves", not constant)
-    return register(Op(name, forward, vjp, jvp, kind="elementwise", **kw))
-
-
-def _binary_vjp(d0, d1):
-    """``elementwise``'s vjp unrolled for two inputs (add, mul, ...): the hot path."""
-
-    one0, one1 = (not callable(d) and d == 1 for d in (d0, d1))  # add's: g passes through
-
-    def vjp(g, x, y, *, out, needs, **params):
-        gx = gy = None
-        if needs[0]:
-            gx = g if one0 else _times_partial(g, d0, x, y, out, params)
-            if gx._data.shape != x._data.shape:
-                gx = sum_to(gx, x._data.shape)
-        if needs[1]:
-            gy = g if one1 else _times_partial(g, d1, x, y, out, params)
-            if gy._data.shape != y._data.shape:
-                gy = sum_to(gy, y._data.shape)
-        return (gx, gy)
-
-    return vjp
-
-
-def _times_partial(g, d, x, y, out, params):
-    """g times the partial ``d`` of a binary op (a number, or a function of the inputs);
-    ``**params`` forwarded only when there are some (an empty one costs ~100 ns)."""
-    if callable(d):
-        d = d(x, y, out=out, **params) if params else d(x, y, out=out)
-    return _scale(g, d)
-
-
-def _unary_rules(d):
-    """The same rules as in ``elementwise``, unrolled for one input: the common case on the
-    hot path (NOTE: [hot path] in _dispatch.py). Shapes match, so there is no sum_to."""
-    if callable(d):
-        # (``**params`` forwarded only when there are some: an empty one costs ~100 ns)
-        def vjp(g, x, *, out, needs, **params):
-            return (_scale(g, d(x, out=out, **params) if params else d(x, out=out)),)
-
-        def jvp(tangents, x, *, out, **params):
-            return _scale(tangents[0], d(x, out=out, **params) if params else d(x, out=out))
-    else:
-
-        def vjp(g, x, *, out, needs, **params):
-            return (_scale(g, d),)
-
-        def jvp(tangents, x, *, out, **params):
-            return _scale(tangents[0], d)
-
-    return vjp, jvp
-
-
+# (the element-wise kind, whose rules multiply by mul and select with where, is declared in
+# elementwise.py beside those two ops: NOTE: [layered op modules] in _ops/__init__.py)
 def linear(name: str, forward: Callable, adjoint: Callable, *, n_linear: int = 1, **kw) -> Op:
     """A linear op: ``adjoint(g, *args, needs=, **params)`` gives the input gradients.
 

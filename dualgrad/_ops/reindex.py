@@ -21,6 +21,7 @@ from . import elementwise as E
 from .indexing import getitem, known_values
 from .reduction import normalize_dims
 from .shape import expand, movedim, repeat, reshape
+from ._methods import tensor_method
 
 
 def _dim(x, dim):
@@ -35,6 +36,7 @@ def _along(dim, index):
     return (slice(None),) * dim + (index,)
 
 
+@tensor_method
 def narrow(x, dim, start, length):
     """The view of ``x`` of ``length`` elements from ``start`` along ``dim``.
 
@@ -58,6 +60,7 @@ def narrow(x, dim, start, length):
     return getitem(x, _along(d, slice(start, start + length)))
 
 
+@tensor_method
 def select(x, dim, index):
     """The view of ``x`` at ``index`` along ``dim``, without that dim (``x[:, index]``)."""
     if x.ndim == 0:
@@ -72,6 +75,7 @@ def select(x, dim, index):
     return getitem(x, _along(d, i % n))
 
 
+@tensor_method
 def unfold(x, dimension, size, step):
     """The windows of ``size`` elements every ``step`` along ``dimension``, as a new last dim
     (``Tensor.unfold``; a copy, not a view: NOTE: [unfold copies])."""
@@ -92,6 +96,7 @@ def _unfold_error(size, n):
     raise RuntimeError(f"maximum size for tensor at dimension is {n} but size is {size}")
 
 
+@tensor_method
 def roll(x, shifts, dims=None):
     """``x`` shifted circularly by ``shifts`` along ``dims`` (the flattened ``x`` if None).
 
@@ -119,6 +124,7 @@ def roll(x, shifts, dims=None):
     return x.clone() if out is x else out
 
 
+@tensor_method
 def tile(x, dims):
     """``x`` repeated ``dims[i]`` times along dim i; missing leading entries of ``dims`` are 1."""
     dims = tuple(int(r) for r in dims)
@@ -126,6 +132,7 @@ def tile(x, dims):
     return repeat(x, dims)
 
 
+@tensor_method
 def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     """Each element of ``x`` repeated ``repeats`` times (a number, or one count per element)
     along ``dim`` (of the flattened ``x`` if None). With ``x`` only, ``x`` holds the counts and

@@ -57,7 +57,8 @@ def _add_keeping_zeros(x, added):
     return x - (0.0 - added)
 
 
-from .reduction import normalize_dims
+from .reduction import cumsum, normalize_dims
+from ._methods import tensor_method
 
 
 def _dim(x, dim):
@@ -88,6 +89,7 @@ def _same_dtype(x, src, name, message=None):
         )
 
 
+@tensor_method(inplace=True)
 def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     """A copy of ``x`` with ``src`` (a tensor, or a number ``value``) written along ``dim`` at
     ``index``: ``out[i][index[i][j]] = src[i][j]`` for dim=1. Repeated indices: one of the
@@ -116,6 +118,7 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     return apply(SCATTER, x, _fit(src, index, "scatter"), index, dim=d)
 
 
+@tensor_method(inplace=True)
 def scatter_add(x, dim, index, src):
     """``x`` with ``src`` added along ``dim`` at ``index`` (repeated indices add up).
 
@@ -133,6 +136,7 @@ def scatter_add(x, dim, index, src):
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
 
+@tensor_method(inplace=True)
 def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     """``x`` with ``src`` reduced into it along ``dim`` at ``index`` by ``reduce`` (``'sum'``,
     ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``); with ``include_self=False`` the values of
@@ -255,6 +259,7 @@ def _out_of_range_in_self(v, n):
     return IndexOutOfRange(f"index out of range in self (index {v}, size {n})")
 
 
+@tensor_method
 def index_select(x, dim, index):
     """The slices of ``x`` along ``dim`` at the positions in the 1-D ``index``.
 
@@ -288,6 +293,7 @@ def _batched_index(index):
     return isinstance(index, Tensor) and known_values(index) is None
 
 
+@tensor_method(inplace=True)
 def index_add(x, dim, index, source, *, alpha=1):
     """``x`` with ``alpha * source`` added to the slices along ``dim`` at ``index``
     (repeated indices add up)."""
@@ -316,6 +322,7 @@ def index_add(x, dim, index, source, *, alpha=1):
     return _add_keeping_zeros(x, apply(INDEX_ADD_ZEROS, source, shape=tuple(x.shape), index=idx))
 
 
+@tensor_method(inplace=True)
 def index_copy(x, dim, index, source):
     """``x`` with the slices along ``dim`` at ``index`` replaced by those of ``source``."""
     d = _dim(x, dim)
@@ -339,6 +346,7 @@ def index_copy(x, dim, index, source):
     return index_put(x, _saved(_along(x, d, index), index), source)
 
 
+@tensor_method(inplace=True)
 def index_fill(x, dim, index, value):
     """``x`` with the slices along ``dim`` at ``index`` set to ``value`` (a number or a 0-d
     tensor, which then receives the sum of their gradients)."""
@@ -368,6 +376,7 @@ def _broadcast_mask(x, mask, name):
     return shape, np.broadcast_to(mask._data, shape)
 
 
+@tensor_method(inplace=True)
 def masked_fill(x, mask, value):
     """``x`` with ``value`` (a number or a 0-d tensor) where ``mask`` holds.
 
@@ -394,6 +403,7 @@ def masked_fill(x, mask, value):
     return out if out.dtype == x.dtype else out.to(x.dtype)
 
 
+@tensor_method
 def masked_select(x, mask):
     """The elements of ``x`` where ``mask`` holds (both broadcast), as a 1-D tensor."""
     shape, m = _broadcast_mask(x, mask, "masked_select")
@@ -401,6 +411,7 @@ def masked_select(x, mask):
     return getitem(xb, m)
 
 
+@tensor_method(inplace=True)
 def masked_scatter(x, mask, source):
     """``x`` with the elements of ``source``, in order, written where ``mask`` holds."""
     if isinstance(mask, BatchedTensor):
@@ -426,7 +437,6 @@ def _masked_scatter_batched_mask(x, mask, source):
     n-th position where the mask holds reads ``source[n]``, n counted by a cumsum, so the
     source is gathered, not indexed by the mask's values (a too small source: gather raises)."""
     from .._dtype import int64
-    from .reduction import cumsum
 
     shape = _mask_shape(x, mask, "masked_scatter_")
     _same_dtype(
@@ -442,6 +452,7 @@ def _masked_scatter_batched_mask(x, mask, source):
 
 
 # ------------------------------------------------------------------ take
+@tensor_method
 def take(x, index):
     """The elements of ``x`` (as if flattened) at ``index``; the result has index's shape."""
     n = x.numel()
@@ -451,6 +462,7 @@ def take(x, index):
     return getitem(x.reshape(-1), index)
 
 
+@tensor_method
 def take_along_dim(x, indices, dim=None):
     """``gather`` with ``x`` and ``indices`` broadcast against each other outside ``dim``;
     with ``dim=None``, along the flattened ``x``."""

@@ -17,9 +17,12 @@ import numpy as np
 
 from .._dispatch import apply
 from .._tensor import Tensor, size_arg
+from .indexing import getitem
 from .reduction import normalize_dims
+from .reduction import sum as _sum
 from .. import _dtype
 from .registry import linear, nondiff, sum_to
+from ._methods import tensor_method
 
 
 def _infer_shape(shape, numel):
@@ -82,6 +85,7 @@ def _shape_arg(shape, op="reshape", arg="shape"):
     return size_arg(shape, op, arg)  # refuses floats (NOTE: [size arguments] in _tensor.py)
 
 
+@tensor_method
 def reshape(x, *shape):
     """``x`` with a new shape of the same number of elements (-1 infers one dim)."""
     shape = _infer_shape(_shape_arg(shape), x._data.size)
@@ -119,12 +123,14 @@ def _view_dtype_kernel(a, *, dtype):
 VIEW_DTYPE = nondiff("view_dtype", _view_dtype_kernel, view=True)
 
 
+@tensor_method
 def view(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (_dtype.dtype, np.dtype, type, str)):
         return apply(VIEW_DTYPE, x, dtype=_dtype.to_dtype(shape[0]))
     return reshape(x, *shape)
 
 
+@tensor_method
 def expand(x, *shape):
     shape = _shape_arg(shape, "expand", "size")
     lead = len(shape) - x.ndim
@@ -146,14 +152,17 @@ def expand(x, *shape):
     return apply(EXPAND, x, shape=full)  # a new view even when nothing grows, as in torch
 
 
+@tensor_method
 def broadcast_to(x, shape):
     return expand(x, tuple(shape))
 
 
+@tensor_method
 def expand_as(x, other):
     return expand(x, tuple(other.shape))
 
 
+@tensor_method
 def permute(x, *dims):
     dims = _shape_arg(dims, "permute", "dims")
     if len(dims) != x.ndim:
@@ -166,6 +175,7 @@ def permute(x, *dims):
     return apply(PERMUTE, x, dims=dims)
 
 
+@tensor_method
 def transpose(x, dim0, dim1):
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return apply(PERMUTE, x, dims=tuple(range(x.ndim)))  # a view, never x itself
@@ -175,15 +185,17 @@ def transpose(x, dim0, dim1):
     return apply(PERMUTE, x, dims=tuple(dims))
 
 
-swapaxes = swapdims = transpose
+swapaxes = swapdims = tensor_method(transpose, "swapaxes", "swapdims")
 
 
+@tensor_method
 def t(x):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
     return transpose(x, 0, 1) if x.ndim == 2 else apply(PERMUTE, x, dims=tuple(range(x.ndim)))
 
 
+@tensor_method
 def unsqueeze(x, dim):
     rank = x.ndim + 1
     if not -rank <= dim < rank:
@@ -195,6 +207,7 @@ def unsqueeze(x, dim):
     return apply(RESHAPE, x, shape=shape)
 
 
+@tensor_method
 def squeeze(x, dim=None):
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
@@ -204,6 +217,7 @@ def squeeze(x, dim=None):
     return apply(RESHAPE, x, shape=shape)  # a view even when no dim is dropped, as in torch
 
 
+@tensor_method
 def flatten(x, start_dim=0, end_dim=-1):
     s, e = (
         normalize_dims(d, x.ndim)[0] if x.ndim else normalize_dims(d, 0)
@@ -219,6 +233,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, tuple(x.shape[:s]) + (n,) + tuple(x.shape[e + 1 :]))
 
 
+@tensor_method
 def unflatten(x, dim, sizes):
     if x.ndim == 0:
         raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no dimensions")
@@ -240,6 +255,7 @@ def unflatten(x, dim, sizes):
     return reshape(x, tuple(x.shape[:d]) + sizes + tuple(x.shape[d + 1 :]))
 
 
+@tensor_method
 def movedim(x, source, destination):
     src = (
         normalize_dims(source, x.ndim)
@@ -261,18 +277,21 @@ def movedim(x, source, destination):
     return permute(x, tuple(order))
 
 
-moveaxis = movedim
+moveaxis = tensor_method(movedim, "moveaxis")
 
 
+@tensor_method
 def flip(x, dims):
     dims = normalize_dims(dims, x.ndim)
     return apply(FLIP, x, dims=dims)
 
 
+@tensor_method
 def fliplr(x):
     return flip(x, (1,))
 
 
+@tensor_method
 def flipud(x):
     return flip(x, (0,))
 
@@ -342,8 +361,6 @@ def _repeat_adjoint(g, x, *, needs, repeats):
     interleaved = []
     for r, s in zip(repeats, padded):
         interleaved += [r, s]
-    from .reduction import sum as _sum
-
     g = _sum(reshape(g, tuple(interleaved)), dim=tuple(range(0, 2 * len(repeats), 2)))
     return (reshape(g, tuple(x.shape)),)
 
@@ -458,6 +475,7 @@ def stack(tensors, dim=0):
     return apply(STACK, *tensors, dim=d)
 
 
+@tensor_method
 def split(x, split_size_or_sections, dim=0):
     """Pieces of ``x`` along ``dim``: of size ``split_size`` (the last may be smaller) or of
     the listed sizes.
@@ -487,6 +505,7 @@ def split(x, split_size_or_sections, dim=0):
     return apply(SPLIT, x, dim=d, sizes=sizes)
 
 
+@tensor_method
 def chunk(x, chunks, dim=0):
     """Up to ``chunks`` pieces of ``x`` along ``dim``, each of size ceil(n / chunks); an
     empty dim gives ``chunks`` empty pieces, as in torch."""
@@ -501,6 +520,7 @@ def chunk(x, chunks, dim=0):
     return split(x, -(-n // chunks), d)
 
 
+@tensor_method
 def tensor_split(x, indices_or_sections, dim=0):
     """``x`` cut along ``dim`` into ``k`` near-equal pieces (an int), or at the listed indices,
     each piece being ``x[a:b]`` with Python's slice rules (negative indices count from the end,
@@ -530,21 +550,19 @@ def tensor_split(x, indices_or_sections, dim=0):
     else:
         points = [int(i) for i in indices_or_sections]
         cuts = list(zip([0] + points, points + [None]))
-    from .indexing import getitem
-
     return tuple(getitem(x, (slice(None),) * d + (slice(a, b),)) for a, b in cuts)
 
 
+@tensor_method
 def unbind(x, dim=0):
     """The slices of ``x`` along ``dim``, each a view without that dim."""
     if x.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    from .indexing import getitem
-
     (d,) = normalize_dims(dim, x.ndim)
     return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
 
 
+@tensor_method
 def repeat(x, *repeats):
     """``x`` tiled ``repeats[i]`` times along dim i (leading dims are added as needed)."""
     repeats = _shape_arg(repeats, "repeat", "repeats")
@@ -558,11 +576,12 @@ def repeat(x, *repeats):
 def diagonal(x, offset=0, dim1=0, dim2=1):
     """The diagonal of ``x`` over ``dim1`` and ``dim2``, as a new last dim: a view, as in
     torch (writes through it reach ``x``); ``diag`` of a matrix stays a copy, as in torch."""
-    from .view_scatter import diagonal as diagonal_view  # view_scatter builds on this module
+    # the method, which is view_scatter.diagonal: view_scatter.py builds on this module (NOTE:
+    # [layered op modules])
+    return x.diagonal(offset, dim1, dim2)
 
-    return diagonal_view(x, offset, dim1, dim2)
 
-
+@tensor_method
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     """A tensor whose diagonals over (dim1, dim2) are the last dim of ``x``, zeros elsewhere."""
     n = x.shape[-1] + abs(offset)
@@ -578,6 +597,7 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     )
 
 
+@tensor_method
 def diag(x, diagonal=0):
     """A 1-D tensor as a diagonal matrix, or the diagonal of a 2-D tensor."""
     if x.ndim == 1:
@@ -587,15 +607,15 @@ def diag(x, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
 
 
+@tensor_method
 def trace(x):
     """The sum of the main diagonal of a matrix."""
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
-    from .reduction import sum as _sum
-
     return _sum(diagonal(x))
 
 
+@tensor_method(inplace=True)
 def tril(x, diagonal=0):
     """``x`` with the elements above the ``diagonal``-th diagonal set to zero."""
     if x.ndim < 2:
@@ -603,6 +623,7 @@ def tril(x, diagonal=0):
     return apply(TRIL, x, diagonal=int(diagonal))
 
 
+@tensor_method(inplace=True)
 def triu(x, diagonal=0):
     """``x`` with the elements below the ``diagonal``-th diagonal set to zero."""
     if x.ndim < 2:

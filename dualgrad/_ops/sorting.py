@@ -23,13 +23,26 @@ import numpy as np
 from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
-from .elementwise import _tensor_arg, ceil, exp, floor, log, minimum, where
+from .elementwise import (
+    _tensor_arg,
+    ceil,
+    clamp,
+    exp,
+    floor,
+    isnan,
+    log,
+    logical_not,
+    minimum,
+    where,
+)
 from .indexing import gather, known_values
-from .reduction import check_nonempty_dims, normalize_dims
+from .reduction import check_nonempty_dims, cumsum, normalize_dims
 from .reduction import sum as _sum
 from .registry import custom, nondiff
 from .reduction import ValuesIndices
 from .shape import cat, flip, movedim
+from .special import lerp
+from ._methods import tensor_method
 
 
 _Result = ValuesIndices  # shared with max/min
@@ -195,8 +208,6 @@ CUMPROD = custom("cumprod", _cumprod_kernel, _cumprod_vjp, _cumprod_jvp, uses_ou
 
 
 def cumsum_(x, dim):
-    from .reduction import cumsum
-
     return cumsum(x, dim)
 
 
@@ -241,12 +252,14 @@ LOGCUMSUMEXP = custom(
 
 
 # ------------------------------------------------------------------ public functions
+@tensor_method
 def argsort(x, dim=-1, descending=False, stable=False):
     """The indices that sort ``x`` along ``dim`` (ties keep their order)."""
     _tensor_arg(x, "argsort")
     return apply(ARGSORT, x, dim=_dim(dim, x), descending=bool(descending))
 
 
+@tensor_method
 def sort(x, dim=-1, descending=False, stable=False):
     """``(values, indices)`` of ``x`` sorted along ``dim``; the gradient flows to the values.
 
@@ -262,6 +275,7 @@ def sort(x, dim=-1, descending=False, stable=False):
     return _Result((gather(x, d, idx), idx))
 
 
+@tensor_method
 def msort(x):
     """``sort(x, 0).values``."""
     return sort(x, 0).values
@@ -275,6 +289,7 @@ def _check_k(x, k, d, fn, low):
         )
 
 
+@tensor_method
 def topk(x, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) elements along ``dim``, as ``(values, indices)``.
 
@@ -295,6 +310,7 @@ def _narrow(idx, d, start, length):
     return idx[key]
 
 
+@tensor_method
 def kthvalue(x, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element (1-based) along ``dim``, as ``(values, indices)``."""
     _tensor_arg(x, "kthvalue")
@@ -315,6 +331,7 @@ def _select_sorted(x, d, position, keepdim):
     return _Result((values, idx))
 
 
+@tensor_method
 def median(x, dim=None, keepdim=False):
     """The lower median: of all elements (a tensor), or along ``dim`` (``(values, indices)``).
 
@@ -348,6 +365,7 @@ def median(x, dim=None, keepdim=False):
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
+@tensor_method
 def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_nan=False):
     """The ``q``-quantiles of ``x`` (all elements, or along ``dim``), interpolating between
     the two nearest order statistics as PyTorch does. ``q`` is a number or a 0-d or 1-D
@@ -396,9 +414,6 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_n
     values = movedim(sort(src, d).values, d, -1)  # (..., n), NaN sorted last
     if _ignore_nan:
         # each slice has its own count of non-NaN values; all-NaN slices give NaN, as torch
-        from .elementwise import clamp, isnan, logical_not
-        from .indexing import gather
-
         count = logical_not(isnan(values)).sum(-1, keepdim=True).to(values.dtype)  # (..., 1)
         last = clamp(count - 1, min=0)
         rank = q * last  # (..., nq)
@@ -435,22 +450,20 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_n
 
 
 def _ceil_index(rank, n):
-    from .elementwise import ceil, clamp
-
     return clamp(ceil(rank).detach(), max=n - 1).long()
 
 
 def _lerp(a, b, w):
-    from .special import lerp
-
     return lerp(a, b, w)
 
 
+@tensor_method
 def nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
     """quantile, ignoring NaN: each slice interpolates among its non-NaN values only."""
     return quantile(x, q, dim, keepdim, interpolation=interpolation, _ignore_nan=True)
 
 
+@tensor_method
 def mode(x, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and
     the index of its last occurrence, as ``(values, indices)``."""
@@ -474,18 +487,21 @@ def _cum_extreme(op, x, dim):
     return _Result((gather(x, d, idx), idx))
 
 
+@tensor_method
 def cummax(x, dim):
     """The running maximum along ``dim`` and where it was found, as ``(values, indices)``."""
     _tensor_arg(x, "cummax")
     return _cum_extreme(CUMMAX_INDICES, x, dim)
 
 
+@tensor_method
 def cummin(x, dim):
     """The running minimum along ``dim`` and where it was found, as ``(values, indices)``."""
     _tensor_arg(x, "cummin")
     return _cum_extreme(CUMMIN_INDICES, x, dim)
 
 
+@tensor_method(inplace=True)
 def cumprod(x, dim, *, dtype=None):
     """The running product along ``dim``; exact gradients also where ``x`` holds zeros.
 
@@ -502,6 +518,7 @@ def cumprod(x, dim, *, dtype=None):
     return apply(CUMPROD, x, dim=d)
 
 
+@tensor_method
 def logcumsumexp(x, dim):
     """``log(cumsum(exp(x), dim))``, computed stably.
 
@@ -516,6 +533,7 @@ def logcumsumexp(x, dim):
     return apply(LOGCUMSUMEXP, x, dim=d)
 
 
+@tensor_method
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values of ``x`` (sorted; ``sorted=False`` also returns them sorted),
     optionally with the inverse indices and the counts. Not differentiable."""

@@ -2,8 +2,9 @@
 
 Primitives (each declared by its kernel and its local partials, which follow PyTorch's
 derivatives.yaml): erf, erfc, erfinv, erfcx, lgamma, digamma, polygamma, i0, i0e, i1, i1e,
-ndtri, log_ndtr, xlogy, xlog1py, logaddexp, logaddexp2, hypot, fmod, remainder, copysign, and
-the non-differentiable isclose. Every derivative is itself written with these primitives
+ndtri, log_ndtr, xlogy, xlog1py, logaddexp, logaddexp2, hypot, remainder, copysign, and the
+non-differentiable isclose (fmod's primitive is in elementwise.py, whose integer ``div``
+rounds with it). Every derivative is itself written with these primitives
 (d lgamma = digamma, d digamma = polygamma(1), d polygamma(n) = polygamma(n + 1), d i0 = i1,
 d i1 = i0 - i1 / x), so every order works by construction.
 
@@ -36,10 +37,12 @@ from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import (
+    FMOD,
     _binary,
     _tensor_arg,
     abs,
     clamp,
+    elementwise,
     exp,
     expm1,
     floor,
@@ -54,7 +57,8 @@ from .elementwise import (
 )
 from .indexing import known_values
 from .kernels import float_binary, float_unary, int_division
-from .registry import elementwise, nondiff
+from .registry import nondiff
+from ._methods import tensor_method
 
 _SQRT_PI = math.sqrt(math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
@@ -230,9 +234,6 @@ HYPOT = elementwise(
     uses_out=True,
     reads=((0,), (1,)),
 )
-FMOD = elementwise(
-    "fmod", int_division(np.fmod, "fmod"), (1, lambda x, y, out: -trunc(x / y)), reads=((), (0, 1))
-)
 REMAINDER = elementwise(
     "remainder",
     int_division(np.remainder, "remainder"),
@@ -265,6 +266,7 @@ ISCLOSE = nondiff("isclose", _isclose_kernel, broadcasting=True)
 
 
 # ------------------------------------------------------------------ public functions: primitives
+@tensor_method(inplace=True)
 def erf(x):
     """The error function.
 
@@ -275,11 +277,13 @@ def erf(x):
     return apply(ERF, x)
 
 
+@tensor_method(inplace=True)
 def erfc(x):
     """``1 - erf(x)``, accurate for large x."""
     return apply(ERFC, x)
 
 
+@tensor_method(inplace=True)
 def erfinv(x):
     """The inverse of erf on (-1, 1)."""
     return apply(ERFINV, x)
@@ -300,16 +304,19 @@ def log_ndtr(x):
     return apply(LOG_NDTR, x)
 
 
+@tensor_method(inplace=True)
 def lgamma(x):
     """``log(|Gamma(x)|)``; its derivative is digamma."""
     return apply(LGAMMA, x)
 
 
+@tensor_method(inplace=True)
 def digamma(x):
     """The logarithmic derivative of Gamma; its derivative is ``polygamma(1, x)``."""
     return apply(DIGAMMA, x)
 
 
+@tensor_method(inplace=True)
 def polygamma(n, x):
     """The n-th derivative of digamma: ``polygamma(n, x)``.
 
@@ -328,6 +335,7 @@ def polygamma(n, x):
     return apply(POLYGAMMA, x, n=n)
 
 
+@tensor_method(inplace=True)
 def i0(x):
     """The modified Bessel function of the first kind, order 0."""
     return apply(I0, x)
@@ -348,36 +356,43 @@ def i1e(x):
     return apply(I1E, x)
 
 
+@tensor_method(inplace=True)
 def xlogy(x, y):
     """``x * log(y)``, and 0 where x == 0 (even where y == 0)."""
     return _binary(XLOGY, x, y)
 
 
+@tensor_method(method=False, inplace=True)
 def xlog1py(x, y):
     """``x * log1p(y)``, and 0 where x == 0."""
     return _binary(XLOG1PY, x, y)
 
 
+@tensor_method(inplace=True)
 def logaddexp(x, y):
     """``log(exp(x) + exp(y))``, computed stably."""
     return _binary(LOGADDEXP, x, y)
 
 
+@tensor_method
 def logaddexp2(x, y):
     """``log2(2**x + 2**y)``, computed stably."""
     return _binary(LOGADDEXP2, x, y)
 
 
+@tensor_method(inplace=True)
 def hypot(x, y):
     """``sqrt(x**2 + y**2)`` without overflow."""
     return _binary(HYPOT, x, y)
 
 
+@tensor_method(inplace=True)
 def fmod(x, y):
     """The C remainder of ``x / y``: the sign follows the dividend."""
     return _binary(FMOD, x, y)
 
 
+@tensor_method(inplace=True)
 def remainder(x, y):
     """The Python remainder ``x % y``: the sign follows the divisor.
 
@@ -388,11 +403,13 @@ def remainder(x, y):
     return _binary(REMAINDER, x, y)
 
 
+@tensor_method(inplace=True)
 def copysign(x, y):
     """The magnitude of ``x`` with the sign of ``y`` (its sign bit, so -0.0 counts)."""
     return _binary(COPYSIGN, x, y)
 
 
+@tensor_method
 def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
     """``|x - y| <= atol + rtol * |y|`` element-wise (a bool tensor)."""
     _tensor_arg(x, "isclose")
@@ -409,6 +426,7 @@ def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
     return apply(ISCLOSE, x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
+@tensor_method
 def allclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """Whether every element of ``x`` is close to ``y`` (a Python bool).
 
@@ -420,14 +438,17 @@ def allclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 
 # Tensor operators % and %= (found by name by _tensor_methods)
+@tensor_method
 def __mod__(x, y):
     return remainder(x, y)
 
 
+@tensor_method
 def __rmod__(x, y):
     return remainder(y, x)
 
 
+@tensor_method
 def __imod__(x, y):
     return x.remainder_(y)
 
@@ -448,6 +469,7 @@ def expit(x):
     return sigmoid(x)
 
 
+@tensor_method(inplace=True)
 def logit(x, eps=None):
     """``log(x / (1 - x))``; with ``eps``, x is first clamped to [eps, 1 - eps] (and the
     gradient is 0 outside it, as in PyTorch)."""
@@ -469,6 +491,7 @@ def _logit(x):
     return log(x) - log1p(-x)
 
 
+@tensor_method(inplace=True)
 def sinc(x):
     """``sin(pi x) / (pi x)``, and 1 at 0 with gradient 0 there (PyTorch's choice)."""
     x = _float(x, "sinc")
@@ -502,11 +525,12 @@ def multigammaln(x, p):
     return lgamma(x.unsqueeze(-1) + shift).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 
 
-mvlgamma = multigammaln
+mvlgamma = tensor_method(multigammaln, "mvlgamma", inplace=True)
 gammaln = lgamma
 psi = digamma
 
 
+@tensor_method(inplace=True)
 def frac(x):
     """The fractional part ``x - trunc(x)``, with the sign of x."""
     return x - trunc(x)
@@ -522,6 +546,7 @@ def _same_dtype_as_start(start, other, name):
         )
 
 
+@tensor_method(inplace=True)
 def lerp(start, end, weight):
     """``start + weight * (end - start)``, with PyTorch's two-sided formula for accuracy
     near weight = 1; ``weight`` is a tensor or a number."""
@@ -537,18 +562,21 @@ def lerp(start, end, weight):
     return where(weight < 0.5, start + weight * diff, end - diff * (1 - weight))
 
 
+@tensor_method(inplace=True)
 def addcmul(x, tensor1, tensor2, *, value=1):
     """``x + value * tensor1 * tensor2``."""
     prod = tensor1 * tensor2
     return x + (prod if value == 1 else value * prod)
 
 
+@tensor_method(inplace=True)
 def addcdiv(x, tensor1, tensor2, *, value=1):
     """``x + value * tensor1 / tensor2``."""
     quot = tensor1 / tensor2
     return x + (quot if value == 1 else value * quot)
 
 
+@tensor_method(inplace=True)
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """``x`` with NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest
     finite values by default); the gradient is 0 at the replaced elements."""
@@ -633,6 +661,7 @@ def leaky_relu(x, negative_slope=0.01):
     return where(x > 0, x, x * negative_slope)
 
 
+@tensor_method(method=False, inplace=True)
 def hardtanh(x, min_val=-1.0, max_val=1.0):
     """x clamped to [min_val, max_val]; no gradient at or beyond the bounds (as PyTorch)."""
     return where(x <= min_val, min_val, where(x >= max_val, max_val, x))

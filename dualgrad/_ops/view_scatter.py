@@ -17,6 +17,8 @@ from .._dispatch import apply
 from .._views import Chain, apply_chain, scatter_into
 from .registry import _zeros_like, linear
 from . import shape as S
+from .reduction import normalize_dims
+from ._methods import tensor_method
 
 
 def _view_scatter_kernel(base, value, *, chain):
@@ -78,6 +80,7 @@ DIAGONAL_VIEW = linear(
 )
 
 
+@tensor_method
 def diagonal(x, offset=0, dim1=0, dim2=1):
     """The diagonal of ``x`` over ``dim1`` and ``dim2`` as a new last dim: a view of ``x``.
 
@@ -88,8 +91,6 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     tensor([[0., 1.],
             [1., 0.]])
     """
-    from .reduction import normalize_dims
-
     d1, d2 = (normalize_dims(d, x.ndim)[0] for d in (dim1, dim2))
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")

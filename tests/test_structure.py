@@ -1,0 +1,113 @@
+"""The shape of the code itself: the op modules' import order (NOTE: [layered op modules] in
+dualgrad/_ops/__init__.py)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import dualgrad
+
+OPS = Path(dualgrad.__file__).parent / "_ops"
+
+# Lowest first; each module may import only modules before it (coverage, a script that imports
+# the whole package, is above them all).
+LAYERS = (
+    "_methods",
+    "kernels",
+    "registry",
+    "elementwise",
+    "indexing",
+    "reduction",
+    "shape",
+    "view_scatter",
+    "scatter",
+    "special",
+    "linalg",
+    "softmax",
+    "composite",
+    "sorting",
+    "linalg_decomp",
+    "reindex",
+    "pad",
+    "conv",
+    "coverage",
+)
+
+
+def _op_imports(path: Path) -> set[str]:
+    """The modules of dualgrad._ops that ``path`` imports, at the top or in a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1:  # from .x import ..., from . import x
+                found |= {node.module} if node.module else {a.name for a in node.names}
+            elif node.module and node.module.startswith("dualgrad._ops."):
+                found.add(node.module.split(".")[2])
+            elif node.module == "dualgrad._ops":
+                found |= {a.name for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {
+                a.name.split(".")[2] for a in node.names if a.name.startswith("dualgrad._ops.")
+            }
+    return {m.split(".")[0] for m in found}
+
+
+def test_every_op_module_has_a_layer():
+    modules = {p.stem for p in OPS.glob("*.py")} - {"__init__"}
+    assert modules == set(LAYERS), "place a new module of dualgrad/_ops in LAYERS"
+
+
+def test_op_modules_import_only_lower_layers():
+    upward = []
+    for i, name in enumerate(LAYERS):
+        for target in sorted(_op_imports(OPS / f"{name}.py")):
+            if target not in LAYERS[:i]:
+                upward.append(f"{name} -> {target}")
+    assert not upward, f"imports against the layer order (NOTE: [layered op modules]): {upward}"
+
+
+def test_the_layer_check_sees_imports_inside_functions(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text("from .a import x\n\ndef f():\n    from . import b\n    from .c.d import e\n")
+    assert _op_imports(src) == {"a", "b", "c"}
+
+
+# ---- the Tensor methods, declared with the ops (dualgrad/_ops/_methods.py)
+def test_every_declared_method_is_bound_to_its_function():
+    from dualgrad._ops._methods import INPLACE, METHODS
+
+    assert len(METHODS) > 200 and len(INPLACE) > 100
+    for name, fn in METHODS.items():
+        assert dualgrad.Tensor.__dict__[name] is fn, name
+    for name, fn in INPLACE.items():
+        bound = dualgrad.Tensor.__dict__[name]
+        # the in-place wrapper (_inplace) of the declared function, under the declared name
+        cells = [c.cell_contents for c in bound.__closure__]
+        assert fn in cells and name in cells, name
+
+
+def test_op_functions_become_methods_only_through_the_table():
+    from dualgrad._ops._methods import METHODS
+    from dualgrad._tensor_methods import _OPERATORS  # (the operators' own table)
+
+    for name, value in vars(dualgrad.Tensor).items():
+        if name in _OPERATORS:
+            continue
+        if getattr(value, "__module__", "").startswith("dualgrad._ops."):
+            assert METHODS.get(name) is value, f"Tensor.{name} is bound outside @tensor_method"
+
+
+def test_a_method_declared_twice_is_refused():
+    import pytest
+
+    from dualgrad._ops import _methods
+
+    def exp(x):
+        return x
+
+    with pytest.raises(ValueError, match=r"Tensor\.exp is declared twice.*elementwise\.exp"):
+        _methods.tensor_method(exp)
+    assert _methods.METHODS["exp"] is dualgrad.exp
+    # the same function again (an alias kept in two places) is no conflict
+    assert _methods.tensor_method(dualgrad.exp) is dualgrad.exp
