@@ -209,9 +209,21 @@ def _to_tensor(raw):
 
 
 def _apply_at_levels(op, args, params):
-    """Hand the call to the highest live level among the inputs (NOTE: [dispatch order]):
-    a dual level's tangent below the ceiling, a vmap level's wrapper, or, where the op records,
-    a transform's tape. With none, the ground runs it."""
+    """Hand the call to the highest live level among the inputs (NOTE: [dispatch order])."""
+    return _top_level(op, args).process(op, args, params)
+
+
+def apply_function(op, args, kwargs):
+    """A custom Function's call (NOTE: [a Function as an op] in autograd/function.py): the
+    highest live level among the inputs acts on it, with its ``process_function``."""
+    if _stack.levels:
+        return _top_level(op, args).process_function(op, args, kwargs)
+    return op.run(args, kwargs, -1)  # no level: the ground's (NOTE: [hot path])
+
+
+def _top_level(op, args):
+    """The highest live level among the inputs: a dual level's tangent below the ceiling, a
+    vmap level's wrapper, or, where the op records, a transform's tape; else the ground."""
     top = -1
     ceiling = _stack.ceiling
     on_tape = _grad_state.enabled and op.differentiable
@@ -224,18 +236,13 @@ def _apply_at_levels(op, args, params):
             if on_tape and a._requires_grad and a._glevel > lv:
                 lv = a._glevel
             top = max(top, lv)
-    level = _stack.by_number.get(top) or _no_level(op, top, args)
-    return level.process(op, args, params)
+    return _stack.by_number.get(top) or _no_level(op, top, args)
 
 
 def _no_level(op, number, args):
     """The ground, where no input carries a live level; an error for an exited level."""
-    if number < 0 and (len(args) != 1 or isinstance(args[0], Tensor)):
-        return GROUND
     if number < 0:
-        raise TypeError(
-            f"{op.name}(): argument 'input' must be Tensor, not {type(args[0]).__name__}"
-        )
+        return GROUND
     if any(isinstance(a, Tensor) and a._vlevel == number for a in args):
         raise RuntimeError(
             "a batched tensor escaped its vmap (it was stored outside the function and used "
@@ -275,7 +282,14 @@ class Ground(_levels.Level):
         self.under = []
 
     def process(self, op, args, params):
+        if len(args) == 1 and not isinstance(args[0], Tensor):
+            raise TypeError(
+                f"{op.name}(): argument 'input' must be Tensor, not {type(args[0]).__name__}"
+            )
         return ground(op, args, params)
+
+    def process_function(self, op, args, kwargs):
+        return op.run(args, kwargs, -1)
 
 
 GROUND = Ground()

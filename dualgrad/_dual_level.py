@@ -10,7 +10,7 @@ this level's tangent with the op's jvp rule, whose ops run on primals stripped o
 from __future__ import annotations
 
 from . import _levels
-from ._dispatch import apply
+from ._dispatch import apply, apply_function
 from ._tensor import Tensor, alias, set_tangent
 
 _stack = _levels.stack
@@ -31,6 +31,17 @@ class DualLevel(_levels.Level):
         if op.differentiable:
             _push_tangent(op, args, params, out, self.number)
         return out
+
+    def process_function(self, op, args, kwargs):
+        stack = _stack
+        levels, ceiling = stack.levels, stack.ceiling
+        stack.levels, stack.ceiling = self.under, self.number
+        try:
+            call = apply_function(op, args, kwargs)
+        finally:
+            stack.levels, stack.ceiling = levels, ceiling
+        op.push_tangents(call, args, self.number)
+        return call
 
     def exit(self) -> None:
         """Every tangent of this level is dropped."""

@@ -55,6 +55,11 @@ class Level:
         """Run primitive ``op`` on ``args``, whose highest live level is this one."""
         raise NotImplementedError(f"{type(self).__name__}.process")
 
+    def process_function(self, op, args, kwargs):
+        """Run a custom Function's call (NOTE: [a Function as an op] in autograd/function.py),
+        whose highest live level is this one; returns the call's record."""
+        raise NotImplementedError(f"{type(self).__name__}.process_function")
+
     def hold(self, t) -> None:
         """Remember that ``t`` holds a tangent of this level (dropped on exit). Dead entries are
         pruned as the list grows, so a long loop inside one level does not grow it forever."""

@@ -28,6 +28,7 @@ from ._batching import BatchedTensor, _warned, grad_below, mark_shared, note_fal
 from ._dispatch import apply
 from ._errors import NeedsLoop
 from ._grad_mode import state as _grad_state
+from ._tensor import Tensor
 from ._ops.shape import stack
 
 _stack = _levels.stack
@@ -80,6 +81,16 @@ class VmapLevel(_levels.Level):
             if ceiling != _levels.NO_CEILING:  # tangents are carried: follow the view
                 note_view(args[0], out, op, params)
         return out
+
+    def process_function(self, op, args, kwargs):
+        """A custom Function under vmap is a composite: its forward's own ops are batched here,
+        and its node records on the tape its inputs are on (NOTE: [a Function as an op])."""
+        call = op.run(args, kwargs, -1)
+        ceiling = _stack.ceiling
+        for level in sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw}):
+            if level < ceiling:
+                op.push_tangents(call, args, level)
+        return call
 
     def exit(self) -> None:
         """The tapes begun inside end with it."""

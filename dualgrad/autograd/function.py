@@ -58,7 +58,8 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dispatch, _dtype
+from .._ops.registry import Op
 from .. import _grad_levels, _levels
 from .._batching import BatchedTensor
 from .._errors import NeedsLoop
@@ -352,100 +353,147 @@ class Function:
         return _apply(cls, args, kwargs)
 
 
-# ---------------------------------------------------------------------------- apply
-def _tape_of(cls, args):
-    """The tape this call records on, and whether levels below it need the call too.
+# ---------------------------------------------------------------------------- the op
+# NOTE: [a Function as an op]
+# Each Function class is one primitive: a ``FunctionOp`` made on its first call (not put in
+# the op table, which holds the library's ops). A call goes through the dispatcher like any
+# primitive's, ``_dispatch.apply_function``: the highest live level among the inputs acts on
+# it, with its ``process_function`` (as each of JAX's traces has ``process_custom_vjp_call``
+# beside ``process_primitive``):
+# - the ground (and a vmap level, for which the forward is a composite: its own ops are
+#   batched) runs the forward and records the node, the ctx (``FunctionOp.run``);
+# - a dual level runs the call below itself, then pushes its tangents with the user's jvp or
+#   the one derived from backward (``FunctionOp.push_tangents``; NOTE: [derived rules]);
+# - a transform's tape inside vmap runs the call below it where the levels below need it,
+#   then records its own node there (NOTE: [grad under vmap]).
+# The ctx adapters (forward with recording and dual levels off, saved tensors mapped back to
+# the caller's, the derived rules) stay in this module; which level acts is the dispatcher's.
+class FunctionOp(Op):
+    """The op of one Function class (NOTE: [a Function as an op])."""
 
-    The tape is a transform's inside vmap (NOTE: [grad under vmap]) when an input is on one,
-    else the ordinary tape (-1). The node is recorded once, on that tape. Where an input also
-    carries what a level below the tape needs (tangents of a dual level below it, as in
-    ``vmap(hessian(f))``, or history on a lower tape, as in ``grad(vmap(grad(f)))``), the
-    call first runs below the tape and the outputs stand on that result (``_apply``). Where
-    an input carries tangents of a dual level above the tape, or is batched by a vmap begun
-    inside the transform, the function runs once per batch element instead."""
-    tape = _grad_levels.top_grad_level(args) if _grad_state.enabled else -1
-    if tape < 0:
-        return -1, False
-    below = False
-    for a in args:
-        if not isinstance(a, Tensor):
-            continue
-        if (a._fw and max(a._fw) > tape) or (isinstance(a, BatchedTensor) and a._vlevel > tape):
-            raise NeedsLoop(
-                f"{cls.__name__}.apply with tangents above a transform's tape, or "
-                "batched inside it, inside vmap"
-            )
-        if a._fw or _grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape)):
-            below = True
-    return tape, below
+    __slots__ = ("cls",)
 
+    def __init__(self, cls):
+        super().__init__(
+            cls.__name__,
+            None,
+            kind="function",
+            node_name=f"{cls.__name__}Backward",
+            multi_output=True,
+        )
+        self.cls = cls
 
-def _apply(cls, args, kwargs):
-    """``cls.apply(*args, **kwargs)``: forward with recording and forward mode off, then the
-    node, the saved tensors and the tangents of every dual level present, in that order."""
-    tape, below = _tape_of(cls, args)
-    low = _run_below(cls, args, kwargs, tape) if below else None
-    ctx = _backward_cls(cls)()
-    all_levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw})
-    levels = [] if below else all_levels  # with ``low``, the tangents come from below
-    # What forward sees: inputs without tangents; ``originals`` maps them back.
-    originals, seen = {}, []
-    for a in args:
-        if isinstance(a, Tensor) and a._fw:
-            s = alias(a, all_levels[0])
-            originals[id(s)] = a
-            seen.append(s)
-        else:
-            seen.append(a)
-    edges = _edges(args, tape)
-    requires_grad = any(e is not None for e in edges)
-    ctx.seq = next(_sequence)  # after its edges' nodes (NOTE: [order by sequence number])
-    ctx.needs_input_grad = tuple(e is not None for e in edges)
-    ctx._in_meta = [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args]
-    input_tangents = [dict(a._fw) if isinstance(a, Tensor) and a._fw else None for a in args]
-    if anomaly_mode.state.enabled:
-        anomaly_mode.record(ctx)
+    def run(self, args, kwargs, tape):
+        """One call on tape ``tape`` (-1: the ordinary one): forward with recording and dual
+        levels off, then the node and the saved tensors. Returns the call's record."""
+        cls = self.cls
+        call = _Call(_backward_cls(cls)())
+        ctx = call.ctx
+        levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw})
+        # What forward sees: inputs without tangents; ``originals`` maps them back.
+        originals, seen = {}, []
+        for a in args:
+            if isinstance(a, Tensor) and a._fw:
+                s = alias(a, levels[0])
+                originals[id(s)] = a
+                seen.append(s)
+            else:
+                seen.append(a)
+        edges = _edges(args, tape)
+        requires_grad = any(e is not None for e in edges)
+        ctx.seq = next(_sequence)  # after its edges' nodes (NOTE: [order by sequence number])
+        ctx.needs_input_grad = tuple(e is not None for e in edges)
+        ctx._in_meta = [
+            (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args
+        ]
+        call.input_tangents = [
+            dict(a._fw) if isinstance(a, Tensor) and a._fw else None for a in args
+        ]
+        if anomaly_mode.state.enabled:
+            anomaly_mode.record(ctx)
+        raw = _run_forward(cls, ctx, seen, kwargs)
+        call.single = not isinstance(raw, tuple)
+        raw_outs = (raw,) if call.single else raw
+        input_ids = {id(a) for a in seen if isinstance(a, Tensor)} | {id(a) for a in args}
+        finals = _outputs(cls, ctx, raw_outs, originals, input_ids, requires_grad, tape)
+        _keep_on_ctx(ctx, raw_outs, finals, originals, input_ids)
+        ctx.edges = edges if requires_grad else [None] * len(args)
+        call.finals = finals
+        return call
 
-    raw = _run_forward(cls, ctx, seen, kwargs)
-    single = not isinstance(raw, tuple)
-    raw_outs = (raw,) if single else raw
-    input_ids = {id(a) for a in seen if isinstance(a, Tensor)} | {id(a) for a in args}
-    finals = _outputs(cls, ctx, raw_outs, originals, input_ids, requires_grad, tape)
-    _keep_on_ctx(ctx, raw_outs, finals, originals, input_ids)
-    ctx.edges = edges if requires_grad else [None] * len(args)
-
-    for level in levels:  # NOTE: [custom function modes]
+    def push_tangents(self, call, args, level):
+        """The tangents of dual level ``level`` of the call's outputs, from its inputs' (as
+        they were before forward, which may have marked one dirty)."""
         if level not in _levels.stack.by_number:
-            continue
-        tangents = [t.get(level) if t else None for t in input_tangents]
+            return
+        tangents = [t.get(level) if t else None for t in call.input_tangents]
         if any(t is not None for t in tangents):
-            _push_tangents(cls, ctx, args, tangents, finals, level)
-    if tape >= 0:  # what the levels below the tape see: the call's result there, or values
-        for i, f in enumerate(finals):
+            _push_tangents(self.cls, call.ctx, args, tangents, call.finals, level)
+
+    def below_needed(self, args, tape):
+        """Whether the levels below ``tape`` need the call too (NOTE: [grad under vmap]):
+        an input carries tangents of a dual level below it, as in ``vmap(hessian(f))``, or
+        history on a lower tape, as in ``grad(vmap(grad(f)))``. Where an input carries
+        tangents of a dual level above the tape, or is batched by a vmap begun inside the
+        transform, the function runs once per batch element instead."""
+        below = False
+        for a in args:
+            if not isinstance(a, Tensor):
+                continue
+            if (a._fw and max(a._fw) > tape) or (isinstance(a, BatchedTensor) and a._vlevel > tape):
+                raise NeedsLoop(
+                    f"{self.name}.apply with tangents above a transform's tape, or "
+                    "batched inside it, inside vmap"
+                )
+            if a._fw or _grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape)):
+                below = True
+        return below
+
+    def run_below(self, args, kwargs, tape):
+        """The call on the levels below ``tape`` first: values, tangents, lower tapes' history."""
+        versions = [a._version if isinstance(a, Tensor) else None for a in args]
+        stripped = [_grad_levels.strip(a, tape) if isinstance(a, Tensor) else a for a in args]
+        low = _dispatch.apply_function(self, tuple(stripped), kwargs)
+        if any(v is not None and a._version != v for a, v in zip(args, versions)):
+            # forward wrote into an input (mark_dirty): running it on the tape too would write
+            # twice, so the whole function runs per element (vmap refuses that if the written
+            # tensor is one of its inputs)
+            raise NeedsLoop(f"{self.name}.forward writes into its input in place")
+        return low
+
+    def stand_on(self, call, low, tape):
+        """What the levels below the tape see of the outputs on it: the call's result there
+        (``low``), or their values."""
+        for i, f in enumerate(call.finals):
             if isinstance(f, Tensor) and f._glevel == tape:
-                under = low[i] if low is not None else _grad_levels._shell(f)
+                under = low.finals[i] if low is not None else _grad_levels._shell(f)
                 f._below = under
                 if under._fw:
                     for lv, t in under._fw.items():
                         set_tangent(f, lv, t)
-    return finals[0] if single else tuple(finals)
 
 
-def _run_below(cls, args, kwargs, tape):
-    """The call on the levels below ``tape`` first: values, tangents, lower tapes' history."""
-    versions = [a._version if isinstance(a, Tensor) else None for a in args]
-    low = _apply(
-        cls,
-        tuple(_grad_levels.strip(a, tape) if isinstance(a, Tensor) else a for a in args),
-        kwargs,
-    )
-    low = low if isinstance(low, tuple) else (low,)
-    if any(v is not None and a._version != v for a, v in zip(args, versions)):
-        # forward wrote into an input (mark_dirty): running it on the tape too would write
-        # twice, so the whole function runs per element (vmap refuses that if the written
-        # tensor is one of its inputs)
-        raise NeedsLoop(f"{cls.__name__}.forward writes into its input in place")
-    return low
+class _Call:
+    """One call of a Function: its ctx (the node), outputs, and inputs' tangents before it."""
+
+    __slots__ = ("ctx", "finals", "single", "input_tangents")
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+
+def _op_of(cls):
+    op = cls.__dict__.get("_op")
+    if op is None:
+        op = cls._op = FunctionOp(cls)
+    return op
+
+
+def _apply(cls, args, kwargs):
+    """``cls.apply(*args, **kwargs)``: one dispatch of the Function's op (NOTE: [a Function
+    as an op]); forward, node and tangents of every level present, lowest first."""
+    call = _dispatch.apply_function(_op_of(cls), args, kwargs)
+    return call.finals[0] if call.single else tuple(call.finals)
 
 
 def _edges(args, tape):
