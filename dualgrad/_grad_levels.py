@@ -36,7 +36,8 @@ from __future__ import annotations
 
 from . import _levels
 from ._batching import BatchedTensor, grad_below, mark_shared, note_view, requires_grad_anywhere
-from ._dispatch import _record, apply
+from ._dispatch import apply
+from ._ground import _record
 from ._tensor import Tensor, set_tangent
 
 ORDINARY = -1  # the ordinary tape, below every level

@@ -8,7 +8,7 @@ that requires grad, ``None`` for anything else.
 In ``node.edges`` an edge into output 0 of a node (every single-output op, every leaf's
 AccumulateGrad) is stored as the node itself, not as ``(node, 0)``: one tuple fewer per
 recorded op, which is one object fewer for the garbage collector to scan while the graph
-lives (NOTE: [objects per node] in _dispatch.py). ``next_functions`` and ``edge_pair`` give
+lives (NOTE: [objects per node] in _ground.py). ``next_functions`` and ``edge_pair`` give
 the pairs back; only the engine and the recorders see the compact form.
 """
 
@@ -120,7 +120,7 @@ class Node:
 class OpNode(Node):
     """The node of one primitive call: the op, its saved inputs and output, its params.
 
-    It is made, once per recorded op, by ``_dispatch._record``, which sets its slots inline
+    It is made, once per recorded op, by ``_ground._record``, which sets its slots inline
     (NOTE: [hot path] in _dispatch.py):
 
     - ``op``, ``args``, ``params``: the call; ``out``: the saved output (a stand-in) or None;

@@ -1,6 +1,6 @@
 """Kernel errors in torch's words: what the dispatcher raises when a NumPy kernel refuses.
 
-The kernels are called inside ``try`` blocks in _dispatch.py (free until something raises);
+The kernels are called inside ``try`` blocks in _dispatch.py and _ground.py (free until something raises);
 ``kernel_error`` turns NumPy's exception into the one torch raises.
 """
 
@@ -14,7 +14,7 @@ _ndarray = np.ndarray
 
 # NOTE: [kernel errors] NumPy reports shape mismatches as ValueError ("operands could not be
 # broadcast together ..."); torch raises RuntimeError, and code written for torch catches that.
-# The kernels are called in three places in _dispatch.py, each inside a try that costs nothing
+# The kernels are called in three places in _dispatch.py and _ground.py, each inside a try that costs nothing
 # until a kernel raises; there the error becomes torch's: the broadcast message with the sizes
 # and the dimension, or, for NumPy's other shape complaints, a RuntimeError naming the op and
 # the input shapes; NumPy's LinAlgError (a ValueError) becomes torch's. Other ValueErrors (an

@@ -14,7 +14,7 @@ this one. The kinds (each in its own module, above the dispatcher):
 - ``TapeLevel`` (_grad_levels.py): the tape of a reverse transform called inside vmap. Values
   are wrappers too (``_below``); ``process`` runs the op below and records the node there.
 
-Below every level is the ground: the kernels and the ordinary tape (``_dispatch.ground``).
+Below every level is the ground: the kernels and the ordinary tape (``_ground.ground``).
 
 ``_dispatch.apply`` finds the highest live level among an op's inputs and hands the call to it;
 each ``process`` re-enters ``apply`` one level down, until the ground runs the kernel

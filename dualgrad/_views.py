@@ -87,7 +87,7 @@ class _View(Tensor):
 
 
 def make_view(raw: np.ndarray, op, params, parent: Tensor) -> Tensor:
-    """The output of view op ``op`` on ``parent`` (``op.make_view``, called by ``_dispatch._wrap``)."""
+    """The output of view op ``op`` on ``parent`` (``op.make_view``, called by ``_ground._wrap``)."""
     shares = np.may_share_memory(raw, parent._data)
     if not shares and not (raw.ndim == 0 and op.name == "select"):
         # the kernel had to copy (reshape of a non-contiguous array): not a view, as in PyTorch

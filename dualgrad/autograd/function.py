@@ -31,7 +31,7 @@ nested levels work through it. The node is attached before the tangents, as for 
 ``forward`` sees stripped aliases, but ``ctx.saved_tensors`` in ``backward`` gives back the
 *original* objects (mapped by identity; a saved output maps to the output the caller got), with
 their tangents and history. So a backward run inside a dual level propagates tangents through
-the Function (forward-over-reverse Hessian-vector products), as ``_dispatch._record`` does for
+the Function (forward-over-reverse Hessian-vector products), as ``_ground._record`` does for
 primitives by saving full inputs. Versions are checked when ``saved_tensors`` is read; after a
 backward without ``retain_graph`` reading them raises the "second time" error, as in PyTorch
 (attributes set on ``ctx`` survive, as they do in PyTorch).
