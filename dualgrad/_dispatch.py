@@ -205,17 +205,26 @@ def _top_level(op, args):
     vmap level's wrapper, or, where the op records, a transform's tape; else the ground."""
     top = -1
     ceiling = _stack.ceiling
-    on_tape = _grad_state.enabled and op.differentiable
     for a in args:
         if isinstance(a, Tensor):
             fw = a._fw
-            lv = max(a._vlevel, max(fw, default=-1)) if fw else a._vlevel
-            if lv >= ceiling:  # levels at or above a dual level computing below itself
-                lv = max([k for k in fw if k < ceiling], default=a._vlevel)
-            if on_tape and a._requires_grad and a._glevel > lv:
-                lv = a._glevel
-            top = max(top, lv)
+            lv = max(fw) if fw else a._vlevel
+            # the common case (tangents of live levels only, or one wrapper) needs no more
+            if lv >= ceiling or a._vlevel > lv or (a._requires_grad and a._glevel > lv):
+                lv = _level_of(a, ceiling, _grad_state.enabled and op.differentiable)
+            if lv > top:
+                top = lv
     return _stack.by_number.get(top) or _no_level(op, top, args)
+
+
+def _level_of(a, ceiling, on_tape):
+    """The highest level ``a`` carries below the ceiling: a wrapper's, a tangent's, or, where
+    the op records, its tape's (NOTE: [levels] in _levels.py)."""
+    lv = max([k for k in a._fw or () if k < ceiling], default=a._vlevel)
+    lv = max(lv, a._vlevel)
+    if on_tape and a._requires_grad and a._glevel > lv:
+        lv = a._glevel
+    return lv
 
 
 def _no_level(op, number, args):
