@@ -64,9 +64,14 @@ def main():
 
     dg.func.vmap(under_vmap)(dg.randn(4, 8))
     rows.append(("vmap", *batched[0]))
-    print(f"{'path of one sin':<20} {'distinct ifs':>12} {'calls':>6}")
+    print(f"{'path of one sin':<20} {'distinct ifs':>12} {'calls':>6}   where (module: ifs)")
     for name, ifs, calls in rows:
-        print(f"{name:<20} {len(ifs):>12} {calls:>6}")
+        where = {}
+        for path, _ in ifs:
+            module = os.path.relpath(path, PACKAGE)
+            where[module] = where.get(module, 0) + 1
+        detail = ", ".join(f"{m} {n}" for m, n in sorted(where.items(), key=lambda kv: -kv[1]))
+        print(f"{name:<20} {len(ifs):>12} {calls:>6}   {detail}")
 
 
 if __name__ == "__main__":

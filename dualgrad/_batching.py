@@ -1,22 +1,9 @@
-"""vmap as a level: batched tensors and the batching rules the dispatcher applies to them.
+"""vmap's wrapper: the BatchedTensor, and the records that follow views among batched tensors.
 
-# NOTE: [vmap levels]
-Inside ``vmap`` every mapped input is a ``BatchedTensor``: a *physical* tensor (``_value``,
-which may itself be batched at a lower level or carry tangents of lower dual levels) with a
-batch dim (``_bdim``) that belongs to the vmap level ``_vlevel``. User code sees the *logical*
-tensor, the physical one without that dim. When the highest level among an op's inputs is a vmap
-level, the dispatcher calls ``apply_batched``: the op's batching rule maps the call to one
-call on physical tensors (re-entering the dispatcher one level down), so batched work is one
-NumPy call; an op without a rule runs once per batch element and stacks (correct, slower).
-
-Reverse mode inside vmap records on a tape of the transform's own level (NOTE: [grad under
-vmap] in _grad_levels.py), so ``vmap(grad(f))`` is batched too. Where only the per-element run
-is known to be right the batched path raises ``NeedsLoop`` and ``dualgrad.func.vmap`` runs the
-function once per batch element instead: Python control flow on batched values, recording on
-the ordinary tape under a dual level above a vmap level, ``make_dual`` of a batched primal at a
-level below, and a custom Function on a transform's tape inside vmap.
-The ordinary tape runs happily *below* vmap: ``grad(vmap(f))`` records physical ops, and
-``jacrev = vmap(vjp)`` runs a recorded backward on batched cotangents without recording.
+A ``BatchedTensor`` is a logical tensor inside ``vmap``: a physical tensor (``_value``) with a
+batch dim (``_bdim``) of vmap level ``_vlevel``. The level that processes ops on it is
+``VmapLevel`` (NOTE: [vmap levels] in _vmap_level.py); this module imports no dispatcher, so
+the op table can ask ``isinstance(x, BatchedTensor)``.
 """
 
 from __future__ import annotations
@@ -150,7 +137,7 @@ class BatchedTensor(Tensor):
     def item(self):
         # torch.func.vmap refuses .item() (and float(), int()) on a batched tensor: a Python
         # number cannot hold one value per batch element. Control flow on values still runs
-        # per element (NOTE: [vmap levels]); item() says so at the point, as torch does.
+        # per element (NOTE: [vmap levels] in _vmap_level.py); item() says so at the point, as torch does.
         raise RuntimeError(
             "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
             "calling .item() on a Tensor, please try to rewrite what you're doing with other "

@@ -1,4 +1,4 @@
-"""Batching rules for linear algebra, einsum, cross, scans and sorting (NOTE: [vmap levels] in _batching.py).
+"""Batching rules for linear algebra, einsum, cross, scans and sorting (NOTE: [vmap levels] in _vmap_level.py).
 
 Each rule takes (op, physical, bdims, params, size): the physical inputs, the batch dim of
 each (None: not batched) and the op's params, and returns (result, bdim) or NotImplemented

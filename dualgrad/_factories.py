@@ -288,7 +288,7 @@ def _linspace(start, end, steps, dt):
 
 
 def _check_vmap_randomness():
-    """Random ops under vmap follow its ``randomness`` (NOTE: [vmap levels] in _batching.py)."""
+    """Random ops under vmap follow its ``randomness`` (NOTE: [vmap levels] in _vmap_level.py)."""
     from . import _levels
 
     level = _levels.top("vmap")

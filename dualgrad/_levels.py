@@ -28,6 +28,17 @@ Dual and vmap levels nest: they are entered and exited in order, and ``stack.lev
 live ones, innermost last. A tape level lives as long as the vmap it was begun in (its vjp
 function may run after the transform returned), so it is registered by number
 (``stack.by_number``) and dropped when that vmap exits.
+
+# NOTE: [vmap levels: where the tape sits]
+The ordinary tape records each op once, at the ground, saving the inputs with all their
+tangents: that is what makes forward-over-reverse work (a backward run inside a dual level sees
+dual saved tensors). A vmap level never records: its batching rule calls ops on physical
+tensors, and those calls record, so the ordinary tape sits below every vmap level
+(``grad(vmap(f))``, ``jacrev = vmap(vjp)``). A reverse transform called *inside* a vmap gets a
+level of its own, numbered when it is called, and records there on logical tensors (NOTE: [grad
+under vmap] in _grad_levels.py): that is what makes ``vmap(grad(f))`` one vectorised backward.
+The case that still runs per batch element is recording on the ordinary tape under a dual level
+above a vmap level (``VmapLevel.process`` raises NeedsLoop).
 """
 
 from __future__ import annotations

@@ -477,7 +477,7 @@ def alias(x: Tensor, below_level: int | None = None) -> Tensor:
     rule at that level sees (NOTE: [canonical form] in _dispatch.py). Gradients that flow into
     the alias reach ``x``'s edge, leaf or not.
     """
-    if x._alias_hook is not None:  # a batched tensor (NOTE: [vmap levels] in _batching.py)
+    if x._alias_hook is not None:  # a batched tensor (NOTE: [vmap levels] in _vmap_level.py)
         return x._alias_hook(below_level)
     t = Tensor._make(x._data)
     t._vc = x._version_counter()

@@ -511,7 +511,7 @@ def _put(x, index, value, accumulate):
 
 def known_values(t):
     """The NumPy values of ``t``, or None inside vmap where ``t`` is batched: there its values
-    exist only per batch element (NOTE: [vmap levels] in _batching.py), so a check that reads
+    exist only per batch element (NOTE: [vmap levels] in _vmap_level.py), so a check that reads
     them is skipped rather than forcing a per-element run."""
     return None if isinstance(t, BatchedTensor) else t._data
 

@@ -147,7 +147,7 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
         return UnpackedDualTensor(tensor, None)
     if getattr(tensor, "_vlevel", level) > level:
         # batched at a vmap level above this dual level: the tangent lives in the physical
-        # tensor (NOTE: [vmap levels] in _batching.py)
+        # tensor (NOTE: [vmap levels] in _vmap_level.py)
         from .._batching import BatchedTensor
 
         inner = unpack_dual(tensor._value, level=level)

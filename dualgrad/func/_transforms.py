@@ -472,7 +472,7 @@ def _move_out(t, out_dim):
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """Map ``func`` over a batch dimension of its inputs (torch.func.vmap).
 
-    vmap is a level (NOTE: [vmap levels] in _batching.py): inside, the mapped inputs are
+    vmap is a level (NOTE: [vmap levels] in _vmap_level.py): inside, the mapped inputs are
     batched tensors and each op runs once on the whole batch through its batching rule. Where
     only a per-element run is known to be right (Python control flow on batched values;
     ``randomness='different'``), ``func`` runs once per batch element and
