@@ -167,13 +167,18 @@ def live_level(x):
 # views, which is enough to refuse a write whose effect on the others is not followed;
 # ``note_view``, where history or tangents are carried (on a transform's tape, or under a dual
 # level above vmap), keeps what following it needs: the root, the chain, the live views.
+def wrapped(t) -> bool:
+    """Whether ``t`` is a wrapper (batched, or on a transform's tape: NOTE: [wrappers])."""
+    return isinstance(t, BatchedTensor) or (isinstance(t, Tensor) and t._below is not None)
+
+
 def mark_shared(args, out) -> None:
-    """After a view op on batched tensors: mark the logical tensors whose memory is now
+    """After a view op on wrapped tensors: mark the logical tensors whose memory is now
     shared, input and output, and what the output views."""
     for t in (*args, out):
-        if isinstance(t, BatchedTensor):
+        if wrapped(t):
             t.__dict__["_shares_memory"] = True
-    if isinstance(out, BatchedTensor) and isinstance(args[0], BatchedTensor):
+    if wrapped(out) and wrapped(args[0]):
         out.__dict__["_view_of"] = args[0]
 
 
@@ -181,9 +186,9 @@ def note_view(base, out, op, params) -> None:
     """Remember that ``out``, made by view op ``op`` from ``base``, shares its memory: its
     root, the chain of view ops from the root, and, on the root, its live views, so that a
     write into any of them can give the others their new history and tangents (NOTE:
-    [in-place on a transform's tape] in _inplace.py). Only batched tensors whose values do
+    [in-place on a transform's tape] in _inplace.py). Only wrapped tensors whose values do
     share memory (a reshape may copy), and each view once."""
-    if not (isinstance(base, BatchedTensor) and isinstance(out, BatchedTensor)) or (
+    if not (wrapped(base) and wrapped(out)) or (
         "_view_root" in out.__dict__ or not np.may_share_memory(_array(out), _array(base))
     ):
         return
@@ -195,9 +200,9 @@ def note_view(base, out, op, params) -> None:
 
 
 def _array(t):
-    """The NumPy array under a (possibly nested) batched tensor."""
-    while isinstance(t, BatchedTensor):
-        t = t._value
+    """The NumPy array under a (possibly nested) wrapper."""
+    while wrapped(t):
+        t = inner(t)
     return t._data
 
 

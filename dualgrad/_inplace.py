@@ -102,7 +102,11 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
     integer-valued op such as ``eq_``) x keeps one that gives its old value a zero gradient,
     as PyTorch's ``EqBackward0`` does.
     """
-    if isinstance(x, BatchedTensor) or isinstance(out, BatchedTensor):
+    if (
+        isinstance(x, BatchedTensor)
+        or isinstance(out, BatchedTensor)
+        or (x._below is not None and x._requires_grad)
+    ):
         return _commit_batched(x, out, name)
     _check_inplace(x, out, name)
     if not x._data.flags.writeable:  # an empty region of an expanded tensor: nothing to write
@@ -152,8 +156,8 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     transform's tape]). Writing a batched value into an unbatched tensor, history from
     another tape, or history or tangents into memory an untracked view shares, is left to
     the per-element run (torch.func.vmap refuses the first)."""
-    if not isinstance(x, BatchedTensor) or (
-        isinstance(out, BatchedTensor) and out._vlevel > x._vlevel
+    if isinstance(out, BatchedTensor) and (
+        not isinstance(x, BatchedTensor) or out._vlevel > x._vlevel
     ):
         # x is not batched at the level of the value written: torch.func.vmap refuses this at
         # the op, and so do we (a per-element run would write into x once per element)
@@ -169,7 +173,7 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
     d = x.__dict__
     on_tape = x._requires_grad and x._below is not None
     if on_tape:
-        if not isinstance(out, BatchedTensor) or out._glevel != x._glevel or out._below is None:
+        if out._glevel != x._glevel or out._below is None:
             raise NeedsLoop(f"{name}: an in-place write from another tape inside vmap")
     elif x._requires_grad or out._requires_grad:
         raise NeedsLoop(f"{name}: an in-place write with history from another tape inside vmap")
@@ -248,8 +252,13 @@ def _snapshot_on_tape(x: Tensor) -> Tensor:
     """``_source`` for a tensor on a transform's tape inside vmap: a copy of its values, below
     and on the tape alike, with x's edges (NOTE: [in-place on a transform's tape])."""
     below = _snapshot(x._below)
-    snap = x._alias_hook()
-    snap.__dict__["_value"] = below._value
+    if isinstance(x, BatchedTensor):
+        snap = x._alias_hook()
+        snap.__dict__["_value"] = below._value
+    else:  # an unbatched tensor on the tape (vmap(grad(f), in_dims=None) for it)
+        snap = alias(x)
+        snap._data = below._data
+        snap._vc = None
     snap._below = below
     return snap
 
@@ -257,9 +266,9 @@ def _snapshot_on_tape(x: Tensor) -> Tensor:
 def _snapshot(t: Tensor) -> Tensor:
     """A copy of ``t``'s values that keeps its edges and tangents (a batched tensor: its
     physical value copied)."""
+    if t._below is not None:
+        return _snapshot_on_tape(t)
     if isinstance(t, BatchedTensor):
-        if t._below is not None:
-            return _snapshot_on_tape(t)
         snap = t._alias_hook()
         snap.__dict__["_value"] = _snapshot(t._value)
         return snap
@@ -327,9 +336,9 @@ def _source(x: Tensor, others=()) -> Tensor:
     a clone of x then). Inside vmap the physical tensor is what records (``grad(vmap(f))``):
     it gets the snapshot, the batched tensor wraps it.
     """
+    if _grad_state.enabled and x._requires_grad and x._below is not None and not x._fw:
+        return _snapshot_on_tape(x)
     if isinstance(x, BatchedTensor):
-        if _grad_state.enabled and x._requires_grad and x._below is not None and not x._fw:
-            return _snapshot_on_tape(x)
         if not (x._requires_grad or x._fw):
             inner = _source(x._value, others)
             return x if inner is x._value else BatchedTensor.wrap(inner, x._bdim, x._vlevel)

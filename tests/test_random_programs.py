@@ -1,4 +1,4 @@
-"""Random straight-line differentiable programs, run in ten modes against torch / torch.func.
+"""Random straight-line differentiable programs, run in eleven modes against torch / torch.func.
 
 A program is a few inputs (0-d, empty, size-1 dims; float64 and float32) and 3-25 steps, each
 step one construct of VOCAB applied to earlier values: element-wise ops, reductions over dims,
@@ -14,6 +14,8 @@ other float dtype. Its output is one weighted sum per value, and the modes are:
     hvp_func    func.jvp(func.grad)
     rev_rev     reverse-over-reverse: grad of (grad . v) with create_graph
     vmap_grad   func.vmap(func.grad) over a batch of two
+    vmap_grad_1 the same with only the first input batched (in_dims None for the others: they
+                sit on the transform's tape unbatched)
     jacfwd      func.jacfwd
     jacrev      func.jacrev
 
@@ -1020,6 +1022,7 @@ MODES = (
     "hvp_func",
     "rev_rev",
     "vmap_grad",
+    "vmap_grad_1",
     "jacfwd",
     "jacrev",
 )
@@ -1284,6 +1287,11 @@ def run_mode(m, prog, mode, upto=None):
             for a, b in zip(_inputs(m, prog), _inputs(m, prog, prog.extra["second"]))
         ]
         return list(fx.vmap(fx.grad(loss, argnums=argnums))(*batch))
+    if mode == "vmap_grad_1":  # only the first input batched
+        xs = _inputs(m, prog)
+        first = m.stack([xs[0], _inputs(m, prog, prog.extra["second"])[0]])
+        in_dims = (0,) + (None,) * (len(xs) - 1)
+        return list(fx.vmap(fx.grad(loss, argnums=argnums), in_dims=in_dims)(first, *xs[1:]))
     if mode in ("jacfwd", "jacrev"):
         return list(
             (fx.jacfwd if mode == "jacfwd" else fx.jacrev)(f, argnums=argnums)(*_inputs(m, prog))
@@ -1312,7 +1320,7 @@ def _tol(prog):
 # batches (vmap_grad, jacfwd, jacrev) and torch runs the same program in the mode without vmap.
 # ("ZeroTensors are immutable": torch's forward-over-reverse through mse_loss writes into its
 # own zero tangent.)
-_UNBATCHED = {"vmap_grad": "vjp", "jacrev": "vjp", "jacfwd": "jvp"}
+_UNBATCHED = {"vmap_grad": "vjp", "vmap_grad_1": "vjp", "jacrev": "vjp", "jacfwd": "jvp"}
 
 
 def torch_gap(prog, mode, err, upto=None):
@@ -1613,6 +1621,10 @@ def fd_reference(prog, mode, upto=None, eps=1e-6, grads_by=torch, any_dtype=Fals
         return directional(grad, v2)
     if mode == "vmap_grad":
         g0, g1 = grad(prog), grad(_shifted(prog, prog.extra["second"]))
+        return [np.stack([a, b]) for a, b in zip(g0, g1)]
+    if mode == "vmap_grad_1":
+        second = [prog.extra["second"][0], *prog.inputs[1:]]
+        g0, g1 = grad(prog), grad(_shifted(prog, second))
         return [np.stack([a, b]) for a, b in zip(g0, g1)]
     return None
 

@@ -427,19 +427,34 @@ def jacfwd(func, argnums=0, *, has_aux=False, randomness="error", chunk_size=Non
 
         if not d_flat:
             raise RuntimeError("jacfwd: no tensor to differentiate")
-        value = None
-        columns = []  # per input leaf: the outputs' tangents, batched over its basis (dim 0)
-        for leaf_index, x in enumerate(d_flat):
+        for x in d_flat:
             _check_tensor(x, "jacfwd")
+        # NOTE: [jacfwd runs f once] One vmapped jvp over the basis of all the differentiated
+        # elements at once (as torch's jacfwd), whose primal output is the value: f runs once
+        # (once per chunk with chunk_size), so a write into the caller's tensors happens once.
+        sizes = [x.numel() for x in d_flat]
+        starts = [int(s) for s in np.cumsum([0] + sizes)]
+        box = {}
 
-            def column(e, leaf_index=leaf_index):
-                tangents = [e if i == leaf_index else _zeros_like(y) for i, y in enumerate(d_flat)]
-                return jvp(f_of, tuple(diff), tuple(tree_unflatten(d_spec, tangents)))[1]
+        def column(e):
+            tangents = [
+                e[start : start + n].reshape(tuple(x.shape)).to(x.dtype)
+                for start, n, x in zip(starts, sizes, d_flat)
+            ]
+            box["value"], out_t = jvp(f_of, tuple(diff), tuple(tree_unflatten(d_spec, tangents)))
+            return out_t
 
-            columns.append(
-                _over_directions(column, chunk_size)(_basis_batch(x)) if x.numel() else None
-            )
-        value = f_of(*diff) if value is None else value
+        total = starts[-1]
+        if total:
+            basis = _factories.from_numpy(np.eye(total, dtype=np.float64))
+            together = _over_directions(column, chunk_size)(basis)
+            value = box["value"]
+        else:
+            together, value = None, f_of(*diff)
+        columns = [  # per input leaf: the outputs' tangents over its basis (dim 0)
+            None if not n else tree_map(lambda c, s=start, n=n: c[s : s + n], together)
+            for start, n in zip(starts, sizes)
+        ]
         o_flat, o_spec = tree_flatten(value)
         jac_per_out = []
         for k, o in enumerate(o_flat):
