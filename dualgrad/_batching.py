@@ -15,6 +15,7 @@ import numpy as np
 from . import _levels
 from ._errors import NeedsLoop
 from ._tensor import Tensor
+from ._views import PIECES
 
 
 class _Logical:
@@ -187,7 +188,12 @@ def note_view(base, out, op, params) -> None:
     root, the chain of view ops from the root, and, on the root, its live views, so that a
     write into any of them can give the others their new history and tangents (NOTE:
     [in-place on a transform's tape] in _inplace.py). Only wrapped tensors whose values do
-    share memory (a reshape may copy), and each view once."""
+    share memory (a reshape may copy), and each view once. The outputs of a multi-output view
+    op (split) are views by their pieces (NOTE: [multi-output views] in _views.py)."""
+    if type(out) is tuple:
+        for o, (piece, piece_params) in zip(out, PIECES[op](**params)):
+            note_view(base, o, piece, piece_params)
+        return
     if not (wrapped(base) and wrapped(out)) or (
         "_view_root" in out.__dict__ or not np.may_share_memory(_array(out), _array(base))
     ):

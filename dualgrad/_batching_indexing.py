@@ -102,9 +102,9 @@ def _along_dim(op, physical, bdims, params, size):
 
 # ------------------------------------------------------------------ structure
 def _split(op, physical, bdims, params, size):
-    """split: the batch dim in front, ``dim`` + 1; every piece keeps it in front."""
+    """split, unfold: the batch dim in front, ``dim`` + 1; every output keeps it in front."""
     x = _to_front(physical[0], bdims[0])
-    return apply(op, x, dim=params["dim"] + 1, sizes=params["sizes"]), 0
+    return apply(op, x, **dict(params, dim=params["dim"] + 1)), 0
 
 
 def _repeat(op, physical, bdims, params, size):

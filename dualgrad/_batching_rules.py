@@ -24,6 +24,7 @@ from ._ops import indexing as I
 from ._ops import linalg as L
 from ._ops import linalg_decomp as D
 from ._ops import reduction as R
+from ._ops import reindex as RI
 from ._ops import shape as SH
 from ._ops import softmax as SM
 from ._ops import sorting as S
@@ -76,6 +77,7 @@ TABLE = [
     ((I.INDEX_PUT,), BI._index_put),
     ((I.GATHER, I.SCATTER_ADD_ZEROS, I.SCATTER, I.SCATTER_REDUCE), BI._along_dim),
     ((SH.SPLIT,), BI._split),
+    ((RI.UNFOLD,), BI._split),
     ((SH.REPEAT,), BI._repeat),
     ((SH.DIAGONAL, VS.DIAGONAL_VIEW, SH.DIAGONAL_SCATTER_ZEROS), BI._two_dims),
     ((SH.TRIL, SH.TRIU), BI._last_two_dims),

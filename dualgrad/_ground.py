@@ -20,7 +20,6 @@ from ._tensor import Tensor
 _stack = _levels.stack
 _ndarray = np.ndarray
 _new = object.__new__
-_COPYING_MULTI = frozenset({"split"})  # multi-output ops whose outputs are copies
 
 
 def ground(op, args, params):
@@ -68,11 +67,9 @@ def _wrap(op, raw, args, params):
     if op.plain:
         return Tensor._make(raw if type(raw) is _ndarray else np.asarray(raw))
     if op.multi_output:
-        outs = tuple(_to_tensor(r) for r in raw)
-        if op.name in _COPYING_MULTI:  # NOTE: [copying kernels] in _ops/shape.py
-            for o in outs:
-                o._copy_of = op.name
-        return outs
+        if op.view:  # each output a view by its piece: NOTE: [multi-output views] in _views.py
+            return op.make_view(raw, op, params, args[0])
+        return tuple(_to_tensor(r) for r in raw)
     raw = raw if type(raw) is _ndarray else np.asarray(raw)
     return op.make_view(raw, op, params, args[0])  # NOTE: [views and in-place] in _views.py
 

@@ -16,7 +16,7 @@ from ._ops import indexing as I
 from ._ops import shape as S
 from ._tensor import INPLACE_EPOCH, Tensor, alias, bump_version, set_tangent
 from ._ops import view_scatter as VS
-from ._views import _View, apply_chain, scatter_into
+from ._views import _View, apply_chain, multi_error, scatter_into
 
 # NOTE: [in-place ops]
 # An in-place op ``x.op_(...)`` is the out-of-place op on a snapshot of x (``_source``), then
@@ -39,15 +39,11 @@ def _tracks(x: Tensor) -> bool:
 
 
 def _check_inplace(x: Tensor, out: Tensor, name: str) -> None:
-    if x._copy_of is not None:
-        raise RuntimeError(
-            f"{name}: this tensor is an output of {x._copy_of}, which in dualgrad returns copies, "
-            "so an in-place write would not reach its input; write through slicing (x[a:b]) or "
-            "narrow() instead, or clone() the piece to make the copy explicit"
-        )
     if _grad_state.enabled:
         if isinstance(x, _View):
             base = x._base
+            if x._multi is not None and (base._requires_grad or out._requires_grad):
+                raise multi_error(x, "is being modified inplace")  # NOTE: [multi-output views]
             if base._requires_grad and base.grad_fn is None:
                 raise RuntimeError(
                     _VIEW_OF_LEAF_ERROR + f" ({name}) Do it under 'with dualgrad.no_grad():' "
@@ -81,7 +77,7 @@ def _check_inplace(x: Tensor, out: Tensor, name: str) -> None:
         # NumPy array the user made read-only (from_numpy warned): torch would write into it
         # (undefined behaviour); dualgrad refuses and says how to get a writable tensor.
         data = x._data
-        if not any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+        if not _overlaps(data):
             raise RuntimeError(
                 f"{name}: this tensor shares memory with a read-only NumPy array (from_numpy of a "
                 "non-writable array, e.g. a memory map opened read-only), "
@@ -91,8 +87,20 @@ def _check_inplace(x: Tensor, out: Tensor, name: str) -> None:
         raise RuntimeError(
             f"{name}: unsupported operation: more than one element of the written-to tensor "
             "refers to a single memory location. Please clone() the tensor before performing the "
-            "operation (an expanded tensor cannot be written in place)."
+            "operation (an expanded tensor, or overlapping unfold windows, cannot be written in place)."
         )
+
+
+def _overlaps(data: np.ndarray) -> bool:
+    """Whether two elements of ``data`` may share a memory location: an expanded dim, or
+    windows that overlap (unfold with step < size: NOTE: [unfold views] in _ops/reindex.py).
+    With the dims ordered by stride, each stride must pass the span of the dims below it."""
+    span = 0
+    for st, n in sorted((abs(st), n) for st, n in zip(data.strides, data.shape) if n > 1):
+        if st <= span:
+            return True
+        span += st * (n - 1)
+    return False
 
 
 def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None) -> Tensor:

@@ -52,7 +52,6 @@ class Tensor:
     _retains_grad = False
     _base = None  # the root a view shares memory with (NOTE: [views and in-place] in _views.py)
     _alias_hook = None  # BatchedTensor makes its aliases itself (_batching.py)
-    _copy_of = None  # the name of a copying multi-output op (split) that made this tensor
     _saved_version = 0  # a node's saved output: the version it was saved at (NOTE: [in-place ops])
 
     def __init__(self, *args, **kwargs):

@@ -18,6 +18,17 @@ counter may hold a history the base has moved past. Reading such a view's histor
 (``grad_fn``, ``requires_grad``, its tangents) re-derives it lazily as ``chain(base)``, as
 PyTorch regenerates a view's grad_fn when the base's version has moved. The properties below do
 that; plain tensors keep their class-level fields and pay nothing.
+
+# NOTE: [multi-output views]
+split (and chunk, which is split) returns views as torch's does, yet stays one op with one
+node (SplitBackward0's: the pieces' gradients are joined by one cat). Each piece is a view
+whose chain is a *single-output* view op from the base, its slice (``PIECES[op](params)``
+gives one (op, params) per output), so everything above works unchanged: a write into a piece
+scatters into the base through that slice, and a piece whose base moved on re-derives its
+history as the slice of the base. Where autograd records, torch refuses a write into a piece
+and the use of a piece whose base was written ("This view is the output of a function that
+returns multiple views"); so does dualgrad (``_multi``; unbind's pieces too). Under vmap the levels note the pieces as views of the input
+through the same slices (``_batching.note_view``).
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ class _View(Tensor):
     _view_version = 0
     _view_grad = True  # was grad mode on when the view was made (its history is recorded)
     _view_shares = True  # False: the kernel returned a copy (0-d select), written back by hand
+    _multi = None  # (op name, output number): an output of a multi-output view op
 
     def _stale(self) -> bool:
         return self._view_version != self._vc[0]
@@ -86,8 +98,16 @@ class _View(Tensor):
         self._fwd = tangents
 
 
-def make_view(raw: np.ndarray, op, params, parent: Tensor) -> Tensor:
-    """The output of view op ``op`` on ``parent`` (``op.make_view``, called by ``_ground._wrap``)."""
+PIECES: dict = {}  # multi-output view op -> params -> one (op, params) per output
+
+
+def make_view(raw, op, params, parent: Tensor):
+    """The output of view op ``op`` on ``parent`` (``op.make_view``, called by ``_ground._wrap``);
+    a multi-output view op's outputs are views by their pieces (NOTE: [multi-output views])."""
+    if op.multi_output:
+        pieces = PIECES[op](**params)
+        outs = tuple(make_view(r, p_op, p, parent) for r, (p_op, p) in zip(raw, pieces))
+        return mark_multi(outs, op.node_name[: -len("Backward0")])
     shares = np.may_share_memory(raw, parent._data)
     if not shares and not (raw.ndim == 0 and op.name == "select"):
         # the kernel had to copy (reshape of a non-contiguous array): not a view, as in PyTorch
@@ -109,6 +129,25 @@ def make_view(raw: np.ndarray, op, params, parent: Tensor) -> Tensor:
     return out
 
 
+def mark_multi(outs, name: str):
+    """Mark the views ``outs`` as the outputs of multi-output view op ``name``: torch refuses to
+    write into them, or to use one whose base was written, where autograd records
+    (NOTE: [multi-output views])."""
+    for i, o in enumerate(outs):
+        if isinstance(o, _View):
+            o._multi = (name, i)
+    return outs
+
+
+def multi_error(view, what: str) -> RuntimeError:
+    name, i = view._multi
+    return RuntimeError(
+        f"Output {i} of {name} is a view and {what}. This view is the output of a function "
+        "that returns multiple views. Such functions do not allow the output views to be "
+        "modified inplace. You should replace the inplace operation by an out-of-place one."
+    )
+
+
 def apply_chain(x: Tensor, chain) -> Tensor:
     """The view of ``x`` that ``chain`` makes, through the dispatcher (recorded, with tangents)."""
     for op, params in chain:
@@ -125,6 +164,9 @@ def _refresh(view: _View) -> None:
             view._gf, view._onr, view._rg = None, 0, False
         view._fwd = None
         return
+    if view._multi is not None and base._requires_grad and view._view_grad and _grad_state.enabled:
+        view._view_version -= 1  # still stale: every use under autograd refuses, as torch's
+        raise multi_error(view, "its base or another view of its base has been modified inplace")
     b = alias(base)
     if b._fw:  # only live levels (a level being closed has left the stack already)
         b._fw = {lv: t for lv, t in b._fw.items() if lv in _levels.stack.by_number} or None

@@ -354,9 +354,11 @@ ROWS: list = [
         "unfold",
         lambda m, x: x.unfold(1, 3, 2),
         [[F((2, 7))], [F((2, 6))]],
-        ops=("index", "permute"),
+        ops=("unfold",),
     ),
-    Row("unfold_overlap", lambda m, x: x.unfold(0, 3, 1), [[F((5, 2))], [F((4,))]], ops=("index",)),
+    Row(
+        "unfold_overlap", lambda m, x: x.unfold(0, 3, 1), [[F((5, 2))], [F((4,))]], ops=("unfold",)
+    ),
     # ---------------------------------------------------------------- roll, tile, repeat_interleave
     Row("roll_flat", lambda m, x: m.roll(x, 2), [[F((3, 4))]], ops=("index", "reshape")),
     Row("roll_dims", lambda m, x: m.roll(x, (1, -2), (0, 1)), [[F((3, 4))]], ops=("index",)),

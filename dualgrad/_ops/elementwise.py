@@ -269,7 +269,9 @@ POW_SCALAR = elementwise(
 )
 RPOW = elementwise(
     "rpow",
-    lambda y, *, base: promote_binary(_power)(base, y),
+    # contiguous whatever y's layout: torch's pow(Scalar, Tensor) is (other element-wise ops
+    # keep their input's layout, in torch and in NumPy alike)
+    lambda y, *, base: np.asarray(promote_binary(_power)(base, y), order="C"),
     (lambda y, out, base: _pow_exponent_partial(base, y, out),),
     node_name="PowBackward2",
     uses_out=True,

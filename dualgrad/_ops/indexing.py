@@ -29,7 +29,12 @@ def normalize_index(index):
     out = []
     advanced = False
     for i in index:
-        if isinstance(i, Tensor):
+        if _int_scalar(i):  # NOTE: [0-d index tensors]
+            out.append(int(i._data))
+        elif isinstance(i, bool):  # torch indexes with a Python bool as with a 0-d mask: a copy
+            out.append(np.asarray(i))
+            advanced = True
+        elif isinstance(i, Tensor):
             if i._data.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(i._data)
@@ -40,7 +45,7 @@ def normalize_index(index):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
             advanced = True
-        elif i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer, bool)):
+        elif i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)):
             out.append(i)
         else:
             raise IndexError(
@@ -117,12 +122,26 @@ class _Index:
         return f"Index({self.value!r})"
 
 
+# NOTE: [0-d index tensors]
+# A 0-d integer tensor in an index is an int to torch (basic indexing: a view, and nothing to
+# save), so ``x[t0, t1]`` is a view as ``x[0, 1]`` is; a 0-d bool or uint8 tensor stays a mask
+# (advanced: a copy), and so is a Python bool, which torch reads as a 0-d mask.
+def _int_scalar(i) -> bool:
+    """Whether index entry ``i`` is a 0-d integer tensor, which indexes as an int."""
+    return (
+        type(i) is Tensor
+        and i._data.ndim == 0
+        and i._data.dtype.kind in "iu"
+        and i._data.dtype != np.uint8
+    )
+
+
 def _index_sources(index):
     """The index tensors in a PyTorch index, whose versions an _Index checks."""
     if isinstance(index, Tensor):
-        return (index,)
+        return () if _int_scalar(index) else (index,)
     if isinstance(index, tuple):
-        return tuple(i for i in index if isinstance(i, Tensor))
+        return tuple(i for i in index if isinstance(i, Tensor) and not _int_scalar(i))
     return ()
 
 
@@ -155,7 +174,7 @@ SELECT = linear(
 )
 INDEX = linear(
     "index",
-    lambda x, *, index: np.asarray(x[index.value]),
+    lambda x, *, index: np.asarray(x[index.value], order="C"),  # torch's is contiguous
     _select_adjoint,
     node_name="IndexBackward0",
 )

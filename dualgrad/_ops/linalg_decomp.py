@@ -184,7 +184,7 @@ def solve(A, B, *, left=True):
     _check_square(A, "linalg.solve")
     _check_float(B, "linalg.solve", "B")
     if not left:
-        return solve(A.mT, B.mT).mT
+        return solve(A.mT, B.mT).mT.clone()  # contiguous, as torch's (so X.view works)
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     if vector:
         B = B.unsqueeze(-1)

@@ -5,10 +5,13 @@ Each builds a constant NumPy index and reads ``x`` through the ``select`` (basic
 view) or ``index`` (advanced index) primitive, or through repeat/reshape/expand, so every mode
 and order comes from those primitives' rules.
 
-# NOTE: [unfold copies]
-``Tensor.unfold`` is a view in torch; here it is an advanced-index gather, so a copy: an
-in-place write to the windows does not reach ``x``. Gradients are the same (overlapping windows
-add up through the gather's adjoint).
+# NOTE: [unfold views]
+``Tensor.unfold`` is a view, as in torch: the windows are strides over ``x``'s memory (the
+``unfold`` primitive), so a write into them reaches ``x``. Its adjoint adds each window back
+where it came from (overlapping windows add up). Where windows overlap (step < size) an
+element of ``x`` is in several windows, and the view is read-only: torch writes into it
+element by element, with a result that depends on the order of the writes; dualgrad refuses,
+with the error of an expanded tensor.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import numpy as np
 from .._errors import NeedsLoop
 from .._tensor import Tensor
 from . import elementwise as E
-from .indexing import getitem, known_values
+from .._dispatch import apply
+from .indexing import INDEX_ADD_ZEROS, _Index, getitem, known_values
+from .registry import linear
 from .reduction import normalize_dims
 from .shape import expand, movedim, repeat, reshape
 from ._methods import tensor_method
@@ -75,10 +80,40 @@ def select(x, dim, index):
     return getitem(x, _along(d, i % n))
 
 
+def _unfold_kernel(x, *, dim, size, step):
+    n = x.shape[dim]
+    windows = (n - size) // step + 1
+    st = x.strides
+    overlap = step < size and windows > 1
+    return np.lib.stride_tricks.as_strided(
+        x,
+        shape=x.shape[:dim] + (windows,) + x.shape[dim + 1 :] + (size,),
+        strides=st[:dim] + (st[dim] * step,) + st[dim + 1 :] + (st[dim],),
+        writeable=x.flags.writeable and not overlap,  # NOTE: [unfold views]
+    )
+
+
+def _unfold_adjoint(g, x, *, needs, dim, size, step):
+    n = x.shape[dim]
+    windows = (n - size) // step + 1
+    idx = np.arange(windows)[:, None] * step + np.arange(size)[None, :]
+    g = movedim(g, -1, dim + 1)  # (..., windows, size, ...): the gather's layout
+    return (apply(INDEX_ADD_ZEROS, g, shape=tuple(x.shape), index=_Index(_along(dim, idx))),)
+
+
+UNFOLD = linear("unfold", _unfold_kernel, _unfold_adjoint, view=True)
+
+
 @tensor_method
 def unfold(x, dimension, size, step):
-    """The windows of ``size`` elements every ``step`` along ``dimension``, as a new last dim
-    (``Tensor.unfold``; a copy, not a view: NOTE: [unfold copies])."""
+    """The windows of ``size`` elements every ``step`` along ``dimension``, as a new last dim:
+    a view of ``x`` (``Tensor.unfold``; NOTE: [unfold views]).
+
+    >>> import dualgrad as dg
+    >>> dg.arange(5.).unfold(0, 2, 2)
+    tensor([[0., 1.],
+            [2., 3.]])
+    """
     if x.ndim == 0:
         return reshape(x, (1,)) if size == 1 else _unfold_error(size, 1)
     d = _dim(x, dimension)
@@ -87,9 +122,7 @@ def unfold(x, dimension, size, step):
         _unfold_error(size, n)
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
-    windows = (n - size) // step + 1
-    idx = np.arange(windows)[:, None] * step + np.arange(size)[None, :]
-    return movedim(getitem(x, _along(d, idx)), d + 1, -1)
+    return apply(UNFOLD, x, dim=d, size=int(size), step=int(step))
 
 
 def _unfold_error(size, n):

@@ -2,13 +2,10 @@
 
 reshape, expand, permute, flip, cat, stack, split, repeat, diagonal (and its adjoint, the
 scatter of a diagonal into zeros), tril and triu. All are linear: each declares its adjoint and
-gets its jvp by applying itself to the tangent. reshape, expand and permute are views: their
-outputs share the input's version counter. split and diagonal copy (NOTE: [copying kernels]).
-
-# NOTE: [copying kernels]
-A multi-output op cannot be marked as a view by the dispatcher, and ``np.diagonal`` is a
-read-only view; so split and diagonal return copies. An in-place write to their outputs does
-not reach the input (PyTorch's would, or would refuse). unbind returns true views (getitem).
+gets its jvp by applying itself to the tangent. reshape, expand, permute and split are views:
+their outputs share the input's memory and version counter (split's pieces each as a slice of
+the input: NOTE: [multi-output views] in _views.py). The ``diagonal`` primitive copies
+(``np.diagonal`` is a read-only view); the public diagonal is view_scatter.py's writable view.
 """
 
 from __future__ import annotations
@@ -17,10 +14,12 @@ import numpy as np
 
 from .._dispatch import apply
 from .._tensor import Tensor, size_arg
-from .indexing import getitem
+from .indexing import SELECT, _Index, getitem
 from .reduction import normalize_dims
 from .reduction import sum as _sum
 from .. import _dtype
+from .._views import PIECES, mark_multi
+from .._batching import BatchedTensor
 from .registry import linear, nondiff, sum_to
 from ._methods import tensor_method
 
@@ -123,11 +122,66 @@ def _view_dtype_kernel(a, *, dtype):
 VIEW_DTYPE = nondiff("view_dtype", _view_dtype_kernel, view=True)
 
 
+# NOTE: [view or copy]
+# ``view`` never copies: where the new shape cannot be had by new strides over ``x``'s memory it
+# raises torch's error, and ``reshape`` is the op that copies then. Which shapes can be had is
+# torch's ``computeStride`` (aten/src/ATen/TensorUtils.cpp), below: ``x``'s dims fall into
+# chunks that are contiguous within themselves, and each chunk must be split or merged into new
+# dims on its own (NumPy's reshape makes a view in exactly these cases).
+def _view_strides(shape, strides, new_shape):
+    """The strides of ``new_shape`` over memory laid out as ``shape``/``strides``, or None when
+    no strides can view it (torch's computeStride: NOTE: [view or copy])."""
+    if not shape:
+        return (1,) * len(new_shape)
+    if 0 in shape:  # no element: any strides do
+        return strides if tuple(shape) == tuple(new_shape) else (1,) * len(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_base = strides[-1]
+    tensor_numel = view_numel = 1
+    for d in range(len(shape) - 1, -1, -1):
+        tensor_numel *= shape[d]
+        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != tensor_numel * chunk_base):
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if d > 0:
+                chunk_base = strides[d - 1]
+                tensor_numel = view_numel = 1
+    return tuple(new_strides) if view_d == -1 else None
+
+
+def _logical_strides(x):
+    """``x.stride()``, inside vmap too (a batched tensor: its physical strides without the
+    batch dim)."""
+    if isinstance(x, BatchedTensor):
+        st = _logical_strides(x._value)
+        return st[: x._bdim] + st[x._bdim + 1 :]
+    return x.stride()
+
+
 @tensor_method
 def view(x, *shape):
+    """``x`` with a new shape over the same memory, or torch's error where that takes a copy
+    (NOTE: [view or copy]); ``view(dtype)`` reads the same bytes as another dtype."""
     if len(shape) == 1 and isinstance(shape[0], (_dtype.dtype, np.dtype, type, str)):
         return apply(VIEW_DTYPE, x, dtype=_dtype.to_dtype(shape[0]))
-    return reshape(x, *shape)
+    new_shape = _infer_shape(_shape_arg(shape), x._data.size)
+    if _view_strides(tuple(x.shape), _logical_strides(x), new_shape) is None:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return apply(RESHAPE, x, shape=new_shape)
+
+
+@tensor_method
+def view_as(x, other):
+    """``x.view(other.shape)``: a view, or torch's error where that takes a copy."""
+    return view(x, tuple(other.shape))
 
 
 @tensor_method
@@ -324,7 +378,7 @@ def _stack_adjoint(g, *xs, needs, dim):
 
 def _split_kernel(x, *, dim, sizes):
     bounds = np.cumsum(sizes)[:-1]
-    return tuple(c.copy() for c in np.split(x, bounds, axis=dim))
+    return tuple(np.split(x, bounds, axis=dim))  # views: NOTE: [multi-output views]
 
 
 def _split_adjoint(g, x, *, needs, dim, sizes):
@@ -346,8 +400,22 @@ SPLIT = linear(
     _split_kernel,
     _split_adjoint,
     multi_output=True,
+    view=True,
     node_name="SplitWithSizesBackward0",
 )
+
+
+def _split_pieces(*, dim, sizes):
+    """Each piece of a split as the slice of the input it views."""
+    starts = np.cumsum((0,) + tuple(sizes))
+    lead = (slice(None),) * dim
+    return tuple(
+        (SELECT, {"index": _Index(lead + (slice(int(a), int(b)),))})
+        for a, b in zip(starts, starts[1:])
+    )
+
+
+PIECES[SPLIT] = _split_pieces
 
 
 def _repeat_kernel(x, *, repeats):
@@ -559,7 +627,8 @@ def unbind(x, dim=0):
     if x.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     (d,) = normalize_dims(dim, x.ndim)
-    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
+    outs = tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
+    return mark_multi(outs, "Unbind")  # NOTE: [multi-output views] in _views.py
 
 
 @tensor_method
@@ -634,6 +703,7 @@ def triu(x, diagonal=0):
 __all__ = [
     "reshape",
     "view",
+    "view_as",
     "expand",
     "broadcast_to",
     "expand_as",

@@ -64,12 +64,12 @@ def _argsort_kernel(x, *, dim, descending, stable=True):
     if x.ndim == 0:
         return np.zeros((), np.int64)
     if not descending:
-        return np.asarray(np.argsort(x, axis=dim, kind="stable"), dtype=np.int64)
+        return np.asarray(np.argsort(x, axis=dim, kind="stable"), dtype=np.int64, order="C")
     # Stable descending with NaN first (as PyTorch): sort the reversed input ascending,
     # reverse the order, and map the positions back.
     n = x.shape[dim]
     idx = np.flip(np.argsort(np.flip(x, dim), axis=dim, kind="stable"), dim)
-    return np.asarray(n - 1 - idx, dtype=np.int64)
+    return np.asarray(n - 1 - idx, dtype=np.int64, order="C")
 
 
 def _mode_kernel(x, *, dim):
@@ -107,7 +107,7 @@ def _cum_extreme_kernel(better):
             best = np.where(upd, v, best)
             cur = np.where(upd, i, cur)
             out[..., i] = cur
-        return np.moveaxis(out, -1, dim)
+        return np.asarray(np.moveaxis(out, -1, dim), order="C")
 
     return kernel
 
@@ -201,7 +201,8 @@ def _cumprod_jvp(tangents, x, *, out, dim):
 
 
 def _cumprod_kernel(x, *, dim):
-    return np.cumprod(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bi" else None)
+    out = np.cumprod(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bi" else None)
+    return np.asarray(out, order="C")  # (NumPy keeps a transposed input's layout; torch does not)
 
 
 CUMPROD = custom("cumprod", _cumprod_kernel, _cumprod_vjp, _cumprod_jvp, uses_out=True)
@@ -243,7 +244,7 @@ def _logcumsumexp_jvp(tangents, x, *, out, dim):
 def _logcumsumexp_kernel(x, *, dim):
     if x.dtype.kind != "f":
         x = x.astype(_dtype.get_default_dtype().np)
-    return np.logaddexp.accumulate(x, axis=dim)
+    return np.asarray(np.logaddexp.accumulate(x, axis=dim), order="C")
 
 
 LOGCUMSUMEXP = custom(
@@ -306,7 +307,8 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
 
 
 def _narrow(idx, d, start, length):
-    key = (slice(None),) * d + (slice(start, start + length),)
+    # an index array, not a slice: a gather, contiguous as torch's indices are (not a view)
+    key = (slice(None),) * d + (np.arange(start, start + length),)
     return idx[key]
 
 
