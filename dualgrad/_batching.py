@@ -191,8 +191,10 @@ def note_view(base, out, op, params) -> None:
     share memory (a reshape may copy), and each view once. The outputs of a multi-output view
     op (split) are views by their pieces (NOTE: [multi-output views] in _views.py)."""
     if type(out) is tuple:
-        for o, (piece, piece_params) in zip(out, PIECES[op](**params)):
+        name = op.node_name[: -len("Backward0")]
+        for i, (o, (piece, piece_params)) in enumerate(zip(out, PIECES[op](**params))):
             note_view(base, o, piece, piece_params)
+            o.__dict__["_multi"] = (name, i)  # torch refuses writes into it (_inplace.py)
         return
     if not (wrapped(base) and wrapped(out)) or (
         "_view_root" in out.__dict__ or not np.may_share_memory(_array(out), _array(base))

@@ -3,8 +3,8 @@ them (see NOTE: [in-place ops] below and NOTE: [views and in-place] in _views.py
 
 from __future__ import annotations
 
-import weakref
 import math
+import weakref
 
 import numpy as np
 
@@ -43,7 +43,9 @@ def _check_inplace(x: Tensor, out: Tensor, name: str) -> None:
         if isinstance(x, _View):
             base = x._base
             if x._multi is not None and (base._requires_grad or out._requires_grad):
-                raise multi_error(x, "is being modified inplace")  # NOTE: [multi-output views]
+                raise multi_error(
+                    x._multi, "is being modified inplace"
+                )  # NOTE: [multi-output views]
             if base._requires_grad and base.grad_fn is None:
                 raise RuntimeError(
                     _VIEW_OF_LEAF_ERROR + f" ({name}) Do it under 'with dualgrad.no_grad():' "
@@ -189,6 +191,8 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         raise NeedsLoop(
             f"{name}: an in-place write into a view of a tensor with history inside vmap"
         )
+    if on_tape and d.get("_multi"):  # as on the ordinary tape: NOTE: [multi-output views]
+        raise multi_error(d["_multi"], "is being modified inplace")
     carried = on_tape or x._fw or out._fw  # history or tangents that the write must update
     root = d.get("_view_root") if carried else None
     if carried:

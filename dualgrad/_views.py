@@ -139,8 +139,8 @@ def mark_multi(outs, name: str):
     return outs
 
 
-def multi_error(view, what: str) -> RuntimeError:
-    name, i = view._multi
+def multi_error(multi, what: str) -> RuntimeError:
+    name, i = multi  # (op name, output number)
     return RuntimeError(
         f"Output {i} of {name} is a view and {what}. This view is the output of a function "
         "that returns multiple views. Such functions do not allow the output views to be "
@@ -166,7 +166,9 @@ def _refresh(view: _View) -> None:
         return
     if view._multi is not None and base._requires_grad and view._view_grad and _grad_state.enabled:
         view._view_version -= 1  # still stale: every use under autograd refuses, as torch's
-        raise multi_error(view, "its base or another view of its base has been modified inplace")
+        raise multi_error(
+            view._multi, "its base or another view of its base has been modified inplace"
+        )
     b = alias(base)
     if b._fw:  # only live levels (a level being closed has left the stack already)
         b._fw = {lv: t for lv, t in b._fw.items() if lv in _levels.stack.by_number} or None

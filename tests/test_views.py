@@ -202,11 +202,11 @@ def test_split_pieces_in_grad_under_vmap():
         return fn.vmap(fn.grad(loss))
 
     x = np.random.default_rng(2).standard_normal((3, 4))
-    # torch refuses the write (an output of a multi-output view op, under autograd); dualgrad
-    # refuses too, on the tape inside vmap at backward time, with the saved-tensor error
+    # torch refuses the write (an output of a multi-output view op, under autograd); so does
+    # dualgrad, at the write, on the transform's tape inside vmap as on the ordinary tape
     with pytest.raises(RuntimeError, match=MULTI):
         f(torch, torch.func)(torch.tensor(x))
-    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+    with pytest.raises(RuntimeError, match=MULTI):
         f(dg, dg.func)(dg.tensor(x))
 
 

@@ -1,0 +1,123 @@
+"""In-place writes through views under every transform, against torch (issue 14): the write
+reaches the base and its history on whichever tape records it, and the transforms run the
+user's function once, so a write into the caller's tensors happens once."""
+
+import numpy as np
+import pytest
+import torch
+
+import dualgrad as dg
+
+# a view of a 2x2 tensor, as both libraries take it
+VIEWS = {
+    "slice_all": lambda y: y[:],
+    "row": lambda y: y[0],
+    "mT": lambda y: y.mT,
+    "view": lambda y: y.view(4),
+    "unsqueeze": lambda y: y.unsqueeze(0),
+    "select": lambda y: y.select(1, 1),
+    "narrow": lambda y: y.narrow(0, 1, 1),
+    "transpose": lambda y: y.transpose(0, 1),
+    "diagonal": lambda y: y.diagonal(),
+    "flatten_view": lambda y: y.reshape(4),
+}
+WRITES = {
+    "mul_": lambda v: v.mul_(3.0),
+    "add_": lambda v: v.add_(v * 0.5),
+    "exp_": lambda v: v.exp_(),
+}
+
+
+def _f(view, write):
+    def f(a, b):
+        y = b.clone() * 1.5
+        write(view(y))
+        return (y * y * a.sum()).sum()
+
+    return f
+
+
+TRANSFORMS = {
+    # the issue's case: the differentiated input unbatched under vmap(grad)
+    "vmap_grad_b_unbatched": lambda fn, f: fn.vmap(fn.grad(f, argnums=1), in_dims=(0, None)),
+    "vmap_grad_both": lambda fn, f: fn.vmap(fn.grad(f, argnums=(0, 1))),
+    "grad": lambda fn, f: fn.grad(f, argnums=(0, 1)),
+    "jacrev": lambda fn, f: fn.jacrev(f, argnums=1),
+    "jacfwd": lambda fn, f: fn.jacfwd(f, argnums=(0, 1)),
+    "hessian": lambda fn, f: fn.hessian(f, argnums=1),
+    "vmap_jvp": lambda fn, f: fn.vmap(lambda a, b: fn.jvp(lambda b: f(a, b), (b,), (b,))[1]),
+}
+
+
+def _inputs(m, transform):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 2) if transform.startswith("vmap") else (2,))
+    b = rng.standard_normal((3, 2, 2) if transform in ("vmap_grad_both", "vmap_jvp") else (2, 2))
+    return m.tensor(a), m.tensor(b)
+
+
+def _flat(r):
+    if isinstance(r, (tuple, list)):
+        return [x for item in r for x in _flat(item)]
+    return [r]
+
+
+@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
+@pytest.mark.parametrize("write", sorted(WRITES))
+@pytest.mark.parametrize("view", sorted(VIEWS))
+def test_a_write_through_a_view_under_a_transform_matches_torch(view, write, transform):
+    results = []
+    for m, fn in ((torch, torch.func), (dg, dg.func)):
+        f = _f(VIEWS[view], WRITES[write])
+        try:
+            out = TRANSFORMS[transform](fn, f)(*_inputs(m, transform))
+            results.append(
+                [np.asarray(x.detach().numpy() if m is torch else x.numpy()) for x in _flat(out)]
+            )
+        except RuntimeError as e:
+            results.append(type(e))
+    want, got = results
+    if isinstance(want, type):
+        assert got is want, f"torch raises {want.__name__}, dualgrad gave {got}"
+        return
+    assert not isinstance(got, type), f"dualgrad raised where torch gives {want}"
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("transform", ["jacfwd", "jacrev", "hessian", "grad", "vjp", "jvp"])
+def test_transforms_run_the_function_once_and_write_the_caller_once(transform):
+    """jacfwd(f, argnums=(0, 1)) with b.tanh_() inside wrote into the caller's b three times
+    (once per column pass and once for the value)."""
+    seen = {}
+    for m, fn in ((torch, torch.func), (dg, dg.func)):
+        calls = []
+
+        def f(a, b):
+            calls.append(1)
+            b.tanh_()
+            return (a * b).sum() if transform in ("grad", "hessian") else a * b
+
+        a, b = m.tensor([1.0, 2.0]), m.tensor([1.0, 0.5])
+        t = {
+            "jacfwd": lambda: fn.jacfwd(f, argnums=(0, 1))(a, b),
+            "jacrev": lambda: fn.jacrev(f, argnums=(0, 1))(a, b),
+            "hessian": lambda: fn.hessian(f, argnums=0)(a, b),
+            "grad": lambda: fn.grad(f, argnums=0)(a, b),
+            "vjp": lambda: fn.vjp(f, a, b)[1](m.ones(2)),
+            "jvp": lambda: fn.jvp(f, (a, b), (m.ones(2), m.ones(2))),
+        }[transform]
+        try:
+            out = [x.detach().numpy() if m is torch else x.numpy() for x in _flat(t())]
+        except RuntimeError as e:  # torch refuses a write into a differentiated input (vjp)
+            out = type(e)
+        seen[m.__name__] = (len(calls), b.numpy().copy(), out)
+    (n_t, b_t, out_t), (n_d, b_d, out_d) = seen["torch"], seen["dualgrad"]
+    assert n_d == n_t == 1
+    if isinstance(out_t, type):
+        assert out_d is out_t
+        return
+    np.testing.assert_allclose(b_d, b_t, rtol=1e-6)
+    for g, w in zip(out_d, out_t):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-9)
