@@ -37,8 +37,10 @@ tensors, and those calls record, so the ordinary tape sits below every vmap leve
 (``grad(vmap(f))``, ``jacrev = vmap(vjp)``). A reverse transform called *inside* a vmap gets a
 level of its own, numbered when it is called, and records there on logical tensors (NOTE: [grad
 under vmap] in _grad_levels.py): that is what makes ``vmap(grad(f))`` one vectorised backward.
-The case that still runs per batch element is recording on the ordinary tape under a dual level
-above a vmap level (``VmapLevel.process`` raises NeedsLoop).
+Under a dual level above a vmap level (``jvp(vmap(f))`` with history, ``vmap`` inside
+``hessian``) the ordinary tape records too: the dual level's jvp rule runs on batched
+tensors, the vmap level unwraps them, and the ground records the physical calls, as for any
+op under vmap.
 """
 
 from __future__ import annotations

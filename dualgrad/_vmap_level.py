@@ -12,9 +12,8 @@ is one NumPy call; an op without a rule runs once per batch element and stacks (
 Reverse mode inside vmap records on a tape of the transform's own level (NOTE: [grad under
 vmap] in _grad_levels.py), so ``vmap(grad(f))`` is batched too. Where only the per-element run
 is known to be right the batched path raises ``NeedsLoop`` and ``dualgrad.func.vmap`` runs the
-function once per batch element instead: Python control flow on batched values, recording on
-the ordinary tape under a dual level above a vmap level, ``make_dual`` of a batched primal at a
-level below, and a custom Function on a transform's tape inside vmap.
+function once per batch element instead: Python control flow on batched values, ``make_dual``
+of a batched primal at a level below, and a custom Function on a transform's tape inside vmap.
 The ordinary tape runs happily *below* vmap: ``grad(vmap(f))`` records physical ops, and
 ``jacrev = vmap(vjp)`` runs a recorded backward on batched cotangents without recording.
 """
@@ -24,10 +23,9 @@ from __future__ import annotations
 import warnings
 
 from . import _levels
-from ._batching import BatchedTensor, _warned, grad_below, mark_shared, note_fallback, note_view
+from ._batching import BatchedTensor, _warned, mark_shared, note_fallback, note_view
 from ._dispatch import apply
 from ._errors import NeedsLoop
-from ._grad_mode import state as _grad_state
 from ._tensor import Tensor
 from ._ops.shape import stack
 
@@ -50,12 +48,6 @@ class VmapLevel(_levels.Level):
     def process(self, op, args, params):
         number = self.number
         ceiling = _stack.ceiling
-        if ceiling != _levels.NO_CEILING and _grad_state.enabled:
-            # A dual level above: recording on the ordinary tape here would save batched
-            # tensors in it, which the reverse pass may outlive.
-            for a in args:
-                if grad_below(a, number):
-                    raise NeedsLoop("recording under a dual level above vmap")
         physical, bdims = [], []
         for a in args:
             if isinstance(a, BatchedTensor) and a._vlevel == number:
