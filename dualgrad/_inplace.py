@@ -182,6 +182,12 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         raise NeedsLoop(f"{name}: an in-place write of a value batched at another level")
     d = x.__dict__
     on_tape = x._requires_grad and x._below is not None
+    joined = not (on_tape or x._requires_grad or x._fw) and out._requires_grad and out._glevel >= 0
+    if joined:  # a batched constant (or a view of one) takes a value with history on a tape
+        for t in {id(t): t for t in (d.get("_view_root"), x) if t is not None}.values():
+            t.__dict__["_below"] = BatchedTensor.wrap(t._value, t._bdim, t._vlevel)
+            t._glevel = out._glevel
+        on_tape = True
     if on_tape:
         if out._glevel != x._glevel or out._below is None:
             raise NeedsLoop(f"{name}: an in-place write from another tape inside vmap")
@@ -203,7 +209,7 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
                 f"{name}: an in-place write with history or tangents into memory "
                 "an untracked view shares, inside vmap"
             )
-        if on_tape and (root if root is not None else x).grad_fn is None:
+        if on_tape and not joined and (root if root is not None else x).grad_fn is None:
             raise RuntimeError(
                 (_VIEW_OF_LEAF_ERROR if root is not None else _LEAF_ERROR)
                 + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone."
@@ -294,12 +300,27 @@ def _snapshot(t: Tensor) -> Tensor:
 def _take_history(x: Tensor, out: Tensor) -> None:
     if out._requires_grad and out.grad_fn is not None:
         x.grad_fn, x._out_nr, x._requires_grad = out.grad_fn, out._out_nr, True
+        if out._glevel != x._glevel and not isinstance(x, BatchedTensor):
+            _join_tape(x, out)
     if out._fw:
         x._fw = None
         for level, tangent in out._fw.items():
             set_tangent(x, level, tangent)
     elif x._fw:
         x._fw = None
+
+
+def _join_tape(x: Tensor, out: Tensor) -> None:
+    """``x``, which had no history on the transform's tape that ``out`` is on (a constant made
+    inside ``vmap(grad(f))``), takes the write of ``out``: it becomes a tensor of that tape
+    (NOTE: [grad under vmap] in _grad_levels.py), standing for its own memory with the history
+    ``out`` has below the tape."""
+    x._glevel = out._glevel
+    if out._below is not None:
+        below = Tensor._make(x._data)
+        below._vc = x._version_counter()
+        _take_history(below, out._below)
+        x._below = below
 
 
 def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:

@@ -17,7 +17,8 @@ from ._ops import indexing as I
 from ._ops import linalg as L
 from ._ops import shape as S
 from ._ops._methods import INPLACE, METHODS
-from ._tensor import Tensor
+from ._batching import BatchedTensor
+from ._tensor import Tensor, size_arg
 
 
 def _to(self, *args, **kwargs):
@@ -122,18 +123,29 @@ def _new_factory(name):
 
     def method(self, *size, dtype=None, device=None, requires_grad=False):
         dt = self.dtype if dtype is None else dtype
+        if isinstance(self, BatchedTensor):  # NOTE: [new tensors under vmap]
+            shape = (self._value.shape[self._bdim], *size_arg(size, name))
+            return BatchedTensor.wrap(
+                method(self._value, shape, dtype=dt, requires_grad=requires_grad), 0, self._vlevel
+            )
         return fn(*size, dtype=dt, requires_grad=requires_grad)
 
     method.__name__ = name
     return method
 
 
+# NOTE: [new tensors under vmap] As torch.func's batching rules for new_zeros, new_ones,
+# new_empty and new_full, a new tensor made from a batched one is batched at its level: one
+# per batch element (so writing a batched value into it is allowed). new_tensor is not.
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     from ._factories import full
 
-    return full(
-        size, fill_value, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad
-    )
+    dt = self.dtype if dtype is None else dtype
+    if isinstance(self, BatchedTensor):  # NOTE: [new tensors under vmap]
+        shape = (self._value.shape[self._bdim], *size_arg((size,), "new_full"))
+        phys = _new_full(self._value, shape, fill_value, dtype=dt, requires_grad=requires_grad)
+        return BatchedTensor.wrap(phys, 0, self._vlevel)
+    return full(size, fill_value, dtype=dt, requires_grad=requires_grad)
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):

@@ -70,8 +70,8 @@ class VmapLevel(_levels.Level):
             out = BatchedTensor.wrap(out, bdim, number)
         if op.view:
             mark_shared(args, out)
-            if ceiling != _levels.NO_CEILING:  # tangents are carried: follow the view
-                note_view(args[0], out, op, params)
+            if op.differentiable:  # follow the view: a write may carry history to it later
+                note_view(args[0], out, op, params)  # (not view(dtype): NOTE: [dtype views])
         return out
 
     def process_function(self, op, args, kwargs):
