@@ -72,8 +72,7 @@ class _Logical:
 
 
 LOOP_FIX = (
-    "to run the function once per batch element instead, pass fallback='loop' to "
-    "dualgrad.func.vmap"
+    "to run the function once per batch element instead, pass fallback='loop' to dualgrad.func.vmap"
 )
 LOOP_HINT = f" (dualgrad: {LOOP_FIX})"
 CONTROL_FLOW = (
