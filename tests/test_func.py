@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -931,3 +932,53 @@ def test_function_writing_its_input_under_vmap_of_hessian_runs_once_per_call():
     got = F.vmap(F.hessian(f))(dg.tensor(XS))
     want = np.stack([np.diag(-np.sin(x)) for x in XS])
     np.testing.assert_allclose(got._data, want, rtol=1e-10, atol=1e-12)
+
+
+def test_value_shaped_ops_loop_per_op_under_vmap():
+    """Ops whose output's shape is decided by values run once per batch element, that op only
+    (the rest of the function stays batched, and runs once): a Python bool beside a batched
+    index tensor and repeat_interleave of batched counts as torch.func's; a batched bool mask
+    and one_hot without num_classes as a per-element loop (torch.func refuses them), right
+    where every element gives the same shape, and an error where they differ."""
+    x = RNG.standard_normal((3, 4))
+    index = np.array([[0, 2], [1, 0]])
+    counts = np.array([[2, 0, 1], [1, 1, 1]])
+
+    def both(f, *args, in_dims=0):
+        got = F.vmap(lambda *a: f(dg, *a), in_dims=in_dims)(*[dg.tensor(a) for a in args])
+        with warnings.catch_warnings():  # torch's slow fallback says so (repeat_interleave)
+            warnings.simplefilter("ignore", UserWarning)
+            want = torch.func.vmap(lambda *a: f(torch, *a), in_dims=in_dims)(
+                *[torch.tensor(a) for a in args]
+            )
+        close(got, want)
+
+    both(lambda m, x, i: x[True, i], x, index, in_dims=(None, 0))
+    both(lambda m, x, i: x[..., True, i], x, index, in_dims=(None, 0))
+    both(lambda m, x, i: x[i, True].sum(-1) + x[:, i].sum(), x, index, in_dims=(None, 0))
+    both(lambda m, r: m.repeat_interleave(r), counts)
+    both(lambda m, x, r: m.repeat_interleave(x, r, dim=0), x[:2, :3], counts)
+    both(lambda m, x, r: m.repeat_interleave(x, r, dim=1), x[:, :3], counts, in_dims=(None, 0))
+
+    calls = []
+
+    def per_element(f, *args):
+        calls.clear()
+        got = F.vmap(lambda *a: (calls.append(1), f(*a))[1])(*[dg.tensor(a) for a in args])
+        assert len(calls) == 1
+        want = [f(*[dg.tensor(a[b]) for a in args]) for b in range(len(args[0]))]
+        np.testing.assert_array_equal(got._data, np.stack([w._data for w in want]))
+
+    masks = np.array([[True, False, True, False], [False, True, False, True]])
+    per_element(lambda x, k: x[k] * 2, x[:2], masks)
+    per_element(lambda k: dg.nn.functional.one_hot(k) + 1, np.array([[0, 2, 1], [2, 2, 0]]))
+    # the shapes differ per element: no one batched tensor holds them
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        F.vmap(lambda x, k: x[k])(
+            dg.tensor(x[:2]), dg.tensor(np.array([[1, 1, 0, 0]] * 2) > [[0], [1]])
+        )
+    with pytest.raises(RuntimeError, match="explicit positive num_classes argument") as e:
+        F.vmap(dg.nn.functional.one_hot)(dg.tensor(np.array([[0, 1], [0, 3]])))
+    assert "[(2, 2), (2, 4)]" in str(e.value)
+    with pytest.raises(RuntimeError, match="explicit positive num_classes argument"):
+        torch.func.vmap(torch.nn.functional.one_hot)(torch.tensor([[0, 1], [0, 3]]))
