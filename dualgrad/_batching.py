@@ -13,19 +13,27 @@ import weakref
 import numpy as np
 
 from . import _levels
-from ._errors import NeedsLoop
+from ._errors import NeedsLoop  # noqa: F401 (_inplace.py imports it from here)
 from ._tensor import Tensor
 from ._views import PIECES
 
 
 class _Logical:
-    """What ``._data`` of a batched tensor is: its logical shape and dtype, and no values."""
+    """What ``._data`` of a batched tensor is: its logical shape, dtype and layout (the physical
+    array's strides without the batch dim, as functorch's BatchedTensor reports them), and no
+    values."""
 
-    __slots__ = ("shape", "dtype")
+    __slots__ = ("shape", "dtype", "strides", "writeable")
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape, dtype, strides, writeable):
         self.shape = tuple(shape)
         self.dtype = dtype
+        self.strides = tuple(strides)
+        self.writeable = writeable
+
+    @property
+    def flags(self):
+        return _Flags(self)
 
     @property
     def ndim(self):
@@ -39,20 +47,75 @@ class _Logical:
     def itemsize(self):
         return self.dtype.itemsize
 
+    # NOTE: [reading batched values] A batched tensor has one value per batch element, so
+    # nothing that needs *the* value (a Python bool, float or int, NumPy on the data) can be
+    # computed in the batched run. Each raises where it happens, with torch.func's message
+    # where torch has one; a per-element run is the caller's choice, made before the call
+    # (NOTE: [asked-for loops] in func/_transforms.py), never taken behind their back.
     def _refuse(self, *args, **kwargs):
-        # Code that needs the values of a batched tensor (item(), NumPy on ._data, Python
-        # control flow on values) runs per batch element instead.
-        raise NeedsLoop(
-            "the function reads the values of a batched tensor (Python control flow, item(), "
-            "NumPy on its data), which one batched call cannot do"
-        )
+        raise RuntimeError(NUMPY_ON_BATCHED)
+
+    def _refuse_bool(self):
+        raise RuntimeError(CONTROL_FLOW)
+
+    def _refuse_number(self):
+        raise RuntimeError(ITEM)
 
     __array__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __getitem__ = _refuse
-    __bool__ = __float__ = __int__ = __iter__ = __len__ = _refuse
+    __iter__ = __len__ = _refuse
+    __bool__ = _refuse_bool
+    __float__ = __int__ = __index__ = _refuse_number
     __hash__ = None
 
     def __getattr__(self, name):
         self._refuse()
+
+
+LOOP_FIX = (
+    "to run the function once per batch element instead, pass fallback='loop' to dualgrad.func.vmap"
+)
+LOOP_HINT = f" (dualgrad: {LOOP_FIX})"
+CONTROL_FLOW = (
+    "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. "
+    "We don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues ."
+    + LOOP_HINT
+)
+ITEM = (
+    "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
+    "calling .item() on a Tensor, please try to rewrite what you're doing with other "
+    "operations. If error is occurring somewhere inside PyTorch internals, please file a "
+    "bug report." + LOOP_HINT
+)
+NUMPY_ON_BATCHED = (
+    "vmap: the values of a batched tensor were read as one array (.numpy(), .tolist(), "
+    "np.asarray, or an op that reads its data): inside vmap a tensor holds one value per batch "
+    "element; write it with dualgrad ops" + LOOP_HINT
+)
+
+
+class _Flags:
+    """The ``flags`` of NumPy that code reads on ``_data``: layout, never values."""
+
+    __slots__ = ("c_contiguous", "f_contiguous", "writeable")
+
+    def __init__(self, logical):
+        shape, strides, size = logical.shape, logical.strides, logical.dtype.itemsize
+        self.c_contiguous = _dense(shape[::-1], strides[::-1], size)
+        self.f_contiguous = _dense(shape, strides, size)
+        self.writeable = logical.writeable
+
+
+def _dense(shape, strides, itemsize) -> bool:
+    """Whether dims laid out innermost first are contiguous (NumPy's rule: size-1 dims and
+    empty arrays do not count)."""
+    if 0 in shape:
+        return True
+    expected = itemsize
+    for n, stride in zip(shape, strides):
+        if n != 1 and stride != expected:
+            return False
+        expected *= n
+    return True
 
 
 class BatchedTensor(Tensor):
@@ -69,8 +132,13 @@ class BatchedTensor(Tensor):
     @property
     def _data(self):
         v = self._value._data
-        shape = v.shape[: self._bdim] + v.shape[self._bdim + 1 :]
-        return _Logical(shape, v.dtype)
+        d = self._bdim
+        return _Logical(
+            v.shape[:d] + v.shape[d + 1 :],
+            v.dtype,
+            v.strides[:d] + v.strides[d + 1 :],
+            v.flags.writeable,
+        )
 
     # Reverse mode on a batched tensor is *logical*: it belongs to a transform called inside
     # this vmap (NOTE: [grad under vmap] in _grad_levels.py). The physical tensor keeps its own.
@@ -84,7 +152,13 @@ class BatchedTensor(Tensor):
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad:
-            raise NeedsLoop("requires_grad_ on a batched tensor")
+            raise RuntimeError(
+                "You are attempting to call Tensor.requires_grad_() (or perhaps using "
+                "torch.autograd.functional.* APIs) inside of a function being transformed by a "
+                "functorch transform. This is unsupported, please attempt to use the functorch "
+                "transforms (e.g. grad, vjp, jacrev, jacfwd, hessian) or call requires_grad_() "
+                "outside of a function being transformed instead." + LOOP_HINT
+            )
         return self
 
     def _alias_hook(self, below_level=None):
@@ -120,7 +194,11 @@ class BatchedTensor(Tensor):
         if self._requires_grad:
             return Tensor._edge(self)
         if requires_grad_anywhere(self._value):
-            raise NeedsLoop("backward from a batched tensor inside vmap")
+            raise RuntimeError(
+                "backward() called inside a functorch transform. This is not supported, please "
+                "use functorch.grad or functorch.vjp instead or call backward() outside of "
+                "functorch transforms." + LOOP_HINT
+            )
         return None
 
     def _without_history(self):
@@ -135,16 +213,17 @@ class BatchedTensor(Tensor):
     def detach(self):
         return BatchedTensor.wrap(self._value.detach(), self._bdim, self._vlevel)
 
+    # torch.func's refusals, at the point (NOTE: [reading batched values])
     def item(self):
-        # torch.func.vmap refuses .item() (and float(), int()) on a batched tensor: a Python
-        # number cannot hold one value per batch element. Control flow on values still runs
-        # per element (NOTE: [vmap levels] in _vmap_level.py); item() says so at the point, as torch does.
-        raise RuntimeError(
-            "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
-            "calling .item() on a Tensor, please try to rewrite what you're doing with other "
-            "operations. If error is occurring somewhere inside PyTorch internals, please file a "
-            "bug report."
-        )
+        raise RuntimeError(ITEM)
+
+    def __bool__(self):
+        raise RuntimeError(CONTROL_FLOW)
+
+    def numpy(self, *, force=False):
+        raise RuntimeError(NUMPY_ON_BATCHED)
+
+    tolist = __array__ = numpy
 
     def __repr__(self):
         return f"BatchedTensor(level={self._vlevel}, bdim={self._bdim}, value={self._value!r})"

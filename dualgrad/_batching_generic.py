@@ -172,3 +172,34 @@ def _join(op, physical, bdims, params, size):
     """cat / stack: every input batched at the front (unbatched ones expanded), dim + 1."""
     parts = [_front(p, d, size) for p, d in zip(physical, bdims)]
     return apply(op, *parts, dim=params["dim"] + 1), 0
+
+
+def per_element(refusal: str):
+    """A rule for an op whose output's shape is decided by its input's values: one call per
+    batch element, stacked, where the shapes agree; where they differ, one batched tensor
+    cannot hold the result, and the rule raises ``refusal`` (torch.func's message for the op)
+    with the shapes. Like the per-element loop of an op without a rule, it is logged in
+    ``_batching.fallbacks``, but it does not warn: it is the op's batching, not a gap."""
+
+    def rule(op, physical, bdims, params, size):
+        from ._batching import LOOP_HINT, note_fallback
+        from ._ops.shape import stack
+
+        note_fallback(op.name)
+        outs = [
+            apply(
+                op,
+                *[p.select(d, b) if d is not None else p for p, d in zip(physical, bdims)],
+                **params,
+            )
+            for b in range(size)
+        ]
+        shapes = [tuple(o.shape) for o in outs]
+        if len(set(shapes)) > 1:
+            raise RuntimeError(
+                f"{refusal} (dualgrad runs '{op.name}' once per batch element where the shapes "
+                f"agree; here they are {shapes}){LOOP_HINT}"
+            )
+        return stack(outs, 0), 0
+
+    return rule

@@ -78,6 +78,13 @@ TABLE = [
     ((I.GATHER, I.SCATTER_ADD_ZEROS, I.SCATTER, I.SCATTER_REDUCE), BI._along_dim),
     ((SH.SPLIT,), BI._split),
     ((RI.UNFOLD,), BI._split),
+    (
+        (RI.ONE_HOT_INFER,),
+        B.per_element(
+            "When vmap-ing torch.nn.functional.one_hot, please provide an explicit positive "
+            "num_classes argument."
+        ),
+    ),
     ((SH.REPEAT,), BI._repeat),
     ((SH.DIAGONAL, VS.DIAGONAL_VIEW, SH.DIAGONAL_SCATTER_ZEROS), BI._two_dims),
     ((SH.TRIL, SH.TRIU), BI._last_two_dims),

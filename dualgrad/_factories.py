@@ -292,12 +292,11 @@ def _check_vmap_randomness():
     from . import _levels
 
     level = _levels.top("vmap")
+    # (no vmap level has randomness='different': that vmap runs once per batch element from
+    # the start, NOTE: [asked-for loops] in func/_transforms.py, so its random ops run here
+    # outside any level and draw anew each time)
     if level is None or level.randomness == "same":
         return
-    if level.randomness == "different":
-        from ._errors import NeedsLoop
-
-        raise NeedsLoop("randomness='different'")
     raise RuntimeError(
         "vmap: called a random operation while in randomness error mode. Please either use "
         "the 'same' or 'different' randomness flags on vmap or perform the randomness "

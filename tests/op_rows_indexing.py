@@ -383,7 +383,7 @@ ROWS: list = [
         lambda m, r: m.repeat_interleave(r),
         [[Const(np.array([2, 0, 1]))]],
         nondiff=True,
-        ops=(),
+        ops=("repeat_interleave_counts",),
     ),
     # ---------------------------------------------------------------- pad
     Row("pad_constant", _pad((1, 2)), [[F((2, 3))]], ops=("index_put",)),
@@ -444,7 +444,7 @@ ROWS: list = [
         lambda m, x: m.one_hot(x),
         [[Const(np.array([2, 0, 3]))]],
         nondiff=True,
-        ops=(),
+        ops=("one_hot_infer",),
         torch_fn=lambda m, x: m.nn.functional.one_hot(x),
     ),
 ]

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import itertools
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -418,26 +421,80 @@ def test_reverse_mode_inside_vmap_is_batched_not_a_loop():
     )
 
 
-def test_vmap_runs_per_element_where_values_decide_and_stays_right():
-    """Python control flow on a batched value cannot be batched: the function runs once per
-    element instead (still torch's numbers); random ops need an explicit randomness mode."""
+def _raised(fn):
+    """The exception ``fn()`` raises (None if it returns)."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001
+        return e
+    return None
+
+
+def _halve_while_large(a):
+    while a.abs().max() > 1:
+        a = a / 2
+    return a
+
+
+# the first sentence of torch.func's message, which dualgrad's starts with (then its own hint)
+def _torch_phrase(e):
+    return str(e).split(". ")[0]
+
+
+@pytest.mark.parametrize(
+    "what,f",
+    [
+        ("if on a value", lambda m, a: a * 2 if a.sum() > 0 else a * 3),
+        ("bool()", lambda m, a: a * 2 if bool(a.sum() > 0) else a * 3),
+        ("while", lambda m, a: _halve_while_large(a)),
+        ("float()", lambda m, a: a * float(a.sum())),
+        ("int()", lambda m, a: a * int(a.sum())),
+        ("item()", lambda m, a: a * a.sum().item()),
+        ("requires_grad_", lambda m, a: a.detach().requires_grad_() * 2),
+        ("backward()", lambda m, a: (a.sum().backward(), a)[1]),
+        ("allclose", lambda m, a: a * m.allclose(a, a * 2)),
+        ("one_hot widths differ", lambda m, a: m.nn.functional.one_hot(a.long().abs())),
+    ],
+)
+def test_vmap_refuses_what_it_cannot_batch_with_torchs_error(what, f):
+    """Python control flow on a batched value, float()/int()/item(), requires_grad_(),
+    backward(), allclose and one_hot without num_classes cannot be batched: vmap raises at the
+    point with torch.func's message (never re-running the function), and dualgrad's hint names
+    the fix, fallback='loop'."""
+    batch = np.array([[1.0, 2.0], [-1.0, -2.0], [3.0, -1.0]])
+    tx = torch.tensor(batch, requires_grad=what == "backward()")
+    t_err = _raised(lambda: torch.func.vmap(lambda a: f(torch, a))(tx))
+    assert isinstance(t_err, RuntimeError), t_err
     calls = []
 
-    def f(a):
+    def g(a):
+        calls.append(1)
+        return f(dg, a)
+
+    x = dg.tensor(batch, requires_grad=what == "backward()")
+    with pytest.raises(RuntimeError, match=re.escape(_torch_phrase(t_err))) as got:
+        F.vmap(g)(x)
+    assert "fallback='loop'" in str(got.value)
+    assert len(calls) == 1  # raised at the point, not run again
+
+
+def test_vmap_runs_per_element_only_when_asked_and_stays_right():
+    """With fallback='loop' (decided before the call) the function runs once per element and
+    gives each element's result: control flow on values gives torch's per-element numbers;
+    a bad fallback is refused; random ops still need an explicit randomness mode."""
+    calls = []
+
+    def f(m, a):
         calls.append(1)
         return a * 2 if a.sum() > 0 else a * 3
 
-    from dualgrad.func import _transforms
-
     batch = np.array([[1.0, 2.0], [-1.0, -2.0], [3.0, -1.0]])
-    _transforms._warned_reasons.clear()
-    with pytest.warns(UserWarning, match="runs once per batch element") as said:
-        close(
-            F.vmap(f)(dg.tensor(batch)), torch.tensor(batch) * torch.tensor([[2.0], [3.0], [2.0]])
-        )
-        F.vmap(f)(dg.tensor(batch))  # the same reason again: said once
-    assert len(said) == 1 and "reads the values of a batched tensor" in str(said[0].message)
-    assert len(calls) > 1
+    want = torch.stack([f(torch, r) for r in torch.tensor(batch)])
+    calls.clear()
+    close(F.vmap(lambda a: f(dg, a), fallback="loop")(dg.tensor(batch)), want)
+    assert len(calls) == 3
+    with pytest.raises(ValueError, match="fallback must be None .* or 'loop'"):
+        F.vmap(lambda a: a, fallback="per-element")
     with pytest.raises(RuntimeError, match="randomness"):
         F.vmap(lambda a: a + dg.rand(()))(dg.zeros(3))
 
@@ -807,39 +864,44 @@ def test_every_transform_over_a_closure_of_every_transform(outer, inner):
     close(run(dg), run(torch))
 
 
-def test_vmap_refuses_to_write_twice_into_an_input_before_a_per_element_run():
-    """The per-element run starts the function over; if the batched attempt already wrote into
-    an input in place, vmap says so (a clear error) instead of writing twice; a function that
-    clones first runs per element and is right."""
-    t = dg.ones(3, 2)
+def test_vmap_writes_into_inputs_and_closures_once():
+    """vmap never starts the function over, so an in-place write into an input or a tensor it
+    closes over happens once, as torch's: the batched write where torch allows it, torch's
+    error where the function then reads a value, and a per-element run only with
+    fallback='loop', where each element's run writes (the caller asked for it)."""
 
-    def writes_input(x):
-        x.mul_(2)
-        return x if x.sum() > 0 else -x  # control flow on values: per element
+    def run(m, **kw):
+        t = m.ones(3, 2)
+        counter = m.zeros(())
 
-    with pytest.raises(RuntimeError, match="already written in place into input 0"):
-        F.vmap(writes_input)(t)
-    np.testing.assert_array_equal(t._data, 2 * np.ones((3, 2)))  # written once, not twice
+        def writes(x):
+            x.mul_(2)  # into the input
+            counter.add_(1)  # into a closed-over tensor (unbatched: added to once)
+            return x * counter
 
-    counter = dg.zeros(())
+        out = m.func.vmap(writes, **kw)(t)
+        return out, t, counter
 
-    def writes_closure(x):
-        counter.add_(1)
-        return x if x.sum() > 0 else -x
+    for got, want in zip(run(dg), run(torch)):
+        close(got, want)
+    out, t, counter = run(dg, fallback="loop")
+    close(t, 2 * torch.ones(3, 2))  # each element's slice of the input written once
+    assert counter.item() == 3  # once per element: the caller asked for three runs
+    close(out, torch.tensor([[2.0, 2.0], [4.0, 4.0], [6.0, 6.0]], dtype=torch.float64))
 
-    with pytest.raises(RuntimeError, match="already written in place into 'counter'"):
-        F.vmap(writes_closure)(t)
-    assert counter.item() == 1
-    with pytest.raises(RuntimeError, match="already written in place into 'counter'"):
-        F.vmap(F.grad(lambda x: writes_closure(x).sum()))(t)  # through grad's wrapper
-    assert counter.item() == 2
+    def writes_then_branches(m):
+        t = m.ones(3, 2)
 
-    def writes_clone(x):
-        y = x.clone()
-        y.mul_(2)
-        return y if y.sum() > 0 else -y
+        def f(x):
+            x.mul_(2)
+            return x if x.sum() > 0 else -x  # control flow on a value: refused at the point
 
-    np.testing.assert_array_equal(F.vmap(writes_clone)(t)._data, 4 * np.ones((3, 2)))
+        return t, _raised(lambda: m.func.vmap(f)(t))
+
+    (t, err), (tt, t_err) = writes_then_branches(dg), writes_then_branches(torch)
+    assert type(err) is type(t_err) is RuntimeError
+    assert _torch_phrase(t_err) in str(err)
+    close(t, tt)  # written once, as torch's
 
 
 def test_function_writing_its_input_under_vmap_of_hessian_runs_once_per_call():
@@ -870,3 +932,53 @@ def test_function_writing_its_input_under_vmap_of_hessian_runs_once_per_call():
     got = F.vmap(F.hessian(f))(dg.tensor(XS))
     want = np.stack([np.diag(-np.sin(x)) for x in XS])
     np.testing.assert_allclose(got._data, want, rtol=1e-10, atol=1e-12)
+
+
+def test_value_shaped_ops_loop_per_op_under_vmap():
+    """Ops whose output's shape is decided by values run once per batch element, that op only
+    (the rest of the function stays batched, and runs once): a Python bool beside a batched
+    index tensor and repeat_interleave of batched counts as torch.func's; a batched bool mask
+    and one_hot without num_classes as a per-element loop (torch.func refuses them), right
+    where every element gives the same shape, and an error where they differ."""
+    x = RNG.standard_normal((3, 4))
+    index = np.array([[0, 2], [1, 0]])
+    counts = np.array([[2, 0, 1], [1, 1, 1]])
+
+    def both(f, *args, in_dims=0):
+        got = F.vmap(lambda *a: f(dg, *a), in_dims=in_dims)(*[dg.tensor(a) for a in args])
+        with warnings.catch_warnings():  # torch's slow fallback says so (repeat_interleave)
+            warnings.simplefilter("ignore", UserWarning)
+            want = torch.func.vmap(lambda *a: f(torch, *a), in_dims=in_dims)(
+                *[torch.tensor(a) for a in args]
+            )
+        close(got, want)
+
+    both(lambda m, x, i: x[True, i], x, index, in_dims=(None, 0))
+    both(lambda m, x, i: x[..., True, i], x, index, in_dims=(None, 0))
+    both(lambda m, x, i: x[i, True].sum(-1) + x[:, i].sum(), x, index, in_dims=(None, 0))
+    both(lambda m, r: m.repeat_interleave(r), counts)
+    both(lambda m, x, r: m.repeat_interleave(x, r, dim=0), x[:2, :3], counts)
+    both(lambda m, x, r: m.repeat_interleave(x, r, dim=1), x[:, :3], counts, in_dims=(None, 0))
+
+    calls = []
+
+    def per_element(f, *args):
+        calls.clear()
+        got = F.vmap(lambda *a: (calls.append(1), f(*a))[1])(*[dg.tensor(a) for a in args])
+        assert len(calls) == 1
+        want = [f(*[dg.tensor(a[b]) for a in args]) for b in range(len(args[0]))]
+        np.testing.assert_array_equal(got._data, np.stack([w._data for w in want]))
+
+    masks = np.array([[True, False, True, False], [False, True, False, True]])
+    per_element(lambda x, k: x[k] * 2, x[:2], masks)
+    per_element(lambda k: dg.nn.functional.one_hot(k) + 1, np.array([[0, 2, 1], [2, 2, 0]]))
+    # the shapes differ per element: no one batched tensor holds them
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        F.vmap(lambda x, k: x[k])(
+            dg.tensor(x[:2]), dg.tensor(np.array([[1, 1, 0, 0]] * 2) > [[0], [1]])
+        )
+    with pytest.raises(RuntimeError, match="explicit positive num_classes argument") as e:
+        F.vmap(dg.nn.functional.one_hot)(dg.tensor(np.array([[0, 1], [0, 3]])))
+    assert "[(2, 2), (2, 4)]" in str(e.value)
+    with pytest.raises(RuntimeError, match="explicit positive num_classes argument"):
+        torch.func.vmap(torch.nn.functional.one_hot)(torch.tensor([[0, 1], [0, 3]]))

@@ -14,7 +14,6 @@ import numpy as np
 
 from .. import _dtype
 from .._batching import BatchedTensor
-from .._errors import NeedsLoop
 from .._dispatch import apply
 from .._tensor import Tensor
 from . import elementwise as E
@@ -346,14 +345,19 @@ class _FlatIndex:
         from .._dtype import int64
         from .._factories import tensor
 
-        entries = []  # slices, None, and advanced entries (int tensors or ints) of one dim each
+        # slices, None, and advanced entries (int tensors or ints) of one dim each; a Python
+        # bool, as in NumPy, is a new dim of size 1 indexed by [0] (True) or [] (False)
+        entries = []
         for i in index if isinstance(index, tuple) else (index,):
             if isinstance(i, (list, np.ndarray)):
                 i = tensor(np.asarray(i))
             if isinstance(i, Tensor) and i.dtype.np == np.bool_:
+                # a mask is the positions where it is True; batched, their number depends on
+                # the values, so nonzero runs once per batch element (NOTE: [batching by kind])
                 if isinstance(i, BatchedTensor):
-                    raise NeedsLoop("a batched bool mask: the result's shape depends on its values")
-                entries += [tensor(a) for a in np.nonzero(i._data)]
+                    entries += list(i.nonzero().unbind(1))
+                else:
+                    entries += [tensor(a) for a in np.nonzero(i._data)]
             elif isinstance(i, Tensor):
                 if i.dtype.np.kind not in "iu":
                     raise IndexError(
@@ -361,22 +365,33 @@ class _FlatIndex:
                     )
                 entries.append(i.to(int64))
             elif isinstance(i, bool):
-                raise NeedsLoop("a bool index next to a batched index tensor")
+                entries.append(_NewDim(tensor([0] if i else [], dtype=int64)))
             else:
                 entries.append(i)
         if any(e is Ellipsis for e in entries):
             k = entries.index(Ellipsis)
-            fill = x.ndim - sum(e is not None and e is not Ellipsis for e in entries)
+            fill = x.ndim - sum(_takes_dim(e) and e is not Ellipsis for e in entries)
             entries[k : k + 1] = [slice(None)] * fill
-        entries += [slice(None)] * (x.ndim - sum(e is not None for e in entries))
+        entries += [slice(None)] * (x.ndim - sum(_takes_dim(e) for e in entries))
         # NumPy treats ints among index arrays as advanced; None and slices are basic
         is_adv = [not (e is None or isinstance(e, slice)) for e in entries]
-        self.basic = tuple(slice(None) if a else e for e, a in zip(entries, is_adv))
+        self.basic = tuple(
+            None if type(e) is _NewDim else slice(None) if a else e for e, a in zip(entries, is_adv)
+        )
+        entries = [e.index if type(e) is _NewDim else e for e in entries]
         self.has_basic = any(e != slice(None) for e in self.basic)
         shape = tuple(getitem(x, self.basic).shape) if self.has_basic else tuple(x.shape)
         self.adv = adv = [k for k, a in enumerate(is_adv) if a]
         sizes = [shape[k] for k in adv]
         self.rest = tuple(s for k, s in enumerate(shape) if k not in adv)
+        shapes = [list(entries[k].shape) for k in adv if isinstance(entries[k], Tensor)]
+        try:
+            np.broadcast_shapes(*map(tuple, shapes))
+        except ValueError:
+            raise IndexError(
+                "shape mismatch: indexing tensors could not be broadcast together with shapes "
+                + ", ".join(map(str, shapes))
+            ) from None
         flat, valid = 0, True  # the position in the flattened advanced dims, row-major
         for k, n in zip(adv, sizes):
             i = entries[k]
@@ -422,6 +437,20 @@ class _FlatIndex:
         if self.at:
             t = t.movedim(tuple(range(self.at, self.at + k)), tuple(range(k)))
         return t.reshape((-1, self.rows))
+
+
+class _NewDim:
+    """A bool in an index beside a batched index tensor: a new dim, advanced-indexed by ``index``."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _takes_dim(entry) -> bool:
+    """Whether an index entry stands for a dim of ``x`` (None and a bool add one instead)."""
+    return entry is not None and type(entry) is not _NewDim
 
 
 def _getitem_batched_index(x, index):

@@ -70,9 +70,12 @@ def _prod_partial(x, dims, keepdim):
 
     Without zeros it is prod / x_i. With zeros (PyTorch's subtle case) it is formed directly:
     the reduced dims are flattened to one axis of size n and each row of an n x n matrix that
-    has 1 on the diagonal is multiplied out, O(n^2) memory but only when zeros are present.
+    has 1 on the diagonal is multiplied out, O(n^2) memory but only when zeros are present,
+    or may be: inside vmap a batched ``x`` has no values to look at (NOTE: [reading batched
+    values] in _batching.py), and the direct form is right for every batch element.
     """
-    if not (x._data == 0).any():
+    data = x._data
+    if type(data) is np.ndarray and not (data == 0).any():
         return prod(x, dims, keepdim=True) / x
     if not dims:
         return x * 0.0 + 1.0

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import NeedsLoop
 from .._tensor import Tensor
 from . import elementwise as E
 from .._dispatch import apply
 from .indexing import INDEX_ADD_ZEROS, _Index, getitem, known_values
-from .registry import linear
+from .registry import linear, nondiff
 from .reduction import normalize_dims
 from .shape import expand, movedim, repeat, reshape
 from ._methods import tensor_method
@@ -39,6 +38,32 @@ def _int(v):
 
 def _along(dim, index):
     return (slice(None),) * dim + (index,)
+
+
+# NOTE: [value-shaped index ops] Two index factories whose output's shape is decided by the
+# values of their input: repeat_interleave's counts (the length is their sum) and one_hot
+# without num_classes (the width is the largest class + 1). They are primitives so that under
+# vmap they run once per batch element, that op only (torch.func does the same for
+# repeat_interleave, with its slow fallback), instead of reading the values of a batched
+# tensor; one_hot's rule says torch.func's error where the widths differ.
+def _repeat_counts_kernel(counts):
+    if counts.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if counts.size and counts.min() < 0:
+        raise RuntimeError("repeats can not be negative")
+    return np.repeat(np.arange(counts.shape[0], dtype=counts.dtype), counts)
+
+
+def _one_hot_kernel(a):
+    if not a.size:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    if a.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    return (a[..., None] == np.arange(int(a.max()) + 1)).astype(np.int64)
+
+
+REPEAT_COUNTS = nondiff("repeat_interleave_counts", _repeat_counts_kernel, loops=True)
+ONE_HOT_INFER = nondiff("one_hot_infer", _one_hot_kernel)
 
 
 @tensor_method
@@ -176,15 +201,23 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     tensor([1., 1., 2., 2.])
     """
     if repeats is None:
-        from .._factories import tensor
-
-        counts = x._data
-        return tensor(np.repeat(np.arange(counts.shape[0]), counts), dtype=x.dtype)
+        return apply(REPEAT_COUNTS, x)
     if dim is None:
         x, d = reshape(x, (-1,)), 0
     else:
         d = _dim(x, dim)
     n = x.shape[d]
+    if isinstance(repeats, Tensor) and known_values(repeats) is None:
+        # batched counts inside vmap: the index runs per batch element (NOTE: [value-shaped
+        # index ops]); the checks on the values run there
+        if repeats.ndim > 1 or (repeats.ndim and repeats.shape[0] not in (1, n)):
+            raise RuntimeError("repeats must have the same size as input along dim")
+        idx = apply(REPEAT_COUNTS, expand(reshape(repeats, (-1,)), (n,)))
+        if output_size is not None and output_size != idx.shape[0]:
+            raise RuntimeError(
+                f"repeat_interleave: output_size {output_size} does not match {idx.shape[0]}"
+            )
+        return getitem(x, _along(d, idx))
     counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
     if counts.ndim and counts.shape[0] not in (1, n):
         raise RuntimeError("repeats must have the same size as input along dim")
@@ -257,17 +290,12 @@ def one_hot(x, num_classes=-1):
 
     if x.dtype != int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    a = known_values(x)
-    if a is None:  # batched inside vmap: the checks need the values, the result does not
-        if num_classes == -1:
-            raise NeedsLoop("one_hot without num_classes: the output shape depends on the values")
-    elif a.size and a.min() < 0:
+    if num_classes == -1:  # the width is decided by the values (NOTE: [value-shaped index ops])
+        return apply(ONE_HOT_INFER, x)
+    a = known_values(x)  # None inside vmap: the checks need the values, the result does not
+    if a is not None and a.size and a.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
-    elif num_classes == -1:
-        if not a.size:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(a.max()) + 1
-    elif a.size and a.max() >= num_classes:
+    if a is not None and a.size and a.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
     return E.eq(x.unsqueeze(-1), arange(num_classes)).to(int64)
 

@@ -34,6 +34,7 @@ import math
 import numpy as np
 
 from .. import _dtype
+from .._batching import LOOP_FIX, BatchedTensor
 from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import (
@@ -434,7 +435,14 @@ def allclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     >>> dg.allclose(dg.tensor([1.0]), dg.tensor([1.0 + 1e-9]))
     True
     """
-    return bool(isclose(x, y, rtol, atol, equal_nan)._data.all())
+    close = isclose(x, y, rtol, atol, equal_nan)
+    if isinstance(close, BatchedTensor):  # inside vmap: one answer per element, not one bool
+        raise RuntimeError(
+            "vmap over torch.allclose isn't supported yet. Please file an issue at "
+            "https://github.com/pytorch/pytorch/issues if you need this feature. (dualgrad: "
+            f"isclose(x, y).all() gives one answer per batch element, as a tensor; {LOOP_FIX})"
+        )
+    return bool(close._data.all())
 
 
 # Tensor operators % and %= (found by name by _tensor_methods)

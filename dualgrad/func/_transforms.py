@@ -12,15 +12,13 @@ stays cheap. Inside vmap each reverse transform records on a tape of its own lev
 (NOTE: [grad under vmap] in _grad_levels.py), and its outputs leave that tape when it returns.
 
 ``vmap`` is a level in the dispatcher with a batching rule per op (NOTE: [vmap levels] in
-_batching.py); where only a per-element run is known to be right it runs the function once
-per batch element. ``jacrev`` is ``vmap`` over the pullback of one recorded forward pass
+_vmap_level.py); it runs the function once per batch element only when asked to before the call
+(NOTE: [asked-for loops]). ``jacrev`` is ``vmap`` over the pullback of one recorded forward pass
 (one vectorised backward for all rows), ``jacfwd`` is ``vmap`` over ``jvp`` (one vectorised
 forward pass for all columns), and ``hessian`` is ``jacfwd(jacrev)``.
 """
 
 from __future__ import annotations
-
-import warnings
 
 import functools
 
@@ -30,7 +28,6 @@ from .. import _factories, _grad_levels, _levels
 from .. import _vmap_level as _vmap_levels
 from .._batching import BatchedTensor, note_fallback
 from .._grad_mode import enable_grad
-from .._errors import NeedsLoop
 from .._tensor import Tensor, alias, set_tangent
 from ..autograd import forward_ad as fwAD
 from ..autograd.engine import grad as _autograd_grad
@@ -484,20 +481,36 @@ def _move_out(t, out_dim):
     return t if out_dim == 0 else t.movedim(0, out_dim)
 
 
-def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None, fallback=None):
     """Map ``func`` over a batch dimension of its inputs (torch.func.vmap).
 
     vmap is a level (NOTE: [vmap levels] in _vmap_level.py): inside, the mapped inputs are
-    batched tensors and each op runs once on the whole batch through its batching rule. Where
-    only a per-element run is known to be right (Python control flow on batched values;
-    ``randomness='different'``), ``func`` runs once per batch element and
-    the results are stacked; ``func`` should be a pure function, as torch.func assumes.
+    batched tensors and each op runs once on the whole batch through its batching rule. An op
+    whose output's shape depends on the values (nonzero, unique, a batched bool mask) runs once
+    per batch element, that op only. What cannot be batched (Python control flow on a batched
+    value, ``.item()``, NumPy on its data, ``requires_grad_()``, ``backward()``) raises at the
+    point, with torch.func's message; ``func`` is never run again behind your back.
+
     ``randomness``: 'error' (random ops raise), 'different' or 'same'. ``chunk_size``: map
     that many elements at a time (less memory, the same result), as torch.func.vmap.
+    ``fallback`` (dualgrad's extension): None, or ``'loop'`` to run ``func`` once per batch
+    element from the start and stack the results (right for any ``func``, but a Python loop),
+    as ``randomness='different'`` does.
+
+    >>> import dualgrad as dg
+    >>> f = lambda x: x if x.sum() > 0 else -x
+    >>> dg.func.vmap(f, fallback="loop")(dg.tensor([[1.0, 2.0], [-3.0, 1.0]]))
+    tensor([[ 1.,  2.],
+            [ 3., -1.]])
     """
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(
             f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}"
+        )
+    if fallback not in (None, "loop"):
+        raise ValueError(
+            f"vmap: fallback must be None (batched, the default) or 'loop' (run the function once "
+            f"per batch element), got {fallback!r}"
         )
     _check_chunk_size(chunk_size)
     _check_dims_type(
@@ -507,8 +520,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             "python collection of ints representing where in the outputs the vmapped dimension should appear."
         ),
     )
+    loop = (
+        "randomness='different'"
+        if randomness == "different"
+        else ("fallback='loop'" if fallback == "loop" else None)
+    )
     return _make_vmap(
-        func, in_dims, out_dims, randomness, directions_only=False, chunk_size=chunk_size
+        func, in_dims, out_dims, randomness, directions_only=False, chunk_size=chunk_size, loop=loop
     )
 
 
@@ -524,7 +542,9 @@ def _over_directions(func, chunk_size=None):
     return _make_vmap(func, 0, 0, "error", directions_only=True, chunk_size=chunk_size)
 
 
-def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=None):
+def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=None, loop=None):
+    """vmap of ``func``; ``loop``: None (batched), or why it runs once per element (asked for)."""
+
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         flat_args, arg_spec = tree_flatten(tuple(args))
@@ -553,17 +573,12 @@ def _make_vmap(func, in_dims, out_dims, randomness, directions_only, chunk_size=
 
     def run(flat_args, flat_dims, arg_spec, n, kwargs):
         call = (flat_args, flat_dims, arg_spec, n, kwargs, directions_only)
-        if randomness == "different":
-            return _vmap_loop(func, call, out_dims, randomness, "randomness='different'")
-        # (not for jacrev's and jacfwd's own vmaps over directions: their functions are ours,
-        # and the scan of closures would cost ~15 us each)
-        watched = [] if directions_only else _tensors_it_may_write(func, flat_args)
-        versions = [t._version for _, t in watched]
-        try:
-            return _vmap_level(func, call, out_dims, randomness)
-        except NeedsLoop as e:
-            _refuse_second_write(watched, versions, str(e))
-            return _vmap_loop(func, call, out_dims, randomness, str(e))
+        # NOTE: [asked-for loops] The per-element run is decided here, before ``func`` starts,
+        # and never after: a batched run that met something it cannot batch raises at that
+        # point, so nothing ``func`` wrote can be written a second time.
+        if loop is not None:
+            return _vmap_loop(func, call, out_dims, randomness)
+        return _vmap_level(func, call, out_dims, randomness)
 
     return wrapper
 
@@ -747,83 +762,10 @@ def _vmap_level(func, call, out_dims, randomness):
     return tree_unflatten(o_spec, results)
 
 
-def _tensors_it_may_write(func, flat_args):
-    """(name, tensor) for the tensors that exist before vmap calls ``func`` and that it can
-    reach to write in place: its inputs, and what it closes over (tensors, containers of
-    them, modules' parameters and buffers; a module called directly, a partial's arguments)."""
-    from ..nn.module import Module
-
-    found = [(f"input {i}", x) for i, x in enumerate(flat_args) if isinstance(x, Tensor)]
-
-    def add(name, obj, depth=0):
-        if isinstance(obj, Tensor):
-            found.append((name, obj))
-        elif isinstance(obj, Module):
-            found.extend((f"{name}.{n}", t) for n, t in obj.named_parameters())
-            found.extend((f"{name}.{n}", t) for n, t in obj.named_buffers())
-        elif depth == 0 and isinstance(obj, (list, tuple)):
-            for k, o in enumerate(obj):
-                add(f"{name}[{k}]", o, 1)
-        elif depth == 0 and isinstance(obj, dict):
-            for k, o in obj.items():
-                add(f"{name}[{k!r}]", o, 1)
-
-    add("the module", func)
-    # through partials, transforms' wrappers and functions closed over, a few levels deep
-    todo, seen = [(func, 0)], set()
-    while todo:
-        fn, depth = todo.pop()
-        if fn is None or id(fn) in seen or depth > 4:
-            continue
-        seen.add(id(fn))
-        if isinstance(fn, functools.partial):
-            add("a partial argument", tuple(fn.args) + tuple(fn.keywords.values()))
-            todo.append((fn.func, depth + 1))
-            continue
-        for var, cell in zip(
-            getattr(fn, "__code__", None) and fn.__code__.co_freevars or (),
-            getattr(fn, "__closure__", None) or (),
-        ):
-            try:
-                obj = cell.cell_contents
-            except ValueError:  # an empty cell
-                continue
-            add(f"'{var}'", obj)
-            if callable(obj) and not isinstance(obj, (Tensor, type)):
-                todo.append((obj, depth + 1))
-        todo.append((getattr(fn, "__wrapped__", None), depth + 1))
-    return found
-
-
-def _refuse_second_write(watched, versions, reason):
-    """The per-element run starts the function over: if the batched attempt already wrote in
-    place into an input or a tensor it closes over, that write would happen twice. Say so
-    rather than be silently wrong."""
-    for (name, t), v in zip(watched, versions):
-        if t._version != v:
-            raise RuntimeError(
-                f"vmap: {reason}, so the function has to run once per batch element, but it "
-                f"has already written in place into {name}, and running it again would write "
-                "twice; write into a clone made inside the function (x = x.clone()) instead"
-            )
-
-
-_warned_reasons: set = set()
-
-
-def _vmap_loop(func, call, out_dims, randomness, reason):
-    """The function once per batch element, the results stacked: right where the batched run
-    cannot be (``reason``), and said once per reason, as an op without a batching rule is."""
-
+def _vmap_loop(func, call, out_dims, randomness):
+    """The function once per batch element, the results stacked: what the caller asked for
+    before the call (fallback='loop' or randomness='different'), so it does not warn."""
     note_fallback("per-element run")
-    if reason not in _warned_reasons:
-        _warned_reasons.add(reason)
-        warnings.warn(
-            f"vmap: {reason}; the function runs once per batch element (correct, but "
-            "a Python loop)",
-            UserWarning,
-            stacklevel=4,
-        )
     flat_args, flat_dims, arg_spec, n, kwargs, _ = call
     from .. import _factories as fac
     from .._ops.shape import stack

@@ -25,7 +25,7 @@ from .._ops import special as SP
 from .._ops.composite import log_softmax, logsumexp, softmax  # noqa: F401
 from .._ops.conv import fold, unfold  # noqa: F401
 from .._ops.indexing import gather as _gather
-from .._ops.indexing import getitem
+from .._ops.indexing import getitem, known_values
 from .._ops.linalg import einsum, matmul
 from .._ops.linalg import linear as _linear
 from .._ops.pad import pad  # noqa: F401
@@ -1124,19 +1124,21 @@ def nll_loss(
         one = False
     logp = _class_last(input)
     c = logp.shape[-1]
-    t = target._data
-    valid = t != ignore_index
-    safe = np.where(valid, t, 0)
-    bad = valid & ((t < 0) | (t >= c))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
-    mask = one_hot_np(safe, c, input._data.dtype) * valid[..., None]
-    w = mask if weight is None else mask * weight._data.astype(mask.dtype)
-    wt = _factories.tensor(w)
-    loss = -_sum(logp * wt, -1)
+    # The weights per class, written in dualgrad ops: inside vmap a batched target has values
+    # only per batch element (NOTE: [reading batched values] in _batching.py), so the range
+    # check, which needs them, runs only where they are known.
+    t = known_values(target)
+    if t is not None:
+        bad = (t != ignore_index) & ((t < 0) | (t >= c))
+        if bad.any():
+            raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    valid = E.ne(target, ignore_index).unsqueeze(-1)
+    w = E.logical_and(E.eq(target.unsqueeze(-1), _factories.arange(c)), valid).to(input.dtype)
+    if weight is not None:  # a constant, as in torch (no derivative w.r.t. the weights)
+        w = w * weight.detach().to(input.dtype)
+    loss = -_sum(logp * w, -1)
     if reduction == "mean":
-        total = float(w.sum())
-        out = _sum(loss) / total
+        out = _sum(loss) / _sum(w)
     else:
         out = _reduce(loss, reduction)
     return out[0] if one and reduction == "none" else out
