@@ -23,9 +23,10 @@ from __future__ import annotations
 import warnings
 
 from . import _levels
-from ._batching import BatchedTensor, _warned, mark_shared, note_fallback, note_view
+from ._batching import BatchedTensor, _warned, grad_below, mark_shared, note_fallback, note_view
+from ._grad_mode import state as _grad_state
 from ._dispatch import apply
-from ._errors import NeedsLoop
+from ._errors import cannot_batch
 from ._tensor import Tensor
 from ._ops.shape import stack
 
@@ -52,7 +53,10 @@ class VmapLevel(_levels.Level):
         for a in args:
             if isinstance(a, BatchedTensor) and a._vlevel == number:
                 if a._fw and min(a._fw) < ceiling:
-                    raise NeedsLoop("tangents on a batched tensor at the vmap frame")
+                    raise cannot_batch(
+                        f"{op.name}: an input carries tangents of a dual level below this vmap "
+                        "on its batched wrapper"
+                    )
                 physical.append(a._value)
                 bdims.append(a._bdim)
             else:
@@ -77,6 +81,12 @@ class VmapLevel(_levels.Level):
     def process_function(self, op, args, kwargs):
         """A custom Function under vmap is a composite: its forward's own ops are batched here,
         and its node records on the tape its inputs are on (NOTE: [a Function as an op])."""
+        if _grad_state.enabled and any(grad_below(a, self.number) for a in args):
+            # its node would have to join history recorded below this vmap, on physical tensors
+            raise cannot_batch(
+                f"{op.name}.apply inside vmap on inputs with history on a tape below the vmap "
+                "(as in grad(vmap(f)))"
+            )
         call = op.run(args, kwargs, -1)
         ceiling = _stack.ceiling
         for level in sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw}):
