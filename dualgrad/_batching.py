@@ -13,7 +13,6 @@ import weakref
 import numpy as np
 
 from . import _levels
-from ._errors import NeedsLoop  # noqa: F401 (_inplace.py imports it from here)
 from ._tensor import Tensor
 from ._views import PIECES
 
@@ -252,9 +251,14 @@ def wrapped(t) -> bool:
     return isinstance(t, BatchedTensor) or (isinstance(t, Tensor) and t._below is not None)
 
 
-def mark_shared(args, out) -> None:
+def mark_shared(args, out, differentiable=True) -> None:
     """After a view op on wrapped tensors: mark the logical tensors whose memory is now
-    shared, input and output, and what the output views."""
+    shared, input and output, and what the output views (only through a view autograd sees:
+    a write through view(dtype) changes bytes, not history, NOTE: [dtype views])."""
+    if not differentiable:  # history never follows such a view, so nothing to track
+        if wrapped(out):
+            out.__dict__["_bytes_of"] = args[0]
+        return
     for t in (*args, out):
         if wrapped(t):
             t.__dict__["_shares_memory"] = True

@@ -4,14 +4,11 @@ import order, so that the op table and the levels can both raise them."""
 from __future__ import annotations
 
 
-class NeedsLoop(RuntimeError):
-    """Raised inside the batched path where vmap cannot batch what the function does (yet).
-
-    vmap does not catch it (NOTE: [asked-for loops] in func/_transforms.py): it reaches the
-    caller as the RuntimeError it is, saying what and naming the fix."""
-
-    def __init__(self, what: str):
-        super().__init__(
-            f"vmap: {what}: this cannot run batched; to run the function once per batch "
-            "element instead, pass fallback='loop' to dualgrad.func.vmap"
-        )
+def cannot_batch(what: str, fix: str = "") -> RuntimeError:
+    """The error for what vmap cannot batch, raised at the point: vmap never re-runs the user's
+    function behind their back (NOTE: [asked-for loops] in func/_transforms.py). It says what,
+    the fix, and the way to a per-element run."""
+    return RuntimeError(
+        f"vmap: {what}: dualgrad cannot batch this. {fix + ' ' if fix else ''}To run the "
+        "function once per batch element instead, pass fallback='loop' to dualgrad.func.vmap"
+    )

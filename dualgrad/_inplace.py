@@ -9,7 +9,8 @@ import weakref
 import numpy as np
 
 from . import _dtype
-from ._batching import BatchedTensor, NeedsLoop, viewed_with_history
+from ._batching import BatchedTensor, viewed_with_history
+from ._errors import cannot_batch
 from ._grad_mode import state as _grad_state
 from ._ops import elementwise as E
 from ._ops import indexing as I
@@ -28,6 +29,13 @@ from ._views import _View, apply_chain, multi_error, scatter_into
 # new version: a later write into x (or a view of it) makes the node refuse, as torch's does.
 
 _LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+_NO_GRAD_VIEW_ERROR = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled "
+    "({name}). Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+    "clarify your code by moving both the view and the inplace either both inside the no_grad "
+    "block (if you don't want the inplace to be tracked) or both outside (if you want the "
+    "inplace to be tracked)."
+)
 _VIEW_OF_LEAF_ERROR = (
     "a view of a leaf Variable that requires grad is being used in an in-place operation."
 )
@@ -52,13 +60,7 @@ def _check_inplace(x: Tensor, out: Tensor, name: str) -> None:
                     "or on a clone."
                 )
             if not x._view_grad and base._requires_grad:
-                raise RuntimeError(
-                    f"A view was created in no_grad mode and is being modified inplace with grad "
-                    f"mode enabled ({name}). Given that this use case is ambiguous and error-prone, "
-                    "it is forbidden. You can clarify your code by moving both the view and the "
-                    "inplace either both inside the no_grad block (if you don't want the inplace "
-                    "to be tracked) or both outside (if you want the inplace to be tracked)."
-                )
+                raise RuntimeError(_NO_GRAD_VIEW_ERROR.format(name=name))
         elif x._requires_grad and x.grad_fn is None:
             raise RuntimeError(
                 _LEAF_ERROR + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone."
@@ -179,8 +181,10 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
             "file a bug report instead."
         )
     if isinstance(out, BatchedTensor) and out._vlevel != x._vlevel:
-        raise NeedsLoop(f"{name}: an in-place write of a value batched at another level")
+        raise cannot_batch(f"{name}: an in-place write of a value batched by another vmap")
     d = x.__dict__
+    if "_bytes_of" in d:  # through view(dtype): the bytes change, not history (NOTE: [dtype views])
+        out = out.detach()
     on_tape = x._requires_grad and x._below is not None
     joined = not (on_tape or x._requires_grad or x._fw) and out._requires_grad and out._glevel >= 0
     if joined:  # a batched constant (or a view of one) takes a value with history on a tape
@@ -190,24 +194,24 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         on_tape = True
     if on_tape:
         if out._glevel != x._glevel or out._below is None:
-            raise NeedsLoop(f"{name}: an in-place write from another tape inside vmap")
+            raise cannot_batch(
+                f"{name}: an in-place write of a value with history on another transform's tape"
+            )
     elif x._requires_grad or out._requires_grad:
-        raise NeedsLoop(f"{name}: an in-place write with history from another tape inside vmap")
-    elif _grad_state.enabled and viewed_with_history(x):  # e.g. a view made under no_grad
-        raise NeedsLoop(
-            f"{name}: an in-place write into a view of a tensor with history inside vmap"
-        )
+        raise cannot_batch(f"{name}: an in-place write of a value with history on another tape")
+    elif _grad_state.enabled and viewed_with_history(x):  # a view made under no_grad
+        raise RuntimeError(_NO_GRAD_VIEW_ERROR.format(name=name))
     if on_tape and d.get("_multi"):  # as on the ordinary tape: NOTE: [multi-output views]
         raise multi_error(d["_multi"], "is being modified inplace")
     carried = on_tape or x._fw or out._fw  # history or tangents that the write must update
     root = d.get("_view_root") if carried else None
     if carried:
         if root is not None and not d["_view_chain"]:  # an alias of a root: never written by users
-            raise NeedsLoop(f"{name}: an in-place write into an alias inside vmap")
-        if root is None and d.get("_shares_memory") and not d.get("_live_views"):
-            raise NeedsLoop(
-                f"{name}: an in-place write with history or tangents into memory "
-                "an untracked view shares, inside vmap"
+            raise cannot_batch(f"{name}: an in-place write into an alias of a batched tensor")
+        if root is None and d.get("_shares_memory") and not d.get("_live_views") and x.numel():
+            raise cannot_batch(
+                f"{name}: an in-place write with history or tangents into memory that a view "
+                "made before them shares"
             )
         if on_tape and not joined and (root if root is not None else x).grad_fn is None:
             raise RuntimeError(

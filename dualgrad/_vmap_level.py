@@ -7,13 +7,15 @@ with a batch dim (``_bdim``) that belongs to the vmap level ``_vlevel``. User co
 *logical* tensor, the physical one without that dim. When the highest level among an op's inputs
 is a vmap level, its ``process`` unwraps them and runs the op's batching rule, which maps the
 call to one call on physical tensors (re-entering the dispatcher one level down), so batched work
-is one NumPy call; an op without a rule runs once per batch element and stacks (correct, slower).
+is one NumPy call. An op whose output's shape depends on the values (nonzero, a batched bool
+mask) runs once per batch element, that op only, and stacks (functorch's slow fallback).
 
 Reverse mode inside vmap records on a tape of the transform's own level (NOTE: [grad under
-vmap] in _grad_levels.py), so ``vmap(grad(f))`` is batched too. Where only the per-element run
-is known to be right the batched path raises ``NeedsLoop`` and ``dualgrad.func.vmap`` runs the
-function once per batch element instead: Python control flow on batched values, ``make_dual``
-of a batched primal at a level below, and a custom Function on a transform's tape inside vmap.
+vmap] in _grad_levels.py), so ``vmap(grad(f))`` is batched too. What cannot be batched (Python
+control flow on batched values, a few cross-level cases: ``_errors.cannot_batch``) raises at
+the point, naming the fix; the whole function runs once per batch element only when asked for
+before it starts (``fallback='loop'``, ``randomness='different'``: NOTE: [asked-for loops] in
+func/_transforms.py).
 The ordinary tape runs happily *below* vmap: ``grad(vmap(f))`` records physical ops, and
 ``jacrev = vmap(vjp)`` runs a recorded backward on batched cotangents without recording.
 """
@@ -23,9 +25,10 @@ from __future__ import annotations
 import warnings
 
 from . import _levels
-from ._batching import BatchedTensor, _warned, mark_shared, note_fallback, note_view
+from ._batching import BatchedTensor, _warned, grad_below, mark_shared, note_fallback, note_view
+from ._grad_mode import state as _grad_state
 from ._dispatch import apply
-from ._errors import NeedsLoop
+from ._errors import cannot_batch
 from ._tensor import Tensor
 from ._ops.shape import stack
 
@@ -52,7 +55,10 @@ class VmapLevel(_levels.Level):
         for a in args:
             if isinstance(a, BatchedTensor) and a._vlevel == number:
                 if a._fw and min(a._fw) < ceiling:
-                    raise NeedsLoop("tangents on a batched tensor at the vmap frame")
+                    raise cannot_batch(
+                        f"{op.name}: an input carries tangents of a dual level below this vmap "
+                        "on its batched wrapper"
+                    )
                 physical.append(a._value)
                 bdims.append(a._bdim)
             else:
@@ -69,7 +75,7 @@ class VmapLevel(_levels.Level):
         else:
             out = BatchedTensor.wrap(out, bdim, number)
         if op.view:
-            mark_shared(args, out)
+            mark_shared(args, out, op.differentiable)
             if op.differentiable:  # follow the view: a write may carry history to it later
                 note_view(args[0], out, op, params)  # (not view(dtype): NOTE: [dtype views])
         return out
@@ -77,6 +83,12 @@ class VmapLevel(_levels.Level):
     def process_function(self, op, args, kwargs):
         """A custom Function under vmap is a composite: its forward's own ops are batched here,
         and its node records on the tape its inputs are on (NOTE: [a Function as an op])."""
+        if _grad_state.enabled and any(grad_below(a, self.number) for a in args):
+            # its node would have to join history recorded below this vmap, on physical tensors
+            raise cannot_batch(
+                f"{op.name}.apply inside vmap on inputs with history on a tape below the vmap "
+                "(as in grad(vmap(f)))"
+            )
         call = op.run(args, kwargs, -1)
         ceiling = _stack.ceiling
         for level in sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw}):

@@ -905,9 +905,10 @@ def test_vmap_writes_into_inputs_and_closures_once():
 
 
 def test_function_writing_its_input_under_vmap_of_hessian_runs_once_per_call():
-    """A Function whose forward writes into an input (mark_dirty) under vmap(hessian): it runs
-    below the transform's tape and on it, and must not write twice into the same memory; the
-    per-sample Hessians are those of sin(c x) with the counter c written once (c = 1)."""
+    """A Function whose forward writes into an input (mark_dirty) under vmap(hessian) would run
+    below the transform's tape and on it, writing twice into the same memory: vmap refuses it at
+    the call, naming fallback='loop', with which the per-sample Hessians are those of sin(c x)
+    with the counter c written once per call (c = 1)."""
 
     class CountedScale(dg.autograd.Function):
         @staticmethod
@@ -929,7 +930,9 @@ def test_function_writing_its_input_under_vmap_of_hessian_runs_once_per_call():
         y, _ = CountedScale.apply(x, dg.zeros(()))
         return y.sin().sum()
 
-    got = F.vmap(F.hessian(f))(dg.tensor(XS))
+    with pytest.raises(RuntimeError, match="CountedScale.forward writes into its input.*fallback"):
+        F.vmap(F.hessian(f))(dg.tensor(XS))
+    got = F.vmap(F.hessian(f), fallback="loop")(dg.tensor(XS))
     want = np.stack([np.diag(-np.sin(x)) for x in XS])
     np.testing.assert_allclose(got._data, want, rtol=1e-10, atol=1e-12)
 

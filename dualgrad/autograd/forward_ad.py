@@ -108,9 +108,9 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
         )
     batched = tensor._alias_hook is not None or tangent._alias_hook is not None
     if batched and getattr(tensor, "_vlevel", level) > level:
-        from .._errors import NeedsLoop
+        from .._errors import cannot_batch
 
-        raise NeedsLoop("make_dual of a batched primal at a level below its vmap")
+        raise cannot_batch("make_dual of a primal batched by a vmap begun inside the dual level")
     if not batched and tangent._data.strides != tensor._data.strides:
         copy = np.empty_like(tensor._data)
         copy[...] = tangent._data

@@ -62,7 +62,7 @@ from .. import _dispatch, _dtype
 from .._ops.registry import Op
 from .. import _grad_levels, _levels
 from .._batching import BatchedTensor
-from .._errors import NeedsLoop
+from .._errors import cannot_batch
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, alias, bump_version, detach_history, set_tangent
 from .. import _anomaly as anomaly_mode
@@ -441,9 +441,9 @@ class FunctionOp(Op):
             if not isinstance(a, Tensor):
                 continue
             if (a._fw and max(a._fw) > tape) or (isinstance(a, BatchedTensor) and a._vlevel > tape):
-                raise NeedsLoop(
-                    f"{self.name}.apply with tangents above a transform's tape, or "
-                    "batched inside it, inside vmap"
+                raise cannot_batch(
+                    f"{self.name}.apply on a transform's tape inside vmap, with tangents of a "
+                    "dual level above the tape or an input batched by a vmap begun inside it"
                 )
             if a._fw or _grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape)):
                 below = True
@@ -458,7 +458,10 @@ class FunctionOp(Op):
             # forward wrote into an input (mark_dirty): running it on the tape too would write
             # twice, so the whole function runs per element (vmap refuses that if the written
             # tensor is one of its inputs)
-            raise NeedsLoop(f"{self.name}.forward writes into its input in place")
+            raise cannot_batch(
+                f"{self.name}.forward writes into its input in place (mark_dirty) on a "
+                "transform's tape inside vmap, where the levels below the tape need the call too"
+            )
         return low
 
     def stand_on(self, call, low, tape):
@@ -690,6 +693,12 @@ def _jvp_from_backward(cls, ctx, tangents):
     for i, (g, t) in enumerate(zip(g_ins, tangents)):
         if g is None or t is None:
             continue
+        if isinstance(g, BatchedTensor):  # batched primals (a batched tangent is fine)
+            raise cannot_batch(
+                f"{cls.__name__} has no jvp, and the one derived from its backward (NOTE: "
+                "[derived rules]) cannot run on batched primals",
+                "Define jvp(ctx, *tangents).",
+            )
         if not g._requires_grad:
             if np.any(g._data != 0):
                 raise _not_dualgrad(
