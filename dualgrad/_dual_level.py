@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import _levels
 from ._dispatch import apply, apply_function
 from ._tensor import Tensor, alias, set_tangent
+from ._views import _View
 
 _stack = _levels.stack
 
@@ -44,15 +45,21 @@ class DualLevel(_levels.Level):
         return call
 
     def exit(self) -> None:
-        """Every tangent of this level is dropped."""
+        """Every tangent of this level is dropped (a stale view's as stored: reading its
+        tangents would re-derive them from its base, NOTE: [views and in-place])."""
         super().exit()
         number = self.number
         for ref in self.holders:
             t = ref()
-            if t is not None and t._fw is not None:
+            if t is None:
+                continue
+            if isinstance(t, _View):
+                if t._fwd is not None:
+                    t._fwd.pop(number, None)
+                    t._fwd = t._fwd or None
+            elif t._fw is not None:
                 t._fw.pop(number, None)
-                if not t._fw:
-                    t._fw = None
+                t._fw = t._fw or None
         self.holders.clear()
 
 

@@ -33,6 +33,8 @@ through the same slices (``_batching.note_view``).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import _levels
@@ -155,6 +157,16 @@ def apply_chain(x: Tensor, chain) -> Tensor:
     return x
 
 
+class _BackwardRunning(threading.local):
+    depth = 0  # backward passes running (autograd/engine.py), on this thread
+
+
+# A multi-output view used after its base was written is refused, as torch refuses it at the
+# use (NOTE: [multi-output views]); a backward pass that reads a node's saved inputs is not a
+# use (the version check guards what it reads), so the refusal waits while one runs.
+backward_running = _BackwardRunning()
+
+
 def _refresh(view: _View) -> None:
     """Re-derive a stale view's history and tangents from its base: ``chain(base)``."""
     view._view_version = view._vc[0]
@@ -164,7 +176,13 @@ def _refresh(view: _View) -> None:
             view._gf, view._onr, view._rg = None, 0, False
         view._fwd = None
         return
-    if view._multi is not None and base._requires_grad and view._view_grad and _grad_state.enabled:
+    if (
+        view._multi is not None
+        and base._requires_grad
+        and view._view_grad
+        and _grad_state.enabled
+        and not backward_running.depth  # a backward reading what a node saved: not a use
+    ):
         view._view_version -= 1  # still stale: every use under autograd refuses, as torch's
         raise multi_error(
             view._multi, "its base or another view of its base has been modified inplace"

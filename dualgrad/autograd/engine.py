@@ -16,6 +16,7 @@ from .._tensor import Tensor, _RetainGrad, detach_history
 from .. import _anomaly as anomaly_mode
 from .._anomaly import state as _anomaly
 from .._tensor import INPLACE_EPOCH
+from .._views import backward_running
 from .._graph import _FREED, AccumulateGrad, OpNode
 
 
@@ -159,6 +160,7 @@ def run_backward(
 
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
+    backward_running.depth += 1  # reading saved views is not a use (_views.py)
     # NOTE: [hot path] the loop below runs once per node; helpers are inlined on purpose.
     pop_buffer = buffers.pop
     get_buffer = buffers.get
@@ -265,6 +267,7 @@ def run_backward(
             )
     finally:
         _grad_state.enabled = prev_mode
+        backward_running.depth -= 1
     if inputs is not None:
         return [capture.get(e) if e is not None else None for e in input_edges]
     return None
