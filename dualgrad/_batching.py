@@ -120,12 +120,15 @@ def _dense(shape, strides, itemsize) -> bool:
 class BatchedTensor(Tensor):
     """A logical tensor inside vmap: ``_value`` with batch dim ``_bdim`` at level ``_vlevel``."""
 
+    _bdim = 0
+    _lrg = False  # requires grad on a transform's tape (logical: NOTE: [grad under vmap])
+
     @classmethod
     def wrap(cls, value, bdim, level):
         t = object.__new__(cls)
-        t.__dict__["_value"] = value
-        t.__dict__["_bdim"] = bdim
-        t.__dict__["_vlevel"] = level
+        t._value = value
+        t._bdim = bdim
+        t._vlevel = level
         return t
 
     @property
@@ -143,11 +146,11 @@ class BatchedTensor(Tensor):
     # this vmap (NOTE: [grad under vmap] in _grad_levels.py). The physical tensor keeps its own.
     @property
     def _requires_grad(self):
-        return self.__dict__.get("_lrg", False)
+        return self._lrg
 
     @_requires_grad.setter
     def _requires_grad(self, flag):
-        self.__dict__["_lrg"] = flag
+        self._lrg = flag
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad:
@@ -174,19 +177,17 @@ class BatchedTensor(Tensor):
         if self._requires_grad:  # keep the logical edge: gradients reach this tensor's node
             from ._tensor import alias
 
-            d = self.__dict__
-            for name in ("grad_fn", "_out_nr", "_lrg", "_acc", "_glevel"):
-                if name in d:
-                    t.__dict__[name] = d[name]
+            t.grad_fn, t._out_nr, t._lrg = self.grad_fn, self._out_nr, self._lrg
+            t._acc, t._glevel = self._acc, self._glevel
             if self.grad_fn is None:
                 self._edge()
-                t.__dict__["_acc"] = self._acc
+                t._acc = self._acc
             if self._below is not None:
                 t._below = alias(self._below, below_level)
                 # the same memory on the same tape: a view of the alias is one of the original
                 # (NOTE: [in-place on a transform's tape] in _inplace.py)
-                t.__dict__["_view_root"] = d.get("_view_root", self)
-                t.__dict__["_view_chain"] = d.get("_view_chain", ())
+                t._view_root = self._view_root if self._view_root is not None else self
+                t._view_chain = self._view_chain
         return t
 
     def _edge(self):
@@ -257,13 +258,13 @@ def mark_shared(args, out, differentiable=True) -> None:
     a write through view(dtype) changes bytes, not history, NOTE: [dtype views])."""
     if not differentiable:  # history never follows such a view, so nothing to track
         if wrapped(out):
-            out.__dict__["_bytes_of"] = args[0]
+            out._bytes_of = args[0]
         return
     for t in (*args, out):
         if wrapped(t):
-            t.__dict__["_shares_memory"] = True
+            t._shares_memory = True
     if wrapped(out) and wrapped(args[0]):
-        out.__dict__["_view_of"] = args[0]
+        out._view_of = args[0]
 
 
 def note_view(base, out, op, params) -> None:
@@ -277,17 +278,18 @@ def note_view(base, out, op, params) -> None:
         name = op.node_name[: -len("Backward0")]
         for i, (o, (piece, piece_params)) in enumerate(zip(out, PIECES[op](**params))):
             note_view(base, o, piece, piece_params)
-            o.__dict__["_multi"] = (name, i)  # torch refuses writes into it (_inplace.py)
+            o._multi = (name, i)  # torch refuses writes into it (_inplace.py)
         return
     if not (wrapped(base) and wrapped(out)) or (
-        "_view_root" in out.__dict__ or not np.may_share_memory(_array(out), _array(base))
+        out._view_root is not None or not np.may_share_memory(_array(out), _array(base))
     ):
         return
-    d = base.__dict__
-    root = d.get("_view_root", base)
-    out.__dict__["_view_root"] = root
-    out.__dict__["_view_chain"] = d.get("_view_chain", ()) + ((op, params),)
-    root.__dict__.setdefault("_live_views", []).append(weakref.ref(out))
+    root = base._view_root if base._view_root is not None else base
+    out._view_root = root
+    out._view_chain = base._view_chain + ((op, params),)
+    if root._live_views is None:
+        root._live_views = []
+    root._live_views.append(weakref.ref(out))
 
 
 def _array(t):
@@ -303,7 +305,7 @@ def viewed_with_history(t) -> bool:
     while t is not None:
         if t._requires_grad:
             return True
-        t = t.__dict__.get("_view_of")
+        t = t._view_of
     return False
 
 
@@ -328,7 +330,7 @@ def note_fallback(what: str) -> None:
 def inner(t):
     """The tensor one level down that ``t`` wraps (None for a tensor that wraps nothing)."""
     below = t._below
-    return below if below is not None else t.__dict__.get("_value")
+    return below if below is not None else t._value
 
 
 def requires_grad_anywhere(t) -> bool:
@@ -345,5 +347,5 @@ def grad_below(t, level: int) -> bool:
     while isinstance(t, Tensor):
         if t._requires_grad and t._glevel < level:
             return True
-        t = t.__dict__.get("_value")
+        t = t._value
     return False

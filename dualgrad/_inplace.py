@@ -182,14 +182,15 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         )
     if isinstance(out, BatchedTensor) and out._vlevel != x._vlevel:
         raise cannot_batch(f"{name}: an in-place write of a value batched by another vmap")
-    d = x.__dict__
-    if "_bytes_of" in d:  # through view(dtype): the bytes change, not history (NOTE: [dtype views])
+    if (
+        x._bytes_of is not None
+    ):  # through view(dtype): bytes change, not history (NOTE: [dtype views])
         out = out.detach()
     on_tape = x._requires_grad and x._below is not None
     joined = not (on_tape or x._requires_grad or x._fw) and out._requires_grad and out._glevel >= 0
     if joined:  # a batched constant (or a view of one) takes a value with history on a tape
-        for t in {id(t): t for t in (d.get("_view_root"), x) if t is not None}.values():
-            t.__dict__["_below"] = BatchedTensor.wrap(t._value, t._bdim, t._vlevel)
+        for t in {id(t): t for t in (x._view_root, x) if t is not None}.values():
+            t._below = BatchedTensor.wrap(t._value, t._bdim, t._vlevel)
             t._glevel = out._glevel
         on_tape = True
     if on_tape:
@@ -201,14 +202,14 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         raise cannot_batch(f"{name}: an in-place write of a value with history on another tape")
     elif _grad_state.enabled and viewed_with_history(x):  # a view made under no_grad
         raise RuntimeError(_NO_GRAD_VIEW_ERROR.format(name=name))
-    if on_tape and d.get("_multi"):  # as on the ordinary tape: NOTE: [multi-output views]
-        raise multi_error(d["_multi"], "is being modified inplace")
+    if on_tape and x._multi is not None:  # as on the ordinary tape: NOTE: [multi-output views]
+        raise multi_error(x._multi, "is being modified inplace")
     carried = on_tape or x._fw or out._fw  # history or tangents that the write must update
-    root = d.get("_view_root") if carried else None
+    root = x._view_root if carried else None
     if carried:
-        if root is not None and not d["_view_chain"]:  # an alias of a root: never written by users
+        if root is not None and not x._view_chain:  # an alias of a root: never written by users
             raise cannot_batch(f"{name}: an in-place write into an alias of a batched tensor")
-        if root is None and d.get("_shares_memory") and not d.get("_live_views") and x.numel():
+        if root is None and x._shares_memory and not x._live_views and x.numel():
             raise cannot_batch(
                 f"{name}: an in-place write with history or tangents into memory that a view "
                 "made before them shares"
@@ -219,7 +220,7 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
                 + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone."
             )
         # a view: the root's history and tangents take the write (CopySlices)
-        new_root = VS.view_scatter(root, out, d["_view_chain"]) if root is not None else out
+        new_root = VS.view_scatter(root, out, x._view_chain) if root is not None else out
     if on_tape:  # the values, with the levels below the tape
         _commit_inplace(x._below, out._below, name)
     else:
@@ -263,11 +264,11 @@ def _follow_write(root: Tensor, new_root: Tensor) -> None:
     live views theirs from it (NOTE: [in-place on a transform's tape])."""
     _take_history(root, new_root)
     bump_version(root)
-    views = [v for v in (ref() for ref in root.__dict__.get("_live_views", ())) if v is not None]
+    views = [v for v in (ref() for ref in root._live_views or ()) if v is not None]
     for view in views:  # chain(root) again (these new views are not kept)
-        _take_history(view, apply_chain(root, view.__dict__["_view_chain"]))
+        _take_history(view, apply_chain(root, view._view_chain))
         bump_version(view)
-    root.__dict__["_live_views"] = [weakref.ref(v) for v in views]  # the dead ones dropped
+    root._live_views = [weakref.ref(v) for v in views]  # the dead ones dropped
 
 
 def _snapshot_on_tape(x: Tensor) -> Tensor:
@@ -276,7 +277,7 @@ def _snapshot_on_tape(x: Tensor) -> Tensor:
     below = _snapshot(x._below)
     if isinstance(x, BatchedTensor):
         snap = x._alias_hook()
-        snap.__dict__["_value"] = below._value
+        snap._value = below._value
     else:  # an unbatched tensor on the tape (vmap(grad(f), in_dims=None) for it)
         snap = alias(x)
         snap._data = below._data
@@ -292,7 +293,7 @@ def _snapshot(t: Tensor) -> Tensor:
         return _snapshot_on_tape(t)
     if isinstance(t, BatchedTensor):
         snap = t._alias_hook()
-        snap.__dict__["_value"] = _snapshot(t._value)
+        snap._value = _snapshot(t._value)
         return snap
     src = alias(t)
     src._data = t._data.copy()

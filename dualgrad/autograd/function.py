@@ -55,6 +55,7 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
+import weakref
 
 import numpy as np
 
@@ -234,11 +235,16 @@ class BackwardCFunction(FunctionCtx, Node):
                 )
 
 
+# Per Function class (a subclass gets its own, never its parent's): its node class and its op.
+_NODE_CLASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_OPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _backward_cls(cls):
-    node_cls = cls.__dict__.get("_backward_cls")
+    node_cls = _NODE_CLASSES.get(cls)
     if node_cls is None:
         node_cls = type(f"{cls.__name__}Backward", (BackwardCFunction,), {"_forward_cls": cls})
-        cls._backward_cls = node_cls
+        _NODE_CLASSES[cls] = node_cls
     return node_cls
 
 
@@ -486,9 +492,9 @@ class _Call:
 
 
 def _op_of(cls):
-    op = cls.__dict__.get("_op")
+    op = _OPS.get(cls)
     if op is None:
-        op = cls._op = FunctionOp(cls)
+        op = _OPS[cls] = FunctionOp(cls)
     return op
 
 
