@@ -56,6 +56,29 @@ def _inputs(m, transform):
     return m.tensor(a), m.tensor(b)
 
 
+LIBS = ((torch, torch.func), (dg, dg.func))
+
+
+def _outcome(m, fn, f, transform):
+    """The transform of ``f`` in library ``m``: its results as arrays, or the error type."""
+    try:
+        out = TRANSFORMS[transform](fn, f)(*_inputs(m, transform))
+    except RuntimeError as e:
+        return type(e)
+    return [np.asarray(x.detach().numpy() if m is torch else x.numpy()) for x in _flat(out)]
+
+
+def _agree(want, got):
+    """torch's outcome (arrays, or the exception type it raised) and dualgrad's agree."""
+    if isinstance(want, type):
+        assert got is want, f"torch raises {want.__name__}, dualgrad gave {got}"
+        return
+    assert not isinstance(got, type), f"dualgrad raised where torch gives {want}"
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-9)
+
+
 def _flat(r):
     if isinstance(r, (tuple, list)):
         return [x for item in r for x in _flat(item)]
@@ -66,24 +89,7 @@ def _flat(r):
 @pytest.mark.parametrize("write", sorted(WRITES))
 @pytest.mark.parametrize("view", sorted(VIEWS))
 def test_a_write_through_a_view_under_a_transform_matches_torch(view, write, transform):
-    results = []
-    for m, fn in ((torch, torch.func), (dg, dg.func)):
-        f = _f(VIEWS[view], WRITES[write])
-        try:
-            out = TRANSFORMS[transform](fn, f)(*_inputs(m, transform))
-            results.append(
-                [np.asarray(x.detach().numpy() if m is torch else x.numpy()) for x in _flat(out)]
-            )
-        except RuntimeError as e:
-            results.append(type(e))
-    want, got = results
-    if isinstance(want, type):
-        assert got is want, f"torch raises {want.__name__}, dualgrad gave {got}"
-        return
-    assert not isinstance(got, type), f"dualgrad raised where torch gives {want}"
-    assert len(got) == len(want)
-    for g, w in zip(got, want):
-        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-9)
+    _agree(*(_outcome(m, fn, _f(VIEWS[view], WRITES[write]), transform) for m, fn in LIBS))
 
 
 @pytest.mark.parametrize("transform", ["jacfwd", "jacrev", "hessian", "grad", "vjp", "jvp"])
@@ -146,20 +152,4 @@ def test_a_constant_written_with_a_value_with_history_matches_torch(view, how, t
     """vmap(grad(f), in_dims=(0, None)) with ``c = const; c.mul_(y.sum())`` inside lost the
     write's history (the constant did not join the transform's tape): 0.39 where torch gives
     1.30. Every view, every transform."""
-    results = []
-    for m, fn in ((torch, torch.func), (dg, dg.func)):
-        f = _into_constant(VIEWS[view], how)
-        try:
-            out = TRANSFORMS[transform](fn, f)(*_inputs(m, transform))
-            results.append(
-                [np.asarray(x.detach().numpy() if m is torch else x.numpy()) for x in _flat(out)]
-            )
-        except RuntimeError as e:
-            results.append(type(e))
-    want, got = results
-    if isinstance(want, type):
-        assert got is want, f"torch raises {want.__name__}, dualgrad gave {got}"
-        return
-    assert not isinstance(got, type), f"dualgrad raised where torch gives {want}"
-    for g, w in zip(got, want):
-        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-9)
+    _agree(*(_outcome(m, fn, _into_constant(VIEWS[view], how), transform) for m, fn in LIBS))

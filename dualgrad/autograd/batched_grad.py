@@ -20,14 +20,8 @@ def grad(
     is_grads_batched=False,
     materialize_grads=False,
 ):
-    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
-
-    >>> import dualgrad as dg
-    >>> x = dg.tensor(3.0, requires_grad=True)
-    >>> (g,) = dg.autograd.grad(x ** 3, x, create_graph=True)
-    >>> dg.autograd.grad(g, x)[0]
-    tensor(18.)
-    """
+    """``engine.grad`` (its docstring has the example), and with ``is_grads_batched`` the first
+    dim of every grad_output a batch of cotangents: one vmapped backward."""
     if not is_grads_batched:
         return _engine_grad(
             outputs,
