@@ -1124,21 +1124,30 @@ def nll_loss(
         one = False
     logp = _class_last(input)
     c = logp.shape[-1]
-    # The weights per class, written in dualgrad ops: inside vmap a batched target has values
-    # only per batch element (NOTE: [reading batched values] in _batching.py), so the range
-    # check, which needs them, runs only where they are known.
+    # The weights per class: a constant built in NumPy where the target's values are known;
+    # inside vmap a batched target has values only per batch element (NOTE: [reading batched
+    # values] in _batching.py), so there they are written in dualgrad ops (and the range
+    # check, which needs the values, is left out).
     t = known_values(target)
     if t is not None:
-        bad = (t != ignore_index) & ((t < 0) | (t >= c))
+        valid = t != ignore_index
+        bad = valid & ((t < 0) | (t >= c))
         if bad.any():
             raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
-    valid = E.ne(target, ignore_index).unsqueeze(-1)
-    w = E.logical_and(E.eq(target.unsqueeze(-1), _factories.arange(c)), valid).to(input.dtype)
-    if weight is not None:  # a constant, as in torch (no derivative w.r.t. the weights)
-        w = w * weight.detach().to(input.dtype)
+        mask = one_hot_np(np.where(valid, t, 0), c, input._data.dtype) * valid[..., None]
+        w = mask if weight is None else mask * weight._data.astype(mask.dtype)
+        total = float(w.sum())
+        w = _factories.tensor(w)
+    else:
+        valid = E.ne(target, ignore_index).unsqueeze(-1)
+        w = E.logical_and(E.eq(target.unsqueeze(-1), _factories.arange(c)), valid)
+        w = w.to(input.dtype)
+        if weight is not None:  # a constant, as in torch (no derivative w.r.t. the weights)
+            w = w * weight.detach().to(input.dtype)
+        total = _sum(w)
     loss = -_sum(logp * w, -1)
     if reduction == "mean":
-        out = _sum(loss) / _sum(w)
+        out = _sum(loss) / total
     else:
         out = _reduce(loss, reduction)
     return out[0] if one and reduction == "none" else out
