@@ -180,8 +180,9 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
             f"instead of {name}. If said operator is being called inside the PyTorch framework, please "
             "file a bug report instead."
         )
-    if isinstance(out, BatchedTensor) and out._vlevel != x._vlevel:
-        raise cannot_batch(f"{name}: an in-place write of a value batched by another vmap")
+    # (out batched by an outer vmap only is, at x's level, the same for every element: the
+    # physical write below takes it, or refuses it there as torch does if x is not batched
+    # by that outer vmap too)
     if (
         x._bytes_of is not None
     ):  # through view(dtype): bytes change, not history (NOTE: [dtype views])
@@ -229,9 +230,9 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
                 f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "
                 f"{list(out._data.shape)}"
             )
-        if isinstance(out, BatchedTensor):
+        if isinstance(out, BatchedTensor) and out._vlevel == x._vlevel:
             phys = out._value if out._bdim == x._bdim else out._value.movedim(out._bdim, x._bdim)
-        else:
+        else:  # the same for every element of x's vmap
             phys = out.unsqueeze(x._bdim).expand(*x._value.shape)
         _commit_inplace(x._value, phys, name)
     if carried:

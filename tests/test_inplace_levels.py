@@ -153,3 +153,30 @@ def test_a_constant_written_with_a_value_with_history_matches_torch(view, how, t
     write's history (the constant did not join the transform's tape): 0.39 where torch gives
     1.30. Every view, every transform."""
     _agree(*(_outcome(m, fn, _into_constant(VIEWS[view], how), transform) for m, fn in LIBS))
+
+
+def test_nested_vmaps_write_a_value_batched_by_the_outer_one_as_torch():
+    """Inside vmap(vmap(f)), writing a value batched by the outer vmap only into a tensor
+    batched by both works (it is the same for every inner element); into a tensor batched by
+    the inner vmap only, torch.func refuses, and so does dualgrad."""
+
+    def run(m, both):
+        def outer(a):
+            def inner(b):
+                y = b * a.sum() if both else b * 1.0
+                y.copy_(a)
+                return y * 2
+
+            return m.func.vmap(inner)(m.ones(4, 3) * 2)
+
+        try:
+            return m.func.vmap(outer)(m.tensor([[1.0, 2, 3], [4, 5, 6]])).numpy()
+        except RuntimeError as e:
+            return type(e)
+
+    for both in (True, False):
+        want, got = run(torch, both), run(dg, both)
+        if isinstance(want, type):
+            assert got is want
+        else:
+            np.testing.assert_allclose(got, want)
