@@ -123,6 +123,14 @@ def _loop(op, physical, bdims, params, size):
     for b in range(size):
         sliced = [p.select(d, b) if d is not None else p for p, d in zip(physical, bdims)]
         outs.append(apply(op, *sliced, **params))
+    shapes = {tuple(o.shape) for o in (outs if not op.multi_output else (o[0] for o in outs))}
+    if len(shapes) > 1:  # one result per element cannot be one tensor: torch.func's refusal
+        raise RuntimeError(
+            f"vmap: {op.name}'s output has a different shape for each batch element "
+            f"({sorted(shapes)}): its shape depends on the values, and results of different "
+            "shapes cannot be one batched tensor (torch.func refuses such ops always: 'We do not "
+            "support batching operators that can output dynamic shape')"
+        )
     if op.multi_output:
         return tuple(stack([o[k] for o in outs], 0) for k in range(len(outs[0]))), 0
     return stack(outs, 0), 0
