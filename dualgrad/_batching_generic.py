@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._dispatch import apply
+from ._dispatch import apply, apply_fast
 from ._tensor import Tensor
 
 
@@ -44,7 +44,7 @@ def _pointwise(op, physical, bdims, params, size):
         if missing:
             p = p.reshape((p.shape[0],) + (1,) * missing + tuple(p.shape[1:]))
         aligned.append(p)
-    return apply(op, *aligned, **params), 0
+    return apply_fast(op, aligned, params), 0
 
 
 def _unary_same_layout(op, physical, bdims, params, size):

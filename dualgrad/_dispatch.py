@@ -171,6 +171,14 @@ def apply_binary(op, a, b):
     return out
 
 
+def apply_fast(op, args, params):
+    """``apply(op, *args, **params)`` through a fast entry where one serves (a ufunc, no
+    params, one or two inputs): for the levels' calls one level down (NOTE: [levels])."""
+    if op.ufunc is None or params or len(args) > 2:
+        return apply(op, *args, **params)
+    return (apply_unary if len(args) == 1 else apply_binary)(op, *args)
+
+
 _SCALARS: dict = {}  # (Python float, dtype) -> 0-d array; bounded, since floats vary
 
 

@@ -10,7 +10,7 @@ this level's tangent with the op's jvp rule, whose ops run on primals stripped o
 from __future__ import annotations
 
 from . import _levels
-from ._dispatch import apply, apply_binary, apply_function, apply_unary
+from ._dispatch import apply_fast, apply_function
 from ._tensor import Tensor, alias, set_tangent
 from ._views import _View
 
@@ -26,12 +26,7 @@ class DualLevel(_levels.Level):
         levels, ceiling = stack.levels, stack.ceiling
         stack.levels, stack.ceiling = self.under, self.number
         try:
-            # one level down, through the fast entries where the op has one (a ufunc, no
-            # params): they see this level's tangents no more than apply does
-            if op.ufunc is None or params or len(args) > 2:
-                out = apply(op, *args, **params)
-            else:
-                out = (apply_unary if len(args) == 1 else apply_binary)(op, *args)
+            out = apply_fast(op, args, params)  # (the fast entries see this level no more)
         finally:
             stack.levels, stack.ceiling = levels, ceiling
         if op.differentiable:
