@@ -27,7 +27,6 @@ from ._factories import (  # noqa: F401
     full,
     full_like,
     linspace,
-    manual_seed,
     ones,
     ones_like,
     rand,
@@ -37,11 +36,20 @@ from ._factories import (  # noqa: F401
     randn,
     randn_like,
     randperm,
-    seed,
     tensor,
     zeros,
     zeros_like,
 )
+from .random._generator import (  # noqa: F401
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from .random._sampling import bernoulli, multinomial, normal, poisson  # noqa: F401
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from ._ops.elementwise import *  # noqa: F401,F403
 from ._ops.composite import *  # noqa: F401,F403
@@ -52,6 +60,8 @@ from ._ops.shape import *  # noqa: F401,F403
 from ._tensor import Size, Tensor  # noqa: F401
 from . import autograd  # noqa: F401
 from . import func  # noqa: F401
+from . import random  # noqa: F401
+from . import utils  # noqa: F401
 
 float = float32  # noqa: A001
 double = float64

@@ -1,7 +1,5 @@
-"""Tensor factories and the random generator.
-
-``manual_seed`` seeds dualgrad's own NumPy generator, so seeded runs repeat whatever else
-uses NumPy's global state.
+"""Tensor factories, the random ones among them (their streams: NOTE: [dualgrad's random
+streams] in _generator.py).
 """
 
 from __future__ import annotations
@@ -13,21 +11,12 @@ import warnings
 import numpy as np
 
 from . import _dtype
+from .random._generator import default_generator, manual_seed, numpy_rng, seed  # noqa: F401
 from ._tensor import Tensor, size_arg
 
-_rng = [np.random.default_rng()]
-
-
-def manual_seed(seed: int):
-    """Seed the generator behind rand, randn, randint and the ``*_like`` random factories."""
-    _rng[0] = np.random.default_rng(int(seed))
-    return _rng[0]
-
-
-def seed() -> int:
-    s = int(np.random.SeedSequence().entropy % (2**63))
-    manual_seed(s)
-    return s
+# the default generator's NumPy generator, one object for the process (vmap's
+# randomness='same' saves and restores its state)
+_rng = [default_generator._np]
 
 
 def _finish(data: np.ndarray, dtype, requires_grad: bool) -> Tensor:
@@ -304,19 +293,34 @@ def _check_vmap_randomness():
     )
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def _float_only(dt, op: str):
+    """torch's refusal of a continuous distribution in an integer dtype."""
+    if dt.kind not in "f":
+        name = {"i": "Long", "b": "Bool"}.get(dt.kind, str(dt))
+        raise NotImplementedError(f"\"{op}\" not implemented for '{name}'")
+    return dt
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1) (NOTE: [dualgrad's random streams] in _generator.py)."""
     _check_vmap_randomness()
-    dt = _float_dtype(dtype)
-    return _finish(_rng[0].random(_shape(size, "rand")).astype(dt), None, requires_grad)
+    dt = _float_only(_float_dtype(dtype), "check_uniform_bounds")
+    rng = numpy_rng(generator, "rand")
+    return _finish(rng.random(_shape(size, "rand")).astype(dt), None, requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples (NOTE: [dualgrad's random streams] in _generator.py)."""
     _check_vmap_randomness()
-    dt = _float_dtype(dtype)
-    return _finish(_rng[0].standard_normal(_shape(size, "randn")).astype(dt), None, requires_grad)
+    dt = _float_only(_float_dtype(dtype), "normal_kernel_cpu")
+    rng = numpy_rng(generator, "randn")
+    return _finish(rng.standard_normal(_shape(size, "randn")).astype(dt), None, requires_grad)
 
 
-def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randint(
+    low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
+    """Integers uniform on [low, high), as int64 unless ``dtype`` says otherwise."""
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high  # randint(high, size), as torch allows
     if high is None:
@@ -330,16 +334,20 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     dt = _dtype.to_dtype(dtype).np if dtype is not None else np.int64
+    rng = numpy_rng(generator, "randint")
     return _finish(
-        _rng[0].integers(low, high, _shape((size,), "randint")).astype(dt), None, requires_grad
+        rng.integers(low, high, _shape((size,), "randint")).astype(dt), None, requires_grad
     )
 
 
-def randperm(n, *, dtype=None, device=None) -> Tensor:
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0 .. n-1``."""
     n = _int_arg(n, "randperm", "n", 1)
     if n < 0:
         raise RuntimeError(f"randperm: Trying to create tensor with negative dimension {n}: [{n}]")
-    return _finish(_rng[0].permutation(n).astype(np.int64), dtype, False)
+    _check_vmap_randomness()
+    rng = numpy_rng(generator, "randperm")
+    return _finish(rng.permutation(n).astype(np.int64), dtype, requires_grad)
 
 
 def _like(fn, x, dtype, requires_grad, **kw):
@@ -384,16 +392,23 @@ def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False) ->
     )
 
 
-def rand_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _like(rand, x, dtype, requires_grad)
+def rand_like(x, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``rand`` in the shape (and dtype, unless given) of ``x``."""
+    return _like(rand, x, dtype, requires_grad, generator=generator)
 
 
-def randn_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _like(randn, x, dtype, requires_grad)
+def randn_like(x, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``randn`` in the shape (and dtype, unless given) of ``x``."""
+    return _like(randn, x, dtype, requires_grad, generator=generator)
 
 
-def randint_like(x, low, high=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randint_like(
+    x, low, high=None, *, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
+    """``randint`` in the shape (and dtype, unless given) of ``x``."""
     if high is None:
         low, high = 0, low
     dt = _dtype.to_dtype(dtype) if dtype is not None else x.dtype
-    return _finish(_rng[0].integers(low, high, x._data.shape).astype(dt.np), None, requires_grad)
+    return randint(
+        low, high, tuple(x.shape), generator=generator, dtype=dt, requires_grad=requires_grad
+    )

@@ -10,6 +10,7 @@ table it is used by.
 from __future__ import annotations
 
 from . import _dtype
+from .random import _sampling as _random
 from ._inplace import _copy_, _fill_, _inplace, _setitem, _zero_
 from . import _ops  # noqa: F401  (imports every op module: each declares its methods)
 from ._ops import elementwise as E
@@ -178,6 +179,8 @@ def attach() -> None:
     Tensor.new_full = _new_full
     Tensor.new_tensor = _new_tensor
     Tensor.zero_ = _zero_
+    for name, fn in {**_random.METHODS, **_random.INPLACE_METHODS}.items():
+        setattr(Tensor, name, fn)
     Tensor.fill_ = _fill_
     Tensor.copy_ = _copy_
     Tensor.T = property(lambda self: S.permute(self, tuple(reversed(range(self.ndim)))))

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import _factories
 from .._grad_mode import no_grad
+from ..random._generator import numpy_rng
 
 
 def _write(tensor, values):
@@ -26,8 +27,8 @@ def _write(tensor, values):
     return tensor
 
 
-def _rng():
-    return _factories._rng[0]
+def _rng(generator=None):
+    return numpy_rng(generator, "init")
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -78,18 +79,18 @@ def _fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _write(tensor, _rng().uniform(a, b, tuple(tensor.shape)))
+    return _write(tensor, _rng(generator).uniform(a, b, tuple(tensor.shape)))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _write(tensor, _rng().normal(mean, std, tuple(tensor.shape)))
+    return _write(tensor, _rng(generator).normal(mean, std, tuple(tensor.shape)))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    out = _rng().normal(mean, std, tuple(tensor.shape))
+    out = _rng(generator).normal(mean, std, tuple(tensor.shape))
     bad = (out < a) | (out > b)
     while bad.any():
-        out[bad] = _rng().normal(mean, std, int(bad.sum()))
+        out[bad] = _rng(generator).normal(mean, std, int(bad.sum()))
         bad = (out < a) | (out > b)
     return _write(tensor, out)
 
@@ -127,12 +128,12 @@ def dirac_(tensor, groups=1):
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return uniform_(tensor, -a, a)
+    return uniform_(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -141,14 +142,14 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
         return tensor
     gain = calculate_gain(nonlinearity, a)
     bound = math.sqrt(3.0) * gain / math.sqrt(_fan(tensor, mode))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     if 0 in tuple(tensor.shape):
         return tensor
     gain = calculate_gain(nonlinearity, a)
-    return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)))
+    return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)), generator)
 
 
 def orthogonal_(tensor, gain=1, generator=None):
@@ -157,7 +158,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _rng().standard_normal((rows, cols))
+    flat = _rng(generator).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -169,10 +170,10 @@ def orthogonal_(tensor, gain=1, generator=None):
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     rows, cols = tensor.shape
-    out = _rng().normal(0, std, (rows, cols))
+    out = _rng(generator).normal(0, std, (rows, cols))
     zeros = int(math.ceil(sparsity * rows))
     for c in range(cols):
-        out[_rng().permutation(rows)[:zeros], c] = 0
+        out[_rng(generator).permutation(rows)[:zeros], c] = 0
     return _write(tensor, out)
 
 
