@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from . import _dtype
+from ._compat import device as _device
 from ._tensor import Tensor, size_arg
 
 _rng = [np.random.default_rng()]
@@ -119,6 +120,7 @@ def _nested_to_list(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a Tensor)."""
+    _device.check(device)
     if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
         # build in the requested dtype directly: 0.7 must not pass through float32 first
         return _finish(np.array(_infer_with(data, _dtype.to_dtype(dtype).np)), None, requires_grad)
@@ -127,6 +129,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when it can."""
+    _device.check(device)
     if isinstance(data, Tensor) and (dtype is None or _dtype.to_dtype(dtype) == data.dtype):
         return data
     arr = _finish(np.asarray(_infer(data)), dtype, False)
@@ -176,18 +179,22 @@ def _float_dtype(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     return _finish(np.zeros(_shape(size, "zeros"), _float_dtype(dtype)), None, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     return _finish(np.ones(_shape(size, "ones"), _float_dtype(dtype)), None, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     return _finish(np.empty(_shape(size, "empty"), _float_dtype(dtype)), None, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     if dtype is None:
         dtype = _dtype.result_type_of_arrays(fill_value)
     if _dtype.to_dtype(dtype) is _dtype.int64:
@@ -212,6 +219,7 @@ def _int_arg(value, op: str, arg: str, pos: int) -> int:
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     n = _int_arg(n, "eye", "n", 1)
     m = n if m is None else _int_arg(m, "eye", "m", 2)
     for name, d in (("n", n), ("m", m)):
@@ -226,6 +234,7 @@ def _scalar(v):
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     if end is None:
         start, end = 0, start
     start, end, step = _scalar(start), _scalar(end), _scalar(step)
@@ -253,6 +262,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     steps = _int_arg(steps, "linspace", "steps", 3)
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
@@ -305,18 +315,21 @@ def _check_vmap_randomness():
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    _device.check(device)
     _check_vmap_randomness()
     dt = _float_dtype(dtype)
     return _finish(_rng[0].random(_shape(size, "rand")).astype(dt), None, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    _device.check(device)
     _check_vmap_randomness()
     dt = _float_dtype(dtype)
     return _finish(_rng[0].standard_normal(_shape(size, "randn")).astype(dt), None, requires_grad)
 
 
 def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high  # randint(high, size), as torch allows
     if high is None:
@@ -336,6 +349,7 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
 
 
 def randperm(n, *, dtype=None, device=None) -> Tensor:
+    _device.check(device)
     n = _int_arg(n, "randperm", "n", 1)
     if n < 0:
         raise RuntimeError(f"randperm: Trying to create tensor with negative dimension {n}: [{n}]")
@@ -344,13 +358,15 @@ def randperm(n, *, dtype=None, device=None) -> Tensor:
 
 def _like(fn, x, dtype, requires_grad, **kw):
     dt = _dtype.to_dtype(dtype) if dtype is not None else x.dtype
-    out = fn(tuple(x.shape), dtype=dt, **kw)
+    out = fn(tuple(x.shape), dtype=dt, device=_device.CPU, **kw)
     if requires_grad:
         out.requires_grad_(True)
     return out
 
 
 def zeros_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     return _finish(
         np.zeros(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
         None,
@@ -359,6 +375,8 @@ def zeros_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def ones_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     return _finish(
         np.ones(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
         None,
@@ -367,6 +385,8 @@ def ones_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def empty_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     return _finish(
         np.empty(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
         None,
@@ -375,6 +395,8 @@ def empty_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     if (_dtype.to_dtype(dtype) if dtype else x.dtype) is _dtype.int64:
         _check_int64(fill_value)
     return _finish(
@@ -385,14 +407,20 @@ def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False) ->
 
 
 def rand_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     return _like(rand, x, dtype, requires_grad)
 
 
 def randn_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     return _like(randn, x, dtype, requires_grad)
 
 
 def randint_like(x, low, high=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     if high is None:
         low, high = 0, low
     dt = _dtype.to_dtype(dtype) if dtype is not None else x.dtype
