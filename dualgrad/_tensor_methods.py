@@ -19,6 +19,7 @@ from ._ops import linalg as L
 from ._ops import shape as S
 from ._ops._methods import INPLACE, METHODS
 from ._batching import BatchedTensor
+from ._compat.legacy import tensor_type
 from ._tensor import Tensor, size_arg
 
 
@@ -171,6 +172,7 @@ def attach() -> None:
     Tensor.int = lambda self: _to(self, _dtype.int64)
     Tensor.bool = lambda self: _to(self, _dtype.bool_)
     Tensor.type_as = lambda self, other: _to(self, other.dtype)
+    Tensor.type = tensor_type
     Tensor.cpu = lambda self: self
     Tensor.contiguous = lambda self: self if self._data.flags.c_contiguous else E.clone(self)
     for name in ("new_zeros", "new_ones", "new_empty"):

@@ -214,6 +214,30 @@ def test_legacy_constructors(fn):
     assert ours[0] == "ok"
 
 
+TYPE_CALLS = [
+    lambda m: m.ones(1).type(m.float64),
+    lambda m: m.ones(1).type(m.LongTensor),
+    lambda m: m.ones(1).type("torch.DoubleTensor"),
+    lambda m: m.ones(1).type(dtype=m.int64),
+    lambda m: (lambda x: x.type(m.float32) is x)(m.ones(1)),
+    lambda m: m.ones(1).type("foo"),
+    lambda m: m.ones(1).type("DoubleTensor"),
+]
+
+
+@pytest.mark.parametrize("fn", TYPE_CALLS, ids=range(len(TYPE_CALLS)))
+def test_tensor_type(fn):
+    ours, theirs = _same(fn)
+    if ours[0] == "raise":
+        assert ours[1] is ValueError and ours[2] == theirs[2]
+
+
+def test_tensor_type_names():
+    for make in (lambda m: m.ones(1), lambda m: m.tensor([1]), lambda m: m.tensor([True])):
+        # NOTE: dualgrad names its own types, where torch says 'torch.FloatTensor'
+        assert make(dg).type() == make(torch).type().replace("torch.", "dualgrad.")
+
+
 def test_legacy_constructor_shares_and_follows_default_dtype():
     x = dg.tensor([1.0, 2.0], requires_grad=True)
     y = dg.Tensor(x)

@@ -170,3 +170,27 @@ class Variable(metaclass=_VariableMeta):
 def is_tensor(obj, /) -> bool:
     """Whether ``obj`` is a tensor (a Parameter included), as ``isinstance(obj, Tensor)``."""
     return isinstance(obj, Tensor)
+
+
+_TENSOR_TYPES = (
+    FloatTensor, DoubleTensor, LongTensor, BoolTensor, IntTensor, ShortTensor, CharTensor,
+    ByteTensor, HalfTensor,
+)  # fmt: skip
+
+
+def tensor_type(x: Tensor, dtype=None, non_blocking=False, **kwargs):
+    """``x.type()``: the name of ``x``'s legacy type (``'dualgrad.FloatTensor'``, where torch
+    says ``'torch.FloatTensor'``); ``x.type(t)``: ``x`` converted to ``t``, a dtype, a legacy
+    type or its name (with either prefix), as ``x.to`` (``x`` itself when nothing changes)."""
+    if dtype is None:
+        name = next(t.__name__ for t in _TENSOR_TYPES if t._dtype_name == x.dtype.name)
+        return f"dualgrad.{name}"
+    if isinstance(dtype, str):
+        prefix, _, name = dtype.rpartition(".")
+        found = [t for t in _TENSOR_TYPES if t.__name__ == name]
+        if prefix not in ("torch", "dualgrad") or not found:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = found[0]
+    if isinstance(dtype, _TensorType):
+        dtype = dtype.dtype
+    return x.to(dtype)
