@@ -50,7 +50,16 @@ from .random._generator import (  # noqa: F401
     set_rng_state,
 )
 from .random._sampling import bernoulli, multinomial, normal, poisson  # noqa: F401
-from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from ._grad_mode import (  # noqa: F401
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from ._compat.device import device, get_default_device, set_default_device  # noqa: F401
+from ._compat.dtype_info import finfo, iinfo  # noqa: F401
 from ._ops.elementwise import *  # noqa: F401,F403
 from ._ops.composite import *  # noqa: F401,F403
 from ._ops.indexing import *  # noqa: F401,F403
@@ -58,10 +67,25 @@ from ._ops.linalg import *  # noqa: F401,F403
 from ._ops.reduction import *  # noqa: F401,F403
 from ._ops.shape import *  # noqa: F401,F403
 from ._tensor import Size, Tensor  # noqa: F401
+from ._compat.legacy import (  # noqa: F401
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    is_tensor,
+)
 from . import autograd  # noqa: F401
 from . import func  # noqa: F401
 from . import random  # noqa: F401
 from . import utils  # noqa: F401
+from .func import vmap  # noqa: F401
+from . import backends, cuda  # noqa: F401
+from math import e, inf, nan, pi  # noqa: F401
 
 float = float32  # noqa: A001
 double = float64

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _dtype
 from .random._generator import default_generator, manual_seed, numpy_rng, seed  # noqa: F401
+from ._compat import device as _device
 from ._tensor import Tensor, size_arg
 
 # the default generator's NumPy generator, one object for the process (vmap's
@@ -108,6 +109,7 @@ def _nested_to_list(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a Tensor)."""
+    _device.check(device)
     if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
         # build in the requested dtype directly: 0.7 must not pass through float32 first
         return _finish(np.array(_infer_with(data, _dtype.to_dtype(dtype).np)), None, requires_grad)
@@ -116,6 +118,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or Tensor when it can."""
+    _device.check(device)
     if isinstance(data, Tensor) and (dtype is None or _dtype.to_dtype(dtype) == data.dtype):
         return data
     arr = _finish(np.asarray(_infer(data)), dtype, False)
@@ -165,18 +168,22 @@ def _float_dtype(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     return _finish(np.zeros(_shape(size, "zeros"), _float_dtype(dtype)), None, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     return _finish(np.ones(_shape(size, "ones"), _float_dtype(dtype)), None, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     return _finish(np.empty(_shape(size, "empty"), _float_dtype(dtype)), None, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     if dtype is None:
         dtype = _dtype.result_type_of_arrays(fill_value)
     if _dtype.to_dtype(dtype) is _dtype.int64:
@@ -201,6 +208,7 @@ def _int_arg(value, op: str, arg: str, pos: int) -> int:
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     n = _int_arg(n, "eye", "n", 1)
     m = n if m is None else _int_arg(m, "eye", "m", 2)
     for name, d in (("n", n), ("m", m)):
@@ -215,6 +223,7 @@ def _scalar(v):
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     if end is None:
         start, end = 0, start
     start, end, step = _scalar(start), _scalar(end), _scalar(step)
@@ -242,6 +251,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _device.check(device)
     steps = _int_arg(steps, "linspace", "steps", 3)
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
@@ -303,6 +313,7 @@ def _float_only(dt, op: str):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples on [0, 1) (NOTE: [dualgrad's random streams] in _generator.py)."""
+    _device.check(device)
     _check_vmap_randomness()
     dt = _float_only(_float_dtype(dtype), "check_uniform_bounds")
     rng = numpy_rng(generator, "rand")
@@ -311,6 +322,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples (NOTE: [dualgrad's random streams] in _generator.py)."""
+    _device.check(device)
     _check_vmap_randomness()
     dt = _float_only(_float_dtype(dtype), "normal_kernel_cpu")
     rng = numpy_rng(generator, "randn")
@@ -321,6 +333,7 @@ def randint(
     low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
 ) -> Tensor:
     """Integers uniform on [low, high), as int64 unless ``dtype`` says otherwise."""
+    _device.check(device)
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high  # randint(high, size), as torch allows
     if high is None:
@@ -342,6 +355,7 @@ def randint(
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
+    _device.check(device)
     n = _int_arg(n, "randperm", "n", 1)
     if n < 0:
         raise RuntimeError(f"randperm: Trying to create tensor with negative dimension {n}: [{n}]")
@@ -352,13 +366,15 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 def _like(fn, x, dtype, requires_grad, **kw):
     dt = _dtype.to_dtype(dtype) if dtype is not None else x.dtype
-    out = fn(tuple(x.shape), dtype=dt, **kw)
+    out = fn(tuple(x.shape), dtype=dt, device=_device.CPU, **kw)
     if requires_grad:
         out.requires_grad_(True)
     return out
 
 
 def zeros_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     return _finish(
         np.zeros(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
         None,
@@ -367,6 +383,8 @@ def zeros_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def ones_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     return _finish(
         np.ones(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
         None,
@@ -375,6 +393,8 @@ def ones_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def empty_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     return _finish(
         np.empty(x._data.shape, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
         None,
@@ -383,6 +403,8 @@ def empty_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     if (_dtype.to_dtype(dtype) if dtype else x.dtype) is _dtype.int64:
         _check_int64(fill_value)
     return _finish(
@@ -394,11 +416,15 @@ def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False) ->
 
 def rand_like(x, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``rand`` in the shape (and dtype, unless given) of ``x``."""
+    if device is not None:  # (None: the input's device, not the default one)
+        _device.check(device)
     return _like(rand, x, dtype, requires_grad, generator=generator)
 
 
 def randn_like(x, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``randn`` in the shape (and dtype, unless given) of ``x``."""
+    if device is not None:
+        _device.check(device)
     return _like(randn, x, dtype, requires_grad, generator=generator)
 
 
@@ -406,6 +432,8 @@ def randint_like(
     x, low, high=None, *, generator=None, dtype=None, device=None, requires_grad=False
 ) -> Tensor:
     """``randint`` in the shape (and dtype, unless given) of ``x``."""
+    if device is not None:
+        _device.check(device)
     if high is None:
         low, high = 0, low
     dt = _dtype.to_dtype(dtype) if dtype is not None else x.dtype

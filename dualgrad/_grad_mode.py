@@ -8,6 +8,7 @@ import threading
 
 class _State(threading.local):
     enabled = True
+    inference = False  # inside inference_mode()
 
 
 state = _State()
@@ -74,3 +75,42 @@ class set_grad_enabled(_GradModeContext):
 
     def _ctor_args(self):
         return (self._target,)
+
+
+class inference_mode(_GradModeContext):
+    """``no_grad`` under torch's name for inference: recording off inside the block, as a
+    context manager or a decorator (``@inference_mode`` or ``@inference_mode()``);
+    ``inference_mode(False)`` changes nothing. Unlike torch, the tensors made inside are
+    ordinary tensors (no "inference tensor" restrictions afterwards).
+
+    >>> import dualgrad as dg
+    >>> with dg.inference_mode():
+    ...     y = dg.ones(2, requires_grad=True) * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __new__(cls, mode=True):
+        if not isinstance(mode, bool):  # the bare decorator: @inference_mode
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def __enter__(self):
+        self._prev = (state.enabled, state.inference)
+        if self.mode:
+            state.enabled, state.inference = False, True
+
+    def __exit__(self, *exc):
+        state.enabled, state.inference = self._prev
+        return False
+
+    def _ctor_args(self):
+        return (self.mode,)
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return state.inference

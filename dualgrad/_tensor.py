@@ -11,6 +11,7 @@ import weakref
 
 import numpy as np
 
+from ._compat import device as _device
 from . import _dtype
 from . import _levels
 from ._grad_mode import state as _grad_state
@@ -64,8 +65,15 @@ class Tensor:
     _alias_hook = None  # BatchedTensor makes its aliases itself (_batching.py)
     _saved_version = 0  # a node's saved output: the version it was saved at (NOTE: [in-place ops])
 
+    def __new__(cls, *args, **kwargs):
+        """torch's legacy constructor: ``Tensor([1, 2])`` (data, in the default dtype),
+        ``Tensor(2, 3)`` (uninitialized, of that size), ``Tensor()`` (empty): _compat/legacy.py."""
+        from ._compat.legacy import legacy_new
+
+        return legacy_new(None, args, kwargs)
+
     def __init__(self, *args, **kwargs):
-        raise TypeError("use dualgrad.tensor(data) to make a tensor")
+        pass  # (everything is done in __new__)
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -106,11 +114,26 @@ class Tensor:
         return _dtype.from_numpy_dtype(self._data.dtype)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device.device:
+        """``device(type='cpu')``: tensors live on the CPU (NOTE: [CPU-only devices])."""
+        return _device.CPU
 
     @property
     def is_cuda(self) -> bool:
+        return False
+
+    def get_device(self) -> int:
+        return -1  # torch's answer for a CPU tensor
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Raises torch's CPU-only error (NOTE: [CPU-only devices] in _compat/device.py)."""
+        raise _device.not_here("cuda")
+
+    def pin_memory(self, device=None):
+        """Raises, as on a torch build with no accelerator: pinned memory is for copies to one."""
+        raise RuntimeError(_device.NO_ACCELERATOR)
+
+    def is_pinned(self, device=None) -> bool:
         return False
 
     def is_floating_point(self) -> bool:
@@ -314,6 +337,14 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        # as torch's: a 0-d tensor formats as its number ('{:+.2f}'), others only as str
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     def __iter__(self):
         if not self._data.ndim:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import _dtype
 from .random import _sampling as _random
+from ._compat import device as _device
 from ._inplace import _copy_, _fill_, _inplace, _setitem, _zero_
 from . import _ops  # noqa: F401  (imports every op module: each declares its methods)
 from ._ops import elementwise as E
@@ -19,23 +20,16 @@ from ._ops import linalg as L
 from ._ops import shape as S
 from ._ops._methods import INPLACE, METHODS
 from ._batching import BatchedTensor
+from ._compat.legacy import tensor_type
 from ._tensor import Tensor, size_arg
 
 
 def _to(self, *args, **kwargs):
-    dtype = kwargs.get("dtype")
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps"):
-            if not a.startswith("cpu"):
-                raise RuntimeError(f"dualgrad runs on the CPU only; cannot move a tensor to '{a}'")
-        elif a is not None:
-            dtype = a
+    _, dtype, copy = _device.to_args(args, kwargs)  # (a device other than the CPU raises)
     if dtype is None:
-        return self
+        return E.clone(self) if copy else self
     dtype = _dtype.to_dtype(dtype)
-    if dtype.np == self._data.dtype and not kwargs.get("copy", False):
+    if dtype.np == self._data.dtype and not copy:
         return self
     return _apply_to(self, dtype)
 
@@ -123,13 +117,15 @@ def _new_factory(name):
     fn = getattr(F, name[4:])
 
     def method(self, *size, dtype=None, device=None, requires_grad=False):
+        if device is not None:
+            _device.check(device)
         dt = self.dtype if dtype is None else dtype
         if isinstance(self, BatchedTensor):  # NOTE: [new tensors under vmap]
             shape = (self._value.shape[self._bdim], *size_arg(size, name))
             return BatchedTensor.wrap(
                 method(self._value, shape, dtype=dt, requires_grad=requires_grad), 0, self._vlevel
             )
-        return fn(*size, dtype=dt, requires_grad=requires_grad)
+        return fn(*size, dtype=dt, device=_device.CPU, requires_grad=requires_grad)
 
     method.__name__ = name
     return method
@@ -141,18 +137,23 @@ def _new_factory(name):
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     from ._factories import full
 
+    if device is not None:
+        _device.check(device)
     dt = self.dtype if dtype is None else dtype
     if isinstance(self, BatchedTensor):  # NOTE: [new tensors under vmap]
         shape = (self._value.shape[self._bdim], *size_arg((size,), "new_full"))
         phys = _new_full(self._value, shape, fill_value, dtype=dt, requires_grad=requires_grad)
         return BatchedTensor.wrap(phys, 0, self._vlevel)
-    return full(size, fill_value, dtype=dt, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=dt, device=_device.CPU, requires_grad=requires_grad)
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     from ._factories import tensor
 
-    return tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+    if device is not None:
+        _device.check(device)
+    dt = self.dtype if dtype is None else dtype
+    return tensor(data, dtype=dt, device=_device.CPU, requires_grad=requires_grad)
 
 
 def attach() -> None:
@@ -172,6 +173,7 @@ def attach() -> None:
     Tensor.int = lambda self: _to(self, _dtype.int64)
     Tensor.bool = lambda self: _to(self, _dtype.bool_)
     Tensor.type_as = lambda self, other: _to(self, other.dtype)
+    Tensor.type = tensor_type
     Tensor.cpu = lambda self: self
     Tensor.contiguous = lambda self: self if self._data.flags.c_contiguous else E.clone(self)
     for name in ("new_zeros", "new_ones", "new_empty"):

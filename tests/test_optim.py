@@ -67,6 +67,16 @@ CASES = [
         "Adagrad",
         {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.05, "initial_accumulator_value": 0.1},
     ),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {}),
+    ("Adamax", {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1}),
+    ("NAdam", {}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "momentum_decay": 0.01}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("RAdam", {}),  # (rho_t > 5 from step 6: both branches of its step)
+    ("RAdam", {"lr": 0.01, "betas": (0.8, 0.9), "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
 ]
 
 
@@ -78,6 +88,14 @@ def test_optimizer_matches_torch(name, kwargs):
             np.testing.assert_allclose(
                 pa, pb, rtol=1e-10, atol=1e-12, err_msg=f"{name} step {step}"
             )
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam"])
+def test_optimizer_defaults_match_torch(name):
+    ours = getattr(dg.optim, name)([dg.zeros(1, requires_grad=True)]).defaults
+    theirs = getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)]).defaults
+    assert ours == {k: theirs[k] for k in ours}
+    assert {"lr", "eps", "weight_decay", "maximize"} <= set(ours)
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,7 @@ def _check_same_dtype(a, b, fn):
 
 
 @tensor_method
-def matmul(a, b):
+def matmul(input, other):  # noqa: A002  (torch's keyword names: matmul(input=, other=))
     """The matrix product with NumPy/PyTorch broadcasting: 1-D operands are vectors, leading
     dims are batch dims and broadcast.
 
@@ -97,6 +97,7 @@ def matmul(a, b):
     >>> dg.matmul(dg.ones(5, 2, 3), dg.ones(3)).shape
     dualgrad.Size([5, 2])
     """
+    a, b = input, other
     _check_tensor(a, "matmul", "input")
     _check_tensor(b, "matmul", "other")
     if a.ndim == 0 or b.ndim == 0:

@@ -207,8 +207,8 @@ def expand(x, *shape):
 
 
 @tensor_method
-def broadcast_to(x, shape):
-    return expand(x, tuple(shape))
+def broadcast_to(input, size):  # noqa: A002  (torch's keyword names: broadcast_to(input=, size=))
+    return expand(input, tuple(size))
 
 
 @tensor_method
@@ -217,8 +217,9 @@ def expand_as(x, other):
 
 
 @tensor_method
-def permute(x, *dims):
-    dims = _shape_arg(dims, "permute", "dims")
+def permute(input, *dims_, dims=None):  # noqa: A002  (torch's keyword names: input=, dims=)
+    x = input
+    dims = _shape_arg(dims_ if dims is None else (dims,), "permute", "dims")
     if len(dims) != x.ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -285,6 +286,12 @@ def flatten(x, start_dim=0, end_dim=-1):
     for d in x.shape[s : e + 1]:
         n *= d
     return reshape(x, tuple(x.shape[:s]) + (n,) + tuple(x.shape[e + 1 :]))
+
+
+@tensor_method
+def ravel(input):  # noqa: A002
+    """The elements of ``input`` as a 1-D tensor: a view where the layout allows, as torch's."""
+    return reshape(input, (-1,))
 
 
 @tensor_method
@@ -715,6 +722,7 @@ __all__ = [
     "unsqueeze",
     "squeeze",
     "flatten",
+    "ravel",
     "unflatten",
     "movedim",
     "moveaxis",

@@ -8,4 +8,5 @@ from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward  # noqa: F401
 from .batched_grad import grad  # noqa: F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
+from .._compat.legacy import Variable  # noqa: F401
 from .gradcheck import GradcheckError, check_adjoint, gradcheck, gradgradcheck  # noqa: F401

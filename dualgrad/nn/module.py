@@ -397,18 +397,11 @@ class Module:
 
     def to(self, *args, **kwargs) -> "Module":
         """Cast floating parameters and buffers to a dtype: ``to(dtype)``, ``to('cpu')``,
-        ``to(tensor)``."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str):
-                if not a.startswith("cpu"):
-                    raise RuntimeError(
-                        f"dualgrad runs on the CPU only; cannot move a module to '{a}'"
-                    )
-            elif a is not None:
-                dtype = a
+        ``to(device, dtype)``, ``to(tensor)``; a device other than the CPU raises torch's
+        CPU-only error (NOTE: [CPU-only devices] in dualgrad/_compat/device.py)."""
+        from .._compat import device as _device
+
+        _, dtype, _ = _device.to_args(args, kwargs)
         if dtype is None:
             return self
         from .. import _dtype
@@ -432,6 +425,12 @@ class Module:
 
     def cpu(self) -> "Module":
         return self
+
+    def cuda(self, device=None) -> "Module":
+        """Raises torch's CPU-only error (NOTE: [CPU-only devices] in _compat/device.py)."""
+        from .._compat import device as _device
+
+        raise _device.not_here("cuda")
 
     def type(self, dst_type) -> "Module":
         return self.to(dst_type)

@@ -2,7 +2,9 @@
 Hessian-free optimizer with exact HVPs by forward-over-reverse; re-exports only."""
 
 from . import lr_scheduler  # noqa: F401
+from .adadelta import Adadelta  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
+from .adam_variants import Adamax, NAdam, RAdam  # noqa: F401
 from .lbfgs import LBFGS  # noqa: F401
 from .newton_cg import NewtonCG  # noqa: F401
 from .optimizer import Optimizer  # noqa: F401

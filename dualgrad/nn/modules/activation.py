@@ -105,7 +105,9 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters = num_parameters
-        self.weight = Parameter(_factories.full((num_parameters,), init, dtype=dtype))
+        self.weight = Parameter(
+            _factories.full((num_parameters,), init, dtype=dtype, device=device)
+        )
 
     def forward(self, input):
         return F.prelu(input, self.weight)

@@ -56,7 +56,7 @@ class MultiheadAttention(Module):
         self.num_heads, self.dropout, self.batch_first = num_heads, dropout, batch_first
         self.head_dim = embed_dim // num_heads
         self.add_zero_attn = add_zero_attn
-        empty = lambda *shape: Parameter(_factories.empty(*shape, dtype=dtype))  # noqa: E731
+        empty = lambda *shape: Parameter(_factories.empty(*shape, dtype=dtype, device=device))  # noqa: E731
         if self._qkv_same_embed_dim:
             self.in_proj_weight = empty(3 * embed_dim, embed_dim)
             for n in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
@@ -75,7 +75,7 @@ class MultiheadAttention(Module):
             self.bias_k, self.bias_v = empty(1, 1, embed_dim), empty(1, 1, embed_dim)
         else:
             self.bias_k = self.bias_v = None
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
         self._reset_parameters()
 
     def _reset_parameters(self):

@@ -50,9 +50,11 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(_factories.empty(*shape, dtype=dtype))
+        self.weight = Parameter(_factories.empty(*shape, dtype=dtype, device=device))
         set_optional_parameter(
-            self, "bias", _factories.empty(out_channels, dtype=dtype) if bias else None
+            self,
+            "bias",
+            _factories.empty(out_channels, dtype=dtype, device=device) if bias else None,
         )
         self.reset_parameters()
 

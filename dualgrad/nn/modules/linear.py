@@ -11,8 +11,8 @@ from ..module import Module
 from ..parameter import Parameter, set_optional_parameter
 
 
-def _empty(*shape, dtype=None):
-    return _factories.empty(*shape, dtype=dtype)
+def _empty(*shape, dtype=None, device=None):
+    return _factories.empty(*shape, dtype=dtype, device=device)
 
 
 class Identity(Module):
@@ -31,8 +31,10 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_empty(out_features, in_features, dtype=dtype))
-        set_optional_parameter(self, "bias", _empty(out_features, dtype=dtype) if bias else None)
+        self.weight = Parameter(_empty(out_features, in_features, dtype=dtype, device=device))
+        set_optional_parameter(
+            self, "bias", _empty(out_features, dtype=dtype, device=device) if bias else None
+        )
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -61,8 +63,12 @@ class Bilinear(Module):
             in2_features,
             out_features,
         )
-        self.weight = Parameter(_empty(out_features, in1_features, in2_features, dtype=dtype))
-        set_optional_parameter(self, "bias", _empty(out_features, dtype=dtype) if bias else None)
+        self.weight = Parameter(
+            _empty(out_features, in1_features, in2_features, dtype=dtype, device=device)
+        )
+        set_optional_parameter(
+            self, "bias", _empty(out_features, dtype=dtype, device=device) if bias else None
+        )
         self.reset_parameters()
 
     def reset_parameters(self):

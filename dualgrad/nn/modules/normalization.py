@@ -27,12 +27,16 @@ class LayerNorm(Module):
         self.eps, self.elementwise_affine = eps, elementwise_affine
         shape = self.normalized_shape
         set_optional_parameter(
-            self, "weight", _factories.ones(*shape, dtype=dtype) if elementwise_affine else None
+            self,
+            "weight",
+            _factories.ones(*shape, dtype=dtype, device=device) if elementwise_affine else None,
         )
         set_optional_parameter(
             self,
             "bias",
-            _factories.zeros(*shape, dtype=dtype) if elementwise_affine and bias else None,
+            _factories.zeros(*shape, dtype=dtype, device=device)
+            if elementwise_affine and bias
+            else None,
         )
 
     def forward(self, input):
@@ -56,10 +60,14 @@ class GroupNorm(Module):
             affine,
         )
         set_optional_parameter(
-            self, "weight", _factories.ones(num_channels, dtype=dtype) if affine else None
+            self,
+            "weight",
+            _factories.ones(num_channels, dtype=dtype, device=device) if affine else None,
         )
         set_optional_parameter(
-            self, "bias", _factories.zeros(num_channels, dtype=dtype) if affine else None
+            self,
+            "bias",
+            _factories.zeros(num_channels, dtype=dtype, device=device) if affine else None,
         )
 
     def forward(self, input):
@@ -86,14 +94,22 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         set_optional_parameter(
-            self, "weight", _factories.ones(num_features, dtype=dtype) if affine else None
+            self,
+            "weight",
+            _factories.ones(num_features, dtype=dtype, device=device) if affine else None,
         )
         set_optional_parameter(
-            self, "bias", _factories.zeros(num_features, dtype=dtype) if affine else None
+            self,
+            "bias",
+            _factories.zeros(num_features, dtype=dtype, device=device) if affine else None,
         )
         if track_running_stats:
-            self.register_buffer("running_mean", _factories.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", _factories.ones(num_features, dtype=dtype))
+            self.register_buffer(
+                "running_mean", _factories.zeros(num_features, dtype=dtype, device=device)
+            )
+            self.register_buffer(
+                "running_var", _factories.ones(num_features, dtype=dtype, device=device)
+            )
             self.register_buffer("num_batches_tracked", _factories.tensor(0, dtype=_dtype.int64))
         else:
             self.register_buffer("running_mean", None)

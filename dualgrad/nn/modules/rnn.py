@@ -123,7 +123,11 @@ class RNNBase(Module):
                 if proj_size:  # last, as torch registers it (state_dict order)
                     shapes.append(("weight_hr", (proj_size, hidden_size)))
                 for name, shape in shapes:
-                    setattr(self, name + suffix, Parameter(_factories.empty(*shape, dtype=dtype)))
+                    setattr(
+                        self,
+                        name + suffix,
+                        Parameter(_factories.empty(*shape, dtype=dtype, device=device)),
+                    )
                     self._flat_weights_names.append(name + suffix)
         self.reset_parameters()
 
@@ -334,11 +338,15 @@ class RNNCellBase(Module):
             bias,
         )
         gate_size = _GATES[mode] * hidden_size
-        self.weight_ih = Parameter(_factories.empty(gate_size, input_size, dtype=dtype))
-        self.weight_hh = Parameter(_factories.empty(gate_size, hidden_size, dtype=dtype))
+        self.weight_ih = Parameter(
+            _factories.empty(gate_size, input_size, dtype=dtype, device=device)
+        )
+        self.weight_hh = Parameter(
+            _factories.empty(gate_size, hidden_size, dtype=dtype, device=device)
+        )
         if bias:
-            self.bias_ih = Parameter(_factories.empty(gate_size, dtype=dtype))
-            self.bias_hh = Parameter(_factories.empty(gate_size, dtype=dtype))
+            self.bias_ih = Parameter(_factories.empty(gate_size, dtype=dtype, device=device))
+            self.bias_hh = Parameter(_factories.empty(gate_size, dtype=dtype, device=device))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)

@@ -34,7 +34,8 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
             self.weight = Parameter(
-                _factories.empty(num_embeddings, embedding_dim, dtype=dtype), not _freeze
+                _factories.empty(num_embeddings, embedding_dim, dtype=dtype, device=device),
+                not _freeze,
             )
             self.reset_parameters()
         else:

@@ -1,0 +1,190 @@
+"""Devices as a CPU-only torch build has them: ``device`` objects, the default device, and the
+refusals for accelerators.
+
+NOTE: [CPU-only devices] dualgrad computes with NumPy on the CPU. Code written for torch asks
+for devices all the time (``x.to(device)``, ``device=`` on factories, ``.cuda()`` behind
+``if torch.cuda.is_available()``); it should run here exactly as on a torch build without CUDA:
+``device("cuda")`` is a valid object, ``cuda.is_available()`` is False, and putting data on an
+accelerator raises torch's own error ("Torch not compiled with CUDA enabled", an
+AssertionError) rather than being ignored, so a script never silently believes it ran on a GPU.
+"""
+
+from __future__ import annotations
+
+# torch's device types, in the order of its "Expected one of ..." error
+_TYPES = (
+    "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+    "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone",
+)  # fmt: skip
+NO_ACCELERATOR = "Cannot access accelerator device when none is available."
+NO_CUDA = "Torch not compiled with CUDA enabled"
+
+
+class device:
+    """Where a tensor lives: ``device("cpu")``, ``device("cuda", 0)``, ``device("cuda:1")``.
+
+    Any of torch's device types can be named (so code that builds ``device("cuda")`` runs), but
+    only the CPU holds data (NOTE: [CPU-only devices] in device.py). As in torch, a device
+    equals another device of the same type and index, never a string: compare ``d.type``.
+
+    >>> import dualgrad as dg
+    >>> dg.device("cuda:1")
+    device(type='cuda', index=1)
+    >>> dg.zeros(2).device == dg.device("cpu")
+    True
+    """
+
+    __slots__ = ("_type", "_index")
+
+    def __init__(self, type=None, index=None):  # noqa: A002  (torch's keyword names)
+        if isinstance(type, device) and index is None:
+            self._type, self._index = type._type, type._index
+            return
+        if isinstance(type, int) and not isinstance(type, bool):
+            raise RuntimeError(NO_ACCELERATOR)  # device(0): an accelerator's index
+        if not isinstance(type, str):
+            raise TypeError(
+                f"device(): expected a device string such as 'cpu' or 'cuda:0', or a device, "
+                f"got {type.__class__.__name__}"
+            )
+        name, _, idx = type.partition(":")
+        if not type:
+            raise RuntimeError("Device string must not be empty")
+        if name not in _TYPES:
+            raise RuntimeError(
+                f"Expected one of {', '.join(_TYPES)} device type at start of device string: {type}"
+            )
+        if idx or type.endswith(":"):
+            if not idx.isdigit() or (len(idx) > 1 and idx[0] == "0"):
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            if index is not None:
+                raise RuntimeError(
+                    "type (string) must not include an index because index was passed "
+                    f"explicitly: {type}"
+                )
+            index = int(idx)
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise TypeError(
+                    f"device(): argument 'index' (position 2) must be int, not "
+                    f"{index.__class__.__name__}"
+                )
+            if index < 0:
+                raise RuntimeError("Device index must not be negative")
+        self._type, self._index = name, index
+
+    @property
+    def type(self) -> str:
+        return self._type
+
+    @property
+    def index(self):
+        return self._index
+
+    def __eq__(self, other):
+        if not isinstance(other, device):
+            return NotImplemented  # so device("cpu") == "cpu" is False, as in torch
+        return self._type == other._type and self._index == other._index
+
+    def __hash__(self):
+        return hash((self._type, self._index))
+
+    def __repr__(self) -> str:
+        if self._index is None:
+            return f"device(type='{self._type}')"
+        return f"device(type='{self._type}', index={self._index})"
+
+    def __str__(self) -> str:
+        return self._type if self._index is None else f"{self._type}:{self._index}"
+
+    def __reduce__(self):
+        return (device, (self._type, self._index))
+
+    # ``with dualgrad.device("cpu"):`` makes it the default device inside the block, as torch's
+    def __enter__(self):
+        _entered.append(_default[0])  # (a stack: __slots__ leaves no room on the object)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        _default[0] = _entered.pop()
+        return False
+
+
+CPU = device("cpu")
+
+# The default device of factories (None: the CPU); set_default_device accepts any valid device,
+# as torch does, and factories then refuse an accelerator when they are called.
+_default: list = [None]
+_entered: list = []
+
+
+def set_default_device(d) -> None:
+    """The device factories use when given none (``None`` restores the CPU).
+
+    Any device can be set, as in torch; on an accelerator the factories then raise torch's
+    CPU-only error (NOTE: [CPU-only devices] in device.py).
+    """
+    _default[0] = None if d is None else device(d)
+
+
+def get_default_device() -> device:
+    """The device of new tensors: ``device(type='cpu')`` unless set_default_device chose another
+    (which raises here as it does in torch's factories)."""
+    check(None)
+    return CPU
+
+
+def check(d) -> None:
+    """Refuse a device that is not the CPU (``None``: the default device), with the error a
+    CPU-only torch build raises."""
+    if d is None:
+        d = _default[0]
+        if d is None:
+            return
+    if d.__class__ is not device:
+        d = device(d)
+    if d._type != "cpu":
+        raise not_here(d._type)
+
+
+def not_here(kind: str) -> BaseException:
+    """torch's error for data put on a device of type ``kind`` on a CPU-only build."""
+    if kind == "cuda":
+        return AssertionError(NO_CUDA)
+    if kind == "xpu":
+        return AssertionError("Torch not compiled with XPU enabled")
+    if kind == "mps":
+        return RuntimeError("PyTorch is not linked with support for mps devices")
+    return RuntimeError(
+        f"dualgrad runs on the CPU only: it has no {kind} device (as a CPU-only torch build); "
+        "use device='cpu'"
+    )
+
+
+def to_args(args, kwargs, op: str = "to"):
+    """The ``(device, dtype, copy)`` of a ``.to(...)`` call, in any of torch's forms:
+    ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``, ``to(device=..., dtype=...)``, each
+    followed by ``non_blocking`` and ``copy``. A device other than the CPU raises."""
+    from .._tensor import Tensor
+
+    dev, dtype = kwargs.get("device"), kwargs.get("dtype")
+    copy = kwargs.get("copy", False)
+    rest = args
+    if args:
+        first = args[0]
+        if isinstance(first, Tensor):
+            dtype, rest = first.dtype, args[1:]
+        elif isinstance(first, (str, device)) or (
+            isinstance(first, int) and not isinstance(first, bool)
+        ):
+            dev, rest = first, args[1:]
+            if rest and not isinstance(rest[0], bool):
+                dtype, rest = rest[0], rest[1:]
+        else:
+            dtype, rest = first, args[1:]
+    if len(rest) > 1:  # (non_blocking, copy)
+        copy = rest[1]
+    if dev is not None:
+        check(device(dev))
+    return dev, dtype, copy
