@@ -44,13 +44,23 @@ class _GradModeContext:
         return ()
 
 
-class no_grad(_GradModeContext):
+class _Switch(_GradModeContext):
+    """A switch that takes no argument: ``with no_grad():``, ``@no_grad()``, and, as torch
+    allows, the bare decorator ``@no_grad``."""
+
+    def __new__(cls, fn=None):
+        if fn is not None:  # the bare decorator
+            return cls()(fn)
+        return super().__new__(cls)
+
+
+class no_grad(_Switch):
     """Disable recording. ``with dualgrad.no_grad(): y = x * 2`` gives ``y.requires_grad == False``."""
 
     _target = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_Switch):
     """Enable recording inside a ``no_grad`` block."""
 
     _target = True

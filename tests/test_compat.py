@@ -430,3 +430,28 @@ def test_no_warnings_from_device_checks():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dg.zeros(2, device="cpu").to("cpu")
+
+
+@pytest.mark.parametrize("name", ["no_grad", "enable_grad", "inference_mode"])
+def test_grad_mode_switches_as_bare_decorators(name):
+    """``@torch.no_grad`` (no parentheses) decorates, as ``@torch.no_grad()`` does."""
+    results = []
+    for m in (torch, dg):
+        switch = getattr(m, name)
+
+        @switch
+        def f(x):
+            return x * 2
+
+        @switch()
+        def g(x):
+            return x * 2
+
+        with m.no_grad():
+            results.append(
+                [
+                    f(m.ones(1, requires_grad=True)).requires_grad,
+                    g(m.ones(1, requires_grad=True)).requires_grad,
+                ]
+            )
+    assert results[0] == results[1]
