@@ -8,7 +8,8 @@ from pathlib import Path
 
 import dualgrad
 
-OPS = Path(dualgrad.__file__).parent / "_ops"
+PACKAGE = Path(dualgrad.__file__).parent
+OPS = PACKAGE / "_ops"
 
 # Lowest first; each module may import only modules before it (coverage, a script that imports
 # the whole package, is above them all).
@@ -111,3 +112,24 @@ def test_a_method_declared_twice_is_refused():
     assert _methods.METHODS["exp"] is dualgrad.exp
     # the same function again (an alias kept in two places) is no conflict
     assert _methods.tensor_method(dualgrad.exp) is dualgrad.exp
+
+
+def test_every_device_parameter_is_read():
+    """A function that accepts ``device=`` reads it (checks it or passes it on): a device
+    accepted and ignored would let ``device='cuda'`` pass silently (issue 15). Methods that
+    refuse every device by themselves (Tensor.cuda, pin_memory, is_pinned, Module.cuda) are
+    listed."""
+    refusing = {("_tensor.py", "cuda"), ("_tensor.py", "pin_memory"), ("_tensor.py", "is_pinned")}
+    refusing |= {("module.py", "cuda")}
+    ignored = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            params = [a.arg for a in node.args.args + node.args.kwonlyargs]
+            if "device" not in params or (path.name, node.name) in refusing:
+                continue
+            if not any(isinstance(n, ast.Name) and n.id == "device" for n in ast.walk(node)):
+                ignored.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}")
+    assert not ignored, f"device= accepted and ignored: {ignored}"

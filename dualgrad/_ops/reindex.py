@@ -258,22 +258,22 @@ def meshgrid(*tensors, indexing="ij"):
     return tuple(out)
 
 
-def _tri_indices(fn, row, col, offset, dtype):
+def _tri_indices(fn, row, col, offset, dtype, device):
     from .._dtype import int64
     from .._factories import tensor
 
     r, c = fn(row, offset, col)
-    return tensor(np.stack([r, c]).astype(np.int64), dtype=dtype or int64)
+    return tensor(np.stack([r, c]).astype(np.int64), dtype=dtype or int64, device=device)
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None):
     """The (2, N) indices of the lower triangle of a row x col matrix, row by row."""
-    return _tri_indices(np.tril_indices, row, col, offset, dtype)
+    return _tri_indices(np.tril_indices, row, col, offset, dtype, device)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None):
     """The (2, N) indices of the upper triangle of a row x col matrix, row by row."""
-    return _tri_indices(np.triu_indices, row, col, offset, dtype)
+    return _tri_indices(np.triu_indices, row, col, offset, dtype, device)
 
 
 def one_hot(x, num_classes=-1):

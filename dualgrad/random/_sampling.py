@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
+from .._compat import device as _device
 from .._factories import _check_vmap_randomness, _finish, _float_only, _shape, rand, randn, tensor
 from ._generator import numpy_rng
 from .._grad_mode import state as _grad_state
@@ -192,6 +193,7 @@ def normal(
 ):
     """Samples of N(mean, std**2): ``mean`` and ``std`` tensors (broadcast) or numbers; for two
     numbers, ``size`` gives the shape."""
+    _device.check(device)
     tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
     if not tensors:
         if size is None:

@@ -142,6 +142,7 @@ class ConvTranspose2d(_ConvNd):
             bias,
             padding_mode,
             dtype=dtype,
+            device=device,
             transposed=True,
             output_padding=output_padding,
         )
@@ -192,6 +193,7 @@ class ConvTranspose1d(_ConvNd):
             bias,
             padding_mode,
             dtype=dtype,
+            device=device,
             transposed=True,
             output_padding=output_padding,
         )
