@@ -30,9 +30,9 @@ def normalize_dims(dim, ndim: int) -> tuple:
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {d})"
             )
+        if d % rank in out:  # torch names the normalised dim that repeats
+            raise RuntimeError(f"dim {d % rank} appears multiple times in the list of dims")
         out.append(d % rank)
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
     return tuple(sorted(out)) if ndim else ()
 
 
