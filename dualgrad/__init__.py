@@ -82,6 +82,7 @@ from ._compat.legacy import (  # noqa: F401
 from . import autograd  # noqa: F401
 from . import func  # noqa: F401
 from . import random  # noqa: F401
+from . import testing  # noqa: F401
 from . import utils  # noqa: F401
 from .func import vmap  # noqa: F401
 from . import backends, cuda  # noqa: F401

@@ -34,7 +34,7 @@ from ._ops.registry import REGISTRY
 # (ops, rule) pairs: the rules that do not follow from broadcasting
 TABLE = [
     ((E.CLONE, E.TO), B._unary_same_layout),
-    ((R.SUM, R.PROD, R.AMAX, R.AMIN, SM.SOFTMAX, SM.LOG_SOFTMAX), B._reduce_dims),
+    ((R.SUM, R.PROD, R.AMAX, R.AMIN, R.ALL, R.ANY, SM.SOFTMAX, SM.LOG_SOFTMAX), B._reduce_dims),
     ((R.CUMSUM, R.MAX_DIM, R.MIN_DIM), B._one_dim),
     ((SH.VIEW_DTYPE,), B._batch_in_front),
     ((SH.RESHAPE,), B._reshape),

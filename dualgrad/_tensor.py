@@ -99,6 +99,8 @@ class Tensor:
     def dim(self) -> int:
         return self._data.ndim
 
+    ndimension = dim  # (torch's older name)
+
     def numel(self) -> int:
         return self._data.size
 
@@ -141,6 +143,16 @@ class Tensor:
 
     def element_size(self) -> int:
         return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of the elements this tensor shows (an expanded dim counted once a
+        position, as torch's ``numel() * itemsize``)."""
+        return self._data.size * self._data.itemsize
 
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import _dtype
 from .random import _sampling as _random
 from ._compat import device as _device
-from ._inplace import _copy_, _fill_, _inplace, _setitem, _zero_
+from ._inplace import SHAPE_METHODS, _copy_, _fill_, _inplace, _setitem, _zero_
 from . import _ops  # noqa: F401  (imports every op module: each declares its methods)
 from ._ops import elementwise as E
 from ._ops import indexing as I
@@ -20,7 +20,7 @@ from ._ops import linalg as L
 from ._ops import shape as S
 from ._ops._methods import INPLACE, METHODS
 from ._batching import BatchedTensor
-from ._compat.legacy import tensor_type
+from ._compat.legacy import legacy_new, tensor_type
 from ._tensor import Tensor, size_arg
 
 
@@ -156,6 +156,11 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     return tensor(data, dtype=dt, device=_device.CPU, requires_grad=requires_grad)
 
 
+def _new(self, *args, **kwargs):
+    """torch's legacy ``x.new(...)``: ``Tensor(...)`` in x's dtype (data, sizes or nothing)."""
+    return legacy_new(self.dtype, args, kwargs)
+
+
 def attach() -> None:
     """Give Tensor its operators and methods (called once, by dualgrad/__init__.py)."""
     for name, fn in _OPERATORS.items():
@@ -180,6 +185,9 @@ def attach() -> None:
         setattr(Tensor, name, _new_factory(name))
     Tensor.new_full = _new_full
     Tensor.new_tensor = _new_tensor
+    Tensor.new = _new
+    for name, fn in SHAPE_METHODS.items():
+        setattr(Tensor, name, fn)
     Tensor.zero_ = _zero_
     for name, fn in {**_random.METHODS, **_random.INPLACE_METHODS}.items():
         setattr(Tensor, name, fn)

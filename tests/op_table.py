@@ -205,6 +205,22 @@ ROWS = [
     Row("argmax", lambda m, x: m.argmax(x, dim=1), [[F((3, 4))]], nondiff=True),
     Row("argmin", lambda m, x: m.argmin(x), [[F((3, 4))]], nondiff=True),
     Row("nonzero", lambda m, x: m.nonzero(x), [[B((3, 4))]], nondiff=True),
+    Row("all", lambda m, x: m.all(x), [[B((3, 4))], [F((3, 4))]], nondiff=True),
+    Row(
+        "all_dim",
+        lambda m, x: x.all(dim=(0, -1), keepdim=True),
+        [[B((2, 3, 4))]],
+        nondiff=True,
+        ops=("all",),
+    ),
+    Row("any", lambda m, x: x.any(), [[B((3, 4))], [I((3, 4), 0, 2)]], nondiff=True),
+    Row(
+        "any_dim",
+        lambda m, x: m.any(x, 1),
+        [[B((3, 4))], [F((4, 3), transposed=True)]],
+        nondiff=True,
+        ops=("any",),
+    ),
     # ---------------------------------------------------------------- reductions
     Row("sum", lambda m, x: x.sum(), UNARY),
     Row("sum_dim", lambda m, x: x.sum(dim=(0, -1), keepdim=True), [[F((2, 3, 4))]], ops=("sum",)),

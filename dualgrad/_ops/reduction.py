@@ -1,4 +1,4 @@
-"""Reductions: sum (linear), prod, amax/amin, max/min with indices, argmax, cumsum.
+"""Reductions: sum (linear), prod, amax/amin, max/min with indices, argmax, all/any, cumsum.
 
 Dims are normalised to a sorted tuple of non-negative ints before they reach the op, so the
 rules can rely on it. ``keepdim`` follows PyTorch.
@@ -30,9 +30,9 @@ def normalize_dims(dim, ndim: int) -> tuple:
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {d})"
             )
+        if d % rank in out:  # torch names the normalised dim that repeats
+            raise RuntimeError(f"dim {d % rank} appears multiple times in the list of dims")
         out.append(d % rank)
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
     return tuple(sorted(out)) if ndim else ()
 
 
@@ -208,6 +208,18 @@ ARGMAX = nondiff("argmax", _arg_kernel(np.argmax))
 ARGMIN = nondiff("argmin", _arg_kernel(np.argmin))
 
 
+def _truth_kernel(fn):
+    def kernel(x, *, dims, keepdim):
+        return np.asarray(fn(x, axis=dims, keepdims=keepdim))
+
+    return kernel
+
+
+# bool results whatever the input's dtype (torch keeps uint8 for uint8, a dtype dualgrad lacks)
+ALL = nondiff("all", _truth_kernel(np.all))
+ANY = nondiff("any", _truth_kernel(np.any))
+
+
 def _cumsum_adjoint(g, x, *, needs, dim):
     return (cumsum(g.flip((dim,)), dim).flip((dim,)),)
 
@@ -342,6 +354,37 @@ def argmin(x, dim=None, keepdim=False):
     return apply(ARGMIN, x, dim=_arg_dim("argmin", x, dim), keepdim=keepdim)
 
 
+@tensor_method
+def all(x, dim=None, keepdim=False):
+    """True where every element along ``dim`` (an int, a tuple, or None for all) is nonzero.
+
+    >>> import dualgrad as torch
+    >>> torch.tensor([[1.0, 0.0], [2.0, 3.0]]).all(dim=1)
+    tensor([False,  True])
+    """
+    # NOTE: as in torch, ``dim=()`` reduces no dim (an element-wise test), unlike ``sum``
+    return apply(ALL, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+@tensor_method
+def any(x, dim=None, keepdim=False):
+    """True where some element along ``dim`` (an int, a tuple, or None for all) is nonzero."""
+    return apply(ANY, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+@tensor_method
+def equal(x, other):
+    """True (a Python bool) when ``x`` and ``other`` have one shape and equal values (after
+    type promotion; NaN is unequal to itself), as torch.equal."""
+    if not isinstance(other, Tensor):
+        raise TypeError(
+            f"equal(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+        )
+    if tuple(x.shape) != tuple(other.shape):
+        return False
+    return bool((x == other).all())
+
+
 @tensor_method(inplace=True)
 def cumsum(x, dim, *, dtype=None):
     if dtype is not None:
@@ -352,4 +395,18 @@ def cumsum(x, dim, *, dtype=None):
     return apply(CUMSUM, x, dim=d)
 
 
-__all__ = ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "cumsum"]
+__all__ = [
+    "sum",
+    "mean",
+    "prod",
+    "amax",
+    "amin",
+    "max",
+    "min",
+    "argmax",
+    "argmin",
+    "all",
+    "any",
+    "equal",
+    "cumsum",
+]

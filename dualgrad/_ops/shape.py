@@ -185,6 +185,19 @@ def view_as(x, other):
 
 
 @tensor_method
+def reshape_as(x, other):
+    """``x.reshape(other.shape)``: a view where one can be made, else a copy."""
+    return reshape(x, tuple(other.shape))
+
+
+def numel(input, /) -> int:  # noqa: A002  (torch's name)
+    """The number of elements of ``input``, as ``input.numel()``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"numel(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return input.numel()
+
+
+@tensor_method
 def expand(x, *shape):
     shape = _shape_arg(shape, "expand", "size")
     lead = len(shape) - x.ndim
@@ -711,6 +724,8 @@ __all__ = [
     "reshape",
     "view",
     "view_as",
+    "reshape_as",
+    "numel",
     "expand",
     "broadcast_to",
     "expand_as",
