@@ -19,8 +19,9 @@ each name to dualgrad's counterpart; nothing is imported from the file's names.
 
 NOTE: [weights_only]
 ``load(weights_only=True)`` (the default, as torch's) resolves only the names in ``_SAFE``:
-the rebuild functions, storage types, dtypes, ``device``, ``Size``, ``OrderedDict``, ``set``,
-``frozenset`` and ``_codecs.encode`` (protocol 2's bytes). Any other global is refused before
+the rebuild functions, storage types, dtypes, ``device``, ``Size``, ``OrderedDict``,
+``Counter``, ``set``, ``bytearray``, ``complex`` and ``_codecs.encode`` (protocol 2's bytes), as
+torch's weights-only unpickler (torch/_weights_only_unpickler.py). Any other global is refused before
 anything is called, so a file whose pickle would run code (a reduce to ``os.system``) fails with
 ``pickle.UnpicklingError`` naming the global. The rebuild checks a tensor's offset, size and
 stride against its storage, so a crafted file cannot read outside it.
@@ -297,19 +298,23 @@ _SAFE = {
     ("torch", "Size"): Size,
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("builtins", "set"): set,
-    ("builtins", "frozenset"): frozenset,
+    ("collections", "Counter"): collections.Counter,
+    ("builtins", "complex"): complex,
     ("builtins", "bytearray"): bytearray,
     ("_codecs", "encode"): _codecs_encode,
 }
 
 
 class _Reader(pickle.Unpickler):
-    def __init__(self, file, storages, weights_only: bool, **kwargs):
+    def __init__(self, file, storages, weights_only: bool, map_location, **kwargs):
         super().__init__(file, **kwargs)
+        self._map_location = map_location
         self._storages = storages  # key -> NumPy array
         self._weights_only = weights_only
 
     def find_class(self, module, name):
+        if module == "__builtin__":  # protocol 2's name for builtins (pickle's fix_imports)
+            module = "builtins"
         found = _SAFE.get((module, name))
         if found is not None:
             return found
@@ -332,8 +337,8 @@ class _Reader(pickle.Unpickler):
         kind, key, location, numel = pid[1:]
         if not isinstance(kind, _StorageType) or not isinstance(key, str):
             raise pickle.UnpicklingError(f"load: unknown storage in persistent id {pid!r}")
-        if location != "cpu" and not str(location).startswith("cpu"):
-            raise _device.not_here(str(location).partition(":")[0])
+        if self._map_location is None:  # (else every storage is mapped to the CPU)
+            _check_location(location)
         storage = self._storages(key, kind.dtype)
         if storage.size != numel:
             raise pickle.UnpicklingError(
@@ -349,13 +354,30 @@ class _StorageType:
         self.dtype = _STORAGE_DTYPES[name]
 
 
+_NO_CUDA_LOAD = (
+    "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
+    "If you are running on a CPU-only machine, please use torch.load with "
+    "map_location=torch.device('cpu') to map your storages to the CPU."
+)
+
+
+def _check_location(location) -> None:
+    """Refuse a storage location that is not the CPU, with torch's error on a CPU-only build."""
+    kind = location.type if isinstance(location, _device.device) else str(location)
+    kind = kind.partition(":")[0]
+    if kind == "cuda":
+        raise RuntimeError(_NO_CUDA_LOAD)
+    if kind != "cpu":
+        raise _device.not_here(kind)
+
+
 def _check_map_location(map_location) -> None:
     """Accept what moves storages to the CPU; refuse other devices as a CPU-only torch does."""
     if map_location is None or callable(map_location) and not isinstance(map_location, str):
         return  # (a callable gets nothing to move: every storage is on the CPU)
     targets = map_location.values() if isinstance(map_location, dict) else [map_location]
     for d in targets:
-        _device.check(_device.device(d) if isinstance(d, str) else d)
+        _check_location(d)
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
@@ -364,7 +386,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 
     ``f`` is a path or a binary file object. With ``weights_only=True`` (the default, as in
     torch) the file may hold only tensors, Parameters, storages, dtypes, devices, containers
-    (dict, list, tuple, OrderedDict, set) and primitive types; any other global is refused with
+    (dict, list, tuple, OrderedDict, Counter, set) and primitive types; any other global is refused with
     ``pickle.UnpicklingError`` before it can run. ``weights_only=False`` unpickles anything,
     which runs code the file names: use it only for files you trust. ``map_location`` may name
     the CPU (everything loads there); other devices raise as on a CPU-only torch build.
@@ -387,13 +409,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
                 "_use_new_zipfile_serialization=False are not read); re-save it with torch.save"
             )
         with zipfile.ZipFile(fh) as z:
-            return _load_zip(z, weights_only is not False, pickle_load_args)
+            return _load_zip(z, weights_only is not False, map_location, pickle_load_args)
     finally:
         if own:
             fh.close()
 
 
-def _load_zip(z: zipfile.ZipFile, weights_only: bool, pickle_load_args):
+def _load_zip(z: zipfile.ZipFile, weights_only: bool, map_location, pickle_load_args):
     pkl = [n for n in z.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
     if not pkl:
         raise RuntimeError("load: the archive has no <name>/data.pkl: not a PyTorch checkpoint")
@@ -417,4 +439,4 @@ def _load_zip(z: zipfile.ZipFile, weights_only: bool, pickle_load_args):
         return cache[key]
 
     file = io.BytesIO(z.read(pkl[0]))
-    return _Reader(file, storage, weights_only, **pickle_load_args).load()
+    return _Reader(file, storage, weights_only, map_location, **pickle_load_args).load()
