@@ -83,8 +83,7 @@ from . import autograd  # noqa: F401
 from . import func  # noqa: F401
 from . import random  # noqa: F401
 from . import utils  # noqa: F401
-from ._serialization import load, save  # noqa: F401
-from . import serialization  # noqa: F401
+from .serialization import load, save  # noqa: F401
 from .func import vmap  # noqa: F401
 from . import backends, cuda  # noqa: F401
 from math import e, inf, nan, pi  # noqa: F401

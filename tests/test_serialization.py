@@ -100,6 +100,8 @@ def test_views_of_one_tensor_share_one_storage_in_the_file():
     buf = _saved({"base": base, "t": base.t(), "row": base[1], "step": base[:, ::2]})
     records = [n for n in zipfile.ZipFile(buf).namelist() if "/data/" in n]
     assert records == ["archive/data/0"]
+    info = zipfile.ZipFile(buf).getinfo("archive/data/0")  # aligned to 64 bytes, as torch's
+    assert (info.header_offset + 30 + len(info.filename) + len(info.extra)) % 64 == 0
     buf.seek(0)
     loaded = torch.load(buf, weights_only=True)
     ptrs = {v.untyped_storage().data_ptr() for v in loaded.values()}

@@ -38,9 +38,9 @@ import zipfile
 
 import numpy as np
 
-from . import _dtype
-from ._compat import device as _device
-from ._tensor import Size, Tensor
+from .. import _dtype
+from .._compat import device as _device
+from .._tensor import Size, Tensor
 
 # torch's storage class names by NumPy dtype; "BFloat16Storage" needs ml_dtypes
 _STORAGE_NAMES = {
@@ -147,7 +147,7 @@ class _Writer(pickle._Pickler):
         return NotImplemented
 
     def _reduce_tensor(self, t: Tensor):
-        from .nn.parameter import Parameter
+        from ..nn.parameter import Parameter
 
         if t._value is not None or t._fw:
             raise pickle.PicklingError(
@@ -178,6 +178,17 @@ class _Writer(pickle._Pickler):
 
     dispatch[_TorchName] = _save_name
     dispatch[_dtype.dtype] = _save_name
+
+
+_ALIGNMENT = 64  # torch's .storage_alignment
+
+
+def _padding(header_offset: int, filename: str) -> bytes:
+    """An extra field that puts a record's data at a multiple of 64 bytes, as torch's writer
+    does (an "FB" field of "Z"s), so ``torch.load(mmap=True)`` maps aligned storages."""
+    start = header_offset + 30 + len(filename.encode()) + 4  # local header, name, field header
+    pad = -start % _ALIGNMENT
+    return b"FB" + pad.to_bytes(2, "little") + b"Z" * pad
 
 
 def save(obj, f, pickle_module=pickle, pickle_protocol=2, _use_new_zipfile_serialization=True,
@@ -218,6 +229,8 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=2, _use_new_zipfile_seria
         with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as z:
             for rec, data in records:
                 info = zipfile.ZipInfo(f"{name}/{rec}", date_time=(1980, 1, 1, 0, 0, 0))
+                if rec.startswith("data/") and fh.seekable():
+                    info.extra = _padding(fh.tell(), info.filename)
                 z.writestr(info, data)
     finally:
         if own:
@@ -266,7 +279,7 @@ def _finish(array: np.ndarray, requires_grad) -> Tensor:
 
 def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
     """torch._utils._rebuild_parameter (and ``_with_state``): a Parameter wrapping ``data``."""
-    from .nn.parameter import Parameter
+    from ..nn.parameter import Parameter
 
     p = Parameter(data, requires_grad)
     for k, v in (state or {}).items():  # attributes torch kept on the Parameter
