@@ -118,7 +118,11 @@ class Optimizer:
                 index.setdefault(id(p), len(index))
                 packed["params"].append(index[id(p)])
             groups.append(packed)
-        state = {index[id(p)]: copy.deepcopy(s) for p, s in self.state.items() if id(p) in index}
+        state = {
+            index[id(p)]: {k: _to_saved(v) for k, v in s.items()}
+            for p, s in self.state.items()
+            if id(p) in index
+        }
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -138,7 +142,7 @@ class Optimizer:
                     own[k] = v
         self.state = defaultdict(dict)
         for i, s in state_dict["state"].items():
-            self.state[by_index[i]] = copy.deepcopy(s)
+            self.state[by_index[i]] = {k: _from_saved(k, v) for k, v in s.items()}
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
@@ -158,6 +162,24 @@ def grads_of(group, maximize=False):
             continue
         g = p.grad._data
         yield p, (-g if maximize else g)
+
+
+# NOTE: [optimizer state as torch's]
+# The optimizers keep their buffers as NumPy arrays (they update them with array kernels), but a
+# state dict is what torch.save writes and torch's optimizers read: its buffers are tensors, as
+# torch's are. Loading turns tensors back into arrays, and torch's ``step`` (a float32 0-d
+# tensor) into the Python number dualgrad counts with.
+def _to_saved(v):
+    return Tensor._make(v.copy()) if isinstance(v, np.ndarray) else copy.deepcopy(v)
+
+
+def _from_saved(key, v):
+    if isinstance(v, Tensor):
+        if key == "step" and v.dim() == 0:
+            step = v.item()
+            return int(step) if float(step).is_integer() else step
+        return v.detach()._data.copy()
+    return copy.deepcopy(v)
 
 
 def zeros_state(p):
