@@ -433,9 +433,15 @@ def jacfwd(func, argnums=0, *, has_aux=False, randomness="error", chunk_size=Non
         starts = [int(s) for s in np.cumsum([0] + sizes)]
         box = {}
 
+        dtypes = {x._data.dtype for x in d_flat}
+        one_dtype = dtypes.pop() if len(dtypes) == 1 else None  # else float64, cast per leaf
+        single = len(d_flat) == 1
+
         def column(e):
             tangents = [
-                e[start : start + n].reshape(tuple(x.shape)).to(x.dtype)
+                e.reshape(tuple(x.shape))
+                if single
+                else e[start : start + n].reshape(tuple(x.shape)).to(x.dtype)
                 for start, n, x in zip(starts, sizes, d_flat)
             ]
             box["value"], out_t = jvp(f_of, tuple(diff), tuple(tree_unflatten(d_spec, tangents)))
@@ -443,13 +449,17 @@ def jacfwd(func, argnums=0, *, has_aux=False, randomness="error", chunk_size=Non
 
         total = starts[-1]
         if total:
-            basis = _factories.from_numpy(np.eye(total, dtype=np.float64))
-            together = _over_directions(column, chunk_size)(basis)
+            basis = np.eye(total, dtype=one_dtype if one_dtype is not None else np.float64)
+            together = _over_directions(column, chunk_size)(_factories.from_numpy(basis))
             value = box["value"]
         else:
             together, value = None, f_of(*diff)
         columns = [  # per input leaf: the outputs' tangents over its basis (dim 0)
-            None if not n else tree_map(lambda c, s=start, n=n: c[s : s + n], together)
+            None
+            if not n
+            else together
+            if single
+            else tree_map(lambda c, s=start, n=n: c[s : s + n], together)
             for start, n in zip(starts, sizes)
         ]
         o_flat, o_spec = tree_flatten(value)
