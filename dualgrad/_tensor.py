@@ -65,12 +65,13 @@ class Tensor:
     _alias_hook = None  # BatchedTensor makes its aliases itself (_batching.py)
     _saved_version = 0  # a node's saved output: the version it was saved at (NOTE: [in-place ops])
 
+    # torch's legacy constructor, given by _compat/legacy.py, which stands above this module
+    _legacy_new = None
+
     def __new__(cls, *args, **kwargs):
         """torch's legacy constructor: ``Tensor([1, 2])`` (data, in the default dtype),
         ``Tensor(2, 3)`` (uninitialized, of that size), ``Tensor()`` (empty): _compat/legacy.py."""
-        from ._compat.legacy import legacy_new
-
-        return legacy_new(None, args, kwargs)
+        return cls._legacy_new(None, args, kwargs)
 
     def __init__(self, *args, **kwargs):
         pass  # (everything is done in __new__)

@@ -21,11 +21,12 @@ from ._ops import shape as S
 from ._ops._methods import INPLACE, METHODS
 from ._batching import BatchedTensor
 from ._compat.legacy import legacy_new, tensor_type
+from ._compat.to_args import to_args
 from ._tensor import Tensor, size_arg
 
 
 def _to(self, *args, **kwargs):
-    _, dtype, copy = _device.to_args(args, kwargs)  # (a device other than the CPU raises)
+    _, dtype, copy = to_args(args, kwargs)  # (a device other than the CPU raises)
     if dtype is None:
         return E.clone(self) if copy else self
     dtype = _dtype.to_dtype(dtype)

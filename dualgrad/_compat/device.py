@@ -160,31 +160,3 @@ def not_here(kind: str) -> BaseException:
         f"dualgrad runs on the CPU only: it has no {kind} device (as a CPU-only torch build); "
         "use device='cpu'"
     )
-
-
-def to_args(args, kwargs, op: str = "to"):
-    """The ``(device, dtype, copy)`` of a ``.to(...)`` call, in any of torch's forms:
-    ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``, ``to(device=..., dtype=...)``, each
-    followed by ``non_blocking`` and ``copy``. A device other than the CPU raises."""
-    from .._tensor import Tensor
-
-    dev, dtype = kwargs.get("device"), kwargs.get("dtype")
-    copy = kwargs.get("copy", False)
-    rest = args
-    if args:
-        first = args[0]
-        if isinstance(first, Tensor):
-            dtype, rest = first.dtype, args[1:]
-        elif isinstance(first, (str, device)) or (
-            isinstance(first, int) and not isinstance(first, bool)
-        ):
-            dev, rest = first, args[1:]
-            if rest and not isinstance(rest[0], bool):
-                dtype, rest = rest[0], rest[1:]
-        else:
-            dtype, rest = first, args[1:]
-    if len(rest) > 1:  # (non_blocking, copy)
-        copy = rest[1]
-    if dev is not None:
-        check(device(dev))
-    return dev, dtype, copy

@@ -194,3 +194,6 @@ def tensor_type(x: Tensor, dtype=None, non_blocking=False, **kwargs):
     if isinstance(dtype, _TensorType):
         dtype = dtype.dtype
     return x.to(dtype)
+
+
+Tensor._legacy_new = staticmethod(legacy_new)  # Tensor(...) (Tensor stands below this module)

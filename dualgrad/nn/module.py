@@ -399,9 +399,9 @@ class Module:
         """Cast floating parameters and buffers to a dtype: ``to(dtype)``, ``to('cpu')``,
         ``to(device, dtype)``, ``to(tensor)``; a device other than the CPU raises torch's
         CPU-only error (NOTE: [CPU-only devices] in dualgrad/_compat/device.py)."""
-        from .._compat import device as _device
+        from .._compat.to_args import to_args
 
-        _, dtype, _ = _device.to_args(args, kwargs)
+        _, dtype, _ = to_args(args, kwargs)
         if dtype is None:
             return self
         from .. import _dtype
