@@ -12,7 +12,6 @@ import weakref
 
 import numpy as np
 
-from . import _levels
 from ._tensor import Tensor
 from ._views import PIECES
 
@@ -227,19 +226,6 @@ class BatchedTensor(Tensor):
 
     def __repr__(self):
         return f"BatchedTensor(level={self._vlevel}, bdim={self._bdim}, value={self._value!r})"
-
-
-def live_level(x):
-    """The vmap level of ``x`` if ``x`` is batched at a live level, else None."""
-    if isinstance(x, BatchedTensor):
-        level = _levels.get(x._vlevel)
-        if level is None:
-            raise RuntimeError(
-                "a batched tensor escaped its vmap (it was stored outside the function and used "
-                "after vmap returned); return it from the function instead"
-            )
-        return x._vlevel
-    return None
 
 
 # Two records of view ops on batched tensors (NOTE: [in-place on a transform's tape] in

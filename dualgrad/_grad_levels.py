@@ -96,15 +96,6 @@ def new_tape() -> int:
     return ORDINARY
 
 
-def top_grad_level(args) -> int:
-    """The highest transform tape among the inputs that require grad there (-1: none)."""
-    top = ORDINARY
-    for a in args:
-        if isinstance(a, Tensor) and a._requires_grad and a._glevel > top:
-            top = a._glevel
-    return top
-
-
 def _shell(t):
     """A new tensor object over ``t``'s data, tangents and batching, with no history."""
     if isinstance(t, BatchedTensor):

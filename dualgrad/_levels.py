@@ -154,7 +154,3 @@ def top(kind: str | None = None) -> Level | None:
 
 def get(number: int) -> Level | None:
     return stack.by_number.get(number)
-
-
-def any_live() -> bool:
-    return bool(stack.by_number)

@@ -168,30 +168,24 @@ def _max_dim_jvp(tangents, x, *, out, dim, keepdim):
     return (t if keepdim else t.squeeze(dim), None)
 
 
-MAX_DIM = custom(
-    "max_dim",
-    _max_dim_kernel(np.max, np.argmax),
-    _max_dim_vjp,
-    _max_dim_jvp,
-    node_name="MaxBackward0",
-    multi_output=True,
-    diff_outputs=lambda n: (0,),
-    uses_out=True,
-    reads=((),),
-    outputs_read=(1,),  # as torch: the indices only (the input's shape is kept)
-)
-MIN_DIM = custom(
-    "min_dim",
-    _max_dim_kernel(np.min, np.argmin),
-    _max_dim_vjp,
-    _max_dim_jvp,
-    node_name="MinBackward0",
-    multi_output=True,
-    diff_outputs=lambda n: (0,),
-    uses_out=True,
-    reads=((),),
-    outputs_read=(1,),  # as torch: the indices only (the input's shape is kept)
-)
+def _extreme_dim(name, valfn, argfn, node_name):
+    """max/min along a dim: (values, indices); only the values are differentiable."""
+    return custom(
+        name,
+        _max_dim_kernel(valfn, argfn),
+        _max_dim_vjp,
+        _max_dim_jvp,
+        node_name=node_name,
+        multi_output=True,
+        diff_outputs=lambda n: (0,),
+        uses_out=True,
+        reads=((),),
+        outputs_read=(1,),  # as torch: the indices only (the input's shape is kept)
+    )
+
+
+MAX_DIM = _extreme_dim("max_dim", np.max, np.argmax, "MaxBackward0")
+MIN_DIM = _extreme_dim("min_dim", np.min, np.argmin, "MinBackward0")
 
 
 def _arg_kernel(argfn):
