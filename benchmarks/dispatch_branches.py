@@ -1,5 +1,10 @@
-"""How much decision-making one op goes through: the distinct `if`/`elif` lines (and calls)
-that a single `sin` executes inside dualgrad, on the plain path, in a dual level and under vmap.
+"""How much decision-making one op goes through: the distinct `if`/`elif` statements and
+conditional expressions (and calls) that a single `sin` evaluates inside dualgrad, on the plain
+path, in a dual level and under vmap.
+
+A condition written over several lines counts once, as the statement it belongs to: each
+executed line is mapped to the `if` whose test spans it (from the module's syntax tree), so the
+count does not depend on how a condition is wrapped.
 
 Issue "Levels as interpreters" measures the dispatcher by this (autodidax: 2 on the jvp path,
 3 under vmap). It is a structural count, not a timing: it uses sys.settrace.
@@ -9,7 +14,8 @@ Issue "Levels as interpreters" measures the dispatcher by this (autodidax: 2 on 
 
 from __future__ import annotations
 
-import linecache
+import ast
+import functools
 import os
 import sys
 
@@ -19,16 +25,30 @@ import dualgrad.autograd.forward_ad as fwAD
 PACKAGE = os.path.dirname(dg.__file__)
 
 
+@functools.cache
+def _tests_by_line(path):
+    """{line: (path, first line of the if)} for every line of every `if`/`elif` test and
+    conditional expression's test in the module at ``path``."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    where = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.If, ast.IfExp)):
+            test = node.test
+            for line in range(test.lineno, test.end_lineno + 1):
+                where.setdefault(line, (path, node.lineno))
+    return where
+
+
 def trace(fn):
-    """Run fn() once under sys.settrace; return (distinct if-lines, calls) inside the package."""
+    """Run fn() once under sys.settrace; return (distinct ifs, calls) inside the package."""
     ifs, calls = set(), 0
 
     def local(frame, event, arg):
         if event == "line":
-            path = frame.f_code.co_filename
-            text = linecache.getline(path, frame.f_lineno).strip()
-            if text.startswith(("if ", "elif ")):
-                ifs.add((path, frame.f_lineno))
+            found = _tests_by_line(frame.f_code.co_filename).get(frame.f_lineno)
+            if found is not None:
+                ifs.add(found)
         return local
 
     def global_(frame, event, arg):

@@ -1,0 +1,198 @@
+"""Run public PyTorch scripts unchanged under torch and under ``import dualgrad as torch``, and
+compare the numbers they print (issue "Real PyTorch code runs unchanged").
+
+Each script runs twice in a fresh process: once with torch, once with ``torch``, ``torch.*``
+and ``functorch`` resolving to ``dualgrad``, ``dualgrad.*`` and ``dualgrad.func`` (torch is
+never imported in that run). Both runs seed Python's, NumPy's and torch's generators with 0,
+and the dualgrad run replays the torch run's random draws (tools/torch_draws.py), so a script
+that draws its data prints the same numbers when every derivative is right. The numbers of
+each printed line are compared with a tolerance; lines that print timings are left out (they
+differ on every run of torch too), and so are object addresses.
+
+The scripts are not in this repository: the public tutorials' code is read from where it is,
+never copied here. Point the runner at a folder of them:
+
+    python tools/run_ported.py DIR [--rtol 1e-4] [--only NAME ...] [-v]
+
+What a script needs that this machine has not (a download, a GPU, a plotting window) is
+stubbed here and listed in STUBS, per module, so each edit is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# NOTE: [ported scripts' stubs] Modules a tutorial imports for what is not the computation
+# (plots, pretty printing): an empty stand-in that accepts any call, in both runs alike.
+STUBS = ("matplotlib", "matplotlib.pyplot")
+
+# NOTE: [ported scripts' edits] The unavoidable edits, per script, applied to a copy in both
+# runs alike: (the text in the script, what it becomes, why).
+EDITS = {
+    "per_sample_grads": [("device = 'cuda'", "device = 'cpu'", "no GPU here")],
+    "ensembling": [("device = 'cuda'", "device = 'cpu'", "no GPU here")],
+}
+
+_PRELUDE_COMMON = textwrap.dedent(
+    """
+    import sys, types, random
+    random.seed(0)
+    import numpy
+    numpy.random.seed(0)
+    class _Anything(types.ModuleType):
+        def __getattr__(self, name):
+            if name.startswith("__"):
+                raise AttributeError(name)
+            return _Anything(name)
+        def __call__(self, *a, **k):
+            return _Anything("call")
+        def __iter__(self):
+            return iter(())
+    for _name in {stubs!r}:
+        sys.modules[_name] = _Anything(_name)
+    """
+)
+
+_PRELUDE_DUALGRAD = textwrap.dedent(
+    """
+    import importlib, importlib.abc, importlib.util
+    sys.path.insert(0, {root!r})
+    import tools.torch_draws
+    tools.torch_draws.replay({draws!r})
+
+    class _AsDualgrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        RENAMES = {{"torch": "dualgrad", "functorch": "dualgrad.func"}}
+
+        def find_spec(self, fullname, path=None, target=None):
+            head = fullname.split(".")[0]
+            if head in self.RENAMES:
+                return importlib.util.spec_from_loader(fullname, self)
+            return None
+
+        def create_module(self, spec):
+            head, _, rest = spec.name.partition(".")
+            target = self.RENAMES[head] + ("." + rest if rest else "")
+            return importlib.import_module(target)
+
+        def exec_module(self, module):
+            pass
+
+    sys.meta_path.insert(0, _AsDualgrad())
+    """
+)
+
+_PRELUDE_TORCH = textwrap.dedent(
+    """
+    sys.path.insert(0, {root!r})
+    import torch
+    torch.manual_seed(0)
+    import tools.torch_draws
+    tools.torch_draws.record({draws!r})
+    """
+)
+
+_RUN = "import runpy; runpy.run_path({script!r}, run_name='__main__')"
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf")
+_TIMING = re.compile(r"\b(us|µs|ms|seconds?|sec|s)\b|Timer|Measurement|blocked_autorange|speedup")
+
+
+def run(script: Path, with_dualgrad: bool, timeout: float) -> subprocess.CompletedProcess:
+    """Run ``script`` (an edited copy beside it, if EDITS lists it) under torch or dualgrad."""
+    source = script.read_text(encoding="utf-8")
+    for old, new, _why in EDITS.get(script.stem, ()):
+        if old not in source:
+            raise SystemExit(f"{script.name}: the edit {old!r} -> {new!r} no longer applies")
+        source = source.replace(old, new)
+    copy = script.with_name(f".ported_{script.name}")
+    copy.write_text(source, encoding="utf-8")
+    draws = str(script.with_name(f".draws_{script.stem}.pkl"))
+    prelude = _PRELUDE_COMMON.format(stubs=STUBS)
+    if with_dualgrad:
+        prelude += _PRELUDE_DUALGRAD.format(root=str(ROOT), draws=draws)
+    else:
+        prelude += _PRELUDE_TORCH.format(root=str(ROOT), draws=draws)
+    code = prelude + _RUN.format(script=str(copy))
+    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=script.parent,
+        env=env,
+    )
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+
+def numbers(line: str) -> list[float]:
+    return [float(m) for m in _NUMBER.findall(_ADDRESS.sub("", line))]
+
+
+def compare(expected: str, got: str, rtol: float, atol: float) -> tuple[int, str | None]:
+    """(numbers compared, the first difference or None)."""
+    want = [ln for ln in expected.splitlines() if not _TIMING.search(ln)]
+    have = [ln for ln in got.splitlines() if not _TIMING.search(ln)]
+    count = 0
+    for i, (a, b) in enumerate(zip(want, have)):
+        xs, ys = numbers(a), numbers(b)
+        if len(xs) != len(ys):
+            return count, f"line {i + 1}: torch {a!r}\n      dualgrad {b!r}"
+        for x, y in zip(xs, ys):
+            same = (x != x and y != y) or abs(x - y) <= atol + rtol * abs(x)
+            if not same:
+                return count, f"line {i + 1}: torch {a!r}\n      dualgrad {b!r}"
+            count += 1
+    if len(want) != len(have):
+        return count, f"torch printed {len(want)} lines, dualgrad {len(have)}"
+    return count, None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--rtol", type=float, default=1e-4)
+    parser.add_argument("--atol", type=float, default=1e-4)
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    scripts = sorted(args.folder.glob("*.py"))
+    if args.only:
+        scripts = [s for s in scripts if s.stem in args.only]
+    failed = 0
+    for script in scripts:
+        torch_run = run(script, False, args.timeout)
+        if torch_run.returncode != 0:
+            last = (torch_run.stderr.strip().splitlines() or ["?"])[-1]
+            print(f"SKIP  {script.name}: fails under torch itself: {last}")
+            continue
+        ours = run(script, True, args.timeout)
+        if ours.returncode != 0:
+            failed += 1
+            err = ours.stderr.strip().splitlines()
+            print(f"ERROR {script.name}: {err[-1] if err else '?'}")
+            if args.verbose:
+                print(textwrap.indent("\n".join(err[-12:]), "      "))
+            continue
+        count, difference = compare(torch_run.stdout, ours.stdout, args.rtol, args.atol)
+        if difference:
+            failed += 1
+            print(f"DIFF  {script.name} after {count} equal numbers: {difference}")
+        else:
+            print(f"PASS  {script.name}: {count} numbers equal")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

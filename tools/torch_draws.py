@@ -1,0 +1,132 @@
+"""Record the random draws a script makes under torch, and replay them under dualgrad: for
+comparing the numbers a script prints under each (tools/run_ported.py).
+
+dualgrad draws from NumPy (README, "Differences from PyTorch"), so a script that seeds torch and
+draws its data or its initial weights prints other numbers under dualgrad even where every
+derivative is right. So the torch run records each draw (which sampler, the shape, the values)
+and the dualgrad run takes the same values, in the same order, from the same samplers: the
+random factories, the in-place samplers, ``nn.init``'s primitives and dropout's mask. A draw
+of another kind or shape than the one recorded stops the run with an error naming both, so a
+script can never pass on draws that do not correspond. Everything computed from the draws is
+each library's own, and the dualgrad run never imports torch.
+
+    torch run:    tools.torch_draws.record(path)
+    dualgrad run: tools.torch_draws.replay(path)
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import pickle
+
+import numpy as np
+
+FACTORIES = ("rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial")
+LIKE = ("rand_like", "randn_like", "randint_like")
+SAMPLERS = ("uniform_", "normal_", "bernoulli_", "random_", "exponential_", "cauchy_")
+
+
+def _kind(name: str) -> str:
+    """One name for a sampler whichever way it is reached (torch.randn, Tensor.normal_, ...)."""
+    return {"randn": "normal", "randn_like": "normal", "normal_": "normal", "rand": "uniform"}.get(
+        name, name.rstrip("_").replace("_like", "")
+    )
+
+
+# ------------------------------------------------------------------ the torch run
+def record(path: str) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    draws = []
+
+    def note(name, t):
+        draws.append((_kind(name), tuple(t.shape), t.detach().cpu().numpy().copy()))
+        return t
+
+    def recorded_factory(name, fn):
+        @functools.wraps(fn)
+        def draw(*args, **kwargs):
+            return note(name, fn(*args, **kwargs))
+
+        return draw
+
+    for name in FACTORIES + LIKE:
+        setattr(torch, name, recorded_factory(name, getattr(torch, name)))
+    for name in SAMPLERS:
+        method = getattr(torch.Tensor, name)
+        setattr(
+            torch.Tensor,
+            name,
+            lambda self, *a, _m=method, _n=name, **k: note(_n, _m(self, *a, **k)),
+        )
+    dropout = F.dropout
+
+    def recorded_dropout(input, p=0.5, training=True, inplace=False):
+        # aten's dropout: a bernoulli_(1 - p) mask over the input's shape, scaled by 1/(1 - p)
+        if not training or p in (0.0, 1.0):
+            return dropout(input, p, training, inplace)
+        noise = torch.empty_like(input).bernoulli_(1 - p)  # (recorded as a bernoulli draw)
+        return input * noise.div_(1 - p)
+
+    F.dropout = recorded_dropout
+    atexit.register(lambda: pickle.dump(draws, open(path, "wb")))
+
+
+# ------------------------------------------------------------------ the dualgrad run
+def replay(path: str) -> None:
+    import dualgrad
+    import dualgrad.nn.functional as F
+    import dualgrad.nn.init as init
+
+    with open(path, "rb") as f:
+        draws = pickle.load(f)
+    position = [0]
+
+    def take(name, shape):
+        i = position[0]
+        if i >= len(draws):
+            raise RuntimeError(f"draw {i}: {name}{shape} has no draw recorded under torch")
+        kind, recorded_shape, values = draws[i]
+        if (kind, recorded_shape) != (_kind(name), tuple(shape)):
+            raise RuntimeError(
+                f"draw {i}: dualgrad draws {_kind(name)}{tuple(shape)}, torch drew "
+                f"{kind}{recorded_shape}: the scripts' random draws do not correspond"
+            )
+        position[0] += 1
+        return values
+
+    def replayed_factory(name, fn):
+        @functools.wraps(fn)
+        def draw(*args, **kwargs):
+            out = fn(*args, **kwargs)  # for the shape, dtype and flags dualgrad gives it
+            with dualgrad.no_grad():
+                out.copy_(dualgrad.tensor(take(name, out.shape)))
+            return out
+
+        return draw
+
+    for name in FACTORIES + LIKE:
+        setattr(dualgrad, name, replayed_factory(name, getattr(dualgrad, name)))
+
+    def replayed_sampler(name):
+        def sample(self, *args, **kwargs):
+            with dualgrad.no_grad():
+                return self.copy_(dualgrad.tensor(take(name, self.shape)))
+
+        return sample
+
+    for name in SAMPLERS:
+        setattr(dualgrad.Tensor, name, replayed_sampler(name))
+    init.uniform_ = lambda tensor, *a, **k: replayed_sampler("uniform_")(tensor)
+    init.normal_ = lambda tensor, *a, **k: replayed_sampler("normal_")(tensor)
+    dropout = F.dropout
+
+    def replayed_dropout(input, p=0.5, training=True, inplace=False):
+        if not training or p in (0.0, 1.0):
+            return dropout(input, p, training, inplace)
+        noise = np.asarray(take("bernoulli_", input.shape), dtype=input.numpy().dtype)
+        return input * dualgrad.tensor(noise / (1 - p))
+
+    F.dropout = replayed_dropout
