@@ -8,13 +8,21 @@ import warnings as _warnings
 
 from . import _tensor_methods
 from ._dtype import (  # noqa: F401
+    bfloat16,
+    can_cast,
     dtype,
+    float16,
     float32,
     float64,
+    int8,
+    int16,
+    int32,
     int64,
+    uint8,
     get_default_dtype,
     set_default_dtype,
     promote_types,
+    result_type,
 )
 from ._dtype import bool_ as bool  # noqa: F401,A001
 from ._factories import (  # noqa: F401
@@ -68,6 +76,7 @@ from ._ops.reduction import *  # noqa: F401,F403
 from ._ops.shape import *  # noqa: F401,F403
 from ._tensor import Size, Tensor  # noqa: F401
 from ._compat.legacy import (  # noqa: F401
+    BFloat16Tensor,
     BoolTensor,
     ByteTensor,
     CharTensor,
@@ -92,8 +101,9 @@ from math import e, inf, nan, pi  # noqa: F401
 float = float32  # noqa: A001
 double = float64
 long = int64
-int = int64  # noqa: A001
-half = None
+int = int32  # noqa: A001
+short = int16
+half = float16
 _tensor_methods.attach()
 from ._ops.linalg_decomp import *  # noqa: F401,F403,E402
 from . import linalg  # noqa: F401,E402
@@ -118,3 +128,16 @@ from . import optimize  # noqa: F401,E402
 from . import _batching_rules  # noqa: E402
 
 _batching_rules.declare_rules()  # every op's batching rule (NOTE: [batching by kind])
+
+
+def __getattr__(name):
+    # NOTE: [no complex dtypes] in _dtype.py
+    if name in _COMPLEX:
+        raise AttributeError(
+            f"module 'dualgrad' has no attribute '{name}': dualgrad has no complex dtypes "
+            "(real dtypes only); split complex data into real and imaginary parts"
+        )
+    raise AttributeError(f"module 'dualgrad' has no attribute '{name}'")
+
+
+_COMPLEX = {"cfloat", "cdouble", "chalf", "complex32", "complex64", "complex128"}

@@ -14,14 +14,17 @@ import numpy as np
 class dtype:
     """A tensor element type (``dualgrad.float32``, ...)."""
 
-    __slots__ = ("name", "np", "category", "is_floating_point", "itemsize")
+    __slots__ = ("name", "np", "category", "is_floating_point", "is_signed", "itemsize")
+    is_complex = False  # (NOTE: [no complex dtypes])
 
-    def __init__(self, name: str, np_dtype, category: int):
+    def __init__(self, name: str, np_dtype, category: int, itemsize: int | None = None):
         self.name = name
-        self.np = np.dtype(np_dtype)
         self.category = category  # 0 bool, 1 integer, 2 floating
         self.is_floating_point = category == 2
-        self.itemsize = self.np.itemsize
+        if np_dtype is not None:
+            self.np = np.dtype(np_dtype)
+        self.itemsize = self.np.itemsize if itemsize is None else itemsize
+        self.is_signed = category == 2 or (category == 1 and not name.startswith("u"))
 
     def __repr__(self) -> str:
         return f"dualgrad.{self.name}"
@@ -30,17 +33,70 @@ class dtype:
         return (_by_name, (self.name,))
 
 
+class _MissingDtype(dtype):
+    """A dtype whose NumPy type comes from an optional package that is not installed: it can be
+    named and compared, and any use of its data says which extra to install."""
+
+    __slots__ = ("_install",)
+
+    def __init__(self, name: str, category: int, itemsize: int, install: str):
+        self._install = install
+        super().__init__(name, None, category, itemsize)
+
+    @property
+    def np(self):
+        raise ImportError(
+            f"dualgrad.{self.name} needs the optional package {self._install}: "
+            f"pip install dualgrad[bf16] (or pip install {self._install})"
+        )
+
+
 BOOL, INT, FLOAT = 0, 1, 2
 bool_ = dtype("bool", np.bool_, BOOL)
+uint8 = dtype("uint8", np.uint8, INT)
+int8 = dtype("int8", np.int8, INT)
+int16 = dtype("int16", np.int16, INT)
+int32 = dtype("int32", np.int32, INT)
 int64 = dtype("int64", np.int64, INT)
+float16 = dtype("float16", np.float16, FLOAT)
 float32 = dtype("float32", np.float32, FLOAT)
 float64 = dtype("float64", np.float64, FLOAT)
 
-_ALL = (bool_, int64, float32, float64)
-# Other NumPy integer types (int32 from np.arange on some platforms, uint8 masks, ...) are
-# accepted on input and widened, as torch.from_numpy would keep them; we keep four dtypes.
-_FROM_NP = {d.np: d for d in _ALL}
-_WIDEN = {"b": bool_, "i": int64, "u": int64, "f": float64}
+
+# NOTE: [bfloat16] NumPy has no bfloat16; the ml_dtypes package (JAX's) registers one with
+# NumPy's ufuncs, so kernels run on it as on any NumPy dtype. It is an optional extra
+# (dualgrad[bf16]): without it dualgrad.bfloat16 still exists, so code that names it imports,
+# and the first use of its data raises an ImportError that names the extra. NumPy gives the
+# ml_dtypes type kind "V", not "f", so code that must see it as floating asks is_floating().
+# Autograd does not: the dispatcher records floating ("f") arrays only, so bfloat16 tensors
+# compute and convert as torch's do but cannot require grad (a clear error, not a silent
+# no-grad); differentiate in float32.
+def _bfloat16_dtype(ml_dtypes) -> dtype:
+    if ml_dtypes is None:
+        return _MissingDtype("bfloat16", FLOAT, 2, "ml_dtypes")
+    return dtype("bfloat16", ml_dtypes.bfloat16, FLOAT)
+
+
+try:
+    import ml_dtypes as _ml_dtypes
+except ImportError:  # the bf16 extra is not installed
+    _ml_dtypes = None
+bfloat16 = _bfloat16_dtype(_ml_dtypes)
+
+_BFLOAT16_NP = bfloat16.np if type(bfloat16) is dtype else None
+
+
+def is_floating(np_dtype) -> bool:
+    """Whether a NumPy dtype is one of dualgrad's floating types (NOTE: [bfloat16]: its kind is
+    "V", not "f")."""
+    return np_dtype.kind == "f" or np_dtype == _BFLOAT16_NP
+
+
+_ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+_FROM_NP = {d.np: d for d in _ALL if type(d) is dtype}
+# NumPy types torch has no dtype for (uint16/32/64 have limited support in torch 2.3+, which
+# dualgrad does not copy; longdouble) are accepted on input and widened.
+_WIDEN = {"u": int64, "f": float64}
 
 
 # NOTE: [same-dtype operands]
@@ -63,13 +119,30 @@ def torch_name(name: str) -> str:
     return TORCH_NAMES.get(name, name)
 
 
-TORCH_ELEMENT_NAMES = {"bool": "bool", "int64": "long int", "float32": "float", "float64": "double"}
+TORCH_ELEMENT_NAMES = {
+    "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+    "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+    "float32": "float", "float64": "double",
+}  # fmt: skip
+
+
+_BY_NAME = {d.name: d for d in _ALL}
+# torch's other names for its dtypes (torch.half, torch.int, ...), as strings for .type("...")
+# and .to("...") arguments
+_ALIASES = {
+    "float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
+    "short": int16, "char": int8, "byte": uint8,
+}  # fmt: skip
 
 
 def _by_name(name: str) -> dtype:
-    return {d.name: d for d in _ALL}[name]
+    return _BY_NAME[name]
 
 
+# NOTE: [no complex dtypes] torch.cfloat/complex64 and kin are absent from dualgrad (an
+# AttributeError, so hasattr() is False) and complex arrays are refused on input: complex
+# autograd needs PyTorch's conjugate-Wirtinger convention in every mode, which no issue has
+# asked for yet (DESIGN section 4). Splitting into real and imaginary parts works today.
 def from_numpy_dtype(np_dtype) -> dtype:
     """The dualgrad dtype for a NumPy dtype, refusing complex and object arrays."""
     d = _FROM_NP.get(np_dtype)
@@ -79,16 +152,18 @@ def from_numpy_dtype(np_dtype) -> dtype:
     d = _FROM_NP.get(np_dtype)
     if d is not None:
         return d
-    if np_dtype.kind == "f" and np_dtype.itemsize <= 4:
-        return float32
     if np_dtype.kind == "c":
         raise TypeError(
-            "complex tensors are not supported yet: dualgrad has real dtypes only "
-            "(float32, float64, int64, bool); split the data into real and imaginary parts"
+            "complex tensors are not supported: dualgrad has real dtypes only (float16, "
+            "bfloat16, float32, float64, the integer types and bool); split the data into real "
+            "and imaginary parts"
         )
     if np_dtype.kind in _WIDEN:
         return _WIDEN[np_dtype.kind]
-    raise TypeError(f"unsupported element type {np_dtype}; use float32, float64, int64 or bool")
+    raise TypeError(
+        f"unsupported element type {np_dtype}; use a floating, integer or bool type "
+        "(float32, float64, float16, int64, int32, int16, int8, uint8, bool)"
+    )
 
 
 def to_dtype(d) -> dtype:
@@ -101,16 +176,11 @@ def to_dtype(d) -> dtype:
         return int64
     if d is bool:
         return bool_
-    if isinstance(d, str) and d in {
-        "float32",
-        "float64",
-        "int64",
-        "bool",
-        "float",
-        "double",
-        "long",
-    }:
-        return {"float": float32, "double": float64, "long": int64}.get(d) or _by_name(d)
+    if isinstance(d, str):
+        name = d.removeprefix("torch.").removeprefix("dualgrad.")
+        found = _BY_NAME.get(name) or _ALIASES.get(name)
+        if found is not None:
+            return found
     return from_numpy_dtype(np.dtype(d))
 
 
@@ -134,12 +204,18 @@ def set_default_dtype(d) -> None:
 
 # ---------------------------------------------------------------- promotion
 def promote_types(a: dtype, b: dtype) -> dtype:
-    """The smallest dtype both promote to: bool < int64 < float32 < float64."""
+    """The smallest dtype both promote to, as torch.promote_types: bool < integers < floating;
+    uint8 with int8 gives int16, float16 with bfloat16 gives float32."""
     if a is b:
         return a
     if a.category != b.category:
         return a if a.category > b.category else b
-    return a if a.itemsize >= b.itemsize else b
+    if a.is_signed != b.is_signed:  # uint8 and a signed integer type
+        signed = a if a.is_signed else b
+        return signed if signed.itemsize > 1 else int16
+    if a.itemsize == b.itemsize:  # float16 and bfloat16
+        return float32
+    return a if a.itemsize > b.itemsize else b
 
 
 def _scalar_dtype(x) -> dtype:
@@ -187,6 +263,53 @@ def result_type_of_arrays(*xs) -> dtype:
     if out is None:
         raise TypeError("cannot determine a result dtype from no operands")
     return out
+
+
+# NOTE: [value overflow] A number written into an integer tensor as a value (tensor([...],
+# dtype=), full, fill) must fit, as c10::overflows checks: a float must lie in the type's range;
+# an int too, except that an unsigned type takes negatives down to -max, which wrap (full((2,),
+# -1, dtype=uint8) is 255). Arithmetic operands wrap instead (NOTE: [integer wrapping] in
+# _ops/kernels.py). A floating dtype refuses a finite number beyond its range (full((2,), 1e6,
+# dtype=float16)) but takes inf and NaN; tensor([70000.], dtype=float16) does not check (inf).
+def overflows(value, d: dtype) -> bool:
+    """Whether torch refuses to convert the number ``value`` to dtype ``d``."""
+    if d.category == BOOL or isinstance(value, (bool, np.bool_)):
+        return False
+    if d.is_floating_point:
+        big = float(np.finfo(d.np).max)
+        return (
+            isinstance(value, (int, float, np.number))
+            and (-big > value or value > big)
+            and np.isfinite(float(value))
+        )
+    info = np.iinfo(d.np)
+    if isinstance(value, (float, np.floating)):
+        return not info.min <= value <= info.max  # (NaN compares False: refused too)
+    value = int(value)
+    low = info.min if d.is_signed else -int(info.max)
+    return not low <= value <= info.max
+
+
+def result_type(tensor, other) -> dtype:
+    """The dtype an arithmetic op on ``tensor`` and ``other`` (tensors or numbers) returns.
+
+    >>> import dualgrad as dg
+    >>> dg.result_type(dg.tensor([1], dtype=dg.uint8), dg.tensor([1], dtype=dg.int8))
+    dualgrad.int16
+    """
+    # (tensors by their arrays: this module sits below _tensor.py)
+    return result_type_of_arrays(getattr(tensor, "_data", tensor), getattr(other, "_data", other))
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """Whether torch's in-place ops may cast ``from_`` to ``to``: never to a lower category
+    (floating to integer, or anything but bool to bool).
+
+    >>> import dualgrad as dg
+    >>> dg.can_cast(dg.float64, dg.int32), dg.can_cast(dg.int64, dg.float16)
+    (False, True)
+    """
+    return to_dtype(from_).category <= to_dtype(to).category
 
 
 def to_float(d: dtype) -> dtype:

@@ -62,12 +62,21 @@ def _infer(data):
     return arr
 
 
-def _infer_with(data, np_dtype):
-    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
+def _infer_with(data, d):
+    if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
         data = _nested_to_list(data)
-    if np_dtype.kind in "iu":
+    if d is _dtype.int64:
         _check_python_ints(data)
-    return np.array(data, dtype=np_dtype)
+    elif d.category == _dtype.INT:
+        # NOTE: [value overflow]; NumPy refuses -1 for uint8, which torch wraps: so a cast
+        for v in _flat(data) if isinstance(data, (list, tuple)) else (data,):
+            if _dtype.overflows(v, d):
+                raise RuntimeError(
+                    f"value cannot be converted to type {d.name} without overflow: {v}"
+                )
+        return np.array(data).astype(d.np)
+    with np.errstate(over="ignore"):  # (out of a float16's range is inf, as in torch)
+        return np.array(data, dtype=d.np)
 
 
 # NOTE: [int64 overflow] Python ints are unbounded and dualgrad's one integer dtype is int64:
@@ -91,6 +100,18 @@ def _check_int64(value):
         raise RuntimeError(f"value cannot be converted to type int64_t without overflow: {value}")
 
 
+# c10's names of the integer types, for its overflow error (NOTE: [value overflow])
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int"}
+
+
+def _check_fits(value, d):
+    if d is _dtype.int64:
+        _check_int64(value)
+    elif _dtype.overflows(value, d):
+        c_name = _C_NAMES.get(d.name) or _dtype.TORCH_ELEMENT_NAMES[d.name]
+        raise RuntimeError(f"value cannot be converted to type {c_name} without overflow: {value}")
+
+
 def _flat(data):
     for d in data:
         if isinstance(d, (list, tuple)):
@@ -112,7 +133,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     _device.check(device)
     if dtype is not None and not isinstance(data, (Tensor, np.ndarray)):
         # build in the requested dtype directly: 0.7 must not pass through float32 first
-        return _finish(np.array(_infer_with(data, _dtype.to_dtype(dtype).np)), None, requires_grad)
+        return _finish(np.array(_infer_with(data, _dtype.to_dtype(dtype))), None, requires_grad)
     return _finish(np.array(_infer(data), copy=True), dtype, requires_grad)
 
 
@@ -186,11 +207,18 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     _device.check(device)
     if dtype is None:
         dtype = _dtype.result_type_of_arrays(fill_value)
-    if _dtype.to_dtype(dtype) is _dtype.int64:
-        _check_int64(fill_value)
+    dtype = _dtype.to_dtype(dtype)
+    _check_fits(fill_value, dtype)
     return _finish(
-        np.full(_shape((size,), "full"), fill_value, _dtype.to_dtype(dtype).np), None, requires_grad
+        np.full(_shape((size,), "full"), _fill(fill_value, dtype), dtype.np), None, requires_grad
     )
+
+
+def _fill(value, d):
+    """A fill value NumPy takes for ``d``: negatives wrap into an unsigned type, as in torch."""
+    if d.category == _dtype.INT and not d.is_signed and isinstance(value, int) and value < 0:
+        return np.array(value, np.int64).astype(d.np)
+    return value
 
 
 def _int_arg(value, op: str, arg: str, pos: int) -> int:
@@ -305,8 +333,8 @@ def _check_vmap_randomness():
 
 def _float_only(dt, op: str):
     """torch's refusal of a continuous distribution in an integer dtype."""
-    if dt.kind not in "f":
-        name = {"i": "Long", "b": "Bool"}.get(dt.kind, str(dt))
+    if not _dtype.is_floating(dt):
+        name = _dtype.torch_name(_dtype.from_numpy_dtype(dt).name)
         raise NotImplementedError(f"\"{op}\" not implemented for '{name}'")
     return dt
 
@@ -405,10 +433,10 @@ def empty_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if device is not None:  # (None: the input's device, not the default one)
         _device.check(device)
-    if (_dtype.to_dtype(dtype) if dtype else x.dtype) is _dtype.int64:
-        _check_int64(fill_value)
+    d = _dtype.to_dtype(dtype) if dtype else x.dtype
+    _check_fits(fill_value, d)
     return _finish(
-        np.full(x._data.shape, fill_value, _dtype.to_dtype(dtype).np if dtype else x._data.dtype),
+        np.full(x._data.shape, _fill(fill_value, d), d.np),
         None,
         requires_grad,
     )

@@ -140,7 +140,7 @@ class Tensor:
         return False
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return _dtype.is_floating(self._data.dtype)
 
     def element_size(self) -> int:
         return self._data.itemsize
@@ -232,6 +232,11 @@ class Tensor:
                 )
             return self
         if requires_grad and self._data.dtype.kind != "f":
+            if _dtype.is_floating(self._data.dtype):  # NOTE: [bfloat16]
+                raise RuntimeError(
+                    "dualgrad does not differentiate bfloat16 tensors (torch does): compute in "
+                    "float32, e.g. x.float().requires_grad_(), and convert the results back"
+                )
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients (got {self.dtype}); "
                 "convert first, e.g. x.float().requires_grad_()"
@@ -391,7 +396,7 @@ def _element_formatter(data: np.ndarray):
     (``1.0000e-05``) when the nonzero finite magnitudes span more than 1000x, exceed 1e8 or
     (non-integral) go below 1e-4. Other dtypes print as Python prints them.
     """
-    if data.dtype.kind != "f":
+    if not _dtype.is_floating(data.dtype):
         width = max((len(str(v)) for v in data.reshape(-1).tolist()), default=1)
         return lambda v: str(v).rjust(width)
     vals = data[np.isfinite(data) & (data != 0)].astype(np.float64)

@@ -35,6 +35,23 @@ def _to(self, *args, **kwargs):
     return _apply_to(self, dtype)
 
 
+# torch's conversion methods: x.half() is x.to(dualgrad.float16), ...
+_CONVERSIONS = {
+    "float": _dtype.float32, "double": _dtype.float64, "half": _dtype.float16,
+    "bfloat16": _dtype.bfloat16, "long": _dtype.int64, "int": _dtype.int32,
+    "short": _dtype.int16, "char": _dtype.int8, "byte": _dtype.uint8, "bool": _dtype.bool_,
+}  # fmt: skip
+
+
+def _conversion(name, dtype):
+    def method(self):
+        return _to(self, dtype)
+
+    method.__name__ = name
+    method.__doc__ = f"``self.to({dtype})``: a copy in {dtype}, or ``self`` if already so."
+    return method
+
+
 def _apply_to(x, dtype):
     from ._dispatch import apply
 
@@ -173,11 +190,8 @@ def attach() -> None:
     for name, fn in INPLACE.items():
         setattr(Tensor, name, _inplace(fn, name))
     Tensor.to = _to
-    Tensor.float = lambda self: _to(self, _dtype.float32)
-    Tensor.double = lambda self: _to(self, _dtype.float64)
-    Tensor.long = lambda self: _to(self, _dtype.int64)
-    Tensor.int = lambda self: _to(self, _dtype.int64)
-    Tensor.bool = lambda self: _to(self, _dtype.bool_)
+    for name, d in _CONVERSIONS.items():
+        setattr(Tensor, name, _conversion(name, d))
     Tensor.type_as = lambda self, other: _to(self, other.dtype)
     Tensor.type = tensor_type
     Tensor.cpu = lambda self: self

@@ -24,6 +24,12 @@ VALUES = [
     ("float64", [[0.1, 2.0, -3.3], [1e300, -0.0, 6.0]]),
     ("int64", [[1, -2, 3], [2**40, 0, -(2**62)]]),
     ("bool", [[True, False, True], [False, False, True]]),
+    ("float16", [[0.5, -1.25, 65504.0], [6e-8, -0.0, 1e-3]]),
+    ("bfloat16", [[0.5, -1.25, 3e38], [1e-38, -0.0, 1.0 / 3]]),
+    ("int32", [[1, -2, 3], [2**31 - 1, 0, -(2**31)]]),
+    ("int16", [[1, -2, 3], [2**15 - 1, 0, -(2**15)]]),
+    ("int8", [[1, -2, 3], [127, 0, -128]]),
+    ("uint8", [[1, 2, 3], [255, 0, 128]]),
 ]
 
 # (name, how to take the tensor from a 2x3 base): contiguous, 0-d, empty, views
@@ -48,6 +54,8 @@ def _same(dg_t, t_t):
     assert str(dg_t.dtype).split(".")[-1] == str(t_t.dtype).split(".")[-1]
     assert tuple(dg_t.shape) == tuple(t_t.shape)
     assert dg_t.requires_grad == t_t.requires_grad
+    if t_t.dtype == torch.bfloat16:  # (bit for bit: torch's .numpy() refuses bfloat16)
+        t_t, dg_t = t_t.view(torch.int16), dg_t.view(dualgrad.int16)
     np.testing.assert_array_equal(np.asarray(dg_t.detach()), t_t.detach().numpy())
 
 

@@ -268,8 +268,10 @@ def test_as_tensor_and_from_numpy_share_memory():
         dg.from_numpy([1.0, 2.0])
 
 
+# (NumPy types torch has as dtypes keep their type: tests/test_dtypes.py)
 @pytest.mark.parametrize(
-    "np_dtype, expected", [(np.int32, np.int64), (np.uint8, np.int64), (np.float16, np.float32)]
+    "np_dtype, expected",
+    [(np.uint16, np.int64), (np.uint32, np.int64), (np.longdouble, np.float64)],
 )
 def test_other_numpy_dtypes_are_widened_to_ours(np_dtype, expected):
     a = np.array([1, 0, 2], dtype=np_dtype)

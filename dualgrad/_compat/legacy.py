@@ -104,13 +104,7 @@ class _TensorType(type):
 
     @property
     def dtype(cls) -> _dtype.dtype:
-        d = {d.name: d for d in _dtype._ALL}.get(cls._dtype_name)
-        if d is None:
-            raise TypeError(
-                f"{cls.__name__}: dualgrad has no {cls._dtype_name} dtype yet; use "
-                f"LongTensor (int64) or FloatTensor (float32) instead"
-            )
-        return d
+        return _dtype._by_name(cls._dtype_name)
 
     def __call__(cls, *args, **kwargs):
         return legacy_new(cls.dtype, args, kwargs)
@@ -130,12 +124,12 @@ FloatTensor = _tensor_type("FloatTensor", "float32")
 DoubleTensor = _tensor_type("DoubleTensor", "float64")
 LongTensor = _tensor_type("LongTensor", "int64")
 BoolTensor = _tensor_type("BoolTensor", "bool")
-# (refused with a clear error while dualgrad lacks these dtypes; they work once _dtype has them)
 IntTensor = _tensor_type("IntTensor", "int32")
 ShortTensor = _tensor_type("ShortTensor", "int16")
 CharTensor = _tensor_type("CharTensor", "int8")
 ByteTensor = _tensor_type("ByteTensor", "uint8")
 HalfTensor = _tensor_type("HalfTensor", "float16")
+BFloat16Tensor = _tensor_type("BFloat16Tensor", "bfloat16")
 
 
 class _VariableMeta(type):
@@ -174,7 +168,7 @@ def is_tensor(obj, /) -> bool:
 
 _TENSOR_TYPES = (
     FloatTensor, DoubleTensor, LongTensor, BoolTensor, IntTensor, ShortTensor, CharTensor,
-    ByteTensor, HalfTensor,
+    ByteTensor, HalfTensor, BFloat16Tensor,
 )  # fmt: skip
 
 

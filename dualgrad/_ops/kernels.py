@@ -30,9 +30,16 @@ def binary_dtype(a, b) -> np.dtype:
     return dt
 
 
+# NOTE: [integer wrapping] torch computes int8 + 1000 in int8: the Python int is converted to
+# the result dtype with C's wrap-around (1000 -> -24), and so is a 0-d int64 tensor, and the
+# result wraps too. NumPy (NEP 50) refuses a Python int out of the array type's range, so the
+# kernels convert it first; NumPy's integer arithmetic then wraps as torch's does.
 def _cast(a, dt):
-    if type(a) is _ndarray and a.dtype != dt:
-        return a.astype(dt)
+    ta = type(a)
+    if ta is _ndarray:
+        return a.astype(dt) if a.dtype != dt else a
+    if ta is int and dt.kind in "iu" and dt.itemsize < 8:
+        return np.array(a, np.int64).astype(dt)
     return a
 
 
@@ -73,7 +80,7 @@ def float_binary(fn):
 
     def kernel(a, b):
         dt = binary_dtype(a, b)
-        if dt.kind != "f":
+        if not _dtype.is_floating(dt):
             dt = _dtype.get_default_dtype().np
         return _as_array(fn(_cast(a, dt), _cast(b, dt)), dt)
 
@@ -94,7 +101,7 @@ def float_unary(fn):
     """Kernel for ops with a floating result (sin, exp): ints become the default dtype."""
 
     def kernel(x, **params):
-        if x.dtype.kind != "f":
+        if not _dtype.is_floating(x.dtype):
             x = x.astype(_dtype.get_default_dtype().np)
         r = fn(x, **params)
         return r if type(r) is _ndarray else np.asarray(r, dtype=x.dtype)
@@ -123,7 +130,7 @@ def int_division(fn, kernel_name):
 
     def kernel(a, b):
         dt = binary_dtype(a, b)
-        if dt.kind == "f":
+        if _dtype.is_floating(dt):
             return promoted(a, b)
         if dt.kind == "b":
             raise NotImplementedError(f"\"{kernel_name}_cpu\" not implemented for 'Bool'")

@@ -64,9 +64,15 @@ def _matmul_vjp_b(g, a, b):
     return sum_to(matmul(a2.mT, g2), tuple(b2.shape)).reshape(tuple(b.shape))
 
 
+def _matmul_kernel(a, b):
+    r = np.asarray(np.matmul(a, b))
+    # ml_dtypes' bfloat16 matmul returns float32 (its float32 accumulator); torch rounds back
+    return r.astype(a.dtype) if r.dtype != a.dtype and a.dtype == b.dtype else r
+
+
 MATMUL = multilinear(
     "matmul",
-    lambda a, b: np.asarray(np.matmul(a, b)),
+    _matmul_kernel,
     (_matmul_vjp_a, _matmul_vjp_b),
     node_name="MmBackward0",
 )
@@ -445,7 +451,7 @@ def _linear_vjp_w(g, x, w):
 
 LINEAR = multilinear(
     "linear",
-    lambda x, w: np.asarray(np.matmul(x, w.T)),
+    lambda x, w: _matmul_kernel(x, w.T),
     (_linear_vjp_x, _linear_vjp_w),
     node_name="LinearBackward0",
 )

@@ -53,7 +53,7 @@ def expand_back(g, shape, dims, keepdim):
 
 
 def _sum_kernel(x, *, dims, keepdim, dtype=None):
-    if dtype is None and x.dtype.kind in "bi":
+    if dtype is None and x.dtype.kind in "biu":
         dtype = np.int64
     return np.asarray(x.sum(axis=dims, keepdims=keepdim, dtype=dtype))
 
@@ -104,7 +104,7 @@ def _prod_jvp(tangents, x, *, out, dims, keepdim):
 PROD = custom(
     "prod",
     lambda x, *, dims, keepdim: np.asarray(
-        x.prod(axis=dims, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" else None)
+        x.prod(axis=dims, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "biu" else None)
     ),
     _prod_vjp,
     _prod_jvp,
@@ -219,7 +219,7 @@ def _cumsum_adjoint(g, x, *, needs, dim):
 
 
 def _cumsum_kernel(x, *, dim):
-    return np.cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bi" else None)
+    return np.cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "biu" else None)
 
 
 CUMSUM = linear("cumsum", _cumsum_kernel, _cumsum_adjoint)

@@ -201,7 +201,7 @@ def _cumprod_jvp(tangents, x, *, out, dim):
 
 
 def _cumprod_kernel(x, *, dim):
-    out = np.cumprod(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bi" else None)
+    out = np.cumprod(x, axis=dim, dtype=np.int64 if x.dtype.kind in "biu" else None)
     return np.asarray(out, order="C")  # (NumPy keeps a transposed input's layout; torch does not)
 
 

@@ -407,9 +407,15 @@ class Module:
         from .. import _dtype
 
         dtype = _dtype.to_dtype(dtype)
-        if dtype.np.kind != "f":
+        if not dtype.is_floating_point:
             raise TypeError(
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
+            )
+        if dtype is _dtype.bfloat16 and any(p.requires_grad for p in self.parameters()):
+            # NOTE: [bfloat16] in dualgrad/_dtype.py
+            raise RuntimeError(
+                "Module.to(bfloat16): dualgrad does not differentiate bfloat16 tensors (torch "
+                "does); keep the module in float32, or freeze it first (requires_grad_(False))"
             )
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
@@ -422,6 +428,16 @@ class Module:
         from .. import _dtype
 
         return self.to(_dtype.float32)
+
+    def half(self) -> "Module":
+        from .. import _dtype
+
+        return self.to(_dtype.float16)
+
+    def bfloat16(self) -> "Module":
+        from .. import _dtype
+
+        return self.to(_dtype.bfloat16)
 
     def cpu(self) -> "Module":
         return self

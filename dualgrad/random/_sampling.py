@@ -133,7 +133,7 @@ def _random_bounds(self, low, high):
         if kind == "f":
             high = 2 ** (np.finfo(self._data.dtype).nmant + 1) + 1
         else:
-            high = 2 if kind == "b" else 2**63  # (int64: up to 2**63 - 1)
+            high = 2 if kind == "b" else int(np.iinfo(self._data.dtype).max) + 1
     if low >= high:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"

@@ -42,15 +42,16 @@ from .. import _dtype
 from .._compat import device as _device
 from .._tensor import Size, Tensor
 
-# torch's storage class names by NumPy dtype; "BFloat16Storage" needs ml_dtypes
+# torch's storage class names by dtype name (a bfloat16 storage needs ml_dtypes: NOTE:
+# [bfloat16] in _dtype.py; without it, loading one raises the ImportError that names the extra)
 _STORAGE_NAMES = {
     "float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
-    "int64": "LongStorage", "int32": "IntStorage", "int16": "ShortStorage",
-    "int8": "CharStorage", "uint8": "ByteStorage", "bool": "BoolStorage",
+    "bfloat16": "BFloat16Storage", "int64": "LongStorage", "int32": "IntStorage",
+    "int16": "ShortStorage", "int8": "CharStorage", "uint8": "ByteStorage", "bool": "BoolStorage",
 }  # fmt: skip
-_STORAGE_DTYPES = {v: np.dtype(k) for k, v in _STORAGE_NAMES.items()}
-_STORAGE_DTYPES["UntypedStorage"] = np.dtype(np.uint8)
-_TORCH_DTYPES = (*_STORAGE_NAMES, "bfloat16")
+_STORAGE_DTYPES = {v: _dtype._by_name(k) for k, v in _STORAGE_NAMES.items()}
+_STORAGE_DTYPES["UntypedStorage"] = _dtype.uint8
+_TORCH_DTYPES = tuple(_STORAGE_NAMES)
 
 
 class _TorchName:
@@ -364,7 +365,7 @@ class _StorageType:
     """A storage class named in the pickle (torch.FloatStorage, ...): its element type."""
 
     def __init__(self, name: str):
-        self.dtype = _STORAGE_DTYPES[name]
+        self.dtype = _STORAGE_DTYPES[name].np
 
 
 _NO_CUDA_LOAD = (
