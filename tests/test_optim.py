@@ -3,6 +3,8 @@ Hessian-free NewtonCG against Adam on an ill-conditioned problem."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -77,6 +79,12 @@ CASES = [
     ("RAdam", {}),  # (rho_t > 5 from step 6: both branches of its step)
     ("RAdam", {"lr": 0.01, "betas": (0.8, 0.9), "weight_decay": 0.1}),
     ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 3, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.05, "t0": 0, "maximize": True}),
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2)}),
+    ("Rprop", {"lr": 0.02, "maximize": True}),
 ]
 
 
@@ -90,12 +98,14 @@ def test_optimizer_matches_torch(name, kwargs):
             )
 
 
-@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize(
+    "name", ["Adadelta", "Adamax", "NAdam", "RAdam", "Adam", "AdamW", "ASGD", "Rprop"]
+)
 def test_optimizer_defaults_match_torch(name):
     ours = getattr(dg.optim, name)([dg.zeros(1, requires_grad=True)]).defaults
     theirs = getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)]).defaults
     assert ours == {k: theirs[k] for k in ours}
-    assert {"lr", "eps", "weight_decay", "maximize"} <= set(ours)
+    assert {"lr", "maximize"} <= set(ours) and len(ours) >= 4
 
 
 @pytest.mark.parametrize(
@@ -117,6 +127,10 @@ SCHEDULES = [
     ("LambdaLR", {"lr_lambda": lambda e: 1.0 / (1 + e)}),
     ("ExponentialLR", {"gamma": 0.9}),
     ("MultiStepLR", {"milestones": [2, 5], "gamma": 0.3}),
+    ("MultiplicativeLR", {"lr_lambda": lambda e: 0.9 if e % 2 else 0.95}),
+    ("ConstantLR", {"factor": 0.3, "total_iters": 4}),
+    ("LinearLR", {"start_factor": 0.2, "end_factor": 0.9, "total_iters": 6}),
+    ("PolynomialLR", {"total_iters": 8, "power": 2.0}),
 ]
 
 
@@ -130,6 +144,101 @@ def test_lr_scheduler_matches_torch(sched):
         else:
             for pa, pb in zip(a, b):
                 np.testing.assert_allclose(pa, pb, rtol=1e-10, atol=1e-12)
+
+
+def _plateau_trace(m, kwargs, metrics):
+    opt = m.optim.SGD(
+        [{"params": [m.zeros(1, requires_grad=True)]}, {"params": [], "lr": 0.5}], lr=1.0
+    )
+    sched = m.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    trace = []
+    for value in metrics:
+        sched.step(m.tensor(value))
+        trace.append((sched.get_last_lr(), sched.num_bad_epochs, sched.cooldown_counter))
+    return trace
+
+
+PLATEAU_METRICS = [5.0, 4.0, 4.0, 3.9999, 4.1, 4.2, 3.0, 3.0, 3.0, 3.0, 2.0, 2.5, 2.5, 2.5, 2.5]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"patience": 1},
+        {"patience": 2, "factor": 0.5, "cooldown": 2},
+        {"patience": 0, "threshold": 0.1, "threshold_mode": "abs", "min_lr": [0.3, 0.2]},
+        {"mode": "max", "patience": 1, "factor": 0.2, "min_lr": 0.05},
+        {"mode": "max", "patience": 1, "threshold_mode": "abs", "eps": 0.5},
+    ],
+)
+def test_reduce_lr_on_plateau_matches_torch(kwargs):
+    assert _plateau_trace(dg, kwargs, PLATEAU_METRICS) == _plateau_trace(
+        torch, kwargs, PLATEAU_METRICS
+    )
+
+
+@pytest.mark.parametrize(
+    "make,error,phrase",
+    [
+        (
+            lambda m, o: m.optim.lr_scheduler.ReduceLROnPlateau(o, factor=1.0),
+            ValueError,
+            "Factor should be < 1.0.",
+        ),
+        (
+            lambda m, o: m.optim.lr_scheduler.ReduceLROnPlateau(o, mode="up"),
+            ValueError,
+            "mode up is unknown!",
+        ),
+        (
+            lambda m, o: m.optim.lr_scheduler.ReduceLROnPlateau(o, min_lr=[0, 0]),
+            ValueError,
+            "expected 1 min_lrs, got 2",
+        ),
+        (
+            lambda m, o: m.optim.lr_scheduler.ConstantLR(o, factor=2.0),
+            ValueError,
+            "Constant multiplicative factor",
+        ),
+        (
+            lambda m, o: m.optim.lr_scheduler.LinearLR(o, start_factor=0),
+            ValueError,
+            "Starting multiplicative factor",
+        ),
+        (
+            lambda m, o: m.optim.Rprop(o.param_groups[0]["params"], etas=(1.2, 0.5)),
+            ValueError,
+            "Invalid eta values: 1.2, 0.5",
+        ),
+        (
+            lambda m, o: m.optim.ASGD(o.param_groups[0]["params"], lr=-1.0),
+            ValueError,
+            "Invalid learning rate: -1.0",
+        ),
+        (
+            lambda m, o: m.optim.Adam(o.param_groups[0]["params"], betas=(0.9, 1.0)),
+            ValueError,
+            "Invalid beta parameter at index 1: 1.0",
+        ),
+    ],
+)
+def test_scheduler_and_optimizer_errors_as_torch(make, error, phrase):
+    for m in (torch, dg):
+        opt = m.optim.SGD([m.zeros(1, requires_grad=True)], lr=0.1)
+        with pytest.raises(error, match=re.escape(phrase)):
+            make(m, opt)
+
+
+def test_sparse_adam_is_refused_with_torch_s_phrase():
+    w = torch.zeros(3, requires_grad=True)
+    w.sum().backward()
+    opt = torch.optim.SparseAdam([w])
+    with pytest.raises(RuntimeError, match="SparseAdam does not support dense gradients"):
+        opt.step()
+    with pytest.raises(
+        RuntimeError, match="SparseAdam does not support dense gradients.*no sparse"
+    ):
+        dg.optim.SparseAdam([dg.zeros(3, requires_grad=True)])
 
 
 def test_optimizer_api():

@@ -34,6 +34,7 @@ from .._ops.reduction import mean
 from .._ops.reduction import sum as _sum
 from .._ops.reindex import one_hot  # noqa: F401
 from .._ops.shape import cat as _cat
+from .._ops.shape import stack as _stack
 from .._ops.shape import reshape, unsqueeze
 
 # activations that live in dualgrad._ops.special (NOTE: [activations as composites])
@@ -198,6 +199,55 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input * _factories.tensor(scale)
 
 
+def _channel_dropout(input, p, training, batched):
+    """Zero whole channels (every element of input[n, c]) with probability ``p``."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    x = input if batched else unsqueeze(input, 0)
+    mask_shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
+    keep = _factories._rng[0].random(mask_shape) >= p
+    out = x * _factories.tensor((keep / (1.0 - p) if p < 1.0 else keep).astype(x._data.dtype))
+    return out if batched else out.squeeze(0)
+
+
+def _warn_feature_dims(name, input, dims, spatial):
+    if input.ndim not in dims:
+        warnings.warn(
+            f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            f"warning, please use dropout instead. Note that {name} exists to provide channel-wise "
+            f"dropout on inputs with {spatial} spatial dimensions, a channel dimension, and an "
+            f"optional batch dimension (i.e. {dims[0]}D or {dims[1]}D inputs).",
+            stacklevel=3,
+        )
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, L) or (C, L) input with probability ``p``."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, "
+            "a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs)."
+        )
+    return _channel_dropout(input, p, training, input.ndim == 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, H, W) input with probability ``p`` (a 3-D input counts
+    as batched, torch's historical behaviour)."""
+    _warn_feature_dims("dropout2d", input, (3, 4), 2)
+    return _channel_dropout(input, p, training, True)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
+    _warn_feature_dims("dropout3d", input, (4, 5), 3)
+    return _channel_dropout(input, p, training, input.ndim == 5)
+
+
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     if not training or p == 0.0:
         return input
@@ -293,16 +343,61 @@ def instance_norm(
     momentum=0.1,
     eps=1e-5,
 ):
+    """Normalise each (sample, channel) over its spatial dims. With ``use_input_stats`` and
+    running statistics, these move toward the batch average of the per-instance mean and unbiased
+    variance (as torch's, which runs batch_norm on a (1, N*C, ...) view); without it the running
+    statistics normalise, as batch_norm in eval mode."""
+    _check_norm_params(input, weight, bias, stats=(running_mean, running_var))
+    c = input.shape[1]
+    shape = (1, c) + (1,) * (input.ndim - 2)
     if not use_input_stats:
-        raise NotImplementedError("instance_norm with running statistics is not supported")
-    _check_norm_params(input, weight, bias)
+        if running_mean is None or running_var is None:
+            raise RuntimeError(
+                "instance_norm: Expected running_mean and running_var to be defined when "
+                "use_input_stats is false"
+            )
+        out = (input - reshape(running_mean, shape)) * E.rsqrt(reshape(running_var, shape) + eps)
+        return _affine(out, weight, bias, shape)
+    count = math.prod(input.shape[2:])
+    if count == 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {list(input.shape)}"
+        )
     dims = tuple(range(2, input.ndim))
     mu = mean(input, dims, keepdim=True)
     centred = input - mu
     var = mean(centred * centred, dims, keepdim=True)
-    return _affine(
-        centred * E.rsqrt(var + eps), weight, bias, (1, input.shape[1]) + (1,) * (input.ndim - 2)
-    )
+    if running_mean is not None or running_var is not None:
+        from .._grad_mode import no_grad
+
+        with no_grad():
+            n = input.shape[0]
+            if running_mean is not None:
+                batch_mean = mean(reshape(mu.detach(), (n, c)), 0)
+                running_mean.copy_(running_mean * (1 - momentum) + batch_mean * momentum)
+            if running_var is not None:
+                unbiased = mean(reshape(var.detach(), (n, c)), 0) * (count / (count - 1))
+                running_var.copy_(running_var * (1 - momentum) + unbiased * momentum)
+    return _affine(centred * E.rsqrt(var + eps), weight, bias, shape)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``x / sqrt(mean(x^2) + eps)`` over the last ``len(normalized_shape)`` dims, times
+    ``weight``; ``eps=None`` is the input dtype's machine epsilon, as torch's."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k :]) != tuple(normalized_shape):
+        raise RuntimeError(
+            f"rms_norm: Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}"
+        )
+    _check_norm_params(input, weight)
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - k, input.ndim))
+    out = input * E.rsqrt(mean(input * input, dims, keepdim=True) + eps)
+    return out if weight is None else out * weight
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
@@ -352,7 +447,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 # ------------------------------------------------------------------ convolution and pooling
 def _same_padding(kernel, dilation, stride, name):
     if any(s != 1 for s in stride):
-        raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+        raise RuntimeError(f"{name}: padding='same' is not supported for strided convolutions")
     total = [d * (k - 1) for k, d in zip(kernel, dilation)]
     return [(t // 2, t - t // 2) for t in total]
 
@@ -463,6 +558,128 @@ def conv_transpose1d(
         one(dilation),
     )
     return out.squeeze(-2)
+
+
+def _triple(v, name):
+    v = (v,) * 3 if isinstance(v, int) else tuple(int(a) for a in v)
+    if len(v) == 1:
+        v = v * 3
+    if len(v) != 3:
+        raise ValueError(f"{name} must be an int or a triple of ints, got {v}")
+    return v
+
+
+# NOTE: [3-D convolution through the 2-D one] conv3d and conv_transpose3d add no primitive:
+# the depth axis is folded into channels and batch so that one 2-D convolution does the work.
+# conv3d stacks the KD depth-shifted slices of the input as channels (index c*KD + kd, matching
+# weight.reshape(O, C/g*KD, kh, kw), group-major as groups need) and each output depth plane as
+# a batch entry. conv_transpose3d runs the 2-D transposed convolution with the KD depth taps as
+# extra output channels, then adds the taps of each input plane into their output depths with
+# fold along depth (col2im with a (KD, 1) kernel). Every mode comes from im2col's and matmul's.
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution of (N, C, D, H, W) by (O, C/groups, kd, kh, kw) (NOTE: [3-D convolution
+    through the 2-D one]).
+
+    >>> import dualgrad as dg
+    >>> dg.nn.functional.conv3d(dg.ones(1, 2, 4, 4, 4), dg.ones(3, 2, 2, 2, 2)).shape
+    dualgrad.Size([1, 3, 3, 3, 3])
+    """
+    unbatched = input.ndim == 4
+    if unbatched:
+        input = unsqueeze(input, 0)
+    if input.ndim != 5 or weight.ndim != 5:
+        raise RuntimeError(
+            f"conv3d: expected a 4-D or 5-D input and a 5-D weight, got {input.ndim}-D and "
+            f"{weight.ndim}-D"
+        )
+    n, c, depth = input.shape[:3]
+    o, cg, kd = weight.shape[:3]
+    if c != cg * groups or o % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {cg * groups} channels, but got {c} channels instead"
+        )
+    s, d = _triple(stride, "stride"), _triple(dilation, "dilation")
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"Invalid padding string {padding!r}; use 'valid' or 'same'")
+        p = (0, 0, 0)
+        if padding == "same":
+            sides = _same_padding(tuple(weight.shape[2:]), d, s, "conv3d")
+            input = pad(input, tuple(v for side in reversed(sides) for v in side))
+            depth = input.shape[2]
+    else:
+        p = _triple(padding, "padding")
+    if p[0]:
+        input = pad(input, (0, 0, 0, 0, p[0], p[0]))
+        depth += 2 * p[0]
+    od = (depth - d[0] * (kd - 1) - 1) // s[0] + 1
+    if od <= 0:
+        raise RuntimeError(
+            f"conv3d: the input depth {depth} (padded) is smaller than the dilated kernel depth "
+            f"{d[0] * (kd - 1) + 1}"
+        )
+    h, w = input.shape[3:]
+    taps = [input[:, :, i * d[0] : i * d[0] + s[0] * (od - 1) + 1 : s[0]] for i in range(kd)]
+    x = reshape(_stack(taps, 3).permute(0, 2, 1, 3, 4, 5), (n * od, c * kd, h, w))
+    w2 = reshape(weight, (o, cg * kd) + tuple(weight.shape[3:]))
+    out = conv2d(x, w2, None, s[1:], p[1:], d[1:], groups)  # (N*OD, O, OH, OW)
+    out = reshape(out, (n, od) + tuple(out.shape[1:])).permute(0, 2, 1, 3, 4)
+    if bias is not None:
+        out = out + reshape(bias, (1, o, 1, 1, 1))
+    return out[0] if unbatched else out
+
+
+def conv_transpose3d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """The transposed 3-D convolution, the adjoint of conv3d in its input (NOTE: [3-D
+    convolution through the 2-D one])."""
+    unbatched = input.ndim == 4
+    if unbatched:
+        input = unsqueeze(input, 0)
+    if input.ndim != 5 or weight.ndim != 5:
+        raise RuntimeError(
+            f"conv_transpose3d: expected a 4-D or 5-D input and a 5-D weight, got {input.ndim}-D "
+            f"and {weight.ndim}-D"
+        )
+    n, c, depth, h, w = input.shape
+    ci, og, kd = weight.shape[:3]
+    if c != ci or c % groups:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {ci} channels, but got {c} channels instead"
+        )
+    s, p, op, d = (
+        _triple(v, name)
+        for v, name in (
+            (stride, "stride"),
+            (padding, "padding"),
+            (output_padding, "output_padding"),
+            (dilation, "dilation"),
+        )
+    )
+    if any(o_ >= max(s_, d_) for o_, s_, d_ in zip(op, s, d)):
+        raise RuntimeError(
+            "conv_transpose3d: output padding must be smaller than either stride or dilation, "
+            f"but got output_padding={op}, stride={s}, dilation={d}"
+        )
+    x = reshape(input.permute(0, 2, 1, 3, 4), (n * depth, c, h, w))
+    w2 = reshape(weight, (ci, og * kd) + tuple(weight.shape[3:]))
+    y = conv_transpose2d(x, w2, None, s[1:], p[1:], op[1:], groups, d[1:])
+    oh, ow = y.shape[2:]
+    cout = og * groups
+    y = reshape(y, (n, depth, cout, kd, oh, ow)).permute(0, 2, 4, 5, 3, 1)
+    y = reshape(y, (n, cout * oh * ow * kd, depth))
+    dout = (depth - 1) * s[0] - 2 * p[0] + d[0] * (kd - 1) + op[0] + 1
+    blocks = (dout + 2 * p[0] - d[0] * (kd - 1) - 1) // s[0] + 1
+    if blocks > depth:  # output_padding >= stride (allowed when dilation is larger): empty taps
+        y = pad(y, (0, blocks - depth))
+    out = fold(y, (dout, 1), (kd, 1), (d[0], 1), (p[0], 0), (s[0], 1))
+    out = reshape(out, (n, cout, oh, ow, dout)).permute(0, 1, 4, 2, 3)
+    if bias is not None:
+        out = out + reshape(bias, (1, -1, 1, 1, 1))
+    return out[0] if unbatched else out
 
 
 def _pool_params(kernel, stride, padding, dilation, name):
@@ -743,6 +960,24 @@ def pixel_shuffle(input, upscale_factor):
     k = len(lead)
     x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
     return reshape(x, tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of pixel_shuffle: (*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
+    r = downscale_factor
+    if r == 1:
+        return input.clone()
+    *lead, c, h, w = input.shape
+    for what, dim, size in (("height", -2, h), ("width", -1, w)):
+        if size % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {what} to be divisible by downscale_factor, but "
+                f"input.size({dim})={size} is not divisible by {r}"
+            )
+    x = reshape(input, tuple(lead) + (c, h // r, r, w // r, r))
+    k = len(lead)
+    x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return reshape(x, tuple(lead) + (c * r * r, h // r, w // r))
 
 
 # NOTE: [interpolate as taps along each axis] Every mode of interpolate is separable: along each

@@ -464,6 +464,15 @@ class Module:
         self._forward_pre_hooks[handle.id] = hook
         return handle
 
+    # NOTE: [Module.compile runs eagerly] torch's in-place ``Module.compile`` makes later calls go
+    # through torch.compile and returns None; dualgrad has no compiler yet (dualgrad.compile
+    # comes later), so the call is accepted and the module keeps running eagerly, giving the same
+    # numbers.
+    def compile(self, *args, **kwargs) -> None:
+        """Accepted as torch's in-place compile; the module still runs eagerly (NOTE:
+        [Module.compile runs eagerly]). Returns None, as torch's."""
+        return None
+
     # ------------------------------------------------------------ repr
     def extra_repr(self) -> str:
         return ""

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, bump, grads_of, zeros_state
+from ._adam_common import decay, defaults, init_state, moments
+from .optimizer import Optimizer, bump, grads_of
 
 
 class Adam(Optimizer):
@@ -30,50 +31,22 @@ class Adam(Optimizer):
         fused=None,
         decoupled_weight_decay=False,
     ):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameters: {betas}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         self._decoupled = self._decoupled or decoupled_weight_decay
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                betas=betas,
-                eps=eps,
-                weight_decay=weight_decay,
-                amsgrad=amsgrad,
-                maximize=maximize,
-            ),
-        )
+        super().__init__(params, defaults(lr, betas, eps, weight_decay, maximize, amsgrad=amsgrad))
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
             for p, g in grads_of(group, group["maximize"]):
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_avg_sq"] = zeros_state(p)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = zeros_state(p)
+                names = ("exp_avg", "exp_avg_sq") + (
+                    ("max_exp_avg_sq",) if group["amsgrad"] else ()
+                )
+                state = init_state(self.state[p], p, *names)
                 state["step"] += 1
                 step = state["step"]
-                if wd:
-                    if self._decoupled:
-                        p._data *= 1 - lr * wd
-                    else:
-                        g = g + wd * p._data
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                m += (g - m) * (1 - b1)  # lerp
-                v *= b2
-                v += (1 - b2) * g * g
+                g = decay(p, g, lr, wd, self._decoupled)
+                m, v = moments(state, g, b1, b2)
                 bc1 = 1 - b1**step
                 bc2_sqrt = math.sqrt(1 - b2**step)
                 if group["amsgrad"]:

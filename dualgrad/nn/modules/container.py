@@ -208,3 +208,16 @@ class ParameterDict(Module):
 
     def values(self):
         return self._parameters.values()
+
+
+class DataParallel(Module):
+    """Runs ``module`` as is: on a CPU-only build torch's DataParallel has no devices to
+    replicate onto and calls the module directly (its parameters appear under ``module.``)."""
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+        super().__init__()
+        self.module, self.dim = module, dim
+        self.device_ids, self.output_device = [], None
+
+    def forward(self, *inputs, **kwargs):
+        return self.module(*inputs, **kwargs)

@@ -1,4 +1,4 @@
-"""Conv1d, Conv2d, ConvTranspose2d (im2col + matmul; NOTE: [conv as im2col + matmul])."""
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d (im2col + matmul; NOTE: [conv as im2col + matmul])."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ class _ConvNd(Module):
             raise ValueError(
                 f"padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', got {padding_mode!r}"
             )
-        tup = (lambda v: (v,) if isinstance(v, int) else tuple(v)) if self._n == 1 else pair
+        tup = (
+            pair if self._n == 2 else (lambda v: (v,) * self._n if isinstance(v, int) else tuple(v))
+        )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.dilation = tup(kernel_size), tup(stride), tup(dilation)
         self.padding = padding if isinstance(padding, str) else tup(padding)
@@ -113,7 +115,24 @@ class Conv2d(_ConvNd):
         return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) inputs.
+
+    >>> import dualgrad as dg
+    >>> dg.nn.Conv3d(1, 4, 3, padding=1)(dg.ones(2, 1, 5, 5, 5)).shape
+    dualgrad.Size([2, 4, 5, 5, 5])
+    """
+
+    _n = 3
+
+    def forward(self, input):
+        x, padding = self._padded(input)
+        return F.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _fn = None  # the functional form, set per subclass (a staticmethod)
+
     def __init__(
         self,
         in_channels,
@@ -130,7 +149,7 @@ class ConvTranspose2d(_ConvNd):
         dtype=None,
     ):
         if padding_mode != "zeros":
-            raise ValueError('Only "zeros" padding mode is supported for ConvTranspose2d')
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         super().__init__(
             in_channels,
             out_channels,
@@ -147,65 +166,58 @@ class ConvTranspose2d(_ConvNd):
             output_padding=output_padding,
         )
 
+    def _output_padding(self, input, output_size):
+        """The output padding that makes the output ``output_size`` (torch's check of range)."""
+        if output_size is None:
+            return self.output_padding
+        n = self._n
+        lead = 2 if input.ndim == n + 2 else 1
+        size = output_size[lead:] if len(output_size) == lead + n else output_size
+        if len(size) != n:
+            raise ValueError(
+                f"ConvTranspose{n}D: for {input.ndim}D input, output_size must have {n} or "
+                f"{lead + n} elements (got {len(size)})"
+            )
+        spatial = tuple(input.shape[-n:])
+        lows = _mins(self, spatial)
+        highs = [lo + s - 1 for lo, s in zip(lows, self.stride)]
+        if any(not lo <= v <= hi for lo, v, hi in zip(lows, size, highs)):
+            raise ValueError(
+                f"requested an output size of {size}, but valid sizes range from {lows} to "
+                f"{highs} (for an input of {list(spatial)})"
+            )
+        return tuple(v - lo for v, lo in zip(size, lows))
+
     def forward(self, input, output_size=None):
-        op = self.output_padding
-        if output_size is not None:
-            size = tuple(output_size)[-2:]
-            h, w = input.shape[-2:]
-            base = [
-                (n - 1) * s - 2 * p + d * (k - 1) + 1
-                for n, s, p, d, k in zip(
-                    (h, w), self.stride, self.padding, self.dilation, self.kernel_size
-                )
-            ]
-            op = tuple(o - b for o, b in zip(size, base))
-        return F.conv_transpose2d(
+        op = self._output_padding(input, output_size)
+        return self._fn(
             input, self.weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation
         )
 
 
-class ConvTranspose1d(_ConvNd):
+def _mins(m, spatial):
+    return [
+        (n - 1) * s - 2 * p + d * (k - 1) + 1
+        for n, s, p, d, k in zip(spatial, m.stride, m.padding, m.dilation, m.kernel_size)
+    ]
+
+
+class ConvTranspose1d(_ConvTransposeNd):
     _n = 1
+    _fn = staticmethod(F.conv_transpose1d)
 
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        output_padding=0,
-        groups=1,
-        bias=True,
-        dilation=1,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            dtype=dtype,
-            device=device,
-            transposed=True,
-            output_padding=output_padding,
-        )
 
-    def forward(self, input):
-        return F.conv_transpose1d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self.output_padding,
-            self.groups,
-            self.dilation,
-        )
+class ConvTranspose2d(_ConvTransposeNd):
+    _fn = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution over (N, C, D, H, W) inputs.
+
+    >>> import dualgrad as dg
+    >>> dg.nn.ConvTranspose3d(2, 1, 2, stride=2)(dg.ones(1, 2, 3, 3, 3)).shape
+    dualgrad.Size([1, 1, 6, 6, 6])
+    """
+
+    _n = 3
+    _fn = staticmethod(F.conv_transpose3d)

@@ -21,9 +21,24 @@ class Dropout(Module):
 
 
 class Dropout1d(Dropout):
-    pass
+    """Zeroes whole channels of (N, C, L) inputs with probability ``p``."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training)
 
 
 class AlphaDropout(Dropout):
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels of (N, C, H, W) inputs with probability ``p``."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout3d(Dropout):
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training)

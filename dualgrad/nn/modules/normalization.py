@@ -1,6 +1,9 @@
-"""LayerNorm, GroupNorm, BatchNorm1d/2d (running statistics as buffers)."""
+"""LayerNorm, GroupNorm, RMSNorm, BatchNorm1d/2d/3d and InstanceNorm1d/2d/3d (running
+statistics as buffers)."""
 
 from __future__ import annotations
+
+import warnings
 
 from ... import _factories
 from ... import _dtype
@@ -89,6 +92,8 @@ class _BatchNorm(Module):
         track_running_stats=True,
         device=None,
         dtype=None,
+        *,
+        bias=True,
     ):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -101,7 +106,7 @@ class _BatchNorm(Module):
         set_optional_parameter(
             self,
             "bias",
-            _factories.zeros(num_features, dtype=dtype, device=device) if affine else None,
+            _factories.zeros(num_features, dtype=dtype, device=device) if affine and bias else None,
         )
         if track_running_stats:
             self.register_buffer(
@@ -126,7 +131,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input):
         if input.ndim not in self._dims:
@@ -154,7 +160,7 @@ class _BatchNorm(Module):
     def extra_repr(self):
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 
@@ -168,3 +174,112 @@ class BatchNorm2d(_BatchNorm):
 
 class BatchNorm3d(_BatchNorm):
     _dims = (5,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Per-sample, per-channel normalisation; torch's defaults differ from BatchNorm's
+    (no affine, no running statistics)."""
+
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=False,
+        track_running_stats=False,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
+
+    def forward(self, input):
+        unbatched = self._dims[0]
+        if input.ndim not in self._dims:
+            raise ValueError(
+                f"expected {unbatched}D or {unbatched + 1}D input (got {input.ndim}D input)"
+            )
+        feature_dim = input.ndim - unbatched
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"expected input's size at dim={feature_dim} to match num_features "
+                    f"({self.num_features}), but got: {input.shape[feature_dim]}."
+                )
+            warnings.warn(
+                f"input's size at dim={feature_dim} does not match num_features. You can silence "
+                "this warning by not passing in num_features, which is not used because "
+                "affine=False",
+                stacklevel=2,
+            )
+        x = input.unsqueeze(0) if input.ndim == unbatched else input
+        out = F.instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+        return out.squeeze(0) if input.ndim == unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) inputs.
+
+    >>> import dualgrad as dg
+    >>> dg.nn.InstanceNorm1d(3)(dg.arange(12.0).reshape(1, 3, 4))[0, 0]
+    tensor([-1.3416, -0.4472,  0.4472,  1.3416])
+    """
+
+    _dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    _dims = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    _dims = (4, 5)
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last dims, with a learnable scale.
+
+    >>> import dualgrad as dg
+    >>> dg.nn.RMSNorm(2)(dg.tensor([[3.0, 4.0]]))
+    tensor([[0.8485, 1.1314]], grad_fn=<MulBackward0>)
+    """
+
+    def __init__(
+        self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None
+    ):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        set_optional_parameter(
+            self,
+            "weight",
+            _factories.ones(*self.normalized_shape, dtype=dtype, device=device)
+            if elementwise_affine
+            else None,
+        )
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )

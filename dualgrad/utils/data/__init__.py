@@ -1,6 +1,9 @@
 """dualgrad.utils.data: datasets, samplers and ``DataLoader``, as torch.utils.data."""
 
+from . import distributed  # noqa: F401
+
 from .dataloader import DataLoader, default_collate, get_worker_info  # noqa: F401
+from .distributed import DistributedSampler  # noqa: F401
 from .dataset import (  # noqa: F401
     ConcatDataset,
     Dataset,
