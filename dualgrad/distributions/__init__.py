@@ -7,3 +7,7 @@ One file per family; this file only re-exports.
 from . import constraints  # noqa: F401
 from .distribution import Distribution  # noqa: F401
 from .normal import Normal  # noqa: F401
+from .multivariate_normal import MultivariateNormal  # noqa: F401
+from .categorical import Categorical, OneHotCategorical  # noqa: F401
+from .bernoulli import Bernoulli, Binomial  # noqa: F401
+from .poisson import Poisson  # noqa: F401
