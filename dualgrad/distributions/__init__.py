@@ -11,3 +11,8 @@ from .multivariate_normal import MultivariateNormal  # noqa: F401
 from .categorical import Categorical, OneHotCategorical  # noqa: F401
 from .bernoulli import Bernoulli, Binomial  # noqa: F401
 from .poisson import Poisson  # noqa: F401
+from .uniform import Uniform  # noqa: F401
+from .exponential import Exponential  # noqa: F401
+from .laplace import Laplace  # noqa: F401
+from .log_normal import LogNormal  # noqa: F401
+from .independent import Independent  # noqa: F401
