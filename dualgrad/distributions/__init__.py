@@ -16,3 +16,5 @@ from .exponential import Exponential  # noqa: F401
 from .laplace import Laplace  # noqa: F401
 from .log_normal import LogNormal  # noqa: F401
 from .independent import Independent  # noqa: F401
+from .gamma import Gamma  # noqa: F401
+from .dirichlet import Beta, Dirichlet  # noqa: F401
