@@ -18,3 +18,4 @@ from .log_normal import LogNormal  # noqa: F401
 from .independent import Independent  # noqa: F401
 from .gamma import Gamma  # noqa: F401
 from .dirichlet import Beta, Dirichlet  # noqa: F401
+from .kl import kl_divergence, register_kl  # noqa: F401

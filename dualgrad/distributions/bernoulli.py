@@ -162,7 +162,9 @@ class Binomial(_BinaryParams, Distribution):
         log_factorial_nmk = (n - value + 1).lgamma()
         # n log(1 + e^logits), stably
         normalize_term = n * _clamp_by_zero(logits) + n * (-logits.abs()).exp().log1p()
-        return value * logits - log_factorial_k - log_factorial_nmk - normalize_term + log_factorial_n
+        return (
+            value * logits - log_factorial_k - log_factorial_nmk - normalize_term + log_factorial_n
+        )
 
     def entropy(self):
         total_count = int(self.total_count.max())

@@ -147,7 +147,9 @@ class _IndependentConstraint(Constraint):
         return result.reshape(result.shape[: result.dim() - n] + (-1,)).all(-1)
 
     def __repr__(self):
-        return f"{type(self).__name__[1:]}({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+        return (
+            f"{type(self).__name__[1:]}({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+        )
 
 
 class _Boolean(Constraint):
