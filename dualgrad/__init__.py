@@ -124,6 +124,7 @@ from ._ops import conv as _conv  # noqa: F401,E402  (im2col/col2im: nn.functiona
 from . import nn  # noqa: F401,E402
 from . import optim  # noqa: F401,E402
 from . import optimize  # noqa: F401,E402
+from . import distributions  # noqa: F401,E402
 
 from . import _batching_rules  # noqa: E402
 
