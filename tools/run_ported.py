@@ -12,7 +12,11 @@ differ on every run of torch too), and so are object addresses.
 The scripts are not in this repository: the public tutorials' code is read from where it is,
 never copied here. Point the runner at a folder of them:
 
-    python tools/run_ported.py DIR [--rtol 1e-4] [--only NAME ...] [-v]
+    python tools/run_ported.py DIR [--rtol 1e-4] [--only NAME ...] [--float64] [-v]
+
+``--float64`` makes float64 the default dtype in both runs: a script that trains for thousands
+of float32 steps (or stops at a loss threshold) drifts apart by rounding alone, as it does
+between two torch builds; in float64 the same script shows whether the computation agrees.
 
 What a script needs that this machine has not (a download, a GPU, a plotting window) is
 stubbed here and listed in STUBS, per module, so each edit is visible.
@@ -39,6 +43,16 @@ STUBS = ("matplotlib", "matplotlib.pyplot")
 EDITS = {
     "per_sample_grads": [("device = 'cuda'", "device = 'cpu'", "no GPU here")],
     "ensembling": [("device = 'cuda'", "device = 'cpu'", "no GPU here")],
+}
+
+# NOTE: [ported scripts' tolerances] A script whose numbers amplify rounding gets a looser
+# tolerance here, with the measurement that shows it is rounding: (rtol, why).
+TOLERANCES = {
+    "polynomial_optim": (
+        2e-3,
+        "RMSprop over 2000 steps amplifies one-ULP differences in the data: in torch alone, "
+        "moving a third of x by one ULP moves the loss at step 499 from 23.0082 to 23.0162",
+    ),
 }
 
 _PRELUDE_COMMON = textwrap.dedent(
@@ -105,7 +119,9 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf")
 _TIMING = re.compile(r"\b(us|µs|ms|seconds?|sec|s)\b|Timer|Measurement|blocked_autorange|speedup")
 
 
-def run(script: Path, with_dualgrad: bool, timeout: float) -> subprocess.CompletedProcess:
+def run(
+    script: Path, with_dualgrad: bool, timeout: float, float64: bool = False
+) -> subprocess.CompletedProcess:
     """Run ``script`` (an edited copy beside it, if EDITS lists it) under torch or dualgrad."""
     source = script.read_text(encoding="utf-8")
     for old, new, _why in EDITS.get(script.stem, ()):
@@ -120,6 +136,8 @@ def run(script: Path, with_dualgrad: bool, timeout: float) -> subprocess.Complet
         prelude += _PRELUDE_DUALGRAD.format(root=str(ROOT), draws=draws)
     else:
         prelude += _PRELUDE_TORCH.format(root=str(ROOT), draws=draws)
+    if float64:
+        prelude += "\nimport torch; torch.set_default_dtype(torch.float64)\n"
     code = prelude + _RUN.format(script=str(copy))
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
     return subprocess.run(
@@ -165,6 +183,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rtol", type=float, default=1e-4)
     parser.add_argument("--atol", type=float, default=1e-4)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--float64", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     scripts = sorted(args.folder.glob("*.py"))
@@ -172,12 +191,12 @@ def main(argv=None) -> int:
         scripts = [s for s in scripts if s.stem in args.only]
     failed = 0
     for script in scripts:
-        torch_run = run(script, False, args.timeout)
+        torch_run = run(script, False, args.timeout, args.float64)
         if torch_run.returncode != 0:
             last = (torch_run.stderr.strip().splitlines() or ["?"])[-1]
             print(f"SKIP  {script.name}: fails under torch itself: {last}")
             continue
-        ours = run(script, True, args.timeout)
+        ours = run(script, True, args.timeout, args.float64)
         if ours.returncode != 0:
             failed += 1
             err = ours.stderr.strip().splitlines()
@@ -185,7 +204,8 @@ def main(argv=None) -> int:
             if args.verbose:
                 print(textwrap.indent("\n".join(err[-12:]), "      "))
             continue
-        count, difference = compare(torch_run.stdout, ours.stdout, args.rtol, args.atol)
+        rtol = TOLERANCES.get(script.stem, (args.rtol,))[0]
+        count, difference = compare(torch_run.stdout, ours.stdout, rtol, args.atol)
         if difference:
             failed += 1
             print(f"DIFF  {script.name} after {count} equal numbers: {difference}")
