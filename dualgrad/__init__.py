@@ -84,6 +84,7 @@ from . import func  # noqa: F401
 from . import random  # noqa: F401
 from . import testing  # noqa: F401
 from . import utils  # noqa: F401
+from .utils.dlpack import from_dlpack  # noqa: F401
 from .serialization import load, save  # noqa: F401
 from .func import vmap  # noqa: F401
 from . import backends, cuda  # noqa: F401

@@ -187,6 +187,28 @@ class Tensor:
         data = self._data if dtype is None else self._data.astype(dtype, copy=False)
         return data.copy() if copy else data
 
+    # NOTE: [NumPy ufuncs on tensors] As torch's: ``np.sin(t)``, ``np.add(t, 1)``, ``np.add.reduce(t)``
+    # give back a tensor sharing the ufunc's result (a bool result as uint8, as torch's
+    # __array_wrap__ does); ``ndarray op tensor`` is the operators' business (_tensor_methods.py).
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        d = _dtype.from_numpy_dtype(array.dtype)  # (from_numpy's rule; it stands above us)
+        return Tensor._make(array if array.dtype == d.np else array.astype(d.np))
+
+    # DLPack, the zero-copy exchange with NumPy (>= 1.22), torch and other array libraries:
+    # NumPy's own export of the data (utils/dlpack.py has the import side).
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        kwargs = {"stream": stream}
+        if max_version is not None:  # (NumPy < 2 takes only ``stream``)
+            kwargs.update(max_version=max_version, dl_device=dl_device, copy=copy)
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return (_device.DLDeviceType.kDLCPU, 0)
+
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(

@@ -9,6 +9,10 @@ table it is used by.
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
+
 from . import _dtype
 from .random import _sampling as _random
 from ._compat import device as _device
@@ -45,9 +49,36 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
+# NOTE: [NumPy arrays as operands] torch's operators take no NumPy array: ``t * a`` returns
+# NotImplemented, so Python asks ``a.__rmul__(t)``, which is the ufunc ``np.multiply(t, a)``:
+# NumPy's promotion, the result wrapped back into a tensor (NOTE: [NumPy ufuncs on tensors]
+# in _tensor.py), and torch's RuntimeError for a tensor that requires grad. ``a * t`` then
+# finds NumPy deferring to the tensor and the tensor declining: a TypeError, as in torch. Two
+# exceptions, as torch's: ``==`` compares, and ``a / t`` is ``t.reciprocal() * a``. The check
+# sits where an operand is not a tensor or a number, off the hot path.
+def _defers(fn):
+    """``fn`` as an operator that declines a NumPy array (NOTE: [NumPy arrays as operands])."""
+
+    @functools.wraps(fn)
+    def method(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
+        return fn(self, other)
+
+    return method
+
+
+def _rtruediv(self, other):
+    """``other / self`` (NOTE: [NumPy arrays as operands] for an array ``other``)."""
+    if isinstance(other, np.ndarray):
+        return E.reciprocal(self) * other
+    return E.div(other, self)
+
+
 def _operator(op, fn, reflected=False):
     """``Tensor.__mul__`` and friends: straight to the dispatcher for tensors and numbers
-    (NOTE: [hot path] in _dispatch.py); anything else takes the checked function."""
+    (NOTE: [hot path] in _dispatch.py); anything else takes the checked function (reflected:
+    ``fn(self, other)`` computes ``other op self``)."""
     from ._dispatch import apply, apply_binary
 
     if reflected:
@@ -55,12 +86,14 @@ def _operator(op, fn, reflected=False):
         def method(self, other):
             if isinstance(other, (float, int)):
                 return apply(op, other, self)
-            return fn(other, self)
+            return fn(self, other)
     else:
 
         def method(self, other):
             if isinstance(other, (Tensor, float, int)):
                 return apply_binary(op, self, other)
+            if isinstance(other, np.ndarray):  # NOTE: [NumPy arrays as operands]
+                return NotImplemented
             return fn(self, other)
 
     return method
@@ -68,13 +101,13 @@ def _operator(op, fn, reflected=False):
 
 _OPERATORS = {
     "__add__": _operator(E.ADD, E.add),
-    "__radd__": _operator(E.ADD, E.add, reflected=True),
+    "__radd__": _operator(E.ADD, _defers(_swap(E.add)), reflected=True),
     "__sub__": _operator(E.SUB, E.sub),
-    "__rsub__": _operator(E.SUB, E.sub, reflected=True),
+    "__rsub__": _operator(E.SUB, _defers(_swap(E.sub)), reflected=True),
     "__mul__": _operator(E.MUL, E.mul),
-    "__rmul__": _operator(E.MUL, E.mul, reflected=True),
+    "__rmul__": _operator(E.MUL, _defers(_swap(E.mul)), reflected=True),
     "__truediv__": _operator(E.DIV, E.div),
-    "__rtruediv__": _operator(E.DIV, E.div, reflected=True),
+    "__rtruediv__": _operator(E.DIV, _rtruediv, reflected=True),
     "__floordiv__": E.floor_divide,
     "__rfloordiv__": _swap(E.floor_divide),
     "__pow__": E.pow,
@@ -109,6 +142,15 @@ _INPLACE_OPERATORS = {
     "__ipow__": E.pow,
     "__ifloordiv__": E.floor_divide,
 }
+
+
+# the operators that decline a NumPy array besides _operator's (NOTE: [NumPy arrays as operands])
+_DECLINE_ARRAYS = (
+    "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
+    "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__", "__ror__",
+    "__xor__", "__rxor__", "__matmul__", "__rmatmul__", "__iadd__", "__isub__", "__imul__",
+    "__itruediv__", "__ipow__", "__ifloordiv__", "__imod__",
+)  # fmt: skip
 
 
 def _new_factory(name):
@@ -189,6 +231,9 @@ def attach() -> None:
     Tensor.new = _new
     for name, fn in SHAPE_METHODS.items():
         setattr(Tensor, name, fn)
+    for name in _DECLINE_ARRAYS:  # (the fast entries check for themselves: _operator)
+        if name in Tensor.__dict__:
+            setattr(Tensor, name, _defers(Tensor.__dict__[name]))
     Tensor.zero_ = _zero_
     for name, fn in {**_random.METHODS, **_random.INPLACE_METHODS}.items():
         setattr(Tensor, name, fn)

@@ -11,6 +11,8 @@ AssertionError) rather than being ignored, so a script never silently believes i
 
 from __future__ import annotations
 
+import enum
+
 # torch's device types, in the order of its "Expected one of ..." error
 _TYPES = (
     "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
@@ -160,3 +162,24 @@ def not_here(kind: str) -> BaseException:
         f"dualgrad runs on the CPU only: it has no {kind} device (as a CPU-only torch build); "
         "use device='cpu'"
     )
+
+
+class DLDeviceType(enum.IntEnum):
+    """DLPack's device codes, as ``torch.utils.dlpack.DLDeviceType``; dualgrad's data is on
+    ``kDLCPU`` (``Tensor.__dlpack_device__``)."""
+
+    kDLCPU = 1
+    kDLCUDA = 2
+    kDLCUDAHost = 3
+    kDLOpenCL = 4
+    kDLVulkan = 7
+    kDLMetal = 8
+    kDLVPI = 9
+    kDLROCM = 10
+    kDLROCMHost = 11
+    kDLExtDev = 12
+    kDLCUDAManaged = 13
+    kDLOneAPI = 14
+    kDLWebGPU = 15
+    kDLHexagon = 16
+    kDLMAIA = 17
