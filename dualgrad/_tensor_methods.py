@@ -24,6 +24,7 @@ from ._ops import linalg as L
 from ._ops import shape as S
 from ._ops._methods import INPLACE, METHODS
 from ._batching import BatchedTensor
+from ._compat import real_tensors as _real_tensors
 from ._compat.legacy import legacy_new, tensor_type
 from ._compat.to_args import to_args
 from ._tensor import Tensor, size_arg
@@ -231,6 +232,7 @@ def attach() -> None:
     Tensor.new = _new
     for name, fn in SHAPE_METHODS.items():
         setattr(Tensor, name, fn)
+    _real_tensors.attach()
     for name in _DECLINE_ARRAYS:  # (the fast entries check for themselves: _operator)
         if name in Tensor.__dict__:
             setattr(Tensor, name, _defers(Tensor.__dict__[name]))

@@ -227,3 +227,126 @@ def test_dlpack_export_of_a_tensor_that_requires_grad_raises_as_torch():
 def test_from_dlpack_refuses_a_non_array():
     with pytest.raises(TypeError, match="from_dlpack: expected an object with __dlpack__"):
         dg.from_dlpack([1.0, 2.0])
+
+
+# ---- what torch's complex and sparse machinery says of a real, strided tensor
+def _x(m):
+    return m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+
+
+def _set_real(m):
+    y = m.tensor([1.0, 2.0])
+    y.real = m.zeros(2)
+    return y
+
+
+def _real_grad(m):
+    x = _x(m)
+    x.real.sum().backward()
+    return x.grad
+
+
+PROPERTY_CASES = [
+    ("real is self", lambda m: (lambda x: x.real is x)(_x(m))),
+    ("real of int", lambda m: m.tensor([1, 2]).real),
+    ("real setter", _set_real),
+    ("real carries grad", _real_grad),
+    ("imag", lambda m: _x(m).imag),
+    ("imag of int", lambda m: m.tensor([1, 2]).imag),
+    ("is_sparse", lambda m: _x(m).is_sparse),
+    ("is_sparse_csr", lambda m: _x(m).is_sparse_csr),
+    ("to_dense is self", lambda m: (lambda x: x.to_dense() is x)(_x(m))),
+    ("to_dense(dtype)", lambda m: m.tensor([1.0]).to_dense(m.float64)),
+    ("is_complex", lambda m: _x(m).is_complex()),
+    ("torch.is_complex", lambda m: m.is_complex(_x(m))),
+    ("torch.is_complex(list)", lambda m: m.is_complex([1.0])),
+    (
+        "torch.is_floating_point",
+        lambda m: (m.is_floating_point(_x(m)), m.is_floating_point(m.tensor([1]))),
+    ),
+    ("torch.is_floating_point(float)", lambda m: m.is_floating_point(1.0)),
+    ("torch.real", lambda m: (lambda x: m.real(x) is x)(_x(m))),
+    ("torch.imag", lambda m: m.imag(_x(m))),
+    ("conj is self", lambda m: (lambda x: (x.conj() is x, m.conj(x) is x))(_x(m))),
+    (
+        "is_conj/is_neg",
+        lambda m: (_x(m).is_conj(), _x(m).is_neg(), m.is_conj(_x(m)), m.is_neg(_x(m))),
+    ),
+    (
+        "resolve_* is self",
+        lambda m: (lambda x: (x.resolve_conj() is x, x.resolve_neg() is x))(_x(m)),
+    ),
+    ("H", lambda m: _x(m).H),
+    ("H of 1-d", lambda m: m.ones(3).H),
+    ("mH", lambda m: m.arange(24.0).reshape(2, 3, 4).mH),
+    ("mH of 1-d", lambda m: m.ones(3).mH),
+    ("adjoint", lambda m: (_x(m).adjoint(), m.adjoint(_x(m)))),
+    ("adjoint of 1-d", lambda m: m.ones(3).adjoint()),
+    (
+        "layout",
+        lambda m: (
+            _x(m).layout == m.strided,
+            repr(m.strided).split(".")[1],
+            m.strided != m.sparse_coo,
+        ),
+    ),
+    ("indices", lambda m: _x(m).indices()),
+    ("values", lambda m: _x(m).values()),
+    ("sparse_dim/dense_dim", lambda m: (_x(m).sparse_dim(), _x(m).dense_dim())),
+    (
+        "device flags",
+        lambda m: [
+            getattr(_x(m), n)
+            for n in (
+                "is_xpu",
+                "is_mps",
+                "is_quantized",
+                "is_mkldnn",
+                "is_nested",
+                "is_ipu",
+                "is_vulkan",
+            )
+        ],
+    ),
+    (
+        "data_ptr",
+        lambda m: (
+            lambda y: (y[1:].data_ptr() - y.data_ptr(), y.data_ptr() == np.asarray(y).ctypes.data)
+        )(m.arange(4.0)),
+    ),
+]
+
+
+def _plain(v):
+    if isinstance(v, (dg.Tensor, torch.Tensor)):
+        return ("tensor", str(v.dtype).split(".")[-1], v.tolist(), v.grad_fn is not None)
+    if isinstance(v, (tuple, list)):
+        return type(v)(_plain(x) for x in v)
+    return v
+
+
+@pytest.mark.parametrize("name,fn", PROPERTY_CASES, ids=[c[0] for c in PROPERTY_CASES])
+def test_real_strided_tensor_properties_as_torch(name, fn):
+    def outcome(m):
+        try:
+            return ("ok", _plain(fn(m)))
+        except (TypeError, RuntimeError) as e:
+            return ("raise", type(e), str(e))
+
+    assert outcome(dg) == outcome(torch)
+
+
+def test_H_of_a_0d_tensor_warns_as_torch():
+    for m in (dg, torch):
+        with pytest.warns(UserWarning, match="Tensor.H is deprecated on 0-D tensors"):
+            assert m.tensor(2.0).H.item() == 2.0
+
+
+def test_to_sparse_is_refused_clearly():
+    with pytest.raises(NotImplementedError, match="to_sparse: dualgrad has no sparse tensors"):
+        dg.ones(2).to_sparse()
+
+
+def test_record_stream_raises_as_a_cpu_only_build():
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+        dg.ones(2).record_stream(None)
