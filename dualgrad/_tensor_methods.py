@@ -26,18 +26,36 @@ from ._ops._methods import INPLACE, METHODS
 from ._batching import BatchedTensor
 from ._compat import real_tensors as _real_tensors
 from ._compat.legacy import legacy_new, tensor_type
+from ._compat.meta import NO_DATA
 from ._compat.to_args import to_args
 from ._tensor import Tensor, size_arg
 
 
 def _to(self, *args, **kwargs):
-    _, dtype, copy = to_args(args, kwargs)  # (a device other than the CPU raises)
+    dev, dtype, copy = to_args(args, kwargs)  # (a device other than the CPU or meta raises)
+    if dev is not None and _device.is_meta(dev) != self.is_meta:
+        return _to_device(self, dtype)
     if dtype is None:
         return E.clone(self) if copy else self
     dtype = _dtype.to_dtype(dtype)
     if dtype.np == self._data.dtype and not copy:
         return self
     return _apply_to(self, dtype)
+
+
+def _to_device(x, dtype):
+    """``x.to('meta')``, or a meta ``x`` to the CPU, which torch refuses (NOTE: [meta tensors])."""
+    from ._factories import to_meta
+
+    if x.is_meta:
+        raise NotImplementedError(NO_DATA)
+    return to_meta(x if dtype is None else _to(x, dtype))
+
+
+def _cpu(self):
+    if self.is_meta:
+        raise NotImplementedError(NO_DATA)
+    return self
 
 
 def _apply_to(x, dtype):
@@ -161,15 +179,18 @@ def _new_factory(name):
     fn = getattr(F, name[4:])
 
     def method(self, *size, dtype=None, device=None, requires_grad=False):
-        if device is not None:
-            _device.check(device)
         dt = self.dtype if dtype is None else dtype
         if isinstance(self, BatchedTensor):  # NOTE: [new tensors under vmap]
             shape = (self._value.shape[self._bdim], *size_arg(size, name))
             return BatchedTensor.wrap(
                 method(self._value, shape, dtype=dt, requires_grad=requires_grad), 0, self._vlevel
             )
-        return fn(*size, dtype=dt, device=_device.CPU, requires_grad=requires_grad)
+        return fn(
+            *size,
+            dtype=dt,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
 
     method.__name__ = name
     return method
@@ -181,23 +202,30 @@ def _new_factory(name):
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     from ._factories import full
 
-    if device is not None:
-        _device.check(device)
     dt = self.dtype if dtype is None else dtype
     if isinstance(self, BatchedTensor):  # NOTE: [new tensors under vmap]
         shape = (self._value.shape[self._bdim], *size_arg((size,), "new_full"))
         phys = _new_full(self._value, shape, fill_value, dtype=dt, requires_grad=requires_grad)
         return BatchedTensor.wrap(phys, 0, self._vlevel)
-    return full(size, fill_value, dtype=dt, device=_device.CPU, requires_grad=requires_grad)
+    return full(
+        size,
+        fill_value,
+        dtype=dt,
+        device=self.device if device is None else device,
+        requires_grad=requires_grad,
+    )
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     from ._factories import tensor
 
-    if device is not None:
-        _device.check(device)
     dt = self.dtype if dtype is None else dtype
-    return tensor(data, dtype=dt, device=_device.CPU, requires_grad=requires_grad)
+    return tensor(
+        data,
+        dtype=dt,
+        device=self.device if device is None else device,
+        requires_grad=requires_grad,
+    )
 
 
 def _new(self, *args, **kwargs):
@@ -223,7 +251,7 @@ def attach() -> None:
     Tensor.bool = lambda self: _to(self, _dtype.bool_)
     Tensor.type_as = lambda self, other: _to(self, other.dtype)
     Tensor.type = tensor_type
-    Tensor.cpu = lambda self: self
+    Tensor.cpu = _cpu
     Tensor.contiguous = lambda self: self if self._data.flags.c_contiguous else E.clone(self)
     for name in ("new_zeros", "new_ones", "new_empty"):
         setattr(Tensor, name, _new_factory(name))

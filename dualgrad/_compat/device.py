@@ -114,6 +114,7 @@ class device:
 
 
 CPU = device("cpu")
+META = device("meta")  # (NOTE: [meta tensors] in meta.py)
 
 # The default device of factories (None: the CPU); set_default_device accepts any valid device,
 # as torch does, and factories then refuse an accelerator when they are called.
@@ -132,9 +133,24 @@ def set_default_device(d) -> None:
 
 def get_default_device() -> device:
     """The device of new tensors: ``device(type='cpu')`` unless set_default_device chose another
-    (which raises here as it does in torch's factories)."""
-    check(None)
-    return CPU
+    (meta, or an accelerator, which raises here as it does in torch's factories)."""
+    return META if is_meta(None) else CPU
+
+
+def is_meta(d) -> bool:
+    """Whether ``d`` (``None``: the default device) is the meta device (NOTE: [meta tensors] in
+    meta.py); the CPU is not, and an accelerator raises as in ``check``."""
+    if d is None:
+        d = _default[0]
+        if d is None:
+            return False
+    if d.__class__ is not device:
+        d = device(d)
+    if d._type == "meta":
+        return True
+    if d._type != "cpu":
+        raise not_here(d._type)
+    return False
 
 
 def check(d) -> None:

@@ -165,8 +165,8 @@ _KIND = {"indices": "coordinate tensor", "values": "tensor"}
 
 
 def _data_ptr(self) -> int:
-    """The address of the first element (NumPy's ``ctypes.data``), as torch's."""
-    return self._data.ctypes.data
+    """The address of the first element (NumPy's ``ctypes.data``), as torch's (0 on meta)."""
+    return 0 if self.is_meta else self._data.ctypes.data
 
 
 def _record_stream(self, stream):

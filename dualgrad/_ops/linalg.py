@@ -66,7 +66,7 @@ def _matmul_vjp_b(g, a, b):
 
 MATMUL = multilinear(
     "matmul",
-    lambda a, b: np.asarray(np.matmul(a, b)),
+    lambda a, b: np.asanyarray(np.matmul(a, b)),
     (_matmul_vjp_a, _matmul_vjp_b),
     node_name="MmBackward0",
 )
@@ -239,7 +239,7 @@ ger = tensor_method(outer, "ger")
 # elsewhere; the letters found only in operand i are summed out by the forward, so their
 # gradient is broadcast back (expand), and a letter broadcast from size 1 is summed back.
 def _einsum_kernel(*xs, equation):
-    out = np.asarray(np.einsum(equation, *xs), order="C")  # torch's is contiguous
+    out = np.asanyarray(np.einsum(equation, *xs), order="C")  # torch's is contiguous
     # np.einsum may hand back a view of its operand; einsum is not a view op here (the views
     # torch gives are taken by the public function), so the result owns its memory
     return out.copy() if len(xs) == 1 and np.may_share_memory(out, xs[0]) else out
@@ -370,7 +370,7 @@ def einsum(equation, *operands):
 # <g, a x b> = <a, b x g> = <b, g x a>: the scalar triple product is cyclic.
 CROSS = multilinear(
     "cross",
-    lambda a, b, *, dim: np.asarray(np.cross(a, b, axis=dim), order="C"),
+    lambda a, b, *, dim: np.asanyarray(np.cross(a, b, axis=dim), order="C"),
     (
         lambda g, a, b, *, dim: apply(CROSS, b, g, dim=dim),
         lambda g, a, b, *, dim: apply(CROSS, g, a, dim=dim),
@@ -445,7 +445,7 @@ def _linear_vjp_w(g, x, w):
 
 LINEAR = multilinear(
     "linear",
-    lambda x, w: np.asarray(np.matmul(x, w.T)),
+    lambda x, w: np.asanyarray(np.matmul(x, w.T)),
     (_linear_vjp_x, _linear_vjp_w),
     node_name="LinearBackward0",
 )
