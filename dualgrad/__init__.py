@@ -68,6 +68,22 @@ from ._grad_mode import (  # noqa: F401
 )
 from ._compat.device import device, get_default_device, set_default_device  # noqa: F401
 from ._compat.dtype_info import finfo, iinfo  # noqa: F401
+from ._compat.real_tensors import (  # noqa: F401
+    adjoint,
+    conj,
+    imag,
+    is_complex,
+    is_conj,
+    is_floating_point,
+    is_neg,
+    layout,
+    real,
+    resolve_conj,
+    resolve_neg,
+    sparse_coo,
+    sparse_csr,
+    strided,
+)
 from ._ops.elementwise import *  # noqa: F401,F403
 from ._ops.composite import *  # noqa: F401,F403
 from ._ops.indexing import *  # noqa: F401,F403
@@ -93,6 +109,7 @@ from . import func  # noqa: F401
 from . import random  # noqa: F401
 from . import testing  # noqa: F401
 from . import utils  # noqa: F401
+from .utils.dlpack import from_dlpack  # noqa: F401
 from .serialization import load, save  # noqa: F401
 from .func import vmap  # noqa: F401
 from . import backends, cuda  # noqa: F401

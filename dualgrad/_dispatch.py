@@ -89,7 +89,7 @@ def apply(op, *args, **params):
         raise kernel_error(op, args, e) from None
     if op.plain:
         out = _new(Tensor)
-        out._data = raw if type(raw) is _ndarray else np.asarray(raw)
+        out._data = raw if type(raw) is _ndarray else np.asanyarray(raw)
         if record:
             _record(op, args, params, out)
         return out
@@ -123,7 +123,7 @@ def apply_unary(op, x):
         return apply(op, x)
     raw = uf(x._data)
     out = _new(Tensor)
-    out._data = raw if type(raw) is _ndarray else np.asarray(raw)
+    out._data = raw if type(raw) is _ndarray else np.asanyarray(raw)
     if x._requires_grad and _grad_state.enabled:
         out.grad_fn = _node(op, (x,), _NO_PARAMS, _saved_output(out) if op.uses_out else None)
         out._requires_grad = True
@@ -164,7 +164,7 @@ def apply_binary(op, a, b):
     except ValueError as e:
         raise kernel_error(op, (a, b), e) from None
     out = _new(Tensor)
-    out._data = raw if type(raw) is _ndarray else np.asarray(raw)
+    out._data = raw if type(raw) is _ndarray else np.asanyarray(raw)
     if record:
         out.grad_fn = _node(op, (a, b), _NO_PARAMS, _saved_output(out) if op.uses_out else None)
         out._requires_grad = True

@@ -4,6 +4,7 @@ streams] in _generator.py).
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import warnings
@@ -13,6 +14,7 @@ import numpy as np
 from . import _dtype
 from .random._generator import default_generator, manual_seed, numpy_rng, seed  # noqa: F401
 from ._compat import device as _device
+from ._compat.meta import meta_array
 from ._tensor import Tensor, size_arg
 
 # the default generator's NumPy generator, one object for the process (vmap's
@@ -468,3 +470,53 @@ def randint_like(
     return randint(
         low, high, tuple(x.shape), generator=generator, dtype=dt, requires_grad=requires_grad
     )
+
+
+# NOTE: [meta factories] Every factory makes meta tensors (NOTE: [meta tensors] in
+# _compat/meta.py) for ``device='meta'``, or with meta as the default device (``with
+# dualgrad.device('meta'):``, the usual way to build a model without its memory); the ``_like``
+# ones for a meta input too, as their device defaults to the input's. Those whose result's shape
+# and dtype are known from their arguments make it directly (no memory, and the random ones
+# draw nothing, as torch's); the others run on the CPU and keep the result's shape and dtype.
+def to_meta(x: Tensor) -> Tensor:
+    """A meta tensor of ``x``'s shape and dtype, requiring grad as ``x`` does."""
+    out = Tensor._make(meta_array(x._data.shape, x._data.dtype))
+    out._requires_grad = x._requires_grad
+    return out
+
+
+def _placed(fn, spec=None, like=False):
+    @functools.wraps(fn)
+    def factory(*args, device=None, **kwargs):
+        if like and device is None and args:
+            meta = isinstance(args[0], Tensor) and args[0].is_meta
+        else:
+            meta = _device.is_meta(device)
+        if not meta:
+            return fn(*args, device=device, **kwargs)
+        if spec is None:
+            return to_meta(fn(*args, device=_device.CPU, **kwargs))
+        out = Tensor._make(meta_array(*spec(*args, **kwargs)))
+        if kwargs.get("requires_grad"):
+            out.requires_grad_(True)
+        return out
+
+    return factory
+
+
+def _size_spec(name):
+    return lambda *size, dtype=None, **_: (_shape(size, name), _float_dtype(dtype))
+
+
+def _like_spec(x, *args, dtype=None, **_):
+    return x._data.shape, (_dtype.to_dtype(dtype).np if dtype is not None else x._data.dtype)
+
+
+for _name in ("zeros", "ones", "empty", "rand", "randn"):
+    globals()[_name] = _placed(globals()[_name], _size_spec(_name))
+for _name in ("zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like"):
+    globals()[_name] = _placed(globals()[_name], _like_spec, like=True)
+randint_like = _placed(randint_like, like=True)
+for _name in ("tensor", "as_tensor", "full", "eye", "arange", "linspace", "randint", "randperm"):
+    globals()[_name] = _placed(globals()[_name])
+del _name

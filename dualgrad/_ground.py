@@ -65,17 +65,17 @@ GROUND = Ground()
 
 def _wrap(op, raw, args, params):
     if op.plain:
-        return Tensor._make(raw if type(raw) is _ndarray else np.asarray(raw))
+        return Tensor._make(raw if type(raw) is _ndarray else np.asanyarray(raw))
     if op.multi_output:
         if op.view:  # each output a view by its piece: NOTE: [multi-output views] in _views.py
             return op.make_view(raw, op, params, args[0])
         return tuple(_to_tensor(r) for r in raw)
-    raw = raw if type(raw) is _ndarray else np.asarray(raw)
+    raw = raw if type(raw) is _ndarray else np.asanyarray(raw)
     return op.make_view(raw, op, params, args[0])  # NOTE: [views and in-place] in _views.py
 
 
 def _to_tensor(raw):
-    return Tensor._make(raw if type(raw) is _ndarray else np.asarray(raw))
+    return Tensor._make(raw if type(raw) is _ndarray else np.asanyarray(raw))
 
 
 def _record(op, args, params, out, level=-1):

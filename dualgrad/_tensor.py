@@ -12,6 +12,7 @@ import weakref
 import numpy as np
 
 from ._compat import device as _device
+from ._compat.meta import META_NUMPY, NO_DATA, MetaArray
 from . import _dtype
 from . import _levels
 from ._grad_mode import state as _grad_state
@@ -118,8 +119,17 @@ class Tensor:
 
     @property
     def device(self) -> _device.device:
-        """``device(type='cpu')``: tensors live on the CPU (NOTE: [CPU-only devices])."""
-        return _device.CPU
+        """``device(type='cpu')``: tensors live on the CPU (NOTE: [CPU-only devices]), but for
+        meta tensors, which have no data (NOTE: [meta tensors] in _compat/meta.py)."""
+        return _device.META if isinstance(self._data, MetaArray) else _device.CPU
+
+    @property
+    def is_meta(self) -> bool:
+        return isinstance(self._data, MetaArray)
+
+    @property
+    def is_cpu(self) -> bool:
+        return not isinstance(self._data, MetaArray)
 
     @property
     def is_cuda(self) -> bool:
@@ -175,6 +185,8 @@ class Tensor:
     def numpy(self, *, force: bool = False) -> np.ndarray:
         if self._requires_grad and _grad_state.enabled and not force:
             raise RuntimeError(_NUMPY_NEEDS_DETACH)
+        if isinstance(self._data, MetaArray):
+            raise TypeError(META_NUMPY)
         return self._data
 
     # NOTE: [NumPy interop] np.asarray(t), np.array(t) and ufuncs such as np.sin(t) go through
@@ -184,10 +196,36 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         if self._requires_grad and _grad_state.enabled:
             raise RuntimeError(_NUMPY_NEEDS_DETACH)
+        if isinstance(self._data, MetaArray):
+            raise TypeError(META_NUMPY)
         data = self._data if dtype is None else self._data.astype(dtype, copy=False)
         return data.copy() if copy else data
 
+    # NOTE: [NumPy ufuncs on tensors] As torch's: ``np.sin(t)``, ``np.add(t, 1)``, ``np.add.reduce(t)``
+    # give back a tensor sharing the ufunc's result (a bool result as uint8, as torch's
+    # __array_wrap__ does); ``ndarray op tensor`` is the operators' business (_tensor_methods.py).
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        d = _dtype.from_numpy_dtype(array.dtype)  # (from_numpy's rule; it stands above us)
+        return Tensor._make(array if array.dtype == d.np else array.astype(d.np))
+
+    # DLPack, the zero-copy exchange with NumPy (>= 1.22), torch and other array libraries:
+    # NumPy's own export of the data (utils/dlpack.py has the import side).
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        kwargs = {"stream": stream}
+        if max_version is not None:  # (NumPy < 2 takes only ``stream``)
+            kwargs.update(max_version=max_version, dl_device=dl_device, copy=copy)
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return (_device.DLDeviceType.kDLCPU, 0)
+
     def item(self):
+        if isinstance(self._data, MetaArray):
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
@@ -195,6 +233,8 @@ class Tensor:
         return self._data.reshape(()).item()
 
     def tolist(self):
+        if isinstance(self._data, MetaArray):
+            raise NotImplementedError(NO_DATA)
         return self._data.tolist()
 
     def __float__(self):
@@ -204,6 +244,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
+        if isinstance(self._data, MetaArray):
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()).item())
@@ -325,25 +367,31 @@ class Tensor:
     # ------------------------------------------------------------ repr
     def __repr__(self) -> str:
         data = self._data
-        body = (
-            np.array2string(
-                data,
-                separator=", ",
-                prefix="tensor(",
-                max_line_width=80,
-                threshold=1000,
-                edgeitems=3,
-                formatter={"all": _element_formatter(data)},
+        meta = isinstance(data, MetaArray)
+        if meta:  # as torch's: no values, the device and the size
+            body = "..."
+        else:
+            body = (
+                np.array2string(
+                    data,
+                    separator=", ",
+                    prefix="tensor(",
+                    max_line_width=80,
+                    threshold=1000,
+                    edgeitems=3,
+                    formatter={"all": _element_formatter(data)},
+                )
+                if data.size
+                else "[]"
             )
-            if data.size
-            else "[]"
-        )
         extras = []
-        if data.size == 0 and data.ndim != 1:
+        if meta:
+            extras += ["device='meta'", f"size={tuple(data.shape)}"]
+        elif data.size == 0 and data.ndim != 1:
             extras.append(f"size={tuple(data.shape)}")
         default = _dtype.get_default_dtype().np
         # an empty tensor has no elements to show that it is int64 or bool, so it says so
-        shown = (default,) if data.size == 0 else (default, np.int64, np.bool_)
+        shown = (default,) if data.size == 0 or meta else (default, np.int64, np.bool_)
         if data.dtype not in shown:
             extras.append(f"dtype={self.dtype}")
         if self._fw:

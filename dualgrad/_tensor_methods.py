@@ -9,6 +9,10 @@ table it is used by.
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
+
 from . import _dtype
 from .random import _sampling as _random
 from ._compat import device as _device
@@ -20,13 +24,17 @@ from ._ops import linalg as L
 from ._ops import shape as S
 from ._ops._methods import INPLACE, METHODS
 from ._batching import BatchedTensor
+from ._compat import real_tensors as _real_tensors
 from ._compat.legacy import legacy_new, tensor_type
+from ._compat.meta import NO_DATA
 from ._compat.to_args import to_args
 from ._tensor import Tensor, size_arg
 
 
 def _to(self, *args, **kwargs):
-    _, dtype, copy = to_args(args, kwargs)  # (a device other than the CPU raises)
+    dev, dtype, copy = to_args(args, kwargs)  # (a device other than the CPU or meta raises)
+    if dev is not None and _device.is_meta(dev) != self.is_meta:
+        return _to_device(self, dtype)
     if dtype is None:
         return E.clone(self) if copy else self
     dtype = _dtype.to_dtype(dtype)
@@ -52,6 +60,21 @@ def _conversion(name, dtype):
     return method
 
 
+def _to_device(x, dtype):
+    """``x.to('meta')``, or a meta ``x`` to the CPU, which torch refuses (NOTE: [meta tensors])."""
+    from ._factories import to_meta
+
+    if x.is_meta:
+        raise NotImplementedError(NO_DATA)
+    return to_meta(x if dtype is None else _to(x, dtype))
+
+
+def _cpu(self):
+    if self.is_meta:
+        raise NotImplementedError(NO_DATA)
+    return self
+
+
 def _apply_to(x, dtype):
     from ._dispatch import apply
 
@@ -62,9 +85,36 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
+# NOTE: [NumPy arrays as operands] torch's operators take no NumPy array: ``t * a`` returns
+# NotImplemented, so Python asks ``a.__rmul__(t)``, which is the ufunc ``np.multiply(t, a)``:
+# NumPy's promotion, the result wrapped back into a tensor (NOTE: [NumPy ufuncs on tensors]
+# in _tensor.py), and torch's RuntimeError for a tensor that requires grad. ``a * t`` then
+# finds NumPy deferring to the tensor and the tensor declining: a TypeError, as in torch. Two
+# exceptions, as torch's: ``==`` compares, and ``a / t`` is ``t.reciprocal() * a``. The check
+# sits where an operand is not a tensor or a number, off the hot path.
+def _defers(fn):
+    """``fn`` as an operator that declines a NumPy array (NOTE: [NumPy arrays as operands])."""
+
+    @functools.wraps(fn)
+    def method(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
+        return fn(self, other)
+
+    return method
+
+
+def _rtruediv(self, other):
+    """``other / self`` (NOTE: [NumPy arrays as operands] for an array ``other``)."""
+    if isinstance(other, np.ndarray):
+        return E.reciprocal(self) * other
+    return E.div(other, self)
+
+
 def _operator(op, fn, reflected=False):
     """``Tensor.__mul__`` and friends: straight to the dispatcher for tensors and numbers
-    (NOTE: [hot path] in _dispatch.py); anything else takes the checked function."""
+    (NOTE: [hot path] in _dispatch.py); anything else takes the checked function (reflected:
+    ``fn(self, other)`` computes ``other op self``)."""
     from ._dispatch import apply, apply_binary
 
     if reflected:
@@ -72,12 +122,14 @@ def _operator(op, fn, reflected=False):
         def method(self, other):
             if isinstance(other, (float, int)):
                 return apply(op, other, self)
-            return fn(other, self)
+            return fn(self, other)
     else:
 
         def method(self, other):
             if isinstance(other, (Tensor, float, int)):
                 return apply_binary(op, self, other)
+            if isinstance(other, np.ndarray):  # NOTE: [NumPy arrays as operands]
+                return NotImplemented
             return fn(self, other)
 
     return method
@@ -85,13 +137,13 @@ def _operator(op, fn, reflected=False):
 
 _OPERATORS = {
     "__add__": _operator(E.ADD, E.add),
-    "__radd__": _operator(E.ADD, E.add, reflected=True),
+    "__radd__": _operator(E.ADD, _defers(_swap(E.add)), reflected=True),
     "__sub__": _operator(E.SUB, E.sub),
-    "__rsub__": _operator(E.SUB, E.sub, reflected=True),
+    "__rsub__": _operator(E.SUB, _defers(_swap(E.sub)), reflected=True),
     "__mul__": _operator(E.MUL, E.mul),
-    "__rmul__": _operator(E.MUL, E.mul, reflected=True),
+    "__rmul__": _operator(E.MUL, _defers(_swap(E.mul)), reflected=True),
     "__truediv__": _operator(E.DIV, E.div),
-    "__rtruediv__": _operator(E.DIV, E.div, reflected=True),
+    "__rtruediv__": _operator(E.DIV, _rtruediv, reflected=True),
     "__floordiv__": E.floor_divide,
     "__rfloordiv__": _swap(E.floor_divide),
     "__pow__": E.pow,
@@ -128,6 +180,15 @@ _INPLACE_OPERATORS = {
 }
 
 
+# the operators that decline a NumPy array besides _operator's (NOTE: [NumPy arrays as operands])
+_DECLINE_ARRAYS = (
+    "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
+    "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__", "__ror__",
+    "__xor__", "__rxor__", "__matmul__", "__rmatmul__", "__iadd__", "__isub__", "__imul__",
+    "__itruediv__", "__ipow__", "__ifloordiv__", "__imod__",
+)  # fmt: skip
+
+
 def _new_factory(name):
     """``x.new_zeros(size)`` and friends: a factory taking ``x``'s dtype unless told."""
     from . import _factories as F
@@ -135,15 +196,18 @@ def _new_factory(name):
     fn = getattr(F, name[4:])
 
     def method(self, *size, dtype=None, device=None, requires_grad=False):
-        if device is not None:
-            _device.check(device)
         dt = self.dtype if dtype is None else dtype
         if isinstance(self, BatchedTensor):  # NOTE: [new tensors under vmap]
             shape = (self._value.shape[self._bdim], *size_arg(size, name))
             return BatchedTensor.wrap(
                 method(self._value, shape, dtype=dt, requires_grad=requires_grad), 0, self._vlevel
             )
-        return fn(*size, dtype=dt, device=_device.CPU, requires_grad=requires_grad)
+        return fn(
+            *size,
+            dtype=dt,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
 
     method.__name__ = name
     return method
@@ -155,23 +219,30 @@ def _new_factory(name):
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     from ._factories import full
 
-    if device is not None:
-        _device.check(device)
     dt = self.dtype if dtype is None else dtype
     if isinstance(self, BatchedTensor):  # NOTE: [new tensors under vmap]
         shape = (self._value.shape[self._bdim], *size_arg((size,), "new_full"))
         phys = _new_full(self._value, shape, fill_value, dtype=dt, requires_grad=requires_grad)
         return BatchedTensor.wrap(phys, 0, self._vlevel)
-    return full(size, fill_value, dtype=dt, device=_device.CPU, requires_grad=requires_grad)
+    return full(
+        size,
+        fill_value,
+        dtype=dt,
+        device=self.device if device is None else device,
+        requires_grad=requires_grad,
+    )
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     from ._factories import tensor
 
-    if device is not None:
-        _device.check(device)
     dt = self.dtype if dtype is None else dtype
-    return tensor(data, dtype=dt, device=_device.CPU, requires_grad=requires_grad)
+    return tensor(
+        data,
+        dtype=dt,
+        device=self.device if device is None else device,
+        requires_grad=requires_grad,
+    )
 
 
 def _new(self, *args, **kwargs):
@@ -194,7 +265,7 @@ def attach() -> None:
         setattr(Tensor, name, _conversion(name, d))
     Tensor.type_as = lambda self, other: _to(self, other.dtype)
     Tensor.type = tensor_type
-    Tensor.cpu = lambda self: self
+    Tensor.cpu = _cpu
     Tensor.contiguous = lambda self: self if self._data.flags.c_contiguous else E.clone(self)
     for name in ("new_zeros", "new_ones", "new_empty"):
         setattr(Tensor, name, _new_factory(name))
@@ -203,6 +274,10 @@ def attach() -> None:
     Tensor.new = _new
     for name, fn in SHAPE_METHODS.items():
         setattr(Tensor, name, fn)
+    _real_tensors.attach()
+    for name in _DECLINE_ARRAYS:  # (the fast entries check for themselves: _operator)
+        if name in Tensor.__dict__:
+            setattr(Tensor, name, _defers(Tensor.__dict__[name]))
     Tensor.zero_ = _zero_
     for name, fn in {**_random.METHODS, **_random.INPLACE_METHODS}.items():
         setattr(Tensor, name, fn)

@@ -11,6 +11,8 @@ AssertionError) rather than being ignored, so a script never silently believes i
 
 from __future__ import annotations
 
+import enum
+
 # torch's device types, in the order of its "Expected one of ..." error
 _TYPES = (
     "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
@@ -112,6 +114,7 @@ class device:
 
 
 CPU = device("cpu")
+META = device("meta")  # (NOTE: [meta tensors] in meta.py)
 
 # The default device of factories (None: the CPU); set_default_device accepts any valid device,
 # as torch does, and factories then refuse an accelerator when they are called.
@@ -130,9 +133,24 @@ def set_default_device(d) -> None:
 
 def get_default_device() -> device:
     """The device of new tensors: ``device(type='cpu')`` unless set_default_device chose another
-    (which raises here as it does in torch's factories)."""
-    check(None)
-    return CPU
+    (meta, or an accelerator, which raises here as it does in torch's factories)."""
+    return META if is_meta(None) else CPU
+
+
+def is_meta(d) -> bool:
+    """Whether ``d`` (``None``: the default device) is the meta device (NOTE: [meta tensors] in
+    meta.py); the CPU is not, and an accelerator raises as in ``check``."""
+    if d is None:
+        d = _default[0]
+        if d is None:
+            return False
+    if d.__class__ is not device:
+        d = device(d)
+    if d._type == "meta":
+        return True
+    if d._type != "cpu":
+        raise not_here(d._type)
+    return False
 
 
 def check(d) -> None:
@@ -160,3 +178,24 @@ def not_here(kind: str) -> BaseException:
         f"dualgrad runs on the CPU only: it has no {kind} device (as a CPU-only torch build); "
         "use device='cpu'"
     )
+
+
+class DLDeviceType(enum.IntEnum):
+    """DLPack's device codes, as ``torch.utils.dlpack.DLDeviceType``; dualgrad's data is on
+    ``kDLCPU`` (``Tensor.__dlpack_device__``)."""
+
+    kDLCPU = 1
+    kDLCUDA = 2
+    kDLCUDAHost = 3
+    kDLOpenCL = 4
+    kDLVulkan = 7
+    kDLMetal = 8
+    kDLVPI = 9
+    kDLROCM = 10
+    kDLROCMHost = 11
+    kDLExtDev = 12
+    kDLCUDAManaged = 13
+    kDLOneAPI = 14
+    kDLWebGPU = 15
+    kDLHexagon = 16
+    kDLMAIA = 17

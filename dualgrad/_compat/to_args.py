@@ -4,13 +4,13 @@ device.py, which Tensor itself imports, because it needs Tensor."""
 from __future__ import annotations
 
 from .._tensor import Tensor
-from .device import check, device
+from .device import check, device, is_meta
 
 
 def to_args(args, kwargs, op: str = "to"):
     """The ``(device, dtype, copy)`` of a ``.to(...)`` call, in any of torch's forms:
     ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``, ``to(device=..., dtype=...)``, each
-    followed by ``non_blocking`` and ``copy``. A device other than the CPU raises."""
+    followed by ``non_blocking`` and ``copy``. A device other than the CPU or meta raises."""
     dev, dtype = kwargs.get("device"), kwargs.get("dtype")
     copy = kwargs.get("copy", False)
     rest = args
@@ -28,6 +28,6 @@ def to_args(args, kwargs, op: str = "to"):
             dtype, rest = first, args[1:]
     if len(rest) > 1:  # (non_blocking, copy)
         copy = rest[1]
-    if dev is not None:
+    if dev is not None and not is_meta(dev):  # (meta is the caller's: NOTE: [meta tensors])
         check(device(dev))
     return dev, dtype, copy

@@ -59,7 +59,7 @@ def _col2im_kernel(cols, *, output_size, kernel, dilation, padding, stride):
                 i * dh : i * dh + sh * (oh - 1) + 1 : sh,
                 j * dw : j * dw + sw * (ow - 1) + 1 : sw,
             ] += blocks[:, :, i, j]
-    return np.asarray(out[:, :, ph : ph + h, pw : pw + w], order="C")  # torch's is contiguous
+    return np.asanyarray(out[:, :, ph : ph + h, pw : pw + w], order="C")  # torch's is contiguous
 
 
 def _im2col_adjoint(g, x, *, needs, kernel, dilation, padding, stride):

@@ -240,7 +240,7 @@ def _power(a, b):
     """np.power, but integers to negative integer powers as torch computes them for a tensor
     exponent (1 and -1 keep their magnitude, every other base gives 0) where NumPy raises;
     an integer tensor to a negative Python int still raises, as in torch (POW_SCALAR)."""
-    a, b = np.asarray(a), np.asarray(b)
+    a, b = np.asanyarray(a), np.asanyarray(b)
     if b.dtype.kind not in "iu" or a.dtype.kind not in "iub" or not (b < 0).any():
         return np.power(a, b)
     neg = b < 0
@@ -271,7 +271,7 @@ RPOW = elementwise(
     "rpow",
     # contiguous whatever y's layout: torch's pow(Scalar, Tensor) is (other element-wise ops
     # keep their input's layout, in torch and in NumPy alike)
-    lambda y, *, base: np.asarray(promote_binary(_power)(base, y), order="C"),
+    lambda y, *, base: np.asanyarray(promote_binary(_power)(base, y), order="C"),
     (lambda y, out, base: _pow_exponent_partial(base, y, out),),
     node_name="PowBackward2",
     uses_out=True,
@@ -370,9 +370,9 @@ RELU = elementwise(
 
 def _clamp_kernel(x, *, min=None, max=None):
     if min is not None:
-        x = np.maximum(x, np.asarray(min, dtype=x.dtype))
+        x = np.maximum(x, np.asanyarray(min, dtype=x.dtype))
     if max is not None:
-        x = np.minimum(x, np.asarray(max, dtype=x.dtype))
+        x = np.minimum(x, np.asanyarray(max, dtype=x.dtype))
     return x
 
 
@@ -431,7 +431,7 @@ def _where_adjoint(g, x, y, cond, *, needs):
 
 
 def _where_kernel(x, y, cond):
-    return np.asarray(np.where(cond, x, y)).astype(binary_dtype(x, y), copy=False)
+    return np.asanyarray(np.where(cond, x, y)).astype(binary_dtype(x, y), copy=False)
 
 
 # The condition is saved and version-checked, as torch saves it (NOTE: [saved reads]).
@@ -467,20 +467,22 @@ LE = nondiff("le", compare_binary(np.less_equal), broadcasting=True)
 GT = nondiff("gt", compare_binary(np.greater), broadcasting=True)
 GE = nondiff("ge", compare_binary(np.greater_equal), broadcasting=True)
 LOGICAL_AND = nondiff(
-    "logical_and", lambda a, b: np.asarray(np.logical_and(a, b)), broadcasting=True
+    "logical_and", lambda a, b: np.asanyarray(np.logical_and(a, b)), broadcasting=True
 )
-LOGICAL_OR = nondiff("logical_or", lambda a, b: np.asarray(np.logical_or(a, b)), broadcasting=True)
+LOGICAL_OR = nondiff(
+    "logical_or", lambda a, b: np.asanyarray(np.logical_or(a, b)), broadcasting=True
+)
 LOGICAL_XOR = nondiff(
-    "logical_xor", lambda a, b: np.asarray(np.logical_xor(a, b)), broadcasting=True
+    "logical_xor", lambda a, b: np.asanyarray(np.logical_xor(a, b)), broadcasting=True
 )
-LOGICAL_NOT = nondiff("logical_not", lambda a: np.asarray(np.logical_not(a)), broadcasting=True)
+LOGICAL_NOT = nondiff("logical_not", lambda a: np.asanyarray(np.logical_not(a)), broadcasting=True)
 BITWISE_AND = nondiff("bitwise_and", promote_binary(np.bitwise_and), broadcasting=True)
 BITWISE_OR = nondiff("bitwise_or", promote_binary(np.bitwise_or), broadcasting=True)
 BITWISE_XOR = nondiff("bitwise_xor", promote_binary(np.bitwise_xor), broadcasting=True)
-BITWISE_NOT = nondiff("bitwise_not", lambda a: np.asarray(np.invert(a)), broadcasting=True)
-ISNAN = nondiff("isnan", lambda a: np.asarray(np.isnan(a)), broadcasting=True)
-ISINF = nondiff("isinf", lambda a: np.asarray(np.isinf(a)), broadcasting=True)
-ISFINITE = nondiff("isfinite", lambda a: np.asarray(np.isfinite(a)), broadcasting=True)
+BITWISE_NOT = nondiff("bitwise_not", lambda a: np.asanyarray(np.invert(a)), broadcasting=True)
+ISNAN = nondiff("isnan", lambda a: np.asanyarray(np.isnan(a)), broadcasting=True)
+ISINF = nondiff("isinf", lambda a: np.asanyarray(np.isinf(a)), broadcasting=True)
+ISFINITE = nondiff("isfinite", lambda a: np.asanyarray(np.isfinite(a)), broadcasting=True)
 FLOOR_DIVIDE = nondiff(
     "floor_divide", int_division(np.floor_divide, "div_floor"), broadcasting=True
 )

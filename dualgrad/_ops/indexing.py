@@ -31,7 +31,7 @@ def normalize_index(index):
         if _int_scalar(i):  # NOTE: [0-d index tensors]
             out.append(int(i._data))
         elif isinstance(i, bool):  # torch indexes with a Python bool as with a 0-d mask: a copy
-            out.append(np.asarray(i))
+            out.append(np.asanyarray(i))
             advanced = True
         elif isinstance(i, Tensor):
             if i._data.dtype.kind == "f":
@@ -39,7 +39,7 @@ def normalize_index(index):
             out.append(i._data)
             advanced = True
         elif isinstance(i, (list, np.ndarray)):
-            arr = np.asarray(i)
+            arr = np.asanyarray(i)
             if arr.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
@@ -173,7 +173,7 @@ SELECT = linear(
 )
 INDEX = linear(
     "index",
-    lambda x, *, index: np.asarray(x[index.value], order="C"),  # torch's is contiguous
+    lambda x, *, index: np.asanyarray(x[index.value], order="C"),  # torch's is contiguous
     _select_adjoint,
     node_name="IndexBackward0",
 )
@@ -301,7 +301,7 @@ SCATTER = linear(
 )
 # the values only: scatter_reduce's derivatives come from a composite (scatter.py)
 SCATTER_REDUCE = nondiff("scatter_reduce_values", _scatter_reduce_kernel)
-NONZERO = nondiff("nonzero", lambda x: np.asarray(np.argwhere(x), dtype=np.int64), loops=True)
+NONZERO = nondiff("nonzero", lambda x: np.asanyarray(np.argwhere(x), dtype=np.int64), loops=True)
 
 
 # ------------------------------------------------------------------ public functions
@@ -350,7 +350,7 @@ class _FlatIndex:
         entries = []
         for i in index if isinstance(index, tuple) else (index,):
             if isinstance(i, (list, np.ndarray)):
-                i = tensor(np.asarray(i))
+                i = tensor(np.asanyarray(i))
             if isinstance(i, Tensor) and i.dtype.np == np.bool_:
                 # a mask is the positions where it is True; batched, their number depends on
                 # the values, so nonzero runs once per batch element (NOTE: [batching by kind])

@@ -45,7 +45,7 @@ def _cast(a, dt):
 
 def _as_array(r, dt):
     if type(r) is not _ndarray:
-        r = np.asarray(r)
+        r = np.asanyarray(r)
     return r if r.dtype == dt else r.astype(dt)
 
 
@@ -68,7 +68,7 @@ def promote_binary(fn):
             tb = type(b)
             if (tb is _ndarray and a.dtype is b.dtype) or (tb is float and a.dtype.kind == "f"):
                 r = fn(a, b)
-                return r if type(r) is _ndarray else np.asarray(r, dtype=a.dtype)
+                return r if type(r) is _ndarray else np.asanyarray(r, dtype=a.dtype)
         dt = binary_dtype(a, b)
         return _as_array(fn(_cast(a, dt), _cast(b, dt)), dt)
 
@@ -92,7 +92,7 @@ def compare_binary(fn):
 
     def kernel(a, b):
         dt = binary_dtype(a, b)
-        return np.asarray(fn(_cast(a, dt), _cast(b, dt)))
+        return np.asanyarray(fn(_cast(a, dt), _cast(b, dt)))
 
     return kernel
 
@@ -104,7 +104,7 @@ def float_unary(fn):
         if not _dtype.is_floating(x.dtype):
             x = x.astype(_dtype.get_default_dtype().np)
         r = fn(x, **params)
-        return r if type(r) is _ndarray else np.asarray(r, dtype=x.dtype)
+        return r if type(r) is _ndarray else np.asanyarray(r, dtype=x.dtype)
 
     return _fast(kernel, fn)
 
@@ -114,7 +114,7 @@ def same_unary(fn):
 
     def kernel(x, **params):
         r = fn(x, **params)
-        return r if type(r) is _ndarray else np.asarray(r, dtype=x.dtype)
+        return r if type(r) is _ndarray else np.asanyarray(r, dtype=x.dtype)
 
     return _fast(kernel, fn)
 

@@ -65,7 +65,7 @@ def _matmul_vjp_b(g, a, b):
 
 
 def _matmul_kernel(a, b):
-    r = np.asarray(np.matmul(a, b))
+    r = np.asanyarray(np.matmul(a, b))
     # ml_dtypes' bfloat16 matmul returns float32 (its float32 accumulator); torch rounds back
     return r.astype(a.dtype) if r.dtype != a.dtype and a.dtype == b.dtype else r
 
@@ -245,7 +245,7 @@ ger = tensor_method(outer, "ger")
 # elsewhere; the letters found only in operand i are summed out by the forward, so their
 # gradient is broadcast back (expand), and a letter broadcast from size 1 is summed back.
 def _einsum_kernel(*xs, equation):
-    out = np.asarray(np.einsum(equation, *xs), order="C")  # torch's is contiguous
+    out = np.asanyarray(np.einsum(equation, *xs), order="C")  # torch's is contiguous
     # np.einsum may hand back a view of its operand; einsum is not a view op here (the views
     # torch gives are taken by the public function), so the result owns its memory
     return out.copy() if len(xs) == 1 and np.may_share_memory(out, xs[0]) else out
@@ -376,7 +376,7 @@ def einsum(equation, *operands):
 # <g, a x b> = <a, b x g> = <b, g x a>: the scalar triple product is cyclic.
 CROSS = multilinear(
     "cross",
-    lambda a, b, *, dim: np.asarray(np.cross(a, b, axis=dim), order="C"),
+    lambda a, b, *, dim: np.asanyarray(np.cross(a, b, axis=dim), order="C"),
     (
         lambda g, a, b, *, dim: apply(CROSS, b, g, dim=dim),
         lambda g, a, b, *, dim: apply(CROSS, g, a, dim=dim),

@@ -55,7 +55,7 @@ def expand_back(g, shape, dims, keepdim):
 def _sum_kernel(x, *, dims, keepdim, dtype=None):
     if dtype is None and x.dtype.kind in "biu":
         dtype = np.int64
-    return np.asarray(x.sum(axis=dims, keepdims=keepdim, dtype=dtype))
+    return np.asanyarray(x.sum(axis=dims, keepdims=keepdim, dtype=dtype))
 
 
 SUM = linear(
@@ -103,7 +103,7 @@ def _prod_jvp(tangents, x, *, out, dims, keepdim):
 
 PROD = custom(
     "prod",
-    lambda x, *, dims, keepdim: np.asarray(
+    lambda x, *, dims, keepdim: np.asanyarray(
         x.prod(axis=dims, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "biu" else None)
     ),
     _prod_vjp,
@@ -132,7 +132,7 @@ def _extreme_op(name, npfn):
 
     def kernel(x, *, dims, keepdim, selected=False):
         check_nonempty_dims(name, x.shape, dims)
-        return np.asarray(npfn(x, axis=dims, keepdims=keepdim))
+        return np.asanyarray(npfn(x, axis=dims, keepdims=keepdim))
 
     return custom(name, kernel, vjp, jvp, uses_out=True)
 
@@ -147,7 +147,7 @@ def _max_dim_kernel(npfn, argfn):
         values = np.take_along_axis(x, idx, axis=dim)
         if not keepdim:
             values, idx = values.squeeze(dim), idx.squeeze(dim)
-        return np.asarray(values), np.asarray(idx, dtype=np.int64)
+        return np.asanyarray(values), np.asanyarray(idx, dtype=np.int64)
 
     return kernel
 
@@ -192,8 +192,8 @@ def _arg_kernel(argfn):
     def kernel(x, *, dim, keepdim):
         if dim is None:
             r = argfn(x.reshape(-1))
-            return np.asarray(r, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ())
-        return np.asarray(argfn(x, axis=dim, keepdims=keepdim), dtype=np.int64)
+            return np.asanyarray(r, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ())
+        return np.asanyarray(argfn(x, axis=dim, keepdims=keepdim), dtype=np.int64)
 
     return kernel
 
@@ -204,7 +204,7 @@ ARGMIN = nondiff("argmin", _arg_kernel(np.argmin))
 
 def _truth_kernel(fn):
     def kernel(x, *, dims, keepdim):
-        return np.asarray(fn(x, axis=dims, keepdims=keepdim))
+        return np.asanyarray(fn(x, axis=dims, keepdims=keepdim))
 
     return kernel
 

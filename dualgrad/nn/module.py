@@ -401,7 +401,15 @@ class Module:
         CPU-only error (NOTE: [CPU-only devices] in dualgrad/_compat/device.py)."""
         from .._compat.to_args import to_args
 
-        _, dtype, _ = to_args(args, kwargs)
+        dev, dtype, _ = to_args(args, kwargs)
+        if dev is not None:  # to or from meta (NOTE: [meta tensors] in _compat/meta.py)
+            from .._compat.device import is_meta
+            from .._compat.meta import NO_DATA_MODULE
+
+            if is_meta(dev):
+                return self._apply(lambda t: t.to(dev) if dtype is None else t.to(dev, dtype))
+            if any(t.is_meta for t in self._tensors()):
+                raise NotImplementedError(NO_DATA_MODULE)
         if dtype is None:
             return self
         from .. import _dtype
@@ -440,7 +448,19 @@ class Module:
         return self.to(_dtype.bfloat16)
 
     def cpu(self) -> "Module":
-        return self
+        return self.to("cpu")
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> "Module":
+        """Parameters and buffers as new uninitialized tensors of the same shapes on ``device``
+        (``None``: the default device): how a module built on the meta device gets memory."""
+        from .. import _factories
+
+        return self._apply(lambda t: _factories.empty_like(t, device=device))
+
+    def _tensors(self):
+        for m in self.modules():
+            yield from (p for p in m._parameters.values() if p is not None)
+            yield from (b for b in m._buffers.values() if b is not None)
 
     def cuda(self, device=None) -> "Module":
         """Raises torch's CPU-only error (NOTE: [CPU-only devices] in _compat/device.py)."""
