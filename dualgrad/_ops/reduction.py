@@ -204,12 +204,13 @@ ARGMIN = nondiff("argmin", _arg_kernel(np.argmin))
 
 def _truth_kernel(fn):
     def kernel(x, *, dims, keepdim):
-        return np.asanyarray(fn(x, axis=dims, keepdims=keepdim))
+        r = np.asanyarray(fn(x, axis=dims, keepdims=keepdim))
+        return r.astype(np.uint8) if x.dtype == np.uint8 else r
 
     return kernel
 
 
-# bool results whatever the input's dtype (torch keeps uint8 for uint8, a dtype dualgrad lacks)
+# bool results, but uint8 for uint8 input, as torch keeps it (its legacy mask type)
 ALL = nondiff("all", _truth_kernel(np.all))
 ANY = nondiff("any", _truth_kernel(np.any))
 

@@ -6,9 +6,9 @@ A Generator holds a NumPy ``PCG64`` bit generator, so the same seed gives the sa
 every run and platform, but not torch's stream (torch uses a Mersenne twister and its own
 sampling kernels): seeded programs repeat themselves, not torch's numbers. Its state, as
 torch's, is a flat tensor of bytes (``get_state``/``set_state``): PCG64's 128-bit state and
-increment, its buffered 32-bit half-word, and the initial seed. dualgrad has no uint8 dtype, so
-the bytes come as an int64 tensor of values in [0, 255]; ``set_state`` takes only a tensor that
-``get_state`` could have given.
+increment, its buffered 32-bit half-word, and the initial seed, as a uint8 tensor (torch's
+ByteTensor); ``set_state`` takes only a tensor that ``get_state`` could have given (any integer
+tensor of those byte values).
 
 The default generator's NumPy generator is one object for the life of the process
 (``manual_seed`` re-seeds it in place), because vmap's randomness='same' saves and restores
@@ -82,7 +82,7 @@ class Generator:
             st["uinteger"].to_bytes(4, "little"),
             self._initial_seed.to_bytes(8, "little"),
         )
-        return Tensor._make(np.frombuffer(b"".join(parts), np.uint8).astype(np.int64))
+        return Tensor._make(np.frombuffer(b"".join(parts), np.uint8).copy())
 
     def set_state(self, new_state) -> Generator:
         """Restore a state from ``get_state``; the stream goes on from where it was then."""
