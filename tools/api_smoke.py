@@ -1129,3 +1129,223 @@ A().v
         "Optimizer.add_param_group": "a = torch.zeros(1, requires_grad=True); b = torch.zeros(2, requires_grad=True); opt = torch.optim.SGD([a], lr=0.1, momentum=0.9); opt.add_param_group({'params': [b], 'lr': 0.01}); [(g['lr'], g['momentum'], len(g['params'])) for g in opt.param_groups]",
     }
 )
+
+SMOKE.update(
+    {
+        "torch.optim.lr_scheduler.MultiStepLR": "lrs(lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[2, 4], gamma=0.1))",
+        "torch.fft.ifftn": "torch.fft.ifftn(torch.fft.fftn(lin(2, 4))).real",
+        "torch.has_cuda": "torch.has_cuda",
+        "Tensor.neg": "(lin(3).neg(), torch.arange(3).neg())",
+        "torch.nn.utils.weight_norm": "m = torch.nn.utils.weight_norm(fill(torch.nn.Linear(3, 2))); (m.weight_g, m.weight_v, m(lin(2, 3)))",
+        "torch.digamma": "torch.digamma(torch.tensor([0.5, 1.0, 3.5]))",
+        "Tensor.squeeze_": "x = torch.zeros(1, 2, 1); r = x.squeeze_(); (x.shape, r is x)",
+        "torch.channels_last": "x = lin(1, 2, 2, 3).contiguous(memory_format=torch.channels_last); (x, x.is_contiguous(memory_format=torch.channels_last))",
+        "torch.ceil": "torch.ceil(lin(5) * 2)",
+        "torch.nn.init.dirac_": "w = torch.empty(2, 2, 3); torch.nn.init.dirac_(w); w",
+        "torch.nn.functional.rms_norm": "(torch.nn.functional.rms_norm(lin(2, 3), (3,)), torch.nn.functional.rms_norm(lin(2, 3), [3], lin(3), eps=1e-3))",
+        "torch.distributions.constraints.real_vector": "c = torch.distributions.constraints.real_vector; (c.check(lin(2, 3)), c.event_dim)",
+        "torch.distributions.constraints.Constraint": "isinstance(torch.distributions.constraints.positive, torch.distributions.constraints.Constraint)",
+        "Tensor.log_": "x = lin(3) + 2; r = x.log_(); (x, r is x)",
+        "torch.clone": "x = lin(3); y = torch.clone(x); y[0] = 5; (x, y)",
+        "torch.neg": "torch.neg(lin(3))",
+        "torch.tan": "torch.tan(lin(4))",
+        "torch.nn.functional.smooth_l1_loss": "F = torch.nn.functional; (F.smooth_l1_loss(lin(5) * 3, torch.zeros(5)), F.smooth_l1_loss(lin(5) * 3, torch.zeros(5), beta=0.5, reduction='none'))",
+        "torch.nn.RNNBase": "(isinstance(torch.nn.LSTM(2, 2), torch.nn.RNNBase), isinstance(torch.nn.LSTMCell(2, 2), torch.nn.RNNBase))",
+        "Tensor.lerp": "(lin(3).lerp(torch.ones(3), 0.25), lin(3).lerp(torch.ones(3), lin(3)))",
+        "torch.utils.data.ConcatDataset": "c = torch.utils.data.ConcatDataset([torch.arange(3), torch.arange(10, 12)]); (len(c), [c[i] for i in range(5)], c.cumulative_sizes)",
+        "torch.distributions.transforms.identity_transform": "t = sub('torch.distributions.transforms').identity_transform; (t(lin(2)), t.inv(lin(2)))",
+        "Tensor.cummax": "tuple(torch.tensor([1.0, 3.0, 2.0, 5.0]).cummax(0))",
+        "Tensor.isinf": "torch.tensor([1.0, float('inf')]).isinf()",
+        "torch.utils.data.random_split": "a, b = torch.utils.data.random_split(torch.arange(10), [7, 3]); c, d = torch.utils.data.random_split(range(10), [0.5, 0.5]); (len(a), len(b), sorted([a[i] for i in range(7)] + [b[i] for i in range(3)]), len(c), type(a).__name__)",
+        "torch.optim": "type(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)).__name__",
+        "torch.nn.init.xavier_normal_": "w = torch.empty(200, 300); r = torch.nn.init.xavier_normal_(w); (r is w, bool((w.std() - math.sqrt(2 / 500)).abs() < 0.002))",
+        "torch.fft.rfft": "torch.fft.rfft(lin(6)).abs()",
+        "Tensor.floor_": "x = lin(3) * 2; r = x.floor_(); (x, r is x)",
+        "torch.nn.ParameterDict": "m = torch.nn.ParameterDict({'a': torch.nn.Parameter(lin(2))}); m['b'] = torch.nn.Parameter(lin(3)); (list(m.keys()), [tuple(p.shape) for p in m.parameters()], m['a'])",
+        "torch.nn.PReLU": "m = torch.nn.PReLU(); (m(lin(5)), m.weight, torch.nn.PReLU(3, init=0.1)(lin(2, 3)))",
+        "Tensor.H": "lin(2, 3).H",
+        "torch.randint_like": "(torch.randint_like(lin(2, 3), 5).shape, torch.randint_like(lin(2, 3), 5).dtype, bool((torch.randint_like(torch.zeros(50), 2, 4) >= 2).all()))",
+        "torch.distributions.normal.Normal": "sub('torch.distributions.normal').Normal(0.0, 2.0).log_prob(torch.tensor(1.0))",
+        "torch.distributions.Binomial": "d = torch.distributions.Binomial(10, torch.tensor([0.2, 0.7])); (d.log_prob(torch.tensor([2.0, 7.0])), d.mean, d.variance, d.sample().shape)",
+        "torch.logaddexp": "torch.logaddexp(lin(3), lin(3) ** 2)",
+        "torch.median": "x = torch.tensor([[3.0, 1.0, 2.0, 4.0], [0.0, 5.0, 4.0, 4.0]]); (torch.median(x), tuple(torch.median(x, dim=1)))",
+        "Tensor.erfinv_": "x = lin(3) * 0.9; r = x.erfinv_(); (x, r is x)",
+        "torch.serialization.safe_globals": """
+import io
+buf = io.BytesIO()
+torch.save({'a': lin(2)}, buf)
+buf.seek(0)
+with torch.serialization.safe_globals([]):
+    r = torch.load(buf)
+r
+""",
+        "torch.unique_consecutive": "x = torch.tensor([1, 1, 2, 2, 3, 1, 1]); (torch.unique_consecutive(x), tuple(torch.unique_consecutive(x, return_counts=True)))",
+        "Tensor.pinverse": "(lin(3, 2) ** 2 + torch.eye(3, 2)).pinverse()",
+        "torch.nn.attention.sdpa_kernel": """
+q = lin(1, 2, 3, 4)
+with torch.nn.attention.sdpa_kernel([torch.nn.attention.SDPBackend.MATH]):
+    out = torch.nn.functional.scaled_dot_product_attention(q, q, q)
+out
+""",
+        "Tensor.swapaxes": "lin(2, 3, 4).swapaxes(0, 2).shape",
+        "torch.optim.swa_utils.AveragedModel": """
+m = fill(torch.nn.Linear(2, 1))
+avg = torch.optim.swa_utils.AveragedModel(m)
+with torch.no_grad():
+    m.weight.add_(1.0)
+avg.update_parameters(m)
+(avg.module.weight, avg.n_averaged)
+""",
+        "Tensor.retain_grad": "x = lin(3).requires_grad_(); y = x * 2; y.retain_grad(); (y * y).sum().backward(); (y.grad, x.grad)",
+        "torch.fft.fftshift": "(torch.fft.fftshift(torch.arange(5)), torch.fft.fftshift(torch.arange(6).reshape(2, 3), dim=1))",
+        "torch.utils.data.sampler.RandomSampler": "sorted(sub('torch.utils.data.sampler').RandomSampler(range(5)))",
+        "torch.fft.fftn": "torch.fft.fftn(lin(2, 4)).abs()",
+        "torch.fft.ifftshift": "torch.fft.ifftshift(torch.arange(5))",
+        "torch.nn.Fold": "torch.nn.Fold(output_size=(3, 3), kernel_size=2)(lin(1, 8, 4))",
+        "torch.count_nonzero": "x = torch.tensor([[0, 1, 2], [0, 0, 3]]); (torch.count_nonzero(x), torch.count_nonzero(x, dim=1))",
+        "torch.nn.ReLU6": "torch.nn.ReLU6()(lin(5) * 8)",
+        "torch.is_floating_point": "(torch.is_floating_point(lin(2)), torch.is_floating_point(torch.arange(2)))",
+        "Module.named_buffers": "[(n, b) for n, b in torch.nn.BatchNorm1d(2).named_buffers()]",
+        "torch.linalg.vecdot": "(torch.linalg.vecdot(lin(2, 3), lin(2, 3) ** 2), torch.linalg.vecdot(lin(3, 2), lin(3, 2), dim=0))",
+        "torch.nn.modules.sparse.Embedding": "sub('torch.nn.modules.sparse').Embedding(3, 2).weight.shape",
+        "Tensor.amin": "(lin(2, 3) ** 2).amin(1)",
+        "Tensor.expm1": "lin(3).expm1()",
+        "torch.utils.data.sampler.SequentialSampler": "list(sub('torch.utils.data.sampler').SequentialSampler(range(3)))",
+        "torch.quantile": "x = lin(2, 5) ** 2; (torch.quantile(x, 0.3), torch.quantile(x, torch.tensor([0.25, 0.75]), dim=1), torch.quantile(x, 0.5, dim=0, keepdim=True, interpolation='nearest'))",
+        "torch.autograd.profiler.profile": """
+with torch.autograd.profiler.profile() as prof:
+    y = lin(2, 2) @ lin(2, 2)
+(y, type(prof).__name__)
+""",
+        "torch.futures.wait_all": "f = torch.futures.Future(); f.set_result(2); torch.futures.wait_all([f])",
+        "torch.nn.modules.dropout.Dropout": "sub('torch.nn.modules.dropout').Dropout(0.1).p",
+        "torch.nn.modules.linear.Linear": "isinstance(torch.nn.Linear(1, 1), sub('torch.nn.modules.linear').Linear)",
+        "torch.half": "(torch.half, torch.half == torch.float16)",
+        "torch.nn.RNNCell": "m = fill(torch.nn.RNNCell(3, 2)); (m(lin(4, 3)), torch.nn.RNNCell(3, 2, nonlinearity='relu').nonlinearity)",
+        "torch.optim.Rprop": "train(lambda p: torch.optim.Rprop(p, lr=0.01))",
+        "torch.set_printoptions": "torch.set_printoptions(precision=2); r = str(torch.tensor([1.23456, 2.5])); torch.set_printoptions(profile='default'); (r, str(torch.tensor([1.23456])))",
+        "torch.cholesky_solve": "a = lin(3, 3); s = a @ a.t() + torch.eye(3); L = torch.linalg.cholesky(s); (torch.cholesky_solve(lin(3, 2), L), torch.cholesky_solve(lin(3, 1), L.t(), upper=True))",
+        "torch.vstack": "(torch.vstack([lin(3), lin(3)]), torch.vstack((lin(1, 2), lin(2, 2))))",
+        "Tensor.kthvalue": "tuple(torch.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]]).kthvalue(2, dim=1))",
+        "torch.trapezoid": "(torch.trapezoid(lin(5) ** 2), torch.trapezoid(lin(5) ** 2, dx=0.5), torch.trapezoid(lin(5) ** 2, lin(5)))",
+        "torch.logdet": "a = lin(3, 3); torch.logdet(a @ a.t() + torch.eye(3))",
+        "torch.float8_e5m2": "str(torch.float8_e5m2)",
+        "torch.utils.data.dataloader.default_collate": "sub('torch.utils.data.dataloader').default_collate([(lin(2), 1, {'a': 2.0}), (lin(2) * 2, 3, {'a': 4.0})])",
+        "torch.linalg.svdvals": "torch.linalg.svdvals(lin(3, 2) ** 2 + torch.eye(3, 2))",
+        "torch.nn.functional.conv3d": "torch.nn.functional.conv3d(lin(1, 2, 3, 3, 3), lin(2, 2, 2, 2, 2), lin(2), padding=1)",
+        "torch.distributions.MixtureSameFamily": "D = torch.distributions; d = D.MixtureSameFamily(D.Categorical(probs=torch.tensor([0.3, 0.7])), D.Normal(torch.tensor([-1.0, 1.0]), torch.tensor([0.5, 1.0]))); (d.log_prob(lin(3)), d.mean, d.variance, d.sample((4,)).shape)",
+        "Tensor.bfloat16": "lin(3).bfloat16()",
+        "torch.nn.functional.grid_sample": "F = torch.nn.functional; g = lin(1, 2, 3, 2) * 0.9; (F.grid_sample(lin(1, 1, 3, 4) ** 2, g, align_corners=False), F.grid_sample(lin(1, 1, 3, 4) ** 2, g, mode='nearest', padding_mode='border', align_corners=True))",
+        "torch.distributions.transform_to": "t = torch.distributions.transform_to(torch.distributions.constraints.interval(0.0, 2.0)); t(lin(3))",
+        "torch.nn.functional.conv1d": "F = torch.nn.functional; (F.conv1d(lin(1, 2, 6), lin(3, 2, 3)), F.conv1d(lin(1, 2, 6), lin(2, 1, 3), lin(2), stride=2, padding=1, groups=2))",
+        "torch.fft.fft2": "torch.fft.fft2(lin(2, 4)).abs()",
+        "Tensor.pow_": "x = lin(3); r = x.pow_(2); (x, r is x)",
+        "Tensor.diag_embed": "lin(2, 2).diag_embed()",
+        "torch.masked_select": "torch.masked_select(lin(2, 3), lin(2, 3) > 0)",
+        "torch.nn.functional.cosine_similarity": "F = torch.nn.functional; (F.cosine_similarity(lin(2, 3), lin(2, 3) ** 2), F.cosine_similarity(lin(2, 3), lin(2, 3).flip(0), dim=0), F.cosine_similarity(torch.zeros(1, 2), lin(1, 2)))",
+        "torch.nn.functional.bilinear": "torch.nn.functional.bilinear(lin(4, 2), lin(4, 3), lin(5, 2, 3), lin(5))",
+        "torch.nn.functional.embedding_bag": "torch.nn.functional.embedding_bag(torch.tensor([0, 2, 1, 1]), lin(3, 2), torch.tensor([0, 2]), mode='sum')",
+        "torch.distributions.constraints.unit_interval": "torch.distributions.constraints.unit_interval.check(torch.tensor([0.0, 0.5, 1.0, 1.5]))",
+        "torch.nn.functional.group_norm": "(torch.nn.functional.group_norm(lin(2, 4, 3) ** 2, 2), torch.nn.functional.group_norm(lin(2, 4, 3) ** 2, 2, lin(4), lin(4)))",
+        "torch.distributions.utils.broadcast_all": "sub('torch.distributions.utils').broadcast_all(lin(3), 1.0)",
+        "torch.optim.RAdam": "train(lambda p: torch.optim.RAdam(p, lr=0.01), steps=8)",
+        "torch.nn.functional.unfold": "(torch.nn.functional.unfold(lin(1, 2, 3, 3), 2), torch.nn.functional.unfold(lin(1, 1, 4, 4), kernel_size=2, stride=2, padding=1))",
+        "LRScheduler.get_last_lr": "opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1); s = torch.optim.lr_scheduler.ExponentialLR(opt, 0.5); opt.step(); s.step(); s.get_last_lr()",
+        "torch.autograd.set_grad_enabled": """
+x = lin(2).requires_grad_()
+with torch.autograd.set_grad_enabled(False):
+    y = x * 2
+y.requires_grad
+""",
+        "torch.Future": "f = torch.futures.Future(); f.set_result(5); (isinstance(f, torch.Future), f.wait())",
+        "torch.broadcast_to": "(torch.broadcast_to(lin(3), (2, 3)), torch.broadcast_to(lin(2, 1), size=(2, 4)).shape)",
+        "torch.kthvalue": "tuple(torch.kthvalue(torch.tensor([3.0, 1.0, 2.0]), 2))",
+        "Tensor.cholesky": "a = lin(3, 3); (a @ a.t() + torch.eye(3)).cholesky()",
+        "torch.ger": "torch.ger(lin(2), lin(3))",
+        "Tensor.bincount": "(torch.tensor([0, 1, 1, 3]).bincount(), torch.tensor([0, 1, 1]).bincount(weights=torch.tensor([0.5, 1.0, 2.0]), minlength=4))",
+        "torch.arctan2": "torch.arctan2(lin(4), lin(4).flip(0))",
+        "torch.erf": "torch.erf(lin(5))",
+        "torch.distributions.TransformedDistribution": "D = torch.distributions; d = D.TransformedDistribution(D.Normal(0.0, 1.0), [D.transforms.ExpTransform()]); d.log_prob(torch.tensor([0.5, 2.0]))",
+        "torch.fft.ifft2": "torch.fft.ifft2(torch.fft.fft2(lin(2, 4))).real",
+        "torch.arccos": "torch.arccos(lin(5) * 0.9)",
+        "Tensor.chalf": "str(lin(2).chalf().dtype)",
+        "Tensor.is_complex": "(lin(2).is_complex(), torch.arange(2).is_complex())",
+        "torch.argwhere": "torch.argwhere(torch.tensor([[0, 1], [2, 0]]))",
+        "torch.chalf": "str(torch.chalf)",
+        "torch.cross": "(torch.cross(lin(2, 3), lin(2, 3) ** 2, dim=1), torch.linalg.cross(lin(3), lin(3).flip(0)))",
+        "torch.fft.rfft2": "torch.fft.rfft2(lin(2, 4)).abs()",
+        "torch.distributions.transforms.AffineTransform": "t = sub('torch.distributions.transforms').AffineTransform(1.0, 2.0); (t(lin(3)), t.inv(lin(3)), t.log_abs_det_jacobian(lin(3), t(lin(3))))",
+        "torch.jagged": "str(torch.jagged)",
+        "torch.nested.nested_tensor": "torch.nested.nested_tensor([lin(2), lin(3)]).to_padded_tensor(0.0)",
+        "torch.tensor_split": "(torch.tensor_split(torch.arange(7), 3), torch.tensor_split(torch.arange(7), [1, 5]), torch.tensor_split(lin(2, 4), 2, dim=1))",
+        "Tensor.lgamma": "torch.tensor([0.5, 3.0]).lgamma()",
+        "Tensor.abs_": "x = lin(3); r = x.abs_(); (x, r is x)",
+        "torch.distributions.Cauchy": "d = torch.distributions.Cauchy(torch.tensor([0.0, 1.0]), torch.tensor([1.0, 2.0])); (d.log_prob(torch.tensor([0.5, 0.5])), d.entropy(), d.cdf(torch.tensor([0.0, 2.0])), d.sample().shape)",
+        "torch.nn.KLDivLoss": "p = torch.log_softmax(lin(2, 3), 1); q = torch.softmax(lin(2, 3) ** 2, 1); (torch.nn.KLDivLoss(reduction='batchmean')(p, q), torch.nn.KLDivLoss(reduction='sum', log_target=True)(p, q.log()))",
+        "torch.nan": "math.isnan(torch.nan)",
+        "torch.nn.GLU": "torch.nn.GLU()(lin(2, 4))",
+        "torch.nn.attention.SDPBackend.CUDNN_ATTENTION": "str(torch.nn.attention.SDPBackend.CUDNN_ATTENTION)",
+        "torch.torch.Tensor": "torch.torch.Tensor([1.0, 2.0])",
+        "torch.nn.modules.container.ModuleList": "len(sub('torch.nn.modules.container').ModuleList([torch.nn.ReLU()]))",
+        "torch.cartesian_prod": "torch.cartesian_prod(torch.arange(2), torch.arange(3))",
+        "Tensor.is_xpu": "lin(2).is_xpu",
+        "torch.nn.Transformer": "m = torch.nn.Transformer(d_model=4, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=8, dropout=0.0); fill(m).eval(); (m(lin(3, 2, 4), lin(2, 2, 4) ** 2), sum(p.numel() for p in m.parameters()))",
+        "torch.nn.modules.activation.MultiheadAttention": "sub('torch.nn.modules.activation').MultiheadAttention(4, 2).in_proj_weight.shape",
+        "torch.nn.modules.linear.NonDynamicallyQuantizableLinear": "sub('torch.nn.modules.linear').NonDynamicallyQuantizableLinear(2, 3).weight.shape",
+        "torch.nn.modules.normalization.LayerNorm": "sub('torch.nn.modules.normalization').LayerNorm(3)(lin(2, 3))",
+        "torch.nn.modules.rnn.GRU": "isinstance(torch.nn.GRU(2, 2), sub('torch.nn.modules.rnn').GRU)",
+        "torch.nn.modules.rnn.LSTM": "isinstance(torch.nn.LSTM(2, 2), sub('torch.nn.modules.rnn').LSTM)",
+        "torch.nn.modules.rnn.RNN": "isinstance(torch.nn.RNN(2, 2), sub('torch.nn.modules.rnn').RNN)",
+        "torch.nn.modules.transformer.TransformerEncoder": "T = sub('torch.nn.modules.transformer'); m = fill(T.TransformerEncoder(T.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 2, enable_nested_tensor=False)).eval(); m(lin(3, 2, 4))",
+        "torch.nn.modules.transformer.TransformerEncoderLayer": "m = fill(sub('torch.nn.modules.transformer').TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True, norm_first=True)).eval(); m(lin(2, 3, 4))",
+        "torch.le": "torch.le(lin(3), 0)",
+        "torch.utils.data.get_worker_info": "torch.utils.data.get_worker_info()",
+        "torch.func.functional_call": "m = fill(torch.nn.Linear(2, 1)); torch.func.functional_call(m, {'weight': torch.ones(1, 2), 'bias': torch.zeros(1)}, (lin(3, 2),))",
+        "Tensor.addcmul": "lin(3).addcmul(lin(3), lin(3), value=2)",
+        "torch.det": "torch.det(lin(3, 3) + 2 * torch.eye(3))",
+        "Tensor.grad_fn": "x = lin(2).requires_grad_(); (type((x * 2).grad_fn).__name__, x.grad_fn, (x * 2).grad_fn.next_functions[0][0].__class__.__name__)",
+        "torch.hstack": "torch.hstack([lin(2, 1), lin(2, 2)])",
+        "Tensor.expm1_": "x = lin(3); x.expm1_(); x",
+        "Tensor.log1p_": "x = lin(3) + 0.5; x.log1p_(); x",
+        "torch.solve": "torch.solve(torch.eye(2), torch.eye(2))",
+        "torch.distributions.constraints.interval": "torch.distributions.constraints.interval(0.0, 1.0).check(torch.tensor([-0.1, 0.5, 1.0]))",
+        "torch.distributions.transforms.IndependentTransform": "T = sub('torch.distributions.transforms'); t = T.IndependentTransform(T.ExpTransform(), 1); (t(lin(2, 3)), t.log_abs_det_jacobian(lin(2, 3), t(lin(2, 3))))",
+        "torch.nn.utils.convert_parameters.parameters_to_vector": "sub('torch.nn.utils.convert_parameters').parameters_to_vector([lin(2, 2), lin(3)])",
+        "torch.distributions.Laplace": "d = torch.distributions.Laplace(torch.tensor([0.0, 1.0]), torch.tensor([1.0, 2.0])); (d.log_prob(torch.tensor([0.5, 0.5])), d.mean, d.variance, d.entropy(), d.cdf(torch.tensor([0.0, 2.0])), d.sample().shape)",
+        "Tensor.atanh": "(lin(5) * 0.9).atanh()",
+        "torch.bincount": "torch.bincount(torch.tensor([0, 2, 2, 5]))",
+        "torch.promote_types": "(torch.promote_types(torch.int64, torch.float32), torch.promote_types(torch.uint8, torch.int8), torch.promote_types(torch.bool, torch.int32))",
+        "torch.nn.functional.instance_norm": "torch.nn.functional.instance_norm(lin(2, 2, 4) ** 2)",
+        "torch.utils.data.sampler.Sampler": "issubclass(torch.utils.data.RandomSampler, sub('torch.utils.data.sampler').Sampler)",
+        "torch.distributions.constraints.lower_cholesky": "torch.distributions.constraints.lower_cholesky.check(torch.stack([torch.eye(2), torch.ones(2, 2)]))",
+        "torch.autograd.gradgradcheck": "x = torch.linspace(-1, 1, 3, dtype=torch.float64, requires_grad=True); torch.autograd.gradgradcheck(lambda x: (x ** 3).sin(), (x,))",
+        "torch.nn.LogSoftmax": "torch.nn.LogSoftmax(dim=1)(lin(2, 3))",
+        "Module.register_full_backward_hook": """
+m = fill(torch.nn.Linear(2, 2))
+seen = []
+m.register_full_backward_hook(lambda mod, gin, gout: seen.append((gin[0], gout[0])))
+x = lin(1, 2).requires_grad_()
+m(x).sum().backward()
+seen
+""",
+        "torch.optim.adam.Adam": "sub('torch.optim.adam').Adam([torch.zeros(1, requires_grad=True)]).defaults['lr']",
+        "torch.BoolTensor": "torch.BoolTensor([True, False])",
+        "torch.nn.functional.hardtanh": "torch.nn.functional.hardtanh(lin(5) * 2, -0.5, 0.5)",
+        "torch.nn.utils.prune.l1_unstructured": "m = fill(torch.nn.Linear(3, 2)); sub('torch.nn.utils.prune').l1_unstructured(m, 'weight', amount=0.5); (m.weight, m.weight_mask)",
+        "torch.nn.utils.prune.remove": "P = sub('torch.nn.utils.prune'); m = fill(torch.nn.Linear(3, 2)); P.l1_unstructured(m, 'weight', amount=2); P.remove(m, 'weight'); (m.weight, [n for n, _ in m.named_parameters()])",
+        "torch.fft.fft": "(torch.fft.fft(lin(6)).abs(), torch.fft.fft(lin(6), n=8).real)",
+        "torch.nn.SmoothL1Loss": "torch.nn.SmoothL1Loss()(lin(5) * 3, torch.zeros(5))",
+        "torch.squeeze": "(torch.squeeze(torch.zeros(1, 2, 1)).shape, torch.squeeze(torch.zeros(1, 2, 1), 0).shape)",
+        "torch.var_mean": "(torch.var_mean(lin(2, 3) ** 2), torch.var_mean(lin(2, 3) ** 2, dim=0, correction=0))",
+        "torch.func.grad_and_value": "torch.func.grad_and_value(lambda x: (x ** 3).sum())(lin(3))",
+        "torch.quasirandom.SobolEngine": "torch.quasirandom.SobolEngine(2).draw(4)",
+        "torch.autograd.functional.vjp": "torch.autograd.functional.vjp(lambda x: x ** 2, lin(3), torch.ones(3))",
+        "torch.nextafter": "torch.nextafter(torch.tensor([1.0, 2.0]), torch.tensor([2.0, 1.0])) - torch.tensor([1.0, 2.0])",
+        "torch.distributions.transforms.SigmoidTransform": "t = sub('torch.distributions.transforms').SigmoidTransform(); (t(lin(3)), t.inv(torch.tensor([0.2, 0.7])), t.log_abs_det_jacobian(lin(3), t(lin(3))))",
+        "Tensor.det": "(lin(2, 2) + torch.eye(2)).det()",
+        "Tensor.quantile": "(lin(5) ** 2).quantile(torch.tensor([0.1, 0.5]))",
+        "torch.distributions.Transform": "issubclass(torch.distributions.ExpTransform, torch.distributions.Transform)",
+        "torch.distributions.HalfNormal": "d = torch.distributions.HalfNormal(torch.tensor([1.0, 2.0])); (d.log_prob(torch.tensor([0.5, 1.0])), d.mean, d.entropy(), d.sample().shape)",
+        "torch.distributions.Exponential": "d = torch.distributions.Exponential(torch.tensor([1.0, 2.0])); (d.log_prob(torch.tensor([0.5, 1.0])), d.mean, d.variance, d.entropy(), d.cdf(torch.tensor([0.5, 1.0])), d.rsample((3,)).shape)",
+    }
+)
