@@ -103,6 +103,15 @@ from ._compat.legacy import (  # noqa: F401
     LongTensor,
     ShortTensor,
     is_tensor,
+    set_default_tensor_type,
+    typename,
+)
+from ._compat.memory_format import (  # noqa: F401
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
 )
 from . import autograd  # noqa: F401
 from . import func  # noqa: F401

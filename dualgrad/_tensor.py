@@ -169,7 +169,14 @@ class Tensor:
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[dim]
 
-    def is_contiguous(self) -> bool:
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Whether the memory is row-major; only that layout exists in dualgrad (NOTE: [memory
+        formats] in _compat/memory_format.py): for ``channels_last`` the answer is False, as
+        torch's for a row-major tensor of more than one channel."""
+        from ._compat.memory_format import channels_last, channels_last_3d
+
+        if memory_format in (channels_last, channels_last_3d):
+            return False
         return bool(self._data.flags.c_contiguous)
 
     @property

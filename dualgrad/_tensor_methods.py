@@ -16,6 +16,7 @@ import numpy as np
 from . import _dtype
 from .random import _sampling as _random
 from ._compat import device as _device
+from ._compat import memory_format as _memory_format
 from ._inplace import SHAPE_METHODS, _copy_, _fill_, _inplace, _setitem, _zero_
 from . import _ops  # noqa: F401  (imports every op module: each declares its methods)
 from ._ops import elementwise as E
@@ -67,6 +68,14 @@ def _to_device(x, dtype):
     if x.is_meta:
         raise NotImplementedError(NO_DATA)
     return to_meta(x if dtype is None else _to(x, dtype))
+
+
+def _contiguous(self, memory_format=None):
+    """``self`` if its memory is row-major already, else a row-major copy (NOTE: [memory
+    formats] in _compat/memory_format.py)."""
+    if memory_format is not None:
+        _memory_format.check(memory_format, "contiguous")
+    return self if self._data.flags.c_contiguous else E.clone(self)
 
 
 def _cpu(self):
@@ -266,7 +275,7 @@ def attach() -> None:
     Tensor.type_as = lambda self, other: _to(self, other.dtype)
     Tensor.type = tensor_type
     Tensor.cpu = _cpu
-    Tensor.contiguous = lambda self: self if self._data.flags.c_contiguous else E.clone(self)
+    Tensor.contiguous = _contiguous
     for name in ("new_zeros", "new_ones", "new_empty"):
         setattr(Tensor, name, _new_factory(name))
     Tensor.new_full = _new_full

@@ -173,12 +173,13 @@ _TENSOR_TYPES = (
 
 
 def tensor_type(x: Tensor, dtype=None, non_blocking=False, **kwargs):
-    """``x.type()``: the name of ``x``'s legacy type (``'dualgrad.FloatTensor'``, where torch
-    says ``'torch.FloatTensor'``); ``x.type(t)``: ``x`` converted to ``t``, a dtype, a legacy
-    type or its name (with either prefix), as ``x.to`` (``x`` itself when nothing changes)."""
+    """``x.type()``: the name of ``x``'s legacy type, torch's string (``'torch.FloatTensor'``:
+    code compares it with torch's names); ``x.type(t)``: ``x`` converted to ``t``, a dtype, a
+    legacy type or its name (``torch.`` or ``dualgrad.``), as ``x.to`` (``x`` itself when
+    nothing changes)."""
     if dtype is None:
         name = next(t.__name__ for t in _TENSOR_TYPES if t._dtype_name == x.dtype.name)
-        return f"dualgrad.{name}"
+        return f"torch.{name}"
     if isinstance(dtype, str):
         prefix, _, name = dtype.rpartition(".")
         found = [t for t in _TENSOR_TYPES if t.__name__ == name]
@@ -191,3 +192,41 @@ def tensor_type(x: Tensor, dtype=None, non_blocking=False, **kwargs):
 
 
 Tensor._legacy_new = staticmethod(legacy_new)  # Tensor(...) (Tensor stands below this module)
+
+
+def set_default_tensor_type(t) -> None:
+    """Deprecated in torch 2.1 (its warning too): the default dtype from a legacy type, such as
+    ``DoubleTensor`` or ``'torch.DoubleTensor'``."""
+    import warnings
+
+    from .._dtype import set_default_dtype
+
+    warnings.warn(
+        "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+        "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+        UserWarning,
+        stacklevel=2,
+    )
+    if isinstance(t, str):
+        prefix, _, name = t.rpartition(".")
+        found = [c for c in _TENSOR_TYPES if c.__name__ == name]
+        if prefix not in ("torch", "dualgrad") or not found:
+            raise TypeError(f"invalid type: '{t}'")
+        t = found[0]
+    if not isinstance(t, _TensorType):
+        raise TypeError(f"invalid type: '{t}'")
+    if not t.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    set_default_dtype(t.dtype)
+
+
+def typename(obj) -> str:
+    """torch.typename: a tensor's legacy type name (``'torch.FloatTensor'``), else the object's
+    class by module and name (``'float'``, ``'dualgrad.nn.modules.linear.Linear'``)."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    name = getattr(obj, "__qualname__", None) or type(obj).__qualname__
+    if not hasattr(obj, "__qualname__"):
+        module = type(obj).__module__
+    return name if module in ("", "builtins") else f"{module}.{name}"

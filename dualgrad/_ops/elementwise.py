@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .. import _dtype
+from .._compat import memory_format as _memory_format
 from .._dispatch import apply, apply_binary, apply_unary
 from .._tensor import Tensor
 from .kernels import (
@@ -802,8 +803,15 @@ def ceil(x):
 
 
 @tensor_method(inplace=True)
-def round(x):
-    return apply(ROUND, x)
+def round(x, *, decimals=0):
+    """``x`` rounded half to even, to ``decimals`` decimal places (negative: to tens, hundreds,
+    ...), as torch's kernel: nearbyint(x * 10**d) / 10**d; its derivative is 0, as torch's."""
+    if not decimals:
+        return apply(ROUND, x)
+    scale = 10.0 ** (decimals if decimals > 0 else -decimals)  # (abs here is the op)
+    if decimals > 0:
+        return apply(ROUND, x * scale) / scale
+    return apply(ROUND, x / scale) * scale
 
 
 @tensor_method(inplace=True)
@@ -814,7 +822,6 @@ def trunc(x):
 fix = tensor_method(trunc, "fix", inplace=True)
 
 
-@tensor_method
 def where(condition, x=None, y=None):
     """Elements of ``x`` where ``condition`` holds, else of ``y``."""
     if x is None and y is None:
@@ -830,8 +837,20 @@ def where(condition, x=None, y=None):
     return apply(WHERE, _operand(x, "where"), _operand(y, "where"), condition)
 
 
+def _where_method(self, condition, y):
+    """``x.where(condition, y)``: ``where(condition, x, y)`` (torch's method takes the
+    condition first, the tensor itself as the values where it holds)."""
+    return where(condition, self, y)
+
+
+tensor_method(_where_method, "where")
+
+
 @tensor_method
-def clone(x):
+def clone(x, *, memory_format=None):
+    """A copy of ``x`` with its own memory, on the graph (its gradient passes through)."""
+    if memory_format is not None:
+        _memory_format.check(memory_format, "clone")
     return apply(CLONE, x)
 
 

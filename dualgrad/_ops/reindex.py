@@ -183,8 +183,11 @@ def roll(x, shifts, dims=None):
 
 
 @tensor_method
-def tile(x, dims):
-    """``x`` repeated ``dims[i]`` times along dim i; missing leading entries of ``dims`` are 1."""
+def tile(x, *dims):
+    """``x`` repeated ``dims[i]`` times along dim i; missing leading entries of ``dims`` are 1.
+    ``dims`` as one sequence or, as torch's method takes them, separate numbers."""
+    if len(dims) == 1 and not isinstance(dims[0], int):
+        dims = dims[0]
     dims = tuple(int(r) for r in dims)
     dims = (1,) * (x.ndim - len(dims)) + dims
     return repeat(x, dims)
