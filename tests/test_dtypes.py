@@ -253,9 +253,7 @@ def test_to_and_type_with_a_dtype(dt):
     same(lambda m: m.tensor([1, -2, 3]).to(m.zeros(1, dtype=getattr(m, dt))))
     t = dg.tensor([1.0, 2.0], dtype=getattr(dg, dt))
     assert t.to(getattr(dg, dt)) is t
-    assert t.type() == torch.tensor([1.0, 2.0], dtype=getattr(torch, dt)).type().replace(
-        "torch.", "dualgrad."
-    )
+    assert t.type() == torch.tensor([1.0, 2.0], dtype=getattr(torch, dt)).type()
 
 
 @pytest.mark.parametrize(
