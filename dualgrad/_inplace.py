@@ -395,6 +395,11 @@ def _inplace(fn, name):
         return _commit_inplace(self, fn(src, *args, **kwargs), name, src)
 
     method.__name__ = name
+    # (the generated methods' docstring, written once here: issue 15's docstrings)
+    method.__doc__ = (
+        f"In-place ``{fn.__name__}``: ``x.{name}(...)`` writes ``{fn.__name__}(x, ...)`` into "
+        "``x`` and returns it, bumping its version counter; autograd records the write as torch does."
+    )
     return method
 
 
