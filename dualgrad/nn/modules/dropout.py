@@ -30,7 +30,8 @@ class Dropout1d(Dropout):
 
 
 class AlphaDropout(Dropout):
-    """Dropout that keeps a SELU network's mean and variance (``F.alpha_dropout``); the identity in eval mode."""
+    """The identity in eval mode; in training dualgrad raises NotImplementedError (torch's
+    SELU-preserving dropout, ``F.alpha_dropout``, is not implemented)."""
 
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training)
