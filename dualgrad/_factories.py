@@ -191,25 +191,29 @@ def _float_dtype(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of the given size (ints or one sequence) filled with 0, in the default dtype unless told."""
+    """A tensor of the given size (ints or one sequence) filled with 0, in the default dtype unless
+    told."""
     _device.check(device)
     return _finish(np.zeros(_shape(size, "zeros"), _float_dtype(dtype)), None, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of the given size (ints or one sequence) filled with 1, in the default dtype unless told."""
+    """A tensor of the given size (ints or one sequence) filled with 1, in the default dtype unless
+    told."""
     _device.check(device)
     return _finish(np.ones(_shape(size, "ones"), _float_dtype(dtype)), None, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of the given size with unspecified values (NumPy's ``np.empty``), in the default dtype unless told."""
+    """A tensor of the given size with unspecified values (NumPy's ``np.empty``), in the default
+    dtype unless told."""
     _device.check(device)
     return _finish(np.empty(_shape(size, "empty"), _float_dtype(dtype)), None, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value as in torch (bool, int64 or the default float)."""
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value as in torch
+    (bool, int64 or the default float)."""
     _device.check(device)
     if dtype is None:
         dtype = _dtype.result_type_of_arrays(fill_value)
@@ -258,7 +262,8 @@ def _scalar(v):
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``[start, end)`` in steps of ``step`` (``arange(end)`` starts at 0); int64 for integer arguments, else the default float dtype."""
+    """``[start, end)`` in steps of ``step`` (``arange(end)`` starts at 0); int64 for integer
+    arguments, else the default float dtype."""
     _device.check(device)
     if end is None:
         start, end = 0, start
@@ -287,7 +292,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, in the default dtype unless told."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, in the default dtype
+    unless told."""
     _device.check(device)
     steps = _int_arg(steps, "linspace", "steps", 3)
     if steps < 0:

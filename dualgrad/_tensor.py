@@ -194,7 +194,8 @@ class Tensor:
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The values as a NumPy array sharing this tensor's memory.
 
-        Raises for a tensor that requires grad, as torch does (use ``detach()`` first or ``force=True``).
+        Raises for a tensor that requires grad, as torch does (use ``detach()`` first or
+        ``force=True``).
         """
         if self._requires_grad and _grad_state.enabled and not force:
             raise RuntimeError(_NUMPY_NEEDS_DETACH)
@@ -280,7 +281,8 @@ class Tensor:
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        """Set ``requires_grad`` in place and return the tensor; only leaves may turn it off, as in torch."""
+        """Set ``requires_grad`` in place and return the tensor; only leaves may turn it off, as in
+        torch."""
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -349,7 +351,8 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
-        """Detach this tensor from the graph in place (no history, no longer requires grad); refused for a view of a tensor that requires grad, as in torch."""
+        """Detach this tensor from the graph in place (no history, no longer requires grad); refused
+        for a view of a tensor that requires grad, as in torch."""
         if self._base is not None and self._base._requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None

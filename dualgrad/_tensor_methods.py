@@ -32,9 +32,11 @@ from ._tensor import Tensor, size_arg
 
 
 def _to(self, *args, **kwargs):
-    """``x.to(dtype)``, ``x.to(device)``, ``x.to(other)``, ``x.to(device, dtype)``: x converted, or x itself when nothing changes (``copy=True`` copies).
+    """``x.to(dtype)``, ``x.to(device)``, ``x.to(other)``, ``x.to(device, dtype)``: x converted, or
+    x itself when nothing changes (``copy=True`` copies).
 
-    A dtype change is recorded by autograd (the gradient is cast back); devices other than cpu and meta raise torch's CPU-only error.
+    A dtype change is recorded by autograd (the gradient is cast back); devices other than cpu and
+    meta raise torch's CPU-only error.
     """
     dev, dtype, copy = to_args(args, kwargs)  # (a device other than the CPU or meta raises)
     if dev is not None and _device.is_meta(dev) != self.is_meta:

@@ -546,7 +546,8 @@ def add(x, y, *, alpha=1):
 
 @tensor_method(inplace=True)
 def sub(x, y, *, alpha=1):
-    """``x - alpha * y``, broadcasting, with torch's type promotion; bool operands are refused as in torch.
+    """``x - alpha * y``, broadcasting, with torch's type promotion; bool operands are refused as in
+    torch.
 
     Derivative as torch's derivatives.yaml: 1 for x, -alpha for y.
     """
@@ -564,7 +565,8 @@ def mul(x, y):
 
 @tensor_method(inplace=True)
 def div(x, y, *, rounding_mode=None):
-    """``x / y``; ``rounding_mode='trunc'`` or ``'floor'`` rounds the quotient (integers then stay integers).
+    """``x / y``; ``rounding_mode='trunc'`` or ``'floor'`` rounds the quotient (integers then stay
+    integers).
 
     Derivative as torch's derivatives.yaml: 1/y for x, -x/y**2 for y; 0 with a rounding mode.
     """
@@ -732,7 +734,8 @@ def atan(x):
 
 @tensor_method(inplace=True)
 def atan2(y, x):
-    """``atan2(y, x)``: the angle of the point (x, y), element-wise with broadcasting (alias ``arctan2``).
+    """``atan2(y, x)``: the angle of the point (x, y), element-wise with broadcasting (alias
+    ``arctan2``).
 
     Derivative as torch's atan2_backward: x/(x²+y²) for y, -y/(x²+y²) for x, 0 at the origin.
     """
@@ -786,13 +789,15 @@ arctanh = tensor_method(atanh, "arctanh", inplace=True)
 
 @tensor_method(inplace=True)
 def sigmoid(x):
-    """The logistic function ``1 / (1 + exp(-x))``, computed without overflow. Derivative: out * (1 - out)."""
+    """The logistic function ``1 / (1 + exp(-x))``, computed without overflow. Derivative: out * (1
+    - out)."""
     return apply(SIGMOID, x)
 
 
 @tensor_method(inplace=True)
 def relu(x):
-    """``max(x, 0)`` element-wise. Derivative as torch's: 1 where the result is > 0, else 0 (so 0 at 0)."""
+    """``max(x, 0)`` element-wise. Derivative as torch's: 1 where the result is > 0, else 0 (so 0 at
+    0)."""
     return apply(RELU, x)
 
 

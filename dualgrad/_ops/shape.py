@@ -199,7 +199,8 @@ def numel(input, /) -> int:  # noqa: A002  (torch's name)
 
 @tensor_method
 def expand(x, *shape):
-    """A view of x with singleton dims repeated to ``shape`` (-1 keeps a dim; new dims go in front), no copy.
+    """A view of x with singleton dims repeated to ``shape`` (-1 keeps a dim; new dims go in front),
+    no copy.
 
     A linear op: its vjp sums the gradient back to x's shape.
     """
@@ -298,7 +299,8 @@ def squeeze(x, dim=None):
 
 @tensor_method
 def flatten(x, start_dim=0, end_dim=-1):
-    """x with dims ``start_dim`` to ``end_dim`` merged into one: a view when the layout allows, else a copy."""
+    """x with dims ``start_dim`` to ``end_dim`` merged into one: a view when the layout allows, else
+    a copy."""
     s, e = (
         normalize_dims(d, x.ndim)[0] if x.ndim else normalize_dims(d, 0)
         for d in (start_dim, end_dim)

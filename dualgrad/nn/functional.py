@@ -60,12 +60,14 @@ tanh = E.tanh
 
 
 def relu(input, inplace=False):
-    """``max(input, 0)`` element-wise; derivative 1 where the result is > 0, else 0. ``inplace`` is accepted and ignored: a new tensor is returned (torch writes into ``input``)."""
+    """``max(input, 0)`` element-wise; derivative 1 where the result is > 0, else 0. ``inplace`` is
+    accepted and ignored: a new tensor is returned (torch writes into ``input``)."""
     return E.relu(input)
 
 
 def threshold(input, threshold, value, inplace=False):
-    """``input`` where it is > ``threshold``, else ``value``. ``inplace`` is accepted and ignored: a new tensor is returned (torch writes into ``input``)."""
+    """``input`` where it is > ``threshold``, else ``value``. ``inplace`` is accepted and ignored: a
+    new tensor is returned (torch writes into ``input``)."""
     return E.where(input > threshold, input, value)
 
 
@@ -75,7 +77,8 @@ def softmin(input, dim=None, dtype=None):
 
 
 def glu(input, dim=-1):
-    """Gated linear unit: splits ``input`` in halves a, b along ``dim`` and returns ``a * sigmoid(b)``."""
+    """Gated linear unit: splits ``input`` in halves a, b along ``dim`` and returns ``a *
+    sigmoid(b)``."""
     a, b = input.chunk(2, dim)
     return a * E.sigmoid(b)
 
@@ -86,7 +89,8 @@ def tanhshrink(input):
 
 
 def softshrink(input, lambd=0.5):
-    """Shrinks towards 0 by ``lambd``: ``x - lambd`` above lambd, ``x + lambd`` below -lambd, else 0."""
+    """Shrinks towards 0 by ``lambd``: ``x - lambd`` above lambd, ``x + lambd`` below -lambd, else
+    0."""
     return E.where(input > lambd, input - lambd, E.where(input < -lambd, input + lambd, 0.0))
 
 
@@ -96,7 +100,8 @@ def hardshrink(input, lambd=0.5):
 
 
 def prelu(input, weight):
-    """``max(0, x) + weight * min(0, x)``; ``weight`` has one slope or one per channel (dim 1). Same dtypes required, as in torch."""
+    """``max(0, x) + weight * min(0, x)``; ``weight`` has one slope or one per channel (dim 1). Same
+    dtypes required, as in torch."""
     if weight.dtype != input.dtype:  # NOTE: [same-dtype operands] in _dtype.py
         raise RuntimeError(
             f"prelu: Type promoting not supported. Got {_torch_name(input.dtype)} and "
@@ -109,7 +114,9 @@ def prelu(input, weight):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
-    """Randomized leaky ReLU: in training, negative inputs times a slope drawn from U(lower, upper); in eval, ``leaky_relu`` with the mean slope. ``inplace`` is accepted and ignored: a new tensor is returned (torch writes into ``input``)."""
+    """Randomized leaky ReLU: in training, negative inputs times a slope drawn from U(lower, upper);
+    in eval, ``leaky_relu`` with the mean slope. ``inplace`` is accepted and ignored: a new tensor
+    is returned (torch writes into ``input``)."""
     if training:
         a = _factories.rand(*input.shape, dtype=input.dtype) * (upper - lower) + lower
         return E.where(input >= 0, input, input * a)
@@ -258,7 +265,8 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
-    """The identity outside training or with ``p=0``; in training dualgrad raises NotImplementedError (torch's SELU-preserving dropout is not implemented)."""
+    """The identity outside training or with ``p=0``; in training dualgrad raises
+    NotImplementedError (torch's SELU-preserving dropout is not implemented)."""
     if not training or p == 0.0:
         return input
     raise NotImplementedError("alpha_dropout in training mode is not supported yet")
@@ -558,7 +566,8 @@ def conv_transpose2d(
 def conv_transpose1d(
     input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):
-    """Transposed 1-D convolution of (N, C_in, L) or (C_in, L) inputs with a (C_in, C_out/groups, k) weight, computed as a 2-D one."""
+    """Transposed 1-D convolution of (N, C_in, L) or (C_in, L) inputs with a (C_in, C_out/groups, k)
+    weight, computed as a 2-D one."""
     one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
     out = conv_transpose2d(
         unsqueeze(input, -2),
@@ -851,7 +860,8 @@ def _one(v):
 def max_pool1d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
-    """1-D max pooling over the last dim, computed as a 2-D one; ``return_indices=True`` also returns the indices."""
+    """1-D max pooling over the last dim, computed as a 2-D one; ``return_indices=True`` also
+    returns the indices."""
     st = None if stride is None else _one(stride)
     out = max_pool2d(
         unsqueeze(input, -2),
@@ -939,7 +949,8 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    """Average pooling of the last dim to ``output_size`` (torch's bins), as a matrix product with an averaging matrix."""
+    """Average pooling of the last dim to ``output_size`` (torch's bins), as a matrix product with
+    an averaging matrix."""
     a = _adaptive_matrix(input.shape[-1], output_size, input.dtype)
     return einsum("...l,il->...i", input, a)
 
@@ -963,7 +974,8 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """Max pooling of the last dim to ``output_size`` (torch's bins); ``return_indices=True`` also returns the indices."""
+    """Max pooling of the last dim to ``output_size`` (torch's bins); ``return_indices=True`` also
+    returns the indices."""
     size = output_size if isinstance(output_size, int) else tuple(output_size)[0]
     out = adaptive_max_pool2d(unsqueeze(input, -2), (1, size), return_indices)
     return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
@@ -1321,7 +1333,8 @@ def _check_same_size(input, target, name):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean squared error ``(input - target)**2``, reduced by ``reduction`` ('mean', 'sum' or 'none'); warns on broadcasting shapes, as torch."""
+    """Mean squared error ``(input - target)**2``, reduced by ``reduction`` ('mean', 'sum' or
+    'none'); warns on broadcasting shapes, as torch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_if_broadcast(input, target)
     d = input - target
@@ -1329,14 +1342,16 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean absolute error ``|input - target|``, reduced by ``reduction``; warns on broadcasting shapes, as torch."""
+    """Mean absolute error ``|input - target|``, reduced by ``reduction``; warns on broadcasting
+    shapes, as torch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_if_broadcast(input, target)
     return _reduce(E.abs(input - target), reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (d = input - target), reduced by ``reduction``."""
+    """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (d = input - target),
+    reduced by ``reduction``."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -1348,7 +1363,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    """``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)`` (d = input - target), reduced by ``reduction``."""
+    """``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)`` (d = input -
+    target), reduced by ``reduction``."""
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_if_broadcast(input, target)
@@ -1447,7 +1463,8 @@ def _check_class_target(input, target, weight):
 
 
 def one_hot_np(t, c, dtype):
-    """A NumPy helper, not in torch: ``t``'s one-hot encoding over ``c`` classes as an array of ``dtype``."""
+    """A NumPy helper, not in torch: ``t``'s one-hot encoding over ``c`` classes as an array of
+    ``dtype``."""
     return (t[..., None] == np.arange(c)).astype(dtype)
 
 
@@ -1650,7 +1667,8 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
-    """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where -1, reduced by ``reduction``."""
+    """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where -1, reduced by
+    ``reduction``."""
     if target.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:

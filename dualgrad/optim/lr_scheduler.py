@@ -8,8 +8,9 @@ import math
 
 
 class LRScheduler:
-    """The base of the schedulers: ``step()`` advances ``last_epoch`` and sets each param group's ``lr``
-    from ``get_lr()``, which a subclass defines; the constructor records ``initial_lr`` and takes a first step.
+    """The base of the schedulers: ``step()`` advances ``last_epoch`` and sets each param group's
+    ``lr`` from ``get_lr()``, which a subclass defines; the constructor records ``initial_lr`` and
+    takes a first step.
     """
 
     def __init__(self, optimizer, last_epoch=-1):
@@ -105,7 +106,8 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """Anneals the lr from its initial value to ``eta_min`` along a half cosine over ``T_max`` epochs, then back up (period 2 T_max), by torch's recursive form."""
+    """Anneals the lr from its initial value to ``eta_min`` along a half cosine over ``T_max``
+    epochs, then back up (period 2 T_max), by torch's recursive form."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max, self.eta_min = T_max, eta_min

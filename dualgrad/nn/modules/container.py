@@ -159,7 +159,8 @@ class ModuleDict(Module):
 
 
 class ParameterList(Module):
-    """A list of parameters, registered so the module finds them (tensors are wrapped as Parameters)."""
+    """A list of parameters, registered so the module finds them (tensors are wrapped as
+    Parameters)."""
 
     def __init__(self, values=None):
         super().__init__()
@@ -183,7 +184,8 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
-    """A dict of parameters, registered so the module finds them (tensors are wrapped as Parameters)."""
+    """A dict of parameters, registered so the module finds them (tensors are wrapped as
+    Parameters)."""
 
     def __init__(self, parameters=None):
         super().__init__()

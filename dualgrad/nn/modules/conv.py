@@ -95,7 +95,8 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution (cross-correlation, as torch's) over (N, C, L) or (C, L) inputs, with torch's initialisation."""
+    """1-D convolution (cross-correlation, as torch's) over (N, C, L) or (C, L) inputs, with torch's
+    initialisation."""
 
     _n = 1
 
@@ -212,7 +213,8 @@ class ConvTranspose1d(_ConvTransposeNd):
 
 
 class ConvTranspose2d(_ConvTransposeNd):
-    """Transposed 2-D convolution over (N, C, H, W) or (C, H, W) inputs (the adjoint of ``Conv2d``)."""
+    """Transposed 2-D convolution over (N, C, H, W) or (C, H, W) inputs (the adjoint of
+    ``Conv2d``)."""
 
     _fn = staticmethod(F.conv_transpose2d)
 

@@ -7,7 +7,8 @@ from ..module import Module
 
 
 class Dropout(Module):
-    """In training, zeroes each element with probability ``p`` and scales the rest by 1/(1-p); the identity in eval mode."""
+    """In training, zeroes each element with probability ``p`` and scales the rest by 1/(1-p); the
+    identity in eval mode."""
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()

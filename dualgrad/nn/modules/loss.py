@@ -19,7 +19,8 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """Mean squared error ``(input - target)**2``, reduced by ``reduction`` ('mean', 'sum' or 'none')."""
+    """Mean squared error ``(input - target)**2``, reduced by ``reduction`` ('mean', 'sum' or
+    'none')."""
 
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
@@ -33,7 +34,8 @@ class L1Loss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Squared error below ``beta`` (halved, over beta), absolute error minus beta/2 above, as ``F.smooth_l1_loss``."""
+    """Squared error below ``beta`` (halved, over beta), absolute error minus beta/2 above, as
+    ``F.smooth_l1_loss``."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(size_average, reduce, reduction)
@@ -44,7 +46,8 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """Squared error below ``delta`` (halved), ``delta * (|d| - delta/2)`` above, as ``F.huber_loss``."""
+    """Squared error below ``delta`` (halved), ``delta * (|d| - delta/2)`` above, as
+    ``F.huber_loss``."""
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
@@ -55,7 +58,8 @@ class HuberLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of class indices given log-probabilities (N, C, ...), with ``weight`` and ``ignore_index``."""
+    """Negative log-likelihood of class indices given log-probabilities (N, C, ...), with ``weight``
+    and ``ignore_index``."""
 
     def __init__(
         self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
@@ -70,7 +74,8 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """``nll_loss(log_softmax(input))`` for class indices, or with class probabilities as target; ``weight``, ``ignore_index`` and ``label_smoothing`` as torch's."""
+    """``nll_loss(log_softmax(input))`` for class indices, or with class probabilities as target;
+    ``weight``, ``ignore_index`` and ``label_smoothing`` as torch's."""
 
     def __init__(
         self,
@@ -103,7 +108,8 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits, computed stably (sigmoid folded in), with ``weight`` and ``pos_weight``."""
+    """Binary cross-entropy on logits, computed stably (sigmoid folded in), with ``weight`` and
+    ``pos_weight``."""
 
     def __init__(
         self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
@@ -119,7 +125,8 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
-    """KL divergence with ``input`` as log-probabilities (``target`` too if ``log_target``); use ``reduction='batchmean'`` for the mathematical definition."""
+    """KL divergence with ``input`` as log-probabilities (``target`` too if ``log_target``); use
+    ``reduction='batchmean'`` for the mathematical definition."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__(size_average, reduce, reduction)
@@ -130,7 +137,8 @@ class KLDivLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
-    """Poisson negative log-likelihood: ``exp(input) - target * input`` with ``log_input=True``; ``full`` adds Stirling's term."""
+    """Poisson negative log-likelihood: ``exp(input) - target * input`` with ``log_input=True``;
+    ``full`` adds Stirling's term."""
 
     def __init__(
         self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"
@@ -145,7 +153,8 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
-    """Gaussian negative log-likelihood ``0.5 * (log var + (input - target)**2 / var)``, var clamped at ``eps``."""
+    """Gaussian negative log-likelihood ``0.5 * (log var + (input - target)**2 / var)``, var clamped
+    at ``eps``."""
 
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
         super().__init__(reduction=reduction)

@@ -40,7 +40,8 @@ class PixelUnshuffle(Module):
 
 
 class Fold(Module):
-    """Sums sliding local blocks (N, C*prod(kernel_size), L) back into an image of ``output_size`` (the adjoint of ``Unfold``)."""
+    """Sums sliding local blocks (N, C*prod(kernel_size), L) back into an image of ``output_size``
+    (the adjoint of ``Unfold``)."""
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
@@ -60,7 +61,8 @@ class Fold(Module):
 
 
 class Unfold(Module):
-    """Extracts sliding local blocks of (N, C, H, W) inputs as columns: (N, C*prod(kernel_size), L), as im2col."""
+    """Extracts sliding local blocks of (N, C, H, W) inputs as columns: (N, C*prod(kernel_size), L),
+    as im2col."""
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()

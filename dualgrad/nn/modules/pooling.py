@@ -7,7 +7,8 @@ from ..module import Module
 
 
 class MaxPool2d(Module):
-    """2-D max pooling over (N, C, H, W) or (C, H, W) inputs, as ``F.max_pool2d``; ``return_indices=True`` also returns the argmax indices (for ``MaxUnpool2d``)."""
+    """2-D max pooling over (N, C, H, W) or (C, H, W) inputs, as ``F.max_pool2d``;
+    ``return_indices=True`` also returns the argmax indices (for ``MaxUnpool2d``)."""
 
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
@@ -97,7 +98,8 @@ class AvgPool1d(AvgPool2d):
 
 
 class AdaptiveAvgPool2d(Module):
-    """2-D average pooling to a fixed ``output_size`` (H, W), whatever the input size (None keeps a dim)."""
+    """2-D average pooling to a fixed ``output_size`` (H, W), whatever the input size (None keeps a
+    dim)."""
 
     def __init__(self, output_size):
         super().__init__()
@@ -125,7 +127,8 @@ class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
 
 
 class AdaptiveMaxPool2d(Module):
-    """2-D max pooling to a fixed ``output_size`` (H, W); ``return_indices=True`` also returns the indices."""
+    """2-D max pooling to a fixed ``output_size`` (H, W); ``return_indices=True`` also returns the
+    indices."""
 
     def __init__(self, output_size, return_indices=False):
         super().__init__()
@@ -139,7 +142,8 @@ class AdaptiveMaxPool2d(Module):
 
 
 class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
-    """1-D max pooling to a fixed ``output_size``; ``return_indices=True`` also returns the indices."""
+    """1-D max pooling to a fixed ``output_size``; ``return_indices=True`` also returns the
+    indices."""
 
     def forward(self, input):
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)

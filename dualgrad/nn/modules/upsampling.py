@@ -7,7 +7,8 @@ from ..module import Module
 
 
 class Upsample(Module):
-    """Resizes inputs to ``size`` or by ``scale_factor`` with ``F.interpolate`` (``mode`` 'nearest', 'linear', 'bilinear', ...)."""
+    """Resizes inputs to ``size`` or by ``scale_factor`` with ``F.interpolate`` (``mode`` 'nearest',
+    'linear', 'bilinear', ...)."""
 
     def __init__(
         self,

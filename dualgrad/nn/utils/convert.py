@@ -12,7 +12,8 @@ def parameters_to_vector(parameters):
 
 
 def vector_to_parameters(vec, parameters):
-    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place and without history."""
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place and without
+    history."""
     i = 0
     with no_grad():
         for p in parameters:
