@@ -34,6 +34,7 @@ def test_readme_layout_names_every_module():
         | {p.name for p in (root / "tests").glob("*.py")}
         | {p.name for p in (root / "examples").glob("*.py")}
         | {p.name for p in (root / "benchmarks").glob("*.py")}
+        | {p.name for p in (root / "tools").glob("*.py")}
     )
     stale = sorted(named - known)
     assert not stale, f"README's layout names files that do not exist: {stale}"
