@@ -191,21 +191,29 @@ def _float_dtype(dtype):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of the given size (ints or one sequence) filled with 0, in the default dtype unless
+    told."""
     _device.check(device)
     return _finish(np.zeros(_shape(size, "zeros"), _float_dtype(dtype)), None, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of the given size (ints or one sequence) filled with 1, in the default dtype unless
+    told."""
     _device.check(device)
     return _finish(np.ones(_shape(size, "ones"), _float_dtype(dtype)), None, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of the given size with unspecified values (NumPy's ``np.empty``), in the default
+    dtype unless told."""
     _device.check(device)
     return _finish(np.empty(_shape(size, "empty"), _float_dtype(dtype)), None, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value as in torch
+    (bool, int64 or the default float)."""
     _device.check(device)
     if dtype is None:
         dtype = _dtype.result_type_of_arrays(fill_value)
@@ -238,6 +246,7 @@ def _int_arg(value, op: str, arg: str, pos: int) -> int:
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The n x m identity matrix (m defaults to n), in the default dtype unless told."""
     _device.check(device)
     n = _int_arg(n, "eye", "n", 1)
     m = n if m is None else _int_arg(m, "eye", "m", 2)
@@ -253,6 +262,8 @@ def _scalar(v):
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``[start, end)`` in steps of ``step`` (``arange(end)`` starts at 0); int64 for integer
+    arguments, else the default float dtype."""
     _device.check(device)
     if end is None:
         start, end = 0, start
@@ -281,6 +292,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, in the default dtype
+    unless told."""
     _device.check(device)
     steps = _int_arg(steps, "linspace", "steps", 3)
     if steps < 0:
@@ -403,6 +416,7 @@ def _like(fn, x, dtype, requires_grad, **kw):
 
 
 def zeros_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros with x's shape, and x's dtype unless told."""
     if device is not None:  # (None: the input's device, not the default one)
         _device.check(device)
     return _finish(
@@ -413,6 +427,7 @@ def zeros_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def ones_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones with x's shape, and x's dtype unless told."""
     if device is not None:  # (None: the input's device, not the default one)
         _device.check(device)
     return _finish(
@@ -423,6 +438,7 @@ def ones_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def empty_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor with x's shape, and x's dtype unless told."""
     if device is not None:  # (None: the input's device, not the default one)
         _device.check(device)
     return _finish(
@@ -433,6 +449,7 @@ def empty_like(x, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of x's shape filled with ``fill_value``, in x's dtype unless told."""
     if device is not None:  # (None: the input's device, not the default one)
         _device.check(device)
     d = _dtype.to_dtype(dtype) if dtype else x.dtype

@@ -395,6 +395,12 @@ def _inplace(fn, name):
         return _commit_inplace(self, fn(src, *args, **kwargs), name, src)
 
     method.__name__ = name
+    # (the generated methods' docstring, written once here: issue 15's docstrings)
+    method.__doc__ = (
+        f"In-place ``{fn.__name__}``: ``x.{name}(...)`` writes ``{fn.__name__}(x, ...)`` into "
+        "``x`` and returns it, bumping its version counter; autograd records the write as torch "
+        "does."
+    )
     return method
 
 
@@ -421,10 +427,12 @@ def _setitem(self, index, value):
 
 
 def _zero_(self):
+    """Fill x with zeros in place and return it."""
     return _fill(self, 0, "zero_")
 
 
 def _fill_(self, value):
+    """Fill x with ``value`` (a number or a 0-d tensor, through which gradients flow) in place."""
     return _fill(self, value, "fill_")
 
 
@@ -464,6 +472,8 @@ def _fill(self, value, name):
 
 
 def _copy_(self, src, non_blocking=False, *, name="copy_"):
+    """Copy ``src`` into x in place, broadcasting and converting to x's dtype; gradients flow to
+    src."""
     from ._factories import tensor as _tensor
 
     if not isinstance(src, Tensor):
@@ -520,20 +530,28 @@ def _change_shape(x: Tensor, out: Tensor, name: str) -> Tensor:
 
 
 def unsqueeze_(self, dim):
+    """In-place ``unsqueeze``. Unlike torch, refused on a tensor that records history or carries
+    tangents (write ``x = x.unsqueeze(d)``)."""
     return _change_shape(self, S.unsqueeze(self, dim), "unsqueeze_")
 
 
 def squeeze_(self, dim=None):
+    """In-place ``squeeze``. Unlike torch, refused on a tensor that records history or carries
+    tangents (write ``x = x.squeeze(d)``)."""
     return _change_shape(self, S.squeeze(self, dim), "squeeze_")
 
 
 def t_(self):
+    """In-place ``t``. Unlike torch, refused on a tensor that records history or carries tangents
+    (write ``x = x.t()``)."""
     if self.ndim > 2:  # (t()'s check, under this method's name)
         raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
     return _change_shape(self, S.t(self), "t_")
 
 
 def transpose_(self, dim0, dim1):
+    """In-place ``transpose``. Unlike torch, refused on a tensor that records history or carries
+    tangents (write ``x = x.transpose(a, b)``)."""
     return _change_shape(self, S.transpose(self, dim0, dim1), "transpose_")
 
 

@@ -90,6 +90,7 @@ class Tensor:
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
+        """The shape as a ``torch.Size`` (a tuple), or the length of dimension ``dim``."""
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[dim]
@@ -99,11 +100,13 @@ class Tensor:
         return self._data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions (alias ``ndimension``)."""
         return self._data.ndim
 
     ndimension = dim  # (torch's older name)
 
     def numel(self) -> int:
+        """The number of elements (alias ``nelement``)."""
         return self._data.size
 
     nelement = numel
@@ -136,6 +139,7 @@ class Tensor:
         return False
 
     def get_device(self) -> int:
+        """-1, torch's answer for a CPU tensor."""
         return -1  # torch's answer for a CPU tensor
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
@@ -147,12 +151,15 @@ class Tensor:
         raise RuntimeError(_device.NO_ACCELERATOR)
 
     def is_pinned(self, device=None) -> bool:
+        """False: there is no pinned memory on a CPU-only build."""
         return False
 
     def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating-point one (float16/32/64, bfloat16)."""
         return _dtype.is_floating(self._data.dtype)
 
     def element_size(self) -> int:
+        """The size of one element in bytes."""
         return self._data.itemsize
 
     @property
@@ -166,6 +173,7 @@ class Tensor:
         return self._data.size * self._data.itemsize
 
     def stride(self, dim: int | None = None):
+        """The strides in elements (not bytes, unlike NumPy), or the stride of dimension ``dim``."""
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[dim]
 
@@ -190,6 +198,11 @@ class Tensor:
 
     # ------------------------------------------------------------ conversion
     def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array sharing this tensor's memory.
+
+        Raises for a tensor that requires grad, as torch does (use ``detach()`` first or
+        ``force=True``).
+        """
         if self._requires_grad and _grad_state.enabled and not force:
             raise RuntimeError(_NUMPY_NEEDS_DETACH)
         if isinstance(self._data, MetaArray):
@@ -231,6 +244,7 @@ class Tensor:
         return (_device.DLDeviceType.kDLCPU, 0)
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
         if isinstance(self._data, MetaArray):
             raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         if self._data.size != 1:
@@ -240,6 +254,7 @@ class Tensor:
         return self._data.reshape(()).item()
 
     def tolist(self):
+        """The values as nested Python lists of Python numbers (a number for a 0-d tensor)."""
         if isinstance(self._data, MetaArray):
             raise NotImplementedError(NO_DATA)
         return self._data.tolist()
@@ -272,6 +287,8 @@ class Tensor:
         self.requires_grad_(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set ``requires_grad`` in place and return the tensor; only leaves may turn it off, as in
+        torch."""
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -340,6 +357,8 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
+        """Detach this tensor from the graph in place (no history, no longer requires grad); refused
+        for a view of a tensor that requires grad, as in torch."""
         if self._base is not None and self._base._requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None

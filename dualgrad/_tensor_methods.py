@@ -33,6 +33,12 @@ from ._tensor import Tensor, size_arg
 
 
 def _to(self, *args, **kwargs):
+    """``x.to(dtype)``, ``x.to(device)``, ``x.to(other)``, ``x.to(device, dtype)``: x converted, or
+    x itself when nothing changes (``copy=True`` copies).
+
+    A dtype change is recorded by autograd (the gradient is cast back); devices other than cpu and
+    meta raise torch's CPU-only error.
+    """
     dev, dtype, copy = to_args(args, kwargs)  # (a device other than the CPU or meta raises)
     if dev is not None and _device.is_meta(dev) != self.is_meta:
         return _to_device(self, dtype)
@@ -79,6 +85,7 @@ def _contiguous(self, memory_format=None):
 
 
 def _cpu(self):
+    """x itself: tensors already live on the CPU (a meta tensor raises, as it has no data)."""
     if self.is_meta:
         raise NotImplementedError(NO_DATA)
     return self
@@ -219,6 +226,7 @@ def _new_factory(name):
         )
 
     method.__name__ = name
+    method.__doc__ = f"``{name[4:]}(*size)`` in x's dtype and device unless told."
     return method
 
 
@@ -226,6 +234,7 @@ def _new_factory(name):
 # new_empty and new_full, a new tensor made from a batched one is batched at its level: one
 # per batch element (so writing a batched value into it is allowed). new_tensor is not.
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``size`` filled with ``fill_value``, in x's dtype and device unless told."""
     from ._factories import full
 
     dt = self.dtype if dtype is None else dtype
@@ -243,6 +252,7 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    """``tensor(data)`` in x's dtype and device unless told (a copy, without history)."""
     from ._factories import tensor
 
     dt = self.dtype if dtype is None else dtype

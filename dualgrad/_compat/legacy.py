@@ -117,7 +117,13 @@ class _TensorType(type):
 
 
 def _tensor_type(name: str, dtype_name: str) -> _TensorType:
-    return _TensorType(name, (), {"_dtype_name": dtype_name, "__module__": "dualgrad"})
+    doc = (
+        f"torch's legacy ``{name}(data)`` / ``{name}(*sizes)``: a tensor of dtype {dtype_name}; "
+        f"``isinstance(x, {name})`` checks ``x.dtype``."
+    )
+    return _TensorType(
+        name, (), {"_dtype_name": dtype_name, "__module__": "dualgrad", "__doc__": doc}
+    )
 
 
 FloatTensor = _tensor_type("FloatTensor", "float32")

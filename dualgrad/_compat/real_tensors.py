@@ -87,21 +87,25 @@ def conj(input) -> Tensor:
 
 
 def resolve_conj(input) -> Tensor:
+    """``input`` itself: a real tensor has no lazy conjugation to resolve."""
     _tensor_arg(input, "resolve_conj")
     return input
 
 
 def resolve_neg(input) -> Tensor:
+    """``input`` itself: a real tensor has no lazy negation to resolve."""
     _tensor_arg(input, "resolve_neg")
     return input
 
 
 def is_conj(input) -> bool:
+    """False: dualgrad tensors are real and never carry torch's lazy conjugate bit."""
     _tensor_arg(input, "is_conj")
     return False
 
 
 def is_neg(input) -> bool:
+    """False: dualgrad tensors never carry torch's lazy negative bit."""
     _tensor_arg(input, "is_neg")
     return False
 
@@ -146,10 +150,12 @@ def _real_setter(self, value) -> None:
 
 
 def _to_dense(self, dtype=None, *, masked_grad=None) -> Tensor:
+    """x itself (or x in ``dtype``): every dualgrad tensor is dense (strided)."""
     return self if dtype is None else self.to(dtype)
 
 
 def _to_sparse(self, *args, **kwargs):
+    """Raises NotImplementedError: dualgrad has no sparse layouts."""
     raise NotImplementedError(f"to_sparse: {_NO_SPARSE}")
 
 
@@ -158,6 +164,7 @@ def _sparse_only(name: str):
         raise RuntimeError(f"{name} expected sparse {_KIND[name]} layout but got Strided")
 
     method.__name__ = name
+    method.__doc__ = f"Raises torch's error for a dense tensor: ``{name}()`` is for sparse ones."
     return method
 
 
@@ -170,6 +177,7 @@ def _data_ptr(self) -> int:
 
 
 def _record_stream(self, stream):
+    """Raises torch's CPU-only error: streams are CUDA's."""
     raise _device.not_here("cuda")  # (streams are CUDA's: NOTE: [CPU-only devices])
 
 

@@ -538,21 +538,39 @@ def _binary(op, x, y):
 
 @tensor_method(inplace=True)
 def add(x, y, *, alpha=1):
+    """``x + alpha * y``, broadcasting, with torch's type promotion; y may be a number.
+
+    Derivative as torch's derivatives.yaml: 1 for x, alpha for y (summed over broadcast dims).
+    """
     return _binary(ADD, x, y if alpha == 1 else y * alpha)
 
 
 @tensor_method(inplace=True)
 def sub(x, y, *, alpha=1):
+    """``x - alpha * y``, broadcasting, with torch's type promotion; bool operands are refused as in
+    torch.
+
+    Derivative as torch's derivatives.yaml: 1 for x, -alpha for y.
+    """
     return _binary(SUB, x, y if alpha == 1 else y * alpha)
 
 
 @tensor_method(inplace=True)
 def mul(x, y):
+    """``x * y`` element-wise, broadcasting, with torch's type promotion.
+
+    Derivative as torch's derivatives.yaml: y for x, x for y.
+    """
     return _binary(MUL, x, y)
 
 
 @tensor_method(inplace=True)
 def div(x, y, *, rounding_mode=None):
+    """``x / y``; ``rounding_mode='trunc'`` or ``'floor'`` rounds the quotient (integers then stay
+    integers).
+
+    Derivative as torch's derivatives.yaml: 1/y for x, -x/y**2 for y; 0 with a rounding mode.
+    """
     if rounding_mode is None:
         return _binary(DIV, x, y)
     if rounding_mode not in ("trunc", "floor"):
@@ -578,6 +596,7 @@ subtract = tensor_method(sub, "subtract", inplace=True)
 
 @tensor_method(inplace=True)
 def neg(x):
+    """``-x`` element-wise. Derivative: -1."""
     return apply_unary(NEG, x)
 
 
@@ -599,61 +618,73 @@ def pow(x, exponent):
 
 @tensor_method(inplace=True)
 def reciprocal(x):
+    """``1 / x`` element-wise (integers promote to the default float dtype). Derivative: -out**2."""
     return apply_unary(RECIPROCAL, x)
 
 
 @tensor_method(inplace=True)
 def exp(x):
+    """``e**x`` element-wise. Derivative as torch's derivatives.yaml: the result itself."""
     return apply_unary(EXP, x)
 
 
 @tensor_method(inplace=True)
 def exp2(x):
+    """``2**x`` element-wise. Derivative: out * ln 2."""
     return apply_unary(EXP2, x)
 
 
 @tensor_method(inplace=True)
 def log(x):
+    """Natural logarithm, element-wise. Derivative: 1/x."""
     return apply_unary(LOG, x)
 
 
 @tensor_method(inplace=True)
 def log2(x):
+    """Base-2 logarithm, element-wise. Derivative: 1/(x ln 2)."""
     return apply_unary(LOG2, x)
 
 
 @tensor_method(inplace=True)
 def log10(x):
+    """Base-10 logarithm, element-wise. Derivative: 1/(x ln 10)."""
     return apply_unary(LOG10, x)
 
 
 @tensor_method(inplace=True)
 def log1p(x):
+    """``log(1 + x)``, accurate for small x. Derivative: 1/(x + 1)."""
     return apply_unary(LOG1P, x)
 
 
 @tensor_method(inplace=True)
 def expm1(x):
+    """``exp(x) - 1``, accurate for small x. Derivative: out + 1."""
     return apply_unary(EXPM1, x)
 
 
 @tensor_method(inplace=True)
 def sqrt(x):
+    """Square root, element-wise. Derivative as torch's derivatives.yaml: 0.5 / out (inf at 0)."""
     return apply_unary(SQRT, x)
 
 
 @tensor_method(inplace=True)
 def rsqrt(x):
+    """``1 / sqrt(x)``, element-wise. Derivative: -0.5 * out**3."""
     return apply(RSQRT, x)
 
 
 @tensor_method(inplace=True)
 def square(x):
+    """``x * x`` element-wise (torch names its node PowBackward0). Derivative: 2x."""
     return apply_unary(SQUARE, x)
 
 
 @tensor_method(inplace=True)
 def abs(x):
+    """Absolute value, element-wise. Derivative as torch's: sign(x), so 0 at 0."""
     return apply_unary(ABS, x)
 
 
@@ -662,71 +693,89 @@ absolute = tensor_method(abs, "absolute", inplace=True)
 
 @tensor_method(inplace=True)
 def sign(x):
+    """-1, 0 or 1 by the sign of each element. Derivative: 0."""
     return apply_unary(SIGN, x)
 
 
 @tensor_method(inplace=True)
 def sin(x):
+    """Sine, element-wise. Derivative: cos(x)."""
     return apply_unary(SIN, x)
 
 
 @tensor_method(inplace=True)
 def cos(x):
+    """Cosine, element-wise. Derivative: -sin(x)."""
     return apply_unary(COS, x)
 
 
 @tensor_method(inplace=True)
 def tan(x):
+    """Tangent, element-wise. Derivative: 1 + out**2."""
     return apply_unary(TAN, x)
 
 
 @tensor_method(inplace=True)
 def asin(x):
+    """Arcsine, element-wise (alias ``arcsin``). Derivative: 1/sqrt(1 - x**2)."""
     return apply_unary(ASIN, x)
 
 
 @tensor_method(inplace=True)
 def acos(x):
+    """Arccosine, element-wise (alias ``arccos``). Derivative: -1/sqrt(1 - x**2)."""
     return apply_unary(ACOS, x)
 
 
 @tensor_method(inplace=True)
 def atan(x):
+    """Arctangent, element-wise (alias ``arctan``). Derivative: 1/(1 + x**2)."""
     return apply_unary(ATAN, x)
 
 
 @tensor_method(inplace=True)
 def atan2(y, x):
+    """``atan2(y, x)``: the angle of the point (x, y), element-wise with broadcasting (alias
+    ``arctan2``).
+
+    Derivative as torch's atan2_backward: x/(x²+y²) for y, -y/(x²+y²) for x, 0 at the origin.
+    """
     return _binary(ATAN2, y, x)
 
 
 @tensor_method(inplace=True)
 def sinh(x):
+    """Hyperbolic sine, element-wise. Derivative: cosh(x)."""
     return apply_unary(SINH, x)
 
 
 @tensor_method(inplace=True)
 def cosh(x):
+    """Hyperbolic cosine, element-wise. Derivative: sinh(x)."""
     return apply_unary(COSH, x)
 
 
 @tensor_method(inplace=True)
 def tanh(x):
+    """Hyperbolic tangent, element-wise. Derivative: 1 - out**2."""
     return apply_unary(TANH, x)
 
 
 @tensor_method(inplace=True)
 def asinh(x):
+    """Inverse hyperbolic sine (alias ``arcsinh``). Derivative: 1/sqrt(x**2 + 1)."""
     return apply_unary(ASINH, x)
 
 
 @tensor_method(inplace=True)
 def acosh(x):
+    """Inverse hyperbolic cosine (alias ``arccosh``). Derivative: 1/sqrt(x**2 - 1)."""
     return apply_unary(ACOSH, x)
 
 
 @tensor_method(inplace=True)
 def atanh(x):
+    """Inverse hyperbolic tangent (alias ``arctanh``). Derivative: 1/(1 - x**2)."""
     return apply_unary(ATANH, x)
 
 
@@ -741,11 +790,15 @@ arctanh = tensor_method(atanh, "arctanh", inplace=True)
 
 @tensor_method(inplace=True)
 def sigmoid(x):
+    """The logistic function ``1 / (1 + exp(-x))``, computed without overflow. Derivative: out * (1
+    - out)."""
     return apply(SIGMOID, x)
 
 
 @tensor_method(inplace=True)
 def relu(x):
+    """``max(x, 0)`` element-wise. Derivative as torch's: 1 where the result is > 0, else 0 (so 0 at
+    0)."""
     return apply(RELU, x)
 
 
@@ -774,31 +827,43 @@ clip = tensor_method(clamp, "clip", inplace=True)
 
 @tensor_method(inplace=True)
 def clamp_min(x, min):
+    """``clamp(x, min=min)``: each element at least ``min``."""
     return clamp(x, min=min)
 
 
 @tensor_method(inplace=True)
 def clamp_max(x, max):
+    """``clamp(x, max=max)``: each element at most ``max``."""
     return clamp(x, max=max)
 
 
 @tensor_method
 def maximum(x, y):
+    """Element-wise maximum of two tensors, broadcasting.
+
+    Derivative as torch's: the gradient goes to the larger input, split in half at ties.
+    """
     return _binary(MAXIMUM, x, y)
 
 
 @tensor_method
 def minimum(x, y):
+    """Element-wise minimum of two tensors, broadcasting.
+
+    Derivative as torch's: the gradient goes to the smaller input, split in half at ties.
+    """
     return _binary(MINIMUM, x, y)
 
 
 @tensor_method(inplace=True)
 def floor(x):
+    """Largest integer <= x, element-wise (integers unchanged). Derivative: 0."""
     return apply_unary(FLOOR, x)
 
 
 @tensor_method(inplace=True)
 def ceil(x):
+    """Smallest integer >= x, element-wise (integers unchanged). Derivative: 0."""
     return apply_unary(CEIL, x)
 
 
@@ -816,6 +881,7 @@ def round(x, *, decimals=0):
 
 @tensor_method(inplace=True)
 def trunc(x):
+    """Round toward zero, element-wise (alias ``fix``). Derivative: 0."""
     return apply_unary(TRUNC, x)
 
 
@@ -856,31 +922,37 @@ def clone(x, *, memory_format=None):
 
 @tensor_method(inplace=True)
 def eq(x, y):
+    """``x == y`` element-wise, broadcasting: a bool tensor (not differentiable)."""
     return _binary(EQ, x, y)
 
 
 @tensor_method(inplace=True)
 def ne(x, y):
+    """``x != y`` element-wise, broadcasting: a bool tensor (not differentiable)."""
     return _binary(NE, x, y)
 
 
 @tensor_method(inplace=True)
 def lt(x, y):
+    """``x < y`` element-wise, broadcasting: a bool tensor (not differentiable)."""
     return _binary(LT, x, y)
 
 
 @tensor_method(inplace=True)
 def le(x, y):
+    """``x <= y`` element-wise, broadcasting: a bool tensor (not differentiable)."""
     return _binary(LE, x, y)
 
 
 @tensor_method(inplace=True)
 def gt(x, y):
+    """``x > y`` element-wise, broadcasting: a bool tensor (not differentiable)."""
     return _binary(GT, x, y)
 
 
 @tensor_method(inplace=True)
 def ge(x, y):
+    """``x >= y`` element-wise, broadcasting: a bool tensor (not differentiable)."""
     return _binary(GE, x, y)
 
 
@@ -893,21 +965,25 @@ not_equal = tensor_method(ne, "not_equal", inplace=True)
 
 @tensor_method(inplace=True)
 def logical_and(x, y):
+    """Element-wise logical AND of the truth values of x and y: a bool tensor."""
     return _binary(LOGICAL_AND, x, y)
 
 
 @tensor_method(inplace=True)
 def logical_or(x, y):
+    """Element-wise logical OR of the truth values of x and y: a bool tensor."""
     return _binary(LOGICAL_OR, x, y)
 
 
 @tensor_method(inplace=True)
 def logical_xor(x, y):
+    """Element-wise logical XOR of the truth values of x and y: a bool tensor."""
     return _binary(LOGICAL_XOR, x, y)
 
 
 @tensor_method(inplace=True)
 def logical_not(x):
+    """Element-wise logical NOT of the truth value of x: a bool tensor."""
     return apply(LOGICAL_NOT, x)
 
 
@@ -926,24 +1002,28 @@ def _integral(name, *xs):
 
 @tensor_method(inplace=True)
 def bitwise_and(x, y):
+    """Bitwise AND of integer or bool tensors (floats raise, as in torch)."""
     _integral("bitwise_and", x, y)
     return _binary(BITWISE_AND, x, y)
 
 
 @tensor_method(inplace=True)
 def bitwise_or(x, y):
+    """Bitwise OR of integer or bool tensors (floats raise, as in torch)."""
     _integral("bitwise_or", x, y)
     return _binary(BITWISE_OR, x, y)
 
 
 @tensor_method(inplace=True)
 def bitwise_xor(x, y):
+    """Bitwise XOR of integer or bool tensors (floats raise, as in torch)."""
     _integral("bitwise_xor", x, y)
     return _binary(BITWISE_XOR, x, y)
 
 
 @tensor_method(inplace=True)
 def bitwise_not(x):
+    """Bitwise NOT of an integer or bool tensor (floats raise, as in torch)."""
     _integral("bitwise_not", x)
     return apply(BITWISE_NOT, x)
 
@@ -959,21 +1039,28 @@ def invert(x):
 
 @tensor_method
 def isnan(x):
+    """Where x is NaN: a bool tensor."""
     return apply(ISNAN, x)
 
 
 @tensor_method
 def isinf(x):
+    """Where x is +inf or -inf: a bool tensor."""
     return apply(ISINF, x)
 
 
 @tensor_method
 def isfinite(x):
+    """Where x is neither inf nor NaN: a bool tensor."""
     return apply(ISFINITE, x)
 
 
 @tensor_method(inplace=True)
 def floor_divide(x, y):
+    """``floor(x / y)`` element-wise, as torch's ``//`` (integer division by zero raises).
+
+    No derivative: the result does not require grad (torch's does, and its backward raises).
+    """
     return _binary(FLOOR_DIVIDE, x, y)
 
 

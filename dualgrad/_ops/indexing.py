@@ -606,6 +606,8 @@ def scatter_values(g, index, *, shape, dim):
 
 @tensor_method
 def nonzero(x, *, as_tuple=False):
+    """The indices of the nonzero elements, an (n, ndim) int64 tensor; with ``as_tuple=True`` one
+    1-d tensor per dim."""
     idx = apply(NONZERO, x)
     if as_tuple:
         return tuple(idx[:, i] for i in range(idx.shape[1]))
@@ -614,6 +616,7 @@ def nonzero(x, *, as_tuple=False):
 
 @tensor_method
 def argwhere(x):
+    """The indices of the nonzero elements, an (n, ndim) int64 tensor (``nonzero(x)``)."""
     return apply(NONZERO, x)
 
 

@@ -239,6 +239,11 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
 
 @tensor_method
 def mean(x, dim=None, keepdim=False, *, dtype=None):
+    """The mean over ``dim`` (an int, a tuple, or None for all), of a floating tensor (cast to
+    ``dtype`` first if given).
+
+    Derivative: the gradient spread evenly, g / n.
+    """
     if dtype is not None:
         x = x.to(dtype)
     if not x.is_floating_point():
@@ -255,6 +260,11 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
 
 @tensor_method
 def prod(x, dim=None, keepdim=False, *, dtype=None):
+    """The product over ``dim`` (None for all); integers and bools give int64.
+
+    Derivative: the product of the other elements, exact to any order where x has zeros (torch's
+    prod_backward case).
+    """
     if dtype is not None:
         x = x.to(dtype)
     return apply(PROD, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim)
@@ -270,12 +280,20 @@ def _check_dim_given(fn, x, dim):
 
 @tensor_method
 def amax(x, dim=(), keepdim=False):
+    """The largest value over ``dim`` (an int, a tuple, or all dims), no indices.
+
+    Derivative as torch's: the gradient shared evenly among tied maxima.
+    """
     _check_dim_given("amax", x, dim)
     return apply(AMAX, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
 
 
 @tensor_method
 def amin(x, dim=(), keepdim=False):
+    """The smallest value over ``dim`` (an int, a tuple, or all dims), no indices.
+
+    Derivative as torch's: the gradient shared evenly among tied minima.
+    """
     _check_dim_given("amin", x, dim)
     return apply(AMIN, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
 
@@ -315,6 +333,8 @@ def max(x, dim=None, keepdim=False, *, other=None):
 
 @tensor_method
 def min(x, dim=None, keepdim=False, *, other=None):
+    """The smallest value; with ``dim``, ``(values, indices)`` along it; with a tensor ``other``,
+    ``minimum(x, other)``."""
     return _minmax(MIN_DIM, lambda x: _full(AMIN, x), x, dim, keepdim, other, "min")
 
 
@@ -341,11 +361,15 @@ def _arg_dim(fn, x, dim):
 
 @tensor_method
 def argmax(x, dim=None, keepdim=False):
+    """The index of the largest value, over the flattened tensor or along ``dim`` (int64, not
+    differentiable)."""
     return apply(ARGMAX, x, dim=_arg_dim("argmax", x, dim), keepdim=keepdim)
 
 
 @tensor_method
 def argmin(x, dim=None, keepdim=False):
+    """The index of the smallest value, over the flattened tensor or along ``dim`` (int64, not
+    differentiable)."""
     return apply(ARGMIN, x, dim=_arg_dim("argmin", x, dim), keepdim=keepdim)
 
 
@@ -382,6 +406,8 @@ def equal(x, other):
 
 @tensor_method(inplace=True)
 def cumsum(x, dim, *, dtype=None):
+    """The cumulative sum along ``dim`` (integers and bools give int64). Derivative: the reversed
+    cumulative sum of the gradient."""
     if dtype is not None:
         x = x.to(dtype)
     (d,) = normalize_dims(dim, x.ndim) or (0,)

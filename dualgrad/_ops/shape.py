@@ -199,6 +199,11 @@ def numel(input, /) -> int:  # noqa: A002  (torch's name)
 
 @tensor_method
 def expand(x, *shape):
+    """A view of x with singleton dims repeated to ``shape`` (-1 keeps a dim; new dims go in front),
+    no copy.
+
+    A linear op: its vjp sums the gradient back to x's shape.
+    """
     shape = _shape_arg(shape, "expand", "size")
     lead = len(shape) - x.ndim
     if lead < 0:
@@ -221,16 +226,19 @@ def expand(x, *shape):
 
 @tensor_method
 def broadcast_to(input, size):  # noqa: A002  (torch's keyword names: broadcast_to(input=, size=))
+    """``expand(input, size)``: a view of ``input`` broadcast to ``size``."""
     return expand(input, tuple(size))
 
 
 @tensor_method
 def expand_as(x, other):
+    """``expand(x, other.shape)``."""
     return expand(x, tuple(other.shape))
 
 
 @tensor_method
 def permute(input, *dims_, dims=None):  # noqa: A002  (torch's keyword names: input=, dims=)
+    """A view of x with its dims reordered to ``dims``. The vjp permutes back."""
     x = input
     dims = _shape_arg(dims_ if dims is None else (dims,), "permute", "dims")
     if len(dims) != x.ndim:
@@ -245,6 +253,7 @@ def permute(input, *dims_, dims=None):  # noqa: A002  (torch's keyword names: in
 
 @tensor_method
 def transpose(x, dim0, dim1):
+    """A view of x with dims ``dim0`` and ``dim1`` swapped (aliases ``swapaxes``, ``swapdims``)."""
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return apply(PERMUTE, x, dims=tuple(range(x.ndim)))  # a view, never x itself
     d0, d1 = (normalize_dims(d, x.ndim)[0] for d in (dim0, dim1))
@@ -258,6 +267,7 @@ swapaxes = swapdims = tensor_method(transpose, "swapaxes", "swapdims")
 
 @tensor_method
 def t(x):
+    """Transpose a tensor of at most 2 dims (a 0-d or 1-d tensor as a view of itself)."""
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
     return transpose(x, 0, 1) if x.ndim == 2 else apply(PERMUTE, x, dims=tuple(range(x.ndim)))
@@ -265,6 +275,7 @@ def t(x):
 
 @tensor_method
 def unsqueeze(x, dim):
+    """A view of x with a size-1 dim inserted at ``dim``."""
     rank = x.ndim + 1
     if not -rank <= dim < rank:
         raise IndexError(
@@ -277,6 +288,7 @@ def unsqueeze(x, dim):
 
 @tensor_method
 def squeeze(x, dim=None):
+    """A view of x without its size-1 dims (only those in ``dim`` if given)."""
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
     else:
@@ -287,6 +299,8 @@ def squeeze(x, dim=None):
 
 @tensor_method
 def flatten(x, start_dim=0, end_dim=-1):
+    """x with dims ``start_dim`` to ``end_dim`` merged into one: a view when the layout allows, else
+    a copy."""
     s, e = (
         normalize_dims(d, x.ndim)[0] if x.ndim else normalize_dims(d, 0)
         for d in (start_dim, end_dim)
@@ -309,6 +323,7 @@ def ravel(input):  # noqa: A002
 
 @tensor_method
 def unflatten(x, dim, sizes):
+    """x with dim ``dim`` split into ``sizes`` (one may be -1)."""
     if x.ndim == 0:
         raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no dimensions")
     d = normalize_dims(dim, x.ndim)[0]
@@ -331,6 +346,7 @@ def unflatten(x, dim, sizes):
 
 @tensor_method
 def movedim(x, source, destination):
+    """A view of x with dims ``source`` moved to positions ``destination`` (alias ``moveaxis``)."""
     src = (
         normalize_dims(source, x.ndim)
         if isinstance(source, int)
@@ -356,17 +372,20 @@ moveaxis = tensor_method(movedim, "moveaxis")
 
 @tensor_method
 def flip(x, dims):
+    """A copy of x with the order of elements reversed along ``dims``. The vjp flips back."""
     dims = normalize_dims(dims, x.ndim)
     return apply(FLIP, x, dims=dims)
 
 
 @tensor_method
 def fliplr(x):
+    """``flip(x, (1,))``: reverse the columns."""
     return flip(x, (1,))
 
 
 @tensor_method
 def flipud(x):
+    """``flip(x, (0,))``: reverse the rows."""
     return flip(x, (0,))
 
 

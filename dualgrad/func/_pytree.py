@@ -30,6 +30,8 @@ def tree_flatten(tree):
 
 
 def tree_unflatten(spec, leaves):
+    """Rebuild a pytree from ``spec`` (as ``tree_flatten`` returned it) with ``leaves`` in its
+    places."""
     it = iter(leaves)
 
     def build(s):
@@ -47,5 +49,7 @@ def tree_unflatten(spec, leaves):
 
 
 def tree_map(fn, tree):
+    """The pytree ``tree`` with each leaf replaced by ``fn(leaf)`` (tuples, lists, dicts and
+    namedtuples are walked)."""
     leaves, spec = tree_flatten(tree)
     return tree_unflatten(spec, [fn(x) for x in leaves])

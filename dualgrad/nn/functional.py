@@ -60,35 +60,48 @@ tanh = E.tanh
 
 
 def relu(input, inplace=False):
+    """``max(input, 0)`` element-wise; derivative 1 where the result is > 0, else 0. ``inplace`` is
+    accepted and ignored: a new tensor is returned (torch writes into ``input``)."""
     return E.relu(input)
 
 
 def threshold(input, threshold, value, inplace=False):
+    """``input`` where it is > ``threshold``, else ``value``. ``inplace`` is accepted and ignored: a
+    new tensor is returned (torch writes into ``input``)."""
     return E.where(input > threshold, input, value)
 
 
 def softmin(input, dim=None, dtype=None):
+    """``softmax(-input, dim)``: weights that favour the smallest entries."""
     return softmax(-input, dim, dtype=dtype)
 
 
 def glu(input, dim=-1):
+    """Gated linear unit: splits ``input`` in halves a, b along ``dim`` and returns ``a *
+    sigmoid(b)``."""
     a, b = input.chunk(2, dim)
     return a * E.sigmoid(b)
 
 
 def tanhshrink(input):
+    """``input - tanh(input)``."""
     return input - E.tanh(input)
 
 
 def softshrink(input, lambd=0.5):
+    """Shrinks towards 0 by ``lambd``: ``x - lambd`` above lambd, ``x + lambd`` below -lambd, else
+    0."""
     return E.where(input > lambd, input - lambd, E.where(input < -lambd, input + lambd, 0.0))
 
 
 def hardshrink(input, lambd=0.5):
+    """``input`` where ``|input| > lambd``, else 0."""
     return E.where((input > lambd) | (input < -lambd), input, 0.0)
 
 
 def prelu(input, weight):
+    """``max(0, x) + weight * min(0, x)``; ``weight`` has one slope or one per channel (dim 1). Same
+    dtypes required, as in torch."""
     if weight.dtype != input.dtype:  # NOTE: [same-dtype operands] in _dtype.py
         raise RuntimeError(
             f"prelu: Type promoting not supported. Got {_torch_name(input.dtype)} and "
@@ -101,6 +114,9 @@ def prelu(input, weight):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: in training, negative inputs times a slope drawn from U(lower, upper);
+    in eval, ``leaky_relu`` with the mean slope. ``inplace`` is accepted and ignored: a new tensor
+    is returned (torch writes into ``input``)."""
     if training:
         a = _factories.rand(*input.shape, dtype=input.dtype) * (upper - lower) + lower
         return E.where(input >= 0, input, input * a)
@@ -249,6 +265,8 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """The identity outside training or with ``p=0``; in training dualgrad raises
+    NotImplementedError (torch's SELU-preserving dropout is not implemented)."""
     if not training or p == 0.0:
         return input
     raise NotImplementedError("alpha_dropout in training mode is not supported yet")
@@ -401,6 +419,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``input / max(||input||_p, eps)`` along ``dim``: unit-norm vectors."""
     from .._ops.composite import norm
 
     return input / E.clamp_min(norm(input, p, dim, keepdim=True), eps).expand_as(input)
@@ -438,6 +457,7 @@ def _broadcast_pair(x1, x2):
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of ``x1 - x2 + eps`` over the last dim, broadcasting the two."""
     from .._ops.composite import norm
 
     x1, x2 = _broadcast_pair(x1, x2)
@@ -546,6 +566,8 @@ def conv_transpose2d(
 def conv_transpose1d(
     input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):
+    """Transposed 1-D convolution of (N, C_in, L) or (C_in, L) inputs with a (C_in, C_out/groups, k)
+    weight, computed as a 2-D one."""
     one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
     out = conv_transpose2d(
         unsqueeze(input, -2),
@@ -838,6 +860,8 @@ def _one(v):
 def max_pool1d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
+    """1-D max pooling over the last dim, computed as a 2-D one; ``return_indices=True`` also
+    returns the indices."""
     st = None if stride is None else _one(stride)
     out = max_pool2d(
         unsqueeze(input, -2),
@@ -852,6 +876,7 @@ def max_pool1d(
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-D average pooling over the last dim, computed as a 2-D one."""
     st = None if stride is None else _one(stride)
     return avg_pool2d(
         unsqueeze(input, -2),
@@ -890,6 +915,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool1d``: values at their indices, zeros elsewhere."""
     st = None if stride is None else _one(stride)
     size = None if output_size is None else (1, tuple(output_size)[-1])
     out = max_unpool2d(
@@ -923,6 +949,8 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of the last dim to ``output_size`` (torch's bins), as a matrix product with
+    an averaging matrix."""
     a = _adaptive_matrix(input.shape[-1], output_size, input.dtype)
     return einsum("...l,il->...i", input, a)
 
@@ -946,12 +974,15 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of the last dim to ``output_size`` (torch's bins); ``return_indices=True`` also
+    returns the indices."""
     size = output_size if isinstance(output_size, int) else tuple(output_size)[0]
     out = adaptive_max_pool2d(unsqueeze(input, -2), (1, size), return_indices)
     return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
 def pixel_shuffle(input, upscale_factor):
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r) for ``upscale_factor`` r."""
     r = upscale_factor
     if r == 1:  # nothing moves, and the reshapes below would give a view (torch: a new tensor)
         return input.clone()
@@ -1204,14 +1235,17 @@ def interpolate(
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated in torch: ``interpolate(input, size, scale_factor, mode, align_corners)``."""
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated in torch: ``interpolate(input, size, scale_factor, mode='nearest')``."""
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated in torch: ``interpolate(..., mode='bilinear', align_corners=True)``."""
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
@@ -1299,6 +1333,8 @@ def _check_same_size(input, target, name):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error ``(input - target)**2``, reduced by ``reduction`` ('mean', 'sum' or
+    'none'); warns on broadcasting shapes, as torch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_if_broadcast(input, target)
     d = input - target
@@ -1306,12 +1342,16 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean absolute error ``|input - target|``, reduced by ``reduction``; warns on broadcasting
+    shapes, as torch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_if_broadcast(input, target)
     return _reduce(E.abs(input - target), reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 * d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 * beta`` (d = input - target),
+    reduced by ``reduction``."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -1323,6 +1363,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 * d**2`` where ``|d| < delta``, else ``delta * (|d| - 0.5 * delta)`` (d = input -
+    target), reduced by ``reduction``."""
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_if_broadcast(input, target)
@@ -1421,6 +1463,8 @@ def _check_class_target(input, target, weight):
 
 
 def one_hot_np(t, c, dtype):
+    """A NumPy helper, not in torch: ``t``'s one-hot encoding over ``c`` classes as an array of
+    ``dtype``."""
     return (t[..., None] == np.arange(c)).astype(dtype)
 
 
@@ -1607,19 +1651,24 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 
 def soft_margin_loss(input, target, reduction="mean"):
+    """``log(1 + exp(-target * input))`` for targets in {1, -1}, reduced by ``reduction``."""
     return _reduce(softplus(-_in_input_dtype(target, input) * input), reduction)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """``max(0, -target * (input1 - input2) + margin)``, reduced by ``reduction``."""
     return _reduce(E.relu(-target * (input1 - input2) + margin), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+    """``input`` where target is 1, else ``max(0, margin - input)``, reduced by ``reduction``."""
     loss = E.where(target == 1, input, E.relu(margin - input))
     return _reduce(loss, reduction)
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where -1, reduced by
+    ``reduction``."""
     if target.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:

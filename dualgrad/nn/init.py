@@ -79,14 +79,21 @@ def _fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Draw from U(a, b). Fills ``tensor`` in place without recording history and returns it. (alias
+    ``uniform``, deprecated in torch)"""
     return _write(tensor, _rng(generator).uniform(a, b, tuple(tensor.shape)))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Draw from N(mean, std**2). Fills ``tensor`` in place without recording history and returns
+    it. (alias ``normal``, deprecated in torch)"""
     return _write(tensor, _rng(generator).normal(mean, std, tuple(tensor.shape)))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Draw from N(mean, std**2) truncated to [a, b], redrawing values outside (torch inverts the
+    CDF: same distribution, other numbers). Fills ``tensor`` in place without recording history and
+    returns it."""
     out = _rng(generator).normal(mean, std, tuple(tensor.shape))
     bad = (out < a) | (out > b)
     while bad.any():
@@ -96,24 +103,33 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def constant_(tensor, val):
+    """Fill with ``val``. Fills ``tensor`` in place without recording history and returns it. (alias
+    ``constant``)"""
     return _write(tensor, np.full(tuple(tensor.shape), val))
 
 
 def ones_(tensor):
+    """Fill with 1. Fills ``tensor`` in place without recording history and returns it."""
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor):
+    """Fill with 0. Fills ``tensor`` in place without recording history and returns it."""
     return constant_(tensor, 0.0)
 
 
 def eye_(tensor):
+    """Fill a 2-D tensor with the identity matrix. Fills ``tensor`` in place without recording
+    history and returns it."""
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _write(tensor, np.eye(*tensor.shape))
 
 
 def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-D (conv weight) tensor with the Dirac delta, so the convolution keeps
+    its input channels (per group). Fills ``tensor`` in place without recording history and
+    returns it."""
     d = tensor.ndim
     if d not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
@@ -126,12 +142,16 @@ def dirac_(tensor, groups=1):
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """Glorot initialisation: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)). Fills ``tensor`` in
+    place without recording history and returns it."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
+    """Glorot initialisation: N(0, std**2), std = gain * sqrt(2 / (fan_in + fan_out)). Fills
+    ``tensor`` in place without recording history and returns it."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
@@ -146,6 +166,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He initialisation: N(0, std**2), std = gain / sqrt(fan), fan by ``mode`` and gain by
+    ``nonlinearity``/``a``. Fills ``tensor`` in place without recording history and returns it."""
     if 0 in tuple(tensor.shape):
         return tensor
     gain = calculate_gain(nonlinearity, a)
@@ -169,6 +191,8 @@ def orthogonal_(tensor, gain=1, generator=None):
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Draw a 2-D tensor from N(0, std**2) with a ``sparsity`` fraction of each column zeroed. Fills
+    ``tensor`` in place without recording history and returns it."""
     rows, cols = tensor.shape
     out = _rng(generator).normal(0, std, (rows, cols))
     zeros = int(math.ceil(sparsity * rows))

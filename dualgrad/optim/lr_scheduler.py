@@ -8,6 +8,11 @@ import math
 
 
 class LRScheduler:
+    """The base of the schedulers: ``step()`` advances ``last_epoch`` and sets each param group's
+    ``lr`` from ``get_lr()``, which a subclass defines; the constructor records ``initial_lr`` and
+    takes a first step.
+    """
+
     def __init__(self, optimizer, last_epoch=-1):
         self.optimizer = optimizer
         if last_epoch == -1:
@@ -46,6 +51,8 @@ _LRScheduler = LRScheduler
 
 
 class LambdaLR(LRScheduler):
+    """``lr = initial_lr * lr_lambda(epoch)`` (one function, or one per param group)."""
+
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(optimizer.param_groups)
         self.lr_lambdas = (
@@ -61,6 +68,8 @@ class LambdaLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
+    """Multiplies the lr by ``gamma`` every ``step_size`` epochs."""
+
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
@@ -72,6 +81,8 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
+    """Multiplies the lr by ``gamma`` at each epoch in ``milestones``."""
+
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones, self.gamma = sorted(milestones), gamma
         super().__init__(optimizer, last_epoch)
@@ -82,6 +93,8 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
+    """Multiplies the lr by ``gamma`` every epoch."""
+
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -93,6 +106,9 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
+    """Anneals the lr from its initial value to ``eta_min`` along a half cosine over ``T_max``
+    epochs, then back up (period 2 T_max), by torch's recursive form."""
+
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)

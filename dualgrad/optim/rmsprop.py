@@ -8,6 +8,11 @@ from .optimizer import Optimizer, bump, grads_of, zeros_state
 
 
 class RMSprop(Optimizer):
+    """Divides the gradient by a running RMS: ``v = alpha v + (1 - alpha) g**2``,
+    ``p -= lr g / (sqrt(v) + eps)``, with torch's ``centered``, ``momentum``, ``weight_decay`` and
+    ``maximize`` (``foreach``, ``capturable`` and ``differentiable`` are accepted, no effect).
+    """
+
     def __init__(
         self,
         params,
@@ -77,6 +82,11 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
+    """Scales each step by the accumulated squared gradients: ``s += g**2``,
+    ``p -= clr g / (sqrt(s) + eps)`` with ``clr = lr / (1 + (step - 1) lr_decay)``, as torch
+    (``foreach``, ``differentiable`` and ``fused`` are accepted, no effect).
+    """
+
     def __init__(
         self,
         params,

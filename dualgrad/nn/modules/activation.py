@@ -102,6 +102,9 @@ def _implicit_dim(x):
 
 
 class PReLU(Module):
+    """``max(0, x) + weight * min(0, x)`` with a learnt slope: one, or one per channel
+    (``num_parameters``), initialised to ``init``."""
+
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters = num_parameters

@@ -159,6 +159,9 @@ class ModuleDict(Module):
 
 
 class ParameterList(Module):
+    """A list of parameters, registered so the module finds them (tensors are wrapped as
+    Parameters)."""
+
     def __init__(self, values=None):
         super().__init__()
         for v in values or ():
@@ -181,6 +184,9 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
+    """A dict of parameters, registered so the module finds them (tensors are wrapped as
+    Parameters)."""
+
     def __init__(self, parameters=None):
         super().__init__()
         for k, v in (parameters or {}).items():

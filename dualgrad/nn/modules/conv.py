@@ -95,6 +95,9 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
+    """1-D convolution (cross-correlation, as torch's) over (N, C, L) or (C, L) inputs, with torch's
+    initialisation."""
+
     _n = 1
 
     def forward(self, input):
@@ -203,11 +206,16 @@ def _mins(m, spatial):
 
 
 class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-D convolution over (N, C, L) or (C, L) inputs (the adjoint of ``Conv1d``)."""
+
     _n = 1
     _fn = staticmethod(F.conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-D convolution over (N, C, H, W) or (C, H, W) inputs (the adjoint of
+    ``Conv2d``)."""
+
     _fn = staticmethod(F.conv_transpose2d)
 
 

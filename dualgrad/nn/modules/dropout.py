@@ -7,6 +7,9 @@ from ..module import Module
 
 
 class Dropout(Module):
+    """In training, zeroes each element with probability ``p`` and scales the rest by 1/(1-p); the
+    identity in eval mode."""
+
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
@@ -28,6 +31,9 @@ class Dropout1d(Dropout):
 
 
 class AlphaDropout(Dropout):
+    """The identity in eval mode; in training dualgrad raises NotImplementedError (torch's
+    SELU-preserving dropout, ``F.alpha_dropout``, is not implemented)."""
+
     def forward(self, input):
         return F.alpha_dropout(input, self.p, self.training)
 
@@ -40,5 +46,7 @@ class Dropout2d(Dropout):
 
 
 class Dropout3d(Dropout):
+    """Zeroes whole channels of (N, C, D, H, W) inputs with probability ``p``."""
+
     def forward(self, input):
         return F.dropout3d(input, self.p, self.training)

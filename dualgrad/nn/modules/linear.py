@@ -16,6 +16,8 @@ def _empty(*shape, dtype=None, device=None):
 
 
 class Identity(Module):
+    """Returns its input; any constructor arguments are ignored, as in torch."""
+
     def __init__(self, *args, **kwargs):
         super().__init__()
 
@@ -88,6 +90,8 @@ class Bilinear(Module):
 
 
 class Flatten(Module):
+    """``input.flatten(start_dim, end_dim)``, by default keeping the batch dim."""
+
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -100,6 +104,8 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
+    """``input.unflatten(dim, unflattened_size)``: splits one dim into several."""
+
     def __init__(self, dim, unflattened_size):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)

@@ -19,16 +19,24 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
+    """Mean squared error ``(input - target)**2``, reduced by ``reduction`` ('mean', 'sum' or
+    'none')."""
+
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
+    """Mean absolute error ``|input - target|``, reduced by ``reduction``."""
+
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
+    """Squared error below ``beta`` (halved, over beta), absolute error minus beta/2 above, as
+    ``F.smooth_l1_loss``."""
+
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
@@ -38,6 +46,9 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    """Squared error below ``delta`` (halved), ``delta * (|d| - delta/2)`` above, as
+    ``F.huber_loss``."""
+
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
         self.delta = delta
@@ -47,6 +58,9 @@ class HuberLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of class indices given log-probabilities (N, C, ...), with ``weight``
+    and ``ignore_index``."""
+
     def __init__(
         self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
     ):
@@ -60,6 +74,9 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
+    """``nll_loss(log_softmax(input))`` for class indices, or with class probabilities as target;
+    ``weight``, ``ignore_index`` and ``label_smoothing`` as torch's."""
+
     def __init__(
         self,
         weight=None,
@@ -84,11 +101,16 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities in [0, 1] (logs clamped at -100, as torch's)."""
+
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits, computed stably (sigmoid folded in), with ``weight`` and
+    ``pos_weight``."""
+
     def __init__(
         self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
     ):
@@ -103,6 +125,9 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
+    """KL divergence with ``input`` as log-probabilities (``target`` too if ``log_target``); use
+    ``reduction='batchmean'`` for the mathematical definition."""
+
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
@@ -112,6 +137,9 @@ class KLDivLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood: ``exp(input) - target * input`` with ``log_input=True``;
+    ``full`` adds Stirling's term."""
+
     def __init__(
         self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"
     ):
@@ -125,6 +153,9 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood ``0.5 * (log var + (input - target)**2 / var)``, var clamped
+    at ``eps``."""
+
     def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
         super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
@@ -134,11 +165,15 @@ class GaussianNLLLoss(_Loss):
 
 
 class SoftMarginLoss(_Loss):
+    """Two-class logistic loss ``log(1 + exp(-target * input))`` for targets in {1, -1}."""
+
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MarginRankingLoss(_Loss):
+    """``max(0, -target * (input1 - input2) + margin)`` for targets in {1, -1}."""
+
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
@@ -148,6 +183,8 @@ class MarginRankingLoss(_Loss):
 
 
 class CosineEmbeddingLoss(_Loss):
+    """``1 - cos(x1, x2)`` for target 1, ``max(0, cos(x1, x2) - margin)`` for target -1."""
+
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin

@@ -14,6 +14,9 @@ from ..parameter import set_optional_parameter
 
 
 class LayerNorm(Module):
+    """Normalises over the last dims ``normalized_shape`` (biased variance, ``eps``), then scales
+    and shifts by the elementwise affine weight and bias."""
+
     def __init__(
         self,
         normalized_shape,
@@ -52,6 +55,9 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
+    """Normalises each of ``num_groups`` channel groups of (N, C, *) inputs, then applies the
+    per-channel affine weight and bias."""
+
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
         super().__init__()
         if num_channels % num_groups:
@@ -165,14 +171,23 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs: batch statistics in training (updating the
+    running ones with ``momentum``), running statistics in eval mode."""
+
     _dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) inputs: batch statistics in training (updating the
+    running ones with ``momentum``), running statistics in eval mode."""
+
     _dims = (4,)
 
 
 class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) inputs: batch statistics in training (updating the
+    running ones with ``momentum``), running statistics in eval mode."""
+
     _dims = (5,)
 
 
@@ -241,10 +256,16 @@ class InstanceNorm1d(_InstanceNorm):
 
 
 class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) inputs: each channel of each sample on
+    its own."""
+
     _dims = (3, 4)
 
 
 class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) inputs: each channel of each sample
+    on its own."""
+
     _dims = (4, 5)
 
 

@@ -38,18 +38,29 @@ class _ConstantPadNd(_PadNd):
 
 
 class ConstantPad1d(_ConstantPadNd):
+    """Pads the last dim with ``value``; ``padding`` is one int or a tuple of (left, right)
+    amounts."""
+
     pass
 
 
 class ConstantPad2d(_ConstantPadNd):
+    """Pads the last two dims with ``value``; ``padding`` is one int or a tuple of (left, right,
+    top, bottom) amounts."""
+
     _n = 2
 
 
 class ConstantPad3d(_ConstantPadNd):
+    """Pads the last three dims with ``value``; ``padding`` is one int or a tuple of (left, right,
+    top, bottom, front, back) amounts."""
+
     _n = 3
 
 
 class ZeroPad1d(ConstantPad1d):
+    """Pads the last dim with zeros; ``padding`` is one int or a tuple of (left, right) amounts."""
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
@@ -74,6 +85,9 @@ class ZeroPad2d(ConstantPad2d):
 
 
 class ZeroPad3d(ConstantPad3d):
+    """Pads the last three dims with zeros; ``padding`` is one int or a tuple of (left, right, top,
+    bottom, front, back) amounts."""
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
@@ -88,14 +102,23 @@ class _ReflectionPadNd(_PadNd):
 
 
 class ReflectionPad1d(_ReflectionPadNd):
+    """Pads the last dim with its reflection (the edge not repeated); ``padding`` is one int or a
+    tuple of (left, right) amounts."""
+
     pass
 
 
 class ReflectionPad2d(_ReflectionPadNd):
+    """Pads the last two dims with their reflection (the edge not repeated); ``padding`` is one int
+    or a tuple of (left, right, top, bottom) amounts."""
+
     _n = 2
 
 
 class ReflectionPad3d(_ReflectionPadNd):
+    """Pads the last three dims with their reflection (the edge not repeated); ``padding`` is one
+    int or a tuple of (left, right, top, bottom, front, back) amounts."""
+
     _n = 3
 
 
@@ -106,14 +129,23 @@ class _ReplicationPadNd(_PadNd):
 
 
 class ReplicationPad1d(_ReplicationPadNd):
+    """Pads the last dim by repeating its edge values; ``padding`` is one int or a tuple of (left,
+    right) amounts."""
+
     pass
 
 
 class ReplicationPad2d(_ReplicationPadNd):
+    """Pads the last two dims by repeating their edge values; ``padding`` is one int or a tuple of
+    (left, right, top, bottom) amounts."""
+
     _n = 2
 
 
 class ReplicationPad3d(_ReplicationPadNd):
+    """Pads the last three dims by repeating their edge values; ``padding`` is one int or a tuple of
+    (left, right, top, bottom, front, back) amounts."""
+
     _n = 3
 
 
@@ -124,12 +156,21 @@ class _CircularPadNd(_PadNd):
 
 
 class CircularPad1d(_CircularPadNd):
+    """Pads the last dim by wrapping around (periodic); ``padding`` is one int or a tuple of (left,
+    right) amounts."""
+
     pass
 
 
 class CircularPad2d(_CircularPadNd):
+    """Pads the last two dims by wrapping around (periodic); ``padding`` is one int or a tuple of
+    (left, right, top, bottom) amounts."""
+
     _n = 2
 
 
 class CircularPad3d(_CircularPadNd):
+    """Pads the last three dims by wrapping around (periodic); ``padding`` is one int or a tuple of
+    (left, right, top, bottom, front, back) amounts."""
+
     _n = 3

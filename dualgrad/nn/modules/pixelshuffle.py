@@ -26,6 +26,8 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W): the inverse of ``PixelShuffle``."""
+
     def __init__(self, downscale_factor):
         super().__init__()
         self.downscale_factor = downscale_factor
@@ -38,6 +40,9 @@ class PixelUnshuffle(Module):
 
 
 class Fold(Module):
+    """Sums sliding local blocks (N, C*prod(kernel_size), L) back into an image of ``output_size``
+    (the adjoint of ``Unfold``)."""
+
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
         self.output_size, self.kernel_size = output_size, kernel_size
@@ -56,6 +61,9 @@ class Fold(Module):
 
 
 class Unfold(Module):
+    """Extracts sliding local blocks of (N, C, H, W) inputs as columns: (N, C*prod(kernel_size), L),
+    as im2col."""
+
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
         self.kernel_size, self.dilation, self.padding, self.stride = (

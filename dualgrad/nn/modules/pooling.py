@@ -7,6 +7,9 @@ from ..module import Module
 
 
 class MaxPool2d(Module):
+    """2-D max pooling over (N, C, H, W) or (C, H, W) inputs, as ``F.max_pool2d``;
+    ``return_indices=True`` also returns the argmax indices (for ``MaxUnpool2d``)."""
+
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
     ):
@@ -34,6 +37,8 @@ class MaxPool2d(Module):
 
 
 class MaxPool1d(MaxPool2d):
+    """1-D max pooling over (N, C, L) or (C, L) inputs, as ``F.max_pool1d``."""
+
     def forward(self, input):
         return F.max_pool1d(
             input,
@@ -47,6 +52,8 @@ class MaxPool1d(MaxPool2d):
 
 
 class AvgPool2d(Module):
+    """2-D average pooling over (N, C, H, W) or (C, H, W) inputs, as ``F.avg_pool2d``."""
+
     def __init__(
         self,
         kernel_size,
@@ -77,6 +84,8 @@ class AvgPool2d(Module):
 
 
 class AvgPool1d(AvgPool2d):
+    """1-D average pooling over (N, C, L) or (C, L) inputs, as ``F.avg_pool1d``."""
+
     def forward(self, input):
         return F.avg_pool1d(
             input,
@@ -89,6 +98,9 @@ class AvgPool1d(AvgPool2d):
 
 
 class AdaptiveAvgPool2d(Module):
+    """2-D average pooling to a fixed ``output_size`` (H, W), whatever the input size (None keeps a
+    dim)."""
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
@@ -101,16 +113,23 @@ class AdaptiveAvgPool2d(Module):
 
 
 class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """1-D average pooling to a fixed ``output_size``, whatever the input length."""
+
     def forward(self, input):
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """3-D average pooling to a fixed ``output_size`` (D, H, W), whatever the input size."""
+
     def forward(self, input):
         return F.adaptive_avg_pool3d(input, self.output_size)
 
 
 class AdaptiveMaxPool2d(Module):
+    """2-D max pooling to a fixed ``output_size`` (H, W); ``return_indices=True`` also returns the
+    indices."""
+
     def __init__(self, output_size, return_indices=False):
         super().__init__()
         self.output_size, self.return_indices = output_size, return_indices
@@ -123,6 +142,9 @@ class AdaptiveMaxPool2d(Module):
 
 
 class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """1-D max pooling to a fixed ``output_size``; ``return_indices=True`` also returns the
+    indices."""
+
     def forward(self, input):
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
@@ -145,6 +167,8 @@ class MaxUnpool2d(Module):
 
 
 class MaxUnpool1d(MaxUnpool2d):
+    """The partial inverse of ``MaxPool1d``: puts each value at its index, zeros elsewhere."""
+
     def forward(self, input, indices, output_size=None):
         return F.max_unpool1d(
             input, indices, self.kernel_size, self.stride, self.padding, output_size

@@ -403,6 +403,9 @@ class RNNCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
+    """One step of a GRU: ``h' = (1 - z) * n + z * h``, with torch's gate order (r, z, n) and
+    initialisation; ``hx`` defaults to zeros."""
+
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, bias, device, dtype)
 

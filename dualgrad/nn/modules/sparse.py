@@ -11,6 +11,9 @@ from ..parameter import Parameter
 
 
 class Embedding(Module):
+    """A lookup table: ``weight[input]`` for integer indices; weight ~ N(0, 1) with the
+    ``padding_idx`` row zero (and given no gradient)."""
+
     def __init__(
         self,
         num_embeddings,

@@ -7,6 +7,9 @@ from ..module import Module
 
 
 class Upsample(Module):
+    """Resizes inputs to ``size`` or by ``scale_factor`` with ``F.interpolate`` (``mode`` 'nearest',
+    'linear', 'bilinear', ...)."""
+
     def __init__(
         self,
         size=None,
@@ -48,10 +51,14 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
+    """``Upsample(mode='nearest')`` for (N, C, H, W) inputs."""
+
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
+    """``Upsample(mode='bilinear', align_corners=True)`` for (N, C, H, W) inputs."""
+
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -43,6 +43,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp each parameter's ``.grad`` to [-clip_value, clip_value] in place (parameters without a
+    grad are skipped)."""
     with no_grad():
         for g in _grads(parameters):
             g.clamp_(-clip_value, clip_value)
