@@ -39,18 +39,8 @@ from .._ops.shape import reshape, unsqueeze
 
 # activations that live in dualgrad._ops.special (NOTE: [activations as composites])
 from .._ops.special import (  # noqa: F401
-    celu,
-    elu,
     gelu,
-    hardsigmoid,
-    hardswish,
-    hardtanh,
-    leaky_relu,
     logsigmoid,
-    mish,
-    relu6,
-    selu,
-    silu,
     softplus,
     softsign,
 )
@@ -59,16 +49,80 @@ sigmoid = E.sigmoid
 tanh = E.tanh
 
 
+# NOTE: [inplace activations] torch's ``inplace=True`` writes the result into ``input`` and
+# returns ``input``. Here that is ``input.copy_(fn(input.clone()))``: the same values, views of
+# ``input`` see them, its version moves (so an earlier node that saved ``input`` raises at
+# backward, as torch's does), and its history becomes the result's (torch's
+# leaf-that-requires-grad error included). The rule runs on a clone, so what it saves is not
+# the memory the write changes; torch's in-place kernels save their result for the same
+# reason. (It costs the copy that torch's in-place saves: the values are torch's, not the
+# memory use.)
+def _written(fn, input, inplace, *args):
+    """``fn(input, *args)``, or, with ``inplace``, written into ``input`` (NOTE: [inplace
+    activations])."""
+    if not inplace:
+        return fn(input, *args)
+    return input.copy_(fn(input.clone(), *args))
+
+
 def relu(input, inplace=False):
-    """``max(input, 0)`` element-wise; derivative 1 where the result is > 0, else 0. ``inplace`` is
-    accepted and ignored: a new tensor is returned (torch writes into ``input``)."""
-    return E.relu(input)
+    """``max(input, 0)`` element-wise; derivative 1 where the result is > 0, else 0."""
+    return _written(E.relu, input, inplace)
 
 
 def threshold(input, threshold, value, inplace=False):
-    """``input`` where it is > ``threshold``, else ``value``. ``inplace`` is accepted and ignored: a
-    new tensor is returned (torch writes into ``input``)."""
-    return E.where(input > threshold, input, value)
+    """``input`` where it is > ``threshold``, else ``value``."""
+    return _written(lambda x: E.where(x > threshold, x, value), input, inplace)
+
+
+def relu6(input, inplace=False):
+    """``min(max(input, 0), 6)``; derivative 1 strictly inside (0, 6), else 0."""
+    return _written(SP.relu6, input, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """``input`` where > 0, else ``alpha * (exp(input) - 1)``."""
+    return _written(SP.elu, input, inplace, alpha)
+
+
+def selu(input, inplace=False):
+    """``scale * elu(input, alpha)`` with the self-normalising constants."""
+    return _written(SP.selu, input, inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    return _written(SP.celu, input, inplace, alpha)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``input`` where > 0, else ``negative_slope * input``."""
+    return _written(SP.leaky_relu, input, inplace, negative_slope)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``input`` clamped to [min_val, max_val]; derivative 1 strictly inside, else 0."""
+    return _written(SP.hardtanh, input, inplace, min_val, max_val)
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(x + 3) / 6``."""
+    return _written(SP.hardsigmoid, input, inplace)
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6``."""
+    return _written(SP.hardswish, input, inplace)
+
+
+def silu(input, inplace=False):
+    """``x * sigmoid(x)``."""
+    return _written(SP.silu, input, inplace)
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))``."""
+    return _written(SP.mish, input, inplace)
 
 
 def softmin(input, dim=None, dtype=None):
@@ -115,12 +169,11 @@ def prelu(input, weight):
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU: in training, negative inputs times a slope drawn from U(lower, upper);
-    in eval, ``leaky_relu`` with the mean slope. ``inplace`` is accepted and ignored: a new tensor
-    is returned (torch writes into ``input``)."""
+    in eval, ``leaky_relu`` with the mean slope."""
     if training:
         a = _factories.rand(*input.shape, dtype=input.dtype) * (upper - lower) + lower
-        return E.where(input >= 0, input, input * a)
-    return leaky_relu(input, (lower + upper) / 2)
+        return _written(lambda x: E.where(x >= 0, x, x * a), input, inplace)
+    return leaky_relu(input, (lower + upper) / 2, inplace)
 
 
 def _check_norm_params(input, *params, stats=()):
@@ -209,10 +262,10 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return _written(lambda x: x * 0.0, input, inplace)
     keep = _factories._rng[0].random(tuple(input.shape)) >= p
     scale = (keep / (1.0 - p)).astype(input._data.dtype)
-    return input * _factories.tensor(scale)
+    return _written(lambda x: x * _factories.tensor(scale), input, inplace)
 
 
 def _channel_dropout(input, p, training, batched):
@@ -248,20 +301,20 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
             "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, "
             "a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs)."
         )
-    return _channel_dropout(input, p, training, input.ndim == 3)
+    return _written(_channel_dropout, input, inplace, p, training, input.ndim == 3)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of a (N, C, H, W) input with probability ``p`` (a 3-D input counts
     as batched, torch's historical behaviour)."""
     _warn_feature_dims("dropout2d", input, (3, 4), 2)
-    return _channel_dropout(input, p, training, True)
+    return _written(_channel_dropout, input, inplace, p, training, True)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of a (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
     _warn_feature_dims("dropout3d", input, (4, 5), 3)
-    return _channel_dropout(input, p, training, input.ndim == 5)
+    return _written(_channel_dropout, input, inplace, p, training, input.ndim == 5)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):

@@ -9,40 +9,47 @@ from ..parameter import Parameter
 
 
 class _Act(Module):
-    """An activation with keyword settings ``_keys`` passed to ``_fn``."""
+    """An activation with keyword settings ``_keys`` passed to ``_fn`` (and ``inplace``, last,
+    where torch's module has it: NOTE: [inplace activations] in nn/functional.py)."""
 
     _keys: tuple = ()
+    _defaults: tuple = ()
+    _inplace = False  # whether the module takes ``inplace``
 
     def __init__(self, *args, **kwargs):
         super().__init__()
-        names = self._keys
-        values = dict(zip(names, self._defaults))
+        names = self._keys + (("inplace",) if self._inplace else ())
+        values = dict(zip(names, self._defaults + (False,)))
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__}() takes at most {len(names)} arguments")
         for k, v in zip(names, args):
             values[k] = v
         for k, v in kwargs.items():
-            if k == "inplace":
-                continue
             if k not in names:
                 raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument '{k}'")
             values[k] = v
         for k, v in values.items():
             setattr(self, k, v)
 
-    _defaults: tuple = ()
-
     def forward(self, input):
-        return type(self)._fn(input, **{k: getattr(self, k) for k in self._keys})
+        settings = {k: getattr(self, k) for k in self._keys}
+        if self._inplace:
+            settings["inplace"] = self.inplace
+        return type(self)._fn(input, **settings)
 
     def extra_repr(self):
-        return ", ".join(
+        shown = [
             f"{k}={getattr(self, k)!r}"
             if isinstance(getattr(self, k), str)
             else f"{k}={getattr(self, k)}"
             for k in self._keys
-        )
+        ]
+        if self._inplace and self.inplace:  # torch shows it only when set
+            shown.append("inplace=True")
+        return ", ".join(shown)
 
 
-def _act(name, fn, keys=(), defaults=()):
+def _act(name, fn, keys=(), defaults=(), inplace=False):
     return type(
         name,
         (_Act,),
@@ -50,32 +57,33 @@ def _act(name, fn, keys=(), defaults=()):
             "_fn": staticmethod(fn),
             "_keys": keys,
             "_defaults": defaults,
+            "_inplace": inplace,
             "__doc__": f"Module form of {fn.__name__}.",
         },
     )
 
 
-ReLU = _act("ReLU", lambda x: F.relu(x))
-ReLU6 = _act("ReLU6", F.relu6)
+ReLU = _act("ReLU", F.relu, inplace=True)
+ReLU6 = _act("ReLU6", F.relu6, inplace=True)
 Sigmoid = _act("Sigmoid", F.sigmoid)
 Tanh = _act("Tanh", F.tanh)
-SiLU = _act("SiLU", F.silu)
-Mish = _act("Mish", F.mish)
-SELU = _act("SELU", F.selu)
+SiLU = _act("SiLU", F.silu, inplace=True)
+Mish = _act("Mish", F.mish, inplace=True)
+SELU = _act("SELU", F.selu, inplace=True)
 Softsign = _act("Softsign", F.softsign)
 Tanhshrink = _act("Tanhshrink", F.tanhshrink)
 LogSigmoid = _act("LogSigmoid", F.logsigmoid)
-Hardsigmoid = _act("Hardsigmoid", F.hardsigmoid)
-Hardswish = _act("Hardswish", F.hardswish)
+Hardsigmoid = _act("Hardsigmoid", F.hardsigmoid, inplace=True)
+Hardswish = _act("Hardswish", F.hardswish, inplace=True)
 GELU = _act("GELU", F.gelu, ("approximate",), ("none",))
-ELU = _act("ELU", F.elu, ("alpha",), (1.0,))
-CELU = _act("CELU", F.celu, ("alpha",), (1.0,))
-LeakyReLU = _act("LeakyReLU", F.leaky_relu, ("negative_slope",), (0.01,))
+ELU = _act("ELU", F.elu, ("alpha",), (1.0,), inplace=True)
+CELU = _act("CELU", F.celu, ("alpha",), (1.0,), inplace=True)
+LeakyReLU = _act("LeakyReLU", F.leaky_relu, ("negative_slope",), (0.01,), inplace=True)
 Softplus = _act("Softplus", F.softplus, ("beta", "threshold"), (1.0, 20.0))
-Hardtanh = _act("Hardtanh", F.hardtanh, ("min_val", "max_val"), (-1.0, 1.0))
+Hardtanh = _act("Hardtanh", F.hardtanh, ("min_val", "max_val"), (-1.0, 1.0), inplace=True)
 Softshrink = _act("Softshrink", F.softshrink, ("lambd",), (0.5,))
 Hardshrink = _act("Hardshrink", F.hardshrink, ("lambd",), (0.5,))
-Threshold = _act("Threshold", F.threshold, ("threshold", "value"), (None, None))
+Threshold = _act("Threshold", F.threshold, ("threshold", "value"), (None, None), inplace=True)
 GLU = _act("GLU", F.glu, ("dim",), (-1,))
 Softmax = _act(
     "Softmax",

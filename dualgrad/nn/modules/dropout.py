@@ -17,7 +17,7 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -27,7 +27,7 @@ class Dropout1d(Dropout):
     """Zeroes whole channels of (N, C, L) inputs with probability ``p``."""
 
     def forward(self, input):
-        return F.dropout1d(input, self.p, self.training)
+        return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(Dropout):
@@ -42,11 +42,11 @@ class Dropout2d(Dropout):
     """Zeroes whole channels of (N, C, H, W) inputs with probability ``p``."""
 
     def forward(self, input):
-        return F.dropout2d(input, self.p, self.training)
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(Dropout):
     """Zeroes whole channels of (N, C, D, H, W) inputs with probability ``p``."""
 
     def forward(self, input):
-        return F.dropout3d(input, self.p, self.training)
+        return F.dropout3d(input, self.p, self.training, self.inplace)
