@@ -1,3 +1,4 @@
-"""dualgrad.utils: helpers around the core (``data``: datasets, samplers, DataLoader)."""
+"""dualgrad.utils: helpers around the core (``data``: datasets, samplers, DataLoader;
+``benchmark``: Timer, Measurement, Compare)."""
 
-from . import data  # noqa: F401
+from . import benchmark, data  # noqa: F401
