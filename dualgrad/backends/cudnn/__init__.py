@@ -47,9 +47,12 @@ def flags(enabled=False, benchmark=False, benchmark_limit=10, deterministic=Fals
 
     Note torch's defaults: ``flags(allow_tf32=False)`` also sets ``enabled=False`` in the block.
 
-    >>> with flags(deterministic=True):
-    ...     print(enabled, deterministic)
+    >>> import dualgrad as dg
+    >>> with dg.backends.cudnn.flags(deterministic=True):
+    ...     print(dg.backends.cudnn.enabled, dg.backends.cudnn.deterministic)
     False True
+    >>> dg.backends.cudnn.deterministic
+    False
     """
     orig = set_flags(enabled, benchmark, benchmark_limit, deterministic, allow_tf32)
     try:

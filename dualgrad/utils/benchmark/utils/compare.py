@@ -21,7 +21,7 @@ class Compare:
     >>> ms = [Measurement(1, [1e-6, 2e-6], TaskSpec("f(x)", "pass", label="f", description=d))
     ...       for d in ("n=1", "n=2")]
     >>> print(Compare(ms).__str__().splitlines()[0])
-    [------------- f -------------]
+    [---------- f -----------]
     """
 
     def __init__(self, results) -> None:
