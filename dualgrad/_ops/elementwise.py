@@ -486,7 +486,7 @@ def _shift(fn, left: bool):
 
     def kernel(a, b):
         a = np.asarray(a)
-        b = np.broadcast_to(np.asarray(b, dtype=a.dtype), np.broadcast_shapes(a.shape, np.shape(b)))
+        b = np.asarray(b, dtype=a.dtype)
         outside = (b < 0) | (b >= a.dtype.itemsize * 8)
         r = fn(a, np.where(outside, 0, b).astype(a.dtype))
         fill = 0 if left else np.where(a < 0, -1, 0).astype(a.dtype)
