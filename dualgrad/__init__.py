@@ -156,6 +156,12 @@ from . import _batching_rules  # noqa: E402
 
 _batching_rules.declare_rules()  # every op's batching rule (NOTE: [batching by kind])
 
+from ._compat.out import install_out as _install_out  # noqa: E402
+
+# torch's out= on the public functions that have it (NOTE: [out= by table])
+_install_out(globals())
+_install_out(vars(nn.functional), names=("normalize",))
+
 
 def __getattr__(name):
     # NOTE: [no complex dtypes] in _dtype.py

@@ -537,6 +537,30 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"dualgrad.Size({list(self)})"
 
+    # NOTE: [Size stays a Size] As torch.Size, concatenating, repeating and slicing give a Size
+    # (tuple's own methods would give a plain tuple). Items are not checked on construction:
+    # Tensor.shape builds one per call, and a check there would cost every shape read.
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            raise TypeError(
+                f"can only concatenate tuple (not {type(other).__name__}) to dualgrad.Size"
+            )
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
     def numel(self) -> int:
         n = 1
         for s in self:

@@ -181,6 +181,10 @@ _OPERATORS = {
     "__xor__": E.bitwise_xor,
     "__rxor__": _swap(E.bitwise_xor),
     "__invert__": E.invert,
+    "__lshift__": E.bitwise_left_shift,
+    "__rlshift__": _swap(E.bitwise_left_shift),
+    "__rshift__": E.bitwise_right_shift,
+    "__rrshift__": _swap(E.bitwise_right_shift),
     "__getitem__": I.getitem,
     "__setitem__": _setitem,
     "__matmul__": L.matmul,
@@ -193,6 +197,8 @@ _INPLACE_OPERATORS = {
     "__itruediv__": E.div,
     "__ipow__": E.pow,
     "__ifloordiv__": E.floor_divide,
+    "__ilshift__": E.bitwise_left_shift,
+    "__irshift__": E.bitwise_right_shift,
 }
 
 

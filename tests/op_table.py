@@ -187,6 +187,15 @@ ROWS = [
     Row("logical_not", lambda m, x: m.logical_not(x), [[B((3, 4))]], nondiff=True),
     Row("bitwise_not", lambda m, x: m.bitwise_not(x), [[I((3, 4), -5, 5)]], nondiff=True),
     *[
+        Row(
+            n,
+            (lambda op: lambda m, x, y: getattr(m, op)(x, y))(n),
+            [[I((3, 4), -9, 9), I((4,), 0, 5)]],
+            nondiff=True,
+        )
+        for n in ("bitwise_left_shift", "bitwise_right_shift")
+    ],
+    *[
         Row(n, (lambda op: lambda m, x: getattr(m, op)(x))(n), [[NONFINITE]], nondiff=True)
         for n in ("isnan", "isinf", "isfinite")
     ],

@@ -17,7 +17,7 @@ from .reduction import sum as _sum
 from .softmax import LOG_SOFTMAX, SOFTMAX
 from ._methods import tensor_method
 
-__all__ = ["softmax", "log_softmax", "logsumexp", "var", "std", "norm"]
+__all__ = ["softmax", "log_softmax", "logsumexp", "var", "std", "norm", "dist"]
 
 
 def _shifted(x, dims):
@@ -151,3 +151,14 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     if p == 0:
         return _sum((x != 0).to(x.dtype), dims, keepdim=keepdim)
     return _safe_root(_sum(a**p, dims, keepdim=keepdim), lambda s: s ** (1.0 / p))
+
+
+@tensor_method
+def dist(x, other, p=2):
+    """The p-norm of ``x - other`` (broadcast), as torch.dist.
+
+    >>> import dualgrad as dg
+    >>> dg.dist(dg.tensor([1.0, 1.0]), dg.tensor([4.0, 5.0]))
+    tensor(5.)
+    """
+    return norm(x - other, p)

@@ -481,6 +481,29 @@ BITWISE_AND = nondiff("bitwise_and", promote_binary(np.bitwise_and), broadcastin
 BITWISE_OR = nondiff("bitwise_or", promote_binary(np.bitwise_or), broadcasting=True)
 BITWISE_XOR = nondiff("bitwise_xor", promote_binary(np.bitwise_xor), broadcasting=True)
 BITWISE_NOT = nondiff("bitwise_not", lambda a: np.asanyarray(np.invert(a)), broadcasting=True)
+
+
+def _shift(fn, left: bool):
+    """torch's shifts: a shift by a negative amount or by the width of the type or more gives
+    0 (left) or the sign fill (right); NumPy leaves those undefined."""
+
+    def kernel(a, b):
+        a = np.asarray(a)
+        b = np.asarray(b, dtype=a.dtype)
+        outside = (b < 0) | (b >= a.dtype.itemsize * 8)
+        r = fn(a, np.where(outside, 0, b).astype(a.dtype))
+        fill = 0 if left else np.where(a < 0, -1, 0).astype(a.dtype)
+        return np.asarray(np.where(outside, fill, r), dtype=a.dtype)
+
+    return promote_binary(kernel)
+
+
+BITWISE_LEFT_SHIFT = nondiff(
+    "bitwise_left_shift", _shift(np.left_shift, left=True), broadcasting=True
+)
+BITWISE_RIGHT_SHIFT = nondiff(
+    "bitwise_right_shift", _shift(np.right_shift, left=False), broadcasting=True
+)
 ISNAN = nondiff("isnan", lambda a: np.asanyarray(np.isnan(a)), broadcasting=True)
 ISINF = nondiff("isinf", lambda a: np.asanyarray(np.isinf(a)), broadcasting=True)
 ISFINITE = nondiff("isfinite", lambda a: np.asanyarray(np.isfinite(a)), broadcasting=True)
@@ -1028,6 +1051,30 @@ def bitwise_not(x):
     return apply(BITWISE_NOT, x)
 
 
+@tensor_method(inplace=True)
+def bitwise_left_shift(x, y):
+    """``x << y`` elementwise, for integer tensors, as torch (shifts past the width give 0).
+
+    >>> import dualgrad as dg
+    >>> dg.bitwise_left_shift(dg.tensor([1, -2]), 3)
+    tensor([  8, -16])
+    """
+    _integral("lshift", x, y)
+    return _binary(BITWISE_LEFT_SHIFT, x, y)
+
+
+@tensor_method(inplace=True)
+def bitwise_right_shift(x, y):
+    """``x >> y`` elementwise, for integer tensors (arithmetic: the sign is kept), as torch.
+
+    >>> import dualgrad as dg
+    >>> dg.bitwise_right_shift(dg.tensor([8, -8]), 1)
+    tensor([ 4, -4])
+    """
+    _integral("rshift", x, y)
+    return _binary(BITWISE_RIGHT_SHIFT, x, y)
+
+
 def invert(x):
     """``~x``: torch refuses floats with a TypeError here (bitwise_not: NotImplementedError)."""
     if isinstance(x, Tensor) and x.dtype.is_floating_point:
@@ -1144,6 +1191,8 @@ __all__ = [
     "bitwise_or",
     "bitwise_xor",
     "bitwise_not",
+    "bitwise_left_shift",
+    "bitwise_right_shift",
     "isnan",
     "isinf",
     "isfinite",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._dispatch import apply
-from .._tensor import Tensor, size_arg
+from .._tensor import Size, Tensor, size_arg
 from .indexing import SELECT, _Index, getitem
 from .reduction import normalize_dims
 from .reduction import sum as _sum
@@ -740,6 +740,8 @@ def triu(x, diagonal=0):
 
 
 __all__ = [
+    "broadcast_shapes",
+    "broadcast_tensors",
     "reshape",
     "view",
     "view_as",
@@ -779,3 +781,68 @@ __all__ = [
     "tril",
     "triu",
 ]
+
+
+def broadcast_shapes(*shapes) -> Size:
+    """The shape tensors of ``shapes`` broadcast to, as torch.broadcast_shapes (ints are 1-d
+    shapes), with torch's errors.
+
+    >>> import dualgrad as dg
+    >>> dg.broadcast_shapes((2, 1), (3,), 1)
+    dualgrad.Size([2, 3])
+    """
+    shapes = [(s,) if isinstance(s, int) else s for s in shapes if s is not None]
+    for shape in shapes:
+        if not isinstance(shape, (tuple, list)):
+            raise RuntimeError(
+                "Input shapes should be of type ints, a tuple of ints, or a list of ints, "
+                f"got {shape}"
+            )
+    common = [1] * max((len(s) for s in shapes), default=0)
+    for i, shape in enumerate(shapes):
+        for d in range(-1, -1 - len(shape), -1):
+            if shape[d] == common[d]:
+                continue
+            if common[d] == 1:
+                if shape[d] < 0:
+                    raise ValueError("Attempting to broadcast a dimension with negative length!")
+                common[d] = shape[d]
+            elif shape[d] != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {shape[d]} at {d}! "
+                    f"Mismatching argument at index {i} had {shape}; but expected shape "
+                    f"should be broadcastable to {common}"
+                )
+    return Size(common)
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded to their common shape (views, differentiable), as
+    torch.broadcast_tensors.
+
+    >>> import dualgrad as dg
+    >>> [t.shape for t in dg.broadcast_tensors(dg.ones(2, 1), dg.ones(3))]
+    [dualgrad.Size([2, 3]), dualgrad.Size([2, 3])]
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    shape = list(_broadcast_shape_of(tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def _broadcast_shape_of(tensors):
+    # torch's wording for tensors that do not broadcast ("tensor a", "tensor b" name the
+    # running common shape and the offending tensor)
+    common = ()
+    for t in tensors:
+        shape = tuple(t.shape)
+        n = max(len(common), len(shape))
+        a, b = (1,) * (n - len(common)) + common, (1,) * (n - len(shape)) + shape
+        for d, (x, y) in enumerate(zip(a, b)):
+            if x != y and 1 not in (x, y):
+                raise RuntimeError(
+                    f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                    f"non-singleton dimension {d}"
+                )
+        common = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return common

@@ -1,3 +1,3 @@
 """dualgrad.backends: torch.backends as on a CPU-only build; re-exports only."""
 
-from . import cudnn, mps  # noqa: F401
+from . import cuda, cudnn, mps, opt_einsum  # noqa: F401

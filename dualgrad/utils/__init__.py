@@ -1,4 +1,4 @@
-"""dualgrad.utils: helpers around the core (``data``: datasets, samplers, DataLoader)."""
+"""dualgrad.utils: helpers around the core (``data``: datasets, samplers, DataLoader;
+``benchmark``: Timer, Measurement, Compare)."""
 
-from . import data  # noqa: F401
-from . import dlpack  # noqa: F401
+from . import benchmark, data, dlpack  # noqa: F401

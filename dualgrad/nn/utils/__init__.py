@@ -4,3 +4,4 @@ from . import rnn, stateless  # noqa: F401
 from . import _stateless  # noqa: F401
 from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_  # noqa: F401
 from .convert import parameters_to_vector, vector_to_parameters  # noqa: F401
+from . import parametrize  # noqa: F401,E402
