@@ -8,12 +8,11 @@ the op table can ask ``isinstance(x, BatchedTensor)``.
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
+from ._grad_mode import state as _grad_state
 from ._tensor import Tensor
-from ._views import PIECES
+from ._views import PIECES, _View, mark_multi
 
 
 class _Logical:
@@ -176,17 +175,13 @@ class BatchedTensor(Tensor):
         if self._requires_grad:  # keep the logical edge: gradients reach this tensor's node
             from ._tensor import alias
 
-            t.grad_fn, t._out_nr, t._lrg = self.grad_fn, self._out_nr, self._lrg
+            t.grad_fn, t._out_nr, t._lrg = self.grad_fn, self._out_nr, True
             t._acc, t._glevel = self._acc, self._glevel
             if self.grad_fn is None:
                 self._edge()
                 t._acc = self._acc
             if self._below is not None:
                 t._below = alias(self._below, below_level)
-                # the same memory on the same tape: a view of the alias is one of the original
-                # (NOTE: [in-place on a transform's tape] in _inplace.py)
-                t._view_root = self._view_root if self._view_root is not None else self
-                t._view_chain = self._view_chain
         return t
 
     def _edge(self):
@@ -228,54 +223,46 @@ class BatchedTensor(Tensor):
         return f"BatchedTensor(level={self._vlevel}, bdim={self._bdim}, value={self._value!r})"
 
 
-# Two records of view ops on batched tensors (NOTE: [in-place on a transform's tape] in
-# _inplace.py): ``mark_shared``, after every one, says that memory is shared and what the view
-# views, which is enough to refuse a write whose effect on the others is not followed;
-# ``note_view``, where history or tangents are carried (on a transform's tape, or under a dual
-# level above vmap), keeps what following it needs: the root, the chain, the live views.
+class BatchedView(_View, BatchedTensor):
+    """A batched tensor made by a view op: a view of a logical root, as on the ground
+    (NOTE: [views at every level] in _views.py)."""
+
+
 def wrapped(t) -> bool:
     """Whether ``t`` is a wrapper (batched, or on a transform's tape: NOTE: [wrappers])."""
     return isinstance(t, BatchedTensor) or (isinstance(t, Tensor) and t._below is not None)
 
 
-def mark_shared(args, out, differentiable=True) -> None:
-    """After a view op on wrapped tensors: mark the logical tensors whose memory is now
-    shared, input and output, and what the output views (only through a view autograd sees:
-    a write through view(dtype) changes bytes, not history, NOTE: [dtype views])."""
-    if not differentiable:  # history never follows such a view, so nothing to track
-        if wrapped(out):
-            out._bytes_of = args[0]
-        return
-    for t in (*args, out):
-        if wrapped(t):
-            t._shares_memory = True
-    if wrapped(out) and wrapped(args[0]):
-        out._view_of = args[0]
-
-
-def note_view(base, out, op, params) -> None:
-    """Remember that ``out``, made by view op ``op`` from ``base``, shares its memory: its
-    root, the chain of view ops from the root, and, on the root, its live views, so that a
-    write into any of them can give the others their new history and tangents (NOTE:
-    [in-place on a transform's tape] in _inplace.py). Only wrapped tensors whose values do
-    share memory (a reshape may copy), and each view once. The outputs of a multi-output view
-    op (split) are views by their pieces (NOTE: [multi-output views] in _views.py)."""
+def view_at_level(parent, out, op, params):
+    """``out``, the result of view op ``op`` on ``parent`` at a wrapper level, as a view of
+    ``parent``'s root: its root, the chain of view ops from it, the root's version counter
+    (NOTE: [views at every level] in _views.py). Only where the values do share memory (a
+    reshape may copy); the outputs of a multi-output view op are views by their pieces (NOTE:
+    [multi-output views] in _views.py)."""
     if type(out) is tuple:
-        name = op.node_name[: -len("Backward0")]
-        for i, (o, (piece, piece_params)) in enumerate(zip(out, PIECES[op](**params))):
-            note_view(base, o, piece, piece_params)
-            o._multi = (name, i)  # torch refuses writes into it (_inplace.py)
-        return
-    if not (wrapped(base) and wrapped(out)) or (
-        out._view_root is not None or not np.may_share_memory(_array(out), _array(base))
-    ):
-        return
-    root = base._view_root if base._view_root is not None else base
-    out._view_root = root
-    out._view_chain = base._view_chain + ((op, params),)
-    if root._live_views is None:
-        root._live_views = []
-    root._live_views.append(weakref.ref(out))
+        pieces = PIECES[op](**params)
+        views = tuple(view_at_level(parent, o, p_op, p) for o, (p_op, p) in zip(out, pieces))
+        return mark_multi(views, op.node_name[: -len("Backward0")])
+    if not (wrapped(parent) and wrapped(out)):
+        return out
+    raw = _array(out)
+    if not (np.may_share_memory(raw, _array(parent)) or (raw.ndim == 0 and op.name == "select")):
+        return out
+    # the fields a view derives lazily move to the view's slots (NOTE: [views and in-place])
+    gf, onr, rg, fw = out.grad_fn, out._out_nr, out._requires_grad, out._fw
+    for key in ("grad_fn", "_out_nr", "_requires_grad", "_lrg", "_fw"):
+        out.__dict__.pop(key, None)
+    out.__class__ = BatchedView if isinstance(out, BatchedTensor) else _View
+    out._gf, out._onr, out._rg, out._fwd = gf, onr, rg, fw
+    if isinstance(parent, _View):
+        out._base, out._chain = parent._base, parent._chain + ((op, params),)
+    else:
+        out._base, out._chain = parent, ((op, params),)
+    out._vc = vc = out._base._version_counter()
+    out._view_version = vc[0]
+    if not _grad_state.enabled:
+        out._view_grad = False
+    return out
 
 
 def _array(t):
@@ -283,16 +270,6 @@ def _array(t):
     while wrapped(t):
         t = inner(t)
     return t._data
-
-
-def viewed_with_history(t) -> bool:
-    """Whether ``t`` is a view (made by a view op inside vmap, maybe under no_grad) of a
-    tensor with history on a transform's tape: a write into it must reach that history."""
-    while t is not None:
-        if t._requires_grad:
-            return True
-        t = t._view_of
-    return False
 
 
 # Every fallback taken, in order: an op's name for a per-op loop, "per-element run" when vmap

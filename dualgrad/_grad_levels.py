@@ -35,7 +35,7 @@ level) have ``_glevel = -1``.
 from __future__ import annotations
 
 from . import _levels
-from ._batching import BatchedTensor, grad_below, mark_shared, note_view, requires_grad_anywhere
+from ._batching import BatchedTensor, grad_below, requires_grad_anywhere, view_at_level
 from ._dispatch import apply
 from ._ground import _record
 from ._tensor import Tensor, set_tangent
@@ -61,10 +61,8 @@ class TapeLevel(_levels.Level):
         )
         out = tuple(lift(o, number) for o in low) if op.multi_output else lift(low, number)
         _record(op, args, params, out, number)
-        if op.view:
-            mark_shared(args, out)
-            if args[0]._glevel == number:
-                note_view(args[0], out, op, params)
+        if op.view:  # a view at this level too (NOTE: [views at every level] in _views.py)
+            out = view_at_level(args[0], out, op, params)
         return out
 
     def process_function(self, op, args, kwargs):

@@ -4,12 +4,11 @@ them (see NOTE: [in-place ops] below and NOTE: [views and in-place] in _views.py
 from __future__ import annotations
 
 import math
-import weakref
 
 import numpy as np
 
 from . import _dtype
-from ._batching import BatchedTensor, viewed_with_history
+from ._batching import BatchedTensor
 from ._errors import cannot_batch
 from ._grad_mode import state as _grad_state
 from ._ops import elementwise as E
@@ -17,7 +16,7 @@ from ._ops import indexing as I
 from ._ops import shape as S
 from ._tensor import INPLACE_EPOCH, Tensor, alias, bump_version, set_tangent
 from ._ops import view_scatter as VS
-from ._views import _View, apply_chain, multi_error, scatter_into
+from ._views import _View, multi_error, scatter_into
 
 # NOTE: [in-place ops]
 # An in-place op ``x.op_(...)`` is the out-of-place op on a snapshot of x (``_source``), then
@@ -119,7 +118,7 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
         or isinstance(out, BatchedTensor)
         or (x._below is not None and x._requires_grad)
     ):
-        return _commit_batched(x, out, name)
+        return _commit_wrapped(x, out, name)
     _check_inplace(x, out, name)
     if not x._data.flags.writeable:  # an empty region of an expanded tensor: nothing to write
         return x
@@ -160,14 +159,17 @@ def _saved_output_is(vc, out):
     saved._saved_version = vc[0]
 
 
-def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
-    """In-place inside vmap: a batched ``x`` takes ``out``'s values in its physical tensor
-    (batch dims lined up; an unbatched ``out`` is the same for every element), out's
-    tangents of dual levels above the vmap and, on a reverse transform's tape
-    (``vmap(grad(f))``), out's history there; through views too (NOTE: [in-place on a
-    transform's tape]). Writing a batched value into an unbatched tensor, history from
-    another tape, or history or tangents into memory an untracked view shares, is left to
-    the per-element run (torch.func.vmap refuses the first)."""
+# NOTE: [in-place on a wrapper]
+# Inside vmap a tensor is a wrapper (NOTE: [wrappers] in _batching.py): a BatchedTensor over its
+# physical value, or, on a transform's tape (``vmap(grad(f))``), a logical tensor over
+# ``_below``. A write into one is the ground's write one level up: the values are written one
+# level down (``inner``: the physical tensor, which keeps its own history and tangents), and at
+# this level x takes out's history and tangents, through its root if x is a view (CopySlices:
+# ``view_scatter``); the shared version moves, so every other view of the root re-derives its
+# history and tangents lazily, as on the ground (NOTE: [views at every level] in _views.py).
+# The write itself is an op on wrappers, so the level it belongs to records it.
+def _commit_wrapped(x: Tensor, out: Tensor, name: str) -> Tensor:
+    """In-place inside vmap (NOTE: [in-place on a wrapper])."""
     if isinstance(out, BatchedTensor) and (
         not isinstance(x, BatchedTensor) or out._vlevel > x._vlevel
     ):
@@ -180,49 +182,34 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
             f"instead of {name}. If said operator is being called inside the PyTorch framework, please "
             "file a bug report instead."
         )
-    # (out batched by an outer vmap only is, at x's level, the same for every element: the
-    # physical write below takes it, or refuses it there as torch does if x is not batched
-    # by that outer vmap too)
-    if (
-        x._bytes_of is not None
-    ):  # through view(dtype): bytes change, not history (NOTE: [dtype views])
-        out = out.detach()
+    view = isinstance(x, _View)
+    root = x._base if view else x
+    if view and not all(op.differentiable for op, _ in x._chain):
+        out = out.detach()  # through view(dtype): bytes change, not history (NOTE: [dtype views])
     on_tape = x._requires_grad and x._below is not None
-    joined = not (on_tape or x._requires_grad or x._fw) and out._requires_grad and out._glevel >= 0
-    if joined:  # a batched constant (or a view of one) takes a value with history on a tape
-        for t in {id(t): t for t in (x._view_root, x) if t is not None}.values():
+    if not (on_tape or x._requires_grad or x._fw) and out._requires_grad and out._glevel >= 0:
+        # a batched constant (or a view of one) takes a value with history on a tape: it joins
+        # the tape (NOTE: [grad under vmap] in _grad_levels.py)
+        for t in {id(root): root, id(x): x}.values():
             t._below = BatchedTensor.wrap(t._value, t._bdim, t._vlevel)
             t._glevel = out._glevel
         on_tape = True
-    if on_tape:
-        if out._glevel != x._glevel or out._below is None:
-            raise cannot_batch(
-                f"{name}: an in-place write of a value with history on another transform's tape"
-            )
-    elif x._requires_grad or out._requires_grad:
+    elif on_tape and root.grad_fn is None and _grad_state.enabled:
+        raise RuntimeError(
+            (_VIEW_OF_LEAF_ERROR if view else _LEAF_ERROR)
+            + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone."
+        )
+    if (on_tape and out._glevel != x._glevel) or (not on_tape and out._requires_grad):
         raise cannot_batch(f"{name}: an in-place write of a value with history on another tape")
-    elif _grad_state.enabled and viewed_with_history(x):  # a view made under no_grad
-        raise RuntimeError(_NO_GRAD_VIEW_ERROR.format(name=name))
-    if on_tape and x._multi is not None:  # as on the ordinary tape: NOTE: [multi-output views]
-        raise multi_error(x._multi, "is being modified inplace")
-    carried = on_tape or x._fw or out._fw  # history or tangents that the write must update
-    root = x._view_root if carried else None
-    if carried:
-        if root is not None and not x._view_chain:  # an alias of a root: never written by users
-            raise cannot_batch(f"{name}: an in-place write into an alias of a batched tensor")
-        if root is None and x._shares_memory and not x._live_views and x.numel():
-            raise cannot_batch(
-                f"{name}: an in-place write with history or tangents into memory that a view "
-                "made before them shares"
-            )
-        if on_tape and not joined and (root if root is not None else x).grad_fn is None:
-            raise RuntimeError(
-                (_VIEW_OF_LEAF_ERROR if root is not None else _LEAF_ERROR)
-                + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone."
-            )
-        # a view: the root's history and tangents take the write (CopySlices)
-        new_root = VS.view_scatter(root, out, x._view_chain) if root is not None else out
-    if on_tape:  # the values, with the levels below the tape
+    if view and _grad_state.enabled:  # as on the ground
+        if x._multi is not None and (root._requires_grad or out._requires_grad):
+            raise multi_error(x._multi, "is being modified inplace")  # [multi-output views]
+        if not x._view_grad and root._requires_grad:
+            raise RuntimeError(_NO_GRAD_VIEW_ERROR.format(name=name))
+    carried = on_tape or x._fw or out._fw  # history or tangents the write must update
+    if carried and view:  # the root's new history and tangents (CopySlices)
+        new_root = VS.view_scatter(root, out, x._chain)
+    if on_tape:  # the values, one level down
         _commit_inplace(x._below, out._below, name)
     else:
         if out._data.shape != x._data.shape:
@@ -235,46 +222,16 @@ def _commit_batched(x: Tensor, out: Tensor, name: str) -> Tensor:
         else:  # the same for every element of x's vmap
             phys = out.unsqueeze(x._bdim).expand(*x._value.shape)
         _commit_inplace(x._value, phys, name)
+    bump_version(root)  # (shared with its views, which re-derive lazily)
     if carried:
-        _follow_write(root if root is not None else x, new_root)
-        if on_tape:  # out's node on the tape saved it: now it is x (NOTE: [in-place ops])
-            _saved_output_is((root if root is not None else x)._version_counter(), out)
+        _take_history(root, new_root if view else out)
+        _saved_output_is(root._version_counter(), out)
     return x
-
-
-# NOTE: [in-place on a transform's tape]
-# Inside vmap(grad(f)) a tensor on the transform's tape G is a logical object over a batched
-# one, ``_below``, whose physical value holds the data (NOTE: [grad under vmap] in
-# _grad_levels.py). ``x.op_(...)`` there is, as everywhere, the out-of-place op on a snapshot
-# of x (``_snapshot``: old values, x's edge on G), then the commit: the stripped result is
-# committed into ``_below`` (which writes the physical data and keeps any lower level's
-# history and tangents), x takes the result's node and tangents, and x's version moves so
-# that nodes which saved x's old values refuse to run, as in PyTorch. Tangents of a dual
-# level above a vmap (``vmap(jvp(f))``) are carried the same way, with the physical values
-# committed directly.
-# Views are tracked as the ordinary tape's are (NOTE: [views and in-place] in _views.py), but
-# eagerly: a view op on G, or on values with tangents above a vmap, notes the view's root and
-# the chain of view ops from it, and the root keeps weak references to its live views
-# (_batching.note_view; an alias of a tensor on G stands for the same root). A write into a
-# view gives the root ``view_scatter(root, out, chain)`` as its new history and tangents
-# (CopySlices); a write into the root or a view then re-derives every live view as
-# ``chain(root)``. A write with history or tangents into memory that an untracked view
-# shares (one made before the tangents existed) runs per batch element instead.
-def _follow_write(root: Tensor, new_root: Tensor) -> None:
-    """After a write inside vmap: the root takes ``new_root``'s history and tangents, and its
-    live views theirs from it (NOTE: [in-place on a transform's tape])."""
-    _take_history(root, new_root)
-    bump_version(root)
-    views = [v for v in (ref() for ref in root._live_views or ()) if v is not None]
-    for view in views:  # chain(root) again (these new views are not kept)
-        _take_history(view, apply_chain(root, view._view_chain))
-        bump_version(view)
-    root._live_views = [weakref.ref(v) for v in views]  # the dead ones dropped
 
 
 def _snapshot_on_tape(x: Tensor) -> Tensor:
     """``_source`` for a tensor on a transform's tape inside vmap: a copy of its values, below
-    and on the tape alike, with x's edges (NOTE: [in-place on a transform's tape])."""
+    and on the tape alike, with x's edges (NOTE: [in-place on a wrapper])."""
     below = _snapshot(x._below)
     if isinstance(x, BatchedTensor):
         snap = x._alias_hook()

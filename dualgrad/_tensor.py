@@ -45,14 +45,6 @@ class Tensor:
     _below = None
     _acc = None  # AccumulateGrad of a leaf that requires grad (shared by its aliases)
     _vc = None  # version counter [int], shared with views; made on first need
-    # Wrapped tensors (batched, or on a transform's tape) that share memory keep these to
-    # follow a write among them (NOTE: [in-place on a transform's tape] in _inplace.py):
-    _view_root = None  # the tensor this one views, at its level, through ``_view_chain``
-    _view_chain = ()  # the (op, params) that make this tensor from ``_view_root``
-    _live_views = None  # on a root: weak references to its live views
-    _view_of = None  # the tensor a view op made this one from
-    _bytes_of = None  # ... through view(dtype), which autograd does not see
-    _shares_memory = False  # a view op's input or output: some memory is shared
     _multi = None  # an output of a multi-output view op: (op name, output number)
     _value = None  # a batched tensor's physical tensor (_batching.BatchedTensor)
     _vlevel = -1  # the vmap level of a batched tensor (a wrapper: NOTE: [wrappers] in _batching.py)

@@ -28,7 +28,7 @@ scatters into the base through that slice, and a piece whose base moved on re-de
 history as the slice of the base. Where autograd records, torch refuses a write into a piece
 and the use of a piece whose base was written ("This view is the output of a function that
 returns multiple views"); so does dualgrad (``_multi``; unbind's pieces too). Under vmap the levels note the pieces as views of the input
-through the same slices (``_batching.note_view``).
+through the same slices (``_batching.view_at_level``).
 """
 
 from __future__ import annotations

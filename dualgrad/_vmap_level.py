@@ -25,7 +25,7 @@ from __future__ import annotations
 import warnings
 
 from . import _levels
-from ._batching import BatchedTensor, _warned, grad_below, mark_shared, note_fallback, note_view
+from ._batching import BatchedTensor, _warned, grad_below, note_fallback, view_at_level
 from ._grad_mode import state as _grad_state
 from ._dispatch import apply
 from ._errors import cannot_batch
@@ -74,10 +74,8 @@ class VmapLevel(_levels.Level):
             out = tuple(BatchedTensor.wrap(o, bdim, number) for o in out)
         else:
             out = BatchedTensor.wrap(out, bdim, number)
-        if op.view:
-            mark_shared(args, out, op.differentiable)
-            if op.differentiable:  # follow the view: a write may carry history to it later
-                note_view(args[0], out, op, params)  # (not view(dtype): NOTE: [dtype views])
+        if op.view:  # a view at this level too (NOTE: [views at every level] in _views.py)
+            out = view_at_level(args[0], out, op, params)
         return out
 
     def process_function(self, op, args, kwargs):
