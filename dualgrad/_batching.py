@@ -246,7 +246,9 @@ def view_at_level(parent, out, op, params):
     if not (wrapped(parent) and wrapped(out)):
         return out
     raw = _array(out)
-    if not (np.may_share_memory(raw, _array(parent)) or (raw.ndim == 0 and op.name == "select")):
+    if raw.size and not (
+        np.may_share_memory(raw, _array(parent)) or (raw.ndim == 0 and op.name == "select")
+    ):
         return out
     # the fields a view derives lazily move to the view's slots (NOTE: [views and in-place])
     gf, onr, rg, fw = out.grad_fn, out._out_nr, out._requires_grad, out._fw

@@ -19,6 +19,19 @@ counter may hold a history the base has moved past. Reading such a view's histor
 PyTorch regenerates a view's grad_fn when the base's version has moved. The properties below do
 that; plain tensors keep their class-level fields and pay nothing.
 
+# NOTE: [views at every level]
+The model above holds at every level, not only on the ground. Inside vmap a tensor is a
+wrapper (a BatchedTensor over its physical value, or a tensor on a transform's tape over
+``_below``: NOTE: [wrappers] in _batching.py); a view op on one is processed by its level, which
+makes the result a view of the same kind (``_batching.view_at_level``: a ``_View``, or a
+``BatchedView`` for a batched one) with the wrapper root as ``_base``, the chain from it, and
+the root's version counter. Below it, the physical result is a view of the physical root too
+(the batching rule ran the view op there), so each level keeps its own record, and a write
+into a wrapper (NOTE: [in-place on a wrapper] in _inplace.py) writes the values one level down
+and gives the wrapper root its ``view_scatter`` history; the shared version moves, and every
+view at that level re-derives lazily, exactly as here. There is no list of live views to keep
+and no case of "a view taken before the base had history": the view asks its base when read.
+
 # NOTE: [multi-output views]
 split (and chunk, which is split) returns views as torch's does, yet stays one op with one
 node (SplitBackward0's: the pieces' gradients are joined by one cat). Each piece is a view
@@ -111,8 +124,9 @@ def make_view(raw, op, params, parent: Tensor):
         outs = tuple(make_view(r, p_op, p, parent) for r, (p_op, p) in zip(raw, pieces))
         return mark_multi(outs, op.node_name[: -len("Backward0")])
     shares = np.may_share_memory(raw, parent._data)
-    if not shares and not (raw.ndim == 0 and op.name == "select"):
+    if not shares and raw.size and not (raw.ndim == 0 and op.name == "select"):
         # the kernel had to copy (reshape of a non-contiguous array): not a view, as in PyTorch
+        # (an empty result shares no memory, yet is a view in torch: a write into it is checked)
         return Tensor._make(raw)
     out = object.__new__(_View)
     out._data = raw
@@ -197,6 +211,8 @@ def _refresh(view: _View) -> None:
     finally:
         _grad_state.enabled = prev
     view._gf, view._onr, view._rg = fresh.grad_fn, fresh._out_nr, fresh._requires_grad
+    if fresh._glevel != view._glevel:  # the root joined a transform's tape: so does the view
+        view._glevel, view._below = fresh._glevel, fresh._below  # (NOTE: [in-place on a wrapper])
     view._fwd = None
     if fresh._fw:
         for level, tangent in fresh._fw.items():

@@ -180,3 +180,29 @@ def test_nested_vmaps_write_a_value_batched_by_the_outer_one_as_torch():
             assert got is want
         else:
             np.testing.assert_allclose(got, want)
+
+
+def _view_before_history(view, how):
+    """A view of a constant, taken before the constant takes a value with history (and
+    tangents) by a write into it: the view must take them too."""
+
+    def f(a, b):
+        c = b.detach().clone()
+        early = view(c)
+        if how == "mul_":
+            c.mul_(b * 1.5)
+        else:
+            c.copy_(b.sin())
+        return (early * early * a.sum()).sum()
+
+    return f
+
+
+@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
+@pytest.mark.parametrize("how", ["mul_", "copy_"])
+@pytest.mark.parametrize("view", sorted(VIEWS))
+def test_a_view_taken_before_its_base_gets_history_takes_it_as_torch(view, how, transform):
+    """Under vmap(grad(f)) a view of a constant taken before ``c.mul_(b)`` kept no history (the
+    eager list of views followed only writes with history): its gradient was 0 where torch's is
+    not. Views at every level now re-derive from their base when its version moves."""
+    _agree(*(_outcome(m, fn, _view_before_history(VIEWS[view], how), transform) for m, fn in LIBS))
