@@ -952,15 +952,10 @@ _row("hardtanh", 1, _any, lambda m, x: m.nn.functional.hardtanh(x))
 # the programs that use it.
 # ---------------------------------------------------------------------------------------------
 
-# NOTE: [known aliasing] The aliasing issue (views exactly where torch's are) is not done yet.
-# Until it lands these constructs give a different answer from torch, so CI leaves them out;
-# switch them on (delete the line) when it lands:
-#  - split/chunk/unbind return copies, not views: a write into a piece (or into the base after)
-#    does not reach the other;
-#  - x[tensor(0), tensor(-1)] is a copy (torch: 0-d index tensors index like ints, a view);
-#  - view() of a non-contiguous value copies where torch refuses;
-#  - an in-place write through a view under vmap(grad) is lost;
-#  - jacfwd re-runs f, so in-place writes (into its inputs) happen twice.
+# NOTE: [known aliasing] Constructs left out while views and in-place writes differed from
+# torch's (split/chunk/unbind copies, 0-d index tensors, view() of non-contiguous values, writes
+# through views under vmap(grad), jacfwd re-running f). Issue 14's aliasing model closed them:
+# the set is empty, so every one is generated in CI; an entry here needs its reason beside it.
 KNOWN_ALIASING: set[str] = set()
 
 # Constructs switched off because they fail on the current code, each with its reason; empty
