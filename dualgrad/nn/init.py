@@ -17,18 +17,18 @@ import math
 import numpy as np
 
 from .. import _factories
-from .._grad_mode import no_grad
-from ..random._generator import numpy_rng
+from .._grad_mode import no_grad as _no_grad
+from ..random._generator import numpy_rng as _numpy_rng
 
 
 def _write(tensor, values):
-    with no_grad():
+    with _no_grad():
         tensor.copy_(_factories.tensor(np.asarray(values, dtype=tensor._data.dtype)))
     return tensor
 
 
 def _rng(generator=None):
-    return numpy_rng(generator, "init")
+    return _numpy_rng(generator, "init")
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -182,7 +182,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     cols = tensor.numel() // rows
     # drawn with the tensor's normal_, as torch draws it (so a generator and a replay of
     # torch's draws see the same call)
-    with no_grad():
+    with _no_grad():
         flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
     flat = flat._data.astype(np.float64)
     if rows < cols:
