@@ -595,6 +595,19 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(-2)
 
 
+def _check_output_padding(op, s, d, axes):
+    """torch's rule: each output_padding below its stride or its dilation (either)."""
+    if any(o >= max(s_, d_) for o, s_, d_ in zip(op, s, d)):
+        got = " ".join(
+            f"{what}_{axis}: {v}"
+            for what, values in (("output_padding", op), ("stride", s), ("dilation", d))
+            for axis, v in zip(axes, values)
+        )
+        raise RuntimeError(
+            f"output padding must be smaller than either stride or dilation, but got {got}"
+        )
+
+
 def conv_transpose2d(
     input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):
@@ -609,12 +622,16 @@ def conv_transpose2d(
             f"conv_transpose2d: weight of size {list(weight.shape)} expects {ci} input channels, got {c}"
         )
     s, p, op, d = (_conv.pair(v) for v in (stride, padding, output_padding, dilation))
-    if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]):
-        raise RuntimeError(
-            "conv_transpose2d: output padding must be smaller than either stride or dilation"
-        )
+    _check_output_padding(op, s, d, ("height", "width"))
     hout = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
     wout = (w - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
+    # output_padding >= stride (allowed when the dilation is larger) makes room for more
+    # windows than there are inputs: the extra ones read zeros (fold needs one column each)
+    bh = (hout + 2 * p[0] - d[0] * (kh - 1) - 1) // s[0] + 1
+    bw = (wout + 2 * p[1] - d[1] * (kw - 1) - 1) // s[1] + 1
+    if bh > h or bw > w:
+        input = pad(input, (0, max(bw - w, 0), 0, max(bh - h, 0)))
+        h, w = input.shape[2:]
     cg = c // groups
     x = _reshape(input, (n, groups, cg, h * w))
     wt = _reshape(weight, (groups, cg, og * kh * kw)).transpose(-1, -2)  # (G, og*K, cg)
@@ -743,11 +760,7 @@ def conv_transpose3d(
             (dilation, "dilation"),
         )
     )
-    if any(o_ >= max(s_, d_) for o_, s_, d_ in zip(op, s, d)):
-        raise RuntimeError(
-            "conv_transpose3d: output padding must be smaller than either stride or dilation, "
-            f"but got output_padding={op}, stride={s}, dilation={d}"
-        )
+    _check_output_padding(op, s, d, ("depth", "height", "width"))
     x = _reshape(input.permute(0, 2, 1, 3, 4), (n * depth, c, h, w))
     w2 = _reshape(weight, (ci, og * kd) + tuple(weight.shape[3:]))
     y = conv_transpose2d(x, w2, None, s[1:], p[1:], op[1:], groups, d[1:])
