@@ -190,6 +190,24 @@ _OPERATORS = {
     "__matmul__": L.matmul,
     "__rmatmul__": _swap(L.matmul),
 }
+
+
+def _integer_into(fn):
+    """An integer-only op for ``x op= y``: torch checks that the result can be written into x
+    before it looks for a kernel, so a float ``y`` is refused for the cast, not the kernel."""
+
+    def op(x, y):
+        if isinstance(y, Tensor) and y.is_floating_point() and not x.is_floating_point():
+            raise RuntimeError(
+                f"result type {_dtype.torch_name(y.dtype.name)} can't be cast to the desired "
+                f"output type {_dtype.torch_name(x.dtype.name)}"
+            )
+        return fn(x, y)
+
+    op.__name__ = fn.__name__
+    return op
+
+
 _INPLACE_OPERATORS = {
     "__iadd__": E.add,
     "__isub__": E.sub,
@@ -197,8 +215,12 @@ _INPLACE_OPERATORS = {
     "__itruediv__": E.div,
     "__ipow__": E.pow,
     "__ifloordiv__": E.floor_divide,
-    "__ilshift__": E.bitwise_left_shift,
-    "__irshift__": E.bitwise_right_shift,
+    "__ilshift__": _integer_into(E.bitwise_left_shift),
+    "__irshift__": _integer_into(E.bitwise_right_shift),
+    "__iand__": _integer_into(E.bitwise_and),
+    "__ior__": _integer_into(E.bitwise_or),
+    "__ixor__": _integer_into(E.bitwise_xor),
+    # (no __imatmul__, as torch: ``x @= y`` rebinds x to x @ y, a new tensor)
 }
 
 
@@ -207,7 +229,7 @@ _DECLINE_ARRAYS = (
     "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__",
     "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__rand__", "__or__", "__ror__",
     "__xor__", "__rxor__", "__matmul__", "__rmatmul__", "__iadd__", "__isub__", "__imul__",
-    "__itruediv__", "__ipow__", "__ifloordiv__", "__imod__",
+    "__itruediv__", "__ipow__", "__ifloordiv__", "__imod__", "__iand__", "__ior__", "__ixor__",
 )  # fmt: skip
 
 

@@ -408,7 +408,7 @@ ROWS += [
     R("norm_neg_inf", None, lambda m, x: m.norm(x, -INF), (3, 4)),
     R("norm_3", None, lambda m, x: m.norm(x, 3, 1), (3, 4)),
     R("norm_half", None, lambda m, x: m.norm(x, 0.5), (3, 4)),
-    R("norm_0", None, lambda m, x: m.norm(x, 0) * x, (3, 4)),
+    R("norm_0", "nonzero_indicator", lambda m, x: m.norm(x, 0) * x, (3, 4)),
     R("norm_method", None, lambda m, x: x.norm(dim=1), (3, 4)),
     # PyTorch's gradient at zero: 0 for std and the 2-norm, not nan
     R("std_zero", None, lambda m, x: m.std(x * 0 + 1), (3,)),

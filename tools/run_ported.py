@@ -126,7 +126,12 @@ _PRELUDE_TORCH = textwrap.dedent(
 _RUN = "import runpy; runpy.run_path({script!r}, run_name='__main__')"
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|nan|inf")
-_TIMING = re.compile(r"\b(us|µs|ms|seconds?|sec|s)\b|Timer|Measurement|blocked_autorange|speedup")
+# lines that print timings, or ratios of timings ("percent improvement", "Performance delta"),
+# which differ from run to run
+_TIMING = re.compile(
+    r"\b(us|µs|ms|seconds?|sec|s)\b|Timer|Measurement|blocked_autorange|speedup"
+    r"|(?i:percent improvement|performance delta|faster than|slower than)"
+)
 
 
 def run(
@@ -150,14 +155,23 @@ def run(
         prelude += "\nimport torch; torch.set_default_dtype(torch.float64)\n"
     code = prelude + _RUN.format(script=str(copy))
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=script.parent,
-        env=env,
-    )
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=script.parent,
+            env=env,
+        )
+    finally:  # (also on a timeout or an interrupt: a leftover copy would be run as a script)
+        copy.unlink(missing_ok=True)
+
+
+def scripts_in(folder: Path) -> list[Path]:
+    """The scripts of ``folder`` to run: its .py files, not dotfiles (the edited .ported_
+    copies that run() writes beside them)."""
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("."))
 
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
@@ -196,7 +210,7 @@ def main(argv=None) -> int:
     parser.add_argument("--float64", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    scripts = sorted(args.folder.glob("*.py"))
+    scripts = scripts_in(args.folder)
     if args.only:
         scripts = [s for s in scripts if s.stem in args.only]
     failed = 0

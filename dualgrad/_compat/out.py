@@ -38,7 +38,7 @@ _CASTS = (
 OUT_POLICY = {
     **dict.fromkeys(_FACTORIES, ("factory", None)),
     "arange": ("factory", None),
-    **dict.fromkeys(("sum", "prod", "cumsum"), ("dtype", None)),
+    **dict.fromkeys(("sum", "nansum", "prod", "cumsum", "cumprod"), ("dtype", None)),
     **dict.fromkeys(("eq", "ne", "lt", "le", "gt", "ge"), ("any", None)),
     **dict.fromkeys(_CASTS, ("cast", _CAST)),
     "normalize": ("cast", _CAST),  # nn.functional's
@@ -109,6 +109,14 @@ def with_out(fn, policy):
         ):
             raise RuntimeError(_NO_AUTOGRAD.format(name=name))
         requires_grad = kwargs.pop("requires_grad", False) if mode == "factory" else False
+        if mode == "dtype" and kwargs.get("dtype") not in (None, outs[0].dtype):
+            want, got = kwargs["dtype"].name, outs[0].dtype.name  # torch's check, before the op
+            raise RuntimeError(
+                _EXACT.format(
+                    want_e=_dtype.TORCH_ELEMENT_NAMES.get(want, want),
+                    got_e=_dtype.TORCH_ELEMENT_NAMES.get(got, got),
+                )
+            )
         if mode in ("factory", "dtype"):
             kwargs["dtype"] = kwargs.get("dtype") or outs[0].dtype
         with no_grad():

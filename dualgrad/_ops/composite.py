@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._dispatch import apply
+from .._tensor import Tensor
 from .elementwise import abs as _abs
 from .elementwise import exp, isinf, log, sqrt, where
-from .reduction import amax, amin, normalize_dims
+from .reduction import amax, amin, in_dtype, normalize_dims
 from .reduction import sum as _sum
+from .registry import custom
 from .softmax import LOG_SOFTMAX, SOFTMAX
 from ._methods import tensor_method
 
@@ -26,12 +30,70 @@ def _shifted(x, dims):
     return x - where(isinf(m), 0.0, m), m
 
 
+# NOTE: [the 0-norm's gradient] torch records norm(x, 0), dist(x, y, 0) and
+# linalg.vector_norm(x, 0) (the result requires grad and has a grad_fn) but its backward gives
+# no gradient to x: x.grad stays None after backward(), autograd.grad says x was not used
+# (allow_unused=True gives None), and forward mode gives a zero tangent. The count of nonzeros
+# is one op here whose vjp gives None, so every mode sees torch's answer.
+def _no_gradient(g, x, *, out, needs):
+    return (None,)
+
+
+def _zero_tangent(tangents, x, *, out):
+    return out * 0.0
+
+
+NONZERO_INDICATOR = custom(
+    "nonzero_indicator",
+    lambda x: np.asanyarray(x != 0).astype(x.dtype),
+    _no_gradient,
+    _zero_tangent,
+    broadcasting=True,
+    saves=False,
+)
+
+
 def _float_input(x, dtype, fn):
     if dtype is not None:
         x = x.to(dtype)
     if not x.is_floating_point():
         raise RuntimeError(f"{fn}(): expected a floating point input, got {x.dtype}; use x.float()")
     return x
+
+
+def _softmax_input(x, dtype, fn):
+    x = in_dtype(x, dtype)  # NOTE: [dtype= casts first]
+    if not x.is_floating_point():  # torch's kernel refuses integers this way
+        from .._dtype import torch_name
+
+        name = torch_name(x.dtype.name)
+        raise NotImplementedError(f'"{fn}_lastdim_kernel_impl" not implemented for {name!r}')
+    return x
+
+
+def norm_input(x, dtype, fn):
+    """``x`` for a norm (torch.norm, linalg.*_norm) in ``dtype``, with torch's checks: a floating
+    input, a floating ``dtype`` that does not narrow it (NOTE: [dtype= casts first])."""
+    from .. import _dtype
+
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if not x.is_floating_point():
+        name = _dtype.torch_name(x.dtype.name)
+        raise RuntimeError(
+            f"{fn}: Expected a floating point or complex tensor as input. Got {name}"
+        )
+    if dtype is None or dtype == x.dtype:
+        return x
+    if not dtype.is_floating_point:
+        name = _dtype.torch_name(dtype.name)
+        raise RuntimeError(f"{fn}: dtype should be floating point or complex, but got {name}")
+    if _dtype.promote_types(x.dtype, dtype) != dtype:
+        raise RuntimeError(
+            f"{fn}: the dtype of the input ({_dtype.torch_name(x.dtype.name)}) should be "
+            f"convertible without narrowing to the specified dtype ({_dtype.torch_name(dtype.name)})"
+        )
+    return x.to(dtype)
 
 
 @tensor_method
@@ -42,14 +104,14 @@ def softmax(x, dim, dtype=None):
     >>> dg.softmax(dg.tensor([0.0, 0.0]), 0).tolist()
     [0.5, 0.5]
     """
-    x = _float_input(x, dtype, "softmax")
+    x = _softmax_input(x, dtype, "softmax")
     return apply(SOFTMAX, x, dims=normalize_dims(dim, x.ndim))
 
 
 @tensor_method
 def log_softmax(x, dim, dtype=None):
     """``x - logsumexp(x, dim)``, computed stably."""
-    x = _float_input(x, dtype, "log_softmax")
+    x = _softmax_input(x, dtype, "log_softmax")
     return apply(LOG_SOFTMAX, x, dims=normalize_dims(dim, x.ndim))
 
 
@@ -129,7 +191,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     >>> dg.norm(dg.tensor([3.0, 4.0]))
     tensor(5.)
     """
-    x = _float_input(x, dtype, "norm")
+    x = norm_input(x, dtype, "linalg.vector_norm")
     if p is None or p == "fro":
         if dim is not None and not isinstance(dim, int) and len(dim) > 2:
             raise RuntimeError("norm: 'fro' expects at most two dims")
@@ -148,8 +210,8 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
         return amax(a, dims, keepdim=keepdim)
     if p == -math.inf:
         return amin(a, dims, keepdim=keepdim)
-    if p == 0:
-        return _sum((x != 0).to(x.dtype), dims, keepdim=keepdim)
+    if p == 0:  # recorded, with no gradient (NOTE: [the 0-norm's gradient])
+        return _sum(apply(NONZERO_INDICATOR, x), dims, keepdim=keepdim)
     return _safe_root(_sum(a**p, dims, keepdim=keepdim), lambda s: s ** (1.0 / p))
 
 

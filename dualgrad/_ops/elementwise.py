@@ -26,7 +26,7 @@ from .kernels import (
     promote_binary,
     same_unary,
 )
-from .registry import Op, linear, nondiff, register, sum_to
+from .registry import Op, custom, linear, nondiff, register, sum_to
 from ._methods import tensor_method
 
 _LN2 = math.log(2.0)
@@ -175,13 +175,15 @@ _RESULT_ONLY = ((),)
 ADD = elementwise("add", promote_binary(np.add), (1, 1))
 
 
-def _no_bool(fn, message, *, both=False):
-    """A kernel that refuses bool operands as torch does: either one for subtraction, two
-    for pow."""
+def _no_bool(fn, *, two, one=None):
+    """A kernel that refuses bool operands as torch does, with torch's error (a type and a
+    message) for two bool operands and, for subtraction, for one."""
 
     def kernel(a, b):
-        if (_is_bool(a) and _is_bool(b)) if both else (_is_bool(a) or _is_bool(b)):
-            raise RuntimeError(message)
+        bools = _is_bool(a) + _is_bool(b)
+        if bools == 2 or (bools and one is not None):
+            error, message = two if bools == 2 else one
+            raise error(message)
         return fn(a, b)
 
     # Float operands are never bool: the fast entries may call the ufunc directly.
@@ -197,8 +199,16 @@ SUB = elementwise(
     "sub",
     _no_bool(
         promote_binary(np.subtract),
-        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
-        "to invert a mask, use the `~` or `logical_not()` operator instead.",
+        two=(
+            RuntimeError,
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead.",
+        ),
+        one=(
+            RuntimeError,
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+        ),
     ),
     (1, -1),
 )
@@ -251,13 +261,10 @@ def _power(a, b):
     return np.where(neg, small, out).astype(out.dtype, copy=False)
 
 
+_POW_BOOL = "\"pow\" not implemented for 'Bool' (convert one operand, e.g. x.long())"
 POW = elementwise(
     "pow",
-    _no_bool(
-        promote_binary(_power),
-        "pow: not implemented for two bool tensors; convert one, e.g. x.long()",
-        both=True,
-    ),
+    _no_bool(promote_binary(_power), two=(NotImplementedError, _POW_BOOL)),
     (_pow_base_partial, _pow_exponent_partial),
     node_name="PowBackward1",
     uses_out=True,
@@ -507,8 +514,35 @@ BITWISE_RIGHT_SHIFT = nondiff(
 ISNAN = nondiff("isnan", lambda a: np.asanyarray(np.isnan(a)), broadcasting=True)
 ISINF = nondiff("isinf", lambda a: np.asanyarray(np.isinf(a)), broadcasting=True)
 ISFINITE = nondiff("isfinite", lambda a: np.asanyarray(np.isfinite(a)), broadcasting=True)
-FLOOR_DIVIDE = nondiff(
-    "floor_divide", int_division(np.floor_divide, "div_floor"), broadcasting=True
+
+
+def _not_implemented(name):
+    """Rules for an op torch records but has no derivative for (NOTE: [recorded without a
+    derivative])."""
+
+    def vjp(g, *args, out, needs, **params):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+
+    def jvp(tangents, *args, out, **params):
+        raise NotImplementedError(
+            f"Trying to use forward AD with aten::{name} that does not support it."
+        )
+
+    return vjp, jvp
+
+
+# NOTE: [recorded without a derivative] torch records floor_divide of floats that require grad
+# (the result requires grad, its grad_fn is a "NotImplemented" node) and raises only when a
+# gradient is asked for: "derivative for aten::floor_divide is not implemented", or in forward
+# mode "Trying to use forward AD with aten::floor_divide ...". The op's rules raise the same,
+# so code that only looks at requires_grad, or never differentiates, behaves as with torch.
+FLOOR_DIVIDE = custom(
+    "floor_divide",
+    int_division(np.floor_divide, "div_floor"),
+    *_not_implemented("floor_divide"),
+    node_name="NotImplemented",
+    broadcasting=True,
+    saves=False,
 )
 # (fmod is public in special.py; its primitive is here, for div's integer rounding toward 0)
 FMOD = elementwise(
@@ -635,7 +669,7 @@ def pow(x, exponent):
         return apply(POW_SCALAR, x, exponent=_operand(exponent, "pow"))
     _tensor_arg(exponent, "pow")
     if isinstance(x, bool) and exponent.dtype.name == "bool":
-        raise RuntimeError("pow: not implemented for two bool operands; convert one, e.g. x.long()")
+        raise NotImplementedError(_POW_BOOL)
     return apply(RPOW, exponent, base=_operand(x, "pow"))
 
 
@@ -1010,11 +1044,17 @@ def logical_not(x):
     return apply(LOGICAL_NOT, x)
 
 
-def _integral(name, *xs):
-    """torch has bitwise kernels for integers and bools only (an operand of the wrong type is
-    left to the operand check, which names the fix)."""
+def _dtype_name(x):
+    return x.dtype.name if isinstance(x, Tensor) else None
+
+
+def _integral(name, *xs, bool_ok=True):
+    """torch has bitwise kernels for integers and bools only, and shifts for integers only
+    (an operand of the wrong type is left to the operand check, which names the fix)."""
     if not all(isinstance(x, (Tensor, int, float)) for x in xs):
         return
+    if not bool_ok and all(isinstance(x, bool) or _dtype_name(x) == "bool" for x in xs):
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
     for x in xs:
         if isinstance(x, float) or (isinstance(x, Tensor) and x.dtype.is_floating_point):
             dt = _dtype.torch_name(
@@ -1059,7 +1099,7 @@ def bitwise_left_shift(x, y):
     >>> dg.bitwise_left_shift(dg.tensor([1, -2]), 3)
     tensor([  8, -16])
     """
-    _integral("lshift", x, y)
+    _integral("lshift", x, y, bool_ok=False)
     return _binary(BITWISE_LEFT_SHIFT, x, y)
 
 
@@ -1071,7 +1111,7 @@ def bitwise_right_shift(x, y):
     >>> dg.bitwise_right_shift(dg.tensor([8, -8]), 1)
     tensor([ 4, -4])
     """
-    _integral("rshift", x, y)
+    _integral("rshift", x, y, bool_ok=False)
     return _binary(BITWISE_RIGHT_SHIFT, x, y)
 
 
@@ -1106,7 +1146,8 @@ def isfinite(x):
 def floor_divide(x, y):
     """``floor(x / y)`` element-wise, as torch's ``//`` (integer division by zero raises).
 
-    No derivative: the result does not require grad (torch's does, and its backward raises).
+    No derivative: as torch's, the result of float inputs that require grad requires grad,
+    and asking for its gradient raises (NOTE: [recorded without a derivative]).
     """
     return _binary(FLOOR_DIVIDE, x, y)
 

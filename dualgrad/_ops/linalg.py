@@ -86,11 +86,20 @@ def _check_tensor(x, fn, arg):
         )
 
 
+# torch's kernel names, which its error for bool operands names
+_BOOL_KERNELS = {"matmul": "addmm_impl_cpu_", "linear": "addmm_impl_cpu_"}
+
+
 def _check_same_dtype(a, b, fn):
     if a.dtype != b.dtype:
         raise RuntimeError(
             f"{fn}: expected both operands to have the same dtype, but got {a.dtype} and {b.dtype}; "
             "convert one, e.g. b.to(a.dtype)"
+        )
+    if a.dtype.name == "bool":  # NumPy would give a logical product; torch has no bool kernel
+        kernel = "dot" if fn == "matmul" and a.ndim == b.ndim == 1 else _BOOL_KERNELS.get(fn, fn)
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for 'Bool' (convert the operands, e.g. a.long())"
         )
 
 

@@ -34,6 +34,7 @@ from .._factories import zeros as _zeros
 from .._grad_mode import is_grad_enabled, no_grad
 from .._tensor import Tensor
 from .composite import norm as _vector_norm_impl
+from .composite import norm_input
 from .elementwise import abs as _abs
 from .elementwise import log, where
 from .linalg import einsum, matmul
@@ -915,7 +916,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
 # ------------------------------------------------------------------ norms
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The ``ord``-norm of ``x`` over ``dim`` (all dims by default), seen as a vector."""
-    _check_float(x, "linalg.vector_norm", "x")
+    x = norm_input(x, dtype, "linalg.vector_norm")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     if ord in (math.inf, -math.inf) and x.numel() == 0:  # a max or min of nothing
@@ -932,9 +933,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """A matrix norm over the two dims ``dim``: 'fro', 'nuc', 2, -2 (largest / smallest
     singular value), 1, -1 (max / min column abs sum), inf, -inf (max / min row abs sum)."""
-    _check_float(A, "linalg.matrix_norm")
-    if dtype is not None:
-        A = A.to(dtype)
+    A = norm_input(A, dtype, "linalg.matrix_norm")
     if A.ndim < 2:
         raise RuntimeError(
             "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
@@ -968,7 +967,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
 def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """torch.linalg.norm: a vector norm for one dim (or a 1-D input), a matrix norm for two
     dims (or a 2-D input with ``ord`` given); the 2-norm of the flattened input by default."""
-    _check_float(A, "linalg.norm")
+    norm_input(A, None, "linalg.vector_norm" if ord is None or A.ndim == 1 else "linalg.norm")
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         if len(dims) == 1:

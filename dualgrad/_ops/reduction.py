@@ -227,14 +227,77 @@ CUMSUM = linear("cumsum", _cumsum_kernel, _cumsum_adjoint)
 
 
 # ------------------------------------------------------------------ public functions
+# NOTE: [dtype= casts first] For every op that takes ``dtype=`` (sum, prod, cumsum, cumprod,
+# mean, nansum, softmax, norm, ...) torch converts the input to ``dtype`` BEFORE the op and
+# computes in it: sum([0.5, 1.5], dtype=long) is 0 + 1 = 1, not long(2.0). Integer results stay
+# in the asked dtype (wrapping as torch's: sum of int8 100 + 100 is -56), where without dtype=
+# they are int64. ``in_dtype`` casts, the op runs, ``as_dtype`` brings an int64 result back to
+# the asked width (the sum of the wrapped values, wrapped again, is the same number).
+def in_dtype(x, dtype):
+    """``x`` converted to ``dtype`` for an op's ``dtype=`` (NOTE: [dtype= casts first])."""
+    return x if dtype is None or x.dtype == dtype else x.to(dtype)
+
+
+def as_dtype(out, dtype):
+    """An op's result in the asked ``dtype`` (NOTE: [dtype= casts first])."""
+    return out if dtype is None or out.dtype == dtype else out.to(dtype)
+
+
 @tensor_method
 def sum(x, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dims by default; an empty list of dims also means all, as in
-    torch)."""
+    torch), of ``x`` converted to ``dtype`` first if given (NOTE: [dtype= casts first])."""
     if isinstance(dim, (tuple, list)) and not dim:
         dim = None
-    out = apply(SUM, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim)
-    return out if dtype is None else out.to(dtype)
+    x = in_dtype(x, dtype)
+    return as_dtype(apply(SUM, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim), dtype)
+
+
+@tensor_method
+def nansum(x, dim=None, keepdim=False, *, dtype=None):
+    """The sum over ``dim`` with NaNs counted as zero (their gradient is zero).
+
+    >>> import dualgrad as dg
+    >>> dg.nansum(dg.tensor([1.0, float("nan"), 2.0]))
+    tensor(3.)
+    """
+    x = in_dtype(x, dtype)
+    if x.is_floating_point():
+        x = where(x != x, 0.0, x)
+    return sum(x, dim, keepdim, dtype=dtype)
+
+
+@tensor_method
+def nanmean(x, dim=None, keepdim=False, *, dtype=None):
+    """The mean over ``dim`` of the values that are not NaN.
+
+    >>> import dualgrad as dg
+    >>> dg.nanmean(dg.tensor([1.0, float("nan"), 2.0]))
+    tensor(1.5000)
+    """
+    if not x.is_floating_point():
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{_torch_type_name(x.dtype)}"
+        )
+    _check_mean_dtype("nanmean", dtype)
+    x = in_dtype(x, dtype)
+    kept = x == x
+    return nansum(x, dim, keepdim) / sum(kept, dim, keepdim)
+
+
+def _torch_type_name(dtype):
+    from .._dtype import torch_name
+
+    return torch_name(dtype.name)
+
+
+def _check_mean_dtype(fn, dtype):
+    if dtype is not None and not dtype.is_floating_point:
+        raise RuntimeError(
+            f"{fn}(): could not infer output dtype. Optional dtype must be either a floating "
+            f"point or complex dtype. Got: {_torch_type_name(dtype)}"
+        )
 
 
 @tensor_method
@@ -244,12 +307,12 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
 
     Derivative: the gradient spread evenly, g / n.
     """
-    if dtype is not None:
-        x = x.to(dtype)
+    _check_mean_dtype("mean", dtype)
+    x = in_dtype(x, dtype)
     if not x.is_floating_point():
         raise RuntimeError(
-            f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}; "
-            "use x.float().mean()"
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {_torch_type_name(x.dtype)}; use x.float().mean()"
         )
     dims = normalize_dims(None if isinstance(dim, (tuple, list)) and not dim else dim, x.ndim)
     count = 1
@@ -265,9 +328,8 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
     Derivative: the product of the other elements, exact to any order where x has zeros (torch's
     prod_backward case).
     """
-    if dtype is not None:
-        x = x.to(dtype)
-    return apply(PROD, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim)
+    x = in_dtype(x, dtype)  # NOTE: [dtype= casts first]
+    return as_dtype(apply(PROD, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim), dtype)
 
 
 def _check_dim_given(fn, x, dim):
@@ -404,20 +466,42 @@ def equal(x, other):
     return bool((x == other).all())
 
 
-@tensor_method(inplace=True)
+def same_dtype_inplace(fn):
+    """``fn`` for its in-place method ``x.fn_(dim, dtype=)``, which torch allows only when
+    ``dtype`` is x's own (the result is written into x)."""
+
+    def inplace(x, dim, *, dtype=None):
+        if dtype is not None and dtype != x.dtype:
+            from .._dtype import TORCH_ELEMENT_NAMES as names
+
+            raise RuntimeError(
+                f"Bad in-place call: input tensor dtype {names[x.dtype.name]} and output tensor "
+                f"dtype {names[dtype.name]} should match"
+            )
+        return fn(x, dim)
+
+    inplace.__name__ = fn.__name__
+    return tensor_method(inplace, fn.__name__, inplace=True, method=False)
+
+
+@tensor_method
 def cumsum(x, dim, *, dtype=None):
     """The cumulative sum along ``dim`` (integers and bools give int64). Derivative: the reversed
     cumulative sum of the gradient."""
-    if dtype is not None:
-        x = x.to(dtype)
+    x = in_dtype(x, dtype)  # NOTE: [dtype= casts first]
     (d,) = normalize_dims(dim, x.ndim) or (0,)
     if x.ndim == 0:  # through the kernel all the same: an int or bool sum is int64
-        return apply(CUMSUM, x.reshape(1), dim=0).reshape(())
-    return apply(CUMSUM, x, dim=d)
+        return as_dtype(apply(CUMSUM, x.reshape(1), dim=0).reshape(()), dtype)
+    return as_dtype(apply(CUMSUM, x, dim=d), dtype)
+
+
+same_dtype_inplace(cumsum)
 
 
 __all__ = [
     "sum",
+    "nansum",
+    "nanmean",
     "mean",
     "prod",
     "amax",

@@ -36,7 +36,8 @@ from .elementwise import (
     where,
 )
 from .indexing import gather, known_values
-from .reduction import check_nonempty_dims, cumsum, normalize_dims
+from .reduction import as_dtype, check_nonempty_dims, cumsum, in_dtype, normalize_dims
+from .reduction import same_dtype_inplace
 from .reduction import sum as _sum
 from .registry import custom, nondiff
 from .reduction import ValuesIndices
@@ -503,7 +504,7 @@ def cummin(x, dim):
     return _cum_extreme(CUMMIN_INDICES, x, dim)
 
 
-@tensor_method(inplace=True)
+@tensor_method
 def cumprod(x, dim, *, dtype=None):
     """The running product along ``dim``; exact gradients also where ``x`` holds zeros.
 
@@ -512,12 +513,14 @@ def cumprod(x, dim, *, dtype=None):
     [1.0, 2.0, 6.0]
     """
     _tensor_arg(x, "cumprod")
-    if dtype is not None:
-        x = x.to(dtype)
+    x = in_dtype(x, dtype)  # NOTE: [dtype= casts first]
     d = _dim(dim, x)
     if x.ndim == 0:
-        return x.clone() if x.is_floating_point() else x.to(_dtype.int64)
-    return apply(CUMPROD, x, dim=d)
+        return as_dtype(x.clone() if x.is_floating_point() else x.to(_dtype.int64), dtype)
+    return as_dtype(apply(CUMPROD, x, dim=d), dtype)
+
+
+same_dtype_inplace(cumprod)
 
 
 @tensor_method

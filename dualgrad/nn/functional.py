@@ -22,20 +22,23 @@ from .. import _dtype, _factories
 from .._ops import conv as _conv
 from .._ops import elementwise as E
 from .._ops import special as SP
-from .._ops.composite import log_softmax, logsumexp, softmax  # noqa: F401
+from .._ops.composite import log_softmax, softmax  # noqa: F401
 from .._ops.conv import fold, unfold  # noqa: F401
 from .._ops.indexing import gather as _gather
-from .._ops.indexing import getitem, known_values
-from .._ops.linalg import einsum, matmul
+from .._ops.indexing import getitem as _getitem
+from .._ops.indexing import known_values as _known_values
+from .._ops.linalg import einsum as _einsum
+from .._ops.linalg import matmul as _matmul
 from .._ops.linalg import linear as _linear
 from .._ops.pad import pad  # noqa: F401
 from .._ops.reduction import argmax as _argmax
-from .._ops.reduction import mean
+from .._ops.reduction import mean as _mean
 from .._ops.reduction import sum as _sum
 from .._ops.reindex import one_hot  # noqa: F401
 from .._ops.shape import cat as _cat
 from .._ops.shape import stack as _stack
-from .._ops.shape import reshape, unsqueeze
+from .._ops.shape import reshape as _reshape
+from .._ops.shape import unsqueeze as _unsqueeze
 
 # activations that live in dualgrad._ops.special (NOTE: [activations as composites])
 from .._ops.special import (  # noqa: F401
@@ -163,7 +166,7 @@ def prelu(input, weight):
         )
     w = weight
     if input.ndim >= 2 and weight.numel() > 1:
-        w = reshape(weight, (-1,) + (1,) * (input.ndim - 2))
+        w = _reshape(weight, (-1,) + (1,) * (input.ndim - 2))
     return E.where(input > 0, input, input * w)
 
 
@@ -202,13 +205,13 @@ def _check_norm_params(input, *params, stats=()):
 # ------------------------------------------------------------------ linear layers
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``."""
-    out = _linear(input, weight) if weight.ndim == 2 else matmul(input, weight)
+    out = _linear(input, weight) if weight.ndim == 2 else _matmul(input, weight)
     return out if bias is None else out + bias
 
 
 def bilinear(input1, input2, weight, bias=None):
     """``x1^T A_o x2 + b_o`` for each output feature o."""
-    out = einsum("...i,oij,...j->...o", input1, weight, input2)
+    out = _einsum("...i,oij,...j->...o", input1, weight, input2)
     return out if bias is None else out + bias
 
 
@@ -241,7 +244,7 @@ def embedding(
         rows = np.zeros((weight.shape[0], 1), dtype=bool)
         rows[padding_idx] = True
         weight = E.where(_factories.tensor(rows), weight.detach(), weight)
-    return getitem(weight, input)
+    return _getitem(weight, input)
 
 
 def _padding_index(padding_idx, n):
@@ -274,7 +277,7 @@ def _channel_dropout(input, p, training, batched):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    x = input if batched else unsqueeze(input, 0)
+    x = input if batched else _unsqueeze(input, 0)
     mask_shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
     keep = _factories._rng[0].random(mask_shape) >= p
     out = x * _factories.tensor((keep / (1.0 - p) if p < 1.0 else keep).astype(x._data.dtype))
@@ -328,9 +331,9 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 # ------------------------------------------------------------------ normalisation
 def _affine(out, weight, bias, shape):
     if weight is not None:
-        out = out * (reshape(weight, shape) if shape else weight)
+        out = out * (_reshape(weight, shape) if shape else weight)
     if bias is not None:
-        out = out + (reshape(bias, shape) if shape else bias)
+        out = out + (_reshape(bias, shape) if shape else bias)
     return out
 
 
@@ -346,9 +349,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         )
     _check_norm_params(input, weight, bias)
     dims = tuple(range(input.ndim - k, input.ndim))
-    mu = mean(input, dims, keepdim=True)
+    mu = _mean(input, dims, keepdim=True)
     centred = input - mu
-    var = mean(centred * centred, dims, keepdim=True)
+    var = _mean(centred * centred, dims, keepdim=True)
     return _affine(centred * E.rsqrt(var + eps), weight, bias, None)
 
 
@@ -358,11 +361,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise RuntimeError(f"group_norm: {c} channels are not divisible into {num_groups} groups")
     _check_norm_params(input, weight, bias)
-    g = reshape(input, (n, num_groups, -1))
-    mu = mean(g, 2, keepdim=True)
+    g = _reshape(input, (n, num_groups, -1))
+    mu = _mean(g, 2, keepdim=True)
     centred = g - mu
-    var = mean(centred * centred, 2, keepdim=True)
-    out = reshape(centred * E.rsqrt(var + eps), tuple(input.shape))
+    var = _mean(centred * centred, 2, keepdim=True)
+    out = _reshape(centred * E.rsqrt(var + eps), tuple(input.shape))
     return _affine(out, weight, bias, (1, c) + (1,) * (input.ndim - 2))
 
 
@@ -381,16 +384,16 @@ def batch_norm(
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {list(input.shape)}"
             )
-        mu = mean(input, dims, keepdim=True)
+        mu = _mean(input, dims, keepdim=True)
         centred = input - mu
-        var = mean(centred * centred, dims, keepdim=True)
+        var = _mean(centred * centred, dims, keepdim=True)
         if running_mean is not None:
             from .._grad_mode import no_grad
 
             with no_grad():
                 m = momentum
-                new_mean = running_mean.detach() * (1 - m) + reshape(mu.detach(), (c,)) * m
-                unbiased = reshape(var.detach(), (c,)) * (count / (count - 1))
+                new_mean = running_mean.detach() * (1 - m) + _reshape(mu.detach(), (c,)) * m
+                unbiased = _reshape(var.detach(), (c,)) * (count / (count - 1))
                 new_var = running_var.detach() * (1 - m) + unbiased * m
                 running_mean.copy_(new_mean)
                 running_var.copy_(new_var)
@@ -400,7 +403,7 @@ def batch_norm(
             raise RuntimeError(
                 "batch_norm: running_mean and running_var are needed when not training"
             )
-        out = (input - reshape(running_mean, shape)) * E.rsqrt(reshape(running_var, shape) + eps)
+        out = (input - _reshape(running_mean, shape)) * E.rsqrt(_reshape(running_var, shape) + eps)
     return _affine(out, weight, bias, shape)
 
 
@@ -427,7 +430,7 @@ def instance_norm(
                 "instance_norm: Expected running_mean and running_var to be defined when "
                 "use_input_stats is false"
             )
-        out = (input - reshape(running_mean, shape)) * E.rsqrt(reshape(running_var, shape) + eps)
+        out = (input - _reshape(running_mean, shape)) * E.rsqrt(_reshape(running_var, shape) + eps)
         return _affine(out, weight, bias, shape)
     count = math.prod(input.shape[2:])
     if count == 1:
@@ -435,25 +438,25 @@ def instance_norm(
             f"Expected more than 1 spatial element when training, got input size {list(input.shape)}"
         )
     dims = tuple(range(2, input.ndim))
-    mu = mean(input, dims, keepdim=True)
+    mu = _mean(input, dims, keepdim=True)
     centred = input - mu
-    var = mean(centred * centred, dims, keepdim=True)
+    var = _mean(centred * centred, dims, keepdim=True)
     if running_mean is not None or running_var is not None:
         from .._grad_mode import no_grad
 
         with no_grad():
             n = input.shape[0]
             if running_mean is not None:
-                batch_mean = mean(reshape(mu.detach(), (n, c)), 0)
+                batch_mean = _mean(_reshape(mu.detach(), (n, c)), 0)
                 running_mean.copy_(running_mean * (1 - momentum) + batch_mean * momentum)
             if running_var is not None:
-                unbiased = mean(reshape(var.detach(), (n, c)), 0) * (count / (count - 1))
+                unbiased = _mean(_reshape(var.detach(), (n, c)), 0) * (count / (count - 1))
                 running_var.copy_(running_var * (1 - momentum) + unbiased * momentum)
     return _affine(centred * E.rsqrt(var + eps), weight, bias, shape)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """``x / sqrt(mean(x^2) + eps)`` over the last ``len(normalized_shape)`` dims, times
+    """``x / sqrt(_mean(x^2) + eps)`` over the last ``len(normalized_shape)`` dims, times
     ``weight``; ``eps=None`` is the input dtype's machine epsilon, as torch's."""
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
@@ -467,7 +470,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(input.ndim - k, input.ndim))
-    out = input * E.rsqrt(mean(input * input, dims, keepdim=True) + eps)
+    out = input * E.rsqrt(_mean(input * input, dims, keepdim=True) + eps)
     return out if weight is None else out * weight
 
 
@@ -530,7 +533,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     im2col + matmul (NOTE: [conv as im2col + matmul] in _ops/conv.py)."""
     unbatched = input.ndim == 3
     if unbatched:
-        input = unsqueeze(input, 0)
+        input = _unsqueeze(input, 0)
     if input.ndim != 4 or weight.ndim != 4:
         raise RuntimeError(
             f"conv2d: expected a 3-D or 4-D input and a 4-D weight, got {input.ndim}-D and {weight.ndim}-D"
@@ -560,13 +563,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     oh = (input.shape[2] + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
     ow = (input.shape[3] + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
     if groups == 1:
-        out = matmul(reshape(weight, (o, cg * kh * kw)), cols)
+        out = _matmul(_reshape(weight, (o, cg * kh * kw)), cols)
     else:
-        cols = reshape(cols, (n, groups, cg * kh * kw, oh * ow))
-        out = matmul(reshape(weight, (groups, o // groups, cg * kh * kw)), cols)
-    out = reshape(out, (n, o, oh, ow))
+        cols = _reshape(cols, (n, groups, cg * kh * kw, oh * ow))
+        out = _matmul(_reshape(weight, (groups, o // groups, cg * kh * kw)), cols)
+    out = _reshape(out, (n, o, oh, ow))
     if bias is not None:
-        out = out + reshape(bias, (1, o, 1, 1))
+        out = out + _reshape(bias, (1, o, 1, 1))
     return out[0] if unbatched else out
 
 
@@ -581,9 +584,28 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         input = pad(input, (total // 2, total - total // 2))
         pad_ = (0, 0)
     out = conv2d(
-        unsqueeze(input, -2), unsqueeze(weight, -2), bias, one(stride), pad_, one(dilation), groups
+        _unsqueeze(input, -2),
+        _unsqueeze(weight, -2),
+        bias,
+        one(stride),
+        pad_,
+        one(dilation),
+        groups,
     )
     return out.squeeze(-2)
+
+
+def _check_output_padding(op, s, d, axes):
+    """torch's rule: each output_padding below its stride or its dilation (either)."""
+    if any(o >= max(s_, d_) for o, s_, d_ in zip(op, s, d)):
+        got = " ".join(
+            f"{what}_{axis}: {v}"
+            for what, values in (("output_padding", op), ("stride", s), ("dilation", d))
+            for axis, v in zip(axes, values)
+        )
+        raise RuntimeError(
+            f"output padding must be smaller than either stride or dilation, but got {got}"
+        )
 
 
 def conv_transpose2d(
@@ -592,7 +614,7 @@ def conv_transpose2d(
     """The transposed 2-D convolution (the adjoint of conv2d in its input): matmul + col2im."""
     unbatched = input.ndim == 3
     if unbatched:
-        input = unsqueeze(input, 0)
+        input = _unsqueeze(input, 0)
     n, c, h, w = input.shape
     ci, og, kh, kw = weight.shape
     if c != ci or c % groups:
@@ -600,19 +622,23 @@ def conv_transpose2d(
             f"conv_transpose2d: weight of size {list(weight.shape)} expects {ci} input channels, got {c}"
         )
     s, p, op, d = (_conv.pair(v) for v in (stride, padding, output_padding, dilation))
-    if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]):
-        raise RuntimeError(
-            "conv_transpose2d: output padding must be smaller than either stride or dilation"
-        )
+    _check_output_padding(op, s, d, ("height", "width"))
     hout = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
     wout = (w - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
+    # output_padding >= stride (allowed when the dilation is larger) makes room for more
+    # windows than there are inputs: the extra ones read zeros (fold needs one column each)
+    bh = (hout + 2 * p[0] - d[0] * (kh - 1) - 1) // s[0] + 1
+    bw = (wout + 2 * p[1] - d[1] * (kw - 1) - 1) // s[1] + 1
+    if bh > h or bw > w:
+        input = pad(input, (0, max(bw - w, 0), 0, max(bh - h, 0)))
+        h, w = input.shape[2:]
     cg = c // groups
-    x = reshape(input, (n, groups, cg, h * w))
-    wt = reshape(weight, (groups, cg, og * kh * kw)).transpose(-1, -2)  # (G, og*K, cg)
-    cols = reshape(matmul(wt, x), (n, groups * og * kh * kw, h * w))
+    x = _reshape(input, (n, groups, cg, h * w))
+    wt = _reshape(weight, (groups, cg, og * kh * kw)).transpose(-1, -2)  # (G, og*K, cg)
+    cols = _reshape(_matmul(wt, x), (n, groups * og * kh * kw, h * w))
     out = fold(cols, (hout, wout), (kh, kw), d, p, s)
     if bias is not None:
-        out = out + reshape(bias, (1, -1, 1, 1))
+        out = out + _reshape(bias, (1, -1, 1, 1))
     return out[0] if unbatched else out
 
 
@@ -623,8 +649,8 @@ def conv_transpose1d(
     weight, computed as a 2-D one."""
     one = lambda v: (1, v if isinstance(v, int) else tuple(v)[0])  # noqa: E731
     out = conv_transpose2d(
-        unsqueeze(input, -2),
-        unsqueeze(weight, -2),
+        _unsqueeze(input, -2),
+        _unsqueeze(weight, -2),
         bias,
         one(stride),
         (0, padding if isinstance(padding, int) else padding[0]),
@@ -661,7 +687,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     unbatched = input.ndim == 4
     if unbatched:
-        input = unsqueeze(input, 0)
+        input = _unsqueeze(input, 0)
     if input.ndim != 5 or weight.ndim != 5:
         raise RuntimeError(
             f"conv3d: expected a 4-D or 5-D input and a 5-D weight, got {input.ndim}-D and "
@@ -696,12 +722,12 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         )
     h, w = input.shape[3:]
     taps = [input[:, :, i * d[0] : i * d[0] + s[0] * (od - 1) + 1 : s[0]] for i in range(kd)]
-    x = reshape(_stack(taps, 3).permute(0, 2, 1, 3, 4, 5), (n * od, c * kd, h, w))
-    w2 = reshape(weight, (o, cg * kd) + tuple(weight.shape[3:]))
+    x = _reshape(_stack(taps, 3).permute(0, 2, 1, 3, 4, 5), (n * od, c * kd, h, w))
+    w2 = _reshape(weight, (o, cg * kd) + tuple(weight.shape[3:]))
     out = conv2d(x, w2, None, s[1:], p[1:], d[1:], groups)  # (N*OD, O, OH, OW)
-    out = reshape(out, (n, od) + tuple(out.shape[1:])).permute(0, 2, 1, 3, 4)
+    out = _reshape(out, (n, od) + tuple(out.shape[1:])).permute(0, 2, 1, 3, 4)
     if bias is not None:
-        out = out + reshape(bias, (1, o, 1, 1, 1))
+        out = out + _reshape(bias, (1, o, 1, 1, 1))
     return out[0] if unbatched else out
 
 
@@ -712,7 +738,7 @@ def conv_transpose3d(
     convolution through the 2-D one])."""
     unbatched = input.ndim == 4
     if unbatched:
-        input = unsqueeze(input, 0)
+        input = _unsqueeze(input, 0)
     if input.ndim != 5 or weight.ndim != 5:
         raise RuntimeError(
             f"conv_transpose3d: expected a 4-D or 5-D input and a 5-D weight, got {input.ndim}-D "
@@ -734,26 +760,22 @@ def conv_transpose3d(
             (dilation, "dilation"),
         )
     )
-    if any(o_ >= max(s_, d_) for o_, s_, d_ in zip(op, s, d)):
-        raise RuntimeError(
-            "conv_transpose3d: output padding must be smaller than either stride or dilation, "
-            f"but got output_padding={op}, stride={s}, dilation={d}"
-        )
-    x = reshape(input.permute(0, 2, 1, 3, 4), (n * depth, c, h, w))
-    w2 = reshape(weight, (ci, og * kd) + tuple(weight.shape[3:]))
+    _check_output_padding(op, s, d, ("depth", "height", "width"))
+    x = _reshape(input.permute(0, 2, 1, 3, 4), (n * depth, c, h, w))
+    w2 = _reshape(weight, (ci, og * kd) + tuple(weight.shape[3:]))
     y = conv_transpose2d(x, w2, None, s[1:], p[1:], op[1:], groups, d[1:])
     oh, ow = y.shape[2:]
     cout = og * groups
-    y = reshape(y, (n, depth, cout, kd, oh, ow)).permute(0, 2, 4, 5, 3, 1)
-    y = reshape(y, (n, cout * oh * ow * kd, depth))
+    y = _reshape(y, (n, depth, cout, kd, oh, ow)).permute(0, 2, 4, 5, 3, 1)
+    y = _reshape(y, (n, cout * oh * ow * kd, depth))
     dout = (depth - 1) * s[0] - 2 * p[0] + d[0] * (kd - 1) + op[0] + 1
     blocks = (dout + 2 * p[0] - d[0] * (kd - 1) - 1) // s[0] + 1
     if blocks > depth:  # output_padding >= stride (allowed when dilation is larger): empty taps
         y = pad(y, (0, blocks - depth))
     out = fold(y, (dout, 1), (kd, 1), (d[0], 1), (p[0], 0), (s[0], 1))
-    out = reshape(out, (n, cout, oh, ow, dout)).permute(0, 1, 4, 2, 3)
+    out = _reshape(out, (n, cout, oh, ow, dout)).permute(0, 1, 4, 2, 3)
     if bias is not None:
-        out = out + reshape(bias, (1, -1, 1, 1, 1))
+        out = out + _reshape(bias, (1, -1, 1, 1, 1))
     return out[0] if unbatched else out
 
 
@@ -822,7 +844,7 @@ def _max_windows(input, rows, cols):
     would share it among ties) and every mode follows from gather."""
     unbatched = input.ndim == 3
     if unbatched:
-        input = unsqueeze(input, 0)
+        input = _unsqueeze(input, 0)
     if input.ndim != 4:
         raise RuntimeError(f"max_pool2d: expected a 3-D or 4-D input, got {input.ndim}-D")
     h, w = input.shape[2], input.shape[3]
@@ -838,7 +860,7 @@ def _max_windows(input, rows, cols):
     x = input.flatten(-2)
     if not real.all():
         x = _cat([x, _factories.full(tuple(x.shape[:-1]) + (1,), -math.inf, dtype=x.dtype)], -1)
-    arg = unsqueeze(_argmax(getitem(x.detach(), (Ellipsis, read)), -1), -1)
+    arg = _unsqueeze(_argmax(_getitem(x.detach(), (Ellipsis, read)), -1), -1)
 
     def pick(table):
         return _gather(
@@ -846,7 +868,7 @@ def _max_windows(input, rows, cols):
         ).squeeze(-1)
 
     at = pick(read)
-    values = reshape(_gather(x, -1, at.flatten(-2)), tuple(at.shape))
+    values = _reshape(_gather(x, -1, at.flatten(-2)), tuple(at.shape))
     indices = at if real.all() else pick(flat)
     return (values[0], indices[0]) if unbatched else (values, indices)
 
@@ -887,7 +909,7 @@ def avg_pool2d(
     """The mean of each block: im2col + sum / count."""
     k, s, p, _ = _pool_params(kernel_size, stride, padding, 1, "avg_pool2d")
     unbatched = input.ndim == 3
-    x = unsqueeze(input, 0) if unbatched else input
+    x = _unsqueeze(input, 0) if unbatched else input
     n, c, h, w = x.shape
     oh, ow = (_pool_size(*a, 1, ceil_mode, "avg_pool2d") for a in zip((h, w), k, s, p))
     # with ceil_mode the last windows hang past the padding: zeros there leave the sum alone
@@ -896,7 +918,7 @@ def avg_pool2d(
     )
     if eh > 0 or ew > 0:
         x = pad(x, (0, max(ew, 0), 0, max(eh, 0)))
-    total = _sum(reshape(unfold(x, k, 1, p, s), (n, c, k[0] * k[1], oh, ow)), 2)
+    total = _sum(_reshape(unfold(x, k, 1, p, s), (n, c, k[0] * k[1], oh, ow)), 2)
     if divisor_override is not None:
         out = total / divisor_override
     else:
@@ -917,7 +939,7 @@ def max_pool1d(
     returns the indices."""
     st = None if stride is None else _one(stride)
     out = max_pool2d(
-        unsqueeze(input, -2),
+        _unsqueeze(input, -2),
         _one(kernel_size),
         st,
         (0, _one(padding)[1]),
@@ -932,7 +954,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """1-D average pooling over the last dim, computed as a 2-D one."""
     st = None if stride is None else _one(stride)
     return avg_pool2d(
-        unsqueeze(input, -2),
+        _unsqueeze(input, -2),
         _one(kernel_size),
         st,
         (0, _one(padding)[1]),
@@ -953,9 +975,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         raise RuntimeError(
             f"max_unpool2d: expected indices of shape {list(input.shape)}, got {list(indices.shape)}"
         )
-    from .._ops.indexing import known_values
-
-    a = known_values(indices)  # inside vmap only the scatter's own range check remains
+    a = _known_values(indices)  # inside vmap only the scatter's own range check remains
     if a is not None and a.size and (a.min() < 0 or a.max() >= size[0] * size[1]):
         bad = a.min() if a.min() < 0 else a.max()
         raise RuntimeError(
@@ -964,7 +984,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     lead = tuple(input.shape[:-2])
     zeros = _factories.zeros(*lead, size[0] * size[1], dtype=input.dtype)
     out = zeros.scatter(-1, indices.flatten(-2), input.flatten(-2))
-    return reshape(out, lead + size)
+    return _reshape(out, lead + size)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -972,8 +992,8 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     st = None if stride is None else _one(stride)
     size = None if output_size is None else (1, tuple(output_size)[-1])
     out = max_unpool2d(
-        unsqueeze(input, -2),
-        unsqueeze(indices, -2),
+        _unsqueeze(input, -2),
+        _unsqueeze(indices, -2),
         _one(kernel_size),
         st,
         (0, _one(padding)[1]),
@@ -998,14 +1018,14 @@ def adaptive_avg_pool2d(input, output_size):
     h, w = input.shape[-2], input.shape[-1]
     oh, ow = h if oh is None else oh, w if ow is None else ow
     ah, aw = _adaptive_matrix(h, oh, input.dtype), _adaptive_matrix(w, ow, input.dtype)
-    return einsum("...hw,ih,jw->...ij", input, ah, aw)
+    return _einsum("...hw,ih,jw->...ij", input, ah, aw)
 
 
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling of the last dim to ``output_size`` (torch's bins), as a matrix product with
     an averaging matrix."""
     a = _adaptive_matrix(input.shape[-1], output_size, input.dtype)
-    return einsum("...l,il->...i", input, a)
+    return _einsum("...l,il->...i", input, a)
 
 
 def adaptive_avg_pool3d(input, output_size):
@@ -1013,7 +1033,7 @@ def adaptive_avg_pool3d(input, output_size):
     sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
     dims = input.shape[-3:]
     mats = [_adaptive_matrix(n, n if o is None else o, input.dtype) for n, o in zip(dims, sizes)]
-    return einsum("...dhw,id,jh,kw->...ijk", input, *mats)
+    return _einsum("...dhw,id,jh,kw->...ijk", input, *mats)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
@@ -1030,7 +1050,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max pooling of the last dim to ``output_size`` (torch's bins); ``return_indices=True`` also
     returns the indices."""
     size = output_size if isinstance(output_size, int) else tuple(output_size)[0]
-    out = adaptive_max_pool2d(unsqueeze(input, -2), (1, size), return_indices)
+    out = adaptive_max_pool2d(_unsqueeze(input, -2), (1, size), return_indices)
     return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
@@ -1040,10 +1060,10 @@ def pixel_shuffle(input, upscale_factor):
     if r == 1:  # nothing moves, and the reshapes below would give a view (torch: a new tensor)
         return input.clone()
     *lead, c, h, w = input.shape
-    x = reshape(input, tuple(lead) + (c // (r * r), r, r, h, w))
+    x = _reshape(input, tuple(lead) + (c // (r * r), r, r, h, w))
     k = len(lead)
     x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
-    return reshape(x, tuple(lead) + (c // (r * r), h * r, w * r))
+    return _reshape(x, tuple(lead) + (c // (r * r), h * r, w * r))
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -1058,10 +1078,10 @@ def pixel_unshuffle(input, downscale_factor):
                 f"pixel_unshuffle expects {what} to be divisible by downscale_factor, but "
                 f"input.size({dim})={size} is not divisible by {r}"
             )
-    x = reshape(input, tuple(lead) + (c, h // r, r, w // r, r))
+    x = _reshape(input, tuple(lead) + (c, h // r, r, w // r, r))
     k = len(lead)
     x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
-    return reshape(x, tuple(lead) + (c * r * r, h // r, w // r))
+    return _reshape(x, tuple(lead) + (c * r * r, h // r, w // r))
 
 
 # NOTE: [interpolate as taps along each axis] Every mode of interpolate is separable: along each
@@ -1172,8 +1192,8 @@ def _along_axis(x, axis, taps, weights):
     """Output i along ``axis`` (negative) = sum_t weights[i, t] * x[..., taps[i, t], ...]."""
     rest = (slice(None),) * (-axis - 1)
     if weights is None:
-        return getitem(x, (Ellipsis, taps[:, 0]) + rest)
-    g = getitem(x, (Ellipsis, taps) + rest)  # the tap dim right after the axis
+        return _getitem(x, (Ellipsis, taps[:, 0]) + rest)
+    g = _getitem(x, (Ellipsis, taps) + rest)  # the tap dim right after the axis
     wt = _factories.tensor(weights.reshape(weights.shape + (1,) * len(rest)).astype(x.dtype.np))
     return _sum(g * wt, axis)
 
@@ -1327,7 +1347,7 @@ def _legacy_string(size_average, reduce):
 
 def _reduce(loss, reduction):
     if reduction == "mean":
-        return mean(loss)
+        return _mean(loss)
     if reduction == "sum":
         return _sum(loss)
     if reduction == "none":
@@ -1447,8 +1467,8 @@ def nll_loss(
     _check_class_target(input, target, weight)
     if input.ndim == 1:
         if target.ndim == 0:
-            target = unsqueeze(target, 0)
-        input = unsqueeze(input, 0)
+            target = _unsqueeze(target, 0)
+        input = _unsqueeze(input, 0)
         one = True
     else:
         one = False
@@ -1458,13 +1478,13 @@ def nll_loss(
     # inside vmap a batched target has values only per batch element (NOTE: [reading batched
     # values] in _batching.py), so there they are written in dualgrad ops (and the range
     # check, which needs the values, is left out).
-    t = known_values(target)
+    t = _known_values(target)
     if t is not None:
         valid = t != ignore_index
         bad = valid & ((t < 0) | (t >= c))
         if bad.any():
             raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
-        mask = one_hot_np(np.where(valid, t, 0), c, input._data.dtype) * valid[..., None]
+        mask = _one_hot_np(np.where(valid, t, 0), c, input._data.dtype) * valid[..., None]
         w = mask if weight is None else mask * weight._data.astype(mask.dtype)
         total = float(w.sum())
         w = _factories.tensor(w)
@@ -1515,7 +1535,7 @@ def _check_class_target(input, target, weight):
         )
 
 
-def one_hot_np(t, c, dtype):
+def _one_hot_np(t, c, dtype):
     """A NumPy helper, not in torch: ``t``'s one-hot encoding over ``c`` classes as an array of
     ``dtype``."""
     return (t[..., None] == np.arange(c)).astype(dtype)
@@ -1561,7 +1581,7 @@ def cross_entropy(
             target = target * (1 - eps) + eps / c
         prod = logp * target
         if weight is not None:
-            prod = prod * reshape(weight, (c,) + (1,) * (input.ndim - 1 - class_dim))
+            prod = prod * _reshape(weight, (c,) + (1,) * (input.ndim - 1 - class_dim))
         if reduction == "mean":
             return -_sum(prod) / (input.numel() // c)
         if reduction == "sum":
@@ -1575,7 +1595,7 @@ def cross_entropy(
     wlogp = (
         logp
         if weight is None
-        else logp * reshape(weight, (c,) + (1,) * (input.ndim - 1 - class_dim))
+        else logp * _reshape(weight, (c,) + (1,) * (input.ndim - 1 - class_dim))
     )
     smooth = E.where(keep, -_sum(wlogp, class_dim), 0.0)
     if reduction == "mean":
@@ -1687,7 +1707,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     in_shape, var_shape = tuple(input.shape), tuple(var.shape)
     if var_shape != in_shape:
         if in_shape[:-1] == var_shape:
-            var = unsqueeze(var, -1)
+            var = _unsqueeze(var, -1)
         elif not (
             len(in_shape) == len(var_shape)
             and sum(v for i, v in zip(in_shape, var_shape) if i != v) == 1
@@ -1739,24 +1759,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
 __all__ = [
     n
     for n in dir()
-    if not n.startswith("_")
-    and n
-    not in (
-        "annotations",
-        "math",
-        "np",
-        "E",
-        "SP",
-        "E_stack",
-        "one_hot_np",
-        "mean",
-        "amax",
-        "getitem",
-        "reshape",
-        "unsqueeze",
-        "einsum",
-        "matmul",
-    )
+    if not n.startswith("_") and n not in ("annotations", "math", "warnings", "np", "E", "SP")
 ]
 
 
@@ -1813,7 +1816,7 @@ def scaled_dot_product_attention(
         key, value = _gqa_repeat(key, query.shape[-3]), _gqa_repeat(value, query.shape[-3])
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = matmul(query, key.transpose(-2, -1)) * scale
+    scores = _matmul(query, key.transpose(-2, -1)) * scale
     if is_causal:
         if attn_mask is not None:
             raise RuntimeError(
@@ -1826,7 +1829,7 @@ def scaled_dot_product_attention(
     weights = softmax(scores, -1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
-    return matmul(weights, value)
+    return _matmul(weights, value)
 
 
 def _mha_heads(x, bias, static, N, H):
@@ -1909,7 +1912,7 @@ def multi_head_attention_forward(
     # the positions appended above (bias_k, zero) are attended by every query: torch pads
     # both masks with a 0 (not masked) column for each
     extra = (bias_k is not None) + bool(add_zero_attn)
-    scores = matmul(q, k.transpose(-2, -1))
+    scores = _matmul(q, k.transpose(-2, -1))
     bias = _mask_bias(attn_mask, scores.dtype, masked_value=True)
     if bias is not None:
         bias = pad(bias, (0, extra)) if extra else bias
@@ -1923,12 +1926,12 @@ def multi_head_attention_forward(
     weights = softmax(scores, -1)
     if training and dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
-    out = matmul(weights, v).permute(2, 0, 1, 3).reshape(L, N, E)
+    out = _matmul(weights, v).permute(2, 0, 1, 3).reshape(L, N, E)
     out = linear(out, out_proj_weight, out_proj_bias)
     if not need_weights:
         weights = None
     elif average_attn_weights:
-        weights = mean(weights, 1)
+        weights = _mean(weights, 1)
     if not batched:
         out = out.squeeze(1)
         weights = None if weights is None else weights.squeeze(0)

@@ -1,0 +1,58 @@
+"""tools/run_ported.py: it runs the folder's scripts only (not its own edited .ported_ copies),
+removes each copy after the run, and leaves timing lines, ratios of timings included, out of
+the comparison."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+TOOL = Path(__file__).resolve().parent.parent / "tools" / "run_ported.py"
+
+
+@pytest.fixture(scope="module")
+def rp():
+    spec = importlib.util.spec_from_file_location("run_ported", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dotfiles_are_not_scripts(rp, tmp_path):
+    for name in ("a.py", "b.py", ".ported_a.py", ".hidden.py", "notes.txt"):
+        (tmp_path / name).write_text("print(1)\n")
+    assert [p.name for p in rp.scripts_in(tmp_path)] == ["a.py", "b.py"]
+
+
+def test_the_edited_copy_is_removed(rp, tmp_path):
+    script = tmp_path / "hello.py"
+    script.write_text("print('hello', 2 + 2)\n")
+    for with_dualgrad in (False, True):  # (torch's run records the draws dualgrad's replays)
+        done = rp.run(script, with_dualgrad=with_dualgrad, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "hello 4" in done.stdout
+        assert not (tmp_path / ".ported_hello.py").exists()
+    assert [p.name for p in rp.scripts_in(tmp_path)] == ["hello.py"]
+
+
+@pytest.mark.parametrize(
+    "line,timing",
+    [
+        ("Performance delta: 12.5 percent improvement with fused kernel", True),
+        ("12.3 percent improvement", True),
+        ("Performance delta: 0.93", True),
+        ("took 1.5 ms", True),
+        ("speedup 2.0x", True),
+        ("eager is 1.4x faster than compiled", True),
+        ("loss 0.25 at step 3", False),
+        ("accuracy 97 percent", False),
+    ],
+)
+def test_timing_lines_are_left_out(rp, line, timing):
+    assert bool(rp._TIMING.search(line)) is timing
+    # a timing line that differs does not fail the comparison; any other line does
+    other = re.sub(r"\d", lambda m: str((int(m.group()) + 1) % 10), line)
+    assert (rp.compare(line, other, 1e-4, 1e-4)[1] is None) is timing
