@@ -1,0 +1,70 @@
+"""Kernel choices made for speed (issue 17) give torch's values: bitwise where torch computes the
+same way (powers by multiplication), within rounding elsewhere."""
+
+import numpy as np
+import pytest
+import torch
+
+import dualgrad as dg
+
+# NOTE: [powers by multiplication] in dualgrad/_ops/elementwise.py: torch multiplies for these
+# exponents, so the bits must match; sqrt is the exception (torch's vectorised sqrt and NumPy's
+# round differently), compared with a tolerance.
+BITWISE_EXPONENTS = [0, 1, 2, 3, -2, -0.5, -1, 2.0, 3.0, -1.0, 0.0, 1.0]
+
+
+def _values(dtype):
+    a = np.random.default_rng(0).standard_normal(4099).astype(dtype) * 10
+    a[:7] = [0.0, -0.0, np.inf, -np.inf, 1e-30, -1e-30, 1.0]
+    return a
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("exponent", BITWISE_EXPONENTS)
+def test_pow_by_multiplication_is_bitwise_torch(dtype, exponent):
+    a = _values(dtype)
+    want = (torch.tensor(a) ** exponent).numpy()
+    got = (dg.tensor(a) ** exponent).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    got_fn = dg.pow(dg.tensor(a), exponent).numpy()
+    np.testing.assert_array_equal(got_fn.view(np.uint8), want.view(np.uint8))
+
+
+@pytest.mark.parametrize(
+    "dtype, exponent",
+    [(np.float32, 0.5), (np.float64, 0.5), (np.float16, 2), (np.float16, 3), (np.int64, 3)],
+)
+def test_pow_without_shortcut_matches_torch(dtype, exponent):
+    a = np.abs(_values(np.float64)[7:200]).astype(dtype) if dtype != np.int64 else np.arange(-9, 9)
+    want = (torch.tensor(a) ** exponent).numpy()
+    got = (dg.tensor(a) ** exponent).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=2e-7 if dtype == np.float64 else 1e-3)
+
+
+@pytest.mark.parametrize("custom", [False, True])
+def test_double_backward_of_cube_matches_torch(custom):
+    """W7 of issue 17: the rules ask for x**2 and x**1, which take the shortcuts."""
+    a = _values(np.float64)[7:]
+
+    def run(lib):
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x**3
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * 3 * x**2
+
+        x = lib.tensor(a, requires_grad=True)
+        y = Cube.apply(x) if custom else x**3
+        (g,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), x)
+        return g.detach().numpy(), h.numpy()
+
+    for got, want in zip(run(dg), run(torch)):
+        np.testing.assert_array_equal(got, want)
