@@ -109,3 +109,48 @@ def test_einsum_path_is_cached_per_equation_and_shapes():
     info = linalg._einsum_path.cache_info()
     assert (info.misses, info.hits) == (1, 2)
     assert linalg._einsum_path("ij,jk->ik", ((4, 4), (4, 4))) is False  # small: the plain loop
+
+
+# NOTE: [triangular solves by SciPy]: 32x32 and up go to SciPy's trtrs, smaller ones and batches
+# (and every one without SciPy) to np.linalg.solve; torch's values either way.
+@pytest.mark.parametrize("scipy_present", [True, False])
+@pytest.mark.parametrize(
+    "n, upper, left, unitriangular, dtype",
+    [
+        (64, False, True, False, np.float64),
+        (64, True, True, False, np.float64),
+        (48, True, False, True, np.float64),
+        (40, False, False, False, np.float32),
+        (8, True, True, False, np.float64),
+    ],
+)
+def test_solve_triangular_matches_torch(
+    monkeypatch, scipy_present, n, upper, left, unitriangular, dtype
+):
+    from dualgrad._ops import linalg_decomp
+
+    if not scipy_present:
+        monkeypatch.setattr(linalg_decomp, "_scipy_solve_triangular", lambda: None)
+    rng = np.random.default_rng(2)
+    a = (rng.standard_normal((n, n)) / n + np.eye(n)).astype(dtype)  # well conditioned
+    b = rng.standard_normal((n, 5) if left else (5, n)).astype(dtype)
+
+    def run(lib):
+        A, B = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        x = lib.linalg.solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular)
+        grads = lib.autograd.grad(x, (A, B), lib.ones_like(x))
+        return [x.detach().numpy()] + [g.numpy() for g in grads]
+
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for got, want in zip(run(dg), run(torch)):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_solve_triangular_singular_gives_inf_as_torch():
+    a = np.tril(np.ones((40, 40)))
+    a[3, 3] = 0.0
+    b = np.ones((40, 2))
+    want = torch.linalg.solve_triangular(torch.tensor(a), torch.tensor(b), upper=False).numpy()
+    got = dg.linalg.solve_triangular(dg.tensor(a), dg.tensor(b), upper=False).numpy()
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(want))
