@@ -94,11 +94,9 @@ def _needed(root_nodes, targets):
         for edge in node.edges:
             if edge is not None:
                 nxt = edge[0] if type(edge) is tuple else edge  # NOTE: [compact edges]
-                if nxt in seen:
-                    parents[nxt].append(node)
-                else:
+                parents.setdefault(nxt, []).append(node)
+                if nxt not in seen:  # (a root may be reached from another root)
                     seen.add(nxt)
-                    parents[nxt] = [node]
                     stack.append(nxt)
     needed = set(targets)
     stack = list(targets)
