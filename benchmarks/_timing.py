@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 
 
@@ -46,19 +47,33 @@ def calibrate(fn, *, min_time, warmup):
         number *= 2
 
 
-def best_times(fns, *, repeat, min_time, warmup):
-    """Best seconds per call of each function in ``fns`` (a dict), timeit-style.
+def _alternating_runs(fns, *, repeat, min_time, warmup):
+    """Seconds per call of each function in ``fns`` (a dict), one entry per timed run.
 
     The runs of the different functions alternate, so that load from other processes during
     the benchmark falls on every library alike and the ratios stay fair.
     """
     numbers = {k: calibrate(fn, min_time=min_time, warmup=warmup) for k, fn in fns.items()}
-    best = {k: float("inf") for k in fns}
+    runs = {k: [] for k in fns}
     for _ in range(repeat):
         for k, fn in fns.items():
             number = numbers[k]
             start = time.perf_counter()
             for _ in range(number):
                 fn()
-            best[k] = min(best[k], (time.perf_counter() - start) / number)
-    return best
+            runs[k].append((time.perf_counter() - start) / number)
+    return runs
+
+
+def best_times(fns, *, repeat, min_time, warmup):
+    """Best seconds per call of each function in ``fns`` (a dict), timeit-style, the libraries'
+    runs alternating."""
+    runs = _alternating_runs(fns, repeat=repeat, min_time=min_time, warmup=warmup)
+    return {k: min(v) for k, v in runs.items()}
+
+
+def median_times(fns, *, repeat, min_time, warmup):
+    """Median seconds per call of each function in ``fns`` (a dict), the libraries' runs
+    alternating as in ``best_times``."""
+    runs = _alternating_runs(fns, repeat=repeat, min_time=min_time, warmup=warmup)
+    return {k: statistics.median(v) for k, v in runs.items()}

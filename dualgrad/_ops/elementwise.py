@@ -269,9 +269,36 @@ POW = elementwise(
     node_name="PowBackward1",
     uses_out=True,
 )
+# NOTE: [powers by multiplication] torch computes a float32 or float64 tensor to a few number
+# exponents without pow (ATen's pow_tensor_scalar_kernel and Pow.cpp): 0 fills ones, 1 copies,
+# 2 is x*x, 3 is x*x*x, -2 is 1/(x*x), 0.5 is sqrt, -0.5 is 1/sqrt, -1 is 1/x. np.power
+# calls the libm pow per element, 4-5x slower (W7 of issue 17, the double backward of x**3, is
+# mostly these powers: the rules ask for x**2 and x**1), and its last bit may differ from a
+# product's. The same shortcuts here give torch's bits where torch multiplies. Half precision
+# and integers keep np.power, as torch keeps pow for them (integer powers are exact anyway).
+_POW_SHORTCUTS = {
+    0: np.ones_like,
+    1: np.copy,
+    2: lambda x: x * x,
+    3: lambda x: x * x * x,
+    -2: lambda x: 1 / (x * x),
+    0.5: np.sqrt,
+    -0.5: lambda x: 1 / np.sqrt(x),
+    -1: lambda x: 1 / x,
+}
+
+
+def _pow_scalar(x, *, exponent):
+    if type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize > 2:
+        shortcut = _POW_SHORTCUTS.get(exponent) if type(exponent) in (int, float) else None
+        if shortcut is not None:
+            return shortcut(x)
+    return promote_binary(np.power)(x, exponent)
+
+
 POW_SCALAR = elementwise(
     "pow_scalar",
-    lambda x, *, exponent: promote_binary(np.power)(x, exponent),
+    _pow_scalar,
     (lambda x, out, exponent: _pow_base_partial(x, exponent, out),),
     node_name="PowBackward0",
 )

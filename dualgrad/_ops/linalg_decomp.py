@@ -239,10 +239,35 @@ def _substitute(t, b, upper):
     return x
 
 
+# NOTE: [triangular solves by SciPy] NumPy has no triangular solve, and np.linalg.solve factors
+# the matrix first (LU, O(n^3)) where a triangular one needs only substitution (O(n^2) per
+# column): 512x512 with 64 columns, 4.6 ms against SciPy's 0.5 ms (LAPACK trtrs, as torch's
+# trsm). So with SciPy importable (an optional extra) a single matrix goes to
+# scipy.linalg.solve_triangular; without it, for a batch of matrices (one LU call in C beats
+# a Python loop of trtrs calls for the small matrices batches usually hold), or below 32x32
+# (SciPy's call costs ~10 us, more than NumPy's whole LU there), np.linalg.solve.
+def _scipy_solve_triangular():
+    try:
+        from scipy.linalg import solve_triangular
+    except ImportError:
+        return None
+    return solve_triangular
+
+
 def _triangular_solve(t, b, upper):
-    if np.all(np.diagonal(t, 0, -2, -1)):
-        return np.linalg.solve(t, b)
-    return _substitute(t, b, upper)  # singular: inf and nan, no error, as in torch
+    if not np.all(np.diagonal(t, 0, -2, -1)):
+        return _substitute(t, b, upper)  # singular: inf and nan, no error, as in torch
+    if (
+        t.ndim == 2
+        and b.ndim == 2
+        and t.shape[0] >= 32
+        and t.dtype.kind == "f"
+        and t.dtype.itemsize > 2
+    ):
+        solve_triangular = _scipy_solve_triangular()
+        if solve_triangular is not None:
+            return solve_triangular(t, b, lower=not upper, check_finite=False)
+    return np.linalg.solve(t, b)
 
 
 def _solve_triangular_kernel(a, b, *, upper, left, unitriangular):

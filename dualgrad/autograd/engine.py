@@ -81,8 +81,12 @@ def _roots(outputs):
     return roots
 
 
-def _reachable(root_nodes):
-    """Every node reachable from the roots (iterative DFS)."""
+def _needed(root_nodes, targets):
+    """The nodes reachable from the roots from which some target node can be reached (only
+    those need to run). One walk down from the roots notes each node's parents, one walk up
+    from the targets collects the answer: this runs on every ``grad(..., inputs)`` call, a
+    row of a Jacobian loop among them, so the graph is walked twice, not three times."""
+    parents: dict = {}
     seen = set(root_nodes)
     stack = list(root_nodes)
     while stack:
@@ -90,19 +94,10 @@ def _reachable(root_nodes):
         for edge in node.edges:
             if edge is not None:
                 nxt = edge[0] if type(edge) is tuple else edge  # NOTE: [compact edges]
-                if nxt not in seen:
+                parents.setdefault(nxt, []).append(node)
+                if nxt not in seen:  # (a root may be reached from another root)
                     seen.add(nxt)
                     stack.append(nxt)
-    return seen
-
-
-def _needed(nodes, targets):
-    """The nodes from which some target node can be reached (only those need to run)."""
-    parents: dict = {}
-    for node in nodes:
-        for edge in node.edges:
-            if edge is not None:
-                parents.setdefault(edge[0] if type(edge) is tuple else edge, []).append(node)
     needed = set(targets)
     stack = list(targets)
     while stack:
@@ -145,9 +140,10 @@ def run_backward(
             if edge is not None:
                 capture[edge] = None
         targets = {e[0] for e in input_edges if e is not None}
-        needed = _needed(_reachable(root_nodes), targets)
+        needed = _needed(root_nodes, targets)
     else:
         needed = None  # without inputs=, every reachable node runs
+    capture_nodes = {edge[0] for edge in capture}
 
     # buffers[node]: the gradient for the node's output, summed as they arrive, or for a node
     # with several outputs the list of them; a node enters the heap with its first gradient.
@@ -176,7 +172,7 @@ def run_backward(
             else:
                 node = heappop(heap)[1]
             buf = pop_buffer(node)
-            if node.pre_hooks or capture:
+            if node.pre_hooks or node in capture_nodes:
                 buf = _hooks_and_capture(node, buf, capture)
             if needed is not None and node not in needed:
                 continue
