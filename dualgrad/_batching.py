@@ -119,7 +119,6 @@ class BatchedTensor(Tensor):
     """A logical tensor inside vmap: ``_value`` with batch dim ``_bdim`` at level ``_vlevel``."""
 
     _bdim = 0
-    _lrg = False  # requires grad on a transform's tape (logical: NOTE: [grad under vmap])
 
     @classmethod
     def wrap(cls, value, bdim, level):
@@ -140,15 +139,9 @@ class BatchedTensor(Tensor):
             v.flags.writeable,
         )
 
-    # Reverse mode on a batched tensor is *logical*: it belongs to a transform called inside
-    # this vmap (NOTE: [grad under vmap] in _grad_levels.py). The physical tensor keeps its own.
-    @property
-    def _requires_grad(self):
-        return self._lrg
-
-    @_requires_grad.setter
-    def _requires_grad(self, flag):
-        self._lrg = flag
+    # (``_requires_grad`` of a batched tensor is *logical*: it belongs to a transform called
+    # inside this vmap, NOTE: [grad under vmap] in _grad_levels.py; the physical tensor keeps
+    # its own)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad:
@@ -175,7 +168,7 @@ class BatchedTensor(Tensor):
         if self._requires_grad:  # keep the logical edge: gradients reach this tensor's node
             from ._tensor import alias
 
-            t.grad_fn, t._out_nr, t._lrg = self.grad_fn, self._out_nr, True
+            t.grad_fn, t._out_nr, t._requires_grad = self.grad_fn, self._out_nr, True
             t._acc, t._glevel = self._acc, self._glevel
             if self.grad_fn is None:
                 self._edge()
@@ -252,14 +245,16 @@ def view_at_level(parent, out, op, params):
         return out
     # the fields a view derives lazily move to the view's slots (NOTE: [views and in-place])
     gf, onr, rg, fw = out.grad_fn, out._out_nr, out._requires_grad, out._fw
-    for key in ("grad_fn", "_out_nr", "_requires_grad", "_lrg", "_fw"):
+    for key in ("grad_fn", "_out_nr", "_requires_grad", "_fw"):
         out.__dict__.pop(key, None)
     out.__class__ = BatchedView if isinstance(out, BatchedTensor) else _View
     out._gf, out._onr, out._rg, out._fwd = gf, onr, rg, fw
     if isinstance(parent, _View):
         out._base, out._chain = parent._base, parent._chain + ((op, params),)
+        out._view_tracked = parent._view_tracked and op.differentiable
     else:
         out._base, out._chain = parent, ((op, params),)
+        out._view_tracked = op.differentiable
     out._vc = vc = out._base._version_counter()
     out._view_version = vc[0]
     if not _grad_state.enabled:

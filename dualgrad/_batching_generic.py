@@ -32,7 +32,7 @@ def _logical_ndim(p, d):
 def _pointwise(op, physical, bdims, params, size):
     """Element-wise ops with broadcasting: batch dims to the front, logical dims right-aligned."""
     rank = max(
-        (_logical_ndim(p, d) for p, d in zip(physical, bdims) if isinstance(p, Tensor)), default=0
+        [_logical_ndim(p, d) for p, d in zip(physical, bdims) if isinstance(p, Tensor)], default=0
     )
     aligned = []
     for p, d in zip(physical, bdims):

@@ -149,7 +149,7 @@ def _view_scatter(op, physical, bdims, params, size):
 
     (base, value), (db, dv) = physical, bdims
     links = [_batched_link(o, p, size) for o, p in params["chain"].ops]
-    if any(link is None for link in links):
+    if any([link is None for link in links]):
         return NotImplemented
     return apply(op, _front(base, db, size), _front(value, dv, size), chain=Chain(links)), 0
 

@@ -184,10 +184,11 @@ def _commit_wrapped(x: Tensor, out: Tensor, name: str) -> Tensor:
         )
     view = isinstance(x, _View)
     root = x._base if view else x
-    if view and not all(op.differentiable for op, _ in x._chain):
+    if view and not x._view_tracked:
         out = out.detach()  # through view(dtype): bytes change, not history (NOTE: [dtype views])
-    on_tape = x._requires_grad and x._below is not None
-    if not (on_tape or x._requires_grad or x._fw) and out._requires_grad and out._glevel >= 0:
+    x_rg, x_fw, out_rg = x._requires_grad, x._fw, out._requires_grad  # (a view's: derived)
+    on_tape = x_rg and x._below is not None
+    if not (x_rg or x_fw) and out_rg and out._glevel >= 0:
         # a batched constant (or a view of one) takes a value with history on a tape: it joins
         # the tape (NOTE: [grad under vmap] in _grad_levels.py)
         for t in {id(root): root, id(x): x}.values():
@@ -199,14 +200,14 @@ def _commit_wrapped(x: Tensor, out: Tensor, name: str) -> Tensor:
             (_VIEW_OF_LEAF_ERROR if view else _LEAF_ERROR)
             + f" ({name}) Do it under 'with dualgrad.no_grad():' or on a clone."
         )
-    if (on_tape and out._glevel != x._glevel) or (not on_tape and out._requires_grad):
+    if (on_tape and out._glevel != x._glevel) or (not on_tape and out_rg):
         raise cannot_batch(f"{name}: an in-place write of a value with history on another tape")
     if view and _grad_state.enabled:  # as on the ground
-        if x._multi is not None and (root._requires_grad or out._requires_grad):
+        if x._multi is not None and (root._requires_grad or out_rg):
             raise multi_error(x._multi, "is being modified inplace")  # [multi-output views]
         if not x._view_grad and root._requires_grad:
             raise RuntimeError(_NO_GRAD_VIEW_ERROR.format(name=name))
-    carried = on_tape or x._fw or out._fw  # history or tangents the write must update
+    carried = on_tape or x_fw or out._fw  # history or tangents the write must update
     if carried and view:  # the root's new history and tangents (CopySlices)
         new_root = VS.view_scatter(root, out, x._chain)
     if on_tape:  # the values, one level down
@@ -293,8 +294,7 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
     vc = x._version_counter()
     # through a view autograd cannot see (view(dtype)): the bytes change, the base's history
     # does not, as in torch (NOTE: [dtype views] in _ops/shape.py)
-    tracked = all(op.differentiable for op, _ in x._chain)
-    if tracked and (
+    if x._view_tracked and (
         (_grad_state.enabled and (base._requires_grad or out._requires_grad)) or base._fw or out._fw
     ):
         if out._data.dtype != x._data.dtype:

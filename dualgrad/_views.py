@@ -68,6 +68,9 @@ class _View(Tensor):
     _view_grad = True  # was grad mode on when the view was made (its history is recorded)
     _view_shares = True  # False: the kernel returned a copy (0-d select), written back by hand
     _multi = None  # (op name, output number): an output of a multi-output view op
+    # every op of the chain is differentiable: history follows a write (not through view(dtype),
+    # which autograd does not see: NOTE: [dtype views] in _ops/shape.py)
+    _view_tracked = True
 
     def _stale(self) -> bool:
         return self._view_version != self._vc[0]
@@ -135,10 +138,14 @@ def make_view(raw, op, params, parent: Tensor):
         out._base = parent._base
         out._chain = parent._chain + ((op, params),)
         out._view_shares = shares and parent._view_shares
+        if not (parent._view_tracked and op.differentiable):
+            out._view_tracked = False
     else:
         out._base = parent
         out._chain = ((op, params),)
         out._view_shares = shares
+        if not op.differentiable:
+            out._view_tracked = False
     out._view_version = vc[0]
     if not _grad_state.enabled:
         out._view_grad = False

@@ -52,6 +52,7 @@ class VmapLevel(_levels.Level):
         number = self.number
         ceiling = _stack.ceiling
         physical, bdims = [], []
+        size = None
         for a in args:
             if isinstance(a, BatchedTensor) and a._vlevel == number:
                 if a._fw and min(a._fw) < ceiling:
@@ -61,10 +62,11 @@ class VmapLevel(_levels.Level):
                     )
                 physical.append(a._value)
                 bdims.append(a._bdim)
+                if size is None:
+                    size = a._value._data.shape[a._bdim]
             else:
                 physical.append(a)
                 bdims.append(None)
-        size = next(p.shape[d] for p, d in zip(physical, bdims) if d is not None)
         rule = op.batch
         result = rule(op, physical, bdims, params, size) if rule is not None else NotImplemented
         if result is NotImplemented:

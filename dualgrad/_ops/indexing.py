@@ -104,8 +104,9 @@ class _Index:
     __slots__ = ("value", "sources")
 
     def __init__(self, value, sources=()):
-        self.value = tuple(np.array(i) if isinstance(i, np.ndarray) else i for i in value)
-        self.sources = tuple((t, t._version_counter()[0]) for t in sources)
+        # (list comprehensions: one call each, where a generator resumes once per element)
+        self.value = tuple([np.array(i) if isinstance(i, np.ndarray) else i for i in value])
+        self.sources = tuple([(t, t._version_counter()[0]) for t in sources])
 
     def check(self, node_name: str) -> None:
         for t, version in self.sources:
