@@ -17,7 +17,8 @@ from . import _dtype
 from .random import _sampling as _random
 from ._compat import device as _device
 from ._compat import memory_format as _memory_format
-from ._inplace import SHAPE_METHODS, _copy_, _fill_, _inplace, _setitem, _zero_
+from ._inplace_methods import _copy_, _fill_, _inplace, _setitem, _zero_
+from ._inplace_shape import SHAPE_METHODS
 from . import _ops  # noqa: F401  (imports every op module: each declares its methods)
 from ._ops import elementwise as E
 from ._ops import indexing as I

@@ -18,7 +18,7 @@ from .._compat import device as _device
 from .._factories import _check_vmap_randomness, _finish, _float_only, _shape, rand, randn, tensor
 from ._generator import numpy_rng
 from .._grad_mode import state as _grad_state
-from .._inplace import _copy_
+from .._inplace_methods import _copy_
 from .._ops import elementwise as E
 from .._ops.indexing import known_values
 from .._tensor import Tensor
