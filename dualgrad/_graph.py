@@ -137,6 +137,12 @@ class OpNode(Node):
     def name(self) -> str:
         return self.op.node_name
 
+    def __getattr__(self, name):
+        # only for names not found otherwise: torch's ``_saved_self``, ``_raw_saved_result``...
+        from ._saved import saved_attribute
+
+        return saved_attribute(self, name)
+
     @property
     def freed(self) -> bool:
         return self.args is None
