@@ -79,6 +79,28 @@ def compact_edge(edge):
     return edge[0] if edge is not None and edge[1] == 0 else edge
 
 
+# NOTE: [node hooks] A node's hooks live in its ``pre_hooks`` dict, which the engine already
+# tests per node: tensor hooks under their output number, the node's own pre-hooks and
+# post-hooks (torch's Node.register_prehook / register_hook) under these two keys, so a node
+# without hooks costs the engine nothing more. Tensor hooks run first, then the node's
+# pre-hooks, then the node, then its post-hooks, in torch's order.
+NODE_PRE = "node pre-hooks"
+NODE_POST = "node post-hooks"
+_METADATA: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+class _NodeHookHandle:
+    """What ``register_hook``/``register_prehook`` return: ``remove()`` takes the hook out."""
+
+    def __init__(self, hooks: list, fn):
+        self._hooks, self._fn = hooks, fn
+        hooks.append(fn)
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
 # NOTE: [order by sequence number] in engine.py: a node's number is taken once its edges exist.
 _sequence = itertools.count(1)
 
@@ -98,10 +120,42 @@ class Node:
     def next_functions(self):
         return tuple(edge_pair(e) if e is not None else (None, 0) for e in self.edges)
 
-    def register_prehook(self, output_nr: int, hook) -> None:
+    @property
+    def metadata(self) -> dict:
+        """A dict of this node's own, for the user's notes (torch's ``Node.metadata``)."""
+        meta = _METADATA.get(self)
+        if meta is None:
+            meta = _METADATA[self] = {}
+        return meta
+
+    def register_prehook(self, fn, hook=None):
+        """``fn(grad_outputs)`` runs before this node, after its tensors' hooks; it may return
+        new ``grad_outputs``. Returns a handle whose ``remove()`` takes it out.
+
+        (Called as ``register_prehook(output_nr, hook)``, the form Tensor.register_hook uses,
+        it adds a tensor hook on that output: NOTE: [node hooks].)
+        """
         if self.pre_hooks is None:
             self.pre_hooks = {}
-        self.pre_hooks.setdefault(output_nr, []).append(hook)
+        if hook is not None:  # a tensor's hook, on output ``fn``
+            self.pre_hooks.setdefault(fn, []).append(hook)
+            return None
+        return _NodeHookHandle(self.pre_hooks.setdefault(NODE_PRE, []), fn)
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new
+        ``grad_inputs``. Returns a handle whose ``remove()`` takes it out."""
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        return _NodeHookHandle(self.pre_hooks.setdefault(NODE_POST, []), fn)
+
+    def _sequence_nr(self) -> int:
+        return self.seq
+
+    @classmethod
+    def __subclasshook__(cls, subclass):
+        # torch's Node is an ABC that every grad_fn class passes; here they all derive from it
+        return NotImplemented
 
     def release(self) -> None:
         """Free saved values after a backward without retain_graph."""
@@ -243,20 +297,29 @@ def _engine_owns(g) -> bool:
 class AccumulateGrad(Node):
     """The sink of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("_leaf", "seq", "edge")
+    __slots__ = ("_leaf", "seq", "edge", "post_accumulate_hooks")
 
     def __init__(self, leaf):
         self._leaf = weakref.ref(leaf)
         self.edges = ()
         self.pre_hooks = None
+        self.post_accumulate_hooks = None  # Tensor.register_post_accumulate_grad_hook
         self.seq = next(_sequence)
         self.edge = (self, 0)  # the edge into it, one object for every use of the leaf
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # torch's, C++ namespace and all
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
     @property
     def variable(self):
         return self._leaf()
 
     def accumulate(self, g, create_graph: bool) -> None:
+        if self.post_accumulate_hooks:  # (a call more would cost the steal: its reference)
+            return self._accumulate_and_call_hooks(g, create_graph)
         leaf = self._leaf()
         if leaf is None:
             return
@@ -275,6 +338,22 @@ class AccumulateGrad(Node):
                 leaf.grad = leaf.grad + g
             finally:
                 _grad_state.enabled = prev
+
+    def _accumulate_and_call_hooks(self, g, create_graph: bool) -> None:
+        hooks, self.post_accumulate_hooks = self.post_accumulate_hooks, None
+        try:
+            self.accumulate(g, create_graph)
+        finally:
+            self.post_accumulate_hooks = hooks
+        leaf = self._leaf()
+        if leaf is not None:
+            for hook in list(hooks.values()):
+                result = hook(leaf)
+                if result is not None:
+                    raise TypeError(
+                        f"expected Variable, but hook returned '{type(result).__name__}'; "
+                        "a post accumulate grad hook must return None"
+                    )
 
 
 Tensor._accumulator = AccumulateGrad  # a leaf's accumulator (NOTE: [import order] in __init__.py)
