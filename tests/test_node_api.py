@@ -157,7 +157,84 @@ def _increment_version(lib):
     return [before, after, "no error"]
 
 
+def _linear(lib):
+    lin = lib.nn.Linear(3, 2).double()
+    with lib.no_grad():
+        lin.weight.copy_(lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64))
+        lin.bias.fill_(0.5)
+    return lin
+
+
+def _module_full_hooks(lib):
+    # the pre-hook doubles grad_output, the hook replaces grad_input; removing them restores
+    lin, log = _linear(lib), []
+    h1 = lin.register_full_backward_pre_hook(
+        lambda m, go: (log.append(("pre", go)), (go[0] * 2,))[1]
+    )
+    h2 = lin.register_full_backward_hook(
+        lambda m, gi, go: (log.append(("full", gi, go)), (gi[0] + 1,))[1]
+    )
+    x = lib.tensor([[1.0, -1.0, 2.0]], dtype=lib.float64, requires_grad=True)
+    (lin(x) ** 2).sum().backward()
+    first = [list(log), x.grad, lin.weight.grad.clone()]
+    log.clear()
+    h1.remove()
+    h2.remove()
+    x.grad = None
+    (lin(x) ** 2).sum().backward()
+    return first + [log, x.grad]
+
+
+def _module_hook_no_input_grad(lib):
+    import warnings
+
+    lin, log = _linear(lib), []
+    lin.register_full_backward_hook(lambda m, gi, go: log.append((gi, go)))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        (lin(lib.ones(1, 3, dtype=lib.float64)) ** 2).sum().backward()
+    return [log, [str(m.message)[:60] for m in w]]
+
+
+def _module_hooks_both_kinds(lib):
+    lin = _linear(lib)
+    lin.register_full_backward_hook(lambda *a: None)
+    lin.register_backward_hook(lambda *a: None)
+
+
+def _module_old_hook(lib):
+    import warnings
+
+    m, log = lib.nn.Sigmoid(), []
+    m.register_backward_hook(lambda mod, gi, go: log.append((gi, go)))
+    x = lib.tensor([0.0, 1.0], dtype=lib.float64, requires_grad=True)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        m(x * 2).sum().backward()
+    return [log, x.grad, len(w)]
+
+
+def _module_many_inputs(lib):
+    # non-tensor arguments show as None; two outputs, two tensor inputs
+    class Two(lib.nn.Module):
+        def forward(self, a, s, b):
+            return a * b * s, a + b
+
+    two, log = Two(), []
+    two.register_full_backward_hook(lambda m, gi, go: log.append((gi, go)))
+    a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    b = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=True)
+    p, q = two(a, 3.0, b)
+    (p.sum() + (q * q).sum()).backward()
+    return [log, a.grad, b.grad]
+
+
 CASES = [
+    _module_full_hooks,
+    _module_hook_no_input_grad,
+    _module_hooks_both_kinds,
+    _module_old_hook,
+    _module_many_inputs,
     _node_basics,
     _hook_order,
     _post_hook_replaces,
@@ -173,6 +250,7 @@ CASES = [
 ]
 
 PHRASES = {
+    "_module_hooks_both_kinds": "Cannot use both regular backward hooks and full backward hooks",
     "_prehook_wrong_count": "",
     "_post_accumulate_non_leaf": "post accumulate grad hooks cannot be registered on non-leaf",
     "_post_accumulate_no_grad": "cannot register a hook on a tensor that doesn't require gradient",
