@@ -575,7 +575,9 @@ def _edge_of(t):
 # output's tangent (NOTE: [dispatch order] in _dispatch.py), so inside a dual level a saved
 # output is packed when it is first read instead (by backward or ``_saved_result``): a hook
 # that copies it (save_on_cpu) then copies the tangent too. Outside dual levels, and for
-# inputs, packing happens when the node is made, as in torch.
+# inputs, packing happens when the node is made, as in torch. A pack hook that keeps no copy
+# and counts the calls (checkpoint's) says so with an attribute ``pack_now = True``, and is
+# called at once.
 
 
 # NOTE: [hooks see the user's levels] A node is recorded at the ground, where a dual level
@@ -602,7 +604,7 @@ def _pack(node, slot, value, pack, unpack):
             # pack sees the output with its history, as torch's does (the recorder sets the
             # same fields on the output itself right after: NOTE: [saved outputs])
             value.grad_fn, value._out_nr, value._requires_grad = node, slot[1], True
-        if _levels.stack.ceiling != _levels.NO_CEILING:
+        if _levels.stack.ceiling != _levels.NO_CEILING and not getattr(pack, "pack_now", False):
             packed = _Packed(None, unpack, slot[1], pending=(pack, value))
         else:
             packed = _Packed(_call_hook(pack, value), unpack, slot[1])
@@ -618,6 +620,7 @@ def pack_node(node) -> None:
         return  # hooks are open in another thread only
     pack, unpack = HOOKS.stack[-1]
     saved = saved_inputs(node.op, node.needs)
+    _shapes_only(node, saved)
     slots = [s for s in _slots(node).values() if s[0] == "out" or (s[0] == "in" and s[1] in saved)]
     if not slots:
         return
@@ -626,6 +629,28 @@ def pack_node(node) -> None:
         value = _stored(node, slot)
         if isinstance(value, Tensor):
             _pack(node, slot, value, pack, unpack)
+
+
+# NOTE: [unsaved inputs keep their shape only] A node keeps every input, though the rules of
+# some read only an input's shape and dtype (add's, or mul's for the input that needs no
+# gradient): torch keeps just the sizes then. Under saved-tensor hooks the hooks decide what
+# the graph holds (checkpointing holds nothing), so there such an input is replaced by a
+# tensor of its shape and dtype over one element (a zero-strided NumPy view: no memory).
+def _shapes_only(node, saved) -> None:
+    args = node.args
+    if all(i in saved or not isinstance(a, Tensor) for i, a in enumerate(args)):
+        return
+    node.args = tuple(
+        _shape_of(a) if i not in saved and type(a) is Tensor and type(a._data) is np.ndarray else a
+        for i, a in enumerate(args)
+    )
+
+
+def _shape_of(a):
+    data = a._data
+    t = _new(Tensor)
+    t._data = np.broadcast_to(np.zeros((), dtype=data.dtype), data.shape)
+    return t
 
 
 def pack_all(tensors) -> tuple:
