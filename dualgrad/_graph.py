@@ -152,11 +152,6 @@ class Node:
     def _sequence_nr(self) -> int:
         return self.seq
 
-    @classmethod
-    def __subclasshook__(cls, subclass):
-        # torch's Node is an ABC that every grad_fn class passes; here they all derive from it
-        return NotImplemented
-
     def release(self) -> None:
         """Free saved values after a backward without retain_graph."""
 

@@ -168,7 +168,7 @@ class _WrappedHook:
         return self.hook(self.module, grad_inputs, grad_outputs)
 
 
-_BOTH = (
+BOTH = (
     "Cannot use both regular backward hooks and full backward hooks on a single Module. "
     "Please use only one of them."
 )
@@ -268,33 +268,3 @@ def _maybe_warn_non_full_backward_hook(inputs, result, grad_fn):
                 FutureWarning,
                 stacklevel=4,
             )
-
-
-def register(module, hook, *, full: bool, prepend: bool = False):
-    from collections import OrderedDict
-
-    from .module import RemovableHandle
-
-    d = module.__dict__
-    if d.get("_is_full_backward_hook") is (not full):
-        raise RuntimeError(_BOTH)
-    d["_is_full_backward_hook"] = full
-    hooks = d.setdefault("_backward_hooks", OrderedDict())
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
-
-
-def register_pre(module, hook, *, prepend: bool = False):
-    from collections import OrderedDict
-
-    from .module import RemovableHandle
-
-    hooks = module.__dict__.setdefault("_backward_pre_hooks", OrderedDict())
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle

@@ -20,6 +20,14 @@ from .parameter import Buffer, Parameter
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+def _add_hook(hooks, hook, prepend):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 class RemovableHandle:
     """Returned by ``register_*_hook``; ``remove()`` takes the hook out."""
 
@@ -499,23 +507,27 @@ class Module:
         >>> seen
         [dualgrad.Size([3, 1])]
         """
-        from ._backward_hooks import register
-
-        return register(self, hook, full=True, prepend=prepend)
+        return self._add_backward_hook(hook, full=True, prepend=prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """``hook(module, grad_output)`` before the module's gradients are computed; it may
         return a new ``grad_output`` (NOTE: [module backward hooks] in nn/_backward_hooks.py)."""
-        from ._backward_hooks import register_pre
-
-        return register_pre(self, hook, prepend=prepend)
+        hooks = self.__dict__.setdefault("_backward_pre_hooks", OrderedDict())
+        return _add_hook(hooks, hook, prepend)
 
     def register_backward_hook(self, hook) -> RemovableHandle:
         """torch's deprecated hook: ``hook(module, grad_input, grad_output)`` with the
         gradients of the last node the forward made; prefer register_full_backward_hook."""
-        from ._backward_hooks import register
+        return self._add_backward_hook(hook, full=False, prepend=False)
 
-        return register(self, hook, full=False)
+    def _add_backward_hook(self, hook, *, full, prepend):
+        from ._backward_hooks import BOTH
+
+        d = self.__dict__
+        if d.get("_is_full_backward_hook") is (not full):
+            raise RuntimeError(BOTH)
+        d["_is_full_backward_hook"] = full
+        return _add_hook(d.setdefault("_backward_hooks", OrderedDict()), hook, prepend)
 
     def register_forward_pre_hook(self, hook) -> RemovableHandle:
         """``hook(module, args)`` before each forward; it may return new args."""
