@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 import weakref
 
 import numpy as np
 
+from . import _levels
 from ._grad_mode import state as _grad_state
 from ._tensor import INPLACE_EPOCH, Tensor, detach_history
 
@@ -77,6 +79,28 @@ def compact_edge(edge):
     return edge[0] if edge is not None and edge[1] == 0 else edge
 
 
+# NOTE: [node hooks] A node's hooks live in its ``pre_hooks`` dict, which the engine already
+# tests per node: tensor hooks under their output number, the node's own pre-hooks and
+# post-hooks (torch's Node.register_prehook / register_hook) under these two keys, so a node
+# without hooks costs the engine nothing more. Tensor hooks run first, then the node's
+# pre-hooks, then the node, then its post-hooks, in torch's order.
+NODE_PRE = "node pre-hooks"
+NODE_POST = "node post-hooks"
+_METADATA: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+class _NodeHookHandle:
+    """What ``register_hook``/``register_prehook`` return: ``remove()`` takes the hook out."""
+
+    def __init__(self, hooks: list, fn):
+        self._hooks, self._fn = hooks, fn
+        hooks.append(fn)
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
 # NOTE: [order by sequence number] in engine.py: a node's number is taken once its edges exist.
 _sequence = itertools.count(1)
 
@@ -96,10 +120,37 @@ class Node:
     def next_functions(self):
         return tuple(edge_pair(e) if e is not None else (None, 0) for e in self.edges)
 
-    def register_prehook(self, output_nr: int, hook) -> None:
+    @property
+    def metadata(self) -> dict:
+        """A dict of this node's own, for the user's notes (torch's ``Node.metadata``)."""
+        meta = _METADATA.get(self)
+        if meta is None:
+            meta = _METADATA[self] = {}
+        return meta
+
+    def register_prehook(self, fn, hook=None):
+        """``fn(grad_outputs)`` runs before this node, after its tensors' hooks; it may return
+        new ``grad_outputs``. Returns a handle whose ``remove()`` takes it out.
+
+        (Called as ``register_prehook(output_nr, hook)``, the form Tensor.register_hook uses,
+        it adds a tensor hook on that output: NOTE: [node hooks].)
+        """
         if self.pre_hooks is None:
             self.pre_hooks = {}
-        self.pre_hooks.setdefault(output_nr, []).append(hook)
+        if hook is not None:  # a tensor's hook, on output ``fn``
+            self.pre_hooks.setdefault(fn, []).append(hook)
+            return None
+        return _NodeHookHandle(self.pre_hooks.setdefault(NODE_PRE, []), fn)
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new
+        ``grad_inputs``. Returns a handle whose ``remove()`` takes it out."""
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        return _NodeHookHandle(self.pre_hooks.setdefault(NODE_POST, []), fn)
+
+    def _sequence_nr(self) -> int:
+        return self.seq
 
     def release(self) -> None:
         """Free saved values after a backward without retain_graph."""
@@ -136,6 +187,13 @@ class OpNode(Node):
 
     def name(self) -> str:
         return self.op.node_name
+
+    def __getattr__(self, name):
+        # only for names not found otherwise: torch's ``_saved_self``, ``_raw_saved_result``...
+        return saved_attribute(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(saved_names(self)))
 
     @property
     def freed(self) -> bool:
@@ -234,20 +292,29 @@ def _engine_owns(g) -> bool:
 class AccumulateGrad(Node):
     """The sink of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("_leaf", "seq", "edge")
+    __slots__ = ("_leaf", "seq", "edge", "post_accumulate_hooks")
 
     def __init__(self, leaf):
         self._leaf = weakref.ref(leaf)
         self.edges = ()
         self.pre_hooks = None
+        self.post_accumulate_hooks = None  # Tensor.register_post_accumulate_grad_hook
         self.seq = next(_sequence)
         self.edge = (self, 0)  # the edge into it, one object for every use of the leaf
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # torch's, C++ namespace and all
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
     @property
     def variable(self):
         return self._leaf()
 
     def accumulate(self, g, create_graph: bool) -> None:
+        if self.post_accumulate_hooks:  # (a call more would cost the steal: its reference)
+            return self._accumulate_and_call_hooks(g, create_graph)
         leaf = self._leaf()
         if leaf is None:
             return
@@ -267,5 +334,508 @@ class AccumulateGrad(Node):
             finally:
                 _grad_state.enabled = prev
 
+    def _accumulate_and_call_hooks(self, g, create_graph: bool) -> None:
+        hooks, self.post_accumulate_hooks = self.post_accumulate_hooks, None
+        try:
+            self.accumulate(g, create_graph)
+        finally:
+            self.post_accumulate_hooks = hooks
+        leaf = self._leaf()
+        if leaf is not None:
+            for hook in list(hooks.values()):
+                result = hook(leaf)
+                if result is not None:
+                    raise TypeError(
+                        f"expected Variable, but hook returned '{type(result).__name__}'; "
+                        "a post accumulate grad hook must return None"
+                    )
+
 
 Tensor._accumulator = AccumulateGrad  # a leaf's accumulator (NOTE: [import order] in __init__.py)
+
+
+# ------------------------------------------------------------------ saved tensors
+# Saved tensors: what a backward node keeps, under torch's names, and the pack/unpack hooks.
+#
+# A node of a primitive keeps its inputs in ``args`` and a stand-in for its output in ``out``
+# (NOTE: [saved outputs]). Which of them are *saved* in torch's sense (what the
+# rules read, so what torch would keep and what a pack hook sees) follows from the op's
+# declaration, not from a list per op (NOTE: [saved names]).
+#
+# NOTE: [saved tensor hooks]
+# Inside ``saved_tensors_hooks(pack, unpack)`` every tensor a node saves goes through ``pack``
+# when the node is made, and the node keeps what ``pack`` returned in place of the tensor (a
+# ``_Packed``); ``unpack`` runs each time the rule or a ``_saved_*`` attribute reads it, as in
+# torch. The recorder (``_ground._node``) tests one list (``PACKING``, the hooks open in any
+# thread) and calls ``pack_node`` only when it is not empty, so recording without hooks costs
+# one global lookup more. A packed node is a ``PackedOpNode``: the same object and slots, a
+# class of its own, so the engine runs it through ``apply`` (its inlined path is for OpNode
+# only) and the unpacking is never on the hot path. As in torch, a packed tensor is not
+# version-checked (the hooks own what they keep), and what ``unpack`` returns for a saved output
+# gets this node as its history, so double backward through it works.
+
+_new = object.__new__
+
+
+class _HookState(threading.local):
+    stack: tuple = ()  # the open (pack, unpack) pairs of this thread, innermost last
+    disabled = None  # the message of an open disable_saved_tensors_hooks
+
+
+HOOKS = _HookState()
+# The pairs open in any thread; the recorder tests only this (NOTE: [saved tensor hooks])
+PACKING: list = []
+
+
+# NOTE: [saved names] torch names a node's saved tensors after the arguments of its
+# derivatives.yaml entry: ``self`` and ``other`` for most ops, ``result`` for the output. The
+# few nodes whose arguments are named otherwise are listed here by node name.
+_INPUT_NAMES = {
+    "MmBackward0": ("self", "mat2"),
+    "MvBackward0": ("self", "vec"),
+    "BmmBackward0": ("self", "mat2"),
+    "DotBackward0": ("self", "tensor"),
+    "WhereBackward0": ("self", "other", "condition"),  # where(condition, self, other)
+    "PowBackward1": ("self", "exponent"),
+}
+_DEFAULT_NAMES = ("self", "other")
+
+
+def input_names(node) -> tuple:
+    names = _INPUT_NAMES.get(node.name(), _DEFAULT_NAMES)
+    n = len(node.needs)
+    return tuple(names[i] if i < len(names) else f"input{i}" for i in range(n))
+
+
+def saved_inputs(op, needs) -> list:
+    """The inputs the needed rules read: what torch saves (NOTE: [saved reads]),
+    in torch's order, that of the formulas that read them (mul's rule for ``self`` reads
+    ``other``, so ``other`` is saved, packed and unpacked first)."""
+    if not op.saves:
+        return []
+    n = len(needs)
+    if op.reads is None:
+        return list(range(n))
+    read = {}
+    for i, need in enumerate(needs):
+        if need:
+            read.update(dict.fromkeys(rule_reads(op, i, n)))
+    return list(read)
+
+
+def saved_outputs(op, n_out) -> list:
+    if not op.uses_out:
+        return []
+    return [i for i in range(n_out) if op.outputs_read is None or i in op.outputs_read]
+
+
+def _slots(node) -> dict:
+    """``{name: ("in", i) | ("out", i) | ("param", key)}`` of a node's saved values."""
+    op = node.op
+    names = input_names(node)
+    # every input some rule reads has its name, None where no needed rule reads it (torch's)
+    slots = {names[i]: ("in", i) for i in saved_inputs(op, (True,) * len(node.needs))}
+    if op.uses_out:
+        n_out = node.num_outputs
+        for i in saved_outputs(op, n_out):
+            slots["result" if n_out == 1 else f"result{i}"] = ("out", i)
+    if node.params:
+        for key in node.params:
+            slots.setdefault(key, ("param", key))
+    return slots
+
+
+def saved_names(node) -> list:
+    """The ``_saved_*`` and ``_raw_saved_*`` attributes of a node, for ``dir()``."""
+    names = []
+    for key, slot in _slots(node).items():
+        names.append(f"_saved_{key}")
+        if slot[0] != "param":
+            names.append(f"_raw_saved_{key}")
+    return names
+
+
+def saved_attribute(node, name):
+    """``node._saved_<name>`` and ``node._raw_saved_<name>`` (torch's names: NOTE: [saved
+    names]); AttributeError for anything else."""
+    raw = name.startswith("_raw_saved_")
+    if raw or name.startswith("_saved_"):
+        key = name[len("_raw_saved_") :] if raw else name[len("_saved_") :]
+        slot = _slots(node).get(key)
+        if slot is not None and not (raw and slot[0] == "param"):
+            if raw:
+                return SavedTensor(node, slot)
+            if slot[0] == "param":
+                return node.params[slot[1]]
+            return _read(node, slot)
+    raise AttributeError(f"'{type(node).__name__}' object has no attribute '{name}'")
+
+
+def _stored(node, slot):
+    kind, i = slot
+    if kind == "in":
+        return node.args[i]
+    return node.out[i] if type(node.out) is tuple else node.out
+
+
+def _store(node, slot, value) -> None:
+    kind, i = slot
+    if kind == "in":
+        args = list(node.args)
+        args[i] = value
+        node.args = tuple(args)
+    elif type(node.out) is tuple:
+        out = list(node.out)
+        out[i] = value
+        node.out = tuple(out)
+    else:
+        node.out = value
+
+
+def _read(node, slot):
+    """A saved value as torch's ``_saved_*`` gives it: an input itself (the same object), an
+    output as a new tensor with this node as its history, a packed one through ``unpack``."""
+    if node.args is None:
+        raise RuntimeError(_FREED)
+    if slot[0] == "in" and slot[1] not in saved_inputs(node.op, node.needs):
+        return None
+    value = _stored(node, slot)
+    if type(value) is _Packed:
+        return value.unpack(node)
+    if slot[0] == "out":
+        return _with_history(value, node, slot[1])
+    if not isinstance(value, Tensor):  # a Python number: torch shows it as a 0-d tensor
+        from ._factories import tensor
+        from ._dtype import float64, int64
+
+        return tensor(value, dtype=float64 if isinstance(value, float) else int64)
+    return value
+
+
+def _with_history(o, node, nr):
+    """An output read back: same data and version counter, and ``node`` as its grad_fn."""
+    return _alias(o, (node, nr)) if o._data.dtype.kind == "f" else o
+
+
+def _alias(t, edge):
+    """``t``'s data, version counter and tangents with the history ``edge`` (a node and
+    output number, or a leaf's AccumulateGrad, or None): what torch's unpacking gives, a new
+    tensor whatever the hook returned, whose gradient reaches the tensor that was saved."""
+    a = _new(Tensor)
+    a._data = t._data
+    a._vc = t._version_counter()
+    if t._fw:
+        a._fw = dict(t._fw)
+    if edge is not None:
+        node, nr = edge
+        if type(node) is AccumulateGrad:
+            a._acc = node
+        else:
+            a.grad_fn, a._out_nr = node, nr
+        a._requires_grad = True
+    return a
+
+
+class _Packed:
+    """What a pack hook returned, kept by the node in place of the tensor, and the history
+    the unpacked tensor gets: the saved input's, or this node's for a saved output."""
+
+    __slots__ = ("packed", "unpack_hook", "out_nr", "edge", "pending")
+
+    def __init__(self, packed, unpack_hook, out_nr, edge=None, pending=None):
+        self.packed, self.unpack_hook, self.out_nr, self.edge = packed, unpack_hook, out_nr, edge
+        self.pending = pending  # (pack, output) whose packing waits for its tangents
+
+    def unpack(self, node):
+        if self.pending is not None:  # NOTE: [outputs packed after their tangents]
+            pack, value = self.pending
+            self.packed, self.pending = _call_hook(pack, value), None
+        t = self.unpack_hook(self.packed)
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                "Output of saved tensor unpack_hook expected to be a Tensor but got result of "
+                f"type {type(t).__name__}"
+            )
+        if self.out_nr is not None:
+            return _with_history(t, node, self.out_nr)
+        return _alias(t, self.edge)
+
+
+def _edge_of(t):
+    return t._edge() if t._requires_grad else None
+
+
+# NOTE: [outputs packed after their tangents] torch packs a saved output at the end of the
+# op, once its tangent exists. Here the node is recorded before a dual level pushes the
+# output's tangent (NOTE: [dispatch order] in _dispatch.py), so inside a dual level a saved
+# output is packed when it is first read instead (by backward or ``_saved_result``): a hook
+# that copies it (save_on_cpu) then copies the tangent too. Outside dual levels, and for
+# inputs, packing happens when the node is made, as in torch. A pack hook that keeps no copy
+# and counts the calls (checkpoint's) says so with an attribute ``pack_now = True``, and is
+# called at once.
+
+
+# NOTE: [hooks see the user's levels] A node is recorded at the ground, where a dual level
+# computing a value hides itself (NOTE: [levels] in _levels.py); a hook is user code and must
+# see the levels the user is in (torch's pack sees the dual tensor, and save_on_cpu's copy must
+# keep the tangent, or forward-over-reverse through it would lose it).
+def _call_hook(hook, value):
+    stack = _levels.stack
+    if stack.ceiling == _levels.NO_CEILING:
+        return hook(value)
+    live = [lv for lv in stack.by_number.values() if lv.kind in ("dual", "vmap") and lv.alive]
+    top = max(live, key=lambda lv: lv.number)
+    levels, ceiling = stack.levels, stack.ceiling
+    stack.levels, stack.ceiling = top.under + [top], _levels.NO_CEILING
+    try:
+        return hook(value)
+    finally:
+        stack.levels, stack.ceiling = levels, ceiling
+
+
+def _pack(node, slot, value, pack, unpack):
+    if slot[0] == "out":
+        if value._data.dtype.kind == "f":
+            # pack sees the output with its history, as torch's does (the recorder sets the
+            # same fields on the output itself right after: NOTE: [saved outputs])
+            value.grad_fn, value._out_nr, value._requires_grad = node, slot[1], True
+        if _levels.stack.ceiling != _levels.NO_CEILING and not getattr(pack, "pack_now", False):
+            packed = _Packed(None, unpack, slot[1], pending=(pack, value))
+        else:
+            packed = _Packed(_call_hook(pack, value), unpack, slot[1])
+    else:
+        packed = _Packed(_call_hook(pack, value), unpack, None, _edge_of(value))
+    _store(node, slot, packed)
+
+
+def pack_node(node) -> None:
+    """Run this thread's innermost pack hook on what ``node`` saves (NOTE: [saved tensor
+    hooks]); called by the recorder when ``PACKING`` is not empty."""
+    if not HOOKS.stack:
+        return  # hooks are open in another thread only
+    pack, unpack = HOOKS.stack[-1]
+    saved = saved_inputs(node.op, node.needs)
+    _shapes_only(node, saved)
+    slots = [s for s in _slots(node).values() if s[0] == "out" or (s[0] == "in" and s[1] in saved)]
+    if not slots:
+        return
+    node.__class__ = PackedOpNode
+    for slot in slots:
+        value = _stored(node, slot)
+        if isinstance(value, Tensor):
+            _pack(node, slot, value, pack, unpack)
+
+
+# NOTE: [unsaved inputs keep their shape only] A node keeps every input, though the rules of
+# some read only an input's shape and dtype (add's, or mul's for the input that needs no
+# gradient): torch keeps just the sizes then. Under saved-tensor hooks the hooks decide what
+# the graph holds (checkpointing holds nothing), so there such an input is replaced by a
+# tensor of its shape and dtype over one element (a zero-strided NumPy view: no memory).
+def _shapes_only(node, saved) -> None:
+    args = node.args
+    if all(i in saved or not isinstance(a, Tensor) for i, a in enumerate(args)):
+        return
+    node.args = tuple(
+        _shape_of(a) if i not in saved and type(a) is Tensor and type(a._data) is np.ndarray else a
+        for i, a in enumerate(args)
+    )
+
+
+def _shape_of(a):
+    data = a._data
+    t = _new(Tensor)
+    t._data = np.broadcast_to(np.zeros((), dtype=data.dtype), data.shape)
+    return t
+
+
+def pack_all(tensors) -> tuple:
+    """A custom Function's saved tensors through this thread's pack hook, at
+    ``save_for_backward`` (as torch's); None stays None."""
+    pack, unpack = HOOKS.stack[-1]
+    return tuple(
+        None if t is None else _Packed(_call_hook(pack, t), unpack, None, _edge_of(t))
+        for t in tensors
+    )
+
+
+def unpack_all(node, saved):
+    return [s.unpack(node) if type(s) is _Packed else s for s in saved]
+
+
+class PackedOpNode(OpNode):
+    """An OpNode whose saved tensors went through pack hooks (NOTE: [saved tensor hooks])."""
+
+    __slots__ = ()
+
+    def apply(self, grads):
+        if self.args is None:
+            raise RuntimeError(_FREED)
+        if self.versions:  # a list: some input was written in place before it was saved
+            self._check_versions()
+        args = list(self.args)
+        for i in saved_inputs(self.op, self.needs):  # in torch's order (NOTE: [saved names])
+            if type(args[i]) is _Packed:
+                args[i] = args[i].unpack(self)
+        out = self.out
+        if type(out) is tuple:
+            out = tuple(
+                o.unpack(self) if type(o) is _Packed else _with_history(o, self, i)
+                for i, o in enumerate(out)
+            )
+        elif type(out) is _Packed:
+            out = out.unpack(self)
+        elif out is not None:
+            out = _with_history(out, self, 0)
+        g = tuple(grads) if self.op.multi_output else grads[0]
+        grads = self.op.vjp(g, *args, out=out, needs=self.needs, **self.params)
+        return _cast_to_inputs(grads, args)
+
+    def _check_versions(self) -> None:
+        # Only what was kept as it was is checked: the hooks own the packed values (torch)
+        for i, (a, v) in enumerate(zip(self.args, self.versions)):
+            if v is not None and isinstance(a, Tensor) and a._vc is not None and a._vc[0] != v:
+                self._modified(f"input {i}", a, v)
+
+
+def _cast_to_inputs(grads, args):
+    """Each input's gradient in its input's dtype (NOTE: [gradient dtypes] in engine.py)."""
+    out = []
+    for a, g in zip(args, grads):
+        if g is not None and isinstance(a, Tensor) and g._data.dtype != a._data.dtype:
+            if a._data.dtype.kind == "f":
+                g = g.to(a.dtype)
+        out.append(g)
+    return out
+
+
+class SavedTensor:
+    """A node's saved tensor as torch's ``_raw_saved_*`` gives it: ``register_hooks(pack,
+    unpack)`` packs it now and unpacks it at each read (NOTE: [saved tensor hooks])."""
+
+    __slots__ = ("_node", "_slot")
+
+    def __init__(self, node, slot):
+        self._node = weakref.ref(node)
+        self._slot = slot
+
+    def register_hooks(self, pack_hook, unpack_hook) -> None:
+        if not callable(pack_hook) or not callable(unpack_hook):
+            raise TypeError(
+                "register_hooks(): incompatible function arguments: pack_hook and unpack_hook "
+                "must be callables"
+            )
+        node = self._node()
+        if node is None or node.args is None:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved "
+                "intermediate values of the graph are freed when you call .backward() or "
+                "autograd.grad(). Specify retain_graph=True if you need to backward through "
+                "the graph a second time or if you need to access saved variables after "
+                "calling backward."
+            )
+        value = _stored(node, self._slot)
+        if type(value) is _Packed:
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor whose hooks have already been set. "
+                "Hint: only one pair of hooks is allowed at a time."
+            )
+        if not isinstance(value, Tensor):
+            return  # a Python number: nothing to pack
+        # pack sees a new tensor, as torch's register_hooks gives it
+        value = _alias(value, (node, self._slot[1]) if self._slot[0] == "out" else _edge_of(value))
+        node.__class__ = PackedOpNode
+        _pack(node, self._slot, value, pack_hook, unpack_hook)
+
+    def __repr__(self) -> str:
+        return f"<dualgrad.autograd.graph.SavedTensor object at {id(self):#x}>"
+
+
+# ------------------------------------------------------------------ the context managers
+class saved_tensors_hooks:
+    """Pack every tensor saved for backward inside the block with ``pack_hook``, and unpack it
+    with ``unpack_hook`` when backward (or a ``_saved_*`` attribute) reads it, as torch's.
+
+    >>> import dualgrad as dg
+    >>> x = dg.ones(3, requires_grad=True)
+    >>> with dg.autograd.graph.saved_tensors_hooks(lambda t: t * 4, lambda t: t / 4):
+    ...     y = x.pow(2)
+    >>> y.sum().backward()
+    >>> x.grad
+    tensor([2., 2., 2.])
+    """
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if HOOKS.disabled is not None:
+            raise RuntimeError(HOOKS.disabled)
+        HOOKS.stack = HOOKS.stack + ((self.pack_hook, self.unpack_hook),)
+        PACKING.append(self)
+
+    def __exit__(self, *exc):
+        HOOKS.stack = HOOKS.stack[:-1]
+        PACKING.remove(self)
+        return False
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep saved tensors on the CPU, as torch's: here every tensor is on the CPU, so the hooks
+    keep a copy (``pin_memory=True``, as torch's copy into pinned memory) or the tensor itself.
+
+    >>> import dualgrad as dg
+    >>> x = dg.ones(3, requires_grad=True)
+    >>> with dg.autograd.graph.save_on_cpu(pin_memory=True):
+    ...     y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 2., 2.])
+    """
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda"):
+        def pack_to_cpu(tensor):
+            if not pin_memory:
+                return (tensor.device, tensor.cpu())
+            return (tensor.device, _copy(tensor))
+
+        def unpack_from_cpu(packed):
+            device, tensor = packed
+            return tensor.to(device)
+
+        super().__init__(pack_to_cpu, unpack_from_cpu)
+
+
+def _copy(t):
+    from ._grad_mode import no_grad
+
+    with no_grad():  # a copy of the value (its tangents too), not a node of the graph
+        return t.clone()
+
+
+class disable_saved_tensors_hooks:
+    """Refuse saved-tensor hooks inside the block with ``error_message``, as torch's (a
+    feature that cannot work with them says so)."""
+
+    def __init__(self, error_message: str):
+        self.error_message = error_message
+
+    def __enter__(self):
+        if HOOKS.stack:
+            raise RuntimeError(self.error_message)
+        self._prev = HOOKS.disabled
+        HOOKS.disabled = self.error_message
+
+    def __exit__(self, *exc):
+        HOOKS.disabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with disable_saved_tensors_hooks(self.error_message):
+                return fn(*args, **kwargs)
+
+        return wrapper

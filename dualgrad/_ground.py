@@ -14,6 +14,8 @@ from ._anomaly import state as _anomaly
 from ._graph import OpNode, _sequence, saved_versions
 from ._grad_mode import state as _grad_state
 from ._kernel_errors import kernel_error
+from ._graph import PACKING as _PACKING
+from ._graph import pack_node as _pack_node
 from ._tensor import INPLACE_EPOCH as _INPLACE_EPOCH
 from ._tensor import Tensor
 
@@ -142,6 +144,8 @@ def _node(op, args, params, saved_out, level=-1):
     node.seq = next(_sequence)
     if _anomaly.enabled:
         _anomaly_record(node)
+    if _PACKING:  # saved-tensor hooks are open (NOTE: [saved tensor hooks] in _graph.py)
+        _pack_node(node)
     return node
 
 

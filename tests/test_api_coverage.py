@@ -20,7 +20,6 @@ import api_smoke  # noqa: E402
 # differs. The list may shrink (a fix, or a name merged from another branch); a name that fails
 # and is not here is a regression.
 KNOWN_FAILING = {
-    "Module.register_backward_hook": "AttributeError: 'Linear' object has no attribute 'register_backward_hook'",
     "torch.cfloat": "AttributeError: module 'dualgrad' has no attribute 'cfloat'",
     "torch.futures.Future": "AttributeError: module 'dualgrad' has no attribute 'futures'",
     "Tensor.real": "AttributeError: '_View' object has no attribute 'real'",
@@ -122,7 +121,6 @@ KNOWN_FAILING = {
     "torch.distributions.transforms.IndependentTransform": "ModuleNotFoundError: No module named 'dualgrad.distributions.transforms'",
     "torch.nn.utils.convert_parameters.parameters_to_vector": "ModuleNotFoundError: No module named 'dualgrad.nn.utils.convert_parameters'",
     "torch.bincount": "AttributeError: module 'dualgrad' has no attribute 'bincount'",
-    "Module.register_full_backward_hook": "AttributeError: 'Linear' object has no attribute 'register_full_backward_ho",
     "torch.nn.utils.prune.l1_unstructured": "ModuleNotFoundError: No module named 'dualgrad.nn.utils.prune'",
     "torch.nn.utils.prune.remove": "ModuleNotFoundError: No module named 'dualgrad.nn.utils.prune'",
     "torch.fft.fft": "AttributeError: module 'dualgrad' has no attribute 'fft'",

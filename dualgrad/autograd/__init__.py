@@ -4,6 +4,7 @@ Functions, anomaly detection, checkers."""
 from . import forward_ad  # noqa: F401
 from . import function  # noqa: F401
 from . import functional  # noqa: F401
+from . import graph  # noqa: F401
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .engine import backward  # noqa: F401
 from .batched_grad import grad  # noqa: F401

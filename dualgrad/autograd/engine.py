@@ -9,6 +9,7 @@ written in dualgrad ops.
 
 from __future__ import annotations
 
+import threading
 from heapq import heappop, heappush
 
 from .._grad_mode import state as _grad_state
@@ -17,7 +18,7 @@ from .. import _anomaly as anomaly_mode
 from .._anomaly import state as _anomaly
 from .._tensor import INPLACE_EPOCH
 from .._views import backward_running
-from .._graph import _FREED, AccumulateGrad, OpNode
+from .._graph import _FREED, NODE_POST, NODE_PRE, AccumulateGrad, OpNode
 
 
 def _as_tuple(x):
@@ -79,6 +80,21 @@ def _roots(outputs):
             )
         roots.append(edge)
     return roots
+
+
+def _reachable(root_nodes):
+    """Every node reachable from the roots (iterative DFS): what a backward without inputs=
+    runs, asked for only by ``will_execute`` (register_multi_grad_hook)."""
+    seen = set(root_nodes)
+    stack = list(root_nodes)
+    while stack:
+        for edge in stack.pop().edges:
+            if edge is not None:
+                nxt = edge[0] if type(edge) is tuple else edge  # NOTE: [compact edges]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+    return seen
 
 
 def _needed(root_nodes, targets):
@@ -157,6 +173,7 @@ def run_backward(
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
     backward_running.depth += 1  # reading saved views is not a use (_views.py)
+    _tasks.stack.append(_Task(root_nodes, needed))  # for register_multi_grad_hook
     # NOTE: [hot path] the loop below runs once per node; helpers are inlined on purpose.
     pop_buffer = buffers.pop
     get_buffer = buffers.get
@@ -172,8 +189,12 @@ def run_backward(
             else:
                 node = heappop(heap)[1]
             buf = pop_buffer(node)
+            post = None
             if node.pre_hooks or node in capture_nodes:
                 buf = _hooks_and_capture(node, buf, capture)
+                if node.pre_hooks:  # NOTE: [node hooks] in graph.py
+                    post = node.pre_hooks.get(NODE_POST)
+                    grad_outputs = buf
             if needed is not None and node not in needed:
                 continue
             if type(node) is AccumulateGrad:
@@ -230,6 +251,9 @@ def run_backward(
                         f"{node.name()} returned {len(input_grads)} gradients, "
                         f"expected {len(node.edges)}"
                     )
+            if post:
+                input_grads = _run_posthooks(node, post, input_grads, grad_outputs)
+                grad_outputs = None
             for edge, g in zip(node.edges, input_grads):
                 if edge is not None and g is not None:
                     if type(edge) is tuple:  # NOTE: [compact edges] in graph.py
@@ -264,6 +288,7 @@ def run_backward(
     finally:
         _grad_state.enabled = prev_mode
         backward_running.depth -= 1
+        _tasks.stack.pop()
     if inputs is not None:
         return [capture.get(e) if e is not None else None for e in input_edges]
     return None
@@ -321,14 +346,79 @@ def _hooks_and_capture(node, buf, capture):
 
 def _run_prehooks(node, buf):
     # As in PyTorch, retain_grad's hook runs after the tensor's other hooks, whatever the
-    # order they were registered in, so .grad shows the gradient the hooks produced.
+    # order they were registered in, so .grad shows the gradient the hooks produced; then the
+    # node's own pre-hooks run, on all its output gradients (NOTE: [node hooks] in graph.py).
+    node_hooks = ()
     for nr, hooks in node.pre_hooks.items():
+        if type(nr) is not int:
+            if nr == NODE_PRE:
+                node_hooks = hooks
+            continue
         for hook in sorted(hooks, key=lambda h: isinstance(h, _RetainGrad)):
             if buf[nr] is not None:
                 new = hook(buf[nr])
                 if new is not None:
                     _check_hook_result(hook, buf[nr], new)
                     buf[nr] = new
+    for hook in list(node_hooks):
+        new = hook(tuple(buf))
+        if new is not None:
+            buf[:] = _checked_replacements(hook, buf, new, "pre-hook")
+
+
+def _run_posthooks(node, hooks, grad_inputs, grad_outputs):
+    """The node's post-hooks, ``hook(grad_inputs, grad_outputs)``, each of which may return
+    new ``grad_inputs`` (NOTE: [node hooks] in graph.py)."""
+    outs = tuple(grad_outputs) if type(grad_outputs) in (list, tuple) else (grad_outputs,)
+    grad_inputs = list(grad_inputs)
+    for hook in list(hooks):
+        new = hook(tuple(grad_inputs), outs)
+        if new is not None:
+            grad_inputs = _checked_replacements(hook, grad_inputs, new, "hook")
+    return grad_inputs
+
+
+def _checked_replacements(hook, old, new, what):
+    """What a node hook returned in place of ``old``: as many gradients, each of its tensor's
+    shape and dtype (torch's checks)."""
+    new = list(new) if isinstance(new, (tuple, list)) else [new]
+    if len(new) != len(old):
+        raise RuntimeError(
+            f"{what} '{getattr(hook, '__name__', hook)}' returned {len(new)} gradients, "
+            f"expected {len(old)}: return one per gradient it was given"
+        )
+    for o, n in zip(old, new):
+        if o is not None and n is not None:
+            _check_hook_result(hook, o, n)
+    return new
+
+
+# ------------------------------------------------------------------ the running backward
+class _Task:
+    """One running backward: its roots and the nodes it runs (None: every reachable one)."""
+
+    def __init__(self, roots, needed):
+        self.roots, self.needed, self._reachable = roots, needed, None
+
+    def will_execute(self, node) -> bool:
+        if self.needed is not None:
+            return node in self.needed
+        if self._reachable is None:
+            self._reachable = _reachable(self.roots)
+        return node in self._reachable
+
+
+class _Tasks(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_tasks = _Tasks()
+
+
+def current_task():
+    """The innermost running backward of this thread, or None."""
+    return _tasks.stack[-1] if _tasks.stack else None
 
 
 def _check_hook_result(hook, old, new):

@@ -67,6 +67,7 @@ from .._errors import cannot_batch
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, alias, bump_version, detach_history, set_tangent
 from .. import _anomaly as anomaly_mode
+from .. import _graph
 from .._graph import _FREED, Node, OpNode, _sequence
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
@@ -175,12 +176,16 @@ class BackwardCFunction(FunctionCtx, Node):
             if level is None:
                 return self._saved_fw
             return tuple(_strip(t, level) for t in self._saved_fw)
-        for i, (t, v) in enumerate(zip(self._saved, self._saved_versions)):
+        saved = self._saved
+        for i, (t, v) in enumerate(zip(saved, self._saved_versions)):
+            if type(t) is _graph._Packed:  # not version-checked (NOTE: [saved tensor hooks])
+                saved = tuple(_graph.unpack_all(self, saved))
+                break
             if t is not None and t._version != v:
                 OpNode._modified(self, f"saved tensor {i}", t, v)  # one message for every node
         if level is None:
-            return self._saved
-        return tuple(_strip(t, level) for t in self._saved)
+            return saved
+        return tuple(_strip(t, level) for t in saved)
 
     _saved_fw = None
 
@@ -605,6 +610,8 @@ def _keep_on_ctx(ctx, raw_outs, finals, originals, input_ids):
 
     ctx._saved = tuple(original(t) for t in (ctx.to_save or ()))
     ctx._saved_versions = tuple(t._version if t is not None else None for t in ctx._saved)
+    if _graph.PACKING and _graph.HOOKS.stack:  # NOTE: [saved tensor hooks] in _graph.py
+        ctx._saved = _graph.pack_all(ctx._saved)
     if ctx.saved_for_forward is not None:
         ctx._saved_fw = tuple(original(t) for t in ctx.saved_for_forward)
     ctx.to_save = ctx.saved_for_forward = None

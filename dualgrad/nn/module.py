@@ -20,6 +20,14 @@ from .parameter import Buffer, Parameter
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+def _add_hook(hooks, hook, prepend):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 class RemovableHandle:
     """Returned by ``register_*_hook``; ``remove()`` takes the hook out."""
 
@@ -79,6 +87,14 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        d = self.__dict__
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            from ._backward_hooks import call_with_backward_hooks
+
+            return call_with_backward_hooks(self, args, kwargs, self._forward_and_hooks)
+        return self._forward_and_hooks(args, kwargs)
+
+    def _forward_and_hooks(self, args, kwargs):
         out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
@@ -477,6 +493,41 @@ class Module:
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` once the gradients of the module's inputs
+        are computed; it may return a new ``grad_input`` (NOTE: [module backward hooks] in
+        nn/_backward_hooks.py). Inputs that are not tensors show as None.
+
+        >>> import dualgrad as dg
+        >>> lin = dg.nn.Linear(2, 1)
+        >>> seen = []
+        >>> h = lin.register_full_backward_hook(lambda m, gi, go: seen.append(go[0].shape))
+        >>> lin(dg.ones(3, 2, requires_grad=True)).sum().backward()
+        >>> seen
+        [dualgrad.Size([3, 1])]
+        """
+        return self._add_backward_hook(hook, full=True, prepend=prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` before the module's gradients are computed; it may
+        return a new ``grad_output`` (NOTE: [module backward hooks] in nn/_backward_hooks.py)."""
+        hooks = self.__dict__.setdefault("_backward_pre_hooks", OrderedDict())
+        return _add_hook(hooks, hook, prepend)
+
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """torch's deprecated hook: ``hook(module, grad_input, grad_output)`` with the
+        gradients of the last node the forward made; prefer register_full_backward_hook."""
+        return self._add_backward_hook(hook, full=False, prepend=False)
+
+    def _add_backward_hook(self, hook, *, full, prepend):
+        from ._backward_hooks import BOTH
+
+        d = self.__dict__
+        if d.get("_is_full_backward_hook") is (not full):
+            raise RuntimeError(BOTH)
+        d["_is_full_backward_hook"] = full
+        return _add_hook(d.setdefault("_backward_hooks", OrderedDict()), hook, prepend)
 
     def register_forward_pre_hook(self, hook) -> RemovableHandle:
         """``hook(module, args)`` before each forward; it may return new args."""

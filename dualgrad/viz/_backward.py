@@ -199,7 +199,8 @@ class _Drawing:
 
     # ------------------------------------------------------------ labels
     def label(self, fn) -> str:
-        name = fn.name()
+        # torchviz labels a leaf's node with its class name, not name()'s C++ one
+        name = "AccumulateGrad" if isinstance(fn, AccumulateGrad) else fn.name()
         if not self.show_attrs:
             return name
         attrs = self.attrs(fn)
