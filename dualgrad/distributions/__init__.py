@@ -24,6 +24,16 @@ from .gamma import Gamma  # noqa: F401
 from .chi2 import Chi2, StudentT  # noqa: F401
 from .dirichlet import Beta, Dirichlet  # noqa: F401
 from .geometric import Geometric  # noqa: F401
+from .mixture_same_family import MixtureSameFamily  # noqa: F401
+from .multinomial import Multinomial  # noqa: F401
+from .lowrank_multivariate_normal import LowRankMultivariateNormal  # noqa: F401
+from .relaxed import (  # noqa: F401
+    ExpRelaxedCategorical,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+)
+from .von_mises import VonMises  # noqa: F401
 from .gumbel import Gumbel  # noqa: F401
 from .weibull import Pareto, Weibull  # noqa: F401
 from .constraint_registry import biject_to, transform_to  # noqa: F401

@@ -59,8 +59,8 @@ class Transform:
     >>> import dualgrad as torch
     >>> t = torch.distributions.transforms.ExpTransform()
     >>> x = torch.tensor([0.0, 1.0])
-    >>> t(x), t.inv(t(x)), t.log_abs_det_jacobian(x, t(x))
-    (tensor([1.0000, 2.7183]), tensor([0., 1.]), tensor([0., 1.]))
+    >>> t(x), t.inv(torch.tensor([1.0])), t.log_abs_det_jacobian(x, t(x))
+    (tensor([1.0000, 2.7183]), tensor([0.]), tensor([0., 1.]))
     """
 
     bijective = False
