@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import numbers
-
 from .._compat.dtype_info import finfo
 from .._factories import empty
 from .._tensor import Size
-from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_all
+from ._location_scale import LocationScale
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """The Laplace distribution of location ``loc`` and scale ``scale``; ``rsample`` inverts
     the CDF at a uniform draw.
 
@@ -23,24 +19,8 @@ class Laplace(Distribution):
     tensor(-0.6931)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        scalars = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-        super().__init__(Size() if scalars else self.loc.size(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expand_params(Laplace, batch_shape, ("loc", "scale"), _instance=_instance)
-
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property

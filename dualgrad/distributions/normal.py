@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 from .._factories import randn
 from .._grad_mode import no_grad
 from .._ops.special import erf, erfinv
 from .._tensor import Size
-from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_all
+from ._location_scale import LocationScale
 
 __all__ = ["Normal"]
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
 
-class Normal(Distribution):
+class Normal(LocationScale):
     """The normal distribution N(loc, scale**2), batched over the broadcast shape of ``loc`` and
     ``scale``; ``rsample`` is ``loc + scale * eps``.
 
@@ -29,24 +26,8 @@ class Normal(Distribution):
     tensor(1.)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        scalars = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-        super().__init__(Size() if scalars else self.loc.size(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expand_params(Normal, batch_shape, ("loc", "scale"), _instance=_instance)
-
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property
