@@ -385,6 +385,8 @@ def check_scalar(value, dt, what: str = "", *, opmath: bool = False) -> None:
     dtype ``dt`` without overflow (NOTE: [checked scalars]); ``what`` names the op for the hint
     after torch's message. ``opmath``: the op converts the number to a double for a float16
     tensor (where, x[i] = v: 70000 becomes inf there, as in torch), not to float16."""
+    if dt.kind == "f" and -65504.0 <= value <= 65504.0:
+        return  # (the common case, first: fits every floating type)
     if opmath and dt == np.float16:
         dt = np.dtype(np.float64)
     if type(value) is int and not -(2**63) <= value < 2**64:
@@ -406,6 +408,8 @@ def scalar_for(value, dt, what: str = "", *, opmath: bool = False):
     """``value`` checked for the NumPy dtype ``dt`` (``check_scalar``) and made a number NumPy
     takes for it: a negative int wraps into an unsigned type, as in torch (NumPy refuses it), and
     any number is a bool for a bool tensor."""
+    if dt.kind == "f" and -65504.0 <= value <= 65504.0:
+        return value  # (the common case, first: fits every floating type)
     check_scalar(value, dt, what, opmath=opmath)
     if dt.kind == "u" and type(value) is int and value < 0:
         return value % (1 << (8 * dt.itemsize))

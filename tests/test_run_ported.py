@@ -44,7 +44,12 @@ def test_the_edited_copy_is_removed(rp, tmp_path):
 def test_main_leaves_only_the_scripts(rp, tmp_path, capsys):
     # a script that draws: torch's run records the draws, dualgrad's replays them, and the
     # record is gone afterwards (it used to stay beside the script as .draws_<name>.pkl)
-    (tmp_path / "draw.py").write_text("import torch\nprint(torch.randn(3).sum().item())\n")
+    # (alpha dropout's masks too: tools/torch_draws.py records them where dualgrad draws them)
+    (tmp_path / "draw.py").write_text(
+        "import torch\nprint(torch.randn(3).sum().item())\n"
+        "print(torch.nn.functional.alpha_dropout(torch.randn(50), 0.3, True).tolist())\n"
+        "print(torch.nn.FeatureAlphaDropout(0.5)(torch.randn(4, 6, 2)).tolist())\n"
+    )
     assert rp.main([str(tmp_path)]) == 0
     assert "PASS  draw.py" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["draw.py"]

@@ -697,6 +697,10 @@ def _check_alpha(x, y, alpha, sign=1):
     """torch's checks of add/sub's ``alpha``: no float alpha for an integral result, no bool
     alpha but for a bool one, and it converts to the result's dtype (NOTE: [checked scalars]):
     the alpha to use. sub checks ``-alpha``, as torch's sub is add(x, y, alpha=-alpha)."""
+    if type(alpha) is float and -65504.0 <= alpha <= 65504.0:
+        # fits any floating result, and a float alpha is refused for any other
+        if any(type(v) is Tensor and v._data.dtype.kind == "f" for v in (x, y)):
+            return alpha
     dt = result_dtype(_operand(x, "add"), _operand(y, "add"))
     if sign == -1 and any(isinstance(v, bool) or _dtype_name(v) == "bool" for v in (x, y)):
         return alpha  # (sub's kernel refuses bools with torch's message)
@@ -1083,7 +1087,11 @@ def where(condition, x=None, y=None):
         )
     x, y = _operand(x, "where"), _operand(y, "where")
     if is_number(x) or is_number(y):  # a number converts to the result's dtype, checked
-        dt = result_dtype(x, y)  # (NOTE: [checked scalars])
+        # (NOTE: [checked scalars]); beside a floating tensor, that tensor's dtype
+        other = y if is_number(x) else x
+        dt = other._data.dtype if type(other) is Tensor else None
+        if dt is None or dt.kind != "f":
+            dt = result_dtype(x, y)
         x = scalar_for(x, dt, "where", opmath=True) if is_number(x) else x
         y = scalar_for(y, dt, "where", opmath=True) if is_number(y) else y
     return apply(WHERE, x, y, condition)

@@ -405,7 +405,7 @@ def masked_fill(x, mask, value):
             check_scalar(value.item(), x.dtype.np, "masked_fill")
         value = value.to(x.dtype)
     else:
-        value = scalar_for(value, x.dtype.np, "masked_fill")
+        value = scalar_for(value, x._data.dtype if type(x) is Tensor else x.dtype.np, "masked_fill")
         if not x.is_floating_point() and type(value) is not bool:
             value = int(value)
     out = E.where(mask, value, x)
