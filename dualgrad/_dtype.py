@@ -8,6 +8,8 @@ outrank Python scalars, and a lower tier only matters when it is of a higher cat
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -315,3 +317,115 @@ def can_cast(from_: dtype, to: dtype) -> bool:
 def to_float(d: dtype) -> dtype:
     """Integer and bool results of float-valued ops (sin, div, mean) use the default dtype."""
     return d if d.is_floating_point else get_default_dtype()
+
+
+# ------------------------------------------------------------------ checked scalars
+# Python numbers converted to a tensor's dtype as torch converts them, or torch's error.
+#
+# NOTE: [checked scalars] torch converts a Python number to a tensor's dtype in two ways. Ops that
+# write the number into the tensor, or that use it as a bound or a factor (fill_, masked_fill,
+# index_fill, scatter's value, x[i] = v, full/new_full/full_like, where with a number, clamp's
+# bounds, add/sub's alpha, pow's exponent) convert it with c10::checked_convert, which raises
+# RuntimeError "value cannot be converted to type int8_t without overflow" where the number does
+# not fit. Arithmetic with a number (x + 300, x * 1000, add(x, 300)) converts it with C's
+# wrap-around instead and never raises (NOTE: [integer wrapping] in _ops/kernels.py). NumPy does
+# neither: it raises its own OverflowError for an int out of range and wraps or gives inf for a
+# float, so the ops of the first kind call ``check_scalar`` before NumPy sees the number.
+#
+# c10's rule (c10/util/TypeCast.h, ``overflows``): nothing overflows bool; an int must lie in
+# the integer type's range, except that an unsigned type also takes negatives down to -max (they
+# wrap: uint8 takes -255 as 1); a float must lie in the type's range, compared in double, and NaN
+# and the infinities fit only a floating type; an int or a float fits a floating type unless its
+# magnitude passes the type's largest finite value. A Python int outside [-2**63, 2**64) is
+# refused before that, by torch's argument parser, with an OverflowError. (``overflows`` above,
+# NOTE: [value overflow], is the same rule for tensor(..., dtype=), worded as torch's tensor().)
+
+
+# c10's names of the C types, in its overflow error
+_C_NAMES = {
+    "uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+    "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+}  # fmt: skip
+_LIMITS: dict = {}  # numpy dtype -> (lowest, largest, kind), as Python numbers
+
+
+def _limits(dt):
+    limits = _LIMITS.get(dt)
+    if limits is None:
+        if dt.kind in "iu":
+            info = np.iinfo(dt)
+            limits = (int(info.min), int(info.max), dt.kind)
+        else:
+            info = np.finfo(dt)
+            limits = (float(info.min), float(info.max), dt.kind)
+        _LIMITS[dt] = limits
+    return limits
+
+
+def fits(value, dt) -> bool:
+    """Whether torch converts the Python number ``value`` to the NumPy dtype ``dt`` (NOTE:
+    [checked scalars]); ``value`` is known to be within [-2**63, 2**64) if it is an int."""
+    if dt.kind == "b" or isinstance(value, bool):
+        return True
+    low, high, kind = _limits(dt)
+    if kind == "f":
+        # (NaN and the infinities fit; an int compares exactly, as c10 compares in double
+        # only where it must)
+        return not (math.isfinite(value) and (value < low or value > high))
+    if isinstance(value, int):
+        if kind == "u" and value < 0:
+            return -value <= high
+        return low <= value <= high
+    # a float into an integer type: compared in double, NaN refused
+    return float(low) <= value <= float(high)
+
+
+def check_scalar(value, dt, what: str = "", *, opmath: bool = False) -> None:
+    """Raise torch's error where the Python number ``value`` cannot be converted to the NumPy
+    dtype ``dt`` without overflow (NOTE: [checked scalars]); ``what`` names the op for the hint
+    after torch's message. ``opmath``: the op converts the number to a double for a float16
+    tensor (where, x[i] = v: 70000 becomes inf there, as in torch), not to float16."""
+    if dt.kind == "f" and -65504.0 <= value <= 65504.0:
+        return  # (the common case, first: fits every floating type)
+    if opmath and dt == np.float16:
+        dt = np.dtype(np.float64)
+    if type(value) is int and not -(2**63) <= value < 2**64:
+        # torch's argument parser reads such an int as an unsigned 64-bit one
+        raise OverflowError(
+            "can't convert negative int to unsigned" if value < 0 else "int too big to convert"
+        )
+    if fits(value, dt):
+        return
+    name = _C_NAMES.get(dt.name, dt.name)
+    where = f"{what}: " if what else ""
+    raise RuntimeError(
+        f"value cannot be converted to type {name} without overflow ({where}{value!r} does not "
+        f"fit {dt.name}; convert the tensor first, e.g. x.double(), or use a value in range)"
+    )
+
+
+def scalar_for(value, dt, what: str = "", *, opmath: bool = False):
+    """``value`` checked for the NumPy dtype ``dt`` (``check_scalar``) and made a number NumPy
+    takes for it: a negative int wraps into an unsigned type, as in torch (NumPy refuses it), and
+    any number is a bool for a bool tensor."""
+    if dt.kind == "f" and -65504.0 <= value <= 65504.0:
+        return value  # (the common case, first: fits every floating type)
+    check_scalar(value, dt, what, opmath=opmath)
+    if dt.kind == "u" and type(value) is int and value < 0:
+        return value % (1 << (8 * dt.itemsize))
+    if dt.kind == "b" and is_number(value):
+        return bool(value)
+    return value
+
+
+def result_dtype(*operands):
+    """The NumPy dtype torch gives an op on ``operands`` (tensors, batched or not, and Python
+    numbers): a tensor counts by its dtype, whatever its shape, above any number."""
+    # (a tensor by its dtype attribute: this module sits below _tensor.py)
+    probes = [np.empty((1,), v.dtype.np) if hasattr(v, "dtype") else v for v in operands]
+    return result_type_of_arrays(*probes).np
+
+
+def is_number(value) -> bool:
+    """A Python int or float (not a bool: a bool fits every dtype)."""
+    return type(value) is int or type(value) is float

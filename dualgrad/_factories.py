@@ -15,6 +15,7 @@ from . import _dtype
 from .random._generator import default_generator, manual_seed, numpy_rng, seed  # noqa: F401
 from ._compat import device as _device
 from ._compat.meta import meta_array
+from ._dtype import check_scalar
 from ._tensor import Tensor, size_arg
 
 # the default generator's NumPy generator, one object for the process (vmap's
@@ -53,7 +54,8 @@ def _infer(data):
     ):
         _check_python_ints(data)
     if arr.dtype.kind == "f":
-        arr = arr.astype(_dtype.get_default_dtype().np)
+        with np.errstate(over="ignore"):  # tensor(1e40) is inf in float32, silently as in torch
+            arr = arr.astype(_dtype.get_default_dtype().np)
     elif arr.dtype.kind in "iu":
         arr = arr.astype(np.int64)
     elif arr.dtype.kind == "O" or arr.dtype.kind in "US":
@@ -102,16 +104,11 @@ def _check_int64(value):
         raise RuntimeError(f"value cannot be converted to type int64_t without overflow: {value}")
 
 
-# c10's names of the integer types, for its overflow error (NOTE: [value overflow])
-_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int"}
-
-
 def _check_fits(value, d):
-    if d is _dtype.int64:
-        _check_int64(value)
-    elif _dtype.overflows(value, d):
-        c_name = _C_NAMES.get(d.name) or _dtype.TORCH_ELEMENT_NAMES[d.name]
-        raise RuntimeError(f"value cannot be converted to type {c_name} without overflow: {value}")
+    # full, new_full, full_like: the value converts to the dtype, checked (NOTE: [checked
+    # scalars] in _dtype.py)
+    if isinstance(value, (int, float)):
+        check_scalar(value, d.np, "full")
 
 
 def _flat(data):
@@ -228,6 +225,8 @@ def _fill(value, d):
     """A fill value NumPy takes for ``d``: negatives wrap into an unsigned type, as in torch."""
     if d.category == _dtype.INT and not d.is_signed and isinstance(value, int) and value < 0:
         return np.array(value, np.int64).astype(d.np)
+    if d.category == _dtype.BOOL and isinstance(value, (int, float)):
+        return bool(value)  # (any number fits bool, 2**63 too, which NumPy cannot hold)
     return value
 
 

@@ -4,7 +4,6 @@ where a node must save x's old values), then the commit (_inplace.py)."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -120,17 +119,10 @@ def _fill_(self, value):
 
 def _check_fill_value(value, dt):
     """torch's errors for a number the tensor's dtype cannot hold (NumPy would raise its own
-    OverflowError, or wrap, or make it inf)."""
-    if dt.kind == "i" and not isinstance(value, bool):
-        if isinstance(value, int) and not -(2**63) <= value < 2**64:
-            # torch reads such an int as an unsigned 64-bit one first
-            raise OverflowError(
-                "can't convert negative int to unsigned" if value < 0 else "int too big to convert"
-            )
-        if not (math.isfinite(value) and -(2.0**63) <= value < 2.0**63):
-            raise RuntimeError("value cannot be converted to type int64_t without overflow")
-    elif dt == np.float32 and math.isfinite(value) and abs(value) > float(np.finfo(np.float32).max):
-        raise RuntimeError("value cannot be converted to type float without overflow")
+    OverflowError, or wrap, or make it inf): NOTE: [checked scalars] in _dtype.py."""
+    from ._dtype import check_scalar
+
+    check_scalar(value, dt, "fill_")
 
 
 def _fill(self, value, name):

@@ -38,3 +38,13 @@ def test_readme_layout_names_every_module():
     )
     stale = sorted(named - known)
     assert not stale, f"README's layout names files that do not exist: {stale}"
+
+
+def test_ops_recorded_without_a_derivative_are_not_claimed():
+    # floor_divide's rules raise torch's errors (NOTE: [recorded without a derivative]): the
+    # table must not tick its reverse and forward modes
+    rows = {r.split(" | ")[0].strip("| "): r for r in markdown().splitlines() if r.startswith("|")}
+    assert rows["floor_divide"] == (
+        "| floor_divide | custom | raises, as torch | raises, as torch | raises, as torch | yes |"
+    )
+    assert rows["add"].count("| yes") == 4

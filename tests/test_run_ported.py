@@ -1,5 +1,6 @@
 """tools/run_ported.py: it runs the folder's scripts only (not its own edited .ported_ copies),
-removes each copy after the run, and leaves timing lines, ratios of timings included, out of
+removes each copy after the run, keeps the recorded draws out of the scripts' folder, and leaves
+timing lines, ratios of timings included, out of
 the comparison."""
 
 from __future__ import annotations
@@ -30,12 +31,28 @@ def test_dotfiles_are_not_scripts(rp, tmp_path):
 def test_the_edited_copy_is_removed(rp, tmp_path):
     script = tmp_path / "hello.py"
     script.write_text("print('hello', 2 + 2)\n")
+    draws = tmp_path / "elsewhere" / "draws.pkl"
+    draws.parent.mkdir()
     for with_dualgrad in (False, True):  # (torch's run records the draws dualgrad's replays)
-        done = rp.run(script, with_dualgrad=with_dualgrad, timeout=120)
+        done = rp.run(script, with_dualgrad=with_dualgrad, timeout=120, draws=draws)
         assert done.returncode == 0, done.stderr
         assert "hello 4" in done.stdout
         assert not (tmp_path / ".ported_hello.py").exists()
     assert [p.name for p in rp.scripts_in(tmp_path)] == ["hello.py"]
+
+
+def test_main_leaves_only_the_scripts(rp, tmp_path, capsys):
+    # a script that draws: torch's run records the draws, dualgrad's replays them, and the
+    # record is gone afterwards (it used to stay beside the script as .draws_<name>.pkl)
+    # (alpha dropout's masks too: tools/torch_draws.py records them where dualgrad draws them)
+    (tmp_path / "draw.py").write_text(
+        "import torch\nprint(torch.randn(3).sum().item())\n"
+        "print(torch.nn.functional.alpha_dropout(torch.randn(50), 0.3, True).tolist())\n"
+        "print(torch.nn.FeatureAlphaDropout(0.5)(torch.randn(4, 6, 2)).tolist())\n"
+    )
+    assert rp.main([str(tmp_path)]) == 0
+    assert "PASS  draw.py" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["draw.py"]
 
 
 @pytest.mark.parametrize(

@@ -108,3 +108,19 @@ def test_floor_divide_of_integers_records_nothing():
     for lib in (torch, dg):
         out = lib.floor_divide(lib.tensor([7, -7]), 2)
         assert out.tolist() == [3, -4] and not out.requires_grad
+
+
+@pytest.mark.parametrize("inputs", ["first", "second", "both"])
+def test_unused_input_message_is_torchs(inputs):
+    # torch 2.13's sentence, word for word: it names the index of the unused input (older
+    # torch said "One of the differentiated Tensors ...")
+    messages = []
+    for lib in (torch, dg):
+        a, b = _leaves(lib)
+        c = lib.ones(3, requires_grad=True)
+        chosen = {"first": (c, a), "second": (a, c), "both": (c, c)}[inputs]
+        with pytest.raises(RuntimeError) as info:
+            lib.autograd.grad((a * 2).sum(), chosen)
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+    assert f"at index {0 if inputs != 'second' else 1} appears" in messages[1]

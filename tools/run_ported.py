@@ -29,6 +29,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -135,9 +136,11 @@ _TIMING = re.compile(
 
 
 def run(
-    script: Path, with_dualgrad: bool, timeout: float, float64: bool = False
+    script: Path, with_dualgrad: bool, timeout: float, float64: bool = False, *, draws: Path
 ) -> subprocess.CompletedProcess:
-    """Run ``script`` (an edited copy beside it, if EDITS lists it) under torch or dualgrad."""
+    """Run ``script`` (an edited copy beside it, if EDITS lists it) under torch or dualgrad;
+    torch's run records its random draws in the file ``draws``, dualgrad's replays them (main
+    keeps that file in a temporary directory, so nothing is left beside the scripts)."""
     source = script.read_text(encoding="utf-8")
     for old, new, _why in EDITS.get(script.stem, ()):
         if old not in source:
@@ -145,7 +148,7 @@ def run(
         source = source.replace(old, new)
     copy = script.with_name(f".ported_{script.name}")
     copy.write_text(source, encoding="utf-8")
-    draws = str(script.with_name(f".draws_{script.stem}.pkl"))
+    draws = str(draws)
     prelude = _PRELUDE_COMMON.format(stubs=STUBS)
     if with_dualgrad:
         prelude += _PRELUDE_DUALGRAD.format(root=str(ROOT), draws=draws)
@@ -216,12 +219,14 @@ def main(argv=None) -> int:
     failed = 0
     for script in scripts:
         float64, rtol, _why = ROUNDING.get(script.stem, (args.float64, args.rtol, ""))
-        torch_run = run(script, False, args.timeout, float64)
-        if torch_run.returncode != 0:
-            last = (torch_run.stderr.strip().splitlines() or ["?"])[-1]
-            print(f"SKIP  {script.name}: fails under torch itself: {last}")
-            continue
-        ours = run(script, True, args.timeout, float64)
+        with tempfile.TemporaryDirectory(prefix="run_ported_") as tmp:
+            draws = Path(tmp) / f"draws_{script.stem}.pkl"
+            torch_run = run(script, False, args.timeout, float64, draws=draws)
+            if torch_run.returncode != 0:
+                last = (torch_run.stderr.strip().splitlines() or ["?"])[-1]
+                print(f"SKIP  {script.name}: fails under torch itself: {last}")
+                continue
+            ours = run(script, True, args.timeout, float64, draws=draws)
         if ours.returncode != 0:
             failed += 1
             err = ours.stderr.strip().splitlines()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import math
 import pickle
 
 import numpy as np
@@ -71,6 +72,26 @@ def record(path: str) -> None:
         return input * noise.div_(1 - p)
 
     F.dropout = recorded_dropout
+
+    def recorded_alpha_dropout(original, feature):
+        # aten's alpha dropout, op for op (NOTE: [alpha dropout] in dualgrad/nn/functional.py):
+        # its bernoulli_(1 - p) mask drawn where dualgrad draws it, so the replay gives torch's
+        def alpha_dropout(input, p=0.5, training=False, inplace=False):
+            small = input.numel() == 0 or (feature and input.dim() < 2)
+            if not training or p in (0.0, 1.0) or small:
+                return original(input, p, training, inplace)
+            shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2) if feature else input.shape
+            noise = input.new_empty(shape).bernoulli_(1 - p)  # (recorded as a bernoulli draw)
+            alpha = 1.7580993408473766
+            a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+            b = noise.add(-1).mul_(alpha * a).add_(alpha * a * p)
+            noise.mul_(a)
+            return (input.mul_(noise) if inplace else input * noise).add_(b)
+
+        return alpha_dropout
+
+    F.alpha_dropout = recorded_alpha_dropout(F.alpha_dropout, False)
+    F.feature_alpha_dropout = recorded_alpha_dropout(F.feature_alpha_dropout, True)
     atexit.register(lambda: pickle.dump(draws, open(path, "wb")))
 
 

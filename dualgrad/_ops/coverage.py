@@ -6,7 +6,9 @@ committed file differs, so the docs can never claim coverage the code lacks.
 A column is ticked only from what the registry holds: reverse = a vjp rule, forward = a jvp
 rule, order 2 = both rules are written in dualgrad ops (true of every differentiable primitive
 by construction; tests/test_ops.py checks it with gradgradcheck and the four second-order
-modes), vmap = a batching rule (the transforms issue adds them).
+modes), vmap = a batching rule (the transforms issue adds them). An op torch records without
+a derivative (floor_divide: NOTE: [recorded without a derivative] in elementwise.py) has rules
+that raise torch's error; its columns say so rather than "yes".
 """
 
 from __future__ import annotations
@@ -15,7 +17,19 @@ import dualgrad  # noqa: F401  (registers every op)
 
 from .registry import REGISTRY
 
-_YES, _NO = "yes", "-"
+_YES, _NO, _RAISES = "yes", "-", "raises, as torch"
+
+
+def _mode(diff, *rules):
+    """One mode's column: "n/a" for a non-differentiable op, "-" for a missing rule, "raises,
+    as torch" where a rule only raises torch's error, else "yes"."""
+    if not diff:
+        return "n/a"
+    if not all(rules):
+        return _NO
+    if any(getattr(rule, "raises_as_torch", False) for rule in rules):
+        return _RAISES
+    return _YES
 
 
 def rows():
@@ -25,9 +39,9 @@ def rows():
         yield (
             name,
             op.kind,
-            _YES if diff and op.vjp else ("n/a" if not diff else _NO),
-            _YES if diff and op.jvp else ("n/a" if not diff else _NO),
-            _YES if diff and op.vjp and op.jvp else ("n/a" if not diff else _NO),
+            _mode(diff, op.vjp),
+            _mode(diff, op.jvp),
+            _mode(diff, op.vjp, op.jvp),
             _YES if op.batch else _NO,
         )
 
@@ -35,6 +49,7 @@ def rows():
 def markdown() -> str:
     table = list(rows())
     diff = sum(1 for r in table if r[2] == _YES)
+    raising = [r[0] for r in table if r[2] == _RAISES]
     lines = [
         "# Op coverage",
         "",
@@ -43,6 +58,8 @@ def markdown() -> str:
         "",
         f"{len(table)} primitives, {diff} differentiable. Composite functions (inv, logdet,",
         "cross_entropy, ...) are built from these and inherit every mode.",
+        f"Recorded without a derivative, as in torch ({', '.join(raising)}): asking for a "
+        "gradient raises torch's error.",
         "",
         "| primitive | kind | reverse | forward | order 2 | vmap |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -16,6 +16,7 @@ import numpy as np
 from .. import _dtype
 from .._compat import memory_format as _memory_format
 from .._dispatch import apply, apply_binary, apply_unary
+from .._dtype import check_scalar, is_number, result_dtype, scalar_for
 from .._tensor import Tensor
 from .kernels import (
     binary_dtype,
@@ -23,7 +24,9 @@ from .kernels import (
     float_binary,
     float_unary,
     int_division,
+    not_for_bool,
     promote_binary,
+    refuse_bool,
     same_unary,
 )
 from .registry import Op, custom, linear, nondiff, register, sum_to
@@ -195,6 +198,13 @@ def _is_bool(a):
     return isinstance(a, bool) or (type(a) is np.ndarray and a.dtype == np.bool_)
 
 
+def _fast_as(fn, ufunc):
+    """``fn`` marked with ``ufunc``, which gives fn's result for float inputs: the dispatcher's
+    float fast path calls the ufunc directly (NOTE: [fast entries] in _dispatch.py)."""
+    fn.ufunc = ufunc
+    return fn
+
+
 SUB = elementwise(
     "sub",
     _no_bool(
@@ -225,7 +235,16 @@ DIV = elementwise(
     (lambda x, y, out: _recip(y), lambda x, y, out: -x / (y * y)),
     reads=((1,), (0, 1)),
 )
-NEG = elementwise("neg", same_unary(np.negative), (-1,))
+NEG = elementwise(
+    "neg",
+    refuse_bool(
+        same_unary(np.negative),
+        RuntimeError,
+        "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+        "invert a mask, use the `~` or `logical_not()` operator instead.",
+    ),
+    (-1,),
+)
 
 
 def _pow_exponent_partial(x, y, out):
@@ -343,11 +362,30 @@ RSQRT = elementwise(
     uses_out=True,
     reads=_RESULT_ONLY,
 )
+
+
+def _square(a):
+    # torch squares a bool as pow(x, 2): promoted with the int 2, to int64
+    if a.dtype.kind == "b":
+        return np.asanyarray(np.square(a.astype(np.int64)))
+    return np.square(a)
+
+
+def _sign(a):
+    # torch's sign of a bool is the bool itself (NumPy has no bool loop)
+    return a.copy() if a.dtype.kind == "b" else np.sign(a)
+
+
 SQUARE = elementwise(
-    "square", same_unary(np.square), (lambda x, out: 2 * x,), node_name="PowBackward0"
+    "square",
+    same_unary(_fast_as(_square, np.square)),
+    (lambda x, out: 2 * x,),
+    node_name="PowBackward0",
 )
-ABS = elementwise("abs", same_unary(np.abs), (lambda x, out: sign(x),))
-SIGN = elementwise("sign", same_unary(np.sign), (0,))
+ABS = elementwise(
+    "abs", refuse_bool(same_unary(np.abs), *not_for_bool("abs_cpu")), (lambda x, out: sign(x),)
+)
+SIGN = elementwise("sign", same_unary(_fast_as(_sign, np.sign)), (0,))
 SIN = elementwise("sin", float_unary(np.sin), (lambda x, out: cos(x),))
 COS = elementwise("cos", float_unary(np.cos), (lambda x, out: -sin(x),))
 TAN = elementwise(
@@ -396,7 +434,11 @@ SIGMOID = elementwise(
 )
 RELU = elementwise(
     "relu",
-    same_unary(lambda a: np.maximum(a, 0).astype(a.dtype, copy=False)),
+    refuse_bool(
+        same_unary(lambda a: np.maximum(a, 0).astype(a.dtype, copy=False)),
+        RuntimeError,
+        "Boolean inputs not supported for relu",
+    ),
     (lambda x, out: out > 0,),
     uses_out=True,
     reads=_RESULT_ONLY,
@@ -452,10 +494,16 @@ DIV_ROUNDING = elementwise(
     (0, 0),
     node_name="DivBackward2",
 )
-FLOOR = elementwise("floor", same_unary(np.floor), (0,))
-CEIL = elementwise("ceil", same_unary(np.ceil), (0,))
-ROUND = elementwise("round", same_unary(np.round), (0,))
-TRUNC = elementwise("trunc", same_unary(np.trunc), (0,))
+FLOOR = elementwise(
+    "floor", refuse_bool(same_unary(np.floor), *not_for_bool("floor_vml_cpu")), (0,)
+)
+CEIL = elementwise("ceil", refuse_bool(same_unary(np.ceil), *not_for_bool("ceil_vml_cpu")), (0,))
+ROUND = elementwise(
+    "round", refuse_bool(same_unary(np.round), *not_for_bool("round_vml_cpu")), (0,)
+)
+TRUNC = elementwise(
+    "trunc", refuse_bool(same_unary(np.trunc), *not_for_bool("trunc_vml_cpu")), (0,)
+)
 
 
 # ------------------------------------------------------------------ where, casts, copies
@@ -555,6 +603,8 @@ def _not_implemented(name):
             f"Trying to use forward AD with aten::{name} that does not support it."
         )
 
+    # the coverage table (docs/ops.md) reports these rules as raising, not as derivatives
+    vjp.raises_as_torch = jvp.raises_as_torch = True
     return vjp, jvp
 
 
@@ -626,6 +676,8 @@ def add(x, y, *, alpha=1):
 
     Derivative as torch's derivatives.yaml: 1 for x, alpha for y (summed over broadcast dims).
     """
+    if alpha != 1 or type(alpha) is bool:
+        alpha = _check_alpha(x, y, alpha)
     return _binary(ADD, x, y if alpha == 1 else y * alpha)
 
 
@@ -636,7 +688,32 @@ def sub(x, y, *, alpha=1):
 
     Derivative as torch's derivatives.yaml: 1 for x, -alpha for y.
     """
+    if alpha != 1 or type(alpha) is bool:
+        alpha = _check_alpha(x, y, alpha, sign=-1)
     return _binary(SUB, x, y if alpha == 1 else y * alpha)
+
+
+def _check_alpha(x, y, alpha, sign=1):
+    """torch's checks of add/sub's ``alpha``: no float alpha for an integral result, no bool
+    alpha but for a bool one, and it converts to the result's dtype (NOTE: [checked scalars]):
+    the alpha to use. sub checks ``-alpha``, as torch's sub is add(x, y, alpha=-alpha)."""
+    if type(alpha) is float and -65504.0 <= alpha <= 65504.0:
+        # fits any floating result, and a float alpha is refused for any other
+        if any(type(v) is Tensor and v._data.dtype.kind == "f" for v in (x, y)):
+            return alpha
+    dt = result_dtype(_operand(x, "add"), _operand(y, "add"))
+    if sign == -1 and any(isinstance(v, bool) or _dtype_name(v) == "bool" for v in (x, y)):
+        return alpha  # (sub's kernel refuses bools with torch's message)
+    if dt.kind in "iub" and type(alpha) is float:
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+    if type(alpha) is bool and dt.kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if is_number(alpha):
+        check_scalar(sign * alpha, dt, "alpha")
+        return bool(alpha) if dt.kind == "b" else alpha
+    return alpha
 
 
 @tensor_method(inplace=True)
@@ -693,7 +770,17 @@ def pow(x, exponent):
     if isinstance(x, Tensor) and isinstance(exponent, Tensor):
         return apply(POW, x, exponent)
     if isinstance(x, Tensor):
-        return apply(POW_SCALAR, x, exponent=_operand(exponent, "pow"))
+        exponent = _operand(exponent, "pow")
+        # the exponent converts to the result's dtype, checked (NOTE: [checked scalars]),
+        # except for float32, whose kernel takes it as a double; only past float16's range
+        # can a float tensor's fail
+        if not (-65504 <= exponent <= 65504) or not x.is_floating_point():
+            dt = result_dtype(x, exponent)
+            if dt.kind in "iu" and type(exponent) is int and exponent < 0:
+                raise RuntimeError("Integers to negative integer powers are not allowed.")
+            if dt != np.float32:
+                check_scalar(exponent, dt, "pow")
+        return apply(POW_SCALAR, x, exponent=exponent)
     _tensor_arg(exponent, "pow")
     if isinstance(x, bool) and exponent.dtype.name == "bool":
         raise NotImplementedError(_POW_BOOL)
@@ -903,6 +990,15 @@ def clamp(x, min=None, max=None):
         dt = _dtype.result_type_of_arrays(x._data, min, max)
         if dt.np != x._data.dtype:
             x = x.to(dt)
+    # the bounds convert to x's dtype, checked (NOTE: [checked scalars]); bools have no kernel
+    if x.dtype.name == "bool":
+        kernel = "clamp_scalar_cpu" if min is not None and max is not None else None
+        kernel = kernel or ("clamp_min_scalar_cpu" if max is None else "clamp_max_scalar_cpu")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if min is not None:
+        min = scalar_for(min, x.dtype.np, "clamp")
+    if max is not None:
+        max = scalar_for(max, x.dtype.np, "clamp")
     return apply(CLAMP, x, min=min, max=max)
 
 
@@ -957,6 +1053,11 @@ def round(x, *, decimals=0):
     ...), as torch's kernel: nearbyint(x * 10**d) / 10**d; its derivative is 0, as torch's."""
     if not decimals:
         return apply(ROUND, x)
+    if isinstance(x, Tensor) and not x.is_floating_point():
+        raise NotImplementedError(
+            f"\"round_cpu\" not implemented for '{_dtype.torch_name(x.dtype.name)}' (round with "
+            "decimals= needs a floating tensor: convert first, e.g. x.double())"
+        )
     scale = 10.0 ** (decimals if decimals > 0 else -decimals)  # (abs here is the op)
     if decimals > 0:
         return apply(ROUND, x * scale) / scale
@@ -984,7 +1085,16 @@ def where(condition, x=None, y=None):
             "where expected condition to be a boolean tensor, but got a tensor with dtype "
             f"{_dtype.torch_name(condition.dtype.name)}"
         )
-    return apply(WHERE, _operand(x, "where"), _operand(y, "where"), condition)
+    x, y = _operand(x, "where"), _operand(y, "where")
+    if is_number(x) or is_number(y):  # a number converts to the result's dtype, checked
+        # (NOTE: [checked scalars]); beside a floating tensor, that tensor's dtype
+        other = y if is_number(x) else x
+        dt = other._data.dtype if type(other) is Tensor else None
+        if dt is None or dt.kind != "f":
+            dt = result_dtype(x, y)
+        x = scalar_for(x, dt, "where", opmath=True) if is_number(x) else x
+        y = scalar_for(y, dt, "where", opmath=True) if is_number(y) else y
+    return apply(WHERE, x, y, condition)
 
 
 def _where_method(self, condition, y):

@@ -15,6 +15,7 @@ import numpy as np
 from .. import _dtype
 from .._batching import BatchedTensor
 from .._dispatch import apply
+from .._dtype import is_number, scalar_for
 from .._tensor import Tensor
 from . import elementwise as E
 from .registry import linear, nondiff, sum_to
@@ -516,6 +517,8 @@ def index_put(x, index, value, accumulate=False):
     """
     if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
         index = tuple(index)  # torch.index_put takes a list or tuple of index tensors
+    if is_number(value):  # x[i] = 300: converted to x's dtype, checked (NOTE: [checked scalars])
+        value = scalar_for(value, x.dtype.np, "index_put", opmath=True)
     if isinstance(value, Tensor) and value.dtype != x.dtype:
         if _puts_by_index(index, value):  # NOTE: [same-dtype operands] in _dtype.py
             names = _dtype.TORCH_NAMES

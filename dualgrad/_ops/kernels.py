@@ -55,6 +55,8 @@ def _fast(kernel, fn):
     the dispatcher calls the ufunc directly (NOTE: [hot path] in _dispatch.py)."""
     if isinstance(fn, np.ufunc):
         kernel.ufunc = fn
+    elif getattr(fn, "ufunc", None) is not None:  # a function that is its ufunc on floats
+        kernel.ufunc = fn.ufunc
     return kernel
 
 
@@ -119,6 +121,29 @@ def same_unary(fn):
     return _fast(kernel, fn)
 
 
+# NOTE: [bool operands of unary ops] torch has no bool kernel for neg, abs, floor, ceil, round,
+# trunc, relu (NumPy has some: np.abs keeps a bool, np.round makes float16, np.negative raises
+# its own TypeError), and raises before computing: RuntimeError for neg and relu (their own
+# messages), NotImplementedError '"<kernel>" not implemented for 'Bool'' for the others. The
+# check runs in the kernel, after the dispatcher's float fast path, so floats never pay for it.
+def refuse_bool(fn, error, message):
+    """A unary kernel ``fn`` that raises ``error(message)`` for a bool input, as torch does
+    (NOTE: [bool operands of unary ops]); it keeps ``fn``'s ufunc for the float fast path."""
+
+    def kernel(x, **params):
+        if x.dtype.kind == "b":
+            raise error(message)
+        return fn(x, **params)
+
+    kernel.ufunc = getattr(fn, "ufunc", None)
+    return kernel
+
+
+def not_for_bool(kernel_name):
+    """torch's error for a kernel with no bool version: ``(NotImplementedError, message)``."""
+    return NotImplementedError, f"\"{kernel_name}\" not implemented for 'Bool'"
+
+
 # NOTE: [integer division by zero] NumPy's integer floor_divide, remainder and fmod return 0 for
 # a zero divisor (with a RuntimeWarning); torch raises RuntimeError("ZeroDivisionError"), and
 # refuses bool operands. Float division by zero gives inf/nan in both and takes the ufunc path
@@ -136,8 +161,9 @@ def int_division(fn, kernel_name):
             raise NotImplementedError(f"\"{kernel_name}_cpu\" not implemented for 'Bool'")
         with np.errstate(divide="ignore", invalid="ignore"):
             r = promoted(a, b)
-        # a non-empty result used every element of the divisor
-        if r.size and not np.all(b):
+        # a non-empty result used every element of the divisor (as converted: a Python int
+        # wraps into the dtype, so int8 // 2**31 divides by 0, as in torch)
+        if r.size and not np.all(_cast(b, dt)):
             raise RuntimeError(
                 "ZeroDivisionError: integer division by zero; convert to floating point first "
                 "(x.float()) for inf/nan results"

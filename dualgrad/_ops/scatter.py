@@ -32,6 +32,7 @@ import numpy as np
 from .. import _dtype
 from .._batching import BatchedTensor
 from .._dispatch import apply
+from .._dtype import check_scalar, is_number, scalar_for
 from .._tensor import Tensor
 from . import elementwise as E
 from .indexing import (
@@ -111,6 +112,7 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
             raise TypeError("scatter() needs a src tensor or a value")
         d = _dim(x, dim)
         check_index(x, d, index, "scatter")
+        value = scalar_for(value, x.dtype.np, "scatter")  # NOTE: [checked scalars]
         return apply(SCATTER, x, float(value) if x.is_floating_point() else value, index, dim=d)
     d = _dim(x, dim)
     check_index(x, d, index, "scatter")
@@ -350,6 +352,8 @@ def index_copy(x, dim, index, source):
 def index_fill(x, dim, index, value):
     """``x`` with the slices along ``dim`` at ``index`` set to ``value`` (a number or a 0-d
     tensor, which then receives the sum of their gradients)."""
+    if not isinstance(value, Tensor):
+        value = scalar_for(value, x.dtype.np, "index_fill")  # NOTE: [checked scalars]
     if _batched_index(index) and not isinstance(value, Tensor):
         d = _dim(x, dim)
         shape = list(x.shape)
@@ -396,9 +400,14 @@ def masked_fill(x, mask, value):
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s)."
             )
+        if type(value) is Tensor and is_number(value.item()):
+            # torch fills with the number the tensor holds, checked (NOTE: [checked scalars])
+            check_scalar(value.item(), x.dtype.np, "masked_fill")
         value = value.to(x.dtype)
-    elif not x.is_floating_point():
-        value = int(value)
+    else:
+        value = scalar_for(value, x._data.dtype if type(x) is Tensor else x.dtype.np, "masked_fill")
+        if not x.is_floating_point() and type(value) is not bool:
+            value = int(value)
     out = E.where(mask, value, x)
     return out if out.dtype == x.dtype else out.to(x.dtype)
 

@@ -467,6 +467,23 @@ def _float(x, fn):
     return x if x.is_floating_point() else x.to(_dtype.get_default_dtype())
 
 
+# NOTE: [activations of integers] torch's kernels for elu, gelu, silu, softplus and most other
+# activations exist for floating dtypes only: an integer or bool input raises
+# NotImplementedError('"elu_cpu" not implemented for 'Char''), it is not promoted (sin and exp
+# promote; these do not). relu, hardtanh and threshold have integer kernels that keep the
+# dtype, and refuse bool.
+def floating_only(x, fn, kernel):
+    """``x``, a floating tensor, or torch's error naming its kernel (NOTE: [activations of
+    integers])."""
+    _tensor_arg(x, fn)
+    if not x.is_floating_point():
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_dtype.torch_name(x.dtype.name)}' ({fn} needs "
+            "a floating tensor: convert first, e.g. x.float())"
+        )
+    return x
+
+
 def ndtr(x):
     """The standard normal CDF: ``0.5 * erfc(-x / sqrt(2))``."""
     return 0.5 * erfc(_float(x, "ndtr") * -math.sqrt(0.5))
@@ -540,7 +557,8 @@ psi = digamma
 
 @tensor_method(inplace=True)
 def frac(x):
-    """The fractional part ``x - trunc(x)``, with the sign of x."""
+    """The fractional part ``x - trunc(x)``, with the sign of x (floats only, as torch)."""
+    x = floating_only(x, "frac", "frac_cpu")
     return x - trunc(x)
 
 
@@ -602,7 +620,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 # ------------------------------------------------------------------ activations (composites)
 def softplus(x, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta x)) / beta``, and x itself where ``beta x > threshold``."""
-    x = _float(x, "softplus")
+    x = floating_only(x, "softplus", "softplus_cpu")
     bx = x * beta if beta != 1 else x
     linear = bx > threshold
     soft = log1p(exp(where(linear, 0.0, bx)))
@@ -620,7 +638,7 @@ _GELU_KAPPA = 0.044715
 
 def gelu(x, approximate="none"):
     """``x * Phi(x)``, exact (``approximate='none'``, via erf) or with the tanh formula."""
-    x = _float(x, "gelu")
+    x = floating_only(x, "gelu", "GeluKernelImpl")
     if approximate == "none":
         return x * 0.5 * (1 + erf(x * math.sqrt(0.5)))
     if approximate == "tanh":
@@ -631,17 +649,19 @@ def gelu(x, approximate="none"):
 
 def silu(x):
     """``x * sigmoid(x)`` (swish)."""
+    x = floating_only(x, "silu", "silu_cpu")
     return x * sigmoid(x)
 
 
 def mish(x):
     """``x * tanh(softplus(x))``."""
+    x = floating_only(x, "mish", "mish_cpu")
     return x * tanh(softplus(x))
 
 
 def elu(x, alpha=1.0):
     """x for x > 0, ``alpha (exp(x) - 1)`` otherwise."""
-    x = _float(x, "elu")
+    x = floating_only(x, "elu", "elu_cpu")
     pos = x > 0
     neg = expm1(where(pos, 0.0, x))
     return where(pos, x, neg * alpha if alpha != 1 else neg)
@@ -658,7 +678,7 @@ def selu(x):
 
 def celu(x, alpha=1.0):
     """x for x > 0, ``alpha (exp(x / alpha) - 1)`` otherwise."""
-    x = _float(x, "celu")
+    x = floating_only(x, "celu", "elu_cpu")
     pos = x > 0
     neg = expm1(where(pos, 0.0, x) / alpha) * alpha
     return where(pos, x, neg)
@@ -666,12 +686,22 @@ def celu(x, alpha=1.0):
 
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, ``negative_slope * x`` otherwise."""
+    x = floating_only(x, "leaky_relu", "leaky_relu_cpu")
     return where(x > 0, x, x * negative_slope)
 
 
 @tensor_method(method=False, inplace=True)
 def hardtanh(x, min_val=-1.0, max_val=1.0):
-    """x clamped to [min_val, max_val]; no gradient at or beyond the bounds (as PyTorch)."""
+    """x clamped to [min_val, max_val]; no gradient at or beyond the bounds (as PyTorch).
+    Integers keep their dtype and bools raise, as torch (NOTE: [activations of integers])."""
+    _tensor_arg(x, "hardtanh")
+    if not x.is_floating_point():
+        if x.dtype.name == "bool":
+            raise RuntimeError("Bool inputs not supported for hardtanh")
+        if x.dtype.name == "uint8" and (min_val < 0 or max_val < 0):
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+        # torch clamps in the integer dtype, its bounds converted to it (toward 0)
+        return clamp(x, int(min_val), int(max_val))
     return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
 
 
@@ -682,18 +712,19 @@ def relu6(x):
 
 def hardsigmoid(x):
     """``relu6(x + 3) / 6``; no gradient at or beyond -3 and 3 (as PyTorch)."""
-    x = _float(x, "hardsigmoid")
+    x = floating_only(x, "hardsigmoid", "hardsigmoid_cpu")
     return where(x <= -3, 0.0, where(x >= 3, 1.0, (x + 3) / 6))
 
 
 def hardswish(x):
     """``x * relu6(x + 3) / 6``."""
-    x = _float(x, "hardswish")
+    x = floating_only(x, "hardswish", "hardswish_cpu")
     return where(x < -3, 0.0, where(x > 3, x, x * (x + 3) / 6))
 
 
 def logsigmoid(x):
     """``log(sigmoid(x))`` = ``-softplus(-x)``, computed stably."""
+    x = floating_only(x, "logsigmoid", "log_sigmoid_cpu")
     return -softplus(-x)
 
 

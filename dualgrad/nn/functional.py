@@ -39,6 +39,7 @@ from .._ops.shape import cat as _cat
 from .._ops.shape import stack as _stack
 from .._ops.shape import reshape as _reshape
 from .._ops.shape import unsqueeze as _unsqueeze
+from .._tensor import Tensor
 
 # activations that live in dualgrad._ops.special (NOTE: [activations as composites])
 from .._ops.special import (  # noqa: F401
@@ -74,7 +75,13 @@ def relu(input, inplace=False):
 
 
 def threshold(input, threshold, value, inplace=False):
-    """``input`` where it is > ``threshold``, else ``value``."""
+    """``input`` where it is > ``threshold``, else ``value``; an integer input keeps its dtype
+    (``value`` converted to it) and a bool one raises, as torch (NOTE: [activations of
+    integers] in _ops/special.py)."""
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        if input.dtype.name == "bool":
+            raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+        value = _factories.tensor(value).to(input.dtype)
     return _written(lambda x: E.where(x > threshold, x, value), input, inplace)
 
 
@@ -136,6 +143,7 @@ def softmin(input, dim=None, dtype=None):
 def glu(input, dim=-1):
     """Gated linear unit: splits ``input`` in halves a, b along ``dim`` and returns ``a *
     sigmoid(b)``."""
+    SP.floating_only(input, "glu", "glu_cpu")
     a, b = input.chunk(2, dim)
     return a * E.sigmoid(b)
 
@@ -148,11 +156,13 @@ def tanhshrink(input):
 def softshrink(input, lambd=0.5):
     """Shrinks towards 0 by ``lambd``: ``x - lambd`` above lambd, ``x + lambd`` below -lambd, else
     0."""
+    SP.floating_only(input, "softshrink", "softshrink_check")
     return E.where(input > lambd, input - lambd, E.where(input < -lambd, input + lambd, 0.0))
 
 
 def hardshrink(input, lambd=0.5):
     """``input`` where ``|input| > lambd``, else 0."""
+    SP.floating_only(input, "hardshrink", "hardshrink_cpu")
     return E.where((input > lambd) | (input < -lambd), input, 0.0)
 
 
@@ -173,6 +183,7 @@ def prelu(input, weight):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU: in training, negative inputs times a slope drawn from U(lower, upper);
     in eval, ``leaky_relu`` with the mean slope."""
+    SP.floating_only(input, "rrelu", "leaky_relu_cpu")
     if training:
         a = _factories.rand(*input.shape, dtype=input.dtype) * (upper - lower) + lower
         return _written(lambda x: E.where(x >= 0, x, x * a), input, inplace)
@@ -320,12 +331,48 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _written(_channel_dropout, input, inplace, p, training, input.ndim == 5)
 
 
-def alpha_dropout(input, p=0.5, training=False, inplace=False):
-    """The identity outside training or with ``p=0``; in training dualgrad raises
-    NotImplementedError (torch's SELU-preserving dropout is not implemented)."""
-    if not training or p == 0.0:
+# NOTE: [alpha dropout] torch's alpha_dropout (ATen's _dropout_impl) keeps SELU's mean 0 and
+# variance 1: a mask ``noise`` of bernoulli(1 - p) draws (over the input, or per channel for
+# feature_alpha_dropout), then ``input * (noise * a) + b`` with alpha' = 1.7580993408473766
+# (SELU's negative saturation, scale * alpha), a = 1 / sqrt((alpha'^2 p + 1)(1 - p)) and
+# b = (noise - 1) alpha' a + alpha' a p: a kept element is a x + alpha' a p, a dropped one
+# alpha' a (p - 1). p = 1 multiplies by 0, as torch (a would be inf). The same ops in the same
+# order as torch's, so for one mask the values are torch's bit for bit; the gradient is a where
+# kept, 0 where dropped, as torch's. The mask is drawn by bernoulli_ on dualgrad's generator,
+# the call torch makes (its stream differs from torch's: tests compare with a fixed mask).
+_ALPHA_PRIME = 1.7580993408473766
+
+
+def _alpha_dropout(input, p, training, feature):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0 or input.numel() == 0:
         return input
-    raise NotImplementedError("alpha_dropout in training mode is not supported yet")
+    if feature and input.ndim < 2:
+        raise RuntimeError(
+            "Feature dropout requires at least 2 dimensions in the input (feature_alpha_dropout "
+            "drops whole channels of (N, C, *) inputs)"
+        )
+    if p == 1.0:
+        return input * _factories.zeros((), dtype=input.dtype)
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
+    noise = _factories.empty(shape, dtype=input.dtype).bernoulli_(1 - p)
+    a = 1.0 / math.sqrt((_ALPHA_PRIME * _ALPHA_PRIME * p + 1) * (1 - p))
+    b = (noise - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p
+    return input * (noise * a) + b
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: in training, each element is dropped with probability ``p`` to
+    SELU's saturation value and the result rescaled so mean and variance stay those of the
+    input (NOTE: [alpha dropout]); the identity otherwise."""
+    return _written(_alpha_dropout, input, inplace and training and p > 0, p, training, False)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """``alpha_dropout`` that drops whole channels (every element of input[n, c]) of an
+    (N, C, *) input (NOTE: [alpha dropout])."""
+    return _written(_alpha_dropout, input, inplace and training and p > 0, p, training, True)
 
 
 # ------------------------------------------------------------------ normalisation

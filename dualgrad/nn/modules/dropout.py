@@ -31,11 +31,19 @@ class Dropout1d(Dropout):
 
 
 class AlphaDropout(Dropout):
-    """The identity in eval mode; in training dualgrad raises NotImplementedError (torch's
-    SELU-preserving dropout, ``F.alpha_dropout``, is not implemented)."""
+    """Dropout for SELU networks (``F.alpha_dropout``): keeps the input's mean and variance;
+    the identity in eval mode."""
 
     def forward(self, input):
-        return F.alpha_dropout(input, self.p, self.training)
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+class FeatureAlphaDropout(Dropout):
+    """``F.feature_alpha_dropout``: alpha dropout of whole channels; the identity in eval
+    mode."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(Dropout):
