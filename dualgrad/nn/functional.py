@@ -247,6 +247,129 @@ def embedding(
     return _getitem(weight, input)
 
 
+def _bags(input, offsets, per_sample_weights, include_last_offset):
+    """The flat indices, per-sample weights, each entry's bag and the bag count of
+    embedding_bag's two layouts: a 2-D input is one bag per row, a 1-D one is cut at
+    ``offsets`` (with ``include_last_offset`` the last offset ends the last bag)."""
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                f"fixed length sequences. However, found offsets of type {type(offsets)}"
+            )
+        b, n = input.shape
+        starts, ends = np.arange(b) * n, (np.arange(b) + 1) * n
+        input = input.flatten()
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.flatten()
+    elif input.ndim == 1:
+        if offsets is None or offsets.ndim != 1:
+            got = None if offsets is None else f"a {offsets.ndim}-D tensor"
+            raise ValueError(f"offsets has to be a 1D Tensor but got {got}")
+        o = _values(offsets).astype(np.int64)
+        if o.size and o[0] != 0:
+            raise RuntimeError(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+                f"from position 0. However, got {o[0]}"
+            )
+        if include_last_offset:
+            starts, ends = o[:-1], o[1:]
+        else:
+            starts, ends = o, np.append(o[1:], input.shape[0])
+    else:
+        raise ValueError(
+            f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}"
+        )
+    pos = np.arange(input.shape[0])
+    bag = np.searchsorted(starts, pos, "right") - 1
+    inside = (bag >= 0) & (pos < ends[np.clip(bag, 0, None)]) if len(starts) else pos < 0
+    return input, per_sample_weights, np.where(inside, bag, -1), len(starts)
+
+
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
+    """The sum, mean or max of each bag of ``weight``'s rows, bags given as the rows of a 2-D
+    ``input`` or cut from a 1-D one at ``offsets``; entries equal to ``padding_idx`` are left
+    out, and an empty bag gives zeros, as torch. Built of a row lookup and index_add (sum,
+    mean) or a gather at the detached argmax (max: the gradient goes to the first maximum, as
+    torch's), so every mode follows.
+
+    >>> import dualgrad as dg
+    >>> w = dg.arange(6.0).reshape(3, 2)
+    >>> dg.nn.functional.embedding_bag(dg.tensor([0, 2, 1]), w, dg.tensor([0, 2]), mode="sum")
+    tensor([[4., 6.],
+            [2., 3.]])
+    """
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError(
+            "embedding_bag: max_norm, scale_grad_by_freq and sparse are not supported"
+        )
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported "
+            f"for mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
+        )
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ValueError(
+            f"embedding_bag: per_sample_weights of shape {tuple(per_sample_weights.shape)} must "
+            f"have the shape of input {tuple(input.shape)}"
+        )
+    if input.dtype.np.kind not in "iu":
+        raise RuntimeError(f"embedding_bag: expected an integer index tensor, got {input.dtype}")
+    flat, psw, bag, nbags = _bags(input, offsets, per_sample_weights, include_last_offset)
+    idx, n = _values(flat), weight.shape[0]
+    keep = bag >= 0
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        j = int(np.argmax((idx < 0) | (idx >= n)))
+        # torch's two kernels word it differently (float32 and float64): both phrases
+        raise RuntimeError(
+            f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be "
+            f"{int(idx[j])} (Index {j} of input takes value {int(idx[j])} which is not in the "
+            f"valid range [0, {n}))"
+        )
+    if padding_idx is not None:
+        keep &= idx != _padding_index(padding_idx, n)
+    kept = np.flatnonzero(keep)
+    rows = _getitem(weight, _factories.tensor(idx[kept]))  # (K, D)
+    bag = bag[kept]
+    counts = np.bincount(bag, minlength=nbags)
+    dim = weight.shape[1]
+    if mode == "max":
+        # NOTE: each bag's rows side by side, padded by an appended -inf row; the argmax picks
+        # the first maximum as torch's kernel (a strict > scan), and an empty bag is zeros
+        width = int(counts.max()) if nbags else 0
+        if width == 0:
+            return _factories.zeros(nbags, dim, dtype=weight.dtype)
+        slot = np.arange(len(kept)) - np.concatenate(([0], np.cumsum(counts)))[bag]
+        table = np.full((nbags, width), len(kept))
+        table[bag, slot] = np.arange(len(kept))
+        pad_row = _factories.full((1, dim), -math.inf, dtype=weight.dtype)
+        windows = _getitem(_cat([rows, pad_row], 0), _factories.tensor(table))  # (B, W, D)
+        arg = _unsqueeze(_argmax(windows.detach(), 1), 1)
+        best = _gather(windows, 1, arg).squeeze(1)
+        return E.where(_factories.tensor((counts > 0)[:, None]), best, 0.0)
+    if psw is not None:
+        rows = rows * _unsqueeze(_getitem(psw, _factories.tensor(kept)), 1)
+    zeros = _factories.zeros(nbags, dim, dtype=weight.dtype)
+    out = zeros.index_add(0, _factories.tensor(bag), rows)
+    if mode == "mean":
+        out = out / _factories.tensor(np.maximum(counts, 1)[:, None].astype(weight.dtype.np))
+    return out
+
+
 def _padding_index(padding_idx, n):
     """``padding_idx`` in [0, n), a negative one counted from the end; torch's assertion else."""
     if not -n <= padding_idx < n:

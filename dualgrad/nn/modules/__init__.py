@@ -101,7 +101,7 @@ from .padding import (  # noqa: F401
     ZeroPad3d,
 )
 from .pixelshuffle import Fold, PixelShuffle, PixelUnshuffle, Unfold  # noqa: F401
-from .sparse import Embedding  # noqa: F401
+from .sparse import Embedding, EmbeddingBag  # noqa: F401
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
 from .attention import MultiheadAttention  # noqa: F401
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
