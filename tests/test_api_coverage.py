@@ -76,7 +76,6 @@ KNOWN_FAILING = {
     "torch.serialization.safe_globals": "AttributeError: module 'dualgrad.serialization' has no attribute 'safe_glob",
     "torch.unique_consecutive": "AttributeError: module 'dualgrad' has no attribute 'unique_consecutive'",
     "torch.nn.attention.sdpa_kernel": "AttributeError: module 'dualgrad.nn.modules.attention' has no attribute 'sd",
-    "torch.optim.swa_utils.AveragedModel": "AttributeError: module 'dualgrad.optim' has no attribute 'swa_utils'",
     "torch.fft.fftshift": "AttributeError: module 'dualgrad' has no attribute 'fft'",
     "torch.fft.fftn": "AttributeError: module 'dualgrad' has no attribute 'fft'",
     "torch.fft.ifftshift": "AttributeError: module 'dualgrad' has no attribute 'fft'",
