@@ -28,6 +28,11 @@ from ._dtype import bool_ as bool  # noqa: F401,A001
 from ._factories import (  # noqa: F401
     arange,
     as_tensor,
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
     empty,
     empty_like,
     eye,
@@ -123,6 +128,8 @@ from .serialization import load, save  # noqa: F401
 from .func import vmap  # noqa: F401
 from . import backends, cuda  # noqa: F401
 from math import e, inf, nan, pi  # noqa: F401
+from ._compat.flags import *  # noqa: F401,F403
+from ._compat import flags as _flags
 
 float = float32  # noqa: A001
 double = float64
@@ -164,6 +171,8 @@ _install_out(vars(nn.functional), names=("normalize",))
 
 
 def __getattr__(name):
+    if name == "has_cuda":  # deprecated in torch: a module attribute that warns when read
+        return _flags.has_cuda()
     # NOTE: [no complex dtypes] in _dtype.py
     if name in _COMPLEX:
         raise AttributeError(

@@ -536,3 +536,151 @@ randint_like = _placed(randint_like, like=True)
 for _name in ("tensor", "as_tensor", "full", "eye", "arange", "linspace", "randint", "randperm"):
     globals()[_name] = _placed(globals()[_name])
 del _name
+
+
+# ------------------------------------------------------------------ window functions
+# NOTE: [window functions] hann/hamming/blackman/bartlett/kaiser_window are computed in float64
+# and cast to the requested floating dtype (torch computes in that dtype, so float32 values can
+# differ from torch's in the last bit). ``periodic=True`` (the default, as torch) is the window
+# of length N + 1 with its last point dropped, the form ``stft`` wants; ``periodic=False`` is
+# the symmetric window.
+def _window(name, n, periodic, dtype, device, requires_grad, fn):
+    _device.check(device)
+    dt = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
+    if dt.np.kind != "f":
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
+    if n < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got window_length={n}")
+    if n <= 1:
+        values = np.ones(n)
+    else:
+        m = n + 1 if periodic else n
+        values = fn(np.arange(m, dtype=np.float64), m)[:n]
+    return _finish(values.astype(dt.np), None, requires_grad)
+
+
+def hamming_window(
+    window_length,
+    periodic=True,
+    alpha=0.54,
+    beta=0.46,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    """``alpha - beta * cos(2 pi n / (N - 1))``.
+
+    >>> import dualgrad as dg
+    >>> dg.hamming_window(3, periodic=False)
+    tensor([0.0800, 1.0000, 0.0800])
+    """
+    return _window(
+        "hamming_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda k, m: alpha - beta * np.cos(2 * np.pi * k / (m - 1)),
+    )
+
+
+def hann_window(
+    window_length,
+    periodic=True,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    """``0.5 - 0.5 * cos(2 pi n / (N - 1))``, i.e. ``sin(pi n / (N - 1)) ** 2``.
+
+    >>> import dualgrad as dg
+    >>> dg.hann_window(4, periodic=False)
+    tensor([0.0000, 0.7500, 0.7500, 0.0000])
+    """
+    return _window(
+        "hann_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda k, m: 0.5 - 0.5 * np.cos(2 * np.pi * k / (m - 1)),
+    )
+
+
+def blackman_window(
+    window_length,
+    periodic=True,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    """``0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))``."""
+    return _window(
+        "blackman_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda k, m: (
+            0.42 - 0.5 * np.cos(2 * np.pi * k / (m - 1)) + 0.08 * np.cos(4 * np.pi * k / (m - 1))
+        ),
+    )
+
+
+def bartlett_window(
+    window_length,
+    periodic=True,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    """The triangle ``1 - |2 n / (N - 1) - 1|``."""
+    return _window(
+        "bartlett_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda k, m: 1 - np.abs(2 * k / (m - 1) - 1),
+    )
+
+
+def kaiser_window(
+    window_length,
+    periodic=True,
+    beta=12.0,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    pin_memory=False,
+    requires_grad=False,
+):
+    """``I0(beta sqrt(1 - (2 n / (N - 1) - 1) ** 2)) / I0(beta)``."""
+    return _window(
+        "kaiser_window",
+        window_length,
+        periodic,
+        dtype,
+        device,
+        requires_grad,
+        lambda k, m: (
+            np.i0(beta * np.sqrt(np.clip(1 - (2 * k / (m - 1) - 1) ** 2, 0, None))) / np.i0(beta)
+        ),
+    )

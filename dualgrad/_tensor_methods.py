@@ -27,6 +27,7 @@ from ._ops import shape as S
 from ._ops._methods import INPLACE, METHODS
 from ._batching import BatchedTensor
 from ._compat import real_tensors as _real_tensors
+from ._compat import resize as _resize
 from ._compat.legacy import legacy_new, tensor_type
 from ._compat.meta import NO_DATA
 from ._compat.to_args import to_args
@@ -323,6 +324,8 @@ def attach() -> None:
     for name, fn in SHAPE_METHODS.items():
         setattr(Tensor, name, fn)
     _real_tensors.attach()
+    for name, fn in _resize.METHODS.items():
+        setattr(Tensor, name, fn)
     for name in _DECLINE_ARRAYS:  # (the fast entries check for themselves: _operator)
         if name in Tensor.__dict__:
             setattr(Tensor, name, _defers(Tensor.__dict__[name]))

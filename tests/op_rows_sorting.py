@@ -217,6 +217,19 @@ ROWS: list = [
         ops=("unique",),
     ),
     Row(
+        "unique_consecutive",
+        lambda m, x: m.unique_consecutive(x, return_inverse=True, return_counts=True),
+        [[Const([0, 0, 1, 1, 1, 0, 2, 2])], [Const([[1, 1, 2], [1, 1, 2], [0, 3, 3]])]],
+        nondiff=True,
+    ),
+    Row(
+        "unique_consecutive_dim",
+        lambda m, x: m.unique_consecutive(x, return_inverse=True, return_counts=True, dim=0),
+        [[Const([[1, 2], [1, 2], [0, 1], [1, 2], [1, 2]])]],
+        nondiff=True,
+        ops=("unique_consecutive",),
+    ),
+    Row(
         "searchsorted",
         lambda m, s, v: m.searchsorted(s, v),
         [[SEQ, F((3, 4), -2.0, 4.0)]],

@@ -14,6 +14,7 @@ def test_every_op_has_a_batching_rule_or_says_it_loops():
         "nonzero",
         "repeat_interleave_counts",
         "unique",
+        "unique_consecutive",
     ]
 
 

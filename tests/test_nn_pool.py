@@ -455,3 +455,116 @@ def test_adaptive_avg_pool3d_matches_torch():
         torch.nn.AdaptiveAvgPool3d(2)(torch.tensor(x)),
         "module",
     )
+
+
+# ------------------------------------------------------------------ 3-D pooling
+# (shape, kernel, stride, padding, dilation): odd sizes, unbatched, per-axis arguments
+POOL3D_CASES = [
+    ((2, 2, 5, 6, 7), 3, 2, 1, 1),
+    ((1, 2, 4, 5, 6), (2, 3, 2), (1, 2, 3), (1, 0, 1), (2, 1, 1)),
+    ((2, 4, 4, 5), 2, None, 0, 1),
+    ((1, 1, 6, 5, 7), (3, 2, 3), (2, 2, 1), (1, 1, 0), 1),
+]
+
+
+@pytest.mark.parametrize("ceil_mode", [True, False])
+@pytest.mark.parametrize("shape,k,s,p,d", POOL3D_CASES)
+def test_pool3d(shape, k, s, p, d, ceil_mode):
+    _check(
+        lambda x: F.max_pool3d(x, k, s, p, d, ceil_mode),
+        lambda x: TF.max_pool3d(x, k, s, p, d, ceil_mode),
+        shape,
+    )
+    _indices_match(
+        lambda x: F.max_pool3d(x, k, s, p, d, ceil_mode, return_indices=True)[1],
+        lambda x: TF.max_pool3d(x, k, s, p, d, ceil_mode, return_indices=True)[1],
+        shape,
+    )
+    for cip, div in [(True, None), (False, None), (True, 3)]:
+        _check(
+            lambda x: F.avg_pool3d(x, k, s, p, ceil_mode, cip, div),
+            lambda x: TF.avg_pool3d(x, k, s, p, ceil_mode, cip, div),
+            shape,
+            second=False,
+        )
+
+
+@pytest.mark.parametrize("size", [2, (3, 2, 4), (None, 3, 1)])
+def test_adaptive_max_pool3d(size):
+    _check(
+        lambda x: F.adaptive_max_pool3d(x, size),
+        lambda x: TF.adaptive_max_pool3d(x, size),
+        (2, 2, 5, 4, 6),
+    )
+    _indices_match(
+        lambda x: F.adaptive_max_pool3d(x, size, True)[1],
+        lambda x: TF.adaptive_max_pool3d(x, size, True)[1],
+        (2, 5, 4, 6),
+    )
+
+
+@pytest.mark.parametrize(
+    "dg_cls,t_cls,args",
+    [
+        (nn.MaxPool3d, torch.nn.MaxPool3d, (2,)),
+        (nn.MaxPool3d, torch.nn.MaxPool3d, ((3, 2, 2), 1, 1, 1, False, True)),
+        (nn.AvgPool3d, torch.nn.AvgPool3d, (2,)),
+        (nn.AvgPool3d, torch.nn.AvgPool3d, (3, 2, 1, True, False)),
+        (nn.AdaptiveMaxPool3d, torch.nn.AdaptiveMaxPool3d, ((2, 1, 3),)),
+    ],
+)
+def test_pool3d_modules(dg_cls, t_cls, args):
+    x = np.random.default_rng(1).standard_normal((2, 3, 4, 5, 6))
+    assert repr(dg_cls(*args)) == repr(t_cls(*args))
+    _close(dg_cls(*args)(dg.tensor(x)), t_cls(*args)(torch.tensor(x)), dg_cls.__name__)
+
+
+def test_max_unpool3d():
+    for shape, pad_, sizes in [
+        ((2, 3, 4, 6, 6), 0, [None, (4, 6, 6)]),
+        ((1, 2, 5, 6, 7), 1, [(5, 6, 7)]),
+    ]:
+        x = np.random.default_rng(2).standard_normal(shape)
+        tv, ti = TF.max_pool3d(torch.tensor(x), 2, 2, pad_, return_indices=True)
+        dv, di = F.max_pool3d(dg.tensor(x), 2, 2, pad_, return_indices=True)
+        for size in sizes:
+            _check(
+                lambda v: F.max_unpool3d(v, di, 2, 2, pad_, size),
+                lambda v: TF.max_unpool3d(v, ti, 2, 2, pad_, size),
+                tuple(tv.shape),
+                second=False,
+            )
+    m, tm = nn.MaxUnpool3d(2, 2, 1), torch.nn.MaxUnpool3d(2, 2, 1)
+    assert repr(m) == repr(tm)
+    _close(m(dv, di, (5, 6, 7)), tm(tv, ti, (5, 6, 7)), "MaxUnpool3d")
+    with pytest.raises(RuntimeError, match="Found an invalid max index"):
+        F.max_unpool3d(dv, di + 1000, 2, 2, 1)
+    with pytest.raises(RuntimeError, match="Found an invalid max index"):
+        TF.max_unpool3d(tv, ti + 1000, 2, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda f, m: m.max_pool3d(f.ones(2, 3), 2),
+        lambda f, m: m.avg_pool3d(f.ones(2, 3), 2),
+        lambda f, m: m.max_pool3d(f.ones(1, 1, 2, 4, 4), 2, padding=2),
+        lambda f, m: m.avg_pool3d(f.ones(1, 1, 2, 4, 4), 2, padding=2),
+        lambda f, m: m.max_pool3d(f.ones(1, 1, 2, 4, 4), 3),
+    ],
+)
+def test_pool3d_errors_as_torch(call):
+    with pytest.raises(RuntimeError) as t_err:
+        call(torch, TF)
+    with pytest.raises(RuntimeError) as d_err:
+        call(dg, F)
+    key = next(
+        k
+        for k in (
+            "tensor expected for input",
+            "pad should be at most half",
+            "Output size is too small",
+        )
+        if k in str(t_err.value)
+    )
+    assert key in str(d_err.value)

@@ -346,7 +346,7 @@ VMAP_CASES = [
 ]
 # Ops whose output shape depends on the values (torch.func.vmap refuses them too): they run once
 # per batch element, which is the only right answer.
-LOOP_ONLY = {"nonzero", "unique"}
+LOOP_ONLY = {"nonzero", "unique", "unique_consecutive"}
 # Rows whose op runs once per batch element under vmap, that op only, and why.
 PER_ELEMENT_ROWS = {
     "one_hot_infer": "the number of classes is the largest value (torch.func refuses)",
@@ -356,6 +356,9 @@ PER_ELEMENT_ROWS = {
 TORCH_REFUSES = {
     # a Python bool cannot hold one answer per batch element
     "allclose": "vmap over torch.allclose isn't supported yet",
+    # the number of runs differs between the batch elements: no one batched shape
+    "unique_consecutive": "batching operators that can output dynamic shape",
+    "unique_consecutive_dim": "batching operators that can output dynamic shape",
 }
 
 

@@ -21,7 +21,18 @@ from .registry import custom
 from .softmax import LOG_SOFTMAX, SOFTMAX
 from ._methods import tensor_method
 
-__all__ = ["softmax", "log_softmax", "logsumexp", "var", "std", "norm", "dist"]
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "var",
+    "std",
+    "var_mean",
+    "std_mean",
+    "norm",
+    "dist",
+    "cdist",
+]
 
 
 def _shifted(x, dims):
@@ -182,6 +193,27 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _safe_root(var(x, dim, unbiased, keepdim, correction=correction), sqrt)
 
 
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var(x, ...), mean(x, ...))`` over the same dims, as torch.var_mean.
+
+    >>> import dualgrad as dg
+    >>> dg.var_mean(dg.tensor([1.0, 2.0, 3.0]))
+    (tensor(1.), tensor(2.))
+    """
+    from .reduction import mean
+
+    if isinstance(dim, bool):  # the old signature var_mean(x, unbiased)
+        dim, unbiased = None, dim
+    v = var(x, dim, unbiased, keepdim, correction=correction)
+    return v, mean(_float_input(x, None, "var_mean"), normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std(x, ...), mean(x, ...))`` over the same dims, as torch.std_mean."""
+    v, m = var_mean(x, dim, unbiased, keepdim, correction=correction)
+    return _safe_root(v, sqrt), m
+
+
 @tensor_method
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """A vector norm over ``dim`` (all dims by default), as torch.norm: p = 'fro', 2, 1, inf,
@@ -224,3 +256,61 @@ def dist(x, other, p=2):
     tensor(5.)
     """
     return norm(x - other, p)
+
+
+# NOTE: [cdist's two paths] torch computes p=2 distances by a matrix product,
+# ||a||^2 - 2 a.b + ||b||^2 clamped at 1e-30 before the root, when either set has more than 25
+# points (compute_mode's default) or when asked ('use_mm_for_euclid_dist'); otherwise, and for
+# every other p, from the differences. Both are composites here, chosen by torch's rule, so the
+# values round as torch's do and every mode follows (the root's gradient at a zero distance is
+# 0 on the difference path, NOTE: [safe root], as torch's cdist backward gives).
+_CDIST_MODES = (
+    "use_mm_for_euclid_dist_if_necessary",
+    "use_mm_for_euclid_dist",
+    "donot_use_mm_for_euclid_dist",
+)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The p-norm distance between each row of ``x1`` (..., P, M) and each row of ``x2``
+    (..., R, M): (..., P, R), batch dims broadcast (NOTE: [cdist's two paths]).
+
+    >>> import dualgrad as dg
+    >>> dg.cdist(dg.tensor([[0.0, 0.0]]), dg.tensor([[3.0, 4.0], [1.0, 0.0]]))
+    tensor([[5., 1.]])
+    """
+    from .._factories import ones_like
+    from .linalg import matmul
+    from .shape import cat
+
+    if x1.ndim < 2 or x2.ndim < 2:
+        which, t = ("X1", x1) if x1.ndim < 2 else ("X2", x2)
+        raise RuntimeError(f"cdist only supports at least 2D tensors, {which} got: {t.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
+        )
+    if not x1.is_floating_point() or not x2.is_floating_point():
+        raise RuntimeError(
+            f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}, X2 got: {x2.dtype}"
+        )
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    batch = tuple(np.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2])))
+    x1 = x1.expand(*batch, *x1.shape[-2:])
+    x2 = x2.expand(*batch, *x2.shape[-2:])
+    mm = compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode == "use_mm_for_euclid_dist_if_necessary"
+        and (x1.shape[-2] > 25 or x2.shape[-2] > 25)
+    )
+    if p == 2 and mm:
+        n1 = _sum(x1 * x1, -1, keepdim=True)
+        n2 = _sum(x2 * x2, -1, keepdim=True)
+        a = cat([x1 * -2, n1, ones_like(n1)], -1)
+        b = cat([x2, ones_like(n2), n2], -1)
+        d2 = matmul(a, b.transpose(-1, -2))
+        return sqrt(where(d2 < 1e-30, 1e-30, d2))
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
+    return norm(diff, p, -1)

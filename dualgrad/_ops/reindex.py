@@ -303,7 +303,100 @@ def one_hot(x, num_classes=-1):
     return E.eq(x.unsqueeze(-1), arange(num_classes)).to(int64)
 
 
+@tensor_method
+def diff(x, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``prepend``/``append`` joined first), as
+    torch.diff: ``x[1:] - x[:-1]`` repeated, ``!=`` for bool tensors.
+
+    >>> import dualgrad as dg
+    >>> dg.diff(dg.tensor([1, 4, 9, 16]))
+    tensor([3, 5, 7])
+    """
+    from .shape import cat
+
+    if x.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    d = normalize_dims(dim, x.ndim)[0]
+    parts = [t for t in (prepend, x, append) if t is not None]
+    if len(parts) > 1:
+        parts = [t if t.ndim else t.expand(*x.shape[:d], 1, *x.shape[d + 1 :]) for t in parts]
+        x = cat(parts, d)
+    for _ in range(n):
+        m = x.shape[d]
+        hi, lo = narrow(x, d, 1, max(m - 1, 0)), narrow(x, d, 0, max(m - 1, 0))
+        x = E.ne(hi, lo) if x.dtype.np.kind == "b" else hi - lo
+    return x
+
+
+@tensor_method
+def rot90(x, k=1, dims=(0, 1)):
+    """``x`` rotated by 90 degrees ``k`` times in the plane ``dims``, from the first towards the
+    second axis, as torch.rot90 (a flip and a transpose, so a copy).
+
+    >>> import dualgrad as dg
+    >>> dg.rot90(dg.tensor([[1, 2], [3, 4]]))
+    tensor([[2, 4],
+            [1, 3]])
+    """
+    from .shape import flip
+
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if x.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.ndim}")
+    for d in dims:
+        if not -x.ndim <= d < x.ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-x.ndim}, {x.ndim - 1}], "
+                f"but got {d})"
+            )
+    d0, d1 = (d % x.ndim for d in dims)
+    if d0 == d1:
+        raise RuntimeError(
+            f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}"
+        )
+    k %= 4
+    if k == 1:
+        return flip(x, [d1]).transpose(d0, d1)
+    if k == 2:
+        return flip(x, [d0, d1])
+    if k == 3:
+        return flip(x, [d0]).transpose(d0, d1)
+    return x.clone()
+
+
+@tensor_method(inplace=True)
+def put(x, index, source, accumulate=False):
+    """``x`` (as if flattened) with ``source`` written at ``index`` (summed in with
+    ``accumulate``), as Tensor.put; ``x.put_(...)`` writes in place.
+
+    >>> import dualgrad as dg
+    >>> dg.zeros(2, 2).put(dg.tensor([0, 3]), dg.tensor([1.0, 2.0]))
+    tensor([[1., 0.],
+            [0., 2.]])
+    """
+    from .indexing import index_put
+
+    n = x.numel()
+    if index.numel() != source.numel():
+        raise RuntimeError(
+            "put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
+        )
+    a = known_values(index)
+    if a is not None and a.size and (a.min() < -n or a.max() >= n):
+        bad = int(a.min() if a.min() < -n else a.max())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    flat = index_put(
+        reshape(x, (-1,)), (reshape(index, (-1,)),), reshape(source, (-1,)), accumulate
+    )
+    return reshape(flat, tuple(x.shape))
+
+
 __all__ = [
+    "diff",
+    "rot90",
     "narrow",
     "select",
     "roll",

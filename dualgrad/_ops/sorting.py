@@ -128,6 +128,29 @@ def _unique_kernel(x, *, dim):
 UNIQUE = nondiff("unique", _unique_kernel, multi_output=True, loops=True)
 
 
+def _unique_consecutive_kernel(x, *, dim):
+    """The runs of equal elements (slices along ``dim``) of ``x``: one per run, each
+    element's run, and the run lengths."""
+    if dim is None:
+        flat = x.reshape(-1)
+        new = np.concatenate(([True], flat[1:] != flat[:-1])) if flat.size else flat.astype(bool)
+        inverse = (np.cumsum(new) - 1).reshape(x.shape)
+        values = flat[new]
+    else:
+        m = np.moveaxis(x, dim, 0).reshape(x.shape[dim], -1)
+        new = np.concatenate(([True], (m[1:] != m[:-1]).any(1))) if len(m) else m.any(1)
+        inverse = np.cumsum(new) - 1
+        values = np.take(x, np.flatnonzero(new), axis=dim)
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, new.size))
+    return values, inverse.astype(np.int64), counts.astype(np.int64)
+
+
+UNIQUE_CONSECUTIVE = nondiff(
+    "unique_consecutive", _unique_consecutive_kernel, multi_output=True, loops=True
+)
+
+
 def _searchsorted_kernel(seq, values, *, right):
     side = "right" if right else "left"
     if seq.ndim == 1:
@@ -555,6 +578,28 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     return tuple(out)
 
 
+@tensor_method
+def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
+    """``x`` with each run of equal consecutive elements (or slices along ``dim``) kept once,
+    optionally with each element's run index and the run lengths. Not differentiable.
+
+    >>> import dualgrad as dg
+    >>> dg.unique_consecutive(dg.tensor([1, 1, 2, 2, 3, 1, 1]))
+    tensor([1, 2, 3, 1])
+    """
+    _tensor_arg(x, "unique_consecutive")
+    d = None if dim is None else _dim(dim, x)
+    values, inverse, counts = apply(UNIQUE_CONSECUTIVE, x, dim=d)
+    if not (return_inverse or return_counts):
+        return values
+    out = [values]
+    if return_inverse:
+        out.append(inverse)
+    if return_counts:
+        out.append(counts)
+    return tuple(out)
+
+
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """Where ``input`` would be inserted into ``sorted_sequence`` (along its last dim) to keep
     it sorted: the first such index, or the last with ``right=True`` / ``side='right'``."""
@@ -607,4 +652,5 @@ __all__ = [
     "sort",
     "topk",
     "unique",
+    "unique_consecutive",
 ]

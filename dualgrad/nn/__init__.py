@@ -8,3 +8,6 @@ from .parameter import Buffer, Parameter  # noqa: F401
 
 globals().update({k: v for k, v in _m.items() if not k.startswith("_") and isinstance(v, type)})
 del _m
+# torch.nn.attention is the package, not the layers' module the star import bound to the name
+# (``from . import attention`` would return that binding without loading the package)
+attention = __import__("importlib").import_module(".attention", __name__)

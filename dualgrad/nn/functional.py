@@ -258,6 +258,129 @@ def embedding(
     return _getitem(weight, input)
 
 
+def _bags(input, offsets, per_sample_weights, include_last_offset):
+    """The flat indices, per-sample weights, each entry's bag and the bag count of
+    embedding_bag's two layouts: a 2-D input is one bag per row, a 1-D one is cut at
+    ``offsets`` (with ``include_last_offset`` the last offset ends the last bag)."""
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                f"fixed length sequences. However, found offsets of type {type(offsets)}"
+            )
+        b, n = input.shape
+        starts, ends = np.arange(b) * n, (np.arange(b) + 1) * n
+        input = input.flatten()
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.flatten()
+    elif input.ndim == 1:
+        if offsets is None or offsets.ndim != 1:
+            got = None if offsets is None else f"a {offsets.ndim}-D tensor"
+            raise ValueError(f"offsets has to be a 1D Tensor but got {got}")
+        o = _values(offsets).astype(np.int64)
+        if o.size and o[0] != 0:
+            raise RuntimeError(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+                f"from position 0. However, got {o[0]}"
+            )
+        if include_last_offset:
+            starts, ends = o[:-1], o[1:]
+        else:
+            starts, ends = o, np.append(o[1:], input.shape[0])
+    else:
+        raise ValueError(
+            f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}"
+        )
+    pos = np.arange(input.shape[0])
+    bag = np.searchsorted(starts, pos, "right") - 1
+    inside = (bag >= 0) & (pos < ends[np.clip(bag, 0, None)]) if len(starts) else pos < 0
+    return input, per_sample_weights, np.where(inside, bag, -1), len(starts)
+
+
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
+    """The sum, mean or max of each bag of ``weight``'s rows, bags given as the rows of a 2-D
+    ``input`` or cut from a 1-D one at ``offsets``; entries equal to ``padding_idx`` are left
+    out, and an empty bag gives zeros, as torch. Built of a row lookup and index_add (sum,
+    mean) or a gather at the detached argmax (max: the gradient goes to the first maximum, as
+    torch's), so every mode follows.
+
+    >>> import dualgrad as dg
+    >>> w = dg.arange(6.0).reshape(3, 2)
+    >>> dg.nn.functional.embedding_bag(dg.tensor([0, 2, 1]), w, dg.tensor([0, 2]), mode="sum")
+    tensor([[4., 6.],
+            [2., 3.]])
+    """
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError(
+            "embedding_bag: max_norm, scale_grad_by_freq and sparse are not supported"
+        )
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported "
+            f"for mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
+        )
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ValueError(
+            f"embedding_bag: per_sample_weights of shape {tuple(per_sample_weights.shape)} must "
+            f"have the shape of input {tuple(input.shape)}"
+        )
+    if input.dtype.np.kind not in "iu":
+        raise RuntimeError(f"embedding_bag: expected an integer index tensor, got {input.dtype}")
+    flat, psw, bag, nbags = _bags(input, offsets, per_sample_weights, include_last_offset)
+    idx, n = _values(flat), weight.shape[0]
+    keep = bag >= 0
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        j = int(np.argmax((idx < 0) | (idx >= n)))
+        # torch's two kernels word it differently (float32 and float64): both phrases
+        raise RuntimeError(
+            f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be "
+            f"{int(idx[j])} (Index {j} of input takes value {int(idx[j])} which is not in the "
+            f"valid range [0, {n}))"
+        )
+    if padding_idx is not None:
+        keep &= idx != _padding_index(padding_idx, n)
+    kept = np.flatnonzero(keep)
+    rows = _getitem(weight, _factories.tensor(idx[kept]))  # (K, D)
+    bag = bag[kept]
+    counts = np.bincount(bag, minlength=nbags)
+    dim = weight.shape[1]
+    if mode == "max":
+        # NOTE: each bag's rows side by side, padded by an appended -inf row; the argmax picks
+        # the first maximum as torch's kernel (a strict > scan), and an empty bag is zeros
+        width = int(counts.max()) if nbags else 0
+        if width == 0:
+            return _factories.zeros(nbags, dim, dtype=weight.dtype)
+        slot = np.arange(len(kept)) - np.concatenate(([0], np.cumsum(counts)))[bag]
+        table = np.full((nbags, width), len(kept))
+        table[bag, slot] = np.arange(len(kept))
+        pad_row = _factories.full((1, dim), -math.inf, dtype=weight.dtype)
+        windows = _getitem(_cat([rows, pad_row], 0), _factories.tensor(table))  # (B, W, D)
+        arg = _unsqueeze(_argmax(windows.detach(), 1), 1)
+        best = _gather(windows, 1, arg).squeeze(1)
+        return E.where(_factories.tensor((counts > 0)[:, None]), best, 0.0)
+    if psw is not None:
+        rows = rows * _unsqueeze(_getitem(psw, _factories.tensor(kept)), 1)
+    zeros = _factories.zeros(nbags, dim, dtype=weight.dtype)
+    out = zeros.index_add(0, _factories.tensor(bag), rows)
+    if mode == "mean":
+        out = out / _factories.tensor(np.maximum(counts, 1)[:, None].astype(weight.dtype.np))
+    return out
+
+
 def _padding_index(padding_idx, n):
     """``padding_idx`` in [0, n), a negative one counted from the end; torch's assertion else."""
     if not -n <= padding_idx < n:
@@ -826,16 +949,22 @@ def conv_transpose3d(
     return out[0] if unbatched else out
 
 
-def _pool_params(kernel, stride, padding, dilation, name):
-    """(kernel, stride, padding, dilation) as pairs; torch's default stride is the kernel."""
-    k = _conv.pair(kernel)
+def _ntuple(v, nd, name="argument"):
+    """An int or a sequence of ``nd`` ints (or one) as an ``nd``-tuple."""
+    return _conv.pair(v, name) if nd == 2 else (_triple(v, name) if nd == 3 else (int(v),) * nd)
+
+
+def _pool_params(kernel, stride, padding, dilation, name, nd=2):
+    """(kernel, stride, padding, dilation) as ``nd``-tuples; torch's default stride is the
+    kernel."""
+    k = _ntuple(kernel, nd)
     s = (
         k
         if stride is None or (not isinstance(stride, int) and len(stride) == 0)
-        else _conv.pair(stride)
+        else _ntuple(stride, nd)
     )
-    p, d = _conv.pair(padding), _conv.pair(dilation)
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+    p, d = _ntuple(padding, nd), _ntuple(dilation, nd)
+    if any(p_ > k_ // 2 for p_, k_ in zip(p, k)):
         raise RuntimeError(
             f"{name}: pad should be at most half of effective kernel size, but got pad={p} and kernel_size={k}"
         )
@@ -851,7 +980,7 @@ def _pool_size(n, k, s, p, d, ceil_mode, name):
     if out < 1:
         raise RuntimeError(
             f"{name}: input size {n} is too small for kernel {k}, dilation {d} and padding {p} "
-            f"(output size {out})"
+            f"(output size {out}): Output size is too small"
         )
     return out
 
@@ -882,29 +1011,47 @@ def _first_real(pos, n):
     return np.where(real, pos, pos[np.arange(len(pos)), first][:, None]), real.any(1)
 
 
-def _max_windows(input, rows, cols):
-    """The maximum of each 2-D window (the outer product of per-axis ``rows`` and ``cols``
-    position tables) and its flat index into the input's H*W, as torch's max_pool2d.
+def _batched(input, nd, name):
+    """``input`` with its batch dim (added when it has only (C, *spatial)) and whether it was
+    added; torch's message for any other rank."""
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"{name}: non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input, "
+            f"got {input.ndim}-D"
+        )
+    return (_unsqueeze(input, 0), True) if input.ndim == nd + 1 else (input, False)
+
+
+# NOTE: [pooling in any number of dims] max pooling and max_unpool take one position table per
+# spatial axis (_window_positions, or _adaptive_positions for the adaptive forms); a window is
+# the outer product of its axes' slots and an index is the row-major flat position in the
+# input's spatial block, as torch's. 1-D, 2-D and 3-D pooling are the same code with 1, 2 or 3
+# tables (1-D runs as a height-1 image, which gives the same indices).
+def _max_windows(input, tables, name="max_pool2d"):
+    """The maximum of each window (the outer product of the per-axis position ``tables``) and
+    its flat index into the input's spatial block, as torch's max_pool (NOTE: [pooling in any
+    number of dims]).
 
     The indices come from argmax over the gathered windows (no derivative); the values are then
     a gather of the input at them, so the gradient goes to that one element as in torch (amax
     would share it among ties) and every mode follows from gather."""
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = _unsqueeze(input, 0)
-    if input.ndim != 4:
-        raise RuntimeError(f"max_pool2d: expected a 3-D or 4-D input, got {input.ndim}-D")
-    h, w = input.shape[2], input.shape[3]
-    (rows, rows_real), (cols, cols_real) = _first_real(rows, h), _first_real(cols, w)
-    oh, ow = len(rows), len(cols)
-    flat = (rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(
-        oh, ow, -1
-    )  # (oh, ow, kh*kw)
-    real = (rows_real[:, None] & cols_real[None, :])[:, :, None]
-    read = np.where(
-        real, flat, h * w
-    )  # a window of padding only reads an appended -inf: torch's value
-    x = input.flatten(-2)
+    nd = len(tables)
+    input, unbatched = _batched(input, nd, name)
+    sizes = tuple(input.shape[-nd:])
+    firsts = [_first_real(t, n) for t, n in zip(tables, sizes)]
+    outs = tuple(len(t) for t, _ in firsts)
+    steps = [int(np.prod(sizes[a + 1 :])) for a in range(nd)]  # row-major strides
+    flat, real = 0, True
+    for a, ((pos, has), step) in enumerate(zip(firsts, steps)):
+        shape = [1] * (2 * nd)
+        shape[a], shape[nd + a] = pos.shape
+        flat = flat + pos.reshape(shape) * step
+        real = real & has.reshape([len(has) if b == a else 1 for b in range(nd)])
+    flat = flat.reshape(outs + (-1,))  # (*outs, window size)
+    real = np.asarray(real)[..., None]
+    total = int(np.prod(sizes))
+    read = np.where(real, flat, total)  # a window of padding only reads an appended -inf: torch's
+    x = input.flatten(-nd)
     if not real.all():
         x = _cat([x, _factories.full(tuple(x.shape[:-1]) + (1,), -math.inf, dtype=x.dtype)], -1)
     arg = _unsqueeze(_argmax(_getitem(x.detach(), (Ellipsis, read)), -1), -1)
@@ -915,9 +1062,18 @@ def _max_windows(input, rows, cols):
         ).squeeze(-1)
 
     at = pick(read)
-    values = _reshape(_gather(x, -1, at.flatten(-2)), tuple(at.shape))
+    values = _reshape(_gather(x, -1, at.flatten(-nd)), tuple(at.shape))
     indices = at if real.all() else pick(flat)
     return (values[0], indices[0]) if unbatched else (values, indices)
+
+
+def _max_pool(input, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, name):
+    k, s, p, d = _pool_params(kernel_size, stride, padding, dilation, name, nd)
+    sizes = tuple(input.shape[-nd:])
+    outs = [_pool_size(*a, ceil_mode, name) for a in zip(sizes, k, s, p, d)]
+    tables = [_window_positions(*a) for a in zip(sizes, k, s, p, d, outs)]
+    values, indices = _max_windows(input, tables, name)
+    return (values, indices) if return_indices else values
 
 
 def max_pool2d(
@@ -925,12 +1081,25 @@ def max_pool2d(
 ):
     """The maximum of each block (padding never wins); with ``return_indices`` also its flat
     index into each input channel's H*W, which ``max_unpool2d`` takes."""
-    k, s, p, d = _pool_params(kernel_size, stride, padding, dilation, "max_pool2d")
-    h, w = input.shape[-2], input.shape[-1]
-    oh, ow = (_pool_size(*a, ceil_mode, "max_pool2d") for a in zip((h, w), k, s, p, d))
-    rows, cols = (_window_positions(*a) for a in zip((h, w), k, s, p, d, (oh, ow)))
-    values, indices = _max_windows(input, rows, cols)
-    return (values, indices) if return_indices else values
+    return _max_pool(
+        input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d"
+    )
+
+
+def max_pool3d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W) inputs (padding never wins); with
+    ``return_indices`` also each maximum's flat index into its channel's D*H*W, which
+    ``max_unpool3d`` takes (NOTE: [pooling in any number of dims]).
+
+    >>> import dualgrad as dg
+    >>> dg.nn.functional.max_pool3d(dg.arange(16.0).reshape(1, 2, 2, 4), 2)
+    tensor([[[[13., 15.]]]])
+    """
+    return _max_pool(
+        input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d"
+    )
 
 
 def _avg_divisor(n, k, s, p, out, count_include_pad):
@@ -974,6 +1143,46 @@ def avg_pool2d(
     return out[0] if unbatched else out
 
 
+def _window_matrix(n, k, s, p, out, dtype):
+    """(out, n): 1 where window i covers input position j along one axis (padding and the
+    ceil_mode overhang cover nothing, so they add zeros to the sum)."""
+    pos = _window_positions(n, k, s, p, 1, out)
+    a = (pos[:, :, None] == np.arange(n)[None, None, :]).any(1)
+    return _factories.tensor(a.astype(dtype.np))
+
+
+def avg_pool3d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """3-D average pooling over (N, C, D, H, W) or (C, D, H, W) inputs: a box window's sum is
+    separable, so it is one einsum with a 0/1 window matrix per axis, divided by torch's count
+    (the outer product of the per-axis counts, as in avg_pool2d).
+
+    >>> import dualgrad as dg
+    >>> dg.nn.functional.avg_pool3d(dg.arange(16.0).reshape(1, 2, 2, 4), 2)
+    tensor([[[[6.5000, 8.5000]]]])
+    """
+    k, s, p, _ = _pool_params(kernel_size, stride, padding, 1, "avg_pool3d", 3)
+    x, unbatched = _batched(input, 3, "avg_pool3d")
+    sizes = tuple(x.shape[-3:])
+    outs = [_pool_size(*a, 1, ceil_mode, "avg_pool3d") for a in zip(sizes, k, s, p)]
+    mats = [_window_matrix(*a, x.dtype) for a in zip(sizes, k, s, p, outs)]
+    total = _einsum("...dhw,id,jh,kw->...ijk", x, *mats)
+    if divisor_override is not None:
+        out = total / divisor_override
+    else:
+        counts = [_avg_divisor(*a, count_include_pad) for a in zip(sizes, k, s, p, outs)]
+        divisor = np.einsum("i,j,k->ijk", *counts).astype(x.dtype.np)
+        out = total / _factories.tensor(divisor)
+    return out[0] if unbatched else out
+
+
 def _one(v):
     """A 1-D pooling argument as the (1, v) pair of the height-1 image it runs on."""
     return (1, v if isinstance(v, int) else tuple(v)[0])
@@ -1010,28 +1219,44 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     ).squeeze(-2)
 
 
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """The inverse of max_pool2d: zeros of the pooled input's size with each value put back at
-    its flat index (a scatter, so the gradient gathers at the indices, as torch)."""
-    k, s, p, _ = _pool_params(kernel_size, stride, padding, 1, "max_unpool2d")
+def _max_unpool(input, indices, nd, kernel_size, stride, padding, output_size, name):
+    """Zeros of the pooled input's spatial size with each value put back at its flat index (a
+    scatter, so the gradient gathers at the indices, as torch)."""
+    k, s, p, _ = _pool_params(kernel_size, stride, padding, 1, name, nd)
     if output_size is None:
-        size = tuple((n - 1) * s_ - 2 * p_ + k_ for n, s_, p_, k_ in zip(input.shape[-2:], s, p, k))
+        size = tuple(
+            (n - 1) * s_ - 2 * p_ + k_ for n, s_, p_, k_ in zip(input.shape[-nd:], s, p, k)
+        )
     else:
-        size = tuple(output_size)[-2:]
+        size = tuple(output_size)[-nd:]
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(
-            f"max_unpool2d: expected indices of shape {list(input.shape)}, got {list(indices.shape)}"
+            f"{name}: expected indices of shape {list(input.shape)}, got {list(indices.shape)}"
         )
+    total = int(np.prod(size))
     a = _known_values(indices)  # inside vmap only the scatter's own range check remains
-    if a is not None and a.size and (a.min() < 0 or a.max() >= size[0] * size[1]):
+    if a is not None and a.size and (a.min() < 0 or a.max() >= total):
         bad = a.min() if a.min() < 0 else a.max()
         raise RuntimeError(
-            f"max_unpool2d: Found an invalid max index: {bad} (output volumes are of size {size[0]}x{size[1]})"
+            f"{name}: Found an invalid max index: {bad} (output volumes are of size "
+            f"{'x'.join(map(str, size))})"
         )
-    lead = tuple(input.shape[:-2])
-    zeros = _factories.zeros(*lead, size[0] * size[1], dtype=input.dtype)
-    out = zeros.scatter(-1, indices.flatten(-2), input.flatten(-2))
+    lead = tuple(input.shape[:-nd])
+    zeros = _factories.zeros(*lead, total, dtype=input.dtype)
+    out = zeros.scatter(-1, indices.flatten(-nd), input.flatten(-nd))
     return _reshape(out, lead + size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d: zeros of the pooled input's size with each value put back at
+    its flat index into H*W."""
+    return _max_unpool(input, indices, 2, kernel_size, stride, padding, output_size, "max_unpool2d")
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool3d: zeros of the pooled input's size with each value put back at
+    its flat index into D*H*W."""
+    return _max_unpool(input, indices, 3, kernel_size, stride, padding, output_size, "max_unpool3d")
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -1089,7 +1314,19 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     oh, ow = output_size if not isinstance(output_size, int) else (output_size, output_size)
     h, w = input.shape[-2], input.shape[-1]
     oh, ow = h if oh is None else oh, w if ow is None else ow
-    values, indices = _max_windows(input, _adaptive_positions(h, oh), _adaptive_positions(w, ow))
+    values, indices = _max_windows(
+        input, [_adaptive_positions(h, oh), _adaptive_positions(w, ow)], "adaptive_max_pool2d"
+    )
+    return (values, indices) if return_indices else values
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling of the last three dims to a fixed output size (D, H, W) over torch's adaptive
+    windows; ``return_indices=True`` also returns flat indices into D*H*W."""
+    sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
+    dims = tuple(input.shape[-3:])
+    tables = [_adaptive_positions(n, n if o is None else o) for n, o in zip(dims, sizes)]
+    values, indices = _max_windows(input, tables, "adaptive_max_pool3d")
     return (values, indices) if return_indices else values
 
 

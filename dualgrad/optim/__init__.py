@@ -1,7 +1,7 @@
 """dualgrad.optim: first-order optimizers (torch.optim's numbers), L-BFGS, and NewtonCG, a
 Hessian-free optimizer with exact HVPs by forward-over-reverse; re-exports only."""
 
-from . import lr_scheduler  # noqa: F401
+from . import lr_scheduler, swa_utils  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
 from .adam_variants import Adamax, NAdam, RAdam  # noqa: F401

@@ -319,6 +319,70 @@ _SAFE = {
 }
 
 
+# NOTE: [safe globals] torch.serialization.add_safe_globals / safe_globals let a weights-only
+# load resolve more names: each entry is a callable (a class, a function), allowed under its
+# "module.qualname", or a (callable, "module.name") pair naming it explicitly. Only names the
+# user listed are added; the rest of the weights-only rules hold.
+_user_safe: list = []
+
+
+def _safe_name(entry):
+    if isinstance(entry, tuple):
+        if len(entry) != 2 or not isinstance(entry[1], str):
+            raise ValueError(
+                f"Expected tuple of length 2 (global, str of callable full path), but got {entry}"
+            )
+        return entry[1], entry[0]
+    return f"{entry.__module__}.{entry.__qualname__}", entry
+
+
+def _allowed_by_user(module, name):
+    full = f"{module}.{name}"
+    for entry in _user_safe:
+        key, obj = _safe_name(entry)
+        if key == full:
+            return obj
+    return None
+
+
+def add_safe_globals(safe_globals):
+    """Let weights-only loads resolve these callables too (NOTE: [safe globals]).
+
+    >>> import collections, dualgrad as dg
+    >>> dg.serialization.add_safe_globals([collections.namedtuple])
+    >>> collections.namedtuple in dg.serialization.get_safe_globals()
+    True
+    >>> dg.serialization.clear_safe_globals()
+    """
+    for entry in safe_globals:
+        _safe_name(entry)  # checks a pair's form
+    _user_safe.extend(safe_globals)
+
+
+def get_safe_globals():
+    """The callables added by ``add_safe_globals`` (and active ``safe_globals`` blocks)."""
+    return list(_user_safe)
+
+
+def clear_safe_globals():
+    """Forget every callable added by ``add_safe_globals``."""
+    _user_safe.clear()
+
+
+class safe_globals:
+    """A context manager: weights-only loads inside the block also resolve ``safe_globals``."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = list(safe_globals)
+
+    def __enter__(self):
+        self._before = list(_user_safe)
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        _user_safe[:] = self._before
+
+
 class _Reader(pickle.Unpickler):
     def __init__(self, file, storages, weights_only: bool, map_location, **kwargs):
         super().__init__(file, **kwargs)
@@ -336,6 +400,9 @@ class _Reader(pickle.Unpickler):
             return _StorageType(name)
         if module == "torch" and name in _TORCH_DTYPES:
             return _torch_dtype(name)
+        allowed = _allowed_by_user(module, name)
+        if allowed is not None:
+            return allowed
         if self._weights_only:
             raise pickle.UnpicklingError(
                 f"Weights only load failed: unsupported global {module}.{name}. dualgrad.load "

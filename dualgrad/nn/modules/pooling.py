@@ -1,4 +1,5 @@
-"""MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d, MaxUnpool1d/2d."""
+"""MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d,
+MaxUnpool1d/2d/3d."""
 
 from __future__ import annotations
 
@@ -41,6 +42,27 @@ class MaxPool1d(MaxPool2d):
 
     def forward(self, input):
         return F.max_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+        )
+
+
+class MaxPool3d(MaxPool2d):
+    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W) inputs, as ``F.max_pool3d``;
+    ``return_indices=True`` also returns flat indices into D*H*W (for ``MaxUnpool3d``).
+
+    >>> import dualgrad as dg
+    >>> dg.nn.MaxPool3d(2)(dg.arange(16.0).reshape(1, 2, 2, 4))
+    tensor([[[[13., 15.]]]])
+    """
+
+    def forward(self, input):
+        return F.max_pool3d(
             input,
             self.kernel_size,
             self.stride,
@@ -97,6 +119,26 @@ class AvgPool1d(AvgPool2d):
         )
 
 
+class AvgPool3d(AvgPool2d):
+    """3-D average pooling over (N, C, D, H, W) or (C, D, H, W) inputs, as ``F.avg_pool3d``.
+
+    >>> import dualgrad as dg
+    >>> dg.nn.AvgPool3d(2)(dg.arange(16.0).reshape(1, 2, 2, 4))
+    tensor([[[[6.5000, 8.5000]]]])
+    """
+
+    def forward(self, input):
+        return F.avg_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+
 class AdaptiveAvgPool2d(Module):
     """2-D average pooling to a fixed ``output_size`` (H, W), whatever the input size (None keeps a
     dim)."""
@@ -149,6 +191,14 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """3-D max pooling to a fixed ``output_size`` (D, H, W); ``return_indices=True`` also returns
+    the indices."""
+
+    def forward(self, input):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
 class MaxUnpool2d(Module):
     """Puts each value of a max_pool2d output back where ``indices`` say, zeros elsewhere."""
 
@@ -171,5 +221,22 @@ class MaxUnpool1d(MaxUnpool2d):
 
     def forward(self, input, indices, output_size=None):
         return F.max_unpool1d(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+
+class MaxUnpool3d(MaxUnpool2d):
+    """The partial inverse of ``MaxPool3d``: puts each value at its flat index into D*H*W, zeros
+    elsewhere."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__(kernel_size, stride, padding)
+        # torch keeps the 3-D unpool's arguments as triples (its repr shows them)
+        triple = lambda v: (v,) * 3 if isinstance(v, int) else tuple(v)  # noqa: E731
+        self.kernel_size, self.stride = triple(self.kernel_size), triple(self.stride)
+        self.padding = triple(padding)
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool3d(
             input, indices, self.kernel_size, self.stride, self.padding, output_size
         )
