@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from ._batching import BatchedTensor
-from ._errors import cannot_batch
 from ._grad_mode import state as _grad_state
 from ._inplace_checks import _LEAF_ERROR, _VIEW_OF_LEAF_ERROR
 from ._ops import shape as S
@@ -25,12 +24,12 @@ from ._views import _View
 
 
 def _change_shape(x: Tensor, out: Tensor, name: str) -> Tensor:
-    if isinstance(x, BatchedTensor) or isinstance(out, BatchedTensor):
-        raise cannot_batch(f"{name}() changes a tensor's shape in place", f"Use x.{name[:-1]}().")
     tracked = (_grad_state.enabled and x._requires_grad) or x._fw
     if not tracked:
         if isinstance(x, _View):  # the new layout is a view of the same base: x becomes it
             x.__dict__.update(out.__dict__)
+        elif isinstance(x, BatchedTensor):  # inside vmap: the new layout's physical value
+            x._value, x._bdim = out._value, out._bdim
         else:
             x._data = out._data
         bump_version(x)

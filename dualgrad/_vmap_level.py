@@ -55,11 +55,9 @@ class VmapLevel(_levels.Level):
         size = None
         for a in args:
             if isinstance(a, BatchedTensor) and a._vlevel == number:
-                if a._fw and min(a._fw) < ceiling:
-                    raise cannot_batch(
-                        f"{op.name}: an input carries tangents of a dual level below this vmap "
-                        "on its batched wrapper"
-                    )
+                # (a tangent of a level below this vmap lives on the physical value, never on
+                # the wrapper: make_dual puts it there, NOTE: [vmap levels])
+                assert not (a._fw and min(a._fw) < ceiling), "a lower tangent on a wrapper"
                 physical.append(a._value)
                 bdims.append(a._bdim)
                 if size is None:

@@ -359,3 +359,28 @@ def test_jvp_matches_vjp_adjoint():
     (jtw,) = dg.autograd.grad(_f_vec(dg, x), x, grad_outputs=t64(W0))
     assert float((jv * t64(W0)).sum()) == pytest.approx(float((t64(V0) * jtw).sum()), rel=1e-12)
     assert dg.autograd.check_adjoint(lambda t: _f_vec(dg, t), (x,))
+
+
+@pytest.mark.parametrize("in_dims", [(0, 0), (0, None), (None, 0)])
+def test_make_dual_of_values_batched_by_a_vmap_inside_the_dual_level(in_dims):
+    """make_dual inside vmap, at a dual level entered outside it: the tangent lives below the
+    vmap (torch 2.13 refuses: 'Batching rule not implemented for aten::_make_dual'; dualgrad
+    refused too). Each row equals torch.func.jvp of the row."""
+    rng = np.random.default_rng(0)
+    p, t = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    fwAD = dg.autograd.forward_ad
+
+    def f(primal, tangent):
+        y = (fwAD.make_dual(primal, tangent) ** 2).sin()
+        return fwAD.unpack_dual(y).tangent
+
+    args = [dg.tensor(p if d is not None else p[0]) for d in in_dims[:1]] + [
+        dg.tensor(t if in_dims[1] is not None else t[0])
+    ]
+    with fwAD.dual_level():
+        got = dg.func.vmap(f, in_dims=in_dims)(*args).numpy()
+    for row in range(3):
+        pr = p[row] if in_dims[0] is not None else p[0]
+        tr = t[row] if in_dims[1] is not None else t[0]
+        _, want = torch.func.jvp(lambda x: (x**2).sin(), (torch.tensor(pr),), (torch.tensor(tr),))
+        np.testing.assert_allclose(got[row], want.numpy(), rtol=1e-12)

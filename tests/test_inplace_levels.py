@@ -206,3 +206,38 @@ def test_a_view_taken_before_its_base_gets_history_takes_it_as_torch(view, how, 
     eager list of views followed only writes with history): its gradient was 0 where torch's is
     not. Views at every level now re-derive from their base when its version moves."""
     _agree(*(_outcome(m, fn, _view_before_history(VIEWS[view], how), transform) for m, fn in LIBS))
+
+
+SHAPE_CHANGES = {
+    "unsqueeze_": lambda y: y.unsqueeze_(0),
+    "squeeze_": lambda y: y.squeeze_(1),
+    "t_": lambda y: y.t_(),
+    "transpose_": lambda y: y.transpose_(0, 1),
+}
+
+
+@pytest.mark.parametrize("change", sorted(SHAPE_CHANGES))
+@pytest.mark.parametrize("on", ["clone", "view"])
+def test_in_place_shape_changes_under_vmap_as_torch(change, on):
+    """x.unsqueeze_(0) and kin inside vmap on a tensor without history change its logical
+    layout, as torch.func.vmap does (dualgrad refused them: 'cannot batch')."""
+
+    def run(m):
+        def f(x):
+            y = x.clone() * 2
+            if change == "squeeze_":
+                y = y.unsqueeze(1).clone()  # (a dim of size 1 to squeeze)
+            target = y if on == "clone" else y[:]
+            out = SHAPE_CHANGES[change](target)
+            assert out is target
+            return target * 3, target.shape
+
+        res, shape = (
+            m.func.vmap(lambda x: f(x)[0])(m.tensor(np.arange(12.0).reshape(3, 2, 2))),
+            None,
+        )
+        return np.asarray(res.detach() if m is torch else res), shape
+
+    (want, _), (got, _) = run(torch), run(dg)
+    assert want.shape == got.shape
+    np.testing.assert_allclose(got, want)

@@ -25,3 +25,20 @@ from . import linalg_decomp  # noqa: F401,E402
 from . import sorting, special  # noqa: F401,E402
 from . import pad, reindex, scatter  # noqa: F401,E402
 from . import view_scatter  # noqa: F401,E402
+from .. import _graph  # noqa: E402
+
+
+def _parameter_names():
+    """Every keyword parameter an op's kernel takes: the names a node's saved parameters can
+    have (NOTE: [saved names as properties] in _graph.py)."""
+    import inspect
+
+    names = set()
+    for op in REGISTRY.values():
+        for p in inspect.signature(op.forward).parameters.values():
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+                names.add(p.name)
+    return names
+
+
+_graph.saved_properties(_parameter_names())

@@ -107,10 +107,11 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             f"below level {level}; a tangent may only carry levels outside (below) its own"
         )
     batched = tensor._alias_hook is not None or tangent._alias_hook is not None
-    if batched and getattr(tensor, "_vlevel", level) > level:
-        from .._errors import cannot_batch
-
-        raise cannot_batch("make_dual of a primal batched by a vmap begun inside the dual level")
+    vlevel = max(getattr(tensor, "_vlevel", -1), getattr(tangent, "_vlevel", -1))
+    if batched and vlevel > level:
+        # batched by a vmap begun inside this dual level: the tangent belongs below that vmap,
+        # on the physical tensor, where unpack_dual looks for it (NOTE: [vmap levels])
+        return _make_dual_below(tensor, tangent, level, vlevel)
     if not batched and tangent._data.strides != tensor._data.strides:
         copy = np.empty_like(tensor._data)
         copy[...] = tangent._data
@@ -129,6 +130,25 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     dual._base = tensor
     set_tangent(dual, level, tangent)
     return dual
+
+
+def _make_dual_below(tensor, tangent, level, vlevel):
+    """make_dual of values batched at vmap level ``vlevel`` (above ``level``): the dual of the
+    physical values, batch dim first, wrapped again (an unbatched one is expanded)."""
+    from .._batching import BatchedTensor
+
+    def physical(t, size):
+        if isinstance(t, BatchedTensor) and t._vlevel == vlevel:
+            return t._value.movedim(t._bdim, 0)
+        return t.unsqueeze(0).expand(size, *t.shape)
+
+    size = next(
+        t._value.shape[t._bdim]
+        for t in (tensor, tangent)
+        if isinstance(t, BatchedTensor) and t._vlevel == vlevel
+    )
+    dual = make_dual(physical(tensor, size), physical(tangent, size), level=level)
+    return BatchedTensor.wrap(dual, 0, vlevel)
 
 
 def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
