@@ -328,7 +328,11 @@ class AccumulateGrad(Node):
             prev = _grad_state.enabled
             _grad_state.enabled = create_graph
             try:
-                leaf.grad = leaf.grad + g
+                grad = leaf.grad
+                if create_graph or g._fw or grad._fw or not grad._data.flags.writeable:
+                    leaf.grad = grad + g
+                else:  # in place, as torch's ``variable_grad += new_grad``: a reference held
+                    grad.add_(g)  # to .grad (an optimizer's, a hook's) sees the sum
             finally:
                 _grad_state.enabled = prev
 

@@ -1145,3 +1145,18 @@ def test_multilinear_ops_check_only_the_inputs_their_rules_read(name, fn, shapes
         assert got != "raise", "dualgrad raised where torch computes"
         for a, b in zip(got, want):
             np.testing.assert_allclose(a, b)
+
+
+def test_a_second_backward_accumulates_into_the_same_grad_tensor_as_torch():
+    """torch adds into .grad in place (``variable_grad += new_grad``) when no graph is made, so
+    a reference held to .grad (by an optimizer, a hook, a user) sees the sum; dualgrad replaced
+    .grad with a new tensor, and such a reference kept the first gradient."""
+    for create_graph in (False, True):
+        seen = []
+        for m in (torch, dg):
+            x = m.tensor([1.0, 2.0], requires_grad=True)
+            (x * x).sum().backward(create_graph=create_graph)
+            held = x.grad
+            (x * 3).sum().backward()
+            seen.append((held is x.grad, held.detach().tolist(), x.grad.detach().tolist()))
+        assert seen[0] == seen[1], (create_graph, seen)
