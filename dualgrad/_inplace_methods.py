@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _dtype
 from ._batching import BatchedTensor
 from ._grad_mode import state as _grad_state
 from ._inplace import _commit_inplace, _false_mask, _tracks
@@ -117,14 +118,6 @@ def _fill_(self, value):
     return _fill(self, value, "fill_")
 
 
-def _check_fill_value(value, dt):
-    """torch's errors for a number the tensor's dtype cannot hold (NumPy would raise its own
-    OverflowError, or wrap, or make it inf): NOTE: [checked scalars] in _dtype.py."""
-    from ._dtype import check_scalar
-
-    check_scalar(value, dt, "fill_")
-
-
 def _fill(self, value, name):
     if isinstance(value, Tensor):
         if value.ndim:
@@ -136,7 +129,8 @@ def _fill(self, value, name):
             return _copy_(self, value, name=name)
         value = value._data
     elif isinstance(value, (int, float)):
-        _check_fill_value(value, self._data.dtype)
+        # checked, and a negative int wrapped into an unsigned dtype as torch does (255 for -1)
+        value = _dtype.scalar_for(value, self._data.dtype, name)
     if _tracks(self):
         src = _source(self)
         out = E.where(_false_mask(self), src, float(value))
