@@ -29,8 +29,7 @@ class DualLevel(_levels.Level):
             out = apply_fast(op, args, params)  # (the fast entries see this level no more)
         finally:
             stack.levels, stack.ceiling = levels, ceiling
-        if op.differentiable:
-            _push_tangent(op, args, params, out, self.number)
+        op.push_tangent(op, args, params, out, self.number)
         return out
 
     def process_function(self, op, args, kwargs):
@@ -68,6 +67,35 @@ def strip(a, level):
     if isinstance(a, Tensor) and a._fw and max(a._fw) >= level:
         return alias(a, level)
     return a
+
+
+# NOTE: [pushers] How an op's tangent is pushed is a fact of the op, so it is chosen once, when
+# the op is made (``pusher_for``), not decided per call: an op with no derivative pushes
+# nothing; an element-wise op of one input (sin, exp, ...), whose only input carries this
+# level's tangent (that is why this level processes it), calls its rule on that tangent
+# directly; every other op goes through the general ``_push_tangent``.
+def pusher_for(op):
+    if not op.differentiable:
+        return _push_nothing
+    if op.kind == "elementwise" and op.ufunc is not None and op.ufunc.nin == 1:
+        return _push_unary_reading_out if op.jvp_reads_out else _push_unary
+    return _push_tangent
+
+
+def _push_nothing(op, args, params, out, level):
+    return None
+
+
+def _push_unary(op, args, params, out, level):
+    x = args[0]
+    primal = alias(x, level) if op.jvp_reads_inputs else x
+    _attach(out, level, op.jvp([x._fw[level]], primal, out=None, **params))
+
+
+def _push_unary_reading_out(op, args, params, out, level):
+    x = args[0]
+    primal = alias(x, level) if op.jvp_reads_inputs else x
+    _attach(out, level, op.jvp([x._fw[level]], primal, out=alias(out, level), **params))
 
 
 def _push_tangent(op, args, params, out, level):

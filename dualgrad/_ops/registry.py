@@ -23,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 
+from .._dual_level import pusher_for
 from .._graph import READS_OTHERS
 from .._tensor import Tensor
 from .._views import make_view
@@ -61,6 +62,7 @@ class Op:
         "outputs_read",
         "broadcasting",
         "loops",
+        "push_tangent",
     )
 
     def __init__(
@@ -129,6 +131,8 @@ class Op:
         # partial i reads the inputs reads[i] (NOTE: [saved reads]); other kinds: all inputs
         self.jvp_reads = reads if kind == "elementwise" else None
         self.jvp_reads_out = uses_out or kind == "custom"
+        # how a dual level pushes this op's tangent, chosen now (NOTE: [pushers])
+        self.push_tangent = pusher_for(self)
 
     def __repr__(self) -> str:
         return f"<op {self.name} ({self.kind})>"
