@@ -78,7 +78,10 @@ def apply(op, *args, **params):
                 and not params
                 and type(a) is _ndarray
                 and a.dtype.kind == "f"
-                and ((type(b) is _ndarray and a.dtype is b.dtype) or type(b) is float)
+                and (
+                    (type(b) is _ndarray and a.dtype is b.dtype)
+                    or (type(b) is float and a.dtype.itemsize > 2)  # NOTE: [half opmath]
+                )
             ):
                 raw = uf(a, b)
             else:
@@ -156,6 +159,8 @@ def apply_binary(op, a, b):
         y = _SCALARS.get((b, dt))
         if y is None:
             y = _scalar_array(b, dt)
+            if y is None:
+                return apply(op, a, b)
         record = a._requires_grad and _grad_state.enabled
     else:
         return apply(op, a, b)
@@ -183,6 +188,10 @@ _SCALARS: dict = {}  # (Python float, dtype) -> 0-d array; bounded, since floats
 
 
 def _scalar_array(value, dtype):
+    if dtype.itemsize == 2:
+        # float16: torch computes in float32 and rounds once (NOTE: [half opmath] in
+        # _ops/kernels.py), so the number is not rounded to float16 first: the kernel's way
+        return None
     with np.errstate(over="ignore"):  # 1e300 as float32 is inf, as NumPy and torch make it
         arr = np.array(value, dtype)
     if value == 0:

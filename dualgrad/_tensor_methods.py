@@ -123,10 +123,9 @@ def _defers(fn):
 
 
 def _rtruediv(self, other):
-    """``other / self`` (NOTE: [NumPy arrays as operands] for an array ``other``)."""
-    if isinstance(other, np.ndarray):
-        return E.reciprocal(self) * other
-    return E.div(other, self)
+    """``other / self``: ``reciprocal(self) * other``, as torch's ``__rdiv__`` computes it (its
+    rounding, and its MulBackward0 node), NOTE: [NumPy arrays as operands] for an array."""
+    return E.reciprocal(self) * other
 
 
 def _operator(op, fn, reflected=False):
@@ -161,7 +160,7 @@ _OPERATORS = {
     "__mul__": _operator(E.MUL, E.mul),
     "__rmul__": _operator(E.MUL, _defers(_swap(E.mul)), reflected=True),
     "__truediv__": _operator(E.DIV, E.div),
-    "__rtruediv__": _operator(E.DIV, _rtruediv, reflected=True),
+    "__rtruediv__": _rtruediv,
     "__floordiv__": E.floor_divide,
     "__rfloordiv__": _swap(E.floor_divide),
     "__pow__": E.pow,

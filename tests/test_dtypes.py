@@ -435,3 +435,36 @@ def test_module_half_trains_in_float16():
     lin(dg.ones(4, 3, dtype=dg.float16)).sum().backward()
     assert lin.weight.grad.dtype is dg.float16
     np.testing.assert_allclose(lin.bias.grad.tolist(), [4.0, 4.0])
+
+
+HALF_SCALAR_OPS = {
+    "mul": lambda x, s: x * s,
+    "rmul": lambda x, s: s * x,
+    "div": lambda x, s: x / s,
+    "rdiv": lambda x, s: s / x,
+    "add": lambda x, s: x + s,
+    "sub": lambda x, s: x - s,
+    "rsub": lambda x, s: s - x,
+    "mul_": lambda x, s: x.clone().mul_(s),
+    "div_fn": lambda x, s: x.div(s),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", sorted(HALF_SCALAR_OPS))
+def test_half_precision_with_a_python_number_as_torch(name, dtype):
+    """torch multiplies and divides float16/bfloat16 by a number in float32 and rounds once
+    (NOTE: [half opmath]): ``x / 70000`` gave 0 (torch 1.4e-05), ``zeros * 1e5`` nan (torch 0),
+    ``x * 0.1`` another last bit; ``s / x`` is reciprocal(x) * s in torch. Bit for bit."""
+    for s in (0.1, 1e5, 70000.0, -3.0, 100000, 7, 1e-8):
+        got, want = (
+            np.asarray(
+                HALF_SCALAR_OPS[name](
+                    m.tensor([0.0, 1.0, 3.0, -2.5, 0.3333], dtype=getattr(m, dtype)), s
+                )
+                .float()
+                .tolist()
+            )
+            for m in (dg, torch)
+        )
+        np.testing.assert_array_equal(got, want, err_msg=f"{name} {dtype} {s}")

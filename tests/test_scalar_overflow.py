@@ -64,8 +64,6 @@ CALLS = {
 _OPMATH = {"times", "floor_divide"}
 
 
-
-
 def _outcome(m, call, dtype, v):
     x = m.tensor([1, 0], dtype=getattr(m, dtype))
     try:

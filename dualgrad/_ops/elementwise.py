@@ -224,14 +224,14 @@ SUB = elementwise(
 )
 MUL = elementwise(
     "mul",
-    promote_binary(np.multiply),
+    promote_binary(np.multiply, opmath=True),
     (lambda x, y, out: y, lambda x, y, out: x),
     reads=((1,), (0,)),
 )
 
 DIV = elementwise(
     "div",
-    float_binary(np.true_divide),
+    float_binary(np.true_divide, opmath=True),
     (lambda x, y, out: _recip(y), lambda x, y, out: -x / (y * y)),
     reads=((1,), (0, 1)),
 )

@@ -60,31 +60,53 @@ def _fast(kernel, fn):
     return kernel
 
 
-def promote_binary(fn):
-    """Kernel for ops whose result has the promoted dtype (add, mul, maximum)."""
+# NOTE: [half opmath] torch multiplies and divides float16 (or bfloat16) tensors by a Python
+# number in float32, the number as it is, and rounds the result once. NumPy converts the number
+# to the array's dtype first (NEP 50), so ``x / 70000`` of a float16 x divided by inf (0, where
+# torch gives 1.4e-05), ``zeros * 1e5`` gave nan (torch: 0) and ``x * 0.1`` rounded 0.1 to
+# float16 before multiplying. The kernels of mul and div (``opmath=True``) compute such calls in
+# float32 and cast back. torch's add and sub do round the number to float16 first, and so does
+# NumPy, so they keep NumPy's way; two float16 arrays need nothing (NumPy's float16 loops already
+# compute in float32 and round once).
+_F32 = np.dtype(np.float32)
+
+
+def _opmath(dt):
+    """The dtype an element-wise op of result dtype ``dt`` computes in (NOTE: [half opmath])."""
+    return _F32 if dt.itemsize == 2 and dt.kind in "fV" else dt
+
+
+def promote_binary(fn, opmath=False):
+    """Kernel for ops whose result has the promoted dtype (add, mul, maximum); ``opmath``:
+    float16 computes in float32 (NOTE: [half opmath])."""
 
     def kernel(a, b):
         # Fast paths (NOTE: [hot path]): same-dtype arrays, or a float array and a Python
         # float, need no promotion and NumPy already returns the right dtype.
         if type(a) is _ndarray:
             tb = type(b)
-            if (tb is _ndarray and a.dtype is b.dtype) or (tb is float and a.dtype.kind == "f"):
+            if (tb is _ndarray and a.dtype is b.dtype) or (
+                tb is float and a.dtype.kind == "f" and a.dtype.itemsize > 2
+            ):
                 r = fn(a, b)
                 return r if type(r) is _ndarray else np.asanyarray(r, dtype=a.dtype)
         dt = binary_dtype(a, b)
-        return _as_array(fn(_cast(a, dt), _cast(b, dt)), dt)
+        cdt = _opmath(dt) if opmath else dt
+        return _as_array(fn(_cast(a, cdt), _cast(b, cdt)), dt)
 
     return _fast(kernel, fn)
 
 
-def float_binary(fn):
-    """Kernel for ops with a floating result (div, atan2): ints promote to the default dtype."""
+def float_binary(fn, opmath=False):
+    """Kernel for ops with a floating result (div, atan2): ints promote to the default dtype;
+    ``opmath``: float16 computes in float32 (NOTE: [half opmath])."""
 
     def kernel(a, b):
         dt = binary_dtype(a, b)
         if not _dtype.is_floating(dt):
             dt = _dtype.get_default_dtype().np
-        return _as_array(fn(_cast(a, dt), _cast(b, dt)), dt)
+        cdt = _opmath(dt) if opmath else dt
+        return _as_array(fn(_cast(a, cdt), _cast(b, cdt)), dt)
 
     return _fast(kernel, fn)
 
