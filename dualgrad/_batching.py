@@ -243,12 +243,14 @@ def view_at_level(parent, out, op, params):
         np.may_share_memory(raw, _array(parent)) or (raw.ndim == 0 and op.name == "select")
     ):
         return out
-    # the fields a view derives lazily move to the view's slots (NOTE: [views and in-place])
-    gf, onr, rg, fw = out.grad_fn, out._out_nr, out._requires_grad, out._fw
-    for key in ("grad_fn", "_out_nr", "_requires_grad", "_fw"):
-        out.__dict__.pop(key, None)
+    # Made before the level records its node, so the only field a view derives lazily that
+    # the new wrapper may hold is its tangents (lifted with it): they move to the view's slot
+    # (NOTE: [views and in-place])
+    fw = out._fw
+    if fw is not None:
+        del out._fw
     out.__class__ = BatchedView if isinstance(out, BatchedTensor) else _View
-    out._gf, out._onr, out._rg, out._fwd = gf, onr, rg, fw
+    out._fwd = fw
     if isinstance(parent, _View):
         out._base, out._chain = parent._base, parent._chain + ((op, params),)
         out._view_tracked = parent._view_tracked and op.differentiable

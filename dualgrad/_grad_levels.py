@@ -60,9 +60,9 @@ class TapeLevel(_levels.Level):
             **params,
         )
         out = tuple(lift(o, number) for o in low) if op.multi_output else lift(low, number)
-        _record(op, args, params, out, number)
         if op.view:  # a view at this level too (NOTE: [views at every level] in _views.py)
             out = view_at_level(args[0], out, op, params)
+        _record(op, args, params, out, number)
         return out
 
     def process_function(self, op, args, kwargs):
