@@ -167,7 +167,9 @@ class Node:
 # slower while recording). So, as PyTorch's SavedVariable does, the node keeps a stand-in: the
 # same data and version counter, and this node as its grad_fn only when a rule runs with
 # create_graph (double backward through the output). With a dual level live the output's
-# tangents are still to come, so the node keeps the output itself then.
+# tangents are still to come, so the node keeps the output itself then, and so it does for an
+# output that is a level's wrapper (a tape tensor inside vmap: a stand-in of a wrapper is not
+# written yet, so those nodes are still cycles, freed by the garbage collector).
 class OpNode(Node):
     """The node of one primitive call: the op, its saved inputs and output, its params.
 

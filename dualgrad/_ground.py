@@ -175,11 +175,22 @@ def _saved_output(out):
     level live, a stand-in sharing its data and version counter; else the tensor itself, whose
     tangents may still be attached (a dual level computing a value below itself hides the
     stack, not the registry: NOTE: [levels] in _levels.py)."""
-    if _stack.by_number:
+    if _stack.by_number and _keep_itself(out):
         return out
     if type(out) is tuple:
         return tuple(_stand_in(o) for o in out)
     return _stand_in(out)
+
+
+def _keep_itself(out) -> bool:
+    """With levels live, whether the node must keep the output itself: a dual level is live
+    (its tangents are still to come), or the output is a wrapper of a level (a batched or tape
+    tensor, for which a stand-in is not made yet). Else a stand-in breaks the cycle node <->
+    output, so vmap's physical ops free their results as the ordinary tape's do."""
+    first = out[0] if type(out) is tuple else out
+    if first._value is not None or first._below is not None:
+        return True
+    return any(level.kind == "dual" for level in _stack.by_number.values())
 
 
 def _stand_in(o):
