@@ -1,0 +1,101 @@
+"""Small differences from torch found by the team, each against torch itself: torch's exception
+type with its message inside dualgrad's (dualgrad may add a hint), or torch's dtype, values and
+signs of zero. NOTE: [selection of bools] (_ops/sorting.py) says where the bool checks sit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import dualgrad as dg
+
+
+def _outcome(fn, m):
+    try:
+        r = fn(m)
+    except Exception as e:
+        return ("raise", type(e).__name__, str(e).splitlines()[0])
+    parts = r if isinstance(r, tuple) else (r,)
+    return tuple(
+        (str(t.dtype).split(".")[-1], tuple(t.shape), t.tolist(), np.signbit(t.tolist()).tolist())
+        for t in parts
+    )
+
+
+def _bools(m):
+    return m.tensor([True, False, True])
+
+
+def _bools2(m):
+    return m.tensor([[True, False], [False, True]])
+
+
+def _empty2(m, shape):
+    return m.zeros(shape, dtype=m.bool)
+
+
+CASES = {
+    # 1. selection ops on bool tensors: argmax/argmin/median/kthvalue/topk refuse; their
+    # siblings (sort, argsort, mode, max, min, amax, amin, cummax, cummin) take bools
+    "argmax bool": lambda m: m.argmax(_bools(m)),
+    "argmax bool dim": lambda m: m.argmax(_bools2(m), 0),
+    "argmax bool keepdim": lambda m: m.argmax(_bools(m), 0, True),
+    "argmax bool method": lambda m: _bools(m).argmax(),
+    "argmax bool empty": lambda m: m.argmax(_empty2(m, (0,))),
+    "argmax bool 0-d": lambda m: m.argmax(m.tensor(True)),
+    "argmax bool bad dim": lambda m: m.argmax(_bools(m), 3),
+    "argmin bool": lambda m: m.argmin(_bools(m)),
+    "argmin bool dim": lambda m: _bools2(m).argmin(1),
+    "argmin bool empty dim": lambda m: m.argmin(_empty2(m, (0, 3)), 1),
+    "median bool": lambda m: m.median(_bools(m)),
+    "median bool method": lambda m: _bools(m).median(),
+    "median bool dim": lambda m: m.median(_bools2(m), 0),
+    "median bool 0-d": lambda m: m.median(m.tensor(True)),
+    "median bool 0-d dim": lambda m: m.median(m.tensor(True), 0, True),
+    "median bool empty": lambda m: m.median(_empty2(m, (0,))),
+    "median bool empty dim": lambda m: m.median(_empty2(m, (0, 3)), 0),
+    "median bool dim of empty": lambda m: m.median(_empty2(m, (0, 3)), 1),
+    "median bool bad dim": lambda m: m.median(_bools(m), 3),
+    "median int 0-d": lambda m: m.median(m.tensor(3)),
+    "kthvalue bool": lambda m: m.kthvalue(_bools(m), 1),
+    "kthvalue bool method": lambda m: _bools2(m).kthvalue(2, 0),
+    "kthvalue bool k too big": lambda m: m.kthvalue(_bools(m), 5),
+    "kthvalue bool 0-d": lambda m: m.kthvalue(m.tensor(True), 1),
+    "kthvalue bool empty": lambda m: m.kthvalue(_empty2(m, (0,)), 1),
+    "kthvalue bool dim of empty": lambda m: m.kthvalue(_empty2(m, (0, 3)), 1, 1),
+    "kthvalue bool bad dim": lambda m: m.kthvalue(_bools(m), 1, 3),
+    "kthvalue k=0": lambda m: m.kthvalue(m.tensor([1.0, 2.0]), 0),
+    "kthvalue 0-d k=2": lambda m: m.kthvalue(m.tensor(1.0), 2),
+    "topk bool": lambda m: m.topk(_bools(m), 1),
+    "topk bool method": lambda m: _bools2(m).topk(1, 0),
+    "topk bool k=0": lambda m: m.topk(_bools(m), 0),
+    "topk bool 0-d": lambda m: m.topk(m.tensor(True), 1),
+    "topk bool empty": lambda m: m.topk(_empty2(m, (0, 3)), 1, 1),
+    "topk bool k too big": lambda m: m.topk(_bools(m), 5),
+    "topk k negative": lambda m: m.topk(m.tensor([1.0, 2.0]), -1),
+    "topk bool bad dim": lambda m: m.topk(_bools(m), 1, 3),
+    "sort bool": lambda m: m.sort(_bools2(m), 0),
+    "argsort bool": lambda m: m.argsort(_bools(m)),
+    "msort bool": lambda m: m.msort(_bools(m)),
+    "mode bool": lambda m: m.mode(_bools2(m), 0),
+    "max bool": lambda m: m.max(_bools(m)),
+    "max bool dim": lambda m: m.max(_bools2(m), 1),
+    "min bool dim": lambda m: m.min(_bools2(m), 0),
+    "amax bool": lambda m: m.amax(_bools2(m), 0),
+    "amin bool": lambda m: m.amin(_bools(m)),
+    "cummax bool": lambda m: m.cummax(_bools(m), 0),
+    "cummin bool": lambda m: m.cummin(_bools(m), 0),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_as_torch(name):
+    want = _outcome(CASES[name], torch)
+    got = _outcome(CASES[name], dg)
+    if want[0] == "raise":
+        assert got[0] == "raise", (name, got)
+        assert got[1] == want[1], (name, got)
+        assert want[2].replace("torch.", "dualgrad.") in got[2], (name, got)
+    else:
+        assert got == want, name
