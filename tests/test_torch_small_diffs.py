@@ -18,9 +18,15 @@ def _outcome(fn, m):
         return ("raise", type(e).__name__, str(e).splitlines()[0])
     parts = r if isinstance(r, tuple) else (r,)
     return tuple(
-        (str(t.dtype).split(".")[-1], tuple(t.shape), t.tolist(), np.signbit(t.tolist()).tolist())
+        (str(t.dtype).split(".")[-1], tuple(t.shape), repr(t.tolist()), _signs(t.tolist()))
         for t in parts
     )
+
+
+def _signs(values):
+    # the sign bit of a nan is not part of torch's contract (nor NumPy's)
+    v = np.asarray(values, dtype=float)
+    return np.where(np.isnan(v), False, np.signbit(v)).tolist()
 
 
 def _bools(m):
@@ -87,6 +93,37 @@ CASES = {
     "cummax bool": lambda m: m.cummax(_bools(m), 0),
     "cummin bool": lambda m: m.cummin(_bools(m), 0),
 }
+
+# 2. the sign of a zero remainder (NOTE: [sign of a zero remainder], _ops/special.py)
+_DIVIDENDS = [-3.0, -2.0, -1.5, -0.0, 0.0, 1.5, 2.0, 3.0, float("inf"), float("nan")]
+_DIVISORS = (-1, 1, -2.0, 1.5, -1.5, float("inf"), float("-inf"), 0.0, -0.0)
+_DIVISION_OPS = {
+    "%": lambda a, b: a % b,
+    "r%": lambda a, b: b % a,
+    "remainder": lambda a, b: a.remainder(b),
+    "fmod": lambda a, b: a.fmod(b),
+    "//": lambda a, b: a // b,
+    "div floor": lambda a, b: a.div(b, rounding_mode="floor"),
+    "div trunc": lambda a, b: a.div(b, rounding_mode="trunc"),
+}
+for _op, _f in _DIVISION_OPS.items():
+    for _d in _DIVISORS:
+        for _dt in ("float32", "float64", "float16"):
+            CASES[f"{_op} {_d} {_dt}"] = lambda m, f=_f, d=_d, dt=_dt: f(
+                m.tensor(_DIVIDENDS, dtype=getattr(m, dt)), d
+            )
+        CASES[f"{_op} tensor {_d}"] = lambda m, f=_f, d=_d: f(
+            m.tensor(_DIVIDENDS), m.full((10,), d)
+        )
+CASES.update(
+    {
+        "int % -2.0": lambda m: m.tensor([-3, -2, 0, 2, 3]) % -2.0,
+        "int % -2": lambda m: m.tensor([-3, -2, 0, 2, 3]) % -2,
+        "remainder_": lambda m: m.tensor([-3.0, 0.0, 2.0]).remainder_(-1),
+        "%=": lambda m: m.tensor([-3.0, 0.0, 2.0]).__imod__(1.5),
+        "remainder number tensor": lambda m: m.remainder(-2.0, m.tensor([1.0, -1.0, 2.0])),
+    }
+)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -485,12 +485,17 @@ MINIMUM = elementwise(
     (lambda x, y, out: _winner(x < y, x == y), lambda x, y, out: _winner(y < x, x == y)),
 )
 # div with a rounding mode on floats: one op whose derivatives are 0, as torch's
-# (DivBackward2): floor(x / y) would multiply floor's 0 by div's 1 / y, nan at y == 0
-_ROUNDINGS = {"floor": np.floor, "trunc": np.trunc}
+# (DivBackward2): floor(x / y) would multiply floor's 0 by div's 1 / y, nan at y == 0.
+# 'floor' is NumPy's floor_divide, which is torch's div_floor (the quotient of x - fmod(x, y)):
+# floor(x / y) gave -0.0 for -3.0 / inf (torch: -1.0) and -inf for inf / -1 (torch: nan).
 _TRUE_DIVIDE = float_binary(np.true_divide)
+_ROUNDINGS = {
+    "floor": float_binary(np.floor_divide),
+    "trunc": lambda a, b: np.trunc(_TRUE_DIVIDE(a, b)),
+}
 DIV_ROUNDING = elementwise(
     "div_rounding",
-    lambda a, b, *, rounding_mode: _ROUNDINGS[rounding_mode](_TRUE_DIVIDE(a, b)),
+    lambda a, b, *, rounding_mode: _ROUNDINGS[rounding_mode](a, b),
     (0, 0),
     node_name="DivBackward2",
 )
