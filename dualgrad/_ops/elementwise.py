@@ -982,7 +982,10 @@ def relu(x):
 def clamp(x, min=None, max=None):
     """Limit ``x`` to [min, max]; bounds may be numbers or tensors."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+        raise RuntimeError(
+            "dualgrad.clamp: At least one of 'min' or 'max' must not be None (give a bound, or "
+            "drop the clamp)"
+        )
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is not None:
             x = maximum(x, min)
@@ -1013,12 +1016,22 @@ clip = tensor_method(clamp, "clip", inplace=True)
 @tensor_method(inplace=True)
 def clamp_min(x, min):
     """``clamp(x, min=min)``: each element at least ``min``."""
+    if min is None:  # torch's argument parser refuses it before clamp's own check
+        raise TypeError(
+            "clamp_min() received an invalid combination of arguments - got (Tensor, NoneType)"
+            ", but expected a number or a Tensor for 'min'"
+        )
     return clamp(x, min=min)
 
 
 @tensor_method(inplace=True)
 def clamp_max(x, max):
     """``clamp(x, max=max)``: each element at most ``max``."""
+    if max is None:  # torch's argument parser refuses it before clamp's own check
+        raise TypeError(
+            "clamp_max() received an invalid combination of arguments - got (Tensor, NoneType)"
+            ", but expected a number or a Tensor for 'max'"
+        )
     return clamp(x, max=max)
 
 
