@@ -162,6 +162,73 @@ CASES.update(
     }
 )
 
+# 5. deg2rad, rad2deg, positive, sgn, signbit: functions, methods, in-place methods, dtypes
+_SPECIAL = [-180.0, -0.0, 0.0, 90.0, 1e-3, float("nan"), float("-nan"), float("-inf")]
+for _dt in ("bool", "uint8", "int64", "float16", "float32", "float64"):
+    for _op in ("deg2rad", "rad2deg", "positive", "sgn", "signbit", "sign"):
+        CASES[f"{_op} {_dt}"] = lambda m, op=_op, dt=_dt: getattr(m, op)(
+            m.tensor(_SPECIAL if "float" in dt else [1, 0, 3], dtype=getattr(m, dt))
+        )
+        CASES[f"{_op} {_dt} method"] = lambda m, op=_op, dt=_dt: getattr(
+            m.tensor([2, 0, 1], dtype=getattr(m, dt)), op
+        )()
+    for _op in ("deg2rad_", "rad2deg_", "sgn_", "sign_"):
+        CASES[f"{_op} {_dt}"] = lambda m, op=_op, dt=_dt: getattr(
+            m.tensor([2, 0, 1], dtype=getattr(m, dt)), op
+        )()
+CASES.update(
+    {
+        "+bool": lambda m: +m.tensor([True]),
+        "+int": lambda m: +m.tensor([-1, 2]),
+        "positive 0-d": lambda m: m.tensor(-0.0).positive(),
+        "signbit 0-d": lambda m: m.signbit(m.tensor(-0.0)),
+    }
+)
+
+
+def test_positive_is_its_input():
+    # NOTE: [positive returns its input]
+    for m in (torch, dg):
+        x = m.ones(2, requires_grad=True)
+        assert m.positive(x) is x and x.positive() is x and (+x) is x
+
+
+def test_sign_gradients_are_zero_as_torch():
+    def grads(m):
+        x = m.tensor(_SPECIAL, dtype=m.float64, requires_grad=True)
+        outs = [m.deg2rad(x), m.rad2deg(x), m.sgn(x), m.abs(x)]
+        return [g.tolist() for g in m.autograd.grad([o.sum() for o in outs], x)]
+
+    assert repr(grads(dg)) == repr(grads(torch))
+
+
+# 6. grad_fn names where dualgrad has torch's single node
+NODES = {
+    "log1p": lambda m, x, a: x.log1p(),
+    "clamp numbers": lambda m, x, a: x.clamp(0, 1),
+    "clamp min number": lambda m, x, a: m.clamp(x, min=0.0),
+    "clip numbers": lambda m, x, a: x.clip(-1, 1),
+    "deg2rad": lambda m, x, a: x.deg2rad(),
+    "max dim": lambda m, x, a: a.max(0).values,
+    "amax": lambda m, x, a: x.amax(),
+    "mm": lambda m, x, a: a @ a.t().detach(),
+}
+
+
+@pytest.mark.parametrize("name", list(NODES))
+def test_node_names(name):
+    def node(m):
+        x = m.tensor([-0.5, 0.25, 2.0], requires_grad=True)
+        a = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        fn = NODES[name](m, x, a).grad_fn
+        return fn.name(), type(fn).__name__ if m is torch else fn.name()
+
+    want, got = node(torch), node(dg)
+    if name == "deg2rad":  # a composite: its node is mul's (README, differences from PyTorch)
+        assert (want[0], got[0]) == ("Deg2RadBackward0", "MulBackward0")
+    else:
+        assert got == want
+
 
 def _message(want):
     # torch's argument parser lists its signatures after the first line; dualgrad names the fix
