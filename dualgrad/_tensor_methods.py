@@ -166,7 +166,7 @@ _OPERATORS = {
     "__pow__": E.pow,
     "__rpow__": _swap(E.pow),
     "__neg__": E.neg,
-    "__pos__": lambda self: self,
+    "__pos__": E.positive,  # NOTE: [positive returns its input]
     "__abs__": E.abs,
     "__eq__": E.eq,
     "__ne__": E.ne,

@@ -197,7 +197,7 @@ ROWS = [
     ],
     *[
         Row(n, (lambda op: lambda m, x: getattr(m, op)(x))(n), [[NONFINITE]], nondiff=True)
-        for n in ("isnan", "isinf", "isfinite")
+        for n in ("isnan", "isinf", "isfinite", "signbit")
     ],
     Row(
         "floor_divide",

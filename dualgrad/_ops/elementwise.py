@@ -348,7 +348,12 @@ EXP2 = elementwise(
 LOG = elementwise("log", float_unary(np.log), (lambda x, out: reciprocal(x),))
 LOG2 = elementwise("log2", float_unary(np.log2), (lambda x, out: reciprocal(x * _LN2),))
 LOG10 = elementwise("log10", float_unary(np.log10), (lambda x, out: reciprocal(x * _LN10),))
-LOG1P = elementwise("log1p", float_unary(np.log1p), (lambda x, out: reciprocal(x + 1),))
+LOG1P = elementwise(
+    "log1p",
+    float_unary(np.log1p),
+    (lambda x, out: reciprocal(x + 1),),
+    node_name="Log1PBackward0",  # torch's spelling
+)
 EXPM1 = elementwise(
     "expm1", float_unary(np.expm1), (lambda x, out: out + 1,), uses_out=True, reads=_RESULT_ONLY
 )
@@ -373,7 +378,11 @@ def _square(a):
 
 def _sign(a):
     # torch's sign of a bool is the bool itself (NumPy has no bool loop)
-    return a.copy() if a.dtype.kind == "b" else np.sign(a)
+    if a.dtype.kind in "bui":
+        return a.copy() if a.dtype.kind == "b" else np.sign(a)
+    # torch's is (0 < a) - (a < 0): 0.0 for nan and for -0.0, where np.sign gives nan and -0.0
+    # (so no ufunc fast path: the float path is this kernel)
+    return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
 
 
 SQUARE = elementwise(
@@ -385,7 +394,7 @@ SQUARE = elementwise(
 ABS = elementwise(
     "abs", refuse_bool(same_unary(np.abs), *not_for_bool("abs_cpu")), (lambda x, out: sign(x),)
 )
-SIGN = elementwise("sign", same_unary(_fast_as(_sign, np.sign)), (0,))
+SIGN = elementwise("sign", same_unary(_sign), (0,))
 SIN = elementwise("sin", float_unary(np.sin), (lambda x, out: cos(x),))
 COS = elementwise("cos", float_unary(np.cos), (lambda x, out: -sin(x),))
 TAN = elementwise(
@@ -462,7 +471,10 @@ def _clamp_partial(x, out, min=None, max=None):
     return mask
 
 
-CLAMP = elementwise("clamp", same_unary(_clamp_kernel), (_clamp_partial,))
+# (number bounds: torch's overload 1; tensor bounds are maximum/minimum here, not a clamp node)
+CLAMP = elementwise(
+    "clamp", same_unary(_clamp_kernel), (_clamp_partial,), node_name="ClampBackward1"
+)
 
 
 def _winner(wins, ties):
@@ -485,12 +497,17 @@ MINIMUM = elementwise(
     (lambda x, y, out: _winner(x < y, x == y), lambda x, y, out: _winner(y < x, x == y)),
 )
 # div with a rounding mode on floats: one op whose derivatives are 0, as torch's
-# (DivBackward2): floor(x / y) would multiply floor's 0 by div's 1 / y, nan at y == 0
-_ROUNDINGS = {"floor": np.floor, "trunc": np.trunc}
+# (DivBackward2): floor(x / y) would multiply floor's 0 by div's 1 / y, nan at y == 0.
+# 'floor' is NumPy's floor_divide, which is torch's div_floor (the quotient of x - fmod(x, y)):
+# floor(x / y) gave -0.0 for -3.0 / inf (torch: -1.0) and -inf for inf / -1 (torch: nan).
 _TRUE_DIVIDE = float_binary(np.true_divide)
+_ROUNDINGS = {
+    "floor": float_binary(np.floor_divide),
+    "trunc": lambda a, b: np.trunc(_TRUE_DIVIDE(a, b)),
+}
 DIV_ROUNDING = elementwise(
     "div_rounding",
-    lambda a, b, *, rounding_mode: _ROUNDINGS[rounding_mode](_TRUE_DIVIDE(a, b)),
+    lambda a, b, *, rounding_mode: _ROUNDINGS[rounding_mode](a, b),
     (0, 0),
     node_name="DivBackward2",
 )
@@ -589,6 +606,8 @@ BITWISE_RIGHT_SHIFT = nondiff(
 ISNAN = nondiff("isnan", lambda a: np.asanyarray(np.isnan(a)), broadcasting=True)
 ISINF = nondiff("isinf", lambda a: np.asanyarray(np.isinf(a)), broadcasting=True)
 ISFINITE = nondiff("isfinite", lambda a: np.asanyarray(np.isfinite(a)), broadcasting=True)
+# (NumPy's signbit reads a bool as 0.0 and an integer through float64, exactly: never set)
+SIGNBIT = nondiff("signbit", lambda a: np.asanyarray(np.signbit(a)), broadcasting=True)
 
 
 def _not_implemented(name):
@@ -868,6 +887,57 @@ def sign(x):
     return apply_unary(SIGN, x)
 
 
+# sgn is sign on real tensors (torch's sgn differs only for complex ones, which dualgrad refuses);
+# torch has the method x.sgn_() but no function torch.sgn_
+sgn = tensor_method(sign, "sgn", inplace=True)
+
+
+# NOTE: [positive returns its input] torch.positive(x), x.positive() and +x return x itself (not
+# a copy nor a view): the one exception to "no op returns its input object", kept because code
+# may rely on ``+x is x``. Bool tensors are refused, as torch does.
+@tensor_method
+def positive(x):
+    """``x`` itself (``+x``); bool tensors raise, as in torch."""
+    _tensor_arg(x, "positive")
+    if x.dtype is _dtype.bool_:
+        raise RuntimeError(
+            "The `+` operator, on a bool tensor is not supported. (convert first, e.g. x.long())"
+        )
+    return x
+
+
+# deg2rad and rad2deg are torch's: a multiplication by a Python number, with mul's promotion
+# (integers and bools to the default float dtype), rounding and rules (its MulBackward0 node
+# stands for torch's Deg2RadBackward0 / Rad2DegBackward0)
+_RADIANS_PER_DEGREE = math.pi / 180.0
+
+
+@tensor_method(inplace=True)
+def deg2rad(x):
+    """Degrees to radians: ``x * pi / 180``.
+
+    >>> import dualgrad as dg
+    >>> dg.deg2rad(dg.tensor([180.0])).tolist()
+    [3.1415927410125732]
+    """
+    _tensor_arg(x, "deg2rad")
+    return x * _RADIANS_PER_DEGREE
+
+
+@tensor_method(inplace=True)
+def rad2deg(x):
+    """Radians to degrees: ``x * 180 / pi``."""
+    _tensor_arg(x, "rad2deg")
+    return x * (180.0 / math.pi)
+
+
+@tensor_method
+def signbit(x):
+    """Where the sign bit of ``x`` is set (-0.0 and negative NaNs too): a bool tensor."""
+    _tensor_arg(x, "signbit")
+    return apply(SIGNBIT, x)
+
+
 @tensor_method(inplace=True)
 def sin(x):
     """Sine, element-wise. Derivative: cos(x)."""
@@ -977,7 +1047,10 @@ def relu(x):
 def clamp(x, min=None, max=None):
     """Limit ``x`` to [min, max]; bounds may be numbers or tensors."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+        raise RuntimeError(
+            "dualgrad.clamp: At least one of 'min' or 'max' must not be None (give a bound, or "
+            "drop the clamp)"
+        )
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is not None:
             x = maximum(x, min)
@@ -1008,12 +1081,22 @@ clip = tensor_method(clamp, "clip", inplace=True)
 @tensor_method(inplace=True)
 def clamp_min(x, min):
     """``clamp(x, min=min)``: each element at least ``min``."""
+    if min is None:  # torch's argument parser refuses it before clamp's own check
+        raise TypeError(
+            "clamp_min() received an invalid combination of arguments - got (Tensor, NoneType)"
+            ", but expected a number or a Tensor for 'min'"
+        )
     return clamp(x, min=min)
 
 
 @tensor_method(inplace=True)
 def clamp_max(x, max):
     """``clamp(x, max=max)``: each element at most ``max``."""
+    if max is None:  # torch's argument parser refuses it before clamp's own check
+        raise TypeError(
+            "clamp_max() received an invalid combination of arguments - got (Tensor, NoneType)"
+            ", but expected a number or a Tensor for 'max'"
+        )
     return clamp(x, max=max)
 
 
@@ -1300,6 +1383,11 @@ __all__ = [
     "subtract",
     "neg",
     "negative",
+    "positive",
+    "sgn",
+    "signbit",
+    "deg2rad",
+    "rad2deg",
     "pow",
     "reciprocal",
     "exp",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import maximum, minimum, where
@@ -407,6 +408,8 @@ def _full(op, x):
 
 
 def _arg_dim(fn, x, dim):
+    if x.dtype is _dtype.bool_:  # before any dim check, as torch (NOTE: [selection of bools])
+        raise RuntimeError(f"{fn}(): does not support bool input (convert first, e.g. x.long())")
     if dim is None:
         if x._data.size == 0:
             raise IndexError(

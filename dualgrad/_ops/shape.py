@@ -380,12 +380,16 @@ def flip(x, dims):
 @tensor_method
 def fliplr(x):
     """``flip(x, (1,))``: reverse the columns."""
+    if x.ndim < 2:
+        raise RuntimeError(f"Input must be >= 2-d. (fliplr of a {x.ndim}-d tensor; use flip)")
     return flip(x, (1,))
 
 
 @tensor_method
 def flipud(x):
     """``flip(x, (0,))``: reverse the rows."""
+    if x.ndim < 1:
+        raise RuntimeError(f"Input must be >= 1-d. (flipud of a {x.ndim}-d tensor; use flip)")
     return flip(x, (0,))
 
 

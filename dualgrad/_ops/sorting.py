@@ -309,8 +309,19 @@ def msort(x):
 def _check_k(x, k, d, fn, low):
     n = x.shape[d] if x.ndim else 1
     if not low <= k <= n:
-        raise RuntimeError(
-            f"{fn}(): selected number k={k} out of range for dimension {d} of size {n}"
+        # torch's wording differs between the two ops; the numbers after it are ours
+        what = "selected index k" if fn == "topk" else f"{fn}(): selected number k"
+        raise RuntimeError(f"{what} out of range for dimension {d} (k={k}, dimension of size {n})")
+
+
+# NOTE: [selection of bools] torch has no bool kernel for topk, kthvalue and median (argmax
+# and argmin refuse bool in reduction.py); sort, argsort, mode, max and min take bools. Each
+# check sits where torch's does, after the dim and k checks, so the first error is torch's:
+# an empty median() and a 0-d kthvalue never reach a kernel and still answer.
+def _refuse_bool(x, kernel):
+    if x.dtype is _dtype.bool_:
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for 'Bool' (convert first, e.g. x.long())"
         )
 
 
@@ -323,6 +334,10 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     _tensor_arg(x, "topk")
     d = _dim(dim, x)
     _check_k(x, k, d, "topk", 0)
+    if x.dtype is _dtype.bool_:
+        raise RuntimeError(
+            "topk does not support bool dtypes on CPU (convert first, e.g. x.long())"
+        )
     if x.ndim == 0:
         return _Result((x.clone(), argsort(x)))
     idx = apply(ARGSORT, x, dim=d, descending=bool(largest))
@@ -344,6 +359,8 @@ def kthvalue(x, k, dim=-1, keepdim=False):
     if x.ndim:
         check_nonempty_dims("kthvalue", x.shape, (d,))
     _check_k(x, k, d, "kthvalue", 1)
+    if x.ndim:
+        _refuse_bool(x, "kthvalue_cpu")
     return _select_sorted(x, d, k - 1, keepdim)
 
 
@@ -374,11 +391,13 @@ def median(x, dim=None, keepdim=False):
         n = x.shape[d] if x.ndim else 1
         if n == 0:
             check_nonempty_dims("median", x.shape, (d,))
+        _refuse_bool(x, "median_out")
         return _select_sorted(x, d, (n - 1) // 2, keepdim)
     n = x.numel()
     if n == 0:  # nan, cast to x's dtype as torch does (the int's minimum; True)
         out = _sum(x) * float("nan")
         return out if x.is_floating_point() else out.to(x.dtype)
+    _refuse_bool(x, "median_cpu")
     flat = x.reshape(-1)
     idx = _narrow(apply(ARGSORT, flat, dim=0, descending=False), 0, (n - 1) // 2, 1)
     value = gather(flat, 0, idx).reshape(())

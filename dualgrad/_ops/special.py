@@ -235,9 +235,24 @@ HYPOT = elementwise(
     uses_out=True,
     reads=((0,), (1,)),
 )
+
+
+# NOTE: [sign of a zero remainder] torch's float remainder is fmod(x, y), moved by y where it is
+# nonzero and of the other sign than y; a zero keeps fmod's sign, the dividend's: -3.0 % 1 is
+# -0.0 and 0.0 % -1 is 0.0. NumPy's remainder gives a zero the divisor's sign (0.0 and -0.0),
+# which copysign, signbit and 1 / r tell apart. Integers have no signed zero, so they take
+# NumPy's (the same numbers, and its integer loops).
+def _remainder(a, b):
+    r = np.fmod(a, b)
+    if r.dtype.kind not in "fV":
+        return np.remainder(a, b)
+    moved = (r != 0) & ((r < 0) != (np.asarray(b) < 0))
+    return np.where(moved, r + b, r).astype(r.dtype, copy=False)
+
+
 REMAINDER = elementwise(
     "remainder",
-    int_division(np.remainder, "remainder"),
+    int_division(_remainder, "remainder"),
     (1, lambda x, y, out: -floor(x / y)),
     reads=((), (0, 1)),
 )
