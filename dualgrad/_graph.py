@@ -166,10 +166,11 @@ class Node:
 # allocated, and the next ones land on fresh pages (measured: exp of a 64x256 tensor 2.8x
 # slower while recording). So, as PyTorch's SavedVariable does, the node keeps a stand-in: the
 # same data and version counter, and this node as its grad_fn only when a rule runs with
-# create_graph (double backward through the output). With a dual level live the output's
-# tangents are still to come, so the node keeps the output itself then, and so it does for an
-# output that is a level's wrapper (a tape tensor inside vmap: a stand-in of a wrapper is not
-# written yet, so those nodes are still cycles, freed by the garbage collector).
+# create_graph (double backward through the output). Under vmap too: a physical output's
+# stand-in is the ground's, a wrapper's (a tensor on a transform's tape) is a wrapper over the
+# same values one level down (_ground._wrapper_stand_in). With a dual level live the output's
+# tangents are still to come, so the node keeps the output itself then (a cycle, freed by the
+# garbage collector: hessian and jacfwd-over-anything still make them).
 class OpNode(Node):
     """The node of one primitive call: the op, its saved inputs and output, its params.
 

@@ -183,17 +183,16 @@ def _saved_output(out):
 
 
 def _keep_itself(out) -> bool:
-    """With levels live, whether the node must keep the output itself: a dual level is live
-    (its tangents are still to come), or the output is a wrapper of a level (a batched or tape
-    tensor, for which a stand-in is not made yet). Else a stand-in breaks the cycle node <->
-    output, so vmap's physical ops free their results as the ordinary tape's do."""
-    first = out[0] if type(out) is tuple else out
-    if first._value is not None or first._below is not None:
-        return True
+    """With levels live, whether the node must keep the output itself: only while a dual level
+    is live (its tangents are still to come). Else a stand-in breaks the cycle node <-> output,
+    so the nodes of vmap's physical ops and of a transform's tape inside vmap free their
+    results as the ordinary tape's do (NOTE: [saved outputs])."""
     return any(level.kind == "dual" for level in _stack.by_number.values())
 
 
 def _stand_in(o):
+    if o._below is not None or o._value is not None:
+        return _wrapper_stand_in(o)
     s = _new(Tensor)
     s._data = o._data
     vc = o._vc  # o._version_counter(), inlined: a new output has none yet
@@ -201,3 +200,17 @@ def _stand_in(o):
         vc = o._vc = [0]
     s._vc = vc
     return s
+
+
+def _wrapper_stand_in(o):
+    """The stand-in of a level's wrapper (a tensor on a transform's tape, batched or not): the
+    same values one level down, batching, tape and version counter, no history of its own."""
+    s = _new(type(o))
+    if o._value is not None:  # batched: its physical value and batch dim
+        s._value, s._bdim, s._vlevel = o._value, o._bdim, o._vlevel
+    else:
+        s._data = o._data
+    s._below, s._glevel = o._below, o._glevel
+    s._vc = o._version_counter()
+    return s
+
