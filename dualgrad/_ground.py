@@ -213,4 +213,3 @@ def _wrapper_stand_in(o):
     s._below, s._glevel = o._below, o._glevel
     s._vc = o._version_counter()
     return s
-
