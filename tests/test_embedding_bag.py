@@ -125,3 +125,28 @@ def test_embedding_bag_errors_as_torch(kw, exc, phrase):
             TF.embedding_bag(torch.tensor([0, 7, 1]), torch.tensor(W).float(), torch.tensor([0]))
         with pytest.raises(RuntimeError, match="which is not in the valid range"):
             F.embedding_bag(dg.tensor([0, 7, 1]), dg.tensor(W).float(), dg.tensor([0]))
+
+
+@pytest.mark.parametrize("kw", [{"max_norm": 1.0}, {"max_norm": 1.5, "norm_type": 1.0}])
+def test_max_norm_renormalises_the_looked_up_rows_as_torch(kw):
+    """max_norm scales the rows looked up whose norm exceeds it, in place and outside autograd
+    (torch's embedding_renorm_); it raised NotImplementedError."""
+    rng = np.random.default_rng(0)
+    W, I = rng.standard_normal((6, 3)) * 2, np.array([[0, 2, 2], [5, 1, 0]])
+    res = []
+    for m in (torch, dg):
+        w = m.tensor(W, requires_grad=True)
+        out = m.nn.functional.embedding(m.tensor(I), w, **kw)
+        (out * out).sum().backward()
+        bag = m.nn.functional.embedding_bag(m.tensor(I), m.tensor(W), mode="sum", **kw)
+        res.append([out.detach().numpy(), w.detach().numpy(), w.grad.numpy(), bag.numpy()])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{"scale_grad_by_freq": True}, {"sparse": True}])
+def test_gradient_options_dualgrad_lacks_are_refused_by_name(kw):
+    w, i = dg.randn(4, 2), dg.tensor([0, 1])
+    for fn in (dg.nn.functional.embedding, dg.nn.functional.embedding_bag):
+        with pytest.raises(NotImplementedError, match=next(iter(kw))):
+            fn(i.unsqueeze(0) if fn is dg.nn.functional.embedding_bag else i, w, **kw)

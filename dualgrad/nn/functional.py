@@ -237,10 +237,7 @@ def embedding(
 ):
     """Rows of ``weight`` picked by the integer tensor ``input``; the ``padding_idx`` row gets
     no gradient."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError(
-            "embedding: max_norm, scale_grad_by_freq and sparse are not supported"
-        )
+    _embedding_unsupported("embedding", scale_grad_by_freq, sparse)
     if input.dtype.np.kind not in "iu":
         raise RuntimeError(f"embedding: expected an integer index tensor, got {input.dtype}")
     n = weight.shape[0]
@@ -250,12 +247,40 @@ def embedding(
             f"index out of range in self (embedding: indices must be in [0, {n}), got "
             f"{int(idx.min() if idx.min() < 0 else idx.max())})"
         )
+    if max_norm is not None:
+        _renorm_rows_(weight, idx, max_norm, norm_type)
     if padding_idx is not None:
         padding_idx = _padding_index(padding_idx, n)
         rows = np.zeros((weight.shape[0], 1), dtype=bool)
         rows[padding_idx] = True
         weight = E.where(_factories.tensor(rows), weight.detach(), weight)
     return _getitem(weight, input)
+
+
+def _embedding_unsupported(name, scale_grad_by_freq, sparse):
+    # NOTE: [embedding's gradient options] sparse gradients need sparse tensors, which dualgrad
+    # does not have (docs/differences.md); scale_grad_by_freq scales the reverse-mode gradient
+    # only (torch's forward mode ignores it), which a rule written in dualgrad ops cannot do
+    # without an op of its own: both are refused by name rather than ignored.
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError(
+            f"{name}: {'scale_grad_by_freq' if scale_grad_by_freq else 'sparse'}=True is not "
+            "supported by dualgrad (sparse gradients need sparse tensors); drop the option"
+        )
+
+
+def _renorm_rows_(weight, idx, max_norm, norm_type):
+    """torch's ``embedding_renorm_``: the rows of ``weight`` that ``idx`` looks up and whose
+    ``norm_type``-norm exceeds ``max_norm`` are scaled in place to ``max_norm / (norm + 1e-7)``
+    of themselves, outside autograd."""
+    from .._grad_mode import no_grad
+
+    rows = _factories.tensor(np.unique(np.asarray(idx)).astype(np.int64))
+    with no_grad():
+        picked = weight[rows]
+        norms = picked.norm(p=norm_type, dim=1, keepdim=True)
+        scale = E.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[rows] = picked * scale
 
 
 def _bags(input, offsets, per_sample_weights, include_last_offset):
@@ -322,10 +347,7 @@ def embedding_bag(
     tensor([[4., 6.],
             [2., 3.]])
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError(
-            "embedding_bag: max_norm, scale_grad_by_freq and sparse are not supported"
-        )
+    _embedding_unsupported("embedding_bag", scale_grad_by_freq, sparse)
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
     if per_sample_weights is not None and mode != "sum":
@@ -351,6 +373,8 @@ def embedding_bag(
             f"{int(idx[j])} (Index {j} of input takes value {int(idx[j])} which is not in the "
             f"valid range [0, {n}))"
         )
+    if max_norm is not None:
+        _renorm_rows_(weight, idx, max_norm, norm_type)
     if padding_idx is not None:
         keep &= idx != _padding_index(padding_idx, n)
     kept = np.flatnonzero(keep)
