@@ -588,77 +588,49 @@ def hamming_window(
     )
 
 
-def hann_window(
-    window_length,
-    periodic=True,
-    *,
-    dtype=None,
-    layout=None,
-    device=None,
-    pin_memory=False,
-    requires_grad=False,
-):
+def _fixed_window(name, formula, doc):
+    """A window function of torch's signature whose values are ``formula(k, m)`` alone (no
+    parameter of its own beyond the length and ``periodic``)."""
+
+    def window(
+        window_length,
+        periodic=True,
+        *,
+        dtype=None,
+        layout=None,
+        device=None,
+        pin_memory=False,
+        requires_grad=False,
+    ):
+        return _window(name, window_length, periodic, dtype, device, requires_grad, formula)
+
+    window.__name__ = window.__qualname__ = name
+    window.__doc__ = doc
+    return window
+
+
+hann_window = _fixed_window(
+    "hann_window",
+    lambda k, m: 0.5 - 0.5 * np.cos(2 * np.pi * k / (m - 1)),
     """``0.5 - 0.5 * cos(2 pi n / (N - 1))``, i.e. ``sin(pi n / (N - 1)) ** 2``.
 
     >>> import dualgrad as dg
     >>> dg.hann_window(4, periodic=False)
     tensor([0.0000, 0.7500, 0.7500, 0.0000])
-    """
-    return _window(
-        "hann_window",
-        window_length,
-        periodic,
-        dtype,
-        device,
-        requires_grad,
-        lambda k, m: 0.5 - 0.5 * np.cos(2 * np.pi * k / (m - 1)),
-    )
-
-
-def blackman_window(
-    window_length,
-    periodic=True,
-    *,
-    dtype=None,
-    layout=None,
-    device=None,
-    pin_memory=False,
-    requires_grad=False,
-):
-    """``0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))``."""
-    return _window(
-        "blackman_window",
-        window_length,
-        periodic,
-        dtype,
-        device,
-        requires_grad,
-        lambda k, m: (
-            0.42 - 0.5 * np.cos(2 * np.pi * k / (m - 1)) + 0.08 * np.cos(4 * np.pi * k / (m - 1))
-        ),
-    )
-
-
-def bartlett_window(
-    window_length,
-    periodic=True,
-    *,
-    dtype=None,
-    layout=None,
-    device=None,
-    pin_memory=False,
-    requires_grad=False,
-):
-    """The triangle ``1 - |2 n / (N - 1) - 1|``."""
-    return _window(
-        "bartlett_window",
-        window_length,
-        periodic,
-        dtype,
-        device,
-        requires_grad,
-        lambda k, m: 1 - np.abs(2 * k / (m - 1) - 1),
-    )
+    """,
+)
+blackman_window = _fixed_window(
+    "blackman_window",
+    lambda k, m: (
+        0.42 - 0.5 * np.cos(2 * np.pi * k / (m - 1)) + 0.08 * np.cos(4 * np.pi * k / (m - 1))
+    ),
+    """``0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))``.""",
+)
+bartlett_window = _fixed_window(
+    "bartlett_window",
+    lambda k, m: 1 - np.abs(2 * k / (m - 1) - 1),
+    """The triangle ``1 - |2 n / (N - 1) - 1|``.""",
+)
 
 
 def kaiser_window(
