@@ -47,6 +47,13 @@ def _pointwise(op, physical, bdims, params, size):
     return apply_fast(op, aligned, params), 0
 
 
+def vectorized(op, physical, bdims, params, size):
+    """Element-wise ops of one input (sin, exp): the op runs on the physical tensor as it is
+    and the batch dim stays where it was (JAX's ``defvectorized``). ``VmapLevel.process`` runs
+    this rule inline, without its unwrapping loop (NOTE: [vectorized ops] in _vmap_level.py)."""
+    return apply(op, physical[0], **params), bdims[0]
+
+
 def _unary_same_layout(op, physical, bdims, params, size):
     """Ops applied element by element to one tensor (clone, casts): the batch dim stays."""
     return apply(op, *physical, **params), bdims[0]

@@ -107,7 +107,8 @@ def declare_rules() -> None:
     """Every op's batching rule (NOTE: [batching by kind])."""
     for op in REGISTRY.values():
         if op.broadcasting:
-            declare(op, B._pointwise)
+            one_input = op.ufunc is not None and op.ufunc.nin == 1
+            declare(op, B.vectorized if one_input else B._pointwise)
     for ops, rule in TABLE:
         for op in ops:
             declare(op, rule)

@@ -73,12 +73,16 @@ def strip(a, level):
 # the op is made (``pusher_for``), not decided per call: an op with no derivative pushes
 # nothing; an element-wise op of one input (sin, exp, ...), whose only input carries this
 # level's tangent (that is why this level processes it), calls its rule on that tangent
-# directly; every other op goes through the general ``_push_tangent``.
+# directly, with the primal stripped of this level only if the rule reads it, and gives the
+# output its tangent as it is (same shape and dtype: the rule is element-wise on one
+# input); every other op goes through the general ``_push_tangent``.
 def pusher_for(op):
     if not op.differentiable:
         return _push_nothing
     if op.kind == "elementwise" and op.ufunc is not None and op.ufunc.nin == 1:
-        return _push_unary_reading_out if op.jvp_reads_out else _push_unary
+        if op.jvp_reads_out:
+            return _push_unary_reading_out
+        return _push_unary if op.jvp_reads_inputs else _push_unary_reading_nothing
     return _push_tangent
 
 
@@ -88,14 +92,23 @@ def _push_nothing(op, args, params, out, level):
 
 def _push_unary(op, args, params, out, level):
     x = args[0]
-    primal = alias(x, level) if op.jvp_reads_inputs else x
-    _attach(out, level, op.jvp([x._fw[level]], primal, out=None, **params))
+    _hold(out, level, op.jvp([x._fw[level]], alias(x, level), out=None, **params))
+
+
+def _push_unary_reading_nothing(op, args, params, out, level):
+    x = args[0]
+    _hold(out, level, op.jvp([x._fw[level]], x, out=None, **params))
 
 
 def _push_unary_reading_out(op, args, params, out, level):
     x = args[0]
     primal = alias(x, level) if op.jvp_reads_inputs else x
-    _attach(out, level, op.jvp([x._fw[level]], primal, out=alias(out, level), **params))
+    _hold(out, level, op.jvp([x._fw[level]], primal, out=alias(out, level), **params))
+
+
+def _hold(out, level, tangent):
+    """The output's tangent of ``level``, as the rule gave it (NOTE: [pushers])."""
+    set_tangent(out, level, tangent)
 
 
 def _push_tangent(op, args, params, out, level):

@@ -27,7 +27,8 @@ import warnings
 from . import _levels
 from ._batching import BatchedTensor, _warned, grad_below, note_fallback, view_at_level
 from ._grad_mode import state as _grad_state
-from ._dispatch import apply
+from ._batching_generic import vectorized
+from ._dispatch import apply, apply_unary
 from ._errors import cannot_batch
 from ._tensor import Tensor
 from ._ops.shape import stack
@@ -35,6 +36,12 @@ from ._ops.shape import stack
 _stack = _levels.stack
 
 
+# NOTE: [vectorized ops] An element-wise op of one input (sin, exp, ...) is the most common op
+# under vmap, and its batching needs no decision: the op runs on the physical tensor, whose batch
+# dim stays where it was. Which ops those are is a fact of the op, decided when its rule is
+# declared (``_batching_generic.vectorized``, _batching_rules.py), so ``process`` runs that rule
+# inline: one test, then one call one level down. (The single input is this level's wrapper:
+# this level is the highest among the op's inputs, and it has only one.)
 class VmapLevel(_levels.Level):
     """One ``vmap`` call: its randomness mode, and the transforms' tapes begun inside it."""
 
@@ -49,6 +56,9 @@ class VmapLevel(_levels.Level):
         self.tapes: list = []  # TapeLevels begun inside (NOTE: [levels] in _levels.py)
 
     def process(self, op, args, params):
+        if op.batch is vectorized and not params:  # NOTE: [vectorized ops]
+            a = args[0]
+            return BatchedTensor.wrap(apply_unary(op, a._value), a._bdim, self.number)
         number = self.number
         ceiling = _stack.ceiling
         physical, bdims = [], []

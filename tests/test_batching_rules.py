@@ -35,5 +35,9 @@ def test_hand_rules_are_keyed_by_op_objects_not_names():
 def test_broadcasting_ops_batch_element_wise_whatever_their_differentiability():
     broadcasting = [op for op in REGISTRY.values() if op.broadcasting]
     assert {op.name for op in broadcasting} >= {"eq", "isnan", "bitwise_and", "where", "sin"}
-    assert all(op.batch is _batching_generic._pointwise for op in broadcasting)
+    for op in broadcasting:  # one input: vectorized (the batch dim stays: NOTE: [vectorized ops])
+        one_input = op.ufunc is not None and op.ufunc.nin == 1
+        want = _batching_generic.vectorized if one_input else _batching_generic._pointwise
+        assert op.batch is want, op.name
+    assert REGISTRY["sin"].batch is _batching_generic.vectorized
     assert any(not op.differentiable for op in broadcasting)
