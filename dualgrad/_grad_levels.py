@@ -67,15 +67,12 @@ class TapeLevel(_levels.Level):
 
     def process_function(self, op, args, kwargs):
         """A custom Function on this tape: the call below first where the levels below need
-        it, then the node here, from the inputs as they are (NOTE: [a Function as an op])."""
+        it, then the node here, from the inputs as they are (NOTE: [a Function as an op]).
+        Tangents of dual levels below the tape come from the call below; a dual level above
+        it, which hid itself to compute the call here, pushes its own when this returns."""
         number = self.number
         low = op.run_below(args, kwargs, number) if op.below_needed(args, number) else None
         call = op.run(args, kwargs, number)
-        if low is None:
-            for level in sorted(
-                {lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw}
-            ):
-                op.push_tangents(call, args, level)
         op.stand_on(call, low, number)
         return call
 

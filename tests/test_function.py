@@ -1022,10 +1022,10 @@ def test_functions_under_every_transform_with_no_extra_code():
 def test_functions_inside_vmap_of_reverse_transforms_are_batched_and_right():
     """A Function on a transform's tape inside vmap (per-sample gradients) records once, on
     that tape: no per-element run. Mixed with forward mode there, a Function without a jvp
-    cannot be batched (its jvp derived from backward would run on batched primals): vmap says
-    so at the call and names the fixes (define jvp; fallback='loop', which then runs the
-    function once per element and gives torch's numbers). References: torch.func with
-    generate_vmap_rule."""
+    gets one derived from its backward on batched primals, with a batched dummy cotangent
+    (NOTE: [derived rules]): torch's numbers (torch needs a jvp: its reference is the same
+    function without a Function), batched and equal to the per-element run. References:
+    torch.func with generate_vmap_rule."""
     import dualgrad._batching as batching
 
     Square = DG["Square"]  # seed 004's: forward and backward only
@@ -1061,15 +1061,12 @@ def test_functions_inside_vmap_of_reverse_transforms_are_batched_and_right():
 
     for make, batched in cases:
         ref = make(torch, TSquare if batched else TPlain)(torch.tensor(a))
-        if batched:
-            del batching.fallbacks[:]
-            got = make(dg, Square)(dg.tensor(a))
-            assert batching.fallbacks == []
-        else:
-            with pytest.raises(RuntimeError, match="Square has no jvp.*fallback='loop'"):
-                make(dg, Square)(dg.tensor(a))
-            got = make(dg, Square, fallback="loop")(dg.tensor(a))
+        del batching.fallbacks[:]
+        got = make(dg, Square)(dg.tensor(a))
+        assert batching.fallbacks == []  # batched, not run per element
         np.testing.assert_allclose(got._data, ref.detach().numpy(), rtol=1e-10)
+        looped = make(dg, Square, fallback="loop")(dg.tensor(a))  # the per-element run agrees
+        np.testing.assert_allclose(looped._data, ref.detach().numpy(), rtol=1e-10)
 
 
 def _power_function(m, p, with_jvp=False):
@@ -1144,3 +1141,105 @@ def test_function_with_jvp_under_vmap_of_forward_over_reverse_is_batched_and_rig
         got = build(dg)(dg.tensor(a))
         assert batching.fallbacks == []
     np.testing.assert_allclose(got._data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+class _CubeWithSquare:
+    """x**3 and x**2 as one Function of library ``m`` with only a backward (dualgrad derives
+    its jvp; NOTE: [derived rules]); torch's reference is the same function without one."""
+
+    @staticmethod
+    def dg():
+        class CubeSquare(dg.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x * x, x * x
+
+            @staticmethod
+            def backward(ctx, g3, g2):
+                (x,) = ctx.saved_tensors
+                return 3 * g3 * x * x + 2 * g2 * x
+
+        return lambda x: CubeSquare.apply(x)
+
+    @staticmethod
+    def torch():
+        return lambda x: (x**3, x**2)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vmap(jacfwd)",
+        "vmap(vmap(jvp))",
+        "jacfwd(vmap)",
+        "vmap(hessian)",
+        "jvp(vmap) with batched tangents",
+        "vmap(jacfwd(jacfwd))",
+        "vmap(jacrev(jacfwd))",
+    ],
+)
+def test_derived_jvp_on_batched_primals_is_batched_and_right(name):
+    """A Function with only a backward under vmap and forward mode: its jvp, derived from the
+    backward, runs on batched primals as a reverse pass at the logical level, so each batch
+    element gets its own J t (a pass over the ground's tape would sum them), and the dual levels
+    between vmap levels see it (third derivatives), as does a dual level above a transform's tape
+    inside vmap (vmap(jacrev(jacfwd)), which refused before). torch.func's numbers for the same function
+    without a Function (torch needs a jvp), no per-element run, and equal to the per-element
+    run (fallback='loop')."""
+    import dualgrad._batching as batching
+
+    a = np.random.default_rng(0).uniform(0.2, 1.5, (2, 3, 4))
+    v = np.random.default_rng(1).standard_normal(4)
+
+    def build(m, S, **kw):
+        F = m.func
+
+        def f(x):
+            y3, y2 = S(x)
+            return y3.sin() + y2
+
+        return {
+            "vmap(jacfwd)": lambda: F.vmap(F.jacfwd(f), **kw)(m.tensor(a[0])),
+            "vmap(vmap(jvp))": lambda: F.vmap(
+                F.vmap(lambda x: F.jvp(f, (x,), (m.tensor(v),))[1]), **kw
+            )(m.tensor(a)),
+            "jacfwd(vmap)": lambda: F.jacfwd(F.vmap(lambda x: f(x).sum(), **kw))(m.tensor(a[0])),
+            "vmap(hessian)": lambda: F.vmap(F.hessian(lambda x: f(x).sum()), **kw)(m.tensor(a[0])),
+            "jvp(vmap) with batched tangents": lambda: F.jvp(
+                F.vmap(f, **kw), (m.tensor(a[0]),), (m.tensor(a[1]),)
+            )[1],
+            "vmap(jacfwd(jacfwd))": lambda: F.vmap(F.jacfwd(F.jacfwd(lambda x: f(x).sum())), **kw)(
+                m.tensor(a[0])
+            ),
+            "vmap(jacrev(jacfwd))": lambda: F.vmap(F.jacrev(F.jacfwd(lambda x: f(x).sum())), **kw)(
+                m.tensor(a[0])
+            ),
+        }[name]()
+
+    want = build(torch, _CubeWithSquare.torch()).detach().numpy()
+    del batching.fallbacks[:]
+    got = build(dg, _CubeWithSquare.dg())
+    assert batching.fallbacks == []
+    np.testing.assert_allclose(got._data, want, rtol=1e-10, atol=1e-12)
+    looped = build(dg, _CubeWithSquare.dg(), fallback="loop")
+    np.testing.assert_allclose(looped._data, want, rtol=1e-10, atol=1e-12)
+
+
+def test_derived_jvp_on_batched_primals_reports_a_backward_outside_dualgrad():
+    """Under vmap too, a backward computed outside dualgrad (NumPy) cannot give a jvp: the
+    error names the Function and the method to define, instead of a zero tangent."""
+
+    class NumpySquare(dg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return dg.tensor(2.0) * x.detach() * 0 + dg.tensor(1.0)  # no dependence on g
+
+    with pytest.raises(RuntimeError, match="NumpySquare has no jvp.*grad_output"):
+        dg.func.vmap(dg.func.jacfwd(NumpySquare.apply))(dg.ones(3, 2))

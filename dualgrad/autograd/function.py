@@ -48,6 +48,13 @@ where it is taken, and with ones a rule computed outside dualgrad (NumPy) shows 
 non-zero result without history, which is reported instead of silently giving zero. A rule
 that raises, or a backward marked ``once_differentiable``, gives an error naming the Function
 and the method to define.
+
+Under vmap, where backward's result is batched (the primals are), ``J`` differs per batch
+element, and a backward pass over the ground's tape from one unbatched ``gO`` would sum the
+elements' ``J t``. The derived jvp then takes the reverse pass at the logical level, as a
+``func.vjp`` of the user's backward: its tape sits inside the vmap (NOTE: [grad under vmap] in
+_grad_levels.py), so each element gets its own ``J t``, and the dual levels between the vmap
+levels see its ops as they see any others (``vmap(jacfwd(jacfwd(f)))``).
 """
 
 from __future__ import annotations
@@ -451,12 +458,14 @@ class FunctionOp(Op):
         for a in args:
             if not isinstance(a, Tensor):
                 continue
-            if (a._fw and max(a._fw) > tape) or (isinstance(a, BatchedTensor) and a._vlevel > tape):
+            if isinstance(a, BatchedTensor) and a._vlevel > tape:
                 raise cannot_batch(
-                    f"{self.name}.apply on a transform's tape inside vmap, with tangents of a "
-                    "dual level above the tape or an input batched by a vmap begun inside it"
+                    f"{self.name}.apply on a transform's tape inside vmap, with an input "
+                    "batched by a vmap begun inside it"
                 )
-            if a._fw or _grad_levels.requires_grad_anywhere(_grad_levels.strip(a, tape)):
+            if (a._fw and min(a._fw) < tape) or _grad_levels.requires_grad_anywhere(
+                _grad_levels.strip(a, tape)
+            ):
                 below = True
         return below
 
@@ -707,11 +716,7 @@ def _jvp_from_backward(cls, ctx, tangents):
         if g is None or t is None:
             continue
         if isinstance(g, BatchedTensor):  # batched primals (a batched tangent is fine)
-            raise cannot_batch(
-                f"{cls.__name__} has no jvp, and the one derived from its backward (NOTE: "
-                "[derived rules]) cannot run on batched primals",
-                "Define jvp(ctx, *tangents).",
-            )
+            return _jvp_from_backward_batched(cls, ctx, tangents, prev)
         if not g._requires_grad:
             if np.any(g._data != 0):
                 raise _not_dualgrad(
@@ -732,6 +737,55 @@ def _jvp_from_backward(cls, ctx, tangents):
     for g in g_outs:
         t = next(it) if g is not None and g._requires_grad else None
         out.append(t if t is None or prev else detach_history(t))
+    return tuple(out)
+
+
+def _jvp_from_backward_batched(cls, ctx, tangents, grad_enabled):
+    """The derived jvp where backward's result is batched: NOTE: [derived rules]."""
+    from ..func import vjp
+
+    diff = [k for k, d in enumerate(ctx._diff_out) if ctx._out_meta[k] is not None and d]
+    with_tangent = [i for i, t in enumerate(tangents) if t is not None]
+    g_outs = [
+        None if meta is None else Tensor._make(np.zeros(meta[0], meta[1])) for meta in ctx._out_meta
+    ]
+
+    def backward_of(*gs):
+        full = list(g_outs)
+        for k, g in zip(diff, gs):
+            full[k] = g
+        g_ins = _call_backward(ctx, full)
+        kept = []
+        for i in with_tangent:
+            g = g_ins[i]
+            if g is not None and not g.requires_grad:
+                raise _not_dualgrad(
+                    cls, "jvp", "backward", f"gradient for input {i}", "grad_output"
+                )
+            kept.append(g)
+        return tuple(kept)
+
+    ones = [Tensor._make(np.ones(m[0], m[1])) for m in (ctx._out_meta[k] for k in diff)]
+    needs = ctx.needs_input_grad
+    ctx.needs_input_grad = tuple(t is not None for t in tangents)  # backward may skip inputs
+    prev, _grad_state.enabled = _grad_state.enabled, True
+    try:
+        g_ins, pullback = vjp(backward_of, *ones)
+        pairs = [(g, tangents[i]) for g, i in zip(g_ins, with_tangent) if g is not None]
+        if not pairs or not diff:
+            return (None,) * len(ctx._out_meta)
+        jt = pullback(
+            tuple(
+                t if g is not None else None
+                for g, t in zip(g_ins, (tangents[i] for i in with_tangent))
+            )
+        )
+    finally:
+        _grad_state.enabled = prev
+        ctx.needs_input_grad = needs
+    out = [None] * len(ctx._out_meta)
+    for k, t in zip(diff, jt):
+        out[k] = t if grad_enabled else detach_history(t)
     return tuple(out)
 
 
