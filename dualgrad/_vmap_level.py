@@ -29,7 +29,6 @@ from ._batching import BatchedTensor, _warned, grad_below, note_fallback, view_a
 from ._grad_mode import state as _grad_state
 from ._batching_generic import vectorized
 from ._dispatch import apply, apply_unary
-from ._errors import cannot_batch
 from ._tensor import Tensor
 from ._ops.shape import stack
 
@@ -92,11 +91,9 @@ class VmapLevel(_levels.Level):
         """A custom Function under vmap is a composite: its forward's own ops are batched here,
         and its node records on the tape its inputs are on (NOTE: [a Function as an op])."""
         if _grad_state.enabled and any(grad_below(a, self.number) for a in args):
-            # its node would have to join history recorded below this vmap, on physical tensors
-            raise cannot_batch(
-                f"{op.name}.apply inside vmap on inputs with history on a tape below the vmap "
-                "(as in grad(vmap(f)))"
-            )
+            # its node joins history recorded below this vmap, on physical tensors (NOTE: [a
+            # Function under vmap with history below] in autograd/_function_vmapped.py)
+            return op.run_vmapped(self, args, kwargs)
         call = op.run(args, kwargs, -1)
         ceiling = _stack.ceiling
         for level in sorted({lv for a in args if isinstance(a, Tensor) and a._fw for lv in a._fw}):

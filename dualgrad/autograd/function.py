@@ -70,6 +70,7 @@ from .. import _dispatch, _dtype
 from .._ops.registry import Op
 from .. import _grad_levels, _levels
 from .._batching import BatchedTensor
+from . import _function_vmapped as _vmapped
 from .._errors import cannot_batch
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, alias, bump_version, detach_history, set_tangent
@@ -448,6 +449,27 @@ class FunctionOp(Op):
         if any(t is not None for t in tangents):
             _push_tangents(self.cls, call.ctx, args, tangents, call.finals, level)
 
+    def run_vmapped(self, level, args, kwargs):
+        """The call inside vmap ``level`` on inputs with history on a tape below it: one call
+        of ``Vmapped`` on the physical tensors (NOTE: [a Function under vmap with history
+        below] in _function_vmapped.py). Returns the call's record, outputs batched here."""
+        physical, spec = _vmapped.physical_call(level, self, args, kwargs)
+        outs = _apply(Vmapped, (spec, *physical), {})
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        # (a dual level above reads the user's saved tensors now, batched here)
+        bases = [t for t in (*physical, *outs) if isinstance(t, Tensor)]
+        _vmapped.rebatch(spec, level.number, bases)
+        call = _Call(spec.inner)
+        call.single = spec.single
+        call.finals = [
+            BatchedTensor.wrap(o, d, level.number) if d is not None else o
+            for o, d in zip(outs, spec.out_dims)
+        ]
+        call.input_tangents = [
+            dict(a._fw) if isinstance(a, Tensor) and a._fw else None for a in args
+        ]
+        return call
+
     def below_needed(self, args, tape):
         """Whether the levels below ``tape`` need the call too (NOTE: [grad under vmap]):
         an input carries tangents of a dual level below it, as in ``vmap(hessian(f))``, or
@@ -503,6 +525,19 @@ class _Call:
 
     def __init__(self, ctx):
         self.ctx = ctx
+
+
+class Vmapped(Function):
+    """A user's Function over physical tensors, its forward and backward vmapped (NOTE: [a
+    Function under vmap with history below] in _function_vmapped.py)."""
+
+    @staticmethod
+    def forward(ctx, spec, *physical):
+        return _vmapped.forward(ctx, spec, physical)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *_vmapped.backward(ctx, grads))
 
 
 def _op_of(cls):
