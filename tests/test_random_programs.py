@@ -134,6 +134,49 @@ for _name, _f in {
 }.items():
     _row(_name, 1, _any, _f)
 
+# --- custom Functions: x sin(x) with a backward, and a jvp for torch (which needs one in
+# forward mode and generate_vmap_rule under vmap); dualgrad runs it with the jvp, and, in the
+# second row, without one (derived from the backward: NOTE: [derived rules]). So every mode
+# and composition runs a Function: grad(vmap), vmap(hessian), jacfwd(jacrev) and the rest.
+_FUNCTIONS: dict = {}
+
+
+def _x_sin(m, with_jvp):
+    key = (m.__name__, with_jvp)
+    if key not in _FUNCTIONS:
+
+        class XSin(m.autograd.Function):
+            generate_vmap_rule = True
+
+            @staticmethod
+            def forward(x):
+                return x.sin() * x
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(inputs[0])
+                if with_jvp:
+                    ctx.save_for_forward(inputs[0])
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * (x.cos() * x + x.sin())
+
+            if with_jvp:
+
+                @staticmethod
+                def jvp(ctx, t):
+                    (x,) = ctx.saved_tensors
+                    return t * (x.cos() * x + x.sin())
+
+        _FUNCTIONS[key] = XSin.apply
+    return _FUNCTIONS[key]
+
+
+_row("function", 1, _any, lambda m, x: _x_sin(m, True)(x))
+_row("function_derived_jvp", 1, _any, lambda m, x: _x_sin(m, m is torch)(x))
+
 # --- element-wise binary (operands broadcast)
 for _name, _f in {
     "add": lambda m, a, b: a + b,
