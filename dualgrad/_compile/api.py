@@ -169,7 +169,45 @@ class CompiledFunction:
             )
             return out
         self._store(key, entry)
+        self._validate(entry, leaves, args, kwargs)
         return out
+
+    def _validate(self, entry, leaves, args, kwargs):
+        """Replay on perturbed copies of the inputs against an eager run on them (NOTE:
+        [checked replays]); the .grad of tensors outside the arguments is put back after."""
+        copies = _perturbed(leaves)
+        external = [t for n, t, _ in entry.grads if n is None]
+        kept = [t._grad for t in external]
+        for t in external:
+            t._grad = None
+        p_args, p_kwargs = tree_unflatten(tree_flatten((args, kwargs))[1], copies)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with np.errstate(all="ignore"):
+                    out = self.fn(*p_args, **p_kwargs)
+                    results = entry.program(*entry.arrays(copies))
+        except Exception:  # the perturbed inputs are outside fn's domain: check calls instead
+            return
+        finally:
+            for t, g in zip(external, kept):
+                t._grad = g
+        reason = entry.compare(results, out, copies)
+        if reason is not None:
+            entry.reason = reason
+            self._eager_warning(reason)
+        else:
+            entry.checked = True
+            entry.traced_inputs = None
+
+    def _eager_warning(self, reason):
+        if self.fullgraph:
+            raise CompileError(f"dualgrad.compile(fullgraph=True): {reason}")
+        warnings.warn(
+            f"dualgrad.compile: {_name(self.fn)} runs eagerly: {reason}",
+            CompileWarning,
+            stacklevel=4,
+        )
 
     def _checked(self, entry, leaves, args, kwargs):
         """A replay checked against the eager run (NOTE: [checked replays])."""
@@ -208,6 +246,30 @@ def _has_levels(x) -> bool:
         or x._value is not None
         or type(x._data) is not np.ndarray
     )
+
+
+def _perturbed(leaves):
+    """The leaves with every tensor copied (floats moved by a relative 1e-3), aliasing and
+    requires_grad kept: inputs a program that computes from its inputs must follow."""
+    rng = np.random.default_rng(0)
+    copies: dict = {}
+    out = []
+    for x in leaves:
+        if not isinstance(x, Tensor):
+            out.append(x)
+            continue
+        d = x._data
+        c = copies.get(id(d))
+        if c is None:
+            c = d.copy()
+            if d.dtype.kind == "f" and d.size:
+                c += (np.abs(d) + 1) * (1e-3 * rng.standard_normal(d.shape)).astype(d.dtype)
+            copies[id(d)] = c
+        t = Tensor._make(c)
+        if x._requires_grad:
+            t.requires_grad_()
+        out.append(t)
+    return out
 
 
 def guard_key(leaves) -> tuple:
