@@ -45,6 +45,7 @@ from .._tensor import Tensor
 from ..func._pytree import tree_flatten, tree_unflatten
 from ..random._generator import Generator, default_generator
 from . import program as P
+from .region import Link, join
 from .trace import CompileError, Slot, Trace, active, tracing
 
 _stack = _levels.stack
@@ -113,7 +114,7 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if active() is not None:  # inside another compiled function's trace: record there
             return self.fn(*args, **kwargs)
-        leaves, _ = tree_flatten((args, kwargs))
+        leaves, self._last_spec = tree_flatten((args, kwargs))
         if _stack.by_number or any(_has_levels(x) for x in leaves):
             return self._eager(
                 "called under a transform or with tensors that carry levels "
@@ -131,7 +132,8 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)  # a .grad the program would overwrite is set
         if not entry.checked:
             return self._checked(entry, leaves, args, kwargs)
-        return entry.run(leaves)
+        out = entry.run(leaves)
+        return entry.join(self, leaves, out) if entry.diff_out else out
 
     # ------------------------------------------------------------------ the three paths
     def _eager(self, reason, args, kwargs):
@@ -146,30 +148,36 @@ class CompiledFunction:
 
     def _trace(self, key, leaves, args, kwargs):
         tr = Trace(self.fullgraph)
-        for x in leaves:
+        # A non-leaf argument that requires grad is traced as a leaf of its own, so that no
+        # backward inside fn walks into the caller's graph (its kernels would be constants);
+        # the outputs reach the caller's graph through the region's node (NOTE: [compiled
+        # region] in region.py).
+        work = [_leaf_copy(x) if _non_leaf(x) else x for x in leaves]
+        copied = any(w is not x for w, x in zip(work, leaves))
+        w_args, w_kwargs = tree_unflatten(self._last_spec, work) if copied else (args, kwargs)
+        for x in work:
             if isinstance(x, Tensor) and id(x._data) not in tr.slot_of:
                 tr.new_slot(x._data)
         generators = [default_generator] + [x for x in leaves if isinstance(x, Generator)]
         states = [g._np.bit_generator.state for g in generators]
         with tracing(tr):
-            out = self.fn(*args, **kwargs)
+            out = self.fn(*w_args, **w_kwargs)
         if any(g._np.bit_generator.state != s for g, s in zip(generators, states)):
             tr.refuse("random numbers were drawn (dualgrad.randn, dropout, ...)")
-        entry = Entry.build(tr, leaves, out) if tr.reason is None else None
+        if copied and any(w is not x and w._grad is not None for w, x in zip(work, leaves)):
+            tr.refuse("a backward inside the function reaches a non-leaf argument's history")
+        entry = Entry.build(tr, work, out) if tr.reason is None else None
         if entry is None or entry.reason is not None:
             reason = tr.reason if entry is None else entry.reason
-            entry = Entry(reason)
-            self._store(key, entry)
-            if self.fullgraph:
-                raise CompileError(f"dualgrad.compile(fullgraph=True): {reason}")
-            warnings.warn(
-                f"dualgrad.compile: {_name(self.fn)} runs eagerly: {reason}",
-                CompileWarning,
-                stacklevel=3,
-            )
+            self._store(key, Entry(reason))
+            self._eager_warning(reason)
+            if copied:  # the traced run's history stops at the copies: run it as it is
+                return self.fn(*args, **kwargs)
             return out
         self._store(key, entry)
-        self._validate(entry, leaves, args, kwargs)
+        self._validate(entry, work, w_args, w_kwargs)
+        if entry.reason is None and entry.diff_out:
+            return entry.join(self, leaves, out)
         return out
 
     def _validate(self, entry, leaves, args, kwargs):
@@ -239,6 +247,31 @@ def _name(fn) -> str:
     return getattr(fn, "__qualname__", None) or type(fn).__name__
 
 
+def _non_leaf(x) -> bool:
+    return isinstance(x, Tensor) and x._requires_grad and x.grad_fn is not None
+
+
+def _leaf_copy(x):
+    return x.detach().requires_grad_()
+
+
+def _foreign_leaves(outs, tensors) -> bool:
+    """Whether the history of ``outs`` reaches a tensor that requires grad and is not among
+    the arguments (``tensors``: their ids): a closure's parameters, a leaf made inside fn."""
+    seen = set()
+    todo = [t.grad_fn for t in outs if t.grad_fn is not None]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        var = getattr(node, "variable", None)
+        if var is not None and id(var) not in tensors:
+            return True
+        todo.extend(n for n, _ in getattr(node, "next_functions", ()) if n is not None)
+    return False
+
+
 def _has_levels(x) -> bool:
     return isinstance(x, Tensor) and (
         bool(x._fw)
@@ -249,8 +282,9 @@ def _has_levels(x) -> bool:
 
 
 def _perturbed(leaves):
-    """The leaves with every tensor copied (floats moved by a relative 1e-3), aliasing and
-    requires_grad kept: inputs a program that computes from its inputs must follow."""
+    """The leaves with every tensor copied (floats moved by a relative 1e-3, integers and bools
+    shuffled, so that indices stay in range), aliasing and requires_grad kept: inputs that a
+    program computing from its inputs must follow."""
     rng = np.random.default_rng(0)
     copies: dict = {}
     out = []
@@ -264,6 +298,8 @@ def _perturbed(leaves):
             c = d.copy()
             if d.dtype.kind == "f" and d.size:
                 c += (np.abs(d) + 1) * (1e-3 * rng.standard_normal(d.shape)).astype(d.dtype)
+            elif d.size > 1:  # integers and bools (indices, labels): the same values shuffled
+                c = rng.permutation(c.reshape(-1)).reshape(d.shape)
             copies[id(d)] = c
         t = Tensor._make(c)
         if x._requires_grad:
@@ -332,20 +368,19 @@ class Entry:
 
         out_leaves, self.spec = tree_flatten(out)
         self.outs = []
+        self.diff_out = []  # positions among the output leaves that get the region's node
+        diff: list = []
         for x in out_leaves:
             if isinstance(x, Tensor):
                 if _has_levels(x):
                     self.reason = "an output carries levels (a tangent or a batched value)"
                     return self
-                if x._requires_grad and _grad_state.enabled:
-                    self.reason = (
-                        "an output requires grad (backward through a compiled "
-                        "region is not traced yet)"
-                    )
-                    return self
                 if id(x) in tensors:
                     self.outs.append(("arg", tensors[id(x)]))
                     continue
+                if x._requires_grad and _grad_state.enabled:
+                    self.diff_out.append(len(self.outs))
+                    diff.append(x)
                 j = result(x._data)
                 if j is None:
                     self.reason = (
@@ -355,6 +390,15 @@ class Entry:
                 self.outs.append(("result", j))
             else:
                 self.outs.append(("py", x))
+        if diff and _foreign_leaves(diff, tensors):
+            self.reason = (
+                "an output's history reaches tensors that require grad and are not arguments "
+                "(a module's parameters: pass them as arguments, e.g. with "
+                "func.functional_call)"
+            )
+            return self
+        self.tensor_pos = [n for n, x in enumerate(leaves) if isinstance(x, Tensor)]
+        self.diff_in = [i for i, n in enumerate(self.tensor_pos) if leaves[n]._requires_grad]
         # .grad assigned by a backward inside fn: replayed (NOTE: [compile])
         self.grads = []
         for t, before in tr.grad_targets.values():
@@ -419,6 +463,16 @@ class Entry:
         for n, t, j in self.grads:
             (leaves[n] if n is not None else t).grad = tensor(j)
         return tree_unflatten(self.spec, outs)
+
+    def join(self, compiled, leaves, out):
+        """``out`` with the outputs that require grad joined to the arguments by one node
+        (NOTE: [compiled region] in region.py)."""
+        out_leaves, spec = tree_flatten(out)
+        link = Link(
+            compiled, compiled._last_spec, leaves, self.tensor_pos, self.diff_in, self.diff_out
+        )
+        tensors = [leaves[n] for n in self.tensor_pos]
+        return tree_unflatten(spec, join(link, out_leaves, tensors))
 
     def compare(self, results, out, leaves):
         """None if the program's ``results`` agree with the eager ``out`` (and the .grad the

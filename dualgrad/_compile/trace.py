@@ -96,6 +96,9 @@ class Trace:
         return False
 
     def _ref(self, a):
+        i = self.slot_of.get(id(a))  # (ids of live objects are unique: every slot is kept)
+        if i is not None:
+            return Slot(i)
         if type(a) is _ndarray or isinstance(a, _ndarray):
             i = self.slot_of.get(id(a))
             if i is not None:
@@ -125,6 +128,11 @@ class Trace:
             out = self.new_slot(raw)
         self.instrs.append(Instr(fn, rargs, rkw, out, scalar, name))
         return raw
+
+    def record_object(self, fn, name, args, obj):
+        """Record ``obj = fn(*args)`` for a non-array object a kernel takes as a parameter."""
+        rargs = tuple(self._ref(a) for a in args)
+        self.instrs.append(Instr(fn, rargs, None, self.new_slot(obj), False, name))
 
     def refuse(self, reason: str) -> None:
         if self.fullgraph:
@@ -215,10 +223,63 @@ def _grad_setter(setter):
     return watched
 
 
+def _watch_known_values(known_values):
+    def watched(t):
+        tr = _active.trace
+        if tr is not None and tr.derived(getattr(t, "_data", None)):
+            return None  # as inside vmap: the values are not known while tracing
+        return known_values(t)
+
+    return watched
+
+
+def _traced_index(index_class):
+    """``_Index(value, sources)`` for the trace: an index holding arrays computed from the
+    inputs is an instruction of its own (its arrays are copies, made outside the kernels:
+    NOTE: [saved indices] in _ops/indexing.py), so the replay makes it from the new arrays."""
+
+    def make(value, sources=()):
+        obj = index_class(value, sources)
+        tr = _active.trace
+        if tr is not None and not tr.depth and any(tr.derived(v) for v in value):
+            tr.record_object(_rebuild_index, "index", tuple(value), obj)
+        return obj
+
+    return make
+
+
+def _rebuild_index(*value):
+    from .._ops.indexing import _Index
+
+    return _Index(value)
+
+
+def _module_functions(original):
+    """(module, name) of every dualgrad module that holds ``original`` by that name."""
+    import sys
+
+    return [
+        (m, name)
+        for mod_name, m in list(sys.modules.items())
+        if mod_name.startswith("dualgrad") and m is not None
+        for name in ("known_values", "_known_values", "_Index")
+        if getattr(m, name, None) is original
+    ]
+
+
 def _swap_all(install: bool) -> None:
     from .. import _inplace, _inplace_methods
+    from .._ops import indexing
 
     if install:
+        for original, make in (
+            (indexing.known_values, _watch_known_values),
+            (indexing._Index, _traced_index),
+        ):
+            replacement = make(original)
+            for m, name in _module_functions(original):
+                _saved.setdefault("functions", []).append((m, name, original))
+                setattr(m, name, replacement)
         for op in REGISTRY.values():
             k = _kernels.get(op)
             if k is None or k[0] is not op.forward:
@@ -250,6 +311,8 @@ def _swap_all(install: bool) -> None:
         for m, f in _saved.pop("methods").items():
             setattr(Tensor, m, f)
         Tensor.grad = _saved.pop("grad")
+        for m, name, original in _saved.pop("functions", ()):
+            setattr(m, name, original)
 
 
 _saved: dict = {}
