@@ -419,6 +419,8 @@ class Entry:
         live = {r[1].i for r in results if r[0] == "slot"}
         instrs = P.eliminate_dead(tr.instrs, set(live))
         instrs, rename = P.eliminate_common(instrs)
+        instrs, more = P.compose_permutes(instrs)
+        rename = {k: more.get(v, v) for k, v in rename.items()} | more
         results = [(k, Slot(rename.get(v.i, v.i))) if k == "slot" else (k, v) for k, v in results]
         instrs = P.eliminate_dead(instrs, {v.i for k, v in results if k == "slot"})
         self.n_instrs = (len(tr.instrs), len(instrs))

@@ -114,6 +114,37 @@ def eliminate_common(instrs) -> tuple[list, dict]:
     return kept, rename
 
 
+def compose_permutes(instrs) -> tuple[list, dict]:
+    """A permute of a permute is one permute, and none where the two undo each other (a
+    backward's transpose of a transpose): a copy fewer, and the next kernel reads the array
+    in its own layout (W6's update ``w - 0.01 * g`` read g transposed, 4x slower)."""
+    made: dict = {}  # slot -> (source slot, dims) of the permutes
+    rename: dict = {}
+    kept = []
+    for ins in instrs:
+        if ins.name == "permute" and ins.kwargs and type(ins.args[0]) is Slot:
+            src = ins.args[0].i
+            src = rename.get(src, src)
+            dims = tuple(int(d) for d in ins.kwargs["dims"])
+            if src in made:
+                src, first = made[src]
+                dims = tuple(first[d] for d in dims)
+            if dims == tuple(range(len(dims))):
+                rename[ins.out] = src
+                continue
+            made[ins.out] = (src, dims)
+            ins.args = (Slot(src),)
+            ins.kwargs = {"dims": dims}
+        elif rename:
+            ins.args = tuple(_walk(a, lambda x: Slot(rename.get(x.i, x.i))) for a in ins.args)
+            if ins.kwargs:
+                ins.kwargs = {
+                    k: _walk(v, lambda x: Slot(rename.get(x.i, x.i))) for k, v in ins.kwargs.items()
+                }
+        kept.append(ins)
+    return kept, rename
+
+
 def generate(instrs, inputs: list[int], outputs: list, name: str = "program"):
     """One Python function ``f(*input_arrays) -> tuple`` running ``instrs``; ``outputs``: per
     output a Slot, or a constant."""

@@ -233,19 +233,18 @@ def _watch_known_values(known_values):
     return watched
 
 
-def _traced_index(index_class):
-    """``_Index(value, sources)`` for the trace: an index holding arrays computed from the
-    inputs is an instruction of its own (its arrays are copies, made outside the kernels:
-    NOTE: [saved indices] in _ops/indexing.py), so the replay makes it from the new arrays."""
+def _traced_index(init):
+    """``_Index.__init__`` for the trace: an index holding arrays computed from the inputs is
+    an instruction of its own (its arrays are copies, made outside the kernels: NOTE: [saved
+    indices] in _ops/indexing.py), so the replay makes it from the new arrays."""
 
-    def make(value, sources=()):
-        obj = index_class(value, sources)
+    def traced_init(self, value, sources=()):
+        init(self, value, sources)
         tr = _active.trace
         if tr is not None and not tr.depth and any(tr.derived(v) for v in value):
-            tr.record_object(_rebuild_index, "index", tuple(value), obj)
-        return obj
+            tr.record_object(_rebuild_index, "index", tuple(value), self)
 
-    return make
+    return traced_init
 
 
 def _rebuild_index(*value):
@@ -262,7 +261,7 @@ def _module_functions(original):
         (m, name)
         for mod_name, m in list(sys.modules.items())
         if mod_name.startswith("dualgrad") and m is not None
-        for name in ("known_values", "_known_values", "_Index")
+        for name in ("known_values", "_known_values")
         if getattr(m, name, None) is original
     ]
 
@@ -272,14 +271,12 @@ def _swap_all(install: bool) -> None:
     from .._ops import indexing
 
     if install:
-        for original, make in (
-            (indexing.known_values, _watch_known_values),
-            (indexing._Index, _traced_index),
-        ):
-            replacement = make(original)
-            for m, name in _module_functions(original):
-                _saved.setdefault("functions", []).append((m, name, original))
-                setattr(m, name, replacement)
+        replacement = _watch_known_values(indexing.known_values)
+        for m, name in _module_functions(indexing.known_values):
+            _saved.setdefault("functions", []).append((m, name, indexing.known_values))
+            setattr(m, name, replacement)
+        _saved["index_init"] = indexing._Index.__init__
+        indexing._Index.__init__ = _traced_index(_saved["index_init"])
         for op in REGISTRY.values():
             k = _kernels.get(op)
             if k is None or k[0] is not op.forward:
@@ -313,6 +310,7 @@ def _swap_all(install: bool) -> None:
         Tensor.grad = _saved.pop("grad")
         for m, name, original in _saved.pop("functions", ()):
             setattr(m, name, original)
+        indexing._Index.__init__ = _saved.pop("index_init")
 
 
 _saved: dict = {}
