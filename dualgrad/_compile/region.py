@@ -34,10 +34,8 @@ class Link:
 
     def vjp(self):
         vjp = getattr(self.compiled, "_vjp", None)
-        if vjp is None:
-            from .api import CompiledFunction
-
-            vjp = self.compiled._vjp = CompiledFunction(_VjpOf(self), fullgraph=False)
+        if vjp is None:  # (the compiled function's own class: region.py does not import api)
+            vjp = self.compiled._vjp = type(self.compiled)(_VjpOf(self), fullgraph=False)
         return vjp
 
 
