@@ -158,6 +158,7 @@ from . import nn  # noqa: F401,E402
 from . import optim  # noqa: F401,E402
 from . import optimize  # noqa: F401,E402
 from . import distributions  # noqa: F401,E402
+from ._compile import compile  # noqa: F401,E402,A004
 
 from . import _batching_rules  # noqa: E402
 
