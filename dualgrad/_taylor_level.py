@@ -378,11 +378,17 @@ def _jvp_recurrence(op, primals, series, params, out, order):
 # Griewank & Walther's recurrences work on normalised coefficients (x_k / k!); the series here
 # are derivative coefficients, so rules convert in and out.
 def _normalised(p, s):
-    return [p] + [None if c is None else c * (1.0 / factorial(k + 1)) for k, c in enumerate(s)]
+    return [p] + [_scaled(c, 1.0 / factorial(k + 1)) for k, c in enumerate(s)]
 
 
 def _derivatives(ys):
-    return [None if c is None else c * float(factorial(k)) for k, c in enumerate(ys)][1:]
+    return [_scaled(c, float(factorial(k))) for k, c in enumerate(ys)][1:]
+
+
+def _scaled(c, factor):
+    """c * factor, with no op for factor 1 (the first coefficient: a batch of directions in a
+    collapsed level, where every element-wise op counts)."""
+    return None if c is None else (c if factor == 1.0 else c * factor)
 
 
 def _add_terms(a, b):
@@ -572,6 +578,8 @@ HAND_RULES = {
     "mul": _mul_rule,
     "div": _div_rule,
     "neg": _sum_rule((-1, 1)),
+    "add": _sum_rule((1, 1)),
+    "sub": _sum_rule((1, -1)),
 }
 
 
@@ -589,9 +597,36 @@ def rule_for(op):
 
 
 # ------------------------------------------------------------------ collapsed (Laplacian)
+# f' and f'' of the hot element-wise ops, from the input and the output: in a collapsed level
+# their coefficients are y_1 = f' x_1 (per direction) and y_2 = f' x_2 + f'' sum_d x_1^2, three
+# batched ops, where the general recurrence makes about ten.
+def _sin_cos_partials(x, out, sign):
+    from ._ops.elementwise import cos, sin
+
+    return (cos(x), -out) if sign > 0 else (-sin(x), -out)
+
+
+UNARY_PARTIALS = {
+    "tanh": lambda x, out: (lambda d: (d, -2.0 * out * d))(1.0 - out * out),
+    "sigmoid": lambda x, out: (lambda d: (d, d - 2.0 * out * d))(out - out * out),
+    "exp": lambda x, out: (out, out),
+    "log": lambda x, out: (lambda r: (r, -(r * r)))(1.0 / x),
+    "sqrt": lambda x, out: (lambda r: (r, -2.0 * r * r * r))(0.5 / out),
+    "sin": lambda x, out: _sin_cos_partials(x, out, 1),
+    "cos": lambda x, out: _sin_cos_partials(x, out, -1),
+}
+
+
 def _collapsed(op, primals, series, params, out, collapse):
     """y_1 per direction, y_2 summed over them (NOTE: [collapsed Taylor mode])."""
     vlevel, _ = collapse
+    partials = UNARY_PARTIALS.get(op.name)
+    if partials is not None:
+        ((x1, x2),) = series
+        d1, d2 = partials(primals[0], out)
+        y1 = None if x1 is None else x1 * d1
+        q = None if x1 is None else _sum_directions(x1 * x1, vlevel, out, collapse) * d2
+        return [y1, _add_terms(q, None if x2 is None else x2 * d1)]
     first = [(s[0], None) for s in series]
     y1, q = _as_pairs(op, rule_for(op)(op, primals, first, params, out, 2))
     summed = [s[1] for s in series]
