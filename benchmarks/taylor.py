@@ -4,7 +4,7 @@ and batched over 256 points with vmap, in one run.
 Ways (ratio = time / the faster torch.func way; the issue's goal: collapsed <= 0.67):
 
 - dualgrad collapsed: ``func.laplacian(f)`` (collapsed Taylor mode, NOTE: [collapsed Taylor
-  mode] in dualgrad/_taylor_level.py); batched: ``vmap(laplacian(f))``;
+  mode] in dualgrad/_taylor/level.py); batched: ``vmap(laplacian(f))``;
 - dualgrad nested: ``func.hessian(f)(x).trace()`` (jacfwd over jacrev);
 - torch hessian: ``torch.func.hessian(f)(x).trace()``;
 - torch HVPs: ``torch.func.vmap`` of forward-over-reverse HVPs (``jvp`` of ``grad``) over the 50

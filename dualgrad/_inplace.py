@@ -13,7 +13,8 @@ from ._grad_mode import state as _grad_state
 from ._inplace_checks import _batched_into_unbatched, _check_dual_alias, _check_inplace, _check_leaf
 from ._ops import elementwise as E
 from ._ops import view_scatter as VS
-from ._taylor_level import TaylorTensor, commit_taylor
+from ._taylor.level import TaylorTensor
+from ._taylor.writes import commit_taylor
 from ._tensor import INPLACE_EPOCH, Tensor, alias, bump_version, set_tangent
 from ._views import _View, scatter_into
 

@@ -1,6 +1,6 @@
 """Taylor mode: ``jet`` (jax.experimental.jet's API) and the collapsed ``laplacian``.
 
-The level that does the work is ``_taylor_level.TaylorLevel`` (NOTE: [Taylor representation],
+The level that does the work is ``_taylor.level.TaylorLevel`` (NOTE: [Taylor representation],
 NOTE: [collapsed Taylor mode] there).
 """
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _levels, _vmap_level
 from .._batching import BatchedTensor
-from .._taylor_level import _zero_like, series_call
+from .._taylor.level import _zero_like, series_call
 from .._tensor import Tensor
 from ._pytree import tree_flatten, tree_unflatten
 
@@ -109,7 +109,7 @@ def _zeros(p):
 
 def laplacian(f, *, samples=None, generator=None, sigma=None, distribution="rademacher"):
     """The Laplacian of a scalar function, ``sum_i d2f/dx_i^2``, by collapsed Taylor mode
-    (NOTE: [collapsed Taylor mode] in _taylor_level.py): returns a function of ``x``.
+    (NOTE: [collapsed Taylor mode] in _taylor/level.py): returns a function of ``x``.
 
     - ``samples=k``: the unbiased randomized estimate from k directions v (E[v v^T] = I):
       ``distribution='rademacher'`` (entries +-1) or ``'normal'``, drawn with ``generator``;
