@@ -26,7 +26,7 @@ UNARY_PARTIALS = {
 }
 
 
-def collapsed(op, primals, series, params, out, collapse):
+def collapsed(op, primals, series, params, out, collapse, run):
     """y_1 per direction, y_2 summed over them (NOTE: [collapsed Taylor mode])."""
     vlevel, _ = collapse
     partials = UNARY_PARTIALS.get(op.name)
@@ -37,7 +37,7 @@ def collapsed(op, primals, series, params, out, collapse):
         q = None if x1 is None else _sum_directions(x1 * x1, vlevel, out, collapse) * d2
         return [y1, _add_terms(q, None if x2 is None else x2 * d1)]
     first = [(s[0], None) for s in series]
-    y1, q = _as_pairs(op, rule_for(op)(op, primals, first, params, out, 2))
+    y1, q = _as_pairs(op, rule_for(op)(op, primals, first, params, out, 2, run))
     summed = [s[1] for s in series]
     lin = None
     if any(t is not None for t in summed):

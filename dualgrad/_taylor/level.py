@@ -55,6 +55,9 @@ import numpy as np
 from .. import _levels
 from .._dispatch import apply, apply_function
 from .._tensor import Tensor
+from .collapsed import collapsed
+from .functions import function_series
+from .rules import rule_for
 
 _stack = _levels.stack
 
@@ -130,9 +133,9 @@ class TaylorLevel(_levels.Level):
         if not op.differentiable or all(c is None for s in series for c in s):
             return out
         if self.collapse is not None:
-            out_series = _collapsed(op, primals, series, params, out, self.collapse)
+            out_series = collapsed(op, primals, series, params, out, self.collapse, series_call)
         else:
-            out_series = rule_for(op)(op, primals, series, params, out, self.order)
+            out_series = rule_for(op)(op, primals, series, params, out, self.order, series_call)
         if op.multi_output:
             return tuple(self.wrap(o, s) if _floating(o) else o for o, s in zip(out, out_series))
         return self.wrap(out, out_series)
@@ -156,7 +159,7 @@ class TaylorLevel(_levels.Level):
                 f"laplacian: the custom Function {op.name} inside a collapsed Taylor level; "
                 "use func.jet on it, or laplacian(f, collapsed=False)"
             )
-        outs = _function_series(op, primals, series, kwargs, self.order)
+        outs = function_series(op, primals, series, kwargs, self.order)
         call = type(low)(low.ctx)
         call.single, call.input_tangents = low.single, low.input_tangents
         call.finals = [
@@ -208,17 +211,3 @@ def _split(o, level):
     if o is None:
         return None
     return level.unwrap(o)
-
-
-def _zero_like(x):
-    """Zeros of x's shape and dtype (not x * 0, which is nan where x is infinite), unbatched:
-    they broadcast against a batched x."""
-    if not isinstance(x, Tensor):
-        return 0.0
-    return Tensor._make(np.zeros(x._data.shape, dtype=x._data.dtype))
-
-
-# (below the definitions the rules use: rules.py and collapsed.py import series_call from here)
-from .collapsed import collapsed as _collapsed  # noqa: E402
-from .functions import function_series as _function_series  # noqa: E402
-from .rules import rule_for  # noqa: E402

@@ -6,10 +6,22 @@ from math import factorial
 
 from .._dispatch import apply
 from .._tensor import Tensor
-from .level import _zero_like, series_call
+
+import numpy as np
 
 
-def _linear_rule(op, primals, series, params, out, order):
+# NOTE: [rules take the runner] A rule is ``rule(op, primals, series, params, out, order, run)``;
+# ``run`` is the level's ``series_call`` (a function run on series at a new Taylor level),
+# passed in rather than imported, so this module does not import the level that imports it.
+def zero_like(x):
+    """Zeros of x's shape and dtype (not x * 0, which is nan where x is infinite), unbatched:
+    they broadcast against a batched x."""
+    if not isinstance(x, Tensor):
+        return 0.0
+    return Tensor._make(np.zeros(x._data.shape, dtype=x._data.dtype))
+
+
+def _linear_rule(op, primals, series, params, out, order, run):
     res = []
     for k in range(order):
         tangents = [s[k] for s in series]
@@ -32,7 +44,7 @@ def _compositions(k, n):
             yield (j, *rest)
 
 
-def _multilinear_rule(op, primals, series, params, out, order):
+def _multilinear_rule(op, primals, series, params, out, order, run):
     """The Leibniz/Cauchy product of an op linear in each input (NOTE: [Taylor
     representation]); non-tensor inputs are constants."""
     full = [
@@ -56,7 +68,7 @@ def _multilinear_rule(op, primals, series, params, out, order):
     return res
 
 
-def _jvp_recurrence(op, primals, series, params, out, order):
+def _jvp_recurrence(op, primals, series, params, out, order, run):
     """Any op from its jvp rule: y'(t) = jvp(x(t), x'(t)) (NOTE: [Taylor representation])."""
     multi = op.multi_output
     reads_out = op.jvp_reads_out
@@ -74,7 +86,7 @@ def _jvp_recurrence(op, primals, series, params, out, order):
                 tangents.append(None)
                 tangent_series.append(())
                 continue
-            tangents.append(s[0] if s[0] is not None else _zero_like(p))
+            tangents.append(s[0] if s[0] is not None else zero_like(p))
             tangent_series.append(tuple(s[1:k]))
         n = len(primals)
 
@@ -97,7 +109,7 @@ def _jvp_recurrence(op, primals, series, params, out, order):
             r = rule(*call_primals)
             got = [(r_i, ()) for r_i in (r if multi else [r])]
         else:
-            r = series_call(rule, call_primals, call_series, m)
+            r = run(rule, call_primals, call_series, m)
             got = list(r) if multi else [r]
         for i, g in enumerate(got):
             if g is None:
@@ -156,7 +168,7 @@ def _weighted_term(a, z, k):
 
 
 def _unary_elementwise(fn):
-    def rule(op, primals, series, params, out, order):
+    def rule(op, primals, series, params, out, order, run):
         a = _normalised(primals[0], series[0])
         return _derivatives(fn(a, out, order, **params))
 
@@ -252,15 +264,15 @@ def _pow_scalar(a, out, order, exponent):
     return y
 
 
-def _pow_scalar_rule(op, primals, series, params, out, order):
+def _pow_scalar_rule(op, primals, series, params, out, order, run):
     a = _normalised(primals[0], series[0])
     y = _pow_scalar(a, out, order, params["exponent"])
     if y is None:
-        return _jvp_recurrence(op, primals, series, params, out, order)
+        return _jvp_recurrence(op, primals, series, params, out, order, run)
     return _derivatives(y)
 
 
-def _mul_rule(op, primals, series, params, out, order):
+def _mul_rule(op, primals, series, params, out, order, run):
     a, b = (
         _normalised(p, s) if isinstance(p, Tensor) else [p] + [None] * order
         for p, s in zip(primals, series)
@@ -268,7 +280,7 @@ def _mul_rule(op, primals, series, params, out, order):
     return _derivatives([out] + [_cauchy_term(a, b, k) for k in range(1, order + 1)])
 
 
-def _div_rule(op, primals, series, params, out, order):
+def _div_rule(op, primals, series, params, out, order, run):
     # c = a / b: c_k = (a_k - sum_{j=1..k} b_j c_{k-j}) / b_0
     x, y = primals
     a = _normalised(x, series[0]) if isinstance(x, Tensor) else [x] + [None] * order
@@ -284,7 +296,7 @@ def _div_rule(op, primals, series, params, out, order):
 
 
 def _sum_rule(sign):
-    def rule(op, primals, series, params, out, order):
+    def rule(op, primals, series, params, out, order, run):
         res = []
         for k in range(order):
             a = series[0][k] if len(series) > 0 else None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .._tensor import Tensor
-from .level import TaylorTensor, _zero_like
+from .level import TaylorTensor
+from .rules import zero_like
 
 
 # NOTE: [writes at the Taylor level]
@@ -53,7 +54,7 @@ def commit_taylor(x, out, name, commit):
                 )
             series.append(None)
             continue
-        commit(c, oc if oc is not None else _zero_like(c), name)
+        commit(c, oc if oc is not None else zero_like(c), name)
         series.append(c)
     x._series = tuple(series)
     return x

@@ -10,7 +10,8 @@ import numpy as np
 
 from .. import _levels, _vmap_level
 from .._batching import BatchedTensor
-from .._taylor.level import _zero_like, series_call
+from .._taylor.level import series_call
+from .._taylor.rules import zero_like
 from .._tensor import Tensor
 from ._pytree import tree_flatten, tree_unflatten
 
@@ -104,7 +105,7 @@ def _check_leaf(x, i):
 def _zeros(p):
     if not isinstance(p, Tensor):
         return p
-    return _zero_like(p)
+    return zero_like(p)
 
 
 def laplacian(f, *, samples=None, generator=None, sigma=None, distribution="rademacher"):
@@ -123,7 +124,7 @@ def laplacian(f, *, samples=None, generator=None, sigma=None, distribution="rade
     >>> from dualgrad.func import laplacian
     >>> x = dg.tensor([1.0, 2.0], dtype=dg.float64)
     >>> laplacian(lambda x: (x**3).sum())(x)
-    tensor(18., dtype=torch.float64)
+    tensor(18., dtype=dualgrad.float64)
     """
     if samples is not None and sigma is not None:
         raise ValueError("laplacian: give samples= (an estimate) or sigma= (weights), not both")
@@ -160,7 +161,7 @@ def laplacian(f, *, samples=None, generator=None, sigma=None, distribution="rade
             d = BatchedTensor.wrap(Tensor._make(dirs), 0, vlevel.number)
             # the summed second coefficient starts as zeros, not None: a write into a view inside f
             # then has a coefficient to write into (NOTE: [writes at the Taylor level])
-            out = series_call(f, [x], [(d, _zero_like(x))], 2, collapse=(vlevel.number, n))
+            out = series_call(f, [x], [(d, zero_like(x))], 2, collapse=(vlevel.number, n))
         finally:
             _levels.pop(vlevel.number)
         y, (_, y2) = out
