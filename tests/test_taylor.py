@@ -236,3 +236,18 @@ def test_errors_name_the_fix():
         laplacian(dg.sum, sigma=dg.ones(2, 2, dtype=F64))(X)
     with pytest.raises(ValueError, match="one element"):
         laplacian(dg.sin)(X)
+
+
+def test_transforms_around_and_inside_jet():
+    # hessian of a coefficient: d2/dx2 sum(cos(x) v) = diag(-cos(x) v)
+    h = hessian(lambda x: jet(dg.sin, (x,), ((V1,),))[1][0].sum())(X)
+    np.testing.assert_allclose(h.numpy(), dg.diag(-X.cos() * V1).numpy(), atol=1e-15)
+    # jacfwd inside jet: d/ds of the Jacobian diag(cos(x + s v)) = diag(-sin(x) v)
+    j = jet(dg.func.jacfwd(dg.sin), (X,), ((V1,),))[1][0]
+    np.testing.assert_allclose(j.numpy(), dg.diag(-X.sin() * V1).numpy(), atol=1e-15)
+
+
+@pytest.mark.parametrize("transform", [grad, dg.func.jacrev, hessian])
+def test_reverse_mode_inside_jet_is_refused_not_zero(transform):
+    with pytest.raises(NotImplementedError, match="reverse mode inside jet"):
+        jet(transform(lambda x: x.sin().sum()), (X,), ((V1,),))

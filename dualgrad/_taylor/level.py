@@ -92,6 +92,18 @@ class TaylorTensor(Tensor):
                     set_tangent(t, lv, tan)
         return t
 
+    def requires_grad_(self, requires_grad=True):
+        # Reverse mode inside jet would need a tape above this level (as vmap has: TapeLevel);
+        # the ordinary tape records the primal and coefficient ops below it, so a gradient
+        # taken here would miss the series and come out zero. Refused, never silently wrong.
+        if requires_grad:
+            raise NotImplementedError(
+                "reverse mode inside jet/laplacian (grad, vjp, jacrev, hessian or backward of a "
+                "function of a Taylor tensor) is not supported; take the gradient outside "
+                "instead (grad of a jet coefficient), or use jvp/jacfwd inside jet"
+            )
+        return self
+
     def _without_history(self):
         return self
 
