@@ -13,6 +13,8 @@ from ._grad_mode import state as _grad_state
 from ._inplace_checks import _batched_into_unbatched, _check_dual_alias, _check_inplace, _check_leaf
 from ._ops import elementwise as E
 from ._ops import view_scatter as VS
+from ._taylor.level import TaylorTensor
+from ._taylor.writes import commit_taylor
 from ._tensor import INPLACE_EPOCH, Tensor, alias, bump_version, set_tangent
 from ._views import _View, scatter_into
 
@@ -38,6 +40,8 @@ def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None
     integer-valued op such as ``eq_``) x keeps one that gives its old value a zero gradient,
     as PyTorch's ``EqBackward0`` does.
     """
+    if type(x) is TaylorTensor or type(out) is TaylorTensor:  # NOTE: [writes at the Taylor level]
+        return commit_taylor(x, out, name, _commit_inplace)
     if (
         isinstance(x, BatchedTensor)
         or isinstance(out, BatchedTensor)

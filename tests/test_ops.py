@@ -411,3 +411,78 @@ def test_vmap_matches_loop(row, k, bdim):
     for j, g in enumerate(got):
         ref = np.stack([_np(p[j]) for p in per], 0)
         np.testing.assert_allclose(_np(g), ref, rtol=1e-10, atol=1e-12, err_msg=f"output {j}")
+
+
+# ------------------------------------------------------------------ Taylor mode (func.jet)
+def _nested_jvp_series(f, xs, series):
+    """The derivative coefficients y_1..y_K of t -> f(x(t)), x(t) = x + sum_k v_k t^k / k!, by
+    k nested first-order ``func.jvp`` in t: the independent reference for ``jet``."""
+    from math import factorial
+
+    def along(t):
+        return f(
+            *[
+                x + sum(v * (t ** (k + 1) / factorial(k + 1)) for k, v in enumerate(vs))
+                for x, vs in zip(xs, series)
+            ]
+        )
+
+    refs, h = [], along
+    for _ in series[0]:
+        h = (lambda inner: lambda t: dg.func.jvp(inner, (t,), (dg.ones_like(t),))[1])(h)
+        refs.append(_outs(h(dg.tensor(0.0, dtype=dg.float64))))
+    return refs
+
+
+@pytest.mark.parametrize("row,k", DIFF_CASES)
+def test_taylor(row, k):
+    """jet at orders 1-3 against nested jvp: every differentiable op has a Taylor rule."""
+    c = Case(row, k)
+    xs = [x.detach() if isinstance(x, dg.Tensor) else x for x in c.dg_leaves()]
+    series = [[dg.tensor(c.like(c.arrays[i].shape)) for _ in range(3)] for i in c.diff]
+
+    def f(*diff_xs):
+        full = list(xs)
+        for i, x in zip(c.diff, diff_xs):
+            full[i] = x
+        return tuple(_outs(c.dg_fn(*full)))
+
+    primals = tuple(xs[i] for i in c.diff)
+    out, out_series = dg.func.jet(f, primals, tuple(series))
+    refs = _nested_jvp_series(f, primals, series)
+    for j, o in enumerate(out):
+        if o._data.dtype.kind != "f":
+            continue
+        for order in range(3):
+            assert_close(
+                out_series[j][order],
+                refs[order][j],
+                10 * row.atol,
+                f"jet order {order + 1} of output {j}",
+            )
+
+
+@pytest.mark.parametrize("row,k", DIFF_CASES)
+def test_laplacian(row, k):
+    """func.laplacian (collapsed Taylor mode) equals the trace of func.hessian, per row, of a
+    random weighting of the outputs as a function of the first differentiable input."""
+    c = Case(row, k)
+    xs = [x.detach() if isinstance(x, dg.Tensor) else x for x in c.dg_leaves()]
+    first = c.diff[0]
+    outs = _outs(c.dg_fn(*xs))
+    weights = [dg.tensor(c.like(o.shape)) if o._data.dtype.kind == "f" else None for o in outs]
+
+    def f(x):
+        full = list(xs)
+        full[first] = x
+        total = None
+        for o, w in zip(_outs(c.dg_fn(*full)), weights):
+            if w is not None:
+                term = (o * w).sum()
+                total = term if total is None else total + term
+        return total
+
+    x = xs[first]
+    n = x.numel()
+    expected = dg.func.hessian(f)(x).reshape(n, n).diagonal().sum()
+    assert_close(dg.func.laplacian(f)(x), expected, 10 * row.atol, "laplacian")

@@ -1,5 +1,6 @@
 """dualgrad.func: composable function transforms (torch.func's API)."""
 
+from ._jet import jet, laplacian  # noqa: F401
 from ._pytree import tree_flatten, tree_map, tree_unflatten  # noqa: F401
 from ._transforms import (  # noqa: F401
     grad,
