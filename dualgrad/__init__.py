@@ -145,8 +145,13 @@ from . import linalg  # noqa: F401,E402
 # Wrapping every kernel in np.errstate would cost more than the kernel itself on small
 # tensors, so the warnings NumPy raises from inside dualgrad's kernels are filtered instead
 # (only those: the filter matches warnings attributed to dualgrad._ops modules, and to the
-# dispatcher, which calls a kernel's ufunc directly on the hot path).
-_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"dualgrad\.(_ops\.|_dispatch$)")
+# dispatcher, which calls a kernel's ufunc directly on the hot path, and to dualgrad.compile's
+# trace and replays, which call the kernels themselves).
+_warnings.filterwarnings(
+    "ignore",
+    category=RuntimeWarning,
+    module=r"dualgrad\.(_ops\.|_dispatch$|_compile\.(trace|replay)$)",
+)
 from ._ops.sorting import *  # noqa: F401,F403,E402
 from ._ops.special import *  # noqa: F401,F403,E402
 from . import special  # noqa: F401,E402

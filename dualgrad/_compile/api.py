@@ -45,6 +45,7 @@ from .._tensor import Tensor
 from ..func._pytree import tree_flatten, tree_unflatten
 from ..random._generator import Generator, default_generator
 from . import program as P
+from .fuse import fuse
 from .region import Link, join
 from .trace import CompileError, Slot, Trace, active, tracing
 
@@ -297,7 +298,8 @@ def _perturbed(leaves):
         if c is None:
             c = d.copy()
             if d.dtype.kind == "f" and d.size:
-                c += (np.abs(d) + 1) * (1e-3 * rng.standard_normal(d.shape)).astype(d.dtype)
+                with np.errstate(all="ignore"):  # inf and NaN inputs stay inf and NaN
+                    c += (np.abs(d) + 1) * (1e-3 * rng.standard_normal(d.shape)).astype(d.dtype)
             elif d.size > 1:  # integers and bools (indices, labels): the same values shuffled
                 c = rng.permutation(c.reshape(-1)).reshape(d.shape)
             copies[id(d)] = c
@@ -422,7 +424,9 @@ class Entry:
         instrs, more = P.compose_permutes(instrs)
         rename = {k: more.get(v, v) for k, v in rename.items()} | more
         results = [(k, Slot(rename.get(v.i, v.i))) if k == "slot" else (k, v) for k, v in results]
-        instrs = P.eliminate_dead(instrs, {v.i for k, v in results if k == "slot"})
+        returned = {v.i for k, v in results if k == "slot"}
+        instrs = P.eliminate_dead(instrs, set(returned))
+        instrs = fuse(instrs, tr.value_of, returned)
         self.n_instrs = (len(tr.instrs), len(instrs))
         self.program = P.generate(instrs, inputs, [v for _, v in results])
         self.results = results

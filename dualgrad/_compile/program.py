@@ -148,7 +148,8 @@ def compose_permutes(instrs) -> tuple[list, dict]:
 def generate(instrs, inputs: list[int], outputs: list, name: str = "program"):
     """One Python function ``f(*input_arrays) -> tuple`` running ``instrs``; ``outputs``: per
     output a Slot, or a constant."""
-    env: dict = {"_as_array": _as_array}
+    # the module NumPy's warnings name: filtered as the kernels' own (NOTE: [numpy warnings])
+    env: dict = {"_as_array": _as_array, "__name__": "dualgrad._compile.replay"}
     consts: dict = {}
 
     def const(x):

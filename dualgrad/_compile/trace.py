@@ -71,6 +71,7 @@ class Trace:
     def __init__(self, fullgraph: bool):
         self.fullgraph = fullgraph
         self.slot_of: dict[int, int] = {}  # id(array) -> slot
+        self.value_of: dict[int, object] = {}  # slot -> the traced value (shapes, dtypes)
         self.keep: list = []  # every array seen, alive, so that ids stay unique
         self.instrs: list[Instr] = []
         self.n_slots = 0
@@ -83,6 +84,7 @@ class Trace:
         i = self.n_slots
         self.n_slots += 1
         self.slot_of[id(arr)] = i
+        self.value_of[i] = arr
         self.keep.append(arr)
         return i
 
