@@ -21,6 +21,7 @@ import numpy as np
 from .._tensor import Tensor
 from . import elementwise as E
 from .._dispatch import apply
+from .args import int_arg
 from .indexing import INDEX_ADD_ZEROS, _Index, getitem, known_values
 from .registry import linear, nondiff
 from .reduction import normalize_dims
@@ -186,6 +187,8 @@ def roll(x, shifts, dims=None):
 def tile(x, *dims):
     """``x`` repeated ``dims[i]`` times along dim i; missing leading entries of ``dims`` are 1.
     ``dims`` as one sequence or, as torch's method takes them, separate numbers."""
+    if not dims:
+        raise TypeError('tile() missing 1 required positional arguments: "dims"')
     if len(dims) == 1 and not isinstance(dims[0], int):
         dims = dims[0]
     dims = tuple(int(r) for r in dims)
@@ -316,6 +319,9 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
 
     if x.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    n = int_arg(n, "diff", "n", 2)
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
     d = normalize_dims(dim, x.ndim)[0]
     parts = [t for t in (prepend, x, append) if t is not None]
     if len(parts) > 1:
@@ -323,6 +329,8 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
         x = cat(parts, d)
     for _ in range(n):
         m = x.shape[d]
+        if m == 0:  # (more differences than elements: empty, as torch's)
+            break
         hi, lo = narrow(x, d, 1, max(m - 1, 0)), narrow(x, d, 0, max(m - 1, 0))
         x = E.ne(hi, lo) if x.dtype.np.kind == "b" else hi - lo
     return x
@@ -356,7 +364,7 @@ def rot90(x, k=1, dims=(0, 1)):
         raise RuntimeError(
             f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}"
         )
-    k %= 4
+    k = int_arg(k, "rot90", "k", 2) % 4  # NOTE: [parsed arguments]
     if k == 1:
         return flip(x, [d1]).transpose(d0, d1)
     if k == 2:
