@@ -1,7 +1,7 @@
 """dualgrad.fft: PyTorch's torch.fft namespace (re-exports only). The complex transforms raise
-NotImplementedError: dualgrad has no complex dtype (NOTE: [fft without complex] in _fft.py)."""
+NotImplementedError: dualgrad has no complex dtype (NOTE: [fft without complex] in fft/_transforms.py)."""
 
-from .._fft import (  # noqa: F401
+from ._transforms import (  # noqa: F401
     fft,
     fft2,
     fftfreq,

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _dtype
-from . import _factories
-from ._compat import device as _device
-from ._ops.args import int_arg, number_arg
-from ._ops.reindex import roll
-from ._tensor import Tensor
+from .. import _dtype
+from .. import _factories
+from .._compat import device as _device
+from .._ops.args import int_arg, number_arg
+from .._ops.reindex import roll
+from .._tensor import Tensor
 
 
 def _grid(k: np.ndarray, n, d, dtype, device, requires_grad, name):
