@@ -528,7 +528,24 @@ def cumsum(x, dim, *, dtype=None):
 same_dtype_inplace(cumsum)
 
 
+@tensor_method
+def count_nonzero(x, dim=None):
+    """The number of nonzero elements over ``dim`` (an int or a tuple; every dim if None), as
+    int64.
+
+    >>> import dualgrad as dg
+    >>> dg.count_nonzero(dg.tensor([[0, 1, 2], [0, 0, 3]]), dim=1)
+    tensor([2, 1])
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"count_nonzero(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+        )
+    return sum(x != 0, normalize_dims(dim, x.ndim))
+
+
 __all__ = [
+    "count_nonzero",
     "sum",
     "nansum",
     "nanmean",

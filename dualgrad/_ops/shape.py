@@ -751,7 +751,28 @@ def triu(x, diagonal=0):
     return apply(TRIU, x, diagonal=int_arg(diagonal, "triu", "diagonal", 2))
 
 
+def vstack(tensors):
+    """The tensors stacked as rows: ``cat`` along dim 0 after making each at least 2-d (a
+    0-d tensor becomes (1, 1), a 1-d one a row).
+
+    >>> import dualgrad as dg
+    >>> dg.vstack([dg.tensor([1, 2]), dg.tensor([3, 4])])
+    tensor([[1, 2],
+            [3, 4]])
+    """
+    if isinstance(tensors, Tensor):
+        raise TypeError(
+            "vstack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"
+        )
+    rows = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    return cat(rows, 0)
+
+
+row_stack = vstack
+
 __all__ = [
+    "vstack",
+    "row_stack",
     "broadcast_shapes",
     "broadcast_tensors",
     "reshape",
