@@ -31,8 +31,17 @@ CASES = {
     **{
         f"{name}_0d_dim_5": (lambda m, name=name: getattr(m, name)(m.tensor(1.5), dim=5))
         for name in (
-            "sort", "argsort", "cummax", "cummin", "cumprod", "cumsum", "logcumsumexp",
-            "median", "mode", "softmax", "log_softmax",
+            "sort",
+            "argsort",
+            "cummax",
+            "cummin",
+            "cumprod",
+            "cumsum",
+            "logcumsumexp",
+            "median",
+            "mode",
+            "softmax",
+            "log_softmax",
         )
     },  # fmt: skip
     "cumprod_0d_dim_-1": lambda m: m.cumprod(m.tensor(1.5), -1),
@@ -64,8 +73,13 @@ CASES = {
     **{
         f"{name}_number_other": (lambda m, name=name: getattr(m, name)(_x(m), 2))
         for name in (
-            "atan2", "arctan2", "maximum", "minimum", "logical_and", "logical_or",
-            "logical_xor", "logaddexp", "logaddexp2", "hypot",
+            "atan2",
+            "arctan2",
+            "maximum",
+            "minimum",
+            "logaddexp",
+            "logaddexp2",
+            "hypot",
         )
     },  # fmt: skip
     "maximum_number_input": lambda m: m.maximum(2.0, _x(m)),
@@ -151,15 +165,15 @@ CASES = {
     "diff_n_negative": lambda m: m.diff(_x(m), -3),
     "diff_n_float": lambda m: m.diff(_x(m), 1.0),
     # normal(Tensor, Tensor): mean's dtype
-    "normal_f32_mean_f64_std_dtype": lambda m: m.normal(
-        _x(m, "float32"), m.tensor(0.5, dtype=m.float64)
-    ).dtype,
-    "normal_f64_mean_f32_std_dtype": lambda m: m.normal(
-        m.tensor(0.5, dtype=m.float64), _x(m, "float32").abs()
-    ).dtype,
-    "normal_f32_mean_f64_row_dtype": lambda m: m.normal(
-        _x(m, "float32"), m.ones(4, dtype=m.float64)
-    ).dtype,
+    "normal_f32_mean_f64_std_dtype": lambda m: (
+        m.normal(_x(m, "float32"), m.tensor(0.5, dtype=m.float64)).dtype
+    ),
+    "normal_f64_mean_f32_std_dtype": lambda m: (
+        m.normal(m.tensor(0.5, dtype=m.float64), _x(m, "float32").abs()).dtype
+    ),
+    "normal_f32_mean_f64_row_dtype": lambda m: (
+        m.normal(_x(m, "float32"), m.ones(4, dtype=m.float64)).dtype
+    ),
 }
 
 

@@ -1247,21 +1247,18 @@ not_equal = tensor_method(ne, "not_equal", inplace=True)
 @tensor_method(inplace=True)
 def logical_and(x, y):
     """Element-wise logical AND of the truth values of x and y: a bool tensor."""
-    tensor_args(x, y, "logical_and")  # NOTE: [parsed arguments]
     return _binary(LOGICAL_AND, x, y)
 
 
 @tensor_method(inplace=True)
 def logical_or(x, y):
     """Element-wise logical OR of the truth values of x and y: a bool tensor."""
-    tensor_args(x, y, "logical_or")  # NOTE: [parsed arguments]
     return _binary(LOGICAL_OR, x, y)
 
 
 @tensor_method(inplace=True)
 def logical_xor(x, y):
     """Element-wise logical XOR of the truth values of x and y: a bool tensor."""
-    tensor_args(x, y, "logical_xor")  # NOTE: [parsed arguments]
     return _binary(LOGICAL_XOR, x, y)
 
 
