@@ -137,6 +137,7 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 half = float16
+
 _tensor_methods.attach()
 from ._ops.linalg_decomp import *  # noqa: F401,F403,E402
 from . import linalg  # noqa: F401,E402
@@ -155,6 +156,7 @@ _warnings.filterwarnings(
 from ._ops.sorting import *  # noqa: F401,F403,E402
 from ._ops.special import *  # noqa: F401,F403,E402
 from . import special  # noqa: F401,E402
+from . import fft  # noqa: F401,E402
 from ._ops.scatter import *  # noqa: F401,F403,E402
 from ._ops.reindex import *  # noqa: F401,F403,E402
 from ._ops.pad import pad  # noqa: F401,E402  (nn.functional.pad re-exports it)

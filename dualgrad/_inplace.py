@@ -181,6 +181,14 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
         _saved_output_is(vc, out)
         _take_history(base, new_base)
     else:
+        if not x._view_tracked and x._chain[-1][0].differentiable and _carries(out):
+            # a view of a view(dtype): torch bases its history on the dtype view (a tensor of
+            # its own there), which dualgrad's one root per view cannot say; refused rather
+            # than a write whose history is dropped (a gradient missing without a word)
+            raise NotImplementedError(
+                "an in-place write with autograd history into a view of a view(dtype) tensor is "
+                "not supported; write into the view(dtype) tensor itself, or clone() it first"
+            )
         if x._view_shares:
             np.copyto(x._data, out._data, casting="unsafe")
         else:
@@ -189,7 +197,16 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
             np.copyto(x._data, value)
         vc[0] += 1
         INPLACE_EPOCH[0] += 1
+        if not x._view_tracked:
+            # a view autograd does not see takes the write's history itself, as a tensor of
+            # its own (torch's non-differentiable views): w = v.view(v.dtype); w.mul_(y) gives
+            # w a MulBackward0 and y a gradient, while v's history stays (NOTE: [dtype views])
+            _take_history(x, out)
     return x
+
+
+def _carries(out: Tensor) -> bool:
+    return bool((_grad_state.enabled and out._requires_grad) or out._fw)
 
 
 def _false_mask(x: Tensor) -> Tensor:

@@ -191,6 +191,8 @@ backward_running = _BackwardRunning()
 def _refresh(view: _View) -> None:
     """Re-derive a stale view's history and tangents from its base: ``chain(base)``."""
     view._view_version = view._vc[0]
+    if not view._view_tracked:  # view(dtype): its history is its own (NOTE: [dtype views])
+        return
     base = view._base
     if not (base._requires_grad or base._fw):
         if view._gf is not None:  # the base lost its history (detach_): so does the view

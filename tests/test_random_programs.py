@@ -694,7 +694,31 @@ for _name, _f in {
     _row(_name, 1, _any, _f)
 
 
-def _view_write(view, write):
+# NOTE: [constants under finite differences] A row that detaches (x.detach(), or a view(dtype),
+# which torch makes without autograd history) makes a value that autograd holds constant but
+# that moves with the inputs under finite differences, so a difference quotient would judge a
+# different function. While fd_reference shifts the inputs, such a row takes the value it had
+# at the unshifted inputs instead (recorded there first, replayed in the same order): the
+# function finite differences see is then the one autograd differentiates.
+_FD_CONSTANTS = {"mode": None, "values": [], "next": 0}
+
+
+def _constant(m, x):
+    """x.detach().clone(); under fd_reference's shifts, its value at the unshifted inputs."""
+    fc = _FD_CONSTANTS
+    if fc["mode"] == "replay":
+        fc["next"] += 1
+        return m.tensor(fc["values"][fc["next"] - 1], dtype=x.dtype)
+    out = x.detach().clone()
+    if fc["mode"] == "record":
+        fc["values"].append(_np(out).copy())
+    return out
+
+
+def _view_write(view, write, detached=False):
+    """A write through a view of a clone; `detached` for a view(dtype), whose writes change
+    the values without history."""
+
     def fn(m, x, **p):
         v = x.clone()
         w = view(m, v, p)
@@ -704,6 +728,8 @@ def _view_write(view, write):
             w.exp_()
         else:
             w.copy_(w.sin() * x.sum())
+        if detached and _FD_CONSTANTS["mode"] is not None:
+            return x * 1.0 + _constant(m, v - x)  # NOTE: [constants under finite differences]
         return v
 
     return fn
@@ -738,12 +764,16 @@ _VIEWS = {
 }
 
 
-def _view_then_history(view, write):
+def _view_then_history(view, write, detached=False):
     """A view of a constant, made before a write gives the constant history and tangents:
-    the view must take them (lazily, from its base) at every level."""
+    the view must take them (lazily, from its base) at every level. `detached` for a
+    view(dtype), which takes no history at all."""
 
     def fn(m, x, **p):
-        v = x.detach().clone()
+        fd = detached and _FD_CONSTANTS["mode"] is not None
+        if fd and _FD_CONSTANTS["mode"] == "replay":
+            return _constant(m, x)  # NOTE: [constants under finite differences]
+        v = x.detach().clone() if detached else _constant(m, x)
         w = view(m, v, p)
         if write == "mul_":
             v.mul_(x)
@@ -753,18 +783,28 @@ def _view_then_history(view, write):
         # that raises "a leaf Variable that requires grad", after it works; read it, so that a
         # later write step tests the write, not that torch quirk)
         w.grad_fn  # noqa: B018
-        return w
+        return _constant(m, w) if fd else w
 
     return fn
 
 
 for _vname, (_vgen, _vfn) in _VIEWS.items():
     for _write in ("mul_", "exp_", "copy_"):
-        _row(f"write_via_{_vname}_{_write}", 1, _vgen, _view_write(_vfn, _write))
+        _row(
+            f"write_via_{_vname}_{_write}",
+            1,
+            _vgen,
+            _view_write(_vfn, _write, detached=_vname == "dtype"),
+        )
     if _vname in ("split", "chunk", "unbind"):
         continue  # (torch refuses any use of such a view once its base was written)
     for _write in ("mul_", "copy_"):
-        _row(f"history_after_{_vname}_{_write}", 1, _vgen, _view_then_history(_vfn, _write))
+        _row(
+            f"history_after_{_vname}_{_write}",
+            1,
+            _vgen,
+            _view_then_history(_vfn, _write, detached=_vname == "dtype"),
+        )
 
 
 def _setitem_gen(rng, x):
@@ -1455,8 +1495,19 @@ def compare(prog, mode, upto=None):
 # empty region changes nothing; there it computes. That is accepted only when float64 finite
 # differences confirm dualgrad's results, so a missed version check can never pass as one.
 # torch's forward-over-reverse also fails on some mixed float32/float64 programs in its own
-# scatter ("Expected self.dtype to be equal to src.dtype"); finite differences judge those too.
-_FD_JUDGES = ("modified by an inplace operation", "Expected self.dtype to be equal to src.dtype")
+# scatter ("Expected self.dtype to be equal to src.dtype"), index_put, logsigmoid's and
+# batch_norm's forward rules (errors on its own dtypes, not on the program), and refuses the
+# double backward of scatter_reduce where zeros meet; finite differences judge those too.
+_FD_JUDGES = (
+    "modified by an inplace operation",
+    "Expected self.dtype to be equal to src.dtype",
+    "Index put requires the source and destination dtypes match",
+    "Found dtype Double but expected Float",
+    "Found dtype Float but expected Double",
+    "expected dtype double for `weight` but got dtype float",
+    "expected dtype float for `weight` but got dtype double",
+    "Double backward is unsupported for src when >1 zeros",
+)
 
 
 def fd_confirms(prog, mode, got, upto=None):
@@ -1620,8 +1671,18 @@ def fd_reference(prog, mode, upto=None, eps=1e-6, grads_by=torch, any_dtype=Fals
     xs = prog.inputs
 
     def directional(fn, t):  # d/de fn(x + e t) at e = 0, fn giving a list of arrays
-        hi = fn(_shifted(prog, [x + eps * d for x, d in zip(xs, t)]))
-        lo = fn(_shifted(prog, [x - eps * d for x, d in zip(xs, t)]))
+        # detached values stay at their unshifted values: NOTE: [constants under finite
+        # differences]
+        fc = _FD_CONSTANTS
+        try:
+            fc.update(mode="record", values=[], next=0)
+            fn(prog)
+            fc.update(mode="replay", next=0)
+            hi = fn(_shifted(prog, [x + eps * d for x, d in zip(xs, t)]))
+            fc.update(next=0)
+            lo = fn(_shifted(prog, [x - eps * d for x, d in zip(xs, t)]))
+        finally:
+            fc.update(mode=None, values=[], next=0)
         return [(h - q) / (2 * eps) for h, q in zip(hi, lo)]
 
     def value(p):

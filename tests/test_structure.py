@@ -16,6 +16,7 @@ OPS = PACKAGE / "_ops"
 # the whole package, is above them all).
 LAYERS = (
     "_methods",
+    "args",
     "kernels",
     "registry",
     "elementwise",

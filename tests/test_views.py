@@ -73,7 +73,11 @@ def _available(fn):
     return True
 
 
-AVAILABLE = sorted(k for k, f in VIEW_OPS.items() if _available(f))
+# ops dualgrad has, but not as views: as_strided is a gather whose result is read-only, so a
+# write raises instead of reaching the base (NOTE: [as_strided as a gather] in _ops/reindex.py;
+# docs/differences.md); tests/test_as_strided.py checks its values and derivatives
+NOT_VIEWS = {"as_strided"}
+AVAILABLE = sorted(k for k, f in VIEW_OPS.items() if k not in NOT_VIEWS and _available(f))
 
 
 def _pieces(out):
@@ -82,11 +86,11 @@ def _pieces(out):
 
 def test_the_view_ops_dualgrad_lacks_are_few():
     # the table's ops that dualgrad does not have; a new one must join this list or the table
-    assert sorted(set(VIEW_OPS) - set(AVAILABLE)) == [
-        "as_strided",
+    assert sorted(set(VIEW_OPS) - set(AVAILABLE) - NOT_VIEWS) == [
         "hsplit",
         "vsplit",
     ]
+    assert all(_available(VIEW_OPS[k]) for k in NOT_VIEWS)
 
 
 @pytest.mark.parametrize("name", AVAILABLE)

@@ -115,6 +115,8 @@ def softmax(x, dim, dtype=None):
     >>> dg.softmax(dg.tensor([0.0, 0.0]), 0).tolist()
     [0.5, 0.5]
     """
+    if dim is None:  # (nn.functional's softmax picks one; torch.softmax does not)
+        raise TypeError("softmax(): argument 'dim' (position 2) must be int, not NoneType")
     x = _softmax_input(x, dtype, "softmax")
     return apply(SOFTMAX, x, dims=normalize_dims(dim, x.ndim))
 
@@ -122,12 +124,14 @@ def softmax(x, dim, dtype=None):
 @tensor_method
 def log_softmax(x, dim, dtype=None):
     """``x - logsumexp(x, dim)``, computed stably."""
+    if dim is None:  # (nn.functional's log_softmax picks one; torch.log_softmax does not)
+        raise TypeError("log_softmax(): argument 'dim' (position 2) must be int, not NoneType")
     x = _softmax_input(x, dtype, "log_softmax")
     return apply(LOG_SOFTMAX, x, dims=normalize_dims(dim, x.ndim))
 
 
 @tensor_method
-def logsumexp(x, dim=None, keepdim=False):
+def logsumexp(x, dim, keepdim=False):
     """``log(exp(x).sum(dim))``, computed stably; its gradient is softmax."""
     if not x.is_floating_point():  # torch: integers and bools in the default float dtype
         from .._dtype import get_default_dtype

@@ -18,6 +18,7 @@ from .._compat import memory_format as _memory_format
 from .._dispatch import apply, apply_binary, apply_unary
 from .._dtype import check_scalar, is_number, result_dtype, scalar_for
 from .._tensor import Tensor
+from .args import tensor_args
 from .kernels import (
     binary_dtype,
     compare_binary,
@@ -981,6 +982,7 @@ def atan2(y, x):
 
     Derivative as torch's atan2_backward: x/(x²+y²) for y, -y/(x²+y²) for x, 0 at the origin.
     """
+    tensor_args(y, x, "atan2")  # NOTE: [parsed arguments]
     return _binary(ATAN2, y, x)
 
 
@@ -1106,6 +1108,7 @@ def maximum(x, y):
 
     Derivative as torch's: the gradient goes to the larger input, split in half at ties.
     """
+    tensor_args(x, y, "maximum")  # NOTE: [parsed arguments]
     return _binary(MAXIMUM, x, y)
 
 
@@ -1115,6 +1118,7 @@ def minimum(x, y):
 
     Derivative as torch's: the gradient goes to the smaller input, split in half at ties.
     """
+    tensor_args(x, y, "minimum")  # NOTE: [parsed arguments]
     return _binary(MINIMUM, x, y)
 
 

@@ -1134,9 +1134,11 @@ def vecdot(x, y, *, dim=-1):
 
 @tensor_method
 def kron(a, b):
-    """The Kronecker product: block (i, j) of the result is ``a[i, j] * b``, for any ranks."""
-    _check_float(a, "kron", "input")
-    _check_float(b, "kron", "other")
+    """The Kronecker product: block (i, j) of the result is ``a[i, j] * b``, for any ranks and
+    dtypes (a product: integers and bools as torch's, promoted as ``*``)."""
+    for x, arg in ((a, "input"), (b, "other")):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"kron(): argument '{arg}' must be Tensor, not {type(x).__name__}")
     nd = max(a.ndim, b.ndim)
     sa = (1,) * (nd - a.ndim) + tuple(a.shape)
     sb = (1,) * (nd - b.ndim) + tuple(b.shape)

@@ -6,6 +6,8 @@ rules can rely on it. ``keepdim`` follows PyTorch.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .. import _dtype
@@ -23,10 +25,12 @@ def normalize_dims(dim, ndim: int) -> tuple:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
         dim = (dim,)
+    elif not isinstance(dim, (tuple, list)):  # a Tensor, a float: torch's argument parser
+        dim = (_dim_int(dim),)
     rank = ndim if ndim > 1 else 1  # not max(): this module defines its own max
     out = []
     for d in dim:
-        d = int(d)
+        d = _dim_int(d)
         if not -rank <= d < rank:
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {d})"
@@ -35,6 +39,29 @@ def normalize_dims(dim, ndim: int) -> tuple:
             raise RuntimeError(f"dim {d % rank} appears multiple times in the list of dims")
         out.append(d % rank)
     return tuple(sorted(out)) if ndim else ()
+
+
+def _dim_int(d) -> int:
+    """One dim as torch's argument parser takes it: an int or a 0-d integer tensor (its
+    __index__), never a float, a bool or a tensor of several elements (int() took those
+    silently: dim=0.5 was dim 0, an empty tensor no dim at all)."""
+    if isinstance(d, (int, np.integer)) and not isinstance(d, (bool, np.bool_)):
+        return int(d)
+    try:
+        if isinstance(d, (bool, np.bool_)):
+            raise TypeError
+        return operator.index(d)
+    except (TypeError, RuntimeError):
+        raise TypeError(
+            f"argument 'dim' must be int or tuple of ints, not {type(d).__name__}"
+        ) from None
+
+
+def one_dim(dim, ndim: int) -> int:
+    """A single dim as a non-negative int, range-checked as torch's (a 0-d tensor takes 0 and
+    -1, and gives 0)."""
+    dims = normalize_dims(dim, ndim)
+    return dims[0] if dims else 0
 
 
 def check_nonempty_dims(fn, shape, dims):
@@ -501,7 +528,24 @@ def cumsum(x, dim, *, dtype=None):
 same_dtype_inplace(cumsum)
 
 
+@tensor_method
+def count_nonzero(x, dim=None):
+    """The number of nonzero elements over ``dim`` (an int or a tuple; every dim if None), as
+    int64.
+
+    >>> import dualgrad as dg
+    >>> dg.count_nonzero(dg.tensor([[0, 1, 2], [0, 0, 3]]), dim=1)
+    tensor([2, 1])
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"count_nonzero(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+        )
+    return sum(x != 0, normalize_dims(dim, x.ndim))
+
+
 __all__ = [
+    "count_nonzero",
     "sum",
     "nansum",
     "nanmean",

@@ -21,10 +21,13 @@ import numpy as np
 from .._tensor import Tensor
 from . import elementwise as E
 from .._dispatch import apply
+from .args import int_arg
+from .._batching import wrapped
+from .._factories import tensor
 from .indexing import INDEX_ADD_ZEROS, _Index, getitem, known_values
 from .registry import linear, nondiff
 from .reduction import normalize_dims
-from .shape import expand, movedim, repeat, reshape
+from .shape import cat, expand, movedim, repeat, reshape
 from ._methods import tensor_method
 
 
@@ -186,6 +189,8 @@ def roll(x, shifts, dims=None):
 def tile(x, *dims):
     """``x`` repeated ``dims[i]`` times along dim i; missing leading entries of ``dims`` are 1.
     ``dims`` as one sequence or, as torch's method takes them, separate numbers."""
+    if not dims:
+        raise TypeError('tile() missing 1 required positional arguments: "dims"')
     if len(dims) == 1 and not isinstance(dims[0], int):
         dims = dims[0]
     dims = tuple(int(r) for r in dims)
@@ -316,6 +321,9 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
 
     if x.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    n = int_arg(n, "diff", "n", 2)
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
     d = normalize_dims(dim, x.ndim)[0]
     parts = [t for t in (prepend, x, append) if t is not None]
     if len(parts) > 1:
@@ -323,6 +331,8 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
         x = cat(parts, d)
     for _ in range(n):
         m = x.shape[d]
+        if m == 0:  # (more differences than elements: empty, as torch's)
+            break
         hi, lo = narrow(x, d, 1, max(m - 1, 0)), narrow(x, d, 0, max(m - 1, 0))
         x = E.ne(hi, lo) if x.dtype.np.kind == "b" else hi - lo
     return x
@@ -356,7 +366,7 @@ def rot90(x, k=1, dims=(0, 1)):
         raise RuntimeError(
             f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}"
         )
-    k %= 4
+    k = int_arg(k, "rot90", "k", 2) % 4  # NOTE: [parsed arguments]
     if k == 1:
         return flip(x, [d1]).transpose(d0, d1)
     if k == 2:
@@ -394,7 +404,144 @@ def put(x, index, source, accumulate=False):
     return reshape(flat, tuple(x.shape))
 
 
+# --------------------------------------------------------------- as_strided, storage_offset
+# torch's view by explicit sizes, strides and storage offset.
+# NOTE: [as_strided as a gather] torch.as_strided(x, size, stride, storage_offset) reads the
+# elements of x's *storage* (its root's memory, not x's own shape) at
+# ``storage_offset + sum(i_k * stride_k)``. dualgrad writes it as a gather from x at the
+# positions those storage indices have among x's elements: the values are torch's, and the
+# derivatives are the gather's (its vjp scatter-adds, which is torch's as_strided_backward for
+# overlapping windows, its jvp gathers the tangent, its batching rule is indexing's). A
+# storage index that x does not cover (a window reaching into the base beyond a slice) reads the
+# base's value as a constant: torch's gradient goes to x's elements only, too. Under vmap
+# (torch.func's rule) an example's storage is its own contiguous elements.
+#
+# What differs: the result is a new tensor, not a view of x's memory. So that no write into it is
+# silently lost to x, its memory is read-only: an in-place write raises (docs/differences.md).
+
+
+def _root(x: Tensor) -> Tensor:
+    base = getattr(x, "_base", None)
+    return x if base is None else base
+
+
+@tensor_method
+def storage_offset(x) -> int:
+    """The index in its storage (its root's memory, in elements) of this tensor's first
+    element, as torch's: 0 for a tensor that owns its memory, 2 for ``t[2:]``."""
+    if wrapped(x) or x._data.size == 0:
+        return 0
+    root = _root(x)
+    return (x._data.ctypes.data - root._data.ctypes.data) // x._data.itemsize
+
+
+def _own_positions(x: Tensor) -> np.ndarray:
+    """The storage index of each of x's elements (row-major order)."""
+    shape = tuple(x.shape)
+    if wrapped(x):  # one example's storage: its contiguous elements (torch.func's rule)
+        return np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
+    pos = np.full(shape, storage_offset(x), dtype=np.int64)
+    for d, st in enumerate(x.stride()):
+        pos = pos + (np.arange(shape[d], dtype=np.int64) * st).reshape(
+            (-1,) + (1,) * (len(shape) - d - 1)
+        )
+    return pos
+
+
+def _storage_size(x: Tensor) -> int:
+    if wrapped(x):
+        return int(np.prod(tuple(x.shape)))
+    root = _root(x)
+    return root._data.size if root._data.flags.c_contiguous else -1
+
+
+@tensor_method
+def as_strided(input, size, stride, storage_offset=None):  # noqa: A002  (torch's names)
+    """The tensor of shape ``size`` whose element ``i`` is the storage element
+    ``storage_offset + sum(i_k * stride_k)`` of ``input`` (NOTE: [as_strided as a gather]).
+
+    >>> import dualgrad as dg
+    >>> dg.arange(5.0).as_strided((3, 2), (1, 1))  # sliding windows of 2
+    tensor([[0., 1.],
+            [1., 2.],
+            [2., 3.]])
+    """
+    x = input
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"as_strided(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+        )
+    size = tuple(int_arg(s, "as_strided", "size", 2) for s in size)
+    stride = tuple(int_arg(s, "as_strided", "stride", 3) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"as_strided: Negative strides are not supported at the moment, got strides: "
+            f"{list(stride)}"
+        )
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"as_strided: Negative dimension size {min(size)} is not allowed")
+    offset = (
+        storage_offset_of(x)
+        if storage_offset is None
+        else int_arg(storage_offset, "as_strided", "storage_offset", 4)
+    )
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    n_out = int(np.prod(size))
+    need = 0 if n_out == 0 else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    have = _storage_size(x)
+    if n_out and have >= 0 and need > have:
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+            f"and itemsize {x._data.itemsize} requiring a storage size of "
+            f"{need * x._data.itemsize} are out of bounds for storage of size "
+            f"{have * x._data.itemsize}"
+        )
+    want = np.full(size, offset, dtype=np.int64)
+    for d, st in enumerate(stride):
+        want = want + (np.arange(size[d], dtype=np.int64) * st).reshape(
+            (-1,) + (1,) * (len(size) - d - 1)
+        )
+    own = _own_positions(x).reshape(-1)
+    if np.unique(own).size != own.size:
+        raise NotImplementedError(
+            "as_strided of a tensor whose elements share memory (an expanded tensor) is not "
+            "supported; call .contiguous() first"
+        )
+    order = np.argsort(own, kind="stable")
+    at = np.searchsorted(own[order], want.reshape(-1))
+    inside = (at < own.size) & (own[order][np.minimum(at, own.size - 1)] == want.reshape(-1))
+    index = np.where(inside, order[np.minimum(at, own.size - 1)], 0)
+    source = reshape(x, (-1,))
+    if not inside.all():  # storage x does not cover: the base's values, as constants
+        root = _root(x)
+        if x._fw or root._fw:
+            # torch's tangent there is the base's (a view's tangent is a view of its base's),
+            # while its gradient goes to x's elements only: one gather cannot be both
+            raise NotImplementedError(
+                "as_strided reaching beyond its input into its base is not supported in forward "
+                "mode; take as_strided of the base instead"
+            )
+        if have < 0:
+            raise NotImplementedError(
+                "as_strided reaching beyond its input into a non-contiguous base is not "
+                "supported; call .contiguous() first"
+            )
+        source = cat([source, reshape(root.detach(), (-1,))])
+        index = np.where(inside, index, own.size + want.reshape(-1))
+    flat = getitem(source, tensor(index))
+    if not wrapped(flat):
+        flat._data.flags.writeable = False  # (NOTE: [as_strided as a gather]: not a view)
+    return reshape(flat, size)
+
+
+storage_offset_of = storage_offset
+
+
 __all__ = [
+    "as_strided",
     "diff",
     "rot90",
     "narrow",

@@ -58,12 +58,12 @@ def _add_keeping_zeros(x, added):
     return x - (0.0 - added)
 
 
-from .reduction import cumsum, normalize_dims
+from .reduction import cumsum, one_dim
 from ._methods import tensor_method
 
 
 def _dim(x, dim):
-    return normalize_dims(dim, x.ndim)[0] if x.ndim else 0
+    return one_dim(dim, x.ndim)
 
 
 def _fit(src, index, name):

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._dispatch import apply
 from .._tensor import Size, Tensor, size_arg
+from .args import int_arg
 from .indexing import SELECT, _Index, getitem
 from .reduction import normalize_dims
 from .reduction import sum as _sum
@@ -87,6 +88,8 @@ def _shape_arg(shape, op="reshape", arg="shape"):
 @tensor_method
 def reshape(x, *shape):
     """``x`` with a new shape of the same number of elements (-1 infers one dim)."""
+    if not shape:  # (x.reshape() is torch's TypeError, not a reshape to 0-d)
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shape = _infer_shape(_shape_arg(shape), x._data.size)
     if shape == x._data.shape:
         return apply(RESHAPE, x, shape=shape)
@@ -119,6 +122,8 @@ def _view_dtype_kernel(a, *, dtype):
 
 # NOTE: [dtype views] x.view(dtype) reinterprets x's bytes and shares its memory (and version
 # counter), as torch's does; it is not differentiable (torch gives no gradient through it).
+# Like torch's non-differentiable views, it has a history of its own: a write into it gives it
+# the write's history and leaves its base's alone, and a write into the base leaves its own.
 VIEW_DTYPE = nondiff("view_dtype", _view_dtype_kernel, view=True)
 
 
@@ -240,6 +245,8 @@ def expand_as(x, other):
 def permute(input, *dims_, dims=None):  # noqa: A002  (torch's keyword names: input=, dims=)
     """A view of x with its dims reordered to ``dims``. The vjp permutes back."""
     x = input
+    if not dims_ and dims is None:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = _shape_arg(dims_ if dims is None else (dims,), "permute", "dims")
     if len(dims) != x.ndim:
         raise RuntimeError(
@@ -696,6 +703,7 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
 @tensor_method
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     """A tensor whose diagonals over (dim1, dim2) are the last dim of ``x``, zeros elsewhere."""
+    offset = int_arg(offset, "diag_embed", "offset", 2)
     n = x.shape[-1] + abs(offset)
     rank = x.ndim + 1
     d1, d2 = (normalize_dims(d, rank)[0] for d in (dim1, dim2))
@@ -713,9 +721,9 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
 def diag(x, diagonal=0):
     """A 1-D tensor as a diagonal matrix, or the diagonal of a 2-D tensor."""
     if x.ndim == 1:
-        return diag_embed(x, diagonal, 0, 1)
+        return diag_embed(x, int_arg(diagonal, "diag", "diagonal", 2), 0, 1)
     if x.ndim == 2:
-        return apply(DIAGONAL, x, offset=int(diagonal), dim1=0, dim2=1)
+        return apply(DIAGONAL, x, offset=int_arg(diagonal, "diag", "diagonal", 2), dim1=0, dim2=1)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
 
 
@@ -732,7 +740,7 @@ def tril(x, diagonal=0):
     """``x`` with the elements above the ``diagonal``-th diagonal set to zero."""
     if x.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
-    return apply(TRIL, x, diagonal=int(diagonal))
+    return apply(TRIL, x, diagonal=int_arg(diagonal, "tril", "diagonal", 2))
 
 
 @tensor_method(inplace=True)
@@ -740,10 +748,31 @@ def triu(x, diagonal=0):
     """``x`` with the elements below the ``diagonal``-th diagonal set to zero."""
     if x.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return apply(TRIU, x, diagonal=int(diagonal))
+    return apply(TRIU, x, diagonal=int_arg(diagonal, "triu", "diagonal", 2))
 
+
+def vstack(tensors):
+    """The tensors stacked as rows: ``cat`` along dim 0 after making each at least 2-d (a
+    0-d tensor becomes (1, 1), a 1-d one a row).
+
+    >>> import dualgrad as dg
+    >>> dg.vstack([dg.tensor([1, 2]), dg.tensor([3, 4])])
+    tensor([[1, 2],
+            [3, 4]])
+    """
+    if isinstance(tensors, Tensor):
+        raise TypeError(
+            "vstack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"
+        )
+    rows = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    return cat(rows, 0)
+
+
+row_stack = vstack
 
 __all__ = [
+    "vstack",
+    "row_stack",
     "broadcast_shapes",
     "broadcast_tensors",
     "reshape",

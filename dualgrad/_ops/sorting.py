@@ -23,6 +23,7 @@ import numpy as np
 from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
+from .args import int_arg
 from .elementwise import (
     _tensor_arg,
     ceil,
@@ -36,7 +37,7 @@ from .elementwise import (
     where,
 )
 from .indexing import gather, known_values
-from .reduction import as_dtype, check_nonempty_dims, cumsum, in_dtype, normalize_dims
+from .reduction import as_dtype, check_nonempty_dims, cumsum, in_dtype, one_dim
 from .reduction import same_dtype_inplace
 from .reduction import sum as _sum
 from .registry import custom, nondiff
@@ -50,7 +51,7 @@ _Result = ValuesIndices  # shared with max/min
 
 
 def _dim(dim, x) -> int:
-    return normalize_dims(dim, x.ndim)[0] if x.ndim else 0
+    return one_dim(dim, x.ndim)
 
 
 def _along(index_array, dim, sl):
@@ -293,9 +294,9 @@ def sort(x, dim=-1, descending=False, stable=False):
     [1, 2, 0]
     """
     _tensor_arg(x, "sort")
+    d = _dim(dim, x)  # (first: a 0-d tensor takes dims 0 and -1 only, as torch)
     if x.ndim == 0:
         return _Result((x.clone(), argsort(x)))
-    d = _dim(dim, x)
     idx = apply(ARGSORT, x, dim=d, descending=bool(descending))
     return _Result((gather(x, d, idx), idx))
 
@@ -332,6 +333,7 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     The result is always sorted; ``sorted=False`` allows any order, so this one is valid.
     """
     _tensor_arg(x, "topk")
+    k = int_arg(k, "topk", "k", 2)
     d = _dim(dim, x)
     _check_k(x, k, d, "topk", 0)
     if x.dtype is _dtype.bool_:
@@ -513,9 +515,9 @@ def mode(x, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and
     the index of its last occurrence, as ``(values, indices)``."""
     _tensor_arg(x, "mode")
+    d = _dim(dim, x)  # (first: a 0-d tensor takes dims 0 and -1 only, as torch)
     if x.ndim == 0:
         return _Result((x.clone(), argsort(x)))
-    d = _dim(dim, x)
     check_nonempty_dims("mode", x.shape, (d,))
     idx = apply(MODE_INDICES, x, dim=d)
     values = gather(x, d, idx)
@@ -525,9 +527,9 @@ def mode(x, dim=-1, keepdim=False):
 
 
 def _cum_extreme(op, x, dim):
+    d = _dim(dim, x)  # (first: a 0-d tensor takes dims 0 and -1 only, as torch)
     if x.ndim == 0:
         return _Result((x.clone(), argsort(x)))
-    d = _dim(dim, x)
     idx = apply(op, x, dim=d)
     return _Result((gather(x, d, idx), idx))
 

@@ -37,6 +37,7 @@ from .. import _dtype
 from .._batching import LOOP_FIX, BatchedTensor
 from .._dispatch import apply
 from .._tensor import Tensor
+from .args import number_arg, tensor_args
 from .elementwise import (
     FMOD,
     _binary,
@@ -387,18 +388,21 @@ def xlog1py(x, y):
 @tensor_method(inplace=True)
 def logaddexp(x, y):
     """``log(exp(x) + exp(y))``, computed stably."""
+    tensor_args(x, y, "logaddexp")  # NOTE: [parsed arguments]
     return _binary(LOGADDEXP, x, y)
 
 
 @tensor_method
 def logaddexp2(x, y):
     """``log2(2**x + 2**y)``, computed stably."""
+    tensor_args(x, y, "logaddexp2")  # NOTE: [parsed arguments]
     return _binary(LOGADDEXP2, x, y)
 
 
 @tensor_method(inplace=True)
 def hypot(x, y):
     """``sqrt(x**2 + y**2)`` without overflow."""
+    tensor_args(x, y, "hypot")  # NOTE: [parsed arguments]
     return _binary(HYPOT, x, y)
 
 
@@ -514,6 +518,8 @@ def logit(x, eps=None):
     """``log(x / (1 - x))``; with ``eps``, x is first clamped to [eps, 1 - eps] (and the
     gradient is 0 outside it, as in PyTorch)."""
     x = _float(x, "logit")
+    if eps is not None:
+        number_arg(eps, "logit", "eps", 2)
     if eps is None:
         return _logit(x)
     # Not logit(clamp(x)): outside the bounds clamp's 0 would meet logit's inf at 0 or 1
@@ -622,6 +628,9 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """``x`` with NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest
     finite values by default); the gradient is 0 at the replaced elements."""
     _tensor_arg(x, "nan_to_num")
+    for k, (arg, v) in enumerate((("nan", nan), ("posinf", posinf), ("neginf", neginf))):
+        if v is not None:
+            number_arg(v, "nan_to_num", arg, k + 2)
     if not x.is_floating_point():
         return x.clone()
     info = np.finfo(x._data.dtype)
@@ -636,6 +645,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 def softplus(x, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta x)) / beta``, and x itself where ``beta x > threshold``."""
     x = floating_only(x, "softplus", "softplus_cpu")
+    number_arg(beta, "softplus", "beta", 2), number_arg(threshold, "softplus", "threshold", 3)
     bx = x * beta if beta != 1 else x
     linear = bx > threshold
     soft = log1p(exp(where(linear, 0.0, bx)))
@@ -677,6 +687,7 @@ def mish(x):
 def elu(x, alpha=1.0):
     """x for x > 0, ``alpha (exp(x) - 1)`` otherwise."""
     x = floating_only(x, "elu", "elu_cpu")
+    number_arg(alpha, "elu", "alpha", 2)  # NOTE: [parsed arguments]
     pos = x > 0
     neg = expm1(where(pos, 0.0, x))
     return where(pos, x, neg * alpha if alpha != 1 else neg)
@@ -694,6 +705,7 @@ def selu(x):
 def celu(x, alpha=1.0):
     """x for x > 0, ``alpha (exp(x / alpha) - 1)`` otherwise."""
     x = floating_only(x, "celu", "elu_cpu")
+    number_arg(alpha, "celu", "alpha", 2)
     pos = x > 0
     neg = expm1(where(pos, 0.0, x) / alpha) * alpha
     return where(pos, x, neg)
@@ -702,6 +714,7 @@ def celu(x, alpha=1.0):
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, ``negative_slope * x`` otherwise."""
     x = floating_only(x, "leaky_relu", "leaky_relu_cpu")
+    number_arg(negative_slope, "leaky_relu", "negative_slope", 2)
     return where(x > 0, x, x * negative_slope)
 
 
@@ -710,6 +723,7 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
     """x clamped to [min_val, max_val]; no gradient at or beyond the bounds (as PyTorch).
     Integers keep their dtype and bools raise, as torch (NOTE: [activations of integers])."""
     _tensor_arg(x, "hardtanh")
+    number_arg(min_val, "hardtanh", "min_val", 2), number_arg(max_val, "hardtanh", "max_val", 3)
     if not x.is_floating_point():
         if x.dtype.name == "bool":
             raise RuntimeError("Bool inputs not supported for hardtanh")

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._dispatch import apply
 from .._views import Chain, apply_chain, scatter_into
+from .args import int_arg
 from .registry import _zeros_like, linear
 from . import shape as S
 from .reduction import normalize_dims
@@ -94,7 +95,8 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     d1, d2 = (normalize_dims(d, x.ndim)[0] for d in (dim1, dim2))
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return apply(DIAGONAL_VIEW, x, offset=int(offset), dim1=d1, dim2=d2)
+    offset = int_arg(offset, "diagonal", "offset", 2)
+    return apply(DIAGONAL_VIEW, x, offset=offset, dim1=d1, dim2=d2)
 
 
 __all__ = ["view_scatter"]

@@ -2,6 +2,7 @@
 Functions, anomaly detection, checkers."""
 
 from . import forward_ad  # noqa: F401
+from .._grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from . import function  # noqa: F401
 from . import functional  # noqa: F401
 from . import graph  # noqa: F401

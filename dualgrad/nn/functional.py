@@ -21,8 +21,9 @@ import numpy as np
 from .. import _dtype, _factories
 from .._ops import conv as _conv
 from .._ops import elementwise as E
+from .._ops.args import number_arg as _number_arg
 from .._ops import special as SP
-from .._ops.composite import log_softmax, softmax  # noqa: F401
+from .._ops import composite as _composite
 from .._ops.conv import fold, unfold  # noqa: F401
 from .._ops.indexing import gather as _gather
 from .._ops.indexing import getitem as _getitem
@@ -35,6 +36,7 @@ from .._ops.reduction import argmax as _argmax
 from .._ops.reduction import mean as _mean
 from .._ops.reduction import sum as _sum
 from .._ops.reindex import one_hot  # noqa: F401
+from .._ops.shape import broadcast_tensors as _broadcast_tensors
 from .._ops.shape import cat as _cat
 from .._ops.shape import stack as _stack
 from .._ops.shape import reshape as _reshape
@@ -78,6 +80,8 @@ def threshold(input, threshold, value, inplace=False):
     """``input`` where it is > ``threshold``, else ``value``; an integer input keeps its dtype
     (``value`` converted to it) and a bool one raises, as torch (NOTE: [activations of
     integers] in _ops/special.py)."""
+    _number_arg(threshold, "threshold", "threshold", 2)
+    _number_arg(value, "threshold", "value", 3)
     if isinstance(input, Tensor) and not input.is_floating_point():
         if input.dtype.name == "bool":
             raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
@@ -112,6 +116,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``input`` clamped to [min_val, max_val]; derivative 1 strictly inside, else 0."""
+    if min_val > max_val:  # (torch's check, first: a tensor bound fails here as in torch)
+        raise ValueError("min_val cannot be greater than max_val")
     return _written(SP.hardtanh, input, inplace, min_val, max_val)
 
 
@@ -135,9 +141,34 @@ def mish(input, inplace=False):
     return _written(SP.mish, input, inplace)
 
 
-def softmin(input, dim=None, dtype=None):
+def _implicit_dim(name, input, dim):
+    """torch.nn.functional's softmax family without ``dim``: torch picks dim 0 for 0-, 1- and
+    3-d inputs and dim 1 otherwise, with a deprecation warning (torch.softmax itself
+    requires ``dim``)."""
+    if dim is not None:
+        return dim
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / exp(x).sum(dim)``, computed stably (dim chosen as torch's when omitted)."""
+    return _composite.softmax(input, _implicit_dim("softmax", input, dim), dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``x - logsumexp(x, dim)``, computed stably (dim chosen as torch's when omitted)."""
+    return _composite.log_softmax(input, _implicit_dim("log_softmax", input, dim), dtype=dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``: weights that favour the smallest entries."""
-    return softmax(-input, dim, dtype=dtype)
+    return _composite.softmax(-input, _implicit_dim("softmin", input, dim), dtype=dtype)
 
 
 def glu(input, dim=-1):
@@ -156,12 +187,14 @@ def tanhshrink(input):
 def softshrink(input, lambd=0.5):
     """Shrinks towards 0 by ``lambd``: ``x - lambd`` above lambd, ``x + lambd`` below -lambd, else
     0."""
+    _number_arg(lambd, "softshrink", "lambd", 2)  # NOTE: [parsed arguments]
     SP.floating_only(input, "softshrink", "softshrink_check")
     return E.where(input > lambd, input - lambd, E.where(input < -lambd, input + lambd, 0.0))
 
 
 def hardshrink(input, lambd=0.5):
     """``input`` where ``|input| > lambd``, else 0."""
+    _number_arg(lambd, "hardshrink", "lambd", 2)  # NOTE: [parsed arguments]
     SP.floating_only(input, "hardshrink", "hardshrink_cpu")
     return E.where((input > lambd) | (input < -lambd), input, 0.0)
 
@@ -183,6 +216,7 @@ def prelu(input, weight):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU: in training, negative inputs times a slope drawn from U(lower, upper);
     in eval, ``leaky_relu`` with the mean slope."""
+    _number_arg(lower, "rrelu", "lower", 2), _number_arg(upper, "rrelu", "upper", 3)
     SP.floating_only(input, "rrelu", "leaky_relu_cpu")
     if training:
         a = _factories.rand(*input.shape, dtype=input.dtype) * (upper - lower) + lower
@@ -415,6 +449,13 @@ def _padding_index(padding_idx, n):
     return padding_idx + n if padding_idx < 0 else padding_idx
 
 
+def _dropout_dtype(input, p):
+    """torch scales by a float: an integer or bool input raises its cast error (0 < p < 1)."""
+    if 0.0 < p < 1.0 and not input.is_floating_point():
+        name = _dtype.torch_name(input.dtype.name)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {name}")
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` (dualgrad's generator) and scale the rest by
     ``1 / (1 - p)``."""
@@ -422,8 +463,11 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    if p == 1.0:
-        return _written(lambda x: x * 0.0, input, inplace)
+    _dropout_dtype(input, p)
+    if p == 1.0:  # (zeros of the input's dtype: an integer input stays integer, as torch's)
+        return _written(
+            lambda x: x * 0.0 if x.is_floating_point() else _factories.zeros_like(x), input, inplace
+        )
     keep = _factories._rng[0].random(tuple(input.shape)) >= p
     scale = (keep / (1.0 - p)).astype(input._data.dtype)
     return _written(lambda x: x * _factories.tensor(scale), input, inplace)
@@ -435,6 +479,7 @@ def _channel_dropout(input, p, training, batched):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    _dropout_dtype(input, p)
     x = input if batched else _unsqueeze(input, 0)
     mask_shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2)
     keep = _factories._rng[0].random(mask_shape) >= p
@@ -682,12 +727,13 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     from .._ops.composite import norm
 
     x1, x2 = _broadcast_pair(x1, x2)
-    if not (x1.is_floating_point() and x2.is_floating_point()):
+    common = _dtype.promote_types(x1.dtype, x2.dtype)  # (torch: the common dtype, then a check)
+    if not common.is_floating_point:
         raise RuntimeError(
             "cosine_similarity: expected common dtype to be floating point, yet common "
-            f"dtype is {_torch_name(x1.dtype if not x1.is_floating_point() else x2.dtype)}; convert "
-            "the inputs with .float()"
+            f"dtype is {_torch_name(common)}; convert the inputs with .float()"
         )
+    x1, x2 = (x if x.dtype is common else x.to(common) for x in (x1, x2))
     n1 = E.clamp_min(norm(x1, 2, dim, keepdim=True), eps)
     n2 = E.clamp_min(norm(x2, 2, dim, keepdim=True), eps)
     return _sum((x1 / n1) * (x2 / n2), dim)
@@ -1667,7 +1713,21 @@ def _torch_name(dtype):
     return _dtype.torch_name(dtype.name)
 
 
-def _warn_if_broadcast(input, target):
+def _broadcast_loss_operands(input, target, bool_target=True):
+    """(input, target) broadcast to one shape first, as torch's mse_loss, l1_loss and
+    smooth_l1_loss do (with _warn_if_broadcast's warning): a 0-d float64 target then promotes a
+    float32 input's loss to float64, as torch's, where input - target kept float32."""
+    _warn_if_broadcast(input, target, stacklevel=4)
+    if bool_target and target.dtype is _dtype.bool_ and input.is_floating_point():
+        # torch's mse and smooth_l1 kernels promote a bool target; l1_loss is input - target
+        # in torch, which refuses it (bool_target=False)
+        target = target.to(input.dtype)
+    if tuple(input.shape) == tuple(target.shape):
+        return input, target
+    return _broadcast_tensors(input, target)
+
+
+def _warn_if_broadcast(input, target, stacklevel=3):
     """torch's warning where an element-wise loss broadcasts a target of another size."""
     if tuple(input.shape) != tuple(target.shape):
         warnings.warn(
@@ -1675,7 +1735,7 @@ def _warn_if_broadcast(input, target):
             f"({list(input.shape)}). This will likely lead to incorrect results due to "
             "broadcasting. Please ensure they have the same size.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -1717,7 +1777,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """Mean squared error ``(input - target)**2``, reduced by ``reduction`` ('mean', 'sum' or
     'none'); warns on broadcasting shapes, as torch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _warn_if_broadcast(input, target)
+    input, target = _broadcast_loss_operands(input, target)
     d = input - target
     return _reduce(d * d, reduction)
 
@@ -1726,7 +1786,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error ``|input - target|``, reduced by ``reduction``; warns on broadcasting
     shapes, as torch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _warn_if_broadcast(input, target)
+    input, target = _broadcast_loss_operands(input, target, bool_target=False)
     return _reduce(E.abs(input - target), reduction)
 
 
@@ -1736,7 +1796,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    _warn_if_broadcast(input, target)
+    input, target = _broadcast_loss_operands(input, target)
     d = E.abs(input - target)
     if beta == 0:
         return _reduce(d, reduction)
@@ -1756,7 +1816,11 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 def _in_input_dtype(target, input):
     """huber_loss and soft_margin_loss compute in the input's dtype, as torch's kernels do
     (a float64 target does not make a float32 input's loss float64)."""
-    if target.dtype != input.dtype and target.is_floating_point() and input.is_floating_point():
+    if (
+        target.dtype != input.dtype
+        and input.is_floating_point()
+        and (target.is_floating_point() or target.dtype is _dtype.bool_)
+    ):
         return target.to(input.dtype)
     return target
 
@@ -1971,6 +2035,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     """``target * (log target - input)`` (0 where target is 0), or with ``log_target``
     ``exp(target) * (target - input)``; ``reduction='batchmean'`` divides the sum by the batch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not (input.is_floating_point() and target.is_floating_point()):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = E.exp(target) * (target - input)
     else:
@@ -2042,8 +2108,16 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
 
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
-    """``input`` where target is 1, else ``max(0, margin - input)``, reduced by ``reduction``."""
-    loss = E.where(target == 1, input, E.relu(margin - input))
+    """``input`` where target is 1, ``max(0, margin - input)`` where -1, reduced by
+    ``reduction``.
+
+    NOTE: [targets other than 1 and -1] torch's formula is a sum of two masked terms, the
+    margin term where target != 1 and the input where target != -1, so a target of 0 (or 2)
+    gets both; a where() on target == 1 alone gave it the margin term only. The same holds
+    for cosine_embedding_loss, whose terms are where target == 1 and where target == -1, so
+    another target gets neither.
+    """
+    loss = E.where(target != 1, E.relu(margin - input), 0.0) + E.where(target != -1, input, 0.0)
     return _reduce(loss, reduction)
 
 
@@ -2061,7 +2135,9 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
     dim = input1.ndim - 1
     w12 = _sum(input1 * input2, dim)
     cos = w12 / E.sqrt((_sum(input1 * input1, dim) + 1e-12) * (_sum(input2 * input2, dim) + 1e-12))
-    return _reduce(E.where(target == 1, 1 - cos, E.relu(cos - margin)), reduction)
+    # NOTE: [targets other than 1 and -1]
+    loss = E.where(target == 1, 1 - cos, 0.0) + E.where(target == -1, E.relu(cos - margin), 0.0)
+    return _reduce(loss, reduction)
 
 
 __all__ = [

@@ -215,13 +215,14 @@ def normal(
         values = known_values(std)
         if values is not None and values.size and (values < 0).any():
             raise RuntimeError("normal expects all elements of std >= 0.0")
-    dt = (
-        _dtype.promote_types(*[x.dtype for x in tensors]) if len(tensors) == 2 else tensors[0].dtype
-    )
+    # torch's normal(Tensor, Tensor) writes into a tensor like mean: mean's dtype, not the
+    # promoted one (a float64 std leaves a float32 mean's draws float32)
+    dt = tensors[0].dtype
     shape = np.broadcast_shapes(*[tuple(x.shape) for x in tensors])
     noise = randn(shape, generator=generator, dtype=dt)
     plain = [x.detach() if isinstance(x, Tensor) else x for x in (mean, std)]
-    return _zero_link(plain[0] + plain[1] * noise, *tensors)
+    out = plain[0] + plain[1] * noise
+    return _zero_link(out if out.dtype is dt else out.to(dt), *tensors)
 
 
 def _value_dependent(x, op: str) -> np.ndarray:
@@ -241,7 +242,8 @@ def poisson(input, generator=None):
     rates = _value_dependent(input, "poisson")
     if rates.size and not (rates >= 0).all():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    out = numpy_rng(generator, "poisson").poisson(rates).astype(rates.dtype)
+    # (np.asarray: NumPy hands back a Python int for a 0-d rate)
+    out = np.asarray(numpy_rng(generator, "poisson").poisson(rates)).astype(rates.dtype)
     return _zero_link(tensor(out), input)
 
 

@@ -125,3 +125,7 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
+
+
+# torch defines MultiheadAttention in this module (torch.nn.modules.activation.MultiheadAttention)
+from .attention import MultiheadAttention  # noqa: E402,F401

@@ -115,3 +115,8 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """torch's Linear subclass for MultiheadAttention's out_proj (a marker for quantization,
+    which dualgrad does not have): a Linear."""
