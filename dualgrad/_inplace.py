@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._batching import BatchedTensor
+from ._batching import BatchedTensor, requires_grad_anywhere
 from ._errors import cannot_batch
 from ._grad_mode import state as _grad_state
-from ._inplace_checks import _batched_into_unbatched, _check_dual_alias, _check_inplace, _check_leaf
+from ._inplace_checks import _batched_into_unbatched, _check_dtype_view_chain, _check_dual_alias
+from ._inplace_checks import _check_inplace, _check_leaf, _false_mask, _tracks
 from ._ops import elementwise as E
 from ._ops import view_scatter as VS
 from ._taylor.level import TaylorTensor
@@ -26,11 +27,6 @@ from ._views import _View, scatter_into
 # _views.py). The op's node saved its output (exp_'s, sigmoid_'s) as a tensor of its own;
 # after the write that output is x, so the saved output takes x's version counter, at x's
 # new version: a later write into x (or a view of it) makes the node refuse, as torch's does.
-
-
-def _tracks(x: Tensor) -> bool:
-    """Whether an in-place op on ``x`` must keep a history or tangents."""
-    return bool((_grad_state.enabled and x._requires_grad) or x._fw)
 
 
 def _commit_inplace(x: Tensor, out: Tensor, name: str, src: Tensor | None = None) -> Tensor:
@@ -95,10 +91,12 @@ def _commit_wrapped(x: Tensor, out: Tensor, name: str) -> Tensor:
         not isinstance(x, BatchedTensor) or out._vlevel > x._vlevel
     ):
         raise _batched_into_unbatched(name)  # (as torch.func.vmap refuses it, at the op)
-    view = isinstance(x, _View)
+    # (a view autograd does not see, view(dtype), takes the write's history itself, as a
+    # tensor of its own, as on the ground: NOTE: [dtype views])
+    view = isinstance(x, _View) and x._view_tracked
+    if isinstance(x, _View) and not view:
+        _check_dtype_view_chain(x, out)
     root = x._base if view else x
-    if view and not x._view_tracked:
-        out = out.detach()  # through view(dtype): bytes change, not history (NOTE: [dtype views])
     x_rg, x_fw, out_rg = x._requires_grad, x._fw, out._requires_grad  # (a view's: derived)
     on_tape = x_rg and x._below is not None
     if not (x_rg or x_fw) and out_rg and out._glevel >= 0:
@@ -110,7 +108,7 @@ def _commit_wrapped(x: Tensor, out: Tensor, name: str) -> Tensor:
         on_tape = True
     if (on_tape and out._glevel != x._glevel) or (not on_tape and out_rg):
         raise cannot_batch(f"{name}: an in-place write of a value with history on another tape")
-    _check_leaf(x, out_rg, name)  # as on the ground
+    _check_leaf(x, out_rg or requires_grad_anywhere(out), name)  # as on the ground
     carried = on_tape or x_fw or out._fw  # history or tangents the write must update
     if carried and view:  # the root's new history and tangents (CopySlices)
         new_root = VS.view_scatter(root, out, x._chain)
@@ -181,14 +179,7 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
         _saved_output_is(vc, out)
         _take_history(base, new_base)
     else:
-        if not x._view_tracked and x._chain[-1][0].differentiable and _carries(out):
-            # a view of a view(dtype): torch bases its history on the dtype view (a tensor of
-            # its own there), which dualgrad's one root per view cannot say; refused rather
-            # than a write whose history is dropped (a gradient missing without a word)
-            raise NotImplementedError(
-                "an in-place write with autograd history into a view of a view(dtype) tensor is "
-                "not supported; write into the view(dtype) tensor itself, or clone() it first"
-            )
+        _check_dtype_view_chain(x, out)
         if x._view_shares:
             np.copyto(x._data, out._data, casting="unsafe")
         else:
@@ -203,11 +194,3 @@ def _commit_view_inplace(x: Tensor, out: Tensor) -> Tensor:
             # w a MulBackward0 and y a gradient, while v's history stays (NOTE: [dtype views])
             _take_history(x, out)
     return x
-
-
-def _carries(out: Tensor) -> bool:
-    return bool((_grad_state.enabled and out._requires_grad) or out._fw)
-
-
-def _false_mask(x: Tensor) -> Tensor:
-    return Tensor._make(np.zeros(x._data.shape, dtype=bool))

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _dtype
 from ._grad_mode import state as _grad_state
+from ._batching import BatchedTensor, requires_grad_anywhere
 from ._tensor import Tensor
 from ._views import _View, multi_error
 
@@ -31,7 +32,8 @@ def _check_leaf(x: Tensor, out_requires_grad, name: str) -> None:
         return
     if isinstance(x, _View):
         base = x._base
-        if x._multi is not None and (base._requires_grad or out_requires_grad):
+        # (history at any level: under grad(vmap(f)) the physical tensors record)
+        if x._multi is not None and (out_requires_grad or requires_grad_anywhere(base)):
             raise multi_error(x._multi, "is being modified inplace")  # [multi-output views]
         if base._requires_grad and base.grad_fn is None:
             raise RuntimeError(
@@ -114,3 +116,32 @@ def _batched_into_unbatched(name: str) -> RuntimeError:
         f"instead of {name}. If said operator is being called inside the PyTorch framework, please "
         "file a bug report instead."
     )
+
+
+def _check_dtype_view_chain(x: Tensor, out: Tensor) -> None:
+    """A write with history or tangents into a view of a view(dtype) tensor: torch bases its
+    history on the dtype view (a tensor of its own there), which dualgrad's one root per view
+    cannot say; refused rather than a write whose history is dropped (a gradient missing
+    without a word). (A write into the view(dtype) tensor itself is fine: NOTE: [dtype views].)"""
+    if not x._view_tracked and x._chain[-1][0].differentiable and _tracks(out):
+        raise NotImplementedError(
+            "an in-place write with autograd history into a view of a view(dtype) tensor is "
+            "not supported; write into the view(dtype) tensor itself, or clone() it first"
+        )
+
+
+def _tracks(x: Tensor) -> bool:
+    """Whether an in-place op on ``x`` (or a write of ``x``) must keep a history or tangents,
+    at its level or below it: under ``grad(vmap(f))`` a batched tensor's history is its
+    physical tensor's (a fill of a batched clone must still give the clone a zero gradient)."""
+    while True:
+        if (_grad_state.enabled and x._requires_grad) or x._fw:
+            return True
+        if not isinstance(x, BatchedTensor):
+            return False
+        x = x._value
+
+
+def _false_mask(x: Tensor) -> Tensor:
+    """All False, x's shape: ``where(mask, old, new)`` gives the old value a zero gradient."""
+    return Tensor._make(np.zeros(x._data.shape, dtype=bool))

@@ -10,7 +10,8 @@ import numpy as np
 from . import _dtype
 from ._batching import BatchedTensor
 from ._grad_mode import state as _grad_state
-from ._inplace import _commit_inplace, _false_mask, _tracks
+from ._inplace import _commit_inplace
+from ._inplace_checks import _false_mask, _tracks
 from ._ops import elementwise as E
 from ._ops import indexing as I
 from ._ops import shape as S
@@ -61,6 +62,12 @@ def _source(x: Tensor, others=()) -> Tensor:
         return _snapshot_on_tape(x)
     if isinstance(x, BatchedTensor):
         if not (x._requires_grad or x._fw):
+            # (the operands as this level and the physical op see them: history on a tape
+            # here, vmap(grad(f)), or below, grad(vmap(f)))
+            level = x._vlevel
+            others = [*others] + [
+                o._value for o in others if isinstance(o, BatchedTensor) and o._vlevel == level
+            ]
             inner = _source(x._value, others)
             return x if inner is x._value else BatchedTensor.wrap(inner, x._bdim, x._vlevel)
     if (_grad_state.enabled and x._requires_grad) or x._fw:

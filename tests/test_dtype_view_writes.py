@@ -66,3 +66,40 @@ def test_a_write_with_history_into_a_view_of_a_dtype_view_is_refused():
         w[:2].mul_(y)
     w[:2].mul_(2.0)  # without history: the values only, as before
     assert w.tolist() == [6.0, 8.0, -2.0]
+
+
+@pytest.mark.parametrize("write", sorted(WRITES))
+@pytest.mark.parametrize("source", sorted(SOURCES))
+@pytest.mark.parametrize("transform", ["vmap(grad)", "grad(vmap)", "vmap(jacfwd)"])
+def test_write_into_a_dtype_view_under_transforms_as_torch(source, write, transform):
+    """The same writes under vmap and the transforms composed with it: the view takes the
+    write's history at every level (the wrapper level dropped it: y's gradient came out 0)."""
+
+    def f(m, x, y):
+        v = SOURCES[source](m, x)
+        w = v.view(v.dtype)
+        WRITES[write](w, y)
+        c = m.tensor([1.0, 2.0, 3.0], dtype=m.float64)
+        return (w * c).sum() + (v * c * 5).sum()
+
+    def run(m):
+        F = m.func
+        xs = m.tensor([[1.5, 2.0, -1.0], [0.5, -0.3, 2.5]], dtype=m.float64)
+        ys = m.tensor([0.7, -1.2], dtype=m.float64)
+        if transform == "vmap(grad)":
+            return F.vmap(F.grad(lambda x, y: f(m, x, y), argnums=(0, 1)))(xs, ys)
+        if transform == "grad(vmap)":
+            batched = F.vmap(lambda x, y: f(m, x, y))
+            return F.grad(lambda x, y: batched(x, y).pow(2).sum(), argnums=(0, 1))(xs, ys)
+        return F.vmap(F.jacfwd(lambda y, x: f(m, x, y)))(ys, xs)
+
+    try:
+        want = run(torch)
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            run(dg)
+        return
+    got = run(dg)
+    want, got = (want, got) if isinstance(want, tuple) else ((want,), (got,))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w.detach().numpy(), rtol=1e-12, atol=1e-12)

@@ -1,4 +1,4 @@
-"""Random straight-line differentiable programs, run in eleven modes against torch / torch.func.
+"""Random straight-line differentiable programs, run in twelve modes against torch / torch.func.
 
 A program is a few inputs (0-d, empty, size-1 dims; float64 and float32) and 3-25 steps, each
 step one construct of VOCAB applied to earlier values: element-wise ops, reductions over dims,
@@ -16,6 +16,8 @@ other float dtype. Its output is one weighted sum per value, and the modes are:
     vmap_grad   func.vmap(func.grad) over a batch of two
     vmap_grad_1 the same with only the first input batched (in_dims None for the others: they
                 sit on the transform's tape unbatched)
+    grad_vmap   func.grad of the sum of squares of a vmap over a batch of two (the ordinary
+                tape records the physical ops)
     jacfwd      func.jacfwd
     jacrev      func.jacrev
 
@@ -1104,6 +1106,7 @@ MODES = (
     "rev_rev",
     "vmap_grad",
     "vmap_grad_1",
+    "grad_vmap",
     "jacfwd",
     "jacrev",
 )
@@ -1373,6 +1376,13 @@ def run_mode(m, prog, mode, upto=None):
         first = m.stack([xs[0], _inputs(m, prog, prog.extra["second"])[0]])
         in_dims = (0,) + (None,) * (len(xs) - 1)
         return list(fx.vmap(fx.grad(loss, argnums=argnums), in_dims=in_dims)(first, *xs[1:]))
+    if mode == "grad_vmap":  # reverse mode over vmap: the tape records physical ops
+        batch = [
+            m.stack([a, b])
+            for a, b in zip(_inputs(m, prog), _inputs(m, prog, prog.extra["second"]))
+        ]
+        batched_loss = fx.vmap(loss)
+        return list(fx.grad(lambda *xs: batched_loss(*xs).pow(2).sum(), argnums=argnums)(*batch))
     if mode in ("jacfwd", "jacrev"):
         return list(
             (fx.jacfwd if mode == "jacfwd" else fx.jacrev)(f, argnums=argnums)(*_inputs(m, prog))
@@ -1398,10 +1408,16 @@ def _tol(prog):
 # torch.func's vmap without a batching rule or on data-dependent shapes, in-place writes into
 # an unbatched tensor under vmap. dualgrad may run those; that is not a disagreement. A torch
 # error counts as such a gap when it is a NotImplementedError or names vmap, or when the mode
-# batches (vmap_grad, jacfwd, jacrev) and torch runs the same program in the mode without vmap.
+# batches (vmap_grad, grad_vmap, jacfwd, jacrev) and torch runs the same program in the mode without vmap.
 # ("ZeroTensors are immutable": torch's forward-over-reverse through mse_loss writes into its
 # own zero tangent.)
-_UNBATCHED = {"vmap_grad": "vjp", "vmap_grad_1": "vjp", "jacrev": "vjp", "jacfwd": "jvp"}
+_UNBATCHED = {
+    "vmap_grad": "vjp",
+    "vmap_grad_1": "vjp",
+    "grad_vmap": "vjp",
+    "jacrev": "vjp",
+    "jacfwd": "jvp",
+}
 
 
 def torch_gap(prog, mode, err, upto=None):
@@ -1728,6 +1744,13 @@ def fd_reference(prog, mode, upto=None, eps=1e-6, grads_by=torch, any_dtype=Fals
         second = [prog.extra["second"][0], *prog.inputs[1:]]
         g0, g1 = grad(prog), grad(_shifted(prog, second))
         return [np.stack([a, b]) for a, b in zip(g0, g1)]
+    if mode == "grad_vmap":  # d/dx_i sum_j loss(x_j)^2 = 2 loss(x_i) grad loss(x_i)
+        u = np.linspace(-1, 1, len(value(prog)[0])) + 0.5
+        per_sample = []
+        for p in (prog, _shifted(prog, prog.extra["second"])):
+            loss = float(np.dot(u, value(p)[0].astype(np.float64)))
+            per_sample.append([2 * loss * g for g in grad(p)])
+        return [np.stack([a, b]) for a, b in zip(*per_sample)]
     return None
 
 

@@ -93,6 +93,17 @@ SUM = linear(
 )
 
 
+# NOTE: [a rule's dims] A rule reads its op's ``dims`` as they were normalised for the op's
+# input, and must reduce over exactly those: () reduces nothing. The public ``sum``/``prod``
+# read () as "all dims", as torch does; on a 0-d tensor the two agree, but under vmap a rule
+# runs on the physical tensor (``grad(vmap(f))`` records the physical ops), where "all" also
+# reduced over the batch dim: softmax's, amax's and prod's gradients of 0-d tensors mixed the
+# batch elements. So rules reduce with ``sum_over``, the primitive on the dims as they are.
+def sum_over(x, dims, keepdim):
+    """The sum over exactly ``dims`` (NOTE: [a rule's dims])."""
+    return apply(SUM, x, dims=tuple(dims), keepdim=keepdim)
+
+
 def _prod_partial(x, dims, keepdim):
     """d prod / d x_i: the product of the other elements, exact to any order with zeros.
 
@@ -104,7 +115,7 @@ def _prod_partial(x, dims, keepdim):
     """
     data = x._data
     if type(data) is np.ndarray and not (data == 0).any():
-        return prod(x, dims, keepdim=True) / x
+        return apply(PROD, x, dims=tuple(dims), keepdim=True) / x  # NOTE: [a rule's dims]
     if not dims:
         return x * 0.0 + 1.0
     from .. import _factories
@@ -126,7 +137,7 @@ def _prod_vjp(g, x, *, out, needs, dims, keepdim):
 
 
 def _prod_jvp(tangents, x, *, out, dims, keepdim):
-    return sum(_prod_partial(x, dims, keepdim) * tangents[0], dims, keepdim=keepdim)
+    return sum_over(_prod_partial(x, dims, keepdim) * tangents[0], dims, keepdim)
 
 
 PROD = custom(
@@ -142,7 +153,7 @@ PROD = custom(
 def _even_share(x, out, dims, keepdim):
     """The mask of the extreme values, each sharing the gradient evenly (PyTorch's amax rule)."""
     mask = x == expand_back(out, x.shape, dims, keepdim)
-    return mask / sum(mask, dims, keepdim=True)
+    return mask / sum_over(mask, dims, True)
 
 
 def _extreme_op(name, npfn):
@@ -152,11 +163,11 @@ def _extreme_op(name, npfn):
         # max()'s selects, so a nan or inf cotangent reaches only the extreme values, as in
         # torch's (NOTE: [selecting partials] in elementwise.py)
         mask = x == expand_back(out, x.shape, dims, keepdim)
-        share = expand_back(g, x.shape, dims, keepdim) / sum(mask, dims, keepdim=True)
+        share = expand_back(g, x.shape, dims, keepdim) / sum_over(mask, dims, True)
         return (where(mask, share, 0.0),)
 
     def jvp(tangents, x, *, out, dims, keepdim, selected=False):
-        return sum(_even_share(x, out, dims, keepdim) * tangents[0], dims, keepdim=keepdim)
+        return sum_over(_even_share(x, out, dims, keepdim) * tangents[0], dims, keepdim)
 
     def kernel(x, *, dims, keepdim, selected=False):
         check_nonempty_dims(name, x.shape, dims)

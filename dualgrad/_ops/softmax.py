@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .elementwise import exp
-from .reduction import sum as _sum
+from .reduction import sum_over as _sum  # (over exactly dims: NOTE: [a rule's dims])
 from .registry import custom
 
 
@@ -43,20 +43,16 @@ def _softmax_kernel(x, *, dims):
 LOG_SOFTMAX = custom(
     "log_softmax",
     _log_softmax_kernel,
-    lambda g, x, *, out, needs, dims: (g - exp(out) * _sum(g, dims, keepdim=True),),
-    lambda tangents, x, *, out, dims: (
-        tangents[0] - _sum(exp(out) * tangents[0], dims, keepdim=True)
-    ),
+    lambda g, x, *, out, needs, dims: (g - exp(out) * _sum(g, dims, True),),
+    lambda tangents, x, *, out, dims: tangents[0] - _sum(exp(out) * tangents[0], dims, True),
     uses_out=True,
     reads=((),),
 )
 SOFTMAX = custom(
     "softmax",
     _softmax_kernel,
-    lambda g, x, *, out, needs, dims: (out * (g - _sum(g * out, dims, keepdim=True)),),
-    lambda tangents, x, *, out, dims: (
-        out * (tangents[0] - _sum(out * tangents[0], dims, keepdim=True))
-    ),
+    lambda g, x, *, out, needs, dims: (out * (g - _sum(g * out, dims, True)),),
+    lambda tangents, x, *, out, dims: out * (tangents[0] - _sum(out * tangents[0], dims, True)),
     uses_out=True,
     reads=((),),
 )
