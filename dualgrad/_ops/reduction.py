@@ -13,7 +13,7 @@ from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import maximum, minimum, where
 from .indexing import gather, scatter_values
-from .registry import custom, linear, nondiff
+from .registry import batched_as, custom, linear, nondiff, variant
 from ._methods import tensor_method
 
 
@@ -64,6 +64,29 @@ SUM = linear(
     lambda x, *, dims, keepdim: _sum_kernel(x, dims=dims, keepdim=keepdim),
     lambda g, x, *, needs, dims, keepdim: (expand_back(g, x.shape, dims, keepdim),),
 )
+
+SUM_DIM = variant(SUM, "sum_dim", "SumBackward1")  # sum(dim): torch's other node
+
+
+def _mean_kernel(x, *, dims, keepdim):
+    # a half-precision mean accumulates in float32 and is rounded once, as torch's
+    acc = np.float32 if x.dtype.itemsize < 4 else None
+    out = np.mean(x, axis=dims, keepdims=keepdim, dtype=acc)
+    return np.asanyarray(out).astype(x.dtype, copy=False)
+
+
+def _mean_adjoint(g, x, *, needs, dims, keepdim):
+    count = 1
+    for d in dims:
+        count *= x.shape[d]
+    return (expand_back(g / count, x.shape, dims, keepdim),)
+
+
+# NOTE: [mean is one node] torch's mean is one node (MeanBackward0 of every element,
+# MeanBackward1 with dims) whose backward spreads g / n; as sum then div it showed DivBackward0
+# over SumBackward0 in every loss. A linear op: the jvp is the mean of the tangent.
+MEAN = linear("mean", _mean_kernel, _mean_adjoint, node_name="MeanBackward0", batch=batched_as(SUM))
+MEAN_DIM = variant(MEAN, "mean_dim", "MeanBackward1")
 
 
 def _prod_partial(x, dims, keepdim):
@@ -140,6 +163,8 @@ def _extreme_op(name, npfn):
 
 AMAX = _extreme_op("amax", np.max)
 AMIN = _extreme_op("amin", np.min)
+MAX_ALL = variant(AMAX, "max_all", "MaxBackward1")  # x.max(): torch's node for it
+MIN_ALL = variant(AMIN, "min_all", "MinBackward1")
 
 
 def _max_dim_kernel(npfn, argfn):
@@ -251,7 +276,8 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
     if isinstance(dim, (tuple, list)) and not dim:
         dim = None
     x = in_dtype(x, dtype)
-    return as_dtype(apply(SUM, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim), dtype)
+    op = SUM if dim is None else SUM_DIM
+    return as_dtype(apply(op, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim), dtype)
 
 
 @tensor_method
@@ -315,11 +341,12 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_torch_type_name(x.dtype)}; use x.float().mean()"
         )
-    dims = normalize_dims(None if isinstance(dim, (tuple, list)) and not dim else dim, x.ndim)
-    count = 1
-    for d in dims:
-        count *= x.shape[d]
-    return sum(x, dims, keepdim) / count if count else sum(x, dims, keepdim) * float("nan")
+    if isinstance(dim, (tuple, list)) and not dim:
+        dim = None
+    dims = normalize_dims(dim, x.ndim)
+    if 0 in [x.shape[d] for d in dims]:  # nan, as torch (NumPy's mean would warn)
+        return sum(x, dims, keepdim) * float("nan")
+    return apply(MEAN if dim is None else MEAN_DIM, x, dims=dims, keepdim=keepdim)
 
 
 @tensor_method
@@ -391,14 +418,14 @@ def _minmax(op, full_op, x, dim, keepdim, other, name):
 @tensor_method
 def max(x, dim=None, keepdim=False, *, other=None):
     """The largest value; with ``dim``, ``(values, indices)`` along it."""
-    return _minmax(MAX_DIM, lambda x: _full(AMAX, x), x, dim, keepdim, other, "max")
+    return _minmax(MAX_DIM, lambda x: _full(MAX_ALL, x), x, dim, keepdim, other, "max")
 
 
 @tensor_method
 def min(x, dim=None, keepdim=False, *, other=None):
     """The smallest value; with ``dim``, ``(values, indices)`` along it; with a tensor ``other``,
     ``minimum(x, other)``."""
-    return _minmax(MIN_DIM, lambda x: _full(AMIN, x), x, dim, keepdim, other, "min")
+    return _minmax(MIN_DIM, lambda x: _full(MIN_ALL, x), x, dim, keepdim, other, "min")
 
 
 def _full(op, x):

@@ -39,8 +39,8 @@ from .indexing import gather, known_values
 from .reduction import as_dtype, check_nonempty_dims, cumsum, in_dtype, normalize_dims
 from .reduction import same_dtype_inplace
 from .reduction import sum as _sum
-from .registry import custom, nondiff
-from .reduction import ValuesIndices
+from .registry import batched_as, custom, nondiff
+from .reduction import AMAX, ValuesIndices
 from .shape import cat, flip, movedim
 from .special import lerp
 from ._methods import tensor_method
@@ -374,6 +374,33 @@ def _select_sorted(x, d, position, keepdim):
     return _Result((values, idx))
 
 
+# NOTE: [median is one node] torch's median of every element is MedianBackward0, whose rule
+# shares the gradient evenly among the elements equal to the median, selecting as max()'s
+# does: amax's rules with ``selected``, on a kernel that picks the lower median (nan where a
+# nan is present, as torch's).
+def _median_kernel(x, *, dims, keepdim, selected):
+    rows = np.moveaxis(x, dims, tuple(range(x.ndim - len(dims), x.ndim)))
+    lead = rows.shape[: x.ndim - len(dims)]
+    rows = rows.reshape(lead + (-1,))
+    k = (rows.shape[-1] - 1) // 2
+    out = np.partition(rows, k, axis=-1)[..., k]
+    out = np.where(np.isnan(rows).any(axis=-1), np.nan, out).astype(x.dtype, copy=False)
+    if keepdim:
+        out = out.reshape(tuple(1 if i in dims else s for i, s in enumerate(x.shape)))
+    return np.asanyarray(out)
+
+
+MEDIAN = custom(
+    "median",
+    _median_kernel,
+    AMAX.vjp,
+    AMAX.jvp,
+    uses_out=True,
+    node_name="MedianBackward0",
+    batch=batched_as(AMAX),
+)
+
+
 @tensor_method
 def median(x, dim=None, keepdim=False):
     """The lower median: of all elements (a tensor), or along ``dim`` (``(values, indices)``).
@@ -398,13 +425,11 @@ def median(x, dim=None, keepdim=False):
         out = _sum(x) * float("nan")
         return out if x.is_floating_point() else out.to(x.dtype)
     _refuse_bool(x, "median_cpu")
+    if x.is_floating_point():  # NOTE: [median is one node]
+        return apply(MEDIAN, x, dims=tuple(range(x.ndim)), keepdim=False, selected=True)
     flat = x.reshape(-1)
     idx = _narrow(apply(ARGSORT, flat, dim=0, descending=False), 0, (n - 1) // 2, 1)
-    value = gather(flat, 0, idx).reshape(())
-    if not x.is_floating_point():
-        return value
-    mask = x == value.detach()
-    return _sum(where(mask, x, 0.0)) / _sum(mask)
+    return gather(flat, 0, idx).reshape(())
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")

@@ -7,6 +7,7 @@ order] in dualgrad/__init__.py); this module gives them their public place.
 from .._graph import *  # noqa: F401,F403
 from .._graph import _COUNTS_KNOWN, _FREED, AccumulateGrad, Node, OpNode  # noqa: F401
 from .._graph import (  # noqa: F401
+    RemovableHandle,
     SavedTensor,
     disable_saved_tensors_hooks,
     save_on_cpu,
@@ -106,8 +107,6 @@ def _register_post_accumulate_grad_hook(self, hook):
     acc = self._edge()[0]
     if acc.post_accumulate_hooks is None:
         acc.post_accumulate_hooks = {}
-    from ..nn.module import RemovableHandle
-
     handle = RemovableHandle(acc.post_accumulate_hooks)
     acc.post_accumulate_hooks[handle.id] = hook
     return handle
