@@ -30,6 +30,7 @@ BINARY = [
     [F(()), F((2, 3))],  # 0-d with dimensioned
     [F((3, 4), transposed=True), F((3, 4))],
 ]
+M34 = [[F((3, 4))], [F((4, 3), transposed=True)]]
 NONFINITE = Const([1.0, float("nan"), float("inf"), -float("inf"), -2.0])
 AWAY = 0.3  # keep samples of kinked functions this far from the kink
 
@@ -266,6 +267,14 @@ ROWS = [
     Row("max_dim", lambda m, x: m.max(x, 1)[0], [[F((3, 4))]], second_order=False),
     Row("max_all", lambda m, x: m.max(x), [[F((3, 4))]], second_order=False),
     Row("min_all", lambda m, x: x.min(), [[F((3, 4))]], second_order=False),
+    Row("aminmax", lambda m, x: m.aminmax(x, dim=1), M34, second_order=False),
+    Row(
+        "aminmax_all",
+        lambda m, x: tuple(x.aminmax(keepdim=True)),
+        M34 + [[F(())]],
+        ops=("aminmax",),
+        second_order=False,
+    ),
     Row("min_dim", lambda m, x: m.min(x, 0, keepdim=True)[0], [[F((3, 4))]], second_order=False),
     Row("cumsum", lambda m, x: m.cumsum(x, 1), [[F((3, 4))]]),
     # ---------------------------------------------------------------- shapes

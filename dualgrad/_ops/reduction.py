@@ -388,6 +388,84 @@ def amin(x, dim=(), keepdim=False):
     return apply(AMIN, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
 
 
+# ------------------------------------------------------------------ aminmax
+# torch's aminmax: both extremes in one pass and one node (AminmaxBackward0), each output's
+# gradient shared evenly among its tied elements as amax's and amin's are.
+def _aminmax_kernel(x, *, dims, keepdim):
+    return (
+        np.asanyarray(np.min(x, axis=dims, keepdims=keepdim)),
+        np.asanyarray(np.max(x, axis=dims, keepdims=keepdim)),
+    )
+
+
+def _aminmax_vjp(g, x, *, out, needs, dims, keepdim):
+    total = None
+    for g_i, out_i in zip(g, out):
+        if g_i is not None:
+            term = expand_back(g_i, x.shape, dims, keepdim) * _even_share(x, out_i, dims, keepdim)
+            total = term if total is None else total + term
+    return (total,)
+
+
+def _aminmax_jvp(tangents, x, *, out, dims, keepdim):
+    return tuple(
+        sum(_even_share(x, out_i, dims, keepdim) * tangents[0], dims, keepdim=keepdim)
+        for out_i in out
+    )
+
+
+AMINMAX = custom(
+    "aminmax",
+    _aminmax_kernel,
+    _aminmax_vjp,
+    _aminmax_jvp,
+    multi_output=True,
+    uses_out=True,
+    batch=batched_as(SUM),
+)
+
+
+class MinMax(tuple):
+    """``(min, max)`` with names, like torch.return_types.aminmax."""
+
+    @property
+    def min(self):
+        return self[0]
+
+    @property
+    def max(self):
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"dualgrad.return_types.aminmax(\nmin={self[0]!r},\nmax={self[1]!r})"
+
+
+@tensor_method
+def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002  (torch's keyword name)
+    """The smallest and the largest value (over ``dim``, or of every element) in one op:
+    ``(min, max)``, with names.
+
+    >>> import dualgrad as dg
+    >>> dg.aminmax(dg.tensor([3.0, -1.0, 2.0])).max
+    tensor(3.)
+    """
+    x = input
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
+    if dim is None:
+        if x._data.size == 0:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                "has no identity."
+            )
+        dims = tuple(range(x.ndim))
+        keepdim = keepdim and x.ndim > 0
+    else:
+        dims = normalize_dims(dim, x.ndim) if x.ndim else ()
+        check_nonempty_dims("aminmax", x.shape, dims)
+    return MinMax(apply(AMINMAX, x, dims=dims, keepdim=keepdim))
+
+
 class ValuesIndices(tuple):
     """``(values, indices)`` with names, like torch.return_types.max / sort / topk."""
 
@@ -536,6 +614,7 @@ __all__ = [
     "prod",
     "amax",
     "amin",
+    "aminmax",
     "max",
     "min",
     "argmax",

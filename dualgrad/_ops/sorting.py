@@ -432,6 +432,62 @@ def median(x, dim=None, keepdim=False):
     return gather(flat, 0, idx).reshape(())
 
 
+# NOTE: [nanmedian] the lower median of the values that are not nan (nan where there are
+# none), as torch's: of every element one node (NanmedianBackward0) with median's rules on its
+# own kernel; along a dim the position differs per row (each row's count of numbers), so the
+# index is read from the argsort at that position and the value gathered there, as median's.
+def _nanmedian_kernel(x, *, dims, keepdim, selected):
+    rows = np.moveaxis(x, dims, tuple(range(x.ndim - len(dims), x.ndim)))
+    lead = rows.shape[: x.ndim - len(dims)]
+    rows = np.sort(rows.reshape(lead + (-1,)), axis=-1)  # nan sorts last
+    count = (~np.isnan(rows)).sum(axis=-1, keepdims=True)
+    out = np.take_along_axis(rows, np.maximum(count - 1, 0) // 2, axis=-1)[..., 0]
+    if keepdim:
+        out = out.reshape(tuple(1 if i in dims else s for i, s in enumerate(x.shape)))
+    return np.asanyarray(out)
+
+
+NANMEDIAN = custom(
+    "nanmedian",
+    _nanmedian_kernel,
+    AMAX.vjp,
+    AMAX.jvp,
+    uses_out=True,
+    node_name="NanmedianBackward0",
+    batch=batched_as(AMAX),
+)
+
+
+@tensor_method
+def nanmedian(x, dim=None, keepdim=False):
+    """The lower median of the values that are not nan: of all elements (a tensor), or along
+    ``dim`` (``(values, indices)``); nan where every value is nan. Integer tensors: median.
+
+    >>> import dualgrad as dg
+    >>> dg.nanmedian(dg.tensor([4.0, float("nan"), 3.0, 1.0]))
+    tensor(3.)
+    """
+    _tensor_arg(x, "nanmedian")
+    if not x.is_floating_point():
+        return median(x, dim, keepdim)
+    if dim is None:
+        if x.numel() == 0:
+            return _sum(x) * float("nan")
+        return apply(NANMEDIAN, x, dims=tuple(range(x.ndim)), keepdim=False, selected=True)
+    d = _dim(dim, x)
+    if x.ndim == 0:
+        return _select_sorted(x, d, 0, keepdim)
+    check_nonempty_dims("median", x.shape, (d,))
+    order = apply(ARGSORT, x, dim=d, descending=False)  # nan sorts last
+    count = (x == x).sum(d, keepdim=True)
+    position = where(count > 0, (count - 1) // 2, 0)
+    idx = gather(order, d, position)
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return _Result((values, idx))
+
+
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
@@ -688,6 +744,7 @@ __all__ = [
     "kthvalue",
     "logcumsumexp",
     "median",
+    "nanmedian",
     "mode",
     "msort",
     "nanquantile",
