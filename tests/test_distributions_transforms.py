@@ -81,6 +81,9 @@ CASES = {
     "Pareto": (lambda T, s, a: T.distributions.Pareto(s, a), [_pos(3) / 2, np.array([0.8, 1.5, 3.0])], _pos(3) + 1, _prob(3)),
     "VonMises": (lambda T, a, k: T.distributions.VonMises(a, k), [RNG.normal(size=3), np.array([0.5, 2.0, 6.0])], RNG.uniform(-3, 3, size=(2, 3)), None),
     "LogNormal": (lambda T, a, b: T.distributions.LogNormal(a, b), [RNG.normal(size=3), _pos(3)], _pos(2, 3), _prob(3)),
+    "Kumaraswamy": (lambda T, a, b: T.distributions.Kumaraswamy(a, b), [_pos(3) * 1.5, _pos(3) * 1.5], _prob(2, 3), _prob(3)),
+    "NegativeBinomial": (lambda T, n, p: T.distributions.NegativeBinomial(n, probs=p), [_pos(3) * 2, _prob(3)], np.array([[0.0, 2.0, 5.0], [1.0, 0.0, 3.0]]), None),
+    "NegativeBinomial-logits": (lambda T, n, p: T.distributions.NegativeBinomial(n, logits=p), [_pos(3), RNG.normal(size=3)], np.array([4.0, 1.0, 0.0]), None),
     "Transformed-affine-sigmoid": (_transformed, [RNG.normal(size=3), _pos(3)], _prob(2, 3), _prob(3)),
     "Transformed-stickbreaking": (_stick, [RNG.normal(size=3)], _simplex(2, 4), None),
     "Transformed-tanh": (_tanh, [RNG.normal(size=3), _pos(3)], RNG.uniform(-0.9, 0.9, size=(2, 3)), _prob(3)),
@@ -231,7 +234,7 @@ def _distribution_modules():
 RSAMPLE = [
     "Cauchy", "HalfNormal", "HalfCauchy", "LowRankMVN", "RelaxedBernoulli",
     "RelaxedBernoulli-logits", "RelaxedOneHotCategorical", "RelaxedOneHotCategorical-logits",
-    "Gumbel", "Weibull", "Pareto", "LogNormal", "Transformed-affine-sigmoid",
+    "Gumbel", "Weibull", "Pareto", "LogNormal", "Kumaraswamy", "Transformed-affine-sigmoid",
     "Transformed-stickbreaking", "Transformed-tanh", "Normal", "Laplace", "Exponential",
 ]  # fmt: skip
 
@@ -292,7 +295,8 @@ def test_samples_have_torch_shapes_dtypes_and_support(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["Cauchy", "HalfNormal", "Gumbel", "Weibull", "Geometric-probs", "VonMises", "Multinomial"],
+    ["Cauchy", "HalfNormal", "Gumbel", "Weibull", "Geometric-probs", "VonMises", "Multinomial"]
+    + ["Kumaraswamy", "NegativeBinomial"],
 )
 def test_sample_moments(name):
     dg.manual_seed(0)
@@ -599,6 +603,12 @@ BAD = [
     ("Mixture-k", lambda T: T.distributions.MixtureSameFamily(T.distributions.Categorical(T.ones(3)), T.distributions.Normal(T.zeros(2), 1.0)), ValueError, "does not equal `component_distribution.batch_shape[-1]`"),
     ("Pareto-support", lambda T: T.distributions.Pareto(T.tensor(2.0), T.tensor(1.0)).log_prob(T.tensor(1.0)), ValueError, "to be within the support (GreaterThanEq(lower_bound=2.0))"),
     ("Weibull", lambda T: T.distributions.Weibull(T.tensor(1.0), T.tensor(-1.0)), ValueError, "Expected parameter concentration"),
+    ("Kumaraswamy", lambda T: T.distributions.Kumaraswamy(T.tensor(1.0), T.tensor(-1.0)), ValueError, "Expected parameter concentration0"),
+    ("Kumaraswamy-support", lambda T: T.distributions.Kumaraswamy(2.0, 2.0).log_prob(T.tensor(1.5)), ValueError, "to be within the support"),
+    ("NegativeBinomial-both", lambda T: T.distributions.NegativeBinomial(2.0, T.tensor(0.5), T.tensor(0.5)), ValueError, "Either `probs` or `logits` must be specified, but not both."),
+    ("NegativeBinomial-probs", lambda T: T.distributions.NegativeBinomial(2.0, T.tensor([1.0])), ValueError, "Expected parameter probs"),
+    ("NegativeBinomial-count", lambda T: T.distributions.NegativeBinomial(T.tensor([-1.0]), T.tensor([0.5])), ValueError, "Expected parameter total_count"),
+    ("NegativeBinomial-support", lambda T: T.distributions.NegativeBinomial(2.0, 0.5).log_prob(T.tensor(1.5)), ValueError, "to be within the support"),
     ("Gumbel", lambda T: T.distributions.Gumbel(T.tensor(0.0), T.tensor(0.0)), ValueError, "Expected parameter scale"),
     ("VonMises", lambda T: T.distributions.VonMises(T.tensor(0.0), T.tensor(-2.0)), ValueError, "Expected parameter concentration"),
     ("Relaxed", lambda T: T.distributions.RelaxedOneHotCategorical(T.tensor(1.0), T.tensor([0.5, -0.5])), ValueError, "Simplex()"),
