@@ -82,6 +82,7 @@ CASES = {
     "VonMises": (lambda T, a, k: T.distributions.VonMises(a, k), [RNG.normal(size=3), np.array([0.5, 2.0, 6.0])], RNG.uniform(-3, 3, size=(2, 3)), None),
     "LogNormal": (lambda T, a, b: T.distributions.LogNormal(a, b), [RNG.normal(size=3), _pos(3)], _pos(2, 3), _prob(3)),
     "Kumaraswamy": (lambda T, a, b: T.distributions.Kumaraswamy(a, b), [_pos(3) * 1.5, _pos(3) * 1.5], _prob(2, 3), _prob(3)),
+    "FisherSnedecor": (lambda T, a, b: T.distributions.FisherSnedecor(a, b), [_pos(3) * 3, _pos(3) * 4 + 10], _pos(2, 3), None),
     "NegativeBinomial": (lambda T, n, p: T.distributions.NegativeBinomial(n, probs=p), [_pos(3) * 2, _prob(3)], np.array([[0.0, 2.0, 5.0], [1.0, 0.0, 3.0]]), None),
     "NegativeBinomial-logits": (lambda T, n, p: T.distributions.NegativeBinomial(n, logits=p), [_pos(3), RNG.normal(size=3)], np.array([4.0, 1.0, 0.0]), None),
     "Transformed-affine-sigmoid": (_transformed, [RNG.normal(size=3), _pos(3)], _prob(2, 3), _prob(3)),
@@ -270,8 +271,20 @@ def test_rsample_on_torch_draws_matches_torch(name, monkeypatch):
             [6.0, 0.5, 1.5],
             lambda k, a, b: [-2 * b**2 / (k - 2) ** 2, 2 * a, 2 * b * k / (k - 2)],
         ),
+        # E[x^2] = d2^2 (d1 + 2) / (d1 (d2 - 2) (d2 - 4)), differentiated by hand
+        (
+            lambda T, d1, d2: T.distributions.FisherSnedecor(d1, d2),
+            [6.0, 30.0],
+            lambda d1, d2: [
+                -2 * d2**2 / (d1**2 * (d2 - 2) * (d2 - 4)),
+                (d1 + 2)
+                / d1
+                * (2 * d2 * (d2 - 2) * (d2 - 4) - d2**2 * (2 * d2 - 6))
+                / ((d2 - 2) * (d2 - 4)) ** 2,
+            ],
+        ),
     ],
-    ids=["Chi2", "StudentT"],
+    ids=["Chi2", "StudentT", "FisherSnedecor"],
 )
 def test_rsample_gradient_is_the_expected_gradient(make, params, exact):
     dg.manual_seed(3)
@@ -296,7 +309,7 @@ def test_samples_have_torch_shapes_dtypes_and_support(name):
 @pytest.mark.parametrize(
     "name",
     ["Cauchy", "HalfNormal", "Gumbel", "Weibull", "Geometric-probs", "VonMises", "Multinomial"]
-    + ["Kumaraswamy", "NegativeBinomial"],
+    + ["Kumaraswamy", "NegativeBinomial", "FisherSnedecor"],
 )
 def test_sample_moments(name):
     dg.manual_seed(0)
@@ -605,6 +618,7 @@ BAD = [
     ("Weibull", lambda T: T.distributions.Weibull(T.tensor(1.0), T.tensor(-1.0)), ValueError, "Expected parameter concentration"),
     ("Kumaraswamy", lambda T: T.distributions.Kumaraswamy(T.tensor(1.0), T.tensor(-1.0)), ValueError, "Expected parameter concentration0"),
     ("Kumaraswamy-support", lambda T: T.distributions.Kumaraswamy(2.0, 2.0).log_prob(T.tensor(1.5)), ValueError, "to be within the support"),
+    ("FisherSnedecor", lambda T: T.distributions.FisherSnedecor(T.tensor([1.0]), T.tensor([0.0])), ValueError, "Expected parameter concentration"),  # (its Gamma refuses first, as torch's)
     ("NegativeBinomial-both", lambda T: T.distributions.NegativeBinomial(2.0, T.tensor(0.5), T.tensor(0.5)), ValueError, "Either `probs` or `logits` must be specified, but not both."),
     ("NegativeBinomial-probs", lambda T: T.distributions.NegativeBinomial(2.0, T.tensor([1.0])), ValueError, "Expected parameter probs"),
     ("NegativeBinomial-count", lambda T: T.distributions.NegativeBinomial(T.tensor([-1.0]), T.tensor([0.5])), ValueError, "Expected parameter total_count"),

@@ -38,6 +38,7 @@ from .gumbel import Gumbel  # noqa: F401
 from .weibull import Pareto, Weibull  # noqa: F401
 from .kumaraswamy import Kumaraswamy  # noqa: F401
 from .negative_binomial import NegativeBinomial  # noqa: F401
+from .fisher_snedecor import FisherSnedecor  # noqa: F401
 from .constraint_registry import biject_to, transform_to  # noqa: F401
 from .transforms import *  # noqa: F401,F403
 from .kl import kl_divergence, register_kl  # noqa: F401
