@@ -82,6 +82,8 @@ CASES = {
     "VonMises": (lambda T, a, k: T.distributions.VonMises(a, k), [RNG.normal(size=3), np.array([0.5, 2.0, 6.0])], RNG.uniform(-3, 3, size=(2, 3)), None),
     "LogNormal": (lambda T, a, b: T.distributions.LogNormal(a, b), [RNG.normal(size=3), _pos(3)], _pos(2, 3), _prob(3)),
     "Kumaraswamy": (lambda T, a, b: T.distributions.Kumaraswamy(a, b), [_pos(3) * 1.5, _pos(3) * 1.5], _prob(2, 3), _prob(3)),
+    "ContinuousBernoulli": (lambda T, p: T.distributions.ContinuousBernoulli(probs=p), [np.array([0.2, 0.5, 0.7, 0.9])], np.array([[0.1, 0.4, 0.6, 0.95], [0.5, 0.2, 0.8, 0.3]]), np.array([0.3, 0.5, 0.6, 0.9])),
+    "ContinuousBernoulli-logits": (lambda T, p: T.distributions.ContinuousBernoulli(logits=p), [RNG.normal(size=3)], _prob(2, 3), _prob(3)),
     "FisherSnedecor": (lambda T, a, b: T.distributions.FisherSnedecor(a, b), [_pos(3) * 3, _pos(3) * 4 + 10], _pos(2, 3), None),
     "NegativeBinomial": (lambda T, n, p: T.distributions.NegativeBinomial(n, probs=p), [_pos(3) * 2, _prob(3)], np.array([[0.0, 2.0, 5.0], [1.0, 0.0, 3.0]]), None),
     "NegativeBinomial-logits": (lambda T, n, p: T.distributions.NegativeBinomial(n, logits=p), [_pos(3), RNG.normal(size=3)], np.array([4.0, 1.0, 0.0]), None),
@@ -235,7 +237,8 @@ def _distribution_modules():
 RSAMPLE = [
     "Cauchy", "HalfNormal", "HalfCauchy", "LowRankMVN", "RelaxedBernoulli",
     "RelaxedBernoulli-logits", "RelaxedOneHotCategorical", "RelaxedOneHotCategorical-logits",
-    "Gumbel", "Weibull", "Pareto", "LogNormal", "Kumaraswamy", "Transformed-affine-sigmoid",
+    "Gumbel", "Weibull", "Pareto", "LogNormal", "Kumaraswamy", "ContinuousBernoulli",
+    "ContinuousBernoulli-logits", "Transformed-affine-sigmoid",
     "Transformed-stickbreaking", "Transformed-tanh", "Normal", "Laplace", "Exponential",
 ]  # fmt: skip
 
@@ -309,7 +312,7 @@ def test_samples_have_torch_shapes_dtypes_and_support(name):
 @pytest.mark.parametrize(
     "name",
     ["Cauchy", "HalfNormal", "Gumbel", "Weibull", "Geometric-probs", "VonMises", "Multinomial"]
-    + ["Kumaraswamy", "NegativeBinomial", "FisherSnedecor"],
+    + ["Kumaraswamy", "NegativeBinomial", "FisherSnedecor", "ContinuousBernoulli"],
 )
 def test_sample_moments(name):
     dg.manual_seed(0)
@@ -619,6 +622,8 @@ BAD = [
     ("Kumaraswamy", lambda T: T.distributions.Kumaraswamy(T.tensor(1.0), T.tensor(-1.0)), ValueError, "Expected parameter concentration0"),
     ("Kumaraswamy-support", lambda T: T.distributions.Kumaraswamy(2.0, 2.0).log_prob(T.tensor(1.5)), ValueError, "to be within the support"),
     ("FisherSnedecor", lambda T: T.distributions.FisherSnedecor(T.tensor([1.0]), T.tensor([0.0])), ValueError, "Expected parameter concentration"),  # (its Gamma refuses first, as torch's)
+    ("ContinuousBernoulli-both", lambda T: T.distributions.ContinuousBernoulli(T.tensor(0.5), T.tensor(0.5)), ValueError, "Either `probs` or `logits` must be specified, but not both."),
+    ("ContinuousBernoulli-probs", lambda T: T.distributions.ContinuousBernoulli(T.tensor([1.5]), validate_args=True), ValueError, "The parameter probs has invalid values"),
     ("NegativeBinomial-both", lambda T: T.distributions.NegativeBinomial(2.0, T.tensor(0.5), T.tensor(0.5)), ValueError, "Either `probs` or `logits` must be specified, but not both."),
     ("NegativeBinomial-probs", lambda T: T.distributions.NegativeBinomial(2.0, T.tensor([1.0])), ValueError, "Expected parameter probs"),
     ("NegativeBinomial-count", lambda T: T.distributions.NegativeBinomial(T.tensor([-1.0]), T.tensor([0.5])), ValueError, "Expected parameter total_count"),

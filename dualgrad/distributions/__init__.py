@@ -39,6 +39,7 @@ from .weibull import Pareto, Weibull  # noqa: F401
 from .kumaraswamy import Kumaraswamy  # noqa: F401
 from .negative_binomial import NegativeBinomial  # noqa: F401
 from .fisher_snedecor import FisherSnedecor  # noqa: F401
+from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
 from .constraint_registry import biject_to, transform_to  # noqa: F401
 from .transforms import *  # noqa: F401,F403
 from .kl import kl_divergence, register_kl  # noqa: F401
