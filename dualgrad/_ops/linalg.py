@@ -563,6 +563,13 @@ ADDMM = custom(
 )
 
 
+def _broadcast_or_none(a, b):
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        return None
+
+
 def addmm_checked(input, mat1, mat2, beta=1, alpha=1, fn="addmm"):
     """``addmm`` after torch's checks of its operands."""
     for arg, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
@@ -579,11 +586,8 @@ def addmm_checked(input, mat1, mat2, beta=1, alpha=1, fn="addmm"):
             f"{mat2.shape[0]}x{mat2.shape[1]})"
         )
     n, p = mat1.shape[0], mat2.shape[1]
-    try:
-        shape = np.broadcast_shapes(tuple(input.shape), (n, p))
-    except ValueError:
-        shape = None
-    if shape != (n, p):
+    bias = tuple(input.shape)
+    if bias != (p,) and bias != (n, p) and _broadcast_or_none(bias, (n, p)) != (n, p):
         raise RuntimeError(
             f"The expanded size of the tensor ({p}) must match the existing size "
             f"({input.shape[-1]}) at non-singleton dimension 1.  Target sizes: [{n}, {p}].  "
