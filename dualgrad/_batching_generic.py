@@ -163,18 +163,6 @@ def _matmul(op, physical, bdims, params, size):
     return out, 0
 
 
-def linear_through(matmul):
-    """linear's rule: linear(x, w) is matmul(x, w^T), the weight transposed in its logical
-    dims, then the rule of ``matmul`` (which folds a batch into one GEMM)."""
-
-    def _linear(op, physical, bdims, params, size):
-        (x, w), (dx, dw) = physical, bdims
-        w_t = w.mT if dw is None else _to_front(w, dw).mT
-        return _matmul(matmul, [x, w_t], [dx, None if dw is None else 0], params, size)
-
-    return _linear
-
-
 def _join(op, physical, bdims, params, size):
     """cat / stack: every input batched at the front (unbatched ones expanded), dim + 1."""
     parts = [_front(p, d, size) for p, d in zip(physical, bdims)]

@@ -44,7 +44,6 @@ TABLE = [
     ((I.SELECT,), B._select),
     ((L.MATMUL,), B._matmul),
     ((SH.CAT, SH.STACK), B._join),
-    ((L.LINEAR,), B.linear_through(L.MATMUL)),
     # linear algebra, scans and sorting (_batching_linalg.py)
     (
         (

@@ -22,6 +22,7 @@ import weakref
 import numpy as np
 
 from . import _levels
+from ._compat.hooks import RemovableHandle
 from ._grad_mode import state as _grad_state
 from ._tensor import INPLACE_EPOCH, Tensor, detach_history
 
@@ -89,16 +90,9 @@ NODE_POST = "node post-hooks"
 _METADATA: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-class _NodeHookHandle:
-    """What ``register_hook``/``register_prehook`` return: ``remove()`` takes the hook out."""
-
-    def __init__(self, hooks: list, fn):
-        self._hooks, self._fn = hooks, fn
-        hooks.append(fn)
-
-    def remove(self) -> None:
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
+def _handle(hooks: list, fn) -> RemovableHandle:
+    hooks.append(fn)
+    return RemovableHandle(hooks, fn)
 
 
 # NOTE: [order by sequence number] in engine.py: a node's number is taken once its edges exist.
@@ -140,14 +134,14 @@ class Node:
         if hook is not None:  # a tensor's hook, on output ``fn``
             self.pre_hooks.setdefault(fn, []).append(hook)
             return None
-        return _NodeHookHandle(self.pre_hooks.setdefault(NODE_PRE, []), fn)
+        return _handle(self.pre_hooks.setdefault(NODE_PRE, []), fn)
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new
         ``grad_inputs``. Returns a handle whose ``remove()`` takes it out."""
         if self.pre_hooks is None:
             self.pre_hooks = {}
-        return _NodeHookHandle(self.pre_hooks.setdefault(NODE_POST, []), fn)
+        return _handle(self.pre_hooks.setdefault(NODE_POST, []), fn)
 
     def _sequence_nr(self) -> int:
         return self.seq
@@ -402,6 +396,8 @@ _INPUT_NAMES = {
     "DotBackward0": ("self", "tensor"),
     "WhereBackward0": ("self", "other", "condition"),  # where(condition, self, other)
     "PowBackward1": ("self", "exponent"),
+    "AddmmBackward0": ("self", "mat1", "mat2"),
+    "MseLossBackward0": ("self", "target"),
 }
 _DEFAULT_NAMES = ("self", "other")
 

@@ -12,6 +12,7 @@ import weakref
 import numpy as np
 
 from ._compat import device as _device
+from ._compat.hooks import RemovableHandle
 from ._compat.meta import META_NUMPY, NO_DATA, MetaArray
 from . import _dtype
 from . import _levels
@@ -380,7 +381,7 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node, nr = self._edge()
         node.register_prehook(nr, hook)
-        return _RemovableHook(node, nr, hook)
+        return RemovableHandle(node.pre_hooks[nr], hook)  # NOTE: [one handle type]
 
     # ------------------------------------------------------------ repr
     def __repr__(self) -> str:
@@ -606,16 +607,6 @@ class _RetainGrad:
     def __call__(self, g):
         self.fn(g)
         return None
-
-
-class _RemovableHook:
-    def __init__(self, node, nr, hook):
-        self._node, self._nr, self._hook = node, nr, hook
-
-    def remove(self) -> None:
-        hooks = self._node.pre_hooks.get(self._nr, []) if self._node.pre_hooks else []
-        if self._hook in hooks:
-            hooks.remove(self._hook)
 
 
 def alias(x: Tensor, below_level: int | None = None) -> Tensor:

@@ -128,13 +128,20 @@ def _rtruediv(self, other):
     return E.reciprocal(self) * other
 
 
-def _operator(op, fn, reflected=False):
+def _operator(op, fn, reflected=False, commutes=False):
     """``Tensor.__mul__`` and friends: straight to the dispatcher for tensors and numbers
     (NOTE: [hot path] in _dispatch.py); anything else takes the checked function (reflected:
-    ``fn(self, other)`` computes ``other op self``)."""
+    ``fn(self, other)`` computes ``other op self``). A reflected op that ``commutes`` puts the
+    tensor first, as torch's ``2 * x`` is ``x.mul(2)`` (its node's edges in that order)."""
     from ._dispatch import apply, apply_binary
 
-    if reflected:
+    if reflected and commutes:
+
+        def method(self, other):
+            if isinstance(other, (float, int)):
+                return apply(op, self, other)
+            return fn(self, other)
+    elif reflected:
 
         def method(self, other):
             if isinstance(other, (float, int)):
@@ -152,13 +159,27 @@ def _operator(op, fn, reflected=False):
     return method
 
 
+_rsub_general = _operator(E.SUB, _defers(_swap(E.sub)), reflected=True)
+_RSUB_DTYPES = ("float32", "float64")
+
+
+def _rsub(self, other):
+    """``number - x``: torch's rsub node (one edge) on float32/float64 tensors; other dtypes
+    keep sub's promotion and checks."""
+    from ._dispatch import apply
+
+    if type(other) in (float, int) and self.dtype.name in _RSUB_DTYPES:
+        return apply(E.RSUB, self, other=other)
+    return _rsub_general(self, other)
+
+
 _OPERATORS = {
     "__add__": _operator(E.ADD, E.add),
-    "__radd__": _operator(E.ADD, _defers(_swap(E.add)), reflected=True),
+    "__radd__": _operator(E.ADD, _defers(_swap(E.add)), reflected=True, commutes=True),
     "__sub__": _operator(E.SUB, E.sub),
-    "__rsub__": _operator(E.SUB, _defers(_swap(E.sub)), reflected=True),
+    "__rsub__": _rsub,
     "__mul__": _operator(E.MUL, E.mul),
-    "__rmul__": _operator(E.MUL, _defers(_swap(E.mul)), reflected=True),
+    "__rmul__": _operator(E.MUL, _defers(_swap(E.mul)), reflected=True, commutes=True),
     "__truediv__": _operator(E.DIV, E.div),
     "__rtruediv__": _rtruediv,
     "__floordiv__": E.floor_divide,

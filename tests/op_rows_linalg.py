@@ -394,16 +394,18 @@ ROWS += [
         (2, 5, 3),
     ),
     R("tensordot_0", "einsum", lambda m, a, b: m.tensordot(a, b, 0), (2,), (3,)),
-    R("addmm", "matmul", lambda m, c, a, b: m.addmm(c, a, b), (3, 2), (3, 4), (4, 2)),
+    R("addmm", "addmm", lambda m, c, a, b: m.addmm(c, a, b), (3, 2), (3, 4), (4, 2)),
+    # mat2 a transposed view: its gradient is made in the weight's layout (NOTE: [addmm])
+    R("addmm_t", "addmm", lambda m, c, a, w: m.addmm(c, a, w.t()), (2,), (3, 4), (2, 4)),
     R(
         "addmm_scaled",
-        "matmul",
+        "addmm",
         lambda m, c, a, b: m.addmm(c, a, b, beta=0.5, alpha=-2),
         (2,),
         (3, 4),
         (4, 2),
     ),
-    R("addmm_beta0", "matmul", lambda m, c, a, b: c.addmm(a, b, beta=0), (3, 2), (3, 4), (4, 2)),
+    R("addmm_beta0", "addmm", lambda m, c, a, b: c.addmm(a, b, beta=0), (3, 2), (3, 4), (4, 2)),
     R(
         "baddbmm",
         "matmul",

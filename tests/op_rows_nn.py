@@ -9,17 +9,100 @@ def _nnf(m):
     return m.nn.functional
 
 
+def _huber(t, x, y, delta):
+    d = x - y
+    return t.where(d.abs() < delta, 0.5 * d * d, delta * (d.abs() - 0.5 * delta))
+
+
 ROWS: list = [
     Row(
         "linear",
         lambda m, x, w: _nnf(m).linear(x, w),
         [[F((5, 4)), F((3, 4))], [F((4,)), F((3, 4))], [F((2, 5, 4)), F((3, 4))]],
+        ops=("t", "matmul", "mv"),
     ),
     Row(
         "linear_bias",
         lambda m, x, w, b: _nnf(m).linear(x, w, b),
-        [[F((5, 4)), F((3, 4)), F((3,))]],
-        ops=("linear", "add"),
+        [[F((5, 4)), F((3, 4)), F((3,))], [F((4,)), F((3, 4)), F((3,))]]
+        + [[F((2, 5, 4)), F((3, 4)), F((3,))]],
+        ops=("addmm", "t", "reshape"),
+    ),
+    # losses torch records as one node (NOTE: [fused losses])
+    Row(
+        "mse_loss",
+        lambda m, x, y: _nnf(m).mse_loss(x, y),
+        [[F((3, 4)), F((3, 4))], [F(()), F(())]],
+    ),
+    Row(
+        "mse_loss_sum_none",
+        lambda m, x, y: (
+            _nnf(m).mse_loss(x, y, reduction="sum"),
+            _nnf(m).mse_loss(x, y, reduction="none"),
+        ),
+        [[F((3, 4)), F((3, 4))], [F((2, 3)), F((2, 3), transposed=True)]],
+        ops=("mse_loss",),
+    ),
+    Row(
+        "smooth_l1_loss",
+        lambda m, x, y: (
+            _nnf(m).smooth_l1_loss(x, y, beta=0.5),
+            _nnf(m).smooth_l1_loss(x, y, reduction="none"),
+        ),
+        [[F((3, 4), -2.0, 2.0), F((3, 4))]],
+    ),
+    Row(
+        "huber_loss",
+        lambda m, x, y: (
+            _nnf(m).huber_loss(x, y, delta=0.7),
+            _nnf(m).huber_loss(x, y, reduction="sum"),
+        ),
+        [[F((3, 4), -2.0, 2.0), F((3, 4))]],
+        # torch's huber_loss has no forward-mode rule: its values, as a composite in torch
+        torch_fn=lambda t, x, y: (_huber(t, x, y, 0.7).mean(), _huber(t, x, y, 1.0).sum()),
+    ),
+    Row(
+        "binary_cross_entropy",
+        lambda m, x, y: (
+            _nnf(m).binary_cross_entropy(x, y),
+            _nnf(m).binary_cross_entropy(x, y, reduction="none"),
+        ),
+        [[F((3, 4), 0.1, 0.9), F((3, 4), 0.0, 1.0)]],
+    ),
+    Row(
+        "binary_cross_entropy_with_logits",
+        lambda m, x, y: (
+            _nnf(m).binary_cross_entropy_with_logits(x, y),
+            _nnf(m).binary_cross_entropy_with_logits(x, y, reduction="sum"),
+        ),
+        [[F((3, 4), -3.0, 3.0), F((3, 4), 0.0, 1.0)]],
+    ),
+    Row(
+        "nll_loss",
+        lambda m, x: _nnf(m).nll_loss(x, m.tensor([1, 0, 3])),
+        [[F((3, 4))]],
+    ),
+    Row(
+        "nll_loss_weight_ignore",
+        lambda m, x, w: _nnf(m).nll_loss(x, m.tensor([1, -100, 3]), w),
+        [[F((3, 4)), Const([0.5, 1.0, 2.0, 1.5])]],
+        ops=("nll_loss",),
+    ),
+    Row(
+        "nll_loss_sum_none_1d_4d",
+        lambda m, x, y: (
+            _nnf(m).nll_loss(x, m.tensor([[1, 0], [2, 2]]), reduction="none"),
+            _nnf(m).nll_loss(y, m.tensor(2), reduction="sum"),
+            _nnf(m).nll_loss(x, m.tensor([[1, 0], [2, 2]]), reduction="sum"),
+        ),
+        [[F((2, 3, 2)), F((3,))]],
+        ops=("nll_loss",),
+    ),
+    Row(
+        "cross_entropy",
+        lambda m, x: _nnf(m).cross_entropy(x, m.tensor([1, 0, 3])),
+        [[F((3, 4))]],
+        ops=("nll_loss", "log_softmax"),
     ),
     Row(
         "im2col",

@@ -3,6 +3,8 @@
 from op_table_base import B, Const, F, I, R, Row  # noqa: F401
 
 M34 = [[F((3, 4))], [F((4, 3), transposed=True)]]
+NAN = float("nan")
+WITH_NAN = Const([[1.5, NAN, 0.3, -2.0], [0.7, -1.1, NAN, NAN], [NAN, 0.2, 0.9, 0.4]], diff=True)
 TIES = Const(
     [[1.0, 3.0, 3.0, 2.0, 1.0], [2.0, 0.5, 2.0, 0.5, 4.0], [5.0, 5.0, 5.0, 1.0, 1.0]], diff=True
 )
@@ -84,8 +86,15 @@ ROWS: list = [
         nondiff=True,
         ops=("argsort",),
     ),
-    Row("median", lambda m, x: m.median(x), [[F((3, 4))], [F((3, 3))], [F(())]], ops=("argsort",)),
-    Row("median_ties", lambda m, x: m.median(x) * 2, [[TIES]], ops=("argsort",), gradcheck=False),
+    Row("median", lambda m, x: m.median(x), [[F((3, 4))], [F((3, 3))], [F(())]]),
+    Row("median_ties", lambda m, x: m.median(x) * 2, [[TIES]], ops=("median",), gradcheck=False),
+    Row("nanmedian", lambda m, x: m.nanmedian(x), M34 + [[WITH_NAN], [F(())]]),
+    Row(
+        "nanmedian_dim",
+        lambda m, x: m.nanmedian(x, 1, keepdim=True).values,
+        M34 + [[WITH_NAN]],
+        ops=("argsort", "gather"),
+    ),
     Row("median_dim", lambda m, x: m.median(x, 1).values, M34 + [[F((3, 5))]], ops=("argsort",)),
     Row(
         "median_keepdim", lambda m, x: x.median(0, keepdim=True)[0], [[F((4, 3))]], ops=("argsort",)

@@ -30,6 +30,7 @@ BINARY = [
     [F(()), F((2, 3))],  # 0-d with dimensioned
     [F((3, 4), transposed=True), F((3, 4))],
 ]
+M34 = [[F((3, 4))], [F((4, 3), transposed=True)]]
 NONFINITE = Const([1.0, float("nan"), float("inf"), -float("inf"), -2.0])
 AWAY = 0.3  # keep samples of kinked functions this far from the kink
 
@@ -42,6 +43,7 @@ ROWS = [
     # ---------------------------------------------------------------- arithmetic
     Row("add", lambda m, x, y: x + y, BINARY + [[F((3,)), 2.5]]),
     Row("sub", lambda m, x, y: x - y, BINARY + [[F((3,)), 2.5], [1.5, F((3,))]]),
+    Row("rsub", lambda m, x: 1.5 - x, UNARY),
     Row("mul", lambda m, x, y: x * y, BINARY + [[F((3,)), -0.05]]),
     Row(
         "div",
@@ -232,12 +234,23 @@ ROWS = [
     ),
     # ---------------------------------------------------------------- reductions
     Row("sum", lambda m, x: x.sum(), UNARY),
-    Row("sum_dim", lambda m, x: x.sum(dim=(0, -1), keepdim=True), [[F((2, 3, 4))]], ops=("sum",)),
+    Row(
+        "sum_dim",
+        lambda m, x: x.sum(dim=(0, -1), keepdim=True),
+        [[F((2, 3, 4))], [F((4, 3), transposed=True)]],
+    ),
     Row(
         "mean",
         lambda m, x: x.mean(1),
         [[F((3, 4))], [F((4, 3), transposed=True)]],
-        ops=("sum", "div"),
+        ops=("mean_dim",),
+    ),
+    Row("mean_all", lambda m, x: x.mean(), UNARY[:3], ops=("mean",)),
+    Row(
+        "mean_keepdim",
+        lambda m, x: m.mean(x, (0, 2), keepdim=True),
+        [[F((2, 3, 4))]],
+        ops=("mean_dim",),
     ),
     Row(
         "prod",
@@ -252,7 +265,16 @@ ROWS = [
     Row("amax", lambda m, x: m.amax(x, 1), [[F((3, 4))]], second_order=False),
     Row("amin", lambda m, x: m.amin(x, (0, 1)), [[F((3, 4))]], second_order=False),
     Row("max_dim", lambda m, x: m.max(x, 1)[0], [[F((3, 4))]], second_order=False),
-    Row("max_all", lambda m, x: m.max(x), [[F((3, 4))]], ops=("amax",), second_order=False),
+    Row("max_all", lambda m, x: m.max(x), [[F((3, 4))]], second_order=False),
+    Row("min_all", lambda m, x: x.min(), [[F((3, 4))]], second_order=False),
+    Row("aminmax", lambda m, x: m.aminmax(x, dim=1), M34, second_order=False),
+    Row(
+        "aminmax_all",
+        lambda m, x: tuple(x.aminmax(keepdim=True)),
+        M34 + [[F(())]],
+        ops=("aminmax",),
+        second_order=False,
+    ),
     Row("min_dim", lambda m, x: m.min(x, 0, keepdim=True)[0], [[F((3, 4))]], second_order=False),
     Row("cumsum", lambda m, x: m.cumsum(x, 1), [[F((3, 4))]]),
     # ---------------------------------------------------------------- shapes
@@ -261,17 +283,27 @@ ROWS = [
         "view_unsqueeze_squeeze",
         lambda m, x: x.unsqueeze(1).squeeze(),
         [[F((3, 4))]],
-        ops=("reshape",),
+        ops=("unsqueeze", "squeeze"),
     ),
+    Row("unsqueeze", lambda m, x: x.unsqueeze(-1), [[F((3, 4))], [F(())]]),
+    Row("squeeze", lambda m, x: x.squeeze(), [[F((3, 1, 4))], [F((1, 1))]]),
+    Row("squeeze_dim", lambda m, x: m.squeeze(x, 1), [[F((3, 1, 4))], [F((3, 4))]]),
+    Row("squeeze_dims", lambda m, x: x.squeeze((0, 2)), [[F((1, 3, 1, 4))]]),
     Row("flatten", lambda m, x: x.flatten(1), [[F((2, 3, 4))]], ops=("reshape",)),
     Row("expand", lambda m, x: x.expand(2, 3, 4), [[F((3, 1))], [F((4,))]]),
     Row("permute", lambda m, x: x.permute(2, 0, 1), [[F((2, 3, 4))]]),
-    Row("transpose", lambda m, x: x.transpose(0, 1), [[F((3, 4))]], ops=("permute",)),
+    Row("transpose", lambda m, x: x.transpose(0, 1), [[F((3, 4))], [F((2, 3, 4))]]),
+    Row("t", lambda m, x: x.t(), [[F((3, 4))], [F((4,))], [F((4, 3), transposed=True)]]),
     Row("T", lambda m, x: x.T * 1, [[F((3, 4))]], ops=("permute",)),
     Row("movedim", lambda m, x: m.movedim(x, 0, 2), [[F((2, 3, 4))]], ops=("permute",)),
     Row("flip", lambda m, x: m.flip(x, (0, 1)), [[F((3, 4))]]),
     # ---------------------------------------------------------------- indexing
     Row("select", lambda m, x: x[1:, None, ..., 2], [[F((3, 4))]]),
+    Row(
+        "select_int",
+        lambda m, x: (x[1], x[:, 2], x[..., 0]),
+        [[F((3, 4))], [F((4, 3), transposed=True)]],
+    ),
     Row(
         "index",
         lambda m, x, i: x[i],
@@ -329,16 +361,16 @@ ROWS += [
     R("matmul_nd_1d", "matmul", lambda m, a, b: m.matmul(a, b), (2, 3, 4), (4,)),
     R("matmul_2d_2d", "matmul", lambda m, a, b: m.matmul(a, b), (3, 4), (4, 2)),
     R("matmul_1d_2d", "matmul", lambda m, a, b: m.matmul(a, b), (4,), (4, 2)),
-    R("matmul_2d_1d", "matmul", lambda m, a, b: m.matmul(a, b), (3, 4), (4,)),
+    R("matmul_2d_1d", "mv", lambda m, a, b: m.matmul(a, b), (3, 4), (4,)),
     R("matmul_batch_bcast", "matmul", lambda m, a, b: m.matmul(a, b), (2, 1, 3, 4), (5, 4, 2)),
     R("matmul_batch_2d", "matmul", lambda m, a, b: m.matmul(a, b), (3, 4), (2, 4, 2)),
     R("matmul_operator", "matmul", lambda m, a, b: (a @ b) * a.sum(), (3, 3), (3, 3)),
     R("matmul_rmatmul_square", "matmul", lambda m, a: a @ a @ a, (3, 3)),
     R("mm", "matmul", lambda m, a, b: m.mm(a, b), (3, 4), (4, 2)),
-    R("bmm", "matmul", lambda m, a, b: m.bmm(a, b), (2, 3, 4), (2, 4, 5)),
-    R("mv", "matmul", lambda m, a, b: m.mv(a, b), (3, 4), (4,)),
-    R("dot", "matmul", lambda m, a, b: m.dot(a, b), (4,), (4,)),
-    R("dot_method", "matmul", lambda m, a: a.dot(a), (4,)),
+    R("bmm", "bmm", lambda m, a, b: m.bmm(a, b), (2, 3, 4), (2, 4, 5)),
+    R("mv", "mv", lambda m, a, b: m.mv(a, b), (3, 4), (4,)),
+    R("dot", "dot", lambda m, a, b: m.dot(a, b), (4,), (4,)),
+    R("dot_method", "dot", lambda m, a: a.dot(a), (4,)),
     R("inner", "matmul", lambda m, a, b: m.inner(a, b), (2, 4), (3, 4)),
     R("outer", "mul", lambda m, a, b: m.outer(a, b), (3,), (4,)),
     R("einsum_mm", "einsum", lambda m, a, b: m.einsum("ij,jk->ik", a, b), (2, 3), (3, 4)),
@@ -400,20 +432,20 @@ ROWS += [
     R("std", None, lambda m, x: m.std(x), (3, 4)),
     R("std_dim", None, lambda m, x: m.std(x, 0, keepdim=True), (3, 4)),
     R("std_method", None, lambda m, x: x.std(-1, correction=0), (3, 4)),
-    R("norm", None, lambda m, x: m.norm(x), (3, 4)),
-    R("norm_fro_dims", None, lambda m, x: m.norm(x, "fro", (0, 2)), (2, 3, 4)),
+    R("norm", "linalg_vector_norm", lambda m, x: m.norm(x), (3, 4)),
+    R("norm_fro_dims", "linalg_vector_norm", lambda m, x: m.norm(x, "fro", (0, 2)), (2, 3, 4)),
     R("norm_1", None, lambda m, x: m.norm(x, 1, 1), (3, 4)),
-    R("norm_2_dim", None, lambda m, x: m.norm(x, 2, 0, keepdim=True), (3, 4)),
+    R("norm_2_dim", "linalg_vector_norm", lambda m, x: m.norm(x, 2, 0, keepdim=True), (3, 4)),
     R("norm_inf", None, lambda m, x: m.norm(x, INF, 0), (3, 4)),
     R("norm_neg_inf", None, lambda m, x: m.norm(x, -INF), (3, 4)),
     R("norm_3", None, lambda m, x: m.norm(x, 3, 1), (3, 4)),
     R("norm_half", None, lambda m, x: m.norm(x, 0.5), (3, 4)),
     R("norm_0", "nonzero_indicator", lambda m, x: m.norm(x, 0) * x, (3, 4)),
-    R("norm_method", None, lambda m, x: x.norm(dim=1), (3, 4)),
+    R("norm_method", "linalg_vector_norm", lambda m, x: x.norm(dim=1), (3, 4)),
     # PyTorch's gradient at zero: 0 for std and the 2-norm, not nan
     R("std_zero", None, lambda m, x: m.std(x * 0 + 1), (3,)),
-    R("norm_zero", None, lambda m, x: m.norm(x * 0), (3,)),
-    R("norm_zero_dim", None, lambda m, x: m.norm(x * 0, dim=1), (2, 3)),
+    R("norm_zero", "linalg_vector_norm", lambda m, x: m.norm(x * 0), (3,)),
+    R("norm_zero_dim", "linalg_vector_norm", lambda m, x: m.norm(x * 0, dim=1), (2, 3)),
     R("norm_3_zero", None, lambda m, x: m.norm(x * 0, 3), (3,)),
 ]
 

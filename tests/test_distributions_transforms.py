@@ -81,6 +81,13 @@ CASES = {
     "Pareto": (lambda T, s, a: T.distributions.Pareto(s, a), [_pos(3) / 2, np.array([0.8, 1.5, 3.0])], _pos(3) + 1, _prob(3)),
     "VonMises": (lambda T, a, k: T.distributions.VonMises(a, k), [RNG.normal(size=3), np.array([0.5, 2.0, 6.0])], RNG.uniform(-3, 3, size=(2, 3)), None),
     "LogNormal": (lambda T, a, b: T.distributions.LogNormal(a, b), [RNG.normal(size=3), _pos(3)], _pos(2, 3), _prob(3)),
+    # (fixed numbers for the families added later: draws from RNG would shift the cases below)
+    "Kumaraswamy": (lambda T, a, b: T.distributions.Kumaraswamy(a, b), [np.array([0.8, 1.7, 2.9]), np.array([2.2, 0.9, 1.4])], np.array([[0.15, 0.5, 0.85], [0.6, 0.3, 0.45]]), np.array([0.2, 0.55, 0.9])),
+    "ContinuousBernoulli": (lambda T, p: T.distributions.ContinuousBernoulli(probs=p), [np.array([0.2, 0.5, 0.7, 0.9])], np.array([[0.1, 0.4, 0.6, 0.95], [0.5, 0.2, 0.8, 0.3]]), np.array([0.3, 0.5, 0.6, 0.9])),
+    "ContinuousBernoulli-logits": (lambda T, p: T.distributions.ContinuousBernoulli(logits=p), [np.array([-1.2, 0.3, 2.0])], np.array([[0.25, 0.7, 0.9], [0.5, 0.1, 0.6]]), np.array([0.35, 0.5, 0.8])),
+    "FisherSnedecor": (lambda T, a, b: T.distributions.FisherSnedecor(a, b), [np.array([1.5, 4.0, 7.0]), np.array([11.0, 14.0, 17.5])], np.array([[0.4, 1.2, 2.5], [0.9, 0.3, 1.7]]), None),
+    "NegativeBinomial": (lambda T, n, p: T.distributions.NegativeBinomial(n, probs=p), [np.array([1.3, 2.5, 4.0]), np.array([0.3, 0.55, 0.8])], np.array([[0.0, 2.0, 5.0], [1.0, 0.0, 3.0]]), None),
+    "NegativeBinomial-logits": (lambda T, n, p: T.distributions.NegativeBinomial(n, logits=p), [np.array([0.7, 1.9, 3.2]), np.array([-0.6, 0.4, 1.3])], np.array([4.0, 1.0, 0.0]), None),
     "Transformed-affine-sigmoid": (_transformed, [RNG.normal(size=3), _pos(3)], _prob(2, 3), _prob(3)),
     "Transformed-stickbreaking": (_stick, [RNG.normal(size=3)], _simplex(2, 4), None),
     "Transformed-tanh": (_tanh, [RNG.normal(size=3), _pos(3)], RNG.uniform(-0.9, 0.9, size=(2, 3)), _prob(3)),
@@ -231,7 +238,8 @@ def _distribution_modules():
 RSAMPLE = [
     "Cauchy", "HalfNormal", "HalfCauchy", "LowRankMVN", "RelaxedBernoulli",
     "RelaxedBernoulli-logits", "RelaxedOneHotCategorical", "RelaxedOneHotCategorical-logits",
-    "Gumbel", "Weibull", "Pareto", "LogNormal", "Transformed-affine-sigmoid",
+    "Gumbel", "Weibull", "Pareto", "LogNormal", "Kumaraswamy", "ContinuousBernoulli",
+    "ContinuousBernoulli-logits", "Transformed-affine-sigmoid",
     "Transformed-stickbreaking", "Transformed-tanh", "Normal", "Laplace", "Exponential",
 ]  # fmt: skip
 
@@ -267,8 +275,20 @@ def test_rsample_on_torch_draws_matches_torch(name, monkeypatch):
             [6.0, 0.5, 1.5],
             lambda k, a, b: [-2 * b**2 / (k - 2) ** 2, 2 * a, 2 * b * k / (k - 2)],
         ),
+        # E[x^2] = d2^2 (d1 + 2) / (d1 (d2 - 2) (d2 - 4)), differentiated by hand
+        (
+            lambda T, d1, d2: T.distributions.FisherSnedecor(d1, d2),
+            [6.0, 30.0],
+            lambda d1, d2: [
+                -2 * d2**2 / (d1**2 * (d2 - 2) * (d2 - 4)),
+                (d1 + 2)
+                / d1
+                * (2 * d2 * (d2 - 2) * (d2 - 4) - d2**2 * (2 * d2 - 6))
+                / ((d2 - 2) * (d2 - 4)) ** 2,
+            ],
+        ),
     ],
-    ids=["Chi2", "StudentT"],
+    ids=["Chi2", "StudentT", "FisherSnedecor"],
 )
 def test_rsample_gradient_is_the_expected_gradient(make, params, exact):
     dg.manual_seed(3)
@@ -292,7 +312,8 @@ def test_samples_have_torch_shapes_dtypes_and_support(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["Cauchy", "HalfNormal", "Gumbel", "Weibull", "Geometric-probs", "VonMises", "Multinomial"],
+    ["Cauchy", "HalfNormal", "Gumbel", "Weibull", "Geometric-probs", "VonMises", "Multinomial"]
+    + ["Kumaraswamy", "NegativeBinomial", "FisherSnedecor", "ContinuousBernoulli"],
 )
 def test_sample_moments(name):
     dg.manual_seed(0)
@@ -438,6 +459,7 @@ def _transforms(T):
         "softmax": (Tr.SoftmaxTransform(), (2, 3)),
         "stickbreaking": (Tr.StickBreakingTransform(), (2, 3)),
         "lower_cholesky": (Tr.LowerCholeskyTransform(), (3, 3)),
+        "corr_cholesky": (Tr.CorrCholeskyTransform(), (2, 6)),
         "positive_definite": (Tr.PositiveDefiniteTransform(), (3, 3)),
         "compose": (Tr.ComposeTransform([Tr.AffineTransform(0.0, 2.0), Tr.ExpTransform()]), (3,)),
         "compose-stick": (Tr.ComposeTransform([Tr.ExpTransform().inv, Tr.StickBreakingTransform()]), (2, 3)),
@@ -539,6 +561,7 @@ CONSTRAINTS = [
     ("real_vector", lambda c: c.real_vector, (2, 3)),
     ("independent", lambda c: c.independent(c.positive, 1), (2, 3)),
     ("lower_cholesky", lambda c: c.lower_cholesky, (3, 3)),
+    ("corr_cholesky", lambda c: c.corr_cholesky, (2, 6)),
     ("positive_definite", lambda c: c.positive_definite, (3, 3)),
     ("cat", lambda c: c.cat([c.positive, c.real], 0, [2, 1]), (3,)),
     ("stack", lambda c: c.stack([c.positive, c.unit_interval], 1), (4, 2)),
@@ -599,6 +622,15 @@ BAD = [
     ("Mixture-k", lambda T: T.distributions.MixtureSameFamily(T.distributions.Categorical(T.ones(3)), T.distributions.Normal(T.zeros(2), 1.0)), ValueError, "does not equal `component_distribution.batch_shape[-1]`"),
     ("Pareto-support", lambda T: T.distributions.Pareto(T.tensor(2.0), T.tensor(1.0)).log_prob(T.tensor(1.0)), ValueError, "to be within the support (GreaterThanEq(lower_bound=2.0))"),
     ("Weibull", lambda T: T.distributions.Weibull(T.tensor(1.0), T.tensor(-1.0)), ValueError, "Expected parameter concentration"),
+    ("Kumaraswamy", lambda T: T.distributions.Kumaraswamy(T.tensor(1.0), T.tensor(-1.0)), ValueError, "Expected parameter concentration0"),
+    ("Kumaraswamy-support", lambda T: T.distributions.Kumaraswamy(2.0, 2.0).log_prob(T.tensor(1.5)), ValueError, "to be within the support"),
+    ("FisherSnedecor", lambda T: T.distributions.FisherSnedecor(T.tensor([1.0]), T.tensor([0.0])), ValueError, "Expected parameter concentration"),  # (its Gamma refuses first, as torch's)
+    ("ContinuousBernoulli-both", lambda T: T.distributions.ContinuousBernoulli(T.tensor(0.5), T.tensor(0.5)), ValueError, "Either `probs` or `logits` must be specified, but not both."),
+    ("ContinuousBernoulli-probs", lambda T: T.distributions.ContinuousBernoulli(T.tensor([1.5]), validate_args=True), ValueError, "The parameter probs has invalid values"),
+    ("NegativeBinomial-both", lambda T: T.distributions.NegativeBinomial(2.0, T.tensor(0.5), T.tensor(0.5)), ValueError, "Either `probs` or `logits` must be specified, but not both."),
+    ("NegativeBinomial-probs", lambda T: T.distributions.NegativeBinomial(2.0, T.tensor([1.0])), ValueError, "Expected parameter probs"),
+    ("NegativeBinomial-count", lambda T: T.distributions.NegativeBinomial(T.tensor([-1.0]), T.tensor([0.5])), ValueError, "Expected parameter total_count"),
+    ("NegativeBinomial-support", lambda T: T.distributions.NegativeBinomial(2.0, 0.5).log_prob(T.tensor(1.5)), ValueError, "to be within the support"),
     ("Gumbel", lambda T: T.distributions.Gumbel(T.tensor(0.0), T.tensor(0.0)), ValueError, "Expected parameter scale"),
     ("VonMises", lambda T: T.distributions.VonMises(T.tensor(0.0), T.tensor(-2.0)), ValueError, "Expected parameter concentration"),
     ("Relaxed", lambda T: T.distributions.RelaxedOneHotCategorical(T.tensor(1.0), T.tensor([0.5, -0.5])), ValueError, "Simplex()"),

@@ -317,8 +317,9 @@ def test_show_attrs_lists_params_scalars_and_ctx_attributes():
     label = bad.label(bad.one("SinhBadBackward"))
     assert "expx" in label and "[tensor (3, 3)]" in label and "expnegx" in label
     x = dg.randn(2, 3, requires_grad=True)
+    # (sum over dims is torch's SumBackward1)
     d = parse_dot(make_dot(x.sum(dim=(0, 1), keepdim=True), show_attrs=True, max_attr_chars=5))
-    label = d.label(d.one("SumBackward0"))
+    label = d.label(d.one("SumBackward1"))
     assert label.split("\n")[2:] == ["dims   : (0...", "keepdim:  True"]  # truncated, aligned
 
 

@@ -1,2 +1,3 @@
 """torch's everyday names beyond autograd: devices as a CPU-only build has them (device.py,
-cuda.py), the legacy constructors (legacy.py), finfo/iinfo (dtype_info.py). Imports nothing."""
+cuda.py), the legacy constructors (legacy.py), finfo/iinfo (dtype_info.py), the hook handle
+(hooks.py). Imports nothing."""

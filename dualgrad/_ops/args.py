@@ -41,9 +41,12 @@ def int_arg(value, op: str, arg: str, pos: int = 0) -> int:
 def number_arg(value, op: str, arg: str, pos: int = 0):
     """A Number argument (alpha, negative_slope, lambd, eps): a Python or NumPy number or a
     0-d tensor (torch's parser takes one as a Number); any other tensor is refused, as
-    torch's parser refuses it."""
-    if isinstance(value, numbers.Number) or isinstance(value, Tensor) and value.ndim == 0:
+    torch's parser refuses it. Returns it as a Python number, as torch's parser reads it (an
+    op's parameter is a number: a fused op's kernel takes it as one)."""
+    if isinstance(value, numbers.Number):
         return value
+    if isinstance(value, Tensor) and value.ndim == 0:
+        return value.item()
     _refuse(op, arg, pos, value, "Number")
 
 

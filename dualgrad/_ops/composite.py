@@ -14,10 +14,10 @@ import numpy as np
 from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import abs as _abs
-from .elementwise import exp, isinf, log, sqrt, where
-from .reduction import amax, amin, in_dtype, normalize_dims
+from .elementwise import exp, log, sqrt, where
+from .reduction import SUM, amax, amin, expand_back, in_dtype, normalize_dims
 from .reduction import sum as _sum
-from .registry import custom
+from .registry import batched_as, custom
 from .softmax import LOG_SOFTMAX, SOFTMAX
 from ._methods import tensor_method
 
@@ -33,12 +33,6 @@ __all__ = [
     "dist",
     "cdist",
 ]
-
-
-def _shifted(x, dims):
-    """``x - max(x)`` with the max detached (shift invariance) and infinities left alone."""
-    m = amax(x, dims, keepdim=True).detach()
-    return x - where(isinf(m), 0.0, m), m
 
 
 # NOTE: [the 0-norm's gradient] torch records norm(x, 0), dist(x, y, 0) and
@@ -130,6 +124,37 @@ def log_softmax(x, dim, dtype=None):
     return apply(LOG_SOFTMAX, x, dims=normalize_dims(dim, x.ndim))
 
 
+# NOTE: [logsumexp is one node] torch's LogsumexpBackward0, saving its result: the value
+# computed with the maximum shifted out (an infinite maximum left alone), the gradient
+# g * exp(x - out), the softmax over the dims.
+def _logsumexp_kernel(x, *, dims, keepdim):
+    m = np.amax(x, axis=dims, keepdims=True)
+    m = np.where(np.isinf(m), 0, m).astype(x.dtype, copy=False)
+    with np.errstate(divide="ignore"):  # an all -inf slice: log 0 = -inf, torch's value
+        out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
+    if not keepdim:
+        out = np.squeeze(out, axis=dims)
+    return np.asanyarray(out).astype(x.dtype, copy=False)
+
+
+def _softmax_of(x, out, dims, keepdim):
+    return exp(x - expand_back(out, x.shape, dims, keepdim))
+
+
+LOGSUMEXP = custom(
+    "logsumexp",
+    _logsumexp_kernel,
+    lambda g, x, *, out, needs, dims, keepdim: (
+        expand_back(g, x.shape, dims, keepdim) * _softmax_of(x, out, dims, keepdim),
+    ),
+    lambda tangents, x, *, out, dims, keepdim: _sum(
+        _softmax_of(x, out, dims, keepdim) * tangents[0], dims, keepdim=keepdim
+    ),
+    uses_out=True,
+    batch=batched_as(SUM),
+)
+
+
 @tensor_method
 def logsumexp(x, dim, keepdim=False):
     """``log(exp(x).sum(dim))``, computed stably; its gradient is softmax."""
@@ -141,11 +166,7 @@ def logsumexp(x, dim, keepdim=False):
     dims = normalize_dims(dim, x.ndim)
     if x.numel() == 0:  # nothing to shift: -inf over an empty dim, else an empty result (torch's)
         return log(_sum(exp(x), dims, keepdim=keepdim))
-    z, m = _shifted(x, dims)
-    out = log(_sum(exp(z), dims, keepdim=True)) + where(isinf(m), 0.0, m)
-    if not keepdim and dims:
-        out = out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in dims))
-    return out
+    return apply(LOGSUMEXP, x, dims=dims, keepdim=keepdim)  # NOTE: [logsumexp is one node]
 
 
 # NOTE: [safe root]
@@ -165,6 +186,64 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
+# NOTE: [var and std are one node] torch records var and std as one node each (VarBackward0,
+# StdBackward0); so are they here, where n - correction > 0 (else the composition below gives
+# torch's nan and inf). var's gradient is g * 2 (x - mean) / (n - c); std's is var's over
+# 2 std, 0 where std is 0 (as torch's and the safe root's).
+def _count(x, dims):
+    n = 1
+    for d in dims:
+        n *= x.shape[d]
+    return n
+
+
+def _var_kernel(x, *, dims, correction, keepdim):
+    acc = np.float32 if x.dtype.itemsize < 4 else None
+    centred = x - np.mean(x, axis=dims, keepdims=True, dtype=acc)
+    n = _count(x, dims)
+    out = np.sum(centred * centred, axis=dims, keepdims=keepdim) / (n - correction)
+    return np.asanyarray(out).astype(x.dtype, copy=False)
+
+
+def _var_partial(g, x, dims, correction, keepdim):
+    """g (brought back to x's shape) times d var / d x = 2 (x - mean) / (n - c)."""
+    centred = x - x.mean(dims, keepdim=True)
+    scale = 2.0 / (_count(x, dims) - correction)
+    return expand_back(g, x.shape, dims, keepdim) * centred * scale
+
+
+def _var_vjp(g, x, *, out, needs, dims, correction, keepdim):
+    return (_var_partial(g, x, dims, correction, keepdim),)
+
+
+def _var_jvp(tangents, x, *, out, dims, correction, keepdim):
+    centred = x - x.mean(dims, keepdim=True)
+    scale = 2.0 / (_count(x, dims) - correction)
+    return _sum(centred * tangents[0], dims, keepdim=keepdim) * scale
+
+
+def _std_vjp(g, x, *, out, needs, dims, correction, keepdim):
+    return (_var_partial(_over_norm(g, out) * 0.5, x, dims, correction, keepdim),)
+
+
+def _std_jvp(tangents, x, *, out, dims, correction, keepdim):
+    var_t = _var_jvp(tangents, x, out=None, dims=dims, correction=correction, keepdim=keepdim)
+    return _over_norm(var_t, out) * 0.5
+
+
+VAR = custom("var", _var_kernel, _var_vjp, _var_jvp, batch=batched_as(SUM))
+STD = custom(
+    "std",
+    lambda x, *, dims, correction, keepdim: np.asanyarray(
+        np.sqrt(_var_kernel(x, dims=dims, correction=correction, keepdim=keepdim))
+    ),
+    _std_vjp,
+    _std_jvp,
+    uses_out=True,
+    batch=batched_as(SUM),
+)
+
+
 @tensor_method
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The variance over ``dim`` with Bessel's ``correction`` (1 by default).
@@ -178,9 +257,9 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     x = _float_input(x, None, "var")
     c = _correction(unbiased, correction)
     dims = normalize_dims(dim, x.ndim)
-    n = 1
-    for d in dims:
-        n *= x.shape[d]
+    n = _count(x, dims)
+    if n - c > 0:  # NOTE: [var and std are one node]
+        return apply(VAR, x, dims=dims, correction=c, keepdim=keepdim)
     # times 1/n rather than / n: with n = 0 (an empty dim) or n - c <= 0, 1/0 = inf gives
     # torch's nan and inf, values and gradients (a Python division by 0 would raise)
     centred = x - _sum(x, dims, keepdim=True) * _reciprocal(n)
@@ -194,7 +273,14 @@ def _reciprocal(n):
 @tensor_method
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """The standard deviation: ``sqrt(var(...))``, with gradient 0 where it is 0."""
-    return _safe_root(var(x, dim, unbiased, keepdim, correction=correction), sqrt)
+    if isinstance(dim, bool):  # the old signature std(x, unbiased)
+        dim, unbiased = None, dim
+    x = _float_input(x, None, "std")
+    c = _correction(unbiased, correction)
+    dims = normalize_dims(dim, x.ndim)
+    if _count(x, dims) - c > 0:  # NOTE: [var and std are one node]
+        return apply(STD, x, dims=dims, correction=c, keepdim=keepdim)
+    return _safe_root(var(x, dims, keepdim=keepdim, correction=c), sqrt)
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -218,6 +304,42 @@ def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _safe_root(v, sqrt), m
 
 
+# NOTE: [the 2-norm is one node] torch records every vector norm as one
+# LinalgVectorNormBackward0 that saves its result; the 2-norm (the default of norm,
+# linalg.vector_norm and linalg.norm, and the Frobenius norm) is that op here, its gradient
+# x * g / norm (0 where the norm is 0, as torch's, and to every order: the divisor is masked).
+# Other orders stay compositions of abs, sum, amax and pow (their nodes are those ops').
+def _norm2_kernel(x, *, ord, dims, keepdim):
+    acc = np.float32 if x.dtype.itemsize < 4 else None
+    s = np.sum(np.square(x, dtype=acc), axis=dims, keepdims=keepdim)
+    return np.asanyarray(np.sqrt(s)).astype(x.dtype, copy=False)
+
+
+def _over_norm(v, out):
+    """``v / out``, 0 where the norm ``out`` is 0 (no division by zero to differentiate)."""
+    zero = out == 0
+    return where(zero, 0.0, v / where(zero, 1.0, out))
+
+
+def _norm2_vjp(g, x, *, out, needs, ord, dims, keepdim):
+    return (x * expand_back(_over_norm(g, out), x.shape, dims, keepdim),)
+
+
+def _norm2_jvp(tangents, x, *, out, ord, dims, keepdim):
+    return _over_norm(_sum(x * tangents[0], dims, keepdim=keepdim), out)
+
+
+VECTOR_NORM = custom(
+    "linalg_vector_norm",
+    _norm2_kernel,
+    _norm2_vjp,
+    _norm2_jvp,
+    uses_out=True,
+    node_name="LinalgVectorNormBackward0",
+    batch=batched_as(SUM),
+)
+
+
 @tensor_method
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """A vector norm over ``dim`` (all dims by default), as torch.norm: p = 'fro', 2, 1, inf,
@@ -237,8 +359,8 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
             f"norm: p={p!r} (a matrix norm) is not supported yet; use p='fro' or a number"
         )
     dims = normalize_dims(dim, x.ndim)
-    if p == 2:
-        return _safe_root(_sum(x * x, dims, keepdim=keepdim), sqrt)
+    if p == 2:  # NOTE: [the 2-norm is one node]
+        return apply(VECTOR_NORM, x, ord=2, dims=dims, keepdim=keepdim)
     a = _abs(x)
     if p == 1:
         return _sum(a, dims, keepdim=keepdim)

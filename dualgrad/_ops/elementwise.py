@@ -223,6 +223,14 @@ SUB = elementwise(
     ),
     (1, -1),
 )
+# number - x on a float32/float64 tensor: torch's rsub, whose RsubBackward1 has one edge (the
+# number is no tensor input), NOTE: [torch's node names by variant]
+RSUB = elementwise(
+    "rsub",
+    lambda x, *, other: np.subtract(np.asarray(other, dtype=x.dtype), x),
+    (-1,),
+    node_name="RsubBackward1",
+)
 MUL = elementwise(
     "mul",
     promote_binary(np.multiply, opmath=True),

@@ -18,7 +18,7 @@ from .._dispatch import apply
 from .._dtype import is_number, scalar_for
 from .._tensor import Tensor
 from . import elementwise as E
-from .registry import linear, nondiff, sum_to
+from .registry import linear, nondiff, sum_to, variant
 from ._methods import tensor_method
 
 
@@ -173,6 +173,9 @@ SELECT = linear(
     node_name="SliceBackward0",
     view=True,
 )
+# x[i] with one int (and full slices or an Ellipsis): torch's SelectBackward0 (NOTE: [torch's
+# node names by variant]); other basic indices are one SliceBackward0 here, a chain in torch
+SELECT_INT = variant(SELECT, "select_int", "SelectBackward0")
 INDEX = linear(
     "index",
     lambda x, *, index: np.asanyarray(x[index.value], order="C"),  # torch's is contiguous
@@ -325,7 +328,23 @@ def getitem(x, index):
         if split is not None:
             first = apply(SELECT, x, index=_Index(split[0]))
             return apply(INDEX, first, index=_Index(split[1], sources))
-    return apply(INDEX if advanced else SELECT, x, index=_Index(np_index, sources))
+    if advanced:
+        return apply(INDEX, x, index=_Index(np_index, sources))
+    return apply(SELECT_INT if _one_int(np_index) else SELECT, x, index=_Index(np_index, sources))
+
+
+_FULL = slice(None)
+
+
+def _one_int(np_index) -> bool:
+    """Whether a basic index picks one position of one dim and keeps the rest whole."""
+    ints = 0
+    for i in np_index:
+        if type(i) is int:
+            ints += 1
+        elif i is not Ellipsis and i != _FULL:
+            return False
+    return ints == 1
 
 
 def _has_batched_index(index) -> bool:

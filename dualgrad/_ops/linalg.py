@@ -16,7 +16,7 @@ import numpy as np
 from .._dispatch import apply
 from .._tensor import Tensor
 from .reduction import normalize_dims
-from .registry import multilinear, sum_to
+from .registry import custom, multilinear, sum_to, variant
 from .shape import diagonal
 from ._methods import tensor_method
 
@@ -77,6 +77,12 @@ MATMUL = multilinear(
     (_matmul_vjp_a, _matmul_vjp_b),
     node_name="MmBackward0",
 )
+# torch's nodes for a matrix times a vector, two vectors and bmm (NOTE: [torch's node names by
+# variant]); matmul's other spellings are one MmBackward0
+MV = variant(MATMUL, "mv", "MvBackward0")
+DOT = variant(MATMUL, "dot", "DotBackward0")
+BMM = variant(MATMUL, "bmm", "BmmBackward0")
+_BY_RANKS = {(2, 1): MV, (1, 1): DOT}
 
 
 def _check_tensor(x, fn, arg):
@@ -113,7 +119,11 @@ def matmul(input, other):  # noqa: A002  (torch's keyword names: matmul(input=, 
     >>> dg.matmul(dg.ones(5, 2, 3), dg.ones(3)).shape
     dualgrad.Size([5, 2])
     """
-    a, b = input, other
+    return _matmul_as(input, other, None)
+
+
+def _matmul_as(a, b, op):
+    """matmul's checks, then ``op`` (the variant of matmul torch names by the ranks when None)."""
     _check_tensor(a, "matmul", "input")
     _check_tensor(b, "matmul", "other")
     if a.ndim == 0 or b.ndim == 0:
@@ -131,7 +141,7 @@ def matmul(input, other):  # noqa: A002  (torch's keyword names: matmul(input=, 
         raise RuntimeError(
             f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
         ) from None
-    return apply(MATMUL, a, b)
+    return apply(op or _BY_RANKS.get((a.ndim, b.ndim), MATMUL), a, b)
 
 
 def _matmul_mismatch(a, b, ka, kb):
@@ -185,7 +195,7 @@ def bmm(a, b):
             f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
             f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]."
         )
-    return matmul(a, b)
+    return _matmul_as(a, b, BMM)
 
 
 @tensor_method
@@ -470,38 +480,117 @@ def linalg_cross(input, other, *, dim=-1):
     return cross(input, other, dim=dim)
 
 
-# ------------------------------------------------------------------ linear (nn.Linear's product)
-# x @ w.T as one primitive: as a transpose view plus matmul, every layer of a network cost a
-# view op forward and three shape ops backward, and the weight's gradient came out transposed.
-# Here it is made in the weight's own layout (g^T x, contiguous), which the optimizer updates.
-def _linear_vjp_x(g, x, w):
-    return matmul(g, w)
+# ------------------------------------------------------------------ addmm (nn.Linear's product)
+# NOTE: [addmm] beta * input + alpha * (mat1 @ mat2) as one node, torch's AddmmBackward0, which
+# is what nn.Linear records on a batch of rows: addmm(bias, x, weight.t()). The weight's
+# gradient comes back through TBackward0; so that it lands in the weight's own (row-major)
+# layout, mat2's gradient is made as (g^T mat1)^T when mat2 is a transposed view, as torch's
+# mm_mat2_backward chooses by mat2's strides (then the optimizer updates a contiguous array).
+def _addmm_kernel(b, m1, m2, *, beta, alpha):
+    out = _matmul_kernel(m1, m2)
+    if alpha != 1:
+        out = out * np.asarray(alpha, dtype=out.dtype)
+    if beta != 0:  # torch ignores input (nan and all) when beta is 0
+        out = out + (b if beta == 1 else b * np.asarray(beta, dtype=b.dtype))
+    return np.asanyarray(out)
 
 
-def _linear_vjp_w(g, x, w):
-    if x.ndim == 1:
-        return g.unsqueeze(-1) * x  # the outer product g x^T
-    g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-    return matmul(g2.mT, x2)
+def _transposed_layout(t) -> bool:
+    data = getattr(t, "_data", None)  # (a shape-only stand-in or a wrapper has no array)
+    return (
+        type(data) is np.ndarray
+        and data.ndim == 2
+        and data.flags.f_contiguous
+        and not data.flags.c_contiguous
+    )
 
 
-LINEAR = multilinear(
-    "linear",
-    lambda x, w: _matmul_kernel(x, w.T),
-    (_linear_vjp_x, _linear_vjp_w),
-    node_name="LinearBackward0",
+def _scaled(t, by):
+    return t if by == 1 else t * by
+
+
+def _addmm_vjp(g, b, m1, m2, *, out, needs, beta, alpha):
+    gb = sum_to(_scaled(g, beta), tuple(b.shape)) if needs[0] else None
+    gm1 = _scaled(matmul(g, m2.mT), alpha) if needs[1] else None
+    gm2 = None
+    if needs[2]:
+        gm2 = matmul(g.mT, m1).mT if _transposed_layout(m2) else matmul(m1.mT, g)
+        gm2 = _scaled(gm2, alpha)
+    return gb, gm1, gm2
+
+
+def _addmm_jvp(tangents, b, m1, m2, *, out, beta, alpha):
+    bt, m1t, m2t = tangents
+    total = None
+    for term in (
+        None if m1t is None else matmul(m1t, m2),
+        None if m2t is None else matmul(m1, m2t),
+    ):
+        if term is not None:
+            total = term if total is None else total + term
+    if total is not None:
+        total = _scaled(total, alpha)
+    if bt is not None and beta != 0:
+        bt = _scaled(bt, beta)
+        total = bt.expand(tuple(out.shape)) if total is None else total + bt
+    return total
+
+
+def _addmm_batch(op, physical, bdims, params, size):
+    """vmap: the composite on the batched values (matmul folds the batch; the bias is
+    right-aligned against the (n, p) result)."""
+    from .._batching_generic import _to_front
+
+    (b, m1, m2), (db, d1, d2) = physical, bdims
+    out = _scaled(apply(MATMUL, _to_front(m1, d1), _to_front(m2, d2)), params["alpha"])
+    if params["beta"] != 0:
+        if db is not None:
+            b = _to_front(b, db)
+            b = b.reshape((size,) + (1,) * (3 - b.ndim) + tuple(b.shape[1:]))
+        out = out + _scaled(b, params["beta"])
+    if out.ndim == 2:  # only the bias was batched, and beta is 0: the same for every element
+        out = out.unsqueeze(0).expand((size,) + tuple(out.shape))
+    return out, 0
+
+
+ADDMM = custom(
+    "addmm",
+    _addmm_kernel,
+    _addmm_vjp,
+    _addmm_jvp,
+    reads=((), (2,), (1,)),
+    batch=_addmm_batch,
 )
 
 
-def linear(x, w):
-    """``x @ w.T`` for a weight matrix ``w`` of shape (out, in): nn.Linear's product."""
-    _check_tensor(x, "linear", "input")
-    _check_tensor(w, "linear", "weight")
-    _check_same_dtype(x, w, "linear")
-    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+def _broadcast_or_none(a, b):
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        return None
+
+
+def addmm_checked(input, mat1, mat2, beta=1, alpha=1, fn="addmm"):
+    """``addmm`` after torch's checks of its operands."""
+    for arg, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
+        _check_tensor(t, fn, arg)
+    if mat1.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(
-            f"linear: input of shape {list(x.shape)} does not match a weight of shape "
-            f"{list(w.shape)} (the input's last dim must be in_features = weight.shape[1])"
+            f"{fn}: mat1 and mat2 must be matrices, got {mat1.ndim}D and {mat2.ndim}D"
         )
-    return apply(LINEAR, x, w)
+    _check_same_dtype(mat1, mat2, fn)
+    _check_same_dtype(input, mat1, fn)
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
+            f"{mat2.shape[0]}x{mat2.shape[1]})"
+        )
+    n, p = mat1.shape[0], mat2.shape[1]
+    bias = tuple(input.shape)
+    if bias != (p,) and bias != (n, p) and _broadcast_or_none(bias, (n, p)) != (n, p):
+        raise RuntimeError(
+            f"The expanded size of the tensor ({p}) must match the existing size "
+            f"({input.shape[-1]}) at non-singleton dimension 1.  Target sizes: [{n}, {p}].  "
+            f"Tensor sizes: {list(input.shape)}"
+        )
+    return apply(ADDMM, input, mat1, mat2, beta=beta, alpha=alpha)

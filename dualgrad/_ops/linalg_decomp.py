@@ -37,7 +37,7 @@ from .composite import norm as _vector_norm_impl
 from .composite import norm_input
 from .elementwise import abs as _abs
 from .elementwise import log, where
-from .linalg import einsum, matmul
+from .linalg import addmm_checked, einsum, matmul
 from .reduction import amax, amin, normalize_dims
 from .reduction import sum as _sum
 from .registry import custom, nondiff
@@ -1194,11 +1194,7 @@ def _add_scaled(inp, prod, beta, alpha):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts, and is ignored when
     ``beta`` is 0."""
-    if mat1.ndim != 2 or mat2.ndim != 2:
-        raise RuntimeError(
-            f"addmm: mat1 and mat2 must be matrices, got {mat1.ndim}D and {mat2.ndim}D"
-        )
-    return _add_scaled(input, matmul(mat1, mat2), beta, alpha)
+    return addmm_checked(input, mat1, mat2, beta, alpha)  # one node (NOTE: [addmm])
 
 
 @tensor_method

@@ -15,7 +15,7 @@ from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import maximum, minimum, where
 from .indexing import gather, scatter_values
-from .registry import custom, linear, nondiff
+from .registry import batched_as, custom, linear, nondiff, variant
 from ._methods import tensor_method
 
 
@@ -91,6 +91,29 @@ SUM = linear(
     lambda x, *, dims, keepdim: _sum_kernel(x, dims=dims, keepdim=keepdim),
     lambda g, x, *, needs, dims, keepdim: (expand_back(g, x.shape, dims, keepdim),),
 )
+
+SUM_DIM = variant(SUM, "sum_dim", "SumBackward1")  # sum(dim): torch's other node
+
+
+def _mean_kernel(x, *, dims, keepdim):
+    # a half-precision mean accumulates in float32 and is rounded once, as torch's
+    acc = np.float32 if x.dtype.itemsize < 4 else None
+    out = np.mean(x, axis=dims, keepdims=keepdim, dtype=acc)
+    return np.asanyarray(out).astype(x.dtype, copy=False)
+
+
+def _mean_adjoint(g, x, *, needs, dims, keepdim):
+    count = 1
+    for d in dims:
+        count *= x.shape[d]
+    return (expand_back(g / count, x.shape, dims, keepdim),)
+
+
+# NOTE: [mean is one node] torch's mean is one node (MeanBackward0 of every element,
+# MeanBackward1 with dims) whose backward spreads g / n; as sum then div it showed DivBackward0
+# over SumBackward0 in every loss. A linear op: the jvp is the mean of the tangent.
+MEAN = linear("mean", _mean_kernel, _mean_adjoint, node_name="MeanBackward0", batch=batched_as(SUM))
+MEAN_DIM = variant(MEAN, "mean_dim", "MeanBackward1")
 
 
 # NOTE: [a rule's dims] A rule reads its op's ``dims`` as they were normalised for the op's
@@ -178,6 +201,8 @@ def _extreme_op(name, npfn):
 
 AMAX = _extreme_op("amax", np.max)
 AMIN = _extreme_op("amin", np.min)
+MAX_ALL = variant(AMAX, "max_all", "MaxBackward1")  # x.max(): torch's node for it
+MIN_ALL = variant(AMIN, "min_all", "MinBackward1")
 
 
 def _max_dim_kernel(npfn, argfn):
@@ -289,7 +314,8 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
     if isinstance(dim, (tuple, list)) and not dim:
         dim = None
     x = in_dtype(x, dtype)
-    return as_dtype(apply(SUM, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim), dtype)
+    op = SUM if dim is None else SUM_DIM
+    return as_dtype(apply(op, x, dims=normalize_dims(dim, x.ndim), keepdim=keepdim), dtype)
 
 
 @tensor_method
@@ -353,11 +379,12 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_torch_type_name(x.dtype)}; use x.float().mean()"
         )
-    dims = normalize_dims(None if isinstance(dim, (tuple, list)) and not dim else dim, x.ndim)
-    count = 1
-    for d in dims:
-        count *= x.shape[d]
-    return sum(x, dims, keepdim) / count if count else sum(x, dims, keepdim) * float("nan")
+    if isinstance(dim, (tuple, list)) and not dim:
+        dim = None
+    dims = normalize_dims(dim, x.ndim)
+    if 0 in [x.shape[d] for d in dims]:  # nan, as torch (NumPy's mean would warn)
+        return sum(x, dims, keepdim) * float("nan")
+    return apply(MEAN if dim is None else MEAN_DIM, x, dims=dims, keepdim=keepdim)
 
 
 @tensor_method
@@ -399,6 +426,84 @@ def amin(x, dim=(), keepdim=False):
     return apply(AMIN, x, dims=normalize_dims(dim if dim != () else None, x.ndim), keepdim=keepdim)
 
 
+# ------------------------------------------------------------------ aminmax
+# torch's aminmax: both extremes in one pass and one node (AminmaxBackward0), each output's
+# gradient shared evenly among its tied elements as amax's and amin's are.
+def _aminmax_kernel(x, *, dims, keepdim):
+    return (
+        np.asanyarray(np.min(x, axis=dims, keepdims=keepdim)),
+        np.asanyarray(np.max(x, axis=dims, keepdims=keepdim)),
+    )
+
+
+def _aminmax_vjp(g, x, *, out, needs, dims, keepdim):
+    total = None
+    for g_i, out_i in zip(g, out):
+        if g_i is not None:
+            term = expand_back(g_i, x.shape, dims, keepdim) * _even_share(x, out_i, dims, keepdim)
+            total = term if total is None else total + term
+    return (total,)
+
+
+def _aminmax_jvp(tangents, x, *, out, dims, keepdim):
+    return tuple(
+        sum(_even_share(x, out_i, dims, keepdim) * tangents[0], dims, keepdim=keepdim)
+        for out_i in out
+    )
+
+
+AMINMAX = custom(
+    "aminmax",
+    _aminmax_kernel,
+    _aminmax_vjp,
+    _aminmax_jvp,
+    multi_output=True,
+    uses_out=True,
+    batch=batched_as(SUM),
+)
+
+
+class MinMax(tuple):
+    """``(min, max)`` with names, like torch.return_types.aminmax."""
+
+    @property
+    def min(self):
+        return self[0]
+
+    @property
+    def max(self):
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"dualgrad.return_types.aminmax(\nmin={self[0]!r},\nmax={self[1]!r})"
+
+
+@tensor_method
+def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002  (torch's keyword name)
+    """The smallest and the largest value (over ``dim``, or of every element) in one op:
+    ``(min, max)``, with names.
+
+    >>> import dualgrad as dg
+    >>> dg.aminmax(dg.tensor([3.0, -1.0, 2.0])).max
+    tensor(3.)
+    """
+    x = input
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
+    if dim is None:
+        if x._data.size == 0:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                "has no identity."
+            )
+        dims = tuple(range(x.ndim))
+        keepdim = keepdim and x.ndim > 0
+    else:
+        dims = normalize_dims(dim, x.ndim) if x.ndim else ()
+        check_nonempty_dims("aminmax", x.shape, dims)
+    return MinMax(apply(AMINMAX, x, dims=dims, keepdim=keepdim))
+
+
 class ValuesIndices(tuple):
     """``(values, indices)`` with names, like torch.return_types.max / sort / topk."""
 
@@ -429,14 +534,14 @@ def _minmax(op, full_op, x, dim, keepdim, other, name):
 @tensor_method
 def max(x, dim=None, keepdim=False, *, other=None):
     """The largest value; with ``dim``, ``(values, indices)`` along it."""
-    return _minmax(MAX_DIM, lambda x: _full(AMAX, x), x, dim, keepdim, other, "max")
+    return _minmax(MAX_DIM, lambda x: _full(MAX_ALL, x), x, dim, keepdim, other, "max")
 
 
 @tensor_method
 def min(x, dim=None, keepdim=False, *, other=None):
     """The smallest value; with ``dim``, ``(values, indices)`` along it; with a tensor ``other``,
     ``minimum(x, other)``."""
-    return _minmax(MIN_DIM, lambda x: _full(AMIN, x), x, dim, keepdim, other, "min")
+    return _minmax(MIN_DIM, lambda x: _full(MIN_ALL, x), x, dim, keepdim, other, "min")
 
 
 def _full(op, x):
@@ -564,6 +669,7 @@ __all__ = [
     "prod",
     "amax",
     "amin",
+    "aminmax",
     "max",
     "min",
     "argmax",

@@ -238,3 +238,49 @@ def custom(name: str, forward: Callable, vjp: Callable, jvp: Callable, **kw) -> 
 def nondiff(name: str, forward: Callable, **kw) -> Op:
     """An op whose outputs are integers or bools, or otherwise carry no derivative."""
     return register(Op(name, forward, kind="nondiff", differentiable=False, **kw))
+
+
+# NOTE: [torch's node names by variant]
+# torch records one computation under different nodes depending on how it was called: x.t() is
+# TBackward0 where x.permute(1, 0) is PermuteBackward0, x.max() is MaxBackward1 where x.amax()
+# is AmaxBackward0, a matrix times a vector is MvBackward0. A graph walked through
+# ``next_functions`` (or drawn by viz.make_dot) shows those names, so each such spelling is a
+# variant: its own registered op with the original's kernel, rules, kind and batching rule
+# (looked up when called: batching rules are bound after the op table is imported), and
+# torch's node name. The public function picks the variant; nothing per call decides a name.
+def variant(op: Op, name: str, node_name: str) -> Op:
+    """``op`` under another name and torch's ``node_name`` (NOTE: [torch's node names by
+    variant]). Its rules are ``op``'s; a linear op's jvp applies ``op`` to the tangents."""
+
+    new = Op(
+        name,
+        op.forward,
+        op.vjp,
+        op.jvp,
+        kind=op.kind,
+        node_name=node_name,
+        differentiable=op.differentiable,
+        saves=op.saves,
+        uses_out=op.uses_out,
+        view=op.view,
+        multi_output=op.multi_output,
+        diff_outputs=op.diff_outputs,
+        batch=None if op.broadcasting else batched_as(op),
+        reads=op.reads,
+        outputs_read=op.outputs_read,
+        broadcasting=op.broadcasting,
+        loops=op.loops,
+    )
+    return register(new)
+
+
+def batched_as(op: Op):
+    """A batching rule that is ``op``'s, looked up when called (rules are bound to ops after the
+    op table is imported): for an op whose params a generic rule of ``op``'s handles alike
+    (mean's dims as sum's)."""
+
+    def batch(this, physical, bdims, params, size):
+        return op.batch(this, physical, bdims, params, size)
+
+    batch.__name__ = f"batched_as_{op.name}"
+    return batch

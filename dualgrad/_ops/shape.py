@@ -21,7 +21,7 @@ from .reduction import sum as _sum
 from .. import _dtype
 from .._views import PIECES, mark_multi
 from .._batching import BatchedTensor
-from .registry import linear, nondiff, sum_to
+from .registry import linear, nondiff, sum_to, variant
 from ._methods import tensor_method
 
 
@@ -74,6 +74,13 @@ PERMUTE = linear(
     lambda g, x, *, needs, dims: (permute(g, tuple(np.argsort(dims))),),
     view=True,
 )
+# torch's nodes for spellings of permute and reshape (NOTE: [torch's node names by variant])
+T = variant(PERMUTE, "t", "TBackward0")
+TRANSPOSE = variant(PERMUTE, "transpose", "TransposeBackward0")
+SQUEEZE = variant(RESHAPE, "squeeze", "SqueezeBackward0")  # every size-1 dim
+SQUEEZE_DIM = variant(RESHAPE, "squeeze_dim", "SqueezeBackward1")  # squeeze(int)
+SQUEEZE_DIMS = variant(RESHAPE, "squeeze_dims", "SqueezeBackward2")  # squeeze(tuple)
+UNSQUEEZE = variant(RESHAPE, "unsqueeze", "UnsqueezeBackward0")
 FLIP = linear(
     "flip",
     lambda x, *, dims: np.flip(x, dims).copy() if dims else x.copy(),
@@ -261,12 +268,17 @@ def permute(input, *dims_, dims=None):  # noqa: A002  (torch's keyword names: in
 @tensor_method
 def transpose(x, dim0, dim1):
     """A view of x with dims ``dim0`` and ``dim1`` swapped (aliases ``swapaxes``, ``swapdims``)."""
+    return apply(TRANSPOSE, x, dims=_swapped(x, dim0, dim1))
+
+
+def _swapped(x, dim0, dim1):
+    """The permutation of x's dims that swaps ``dim0`` and ``dim1``."""
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return apply(PERMUTE, x, dims=tuple(range(x.ndim)))  # a view, never x itself
+        return tuple(range(x.ndim))  # still a view, never x itself
     d0, d1 = (normalize_dims(d, x.ndim)[0] for d in (dim0, dim1))
     dims = list(range(x.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return apply(PERMUTE, x, dims=tuple(dims))
+    return tuple(dims)
 
 
 swapaxes = swapdims = tensor_method(transpose, "swapaxes", "swapdims")
@@ -277,7 +289,7 @@ def t(x):
     """Transpose a tensor of at most 2 dims (a 0-d or 1-d tensor as a view of itself)."""
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else apply(PERMUTE, x, dims=tuple(range(x.ndim)))
+    return apply(T, x, dims=(1, 0) if x.ndim == 2 else tuple(range(x.ndim)))
 
 
 @tensor_method
@@ -290,7 +302,7 @@ def unsqueeze(x, dim):
         )
     d = dim % rank
     shape = tuple(x.shape[:d]) + (1,) + tuple(x.shape[d:])
-    return apply(RESHAPE, x, shape=shape)
+    return apply(UNSQUEEZE, x, shape=shape)
 
 
 @tensor_method
@@ -298,10 +310,12 @@ def squeeze(x, dim=None):
     """A view of x without its size-1 dims (only those in ``dim`` if given)."""
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
+        op = SQUEEZE
     else:
         dims = normalize_dims(dim, x.ndim)
         shape = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
-    return apply(RESHAPE, x, shape=shape)  # a view even when no dim is dropped, as in torch
+        op = SQUEEZE_DIMS if isinstance(dim, (tuple, list)) else SQUEEZE_DIM
+    return apply(op, x, shape=shape)  # a view even when no dim is dropped, as in torch
 
 
 @tensor_method

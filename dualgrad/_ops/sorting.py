@@ -40,8 +40,8 @@ from .indexing import gather, known_values
 from .reduction import as_dtype, check_nonempty_dims, cumsum, in_dtype, one_dim
 from .reduction import same_dtype_inplace
 from .reduction import sum as _sum
-from .registry import custom, nondiff
-from .reduction import ValuesIndices
+from .registry import batched_as, custom, nondiff
+from .reduction import AMAX, ValuesIndices
 from .shape import cat, flip, movedim
 from .special import lerp
 from ._methods import tensor_method
@@ -376,6 +376,33 @@ def _select_sorted(x, d, position, keepdim):
     return _Result((values, idx))
 
 
+# NOTE: [median is one node] torch's median of every element is MedianBackward0, whose rule
+# shares the gradient evenly among the elements equal to the median, selecting as max()'s
+# does: amax's rules with ``selected``, on a kernel that picks the lower median (nan where a
+# nan is present, as torch's).
+def _median_kernel(x, *, dims, keepdim, selected):
+    rows = np.moveaxis(x, dims, tuple(range(x.ndim - len(dims), x.ndim)))
+    lead = rows.shape[: x.ndim - len(dims)]
+    rows = rows.reshape(lead + (-1,))
+    k = (rows.shape[-1] - 1) // 2
+    out = np.partition(rows, k, axis=-1)[..., k]
+    out = np.where(np.isnan(rows).any(axis=-1), np.nan, out).astype(x.dtype, copy=False)
+    if keepdim:
+        out = out.reshape(tuple(1 if i in dims else s for i, s in enumerate(x.shape)))
+    return np.asanyarray(out)
+
+
+MEDIAN = custom(
+    "median",
+    _median_kernel,
+    AMAX.vjp,
+    AMAX.jvp,
+    uses_out=True,
+    node_name="MedianBackward0",
+    batch=batched_as(AMAX),
+)
+
+
 @tensor_method
 def median(x, dim=None, keepdim=False):
     """The lower median: of all elements (a tensor), or along ``dim`` (``(values, indices)``).
@@ -400,13 +427,67 @@ def median(x, dim=None, keepdim=False):
         out = _sum(x) * float("nan")
         return out if x.is_floating_point() else out.to(x.dtype)
     _refuse_bool(x, "median_cpu")
+    if x.is_floating_point():  # NOTE: [median is one node]
+        return apply(MEDIAN, x, dims=tuple(range(x.ndim)), keepdim=False, selected=True)
     flat = x.reshape(-1)
     idx = _narrow(apply(ARGSORT, flat, dim=0, descending=False), 0, (n - 1) // 2, 1)
-    value = gather(flat, 0, idx).reshape(())
+    return gather(flat, 0, idx).reshape(())
+
+
+# NOTE: [nanmedian] the lower median of the values that are not nan (nan where there are
+# none), as torch's: of every element one node (NanmedianBackward0) with median's rules on its
+# own kernel; along a dim the position differs per row (each row's count of numbers), so the
+# index is read from the argsort at that position and the value gathered there, as median's.
+def _nanmedian_kernel(x, *, dims, keepdim, selected):
+    rows = np.moveaxis(x, dims, tuple(range(x.ndim - len(dims), x.ndim)))
+    lead = rows.shape[: x.ndim - len(dims)]
+    rows = np.sort(rows.reshape(lead + (-1,)), axis=-1)  # nan sorts last
+    count = (~np.isnan(rows)).sum(axis=-1, keepdims=True)
+    out = np.take_along_axis(rows, np.maximum(count - 1, 0) // 2, axis=-1)[..., 0]
+    if keepdim:
+        out = out.reshape(tuple(1 if i in dims else s for i, s in enumerate(x.shape)))
+    return np.asanyarray(out)
+
+
+NANMEDIAN = custom(
+    "nanmedian",
+    _nanmedian_kernel,
+    AMAX.vjp,
+    AMAX.jvp,
+    uses_out=True,
+    node_name="NanmedianBackward0",
+    batch=batched_as(AMAX),
+)
+
+
+@tensor_method
+def nanmedian(x, dim=None, keepdim=False):
+    """The lower median of the values that are not nan: of all elements (a tensor), or along
+    ``dim`` (``(values, indices)``); nan where every value is nan. Integer tensors: median.
+
+    >>> import dualgrad as dg
+    >>> dg.nanmedian(dg.tensor([4.0, float("nan"), 3.0, 1.0]))
+    tensor(3.)
+    """
+    _tensor_arg(x, "nanmedian")
     if not x.is_floating_point():
-        return value
-    mask = x == value.detach()
-    return _sum(where(mask, x, 0.0)) / _sum(mask)
+        return median(x, dim, keepdim)
+    if dim is None:
+        if x.numel() == 0:
+            return _sum(x) * float("nan")
+        return apply(NANMEDIAN, x, dims=tuple(range(x.ndim)), keepdim=False, selected=True)
+    d = _dim(dim, x)
+    if x.ndim == 0:
+        return _select_sorted(x, d, 0, keepdim)
+    check_nonempty_dims("median", x.shape, (d,))
+    order = apply(ARGSORT, x, dim=d, descending=False)  # nan sorts last
+    count = (x == x).sum(d, keepdim=True)
+    position = where(count > 0, (count - 1) // 2, 0)
+    idx = gather(order, d, position)
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return _Result((values, idx))
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
@@ -665,6 +746,7 @@ __all__ = [
     "kthvalue",
     "logcumsumexp",
     "median",
+    "nanmedian",
     "mode",
     "msort",
     "nanquantile",

@@ -17,14 +17,15 @@ NumPy lacks erf, gammaln, psi, the Bessel functions and the normal quantile; the
 We never hand-write approximations of these functions.
 
 # NOTE: [activations as composites]
-softplus, gelu (both forms), silu, mish, elu, selu, celu, leaky_relu, hardtanh, hardsigmoid,
-hardswish, softsign, logit, sinc, nan_to_num, lerp, addcmul and addcdiv are written with
-primitives; ``where`` picks the branch, and a branch that could overflow where it is not picked
-is fed a safe value (the double-where trick), so no inf * 0 = nan reaches a gradient. At a kink
-the branch is chosen to give PyTorch's one-sided derivative (hardtanh and hardsigmoid pass no
-gradient at their bounds, hardswish's middle branch includes them, elu's x <= 0 branch includes
-0). Torch keeps most activations in torch.nn.functional only; they are defined here and
-re-exported where torch has them (dualgrad.selu, dualgrad.special.expit, ...).
+mish, celu, hardsigmoid, hardswish, softsign, logit, sinc, nan_to_num, lerp, addcmul and
+addcdiv (and selu, through elu) are written with primitives (gelu, silu, elu, softplus,
+leaky_relu, hardtanh and logsigmoid are primitives themselves: NOTE: [activations torch
+records as one node]); ``where`` picks the branch, and a branch that could overflow where it is
+not picked is fed a safe value (the double-where trick), so no inf * 0 = nan reaches a
+gradient. At a kink the branch is chosen to give PyTorch's one-sided derivative (hardtanh and
+hardsigmoid pass no gradient at their bounds, hardswish's middle branch includes them, elu's
+x <= 0 branch includes 0). Torch keeps most activations in torch.nn.functional only; they are
+defined here and re-exported where torch has them (dualgrad.selu, dualgrad.special.expit, ...).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from .._tensor import Tensor
 from .args import number_arg, tensor_args
 from .elementwise import (
     FMOD,
+    SIGMOID,
     _binary,
     _tensor_arg,
     abs,
@@ -59,7 +61,7 @@ from .elementwise import (
 )
 from .indexing import known_values
 from .kernels import float_binary, float_unary, int_division
-from .registry import nondiff
+from .registry import _zeros_like, nondiff
 from ._methods import tensor_method
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -641,15 +643,105 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     return where(x == -math.inf, neginf, out)
 
 
+# ------------------------------------------------------------------ activations (primitives)
+# NOTE: [activations torch records as one node] gelu, silu, elu (and selu, celu through it),
+# softplus, leaky_relu, hardtanh (and relu6) and logsigmoid are one node each in torch's graph
+# (GeluBackward0, ...), so they are primitives here: a NumPy kernel and the local derivative
+# written in dualgrad ops (so vjp, jvp, batching and every order follow from the element-wise
+# kind). Where the kernel has branches, the derivative picks torch's side at the kink (elu's
+# x <= 0 branch includes 0, hardtanh passes nothing at its bounds, leaky_relu's slope applies
+# at 0).
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
+_GELU_KAPPA = 0.044715
+
+
+def _gelu_kernel(x, *, approximate):
+    if approximate == "tanh":
+        inner = _GELU_BETA * (x + _GELU_KAPPA * (x * x * x))
+        return np.asanyarray(0.5 * x * (1 + np.tanh(inner)))
+    return np.asanyarray(0.5 * x * (1 + ERF.forward(x * math.sqrt(0.5))))
+
+
+def _gelu_partial(x, out, *, approximate):
+    if approximate == "tanh":
+        x2 = x * x
+        t = tanh(_GELU_BETA * (x + _GELU_KAPPA * (x2 * x)))
+        return 0.5 * (1 + t) + (0.5 * _GELU_BETA) * x * (1 - t * t) * (1 + (3 * _GELU_KAPPA) * x2)
+    return 0.5 * (1 + erf(x * math.sqrt(0.5))) + x * exp(-0.5 * (x * x)) * _INV_SQRT_2PI
+
+
+def _silu_partial(x, out):
+    s = sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+def _elu_kernel(x, *, alpha):
+    return np.asanyarray(np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))), dtype=x.dtype)
+
+
+def _elu_partial(x, out, *, alpha):
+    pos = x > 0
+    return where(pos, 1.0, exp(where(pos, 0.0, x)) * alpha)
+
+
+def _softplus_kernel(x, *, beta, threshold):
+    bx = x * beta
+    soft = np.log1p(np.exp(np.minimum(bx, threshold))) / beta
+    return np.asanyarray(np.where(bx > threshold, x, soft), dtype=x.dtype)
+
+
+def _softplus_partial(x, out, *, beta, threshold):
+    bx = x * beta
+    return where(bx > threshold, 1.0, sigmoid(bx))
+
+
+def _leaky_relu_partial(x, out, *, negative_slope):
+    # (the slope as a tensor of x's dtype: a float64 gradient gets the float64 slope)
+    return where(x > 0, 1.0, _zeros_like(x) + negative_slope)
+
+
+def _hardtanh_kernel(x, *, min_val, max_val):
+    return np.asanyarray(
+        np.where(x <= min_val, min_val, np.where(x >= max_val, max_val, x)), dtype=x.dtype
+    )
+
+
+def _logsigmoid_kernel(x):
+    return np.asanyarray(np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))), dtype=x.dtype)
+
+
+GELU = elementwise("gelu", _gelu_kernel, (_gelu_partial,))
+SILU = elementwise("silu", lambda x: np.asanyarray(x * SIGMOID.forward(x)), (_silu_partial,))
+ELU = elementwise("elu", _elu_kernel, (_elu_partial,))
+SOFTPLUS = elementwise("softplus", _softplus_kernel, (_softplus_partial,))
+LEAKY_RELU = elementwise(
+    "leaky_relu",
+    lambda x, *, negative_slope: np.asanyarray(
+        np.where(x > 0, x, x * negative_slope), dtype=x.dtype
+    ),
+    (_leaky_relu_partial,),
+)
+HARDTANH = elementwise(
+    "hardtanh",
+    _hardtanh_kernel,
+    (lambda x, out, *, min_val, max_val: (x > min_val) & (x < max_val),),
+)
+LOGSIGMOID = elementwise(
+    "logsigmoid",
+    _logsigmoid_kernel,
+    (lambda x, out: sigmoid(-x),),
+    node_name="LogSigmoidBackward0",
+)
+
+
 # ------------------------------------------------------------------ activations (composites)
 def softplus(x, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta x)) / beta``, and x itself where ``beta x > threshold``."""
     x = floating_only(x, "softplus", "softplus_cpu")
-    number_arg(beta, "softplus", "beta", 2), number_arg(threshold, "softplus", "threshold", 3)
-    bx = x * beta if beta != 1 else x
-    linear = bx > threshold
-    soft = log1p(exp(where(linear, 0.0, bx)))
-    return where(linear, x, soft / beta if beta != 1 else soft)
+    beta = number_arg(beta, "softplus", "beta", 2)
+    threshold = number_arg(threshold, "softplus", "threshold", 3)
+    return apply(SOFTPLUS, x, beta=beta, threshold=threshold)
 
 
 def softsign(x):
@@ -657,25 +749,18 @@ def softsign(x):
     return x / (abs(x) + 1)
 
 
-_GELU_BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
-_GELU_KAPPA = 0.044715
-
-
 def gelu(x, approximate="none"):
     """``x * Phi(x)``, exact (``approximate='none'``, via erf) or with the tanh formula."""
     x = floating_only(x, "gelu", "GeluKernelImpl")
-    if approximate == "none":
-        return x * 0.5 * (1 + erf(x * math.sqrt(0.5)))
-    if approximate == "tanh":
-        inner = _GELU_BETA * (x + _GELU_KAPPA * (x * x * x))
-        return 0.5 * x * (1 + tanh(inner))
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return apply(GELU, x, approximate=approximate)
 
 
 def silu(x):
     """``x * sigmoid(x)`` (swish)."""
     x = floating_only(x, "silu", "silu_cpu")
-    return x * sigmoid(x)
+    return apply(SILU, x)
 
 
 def mish(x):
@@ -687,10 +772,8 @@ def mish(x):
 def elu(x, alpha=1.0):
     """x for x > 0, ``alpha (exp(x) - 1)`` otherwise."""
     x = floating_only(x, "elu", "elu_cpu")
-    number_arg(alpha, "elu", "alpha", 2)  # NOTE: [parsed arguments]
-    pos = x > 0
-    neg = expm1(where(pos, 0.0, x))
-    return where(pos, x, neg * alpha if alpha != 1 else neg)
+    alpha = number_arg(alpha, "elu", "alpha", 2)  # NOTE: [parsed arguments]
+    return apply(ELU, x, alpha=alpha)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -714,8 +797,8 @@ def celu(x, alpha=1.0):
 def leaky_relu(x, negative_slope=0.01):
     """x for x > 0, ``negative_slope * x`` otherwise."""
     x = floating_only(x, "leaky_relu", "leaky_relu_cpu")
-    number_arg(negative_slope, "leaky_relu", "negative_slope", 2)
-    return where(x > 0, x, x * negative_slope)
+    negative_slope = number_arg(negative_slope, "leaky_relu", "negative_slope", 2)
+    return apply(LEAKY_RELU, x, negative_slope=negative_slope)
 
 
 @tensor_method(method=False, inplace=True)
@@ -723,7 +806,8 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
     """x clamped to [min_val, max_val]; no gradient at or beyond the bounds (as PyTorch).
     Integers keep their dtype and bools raise, as torch (NOTE: [activations of integers])."""
     _tensor_arg(x, "hardtanh")
-    number_arg(min_val, "hardtanh", "min_val", 2), number_arg(max_val, "hardtanh", "max_val", 3)
+    min_val = number_arg(min_val, "hardtanh", "min_val", 2)
+    max_val = number_arg(max_val, "hardtanh", "max_val", 3)
     if not x.is_floating_point():
         if x.dtype.name == "bool":
             raise RuntimeError("Bool inputs not supported for hardtanh")
@@ -731,7 +815,7 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
             raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
         # torch clamps in the integer dtype, its bounds converted to it (toward 0)
         return clamp(x, int(min_val), int(max_val))
-    return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+    return apply(HARDTANH, x, min_val=min_val, max_val=max_val)
 
 
 def relu6(x):
@@ -754,7 +838,7 @@ def hardswish(x):
 def logsigmoid(x):
     """``log(sigmoid(x))`` = ``-softplus(-x)``, computed stably."""
     x = floating_only(x, "logsigmoid", "log_sigmoid_cpu")
-    return -softplus(-x)
+    return apply(LOGSIGMOID, x)
 
 
 # Names torch has at the top level (torch.erf, torch.selu, ...); the other activations are

@@ -4,14 +4,109 @@ They are defined in dualgrad/_graph.py, below the dispatcher that records them (
 order] in dualgrad/__init__.py); this module gives them their public place.
 """
 
+import contextlib
+import weakref
+
 from .._graph import *  # noqa: F401,F403
 from .._graph import _COUNTS_KNOWN, _FREED, AccumulateGrad, Node, OpNode  # noqa: F401
 from .._graph import (  # noqa: F401
+    RemovableHandle,
     SavedTensor,
+    _copy,
     disable_saved_tensors_hooks,
     save_on_cpu,
     saved_tensors_hooks,
 )
+
+
+# ------------------------------------------------------------------ mutation of saved tensors
+# NOTE: [mutation of saved tensors]
+# torch's context manager is a pair of saved-tensor hooks and a dispatch mode that clones a
+# saved tensor just before an in-place op writes it. dualgrad has no dispatch mode that sees a
+# write before it happens (writes commit in _inplace.py at every level), so the pack hook keeps
+# a copy of the value when it is saved, and unpack gives the tensor itself while its version is
+# unchanged and the copy once it has been written. Backward reads the same values as torch's;
+# the cost is one copy per saved tensor inside the block, which torch pays only for written
+# ones (docs/differences.md). As torch's, backward must run inside the block that recorded the
+# graph (else AssertionError with torch's message), and blocks do not nest.
+
+_ENABLED = [False]
+
+_OUTSIDE = (
+    "Trying to backward outside of the 'allow_mutation_on_saved_tensors' context"
+    "in which the graph was originally recorded."  # (torch's words, its missing space too)
+)
+
+
+class _Handle:
+    """What the pack hook returns for one saved tensor (its key in the context's maps)."""
+
+    __slots__ = ("version", "__weakref__")
+
+    def __init__(self, version: int):
+        self.version = version
+
+
+class _AllowMutationOnSavedContext:
+    """The state of one ``allow_mutation_on_saved_tensors`` block, as torch's: per saved
+    tensor (by handle), ``original`` the tensor and ``cloned`` its value when saved; both are
+    cleared when the block ends."""
+
+    def __init__(self) -> None:
+        self.cloned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.original: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def clear(self) -> None:
+        self.cloned.clear()
+        self.original.clear()
+
+
+class _swap_with_cloned(saved_tensors_hooks):
+    """The hooks of one block (NOTE: [mutation of saved tensors])."""
+
+    def __init__(self, ctx: _AllowMutationOnSavedContext):
+        def pack_hook(tensor):
+            handle = _Handle(tensor._version)
+            ctx.original[handle] = tensor
+            ctx.cloned[handle] = _copy(tensor)
+            return handle
+
+        def unpack_hook(handle):
+            if not _ENABLED[0] or handle not in ctx.original:
+                raise AssertionError(_OUTSIDE)
+            original = ctx.original[handle]
+            return original if original._version == handle.version else ctx.cloned[handle]
+
+        super().__init__(pack_hook, unpack_hook)
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors():
+    """Inside the block, tensors saved for backward may be written in place: backward uses
+    the values they had when saved (torch's; NOTE: [mutation of saved tensors]). Run the
+    forward and the backward in the same block. Yields the block's state.
+
+    >>> import dualgrad as dg
+    >>> with dg.autograd.graph.allow_mutation_on_saved_tensors():
+    ...     a = dg.ones(2, 3, requires_grad=True)
+    ...     b = a.clone()
+    ...     out = (b**2).sum()
+    ...     _ = b.sin_()
+    ...     out.backward()
+    >>> a.grad
+    tensor([[2., 2., 2.],
+            [2., 2., 2.]])
+    """
+    if _ENABLED[0]:  # (torch's check; here it leaves the outer block working)
+        raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+    ctx = _AllowMutationOnSavedContext()
+    with _swap_with_cloned(ctx):
+        _ENABLED[0] = True
+        try:
+            yield ctx
+        finally:
+            ctx.clear()
+            _ENABLED[0] = False
 
 
 # ------------------------------------------------------------------ the Node API's helpers
@@ -106,8 +201,6 @@ def _register_post_accumulate_grad_hook(self, hook):
     acc = self._edge()[0]
     if acc.post_accumulate_hooks is None:
         acc.post_accumulate_hooks = {}
-    from ..nn.module import RemovableHandle
-
     handle = RemovableHandle(acc.post_accumulate_hooks)
     acc.post_accumulate_hooks[handle.id] = hook
     return handle

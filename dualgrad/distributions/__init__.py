@@ -36,6 +36,10 @@ from .relaxed import (  # noqa: F401
 from .von_mises import VonMises  # noqa: F401
 from .gumbel import Gumbel  # noqa: F401
 from .weibull import Pareto, Weibull  # noqa: F401
+from .kumaraswamy import Kumaraswamy  # noqa: F401
+from .negative_binomial import NegativeBinomial  # noqa: F401
+from .fisher_snedecor import FisherSnedecor  # noqa: F401
+from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
 from .constraint_registry import biject_to, transform_to  # noqa: F401
 from .transforms import *  # noqa: F401,F403
 from .kl import kl_divergence, register_kl  # noqa: F401

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _factories, linalg
+from .._compat.dtype_info import finfo
 from .._dtype import bool_
 from .._ops.shape import cat as _cat
 from .._ops.shape import stack as _stack
@@ -34,6 +35,7 @@ __all__ = [
     "is_dependent",
     "less_than",
     "lower_cholesky",
+    "corr_cholesky",
     "lower_triangular",
     "multinomial",
     "nonnegative",
@@ -286,6 +288,19 @@ class _LowerCholesky(Constraint):
         return _all_matrix(value.tril() == value) & positive_diagonal
 
 
+class _CorrCholesky(Constraint):
+    """Lower triangular square matrices with a positive diagonal whose rows have unit length
+    (Cholesky factors of correlation matrices), to torch's tolerance."""
+
+    event_dim = 2
+
+    def check(self, value):
+        tol = finfo(value.dtype).eps * value.shape[-1] * 10  # torch's fudge factor
+        row_norm = (value.detach() * value.detach()).sum(-1).sqrt()
+        unit_row_norm = ((row_norm - 1.0).abs() <= tol).all(-1)
+        return _LowerCholesky().check(value) & unit_row_norm
+
+
 class _Square(Constraint):
     event_dim = 2
 
@@ -431,6 +446,7 @@ half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 square = _Square()
 symmetric = _Symmetric()
 positive_semidefinite = _PositiveSemidefinite()

@@ -96,3 +96,40 @@ class lazy_property:
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+def _tril_positions(n: int, diag: int):
+    """Row-major flat positions of an n x n matrix's lower triangle from diagonal ``diag``."""
+    rows, cols = np.indices((n, n))
+    return np.flatnonzero(cols < rows + (diag + 1))
+
+
+def tril_matrix_to_vec(mat, diag: int = 0):
+    """The lower triangle of (a batch of) square matrices from diagonal ``diag``, in row order
+    (torch.distributions.utils.tril_matrix_to_vec): a gather, so every mode follows."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    flat = mat.reshape(tuple(mat.shape[:-2]) + (n * n,))
+    return flat[..., _factories.tensor(_tril_positions(n, diag))]
+
+
+def vec_to_tril_matrix(vec, diag: int = 0):
+    """(A batch of) lower triangular matrices filled in row order from ``vec``, zero above
+    diagonal ``diag`` (torch's vec_to_tril_matrix): the vector, a zero in front, gathered."""
+    m = vec.shape[-1]
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * m + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > finfo(vec.dtype).eps:
+        raise ValueError(
+            f"The size of last dimension is {m} which cannot be expressed as "
+            "the lower triangular part of a square D x D matrix."
+        )
+    n = round(n)
+    source = np.zeros(n * n, dtype=np.int64)  # position 0 of the padded vector is the zero
+    source[_tril_positions(n, diag)] = np.arange(1, m + 1)
+    lead = tuple(vec.shape[:-1])
+    padded = _factories.zeros(lead + (1,), dtype=vec.dtype)
+    from .._ops.shape import cat
+
+    padded = cat([padded, vec], -1)
+    return padded[..., _factories.tensor(source)].reshape(lead + (n, n))

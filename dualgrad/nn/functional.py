@@ -30,7 +30,14 @@ from .._ops.indexing import getitem as _getitem
 from .._ops.indexing import known_values as _known_values
 from .._ops.linalg import einsum as _einsum
 from .._ops.linalg import matmul as _matmul
-from .._ops.linalg import linear as _linear
+from .._ops.linalg import addmm_checked as _addmm
+from .._ops.softmax import BCE as _BCE
+from .._ops.softmax import BCE_WITH_LOGITS as _BCE_WITH_LOGITS
+from .._ops.softmax import HUBER_LOSS as _HUBER_LOSS
+from .._ops.softmax import MSE_LOSS as _MSE_LOSS
+from .._ops.softmax import SMOOTH_L1_LOSS as _SMOOTH_L1_LOSS
+from .._ops.softmax import NLL_LOSS as _NLL_LOSS
+from .._ops.softmax import _class_dim as _nll_class_dim
 from .._ops.pad import pad  # noqa: F401
 from .._ops.reduction import argmax as _argmax
 from .._ops.reduction import mean as _mean
@@ -41,6 +48,7 @@ from .._ops.shape import cat as _cat
 from .._ops.shape import stack as _stack
 from .._ops.shape import reshape as _reshape
 from .._ops.shape import unsqueeze as _unsqueeze
+from .._dispatch import apply as _apply
 from .._tensor import Tensor
 
 # activations that live in dualgrad._ops.special (NOTE: [activations as composites])
@@ -249,9 +257,30 @@ def _check_norm_params(input, *params, stats=()):
 
 # ------------------------------------------------------------------ linear layers
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias``."""
-    out = _linear(input, weight) if weight.ndim == 2 else _matmul(input, weight)
-    return out if bias is None else out + bias
+    """``input @ weight.T + bias``, recorded as torch records it: ``addmm(bias, input,
+    weight.t())`` (AddmmBackward0 over TBackward0, NOTE: [addmm]) for a batch of rows, the
+    input viewed as rows and the result viewed back for other ranks; without a bias,
+    ``input @ weight.t()``."""
+    if weight.ndim != 2:
+        out = _matmul(input, weight)
+        return out if bias is None else out + bias
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        rows = 1 if input.ndim < 2 else int(np.prod(input.shape[:-1], dtype=np.int64))
+        cols = input.shape[-1] if input.ndim else 1
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
+            f"{weight.shape[1]}x{weight.shape[0]}) (linear: the input's last dim must be "
+            "in_features = weight.shape[1])"
+        )
+    if bias is None or bias.ndim > 1 or input.dtype != weight.dtype:
+        out = _matmul(input, weight.t())
+        return out if bias is None else out + bias
+    if input.ndim == 2:
+        return _addmm(bias, input, weight.t(), fn="linear")
+    n = int(np.prod(input.shape[:-1], dtype=np.int64))  # (not -1: in_features may be 0)
+    rows = _reshape(input, (n, input.shape[-1]))
+    out = _addmm(bias, rows, weight.t(), fn="linear")
+    return _reshape(out, tuple(input.shape[:-1]) + (weight.shape[0],))
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -1778,8 +1807,23 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     'none'); warns on broadcasting shapes, as torch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     input, target = _broadcast_loss_operands(input, target)
+    if _fused_loss_applies(input, target, reduction):  # one node, as torch (NOTE: [fused losses])
+        return _apply(_MSE_LOSS, input, target, reduction=reduction)
     d = input - target
     return _reduce(d * d, reduction)
+
+
+def _fused_loss_applies(input, target, reduction):
+    """Whether a loss of two tensors is one op: a known reduction on floating tensors of one
+    dtype, not empty (whose mean is nan by the composition's route)."""
+    return (
+        isinstance(target, Tensor)
+        and reduction in ("mean", "sum", "none")
+        and input.dtype == target.dtype
+        and input.is_floating_point()
+        and input.numel() > 0
+        and target.numel() > 0
+    )
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -1797,6 +1841,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     input, target = _broadcast_loss_operands(input, target)
+    if beta > 0 and _fused_loss_applies(input, target, reduction):  # NOTE: [fused losses]
+        return _apply(_SMOOTH_L1_LOSS, input, target, reduction=reduction, beta=float(beta))
     d = E.abs(input - target)
     if beta == 0:
         return _reduce(d, reduction)
@@ -1809,6 +1855,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_if_broadcast(input, target)
+    if weight is None and _fused_loss_applies(input, target, reduction):  # NOTE: [fused losses]
+        return _apply(_HUBER_LOSS, input, target, reduction=reduction, delta=float(delta))
     d = E.abs(input - _in_input_dtype(target, input))
     return _reduce(E.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
 
@@ -1837,6 +1885,16 @@ def nll_loss(
     ``ignore_index`` targets count for nothing, and the mean divides by the total weight."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_class_target(input, target, weight)
+    known = _known_values(target)
+    if (
+        known is not None
+        and reduction in ("mean", "sum", "none")
+        and input.is_floating_point()
+        and input.numel() > 0
+    ):
+        return _fused_nll(
+            input, known.reshape(()) if input.ndim == 1 else known, weight, ignore_index, reduction
+        )
     if input.ndim == 1:
         if target.ndim == 0:
             target = _unsqueeze(target, 0)
@@ -1873,6 +1931,27 @@ def nll_loss(
     else:
         out = _reduce(loss, reduction)
     return out[0] if one and reduction == "none" else out
+
+
+def _fused_nll(input, t, weight, ignore_index, reduction):
+    """nll_loss as torch's one node (NOTE: [fused losses]), for targets whose values are known."""
+    c = input.shape[_nll_class_dim(input.ndim)]
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    w = None if weight is None else weight._data.astype(input._data.dtype)
+    safe = np.where(valid, t, 0)
+    total = float(valid.sum()) if w is None else float(np.where(valid, w[safe], 0).sum())
+    return _apply(
+        _NLL_LOSS,
+        input,
+        target=t,
+        weight=w,
+        ignore_index=ignore_index,
+        reduction=reduction,
+        total_weight=total,
+    )
 
 
 def _check_class_target(input, target, weight):
@@ -2000,6 +2079,8 @@ def binary_cross_entropy(
     _check_in_unit_interval(input, "input")  # NOTE: [losses check their domain]
     _check_in_unit_interval(target, "target")
     _check_weight_broadcasts(weight, input, "binary_cross_entropy")
+    if weight is None and _fused_loss_applies(input, target, reduction):  # NOTE: [fused losses]
+        return _apply(_BCE, input, target, reduction=reduction)
     loss = -(
         target * E.clamp_min(E.log(input), -100.0)
         + (1 - target) * E.clamp_min(E.log1p(-input), -100.0)
@@ -2021,6 +2102,12 @@ def binary_cross_entropy_with_logits(
             f"type {_torch_name(target.dtype)}; pass a floating point target (target.float())"
         )
     _check_weight_broadcasts(weight, input, "binary_cross_entropy_with_logits")
+    if (
+        weight is None
+        and pos_weight is None
+        and _fused_loss_applies(input, target, reduction)  # NOTE: [fused losses]
+    ):
+        return _apply(_BCE_WITH_LOGITS, input, target, reduction=reduction)
     sp = softplus(-input)  # = -log sigmoid(x), stable
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp

@@ -9,11 +9,11 @@ and out of the dicts for one call (nn/utils/stateless.py).
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from .._grad_mode import no_grad
+from .._compat.hooks import RemovableHandle
 from .._tensor import Tensor
 from .parameter import Buffer, Parameter
 
@@ -26,25 +26,6 @@ def _add_hook(hooks, hook, prepend):
     if prepend:
         hooks.move_to_end(handle.id, last=False)
     return handle
-
-
-class RemovableHandle:
-    """Returned by ``register_*_hook``; ``remove()`` takes the hook out."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
-        self.id = next(self._ids)
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class Module:

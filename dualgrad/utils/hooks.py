@@ -1,5 +1,5 @@
-"""dualgrad.utils.hooks (torch.utils.hooks): ``RemovableHandle``, what ``Module.register_*_hook``
-returns; re-exports only.
+"""dualgrad.utils.hooks (torch.utils.hooks): ``RemovableHandle``, what every ``register_*hook``
+returns (a module's, a tensor's, a node's); re-exports only.
 
 >>> import dualgrad as dg
 >>> h = dg.nn.Linear(1, 1).register_forward_hook(lambda *a: None)
@@ -7,6 +7,6 @@ returns; re-exports only.
 True
 """
 
-from ..nn.module import RemovableHandle  # noqa: F401
+from .._compat.hooks import RemovableHandle  # noqa: F401
 
 __all__ = ["RemovableHandle"]
