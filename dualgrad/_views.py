@@ -162,6 +162,15 @@ def mark_multi(outs, name: str):
     return outs
 
 
+def _history_anywhere(t) -> bool:
+    """Whether a tape records ops on ``t`` at its level or one below (its wrapped tensors)."""
+    while t is not None:
+        if t._requires_grad:
+            return True
+        t = t._below if t._below is not None else t._value
+    return False
+
+
 def multi_error(multi, what: str) -> RuntimeError:
     name, i = multi  # (op name, output number)
     return RuntimeError(
@@ -194,22 +203,22 @@ def _refresh(view: _View) -> None:
     if not view._view_tracked:  # view(dtype): its history is its own (NOTE: [dtype views])
         return
     base = view._base
-    if not (base._requires_grad or base._fw):
-        if view._gf is not None:  # the base lost its history (detach_): so does the view
-            view._gf, view._onr, view._rg = None, 0, False
-        view._fwd = None
-        return
     if (
         view._multi is not None
-        and base._requires_grad
         and view._view_grad
         and _grad_state.enabled
         and not backward_running.depth  # a backward reading what a node saved: not a use
+        and _history_anywhere(base)  # (under grad(vmap(f)) the physical tensors record)
     ):
         view._view_version -= 1  # still stale: every use under autograd refuses, as torch's
         raise multi_error(
             view._multi, "its base or another view of its base has been modified inplace"
         )
+    if not (base._requires_grad or base._fw):
+        if view._gf is not None:  # the base lost its history (detach_): so does the view
+            view._gf, view._onr, view._rg = None, 0, False
+        view._fwd = None
+        return
     b = alias(base)
     if b._fw:  # only live levels (a level being closed has left the stack already)
         b._fw = {lv: t for lv, t in b._fw.items() if lv in _levels.stack.by_number} or None

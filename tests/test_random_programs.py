@@ -1,4 +1,4 @@
-"""Random straight-line differentiable programs, run in twelve modes against torch / torch.func.
+"""Random straight-line differentiable programs, run in fourteen modes against torch / torch.func.
 
 A program is a few inputs (0-d, empty, size-1 dims; float64 and float32) and 3-25 steps, each
 step one construct of VOCAB applied to earlier values: element-wise ops, reductions over dims,
@@ -18,6 +18,8 @@ other float dtype. Its output is one weighted sum per value, and the modes are:
                 sit on the transform's tape unbatched)
     grad_vmap   func.grad of the sum of squares of a vmap over a batch of two (the ordinary
                 tape records the physical ops)
+    jvp_vmap    func.jvp of a vmap, the tangents batched too (the dual level below the vmap)
+    vmap_hvp    func.vmap of forward-over-reverse HVPs (func.jvp of func.grad) per sample
     jacfwd      func.jacfwd
     jacrev      func.jacrev
 
@@ -1063,10 +1065,14 @@ TORCH_WRONG: set[str] = {
     "logcumsumexp_empty@fwd_rev_cg",
     "logcumsumexp_empty@hvp_func",
     "logcumsumexp_empty@jacfwd",
+    "logcumsumexp_empty@jvp_vmap",
+    "logcumsumexp_empty@vmap_hvp",
     # torch's forward-mode rule of scatter_reduce(..., "prod") gives zeros for the source's
     # tangent (dualgrad's matches finite differences)
     "scatter_prod@jvp",
     "scatter_prod@jacfwd",
+    "scatter_prod@jvp_vmap",
+    "scatter_prod@vmap_hvp",
     "scatter_prod@hvp_func",
     "scatter_prod@fwd_rev",
     "scatter_prod@fwd_rev_cg",
@@ -1074,6 +1080,8 @@ TORCH_WRONG: set[str] = {
     # -2x instead of 2x for y = -x (dualgrad: 2x, as finite differences)
     "later_mul_@jvp",
     "later_mul_@jacfwd",
+    "later_mul_@jvp_vmap",
+    "later_mul_@vmap_hvp",
     "later_mul_@hvp_func",
     "later_mul_@fwd_rev",
     "later_mul_@fwd_rev_cg",
@@ -1081,6 +1089,8 @@ TORCH_WRONG: set[str] = {
     # gives 0 in both
     "atan2_at_zero@jvp",
     "atan2_at_zero@jacfwd",
+    "atan2_at_zero@jvp_vmap",
+    "atan2_at_zero@vmap_hvp",
     "atan2_at_zero@hvp_func",
     "atan2_at_zero@fwd_rev",
     "atan2_at_zero@fwd_rev_cg",
@@ -1107,6 +1117,8 @@ MODES = (
     "vmap_grad",
     "vmap_grad_1",
     "grad_vmap",
+    "jvp_vmap",
+    "vmap_hvp",
     "jacfwd",
     "jacrev",
 )
@@ -1376,6 +1388,16 @@ def run_mode(m, prog, mode, upto=None):
         first = m.stack([xs[0], _inputs(m, prog, prog.extra["second"])[0]])
         in_dims = (0,) + (None,) * (len(xs) - 1)
         return list(fx.vmap(fx.grad(loss, argnums=argnums), in_dims=in_dims)(first, *xs[1:]))
+    if mode in ("jvp_vmap", "vmap_hvp"):
+        batch = [
+            m.stack([a, b])
+            for a, b in zip(_inputs(m, prog), _inputs(m, prog, prog.extra["second"]))
+        ]
+        if mode == "jvp_vmap":  # forward mode over vmap: the dual level sees physical ops
+            tb = [m.stack([t, t * 0.5]) for t in ts]
+            return list(fx.jvp(fx.vmap(loss), tuple(batch), tuple(tb)))
+        hvp = lambda *xs: fx.jvp(fx.grad(loss, argnums=argnums), xs, tuple(ts))[1]  # noqa: E731
+        return list(fx.vmap(hvp)(*batch))  # per-sample HVPs
     if mode == "grad_vmap":  # reverse mode over vmap: the tape records physical ops
         batch = [
             m.stack([a, b])
@@ -1415,6 +1437,8 @@ _UNBATCHED = {
     "vmap_grad": "vjp",
     "vmap_grad_1": "vjp",
     "grad_vmap": "vjp",
+    "jvp_vmap": "jvp",
+    "vmap_hvp": "hvp_func",
     "jacrev": "vjp",
     "jacfwd": "jvp",
 }
@@ -1442,7 +1466,7 @@ def _torch_hvp_dtype_quirk(prog, mode, k, g):
     float64 computation gives a float32 input's gradient, dualgrad casts it to the primal's
     dtype (README, "Differences from PyTorch": a tangent has its primal's dtype). Results are
     one per input (hvp_func) or a (gradient, tangent) pair per input (fwd_rev, fwd_rev_cg)."""
-    if mode == "hvp_func":
+    if mode in ("hvp_func", "vmap_hvp"):
         i = k
     elif mode in ("fwd_rev", "fwd_rev_cg") and k % 2 == 1:
         i = k // 2
@@ -1686,17 +1710,18 @@ def fd_reference(prog, mode, upto=None, eps=1e-6, grads_by=torch, any_dtype=Fals
         return None
     xs = prog.inputs
 
-    def directional(fn, t):  # d/de fn(x + e t) at e = 0, fn giving a list of arrays
+    def directional(fn, t, at=None):  # d/de fn(x + e t) at e = 0, fn giving a list of arrays
         # detached values stay at their unshifted values: NOTE: [constants under finite
-        # differences]
+        # differences]; ``at``: another program point than the inputs (a second batch element)
+        base = prog if at is None else at
         fc = _FD_CONSTANTS
         try:
             fc.update(mode="record", values=[], next=0)
-            fn(prog)
+            fn(base)
             fc.update(mode="replay", next=0)
-            hi = fn(_shifted(prog, [x + eps * d for x, d in zip(xs, t)]))
+            hi = fn(_shifted(prog, [x + eps * d for x, d in zip(base.inputs, t)]))
             fc.update(next=0)
-            lo = fn(_shifted(prog, [x - eps * d for x, d in zip(xs, t)]))
+            lo = fn(_shifted(prog, [x - eps * d for x, d in zip(base.inputs, t)]))
         finally:
             fc.update(mode=None, values=[], next=0)
         return [(h - q) / (2 * eps) for h, q in zip(hi, lo)]
@@ -1744,6 +1769,20 @@ def fd_reference(prog, mode, upto=None, eps=1e-6, grads_by=torch, any_dtype=Fals
         second = [prog.extra["second"][0], *prog.inputs[1:]]
         g0, g1 = grad(prog), grad(_shifted(prog, second))
         return [np.stack([a, b]) for a, b in zip(g0, g1)]
+    if mode in ("jvp_vmap", "vmap_hvp"):  # per sample, then stacked
+        second = _shifted(prog, prog.extra["second"])
+        if mode == "vmap_hvp":
+            return [
+                np.stack(pair) for pair in zip(directional(grad, ts), directional(grad, ts, second))
+            ]
+        u = np.linspace(-1, 1, len(value(prog)[0])) + 0.5
+        ts2 = [t * 0.5 for t in ts]
+        losses = [float(np.dot(u, value(p)[0].astype(np.float64))) for p in (prog, second)]
+        slopes = [
+            float(np.dot(u, directional(value, ts)[0])),
+            float(np.dot(u, directional(value, ts2, second)[0])),
+        ]
+        return [np.array(losses), np.array(slopes)]
     if mode == "grad_vmap":  # d/dx_i sum_j loss(x_j)^2 = 2 loss(x_i) grad loss(x_i)
         u = np.linspace(-1, 1, len(value(prog)[0])) + 0.5
         per_sample = []

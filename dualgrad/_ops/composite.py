@@ -15,7 +15,7 @@ from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import abs as _abs
 from .elementwise import exp, log, sqrt, where
-from .reduction import SUM, amax, amin, expand_back, in_dtype, normalize_dims
+from .reduction import SUM, amax, amin, expand_back, in_dtype, mean_over, normalize_dims, sum_over
 from .reduction import sum as _sum
 from .registry import batched_as, custom
 from .softmax import LOG_SOFTMAX, SOFTMAX
@@ -147,8 +147,8 @@ LOGSUMEXP = custom(
     lambda g, x, *, out, needs, dims, keepdim: (
         expand_back(g, x.shape, dims, keepdim) * _softmax_of(x, out, dims, keepdim),
     ),
-    lambda tangents, x, *, out, dims, keepdim: _sum(
-        _softmax_of(x, out, dims, keepdim) * tangents[0], dims, keepdim=keepdim
+    lambda tangents, x, *, out, dims, keepdim: sum_over(
+        _softmax_of(x, out, dims, keepdim) * tangents[0], dims, keepdim
     ),
     uses_out=True,
     batch=batched_as(SUM),
@@ -207,7 +207,7 @@ def _var_kernel(x, *, dims, correction, keepdim):
 
 def _var_partial(g, x, dims, correction, keepdim):
     """g (brought back to x's shape) times d var / d x = 2 (x - mean) / (n - c)."""
-    centred = x - x.mean(dims, keepdim=True)
+    centred = x - mean_over(x, dims, True)  # (NOTE: [a rule's dims])
     scale = 2.0 / (_count(x, dims) - correction)
     return expand_back(g, x.shape, dims, keepdim) * centred * scale
 
@@ -217,9 +217,9 @@ def _var_vjp(g, x, *, out, needs, dims, correction, keepdim):
 
 
 def _var_jvp(tangents, x, *, out, dims, correction, keepdim):
-    centred = x - x.mean(dims, keepdim=True)
+    centred = x - mean_over(x, dims, True)
     scale = 2.0 / (_count(x, dims) - correction)
-    return _sum(centred * tangents[0], dims, keepdim=keepdim) * scale
+    return sum_over(centred * tangents[0], dims, keepdim) * scale
 
 
 def _std_vjp(g, x, *, out, needs, dims, correction, keepdim):
@@ -326,7 +326,7 @@ def _norm2_vjp(g, x, *, out, needs, ord, dims, keepdim):
 
 
 def _norm2_jvp(tangents, x, *, out, ord, dims, keepdim):
-    return _over_norm(_sum(x * tangents[0], dims, keepdim=keepdim), out)
+    return _over_norm(sum_over(x * tangents[0], dims, keepdim), out)  # NOTE: [a rule's dims]
 
 
 VECTOR_NORM = custom(

@@ -127,6 +127,11 @@ def sum_over(x, dims, keepdim):
     return apply(SUM, x, dims=tuple(dims), keepdim=keepdim)
 
 
+def mean_over(x, dims, keepdim):
+    """The mean over exactly ``dims`` (NOTE: [a rule's dims])."""
+    return apply(MEAN, x, dims=tuple(dims), keepdim=keepdim)
+
+
 def _prod_partial(x, dims, keepdim):
     """d prod / d x_i: the product of the other elements, exact to any order with zeros.
 
@@ -447,8 +452,7 @@ def _aminmax_vjp(g, x, *, out, needs, dims, keepdim):
 
 def _aminmax_jvp(tangents, x, *, out, dims, keepdim):
     return tuple(
-        sum(_even_share(x, out_i, dims, keepdim) * tangents[0], dims, keepdim=keepdim)
-        for out_i in out
+        sum_over(_even_share(x, out_i, dims, keepdim) * tangents[0], dims, keepdim) for out_i in out
     )
 
 

@@ -46,6 +46,7 @@ class Spec:
         "single",
         "level",
         "slots",
+        "kept",
     )
 
     def __init__(self, op, kwargs, in_dims, size, randomness):
@@ -54,6 +55,7 @@ class Spec:
         self.inner = self.out_dims = self.single = None
         self.level = None  # the vmap level the user's saved tensors are batched at
         self.slots = None  # id of a physical input or output -> its place among the saved
+        self.kept = None  # which of the physical inputs and outputs (by place) are saved
 
 
 def physical_call(level, op, args, kwargs):
@@ -106,7 +108,16 @@ def forward(ctx, spec, physical):
     # The physical inputs and outputs as the caller has them (history, tangents): what the
     # user's saved tensors stand for when backward runs (NOTE: [saved tensors of a custom
     # function] in function.py), so a backward inside a dual level sees their tangents.
-    kept = [t for t in (*physical, *outs) if isinstance(t, Tensor)]
+    # Only those the user saved: a later write into an output the user did not save must not
+    # trip the version check (torch's generated rule saves what setup_context saves).
+    wanted = {
+        id(t._value if isinstance(t, BatchedTensor) and t._vlevel == number else t)
+        for t in (*(inner._saved or ()), *(inner._saved_fw or ()))
+        if t is not None
+    }
+    everything = (*physical, *outs)
+    spec.kept = [k for k, t in enumerate(everything) if isinstance(t, Tensor) and id(t) in wanted]
+    kept = [everything[k] for k in spec.kept]
     spec.slots = {id(t): k for k, t in enumerate(kept)}
     ctx.save_for_backward(*kept)
     ctx.spec = spec

@@ -457,7 +457,8 @@ class FunctionOp(Op):
         outs = _apply(Vmapped, (spec, *physical), {})
         outs = outs if isinstance(outs, tuple) else (outs,)
         # (a dual level above reads the user's saved tensors now, batched here)
-        bases = [t for t in (*physical, *outs) if isinstance(t, Tensor)]
+        everything = (*physical, *outs)
+        bases = [everything[k] for k in spec.kept]
         _vmapped.rebatch(spec, level.number, bases)
         call = _Call(spec.inner)
         call.single = spec.single
