@@ -252,9 +252,12 @@ def result_type_of_arrays(*xs) -> dtype:
     """Promotion over raw operands: ndarrays (dimensioned or 0-d) and Python scalars."""
     dim = zero = wrapped = None
     for x in xs:
-        if isinstance(x, np.ndarray):
+        # an ndarray, or a batched tensor's logical view of one (shape and dtype, no data)
+        if isinstance(x, np.ndarray) or (
+            hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic)
+        ):
             d = from_numpy_dtype(x.dtype)
-            if x.ndim:
+            if len(x.shape):
                 dim = d if dim is None else promote_types(dim, d)
             else:
                 zero = d if zero is None else promote_types(zero, d)

@@ -218,3 +218,26 @@ def test_transforms_leave_no_tensor_in_a_reference_cycle(transform):
     }[transform]
     run()
     assert _tensors_left_in_cycles(run) == []
+
+
+@pytest.mark.parametrize(
+    "name, f",
+    [
+        ("clamp_min", lambda c: c.clamp_min(0)),
+        ("clamp float bounds", lambda c: c.clamp(0.5, 1.5)),
+        ("clamp_max", lambda c: c.clamp_max(1)),
+        ("add float", lambda c: c + 0.5),
+        ("mul int", lambda c: c * 3),
+        ("true divide", lambda c: c / 2),
+        ("pow", lambda c: c**2),
+        ("where scalar", lambda c: (c > 0).float() * 2),
+    ],
+)
+def test_integer_tensors_with_numbers_under_vmap_as_torch(name, f):
+    """Type promotion of a batched integer tensor with a Python number reads its logical
+    dtype and rank (clamp_min of a batched int tensor raised a TypeError)."""
+    batch = [[1, -2, 3], [0, 5, -1]]
+    want = torch.func.vmap(f)(torch.tensor(batch))
+    got = dg.func.vmap(f)(dg.tensor(batch))
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
