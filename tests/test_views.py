@@ -290,3 +290,23 @@ def test_indexing_is_a_view_where_torch_makes_one(name):
         y.add_(10.0)
         seen.append((x.tolist(), tuple(y.shape)))
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize(
+    "name, f",
+    [
+        ("cumsum", lambda m, x: x.cumsum(-1)),
+        ("cumsum dim 0", lambda m, x: x.cumsum(0)),
+        ("softmax", lambda m, x: x.softmax(-1)),
+        ("log_softmax", lambda m, x: x.log_softmax(-1)),
+        ("cat", lambda m, x: m.cat([x, x], 0)),
+        ("stack", lambda m, x: m.stack([x, x], 0)),
+    ],
+)
+def test_results_torch_makes_contiguous_are_contiguous(name, f):
+    """NOTE: [contiguous results]: of a transposed input, these results are contiguous in
+    torch, so .view() of them works; NumPy kept the input's column-major layout."""
+    a = np.arange(12.0).reshape(3, 4)
+    want, got = f(torch, torch.tensor(a).mT), f(dg, dg.tensor(a).mT)
+    assert got.is_contiguous() == want.is_contiguous() is True
+    np.testing.assert_array_equal(got.view(-1).numpy(), want.view(-1).numpy())

@@ -193,3 +193,11 @@ def int_division(fn, kernel_name):
         return r
 
     return _fast(kernel, fn)
+
+
+def contiguous(a: np.ndarray) -> np.ndarray:
+    """``a`` in C order (a copy only if it is not): NOTE: [contiguous results] in reduction.py.
+    (np.ascontiguousarray would also make a 0-d array 1-d.)"""
+    if type(a) is not np.ndarray or a.flags.c_contiguous:  # (a meta array has no data to move)
+        return a
+    return np.ascontiguousarray(a)

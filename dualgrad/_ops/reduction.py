@@ -10,6 +10,7 @@ import operator
 
 import numpy as np
 
+from .kernels import contiguous
 from .. import _dtype
 from .._dispatch import apply
 from .._tensor import Tensor
@@ -288,8 +289,13 @@ def _cumsum_adjoint(g, x, *, needs, dim):
     return (cumsum(g.flip((dim,)), dim).flip((dim,)),)
 
 
+# NOTE: [contiguous results] NumPy keeps an input's memory layout in many results (cumsum,
+# concatenate, stack of transposed arrays come out column-major); torch returns these
+# contiguous, and code relies on it (``.view()`` of the result). The kernels whose results
+# torch makes contiguous say so (tests/test_views.py compares is_contiguous with torch's).
 def _cumsum_kernel(x, *, dim):
-    return np.cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "biu" else None)
+    out = np.cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "biu" else None)
+    return contiguous(out)
 
 
 CUMSUM = linear("cumsum", _cumsum_kernel, _cumsum_adjoint)

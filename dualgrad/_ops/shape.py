@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import contiguous
 from .._dispatch import apply
 from .._tensor import Size, Tensor, size_arg
 from .args import int_arg
@@ -417,7 +418,8 @@ def flipud(x):
 # ------------------------------------------------------------------ joining and splitting
 def _cat_kernel(*xs, dim):
     dt = _dtype.result_type_of_arrays(*xs).np
-    return np.concatenate([x if x.dtype == dt else x.astype(dt) for x in xs], axis=dim)
+    # contiguous, as torch's (NumPy keeps the inputs' layout: NOTE: [contiguous results])
+    return contiguous(np.concatenate([x if x.dtype == dt else x.astype(dt) for x in xs], axis=dim))
 
 
 def _cat_adjoint(g, *xs, needs, dim):
@@ -430,7 +432,9 @@ def _cat_adjoint(g, *xs, needs, dim):
 
 def _stack_kernel(*xs, dim):
     dt = _dtype.result_type_of_arrays(*xs).np
-    return np.stack([x if x.dtype == dt else x.astype(dt) for x in xs], axis=dim)
+    return contiguous(  # NOTE: [contiguous results]
+        np.stack([x if x.dtype == dt else x.astype(dt) for x in xs], axis=dim)
+    )
 
 
 def _stack_adjoint(g, *xs, needs, dim):

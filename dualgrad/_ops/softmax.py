@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import contiguous
 from .._tensor import Tensor
 from .elementwise import abs, clamp_min, exp, log, log1p, sigmoid, sign, where
 from .reduction import sum_over  # (a rule's reductions: NOTE: [a rule's dims])
@@ -44,13 +45,13 @@ def _shifted(x, dims):
 
 
 def _log_softmax_kernel(x, *, dims):
-    z = _shifted(x, dims)
-    return z - np.log(np.sum(np.exp(z), axis=dims, keepdims=True))
+    z = _shifted(x, dims)  # (contiguous, as torch's: NOTE: [contiguous results])
+    return contiguous(z - np.log(np.sum(np.exp(z), axis=dims, keepdims=True)))
 
 
 def _softmax_kernel(x, *, dims):
     e = np.exp(_shifted(x, dims))
-    return e / np.sum(e, axis=dims, keepdims=True)
+    return contiguous(e / np.sum(e, axis=dims, keepdims=True))
 
 
 LOG_SOFTMAX = custom(
