@@ -92,6 +92,8 @@ _BOOL_KERNELS = {"matmul": "addmm_impl_cpu_", "linear": "addmm_impl_cpu_"}
 
 
 def _check_same_dtype(a, b, fn):
+    if a._data.dtype is b._data.dtype and a._data.dtype.kind != "b":
+        return  # the common case, without making two dualgrad dtypes
     if a.dtype != b.dtype:
         raise RuntimeError(
             f"{fn}: expected both operands to have the same dtype, but got {a.dtype} and {b.dtype}; "
@@ -126,7 +128,10 @@ def matmul(input, other):  # noqa: A002  (torch's keyword names: matmul(input=, 
     if ka != kb:
         raise RuntimeError(_matmul_mismatch(a, b, ka, kb))
     try:
-        np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+        # (only batch dims on both sides can fail to broadcast; NumPy's check costs ~5 us,
+        # paid by every vector and matrix product and every rule that makes one)
+        if a.ndim > 2 and b.ndim > 2:
+            np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
     except ValueError:
         raise RuntimeError(
             f"matmul: the batch dims of shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
