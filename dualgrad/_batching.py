@@ -8,6 +8,8 @@ the op table can ask ``isinstance(x, BatchedTensor)``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._grad_mode import state as _grad_state
@@ -42,7 +44,7 @@ class _Logical:
 
     @property
     def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     @property
     def itemsize(self):

@@ -6,6 +6,8 @@ rules can rely on it. ``keepdim`` follows PyTorch.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtype
@@ -87,7 +89,7 @@ def _prod_partial(x, dims, keepdim):
     order = keep + list(dims)
     moved = x.permute(tuple(order))
     lead = tuple(moved.shape[: len(keep)])
-    n = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
+    n = math.prod([x.shape[d] for d in dims])
     rows = moved.reshape(lead + (n,)).unsqueeze(-2)
     eye = _factories.from_numpy(np.eye(n, dtype=bool))
     others = prod(where(eye, 1.0, rows), -1)
