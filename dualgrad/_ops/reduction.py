@@ -49,7 +49,9 @@ def check_nonempty_dims(fn, shape, dims):
 
 def expand_back(g, shape, dims, keepdim):
     """Broadcast a reduced gradient back to ``shape`` (the adjoint of a sum over ``dims``)."""
-    if not keepdim and dims:
+    # (a 0-d gradient, of a sum over every dim, is expanded as it is, as torch's sum_backward
+    # does: no reshape to all-ones dims first, one op less in every loss's backward)
+    if not keepdim and dims and g.ndim:
         g = g.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
     shape = tuple(shape)
     return g if tuple(g.shape) == shape else g.expand(shape)  # (expand always makes a view)

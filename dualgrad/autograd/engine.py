@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 from heapq import heappop, heappush
 
+import numpy as np
+
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, _RetainGrad, detach_history
 from .. import _anomaly as anomaly_mode
@@ -56,7 +58,14 @@ def _make_grads(outputs, grad_outputs):
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
                 )
-            g = ones_like(out)
+            # a plain scalar output's seed made directly: ones_like's argument handling
+            # costs ~4 us, paid per backward (a Jacobian's row loop makes one per row)
+            data = out._data
+            g = (
+                Tensor._make(np.ones(data.shape, data.dtype))
+                if type(out) is Tensor and type(data) is np.ndarray
+                else ones_like(out)
+            )
         elif not isinstance(g, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         elif tuple(g.shape) != tuple(out.shape):
