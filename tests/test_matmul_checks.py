@@ -50,3 +50,32 @@ def test_matmul_checks_as_torch(case):
         np.testing.assert_allclose(got[1], want[1], rtol=1e-6, atol=1e-6)
     else:
         assert issubclass(got[1], want[1]) or issubclass(want[1], got[1]), (got, want)
+
+
+def _dot_derivatives(lib, a, b, transform):
+    x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+    if transform == "grad":
+        return lib.autograd.grad(x @ y * 1.7, (x, y))
+    if transform == "double":
+        gx, gy = lib.autograd.grad(x @ y * 1.7, (x, y), create_graph=True)
+        return lib.autograd.grad((gx * gy.tanh()).sum(), (x, y))
+    if transform == "jacrev_jacrev":
+        return (lib.func.jacrev(lib.func.jacrev(lambda v: v @ v / 2))(x.detach()),)
+    if transform == "vmap_grad":
+        rows = lib.tensor(np.stack([a, b, a * b]))
+        return (lib.func.vmap(lib.func.grad(lambda v: lib.tanh(v) @ v))(rows),)
+    raise AssertionError(transform)
+
+
+@pytest.mark.parametrize("transform", ["grad", "double", "jacrev_jacrev", "vmap_grad"])
+def test_dot_product_derivatives_as_torch(transform):
+    # a dot product's rule is torch's (grad * other): the same bits as torch's at first order
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(6), rng.standard_normal(6)
+    want = _dot_derivatives(torch, a, b, transform)
+    got = _dot_derivatives(dg, a, b, transform)
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g.detach().numpy(), w.detach().numpy(), rtol=1e-13, atol=1e-15)
+    if transform == "grad":
+        for w, g in zip(want, got):
+            assert (g.numpy().view(np.uint64) == w.numpy().view(np.uint64)).all()
