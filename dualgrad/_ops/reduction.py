@@ -15,7 +15,7 @@ from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import maximum, minimum, where
 from .indexing import gather, scatter_values
-from .registry import custom, linear, nondiff
+from .registry import REGISTRY, custom, linear, nondiff
 from ._methods import tensor_method
 
 
@@ -54,7 +54,12 @@ def expand_back(g, shape, dims, keepdim):
     if not keepdim and dims and g.ndim:
         g = g.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
     shape = tuple(shape)
-    return g if tuple(g.shape) == shape else g.expand(shape)  # (expand always makes a view)
+    if tuple(g.shape) == shape:
+        return g
+    # the op itself, not the public expand: the target is g's broadcast by construction, so
+    # its argument parsing and checks (~3 us, paid by every sum's backward) have nothing to
+    # find (expand always makes a view; the op lives in shape.py, which builds on this module)
+    return apply(REGISTRY["expand"], g, shape=shape)
 
 
 def _sum_kernel(x, *, dims, keepdim, dtype=None):
