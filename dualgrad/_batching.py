@@ -8,6 +8,8 @@ the op table can ask ``isinstance(x, BatchedTensor)``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._grad_mode import state as _grad_state
@@ -20,13 +22,17 @@ class _Logical:
     array's strides without the batch dim, as functorch's BatchedTensor reports them), and no
     values."""
 
-    __slots__ = ("shape", "dtype", "strides", "writeable")
+    __slots__ = ("shape", "dtype", "strides", "_physical")
 
-    def __init__(self, shape, dtype, strides, writeable):
+    def __init__(self, shape, dtype, strides, physical):
         self.shape = tuple(shape)
         self.dtype = dtype
         self.strides = tuple(strides)
-        self.writeable = writeable
+        self._physical = physical  # the physical array (or _Logical), whose flags can change
+
+    @property
+    def writeable(self):
+        return self._physical.flags.writeable
 
     @property
     def flags(self):
@@ -38,7 +44,7 @@ class _Logical:
 
     @property
     def size(self):
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     @property
     def itemsize(self):
@@ -128,16 +134,26 @@ class BatchedTensor(Tensor):
         t._vlevel = level
         return t
 
+    # NOTE: [logical data cached] ``_data`` is read many times per op under vmap (shapes and
+    # dtypes by the op's checks, its batching rule, the engine's dtype check per gradient), and
+    # each read made a _Logical: ~150 per 64x64 jacrev(jacrev). The last one is kept with the
+    # physical array and batch dim it was made from; a new physical value (an in-place shape
+    # change swaps ``_value`` and ``_bdim``) makes a new one. NumPy arrays' shapes are never
+    # set in place here, and ``writeable`` is read from the physical array when asked.
+    _logical = None
+
     @property
     def _data(self):
         v = self._value._data
         d = self._bdim
-        return _Logical(
-            v.shape[:d] + v.shape[d + 1 :],
-            v.dtype,
-            v.strides[:d] + v.strides[d + 1 :],
-            v.flags.writeable,
+        cached = self._logical
+        if cached is not None and cached[0] is v and cached[1] == d:
+            return cached[2]
+        logical = _Logical(
+            v.shape[:d] + v.shape[d + 1 :], v.dtype, v.strides[:d] + v.strides[d + 1 :], v
         )
+        self._logical = (v, d, logical)
+        return logical
 
     # (``_requires_grad`` of a batched tensor is *logical*: it belongs to a transform called
     # inside this vmap, NOTE: [grad under vmap] in _grad_levels.py; the physical tensor keeps

@@ -8,7 +8,7 @@ params, size)`` returns ``(out, out_bdim)``, or NotImplemented for the per-eleme
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
 from ._dispatch import apply, apply_fast
 from ._tensor import Tensor
@@ -134,7 +134,7 @@ def _matmul(op, physical, bdims, params, size):
     # NumPy makes one GEMM call instead of one per batch element.
     if da is not None and db is None and ra >= 2 and rb == 2:
         n = a.shape[-1]
-        rows = int(np.prod(a.shape[:-1], dtype=np.int64))  # not -1: n may be 0
+        rows = math.prod(a.shape[:-1])  # not -1: n may be 0
         out = apply(op, a.reshape((rows, n)), b)
         return out.reshape(tuple(a.shape[:-1]) + (b.shape[-1],)), 0
     if da is None and db is not None and ra in (1, 2) and rb == 2:

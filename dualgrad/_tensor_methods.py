@@ -128,18 +128,24 @@ def _rtruediv(self, other):
     return E.reciprocal(self) * other
 
 
-def _operator(op, fn, reflected=False, commutes=False):
+# NOTE: [reflected operators of commutative ops] ``3 * x`` and ``1.0 + x`` are torch's
+# ``x.__rmul__(3)`` = ``mul(x, 3)``: the tensor is ``self``, so the node's first edge is the
+# tensor's (next_functions ((AccumulateGrad, 0), (None, 0)), _saved_other = 3), as for ``x * 3``.
+# The values are the same bits either way (IEEE addition and multiplication commute), and the
+# call takes the fast entry (NOTE: [fast entries] in _dispatch.py): 2.4 -> 1.1 us on (16,)
+# float32. Rules write ``3 * x`` too (pow's partial), and ``lr * g`` is an optimizer's step.
+def _operator(op, fn, reflected=False, commutative=False):
     """``Tensor.__mul__`` and friends: straight to the dispatcher for tensors and numbers
     (NOTE: [hot path] in _dispatch.py); anything else takes the checked function (reflected:
-    ``fn(self, other)`` computes ``other op self``). A reflected op that ``commutes`` puts the
+    ``fn(self, other)`` computes ``other op self``). A reflected op that is ``commutative`` puts the
     tensor first, as torch's ``2 * x`` is ``x.mul(2)`` (its node's edges in that order)."""
     from ._dispatch import apply, apply_binary
 
-    if reflected and commutes:
+    if reflected and commutative:  # NOTE: [reflected operators of commutative ops]
 
         def method(self, other):
             if isinstance(other, (float, int)):
-                return apply(op, self, other)
+                return apply_binary(op, self, other)
             return fn(self, other)
     elif reflected:
 
@@ -175,11 +181,11 @@ def _rsub(self, other):
 
 _OPERATORS = {
     "__add__": _operator(E.ADD, E.add),
-    "__radd__": _operator(E.ADD, _defers(_swap(E.add)), reflected=True, commutes=True),
+    "__radd__": _operator(E.ADD, _defers(_swap(E.add)), reflected=True, commutative=True),
     "__sub__": _operator(E.SUB, E.sub),
     "__rsub__": _rsub,
     "__mul__": _operator(E.MUL, E.mul),
-    "__rmul__": _operator(E.MUL, _defers(_swap(E.mul)), reflected=True, commutes=True),
+    "__rmul__": _operator(E.MUL, _defers(_swap(E.mul)), reflected=True, commutative=True),
     "__truediv__": _operator(E.DIV, E.div),
     "__rtruediv__": _rtruediv,
     "__floordiv__": E.floor_divide,

@@ -6,6 +6,7 @@ rules can rely on it. ``keepdim`` follows PyTorch.
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -16,7 +17,7 @@ from .._dispatch import apply
 from .._tensor import Tensor
 from .elementwise import maximum, minimum, where
 from .indexing import gather, scatter_values
-from .registry import batched_as, custom, linear, nondiff, variant
+from .registry import REGISTRY, batched_as, custom, linear, nondiff, variant
 from ._methods import tensor_method
 
 
@@ -75,10 +76,17 @@ def check_nonempty_dims(fn, shape, dims):
 
 def expand_back(g, shape, dims, keepdim):
     """Broadcast a reduced gradient back to ``shape`` (the adjoint of a sum over ``dims``)."""
-    if not keepdim and dims:
+    # (a 0-d gradient, of a sum over every dim, is expanded as it is, as torch's sum_backward
+    # does: no reshape to all-ones dims first, one op less in every loss's backward)
+    if not keepdim and dims and g.ndim:
         g = g.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
     shape = tuple(shape)
-    return g if tuple(g.shape) == shape else g.expand(shape)  # (expand always makes a view)
+    if tuple(g.shape) == shape:
+        return g
+    # the op itself, not the public expand: the target is g's broadcast by construction, so
+    # its argument parsing and checks (~3 us, paid by every sum's backward) have nothing to
+    # find (expand always makes a view; the op lives in shape.py, which builds on this module)
+    return apply(REGISTRY["expand"], g, shape=shape)
 
 
 def _sum_kernel(x, *, dims, keepdim, dtype=None):
@@ -154,7 +162,7 @@ def _prod_partial(x, dims, keepdim):
     order = keep + list(dims)
     moved = x.permute(tuple(order))
     lead = tuple(moved.shape[: len(keep)])
-    n = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
+    n = math.prod([x.shape[d] for d in dims])
     rows = moved.reshape(lead + (n,)).unsqueeze(-2)
     eye = _factories.from_numpy(np.eye(n, dtype=bool))
     others = prod(where(eye, 1.0, rows), -1)

@@ -10,6 +10,8 @@ the input: NOTE: [multi-output views] in _views.py). The ``diagonal`` primitive 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .kernels import contiguous
@@ -58,7 +60,8 @@ RESHAPE = linear(
 def _expand_kernel(x, *, shape):
     # np.broadcast_to is always read-only; where no element is repeated (only size-1 or
     # unchanged dims) the result may be written, as torch's expand then can be
-    if np.prod(shape, dtype=np.int64) == x.size:
+    # (math.prod: exact Python ints, ~0.2 us where np.prod takes ~6)
+    if math.prod(shape) == x.size:
         return x.reshape(shape)
     return np.broadcast_to(x, shape)
 

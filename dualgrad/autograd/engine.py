@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 from heapq import heappop, heappush
 
+import numpy as np
+
 from .._grad_mode import state as _grad_state
 from .._tensor import Tensor, _RetainGrad, detach_history
 from .. import _anomaly as anomaly_mode
@@ -56,7 +58,14 @@ def _make_grads(outputs, grad_outputs):
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
                 )
-            g = ones_like(out)
+            # a plain scalar output's seed made directly: ones_like's argument handling
+            # costs ~4 us, paid per backward (a Jacobian's row loop makes one per row)
+            data = out._data
+            g = (
+                Tensor._make(np.ones(data.shape, data.dtype))
+                if type(out) is Tensor and type(data) is np.ndarray
+                else ones_like(out)
+            )
         elif not isinstance(g, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         elif tuple(g.shape) != tuple(out.shape):
@@ -218,14 +227,17 @@ def run_backward(
                 # Positional inputs where the arity allows: a call with *args and **params
                 # costs ~170 ns more (NOTE: [fast entries] in _dispatch.py)
                 params = node.params
+                needs = node.needs
+                if needed is not None and len(needs) > 1:
+                    needs = _needs_within(node.edges, needs, needed)
                 if params:
-                    input_grads = op.vjp(buf, *args, out=node.out, needs=node.needs, **params)
+                    input_grads = op.vjp(buf, *args, out=node.out, needs=needs, **params)
                 elif len(args) == 1:
-                    input_grads = op.vjp(buf, args[0], out=node.out, needs=node.needs)
+                    input_grads = op.vjp(buf, args[0], out=node.out, needs=needs)
                 elif len(args) == 2:
-                    input_grads = op.vjp(buf, args[0], args[1], out=node.out, needs=node.needs)
+                    input_grads = op.vjp(buf, args[0], args[1], out=node.out, needs=needs)
                 else:
-                    input_grads = op.vjp(buf, *args, out=node.out, needs=node.needs)
+                    input_grads = op.vjp(buf, *args, out=node.out, needs=needs)
                 if not retain_graph and op.saves:
                     node.args = node.out = None
                 # NOTE: [gradient dtypes] a rule of a promoting op (f32 + f64) gives its f32
@@ -292,6 +304,28 @@ def run_backward(
     if inputs is not None:
         return [capture.get(e) if e is not None else None for e in input_edges]
     return None
+
+
+# NOTE: [gradients nobody asked for]
+# With inputs= (autograd.grad, and every reverse transform), a node's rule computes only the
+# gradients of inputs whose edge leads to a node that must run (``needed``), as torch's engine
+# asks each node only for the outputs it should compute (should_compute_output). ``needs`` as
+# recorded says which inputs require grad, which is more: the double-vjp trick's second
+# backward asks for the dummy cotangent only, and computed every weight's gradient of the
+# first backward's matmuls on the way (6 of 24 large matmuls in issue 17's W1, discarded).
+# Only the call's ``needs`` changes: the node keeps its own (version checks read it), and a
+# gradient not computed is one the engine would have dropped (its node does not run).
+def _needs_within(edges, needs, needed):
+    """``needs`` with False where the input's edge leads to no needed node."""
+    for edge, need in zip(edges, needs):
+        if need and (edge[0] if type(edge) is tuple else edge) not in needed:
+            break
+    else:
+        return needs  # the common case: no new tuple
+    return tuple(
+        need and (edge[0] if type(edge) is tuple else edge) in needed
+        for edge, need in zip(edges, needs)
+    )
 
 
 def _cast_to_inputs(grads, args):
