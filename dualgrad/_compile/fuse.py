@@ -73,6 +73,19 @@ SCALAR = {
 
 # "numba" (the default when it imports), "python" (the same loop interpreted: tests check the
 # generated code without numba with it), or None (no fusion)
+# x ** n for the exponents the kernel computes by multiplication (NOTE: [pow by
+# multiplication] in _ops/elementwise.py's _POW_SHORTCUTS): the same operations in the same
+# order, so fused and unfused results are bitwise equal (float32 and float64 only, as there)
+POW_SCALAR_EXPR = {
+    1: "{0}",
+    2: "{0} * {0}",
+    3: "{0} * {0} * {0}",
+    -1: "ONE / {0}",
+    -2: "ONE / ({0} * {0})",
+    0.5: "np.sqrt({0})",
+    -0.5: "ONE / np.sqrt({0})",
+}
+
 backend: str | None = "auto"
 _compiled: dict = {}  # (backend, source) -> the compiled loop
 
@@ -101,12 +114,26 @@ def _shape_of(x, value):
     return False
 
 
+def _expression(ins: Instr) -> str | None:
+    """The scalar expression of ``ins`` (its arguments as {0}, {1}), or None if it has none."""
+    fn = _ufunc(ins.fn)
+    if fn is not None:
+        return SCALAR[fn] if not ins.kwargs and len(ins.args) == fn.nin else None
+    from .._ops.elementwise import POW_SCALAR
+
+    if (
+        ins.fn is POW_SCALAR.forward
+        and len(ins.args) == 1
+        and set(ins.kwargs or ()) == {"exponent"}
+    ):
+        e = ins.kwargs["exponent"]
+        return POW_SCALAR_EXPR.get(e) if type(e) in (int, float) else None
+    return None
+
+
 def group_key(ins: Instr, value) -> tuple | None:
     """(shape, dtype) of the group ``ins`` can join, or None if it cannot be fused."""
-    fn = _ufunc(ins.fn)
-    if ins.kwargs or type(ins.out) is not int or fn is None:
-        return None
-    if len(ins.args) != fn.nin:
+    if type(ins.out) is not int or _expression(ins) is None:
         return None
     out = value.get(ins.out)
     if not isinstance(out, np.ndarray) or out.dtype not in _FLOATS or out.size < 1:
@@ -154,6 +181,9 @@ def fuse(instrs: list, value: dict, results: set) -> list:
         for s in _reads(ins):
             readers.setdefault(s, set()).add(n)
     position = {id(ins): n for n, ins in enumerate(instrs)}
+    # the slots an instruction makes (the others are the program's inputs, whose layout may
+    # differ from call to call)
+    made = {o for ins in instrs for o in (ins.out if type(ins.out) is tuple else (ins.out,))}
     kept: list = []
     groups: dict = {}  # key -> members, open
     made_by: dict = {}  # slot -> key of the open group that makes it
@@ -171,7 +201,7 @@ def fuse(instrs: list, value: dict, results: set) -> list:
             for ins in members
             if ins.out in results or any(r not in inside for r in readers.get(ins.out, ()))
         ]
-        kept.append(_fused_instr(members, needed, key, value))
+        kept.append(_fused_instr(members, needed, key, value, made))
 
     for ins in instrs:
         key = group_key(ins, value)
@@ -205,7 +235,7 @@ def _slots(x, acc):
             _slots(y, acc)
 
 
-def _fused_instr(members, needed, key, value) -> Instr:
+def _fused_instr(members, needed, key, value, made) -> Instr:
     """One instruction running ``members`` as one loop, its outputs the slots ``needed``."""
     shape, dtype = key
     n = math.prod(shape)
@@ -232,13 +262,17 @@ def _fused_instr(members, needed, key, value) -> Instr:
 
     body = []
     for k, ins in enumerate(members):
-        expr = SCALAR[_ufunc(ins.fn)].format(*(operand(a) for a in ins.args))
+        expr = _expression(ins).format(*(operand(a) for a in ins.args))
         body.append(f"        t{k} = {expr}")
     head = [f"def fused({', '.join(f'x{j}' for j in range(len(inputs)))}):"]
     loads = []
     size, out_shape = str(n), repr(shape)
     for j, a in enumerate(inputs):
-        if _shape_of(a, value)[0] == shape:
+        v = value.get(a.i) if type(a) is Slot else a
+        fixed = type(a) is not Slot or a.i in made  # (made by the program: the same layout)
+        if fixed and v.ndim and v.size and not any(v.strides):  # an expanded element: once
+            head.append(f"    e{j} = x{j}[{', '.join('0' * v.ndim)},]")
+        elif _shape_of(a, value)[0] == shape:
             head.append(f"    a{j} = np.ascontiguousarray(x{j}).reshape(x{j}.size)")
             loads.append(f"        e{j} = a{j}[i]")
             size, out_shape = f"a{j}.shape[0]", f"x{j}.shape"
