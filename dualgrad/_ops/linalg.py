@@ -548,10 +548,17 @@ def _addmm_jvp(tangents, b, m1, m2, *, out, beta, alpha):
 def _addmm_batch(op, physical, bdims, params, size):
     """vmap: the composite on the batched values (matmul folds the batch; the bias is
     right-aligned against the (n, p) result)."""
-    from .._batching_generic import _to_front
+    from .._batching_generic import _matmul, _to_front
 
     (b, m1, m2), (db, d1, d2) = physical, bdims
-    out = _scaled(apply(MATMUL, _to_front(m1, d1), _to_front(m2, d2)), params["alpha"])
+    # (matmul's own rule: a batch of matrices against one matrix is one GEMM, so a vmapped
+    # nn.Linear computes the same bits as the batched call, as torch's does)
+    if d1 is None and d2 is None:  # only the bias is batched
+        out = apply(MATMUL, m1, m2)
+    else:
+        out, od = _matmul(MATMUL, [m1, m2], [d1, d2], {}, size)
+        out = _to_front(out, od)
+    out = _scaled(out, params["alpha"])
     if params["beta"] != 0:
         if db is not None:
             b = _to_front(b, db)
