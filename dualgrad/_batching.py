@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ._grad_mode import state as _grad_state
-from ._tensor import Tensor
+from ._tensor import inner, requires_grad_anywhere, Tensor
 from ._views import PIECES, _View, mark_multi
 
 
@@ -305,19 +305,8 @@ def note_fallback(what: str) -> None:
 # stands for ``inner(t)``, the tensor one level down (a BatchedTensor's physical ``_value``, a
 # tape tensor's ``_below``: NOTE: [grad under vmap] in _grad_levels.py); the level's
 # ``process`` unwraps its inputs, re-enters the dispatcher below, and wraps the results.
-def inner(t):
-    """The tensor one level down that ``t`` wraps (None for a tensor that wraps nothing)."""
-    below = t._below
-    return below if below is not None else t._value
-
-
-def requires_grad_anywhere(t) -> bool:
-    """Whether some tape, at any level, records ops on ``t``: an outer transform can see it."""
-    while isinstance(t, Tensor):
-        if t._requires_grad:
-            return True
-        t = inner(t)
-    return False
+# (``inner`` and ``requires_grad_anywhere`` live in _tensor.py, beside the fields they read,
+# so the view model below this module uses them too)
 
 
 def grad_below(t, level: int) -> bool:

@@ -681,3 +681,20 @@ def set_tangent(t: Tensor, level: int, tangent: Tensor) -> None:
         t._fw = {}
     t._fw[level] = tangent
     _levels.stack.by_number[level].hold(t)
+
+
+# NOTE: [wrappers] (in _batching.py) A wrapper tensor stands for the tensor one level down.
+def inner(t):
+    """The tensor one level down that ``t`` wraps (None for a tensor that wraps nothing): a
+    BatchedTensor's physical ``_value``, a tape tensor's ``_below``."""
+    below = t._below
+    return below if below is not None else t._value
+
+
+def requires_grad_anywhere(t) -> bool:
+    """Whether some tape, at any level, records ops on ``t``: an outer transform can see it."""
+    while isinstance(t, Tensor):
+        if t._requires_grad:
+            return True
+        t = inner(t)
+    return False

@@ -53,7 +53,7 @@ import numpy as np
 from . import _levels
 from ._dispatch import apply
 from ._grad_mode import state as _grad_state
-from ._tensor import Tensor, alias, set_tangent
+from ._tensor import Tensor, alias, requires_grad_anywhere, set_tangent
 
 
 class _View(Tensor):
@@ -162,15 +162,6 @@ def mark_multi(outs, name: str):
     return outs
 
 
-def _history_anywhere(t) -> bool:
-    """Whether a tape records ops on ``t`` at its level or one below (its wrapped tensors)."""
-    while t is not None:
-        if t._requires_grad:
-            return True
-        t = t._below if t._below is not None else t._value
-    return False
-
-
 def multi_error(multi, what: str) -> RuntimeError:
     name, i = multi  # (op name, output number)
     return RuntimeError(
@@ -208,7 +199,7 @@ def _refresh(view: _View) -> None:
         and view._view_grad
         and _grad_state.enabled
         and not backward_running.depth  # a backward reading what a node saved: not a use
-        and _history_anywhere(base)  # (under grad(vmap(f)) the physical tensors record)
+        and requires_grad_anywhere(base)  # (under grad(vmap(f)) the physical ones record)
     ):
         view._view_version -= 1  # still stale: every use under autograd refuses, as torch's
         raise multi_error(

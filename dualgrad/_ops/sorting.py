@@ -380,16 +380,25 @@ def _select_sorted(x, d, position, keepdim):
 # shares the gradient evenly among the elements equal to the median, selecting as max()'s
 # does: amax's rules with ``selected``, on a kernel that picks the lower median (nan where a
 # nan is present, as torch's).
-def _median_kernel(x, *, dims, keepdim, selected):
+def _rows(x, dims):
+    """``x`` with the reduced ``dims`` flattened into one last axis (one row per result)."""
     rows = np.moveaxis(x, dims, tuple(range(x.ndim - len(dims), x.ndim)))
-    lead = rows.shape[: x.ndim - len(dims)]
-    rows = rows.reshape(lead + (-1,))
-    k = (rows.shape[-1] - 1) // 2
-    out = np.partition(rows, k, axis=-1)[..., k]
-    out = np.where(np.isnan(rows).any(axis=-1), np.nan, out).astype(x.dtype, copy=False)
+    return rows.reshape(rows.shape[: x.ndim - len(dims)] + (-1,))
+
+
+def _kept(out, x, dims, keepdim):
+    """A per-row result in the reduction's shape (size-1 dims kept if ``keepdim``)."""
     if keepdim:
         out = out.reshape(tuple(1 if i in dims else s for i, s in enumerate(x.shape)))
     return np.asanyarray(out)
+
+
+def _median_kernel(x, *, dims, keepdim, selected):
+    rows = _rows(x, dims)
+    k = (rows.shape[-1] - 1) // 2
+    out = np.partition(rows, k, axis=-1)[..., k]
+    out = np.where(np.isnan(rows).any(axis=-1), np.nan, out).astype(x.dtype, copy=False)
+    return _kept(out, x, dims, keepdim)
 
 
 MEDIAN = custom(
@@ -439,14 +448,10 @@ def median(x, dim=None, keepdim=False):
 # own kernel; along a dim the position differs per row (each row's count of numbers), so the
 # index is read from the argsort at that position and the value gathered there, as median's.
 def _nanmedian_kernel(x, *, dims, keepdim, selected):
-    rows = np.moveaxis(x, dims, tuple(range(x.ndim - len(dims), x.ndim)))
-    lead = rows.shape[: x.ndim - len(dims)]
-    rows = np.sort(rows.reshape(lead + (-1,)), axis=-1)  # nan sorts last
+    rows = np.sort(_rows(x, dims), axis=-1)  # nan sorts last
     count = (~np.isnan(rows)).sum(axis=-1, keepdims=True)
     out = np.take_along_axis(rows, np.maximum(count - 1, 0) // 2, axis=-1)[..., 0]
-    if keepdim:
-        out = out.reshape(tuple(1 if i in dims else s for i, s in enumerate(x.shape)))
-    return np.asanyarray(out)
+    return _kept(out, x, dims, keepdim)
 
 
 NANMEDIAN = custom(
