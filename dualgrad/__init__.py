@@ -73,6 +73,7 @@ from ._grad_mode import (  # noqa: F401
 )
 from ._compat.device import device, get_default_device, set_default_device  # noqa: F401
 from ._compat.dtype_info import finfo, iinfo  # noqa: F401
+from ._printing import set_printoptions  # noqa: F401
 from ._compat.real_tensors import (  # noqa: F401
     adjoint,
     conj,

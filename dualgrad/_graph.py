@@ -343,7 +343,8 @@ class AccumulateGrad(Node):
         if leaf is not None:
             for hook in list(hooks.values()):
                 result = hook(leaf)
-                if result is not None:
+                # torch accepts a tensor returned (p.add_(...) returns one) and ignores it
+                if result is not None and not isinstance(result, Tensor):
                     raise TypeError(
                         f"expected Variable, but hook returned '{type(result).__name__}'; "
                         "a post accumulate grad hook must return None"

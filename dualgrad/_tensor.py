@@ -14,7 +14,7 @@ import numpy as np
 from ._compat import device as _device
 from ._compat.hooks import RemovableHandle
 from ._compat.meta import META_NUMPY, NO_DATA, MetaArray
-from . import _dtype
+from . import _dtype, _printing
 from . import _levels
 from ._grad_mode import state as _grad_state
 
@@ -390,19 +390,7 @@ class Tensor:
         if meta:  # as torch's: no values, the device and the size
             body = "..."
         else:
-            body = (
-                np.array2string(
-                    data,
-                    separator=", ",
-                    prefix="tensor(",
-                    max_line_width=80,
-                    threshold=1000,
-                    edgeitems=3,
-                    formatter={"all": _element_formatter(data)},
-                )
-                if data.size
-                else "[]"
-            )
+            body = _printing.values_text(data, "tensor(") if data.size else "[]"
         extras = []
         if meta:
             extras += ["device='meta'", f"size={tuple(data.shape)}"]
@@ -454,40 +442,6 @@ class Tensor:
             t.grad = self.grad.__deepcopy__(memo)
         memo[id(self)] = t
         return t
-
-
-def _element_formatter(data: np.ndarray):
-    """How torch prints each element (torch/_tensor_str.py, _Formatter), right-aligned.
-
-    Floats: ``1.`` when every value is integral, else 4 decimals, and scientific notation
-    (``1.0000e-05``) when the nonzero finite magnitudes span more than 1000x, exceed 1e8 or
-    (non-integral) go below 1e-4. Other dtypes print as Python prints them.
-    """
-    if not _dtype.is_floating(data.dtype):
-        width = max((len(str(v)) for v in data.reshape(-1).tolist()), default=1)
-        return lambda v: str(v).rjust(width)
-    vals = data[np.isfinite(data) & (data != 0)].astype(np.float64)
-    if not vals.size:
-        return lambda v: f"{v:.0f}" + ("" if np.isnan(v) or np.isinf(v) else ".")
-    mags = np.abs(vals)
-    lo, hi = mags.min(), mags.max()
-    int_mode = bool(np.all(vals == np.ceil(vals)))
-    if hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-        fmt = "{:.4e}"
-    elif int_mode:
-        fmt = "{:.0f}."
-    else:
-        fmt = "{:.4f}"
-    width = max(len(fmt.format(v)) for v in vals.tolist())
-
-    def format_one(v):
-        v = float(v)
-        s = fmt.format(v)
-        if fmt == "{:.0f}." and not np.isfinite(v):
-            s = s[:-1]
-        return s.rjust(width)
-
-    return format_one
 
 
 def _rebuild(data, requires_grad):

@@ -104,6 +104,14 @@ def _post_accumulate_returns(lib):
     (x * 2).sum().backward()
 
 
+def _post_accumulate_returns_tensor(lib):
+    # torch's docstring example returns p.add_(...): a tensor returned is accepted and ignored
+    v = _leaf(lib, 0.0, 0.0)
+    v.register_post_accumulate_grad_hook(lambda p: p.add_(p.grad, alpha=-0.5))
+    v.backward(lib.tensor([1.0, 2.0]))
+    return v.detach().tolist()
+
+
 def _post_accumulate_optimizer(lib):
     # the pattern torch documents: step each parameter as its gradient is accumulated
     w = _leaf(lib, 1.0, 2.0)
@@ -242,6 +250,7 @@ CASES = [
     _post_accumulate_non_leaf,
     _post_accumulate_no_grad,
     _post_accumulate_returns,
+    _post_accumulate_returns_tensor,
     _post_accumulate_optimizer,
     _multi_grad_all,
     _multi_grad_any,

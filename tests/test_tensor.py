@@ -554,7 +554,41 @@ REPR_CASES = [
     ("empty", lambda m: m.tensor([])),
     ("empty_int", lambda m: m.tensor([], dtype=m.int64)),
     ("empty_2d", lambda m: m.zeros(0, 3)),
+    # a summarized tensor's format is chosen from the elements shown (torch's summarized data)
+    ("summarized_format", lambda m: m.cat([m.ones(3) * 1.5, m.full((2000,), 1e-6), m.ones(3)])),
+    ("summarized_2d", lambda m: m.arange(4000.0).reshape(40, 100) / 7),
 ]
+
+PRINT_OPTIONS = [
+    {"precision": 2},
+    {"precision": 6},
+    {"threshold": 5},
+    {"threshold": 5, "edgeitems": 1},
+    {"sci_mode": True},
+    {"sci_mode": False},
+    {"profile": "short"},
+    {"profile": "full"},
+    {"linewidth": 40},
+]
+
+
+@pytest.mark.parametrize("options", PRINT_OPTIONS, ids=lambda o: repr(o))
+def test_print_options_as_torch(options):
+    makes = [
+        lambda m: m.tensor([1.12345, -20.5, 3.0]),
+        lambda m: m.arange(10),
+        lambda m: m.arange(30.0).reshape(5, 6) / 3,
+        lambda m: m.tensor([1e-6, 1.0]),
+        lambda m: m.arange(2000.0),
+    ]
+    for lib in (torch, dg):
+        lib.set_printoptions(**options)
+    try:
+        for make in makes:
+            assert repr(make(dg)) == repr(make(torch)).replace("torch", "dualgrad")
+    finally:
+        for lib in (torch, dg):
+            lib.set_printoptions(profile="default")
 
 
 @pytest.mark.parametrize("make", [c[1] for c in REPR_CASES], ids=[c[0] for c in REPR_CASES])

@@ -88,29 +88,11 @@ _PRELUDE_COMMON = textwrap.dedent(
 
 _PRELUDE_DUALGRAD = textwrap.dedent(
     """
-    import importlib, importlib.abc, importlib.util
     sys.path.insert(0, {root!r})
     import tools.torch_draws
     tools.torch_draws.replay({draws!r})
-
-    class _AsDualgrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-        RENAMES = {{"torch": "dualgrad", "functorch": "dualgrad.func"}}
-
-        def find_spec(self, fullname, path=None, target=None):
-            head = fullname.split(".")[0]
-            if head in self.RENAMES:
-                return importlib.util.spec_from_loader(fullname, self)
-            return None
-
-        def create_module(self, spec):
-            head, _, rest = spec.name.partition(".")
-            target = self.RENAMES[head] + ("." + rest if rest else "")
-            return importlib.import_module(target)
-
-        def exec_module(self, module):
-            pass
-
-    sys.meta_path.insert(0, _AsDualgrad())
+    import tools.as_dualgrad
+    tools.as_dualgrad.install()
     """
 )
 

@@ -12,6 +12,10 @@ each library's own, and the dualgrad run never imports torch.
 
     torch run:    tools.torch_draws.record(path)
     dualgrad run: tools.torch_draws.replay(path)
+
+A caller that runs many programs in one process (tools/torch_doc_examples.py) keeps a list per
+program instead: ``record()`` returns the list the draws go into (the caller empties it between
+programs), and ``replay(draws)`` returns a function that starts over on another list.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import atexit
 import functools
 import math
 import pickle
+from collections.abc import Callable
 
 import numpy as np
 
@@ -36,7 +41,7 @@ def _kind(name: str) -> str:
 
 
 # ------------------------------------------------------------------ the torch run
-def record(path: str) -> None:
+def record(path: str | None = None) -> list:
     import torch
     import torch.nn.functional as F
 
@@ -90,20 +95,52 @@ def record(path: str) -> None:
 
         return alpha_dropout
 
+    sdpa = F.scaled_dot_product_attention
+
+    def recorded_sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                      scale=None, enable_gqa=False):  # fmt: skip
+        # torch's fused attention draws its dropout mask inside the kernel, where it cannot be
+        # recorded: with dropout, the math it documents, its mask drawn by F.dropout
+        if dropout_p == 0.0 or enable_gqa:
+            return sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale=scale)
+        L, S = query.size(-2), key.size(-2)
+        scores = query @ key.transpose(-2, -1) * (scale or 1 / math.sqrt(query.size(-1)))
+        if is_causal:
+            causal = torch.ones(L, S, dtype=torch.bool).tril()
+            scores = scores.masked_fill(~causal, float("-inf"))
+        if attn_mask is not None:
+            if attn_mask.dtype == torch.bool:
+                scores = scores.masked_fill(~attn_mask, float("-inf"))
+            else:
+                scores = scores + attn_mask
+        weights = F.dropout(scores.softmax(-1), dropout_p, True)
+        return weights @ value
+
+    F.scaled_dot_product_attention = recorded_sdpa
     F.alpha_dropout = recorded_alpha_dropout(F.alpha_dropout, False)
     F.feature_alpha_dropout = recorded_alpha_dropout(F.feature_alpha_dropout, True)
-    atexit.register(lambda: pickle.dump(draws, open(path, "wb")))
+    if path is not None:
+        atexit.register(lambda: pickle.dump(draws, open(path, "wb")))
+    return draws
 
 
 # ------------------------------------------------------------------ the dualgrad run
-def replay(path: str) -> None:
+def replay(source) -> Callable[[list], None]:
     import dualgrad
     import dualgrad.nn.functional as F
     import dualgrad.nn.init as init
 
-    with open(path, "rb") as f:
-        draws = pickle.load(f)
+    if isinstance(source, list):
+        draws = source
+    else:
+        with open(source, "rb") as f:
+            draws = pickle.load(f)
     position = [0]
+
+    def start_over(new_draws):
+        nonlocal draws
+        draws = new_draws
+        position[0] = 0
 
     def take(name, shape):
         i = position[0]
@@ -147,7 +184,8 @@ def replay(path: str) -> None:
     def replayed_dropout(input, p=0.5, training=True, inplace=False):
         if not training or p in (0.0, 1.0):
             return dropout(input, p, training, inplace)
-        noise = np.asarray(take("bernoulli_", input.shape), dtype=input.numpy().dtype)
+        noise = np.asarray(take("bernoulli_", input.shape), dtype=input.detach().numpy().dtype)
         return input * dualgrad.tensor(noise / (1 - p))
 
     F.dropout = replayed_dropout
+    return start_over

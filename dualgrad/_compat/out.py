@@ -40,6 +40,7 @@ OUT_POLICY = {
     "arange": ("factory", None),
     **dict.fromkeys(("sum", "nansum", "prod", "cumsum", "cumprod"), ("dtype", None)),
     **dict.fromkeys(("eq", "ne", "lt", "le", "gt", "ge"), ("any", None)),
+    **dict.fromkeys(("logical_and", "logical_or", "logical_xor", "logical_not"), ("any", None)),
     **dict.fromkeys(_CASTS, ("cast", _CAST)),
     "normalize": ("cast", _CAST),  # nn.functional's
     "cat": ("cast", _CAT),

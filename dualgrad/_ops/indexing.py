@@ -631,9 +631,11 @@ def scatter_values(g, index, *, shape, dim):
 def nonzero(x, *, as_tuple=False):
     """The indices of the nonzero elements, an (n, ndim) int64 tensor; with ``as_tuple=True`` one
     1-d tensor per dim."""
-    idx = apply(NONZERO, x)
     if as_tuple:
+        # torch reads a 0-d tensor as a 1-d one of one element here: one index tensor
+        idx = apply(NONZERO, x.reshape(1) if x.ndim == 0 else x)
         return tuple(idx[:, i] for i in range(idx.shape[1]))
+    idx = apply(NONZERO, x)
     return idx
 
 

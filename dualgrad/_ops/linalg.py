@@ -393,13 +393,47 @@ def _einsum_normalize(equation, operands):
     return new_ins, out
 
 
+def _sublist_equation(args):
+    """(equation, operands) of einsum's sublist format: operand, subscripts, operand,
+    subscripts, ..., [output subscripts]; a subscript is an int in [0, 52) or ``...``."""
+
+    def letters(sublist):
+        out = []
+        for k in sublist:
+            if k is Ellipsis:
+                out.append("...")
+            elif isinstance(k, int) and 0 <= k < 52:
+                out.append(string.ascii_letters[k])
+            else:
+                raise ValueError(
+                    f"einsum(): expected subscript to be within the range [0, 52), but got {k}"
+                )
+        return "".join(out)
+
+    output = None
+    if len(args) % 2 == 1:  # a trailing output sublist
+        *args, output = args
+    operands, sublists = tuple(args[0::2]), args[1::2]
+    if not all(isinstance(x, Tensor) for x in operands):
+        raise TypeError("einsum(): the sublist format is operand, sublist, operand, sublist, ...")
+    equation = ",".join(letters(s) for s in sublists)
+    if output is not None:
+        equation += "->" + letters(output)
+    return equation, tuple(operands)
+
+
 def einsum(equation, *operands):
     """Sums of products over the letters of ``equation`` (NumPy/PyTorch einsum).
 
     >>> import dualgrad as dg
     >>> dg.einsum("ij,jk->ik", dg.ones(2, 3), dg.ones(3, 4)).shape
     dualgrad.Size([2, 4])
+
+    The sublist format of torch and NumPy, ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (integers
+    for subscripts, ``...`` for the broadcast dims), is the same contraction.
     """
+    if isinstance(equation, Tensor):
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     for i, x in enumerate(operands):

@@ -27,12 +27,15 @@ own (exact), and ``f`` carries the derivatives.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import _dtype
 from .._batching import BatchedTensor
 from .._dispatch import apply
 from .._dtype import check_scalar, is_number, scalar_for
+from .._factories import full
 from .._tensor import Tensor
 from . import elementwise as E
 from .indexing import (
@@ -102,10 +105,7 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
             [2., 0., 0.]])
     """
     if reduce is not None:
-        raise RuntimeError(
-            "scatter(): the reduce argument is deprecated in torch and not supported; use "
-            "scatter_reduce(x, dim, index, src, reduce) or scatter_add"
-        )
+        return _scatter_with_reduce(x, dim, index, src, value, reduce)
     if src is None or not isinstance(src, Tensor):
         value = src if value is None else value
         if value is None:
@@ -118,6 +118,28 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     check_index(x, d, index, "scatter")
     _same_dtype(x, src, "scatter")
     return apply(SCATTER, x, _fit(src, index, "scatter"), index, dim=d)
+
+
+def _scatter_with_reduce(x, dim, index, src, value, reduce):
+    """torch's deprecated ``scatter(..., reduce="add" | "multiply")``: scatter_reduce's "sum" or
+    "prod" including ``x``'s own values (with a gradient, where torch has none)."""
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if isinstance(src, Tensor):
+        warnings.warn(
+            "The reduce argument of torch.scatter with Tensor src is deprecated and will be "
+            "removed in a future PyTorch release. Use torch.scatter_reduce instead for more "
+            "reduction options.",
+            UserWarning,
+            stacklevel=3,
+        )
+    else:
+        value = src if value is None else value
+        if value is None:
+            raise TypeError("scatter() needs a src tensor or a value")
+        check_index(x, _dim(x, dim), index, "scatter")
+        src = full(tuple(index.shape), scalar_for(value, x.dtype.np, "scatter"), dtype=x.dtype)
+    return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
 
 
 @tensor_method(inplace=True)

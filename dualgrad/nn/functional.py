@@ -797,6 +797,25 @@ def _same_padding(kernel, dilation, stride, name):
     return [(t // 2, t - t // 2) for t in total]
 
 
+# NOTE: [convolutions in batch chunks] im2col (conv2d) and col2im (conv_transpose2d) make a
+# columns tensor kernel-taps times the image. For a whole large batch at once that is
+# gigabytes: a (20, 16, 10, 50, 100) conv_transpose3d made 4 GB of columns and took 14x torch's
+# time, mostly in page faults. torch's own im2col kernels run one sample at a time with one
+# buffer. So above _CHUNK_BYTES of columns the batch is cut into chunks whose columns fit, each
+# convolved by the same ops, and the results concatenated. The numbers are the same (the
+# batched matmul runs one GEMM per sample either way), and so are the rules, through split and
+# cat. A batch that fits takes one call, as before.
+_CHUNK_BYTES = 1 << 26  # 64 MiB
+
+
+def _in_batch_chunks(input, per_sample_bytes, convolve):
+    n = input.shape[0]
+    per_chunk = max(1, _CHUNK_BYTES // max(per_sample_bytes, 1))
+    if n <= per_chunk:
+        return convolve(input)
+    return _cat([convolve(part) for part in input.split(per_chunk, 0)], 0)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as torch) of (N, C, H, W) by (O, C/groups, kh, kw):
     im2col + matmul (NOTE: [conv as im2col + matmul] in _ops/conv.py)."""
@@ -828,15 +847,21 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         else:
             raise ValueError(f"conv2d: invalid padding string {padding!r}; use 'valid' or 'same'")
     padding = _conv.pair(padding, "padding")
-    cols = unfold(input, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
     oh = (input.shape[2] + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
     ow = (input.shape[3] + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    if groups == 1:
-        out = _matmul(_reshape(weight, (o, cg * kh * kw)), cols)
-    else:
-        cols = _reshape(cols, (n, groups, cg * kh * kw, oh * ow))
-        out = _matmul(_reshape(weight, (groups, o // groups, cg * kh * kw)), cols)
-    out = _reshape(out, (n, o, oh, ow))
+
+    def convolve(part):
+        m = part.shape[0]
+        cols = unfold(part, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
+        if groups == 1:
+            out = _matmul(_reshape(weight, (o, cg * kh * kw)), cols)
+        else:
+            cols = _reshape(cols, (m, groups, cg * kh * kw, oh * ow))
+            out = _matmul(_reshape(weight, (groups, o // groups, cg * kh * kw)), cols)
+        return _reshape(out, (m, o, oh, ow))
+
+    columns = c * kh * kw * oh * ow * input.element_size()  # one sample's im2col
+    out = _in_batch_chunks(input, columns, convolve)
     if bias is not None:
         out = out + _reshape(bias, (1, o, 1, 1))
     return out[0] if unbatched else out
@@ -902,10 +927,16 @@ def conv_transpose2d(
         input = pad(input, (0, max(bw - w, 0), 0, max(bh - h, 0)))
         h, w = input.shape[2:]
     cg = c // groups
-    x = _reshape(input, (n, groups, cg, h * w))
     wt = _reshape(weight, (groups, cg, og * kh * kw)).transpose(-1, -2)  # (G, og*K, cg)
-    cols = _reshape(_matmul(wt, x), (n, groups * og * kh * kw, h * w))
-    out = fold(cols, (hout, wout), (kh, kw), d, p, s)
+
+    def convolve(part):
+        m = part.shape[0]
+        x = _reshape(part, (m, groups, cg, h * w))
+        cols = _reshape(_matmul(wt, x), (m, groups * og * kh * kw, h * w))
+        return fold(cols, (hout, wout), (kh, kw), d, p, s)
+
+    columns = groups * og * kh * kw * h * w * input.element_size()  # one sample's col2im
+    out = _in_batch_chunks(input, columns, convolve)
     if bias is not None:
         out = out + _reshape(bias, (1, -1, 1, 1))
     return out[0] if unbatched else out

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from .._views import _View
 
 # rtol, atol by dtype (torch.testing._comparison's default_tolerances)
 _TOLERANCES = {
@@ -142,10 +143,21 @@ def _scalar_msg(actual, expected, rtol, atol):
 def _compare(actual, expected, path, **kw):
     """The failure message for ``actual`` against ``expected`` (None when they match) and the
     item path where it occurred."""
+    allow_subclasses = kw.pop("allow_subclasses", True)
     tensor_like = (Tensor, np.ndarray)
     if isinstance(actual, tensor_like) and isinstance(expected, tensor_like):
-        return _compare_tensors(actual, expected, **kw), path
+        # torch pairs a tensor with a tensor and an array with an array, never the two mixed;
+        # a subclass (Parameter) only with allow_subclasses
+        a, e = _public_type(actual), _public_type(expected)
+        if (a is e or issubclass(a, e) or issubclass(e, a)) and (allow_subclasses or a is e):
+            return _compare_tensors(actual, expected, **kw), path
+        _no_pair(actual, expected)
     if isinstance(actual, _NUMBER) and isinstance(expected, _NUMBER):
+        if kw["check_dtype"] and type(actual) is not type(expected):
+            return (
+                f"The (d)types do not match: {type(actual)} != {type(expected)}.",
+                path,
+            )
         from .._factories import tensor
 
         # as torch: a Python float is a float64, an int an int64
@@ -161,7 +173,9 @@ def _compare(actual, expected, path, **kw):
                 f"Additional keys in the actual mapping: {sorted(set(actual) - set(expected))}"
             ), path
         for key in expected:
-            msg, where = _compare(actual[key], expected[key], path + [key], **kw)
+            msg, where = _compare(
+                actual[key], expected[key], path + [key], allow_subclasses=allow_subclasses, **kw
+            )
             if msg:
                 return msg, where
         return None, path
@@ -170,12 +184,22 @@ def _compare(actual, expected, path, **kw):
         if len(actual) != len(expected):
             return (f"The length of the sequences mismatch: {len(actual)} != {len(expected)}"), path
         for i, (a, e) in enumerate(zip(actual, expected)):
-            msg, where = _compare(a, e, path + [i], **kw)
+            msg, where = _compare(a, e, path + [i], allow_subclasses=allow_subclasses, **kw)
             if msg:
                 return msg, where
         return None, path
+    _no_pair(actual, expected)
+
+
+def _public_type(x):
+    """The type a user sees: a view is a Tensor (``_View`` is dualgrad's bookkeeping)."""
+    return Tensor if type(x) is _View else type(x)
+
+
+def _no_pair(actual, expected):
     raise TypeError(
-        f"No comparison pair was able to handle inputs of type {type(actual)} and {type(expected)}."
+        f"No comparison pair was able to handle inputs of type {_public_type(actual)} and "
+        f"{_public_type(expected)}."
     )
 
 
@@ -199,10 +223,14 @@ def assert_close(
     >>> import dualgrad as torch
     >>> torch.testing.assert_close(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-7]))
     """
-    return _assert_close(actual, expected, rtol, atol, equal_nan, check_dtype, msg, _TOLERANCES)
+    return _assert_close(
+        actual, expected, rtol, atol, equal_nan, check_dtype, msg, _TOLERANCES, allow_subclasses
+    )
 
 
-def _assert_close(actual, expected, rtol, atol, equal_nan, check_dtype, msg, table):
+def _assert_close(
+    actual, expected, rtol, atol, equal_nan, check_dtype, msg, table, allow_subclasses=True
+):
     if (rtol is None) != (atol is None):
         _tolerances((), table, rtol, atol)  # raises torch's ValueError
     error, path = _compare(
@@ -214,6 +242,7 @@ def _assert_close(actual, expected, rtol, atol, equal_nan, check_dtype, msg, tab
         equal_nan=equal_nan,
         check_dtype=check_dtype,
         table=table,
+        allow_subclasses=allow_subclasses,
     )
     if error is None:
         return

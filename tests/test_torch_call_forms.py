@@ -1,0 +1,91 @@
+"""Call forms torch accepts beside the usual ones, found by running torch's docstring examples
+(tools/torch_doc_examples.py): each against torch, values and (where torch has one) gradient."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import dualgrad as dg
+
+A = np.random.default_rng(0).standard_normal((2, 3, 4))
+B = np.random.default_rng(1).standard_normal((2, 4, 5))
+
+FORMS = {
+    "einsum_sublist_ellipsis": lambda m, a, b: m.einsum(
+        a, [..., 0, 1], b, [..., 1, 2], [..., 0, 2]
+    ),
+    "einsum_sublist_implicit": lambda m, a, b: m.einsum(a, [0, 1, 2], b, [0, 2, 3]),
+    "einsum_sublist_one": lambda m, a, b: m.einsum(a, [0, 1, 2], [2]),
+    "scatter_value_multiply": lambda m, a, b: a.scatter(
+        2, m.tensor([[[1], [3], [0]], [[2], [2], [1]]]), 1.5, reduce="multiply"
+    ),
+    "scatter_src_add": lambda m, a, b: a.scatter(
+        2,
+        m.tensor([[[1, 1], [3, 0], [0, 2]], [[2, 2], [2, 1], [1, 0]]]),
+        b[:, :3, :2],
+        reduce="add",
+    ),
+    "nonzero_0d_as_tuple": lambda m, a, b: m.nonzero(m.tensor(5.0), as_tuple=True),
+    "nonzero_0d_zero_as_tuple": lambda m, a, b: m.nonzero(m.tensor(0.0), as_tuple=True),
+    "logical_and_out": lambda m, a, b: m.logical_and(
+        a > 0, a < 1, out=m.empty(2, 3, 4, dtype=m.bool)
+    ),
+    "logical_or_out_float": lambda m, a, b: m.logical_or(a > 0, a < -1, out=m.empty(2, 3, 4)),
+}
+
+
+def _values(result):
+    if isinstance(result, tuple):
+        return [r.detach().numpy() for r in result]
+    return [result.detach().numpy()]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_call_form_as_torch(form):
+    fn = FORMS[form]
+    results = {}
+    for m in (torch, dg):
+        a = m.tensor(A, requires_grad=True)
+        b = m.tensor(B, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = fn(m, a, b)
+        grads = None
+        if not isinstance(out, tuple) and out.requires_grad and m is dg:
+            grads = dg.autograd.grad((out * out).sum(), [a, b], allow_unused=True)
+        results[m] = (_values(out), grads)
+    (theirs, _), (ours, grads) = results[torch], results[dg]
+    assert len(theirs) == len(ours)
+    for t, o in zip(theirs, ours):
+        assert t.dtype.name == o.dtype.name and t.shape == o.shape
+        np.testing.assert_allclose(o, t, rtol=1e-12)
+    if grads is not None:  # torch has no derivative for scatter's reduce: finite differences
+        for x, g in zip((A, B), grads):
+            if g is None:
+                continue
+            eps = 1e-6
+            d = np.random.default_rng(2).standard_normal(x.shape)
+
+            def f(x_):
+                args = (x_, B) if x is A else (A, x_)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    out = fn(dg, dg.tensor(args[0]), dg.tensor(args[1]))
+                return float((out * out).sum())
+
+            fd = (f(x + eps * d) - f(x - eps * d)) / (2 * eps)
+            np.testing.assert_allclose(float((g * dg.tensor(d)).sum()), fd, rtol=1e-6)
+
+
+def test_scatter_reduce_argument_is_checked_as_torch():
+    for m in (torch, dg):
+        with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply"):
+            m.zeros(3).scatter(0, m.tensor([0]), 1.0, reduce="mean")
+
+
+def test_scatter_with_a_tensor_and_reduce_warns_as_torch():
+    # (torch's words; torch warns once a process, so the test cannot ask it again here)
+    with pytest.warns(UserWarning, match="reduce argument of torch.scatter with Tensor src is dep"):
+        dg.zeros(3).scatter(0, dg.tensor([0]), dg.ones(1), reduce="add")
