@@ -53,7 +53,6 @@ KNOWN_FAILING = {
     "torch.fft.fftn": "AttributeError: module 'dualgrad' has no attribute 'fft'",
     "torch.autograd.profiler.profile": "AttributeError: module 'dualgrad.autograd' has no attribute 'profiler'",
     "torch.futures.wait_all": "AttributeError: module 'dualgrad' has no attribute 'futures'",
-    "torch.set_printoptions": "AttributeError: module 'dualgrad' has no attribute 'set_printoptions'",
     "torch.trapezoid": "AttributeError: module 'dualgrad' has no attribute 'trapezoid'",
     "torch.float8_e5m2": "AttributeError: module 'dualgrad' has no attribute 'float8_e5m2'",
     "torch.nn.functional.grid_sample": "AttributeError: module 'dualgrad.nn.functional' has no attribute 'grid_samp",

@@ -89,3 +89,33 @@ def test_scatter_with_a_tensor_and_reduce_warns_as_torch():
     # (torch's words; torch warns once a process, so the test cannot ask it again here)
     with pytest.warns(UserWarning, match="reduce argument of torch.scatter with Tensor src is dep"):
         dg.zeros(3).scatter(0, dg.tensor([0]), dg.ones(1), reduce="add")
+
+
+LSTSQ_CASES = [(d, False) for d in (None, "gels", "gelsy", "gelsd", "gelss")] + [
+    # a rank-deficient batch element: torch's 'gels' raises (it assumes full rank) and its
+    # batched 'gelsy' reports rank 0 for it; the SVD drivers' rank is the numerical rank
+    ("gelsd", True),
+    ("gelss", True),
+]
+
+
+@pytest.mark.parametrize("driver, deficient", LSTSQ_CASES)
+def test_lstsq_returns_what_each_driver_returns_in_torch(driver, deficient):
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((2, 5, 3))
+    if deficient:
+        A[1, :, 0] = 0.0  # one matrix of lower rank: no residuals, as torch
+    for B in (rng.standard_normal((2, 5, 2)), rng.standard_normal((2, 5))):
+        theirs = torch.linalg.lstsq(torch.tensor(A), torch.tensor(B), driver=driver)
+        ours = dg.linalg.lstsq(dg.tensor(A), dg.tensor(B), driver=driver)
+        for field in ("residuals", "rank", "singular_values"):
+            t, o = getattr(theirs, field).numpy(), getattr(ours, field).numpy()
+            assert (t.shape, t.dtype) == (o.shape, o.dtype), field
+            np.testing.assert_allclose(o, t, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.solution.numpy(), theirs.solution.numpy(), rtol=1e-8)
+
+
+def test_lstsq_refuses_an_unknown_driver_as_torch():
+    for m in (torch, dg):
+        with pytest.raises(RuntimeError, match="parameter `driver` should be one of"):
+            m.linalg.lstsq(m.ones(3, 2), m.ones(3, 1), driver="qr")

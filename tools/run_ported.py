@@ -176,7 +176,7 @@ def compare(expected: str, got: str, rtol: float, atol: float) -> tuple[int, str
         if len(xs) != len(ys):
             return count, f"line {i + 1}: torch {a!r}\n      dualgrad {b!r}"
         for x, y in zip(xs, ys):
-            same = (x != x and y != y) or abs(x - y) <= atol + rtol * abs(x)
+            same = x == y or (x != x and y != y) or abs(x - y) <= atol + rtol * abs(x)
             if not same:
                 return count, f"line {i + 1}: torch {a!r}\n      dualgrad {b!r}"
             count += 1

@@ -28,7 +28,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-FACTORIES = ("rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial")
+FACTORIES = (
+    "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "poisson",
+)  # fmt: skip
 LIKE = ("rand_like", "randn_like", "randint_like")
 SAMPLERS = ("uniform_", "normal_", "bernoulli_", "random_", "exponential_", "cauchy_")
 
@@ -165,8 +167,13 @@ def replay(source) -> Callable[[list], None]:
 
         return draw
 
+    import dualgrad._factories as factories
+
     for name in FACTORIES + LIKE:
-        setattr(dualgrad, name, replayed_factory(name, getattr(dualgrad, name)))
+        replayed = replayed_factory(name, getattr(dualgrad, name))
+        setattr(dualgrad, name, replayed)
+        if hasattr(factories, name):  # (what dualgrad's own modules call: nn.init.sparse_)
+            setattr(factories, name, replayed)
 
     def replayed_sampler(name):
         def sample(self, *args, **kwargs):

@@ -911,12 +911,21 @@ def pinverse(A, rcond=1e-15):
     return pinv(A, rtol=rcond)
 
 
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
 def lstsq(A, B, rcond=None, *, driver=None):
-    """The least-squares solution of ``A X = B`` (``pinv(A) @ B``), as torch's default CPU
-    driver 'gelsy' returns it: ``residuals`` and ``singular_values`` are empty, ``rank`` is
-    the numerical rank."""
+    """The least-squares solution of ``A X = B`` (``pinv(A) @ B``), with what torch's CPU
+    ``driver`` returns beside it: ``rank`` (not from 'gels'), ``singular_values`` (from 'gelsd'
+    and 'gelss'), and ``residuals``, the squared residual norms of each column, where every
+    matrix has more rows than columns and full rank (not from the default 'gelsy')."""
     _check_matrix(A, "linalg.lstsq")
     _check_float(B, "linalg.lstsq", "B")
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError(
+            "torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)"
+        )
     if not 0 <= A.ndim - B.ndim <= 1:
         raise RuntimeError(
             "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
@@ -928,14 +937,21 @@ def lstsq(A, B, rcond=None, *, driver=None):
     Bm = B.unsqueeze(-1) if vector else B
     A2, Bm = _broadcast_batch(A, Bm, "linalg.lstsq")
     X = matmul(pinv(A2, rtol=rcond), Bm)
-    if vector:
-        X = X.squeeze(-1)
+    m, n = A.shape[-2], A.shape[-1]
+    empty = _zeros((0,), dtype=A.dtype)
     with no_grad():
         S = svdvals(A.detach())
-        tol = _rank_tolerance(S, None, rcond, A.shape[-2], A.shape[-1], A.dtype)
+        tol = _rank_tolerance(S, None, rcond, m, n, A.dtype)
         rank = _sum((S > tol).long(), -1)
-    empty = _zeros((0,), dtype=A.dtype)
-    return LstsqResult(X, empty, rank, empty)
+    residuals = empty
+    if driver != "gelsy" and m > n and bool((rank == n).all()):
+        residuals = _sum((matmul(A2, X) - Bm) ** 2, -2)  # (a vector b's keeps its 1, as torch)
+    if vector:
+        X = X.squeeze(-1)
+    singular_values = S if driver in ("gelsd", "gelss") else empty
+    if driver == "gels":
+        rank = _zeros((0,), dtype=rank.dtype)
+    return LstsqResult(X, residuals, rank, singular_values)
 
 
 # ------------------------------------------------------------------ norms

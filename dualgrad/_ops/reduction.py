@@ -523,7 +523,19 @@ def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002  (torch's keyword 
 
 
 class ValuesIndices(tuple):
-    """``(values, indices)`` with names, like torch.return_types.max / sort / topk."""
+    """``(values, indices)`` with names, like torch.return_types.max / sort / topk, and
+    printed as torch prints them (``dualgrad.return_types.sort(values=..., indices=...)``)."""
+
+    def __new__(cls, items, name="values_indices"):
+        result = super().__new__(cls, items)
+        result._name = name
+        return result
+
+    def __repr__(self):
+        return f"dualgrad.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+    def __reduce__(self):  # (pickling: the tuple and its name)
+        return (ValuesIndices, (tuple(self), self._name))
 
     @property
     def values(self):
@@ -544,9 +556,9 @@ def _minmax(op, full_op, x, dim, keepdim, other, name):
         return full_op(x)
     (d,) = normalize_dims(dim, x.ndim) or (0,)
     if x.ndim == 0:  # torch: the value and index 0, 0-d whatever keepdim says
-        return ValuesIndices(apply(op, x.reshape(1), dim=0, keepdim=False))
+        return ValuesIndices(apply(op, x.reshape(1), dim=0, keepdim=False), name)
     check_nonempty_dims(name, x.shape, (d,))
-    return ValuesIndices(apply(op, x, dim=d, keepdim=keepdim))
+    return ValuesIndices(apply(op, x, dim=d, keepdim=keepdim), name)
 
 
 @tensor_method

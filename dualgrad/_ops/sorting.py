@@ -82,9 +82,11 @@ def _mode_kernel(x, *, dim):
     rows = moved.reshape(-1, moved.shape[-1])
     out = np.empty(rows.shape[0], np.int64)
     for r, row in enumerate(rows):
-        values, counts = np.unique(row, return_counts=True)
+        # each nan a value of its own, as torch counts them (nan != nan)
+        values, counts = np.unique(row, return_counts=True, equal_nan=False)
         best = values[np.argmax(counts)]
-        out[r] = np.flatnonzero(row == best)[-1]
+        same = np.isnan(row) if best != best else row == best
+        out[r] = np.flatnonzero(same)[-1]
     return np.expand_dims(out.reshape(moved.shape[:-1]), dim)
 
 
@@ -121,7 +123,11 @@ CUMMIN_INDICES = nondiff("cummin_indices", _cum_extreme_kernel(np.less_equal))
 
 
 def _unique_kernel(x, *, dim):
-    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True, axis=dim)
+    # torch keeps every nan (nan != nan); NumPy's default folds them into one
+    nans = {"equal_nan": False} if dim is None else {}
+    values, inverse, counts = np.unique(
+        x, return_inverse=True, return_counts=True, axis=dim, **nans
+    )
     inverse = inverse.reshape(x.shape if dim is None else (x.shape[dim],))
     return values, inverse.astype(np.int64), counts.astype(np.int64)
 
@@ -296,9 +302,9 @@ def sort(x, dim=-1, descending=False, stable=False):
     _tensor_arg(x, "sort")
     d = _dim(dim, x)  # (first: a 0-d tensor takes dims 0 and -1 only, as torch)
     if x.ndim == 0:
-        return _Result((x.clone(), argsort(x)))
+        return _Result((x.clone(), argsort(x)), "sort")
     idx = apply(ARGSORT, x, dim=d, descending=bool(descending))
-    return _Result((gather(x, d, idx), idx))
+    return _Result((gather(x, d, idx), idx), "sort")
 
 
 @tensor_method
@@ -341,10 +347,10 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
             "topk does not support bool dtypes on CPU (convert first, e.g. x.long())"
         )
     if x.ndim == 0:
-        return _Result((x.clone(), argsort(x)))
+        return _Result((x.clone(), argsort(x)), "topk")
     idx = apply(ARGSORT, x, dim=d, descending=bool(largest))
     idx = _narrow(idx, d, 0, k)
-    return _Result((gather(x, d, idx), idx))
+    return _Result((gather(x, d, idx), idx), "topk")
 
 
 def _narrow(idx, d, start, length):
@@ -363,17 +369,30 @@ def kthvalue(x, k, dim=-1, keepdim=False):
     _check_k(x, k, d, "kthvalue", 1)
     if x.ndim:
         _refuse_bool(x, "kthvalue_cpu")
-    return _select_sorted(x, d, k - 1, keepdim)
+    return _select_sorted(x, d, k - 1, keepdim, "kthvalue")
 
 
-def _select_sorted(x, d, position, keepdim):
+def _select_sorted(x, d, position, keepdim, name):
     if x.ndim == 0:
-        return _Result((x.clone(), argsort(x)))
+        return _Result((x.clone(), argsort(x)), name)
     idx = _narrow(apply(ARGSORT, x, dim=d, descending=False), d, position, 1)
     values = gather(x, d, idx)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
-    return _Result((values, idx))
+    return _Result((values, idx), name)
+
+
+def _median_with_nan(x, d, n, keepdim):
+    """median along ``d`` as torch's: a slice holding a nan has that nan as its median, at the
+    index of its first nan (the stable ascending sort puts nans last in their order)."""
+    order = apply(ARGSORT, x, dim=d, descending=False)
+    nans = isnan(x).sum(d, keepdim=True)
+    position = where(nans > 0, n - nans, (n - 1) // 2)
+    idx = gather(order, d, position)
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return _Result((values, idx), "median")
 
 
 # NOTE: [median is one node] torch's median of every element is MedianBackward0, whose rule
@@ -430,7 +449,9 @@ def median(x, dim=None, keepdim=False):
         if n == 0:
             check_nonempty_dims("median", x.shape, (d,))
         _refuse_bool(x, "median_out")
-        return _select_sorted(x, d, (n - 1) // 2, keepdim)
+        if x.is_floating_point() and x.ndim:
+            return _median_with_nan(x, d, n, keepdim)
+        return _select_sorted(x, d, (n - 1) // 2, keepdim, "median")
     n = x.numel()
     if n == 0:  # nan, cast to x's dtype as torch does (the int's minimum; True)
         out = _sum(x) * float("nan")
@@ -483,7 +504,7 @@ def nanmedian(x, dim=None, keepdim=False):
         return apply(NANMEDIAN, x, dims=tuple(range(x.ndim)), keepdim=False, selected=True)
     d = _dim(dim, x)
     if x.ndim == 0:
-        return _select_sorted(x, d, 0, keepdim)
+        return _select_sorted(x, d, 0, keepdim, "nanmedian")
     check_nonempty_dims("median", x.shape, (d,))
     order = apply(ARGSORT, x, dim=d, descending=False)  # nan sorts last
     count = (x == x).sum(d, keepdim=True)
@@ -492,7 +513,7 @@ def nanmedian(x, dim=None, keepdim=False):
     values = gather(x, d, idx)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
-    return _Result((values, idx))
+    return _Result((values, idx), "nanmedian")
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
@@ -559,9 +580,12 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", _ignore_n
         rank = q * (n - 1)
         if interpolation == "nearest":
             rank = rank.round()
+        # torch: every quantile of a slice holding a nan is that nan (sorted last), and the
+        # gradient goes to it
+        rank = where(isnan(values[..., -1:]), float(n - 1), rank)  # (..., nq)
         below = floor(rank).detach()
-        v_lo = values[..., below.long()]
-        v_hi = values[..., _ceil_index(rank, n)]
+        v_lo = gather(values, -1, below.long())
+        v_hi = gather(values, -1, _ceil_index(rank, n))
     if interpolation in ("lower", "nearest"):
         out = v_lo
     else:
@@ -603,35 +627,35 @@ def mode(x, dim=-1, keepdim=False):
     _tensor_arg(x, "mode")
     d = _dim(dim, x)  # (first: a 0-d tensor takes dims 0 and -1 only, as torch)
     if x.ndim == 0:
-        return _Result((x.clone(), argsort(x)))
+        return _Result((x.clone(), argsort(x)), "mode")
     check_nonempty_dims("mode", x.shape, (d,))
     idx = apply(MODE_INDICES, x, dim=d)
     values = gather(x, d, idx)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
-    return _Result((values, idx))
+    return _Result((values, idx), "mode")
 
 
-def _cum_extreme(op, x, dim):
+def _cum_extreme(op, x, dim, name):
     d = _dim(dim, x)  # (first: a 0-d tensor takes dims 0 and -1 only, as torch)
     if x.ndim == 0:
-        return _Result((x.clone(), argsort(x)))
+        return _Result((x.clone(), argsort(x)), name)
     idx = apply(op, x, dim=d)
-    return _Result((gather(x, d, idx), idx))
+    return _Result((gather(x, d, idx), idx), name)
 
 
 @tensor_method
 def cummax(x, dim):
     """The running maximum along ``dim`` and where it was found, as ``(values, indices)``."""
     _tensor_arg(x, "cummax")
-    return _cum_extreme(CUMMAX_INDICES, x, dim)
+    return _cum_extreme(CUMMAX_INDICES, x, dim, "cummax")
 
 
 @tensor_method
 def cummin(x, dim):
     """The running minimum along ``dim`` and where it was found, as ``(values, indices)``."""
     _tensor_arg(x, "cummin")
-    return _cum_extreme(CUMMIN_INDICES, x, dim)
+    return _cum_extreme(CUMMIN_INDICES, x, dim, "cummin")
 
 
 @tensor_method

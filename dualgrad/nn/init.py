@@ -246,12 +246,17 @@ def orthogonal_(tensor, gain=1, generator=None):
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     """Draw a 2-D tensor from N(0, std**2) with a ``sparsity`` fraction of each column zeroed. Fills
     ``tensor`` in place without recording history and returns it."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
-    out = _rng(generator).normal(0, std, (rows, cols))
     zeros = int(math.ceil(sparsity * rows))
-    for c in range(cols):
-        out[_rng(generator).permutation(rows)[:zeros], c] = 0
-    return _write(tensor, out)
+    # drawn with the tensor's normal_ and randperm, call for call as torch draws them (so a
+    # generator, and a replay of torch's draws, see the same calls)
+    with _no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for c in range(cols):
+            tensor[_factories.randperm(rows, generator=generator)[:zeros], c] = 0
+    return tensor
 
 
 uniform = uniform_
