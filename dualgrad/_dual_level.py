@@ -22,6 +22,19 @@ class DualLevel(_levels.Level):
     __slots__ = ()
 
     def process(self, op, args, params):
+        """The value one level down, with this level hidden, then its tangent by the op's
+        pusher (NOTE: [pushers])."""
+        stack = _stack
+        levels, ceiling = stack.levels, stack.ceiling
+        stack.levels, stack.ceiling = self.under, self.number
+        try:
+            out = apply_fast(op, args, params)  # (the fast entries see this level no more)
+        finally:
+            stack.levels, stack.ceiling = levels, ceiling
+        op.push_tangent(op, args, params, out, self.number)
+        return out
+
+    def process_one(self, op, args, params):
         return op.dual_process(self, op, args, params)  # chosen with the op: NOTE: [pushers]
 
     def process_function(self, op, args, kwargs):
@@ -71,22 +84,10 @@ def strip(a, level):
 # reads it, and gives the output its tangent as it is (same shape and dtype: the rule is
 # element-wise on one input); every other op goes through the general ``_push_tangent``.
 def processor_for(op):
+    """How a dual level processes a one-input call of ``op`` (``DualLevel.process_one``)."""
     if op.jvp_one is not None and op.ufunc is not None and op.ufunc.nin == 1:
         return _process_unary
-    return _process
-
-
-def _process(level, op, args, params):
-    """The value one level down, with ``level`` hidden, then its tangent by the op's pusher."""
-    stack = _stack
-    levels, ceiling = stack.levels, stack.ceiling
-    stack.levels, stack.ceiling = level.under, level.number
-    try:
-        out = apply_fast(op, args, params)  # (the fast entries see this level no more)
-    finally:
-        stack.levels, stack.ceiling = levels, ceiling
-    op.push_tangent(op, args, params, out, level.number)
-    return out
+    return DualLevel.process
 
 
 # NOTE: [lean tangents] The common call of a one-input element-wise op in a dual level is
@@ -100,7 +101,7 @@ def _process(level, op, args, params):
 # times the partial through ``apply_pair``, whose operands have the primal's dtype by
 # construction (make_dual converts the tangent: NOTE: [tangent dtype]; the partial is
 # element-wise in x), with the general scaling (masks select) for anything else. Every other
-# call (params, a view or a wrapper, other levels' tangents, history) takes ``_process``.
+# call (params, a view or a wrapper, other levels' tangents, history) takes ``process``.
 def _process_unary(level, op, args, params):
     x = args[0]
     number = level.number
@@ -113,7 +114,7 @@ def _process_unary(level, op, args, params):
         or x._requires_grad
         or x._fw[number]._requires_grad
     ):
-        return _process(level, op, args, params)
+        return level.process(op, args, params)
     tangent = x._fw[number]
     stack = _stack
     levels, ceiling = stack.levels, stack.ceiling

@@ -68,6 +68,11 @@ class Level:
         """Run primitive ``op`` on ``args``, whose highest live level is this one."""
         raise NotImplementedError(f"{type(self).__name__}.process")
 
+    def process_one(self, op, args, params):
+        """``process`` for a call with one tensor input, ``args == (x,)`` (NOTE: [one input's
+        level] in _dispatch.py): a kind may take that case its own way."""
+        return self.process(op, args, params)
+
     def process_function(self, op, args, kwargs):
         """Run a custom Function's call (NOTE: [a Function as an op] in autograd/function.py),
         whose highest live level is this one; returns the call's record."""
