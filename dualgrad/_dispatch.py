@@ -125,7 +125,7 @@ def apply_unary(op, x):
         or x._data.dtype.kind != "f"
         or (_stack.levels and (x._fw or x._glevel >= 0))
     ):
-        return apply(op, x)
+        return _apply_one(op, x)
     raw = uf(x._data)
     out = _new(Tensor)
     out._data = raw if type(raw) is _ndarray else np.asanyarray(raw)
@@ -180,6 +180,33 @@ def apply_binary(op, a, b):
     return out
 
 
+def apply_pair(op, a, b, otherwise):
+    """``apply(op, a, b)`` for two Tensors of one float dtype that carry no level's value and
+    record nothing: the kernel on the arrays and one new tensor. Any other pair goes to
+    ``otherwise(a, b)``. A dual level's jvp rules use it for the product of a tangent and a
+    partial, whose dtype is the primal's by construction (NOTE: [lean tangents] in
+    _dual_level.py), with ``otherwise`` the rule's general path."""
+    if (
+        type(a) is not Tensor
+        or type(b) is not Tensor
+        or a._fw
+        or b._fw
+        or a._glevel >= 0
+        or b._glevel >= 0
+        or a._data.dtype is not b._data.dtype
+        or a._data.dtype.kind != "f"
+        or ((a._requires_grad or b._requires_grad) and _grad_state.enabled)
+    ):
+        return otherwise(a, b)
+    try:
+        raw = op.ufunc(a._data, b._data)
+    except ValueError as e:
+        raise kernel_error(op, (a, b), e) from None
+    out = _new(Tensor)
+    out._data = raw if type(raw) is _ndarray else np.asanyarray(raw)
+    return out
+
+
 def apply_fast(op, args, params):
     """``apply(op, *args, **params)`` through a fast entry where one serves (a ufunc, no
     params, one or two inputs): for the levels' calls one level down (NOTE: [levels])."""
@@ -221,6 +248,22 @@ def apply_function(op, args, kwargs):
     return op.run(args, kwargs, -1)  # no level: the ground's (NOTE: [hot path])
 
 
+def _apply_one(op, x):
+    """``apply(op, x)`` for a one-input call that ``apply_unary`` did not take: its highest
+    level is the input's, so no loop over the inputs finds it (NOTE: [one input's level])."""
+    if _stack.levels and isinstance(x, Tensor):
+        return _apply_at_its_level(op, (x,), _NO_PARAMS)
+    return apply(op, x)
+
+
+def _apply_at_its_level(op, args, params):
+    """``_apply_at_levels`` for one tensor input (and, like it, where a trace hooks in: NOTE:
+    [forward trace hook] in viz/_forward.py)."""
+    number = _level_in(args[0], _stack.ceiling, op)
+    level = _stack.by_number.get(number) or _no_level(op, number, args)
+    return level.process_one(op, args, params)
+
+
 def _top_level(op, args):
     """The highest live level among the inputs: a dual level's tangent below the ceiling, a
     vmap level's wrapper, or, where the op records, a transform's tape; else the ground."""
@@ -228,14 +271,27 @@ def _top_level(op, args):
     ceiling = _stack.ceiling
     for a in args:
         if isinstance(a, Tensor):
+            # (``_level_in``, inline: a call per input costs the binary ops ~3%)
             fw = a._fw
             lv = max(fw) if fw else a._vlevel
-            # the common case (tangents of live levels only, or one wrapper) needs no more
             if lv >= ceiling or a._vlevel > lv or (a._requires_grad and a._glevel > lv):
                 lv = _level_of(a, ceiling, _grad_state.enabled and op.differentiable)
             if lv > top:
                 top = lv
     return _stack.by_number.get(top) or _no_level(op, top, args)
+
+
+# NOTE: [one input's level] Most calls at a level have one tensor input (sin, exp, a rule's
+# partials), and ``apply_unary``, which takes them first, knows it: it hands the ones it does not
+# run itself to ``_apply_one``, which reads the input's level directly, without the loop.
+def _level_in(a, ceiling, op):
+    """The highest live level tensor ``a`` carries below the ceiling (-1: none)."""
+    fw = a._fw
+    lv = max(fw) if fw else a._vlevel
+    # the common case (tangents of live levels only, or one wrapper) needs no more
+    if lv >= ceiling or a._vlevel > lv or (a._requires_grad and a._glevel > lv):
+        lv = _level_of(a, ceiling, _grad_state.enabled and op.differentiable)
+    return lv
 
 
 def _level_of(a, ceiling, on_tape):

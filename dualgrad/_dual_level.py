@@ -10,7 +10,7 @@ this level's tangent with the op's jvp rule, whose ops run on primals stripped o
 from __future__ import annotations
 
 from . import _levels
-from ._dispatch import apply_fast, apply_function
+from ._dispatch import apply_fast, apply_function, apply_unary
 from ._tensor import Tensor, alias, set_tangent
 from ._views import _View
 
@@ -22,6 +22,8 @@ class DualLevel(_levels.Level):
     __slots__ = ()
 
     def process(self, op, args, params):
+        """The value one level down, with this level hidden, then its tangent by the op's
+        pusher (NOTE: [pushers])."""
         stack = _stack
         levels, ceiling = stack.levels, stack.ceiling
         stack.levels, stack.ceiling = self.under, self.number
@@ -31,6 +33,9 @@ class DualLevel(_levels.Level):
             stack.levels, stack.ceiling = levels, ceiling
         op.push_tangent(op, args, params, out, self.number)
         return out
+
+    def process_one(self, op, args, params):
+        return op.dual_process(self, op, args, params)  # chosen with the op: NOTE: [pushers]
 
     def process_function(self, op, args, kwargs):
         stack = _stack
@@ -48,7 +53,7 @@ class DualLevel(_levels.Level):
         tangents would re-derive them from its base, NOTE: [views and in-place])."""
         super().exit()
         number = self.number
-        for ref in self.holders:
+        for ref in list(self.holders):  # (a copy: a tensor freed below leaves the set)
             t = ref()
             if t is None:
                 continue
@@ -69,13 +74,61 @@ def strip(a, level):
     return a
 
 
-# NOTE: [pushers] How an op's tangent is pushed is a fact of the op, so it is chosen once, when
-# the op is made (``pusher_for``), not decided per call: an op with no derivative pushes
-# nothing; an element-wise op of one input (sin, exp, ...), whose only input carries this
-# level's tangent (that is why this level processes it), calls its rule on that tangent
-# directly, with the primal stripped of this level only if the rule reads it, and gives the
-# output its tangent as it is (same shape and dtype: the rule is element-wise on one
-# input); every other op goes through the general ``_push_tangent``.
+# NOTE: [pushers] How a dual level processes an op is a fact of the op, so it is chosen once,
+# when the op is made (``processor_for``, ``pusher_for``), not decided per call. An element-wise
+# op with a one-input ufunc kernel (sin, exp, ...) takes the lean path where it can (NOTE:
+# [lean tangents]); every other op computes its value one level down with this level hidden,
+# then pushes its tangent: an op with no derivative pushes nothing; a one-input element-wise op,
+# whose only input carries this level's tangent (that is why this level processes it), calls
+# its rule on that tangent directly, with the primal stripped of this level only if the rule
+# reads it, and gives the output its tangent as it is (same shape and dtype: the rule is
+# element-wise on one input); every other op goes through the general ``_push_tangent``.
+def processor_for(op):
+    """How a dual level processes a one-input call of ``op`` (``DualLevel.process_one``)."""
+    if op.jvp_one is not None and op.ufunc is not None and op.ufunc.nin == 1:
+        return _process_unary
+    return DualLevel.process
+
+
+# NOTE: [lean tangents] The common call of a one-input element-wise op in a dual level is
+# ``sin(x)`` where x is a plain tensor that carries this level's tangent and nothing else, and
+# neither x nor its tangent requires grad. Then nothing the rule runs records a node, so the
+# primal the rule reads need not be stripped of this level (NOTE: [canonical form]: the strip
+# keeps the level's tangent out of what the tape saves): the rule runs on x itself while the
+# level is still hidden, where the dispatcher ignores x's tangent, in the same window as the
+# value. The output is fresh (its input carries no level that could have pushed a tangent), so
+# it is given its tangent without a check, and the rule is the op's ``jvp_one``: the tangent
+# times the partial through ``apply_pair``, whose operands have the primal's dtype by
+# construction (make_dual converts the tangent: NOTE: [tangent dtype]; the partial is
+# element-wise in x), with the general scaling (masks select) for anything else. Every other
+# call (params, a view or a wrapper, other levels' tangents, history) takes ``process``.
+def _process_unary(level, op, args, params):
+    x = args[0]
+    number = level.number
+    if (
+        params
+        or len(args) != 1
+        or type(x) is not Tensor
+        or len(x._fw) != 1
+        or x._glevel >= 0
+        or x._requires_grad
+        or x._fw[number]._requires_grad
+    ):
+        return level.process(op, args, params)
+    tangent = x._fw[number]
+    stack = _stack
+    levels, ceiling = stack.levels, stack.ceiling
+    stack.levels, stack.ceiling = level.under, number
+    try:
+        out = apply_unary(op, x)
+        tangent = op.jvp_one(tangent, x, out)
+    finally:
+        stack.levels, stack.ceiling = levels, ceiling
+    out._fw = {number: tangent}
+    level.hold(out)
+    return out
+
+
 def pusher_for(op):
     if not op.differentiable:
         return _push_nothing

@@ -47,7 +47,7 @@ class Ground(_levels.Level):
 
     def __init__(self):  # not numbered, never on the stack
         self.number = -1
-        self.holders = []
+        self.holders = set()
         self.alive = True
         self.under = []
 

@@ -55,18 +55,23 @@ class Level:
     """One live level: its number, and the tensors that hold a tangent of it."""
 
     kind = "level"  # the subclass's name for messages and ``top(kind)``
-    __slots__ = ("number", "holders", "alive", "under", "_prune_at", "__weakref__")
+    __slots__ = ("number", "holders", "alive", "under", "_forget", "__weakref__")
 
     def __init__(self):
         self.number = new_number()
-        self.holders: list[weakref.ref] = []  # tensors given a tangent at this level
+        self.holders: set[_Held] = set()  # tensors given a tangent at this level (NOTE: [holders])
+        self._forget = self.holders.discard
         self.alive = True
         self.under: list[Level] = []  # the live levels below this one (set by push)
-        self._prune_at = 4096
 
     def process(self, op, args, params):
         """Run primitive ``op`` on ``args``, whose highest live level is this one."""
         raise NotImplementedError(f"{type(self).__name__}.process")
+
+    def process_one(self, op, args, params):
+        """``process`` for a call with one tensor input, ``args == (x,)`` (NOTE: [one input's
+        level] in _dispatch.py): a kind may take that case its own way."""
+        return self.process(op, args, params)
 
     def process_function(self, op, args, kwargs):
         """Run a custom Function's call (NOTE: [a Function as an op] in autograd/function.py),
@@ -74,13 +79,8 @@ class Level:
         raise NotImplementedError(f"{type(self).__name__}.process_function")
 
     def hold(self, t) -> None:
-        """Remember that ``t`` holds a tangent of this level (dropped on exit). Dead entries are
-        pruned as the list grows, so a long loop inside one level does not grow it forever."""
-        holders = self.holders
-        holders.append(weakref.ref(t))
-        if len(holders) >= self._prune_at:
-            holders[:] = [r for r in holders if r() is not None]
-            self._prune_at = max(4096, 2 * len(holders))
+        """Remember that ``t`` holds a tangent of this level (dropped on exit; NOTE: [holders])."""
+        self.holders.add(_Held(t, self._forget))
 
     def exit(self) -> None:
         """What leaving this level undoes (the kinds add to it)."""
@@ -88,6 +88,18 @@ class Level:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.number})"
+
+
+# NOTE: [holders] A level drops its tangents on exit from every tensor that holds one, so it
+# keeps a weak reference to each. A tensor that dies first takes its reference out of the set
+# itself: the reference's callback is the set's own ``discard`` (C, no Python frame), so a long
+# loop inside one level keeps the set as small as the live tensors, with no count checked per
+# ``hold``. The references hash and compare by identity: a Tensor's ``==`` is element-wise,
+# and its ``__hash__`` is a Python call.
+class _Held(weakref.ref):
+    __slots__ = ()
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
 
 
 class _Stack(threading.local):

@@ -87,6 +87,8 @@ class VmapLevel(_levels.Level):
             out = view_at_level(args[0], out, op, params)
         return out
 
+    process_one = process  # (the vectorized case above is one input's: no other way)
+
     def process_function(self, op, args, kwargs):
         """A custom Function under vmap is a composite: its forward's own ops are batched here,
         and its node records on the tape its inputs are on (NOTE: [a Function as an op])."""

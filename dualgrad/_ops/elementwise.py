@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _dtype
 from .._compat import memory_format as _memory_format
-from .._dispatch import apply, apply_binary, apply_unary
+from .._dispatch import apply, apply_binary, apply_pair, apply_unary
 from .._dtype import check_scalar, is_number, result_dtype, scalar_for
 from .._tensor import Tensor
 from .args import tensor_args
@@ -104,7 +104,7 @@ def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
         return total
 
     if len(partials) == 1:
-        vjp, jvp = _unary_rules(partials[0])
+        vjp, jvp, kw["jvp_one"] = _unary_rules(partials[0])
     elif len(partials) == 2:
         vjp = _binary_vjp(*partials)
     kw.setdefault("saves", not constant)
@@ -149,6 +149,9 @@ def _unary_rules(d):
 
         def jvp(tangents, x, *, out, **params):
             return _scale(tangents[0], d(x, out=out, **params) if params else d(x, out=out))
+
+        def jvp_one(t, x, out):  # NOTE: [lean tangents] in _dual_level.py
+            return apply_pair(MUL, t, d(x, out=out), _scale)
     else:
 
         def vjp(g, x, *, out, needs, **params):
@@ -157,7 +160,10 @@ def _unary_rules(d):
         def jvp(tangents, x, *, out, **params):
             return _scale(tangents[0], d)
 
-    return vjp, jvp
+        def jvp_one(t, x, out):
+            return _scale(t, d)
+
+    return vjp, jvp, jvp_one
 
 
 def _recip(y):

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._dual_level import pusher_for
+from .._dual_level import processor_for, pusher_for
 from .._graph import READS_OTHERS
 from .._tensor import Tensor
 from .._views import make_view
@@ -63,6 +63,8 @@ class Op:
         "broadcasting",
         "loops",
         "push_tangent",
+        "jvp_one",
+        "dual_process",
     )
 
     def __init__(
@@ -85,6 +87,7 @@ class Op:
         outputs_read=None,
         broadcasting=False,
         loops=False,
+        jvp_one=None,
     ):
         self.name = name
         self.forward = forward
@@ -133,6 +136,10 @@ class Op:
         self.jvp_reads_out = uses_out or kind == "custom"
         # how a dual level pushes this op's tangent, chosen now (NOTE: [pushers])
         self.push_tangent = pusher_for(self)
+        # a one-input element-wise op's jvp on its one tangent, ``jvp_one(t, x, out)``, for a
+        # dual level's lean path (NOTE: [lean tangents] in _dual_level.py); None for others
+        self.jvp_one = jvp_one
+        self.dual_process = processor_for(self)
 
     def __repr__(self) -> str:
         return f"<op {self.name} ({self.kind})>"

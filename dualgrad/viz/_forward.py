@@ -6,9 +6,10 @@ and came out of each, and draws them: primals as solid black edges, tangents as 
 coloured by level.
 
 # NOTE: [forward trace hook]
-The core has no tracing hook, so a trace wraps two module-level functions while it is active
-(restored on exit, also on error): ``dualgrad._dispatch._apply_at_levels``, which every
-primitive call takes while a level is live, and ``_dispatch.ground``, which a call recording a
+The core has no tracing hook, so a trace wraps module-level functions while it is active
+(restored on exit, also on error): ``dualgrad._dispatch._apply_at_levels`` and
+``_apply_at_its_level`` (its one-input form), one of which every primitive call takes while a
+level is live, and ``_dispatch.ground``, which a call recording a
 view or several outputs takes outside levels (NOTE: [hot path] in _dispatch.py), and
 ``dualgrad.autograd.function._apply``, the call of a custom Function. Calls nested inside
 another recorded call are the jvp rules at work (their ops re-enter the dispatcher; NOTE:
@@ -33,7 +34,11 @@ __all__ = ["ForwardTrace", "forward_trace", "trace_dot"]
 # Tangent colours by level (outermost first); primals are black.
 LEVEL_COLOURS = ("red", "blue", "darkgreen", "purple", "darkorange", "brown")
 INPUT, OUTPUT, CONSTANT, TANGENT_FILL = "lightblue", "darkolivegreen1", "white", "mistyrose"
-_DISPATCH_ENTRIES = ("_apply_at_levels", "ground")  # NOTE: [forward trace hook]
+_DISPATCH_ENTRIES = (
+    "_apply_at_levels",
+    "_apply_at_its_level",
+    "ground",
+)  # NOTE: [forward trace hook]
 
 
 class _Call:
