@@ -1,4 +1,4 @@
-"""Random straight-line differentiable programs, run in fourteen modes against torch / torch.func.
+"""Random straight-line differentiable programs, run in fifteen modes against torch / torch.func.
 
 A program is a few inputs (0-d, empty, size-1 dims; float64 and float32) and 3-25 steps, each
 step one construct of VOCAB applied to earlier values: element-wise ops, reductions over dims,
@@ -1055,6 +1055,8 @@ KNOWN_FAILING_NOW: set[str] = set()
 # raises; see also scatter_prod below. Finite differences settle float64 programs (check() accepts dualgrad when they side
 # with it); these entries leave the modes out for the float32 programs they cannot judge.
 TORCH_WRONG: set[str] = {
+    # torch's CPU gelu gives nan at +inf (x * Phi(x) tends to +inf; dualgrad: inf)
+    "gelu@value_special",
     "solve@fwd_rev",
     "slogdet@fwd_rev",
     "det@fwd_rev",
@@ -1108,6 +1110,7 @@ _DG_STRICTER = (
 
 MODES = (
     "value",
+    "value_special",
     "vjp",
     "jvp",
     "fwd_rev",
@@ -1259,8 +1262,26 @@ def generate(seed, n_steps=None, allowed=None, p_raise=0.15):
         "tangents": [rng.standard_normal(a.shape) for a in prog.inputs],
         "second": [rng.standard_normal(a.shape) for a in prog.inputs],
         "v2": [rng.standard_normal(a.shape) for a in prog.inputs],
-    }
+        "special": [_with_special_values(rng, a) for a in prog.inputs],  # (drawn last: the
+    }  # programs and the other modes' data of a seed are what they were before it)
     return prog
+
+
+# NOTE: [special values] The value_special mode runs each program on its inputs with one nan
+# and one infinity put in at random places: how every op propagates them (sorts, medians and
+# quantiles, maxima and their indices, reductions, masks) is compared with torch's. One nan
+# per input, so that the order of equal nans, which torch leaves unspecified, rarely decides.
+def _with_special_values(rng, a):
+    a = np.array(a, dtype=np.float64)
+    flat = a.reshape(-1)
+    if flat.size:
+        nan_at = int(rng.integers(flat.size))
+        inf_at = int(rng.integers(flat.size))
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        if inf_at != nan_at:
+            flat[inf_at] = sign * np.inf
+        flat[nan_at] = np.nan
+    return a
 
 
 def _acceptable(out):
@@ -1341,9 +1362,10 @@ def run_mode(m, prog, mode, upto=None):
     u = m.tensor(np.linspace(-1, 1, k) + 0.5, dtype=m.float64)
     loss = lambda *xs: (f(*xs) * u).sum()  # noqa: E731
     ts = _inputs(m, prog, prog.extra["tangents"])
-    if mode == "value":
+    if mode in ("value", "value_special"):
         record = []
-        out = program_fn(m, prog, upto, record)(*_inputs(m, prog))
+        inputs = _inputs(m, prog, prog.extra["special"] if mode == "value_special" else None)
+        out = program_fn(m, prog, upto, record)(*inputs)
         return [*record, out]
     if mode == "vjp":
         xs = _inputs(m, prog, requires_grad=True)
@@ -1706,7 +1728,7 @@ def fd_reference(prog, mode, upto=None, eps=1e-6, grads_by=torch, any_dtype=Fals
     """The mode's results by central differences of torch in float64: the Jacobian of the
     output for the first-order modes, of torch's gradient (the vjp mode) for the second-order
     ones. None where they cannot judge."""
-    if prog.raises or (_tol(prog)[0] > 1e-6 and not any_dtype) or mode == "value":
+    if prog.raises or (_tol(prog)[0] > 1e-6 and not any_dtype) or mode.startswith("value"):
         return None
     xs = prog.inputs
 

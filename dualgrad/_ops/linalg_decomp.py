@@ -499,12 +499,24 @@ def _phi(x):
 
 def _cholesky_kernel(a):
     try:
-        return np.linalg.cholesky(a)
+        out = np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
         raise LinAlgError(
             "linalg.cholesky: The factorization could not be completed because the input is "
             "not positive-definite."
         ) from None
+    # LAPACK's potrf, torch's kernel, stops at a pivot that is not finite (a nan or an inf in
+    # the lower triangle): NumPy's returns the nans and infs, torch raises
+    pivots = ~np.isfinite(np.diagonal(out, axis1=-2, axis2=-1))
+    if pivots.any():
+        where = np.argwhere(pivots)[0]
+        batch = f"(Batch element {np.ravel_multi_index(tuple(where[:-1]), pivots.shape[:-1])}): "
+        raise LinAlgError(
+            f"linalg.cholesky: {batch if a.ndim > 2 else ''}The factorization could not be "
+            "completed because the input is not positive-definite (the leading minor of order "
+            f"{where[-1] + 1} is not positive-definite)."
+        )
+    return out
 
 
 def _cholesky_vjp(g, a, *, out, needs):

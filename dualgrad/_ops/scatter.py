@@ -22,7 +22,10 @@ torch's rules, reproduced by construction:
   Zero factors are left out of L; the derivative with respect to a zero factor is added
   separately as the product of the others when it is its slot's only zero (torch's rule).
 Where a derivative is built as ``value + f(x - x.detach(), ...)``, the value is the kernel's
-own (exact), and ``f`` carries the derivatives.
+own (exact), and ``f`` carries the derivatives. ``x - x.detach()`` is taken only where x is
+finite (``_moving_zero``): inf - inf would put a nan into the value where torch's is inf (a
+random program with special values found it), at the price of a zero derivative with respect
+to an infinite element.
 """
 
 from __future__ import annotations
@@ -214,8 +217,13 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     is_src = (src.detach() == gather(value, d, index)).to(x.dtype)
     is_self = own(is_self, 0.0)
     ties = is_self + sad(is_src)
-    dx, dsrc = x - x.detach(), src - src.detach()
+    dx, dsrc = _moving_zero(x), _moving_zero(src)
     return _add_keeping_zeros(value, (is_self * dx + sad(is_src * dsrc)) / ties)
+
+
+def _moving_zero(t):
+    """0, with the derivative of ``t`` where ``t`` is finite (see the module's docstring)."""
+    return E.where(E.isfinite(t.detach()), t - t.detach(), 0.0)
 
 
 def _scatter_prod(x, src, index, d, value, own, sad):
@@ -227,7 +235,7 @@ def _scatter_prod(x, src, index, d, value, own, sad):
     zx, zs = xs.detach() == 0, src.detach() == 0
     x1, s1 = E.where(zx, 1.0, xs), E.where(zs, 1.0, src)
     logs = E.log(E.abs(x1)) + sad(E.log(E.abs(s1)))
-    scale = E.exp(logs - logs.detach())  # 1 here; d scale = scale * d f / f, nonzero f only
+    scale = E.exp(_moving_zero(logs))  # 1 here; d scale = scale * d f / f, nonzero f only
     out = value * scale
     known = [known_values(z) for z in (zx, zs)]
     if all(k is not None and not k.any() for k in known):  # no zero (known outside vmap)
@@ -236,9 +244,10 @@ def _scatter_prod(x, src, index, d, value, own, sad):
     others = apply(
         SCATTER_REDUCE, x1.detach(), s1.detach(), index, dim=d, reduce="prod", include_self=True
     )  # the product of the nonzero factors
-    only_zero = (zx + sad(zs) == 1).to(x.dtype)
-    dzero = zx * (xs - xs.detach()) + sad(zs * (src - src.detach()))  # 0 here
-    return _add_keeping_zeros(out, dzero * others * scale * only_zero)
+    only_zero = zx + sad(zs) == 1
+    dzero = zx * _moving_zero(xs) + sad(zs * _moving_zero(src))  # 0 here
+    # selected, not multiplied by the mask: another slot's product may be infinite (0 * inf)
+    return _add_keeping_zeros(out, E.where(only_zero, dzero * others * scale, 0.0))
 
 
 # ------------------------------------------------------------------ index_*

@@ -36,12 +36,13 @@ from .registry import custom, sum_to
 
 
 def _shifted(x, dims):
-    """``x - max(x)`` over ``dims``, with infinite maxima replaced by 0 (an all -inf slice
-    stays -inf - 0 instead of becoming nan early; torch agrees on every case)."""
+    """``x - max(x)`` over ``dims``, with a -inf maximum replaced by 0: an all -inf slice stays
+    -inf - 0 instead of becoming nan early (its softmax is 0 / 0 = nan all the same, as torch's),
+    and a +inf maximum is subtracted, so its slice is all nan, as torch's."""
     if x.size == 0:  # an empty result, as torch's (np.amax of an empty slice would raise)
         return x
     m = np.amax(x, axis=dims, keepdims=True)
-    return x - np.where(np.isinf(m), 0, m).astype(x.dtype, copy=False)
+    return x - np.where(m == -np.inf, 0, m).astype(x.dtype, copy=False)
 
 
 def _log_softmax_kernel(x, *, dims):
