@@ -75,3 +75,43 @@ def test_mode_of_a_row_with_nan_is_a_value_of_the_row():
     values, indices = dg.mode(dg.tensor(DATA), 1)
     for row, v, i in zip(DATA, values.tolist(), indices.tolist()):
         assert row[i] == v or (v != v and row[i] != row[i])
+
+
+INF = float("inf")
+SPECIAL_ROWS = [[INF, 1.0, 2.0], [-INF, 1.0, 2.0], [-INF, -INF, -INF], [INF, INF, 1.0], [NAN, 1, 2]]
+SPECIAL = {
+    # found by the random programs' value_special mode (tests/test_random_programs.py)
+    "softmax": lambda m, x: m.softmax(x, 1),
+    "log_softmax": lambda m, x: m.log_softmax(x, 1),
+    "logsumexp": lambda m, x: m.logsumexp(x, 1),
+    "scatter_amax": lambda m, x: m.zeros(5, dtype=x.dtype).scatter_reduce(
+        0, m.tensor([0, 0, 1, 2, 3]), x[:, 0], "amax"
+    ),
+    "scatter_amin_excluding_self": lambda m, x: m.ones(5, dtype=x.dtype).scatter_reduce(
+        0, m.tensor([0, 0, 1, 2, 3]), x[:, 0], "amin", include_self=False
+    ),
+    "scatter_prod_with_a_zero": lambda m, x: m.ones(5, dtype=x.dtype).scatter_reduce(
+        0, m.tensor([0, 0, 1, 2, 2]), m.cat([x[:, 0][:4], m.zeros(1, dtype=x.dtype)]), "prod"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SPECIAL)
+def test_infinities_as_torch(case):
+    fn = SPECIAL[case]
+    theirs = fn(torch, torch.tensor(SPECIAL_ROWS, dtype=torch.float64)).numpy()
+    ours = fn(dg, dg.tensor(SPECIAL_ROWS, dtype=dg.float64)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "A",
+    [[[4.0, NAN], [NAN, 3.0]], [[[4.0, 0.0], [0.0, 3.0]], [[NAN, 1.0], [1.0, 3.0]]]],
+    ids=["nan", "nan_in_a_batch"],
+)
+def test_cholesky_of_a_nan_pivot_raises_as_torch(A):
+    with pytest.raises(torch.linalg.LinAlgError) as theirs:
+        torch.linalg.cholesky(torch.tensor(A))
+    with pytest.raises(dg.linalg.LinAlgError) as ours:
+        dg.linalg.cholesky(dg.tensor(A))
+    assert str(ours.value) == str(theirs.value)
