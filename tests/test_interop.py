@@ -207,6 +207,15 @@ def test_capsules_both_ways():
     assert y.tolist() == [3.0, 6.0]
 
 
+def test_a_tensor_from_dualgrads_capsule_writes_through_as_torchs():
+    # torch's docstring example of from_dlpack: three tensors sharing memory, all writable
+    for m in (dg, torch):
+        t = m.arange(4)
+        t3 = m.from_dlpack(m.utils.dlpack.to_dlpack(t))
+        t3[0] = -9
+        assert t.tolist() == [-9, 1, 2, 3]
+
+
 def test_a_capsule_is_consumed_once_as_in_torch():
     for m in (dg, torch):
         cap = m.utils.dlpack.to_dlpack(m.tensor([1.0]))

@@ -59,9 +59,11 @@ def from_dlpack(ext_tensor) -> Tensor:
         ) from None
     if array.flags.writeable:
         return from_numpy(array)
-    # NOTE: [DLPack capsules] NumPy marks what it imports from a legacy capsule read-only (the
-    # capsule cannot say whether writing is allowed), where torch's tensor would be writable.
-    # Shared all the same; an in-place write raises (NOTE: [read-only arrays] in _inplace.py).
+    # NOTE: [DLPack capsules] NumPy marks what it imports from a legacy capsule (torch's
+    # to_dlpack gives one) read-only: the capsule cannot say whether writing is allowed, where
+    # torch's tensor would be writable. Shared all the same; an in-place write raises (NOTE:
+    # [read-only arrays] in _inplace.py). dualgrad's own to_dlpack gives a versioned capsule,
+    # which says so, and imports writable.
     d = from_numpy_dtype(array.dtype)
     return Tensor._make(array if array.dtype == d.np else array.astype(d.np))
 
@@ -69,4 +71,11 @@ def from_dlpack(ext_tensor) -> Tensor:
 def to_dlpack(tensor: Tensor):
     """A DLPack capsule sharing ``tensor``'s memory, for a library that takes capsules (a
     capsule can be consumed once; ``from_dlpack(tensor)`` needs none)."""
-    return tensor._data.__dlpack__()
+    # NOTE: [DLPack capsules] a versioned capsule (DLPack 1.0, which torch takes too) says
+    # whether the memory may be written, so what imports it (dualgrad, NumPy, torch) can write
+    # it, as torch's tensor from torch's capsule can; a NumPy without versioned capsules
+    # gives the legacy one
+    try:
+        return tensor._data.__dlpack__(max_version=(1, 0))
+    except TypeError:
+        return tensor._data.__dlpack__()
