@@ -68,9 +68,7 @@ KNOWN_FAILING = {
     "torch.jagged": "AttributeError: module 'dualgrad' has no attribute 'jagged'",
     "torch.nested.nested_tensor": "AttributeError: module 'dualgrad' has no attribute 'nested'",
     "torch.torch.Tensor": "AttributeError: module 'dualgrad' has no attribute 'torch'",
-    "torch.cartesian_prod": "AttributeError: module 'dualgrad' has no attribute 'cartesian_prod'",
     "Tensor.grad_fn": "result[0]: 'MulBackward0' vs 'OpNode'",
-    "torch.hstack": "AttributeError: module 'dualgrad' has no attribute 'hstack'",
     "torch.solve": "torch raises RuntimeError, dualgrad AttributeError: module 'dualgrad' has n",
     "torch.nn.utils.convert_parameters.parameters_to_vector": "ModuleNotFoundError: No module named 'dualgrad.nn.utils.convert_parameters'",
     "torch.bincount": "AttributeError: module 'dualgrad' has no attribute 'bincount'",
@@ -78,7 +76,6 @@ KNOWN_FAILING = {
     "torch.nn.utils.prune.remove": "ModuleNotFoundError: No module named 'dualgrad.nn.utils.prune'",
     "torch.fft.fft": "AttributeError: module 'dualgrad' has no attribute 'fft'",
     "torch.quasirandom.SobolEngine": "AttributeError: module 'dualgrad' has no attribute 'quasirandom'",
-    "torch.nextafter": "AttributeError: module 'dualgrad' has no attribute 'nextafter'",
 }
 
 

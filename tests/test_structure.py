@@ -34,6 +34,10 @@ LAYERS = (
     "reindex",
     "pad",
     "conv",
+    "joins",
+    "products",
+    "numeric",
+    "embed",
     "coverage",
 )
 
