@@ -224,3 +224,92 @@ ROWS = [
     R("renorm_p1_dim1", None, lambda m, x: x.renorm(1, 1, 2.0), (3, 4)),
     R("renorm_3d", None, lambda m, x: m.renorm(x, 3, -1, 0.8), (2, 3, 2)),
 ]
+
+
+# ---------------------------------------------------------------- statistics and counts
+ROWS += [
+    R("cov", None, lambda m, x: m.cov(x), (3, 5)),
+    R("cov_vector_correction0", None, lambda m, x: x.cov(correction=0), (6,)),
+    Row(
+        "cov_weights",
+        lambda m, x, f, a: m.cov(x, fweights=f, aweights=a),
+        [[F((2, 6)), Const([1, 2, 0, 3, 1, 1]), F((6,), 0.1, 1.0)]],
+    ),
+    Row(
+        "cov_fweights_correction2",
+        lambda m, x, f: m.cov(x, correction=2, fweights=f),
+        [[F((3, 4)), Const([2, 1, 1, 3])]],
+    ),
+    R("corrcoef", None, lambda m, x: m.corrcoef(x), (3, 5)),
+    R("corrcoef_one_variable", None, lambda m, x: x.corrcoef(), (5,)),
+    Row("histc", lambda m, x: m.histc(x, bins=5), [[F((3, 4))], [F((7,))]], nondiff=True),
+    Row(
+        "histc_range",
+        lambda m, x: x.histc(4, -0.5, 0.5),
+        [[F((3, 4))]],
+        nondiff=True,
+        ops=("histc",),
+    ),
+    Row("histogram", lambda m, x: tuple(m.histogram(x, 4)), [[F((3, 4))]], nondiff=True),
+    Row(
+        "histogram_edges_weight_density",
+        lambda m, x, e, w: tuple(m.histogram(x, e, weight=w, density=True)),
+        [[F((3, 4)), Const([-1.0, -0.2, 0.1, 0.9]), F((3, 4), 0.0, 1.0)]],
+        nondiff=True,
+        ops=("histogram",),
+    ),
+    Row(
+        "histogram_range",
+        lambda m, x: tuple(x.histogram(3, range=(-0.5, 2.0))),
+        [[F((5,))]],
+        nondiff=True,
+        ops=("histogram",),
+    ),
+    Row("bincount", lambda m, x: m.bincount(x), [[Const([0, 1, 1, 5, 2])]], nondiff=True),
+    Row(
+        "bincount_weighted",
+        lambda m, x, w: x.bincount(w, minlength=7),
+        [[Const([0, 1, 1, 5, 2]), F((5,))]],
+        nondiff=True,
+    ),
+]
+
+# ---------------------------------------------------------------- sampled calculus
+ROWS += [
+    R("trapezoid", None, lambda m, y: m.trapezoid(y), (3, 5)),
+    R("trapezoid_dx_dim", None, lambda m, y: m.trapezoid(y, dx=0.3, dim=0), (3, 5)),
+    R("trapezoid_x", None, lambda m, y, x: m.trapezoid(y, x), (3, 5), (5,)),
+    R("trapezoid_x_full", None, lambda m, y, x: m.trapezoid(y, x, dim=0), (4, 2), (4, 2)),
+    R("trapz", None, lambda m, y, x: m.trapz(y, x), (2, 4), (4,)),
+    R("trapz_dx", None, lambda m, y: m.trapz(y, dx=2.0), (4,)),
+    R("cumulative_trapezoid", None, lambda m, y: m.cumulative_trapezoid(y), (3, 5)),
+    R(
+        "cumulative_trapezoid_x",
+        None,
+        lambda m, y, x: m.cumulative_trapezoid(y, x, dim=0),
+        (4, 2),
+        (4,),
+    ),
+    R("gradient", None, lambda m, f: m.gradient(f), (3, 5)),
+    R(
+        "gradient_spacing_edge2",
+        None,
+        lambda m, f: m.gradient(f, spacing=[0.5, 2.0], edge_order=2),
+        (4, 5),
+    ),
+    R("gradient_dim", None, lambda m, f: m.gradient(f, spacing=3.0, dim=1), (2, 4)),
+    R(
+        "gradient_coordinates",
+        None,
+        lambda m, f, x: m.gradient(f, spacing=(x.cumsum(0),), dim=-1),
+        (3, 5),
+        [0.5, 0.3, 0.9, 0.4, 0.7],
+    ),
+    R(
+        "gradient_coordinates_edge2",
+        None,
+        lambda m, f, x: m.gradient(f, spacing=[x.cumsum(0)], dim=0, edge_order=2),
+        (4, 2),
+        [0.5, 0.3, 0.9, 0.4],
+    ),
+]

@@ -370,12 +370,15 @@ VMAP_CASES = [
 ]
 # Ops whose output shape depends on the values (torch.func.vmap refuses them too): they run once
 # per batch element, which is the only right answer.
-LOOP_ONLY = {"nonzero", "unique", "unique_consecutive"}
+LOOP_ONLY = {"nonzero", "unique", "unique_consecutive", "bincount", "bincount_weighted"}
 # Rows whose op runs once per batch element under vmap, that op only, and why.
 PER_ELEMENT_ROWS = {
     "one_hot_infer": "the number of classes is the largest value (torch.func refuses)",
     "repeat_interleave_counts": "the output length is the sum of the counts (torch loops too)",
 }
+# Ops that run once per batch element although their output's shape is fixed: a histogram's
+# range is each element's own smallest and largest value (torch.func loops too).
+LOOP_ONLY |= {"histc", "histogram"}
 # Rows torch.func.vmap refuses, with a phrase of its message, which dualgrad says too.
 TORCH_REFUSES = {
     # a Python bool cannot hold one answer per batch element

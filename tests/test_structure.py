@@ -38,6 +38,8 @@ LAYERS = (
     "products",
     "numeric",
     "embed",
+    "statistics",
+    "integrate",
     "coverage",
 )
 
