@@ -105,7 +105,7 @@ NEXTAFTER = elementwise(
 
 def _igamma_input_partial(name):
     def partial(a, x, out):
-        raise RuntimeError(f"the derivative for '{name}: input' is not implemented.")
+        raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
 
     return partial
 
@@ -158,7 +158,7 @@ ISIN = nondiff("isin", _isin_kernel, batch=_isin_batched)
 
 
 # ------------------------------------------------------------------ public functions
-@tensor_method(inplace=True)
+@tensor_method
 def float_power(x, y):
     """``x ** y`` computed in float64, whatever the operands' dtypes (torch's float_power).
 
@@ -176,6 +176,21 @@ def float_power(x, y):
     elif isinstance(y, bool) or not isinstance(y, (int, float)):
         raise TypeError(f"float_power(): exponent must be a Tensor or a number, got {type(y)}")
     return x**y if isinstance(x, Tensor) else float(x) ** y
+
+
+def float_power_checked(x, y):
+    """``float_power`` for ``x.float_power_(y)``: only a float64 ``x`` can hold the float64
+    result, as torch checks."""
+    if x.dtype != _dtype.float64:
+        name = _dtype.torch_name(x.dtype.name)
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {name} but the operation's result "
+            "requires dtype Double"
+        )
+    return float_power(x, y)
+
+
+tensor_method(float_power_checked, "float_power", inplace=True, method=False)
 
 
 # NOTE: [fmax's gradient] derivatives.yaml gives fmax's gradient to self where

@@ -27,11 +27,11 @@ def _check_weights(w, n, fn, name, integral):
         raise RuntimeError(
             f"{fn}(): expected {name} to have one or fewer dimensions but got {w.ndim} dimensions"
         )
-    if integral and w.is_floating_point():
-        raise RuntimeError(f"{fn}(): expected {name} to have integral dtype but got {w.dtype}")
-    if not integral and not w.is_floating_point():
+    if integral == w.is_floating_point():
+        kind = "integral" if integral else "floating point"
+        dt = _dtype.torch_name(w.dtype.name)
         raise RuntimeError(
-            f"{fn}(): expected {name} to have floating point dtype but got {w.dtype}"
+            f"{fn}(): expected {name} to have {kind} dtype but got {name} with {dt} dtype"
         )
     if w.numel() != n:
         raise RuntimeError(
@@ -186,7 +186,7 @@ BINCOUNT = nondiff("bincount", _bincount_kernel, loops=True)
 BINCOUNT_WEIGHTED = custom(
     "bincount_weighted",
     _bincount_kernel,
-    *_not_implemented("_bincount"),
+    *_not_implemented("bincount"),
     node_name="NotImplemented",
     loops=True,
     saves=False,
