@@ -376,9 +376,6 @@ PER_ELEMENT_ROWS = {
     "one_hot_infer": "the number of classes is the largest value (torch.func refuses)",
     "repeat_interleave_counts": "the output length is the sum of the counts (torch loops too)",
 }
-# Ops that run once per batch element although their output's shape is fixed: a histogram's
-# range is each element's own smallest and largest value (torch.func loops too).
-LOOP_ONLY |= {"histc", "histogram"}
 # Rows torch.func.vmap refuses, with a phrase of its message, which dualgrad says too.
 TORCH_REFUSES = {
     # a Python bool cannot hold one answer per batch element

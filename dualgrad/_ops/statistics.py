@@ -1,7 +1,8 @@
 """Statistics of samples: cov and corrcoef (composites: sums, matmul, sqrt, clamp, so every mode
 comes from those ops, and the derivative is torch's), and the counts histc, histogram and
-bincount (primitives without derivatives; they run once per batch element under vmap, as the
-range of a histogram and the length of a bincount depend on the values).
+bincount (primitives without derivatives). Under vmap a histogram's kernel takes the batch as
+rows, each with its own range (NOTE: [histograms by rows]); bincount runs once per batch
+element, as the length of its result depends on the values.
 """
 
 from __future__ import annotations
@@ -126,6 +127,29 @@ def _check_float(x, fn):
         raise RuntimeError(f'"{fn}_cpu" not implemented for {name!r} (convert first: x.float())')
 
 
+# NOTE: [histograms by rows] histc's and histogram's output shapes follow from bins alone, but
+# the range of each batch element is its own smallest and largest value, so under vmap the
+# kernel is called once with the batch in front (``rows=True``) and histograms each row.
+def _by_rows(kernel):
+    def run(*arrays, rows=False, **params):
+        if not rows:
+            return kernel(*arrays, **params)
+        per_row = [kernel(*row, **params) for row in zip(*arrays)]
+        if isinstance(per_row[0], tuple):
+            return tuple(np.stack(part) for part in zip(*per_row))
+        return np.stack(per_row)
+
+    return run
+
+
+def _rows_rule(op, physical, bdims, params, size):
+    """Every input with the batch dim in front (unbatched ones expanded), one kernel call."""
+    from .._batching_generic import _front
+
+    args = [_front(p, d, size) for p, d in zip(physical, bdims)]
+    return apply(op, *args, **dict(params, rows=True)), 0
+
+
 def _histc_kernel(x, *, bins, min, max):  # noqa: A002
     lo, hi = float(min), float(max)
     if lo == hi and x.size:
@@ -139,7 +163,7 @@ def _histc_kernel(x, *, bins, min, max):  # noqa: A002
     return counts.astype(x.dtype)
 
 
-HISTC = nondiff("histc", _histc_kernel, loops=True)
+HISTC = nondiff("histc", _by_rows(_histc_kernel), batch=_rows_rule)
 
 
 def _histogram_kernel(x, *edges_and_weight, bins, range, density, has_weight):  # noqa: A002
@@ -165,7 +189,7 @@ def _histogram_kernel(x, *edges_and_weight, bins, range, density, has_weight):  
     return hist.astype(x.dtype), np.asarray(out_edges).astype(x.dtype)
 
 
-HISTOGRAM = nondiff("histogram", _histogram_kernel, multi_output=True, loops=True)
+HISTOGRAM = nondiff("histogram", _by_rows(_histogram_kernel), multi_output=True, batch=_rows_rule)
 
 
 def _bincount_dtype(weights):
