@@ -73,8 +73,8 @@ def atleast_2d(*tensors):
     """Each tensor with at least two dims: 0-d becomes (1, 1), a vector a row (1, n).
 
     >>> import dualgrad as dg
-    >>> dg.atleast_2d(dg.tensor([1, 2])).shape
-    torch.Size([1, 2])
+    >>> tuple(dg.atleast_2d(dg.tensor([1, 2])).shape)
+    (1, 2)
     """
     return _atleast(
         tensors, 2, "atleast_2d", lambda t: t.reshape(1, -1) if t.ndim else t.reshape(1, 1)
@@ -94,8 +94,8 @@ def atleast_3d(*tensors):
     (m, n) is (m, n, 1).
 
     >>> import dualgrad as dg
-    >>> dg.atleast_3d(dg.ones(2, 3)).shape
-    torch.Size([2, 3, 1])
+    >>> tuple(dg.atleast_3d(dg.ones(2, 3)).shape)
+    (2, 3, 1)
     """
     return _atleast(tensors, 3, "atleast_3d", _to_3d)
 
@@ -126,8 +126,8 @@ def dstack(tensors):
     """The tensors stacked depth-wise: ``cat`` along dim 2 after ``atleast_3d``.
 
     >>> import dualgrad as dg
-    >>> dg.dstack([dg.tensor([1, 2]), dg.tensor([3, 4])]).shape
-    torch.Size([1, 2, 2])
+    >>> tuple(dg.dstack([dg.tensor([1, 2]), dg.tensor([3, 4])]).shape)
+    (1, 2, 2)
     """
     return cat(atleast_3d(_sequence(tensors, "dstack")), 2)
 
@@ -178,8 +178,8 @@ def vsplit(x, sections):
     """``x`` split along dim 0 (at least 2-d), as ``hsplit`` splits along dim 1.
 
     >>> import dualgrad as dg
-    >>> [p.shape for p in dg.vsplit(dg.ones(4, 2), 2)]
-    [torch.Size([2, 2]), torch.Size([2, 2])]
+    >>> [tuple(p.shape) for p in dg.vsplit(dg.ones(4, 2), 2)]
+    [(2, 2), (2, 2)]
     """
     return _split_along(x, sections, 0, "vsplit", 2)
 
