@@ -161,6 +161,12 @@ from . import fft  # noqa: F401,E402
 from ._ops.scatter import *  # noqa: F401,F403,E402
 from ._ops.reindex import *  # noqa: F401,F403,E402
 from ._ops.pad import pad  # noqa: F401,E402  (nn.functional.pad re-exports it)
+from ._ops.joins import *  # noqa: F401,F403,E402
+from ._ops.products import *  # noqa: F401,F403,E402
+from ._ops.numeric import *  # noqa: F401,F403,E402
+from ._ops.embed import *  # noqa: F401,F403,E402
+from ._ops.statistics import *  # noqa: F401,F403,E402
+from ._ops.integrate import *  # noqa: F401,F403,E402
 from ._ops import conv as _conv  # noqa: F401,E402  (im2col/col2im: nn.functional.unfold/fold)
 from . import nn  # noqa: F401,E402
 from . import optim  # noqa: F401,E402

@@ -132,7 +132,7 @@ def _last_two_dims(op, physical, bdims, params, size):
 def _batched_link(op, params, size):
     """One (view op, params) link of a view chain, for a tensor batched in front."""
     name = op.name
-    if name == "select":
+    if name in ("select", "select_int"):  # (select_int: an integer in the index)
         return op, dict(params, index=_batched_index(params["index"].value))
     if name == "reshape":
         return op, dict(params, shape=(size,) + tuple(params["shape"]))

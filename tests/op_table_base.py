@@ -62,6 +62,9 @@ class Row:
     torch_second_order: bool = True  # False where torch's second derivative is nan (see R)
     atol: float = 1e-7
     gradcheck: bool = True
+    # False where torch has no forward-mode formula (igamma, index_reduce) or a wrong one: the
+    # forward-mode columns then take their references from torch's reverse mode (Jacobians)
+    torch_forward: bool = True
     extra: dict = field(default_factory=dict)
 
     @property

@@ -175,7 +175,25 @@ def test_vjp(row, k):
 
 def _torch_jvp(c, tangents):
     f, primals = c.torch_closure()
+    if not c.row.torch_forward:
+        return _jvp_by_jacobian(f, primals, tangents)
     return _outs(torch.func.jvp(f, primals, tuple(torch.tensor(t) for t in tangents))[1])
+
+
+def _jvp_by_jacobian(f, primals, tangents, create_graph=False):
+    """J u from torch's reverse mode (its full Jacobian), for ops without torch forward AD."""
+    outs = _outs(f(*primals))
+    jac = torch.autograd.functional.jacobian(
+        lambda *p: tuple(_outs(f(*p))), primals, create_graph=create_graph
+    )
+    result = []
+    for j, o in enumerate(outs):
+        total = torch.zeros(o.shape, dtype=o.dtype)
+        for i, t in enumerate(tangents):
+            block = jac[j][i].reshape(o.numel(), -1)
+            total = total + (block @ torch.tensor(t).reshape(-1)).reshape(o.shape)
+        result.append(total)
+    return result
 
 
 @pytest.mark.parametrize("row,k", DIFF_CASES)
@@ -274,10 +292,16 @@ def test_forward_over_forward(row, k):
 
     f, primals = c.torch_closure()
 
-    def jvp_u2(*p):
-        return torch.func.jvp(f, p, tuple(torch.tensor(t) for t in u2))[1]
+    if row.torch_forward:
 
-    ref = _outs(torch.func.jvp(jvp_u2, primals, tuple(torch.tensor(t) for t in u1))[1])
+        def jvp_u2(*p):
+            return torch.func.jvp(f, p, tuple(torch.tensor(t) for t in u2))[1]
+
+        ref = _outs(torch.func.jvp(jvp_u2, primals, tuple(torch.tensor(t) for t in u1))[1])
+    else:
+        ref = _jvp_by_jacobian(
+            lambda *p: tuple(_jvp_by_jacobian(f, p, u2, create_graph=True)), primals, u1
+        )
     for j, (m, r) in enumerate(zip(mixed, ref)):
         assert_close(m, r, row.atol, f"mixed partial d2f[u1, u2] of output {j}")
     for j, (o, r) in enumerate(zip(first, _torch_jvp(c, u1))):
@@ -346,7 +370,7 @@ VMAP_CASES = [
 ]
 # Ops whose output shape depends on the values (torch.func.vmap refuses them too): they run once
 # per batch element, which is the only right answer.
-LOOP_ONLY = {"nonzero", "unique", "unique_consecutive"}
+LOOP_ONLY = {"nonzero", "unique", "unique_consecutive", "bincount", "bincount_weighted"}
 # Rows whose op runs once per batch element under vmap, that op only, and why.
 PER_ELEMENT_ROWS = {
     "one_hot_infer": "the number of classes is the largest value (torch.func refuses)",

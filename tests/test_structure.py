@@ -34,6 +34,12 @@ LAYERS = (
     "reindex",
     "pad",
     "conv",
+    "joins",
+    "products",
+    "numeric",
+    "embed",
+    "statistics",
+    "integrate",
     "coverage",
 )
 

@@ -8,7 +8,8 @@ The modules of this package import one another in one order, each only from modu
 it, at the top or inside a function alike, so there is no import cycle among them:
 
     _methods, kernels, registry, elementwise, indexing, reduction, shape, view_scatter, scatter,
-    special, linalg, softmax, composite, sorting, linalg_decomp, reindex, pad, conv
+    special, linalg, softmax, composite, sorting, linalg_decomp, reindex, pad, conv,
+    joins, products, numeric, embed, statistics, integrate
 
 (tests/test_structure.py holds the order and checks it). registry has the Op record and the
 kinds whose rules need no op; the element-wise kind is declared in elementwise.py beside the
@@ -25,6 +26,7 @@ from . import linalg_decomp  # noqa: F401,E402
 from . import sorting, special  # noqa: F401,E402
 from . import pad, reindex, scatter  # noqa: F401,E402
 from . import view_scatter  # noqa: F401,E402
+from . import embed, integrate, joins, numeric, products, statistics  # noqa: F401,E402
 from .. import _graph  # noqa: E402
 
 

@@ -2,6 +2,8 @@
 
 from .._ops.composite import log_softmax, logsumexp, softmax
 from .._ops.elementwise import exp2, expm1, log1p, round
+from .._ops.numeric import igamma as gammainc
+from .._ops.numeric import igammac as gammaincc
 from .._ops.special import (
     digamma,
     entr,
@@ -37,6 +39,8 @@ __all__ = [
     "exp2",
     "expit",
     "expm1",
+    "gammainc",
+    "gammaincc",
     "gammaln",
     "i0",
     "i0e",
