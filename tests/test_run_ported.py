@@ -49,6 +49,11 @@ def test_main_leaves_only_the_scripts(rp, tmp_path, capsys):
         "import torch\nprint(torch.randn(3).sum().item())\n"
         "print(torch.nn.functional.alpha_dropout(torch.randn(50), 0.3, True).tolist())\n"
         "print(torch.nn.FeatureAlphaDropout(0.5)(torch.randn(4, 6, 2)).tolist())\n"
+        # a factory that calls another inside dualgrad is one draw (rand_like calls rand), and
+        # dualgrad's own modules' draws are replayed (sparse_ calls randperm)
+        "print(torch.rand_like(torch.ones(5, 5)).tolist(), torch.randn_like(torch.ones(3)))\n"
+        "print(torch.nn.init.sparse_(torch.empty(4, 3), 0.5).tolist())\n"
+        "print(torch.poisson(torch.rand(4) * 5).tolist())\n"
     )
     assert rp.main([str(tmp_path)]) == 0
     assert "PASS  draw.py" in capsys.readouterr().out

@@ -157,10 +157,18 @@ def replay(source) -> Callable[[list], None]:
         position[0] += 1
         return values
 
+    inside = [0]  # a factory that calls another (rand_like calls rand) is one draw
+
     def replayed_factory(name, fn):
         @functools.wraps(fn)
         def draw(*args, **kwargs):
-            out = fn(*args, **kwargs)  # for the shape, dtype and flags dualgrad gives it
+            if inside[0]:
+                return fn(*args, **kwargs)
+            inside[0] += 1
+            try:
+                out = fn(*args, **kwargs)  # for the shape, dtype and flags dualgrad gives it
+            finally:
+                inside[0] -= 1
             with dualgrad.no_grad():
                 out.copy_(dualgrad.tensor(take(name, out.shape)))
             return out
