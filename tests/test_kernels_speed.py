@@ -170,3 +170,67 @@ def test_grad_with_inputs_when_one_root_reaches_another():
 
     for got, want in zip(run(dg), run(torch)):
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+# NOTE: [zeros by bits] in dualgrad/_ops/kernels.py: a gradient masked to zero is computed with a
+# bitwise and; torch selects (threshold_backward, where), so the bits must be torch's, nan and
+# inf cotangents and signed zeros included, and the result as contiguous as torch's.
+MASKED_GRADIENTS = {
+    "relu": lambda lib, x: lib.relu(x),
+    "clamp": lambda lib, x: lib.clamp(x, -0.5, 0.5),
+    "where x": lambda lib, x: lib.where(x > 0, x, lib.zeros_like(x)),
+    "where y": lambda lib, x: lib.where(x > 0, lib.zeros_like(x), x),
+    "relu of a transpose": lambda lib, x: lib.relu(x.t()),
+    "relu broadcast mask": lambda lib, x: lib.where(x[:1] > 0, x, 0.0),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("name", list(MASKED_GRADIENTS))
+def test_masked_gradients_are_bitwise_torch(name, dtype):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6, 5)).astype(dtype)
+    a[0, :3] = [0.0, -0.0, 0.25]
+    g = rng.standard_normal((6, 5)).astype(dtype)
+    g[1] = [np.nan, np.inf, -np.inf, -0.0, 0.0]
+    g[2, :2] = [-0.0, np.nan]
+
+    def run(lib):
+        x = lib.tensor(a, requires_grad=True)
+        out = MASKED_GRADIENTS[name](lib, x)
+        go = lib.tensor(g if out.shape == g.shape else g.T.copy())
+        (gx,) = lib.autograd.grad(out, x, go)
+        return gx
+
+    got, want = run(dg), run(torch)
+    assert got.dtype == dg.tensor(want.numpy()).dtype
+    if "transpose" not in name:  # (x.t()'s gradient: dualgrad's is strided, torch's not)
+        assert got.is_contiguous() == want.is_contiguous()
+    got, want = (np.ascontiguousarray(t.numpy()).view(np.uint8) for t in (got, want))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_where_with_zero_keeps_numpys_selection_bits():
+    """The kernel itself against np.where, over the cases it takes and the ones it leaves."""
+    from dualgrad._ops.kernels import where_zero
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    x[0] = [np.nan, -0.0, np.inf, -np.inf]
+    cond = rng.standard_normal((3, 4)) > 0
+    for zero in (0.0, 0):
+        for args in ((cond, x, zero), (cond, zero, x)):
+            got = where_zero(*args)
+            want = np.where(*args)
+            assert got.dtype == want.dtype and got.flags.c_contiguous
+            np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+    # -0.0, a nonzero number, an integer array, a broadcast mask, a transposed array: not taken
+    for args in (
+        (cond, x, -0.0),
+        (cond, x, 1.0),
+        (cond, np.arange(12, dtype=np.int32).reshape(3, 4), 0),
+        (cond[:1], x, 0.0),
+        (cond.T, x.T, 0.0),
+        (cond, x, True),
+    ):
+        assert where_zero(*args) is None

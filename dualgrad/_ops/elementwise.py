@@ -29,6 +29,7 @@ from .kernels import (
     promote_binary,
     refuse_bool,
     same_unary,
+    where_zero,
 )
 from .registry import Op, custom, linear, nondiff, register, sum_to
 from ._methods import tensor_method
@@ -540,6 +541,9 @@ def _where_adjoint(g, x, y, cond, *, needs):
 
 
 def _where_kernel(x, y, cond):
+    r = where_zero(cond, x, y)  # a gradient masked to zero: NOTE: [zeros by bits]
+    if r is not None:
+        return r
     return np.asanyarray(np.where(cond, x, y)).astype(binary_dtype(x, y), copy=False)
 
 
