@@ -234,3 +234,21 @@ def test_where_with_zero_keeps_numpys_selection_bits():
         (cond, x, True),
     ):
         assert where_zero(*args) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (7,), (17,), (64, 256), (8, 8, "t")])
+def test_relu_is_bitwise_torch(dtype, shape):
+    """NOTE: [relu's kernel]: -0.0 stays -0.0 and a nan keeps its sign and payload, as torch's."""
+    transpose = shape[-1] == "t"
+    shape = shape[:-1] if transpose else shape
+    a = np.random.default_rng(3).standard_normal(shape).astype(dtype)
+    flat = a.reshape(-1)
+    flat[: min(4, flat.size)] = [-0.0, np.nan, -np.nan, np.inf][: min(4, flat.size)]
+    if transpose:
+        a = a.T
+    want = torch.relu(torch.from_numpy(a))
+    got = dg.relu(dg.from_numpy(a))
+    assert got.stride() == want.stride()
+    got, want = (np.ascontiguousarray(t.numpy()).view(np.uint8) for t in (got, want))
+    np.testing.assert_array_equal(got, want)

@@ -451,10 +451,26 @@ SIGMOID = elementwise(
     uses_out=True,
     reads=_RESULT_ONLY,
 )
+# NOTE: [relu's kernel] np.maximum(x, 0) takes NumPy's loop for a broadcast scalar, ~2x slower
+# than its loop over two arrays; with an array of zeros first (where NumPy's maximum keeps the
+# second operand of an equal pair), float32 and float64 also give torch's bits for -0.0 (-0.0,
+# where maximum(x, 0) gave +0.0) and nan (its payload). (64, 256) float32: 9.5 -> 5.5 us, zeros
+# included (torch 2.4). float16 keeps the old loop: NumPy's is scalar there and torch's -0.0
+# differs from both.
+_RELU_BY_ZEROS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _relu_kernel(a):
+    if a.dtype in _RELU_BY_ZEROS:
+        r = np.zeros_like(a)
+        return np.maximum(r, a, out=r)
+    return np.maximum(a, 0).astype(a.dtype, copy=False)
+
+
 RELU = elementwise(
     "relu",
     refuse_bool(
-        same_unary(lambda a: np.maximum(a, 0).astype(a.dtype, copy=False)),
+        same_unary(_relu_kernel),
         RuntimeError,
         "Boolean inputs not supported for relu",
     ),
