@@ -252,3 +252,54 @@ def test_relu_is_bitwise_torch(dtype, shape):
     assert got.stride() == want.stride()
     got, want = (np.ascontiguousarray(t.numpy()).view(np.uint8) for t in (got, want))
     np.testing.assert_array_equal(got, want)
+
+
+# NOTE: [targets' elements] in dualgrad/_ops/softmax.py: an (N, C) input's targets are read and
+# written by fancy indexing, other ranks by take/put_along_axis; either way torch's values.
+NLL_CASES = {
+    "2-d mean": ((64, 10), {}),
+    "2-d sum": ((64, 10), {"reduction": "sum"}),
+    "2-d none": ((64, 10), {"reduction": "none"}),
+    "2-d ignored": ((8, 5), {"ignore_index": 2}),
+    "2-d weights": ((8, 5), {"weight": True}),
+    "2-d weights ignored none": ((8, 5), {"weight": True, "ignore_index": 1, "reduction": "none"}),
+    "1-d": ((5,), {}),
+    "3-d": ((4, 5, 3), {}),
+    "3-d ignored weights": ((4, 5, 3), {"weight": True, "ignore_index": 0}),
+    "empty batch sum": ((0, 5), {"reduction": "sum"}),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("case", list(NLL_CASES))
+def test_class_losses_match_torch(case, loss, dtype):
+    shape, kw = NLL_CASES[case]
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal(shape).astype(dtype)
+    c = shape[0] if len(shape) == 1 else shape[1]
+    tshape = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    t = rng.integers(0, c, tshape)
+    w = rng.uniform(0.5, 2.0, c).astype(dtype)
+
+    def run(lib):
+        x = lib.tensor(a, requires_grad=True)
+        kwargs = dict(kw, weight=lib.tensor(w)) if kw.get("weight") else kw
+        out = getattr(lib.nn.functional, loss)(x, lib.tensor(t), **kwargs)
+        g = lib.ones_like(out) if out.ndim else None
+        (gx,) = lib.autograd.grad(out, x, g)
+        return out.detach().numpy(), gx.numpy()
+
+    (got, got_g), (want, want_g) = run(dg), run(torch)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(got_g, want_g, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("target", [[0, 5, 1], [0, -1, 1], [-100, 7, 1]])
+def test_nll_target_out_of_bounds_raises_as_torch(target):
+    a = np.zeros((3, 5), np.float32)
+    for lib in (torch, dg):
+        with pytest.raises(IndexError, match="out of bounds"):
+            lib.nn.functional.cross_entropy(lib.tensor(a), lib.tensor(target))
