@@ -303,3 +303,49 @@ def test_nll_target_out_of_bounds_raises_as_torch(target):
     for lib in (torch, dg):
         with pytest.raises(IndexError, match="out of bounds"):
             lib.nn.functional.cross_entropy(lib.tensor(a), lib.tensor(target))
+
+
+# the matrix fast cases of transpose/permute (_MATRIX_SWAPS, _MATRIX_ORDERS in _ops/shape.py)
+# and the spellings beside them that take the general path
+TRANSPOSES = {
+    ".T": lambda x: x.T,
+    ".mT": lambda x: x.mT,
+    "transpose(0, 1)": lambda x: x.transpose(0, 1),
+    "transpose(-1, 0)": lambda x: x.transpose(-1, 0),
+    "transpose(1, -2)": lambda x: x.transpose(1, -2),
+    "transpose(1, 1)": lambda x: x.transpose(1, 1),
+    "permute(1, 0)": lambda x: x.permute(1, 0),
+    "permute(0, 1)": lambda x: x.permute(0, 1),
+    "permute(-1, 0)": lambda x: x.permute(-1, 0),
+    "permute((1, 0))": lambda x: x.permute((1, 0)),
+}
+
+
+@pytest.mark.parametrize("name", list(TRANSPOSES))
+def test_matrix_transposes_match_torch(name):
+    a = np.arange(6.0).reshape(2, 3)
+
+    def run(lib):
+        x = lib.tensor(a, requires_grad=True)
+        y = TRANSPOSES[name](x)
+        (g,) = lib.autograd.grad(y, x, lib.ones_like(y) * lib.arange(y.numel()).reshape(y.shape))
+        return y, g
+
+    (y, g), (ty, tg) = run(dg), run(torch)
+    assert tuple(y.shape) == tuple(ty.shape) and y.stride() == ty.stride()
+    assert y.grad_fn.name() == ty.grad_fn.name()
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(g.numpy(), tg.numpy())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda x: x.transpose(0, 2), lambda x: x.transpose(-3, 1), lambda x: x.transpose(True, 0)],
+)
+def test_matrix_transpose_errors_as_torch(call):
+    for lib in (torch, dg):
+        with pytest.raises((IndexError, TypeError)) as info:
+            call(lib.zeros(2, 3))
+        if lib is torch:
+            want = info.type
+    assert info.type is want
