@@ -349,3 +349,61 @@ def test_matrix_transpose_errors_as_torch(call):
         if lib is torch:
             want = info.type
     assert info.type is want
+
+
+# NOTE: [a weight's transpose on the left] in dualgrad/_ops/linalg.py: x @ w.T is computed as
+# (w @ x.T).T copied to C order where that pays; the product, its layout and its gradients stay
+# torch's, and the plain product's values
+ROWS_TIMES_WEIGHT_T = [
+    ((64, 784), (256, 784), np.float32, "w.T"),  # taken
+    ((4, 16), (128, 16), np.float32, "w.T"),  # taken
+    ((64, 32), (10, 32), np.float32, "w.T"),  # too few columns
+    ((64, 32), (128, 32), np.float32, "w.T"),  # too many rows
+    ((8, 16), (128, 16), np.float64, "w.T"),  # float64
+    ((8, 16), (128, 16), np.float32, "w"),  # b in C order: a plain product
+    ((16, 8), (128, 16), np.float32, "x.T"),  # a in F order
+]
+
+
+@pytest.mark.parametrize("xs, ws, dtype, form", ROWS_TIMES_WEIGHT_T)
+def test_rows_times_a_transposed_weight_match_torch(xs, ws, dtype, form):
+    rng = np.random.default_rng(5)
+    xa = rng.standard_normal(xs).astype(dtype)
+    wa = rng.standard_normal(ws).astype(dtype)
+    if form == "w":
+        wa = np.ascontiguousarray(wa.T)
+
+    def run(lib):
+        x = lib.tensor(xa, requires_grad=True)
+        w = lib.tensor(wa, requires_grad=True)
+        out = {"w.T": lambda: x @ w.T, "w": lambda: x @ w, "x.T": lambda: x.T @ w.T}[form]()
+        gx, gw = lib.autograd.grad((out * out).sum(), (x, w))
+        return out.detach(), gx, gw
+
+    got, want = run(dg), run(torch)
+    assert got[0].is_contiguous() == want[0].is_contiguous()
+    plain = {"w.T": lambda: xa @ wa.T, "w": lambda: xa @ wa, "x.T": lambda: xa.T @ wa.T}[form]()
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got[0].numpy(), plain, rtol=tol, atol=tol)
+    for g, t in zip(got, want):  # (float32 sums of 784 products: torch's BLAS rounds otherwise)
+        scale = np.abs(t.numpy()).max()
+        np.testing.assert_allclose(g.numpy(), t.numpy(), rtol=tol, atol=tol * scale)
+
+
+def test_fast_kernels_leave_meta_tensors_to_numpy():
+    """A meta tensor's MetaArray (zero strides over one element) must not reach the kernels
+    that allocate by shape (relu's zeros): 10**12 elements here would take terabytes."""
+    n = 10**6
+    h = dg.relu(dg.empty(n, n, device="meta"))
+    assert h.is_meta and h.shape == (n, n)
+    # (np.where of meta arrays, the backward's general case, allocates: small shapes)
+    x = dg.empty(1000, 10, device="meta", requires_grad=True)
+    (g,) = dg.autograd.grad(dg.relu(x), x, dg.empty(1000, 10, device="meta"))
+    assert g.is_meta and g.shape == (1000, 10)
+    loss = dg.nn.functional.cross_entropy(
+        dg.empty(n, 10, device="meta"), dg.empty(n, dtype=dg.int64, device="meta")
+    )
+    assert loss.is_meta and loss.shape == ()
+    # matmul on meta tensors evaluates on the zero-strided arrays: small shapes
+    y = dg.empty(64, 784, device="meta") @ dg.empty(256, 784, device="meta").T
+    assert y.is_meta and y.shape == (64, 256)

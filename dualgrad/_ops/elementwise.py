@@ -461,7 +461,7 @@ _RELU_BY_ZEROS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _relu_kernel(a):
-    if a.dtype in _RELU_BY_ZEROS:
+    if type(a) is np.ndarray and a.dtype in _RELU_BY_ZEROS:  # (not a meta tensor's MetaArray)
         r = np.zeros_like(a)
         return np.maximum(r, a, out=r)
     return np.maximum(a, 0).astype(a.dtype, copy=False)

@@ -226,7 +226,7 @@ def _class_dim(ndim):
 def _at_targets(shape, t):
     """The index of each target's element in an input of ``shape`` for fancy indexing, or None
     where take/put_along_axis serve (NOTE: [targets' elements])."""
-    if len(shape) == 2:
+    if len(shape) == 2 and type(t) is np.ndarray:
         return (np.arange(shape[0]), t)
     return None
 
@@ -262,7 +262,7 @@ def _nll_kernel(x, *, target, weight, ignore_index, reduction, total_weight):
     valid = target != ignore_index
     all_valid = valid.all()
     t = target if all_valid else np.where(valid, target, 0)
-    at = _at_targets(x.shape, t)
+    at = _at_targets(x.shape, t) if type(x) is np.ndarray else None  # (a meta x: NumPy's)
     if at is not None:
         picked = x[at]
     else:
