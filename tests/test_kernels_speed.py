@@ -185,14 +185,15 @@ MASKED_GRADIENTS = {
 }
 
 
+@pytest.mark.parametrize("shape", [(6, 5), (64, 40)])  # np.where's size, the bits' size
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("name", list(MASKED_GRADIENTS))
-def test_masked_gradients_are_bitwise_torch(name, dtype):
+def test_masked_gradients_are_bitwise_torch(name, dtype, shape):
     rng = np.random.default_rng(1)
-    a = rng.standard_normal((6, 5)).astype(dtype)
+    a = rng.standard_normal(shape).astype(dtype)
     a[0, :3] = [0.0, -0.0, 0.25]
-    g = rng.standard_normal((6, 5)).astype(dtype)
-    g[1] = [np.nan, np.inf, -np.inf, -0.0, 0.0]
+    g = rng.standard_normal(shape).astype(dtype)
+    g[1, :5] = [np.nan, np.inf, -np.inf, -0.0, 0.0]
     g[2, :2] = [-0.0, np.nan]
 
     def run(lib):
@@ -215,9 +216,9 @@ def test_where_with_zero_keeps_numpys_selection_bits():
     from dualgrad._ops.kernels import where_zero
 
     rng = np.random.default_rng(2)
-    x = rng.standard_normal((3, 4)).astype(np.float32)
-    x[0] = [np.nan, -0.0, np.inf, -np.inf]
-    cond = rng.standard_normal((3, 4)) > 0
+    x = rng.standard_normal((64, 40)).astype(np.float32)  # (above the size np.where keeps)
+    x[0, :4] = [np.nan, -0.0, np.inf, -np.inf]
+    cond = rng.standard_normal((64, 40)) > 0
     for zero in (0.0, 0):
         for args in ((cond, x, zero), (cond, zero, x)):
             got = where_zero(*args)
@@ -228,7 +229,8 @@ def test_where_with_zero_keeps_numpys_selection_bits():
     for args in (
         (cond, x, -0.0),
         (cond, x, 1.0),
-        (cond, np.arange(12, dtype=np.int32).reshape(3, 4), 0),
+        (cond, np.arange(2560, dtype=np.int32).reshape(64, 40), 0),
+        (cond[:3, :4], x[:3, :4], 0.0),  # small: np.where's one call is cheaper
         (cond[:1], x, 0.0),
         (cond.T, x.T, 0.0),
         (cond, x, True),

@@ -456,13 +456,14 @@ SIGMOID = elementwise(
 # second operand of an equal pair), float32 and float64 also give torch's bits for -0.0 (-0.0,
 # where maximum(x, 0) gave +0.0) and nan (its payload). (64, 256) float32: 9.5 -> 5.5 us, zeros
 # included (torch 2.4). float16 keeps the old loop: NumPy's is scalar there and torch's -0.0
-# differs from both.
+# differs from both. (16,) float32: 0.79 -> 0.71 us.
 _RELU_BY_ZEROS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _relu_kernel(a):
     if type(a) is np.ndarray and a.dtype in _RELU_BY_ZEROS:  # (not a meta tensor's MetaArray)
-        r = np.zeros_like(a)
+        # (np.zeros where the layout allows: zeros_like's dispatch costs ~0.6 us)
+        r = np.zeros(a.shape, a.dtype) if a.flags.c_contiguous else np.zeros_like(a)
         return np.maximum(r, a, out=r)
     return np.maximum(a, 0).astype(a.dtype, copy=False)
 
