@@ -54,3 +54,32 @@ def test_seed_of_a_scalar_inside_vmap():
     got = dg.func.vmap(dg.func.grad(lambda r: (r**3).sum()))(x)
     want = torch.func.vmap(torch.func.grad(lambda r: (r**3).sum()))(torch.tensor(x.numpy()))
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+
+
+# the implicit seed's fast case (a plain float tensor of one element) and the checks beside it
+SEEDED_OUTPUTS = {
+    "0-d float16": lambda lib, x: (x.half() * 2).sum(),
+    "0-d float64": lambda lib, x: (x * 2).sum(),
+    "(1,) float32": lambda lib, x: (x.float() * 2)[:1],
+    "(1, 1) float64": lambda lib, x: (x * 2)[:1].reshape(1, 1),
+    "non-scalar": lambda lib, x: x * 2,
+}
+
+
+@pytest.mark.parametrize("name", list(SEEDED_OUTPUTS))
+def test_implicit_seed_as_torch(name):
+    found = {}
+    for lib in (torch, dg):
+        x = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        out = SEEDED_OUTPUTS[name](lib, x)
+        try:
+            (g,) = lib.autograd.grad(out, x)
+            found[lib.__name__] = (str(g.dtype).rsplit(".", 1)[-1], g.detach().numpy())
+        except RuntimeError as e:
+            found[lib.__name__] = type(e), str(e).split(" for ")[0]
+    want, got = found["torch"], found["dualgrad"]
+    assert got[0] == want[0]
+    if isinstance(want[1], np.ndarray):
+        np.testing.assert_array_equal(got[1], want[1])
+    else:
+        assert got[1] == want[1]

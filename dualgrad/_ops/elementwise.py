@@ -29,6 +29,7 @@ from .kernels import (
     promote_binary,
     refuse_bool,
     same_unary,
+    where_zero,
 )
 from .registry import Op, custom, linear, nondiff, register, sum_to
 from ._methods import tensor_method
@@ -456,10 +457,27 @@ SIGMOID = elementwise(
     uses_out=True,
     reads=_RESULT_ONLY,
 )
+# NOTE: [relu's kernel] np.maximum(x, 0) takes NumPy's loop for a broadcast scalar, ~2x slower
+# than its loop over two arrays; with an array of zeros first (where NumPy's maximum keeps the
+# second operand of an equal pair), float32 and float64 also give torch's bits for -0.0 (-0.0,
+# where maximum(x, 0) gave +0.0) and nan (its payload). (64, 256) float32: 9.5 -> 5.5 us, zeros
+# included (torch 2.4). float16 keeps the old loop: NumPy's is scalar there and torch's -0.0
+# differs from both. (16,) float32: 0.79 -> 0.71 us.
+_RELU_BY_ZEROS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _relu_kernel(a):
+    if type(a) is np.ndarray and a.dtype in _RELU_BY_ZEROS:  # (not a meta tensor's MetaArray)
+        # (np.zeros where the layout allows: zeros_like's dispatch costs ~0.6 us)
+        r = np.zeros(a.shape, a.dtype) if a.flags.c_contiguous else np.zeros_like(a)
+        return np.maximum(r, a, out=r)
+    return np.maximum(a, 0).astype(a.dtype, copy=False)
+
+
 RELU = elementwise(
     "relu",
     refuse_bool(
-        same_unary(lambda a: np.maximum(a, 0).astype(a.dtype, copy=False)),
+        same_unary(_relu_kernel),
         RuntimeError,
         "Boolean inputs not supported for relu",
     ),
@@ -546,6 +564,9 @@ def _where_adjoint(g, x, y, cond, *, needs):
 
 
 def _where_kernel(x, y, cond):
+    r = where_zero(cond, x, y)  # a gradient masked to zero: NOTE: [zeros by bits]
+    if r is not None:
+        return r
     return np.asanyarray(np.where(cond, x, y)).astype(binary_dtype(x, y), copy=False)
 
 

@@ -6,6 +6,8 @@ behind these wrappers is what would let another array library (CuPy) stand in la
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtype
@@ -193,6 +195,49 @@ def int_division(fn, kernel_name):
         return r
 
     return _fast(kernel, fn)
+
+
+# NOTE: [zeros by bits] A gradient masked to zero, where(mask, g, 0) (relu's, clamp's and
+# threshold's backward, where's own adjoint), is the commonest selection in a network's backward
+# pass, and np.where is slow at it: 17 us on a (64, 256) float32 gradient, where torch's
+# threshold_backward takes 4.4. The same result is g's bits ANDed with an integer mask of all
+# ones where g is kept and zeros elsewhere: 5.2 us, and bitwise np.where's (g's bits, nan
+# payloads too, where kept; +0.0 elsewhere). Only +0 qualifies (-0.0 has a bit set), and only
+# where NumPy's own result would have g's dtype and layout: a float array of the mask's shape,
+# both C-contiguous. Below ~2,000 elements the three calls cost more than np.where's one
+# (float32: 16 elements 1.3 -> 2.0 us, 1,024 2.3 -> 2.6, 4,096 5.4 -> 3.3), so small arrays keep
+# np.where.
+_BITS_FROM = 2048
+_SAME_SIZE_INT = {2: np.dtype(np.int16), 4: np.dtype(np.int32), 8: np.dtype(np.int64)}
+
+
+def where_zero(cond, x, y):
+    """``np.where(cond, x, y)`` when one of x, y is the number +0 and the other a float array of
+    cond's shape, by bits (NOTE: [zeros by bits]); None when the case is not that one."""
+    if type(x) is _ndarray and type(y) in (float, int):
+        a, zero, keep_where_true = x, y, True
+    elif type(y) is _ndarray and type(x) in (float, int):
+        a, zero, keep_where_true = y, x, False
+    else:
+        return None
+    if a.size < _BITS_FROM or zero != 0 or math.copysign(1.0, zero) < 0 or a.dtype.kind != "f":
+        return None
+    it = _SAME_SIZE_INT.get(a.dtype.itemsize)
+    if (
+        it is None
+        or type(cond) is not _ndarray
+        or cond.dtype.kind != "b"
+        or cond.shape != a.shape
+        or not (a.flags.c_contiguous and cond.flags.c_contiguous)
+    ):
+        return None
+    mask = cond.astype(it)  # 1 where cond, 0 elsewhere
+    if keep_where_true:
+        np.negative(mask, out=mask)  # -1: all bits set
+    else:
+        np.subtract(mask, 1, out=mask)  # all bits set where not cond
+    np.bitwise_and(mask, a.view(it), out=mask)
+    return mask.view(a.dtype)
 
 
 def contiguous(a: np.ndarray) -> np.ndarray:

@@ -252,6 +252,12 @@ def expand_as(x, other):
     return expand(x, tuple(other.shape))
 
 
+# a matrix's own orders and its two dims however spelled (.T, .mT, transpose(0, 1), every
+# matmul rule's transposes), without the parsing and normalize_dims (~1 us a call)
+_MATRIX_ORDERS = frozenset({(1, 0), (0, 1)})
+_MATRIX_SWAPS = frozenset({(0, 1), (1, 0), (-2, -1), (-1, -2), (0, -1), (-1, 0), (-2, 1), (1, -2)})
+
+
 @tensor_method
 def permute(input, *dims_, dims=None):  # noqa: A002  (torch's keyword names: input=, dims=)
     """A view of x with its dims reordered to ``dims``. The vjp permutes back."""
@@ -265,7 +271,8 @@ def permute(input, *dims_, dims=None):  # noqa: A002  (torch's keyword names: in
             f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not "
             f"equal to len(dims) = {len(dims)}"
         )
-    dims = tuple(d % max(x.ndim, 1) for d in dims)
+    if dims not in _MATRIX_ORDERS:  # (a matrix's .T: in range already)
+        dims = tuple(d % max(x.ndim, 1) for d in dims)
     return apply(PERMUTE, x, dims=dims)
 
 
@@ -277,6 +284,8 @@ def transpose(x, dim0, dim1):
 
 def _swapped(x, dim0, dim1):
     """The permutation of x's dims that swaps ``dim0`` and ``dim1``."""
+    if type(dim0) is int and type(dim1) is int and x.ndim == 2 and (dim0, dim1) in _MATRIX_SWAPS:
+        return (1, 0)
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return tuple(range(x.ndim))  # still a view, never x itself
     d0, d1 = (normalize_dims(d, x.ndim)[0] for d in (dim0, dim1))

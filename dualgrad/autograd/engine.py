@@ -43,8 +43,6 @@ def _as_tuple(x):
 def _make_grads(outputs, grad_outputs):
     """One gradient per output: the given ones cast to their output's dtype (as torch's engine
     casts every gradient to its tensor's dtype), ones for scalars where None was given."""
-    from .._factories import ones_like
-
     if grad_outputs is not None and len(grad_outputs) < len(outputs):
         # extra grad_outputs are ignored, as in torch; too few cannot be matched up
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
@@ -52,20 +50,27 @@ def _make_grads(outputs, grad_outputs):
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None else None
         if g is None:
+            data = out._data
+            if (
+                type(data) is np.ndarray
+                and type(out) is Tensor
+                and data.size == 1
+                and data.dtype.kind == "f"
+            ):
+                # a plain float scalar output's seed, made directly: ones_like's argument
+                # handling costs ~4 us, and this function's checks ~1 us more, per backward (a
+                # Jacobian's row loop makes one per row; W7's double backward two per step)
+                grads.append(Tensor._make(np.ones(data.shape, data.dtype)))
+                continue
+            from .._factories import ones_like
+
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not out.is_floating_point():
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {out.dtype}"
                 )
-            # a plain scalar output's seed made directly: ones_like's argument handling
-            # costs ~4 us, paid per backward (a Jacobian's row loop makes one per row)
-            data = out._data
-            g = (
-                Tensor._make(np.ones(data.shape, data.dtype))
-                if type(out) is Tensor and type(data) is np.ndarray
-                else ones_like(out)
-            )
+            g = ones_like(out)
         elif not isinstance(g, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         elif tuple(g.shape) != tuple(out.shape):

@@ -1968,12 +1968,17 @@ def _fused_nll(input, t, weight, ignore_index, reduction):
     """nll_loss as torch's one node (NOTE: [fused losses]), for targets whose values are known."""
     c = input.shape[_nll_class_dim(input.ndim)]
     valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= c))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    # (every target a class, the common case, is told by two reductions; the mask of the bad
+    # ones only when there are some)
+    if t.size and (t.min() < 0 or t.max() >= c):
+        bad = valid & ((t < 0) | (t >= c))
+        if bad.any():
+            raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
     w = None if weight is None else weight._data.astype(input._data.dtype)
-    safe = np.where(valid, t, 0)
-    total = float(valid.sum()) if w is None else float(np.where(valid, w[safe], 0).sum())
+    if w is None:
+        total = float(np.count_nonzero(valid))
+    else:
+        total = float(np.where(valid, w[np.where(valid, t, 0)], 0).sum())
     return _apply(
         _NLL_LOSS,
         input,
