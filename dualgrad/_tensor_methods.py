@@ -32,6 +32,7 @@ from ._compat.legacy import legacy_new, tensor_type
 from ._compat.meta import NO_DATA
 from ._compat.to_args import to_args
 from ._tensor import Tensor, size_arg
+from ._dispatch import apply, apply_binary
 
 
 def _to(self, *args, **kwargs):
@@ -94,8 +95,6 @@ def _cpu(self):
 
 
 def _apply_to(x, dtype):
-    from ._dispatch import apply
-
     return apply(E.TO, x, dtype=dtype)
 
 
@@ -139,8 +138,6 @@ def _operator(op, fn, reflected=False, commutative=False):
     (NOTE: [hot path] in _dispatch.py); anything else takes the checked function (reflected:
     ``fn(self, other)`` computes ``other op self``). A reflected op that is ``commutative`` puts the
     tensor first, as torch's ``2 * x`` is ``x.mul(2)`` (its node's edges in that order)."""
-    from ._dispatch import apply, apply_binary
-
     if reflected and commutative:  # NOTE: [reflected operators of commutative ops]
 
         def method(self, other):
@@ -172,8 +169,6 @@ _RSUB_DTYPES = ("float32", "float64")
 def _rsub(self, other):
     """``number - x``: torch's rsub node (one edge) on float32/float64 tensors; other dtypes
     keep sub's promotion and checks."""
-    from ._dispatch import apply
-
     if type(other) in (float, int) and self.dtype.name in _RSUB_DTYPES:
         return apply(E.RSUB, self, other=other)
     return _rsub_general(self, other)

@@ -67,7 +67,7 @@ import weakref
 import numpy as np
 
 from .. import _dispatch, _dtype
-from .._ops.registry import Op
+from .._ops.registry import Op, sum_to
 from .. import _grad_levels, _levels
 from .._batching import BatchedTensor
 from . import _function_vmapped as _vmapped
@@ -837,8 +837,6 @@ def _not_dualgrad(cls, missing, present, what, wrt):
 # ---------------------------------------------------------------------------- reverse mode
 def _call_backward(ctx, grads):
     """The user's backward, checked like PyTorch: count, non-tensor inputs, shapes, dtypes."""
-    from .._ops.registry import sum_to
-
     result = _user_backward(ctx._forward_cls)(ctx, *grads)
     if not isinstance(result, tuple):
         result = (result,)
