@@ -139,7 +139,23 @@ int = int32  # noqa: A001
 short = int16
 half = float16
 
+from ._factories_extra import (  # noqa: F401,E402  (declares methods: before attach)
+    angle,
+    asarray,
+    conj_physical,
+    diagflat,
+    empty_strided,
+    frombuffer,
+    is_nonzero,
+    logspace,
+    unravel_index,
+)
+from ._factories_extra import range  # noqa: F401,E402,A004  (torch.range, deprecated)
+from ._factories_extra import METHODS as _EXTRA_METHODS  # noqa: E402
+
 _tensor_methods.attach()
+for _name, _fn in _EXTRA_METHODS.items():
+    setattr(Tensor, _name, _fn)
 from ._ops.linalg_decomp import *  # noqa: F401,F403,E402
 from . import linalg  # noqa: F401,E402
 

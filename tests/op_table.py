@@ -12,6 +12,7 @@ import math
 
 import op_rows_indexing
 import op_rows_linalg
+import op_rows_names2
 import op_rows_nn
 import op_rows_sorting
 import op_rows_special
@@ -457,7 +458,14 @@ def _setitem(m, x, v):
     return y
 
 
-for _family in (op_rows_linalg, op_rows_indexing, op_rows_sorting, op_rows_special, op_rows_nn):
+for _family in (
+    op_rows_linalg,
+    op_rows_indexing,
+    op_rows_sorting,
+    op_rows_special,
+    op_rows_nn,
+    op_rows_names2,
+):
     ROWS += _family.ROWS
 
 

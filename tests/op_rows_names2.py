@@ -1,0 +1,118 @@
+"""Op-table rows for issue 15's second list of everyday names: composites (diagflat, angle,
+conj_physical, fill_diagonal_, the margin losses, lp_pool, local_response_norm,
+channel_shuffle), so each row checks that the ops they are made of give torch's values and
+derivatives in every mode; tests/op_table.py gathers them into ROWS."""
+
+import numpy as np
+from op_table_base import Const, F, I, Row  # noqa: F401
+
+# rows of composites: they exercise no primitive of their own
+_NONE = ("mul", "sum")
+
+
+def _nnf(m):
+    return m.nn.functional
+
+
+def _multi_margin(t, x, y, p=1, margin=1.0):
+    """multi_margin_loss's formula in plain ops (torch's own op has no forward-mode rule and
+    no double backward)."""
+    c = x.shape[1]
+    others = t.tensor(np.arange(c)[None, :] != np.asarray(y)[:, None])
+    h = (margin - x.gather(1, t.tensor(y)[:, None]) + x).relu()
+    h = h * h if p == 2 else h
+    return (h * others).sum(1) / c
+
+
+def _multilabel_margin(t, x, target):
+    """multilabel_margin_loss's formula in plain ops, for a target of distinct classes."""
+    target = np.asarray(target)
+    n, c = target.shape
+    listed = np.zeros((n, c))
+    for r in range(n):
+        for j in target[r]:
+            if j < 0:
+                break
+            listed[r, j] = 1.0
+    pairs = t.tensor(listed[:, :, None] * (1 - listed)[:, None, :])
+    h = (1 - x.unsqueeze(2) + x.unsqueeze(1)).relu()
+    return ((h * pairs).sum((1, 2)) / c).mean()
+
+
+def _filled(m, x, wrap):
+    return x.clone().fill_diagonal_(0.5, wrap=wrap)
+
+
+ROWS: list = [
+    Row("diagflat", lambda m, x: m.diagflat(x), [[F((2, 3))], [F((4,))]], ops=_NONE),
+    Row("diagflat_offset", lambda m, x: m.diagflat(x, -1), [[F((3,))]], ops=_NONE),
+    Row(
+        "angle",
+        lambda m, x: m.angle(x),
+        [[F((3, 4))], [Const([-1.0, 0.5, 2.0, -3.0], diff=True)]],
+        ops=_NONE,
+    ),
+    Row("conj_physical", lambda m, x: m.conj_physical(x) * 1, [[F((3, 4))]], ops=_NONE),
+    Row(
+        "fill_diagonal_",
+        lambda m, x: (_filled(m, x, False), _filled(m, x, True)),
+        [[F((3, 3))], [F((7, 3))], [F((2, 5))]],
+        ops=_NONE,
+    ),
+    Row(
+        "triplet_margin_loss",
+        lambda m, a, p, n: (
+            _nnf(m).triplet_margin_loss(a, p, n, margin=2.0),
+            _nnf(m).triplet_margin_loss(a, p, n, p=1, swap=True, reduction="none"),
+        ),
+        [[F((4, 3)), F((4, 3)), F((4, 3))]],
+        ops=_NONE,
+    ),
+    Row(
+        "multi_margin_loss",
+        lambda m, x: (
+            _nnf(m).multi_margin_loss(x, m.tensor([0, 3, 1])),
+            _nnf(m).multi_margin_loss(x, m.tensor([2, 2, 0]), p=2, margin=0.5, reduction="none"),
+        ),
+        [[F((3, 4))]],
+        ops=_NONE,
+        second_order=False,
+        torch_fn=lambda t, x: (
+            _multi_margin(t, x, [0, 3, 1]).mean(),
+            _multi_margin(t, x, [2, 2, 0], p=2, margin=0.5),
+        ),
+    ),
+    Row(
+        "multilabel_margin_loss",
+        lambda m, x: _nnf(m).multilabel_margin_loss(x, m.tensor([[3, 0, -1, 1], [1, 2, 3, -1]])),
+        [[F((2, 4))]],
+        ops=_NONE,
+        second_order=False,
+        torch_fn=lambda t, x: _multilabel_margin(t, x, [[3, 0, -1, 1], [1, 2, 3, -1]]),
+    ),
+    Row(
+        "multilabel_soft_margin_loss",
+        lambda m, x, y: _nnf(m).multilabel_soft_margin_loss(x, y),
+        [[F((3, 4), -2.0, 2.0), F((3, 4), 0.0, 1.0)]],
+        ops=_NONE,
+    ),
+    Row(
+        "lp_pool2d",
+        lambda m, x: _nnf(m).lp_pool2d(x, 2, 2, 1),
+        [[F((1, 2, 3, 4), 0.3, 1.0)]],
+        ops=_NONE,
+    ),
+    Row(
+        "lp_pool1d_p3",
+        lambda m, x: _nnf(m).lp_pool1d(x, 3, 2),
+        [[F((2, 2, 6), 0.3, 1.0)]],
+        ops=_NONE,
+    ),
+    Row(
+        "local_response_norm",
+        lambda m, x: _nnf(m).local_response_norm(x, 3, alpha=0.2),
+        [[F((2, 4, 3))], [F((1, 3, 2, 2))]],
+        ops=_NONE,
+    ),
+    Row("channel_shuffle", lambda m, x: _nnf(m).channel_shuffle(x, 2), [[F((2, 4, 3))]], ops=_NONE),
+]
