@@ -72,9 +72,13 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
     return _factories._finish(values, None, requires_grad)
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
     """``obj`` as a tensor, sharing memory where it can (a tensor, a NumPy array or a buffer of
-    the same dtype is not copied unless ``copy=True``); ``copy=False`` refuses a copy."""
+    the same dtype is not copied unless ``copy=True``); ``copy=False`` refuses a copy.
+
+    A tensor keeps its history unless ``requires_grad=False`` (then an alias without it); left
+    unset, torch 2.13's default, ``obj.requires_grad``, with its warning where that is True.
+    """
     _device.check(device)
     want = None if dtype is None else _dtype.to_dtype(dtype)
     if isinstance(obj, Tensor):
@@ -96,7 +100,17 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
         out = _factories.from_numpy(arr.copy() if copy else arr)
     else:
         out = _factories.tensor(obj, dtype=want)
-    if requires_grad:
+    if requires_grad is None and isinstance(obj, Tensor) and obj.requires_grad:
+        warnings.warn(
+            "torch.asarray: unspecified requires_grad now defaults to obj.requires_grad instead "
+            "of False. Pass requires_grad=False explicitly to get the old behavior and silence "
+            "this warning.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if requires_grad is False and out.requires_grad:
+        return out.detach()
+    if requires_grad and not out.requires_grad:
         out.requires_grad_(True)
     return out
 

@@ -293,3 +293,16 @@ def test_skip_init_makes_the_module_uninitialised_on_cpu():
     assert m.weight.requires_grad and str(m.weight.device) == "cpu"
     m.weight.data.fill_(1.0)
     np.testing.assert_array_equal(m(dg.ones(1, 6)).detach().numpy(), [[6.0, 6.0]])
+
+
+def test_initialisers_draw_nothing_on_the_meta_device_as_torch():
+    """A module built on the meta device leaves the generator where it was (torch's samplers
+    and nn.init draw nothing for a tensor without data): the draws after it are unchanged."""
+    for m in (dg, torch):
+        m.manual_seed(0)
+        before = m.rand(3)
+        m.manual_seed(0)
+        m.nn.utils.skip_init(m.nn.Linear, 4, 2)
+        m.nn.Conv2d(2, 3, 3, device="meta")
+        m.empty(5, device="meta").uniform_().normal_()
+        assert m.equal(m.rand(3), before)

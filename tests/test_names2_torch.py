@@ -137,6 +137,20 @@ def test_asarray_shares_memory_as_torch():
     assert r.requires_grad and r.is_leaf
 
 
+def test_asarray_keeps_or_drops_history_as_torch():
+    for m in (dg, torch):
+        b = m.tensor([1.0, 2.0], requires_grad=True) * 2
+        c = m.asarray(b, requires_grad=False)
+        assert not c.requires_grad and c.grad_fn is None
+        c[0] = 7.0  # an alias of b's memory
+        assert b[0].item() == 7.0
+        assert m.asarray(b, requires_grad=True) is b
+        with pytest.warns(UserWarning, match="unspecified requires_grad"):
+            assert m.asarray(b) is b
+        z = m.asarray(b, dtype=m.float64, requires_grad=False)
+        assert z.dtype == m.float64 and not z.requires_grad
+
+
 def test_frombuffer_shares_a_writable_buffer_and_copies_a_read_only_one():
     buf = bytearray(b"\x01\x02\x03\x04")
     for m in (dg, torch):
