@@ -116,3 +116,130 @@ ROWS: list = [
     ),
     Row("channel_shuffle", lambda m, x: _nnf(m).channel_shuffle(x, 2), [[F((2, 4, 3))]], ops=_NONE),
 ]
+
+
+# ---------------------------------------------------------------- LU and the linalg wrappers
+def _wc(m, a):
+    """A well-conditioned square matrix whose pivots are far from ties."""
+    return a + 3 * m.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _spd(m, a):
+    n = a.shape[-1]
+    return a @ a.mT + n * m.eye(n, dtype=a.dtype)
+
+
+def _torch_solve(m, a, b):
+    return (m.linalg.inv(a) @ b.unsqueeze(-1)).squeeze(-1) if b.ndim == 1 else m.linalg.inv(a) @ b
+
+
+def _chol_inv(m, a):
+    L = m.linalg.cholesky(_spd(m, a))
+    return m.linalg.inv(L @ L.mT)
+
+
+def _lu_solve(m, a, b, **kw):
+    f = m.linalg.lu_factor(a)
+    return m.linalg.lu_solve(f.LU, f.pivots, b, **kw)
+
+
+ROWS += [
+    Row(
+        "linalg_lu",
+        lambda m, a: tuple(m.linalg.lu(a))[1:],
+        [[F((3, 3))], [F((2, 4, 4))]],
+    ),
+    Row(
+        "linalg_lu_nonsquare_values",
+        lambda m, a: tuple(m.linalg.lu(a)),
+        [[F((4, 3))], [F((2, 3, 5))]],
+        ops=("linalg_lu",),
+        nondiff=True,
+    ),
+    Row(
+        "lu_pivots",
+        lambda m, a: m.linalg.lu_factor(a).pivots,
+        [[F((4, 4))], [F((5, 3))], [F((2, 3, 4))]],
+        nondiff=True,
+    ),
+    Row(
+        "lu_factor",
+        lambda m, a: m.linalg.lu_factor(_wc(m, a)).LU,
+        [[F((3, 3))], [F((2, 3, 3))]],
+        ops=_NONE,
+    ),
+    Row(
+        "lu_solve",
+        lambda m, a, b: (
+            _lu_solve(m, _wc(m, a), b),
+            _lu_solve(m, _wc(m, a), b, adjoint=True),
+            _lu_solve(m, _wc(m, a), b.mT, left=False),
+        ),
+        [[F((3, 3)), F((3, 2))]],
+        ops=_NONE,
+    ),
+    Row(
+        "inv_ex",
+        lambda m, a: m.linalg.inv_ex(_wc(m, a)).inverse,
+        [[F((3, 3))], [F((2, 3, 3))]],
+        ops=_NONE,
+    ),
+    Row(
+        "solve_ex",
+        lambda m, a, b: m.linalg.solve_ex(_wc(m, a), b).result,
+        [[F((3, 3)), F((3,))], [F((3, 3)), F((3, 2))]],
+        ops=_NONE,
+        # NOTE: [torch nested jvp of LU-based ops] in op_rows_linalg.py
+        torch_fn=lambda m, a, b: _torch_solve(m, _wc(m, a), b),
+    ),
+    Row(
+        "cholesky_ex",
+        lambda m, a: m.linalg.cholesky_ex(_spd(m, a)).L,
+        [[F((3, 3))]],
+        ops=_NONE,
+    ),
+    Row(
+        "cholesky_inverse",
+        lambda m, a: (
+            m.cholesky_inverse(m.linalg.cholesky(_spd(m, a))),
+            m.cholesky_inverse(m.linalg.cholesky(_spd(m, a)).mT, upper=True),
+        ),
+        [[F((3, 3))]],
+        ops=_NONE,
+        # torch 2.13's forward-mode rule of cholesky_inverse disagrees with finite differences
+        # (dualgrad's composite agrees): the reference is the inverse of L L^T
+        torch_fn=lambda m, a: (_chol_inv(m, a), _chol_inv(m, a)),
+    ),
+    Row(
+        "tensorinv",
+        lambda m, a: m.linalg.tensorinv(_wc(m, a.reshape(4, 4)).reshape(4, 2, 2), ind=1),
+        [[F((4, 4))]],
+        ops=_NONE,
+    ),
+    Row(
+        "tensorsolve",
+        lambda m, a, b: m.linalg.tensorsolve(_wc(m, a).reshape(2, 3, 6), b),
+        [[F((6, 6)), F((2, 3))]],
+        ops=_NONE,
+        torch_fn=lambda m, a, b: _torch_solve(m, _wc(m, a), b.reshape(6)),
+    ),
+    Row(
+        "lu_permutation",
+        lambda m, a: m.lu_unpack(*m.linalg.lu_factor(a)).P,
+        [[F((4, 4))], [F((2, 3, 3))]],
+        nondiff=True,
+    ),
+    Row(
+        "cholesky_info",
+        lambda m, a: m.linalg.cholesky_ex(a @ a.mT - 0.5 * m.eye(3, dtype=a.dtype)).info,
+        [[F((3, 3))], [F((2, 3, 3))]],
+        nondiff=True,
+    ),
+    Row(
+        "matrix_rank",
+        lambda m, a: (m.linalg.matrix_rank(a), m.linalg.matrix_rank(a[..., :1] * a, atol=0.5)),
+        [[F((3, 4))], [F((2, 3, 3))]],
+        ops=_NONE,
+        nondiff=True,
+    ),
+]

@@ -17,11 +17,11 @@ import warnings
 
 import numpy as np
 
-from . import _dtype, _factories
-from ._compat import device as _device
-from ._ops import elementwise as E
-from ._ops._methods import tensor_method
-from ._tensor import Tensor
+from .. import _dtype, _factories
+from .._ops import elementwise as E
+from .._ops._methods import tensor_method
+from .._tensor import Tensor
+from . import device as _device
 
 
 def logspace(

@@ -1,0 +1,338 @@
+"""The LU factorisation with partial pivoting, ``A = P L U``, and what is built on it:
+linalg.lu, lu_factor, lu_factor_ex, lu_solve, lu_unpack and the deprecated torch.lu; and
+LAPACK's ``info`` of a Cholesky factorisation (for linalg.cholesky_ex).
+
+One primitive, ``linalg_lu`` (outputs P, L, U; P carries no derivative), whose kernel is
+SciPy's LAPACK getrf where SciPy is installed (the ``scipy`` extra, imported lazily) and a
+partial-pivoting elimination in NumPy otherwise: the same pivots (the first largest
+magnitude in each column, as LAPACK's), other rounding in the last bits. The packed form
+and the pivots are made from P, L and U by dualgrad ops, so their derivatives follow.
+
+NOTE: [LU derivatives] The rules are torch's (FunctionsManual.cpp, linalg_lu_backward and
+linalg_lu_jvp) for square A: with dX = L^{-1} P^T dA U^{-1}, dL = L tril(dX, -1) and
+dU = triu(dX) U; the adjoint is gA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}.
+Written with triangular solves and matmuls, they are differentiable again. A wide or tall
+A has its values but no derivative here: the rules raise a NotImplementedError naming the
+fix (factor a square matrix), never a wrong gradient.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import namedtuple
+
+import numpy as np
+
+from .._dispatch import apply
+from .._kernel_errors import LinAlgError
+from .._ops.linalg import matmul
+from .._ops.linalg_decomp import CHOLESKY, SOLVE_TRIANGULAR, _check_float
+from .._ops.registry import batched_as, custom, nondiff
+
+LUResult = namedtuple("linalg_lu", ["P", "L", "U"])
+LUFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
+LUFactorExResult = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+LUUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
+
+
+# ------------------------------------------------------------------ the kernel
+def _scipy_lu():
+    try:
+        from scipy.linalg import lu
+    except ImportError:
+        return None
+    return lu
+
+
+def _numpy_lu(a):
+    """getrf's partial pivoting, vectorised over the batch: returns P, L, U."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    w = a.reshape(-1, m, n).astype(a.dtype, copy=True)
+    order = np.tile(np.arange(m), (w.shape[0], 1))
+    rows = np.arange(w.shape[0])
+    for j in range(k):
+        p = j + np.argmax(np.abs(w[:, j:, j]), axis=1)  # (the first largest, as idamax)
+        w[rows, j], w[rows, p] = w[rows, p].copy(), w[rows, j].copy()
+        order[rows, j], order[rows, p] = order[rows, p].copy(), order[rows, j].copy()
+        pivot = w[:, j, j : j + 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factors = np.where(pivot != 0, w[:, j + 1 :, j] / np.where(pivot != 0, pivot, 1), 0)
+        w[:, j + 1 :, j] = factors
+        w[:, j + 1 :, j + 1 :] -= factors[:, :, None] * w[:, j : j + 1, j + 1 :]
+    L = np.tril(w[:, :, :k], -1) + np.eye(m, k, dtype=a.dtype)
+    U = np.triu(w[:, :k, :])
+    P = np.zeros((w.shape[0], m, m), dtype=a.dtype)
+    P[rows[:, None], order, np.arange(m)] = 1  # (P^T A = L U: row i of L U is A's order[i])
+    return (P.reshape(*batch, m, m), L.reshape(*batch, m, k), U.reshape(*batch, k, n))
+
+
+def _lu_kernel(a):
+    lu = _scipy_lu()
+    if lu is None or a.size == 0:
+        return _numpy_lu(a)
+    P, L, U = lu(a) if a.ndim == 2 else (np.asarray(x) for x in lu(a))
+    return tuple(np.asarray(x, dtype=a.dtype) for x in (P, L, U))
+
+
+def _square_only(a, what):
+    m, n = a.shape[-2], a.shape[-1]
+    if m != n:
+        raise NotImplementedError(
+            f"linalg.lu: the {what} of the LU factorisation of a {m}x{n} (non-square) matrix "
+            "is not implemented in dualgrad; factor square matrices (torch's rules cover "
+            "this case)"
+        )
+
+
+def _lu_vjp(g, a, *, out, needs):
+    _square_only(a, "gradient")
+    P, L, U = out
+    _, g_l, g_u = g
+    inner = None
+    if g_l is not None:
+        inner = matmul(L.mT, g_l).tril(-1)
+    if g_u is not None:
+        upper = matmul(g_u, U.mT).triu()
+        inner = upper if inner is None else inner + upper
+    if inner is None:
+        return (None,)
+    x = apply(SOLVE_TRIANGULAR, U.mT, inner, upper=False, left=False, unitriangular=False)
+    x = apply(SOLVE_TRIANGULAR, L.mT, x, upper=True, left=True, unitriangular=True)
+    return (matmul(P, x),)
+
+
+def _lu_jvp(tangents, a, *, out):
+    _square_only(a, "derivative")
+    P, L, U = out
+    pda = matmul(P.mT, tangents[0])
+    dx = apply(SOLVE_TRIANGULAR, L, pda, upper=False, left=True, unitriangular=True)
+    dx = apply(SOLVE_TRIANGULAR, U, dx, upper=True, left=False, unitriangular=False)
+    return None, matmul(L, dx.tril(-1)), matmul(dx.triu(), U)
+
+
+LU = custom(
+    "linalg_lu",
+    _lu_kernel,
+    _lu_vjp,
+    _lu_jvp,
+    multi_output=True,
+    diff_outputs=lambda n: (1, 2),
+    uses_out=True,
+    batch=batched_as(CHOLESKY),  # (a stack of matrices, batch dims in front)
+    node_name="LinalgLuBackward0",
+)
+
+
+def _pivots_kernel(p, *, k):
+    """LAPACK's k = min(m, n) pivots (1-based, int32) from P: the row swapped with row i at
+    step i (the one swap that brings the row P puts at i there)."""
+    m = p.shape[-1]
+    flat = p.reshape(-1, m, m)
+    out = np.empty((flat.shape[0], k), dtype=np.int32)
+    for b, perm in enumerate(np.argmax(flat, axis=-2)):  # row i of P^T A is A's perm[i]
+        rows, where = list(range(m)), list(range(m))
+        for i in range(k):
+            j = where[perm[i]]
+            out[b, i] = j + 1
+            where[rows[i]], where[rows[j]] = j, i
+            rows[i], rows[j] = rows[j], rows[i]
+    return out.reshape(*p.shape[:-2], k)
+
+
+LU_PIVOTS = nondiff("lu_pivots", _pivots_kernel, batch=batched_as(CHOLESKY))
+
+
+# ------------------------------------------------------------------ the public functions
+def _check_lu_input(A, fn):
+    _check_float(A, fn)
+    if A.ndim < 2:
+        raise RuntimeError(
+            f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
+            f"{list(A.shape)} instead"
+        )
+
+
+def _check_pivot(pivot, fn):
+    if not pivot:
+        raise RuntimeError(f"{fn}: LU without pivoting is not implemented on the CPU")
+
+
+def lu(A, *, pivot=True):
+    """``P, L, U`` with ``A = P L U``: ``P`` a permutation, ``L`` unit lower triangular (m x k),
+    ``U`` upper triangular (k x n), k = min(m, n); by partial pivoting, as LAPACK's getrf.
+
+    >>> import dualgrad as dg
+    >>> P, L, U = dg.linalg.lu(dg.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    >>> U
+    tensor([[3.0000, 4.0000],
+            [0.0000, 0.6667]])
+    """
+    _check_lu_input(A, "linalg.lu")
+    _check_pivot(pivot, "linalg.lu_factor")
+    return LUResult(*apply(LU, A))
+
+
+def _packed(L, U):
+    """L's strict lower triangle and U in one m x n matrix, as LAPACK stores them."""
+    m, k, n = L.shape[-2], L.shape[-1], U.shape[-1]
+    low = L.tril(-1)
+    if n > k:  # wide: L is m x m
+        low = _pad(low, (0, n - k))
+    if m > k:  # tall: U is n x n
+        U = _pad(U, (0, 0, 0, m - k))
+    return low + U
+
+
+def _pad(x, widths):
+    from .._ops.pad import pad
+
+    return pad(x, widths)
+
+
+def _info(U):
+    """LAPACK's info: the 1-based index of U's first zero diagonal element, 0 if none."""
+    d = U.detach().diagonal(0, -2, -1) == 0
+    first = d.int().argmax(-1) + 1
+    return (first * d.any(-1)).int()
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """``LU, pivots, info``: the packed factorisation (L's strict lower triangle and U in one
+    matrix), LAPACK's 1-based int32 pivots, and ``info`` (the 1-based index of a zero on U's
+    diagonal, 0 if none; with ``check_errors`` such a zero raises)."""
+    _check_lu_input(A, "linalg.lu_factor_ex")
+    _check_pivot(pivot, "linalg.lu_factor")
+    P, L, U = apply(LU, A)
+    info = _info(U)
+    if check_errors:
+        _raise_for_zero_pivot(info, "torch.linalg.lu_factor_ex")
+    pivots = apply(LU_PIVOTS, P, k=min(A.shape[-2], A.shape[-1]))
+    return LUFactorExResult(_packed(L, U), pivots, info)
+
+
+def _raise_for_zero_pivot(info, fn):
+    from .._batching import _array
+
+    bad = np.asarray(_array(info)).reshape(-1)
+    bad = bad[bad > 0]
+    if bad.size:
+        i = int(bad[0])
+        raise LinAlgError(
+            f"{fn}: U[{i},{i}] is zero and using it on lu_solve would result in a division by "
+            "zero. If you still want to perform the factorization, consider calling "
+            "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+        )
+
+
+def lu_factor(A, *, pivot=True):
+    """``LU, pivots``: ``lu_factor_ex`` that raises where U has a zero on its diagonal.
+
+    >>> import dualgrad as dg
+    >>> dg.linalg.lu_factor(dg.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
+    tensor([2, 2], dtype=dualgrad.int32)
+    """
+    LU_, pivots, info = lu_factor_ex(A, pivot=pivot)
+    _raise_for_zero_pivot(info, "torch.linalg.lu_factor")
+    return LUFactorResult(LU_, pivots)
+
+
+def _permutation_kernel(pivots, *, m, dtype):
+    """P from LAPACK's 1-based pivots: the swaps replayed on the rows of the identity."""
+    piv = pivots.astype(np.int64) - 1
+    flat = piv.reshape(-1, piv.shape[-1])
+    P = np.zeros((flat.shape[0], m, m), dtype=dtype)
+    for b, swaps in enumerate(flat):
+        order = list(range(m))
+        for i, j in enumerate(swaps):
+            order[i], order[j] = order[j], order[i]
+        P[b, order, np.arange(m)] = 1
+    return P.reshape(*piv.shape[:-1], m, m)
+
+
+LU_PERMUTATION = nondiff("lu_permutation", _permutation_kernel, batch=batched_as(CHOLESKY))
+
+
+def _cholesky_info_kernel(a):
+    """LAPACK potrf's info per matrix: the order of the first leading minor (of the symmetric
+    matrix A's lower triangle defines) that is not positive-definite, 0 if none."""
+    flat = a.reshape(-1, a.shape[-2], a.shape[-1])
+    info = np.zeros(flat.shape[0], dtype=np.int32)
+    for b, m in enumerate(flat):
+        sym = np.tril(m) + np.tril(m, -1).T
+        for k in range(1, m.shape[0] + 1):
+            try:
+                np.linalg.cholesky(sym[:k, :k])
+            except np.linalg.LinAlgError:
+                info[b] = k
+                break
+    return info.reshape(a.shape[:-2])
+
+
+CHOLESKY_INFO = nondiff("cholesky_info", _cholesky_info_kernel, batch=batched_as(CHOLESKY))
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """``P, L, U`` from ``lu_factor``'s packed ``LU`` and ``pivots`` (L and U are linear in
+    ``LU``, so gradients reach it); a part not unpacked is an empty tensor, as torch's."""
+    from .._factories import empty, eye
+
+    m, n = LU_data.shape[-2], LU_data.shape[-1]
+    k = min(m, n)
+    if unpack_data:
+        L = LU_data[..., :, :k].tril(-1) + eye(m, k, dtype=LU_data.dtype)
+        U = LU_data[..., :k, :].triu()
+    else:
+        L = U = empty(0, dtype=LU_data.dtype)
+    if unpack_pivots:
+        P = apply(LU_PERMUTATION, LU_pivots, m=m, dtype=LU_data.dtype.np)
+    else:
+        P = empty(0, dtype=LU_data.dtype)
+    return LUUnpackResult(P, L, U)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """The solution of ``A X = B`` from ``A``'s ``lu_factor`` (``X A = B`` with ``left=False``;
+    ``A^H`` for ``A`` with ``adjoint``), by two triangular solves and the permutation."""
+    from .._ops.linalg_decomp import solve_triangular
+
+    if B.ndim < 2:
+        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
+    P, L, U = lu_unpack(LU, pivots)
+    if left and not adjoint:  # P L U X = B
+        y = solve_triangular(L, matmul(P.mT, B), upper=False, unitriangular=True)
+        return solve_triangular(U, y, upper=True)
+    if left:  # U^T L^T P^T X = B
+        y = solve_triangular(U.mT, B, upper=False)
+        return matmul(P, solve_triangular(L.mT, y, upper=True, unitriangular=True))
+    if not adjoint:  # X P L U = B
+        y = solve_triangular(U, B, upper=True, left=False)
+        return matmul(solve_triangular(L, y, upper=False, left=False, unitriangular=True), P.mT)
+    # X U^T L^T P^T = B
+    y = matmul(B, P)
+    y = solve_triangular(L.mT, y, upper=True, left=False, unitriangular=True)
+    return solve_triangular(U.mT, y, upper=False, left=False)
+
+
+_LU_DEPRECATED = (
+    "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and "
+    "will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)\n"
+    "should be replaced with\nLU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\n"
+    "LU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)\nshould be replaced with\n"
+    "LU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)"
+)
+
+
+def lu_legacy(A, pivot=True, get_infos=False):
+    """torch.lu (deprecated, with torch's warning): ``LU, pivots`` (and ``info`` with
+    ``get_infos``, else a zero pivot raises)."""
+    warnings.warn(_LU_DEPRECATED, UserWarning, stacklevel=2)
+    LU_, pivots, info = lu_factor_ex(A, pivot=pivot)
+    if get_infos:
+        return LU_, pivots, info
+    _raise_for_zero_pivot(info, "torch.linalg.lu_factor")
+    return LU_, pivots
+
+
+METHODS = {"lu": lu_legacy}  # (bound to Tensor by dualgrad/__init__.py)
