@@ -139,8 +139,9 @@ int = int32  # noqa: A001
 short = int16
 half = float16
 
-from ._compat.factories import (  # noqa: F401,E402  (declares methods: before attach)
+from ._compat.everyday import (  # noqa: F401,E402  (declares methods: before attach)
     angle,
+    as_strided_scatter,
     asarray,
     conj_physical,
     diagflat,
@@ -150,8 +151,8 @@ from ._compat.factories import (  # noqa: F401,E402  (declares methods: before a
     logspace,
     unravel_index,
 )
-from ._compat.factories import range  # noqa: F401,E402,A004  (torch.range, deprecated)
-from ._compat.factories import METHODS as _EXTRA_METHODS  # noqa: E402
+from ._compat.everyday import range  # noqa: F401,E402,A004  (torch.range, deprecated)
+from ._compat.everyday import METHODS as _EXTRA_METHODS  # noqa: E402
 
 _tensor_methods.attach()
 for _name, _fn in _EXTRA_METHODS.items():

@@ -189,3 +189,94 @@ def test_cholesky_inverse_matrix_rank_tensorinv_tensorsolve_as_torch():
         dg.linalg.tensorsolve(dg.tensor(a2), dg.tensor(b.T), dims=(1,)),
         torch.linalg.tensorsolve(torch.tensor(a2), torch.tensor(b.T), dims=(1,)),
     )
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (2, 3, 3), (1, 1), (5, 5)])
+def test_ldl_as_torch(shape):
+    a = RNG.standard_normal(shape)
+    a = a + np.swapaxes(a, -1, -2)
+    b = RNG.standard_normal(shape[:-1] + (2,))
+    f, g = dg.linalg.ldl_factor_ex(dg.tensor(a)), torch.linalg.ldl_factor_ex(torch.tensor(a))
+    _same(f.LD, g.LD)
+    _same(f.pivots, g.pivots, exact=True)
+    _same(f.info, g.info, exact=True)
+    _same(
+        dg.linalg.ldl_solve(f.LD, f.pivots, dg.tensor(b)),
+        torch.linalg.ldl_solve(g.LD, g.pivots, torch.tensor(b)),
+    )
+    LD, pivots = dg.linalg.ldl_factor(dg.tensor(a))
+    _same(LD, g.LD)
+
+
+def test_ldl_refuses_a_gradient_and_reports_singular_matrices_as_torch():
+    x = dg.tensor(np.eye(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_factor_ex"):
+        dg.linalg.ldl_factor(x).LD.sum().backward()
+    singular = np.zeros((3, 3))
+    f, g = (
+        dg.linalg.ldl_factor_ex(dg.tensor(singular)),
+        torch.linalg.ldl_factor_ex(torch.tensor(singular)),
+    )
+    _same(f.info, g.info, exact=True)
+    with pytest.raises(RuntimeError):
+        torch.linalg.ldl_factor(torch.tensor(singular))
+    with pytest.raises(RuntimeError, match="singular"):
+        dg.linalg.ldl_factor(dg.tensor(singular))
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        dg.linalg.ldl_solve(f.LD, f.pivots, dg.ones(3, dtype=dg.float64))
+
+
+STRIDED = [
+    ("contiguous", lambda m, x: x, (2, 2), (1, 5), 2),
+    ("transposed", lambda m, x: x.t(), (3,), (4,), 1),
+    ("slice_with_gaps", lambda m, x: m.cat([x, x]).reshape(3, 2, 4)[:, 0], (2,), (1,), 9),
+    ("gap_positions", lambda m, x: m.cat([x, x]).reshape(3, 2, 4)[:, 0], (2,), (5,), 1),
+    ("overlapping_window", lambda m, x: x, (2, 3), (1, 1), 0),
+]
+
+
+@pytest.mark.parametrize("name,make,size,stride,offset", STRIDED, ids=[s[0] for s in STRIDED])
+def test_as_strided_scatter_values_as_torch_and_gradients_by_finite_differences(
+    name, make, size, stride, offset
+):
+    a = RNG.standard_normal((3, 4))
+    s = RNG.standard_normal(size)
+    want = torch.as_strided_scatter(
+        make(torch, torch.tensor(a)), torch.tensor(s), size, stride, offset
+    )
+    got = dg.as_strided_scatter(make(dg, dg.tensor(a)), dg.tensor(s), size, stride, offset)
+    if name != "overlapping_window":  # (torch's result for overlapping writes is unspecified)
+        _same(got, want)
+    _same(make(dg, dg.tensor(a)).as_strided_scatter(dg.tensor(s), size, stride, offset), got)
+
+    # torch 2.13's own backward fails its gradcheck: finite differences are the reference
+    def f(x, y):
+        return dg.as_strided_scatter(make(dg, x), y, size, stride, offset)
+
+    assert dg.autograd.gradcheck(
+        f, (dg.tensor(a, requires_grad=True), dg.tensor(s, requires_grad=True))
+    )
+    assert dg.autograd.gradgradcheck(
+        f, (dg.tensor(a, requires_grad=True), dg.tensor(s, requires_grad=True))
+    )
+
+
+def test_as_strided_scatter_errors():
+    x = dg.zeros(3, 3)
+    for call, t_call in (
+        (
+            lambda: dg.as_strided_scatter(x, dg.ones(3), (2,), (1,)),
+            lambda: torch.as_strided_scatter(torch.zeros(3, 3), torch.ones(3), (2,), (1,)),
+        ),
+        (
+            lambda: dg.as_strided_scatter(x, dg.ones(2), (2,), (9,)),
+            lambda: torch.as_strided_scatter(torch.zeros(3, 3), torch.ones(2), (2,), (9,)),
+        ),
+    ):
+        with pytest.raises(RuntimeError) as want:
+            t_call()
+        with pytest.raises(RuntimeError) as got:
+            call()
+        assert str(got.value) == str(want.value)
+    with pytest.raises(NotImplementedError, match="share memory"):
+        dg.as_strided_scatter(dg.zeros(3).expand(2, 3), dg.ones(1), (1,), (1,))

@@ -1,6 +1,7 @@
 """The LU factorisation with partial pivoting, ``A = P L U``, and what is built on it:
-linalg.lu, lu_factor, lu_factor_ex, lu_solve, lu_unpack and the deprecated torch.lu; and
-LAPACK's ``info`` of a Cholesky factorisation (for linalg.cholesky_ex).
+linalg.lu, lu_factor, lu_factor_ex, lu_solve, lu_unpack and the deprecated torch.lu;
+LAPACK's ``info`` of a Cholesky factorisation (for linalg.cholesky_ex); and the LDL
+factorisation of symmetric matrices (ldl_factor, ldl_factor_ex, ldl_solve: values only).
 
 One primitive, ``linalg_lu`` (outputs P, L, U; P carries no derivative), whose kernel is
 SciPy's LAPACK getrf where SciPy is installed (the ``scipy`` extra, imported lazily) and a
@@ -336,3 +337,142 @@ def lu_legacy(A, pivot=True, get_infos=False):
 
 
 METHODS = {"lu": lu_legacy}  # (bound to Tensor by dualgrad/__init__.py)
+
+
+# ------------------------------------------------------------------ LDL (Bunch-Kaufman)
+# NOTE: [LDL without derivatives] torch's ldl_factor and ldl_solve have no derivative (its
+# backward raises "derivative for aten::linalg_ldl_factor_ex is not implemented"); here the
+# rules raise the same way, so a gradient through them is an error, never a silent zero. The
+# kernels are LAPACK's sytrf / sytrs through SciPy (the ``scipy`` extra): NumPy has no
+# symmetric-indefinite factorisation.
+LDLFactorResult = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
+LDLFactorExResult = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+
+
+def _lapack(fn):
+    try:
+        from scipy.linalg import lapack
+    except ImportError:
+        raise ImportError(
+            f"linalg.{fn} needs SciPy (LAPACK's symmetric-indefinite routines, which NumPy "
+            "lacks): pip install dualgrad[scipy] (or pip install scipy)"
+        ) from None
+    return lapack
+
+
+def _per_matrix(a, *rest):
+    """Pairs of (index, matrix) over a's batch dims."""
+    batch = a.shape[:-2]
+    for i in np.ndindex(*batch):
+        yield i, a[i], tuple(r[i] for r in rest)
+
+
+def _ldl_kernel(a):
+    lapack = _lapack("ldl_factor")
+    sytrf = lapack.get_lapack_funcs("sytrf", (a,))
+    n = a.shape[-1]
+    LD = np.zeros_like(a)
+    pivots = np.zeros(a.shape[:-1], dtype=np.int32)
+    info = np.zeros(a.shape[:-2], dtype=np.int32)
+    for i, m, _ in _per_matrix(a):
+        if n == 0:
+            continue
+        ldu, ipiv, inf = sytrf(m, lower=1)
+        LD[i], pivots[i], info[i] = np.tril(ldu), ipiv, inf
+    return LD, pivots, info
+
+
+def _no_derivative(name):
+    def rule(*args, **kwargs):
+        raise NotImplementedError(f"derivative for aten::{name} is not implemented")
+
+    return rule
+
+
+LDL_FACTOR = custom(
+    "linalg_ldl_factor_ex",
+    _ldl_kernel,
+    _no_derivative("linalg_ldl_factor_ex"),
+    _no_derivative("linalg_ldl_factor_ex"),
+    multi_output=True,
+    diff_outputs=lambda n: (0,),
+    batch=batched_as(CHOLESKY),
+    node_name="LinalgLdlFactorExBackward0",
+)
+
+
+def _ldl_solve_kernel(ld, pivots, b):
+    lapack = _lapack("ldl_solve")
+    sytrs = lapack.get_lapack_funcs("sytrs", (ld,))
+    out = np.zeros(np.broadcast_shapes(ld.shape[:-2], b.shape[:-2]) + b.shape[-2:], ld.dtype)
+    ld = np.broadcast_to(ld, out.shape[:-2] + ld.shape[-2:])
+    pivots = np.broadcast_to(pivots, out.shape[:-2] + pivots.shape[-1:])
+    b = np.broadcast_to(b, out.shape)
+    for i, m, (p, rhs) in _per_matrix(ld, pivots, b):
+        if m.shape[-1]:
+            out[i] = sytrs(m, p, rhs, lower=1)[0]
+    return out
+
+
+LDL_SOLVE = custom(
+    "linalg_ldl_solve",
+    _ldl_solve_kernel,
+    _no_derivative("linalg_ldl_solve"),
+    _no_derivative("linalg_ldl_solve"),
+    batch=batched_as(CHOLESKY),
+    node_name="LinalgLdlSolveBackward0",
+)
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+    """``LD, pivots, info``: the Bunch-Kaufman factorisation ``A = P L D L^T P^T`` of a
+    symmetric matrix (its lower triangle is read) in LAPACK's compact form; ``info`` > 0 is
+    the index of a zero in D (singular A). Values only (NOTE: [LDL without derivatives])."""
+    _check_lu_input(A, "linalg.ldl_factor_ex")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"linalg.ldl_factor_ex: A must be batches of square matrices, but they are "
+            f"{A.shape[-2]} by {A.shape[-1]} matrices"
+        )
+    LD, pivots, info = apply(LDL_FACTOR, A)
+    if check_errors:
+        _raise_for_zero_pivot_ldl(info)
+    return LDLFactorExResult(LD, pivots, info)
+
+
+def _raise_for_zero_pivot_ldl(info):
+    from .._batching import _array
+
+    bad = np.asarray(_array(info)).reshape(-1)
+    bad = bad[bad != 0]
+    if bad.size:
+        raise LinAlgError(
+            f"torch.linalg.ldl_factor_ex: The factorization could not be completed because "
+            f"the input is singular (D[{int(bad[0])},{int(bad[0])}] is zero)."
+        )
+
+
+def ldl_factor(A, *, hermitian=False):
+    """``LD, pivots``: ``ldl_factor_ex`` that raises where A is singular.
+
+    >>> import dualgrad as dg
+    >>> dg.linalg.ldl_factor(dg.tensor([[4.0, 2.0], [2.0, 3.0]])).LD
+    tensor([[4.0000, 0.0000],
+            [0.5000, 2.0000]])
+    """
+    LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
+    _raise_for_zero_pivot_ldl(info)
+    return LDLFactorResult(LD, pivots)
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False):
+    """The solution of ``A X = B`` from ``A``'s ``ldl_factor``. Values only (NOTE: [LDL
+    without derivatives])."""
+    if B.ndim < 2:
+        raise RuntimeError("linalg.ldl_solve: The input tensor B must have at least 2 dimensions.")
+    if LD.dtype != B.dtype:
+        raise RuntimeError(
+            f"linalg.ldl_solve: Expected LD and B to have the same dtype, but found LD of type "
+            f"{LD.dtype} and B of type {B.dtype} instead; convert one, e.g. B.to(LD.dtype)"
+        )
+    return apply(LDL_SOLVE, LD, pivots, B)

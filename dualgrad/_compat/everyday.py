@@ -1,9 +1,10 @@
-"""torch's everyday names beyond the core factories (issue 15): logspace, the deprecated
-range, asarray, frombuffer, empty_strided / new_empty_strided, diagflat, unravel_index,
-is_nonzero, fill_diagonal_, angle and conj_physical on real tensors, and dim_order.
+"""torch's everyday names of issue 15's second list: logspace, the deprecated range,
+asarray, frombuffer, empty_strided / new_empty_strided, diagflat, unravel_index,
+is_nonzero, fill_diagonal_, as_strided_scatter, angle and conj_physical on real tensors,
+and dim_order.
 
 Each is torch's definition written with dualgrad's factories and ops; the differentiable
-ones (diagflat, fill_diagonal_, angle, conj_physical) are composites, so every mode comes
+ones (diagflat, fill_diagonal_, as_strided_scatter, angle, conj_physical) are composites, so every mode comes
 from the ops they are made of.
 """
 
@@ -301,4 +302,82 @@ def dim_order(self, *, ambiguity_check=False):
     return tuple(sorted(builtins.range(self.ndim), key=lambda d: -strides[d]))
 
 
-METHODS = {"new_empty_strided": new_empty_strided, "dim_order": dim_order}
+def as_strided_scatter(input, src, size, stride, storage_offset=None):  # noqa: A002
+    """A copy of ``input`` with ``src`` written where ``input.as_strided(size, stride,
+    storage_offset)`` reads: the elements at storage positions ``storage_offset + sum(i_k *
+    stride_k)`` of input's memory (its strides, as torch's result keeps them). Differentiable
+    in both (an ``index_put`` of the flattened input).
+
+    >>> import dualgrad as dg
+    >>> dg.as_strided_scatter(dg.zeros(3, 3), dg.ones(2), (2,), (4,))
+    tensor([[1., 0., 0.],
+            [0., 1., 0.],
+            [0., 0., 0.]])
+    """
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if tuple(src.shape) != size:
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(size)}"
+        )
+    offset = 0 if storage_offset is None else int(storage_offset)
+    positions = np.full(size, offset, dtype=np.int64)
+    for d, st in enumerate(stride):
+        positions = positions + (np.arange(size[d], dtype=np.int64) * st).reshape(
+            (-1,) + (1,) * (len(size) - d - 1)
+        )
+    own = _own_positions(input).reshape(-1)
+    extent = int(own.max()) + 1 if own.size else 0
+    if positions.size and positions.max() >= extent:
+        item = input.element_size()
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+            f"and itemsize {item} requiring a storage size of {(positions.max() + 1) * item} "
+            f"are out of bounds for storage of size {extent * item}"
+        )
+    # torch's result has input's strides: a position is the element there, and a position in
+    # a gap between input's elements (a slice's) writes nothing that can be seen
+    lookup = np.full(extent, -1, dtype=np.int64)
+    lookup[own] = np.arange(own.size)
+    hit = lookup[positions.reshape(-1)]
+    keep = hit >= 0
+    # where windows overlap, the last write of a position is the one kept (NumPy's order), and
+    # only it gets a gradient: the earlier values are overwritten, not summed
+    last = np.zeros_like(keep)
+    _, from_end = np.unique(hit[::-1], return_index=True)
+    last[hit.size - 1 - from_end] = True
+    keep &= last
+    index = _factories.from_numpy(hit[keep])
+    values = src.reshape(-1)[_factories.from_numpy(np.flatnonzero(keep))].to(input.dtype)
+    flat = input.reshape(-1).index_put((index,), values)
+    return flat.reshape(tuple(input.shape))
+
+
+def _own_positions(x):
+    """Each element's position in x's memory, in elements from its first (row-major order of
+    the elements); under vmap an example's memory is its own elements, as torch.func has it."""
+    from .._batching import wrapped
+
+    shape = tuple(x.shape)
+    if wrapped(x) or x.is_contiguous():
+        return np.arange(x.numel(), dtype=np.int64).reshape(shape)
+    pos = np.zeros(shape, dtype=np.int64)
+    for d, st in enumerate(x.stride()):
+        pos = pos + (np.arange(shape[d], dtype=np.int64) * st).reshape(
+            (-1,) + (1,) * (len(shape) - d - 1)
+        )
+    if np.unique(pos).size != pos.size:
+        raise NotImplementedError(
+            "as_strided_scatter of a tensor whose elements share memory (an expanded tensor) "
+            "is not supported; call .contiguous() first"
+        )
+    return pos
+
+
+METHODS = {
+    "new_empty_strided": new_empty_strided,
+    "dim_order": dim_order,
+    "as_strided_scatter": as_strided_scatter,
+}
