@@ -147,7 +147,7 @@ ROWS += [
     Row(
         "linalg_lu",
         lambda m, a: tuple(m.linalg.lu(a))[1:],
-        [[F((3, 3))], [F((2, 4, 4))]],
+        [[F((3, 3))], [F((2, 4, 4))], [F((3, 5))], [F((5, 3))], [F((2, 2, 4))]],
     ),
     Row(
         "linalg_lu_nonsquare_values",

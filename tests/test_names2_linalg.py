@@ -2,7 +2,7 @@
 (linalg.lu, lu_factor, lu_factor_ex, lu_solve, lu_unpack, torch.lu), the ``_ex`` forms with
 LAPACK's info, matrix_rank, tensorinv, tensorsolve, and the deprecated torch.cholesky,
 cholesky_inverse and triangular_solve: values, pivots, info, warnings, errors, the NumPy
-fallback of the LU kernel, and the refused derivative of a non-square LU."""
+fallback of the LU kernel, and the LU's derivatives for square, wide and tall matrices."""
 
 from __future__ import annotations
 
@@ -100,26 +100,33 @@ def test_batched_info_keeps_the_good_matrices():
     np.testing.assert_allclose(X.numpy()[0], np.full(2, 0.5))
 
 
-def test_non_square_lu_has_values_but_refuses_its_derivative():
-    A = dg.tensor(RNG.standard_normal((4, 3)), requires_grad=True)
-    P, L, U = dg.linalg.lu(A)
-    with pytest.raises(NotImplementedError, match="non-square"):
-        (L.sum() + U.sum()).backward()
-    with pytest.raises(NotImplementedError, match="non-square"):
-        dg.func.jvp(lambda a: dg.linalg.lu(a).U, (A.detach(),), (dg.ones(4, 3, dtype=dg.float64),))
-
-
-def test_square_lu_gradients_as_torch():
-    a = RNG.standard_normal((2, 4, 4))
-    w = [RNG.standard_normal((2, 4, 4)) for _ in range(2)]
-    grads = []
-    for m in (dg, torch):
-        A = m.tensor(a, requires_grad=True)
-        _, L, U = m.linalg.lu(A)
-        (L * m.tensor(w[0])).sum().backward(retain_graph=True)
-        (U * m.tensor(w[1])).sum().backward()
-        grads.append(A.grad.numpy())
-    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-11)
+@pytest.mark.parametrize("shape", [(2, 4, 4), (3, 5), (5, 3), (2, 2, 4), (3, 4, 1)])
+def test_lu_gradients_and_jvps_as_torch(shape):
+    """Square, wide and tall: the gradient of a cotangent on L alone, on U alone and on both,
+    and the JVP (NOTE: [LU derivatives])."""
+    a = RNG.standard_normal(shape)
+    k = min(shape[-2:])
+    w_l = RNG.standard_normal(shape[:-1] + (k,))
+    w_u = RNG.standard_normal(shape[:-2] + (k, shape[-1]))
+    tangent = RNG.standard_normal(shape)
+    for use in ((True, False), (False, True), (True, True)):
+        grads = []
+        for m in (dg, torch):
+            A = m.tensor(a, requires_grad=True)
+            _, L, U = m.linalg.lu(A)
+            loss = (L * m.tensor(w_l)).sum() * float(use[0]) + (U * m.tensor(w_u)).sum() * float(
+                use[1]
+            )
+            grads.append(m.autograd.grad(loss, A)[0].numpy())
+        np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-11)
+    jvps = [
+        m.func.jvp(lambda x, m=m: tuple(m.linalg.lu(x))[1:], (m.tensor(a),), (m.tensor(tangent),))[
+            1
+        ]
+        for m in (dg, torch)
+    ]
+    for x, y in zip(*jvps):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-9, atol=1e-11)
 
 
 def test_deprecated_names_warn_and_compute_as_torch():

@@ -12,9 +12,9 @@ and the pivots are made from P, L and U by dualgrad ops, so their derivatives fo
 NOTE: [LU derivatives] The rules are torch's (FunctionsManual.cpp, linalg_lu_backward and
 linalg_lu_jvp) for square A: with dX = L^{-1} P^T dA U^{-1}, dL = L tril(dX, -1) and
 dU = triu(dX) U; the adjoint is gA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}.
-Written with triangular solves and matmuls, they are differentiable again. A wide or tall
-A has its values but no derivative here: the rules raise a NotImplementedError naming the
-fix (factor a square matrix), never a wrong gradient.
+A wide A (U = [U1 | U2]) and a tall one (L = [L1; L2]) take torch's rules for those cases:
+the square rule on the square blocks, and U2's (L2's) part through them. Written with
+triangular solves and matmuls, the rules are differentiable again.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import numpy as np
 from .._dispatch import apply
 from .._kernel_errors import LinAlgError
 from .._ops.linalg import matmul
+from .._ops.shape import cat
 from .._ops.linalg_decomp import CHOLESKY, SOLVE_TRIANGULAR, _check_float
 from .._ops.registry import batched_as, custom, nondiff
 
@@ -77,40 +78,69 @@ def _lu_kernel(a):
     return tuple(np.asarray(x, dtype=a.dtype) for x in (P, L, U))
 
 
-def _square_only(a, what):
-    m, n = a.shape[-2], a.shape[-1]
-    if m != n:
-        raise NotImplementedError(
-            f"linalg.lu: the {what} of the LU factorisation of a {m}x{n} (non-square) matrix "
-            "is not implemented in dualgrad; factor square matrices (torch's rules cover "
-            "this case)"
-        )
+def _solve(a, b, *, upper, left, unitriangular=False):
+    return apply(SOLVE_TRIANGULAR, a, b, upper=upper, left=left, unitriangular=unitriangular)
 
 
 def _lu_vjp(g, a, *, out, needs):
-    _square_only(a, "gradient")
     P, L, U = out
     _, g_l, g_u = g
-    inner = None
-    if g_l is not None:
-        inner = matmul(L.mT, g_l).tril(-1)
-    if g_u is not None:
-        upper = matmul(g_u, U.mT).triu()
-        inner = upper if inner is None else inner + upper
-    if inner is None:
+    if g_l is None and g_u is None:
         return (None,)
-    x = apply(SOLVE_TRIANGULAR, U.mT, inner, upper=False, left=False, unitriangular=False)
-    x = apply(SOLVE_TRIANGULAR, L.mT, x, upper=True, left=True, unitriangular=True)
+    m, n = a.shape[-2], a.shape[-1]
+    k = min(m, n)
+    if m == n:
+        inner = None if g_l is None else matmul(L.mT, g_l).tril(-1)
+        if g_u is not None:
+            upper = matmul(g_u, U.mT).triu()
+            inner = upper if inner is None else inner + upper
+        x = _solve(U.mT, inner, upper=False, left=False)
+        return (matmul(P, _solve(L.mT, x, upper=True, left=True, unitriangular=True)),)
+    if m < n:  # wide: U = [U1 | U2], U1 k x k
+        x = None if g_l is None else matmul(L.mT, g_l)
+        if g_u is not None:
+            term = matmul(g_u.triu(), U.mT)
+            x = -term if x is None else x - term
+        x = _solve(U[..., :k].mT, x.tril(-1), upper=False, left=False)
+        if g_u is not None:
+            x = cat([x + g_u[..., :k].triu(), g_u[..., k:]], -1)
+        x = _solve(L.mT, x, upper=True, left=True, unitriangular=True)
+        if g_u is None:
+            x = cat([x, U[..., k:] * 0], -1)
+        return (matmul(P, x),)
+    # tall: L = [L1; L2], L1 k x k
+    x = None if g_u is None else matmul(g_u, U.mT)
+    if g_l is not None:
+        term = matmul(L.mT, g_l.tril(-1))
+        x = -term if x is None else x - term
+    x = _solve(L[..., :k, :].mT, x.triu(), upper=True, left=True, unitriangular=True)
+    if g_l is not None:
+        x = cat([x + g_l[..., :k, :].tril(-1), g_l[..., k:, :]], -2)
+    x = _solve(U.mT, x, upper=False, left=False)
+    if g_l is None:
+        x = cat([x, L[..., k:, :] * 0], -2)
     return (matmul(P, x),)
 
 
 def _lu_jvp(tangents, a, *, out):
-    _square_only(a, "derivative")
     P, L, U = out
+    m, n = a.shape[-2], a.shape[-1]
+    k = min(m, n)
     pda = matmul(P.mT, tangents[0])
-    dx = apply(SOLVE_TRIANGULAR, L, pda, upper=False, left=True, unitriangular=True)
-    dx = apply(SOLVE_TRIANGULAR, U, dx, upper=True, left=False, unitriangular=False)
-    return None, matmul(L, dx.tril(-1)), matmul(dx.triu(), U)
+    if m <= n:  # square or wide: X = L^{-1} P^T dA, split by U = [U1 | U2]
+        x = _solve(L, pda, upper=False, left=True, unitriangular=True)
+        x1 = _solve(U[..., :k], x[..., :k], upper=True, left=False)
+        d_l = matmul(L, x1.tril(-1))
+        d_u = matmul(x1.triu(), U[..., :k])
+        if m < n:
+            d_u = cat([d_u, x[..., k:] - matmul(x1.tril(-1), U[..., k:])], -1)
+        return None, d_l, d_u
+    # tall: Y = P^T dA U^{-1}, split by L = [L1; L2]
+    y = _solve(U, pda, upper=True, left=False)
+    z = _solve(L[..., :k, :], y[..., :k, :], upper=False, left=True, unitriangular=True)
+    d_l1 = matmul(L[..., :k, :], z.tril(-1))
+    d_l2 = y[..., k:, :] - matmul(L[..., k:, :], z.triu())
+    return None, cat([d_l1, d_l2], -2), matmul(z.triu(), U)
 
 
 LU = custom(
