@@ -139,9 +139,32 @@ int = int32  # noqa: A001
 short = int16
 half = float16
 
+from ._compat.everyday import (  # noqa: F401,E402  (declares methods: before attach)
+    angle,
+    as_strided_scatter,
+    asarray,
+    conj_physical,
+    diagflat,
+    empty_strided,
+    frombuffer,
+    is_nonzero,
+    logspace,
+    unravel_index,
+)
+from ._compat.everyday import range  # noqa: F401,E402,A004  (torch.range, deprecated)
+from ._compat.everyday import METHODS as _EXTRA_METHODS  # noqa: E402
+
 _tensor_methods.attach()
+for _name, _fn in _EXTRA_METHODS.items():
+    setattr(Tensor, _name, _fn)
 from ._ops.linalg_decomp import *  # noqa: F401,F403,E402
 from . import linalg  # noqa: F401,E402
+from .linalg._factor import METHODS as _LU_METHODS  # noqa: E402
+from .linalg._factor import lu_legacy as lu, lu_unpack  # noqa: F401,E402
+from .linalg._wrappers import cholesky, cholesky_inverse, triangular_solve  # noqa: F401,E402
+
+for _name, _fn in _LU_METHODS.items():
+    setattr(Tensor, _name, _fn)
 
 # NOTE: [numpy warnings] PyTorch computes log(0) = -inf and 1/0 = inf silently; NumPy warns.
 # Wrapping every kernel in np.errstate would cost more than the kernel itself on small

@@ -13,6 +13,7 @@ import math
 import op_rows_indexing
 import op_rows_linalg
 import op_rows_names
+import op_rows_names2
 import op_rows_nn
 import op_rows_sorting
 import op_rows_special
@@ -465,6 +466,7 @@ for _family in (
     op_rows_special,
     op_rows_nn,
     op_rows_names,
+    op_rows_names2,
 ):
     ROWS += _family.ROWS
 

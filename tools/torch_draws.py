@@ -50,6 +50,8 @@ def record(path: str | None = None) -> list:
     draws = []
 
     def note(name, t):
+        if t.is_meta:  # (no data, no draw: torch's generator is untouched)
+            return t
         draws.append((_kind(name), tuple(t.shape), t.detach().cpu().numpy().copy()))
         return t
 
@@ -79,6 +81,18 @@ def record(path: str | None = None) -> list:
         return input * noise.div_(1 - p)
 
     F.dropout = recorded_dropout
+    rrelu = F.rrelu
+
+    def recorded_rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+        # aten draws rrelu's slopes inside its kernel, where they cannot be recorded: in
+        # training, its math with the slopes drawn by uniform_ (recorded), as dualgrad draws them
+        if not training:
+            return rrelu(input, lower, upper, training, inplace)
+        slopes = torch.empty_like(input).uniform_(lower, upper)
+        out = torch.where(input > 0, input, input * slopes)
+        return input.copy_(out) if inplace else out
+
+    F.rrelu = recorded_rrelu
 
     def recorded_alpha_dropout(original, feature):
         # aten's alpha dropout, op for op (NOTE: [alpha dropout] in dualgrad/nn/functional.py):
@@ -185,6 +199,8 @@ def replay(source) -> Callable[[list], None]:
 
     def replayed_sampler(name):
         def sample(self, *args, **kwargs):
+            if self.is_meta:  # (torch drew nothing for it: nothing recorded)
+                return self
             with dualgrad.no_grad():
                 return self.copy_(dualgrad.tensor(take(name, self.shape)))
 

@@ -50,6 +50,20 @@ from .._ops.shape import reshape as _reshape
 from .._ops.shape import unsqueeze as _unsqueeze
 from .._dispatch import apply as _apply
 from .._tensor import Tensor
+from ._distance import _broadcast_pair, pairwise_distance  # noqa: F401
+from ._reduction import _legacy_reduction, _legacy_string, _reduce  # noqa: F401
+from ._margin_losses import (  # noqa: F401
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from ._window_ops import (  # noqa: F401
+    channel_shuffle,
+    gumbel_softmax,
+    local_response_norm,
+)
 
 # activations that live in dualgrad._ops.special (NOTE: [activations as composites])
 from .._ops.special import (  # noqa: F401
@@ -227,9 +241,15 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     _number_arg(lower, "rrelu", "lower", 2), _number_arg(upper, "rrelu", "upper", 3)
     SP.floating_only(input, "rrelu", "leaky_relu_cpu")
     if training:
-        a = _factories.rand(*input.shape, dtype=input.dtype) * (upper - lower) + lower
-        return _written(lambda x: E.where(x >= 0, x, x * a), input, inplace)
+        # torch's slope is drawn for x <= 0 (so a zero gets it, in the gradient too)
+        a = _factories.empty_like(input).uniform_(lower, upper)
+        return _written(lambda x: E.where(x > 0, x, x * a), input, inplace)
     return leaky_relu(input, (lower + upper) / 2, inplace)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """``rrelu`` written into ``input``."""
+    return rrelu(input, lower, upper, training, inplace=True)
 
 
 def _check_norm_params(input, *params, stats=()):
@@ -766,27 +786,6 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     n1 = E.clamp_min(norm(x1, 2, dim, keepdim=True), eps)
     n2 = E.clamp_min(norm(x2, 2, dim, keepdim=True), eps)
     return _sum((x1 / n1) * (x2 / n2), dim)
-
-
-def _broadcast_pair(x1, x2):
-    """x1 and x2 expanded to their common shape, or torch's error where they do not broadcast."""
-    a, b = tuple(x1.shape), tuple(x2.shape)
-    for k in range(1, min(len(a), len(b)) + 1):
-        if a[-k] != b[-k] and 1 not in (a[-k], b[-k]):
-            raise RuntimeError(
-                f"The size of tensor a ({a[-k]}) must match the size of tensor b ({b[-k]}) "
-                f"at non-singleton dimension {max(len(a), len(b)) - k}"
-            )
-    shape = np.broadcast_shapes(a, b)
-    return x1.expand(*shape), x2.expand(*shape)
-
-
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """The p-norm of ``x1 - x2 + eps`` over the last dim, broadcasting the two."""
-    from .._ops.composite import norm
-
-    x1, x2 = _broadcast_pair(x1, x2)
-    return norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
 
 
 # ------------------------------------------------------------------ convolution and pooling
@@ -1468,6 +1467,43 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
+# torch's power-average pools: its own composite of the pools above
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
+    max_pool = (max_pool1d, max_pool2d, max_pool3d)[nd - 1]
+    avg_pool = (avg_pool1d, avg_pool2d, avg_pool3d)[nd - 1]
+    if isinstance(norm_type, (int, float)) and math.isinf(norm_type):
+        # the limits of the p-norm: the largest (or smallest) magnitude in the window
+        sign = 1 if norm_type > 0 else -1
+        return sign * max_pool(sign * input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if stride is not None:
+        out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = avg_pool(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    window = math.prod(_ntuple(kernel_size, nd, "kernel_size"))
+    # sign * relu(abs) is torch's: it zeroes a negative mean (an odd p over negative inputs)
+    return (out.sign() * out.abs().relu()).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm over 1-D windows: ``(sum x**p)**(1/p)``; ``norm_type`` inf is max |x|.
+
+    >>> import dualgrad as dg
+    >>> dg.nn.functional.lp_pool1d(dg.tensor([[[3.0, 4.0, 1.0, 1.0]]]), 2, 2)
+    tensor([[[5.0000, 1.4142]]])
+    """
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm over 2-D windows, as ``lp_pool1d``."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm over 3-D windows, as ``lp_pool1d``."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
+
+
 def pixel_shuffle(input, upscale_factor):
     """(*, C*r*r, H, W) -> (*, C, H*r, W*r) for ``upscale_factor`` r."""
     r = upscale_factor
@@ -1737,38 +1773,6 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 
 # ------------------------------------------------------------------ losses
-def _legacy_reduction(size_average, reduce, reduction):
-    """torch's deprecated ``size_average`` / ``reduce`` arguments, mapped to ``reduction`` as
-    torch maps them (with its deprecation warning); None for both leaves ``reduction``."""
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn(
-        "size_average and reduce args will be deprecated, please use reduction="
-        f"'{_legacy_string(size_average, reduce)}' instead.",
-        UserWarning,
-        stacklevel=3,
-    )
-    return _legacy_string(size_average, reduce)
-
-
-def _legacy_string(size_average, reduce):
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
-
-
-def _reduce(loss, reduction):
-    if reduction == "mean":
-        return _mean(loss)
-    if reduction == "sum":
-        return _sum(loss)
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction; use 'mean', 'sum' or 'none'")
-
-
 def _torch_name(dtype):
     return _dtype.torch_name(dtype.name)
 

@@ -28,6 +28,9 @@ def _write(tensor, values):
     return tensor
 
 
+# NOTE: [no draws on the meta device] A meta tensor has no data, and torch's initialisers
+# draw nothing for it: a module built on the meta device (nn.utils.skip_init, to_empty
+# recipes) leaves the generator where it was, so the draws after it are torch's.
 def _rng(generator=None):
     return _numpy_rng(generator, "init")
 
@@ -82,12 +85,16 @@ def _fan(tensor, mode):
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Draw from U(a, b). Fills ``tensor`` in place without recording history and returns it. (alias
     ``uniform``, deprecated in torch)"""
+    if tensor.is_meta:  # NOTE: [no draws on the meta device]
+        return tensor
     return _write(tensor, _rng(generator).uniform(a, b, tuple(tensor.shape)))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Draw from N(mean, std**2). Fills ``tensor`` in place without recording history and returns
     it. (alias ``normal``, deprecated in torch)"""
+    if tensor.is_meta:  # NOTE: [no draws on the meta device]
+        return tensor
     return _write(tensor, _rng(generator).normal(mean, std, tuple(tensor.shape)))
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _dtype
 from .._compat import device as _device
+from .._compat.meta import MetaArray
 from .._factories import _check_vmap_randomness, _finish, _float_only, _shape, rand, randn, tensor
 from ._generator import numpy_rng
 from .._grad_mode import state as _grad_state
@@ -46,6 +47,10 @@ def _write(self, values: np.ndarray, op: str):
 def _draw(self, op: str, generator, sample):
     """Fill ``self`` in place with ``sample(rng, shape)``."""
     _check_vmap_randomness()
+    if isinstance(getattr(self, "_data", None), MetaArray):
+        # no data, so no draw: torch's samplers leave the generator as it was for a meta
+        # tensor (a module made on the meta device, as nn.utils.skip_init does, draws nothing)
+        return self
     rng = numpy_rng(generator, op)
     return _write(self, np.asarray(sample(rng, tuple(self.shape))), op)
 

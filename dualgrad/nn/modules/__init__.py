@@ -119,3 +119,14 @@ from .transformer import (  # noqa: F401
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from .channel import ChannelShuffle, LocalResponseNorm, RReLU, Softmax2d  # noqa: F401,E402
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401,E402
+from .loss_margin import (  # noqa: F401,E402
+    HingeEmbeddingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+from .pooling_lp import LPPool1d, LPPool2d, LPPool3d  # noqa: F401,E402

@@ -8,3 +8,4 @@ from . import parametrize  # noqa: F401,E402
 from . import parametrizations  # noqa: F401,E402
 from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401,E402
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401,E402
+from .init import skip_init  # noqa: F401,E402
