@@ -236,6 +236,13 @@ _row(
 _row(
     "add_python_float", 1, lambda rng, x: {"c": float(rng.standard_normal())}, lambda m, x, c: c - x
 )
+# a Python bool operand: its partial is a bool, not an int or float (x * True's backward raised)
+_row(
+    "mul_python_bool",
+    1,
+    lambda rng, x: {"c": bool(rng.random() < 0.5)},
+    lambda m, x, c: x * c + c * x + x / (c or 2),
+)
 _row("to_f32", 1, _any, lambda m, x: x.float())
 _row("to_f64", 1, _any, lambda m, x: x.to(m.float64))
 

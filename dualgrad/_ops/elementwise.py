@@ -63,7 +63,7 @@ def _none_selected(*args, out=None, **params):
 def _scale(g, d):
     """g times the partial d: skipping the multiply for the constants 1 and -1, selecting for
     a mask (NOTE: [selecting partials])."""
-    if type(d) in (int, float):
+    if not isinstance(d, Tensor):  # a number, a bool among them (x * True's partial)
         if d == 1:
             return g
         if d == -1:
