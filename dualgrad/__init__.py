@@ -161,6 +161,7 @@ from ._ops.linalg_decomp import *  # noqa: F401,F403,E402
 from . import linalg  # noqa: F401,E402
 from .linalg._factor import METHODS as _LU_METHODS  # noqa: E402
 from .linalg._factor import lu_legacy as lu, lu_unpack  # noqa: F401,E402
+from .linalg._factor import lu_solve_legacy as lu_solve  # noqa: F401,E402
 from .linalg._wrappers import cholesky, cholesky_inverse, triangular_solve  # noqa: F401,E402
 
 for _name, _fn in _LU_METHODS.items():

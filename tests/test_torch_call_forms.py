@@ -119,3 +119,36 @@ def test_lstsq_refuses_an_unknown_driver_as_torch():
     for m in (torch, dg):
         with pytest.raises(RuntimeError, match="parameter `driver` should be one of"):
             m.linalg.lstsq(m.ones(3, 2), m.ones(3, 1), driver="qr")
+
+
+@pytest.mark.parametrize(
+    "size, fill", [(4, -1), (1, 7), (2, 0), (0, -1)], ids=["padded", "cut", "exact", "none"]
+)
+def test_nonzero_static_as_torch(size, fill):
+    x = np.array([[1.0, 0.0], [0.0, 1.0]])
+    for data in (x, np.array(3.0), np.zeros((2, 3))):
+        theirs = torch.nonzero_static(torch.tensor(data), size=size, fill_value=fill)
+        ours = dg.tensor(data).nonzero_static(size=size, fill_value=fill)
+        assert ours.dtype == dg.int64 and ours.tolist() == theirs.tolist()
+    for m in (torch, dg):
+        with pytest.raises(RuntimeError, match="'size' must be an non-negative integer"):
+            m.nonzero_static(m.tensor(x), size=-1)
+
+
+def test_old_names_as_torch():
+    A = np.random.default_rng(4).standard_normal((2, 3, 3))
+    b = np.random.default_rng(5).standard_normal((2, 3, 1))
+    results = []
+    for m in (torch, dg):
+        LU, pivots = m.linalg.lu_factor(m.tensor(A))
+        if m is dg:  # (torch warns once a process: not asked again here)
+            with pytest.warns(UserWarning, match="torch.lu_solve is deprecated"):
+                x = m.lu_solve(m.tensor(b), LU, pivots)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                x = m.lu_solve(m.tensor(b), LU, pivots)
+        shuffled = m.nn.functional.native_channel_shuffle(m.arange(8.0).reshape(1, 4, 2), 2)
+        results.append((x.numpy(), shuffled.numpy()))
+    for t, o in zip(*results):
+        np.testing.assert_allclose(o, t, rtol=1e-12)

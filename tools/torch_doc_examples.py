@@ -44,9 +44,10 @@ import api_coverage  # noqa: E402
 from run_ported import numbers  # noqa: E402
 
 # NOTE: [docstring programs' scope] The names whose docstrings are run: every name of
-# api-usage.tsv (the issue's priority list), and the autograd surface beyond it that the issue
+# api-usage.tsv (the issue's priority list), the autograd surface beyond it that the issue
 # "Autograd's wider surface" names (saved tensors, the Node API, checkpointing, forward AD,
-# torch.func). A name whose docstring has no example adds nothing.
+# torch.func), and every public callable of the torch namespaces dualgrad mirrors. A name
+# whose docstring has no example adds nothing; a docstring reached by two names runs twice.
 AUTOGRAD_SURFACE = (
     "torch.autograd.graph.saved_tensors_hooks",
     "torch.autograd.graph.save_on_cpu",
@@ -96,43 +97,147 @@ AUTOGRAD_SURFACE = (
 # agree is noticed and removed.
 _COMPLEX = "complex dtypes: dualgrad has none (docs/differences.md)"
 _SPARSE = "sparse layouts: dualgrad has none (docs/differences.md)"
+_QUANTIZED = "quantized dtypes: dualgrad has none (docs/differences.md)"
+_UNINITIALIZED = "it prints uninitialized memory, different on every torch run"
 DIFFERENT = {
     **dict.fromkeys(
         (
             "Tensor.view",  # its example 21 views a float tensor as complex
             "Tensor.real",
             "Tensor.imag",
+            "torch.real",
+            "torch.imag",
+            "torch.complex",
+            "torch.polar",
             "torch.view_as_real",
             "torch.view_as_complex",
             "torch.is_complex",
             "torch.is_floating_point",  # its example 4 makes a complex64 tensor
+            "torch.isreal",
+            "torch.adjoint",
+            "torch.angle",
+            "torch.conj",
+            "torch.conj_physical",
+            "torch.resolve_conj",
+            "torch.resolve_neg",
+            "torch.sgn",
+            "torch.vdot",
+            "torch.cholesky_inverse",  # its example 6
+            "torch.cholesky_solve",  # its example 7
             "torch.linalg.cholesky",
+            "torch.linalg.cholesky_ex",
+            "torch.linalg.cond",
+            "torch.linalg.eig",
             "torch.linalg.eigh",
-            "torch.cholesky_solve",
-            "torch.fft.fft",
-            "torch.fft.fft2",
-            "torch.fft.fftn",
-            "torch.fft.ifft2",
-            "torch.fft.ifftn",
-            "torch.fft.rfft",
-            "torch.fft.rfft2",
-            "torch.fft.rfftn",
-            "torch.fft.irfft",
-            "torch.fft.irfftn",
-            "torch.fft.fftshift",
+            "torch.linalg.eigvals",
+            "torch.linalg.eigvalsh",
+            "torch.linalg.inv",  # its example 7
+            "torch.linalg.matrix_rank",  # its example 10
+            "torch.linalg.pinv",  # its example 7
+            *(
+                f"torch.fft.{n}"
+                for n in (
+                    "fft",
+                    "fft2",
+                    "fftn",
+                    "ifft",
+                    "ifft2",
+                    "ifftn",
+                    "rfft",
+                    "rfft2",
+                    "rfftn",
+                    "irfft",
+                    "irfft2",
+                    "irfftn",
+                    "hfft",
+                    "hfft2",
+                    "hfftn",
+                    "ihfft",
+                    "ihfftn",
+                    "fftshift",
+                )
+            ),
         ),
         _COMPLEX,
     ),
     **dict.fromkeys(
-        ("Tensor.to_dense", "Tensor.to_sparse", "torch.sparse_coo_tensor", "torch.sparse.mm"),
+        (
+            "Tensor.to_dense",
+            "Tensor.to_sparse",
+            "Tensor.to_sparse_coo",
+            "Tensor.to_sparse_csr",
+            "Tensor.to_sparse_csc",
+            "Tensor.to_sparse_bsr",
+            "Tensor.to_sparse_bsc",
+            "Tensor.sparse_mask",
+            "Tensor.col_indices",
+            "Tensor.crow_indices",
+            "torch.sparse.mm",
+            "torch.narrow_copy",  # its example 4
+            *(
+                f"torch.sparse_{n}_tensor"
+                for n in ("coo", "csr", "csc", "bsr", "bsc", "compressed")
+            ),
+        ),
         _SPARSE,
     ),
+    **dict.fromkeys(
+        (
+            "torch.quantize_per_tensor",
+            "torch.quantize_per_tensor_dynamic",
+            "torch.quantize_per_channel",
+            "torch.quantized_batch_norm",
+            "torch.quantized_max_pool1d",
+            "torch.quantized_max_pool2d",
+        ),
+        _QUANTIZED,
+    ),
     "torch.nested.nested_tensor": "nested tensors: dualgrad has none (docs/differences.md)",
-    "torch.empty": "it prints uninitialized memory, different on every torch run",
-    "Tensor.new_empty": "it prints uninitialized memory, different on every torch run",
+    "torch.is_storage": "storages: dualgrad has none (docs/differences.md)",
+    **dict.fromkeys(
+        (
+            "torch.empty",
+            "Tensor.new_empty",
+            "torch.empty_strided",
+            "Tensor.new_empty_strided",
+            "torch.nn.utils.skip_init",
+        ),
+        _UNINITIALIZED,
+    ),
     "torch.sort": (
         "its example 9 prints an unstable sort's order of equal elements, which torch's "
         "documentation leaves unspecified; dualgrad's sort is stable (docs/differences.md)"
+    ),
+    "torch.set_flush_denormal": "NumPy has no control of denormal flushing: it returns False",
+}
+
+# NOTE: [docstring programs not yet agreeing] What dualgrad lacks today but could have: the
+# worklist, {name: what is missing}. The test checks that each still differs, so the list
+# shrinks as they are done.
+_MISSING = "not in dualgrad yet"
+KNOWN_GAPS = {
+    "torch.empty_permuted": _MISSING,
+    "torch.fake_quantize_per_channel_affine": _MISSING,
+    "torch.fake_quantize_per_tensor_affine": _MISSING,
+    "torch.from_file": _MISSING,
+    "torch.hash_tensor": _MISSING,
+    "torch.histogramdd": _MISSING,
+    "torch.segment_reduce": _MISSING,
+    "torch.special.zeta": _MISSING,
+    "torch.linalg.householder_product": "its example needs torch.geqrf, not in dualgrad yet",
+    "torch.func.rearrange": _MISSING,
+    "torch.nn.FractionalMaxPool2d": _MISSING,
+    "torch.nn.FractionalMaxPool3d": _MISSING,
+    "torch.nn.functional.fractional_max_pool2d": _MISSING,
+    "torch.nn.functional.fractional_max_pool2d_with_indices": _MISSING,
+    "torch.nn.functional.fractional_max_pool3d": _MISSING,
+    "torch.nn.functional.fractional_max_pool3d_with_indices": _MISSING,
+    "torch.nn.LinearCrossEntropyLoss": _MISSING,
+    "torch.nn.functional.ctc_loss": _MISSING,
+    "Tensor.dim_order": "empty()'s memory_format= (channels-last strides) is not in dualgrad yet",
+    "torch.nn.MaxUnpool2d": (
+        "its example passes the builtin input(): dualgrad raises AttributeError where torch "
+        "raises TypeError (the argument-type check modules lack)"
     ),
 }
 
@@ -152,8 +257,38 @@ def torch_path(name: str) -> list[str]:
     return parts  # Tensor.x
 
 
+# the namespaces whose public callables' docstrings are run, beside the usage list
+NAMESPACES = (
+    "", "Tensor", "nn", "nn.functional", "nn.init", "nn.utils", "nn.utils.parametrize",
+    "linalg", "special", "fft", "distributions", "optim", "optim.lr_scheduler", "func",
+    "autograd", "autograd.functional", "autograd.graph", "autograd.forward_ad", "utils.data",
+    "utils.checkpoint", "testing", "random",
+)  # fmt: skip
+
+
 def names_in_scope() -> list[str]:
-    return [n for n, _ in api_coverage.read_usage()] + list(AUTOGRAD_SURFACE)
+    """api-usage.tsv's names, the autograd surface, and every public callable of torch's
+    NAMESPACES (NOTE: [docstring programs' scope])."""
+    import torch
+
+    names = [n for n, _ in api_coverage.read_usage()] + list(AUTOGRAD_SURFACE)
+    for space in NAMESPACES:
+        module = torch
+        for part in space.split(".") if space else ():
+            module = getattr(module, part)
+        prefix = "Tensor" if space == "Tensor" else "torch" + ("." + space if space else "")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (deprecated attributes warn when read)
+            for attr in dir(module):
+                if attr.startswith("_"):
+                    continue
+                try:
+                    obj = getattr(module, attr)
+                except Exception:
+                    continue
+                if callable(obj) and not isinstance(obj, type(torch)):
+                    names.append(f"{prefix}.{attr}")
+    return list(dict.fromkeys(names))
 
 
 def programs(names) -> dict[str, list[str]]:
@@ -337,14 +472,16 @@ def main(argv=None) -> int:
         return 0
     progs, theirs, ours = compare_all(args.names)
     usage = dict(api_coverage.read_usage())
-    agree = by_design = 0
+    agree = by_design = gaps = 0
     share = total_share = 0.0
     for name in progs:
         diff = difference(theirs[name], ours[name])
-        if name in DIFFERENT:
-            by_design += 1
+        listed = DIFFERENT.get(name) or KNOWN_GAPS.get(name)
+        if listed:
+            by_design += name in DIFFERENT
+            gaps += name in KNOWN_GAPS
             if args.verbose or diff is None:
-                print(f"{'AGREES' if diff is None else 'BY DESIGN'}  {name}: {DIFFERENT[name]}")
+                print(f"{'AGREES' if diff is None else 'LISTED'}  {name}: {listed}")
             continue
         total_share += usage.get(name, 0.0)
         if diff is None:
@@ -354,12 +491,13 @@ def main(argv=None) -> int:
                 print(f"PASS  {name}")
         else:
             print(f"DIFF  {name}: {diff}")
+    rest = len(progs) - by_design - gaps
     print(
-        f"{agree} of {len(progs) - by_design} docstring programs agree with torch "
-        f"({by_design} more differ by design); {share:.2f} of {total_share:.2f} usage points "
+        f"{agree} of {rest} docstring programs agree with torch ({by_design} more differ by "
+        f"design, {gaps} are known gaps); {share:.2f} of {total_share:.2f} usage points "
         "(api-usage.tsv) among them"
     )
-    return 0 if agree == len(progs) - by_design else 1
+    return 0 if agree == rest else 1
 
 
 if __name__ == "__main__":

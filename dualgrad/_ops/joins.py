@@ -15,10 +15,12 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from .reindex import meshgrid
+from .indexing import nonzero
 from .shape import cat, stack, tensor_split
 from ._methods import tensor_method
 
 __all__ = [
+    "nonzero_static",
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",
@@ -312,3 +314,18 @@ def narrow_copy(x, dim, start, length):
     """
     # (clone keeps a strided layout, as torch's does; contiguous makes the copy torch's)
     return x.narrow(dim, start, length).clone().contiguous()
+
+
+@tensor_method
+def nonzero_static(x, *, size, fill_value=-1):
+    """``nonzero(x)`` with exactly ``size`` rows: truncated, or padded with ``fill_value``
+    (a shape known before the values, as torch's for compiled code)."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    from .._factories import full
+
+    idx = nonzero(x)[:size]
+    if idx.shape[0] == size:
+        return idx
+    pad = full((size - idx.shape[0], idx.shape[1]), fill_value, dtype=idx.dtype)
+    return cat([idx, pad], 0)  # (a join of the found rows and the padding: hence here)

@@ -366,7 +366,21 @@ def lu_legacy(A, pivot=True, get_infos=False):
     return LU_, pivots
 
 
-METHODS = {"lu": lu_legacy}  # (bound to Tensor by dualgrad/__init__.py)
+def lu_solve_legacy(b, LU_data, LU_pivots):
+    """torch.lu_solve (deprecated in torch's documentation): ``linalg.lu_solve(LU_data,
+    LU_pivots, b)``, its arguments in the old order, with torch's warning."""
+    warnings.warn(
+        "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in a "
+        "future PyTorch release.\nNote that torch.linalg.lu_solve has its arguments reversed.\n"
+        "X = torch.lu_solve(B, LU, pivots)\nshould be replaced with\n"
+        "X = torch.linalg.lu_solve(LU, pivots, B)",
+        UserWarning,
+        stacklevel=2,
+    )
+    return lu_solve(LU_data, LU_pivots, b)
+
+
+METHODS = {"lu": lu_legacy, "lu_solve": lu_solve_legacy}  # (bound to Tensor by __init__.py)
 
 
 # ------------------------------------------------------------------ LDL (Bunch-Kaufman)

@@ -65,6 +65,8 @@ from ._window_ops import (  # noqa: F401
     local_response_norm,
 )
 
+native_channel_shuffle = channel_shuffle  # (torch's kernel-level name for the same function)
+
 # activations that live in dualgrad._ops.special (NOTE: [activations as composites])
 from .._ops.special import (  # noqa: F401
     gelu,
