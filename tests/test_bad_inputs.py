@@ -174,6 +174,20 @@ CASES = {
     "normal_f32_mean_f64_row_dtype": lambda m: (
         m.normal(_x(m, "float32"), m.ones(4, dtype=m.float64)).dtype
     ),
+    # a 0-d tensor takes part in the result type below the dimensioned ones (composites that
+    # promoted over all their tensors gave float64)
+    "block_diag_0d_f64": lambda m: m.block_diag(_x(m, "float32"), m.tensor(2.0, dtype=m.float64)),
+    "block_diag_int_and_0d_float": lambda m: m.block_diag(
+        m.ones(2, 2, dtype=m.int64), m.tensor(2.5)
+    ),
+    "pairwise_distance_0d_f64": lambda m: _F(m).pairwise_distance(
+        _x(m, "float32"), m.tensor(0.5, dtype=m.float64)
+    ),
+    # cdist's kernel takes one dtype (an empty result is x1's)
+    "cdist_mixed_dtypes": lambda m: m.cdist(_x(m, "float32"), _x(m, "float64")),
+    "cdist_mixed_dtypes_empty": lambda m: m.cdist(_x(m, "float32"), m.ones(0, 4, dtype=m.float64)),
+    # an empty input's histogram spans [0, 1], as torch's (and NumPy's)
+    "histogram_empty": lambda m: m.histogram(m.ones(0), 5).bin_edges,
 }
 
 

@@ -46,7 +46,7 @@ EXCLUDED = {
 RANDOM = {
     "bernoulli", "multinomial", "normal", "poisson", "rand", "rand_like", "randint",
     "randint_like", "randn", "randn_like", "randperm", "dropout", "dropout1d", "dropout2d",
-    "dropout3d", "alpha_dropout", "feature_alpha_dropout", "rrelu",
+    "dropout3d", "alpha_dropout", "feature_alpha_dropout", "rrelu", "gumbel_softmax",
 }  # fmt: skip
 
 

@@ -422,6 +422,15 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         )
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
+    if x1.dtype != x2.dtype:  # torch's kernel takes one dtype (an empty result: x1's)
+        if x1.numel() and x2.numel():
+            from .._dtype import TORCH_NAMES as names
+
+            raise RuntimeError(
+                f"expected scalar type {names[x1.dtype.name]} but found "
+                f"{names[x2.dtype.name]}; convert one with .to()"
+            )
+        x2 = x2.to(x1.dtype)
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     batch = tuple(np.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2])))

@@ -221,9 +221,8 @@ def block_diag(*tensors):
         blocks.append(t.reshape(1, -1) if t.ndim < 2 else t)
     if not blocks:
         return zeros(1, 0)
-    dtype = blocks[0].dtype
-    for b in blocks[1:]:
-        dtype = _dtype.promote_types(dtype, b.dtype)
+    # torch's result type: a 0-d block takes part as a 0-d tensor (below the dimensioned ones)
+    dtype = _dtype.result_type_of_arrays(*(t._data for t in tensors))
     width = sum(b.shape[1] for b in blocks)
     rows, left = [], 0
     for b in blocks:

@@ -175,7 +175,7 @@ def _histogram_kernel(x, *edges_and_weight, bins, range, density, has_weight):  
         lo, hi = (
             range
             if range is not None
-            else ((float(x.min()), float(x.max())) if x.size else (0.0, 0.0))
+            else ((float(x.min()), float(x.max())) if x.size else (0.0, 1.0))  # (torch's)
         )
         if lo == hi:  # as torch and NumPy: an empty range widens by 0.5 each side
             lo, hi = lo - 0.5, hi + 0.5

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import result_type as _result_type
+
 
 def _broadcast_pair(x1, x2):
     """x1 and x2 expanded to their common shape, or torch's error where they do not broadcast."""
@@ -23,5 +25,6 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of ``x1 - x2 + eps`` over the last dim, broadcasting the two."""
     from .._ops.composite import norm
 
-    x1, x2 = _broadcast_pair(x1, x2)
-    return norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
+    dtype = x1.dtype if not isinstance(x2, type(x1)) else _result_type(x1, x2)
+    x1, x2 = _broadcast_pair(x1, x2)  # (after the result type: a 0-d tensor stays 0-d in it)
+    return norm(x1.to(dtype) - x2.to(dtype) + eps, p, -1, keepdim=keepdim)
