@@ -179,6 +179,12 @@ ROWS = [
         [[Const([0.7, 1.5, 3.0]), F((2, 3), 0.2, 3.0)]],
         torch_forward=False,
     ),
+    Row(
+        "special_zeta",
+        lambda m, x, q: m.special.zeta(x, q),
+        [[Const([[1.5, 2.0, 3.5, 6.0]]), F((3, 4), 0.5, 3.0)]],
+        torch_forward=False,
+    ),
     # ---------------------------------------------------------------- writes into regions
     R("select_scatter", None, lambda m, x, s: m.select_scatter(x, s, 1, -2), (3, 4), (3,)),
     R("select_scatter_method", None, lambda m, x, s: x.select_scatter(s, 0, 0), (2, 3), (3,)),

@@ -222,7 +222,6 @@ KNOWN_GAPS = {
     "torch.hash_tensor": _MISSING,
     "torch.histogramdd": _MISSING,
     "torch.segment_reduce": _MISSING,
-    "torch.special.zeta": _MISSING,
     "torch.linalg.householder_product": "its example needs torch.geqrf, not in dualgrad yet",
     "torch.func.rearrange": _MISSING,
     "torch.nn.FractionalMaxPool2d": _MISSING,

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from .. import _dtype
-from .._dispatch import apply
+from .._dispatch import apply, apply_binary
 from .._tensor import Tensor
 from .elementwise import (
     _binary,
@@ -51,6 +51,7 @@ __all__ = [
     "isreal",
     "igamma",
     "igammac",
+    "zeta",
 ]
 
 
@@ -131,6 +132,17 @@ IGAMMAC = elementwise(
     "igammac",
     _sc_binary("igammac", "gammaincc"),
     (_igamma_input_partial("igammac"), lambda a, x, out: -_igamma_other_partial(a, x, out)),
+)
+# derivatives.yaml: self: not_implemented("zeta"); other: grad * -self * zeta(self + 1, other)
+def _zeta_input_partial(x, q, out):
+    raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+
+
+ZETA = elementwise(
+    "zeta",
+    _sc_binary("zeta", "zeta"),
+    (_zeta_input_partial, lambda x, q, out: -x * apply_binary(ZETA, x + 1.0, q)),
+    node_name="SpecialZetaBackward0",
 )
 
 
@@ -400,6 +412,19 @@ def igamma(input, other):  # noqa: A002  (torch's name)
     """
     _tensor_arg(input, "igamma")
     return _binary(IGAMMA, input, other)
+
+
+def zeta(input, other):  # noqa: A002  (torch's name)
+    """The Hurwitz zeta function, sum over k >= 0 of (k + other) ** -input (SciPy's zeta; the
+    ``special`` extra). Differentiable in ``other`` only, as in torch.
+
+    >>> import dualgrad as dg
+    >>> round(dg.special.zeta(dg.tensor([2.0]), dg.tensor([1.0])).item(), 4)
+    1.6449
+    """
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("special_zeta(): expected a Tensor for input or other")
+    return _binary(ZETA, input, other)
 
 
 @tensor_method(inplace=True)

@@ -4,6 +4,7 @@ from .._ops.composite import log_softmax, logsumexp, softmax
 from .._ops.elementwise import exp2, expm1, log1p, round
 from .._ops.numeric import igamma as gammainc
 from .._ops.numeric import igammac as gammaincc
+from .._ops.numeric import zeta
 from .._ops.special import (
     digamma,
     entr,
@@ -41,6 +42,7 @@ __all__ = [
     "expm1",
     "gammainc",
     "gammaincc",
+    "zeta",
     "gammaln",
     "i0",
     "i0e",
