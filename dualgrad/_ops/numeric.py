@@ -133,6 +133,8 @@ IGAMMAC = elementwise(
     _sc_binary("igammac", "gammaincc"),
     (_igamma_input_partial("igammac"), lambda a, x, out: -_igamma_other_partial(a, x, out)),
 )
+
+
 # derivatives.yaml: self: not_implemented("zeta"); other: grad * -self * zeta(self + 1, other)
 def _zeta_input_partial(x, q, out):
     raise NotImplementedError("the derivative for 'zeta' is not implemented.")
