@@ -180,7 +180,7 @@ ROWS = [
         torch_forward=False,
     ),
     Row(
-        "special_zeta",
+        "zeta",
         lambda m, x, q: m.special.zeta(x, q),
         [[Const([[1.5, 2.0, 3.5, 6.0]]), F((3, 4), 0.5, 3.0)]],
         torch_forward=False,
