@@ -373,9 +373,16 @@ def kthvalue(x, k, dim=-1, keepdim=False):
 
 
 def _select_sorted(x, d, position, keepdim, name):
+    """``(values, indices)`` of the element at ``position`` of each slice along ``d`` in
+    ascending (stable) order: an int, or a tensor of one position per slice (size 1 along
+    ``d``). The value is gathered at the index, so the gradient goes there."""
     if x.ndim == 0:
         return _Result((x.clone(), argsort(x)), name)
-    idx = _narrow(apply(ARGSORT, x, dim=d, descending=False), d, position, 1)
+    order = apply(ARGSORT, x, dim=d, descending=False)  # (nan sorts last)
+    if isinstance(position, int):
+        idx = _narrow(order, d, position, 1)
+    else:
+        idx = gather(order, d, position)
     values = gather(x, d, idx)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
@@ -385,14 +392,8 @@ def _select_sorted(x, d, position, keepdim, name):
 def _median_with_nan(x, d, n, keepdim):
     """median along ``d`` as torch's: a slice holding a nan has that nan as its median, at the
     index of its first nan (the stable ascending sort puts nans last in their order)."""
-    order = apply(ARGSORT, x, dim=d, descending=False)
     nans = isnan(x).sum(d, keepdim=True)
-    position = where(nans > 0, n - nans, (n - 1) // 2)
-    idx = gather(order, d, position)
-    values = gather(x, d, idx)
-    if not keepdim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
-    return _Result((values, idx), "median")
+    return _select_sorted(x, d, where(nans > 0, n - nans, (n - 1) // 2), keepdim, "median")
 
 
 # NOTE: [median is one node] torch's median of every element is MedianBackward0, whose rule
@@ -506,14 +507,8 @@ def nanmedian(x, dim=None, keepdim=False):
     if x.ndim == 0:
         return _select_sorted(x, d, 0, keepdim, "nanmedian")
     check_nonempty_dims("median", x.shape, (d,))
-    order = apply(ARGSORT, x, dim=d, descending=False)  # nan sorts last
-    count = (x == x).sum(d, keepdim=True)
-    position = where(count > 0, (count - 1) // 2, 0)
-    idx = gather(order, d, position)
-    values = gather(x, d, idx)
-    if not keepdim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
-    return _Result((values, idx), "nanmedian")
+    count = (x == x).sum(d, keepdim=True)  # the numbers of each slice, sorted before its nans
+    return _select_sorted(x, d, where(count > 0, (count - 1) // 2, 0), keepdim, "nanmedian")
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "nearest", "midpoint")
