@@ -32,8 +32,36 @@ def _activation(activation):
 
 
 class _Blocks(Module):
-    """The self-attention block the encoder and decoder layers share (torch writes it out in
-    each); the feed-forward block differs in its last dropout (dropout2 / dropout3)."""
+    """What the encoder and decoder layers share (torch writes it out in each): their
+    submodules, made in torch's order (so parameters() and state_dict keys are torch's), and the
+    self-attention block; the feed-forward block differs in its last dropout (dropout2 / 3)."""
+
+    def _build(
+        self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+        batch_first, norm_first, bias, kw, cross,
+    ):  # fmt: skip
+        def attention():
+            return MultiheadAttention(
+                d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw
+            )
+
+        def norm():
+            return LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+
+        self.self_attn = attention()
+        if cross:  # the decoder's attention over the encoder's output
+            self.multihead_attn = attention()
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
+        self.norm_first = norm_first
+        self.norm1, self.norm2 = norm(), norm()
+        if cross:
+            self.norm3 = norm()
+        self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
+        if cross:
+            self.dropout3 = Dropout(dropout)
+        self.activation = _activation(activation)
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
         x = self.self_attn(
@@ -67,19 +95,10 @@ class TransformerEncoderLayer(_Blocks):
         dtype=None,
     ):
         super().__init__()
-        kw = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw
-        )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = _activation(activation)
+        self._build(
+            d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+            norm_first, bias, {"device": device, "dtype": dtype}, cross=False,
+        )  # fmt: skip
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
@@ -113,24 +132,10 @@ class TransformerDecoderLayer(_Blocks):
         dtype=None,
     ):
         super().__init__()
-        kw = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **kw
-        )
-        self.multihead_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **kw
-        )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation)
+        self._build(
+            d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+            norm_first, bias, {"device": device, "dtype": dtype}, cross=True,
+        )  # fmt: skip
 
     def forward(
         self,
