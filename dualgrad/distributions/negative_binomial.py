@@ -12,7 +12,7 @@ from .bernoulli import _BinaryParams
 from .categorical import _check_one_of
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import broadcast_all, lazy_property
+from .utils import expand_probs_or_logits, broadcast_all, lazy_property
 
 __all__ = ["NegativeBinomial"]
 
@@ -45,12 +45,7 @@ class NegativeBinomial(_BinaryParams, Distribution):
         new = self._get_checked_instance(NegativeBinomial, _instance)
         batch_shape = Size(batch_shape)
         new.total_count = self.total_count.expand(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
+        expand_probs_or_logits(self, new, batch_shape)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

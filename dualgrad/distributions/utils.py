@@ -133,3 +133,12 @@ def vec_to_tril_matrix(vec, diag: int = 0):
 
     padded = cat([padded, vec], -1)
     return padded[..., _factories.tensor(source)].reshape(lead + (n, n))
+
+
+def expand_probs_or_logits(self, new, batch_shape):
+    """``expand``'s part for a distribution given by probs or logits: whichever of the two is
+    set (a lazy property not yet read is not), expanded into ``new``, as its ``_param``."""
+    for name in ("probs", "logits"):
+        if name in self.__dict__:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+            new._param = getattr(new, name)
