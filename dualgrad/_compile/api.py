@@ -138,13 +138,7 @@ class CompiledFunction:
 
     # ------------------------------------------------------------------ the three paths
     def _eager(self, reason, args, kwargs):
-        if self.fullgraph:
-            raise CompileError(f"dualgrad.compile(fullgraph=True): {reason}")
-        warnings.warn(
-            f"dualgrad.compile: {_name(self.fn)} runs eagerly: {reason}",
-            CompileWarning,
-            stacklevel=3,
-        )
+        self._eager_warning(reason, stacklevel=4)  # (the caller's frame, as _trace's)
         return self.fn(*args, **kwargs)
 
     def _trace(self, key, leaves, args, kwargs):
@@ -209,13 +203,13 @@ class CompiledFunction:
             entry.checked = True
             entry.traced_inputs = None
 
-    def _eager_warning(self, reason):
+    def _eager_warning(self, reason, stacklevel=4):
         if self.fullgraph:
             raise CompileError(f"dualgrad.compile(fullgraph=True): {reason}")
         warnings.warn(
             f"dualgrad.compile: {_name(self.fn)} runs eagerly: {reason}",
             CompileWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
 
     def _checked(self, entry, leaves, args, kwargs):
