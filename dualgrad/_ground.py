@@ -149,6 +149,70 @@ def _node(op, args, params, saved_out, level=-1):
     return node
 
 
+# NOTE: [fast entries' nodes] ``_node`` for the calls of the fast entries (NOTE: [fast
+# entries] in _dispatch.py), unrolled: one or two inputs, the second maybe a Python number, on
+# the ordinary tape (the fast entries take no level's tensors), no params. The steps and the
+# slots are ``_node``'s; only the loop over the inputs, the edge list and the mask are gone,
+# ~200 of its ~550 ns. tests/test_fast_entry_nodes.py checks both make the same nodes.
+def _fast_node(op, a, b, out):
+    """``_node(op, args, _NO_PARAMS, saved output)`` for ``op(a)`` (``b`` is ``_ONE``) or
+    ``op(a, b)``, recording ``out``; ``a`` is a Tensor, ``b`` a Tensor or a number."""
+    fn = a.grad_fn
+    if fn is not None:
+        ea = fn if a._out_nr == 0 else (fn, a._out_nr)
+    elif a._requires_grad:
+        acc = a._acc
+        ea = acc if acc is not None else a._edge()[0]
+    else:
+        ea = None
+    vc = a._vc
+    tracked = vc is not None and vc[0]
+    node = _new(OpNode)
+    if b is _ONE:
+        node.args = (a,)
+        node.edges = (ea,)
+        node.needs = _NEEDS_ONE
+    else:
+        node.args = (a, b)
+        if type(b) is Tensor:
+            fn = b.grad_fn
+            if fn is not None:
+                eb = fn if b._out_nr == 0 else (fn, b._out_nr)
+            elif b._requires_grad:
+                acc = b._acc
+                eb = acc if acc is not None else b._edge()[0]
+            else:
+                eb = None
+            vc = b._vc
+            if vc is not None and vc[0]:
+                tracked = True
+        else:
+            eb = None
+        node.edges = (ea, eb)
+        node.needs = _NEEDS_SMALL[2][(ea is not None) | (eb is not None) << 1]
+    node.op = op
+    node.params = FAST_ENTRY_PARAMS
+    node.out = _saved_output(out) if op.uses_out else None
+    node.versions = (
+        None if not op.saves else (saved_versions(op, node.args, node.needs) if tracked else 0)
+    )
+    node.pre_hooks = None
+    node.num_outputs = 1
+    node.epoch = _INPLACE_EPOCH[0]
+    node.seq = next(_sequence)
+    if _anomaly.enabled:
+        _anomaly_record(node)
+    if _PACKING:  # saved-tensor hooks are open (NOTE: [saved tensor hooks] in _graph.py)
+        _pack_node(node)
+    return node
+
+
+_ONE = object()  # ``_fast_node``'s "no second input"
+# The params of every node the fast entries record (never mutated). The engine knows such a
+# node by it: NOTE: [gradient dtypes of fast entries' nodes] in autograd/engine.py.
+FAST_ENTRY_PARAMS: dict = {}
+
+
 # NOTE: [objects per node] Every container object the tape keeps alive counts towards
 # Python's next garbage collection (700 new ones trigger a young collection; enough survivors
 # trigger a full one, which scans everything in the process: ~45 ms with torch imported). So a
@@ -168,6 +232,7 @@ def _needs(n, mask):
 
 
 _NEEDS_SMALL = [[_needs(n, mask) for mask in range(1 << n)] for n in range(3)]  # by n, mask
+_NEEDS_ONE = _NEEDS_SMALL[1][1]
 
 
 def _saved_output(out):
