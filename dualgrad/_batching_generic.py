@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from ._dispatch import apply, apply_fast
+from ._dtype import result_type_of_arrays
 from ._tensor import Tensor
 
 
@@ -34,6 +35,8 @@ def _pointwise(op, physical, bdims, params, size):
     rank = max(
         [_logical_ndim(p, d) for p, d in zip(physical, bdims) if isinstance(p, Tensor)], default=0
     )
+    if 1 in [p.ndim for p, d in zip(physical, bdims) if d is not None]:
+        physical = _promoted_as_logical(physical, bdims)
     aligned = []
     for p, d in zip(physical, bdims):
         if d is None:
@@ -45,6 +48,43 @@ def _pointwise(op, physical, bdims, params, size):
             p = p.reshape((p.shape[0],) + (1,) * missing + tuple(p.shape[1:]))
         aligned.append(p)
     return apply_fast(op, aligned, params), 0
+
+
+# NOTE: [promotion by logical ranks] torch promotes a dimensioned tensor's dtype over a 0-d
+# tensor's of the same category (float32 tensor * float64 0-d: float32). Inside vmap a
+# per-sample 0-d tensor is physically 1-d, so the kernel, seeing the physical arrays, promoted
+# it as dimensioned: float32 per-sample 0-d * an unbatched float64 0-d gave float32 where each
+# sample (and torch's vmap) gives float64. amax/amin's rule under vmap(grad) met it (the mask's
+# share, float32, times a float64 cotangent), a float64 gradient off in its 8th digit. Where the
+# two promotions differ, the per-sample 0-d operands are cast to the logical result dtype first:
+# it dominates every operand's, so the physical promotion then gives it too, and the kernel
+# computes in the dtype the unbatched call would. Bool operands are left alone (where's
+# condition); a Python number promotes alike on both sides.
+class _LogicalArray:
+    """A batched operand's logical shape and dtype, for result_type_of_arrays."""
+
+    def __init__(self, p, d):
+        self.shape = tuple(p.shape[:d]) + tuple(p.shape[d + 1 :]) if d is not None else p.shape
+        self.dtype = p._data.dtype
+
+
+def _promoted_as_logical(physical, bdims):
+    """``physical`` with its per-sample 0-d operands cast to the dtype the logical operands
+    promote to, where that differs from the physical promotion (NOTE: [promotion by logical
+    ranks])."""
+    tensors = [p for p in physical if isinstance(p, Tensor)]
+    if all(t._data.dtype == tensors[0]._data.dtype for t in tensors):
+        return physical
+    raw = [p._data if isinstance(p, Tensor) else p for p in physical]
+    logical = result_type_of_arrays(
+        *[_LogicalArray(p, d) if isinstance(p, Tensor) else p for p, d in zip(physical, bdims)]
+    )
+    if logical == result_type_of_arrays(*raw):
+        return physical
+    return [
+        p.to(logical) if d is not None and p.ndim == 1 and p._data.dtype.kind != "b" else p
+        for p, d in zip(physical, bdims)
+    ]
 
 
 def vectorized(op, physical, bdims, params, size):
