@@ -26,8 +26,12 @@ JAX spells each the way JAX would (``jax.jvp``, ``jax.vjp``, ``jax.grad``, ``jax
 ``jax.custom_vjp`` for W7's custom Function); it has no dual tensors, so that row has no JAX
 figure. The jit column times ``jax.jit`` of the whole workload after its compilation.
 
-One thread each: torch.set_num_threads(1), and OPENBLAS/OMP/MKL_NUM_THREADS=1 and XLA's
-single-thread flags set before NumPy and JAX load, unless already in the environment. Timing
+Threads: ``--threads 1`` (the default) runs every library on one thread:
+torch.set_num_threads(1), dualgrad.set_num_threads(1), and OPENBLAS/OMP/MKL_NUM_THREADS=1 and
+XLA's single-thread flags set before NumPy and JAX load, unless already in the environment.
+``--threads N`` sets N everywhere instead (XLA keeps its own default); ``--threads default``
+sets nothing, so each library runs as installed (on this 2-core machine torch, OpenBLAS and
+dualgrad's element-wise kernels all take both cores). Timing
 reuses _timing: calibrated runs, the libraries alternating run by run, the median of
 ``--repeat`` runs kept. This is a benchmark, never a test: it reports a missed goal, it does not
 fail on one, and it exits 0.
@@ -40,18 +44,31 @@ fail on one, and it exits 0.
 from __future__ import annotations
 
 import os
+import sys
 
-# Before NumPy, torch and JAX load: their thread pools read these once.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-os.environ.setdefault(
-    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-)
+
+def _threads_asked(argv) -> str:
+    """``--threads``'s value, read before the libraries load (their pools read it once)."""
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return "1"
+
+
+THREADS = _threads_asked(sys.argv[1:])
+if THREADS != "default":
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, THREADS)
+    if THREADS == "1":
+        os.environ.setdefault(
+            "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        )
 
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
 from _timing import add_arguments, median_times  # noqa: E402
@@ -399,6 +416,11 @@ def main(argv=None):
         "--only", action="append", choices=WORKLOADS, help="run only this workload (repeatable)"
     )
     p.add_argument("--no-jax", action="store_true", help="leave JAX out even when importable")
+    p.add_argument(
+        "--threads",
+        default="1",
+        help="threads for every library: a number, or 'default' to leave each as installed",
+    )
     args = p.parse_args(argv)
     only = args.only or WORKLOADS
     keys = [k for k in GOALS if k[0] in only]
@@ -406,8 +428,19 @@ def main(argv=None):
     a = make_arrays()
     cases = {"dualgrad": make_torch_like_cases(dg, a)}
     notes = []
+    if args.threads != "default":
+        n = int(args.threads)
+        if hasattr(dg, "set_num_threads"):
+            dg.set_num_threads(n)
+        if torch is not None:
+            torch.set_num_threads(n)
+    threads = {
+        "asked": args.threads,
+        "dualgrad": dg.get_num_threads() if hasattr(dg, "get_num_threads") else None,
+        "torch": None if torch is None else torch.get_num_threads(),
+        "env": {v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "XLA_FLAGS")},
+    }
     if torch is not None:
-        torch.set_num_threads(1)
         cases["torch"] = make_torch_like_cases(torch, a)
     else:
         notes.append("torch is not importable: no ratios")
@@ -447,7 +480,7 @@ def main(argv=None):
             "numpy": np.__version__,
             "torch": None if torch is None else torch.__version__,
             "jax": None if jax is None else jax.__version__,
-            "threads": {v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "XLA_FLAGS")},
+            "threads": threads,
             "dualgrad": dg.__file__,
         },
         "timing": timing,
@@ -460,7 +493,12 @@ def main(argv=None):
     env = report["env"]
     print(
         f"dualgrad peers (issue 17), ms per call, median of {args.repeat}; python {env['python']},"
-        f" numpy {env['numpy']}, torch {env['torch']}, jax {env['jax']}; one thread each"
+        f" numpy {env['numpy']}, torch {env['torch']}, jax {env['jax']}; threads: "
+        + (
+            "one each"
+            if args.threads == "1"
+            else f"{args.threads} (dualgrad {threads['dualgrad']}, torch {threads['torch']})"
+        )
     )
     for note in notes:
         print(note)
