@@ -32,10 +32,16 @@ def _logical_ndim(p, d):
 
 def _pointwise(op, physical, bdims, params, size):
     """Element-wise ops with broadcasting: batch dims to the front, logical dims right-aligned."""
-    rank = max(
-        [_logical_ndim(p, d) for p, d in zip(physical, bdims) if isinstance(p, Tensor)], default=0
-    )
-    if 1 in [p.ndim for p, d in zip(physical, bdims) if d is not None]:
+    rank = 0
+    batched_scalar = False  # a per-sample 0-d operand (NOTE: [promotion by logical ranks])
+    for p, d in zip(physical, bdims):
+        if isinstance(p, Tensor):
+            n = p._data.ndim
+            if d is not None:
+                n -= 1
+                batched_scalar = batched_scalar or n == 0
+            rank = max(rank, n)
+    if batched_scalar:
         physical = _promoted_as_logical(physical, bdims)
     aligned = []
     for p, d in zip(physical, bdims):
