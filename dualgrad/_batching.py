@@ -13,8 +13,14 @@ import math
 import numpy as np
 
 from ._grad_mode import state as _grad_state
-from ._tensor import inner, requires_grad_anywhere, Tensor
-from ._views import PIECES, _View, mark_multi
+from ._tensor import (
+    TENSOR_INSTANCE_NAMES,
+    enter_instance_names,
+    inner,
+    requires_grad_anywhere,
+    Tensor,
+)
+from ._views import PIECES, VIEW_INSTANCE_NAMES, _View, mark_multi
 
 
 class _Logical:
@@ -316,3 +322,9 @@ def grad_below(t, level: int) -> bool:
             return True
         t = t._value
     return False
+
+
+# NOTE: [instance attribute keys] in _tensor.py
+_BATCHED_NAMES = ("_value", "_bdim", "_vlevel", "_logical")
+enter_instance_names(BatchedTensor, TENSOR_INSTANCE_NAMES + _BATCHED_NAMES)
+enter_instance_names(BatchedView, VIEW_INSTANCE_NAMES + _BATCHED_NAMES)

@@ -652,3 +652,47 @@ def requires_grad_anywhere(t) -> bool:
             return True
         t = inner(t)
     return False
+
+
+# NOTE: [instance attribute keys] CPython keeps one table of attribute names for all the
+# instances of a class (key-sharing dicts, PEP 412) and stores each instance's values beside it,
+# without a dict of its own. A name can join that table only while few instances exist (CPython
+# 3.11: about 30); an instance that later sets a name not in it gets a dict of its own, one more
+# object for the garbage collector to count. Recorded outputs set ``grad_fn``, so a program that
+# made 30 plain tensors before its first recorded op (every benchmark's set-up does) paid a dict
+# per recorded op: issue 17's W4 chain made 970 tracked objects per call instead of 675, past
+# the collector's threshold of 700, so a young collection ran on every call instead of almost
+# never, and promoted the half-built graph towards the costly full collections (W4 fwd+bwd 1.23
+# -> 1.53 ms a call after the peers benchmark's set-up). So each tensor class enters the names
+# its instances set, at import, on a throwaway instance (the lists: every name the test suite
+# sets, recorded per class; tests/test_instance_keys.py checks that recorded ops make no dict).
+TENSOR_INSTANCE_NAMES = (
+    "_data",
+    "grad_fn",
+    "_requires_grad",
+    "_out_nr",
+    "_vc",
+    "_acc",
+    "_fw",
+    "_glevel",
+    "_below",
+    "_base",
+    "_saved_version",
+    "_grad",
+    "_retains_grad",
+    "_hooks",
+    "_multi",
+    "_alias_hook",
+)
+
+
+def enter_instance_names(cls, names) -> None:
+    """Put ``names`` in the shared attribute table of ``cls``'s instances, while it is new
+    (NOTE: [instance attribute keys])."""
+    t = object.__new__(cls)
+    for name in names:
+        if not hasattr(getattr(cls, name, None), "__set__"):  # a property keeps its own
+            object.__setattr__(t, name, None)
+
+
+enter_instance_names(Tensor, TENSOR_INSTANCE_NAMES)

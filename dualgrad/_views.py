@@ -53,7 +53,14 @@ import numpy as np
 from . import _levels
 from ._dispatch import apply
 from ._grad_mode import state as _grad_state
-from ._tensor import Tensor, alias, requires_grad_anywhere, set_tangent
+from ._tensor import (
+    TENSOR_INSTANCE_NAMES,
+    Tensor,
+    alias,
+    enter_instance_names,
+    requires_grad_anywhere,
+    set_tangent,
+)
 
 
 class _View(Tensor):
@@ -251,3 +258,18 @@ class Chain:
 
     def __repr__(self) -> str:
         return "Chain(" + " -> ".join(op.name for op, _ in self.ops) + ")"
+
+
+# NOTE: [instance attribute keys] in _tensor.py
+VIEW_INSTANCE_NAMES = TENSOR_INSTANCE_NAMES + (
+    "_view_version",
+    "_chain",
+    "_view_shares",
+    "_view_grad",
+    "_fwd",
+    "_gf",
+    "_rg",
+    "_onr",
+    "_view_tracked",
+)
+enter_instance_names(_View, VIEW_INSTANCE_NAMES)

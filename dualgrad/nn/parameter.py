@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._tensor import Tensor
+from .._tensor import TENSOR_INSTANCE_NAMES, Tensor, enter_instance_names
 
 
 class Parameter(Tensor):
@@ -76,3 +76,8 @@ def set_optional_parameter(module, name: str, data) -> None:
         module.register_parameter(name, None)
     else:
         setattr(module, name, Parameter(data))
+
+
+enter_instance_names(
+    Parameter, TENSOR_INSTANCE_NAMES
+)  # NOTE: [instance attribute keys] in _tensor.py
