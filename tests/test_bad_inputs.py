@@ -183,6 +183,23 @@ CASES = {
     "pairwise_distance_0d_f64": lambda m: _F(m).pairwise_distance(
         _x(m, "float32"), m.tensor(0.5, dtype=m.float64)
     ),
+    # pivots are lu_factor's int32: others were read as positions (a wrong permutation)
+    **{
+        f"lu_unpack_pivots_{dt}": (
+            lambda m, dt=dt: (
+                m.lu_unpack(
+                    m.linalg.lu_factor(_x(m, shape=(3, 3)) + m.eye(3, dtype=m.float64))[0],
+                    m.tensor([2.0, 3.0, 3.0]).to(getattr(m, dt)),
+                ).P
+            )
+        )
+        for dt in ("float64", "int64", "int32")
+    },
+    "lu_solve_pivots_int64": lambda m: m.linalg.lu_solve(
+        m.linalg.lu_factor(_x(m, shape=(3, 3)) + m.eye(3, dtype=m.float64))[0],
+        m.tensor([2, 3, 3]),
+        _x(m, shape=(3, 2)),
+    ),
     # cdist's kernel takes one dtype (an empty result is x1's)
     "cdist_mixed_dtypes": lambda m: m.cdist(_x(m, "float32"), _x(m, "float64")),
     "cdist_mixed_dtypes_empty": lambda m: m.cdist(_x(m, "float32"), m.ones(0, 4, dtype=m.float64)),

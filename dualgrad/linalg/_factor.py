@@ -30,6 +30,8 @@ from .._ops.linalg import matmul
 from .._ops.shape import cat
 from .._ops.linalg_decomp import CHOLESKY, SOLVE_TRIANGULAR, _check_float
 from .._ops.registry import batched_as, custom, nondiff
+from .._dtype import int32
+from .._tensor import Tensor
 
 LUResult = namedtuple("linalg_lu", ["P", "L", "U"])
 LUFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
@@ -304,11 +306,24 @@ def _cholesky_info_kernel(a):
 CHOLESKY_INFO = nondiff("cholesky_info", _cholesky_info_kernel, batch=batched_as(CHOLESKY))
 
 
+def _check_pivots(pivots, message):
+    """Pivots are lu_factor's int32 tensor, as torch requires: a float or int64 tensor was
+    read as positions and gave a wrong permutation without a word."""
+    if not isinstance(pivots, Tensor) or pivots.dtype != int32:
+        raise RuntimeError(message)
+
+
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     """``P, L, U`` from ``lu_factor``'s packed ``LU`` and ``pivots`` (L and U are linear in
     ``LU``, so gradients reach it); a part not unpacked is an empty tensor, as torch's."""
     from .._factories import empty, eye
 
+    _check_pivots(
+        LU_pivots,
+        "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor "
+        "of torch.int32 dtype.\nNote: this function is intended to be used with the "
+        "output produced by torch.linalg.lu_factor",
+    )
     m, n = LU_data.shape[-2], LU_data.shape[-1]
     k = min(m, n)
     if unpack_data:
@@ -328,6 +343,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     ``A^H`` for ``A`` with ``adjoint``), by two triangular solves and the permutation."""
     from .._ops.linalg_decomp import solve_triangular
 
+    _check_pivots(pivots, "linalg.lu_solve: pivots should be a Tensor of scalar type torch.int32")
     if B.ndim < 2:
         raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
     P, L, U = lu_unpack(LU, pivots)
