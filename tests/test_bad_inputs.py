@@ -183,6 +183,23 @@ CASES = {
     "pairwise_distance_0d_f64": lambda m: _F(m).pairwise_distance(
         _x(m, "float32"), m.tensor(0.5, dtype=m.float64)
     ),
+    # a nan in an SVD's or eigh's input: torch raises (an inf: tests below)
+    **{
+        f"{name}_nan": (
+            lambda m, f=f: f(m, _x(m, shape=(3, 3)).index_fill(0, m.tensor([0]), math.nan))
+        )
+        for name, f in {
+            "svd": lambda m, a: m.linalg.svd(a),
+            "svdvals": lambda m, a: m.linalg.svdvals(a),
+            "torch_svd": lambda m, a: m.svd(a),
+            "pinv": lambda m, a: m.linalg.pinv(a),
+            "matrix_rank": lambda m, a: m.linalg.matrix_rank(a),
+            "matrix_norm_2": lambda m, a: m.linalg.matrix_norm(a, ord=2),
+            "nuclear_norm": lambda m, a: m.linalg.matrix_norm(a, ord="nuc"),
+            "eigh": lambda m, a: m.linalg.eigh(a + a.mT),
+            "eigvalsh": lambda m, a: m.linalg.eigvalsh(a + a.mT),
+        }.items()
+    },
     # pivots are lu_factor's int32: others were read as positions (a wrong permutation)
     **{
         f"lu_unpack_pivots_{dt}": (
@@ -260,3 +277,29 @@ def test_a_tensor_argument_is_not_changed():
     with pytest.raises(TypeError, match="rot90.*'k'"):
         dg.rot90(dg.ones(3, 4), k)
     assert k.tolist() == [[1.0] * 4] * 3
+
+
+# NOTE: [non-finite input to LAPACK's iterations] in _ops/linalg_decomp.py: OpenBLAS's SVD
+# iteration ran forever on a 3x3 matrix holding one inf. torch (MKL) returns nans for these and
+# raises for a nan (rows above); dualgrad raises on every non-finite input (docs/differences.md).
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: dg.linalg.svd(a),
+        lambda a: dg.linalg.svdvals(a),
+        lambda a: dg.linalg.pinv(a),
+        lambda a: dg.linalg.matrix_norm(a, ord=2),
+        lambda a: dg.linalg.lstsq(a, a, driver="gelsd"),
+    ],
+)
+@pytest.mark.parametrize("where", ["one", "row"])
+def test_svd_of_a_matrix_holding_an_inf_raises_instead_of_running_forever(call, where):
+    a = np.random.default_rng(0).standard_normal((3, 3))
+    if where == "one":
+        a[0, 0] = np.inf
+    else:
+        a[0] = np.inf
+    with pytest.raises(RuntimeError, match="non-finite values"):
+        call(dg.tensor(a))
+    # torch's answer is no number either: nans where it does not raise
+    assert torch.linalg.svdvals(torch.tensor(a)).isnan().all()

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._batching import BatchedTensor
 from .._dispatch import apply
-from .._kernel_errors import LinAlgError
+from .._kernel_errors import _LINALG_ERRORS, LinAlgError
 from .._factories import eye as _eye
 from .._factories import zeros as _zeros
 from .._grad_mode import is_grad_enabled, no_grad
@@ -664,6 +664,7 @@ def qr(A, some=True):
 # jvp: dP = V^T dA V; dL = diag(dP); dV = V (dP / E) off the diagonal, E_ij = L_j - L_i.
 # vjp: gA = V (skew(V^T gV) / 2E + diag(gL)) V^T. NOTE: [gauge]
 def _eigh_kernel(a, *, UPLO):
+    _finite_for_lapack(a, _LINALG_ERRORS["eigh"])
     w, v = np.linalg.eigh(a, UPLO=UPLO)
     return _as_dtype(w, a), _as_dtype(v, a)
 
@@ -719,7 +720,24 @@ def eigvalsh(A, UPLO="L"):
 
 
 # ------------------------------------------------------------------ svd (reduced)
+# NOTE: [non-finite input to LAPACK's iterations] The SVD's bidiagonal QR iteration (dbdsqr)
+# can run for minutes on a matrix holding an inf (random programs with special values hung in
+# it), and its result would be nan anyway; torch checks first and raises. So do these kernels:
+# the SVD's callers (svd, svdvals, pinv, matrix_rank, the 2- and nuclear norms) with torch's
+# words, and eigh's with its words (its iteration is of the same kind).
+_SVD_NON_FINITE = (
+    "linalg.svd: The algorithm failed to converge because the input matrix contained "
+    "non-finite values."
+)
+
+
+def _finite_for_lapack(a, message):
+    if not np.isfinite(a).all():
+        raise LinAlgError(message)
+
+
 def _svd_kernel(a):
+    _finite_for_lapack(a, _SVD_NON_FINITE)
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     return _as_dtype(u, a), _as_dtype(s, a), _as_dtype(vh, a)
 
@@ -852,6 +870,7 @@ def _pinv_kernel(a, *, atol, rtol):
     m, n = a.shape[-2], a.shape[-1]
     if a.size == 0:
         return np.zeros(a.shape[:-2] + (n, m), a.dtype)
+    _finite_for_lapack(a, _SVD_NON_FINITE)
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     if rtol is None:
         rtol = np.finfo(a.dtype).eps * max(m, n) if not atol else 0.0
