@@ -179,6 +179,36 @@ ROWS += [
         ops=_NONE,
     ),
     Row(
+        "linalg_cond",
+        lambda m, a: (
+            m.linalg.cond(_wc(m, a)),
+            m.linalg.cond(_wc(m, a), -2),
+            m.linalg.cond(_wc(m, a), "fro"),
+            m.linalg.cond(_wc(m, a), 1),
+            m.linalg.cond(_wc(m, a), "nuc"),
+        ),
+        [[F((3, 3))], [F((2, 3, 3))]],
+        ops=_NONE,
+        # torch's cond(p='fro'/1/'nuc') writes into inv_ex's output in place, so its own
+        # backward refuses ("modified by an inplace operation"): the reference spells it out
+        torch_fn=lambda m, a: (
+            m.linalg.cond(_wc(m, a)),
+            m.linalg.cond(_wc(m, a), -2),
+            *(
+                m.linalg.matrix_norm(_wc(m, a), p)
+                * m.linalg.matrix_norm(m.linalg.inv(_wc(m, a)), p)
+                for p in ("fro", 1, "nuc")
+            ),
+        ),
+    ),
+    Row("linalg_vander", lambda m, x: m.linalg.vander(x, N=4), [[F((3,))], [F((2, 3))]], ops=_NONE),
+    Row(
+        "linalg_diagonal",
+        lambda m, a: m.linalg.diagonal(a, offset=1) * 2,
+        [[F((3, 4))], [F((2, 3, 3))]],
+        ops=_NONE,
+    ),
+    Row(
         "inv_ex",
         lambda m, a: m.linalg.inv_ex(_wc(m, a)).inverse,
         [[F((3, 3))], [F((2, 3, 3))]],

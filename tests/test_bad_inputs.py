@@ -200,6 +200,14 @@ CASES = {
             "eigvalsh": lambda m, a: m.linalg.eigvalsh(a + a.mT),
         }.items()
     },
+    # linalg.cond, vander: torch's checks and its inf for a singular matrix
+    "cond_p3": lambda m: m.linalg.cond(_x(m, shape=(3, 3)), 3),
+    "cond_fro_not_square": lambda m: m.linalg.cond(_x(m), "fro"),
+    "cond_fro_singular": lambda m: m.linalg.cond(m.ones(3, 3, dtype=m.float64), "fro"),
+    "cond_1_singular_batch": lambda m: m.linalg.cond(m.stack([m.ones(2, 2), m.eye(2) * 2]), 1),
+    "cond_int": lambda m: m.linalg.cond(m.tensor([[1, 2], [3, 4]])),
+    "vander_N1": lambda m: m.linalg.vander(m.tensor([1.0, 2.0]), N=1),
+    "vander_0d": lambda m: m.linalg.vander(m.tensor(2.0)),
     # pivots are lu_factor's int32: others were read as positions (a wrong permutation)
     **{
         f"lu_unpack_pivots_{dt}": (

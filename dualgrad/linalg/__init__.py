@@ -27,6 +27,7 @@ from .._ops.linalg_decomp import linalg_qr as qr  # noqa: F401
 from .._ops.linalg_decomp import linalg_svd as svd  # noqa: F401
 from ._factor import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: F401,E402
 from ._factor import lu, lu_factor, lu_factor_ex, lu_solve  # noqa: F401,E402
+from ._composites import cond, diagonal, vander  # noqa: F401,E402
 from ._wrappers import (  # noqa: F401,E402
     cholesky_ex,
     inv_ex,
