@@ -441,7 +441,9 @@ ATAN2 = elementwise(
 # higher derivatives differentiate these products: for atan2(z, z), whose derivatives are all
 # 0, the two inputs' second-order terms are about 1/z^2 each and cancel. Grouped as torch's they
 # cancel to 0; grouped the other way a float32 Hessian at z = 0.003 kept one rounding of
-# 55,000 (0.0078, random programs seed 5304, rev_rev). The jvp is torch's formula too.
+# 55,000 (0.0078, random programs seed 5304, rev_rev). The jvp keeps the partials, so at
+# the origin it is 0 like the vjp (torch's jvp gives nan there: TORCH_WRONG in
+# tests/test_random_programs.py).
 def _atan2_vjp(g, y, x, *, out, needs):
     r = _atan2_recip(y, x)
     gy = (g * x) * r if needs[0] else None
@@ -453,18 +455,7 @@ def _atan2_vjp(g, y, x, *, out, needs):
     return (gy, gx)
 
 
-def _atan2_jvp(tangents, y, x, *, out):
-    """torch's atan2 forward formula, (x ty - y tx) / (x^2 + y^2): nan at the origin, where
-    its backward (and ``_atan2_vjp``) gives 0 (random programs seed 5333)."""
-    ty, tx = tangents
-    num = None if ty is None else x * ty
-    if tx is not None:
-        num = -(y * tx) if num is None else num - y * tx
-    return num / (y * y + x * x)
-
-
 ATAN2.vjp = _atan2_vjp
-ATAN2.jvp = _atan2_jvp
 SINH = elementwise("sinh", float_unary(np.sinh), (lambda x, out: cosh(x),))
 COSH = elementwise("cosh", float_unary(np.cosh), (lambda x, out: sinh(x),))
 TANH = elementwise(
