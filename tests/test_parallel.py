@@ -93,7 +93,7 @@ def _bits(a):
 
 
 # sizes at and around the threshold and the chunk boundaries (which fall on multiples of ALIGN)
-SIZES = [MIN, MIN + 1, MIN + ALIGN - 1, 3 * ALIGN * 8 + 5, 2 * MIN + ALIGN + 3]
+SIZES = [MIN, MIN + 1, MIN + ALIGN - 1, MIN + 3 * ALIGN + 5, 2 * MIN + ALIGN + 3]
 
 
 @pytest.mark.parametrize("n_threads", [2, 3])
