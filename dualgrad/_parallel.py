@@ -20,6 +20,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -32,14 +33,27 @@ __all__ = [
     "set_num_threads",
 ]
 
-# NOTE: [parallel threshold] provisional: to be measured with benchmarks/threads.py
-_MIN_SIZE = 1 << 17
+# NOTE: [parallel threshold] A split costs a fixed ~50-60 us on the project machine (2 vCPUs):
+# waking a pool thread and being woken by it, each ~25 us here (a queue round trip between two
+# threads measures 50 us), plus the GIL passing between the two. It pays once the single call
+# takes well over twice that, and what a call takes per element differs 300-fold between the
+# registry's ufuncs (measured at 2**20 elements: square f32 0.08 ns, add f32 0.15, exp f32 0.48,
+# exp f64 0.8, tanh f64 1.7, sin f64 15, floor_divide f64 23). No one size serves: a threshold
+# where add pays (~1e6 elements) leaves sin f64 20x slower than it could be, and one where sin
+# pays (~2e4) makes add 10x slower. So each kernel (ufunc and dtypes) is timed once, when it
+# first comes here, on 2**14 elements in the calling thread (best of 3, ~1 ms at most), and is
+# split from the size whose single call takes _MIN_WORK_NS; never below _MIN_SIZE, which is the
+# caller's guard (PARALLEL_MIN_SIZE). The figures of benchmarks/threads.py that set these two
+# are in the README lines of the branch's report.
+_MIN_WORK_NS = 200_000
+_MIN_SIZE = 1 << 15
+_SAMPLE = 1 << 14
 
 # NOTE: [same bits] Chunks start at multiples of _ALIGN elements, a multiple of 64 bytes for
 # every itemsize and of any SIMD vector's lanes. Each chunk then starts at the same address
 # modulo 64 bytes as the whole array, and no chunk but the last ends inside a vector, so every
 # element is computed by the same lanes of the same loop as in the single call. The loop casts
-# nothing (_out_dtype), so NumPy runs it once over each chunk, without buffers.
+# nothing (_kernel), so NumPy runs it once over each chunk, without buffers.
 # tests/test_parallel.py checks the bits of every registry ufunc on f32 and f64 with nan, inf
 # and denormals, at sizes around the chunk boundaries and from a misaligned start.
 _ALIGN = 1024
@@ -94,9 +108,9 @@ def set_num_threads(n: int) -> None:
     """Set the number of threads dualgrad uses for large element-wise kernels, as
     ``torch.set_num_threads``.
 
-    Element-wise ops on tensors of at least ``PARALLEL_MIN_SIZE`` elements are split over
-    ``n`` threads (the calling thread and ``n - 1`` pool threads); ``n == 1`` never splits. The
-    result is the same, bit for bit, as the unsplit call. When the optional package
+    Element-wise ops on tensors large enough that it pays are split over ``n`` threads (the
+    calling thread and ``n - 1`` pool threads); ``n == 1`` never splits. The result is the
+    same, bit for bit, as the unsplit call. When the optional package
     ``threadpoolctl`` is installed, NumPy's BLAS (matmul, linalg) is limited to ``n`` threads
     too, as torch limits its BLAS; without it BLAS keeps its own setting (its environment
     variables, such as ``OPENBLAS_NUM_THREADS``).
@@ -214,17 +228,18 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-# (ufunc, dtype of x, dtype of y or None) -> output dtype, or None where the call is not split
-_OUT_DTYPES: dict = {}
+# (ufunc, dtype of x, dtype of y or None) -> (output dtype, size from which to split), or None
+# where the call is not split
+_KERNELS: dict = {}
 
 
-def _out_dtype(ufunc, x, y):
+def _kernel(ufunc, x, y):
     key = (ufunc, x.dtype, None if y is None else y.dtype)
     try:
-        return _OUT_DTYPES[key]
+        return _KERNELS[key]
     except KeyError:
         pass
-    dt = None
+    found = None
     ins = key[1:] if y is not None else key[1:2]
     if isinstance(ufunc, np.ufunc) and ufunc.nout == 1 and ufunc.nin == len(ins):
         try:
@@ -233,9 +248,25 @@ def _out_dtype(ufunc, x, y):
             loop = None
         # only a loop that casts nothing: the inner loop then runs straight over each chunk
         if loop is not None and all(a == b for a, b in zip(ins, loop)):
-            dt = loop[-1]
-    _OUT_DTYPES[key] = dt
-    return dt
+            found = (loop[-1], _split_size(ufunc, ins, loop[-1]))
+    _KERNELS[key] = found
+    return found
+
+
+def _split_size(ufunc, ins, out_dtype) -> int:
+    """The size from which ``ufunc`` on ``ins`` is split: where its single call, timed here on
+    a sample, takes _MIN_WORK_NS (NOTE: [parallel threshold])."""
+    # values in every registry ufunc's domain but acosh's (arcsin, log, sqrt, atanh: (0, 1))
+    sample = [np.linspace(0.1, 0.9, _SAMPLE).astype(dt) for dt in ins]
+    out = np.empty(_SAMPLE, out_dtype)
+    best = float("inf")
+    with np.errstate(all="ignore"):
+        for _ in range(3):
+            start = time.perf_counter_ns()
+            ufunc(*sample, out=out)
+            best = min(best, time.perf_counter_ns() - start)
+    per_element = max(best, 1) / _SAMPLE
+    return max(_MIN_SIZE, int(_MIN_WORK_NS / per_element))
 
 
 # NOTE: [errors of a split call] np.errstate is thread-local (a context variable), and a floating-
@@ -292,8 +323,9 @@ def parallel_call(ufunc, x, y=None):
     call is not split (the caller then calls the ufunc itself).
 
     Split: more than one thread set (``set_num_threads``); ``x`` and ``y`` NumPy arrays (not
-    subclasses), the non-0-d ones of one shape, C-contiguous, at least ``PARALLEL_MIN_SIZE``
-    elements; ``ufunc`` a NumPy ufunc with one output and as many inputs as given, whose loop
+    subclasses), the non-0-d ones of one shape, C-contiguous, with enough elements that the
+    split pays for this ufunc (NOTE: [parallel threshold]; never fewer than
+    ``PARALLEL_MIN_SIZE``); ``ufunc`` a NumPy ufunc with one output and as many inputs as given, whose loop
     for these dtypes casts nothing. The result has the single call's bits (NOTE: [same bits])
     and its floating-point warnings and errors (NOTE: [errors of a split call]).
 
@@ -318,14 +350,15 @@ def parallel_call(ufunc, x, y=None):
                 return None
             if not a.flags.c_contiguous:
                 return None
-    if big is None or big.size < _MIN_SIZE:
-        return None
-    dt = _out_dtype(ufunc, x, y)
-    if dt is None:
+    if big is None:
         return None
     size = big.size
+    kernel = _kernel(ufunc, x, y)
+    if kernel is None or size < kernel[1]:
+        return None
+    dt = kernel[0]
     n = min(_threads, size // _ALIGN)
-    if n < 2:  # only where _MIN_SIZE is lowered (benchmarks/threads.py forces splits)
+    if n < 2:  # only where the thresholds are lowered (benchmarks/threads.py forces splits)
         return None
     out = np.empty(big.shape, dtype=dt)
     flat_out = out.reshape(-1)

@@ -23,12 +23,16 @@ from dualgrad._ops.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN = _parallel._MIN_SIZE
+MIN_WORK_NS = _parallel._MIN_WORK_NS
 ALIGN = _parallel._ALIGN
 
 
 @pytest.fixture
-def threads():
-    """Run with a chosen thread count, restored after (set_num_threads also limits BLAS)."""
+def threads(monkeypatch):
+    """Run with a chosen thread count, restored after (set_num_threads also limits BLAS), and
+    every kernel split from MIN elements on, whatever its measured cost."""
+    monkeypatch.setattr(_parallel, "_MIN_WORK_NS", 0)
+    monkeypatch.setattr(_parallel, "_KERNELS", {})
     before = dg.get_num_threads()
     yield dg.set_num_threads
     dg.set_num_threads(before)
@@ -129,6 +133,20 @@ def test_multidimensional_input_keeps_its_shape(threads):
     x = np.random.default_rng(0).standard_normal((512, 300, 2))
     got = _parallel.parallel_call(np.tanh, x)
     assert got.shape == x.shape and np.array_equal(got, np.tanh(x))
+
+
+def test_each_kernel_is_split_from_the_size_where_it_pays(threads, monkeypatch):
+    # NOTE: [parallel threshold]: floor_divide f64 costs ~150x what add f32 costs per element
+    # (23 ns and 0.15 ns on the project machine), so add is split only from a much larger size
+    monkeypatch.setattr(_parallel, "_MIN_WORK_NS", MIN_WORK_NS)
+    x32, x64 = np.ones(1, np.float32), np.ones(1)
+    cheap = _parallel._kernel(np.add, x32, x32)[1]
+    dear = _parallel._kernel(np.floor_divide, x64, x64)[1]
+    assert dear >= MIN and cheap >= 8 * dear
+    threads(2)
+    a = np.ones(dear)
+    assert _parallel.parallel_call(np.floor_divide, a, a) is not None
+    assert _parallel.parallel_call(np.add, a.astype(np.float32), a.astype(np.float32)) is None
 
 
 @pytest.mark.parametrize(
@@ -388,6 +406,7 @@ from dualgrad import _parallel
 assert _parallel._pool is None, "a pool at import"
 assert threading.active_count() == 1, threading.enumerate()
 dualgrad.set_num_threads(3)
+_parallel._MIN_WORK_NS = 0  # split from _MIN_SIZE on, whatever the kernels cost
 x = np.linspace(-3.0, 3.0, 4 * _parallel._MIN_SIZE)
 assert np.array_equal(_parallel.parallel_call(np.exp, x), np.exp(x))
 workers = [t for t in threading.enumerate() if t.name.startswith("dualgrad-intraop")]
