@@ -47,7 +47,7 @@ def main(argv=None):
     # threshold]), read before the thresholds are lowered so that every size is split here
     rng = np.random.default_rng(0)
     split_from = {
-        (name, dtype): _parallel._kernel(uf, *[np.ones(1, dtype)] * nin)[1]
+        (name, dtype): _parallel._kernel(uf, *[np.ones(1, dtype)] * nin, *[None] * (2 - nin))[1]
         for dtype in ("float32", "float64")
         for name, (uf, nin) in OPS.items()
     }

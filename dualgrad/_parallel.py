@@ -43,8 +43,22 @@ __all__ = [
 # pays (~2e4) makes add 10x slower. So each kernel (ufunc and dtypes) is timed once, when it
 # first comes here, on 2**14 elements in the calling thread (best of 3, ~1 ms at most), and is
 # split from the size whose single call takes _MIN_WORK_NS; never below _MIN_SIZE, which is the
-# caller's guard (PARALLEL_MIN_SIZE). The figures of benchmarks/threads.py that set these two
-# are in the README lines of the branch's report.
+# caller's guard (PARALLEL_MIN_SIZE).
+#
+# benchmarks/threads.py, 2 threads, single call / split (median of 3 runs, each the median of 7
+# alternating timings; the other core partly busy with a niced process):
+#
+#     size        1e4   3e4   1e5   3e5   1e6   3e6      split from (measured threshold)
+#     exp  f32    0.25  0.49  0.97  1.16  1.36  1.58     ~4.1e5
+#     tanh f32    0.16  0.46  0.77  1.03  1.47  1.35     ~5.0e5
+#     add  f32    0.05  0.11  0.46  0.70  1.02  1.47     ~1.35e6
+#     exp  f64    0.33  0.74  1.23  1.28  1.48  1.66     ~2.4e5
+#     tanh f64    0.54  0.99  1.32  1.36  1.46  1.61     ~1.2e5
+#     add  f64    0.08  0.20  0.68  0.84  1.35  1.50     ~8.1e5
+#
+# The split breaks even where the single call takes 80-210 us; at _MIN_WORK_NS = 200 us every
+# split the thresholds chose gained (1.09x-1.66x, 1.2x-1.5x typical), and some gain between
+# 100 and 200 us is left on the table (exp f64 at 1e5: 1.23x).
 _MIN_WORK_NS = 200_000
 _MIN_SIZE = 1 << 15
 _SAMPLE = 1 << 14
