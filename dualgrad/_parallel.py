@@ -255,7 +255,9 @@ def _kernel(ufunc, x, y):
         pass
     found = None
     ins = key[1:] if y is not None else key[1:2]
-    if isinstance(ufunc, np.ufunc) and ufunc.nout == 1 and ufunc.nin == len(ins):
+    # numbers only: an object loop runs Python code under the GIL, which a split cannot speed
+    numeric = all(dt.kind in "biufc" for dt in ins)
+    if numeric and isinstance(ufunc, np.ufunc) and ufunc.nout == 1 and ufunc.nin == len(ins):
         try:
             loop = ufunc.resolve_dtypes((*ins, None))
         except (TypeError, ValueError):  # no loop: the caller's own call raises NumPy's error

@@ -162,6 +162,8 @@ def test_each_kernel_is_split_from_the_size_where_it_pays(threads, monkeypatch):
         ("not a ufunc", lambda x: _parallel.parallel_call(lambda a: a, x)),
         ("no loop", lambda x: _parallel.parallel_call(np.bitwise_and, x, x)),
         ("nin 2, one given", lambda x: _parallel.parallel_call(np.add, x)),
+        ("object dtype", lambda x: _parallel.parallel_call(np.exp, x.astype(object))),
+        ("byte-swapped", lambda x: _parallel.parallel_call(np.exp, x.astype(">f8"))),
     ],
 )
 def test_calls_not_split_return_none(why, call, threads):
