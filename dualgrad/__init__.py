@@ -74,6 +74,12 @@ from ._grad_mode import (  # noqa: F401
 from ._compat.device import device, get_default_device, set_default_device  # noqa: F401
 from ._compat.dtype_info import finfo, iinfo  # noqa: F401
 from ._printing import set_printoptions  # noqa: F401
+from ._parallel import (  # noqa: F401
+    get_num_interop_threads,
+    get_num_threads,
+    set_num_interop_threads,
+    set_num_threads,
+)
 from ._compat.real_tensors import (  # noqa: F401
     adjoint,
     conj,
