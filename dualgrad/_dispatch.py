@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _levels
+from ._parallel import SPLIT_FROM as _split
 from ._grad_mode import state as _grad_state
 from ._kernel_errors import kernel_error
 from ._tensor import Tensor
@@ -108,7 +109,10 @@ def apply(op, *args, **params):
 # ``_record`` does (NOTE: [saved outputs] in autograd/graph.py). They skip the argument
 # tuple and dict, the loop over the inputs and the checks ``apply`` makes for every other case,
 # and hand anything else to ``apply`` unchanged, so they are never a second semantics: measured
-# on (16,) float32 tensors, 460 ns a call against apply's 660 (np.sin alone: 230).
+# on (16,) float32 tensors, 460 ns a call against apply's 660 (np.sin alone: 230). A tensor of
+# SPLIT_FROM elements or more takes ``apply`` too: its kernel may split it over threads
+# (NOTE: [parallel threshold] in _parallel.py), and beside its kernel's time the entry's is
+# nothing.
 # The element-wise functions, the Tensor operators and the derived rules call them.
 _NO_PARAMS: dict = {}  # the params of a call without any; never mutated
 _float = float  # one global lookup instead of a global and a builtin one, on the hot path
@@ -122,11 +126,12 @@ def apply_unary(op, x):
     if (
         uf is None
         or type(x) is not Tensor
-        or x._data.dtype.kind != "f"
+        or (data := x._data).dtype.kind != "f"
+        or data.size >= _split[0]  # large: the kernel may split it (NOTE: [fast entries])
         or (_stack.levels and (x._fw or x._glevel >= 0))
     ):
         return _apply_one(op, x)
-    raw = uf(x._data)
+    raw = uf(data)
     out = _new(Tensor)
     out._data = raw if type(raw) is _ndarray else np.asanyarray(raw)
     if x._requires_grad and _grad_state.enabled:
@@ -152,10 +157,14 @@ def apply_binary(op, a, b):
     tb = type(b)
     if tb is Tensor:
         y = b._data
-        if y.dtype is not dt or dt.kind != "f":
+        if y.dtype is not dt or dt.kind != "f" or x.size >= _split[0]:
             return apply(op, a, b)
         record = (a._requires_grad or b._requires_grad) and _grad_state.enabled
-    elif (tb is _float or (tb is _int and -_EXACT <= b <= _EXACT)) and dt.kind == "f":
+    elif (
+        (tb is _float or (tb is _int and -_EXACT <= b <= _EXACT))
+        and dt.kind == "f"
+        and x.size < _split[0]
+    ):
         # The float as a 0-d array of the tensor's dtype: the value NumPy would convert it to
         # (NEP 50), and the ufunc runs ~150 ns faster than with a Python float. An int is
         # taken where every float dtype here holds it exactly (x * 3, pow's rule 3 * x**2),

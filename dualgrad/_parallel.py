@@ -6,8 +6,10 @@ chunks, runs one on the calling thread and the others on a pool of daemon thread
 the same bits the single call gives (NOTE: [same bits]) with the same floating-point errors
 (NOTE: [errors of a split call]). The dispatcher's fast entries call it behind a size guard:
 
-    if x.size >= _parallel.PARALLEL_MIN_SIZE:      # one comparison on the small path
-        raw = _parallel.parallel_call(uf, x)       # None: not split, call the ufunc itself
+    if x.size < _split[0]:          # _split is SPLIT_FROM: one comparison on the small path
+        raw = uf(x)
+    else:
+        raw = split_or_call(uf, x)  # parallel_call, or the ufunc itself where it does not split
 
 ``set_num_threads``/``get_num_threads`` and ``set_num_interop_threads``/
 ``get_num_interop_threads`` are torch's names for the settings.
@@ -29,6 +31,7 @@ __all__ = [
     "get_num_interop_threads",
     "get_num_threads",
     "parallel_call",
+    "split_or_call",
     "set_num_interop_threads",
     "set_num_threads",
 ]
@@ -43,7 +46,7 @@ __all__ = [
 # pays (~2e4) makes add 10x slower. So each kernel (ufunc and dtypes) is timed once, when it
 # first comes here, on 2**14 elements in the calling thread (best of 3, ~1 ms at most), and is
 # split from the size whose single call takes _MIN_WORK_NS; never below _MIN_SIZE, which is the
-# caller's guard (PARALLEL_MIN_SIZE).
+# caller's guard (SPLIT_FROM).
 #
 # benchmarks/threads.py, 2 threads, single call / split (median of 3 runs, each the median of 7
 # alternating timings; the other core partly busy with a niced process):
@@ -72,7 +75,7 @@ _SAMPLE = 1 << 14
 # and denormals, at sizes around the chunk boundaries and from a misaligned start.
 _ALIGN = 1024
 
-_NEVER = sys.maxsize  # PARALLEL_MIN_SIZE while there is one thread: the guard never passes
+_NEVER = sys.maxsize  # SPLIT_FROM while there is one thread: the guard never passes
 
 
 def _env_threads() -> int:
@@ -101,7 +104,9 @@ def _usable_cores() -> int:
 
 
 _threads = _env_threads()
-PARALLEL_MIN_SIZE = _MIN_SIZE if _threads > 1 else _NEVER
+# The size from which a call may split, in a list the dispatcher holds (reading its item is
+# cheaper than a module attribute on the path every small op takes); set_num_threads updates it.
+SPLIT_FROM = [_MIN_SIZE if _threads > 1 else _NEVER]
 _interop: int | None = None  # None: never set; torch's default then is the core count
 _pool: _Pool | None = None
 _pool_lock = threading.Lock()
@@ -136,11 +141,11 @@ def set_num_threads(n: int) -> None:
     1
     >>> torch.set_num_threads(n)
     """
-    global _threads, PARALLEL_MIN_SIZE, _pool, _blas_limit
+    global _threads, _pool, _blas_limit
     n = _checked_count("set_num_threads", n)
     with _pool_lock:
         _threads = n
-        PARALLEL_MIN_SIZE = _MIN_SIZE if n > 1 else _NEVER
+        SPLIT_FROM[0] = _MIN_SIZE if n > 1 else _NEVER
         if _pool is not None and _pool.size != max(1, n - 1):
             _pool.shutdown()  # a new pool of the new size starts at the next split call
             _pool = None
@@ -341,7 +346,7 @@ def parallel_call(ufunc, x, y=None):
     Split: more than one thread set (``set_num_threads``); ``x`` and ``y`` NumPy arrays (not
     subclasses), the non-0-d ones of one shape, C-contiguous, with enough elements that the
     split pays for this ufunc (NOTE: [parallel threshold]; never fewer than
-    ``PARALLEL_MIN_SIZE``); ``ufunc`` a NumPy ufunc with one output and as many inputs as given, whose loop
+    ``SPLIT_FROM``); ``ufunc`` a NumPy ufunc with one output and as many inputs as given, whose loop
     for these dtypes casts nothing. The result has the single call's bits (NOTE: [same bits])
     and its floating-point warnings and errors (NOTE: [errors of a split call]).
 
@@ -414,4 +419,13 @@ def parallel_call(ufunc, x, y=None):
         status |= s[0]
     if status and not _report(ufunc, status):
         return ufunc(*args)
+    return out
+
+
+def split_or_call(ufunc, x, y=None):
+    """``ufunc(x)`` / ``ufunc(x, y)``: split by ``parallel_call`` where that pays, else the
+    single call (the dispatcher's fast entries, behind their ``SPLIT_FROM`` guard)."""
+    out = parallel_call(ufunc, x, y)
+    if out is None:
+        out = ufunc(x) if y is None else ufunc(x, y)
     return out

@@ -173,11 +173,11 @@ def test_calls_not_split_return_none(why, call, threads):
 
 def test_one_thread_never_splits(threads, monkeypatch):
     threads(1)
-    assert _parallel.PARALLEL_MIN_SIZE == sys.maxsize
+    assert _parallel.SPLIT_FROM[0] == sys.maxsize
     monkeypatch.setattr(_parallel, "_submit", lambda tasks: pytest.fail("work was queued"))
     assert _parallel.parallel_call(np.exp, np.ones(4 * MIN)) is None
     threads(2)
-    assert _parallel.PARALLEL_MIN_SIZE == MIN
+    assert _parallel.SPLIT_FROM[0] == MIN
 
 
 def test_pool_size_follows_set_num_threads(threads):

@@ -33,7 +33,9 @@ _CASTS = (
     "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "square", "pow", "mul", "add",
     "sub", "div", "mean", "max", "min", "maximum", "minimum", "neg", "exp2", "expm1", "log2",
     "log10", "log1p", "rsqrt", "reciprocal", "floor", "ceil", "round", "trunc", "sign", "atan2",
-    "fmod", "remainder", "normal",
+    "fmod", "remainder", "normal", "abs", "acos", "acosh", "asin", "asinh", "atan", "atanh",
+    "cosh", "sinh", "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh",
+    "fix", "negative", "sgn",
 )  # fmt: skip
 OUT_POLICY = {
     **dict.fromkeys(_FACTORIES, ("factory", None)),
@@ -137,6 +139,17 @@ def with_out(fn, policy):
 # (*args, **kwargs): without out= it costs one plain call (about 50 ns), not the packing and
 # unpacking of its arguments (about 200 ns).
 def _same_signature(fn, write):
+    fast = getattr(fn, "unary_apply", None)
+    if fast is not None:  # NOTE: [one frame for torch.exp(x)] in _ops/elementwise.py
+        source = (
+            f"def {fn.__name__}(x, *, out=None):\n"
+            f"    if out is None:\n"
+            f"        return _apply_unary(_op, x)\n"
+            f"    return _write((x,), {{}}, out)\n"
+        )
+        namespace = {"_apply_unary": fast[0], "_op": fast[1], "_write": write}
+        exec(source, namespace)  # noqa: S102  (the source is the fixed text above)
+        return namespace[fn.__name__]
     params = list(inspect.signature(fn).parameters.values())
     defaults = {p.name: p.default for p in params if p.default is not p.empty}
     head, positional, keywords, star, starstar = [], [], [], None, None

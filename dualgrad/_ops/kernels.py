@@ -11,6 +11,8 @@ import math
 import numpy as np
 
 from .. import _dtype
+from .._parallel import SPLIT_FROM as _split
+from .._parallel import split_or_call
 
 _ndarray = np.ndarray
 _cache: dict = {}
@@ -49,6 +51,14 @@ def _as_array(r, dt):
     if type(r) is not _ndarray:
         r = np.asanyarray(r)
     return r if r.dtype == dt else r.astype(dt)
+
+
+def _call(fn, *arrays):
+    """``fn(*arrays)``, split over threads where the arrays are large enough (NOTE: [parallel
+    threshold] in _parallel.py; ``split_or_call`` declines what it cannot split)."""
+    if type(arrays[0]) is _ndarray and arrays[0].size >= _split[0]:
+        return split_or_call(fn, *arrays)
+    return fn(*arrays)
 
 
 def _fast(kernel, fn):
@@ -90,11 +100,14 @@ def promote_binary(fn, opmath=False):
             if (tb is _ndarray and a.dtype is b.dtype) or (
                 tb is float and a.dtype.kind == "f" and a.dtype.itemsize > 2
             ):
+                if a.size >= _split[0]:  # NOTE: [parallel threshold] in _parallel.py
+                    # (a Python float as NumPy converts it for a float array: NEP 50)
+                    return split_or_call(fn, a, b if tb is _ndarray else np.asarray(b, a.dtype))
                 r = fn(a, b)
                 return r if type(r) is _ndarray else np.asanyarray(r, dtype=a.dtype)
         dt = binary_dtype(a, b)
         cdt = _opmath(dt) if opmath else dt
-        return _as_array(fn(_cast(a, cdt), _cast(b, cdt)), dt)
+        return _as_array(_call(fn, _cast(a, cdt), _cast(b, cdt)), dt)
 
     return _fast(kernel, fn)
 
@@ -108,7 +121,7 @@ def float_binary(fn, opmath=False):
         if not _dtype.is_floating(dt):
             dt = _dtype.get_default_dtype().np
         cdt = _opmath(dt) if opmath else dt
-        return _as_array(fn(_cast(a, cdt), _cast(b, cdt)), dt)
+        return _as_array(_call(fn, _cast(a, cdt), _cast(b, cdt)), dt)
 
     return _fast(kernel, fn)
 
@@ -129,7 +142,7 @@ def float_unary(fn):
     def kernel(x, **params):
         if not _dtype.is_floating(x.dtype):
             x = x.astype(_dtype.get_default_dtype().np)
-        r = fn(x, **params)
+        r = fn(x, **params) if params else _call(fn, x)
         return r if type(r) is _ndarray else np.asanyarray(r, dtype=x.dtype)
 
     return _fast(kernel, fn)
