@@ -154,17 +154,22 @@ def _node(op, args, params, saved_out, level=-1):
 # the ordinary tape (the fast entries take no level's tensors), no params. The steps and the
 # slots are ``_node``'s; only the loop over the inputs, the edge list and the mask are gone,
 # ~200 of its ~550 ns. tests/test_fast_entry_nodes.py checks both make the same nodes.
+def _edge_of(t):
+    """Where the gradient of ``t`` (a plain Tensor) goes, in a node's compact form (NOTE:
+    [compact edges] in autograd/graph.py), or None."""
+    fn = t.grad_fn
+    if fn is not None:
+        return fn if t._out_nr == 0 else (fn, t._out_nr)
+    if t._requires_grad:
+        acc = t._acc
+        return acc if acc is not None else t._edge()[0]
+    return None
+
+
 def _fast_node(op, a, b, out):
     """``_node(op, args, _NO_PARAMS, saved output)`` for ``op(a)`` (``b`` is ``_ONE``) or
     ``op(a, b)``, recording ``out``; ``a`` is a Tensor, ``b`` a Tensor or a number."""
-    fn = a.grad_fn
-    if fn is not None:
-        ea = fn if a._out_nr == 0 else (fn, a._out_nr)
-    elif a._requires_grad:
-        acc = a._acc
-        ea = acc if acc is not None else a._edge()[0]
-    else:
-        ea = None
+    ea = _edge_of(a)
     vc = a._vc
     tracked = vc is not None and vc[0]
     node = _new(OpNode)
@@ -175,14 +180,7 @@ def _fast_node(op, a, b, out):
     else:
         node.args = (a, b)
         if type(b) is Tensor:
-            fn = b.grad_fn
-            if fn is not None:
-                eb = fn if b._out_nr == 0 else (fn, b._out_nr)
-            elif b._requires_grad:
-                acc = b._acc
-                eb = acc if acc is not None else b._edge()[0]
-            else:
-                eb = None
+            eb = _edge_of(b)
             vc = b._vc
             if vc is not None and vc[0]:
                 tracked = True
