@@ -190,6 +190,8 @@ def _fast_node(op, a, b, out):
         node.needs = _NEEDS_SMALL[2][(ea is not None) | (eb is not None) << 1]
     node.op = op
     node.params = FAST_ENTRY_PARAMS
+    # from here on the steps are _node's, inlined on purpose: a shared helper is one more
+    # call per recorded op (NOTE: [hot path] in _dispatch.py)
     node.out = _saved_output(out) if op.uses_out else None
     node.versions = (
         None if not op.saves else (saved_versions(op, node.args, node.needs) if tracked else 0)
