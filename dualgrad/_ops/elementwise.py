@@ -74,11 +74,14 @@ def _scale(g, d):
     return apply_binary(MUL, g, d)
 
 
-def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
+def elementwise(name: str, forward: Callable, partials, *, vjp=None, **kw) -> Op:
     """An element-wise op from its local partials: ``partials[i](*args, out=, **params)``.
 
-    A partial may be a number (1, -1, 0: no multiply or no dependence on any value).
+    A partial may be a number (1, -1, 0: no multiply or no dependence on any value). ``vjp``:
+    the op's own backward where the products must be grouped otherwise than g times each
+    partial (NOTE: [atan2's products in torch's order]); its jvp still comes from the partials.
     """
+    own_vjp = vjp
     constant = all(not callable(d) for d in partials)
     partials = tuple(_none_selected if (not callable(d) and d == 0) else d for d in partials)
 
@@ -110,6 +113,7 @@ def elementwise(name: str, forward: Callable, partials, **kw) -> Op:
     elif len(partials) == 2:
         vjp = _binary_vjp(*partials)
     kw.setdefault("saves", not constant)
+    vjp = own_vjp or vjp
     return register(Op(name, forward, vjp, jvp, kind="elementwise", **kw))
 
 
@@ -430,13 +434,6 @@ def _atan2_recip(y, x):
     return where(origin, 0.0, reciprocal(where(origin, 1.0, den)))
 
 
-ATAN2 = elementwise(
-    "atan2",
-    float_binary(np.arctan2),
-    (lambda y, x, out: x * _atan2_recip(y, x), lambda y, x, out: -y * _atan2_recip(y, x)),
-)
-
-
 # NOTE: [atan2's products in torch's order] The gradient is (g * x) * r and (g * -y) * r, as
 # torch's atan2_backward groups it, not g * (x * r). The values differ only by rounding, but
 # higher derivatives differentiate these products: for atan2(z, z), whose derivatives are all
@@ -456,7 +453,14 @@ def _atan2_vjp(g, y, x, *, out, needs):
     return (gy, gx)
 
 
-ATAN2.vjp = _atan2_vjp
+ATAN2 = elementwise(
+    "atan2",
+    float_binary(np.arctan2),
+    (lambda y, x, out: x * _atan2_recip(y, x), lambda y, x, out: -y * _atan2_recip(y, x)),
+    vjp=_atan2_vjp,
+)
+
+
 SINH = elementwise("sinh", float_unary(np.sinh), (lambda x, out: cosh(x),))
 COSH = elementwise("cosh", float_unary(np.cosh), (lambda x, out: sinh(x),))
 TANH = elementwise(
